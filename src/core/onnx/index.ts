@@ -1,0 +1,5 @@
+export * from './summary.js';
+export * from './errors.js';
+export { inspectModel, type InspectOptions } from './inspect.js';
+export { parseModel, type ModelView } from './model.js';
+export { writeModel, concatParts } from './writer.js';

@@ -1,0 +1,185 @@
+/** Builds the model card (ModelSummary) from a parsed model. */
+import { DT, dtypeBits, dtypeName, elementCount } from './dtypes.js';
+import { type GraphView, type ModelView, type TensorView, type ValueInfoView, forEachGraph, parseModel } from './model.js';
+import type { ExternalDataRef, ModelSummary, TensorInfo } from './summary.js';
+
+export interface InspectOptions {
+  fileName: string;
+  /** Size of the file on disk; defaults to bytes.length. */
+  fileBytes?: number;
+  /** Other files given together with the model (name -> size), to resolve external data. */
+  siblings?: Record<string, number>;
+}
+
+const QUANT_OPS = new Set([
+  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'MatMulInteger', 'ConvInteger', 'QLinearMatMul',
+  'QLinearConv', 'MatMulNBits', 'GatherBlockQuantized', 'QAttention', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat',
+  'QGemm', 'DynamicQuantizeLSTM', 'QEmbedLayerNormalization', 'QOrderedMatMul',
+]);
+
+const LOW_PRECISION = new Set<number>([DT.INT8, DT.UINT8, DT.FLOAT16, DT.BFLOAT16, DT.INT4, DT.UINT4, DT.FLOAT8E4M3FN, DT.FLOAT8E5M2, DT.INT2, DT.UINT2]);
+
+export function inspectModel(bytes: Uint8Array, opts: InspectOptions): ModelSummary {
+  return summarize(parseModel(bytes), opts, bytes.length);
+}
+
+/** Bytes a tensor's data takes in the file (or in its external file). */
+export function tensorDataBytes(t: TensorView): number {
+  if (t.rawData) return t.rawData.length;
+  if (t.external) return t.external.length ?? Math.ceil((elementCount(t.dims) * dtypeBits(t.dataType)) / 8);
+  let n = 0;
+  for (const f of t.typedFields) n += f.end - f.vstart;
+  return n;
+}
+
+export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: number): ModelSummary {
+  const fileBytes = opts.fileBytes ?? bufferBytes;
+  const opCounts: Record<string, number> = {};
+  const bytesByType: Record<string, number> = {};
+  let nodeCount = 0;
+  let parameterCount = 0;
+  let initializerCount = 0;
+  let subgraphCount = -1;
+  const ext: ExternalDataRef[] = [];
+  const siblings = opts.siblings ?? {};
+  // For the INT8 prediction: float tensors that dynamic quantization would turn into 8-bit.
+  const quantizable = new Set<string>();
+  const allTensors: TensorView[] = [];
+
+  const addTensor = (t: TensorView) => {
+    allTensors.push(t);
+    initializerCount++;
+    parameterCount += elementCount(t.dims);
+    const key = dtypeName(t.dataType);
+    bytesByType[key] = (bytesByType[key] ?? 0) + tensorDataBytes(t);
+    if (t.external) {
+      const base = t.external.location.split(/[\\/]/).pop()!;
+      ext.push({
+        tensor: t.name,
+        location: t.external.location,
+        offset: t.external.offset,
+        length: t.external.length,
+        resolved: base in siblings || t.external.location in siblings,
+      });
+    }
+  };
+
+  forEachGraph(m.graph, (g) => {
+    subgraphCount++;
+    const inits = new Map(g.initializers.map((t) => [t.name, t]));
+    for (const t of g.initializers) addTensor(t);
+    for (const n of g.nodes) {
+      nodeCount++;
+      const key = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:${n.opType}` : n.opType;
+      opCounts[key] = (opCounts[key] ?? 0) + 1;
+      if (n.opType === 'Constant') for (const a of n.attributes) if (a.t) addTensor(a.t);
+      if (!n.domain || n.domain === 'ai.onnx') {
+        // Weights the reference quantize_dynamic would quantize (MatMul B, Gemm B, Gather table, Conv W).
+        const w = n.opType === 'Gather' ? n.inputs[0] : ['MatMul', 'Gemm', 'Conv'].includes(n.opType) ? n.inputs[1] : undefined;
+        const t = w ? inits.get(w) : undefined;
+        if (t && t.dataType === DT.FLOAT && t.dims.length >= 2) quantizable.add(t.name);
+      }
+    }
+  });
+  for (const f of m.functions) for (const n of f.nodes) {
+    nodeCount++;
+    const key = `${n.domain ? `${n.domain}:` : ''}${n.opType}`;
+    opCounts[key] = (opCounts[key] ?? 0) + 1;
+  }
+
+  // Predictions: only in-file bytes change; external data is not rewritten in place.
+  let int8Saved = 0;
+  let fp16Saved = 0;
+  for (const t of allTensors) {
+    if (t.external || t.dataType !== DT.FLOAT) continue;
+    const b = tensorDataBytes(t);
+    if (quantizable.has(t.name)) int8Saved += b - elementCount(t.dims);
+    fp16Saved += b - b / 2;
+  }
+
+  const quantEvidence: string[] = [];
+  const qOps = Object.entries(opCounts).filter(([k]) => QUANT_OPS.has(k.split(':').pop()!));
+  for (const [k, c] of qOps) quantEvidence.push(`${k} nodes (${c})`);
+  const totalInit = Object.values(bytesByType).reduce((a, b) => a + b, 0);
+  let lowBytes = 0;
+  for (const [k, b] of Object.entries(bytesByType)) {
+    const code = Number(Object.entries(DT).find(([name]) => name.toLowerCase() === k)?.[1] ?? 0);
+    if (LOW_PRECISION.has(code) && b > 0) {
+      lowBytes += b;
+      quantEvidence.push(`${k} weights (${formatMB(b)})`);
+    }
+  }
+  const producerSaysSo = m.producerName === 'onnx.quantize' || m.metadata.some((e) => /quantiz/i.test(e.key));
+  if (m.producerName === 'onnx.quantize') quantEvidence.push("producer 'onnx.quantize'");
+  const quantized = qOps.length > 0 || producerSaysSo || (totalInit > 0 && lowBytes / totalInit > 0.1);
+
+  return {
+    fileName: opts.fileName,
+    fileBytes,
+    irVersion: m.irVersion,
+    opsets: m.opsets.map((o) => ({ domain: o.domain, version: o.version })),
+    producerName: m.producerName,
+    producerVersion: m.producerVersion,
+    domain: m.domain,
+    modelVersion: m.modelVersion,
+    docString: m.docString,
+    graphName: m.graph.name,
+    inputs: graphInputs(m.graph).map(tensorInfo),
+    outputs: m.graph.outputs.map(tensorInfo),
+    opCounts: Object.fromEntries(Object.entries(opCounts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+    nodeCount,
+    initializerCount,
+    parameterCount,
+    initializerBytesByType: bytesByType,
+    embeddingDim: embeddingDim(m.graph),
+    quantized: { quantized, evidence: quantEvidence },
+    externalData: ext,
+    metadata: Object.fromEntries(m.metadata.map((e) => [e.key, e.value])),
+    predictedBytes: { int8: Math.round(fileBytes - int8Saved), fp16: Math.round(fileBytes - fp16Saved) },
+    subgraphCount,
+  };
+}
+
+function formatMB(b: number): string {
+  return `${(b / 1e6).toFixed(1)} MB`;
+}
+
+/** Graph inputs that are real inputs (older IRs list initializers among the inputs too). */
+export function graphInputs(g: GraphView): ValueInfoView[] {
+  const inits = new Set(g.initializers.map((t) => t.name));
+  return g.inputs.filter((i) => !inits.has(i.name));
+}
+
+function tensorInfo(v: ValueInfoView): TensorInfo {
+  return {
+    name: v.name,
+    dtype: v.kind === 'tensor' ? dtypeName(v.elemType) : v.kind,
+    shape: v.shape ? v.shape.map((d) => d.value ?? d.param ?? null) : null,
+  };
+}
+
+/**
+ * The embedding (hidden) size of a text encoder: the model takes token ids and gives float vectors.
+ * From the output's last dimension, or else the width of the embedding table read by Gather(input_ids).
+ */
+function embeddingDim(g: GraphView): number | null {
+  const ins = graphInputs(g);
+  const ids = ins.find((i) => /input_ids|^ids$|tokens?$/i.test(i.name) && (i.elemType === DT.INT64 || i.elemType === DT.INT32));
+  if (!ids) return null;
+  const outs = g.outputs.filter((o) => o.elemType === DT.FLOAT || o.elemType === DT.FLOAT16);
+  const preferred = [
+    ...outs.filter((o) => /sentence_embedding|last_hidden_state|embedding/i.test(o.name)),
+    ...outs,
+  ];
+  for (const o of preferred) {
+    const last = o.shape?.[o.shape.length - 1];
+    if (o.shape && o.shape.length >= 2 && last?.value && last.value > 1) return last.value;
+  }
+  const inits = new Map(g.initializers.map((t) => [t.name, t]));
+  for (const n of g.nodes) {
+    if (n.opType !== 'Gather' || n.inputs[1] !== ids.name) continue;
+    const t = inits.get(n.inputs[0]!);
+    if (t && t.dims.length === 2) return t.dims[1]!;
+  }
+  return null;
+}

@@ -1,0 +1,558 @@
+/**
+ * Lossless, lazy view of an ONNX ModelProto. Every message keeps its field spans over the original bytes;
+ * only the fields we need are decoded. Tensor payloads are subarray views, never copies.
+ * Field numbers follow onnx/onnx.proto (IR version 10/11).
+ */
+import { OnnxFormatError } from './errors.js';
+import {
+  type Field,
+  Overrun,
+  WT_LEN,
+  fieldBytes,
+  fieldFloat,
+  fieldInt,
+  fieldString,
+  fmtBytes,
+  fmtInt,
+  pushFloats,
+  pushInts,
+  readFields,
+} from './wire.js';
+import { sniffNotOnnx } from './sniff.js';
+
+export interface Span {
+  /** The buffer this message was read from (the whole model file). */
+  buf: Uint8Array;
+  /** The message's own fields, in file order. */
+  fields: Field[];
+}
+
+export interface OpsetImport {
+  domain: string;
+  version: number;
+}
+
+export interface ExternalDataInfo {
+  location: string;
+  offset: number;
+  length: number | null;
+  checksum?: string;
+}
+
+export interface TensorView extends Span {
+  name: string;
+  dims: number[];
+  dataType: number;
+  /** raw_data as a view into the file, when present. */
+  rawData: Uint8Array | null;
+  /** Fields holding typed data (float_data=4, int32_data=5, string_data=6, int64_data=7, double_data=10, uint64_data=11). */
+  typedFields: Field[];
+  external: ExternalDataInfo | null;
+}
+
+export interface AttributeView extends Span {
+  name: string;
+  type: number;
+  i?: number;
+  f?: number;
+  s?: Uint8Array;
+  ints?: number[];
+  floats?: number[];
+  t?: TensorView;
+  g?: GraphView;
+  tensors?: TensorView[];
+  graphs?: GraphView[];
+}
+
+export interface NodeView extends Span {
+  name: string;
+  opType: string;
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+  attributes: AttributeView[];
+}
+
+export interface DimView {
+  value?: number;
+  param?: string;
+}
+
+export interface ValueInfoView extends Span {
+  name: string;
+  /** Tensor element type, or 0 when the type is not a tensor / unknown. */
+  elemType: number;
+  /** null when the shape is absent (unknown rank). */
+  shape: DimView[] | null;
+  kind: 'tensor' | 'sequence' | 'map' | 'optional' | 'sparse_tensor' | 'unknown';
+}
+
+export interface GraphView extends Span {
+  name: string;
+  nodes: NodeView[];
+  initializers: TensorView[];
+  sparseInitializers: Span[];
+  inputs: ValueInfoView[];
+  outputs: ValueInfoView[];
+  valueInfo: ValueInfoView[];
+  docString: string;
+}
+
+export interface FunctionView extends Span {
+  name: string;
+  domain: string;
+  nodes: NodeView[];
+}
+
+export interface ModelView extends Span {
+  irVersion: number;
+  opsets: OpsetImport[];
+  producerName: string;
+  producerVersion: string;
+  domain: string;
+  modelVersion: number;
+  docString: string;
+  graph: GraphView;
+  metadata: { key: string; value: string }[];
+  functions: FunctionView[];
+}
+
+// ModelProto fields
+export const MODEL = { irVersion: 1, producerName: 2, producerVersion: 3, domain: 4, modelVersion: 5, docString: 6, graph: 7, opsetImport: 8, metadataProps: 14, trainingInfo: 20, functions: 25 } as const;
+export const GRAPH = { node: 1, name: 2, initializer: 5, docString: 10, input: 11, output: 12, valueInfo: 13, quantizationAnnotation: 14, sparseInitializer: 15, metadataProps: 16 } as const;
+export const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, docString: 6, domain: 7, overload: 8 } as const;
+export const ATTR = { name: 1, f: 2, i: 3, s: 4, t: 5, g: 6, floats: 7, ints: 8, strings: 9, tensors: 10, graphs: 11, docString: 13, tp: 14, typeProtos: 15, type: 20, refAttrName: 21, sparseTensor: 22, sparseTensors: 23 } as const;
+export const TENSOR = { dims: 1, dataType: 2, segment: 3, floatData: 4, int32Data: 5, stringData: 6, int64Data: 7, name: 8, rawData: 9, doubleData: 10, uint64Data: 11, docString: 12, externalData: 13, dataLocation: 14, metadataProps: 16 } as const;
+
+/** Where we are, for error messages: e.g. ["graph 'main_graph'", "initializer 'w'"]. */
+type Ctx = string[];
+
+const describe = (ctx: Ctx) => (ctx.length ? ctx[ctx.length - 1]! : 'the model');
+
+/**
+ * Reads the fields of a sub-message. On overrun, produces the message a user needs: a truncated file
+ * ("the file ends at byte N inside initializer 'x'") or an absurd length ("a field claims 4 GB but ...").
+ */
+function fieldsOf(buf: Uint8Array, start: number, end: number, ctx: Ctx, kind: MsgKind): Field[] {
+  try {
+    return readFields(buf, start, end);
+  } catch (e) {
+    if (e instanceof Overrun) throw overrunError(buf, e, end, ctx, kind);
+    if (e instanceof OnnxFormatError) throw new OnnxFormatError(`${e.message}, inside ${describe(ctx)}`);
+    throw e;
+  }
+}
+
+type MsgKind = 'model' | 'graph' | 'node' | 'tensor' | 'attr' | 'other';
+
+function overrunError(buf: Uint8Array, o: Overrun, parentEnd: number, ctx: Ctx, kind: MsgKind): OnnxFormatError {
+  const fileLeft = buf.length - o.field.vstart;
+  const truncated = parentEnd === buf.length;
+  if (truncated && o.claimed <= Math.max(2 * buf.length, 64 * 1024 * 1024)) {
+    // Plausible length, file just too short: find the innermost message the end falls in.
+    const inner = innermost(buf, o.field, ctx, kind);
+    return new OnnxFormatError(
+      `the file is truncated: it ends at byte ${fmtInt(buf.length)} inside ${inner} (which needs ${fmtInt(o.claimed - fileLeft)} more bytes)`,
+    );
+  }
+  const where = `at byte ${fmtInt(o.field.start)} inside ${describe(ctx)}`;
+  const left = truncated ? `the file has ${fmtBytes(fileLeft)} left` : `its enclosing message has ${fmtBytes(o.available)} left`;
+  return new OnnxFormatError(`a field claims ${fmtBytes(o.claimed)} but ${left} (field ${o.field.no} ${where})`);
+}
+
+/** Child message kinds by (parent kind, field number), for naming where a truncation happened. */
+function childKind(kind: MsgKind, no: number): { kind: MsgKind; label: string } | null {
+  if (kind === 'model' && no === MODEL.graph) return { kind: 'graph', label: 'graph' };
+  if (kind === 'model' && no === MODEL.functions) return { kind: 'graph', label: 'function' };
+  if (kind === 'graph' && no === GRAPH.node) return { kind: 'node', label: 'node' };
+  if (kind === 'graph' && no === GRAPH.initializer) return { kind: 'tensor', label: 'initializer' };
+  if (kind === 'graph' && (no === GRAPH.input || no === GRAPH.output || no === GRAPH.valueInfo))
+    return { kind: 'other', label: no === GRAPH.input ? 'graph input' : no === GRAPH.output ? 'graph output' : 'value_info' };
+  if (kind === 'node' && no === NODE.attribute) return { kind: 'attr', label: 'attribute' };
+  if (kind === 'attr' && no === ATTR.t) return { kind: 'tensor', label: 'tensor' };
+  if (kind === 'attr' && no === ATTR.g) return { kind: 'graph', label: 'subgraph' };
+  return null;
+}
+
+const NAME_FIELD: Record<MsgKind, number> = { model: 0, graph: GRAPH.name, node: NODE.name, tensor: TENSOR.name, attr: ATTR.name, other: 1 };
+
+/** Lenient walk into a truncated field to name the deepest message the file's end falls in. */
+function innermost(buf: Uint8Array, f: Field, ctx: Ctx, kind: MsgKind): string {
+  const child = childKind(kind, f.no);
+  if (!child) return kind === 'tensor' && f.no === TENSOR.rawData ? `the raw data of ${describe(ctx)}` : describe(ctx);
+  // Parse as many complete fields of the child as the file holds.
+  let name = '';
+  let opType = '';
+  let pos = f.vstart;
+  for (;;) {
+    try {
+      const fs = readFields(buf, pos, buf.length);
+      // The whole rest parsed (cut exactly at a field boundary).
+      for (const sf of fs) name = pickName(buf, sf, child.kind, name);
+      break;
+    } catch (e) {
+      if (!(e instanceof Overrun)) break;
+      const parsed = safeFields(buf, pos, e.field.start);
+      for (const sf of parsed) {
+        name = pickName(buf, sf, child.kind, name);
+        if (child.kind === 'node' && sf.no === NODE.opType && sf.wt === WT_LEN) opType = fieldString(buf, sf);
+      }
+      const label = `${child.label}${name ? ` '${name}'` : ''}${opType ? ` (${opType})` : ''}`;
+      return innermost(buf, e.field, [...ctx, label], child.kind);
+    }
+  }
+  return `${child.label}${name ? ` '${name}'` : ''}`;
+}
+
+function safeFields(buf: Uint8Array, start: number, end: number): Field[] {
+  try {
+    return readFields(buf, start, end);
+  } catch {
+    return [];
+  }
+}
+
+function pickName(buf: Uint8Array, f: Field, kind: MsgKind, cur: string): string {
+  return f.no === NAME_FIELD[kind] && f.wt === WT_LEN && !cur ? fieldString(buf, f) : cur;
+}
+
+function expectLen(f: Field, what: string, ctx: Ctx): void {
+  if (f.wt !== WT_LEN)
+    throw new OnnxFormatError(`${what} at byte ${fmtInt(f.start)} inside ${describe(ctx)} has the wrong wire type (${f.wt})`);
+}
+
+export function parseModel(buf: Uint8Array): ModelView {
+  const notOnnx = sniffNotOnnx(buf);
+  if (notOnnx) throw new OnnxFormatError(`not an ONNX model: ${notOnnx}`);
+  let fields: Field[];
+  try {
+    fields = fieldsOf(buf, 0, buf.length, [], 'model');
+  } catch (e) {
+    if (e instanceof OnnxFormatError && !/truncated|claims/.test(e.message))
+      throw new OnnxFormatError(`not an ONNX model: the bytes are not a protobuf ModelProto (${e.message})`);
+    throw e;
+  }
+  const m: ModelView = {
+    buf,
+    fields,
+    irVersion: 0,
+    opsets: [],
+    producerName: '',
+    producerVersion: '',
+    domain: '',
+    modelVersion: 0,
+    docString: '',
+    graph: undefined as unknown as GraphView,
+    metadata: [],
+    functions: [],
+  };
+  let graphField: Field | null = null;
+  const ctx: Ctx = [];
+  for (const f of fields) {
+    switch (f.no) {
+      case MODEL.irVersion:
+        m.irVersion = fieldInt(buf, f);
+        break;
+      case MODEL.producerName:
+        expectLen(f, 'producer_name', ctx);
+        m.producerName = fieldString(buf, f);
+        break;
+      case MODEL.producerVersion:
+        expectLen(f, 'producer_version', ctx);
+        m.producerVersion = fieldString(buf, f);
+        break;
+      case MODEL.domain:
+        expectLen(f, 'domain', ctx);
+        m.domain = fieldString(buf, f);
+        break;
+      case MODEL.modelVersion:
+        m.modelVersion = fieldInt(buf, f);
+        break;
+      case MODEL.docString:
+        expectLen(f, 'doc_string', ctx);
+        m.docString = fieldString(buf, f);
+        break;
+      case MODEL.graph:
+        expectLen(f, 'graph', ctx);
+        graphField = f;
+        break;
+      case MODEL.opsetImport: {
+        expectLen(f, 'opset_import', ctx);
+        const op: OpsetImport = { domain: '', version: 0 };
+        for (const sf of fieldsOf(buf, f.vstart, f.end, ['opset_import'], 'other')) {
+          if (sf.no === 1 && sf.wt === WT_LEN) op.domain = fieldString(buf, sf);
+          else if (sf.no === 2) op.version = fieldInt(buf, sf);
+        }
+        m.opsets.push(op);
+        break;
+      }
+      case MODEL.metadataProps: {
+        expectLen(f, 'metadata_props', ctx);
+        m.metadata.push(parseStringEntry(buf, f));
+        break;
+      }
+      case MODEL.functions: {
+        expectLen(f, 'function', ctx);
+        m.functions.push(parseFunction(buf, f));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (!graphField) {
+    throw new OnnxFormatError(
+      fields.length === 0
+        ? 'not an ONNX model: the file is empty'
+        : 'not an ONNX model: it has no graph (a ModelProto must contain field 7, the graph)',
+    );
+  }
+  if (m.irVersion <= 0 || m.irVersion > 100)
+    throw new OnnxFormatError(`not an ONNX model: ir_version is ${m.irVersion} (expected 1 to about 12)`);
+  m.graph = parseGraph(buf, graphField, ['the graph']);
+  if (m.opsets.length === 0 && m.irVersion >= 3)
+    throw new OnnxFormatError(
+      `the model declares no operator set (opset_import); the file may be truncated (it ends at byte ${fmtInt(buf.length)})`,
+    );
+  return m;
+}
+
+function parseStringEntry(buf: Uint8Array, f: Field): { key: string; value: string } {
+  const e = { key: '', value: '' };
+  for (const sf of fieldsOf(buf, f.vstart, f.end, ['metadata_props'], 'other')) {
+    if (sf.wt !== WT_LEN) continue;
+    if (sf.no === 1) e.key = fieldString(buf, sf);
+    else if (sf.no === 2) e.value = fieldString(buf, sf);
+  }
+  return e;
+}
+
+function parseFunction(buf: Uint8Array, f: Field): FunctionView {
+  const fields = fieldsOf(buf, f.vstart, f.end, ['a function'], 'graph');
+  const fn: FunctionView = { buf, fields, name: '', domain: '', nodes: [] };
+  for (const sf of fields) {
+    if (sf.wt !== WT_LEN) continue;
+    if (sf.no === 1) fn.name = fieldString(buf, sf);
+    else if (sf.no === 7) fn.nodes.push(parseNode(buf, sf, [`function '${fn.name}'`]));
+    else if (sf.no === 10) fn.domain = fieldString(buf, sf);
+  }
+  return fn;
+}
+
+export function parseGraph(buf: Uint8Array, f: Field, ctx: Ctx): GraphView {
+  const fields = fieldsOf(buf, f.vstart, f.end, ctx, 'graph');
+  const g: GraphView = {
+    buf,
+    fields,
+    name: '',
+    nodes: [],
+    initializers: [],
+    sparseInitializers: [],
+    inputs: [],
+    outputs: [],
+    valueInfo: [],
+    docString: '',
+  };
+  for (const sf of fields) if (sf.no === GRAPH.name && sf.wt === WT_LEN) g.name = fieldString(buf, sf);
+  const gctx = g.name ? [...ctx.slice(0, -1), `graph '${g.name}'`] : ctx;
+  for (const sf of fields) {
+    switch (sf.no) {
+      case GRAPH.node:
+        expectLen(sf, 'node', gctx);
+        g.nodes.push(parseNode(buf, sf, gctx));
+        break;
+      case GRAPH.initializer:
+        expectLen(sf, 'initializer', gctx);
+        g.initializers.push(parseTensor(buf, sf, gctx, 'initializer'));
+        break;
+      case GRAPH.sparseInitializer:
+        expectLen(sf, 'sparse_initializer', gctx);
+        g.sparseInitializers.push({ buf, fields: fieldsOf(buf, sf.vstart, sf.end, [...gctx, 'a sparse initializer'], 'other') });
+        break;
+      case GRAPH.input:
+        expectLen(sf, 'input', gctx);
+        g.inputs.push(parseValueInfo(buf, sf, gctx));
+        break;
+      case GRAPH.output:
+        expectLen(sf, 'output', gctx);
+        g.outputs.push(parseValueInfo(buf, sf, gctx));
+        break;
+      case GRAPH.valueInfo:
+        expectLen(sf, 'value_info', gctx);
+        g.valueInfo.push(parseValueInfo(buf, sf, gctx));
+        break;
+      case GRAPH.docString:
+        if (sf.wt === WT_LEN) g.docString = fieldString(buf, sf);
+        break;
+      default:
+        break;
+    }
+  }
+  return g;
+}
+
+export function parseNode(buf: Uint8Array, f: Field, ctx: Ctx): NodeView {
+  const fields = fieldsOf(buf, f.vstart, f.end, [...ctx, 'a node'], 'node');
+  const n: NodeView = { buf, fields, name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: [] };
+  for (const sf of fields) {
+    if (sf.wt !== WT_LEN) continue;
+    if (sf.no === NODE.name) n.name = fieldString(buf, sf);
+    else if (sf.no === NODE.opType) n.opType = fieldString(buf, sf);
+    else if (sf.no === NODE.domain) n.domain = fieldString(buf, sf);
+    else if (sf.no === NODE.input) n.inputs.push(fieldString(buf, sf));
+    else if (sf.no === NODE.output) n.outputs.push(fieldString(buf, sf));
+  }
+  const nctx = [...ctx, `node '${n.name || n.outputs[0] || '?'}' (${n.opType})`];
+  for (const sf of fields) if (sf.no === NODE.attribute && sf.wt === WT_LEN) n.attributes.push(parseAttribute(buf, sf, nctx));
+  return n;
+}
+
+function parseAttribute(buf: Uint8Array, f: Field, ctx: Ctx): AttributeView {
+  const fields = fieldsOf(buf, f.vstart, f.end, [...ctx, 'an attribute'], 'attr');
+  const a: AttributeView = { buf, fields, name: '', type: 0 };
+  for (const sf of fields) if (sf.no === ATTR.name && sf.wt === WT_LEN) a.name = fieldString(buf, sf);
+  const actx = [...ctx, `attribute '${a.name}'`];
+  for (const sf of fields) {
+    switch (sf.no) {
+      case ATTR.type:
+        a.type = fieldInt(buf, sf);
+        break;
+      case ATTR.i:
+        a.i = fieldInt(buf, sf);
+        break;
+      case ATTR.f:
+        a.f = fieldFloat(buf, sf);
+        break;
+      case ATTR.s:
+        if (sf.wt === WT_LEN) a.s = fieldBytes(buf, sf);
+        break;
+      case ATTR.ints:
+        pushInts(buf, sf, (a.ints ??= []));
+        break;
+      case ATTR.floats:
+        pushFloats(buf, sf, (a.floats ??= []));
+        break;
+      case ATTR.t:
+        expectLen(sf, 'tensor attribute', actx);
+        a.t = parseTensor(buf, sf, actx, 'tensor');
+        break;
+      case ATTR.tensors:
+        expectLen(sf, 'tensor attribute', actx);
+        (a.tensors ??= []).push(parseTensor(buf, sf, actx, 'tensor'));
+        break;
+      case ATTR.g:
+        expectLen(sf, 'graph attribute', actx);
+        a.g = parseGraph(buf, sf, [...actx, 'subgraph']);
+        break;
+      case ATTR.graphs:
+        expectLen(sf, 'graph attribute', actx);
+        (a.graphs ??= []).push(parseGraph(buf, sf, [...actx, 'subgraph']));
+        break;
+      default:
+        break;
+    }
+  }
+  return a;
+}
+
+export function parseTensor(buf: Uint8Array, f: Field, ctx: Ctx, label: string): TensorView {
+  const fields = fieldsOf(buf, f.vstart, f.end, [...ctx, `an ${label}`], 'tensor');
+  const t: TensorView = { buf, fields, name: '', dims: [], dataType: 0, rawData: null, typedFields: [], external: null };
+  let location = 0;
+  const ext: Record<string, string> = {};
+  for (const sf of fields) {
+    switch (sf.no) {
+      case TENSOR.dims:
+        pushInts(buf, sf, t.dims);
+        break;
+      case TENSOR.dataType:
+        t.dataType = fieldInt(buf, sf);
+        break;
+      case TENSOR.name:
+        if (sf.wt === WT_LEN) t.name = fieldString(buf, sf);
+        break;
+      case TENSOR.rawData:
+        if (sf.wt === WT_LEN) t.rawData = fieldBytes(buf, sf);
+        break;
+      case TENSOR.floatData:
+      case TENSOR.int32Data:
+      case TENSOR.stringData:
+      case TENSOR.int64Data:
+      case TENSOR.doubleData:
+      case TENSOR.uint64Data:
+        t.typedFields.push(sf);
+        break;
+      case TENSOR.externalData:
+        if (sf.wt === WT_LEN) {
+          const e = parseStringEntry(buf, sf);
+          ext[e.key] = e.value;
+        }
+        break;
+      case TENSOR.dataLocation:
+        location = fieldInt(buf, sf);
+        break;
+      default:
+        break;
+    }
+  }
+  for (const d of t.dims)
+    if (d < 0 || !Number.isSafeInteger(d))
+      throw new OnnxFormatError(`${label} '${t.name}' has an invalid dimension ${d} (inside ${describe(ctx)})`);
+  if (location === 1) {
+    if (!ext.location) throw new OnnxFormatError(`${label} '${t.name}' is stored externally but names no file (location)`);
+    t.external = {
+      location: ext.location,
+      offset: ext.offset ? Number(ext.offset) : 0,
+      length: ext.length ? Number(ext.length) : null,
+      ...(ext.checksum ? { checksum: ext.checksum } : {}),
+    };
+  }
+  return t;
+}
+
+function parseValueInfo(buf: Uint8Array, f: Field, ctx: Ctx): ValueInfoView {
+  const fields = fieldsOf(buf, f.vstart, f.end, [...ctx, 'a value_info'], 'other');
+  const v: ValueInfoView = { buf, fields, name: '', elemType: 0, shape: null, kind: 'unknown' };
+  for (const sf of fields) {
+    if (sf.wt !== WT_LEN) continue;
+    if (sf.no === 1) v.name = fieldString(buf, sf);
+    else if (sf.no === 2) parseType(buf, sf, v, [...ctx, `value '${v.name}'`]);
+  }
+  return v;
+}
+
+function parseType(buf: Uint8Array, f: Field, v: ValueInfoView, ctx: Ctx): void {
+  for (const sf of fieldsOf(buf, f.vstart, f.end, ctx, 'other')) {
+    if (sf.wt !== WT_LEN) continue;
+    if (sf.no === 1 || sf.no === 8) {
+      v.kind = sf.no === 1 ? 'tensor' : 'sparse_tensor';
+      for (const tf of fieldsOf(buf, sf.vstart, sf.end, ctx, 'other')) {
+        if (tf.no === 1) v.elemType = fieldInt(buf, tf);
+        else if (tf.no === 2 && tf.wt === WT_LEN) {
+          v.shape = [];
+          for (const df of fieldsOf(buf, tf.vstart, tf.end, ctx, 'other')) {
+            if (df.no !== 1 || df.wt !== WT_LEN) continue;
+            const d: DimView = {};
+            for (const xf of fieldsOf(buf, df.vstart, df.end, ctx, 'other')) {
+              if (xf.no === 1) d.value = fieldInt(buf, xf);
+              else if (xf.no === 2 && xf.wt === WT_LEN) d.param = fieldString(buf, xf);
+            }
+            v.shape.push(d);
+          }
+        }
+      }
+    } else if (sf.no === 4) v.kind = 'sequence';
+    else if (sf.no === 5) v.kind = 'map';
+    else if (sf.no === 9) v.kind = 'optional';
+  }
+}
+
+/** Visits a graph and all its subgraphs (If/Loop/Scan bodies), depth first. */
+export function forEachGraph(g: GraphView, fn: (g: GraphView, depth: number) => void, depth = 0): void {
+  fn(g, depth);
+  for (const n of g.nodes)
+    for (const a of n.attributes) {
+      if (a.g) forEachGraph(a.g, fn, depth + 1);
+      if (a.graphs) for (const sg of a.graphs) forEachGraph(sg, fn, depth + 1);
+    }
+}
