@@ -2,7 +2,7 @@
 import type { ModelSummary, TensorInfo } from '../core/onnx/summary.js';
 
 export function mb(n: number): string {
-  return `${(n / (1024 * 1024)).toFixed(2)} MB`;
+  return `${(n / (1024 * 1024)).toFixed(2)} MiB`;
 }
 
 function shape(t: TensorInfo): string {

@@ -141,7 +141,7 @@ export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: numbe
 }
 
 function formatMB(b: number): string {
-  return `${(b / 1e6).toFixed(1)} MB`;
+  return `${(b / 1048576).toFixed(1)} MiB`;
 }
 
 /** Graph inputs that are real inputs (older IRs list initializers among the inputs too). */

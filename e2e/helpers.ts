@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
+import { inspectModel, OnnxFormatError, type ModelSummary } from '../src/core/onnx/index.js';
+import { fixture, manifest, pathOf, type Fixture } from '../tests/helpers/fixtures.js';
+
+export { expect };
+
+/** Console errors / page errors seen during a test; the test fails on any that was not allowed explicitly. */
+export class ConsoleGuard {
+  readonly problems: string[] = [];
+  private readonly allowed: RegExp[] = [];
+  /** Whitelist an expected console error for the current test. */
+  allow(pattern: RegExp): void {
+    this.allowed.push(pattern);
+  }
+  record(kind: string, text: string): void {
+    this.problems.push(`${kind}: ${text}`);
+  }
+  unexpected(): string[] {
+    return this.problems.filter((p) => !this.allowed.some((re) => re.test(p)));
+  }
+}
+
+export const test = base.extend<{ consoleGuard: ConsoleGuard }>({
+  consoleGuard: [
+    async ({ page }, use) => {
+      const guard = new ConsoleGuard();
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' || msg.type() === 'assert') {
+          const loc = msg.location();
+          guard.record(`console.${msg.type()}`, `${msg.text()}${loc.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
+        }
+      });
+      page.on('pageerror', (err) => guard.record('pageerror', `${err.name}: ${err.message}`));
+      page.on('crash', () => guard.record('crash', 'page crashed'));
+      await use(guard);
+      expect(guard.unexpected(), 'console errors / page errors during the test').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export const MINILM = 'all-MiniLM-L6-v2';
+
+/** A small (< 5 MB) non-text model from the fixtures: prefers a real model (e.g. silero VAD) over ONNX node tests. */
+export function smallModel(): Fixture {
+  const all = manifest().fixtures.filter((f) => /\.onnx$/i.test(f.path) && f.bytes > 0 && f.bytes < 5 * 1024 * 1024);
+  const notText = all.filter((f) => f.kind !== 'text-embedding');
+  const pick =
+    notText.find((f) => /silero/i.test(f.name) && !hasExternalData(f)) ??
+    notText.find((f) => f.kind !== 'onnx-node-test' && !hasExternalData(f)) ??
+    notText.find((f) => !hasExternalData(f)) ??
+    all[0];
+  if (!pick) throw new Error('No fixture model under 5 MB in the manifest: run `npm run fixtures`.');
+  return pick;
+}
+
+function hasExternalData(f: Fixture): boolean {
+  try {
+    return inspectModel(readFileSync(pathOf(f)), { fileName: basename(f.path) }).externalData.length > 0;
+  } catch {
+    return true;
+  }
+}
+
+export function minilm(): { fixture: Fixture; path: string } {
+  const f = fixture(MINILM);
+  return { fixture: f, path: pathOf(f) };
+}
+
+/** What the card should show, computed by the same core in Node. */
+export function expectedSummary(path: string, fileName = basename(path)): ModelSummary {
+  const bytes = new Uint8Array(readFileSync(path));
+  return inspectModel(bytes, { fileName, fileBytes: bytes.length, siblings: {} });
+}
+
+/** The OnnxFormatError message the core gives for `bytes` (fails if the core accepts them or throws something else). */
+export function expectedFormatError(bytes: Uint8Array, fileName: string): string {
+  try {
+    inspectModel(bytes, { fileName, fileBytes: bytes.length });
+  } catch (e) {
+    expect(e, `core should reject ${fileName} with OnnxFormatError`).toBeInstanceOf(OnnxFormatError);
+    return (e as Error).message;
+  }
+  throw new Error(`core accepted ${fileName}; expected an OnnxFormatError`);
+}
+
+export const card = (page: Page, fileName: string): Locator =>
+  page.locator(`article[data-testid="model-card"][aria-label="${fileName.replace(/["\\]/g, '\\$&')}"]`);
+
+/** Drops files on the zone the way a browser does: dragenter, dragover, drop with a DataTransfer of Files. */
+export async function dropFiles(page: Page, files: { name: string; bytes: Uint8Array }[]): Promise<boolean[]> {
+  const payload = files.map((f) => ({ name: f.name, b64: Buffer.from(f.bytes).toString('base64') }));
+  return page.evaluate((items) => {
+    const dt = new DataTransfer();
+    for (const it of items) {
+      const bin = atob(it.b64);
+      const u8 = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+      dt.items.add(new File([u8], it.name, { type: 'application/octet-stream' }));
+    }
+    const zone = document.querySelector('[data-testid="drop-zone"]');
+    if (!zone) throw new Error('drop zone not found');
+    // dispatchEvent returns false when the handler called preventDefault (= accepted the drag / drop).
+    return ['dragenter', 'dragover', 'drop'].map(
+      (type) => !zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt })),
+    );
+  }, payload);
+}

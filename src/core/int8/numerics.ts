@@ -1,0 +1,294 @@
+/**
+ * INT8 numerics, reproducing onnxruntime.quantization.quant_utils (1.32.0) bit for bit:
+ * `get_qmin_qmax_for_qType`, `compute_scale_zp`, `compute_data_quant_params`, `quantize_nparray`.
+ *
+ * NumPy semantics that matter here:
+ *  - rounding is half-to-even (`np.round` / `ndarray.round` = rint); JavaScript's Math.round is half-up.
+ *  - rmin/rmax are float32 (the weight's dtype); `dr = float64(rmax) - float64(rmin)`; `scale = dr / dq` in float64;
+ *    the stored scale is float32(scale); the zero point is computed from the float64 scale.
+ *  - quantization divides in float32: `(w / scale32)` is a float32 division, then rint, then `+ zp`, then a clip to
+ *    the full range of the type (not the reduced / symmetric range).
+ */
+import { DT } from '../onnx/dtypes.js';
+import { OnnxFormatError } from '../onnx/errors.js';
+import type { TensorView } from '../onnx/model.js';
+import { TENSOR } from '../onnx/model.js';
+import { WT_LEN, WT_I32, readVarintSigned } from '../onnx/wire.js';
+
+export type QType = typeof DT.INT8 | typeof DT.UINT8;
+
+/** float32's smallest normal (numpy.finfo(float32).tiny). */
+export const FLOAT32_TINY = 2 ** -126;
+/** float16's smallest subnormal (numpy.finfo(float16).smallest_subnormal). */
+export const FLOAT16_SMALLEST_SUBNORMAL = 2 ** -24;
+
+/** Round half to even, for any finite double (NumPy's rint). */
+export function roundHalfEven(x: number): number {
+  if (!Number.isFinite(x) || Math.abs(x) >= 2 ** 52) return x; // already integral (or not a number)
+  const r = Math.round(x); // half-up: ties go toward +inf
+  if (r - x === 0.5 && r % 2 !== 0) return r - 1;
+  return r;
+}
+
+/** Full value range of a quantized type (what `quantize_nparray` clips to). */
+export function typeRange(q: QType): [number, number] {
+  return q === DT.INT8 ? [-128, 127] : [0, 255];
+}
+
+/**
+ * [qmin, qmax] as `get_qmin_qmax_for_qType`: reduce_range wins (int8 [-64, 64], uint8 [0, 127]); then symmetric
+ * (int8 only: [-127, 127]; uint8 has no symmetric table and keeps [0, 255]); else the full range.
+ */
+export function quantRange(q: QType, reduceRange: boolean, symmetric: boolean): [number, number] {
+  if (reduceRange) return q === DT.INT8 ? [-64, 64] : [0, 127];
+  if (symmetric && q === DT.INT8) return [-127, 127];
+  return typeRange(q);
+}
+
+/** The float type a weight is stored in; scales are stored in the same type (as the reference does). */
+export type FloatType = typeof DT.FLOAT | typeof DT.FLOAT16;
+
+export interface ScaleZp {
+  /** The stored scale (float32 value, or the float16 value as a number when the weight is float16). */
+  scale: number;
+  zeroPoint: number;
+}
+
+/**
+ * `compute_scale_zp(rmin, rmax, qmin, qmax, symmetric)` for rmin/rmax already in the weight's float type.
+ * min_real_range is not exposed by quantize_dynamic's presets and is not supported.
+ */
+export function computeScaleZp(
+  rminIn: number,
+  rmaxIn: number,
+  qmin: number,
+  qmax: number,
+  symmetric: boolean,
+  floatType: FloatType = DT.FLOAT,
+): ScaleZp {
+  let rmin = Math.min(rminIn, 0);
+  let rmax = Math.max(rmaxIn, 0);
+  if (symmetric) {
+    const absmax = Math.max(Math.abs(rmin), Math.abs(rmax));
+    rmin = -absmax;
+    rmax = absmax;
+  }
+  const dr = rmax - rmin; // float64 subtraction of two float32 (or float16) values
+  const dq = qmax - qmin;
+  const scale64 = dr / dq;
+  let stored: number;
+  let tooSmall: boolean;
+  if (floatType === DT.FLOAT16) {
+    stored = float16Round(scale64);
+    tooSmall = stored < FLOAT16_SMALLEST_SUBNORMAL;
+  } else {
+    stored = Math.fround(scale64);
+    tooSmall = scale64 < FLOAT32_TINY;
+  }
+  if (tooSmall) return { scale: 1, zeroPoint: 0 };
+  const zeroPoint = symmetric ? roundHalfEven((qmin + qmax) / 2) : roundHalfEven(qmin - rmin / scale64);
+  return { scale: stored, zeroPoint };
+}
+
+/** Nearest float16 value (round half to even) of a double, returned as a number. */
+export function float16Round(x: number): number {
+  return float16BitsToNumber(float16Bits(x));
+}
+
+/** IEEE half bits of a double, round half to even (as numpy's float64 -> float16 cast). */
+export function float16Bits(x: number): number {
+  if (Number.isNaN(x)) return 0x7e00;
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (a === Infinity) return sign | 0x7c00;
+  if (a >= 65520) return sign | 0x7c00; // rounds to inf (max half 65504; halfway 65520 rounds up to inf)
+  if (a < 2 ** -14) {
+    // subnormal: units of 2^-24
+    const m = roundHalfEven(a / 2 ** -24);
+    return sign | m; // m may be 1024 = smallest normal, encoded correctly as exponent 1
+  }
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  let m = roundHalfEven((a / 2 ** e - 1) * 1024);
+  if (m === 1024) {
+    m = 0;
+    e++;
+  }
+  if (e > 15) return sign | 0x7c00;
+  return sign | ((e + 15) << 10) | m;
+}
+
+export function float16BitsToNumber(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** Quantizes one value: clip(rint(float32(w / scale)) + zp, typeMin, typeMax). */
+export function quantizeValue(w: number, scale: number, zp: number, lo: number, hi: number): number {
+  const q = roundHalfEven(Math.fround(w / scale)) + zp;
+  return q < lo ? lo : q > hi ? hi : q;
+}
+
+export interface QuantParams {
+  qType: QType;
+  symmetric: boolean;
+  reduceRange: boolean;
+  floatType: FloatType;
+}
+
+export interface QuantizedTensor {
+  /** Quantized values, same layout as the input. */
+  data: Uint8Array;
+  scales: number[];
+  zeroPoints: number[];
+}
+
+function checkFinite(v: number, name: string): void {
+  if (!Number.isFinite(v))
+    throw new OnnxFormatError(`tensor '${name}' contains ${Number.isNaN(v) ? 'NaN' : 'infinite'} values; it cannot be quantized`);
+}
+
+/**
+ * Per-tensor (axis === null) or per-channel quantization of float values (already widened to double from
+ * float32/float16, exactly). Per-channel slices along `axis` as `weights.take(i, axis)` does.
+ */
+export function quantizeTensor(values: Float32Array, dims: readonly number[], axis: number | null, p: QuantParams, name = ''): QuantizedTensor {
+  const [qmin, qmax] = quantRange(p.qType, p.reduceRange, p.symmetric);
+  const [lo, hi] = typeRange(p.qType);
+  const out = new Uint8Array(values.length);
+  const store = p.qType === DT.INT8 ? (i: number, q: number) => (out[i] = q & 0xff) : (i: number, q: number) => (out[i] = q);
+  if (axis === null) {
+    let mn = Infinity;
+    let mx = -Infinity;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
+      if (v !== v) checkFinite(v, name);
+    }
+    if (values.length === 0) return { data: out, scales: [1], zeroPoints: [0] };
+    checkFinite(mn, name);
+    checkFinite(mx, name);
+    const { scale, zeroPoint } = computeScaleZp(mn, mx, qmin, qmax, p.symmetric, p.floatType);
+    for (let i = 0; i < values.length; i++) store(i, quantizeValue(values[i]!, scale, zeroPoint, lo, hi));
+    return { data: out, scales: [scale], zeroPoints: [zeroPoint] };
+  }
+  const channels = dims[axis]!;
+  let outer = 1;
+  for (let i = 0; i < axis; i++) outer *= dims[i]!;
+  let inner = 1;
+  for (let i = axis + 1; i < dims.length; i++) inner *= dims[i]!;
+  const scales: number[] = [];
+  const zeroPoints: number[] = [];
+  for (let c = 0; c < channels; c++) {
+    let mn = Infinity;
+    let mx = -Infinity;
+    for (let o = 0; o < outer; o++) {
+      const base = (o * channels + c) * inner;
+      for (let i = 0; i < inner; i++) {
+        const v = values[base + i]!;
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+        if (v !== v) checkFinite(v, name);
+      }
+    }
+    if (outer * inner === 0) {
+      scales.push(1);
+      zeroPoints.push(0);
+      continue;
+    }
+    checkFinite(mn, name);
+    checkFinite(mx, name);
+    const { scale, zeroPoint } = computeScaleZp(mn, mx, qmin, qmax, p.symmetric, p.floatType);
+    scales.push(scale);
+    zeroPoints.push(zeroPoint);
+    for (let o = 0; o < outer; o++) {
+      const base = (o * channels + c) * inner;
+      for (let i = 0; i < inner; i++) store(base + i, quantizeValue(values[base + i]!, scale, zeroPoint, lo, hi));
+    }
+  }
+  return { data: out, scales, zeroPoints };
+}
+
+/** Where a tensor's bytes live when they are not inside the model file. */
+export type ExternalDataResolver = (location: string) => Uint8Array | undefined;
+
+/** Raw little-endian bytes of a tensor's elements (raw_data, or external data when a resolver provides it). */
+function externalBytes(t: TensorView, resolve?: ExternalDataResolver): Uint8Array {
+  const ext = t.external!;
+  const file = resolve?.(ext.location);
+  if (!file)
+    throw new OnnxFormatError(
+      `tensor '${t.name}' is stored in the external data file '${ext.location}', which was not provided; ` +
+        `give the .onnx file together with '${ext.location}'`,
+    );
+  const len = ext.length ?? file.length - ext.offset;
+  if (ext.offset + len > file.length)
+    throw new OnnxFormatError(`external data for '${t.name}' runs past the end of '${ext.location}' (${file.length} bytes)`);
+  return file.subarray(ext.offset, ext.offset + len);
+}
+
+/**
+ * The float values of a FLOAT or FLOAT16 tensor as a Float32Array (float16 widened exactly). Handles raw_data,
+ * float_data / int32_data (packed or not) and external data (through `resolve`).
+ */
+export function readFloatTensor(t: TensorView, resolve?: ExternalDataResolver): Float32Array {
+  const n = t.dims.reduce((a, b) => a * b, 1);
+  if (t.dataType !== DT.FLOAT && t.dataType !== DT.FLOAT16)
+    throw new OnnxFormatError(`tensor '${t.name}' is not float32/float16 (data type ${t.dataType})`);
+  const raw = t.external ? externalBytes(t, resolve) : t.rawData;
+  const out = new Float32Array(n);
+  if (raw) {
+    const width = t.dataType === DT.FLOAT ? 4 : 2;
+    if (raw.length !== n * width)
+      throw new OnnxFormatError(`tensor '${t.name}' has ${raw.length} bytes of data but its shape [${t.dims.join(', ')}] needs ${n * width}`);
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);
+    if (width === 4) for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true);
+    else for (let i = 0; i < n; i++) out[i] = float16BitsToNumber(dv.getUint16(i * 2, true));
+    return out;
+  }
+  // Typed fields: float_data (FLOAT) or int32_data holding float16 bits (FLOAT16).
+  const want = t.dataType === DT.FLOAT ? TENSOR.floatData : TENSOR.int32Data;
+  let k = 0;
+  const put = (v: number) => {
+    if (k < n) out[k] = v;
+    k++;
+  };
+  for (const f of t.typedFields) {
+    if (f.no !== want) continue;
+    if (t.dataType === DT.FLOAT) {
+      if (f.wt === WT_LEN) {
+        const dv = new DataView(t.buf.buffer, t.buf.byteOffset + f.vstart, f.end - f.vstart);
+        for (let i = 0; i + 4 <= dv.byteLength; i += 4) put(dv.getFloat32(i, true));
+      } else if (f.wt === WT_I32) put(new DataView(t.buf.buffer, t.buf.byteOffset + f.vstart, 4).getFloat32(0, true));
+    } else if (f.wt === WT_LEN) {
+      let p = f.vstart;
+      while (p < f.end) {
+        const [v, next] = readVarintSigned(t.buf, p, f.end);
+        put(float16BitsToNumber(v & 0xffff));
+        p = next;
+      }
+    } else put(float16BitsToNumber(readVarintSigned(t.buf, f.vstart, f.end)[0] & 0xffff));
+  }
+  if (k !== n)
+    throw new OnnxFormatError(`tensor '${t.name}' holds ${k} values but its shape [${t.dims.join(', ')}] needs ${n}`);
+  return out;
+}
+
+/** Little-endian bytes of float values stored as `floatType` (float32, or float16 bits). */
+export function floatBytes(values: ArrayLike<number>, floatType: FloatType): Uint8Array {
+  if (floatType === DT.FLOAT) {
+    const a = new Float32Array(values.length);
+    for (let i = 0; i < values.length; i++) a[i] = values[i]!;
+    return new Uint8Array(a.buffer);
+  }
+  const b = new Uint8Array(values.length * 2);
+  const dv = new DataView(b.buffer);
+  for (let i = 0; i < values.length; i++) dv.setUint16(i * 2, float16Bits(values[i]!), true);
+  return b;
+}

@@ -1,0 +1,41 @@
+/** Helpers shared by the op rewriters. */
+import { DT } from '../../onnx/dtypes.js';
+import type { WNode } from '../graph.js';
+import type { GraphQuantizer } from '../quantizer.js';
+
+/** onnx.helper.make_node equivalent for the nodes the rewriters emit. */
+export function mk(opType: string, inputs: string[], outputs: string[], name: string, extra: Partial<WNode> = {}): WNode {
+  return { opType, domain: '', name, inputs, outputs, ...extra };
+}
+
+/**
+ * The float type the integer op's output is cast back to (get_tensor_type(output) in the reference, which reads
+ * shape inference). We use our propagated type, else the float weight's type. 0 when unknown.
+ */
+export function outputFloatType(q: GraphQuantizer, node: WNode, weightIndex: number): number {
+  const t = q.typeOf(node.outputs[0] ?? '') || q.findWeight(node.inputs[weightIndex] ?? '')?.dataType || q.typeOf(node.inputs[0] ?? '');
+  return t === DT.FLOAT || t === DT.FLOAT16 ? t : 0;
+}
+
+/**
+ * Activations are quantized by DynamicQuantizeLinear, whose input must be float32 (ONNX spec). The reference emits
+ * it for float16 tensors too, producing a model onnxruntime cannot load; we decline instead.
+ */
+export function float16Refusal(q: GraphQuantizer, names: string[]): string | null {
+  for (const n of names) {
+    if (!n || q.findInitializerInPath(n)) continue;
+    if (q.typeOf(n) === DT.FLOAT16)
+      return `'${n}' is float16 and DynamicQuantizeLinear only takes float32 (the reference would emit a model onnxruntime cannot load)`;
+  }
+  return null;
+}
+
+/** The scales Mul shared by the integer ops: name from the node name or from both scale names; reused if present. */
+export function scalesMul(q: GraphQuantizer, nodes: WNode[], intName: string, scales: string[]): string {
+  const mulName = intName ? `${intName}_scales_mul` : `${scales[0]}_${scales[1]}_mul`;
+  const existing = q.newNodes.find((n) => n.name === mulName);
+  if (existing) return existing.outputs[0]!;
+  const n = mk('Mul', [scales[0]!, scales[1]!], [`${mulName}:0`], mulName);
+  nodes.push(n);
+  return n.outputs[0]!;
+}

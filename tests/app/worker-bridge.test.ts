@@ -1,0 +1,129 @@
+import * as Comlink from 'comlink';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { InspectBridge, InspectError, toInspectError } from '../../src/app/worker-bridge.js';
+import type { InspectWorkerApi, ProgressCallback } from '../../workers/protocol.js';
+import type { ModelSummary } from '../../src/core/onnx/summary.js';
+
+/** A Worker stand-in: one end of a MessageChannel, the other end exposes `api` through comlink. */
+class FakeWorker extends EventTarget {
+  terminated = false;
+  private readonly port: MessagePort;
+  constructor(api: InspectWorkerApi) {
+    super();
+    const { port1, port2 } = new MessageChannel();
+    Comlink.expose(api, port2);
+    this.port = port1;
+    port1.addEventListener('message', (ev) => this.dispatchEvent(new MessageEvent('message', { data: (ev as MessageEvent).data })));
+    port1.start();
+  }
+  postMessage(data: unknown, transfer?: Transferable[]) {
+    if (!this.terminated) this.port.postMessage(data, transfer ?? []);
+  }
+  terminate() {
+    this.terminated = true;
+    this.port.close();
+  }
+}
+
+const fakeSummary = { fileName: 'm.onnx' } as ModelSummary;
+const file = new File([new Uint8Array([1, 2, 3])], 'm.onnx');
+
+function setup(impl: (file: unknown, siblings: Record<string, number>, cb?: ProgressCallback) => Promise<ModelSummary>, idleMs = 50) {
+  const workers: FakeWorker[] = [];
+  const bridge = new InspectBridge(idleMs, () => {
+    const w = new FakeWorker({ inspect: impl as InspectWorkerApi['inspect'] });
+    workers.push(w);
+    return w as unknown as Worker;
+  });
+  return { bridge, workers };
+}
+
+afterEach(() => vi.useRealTimers());
+
+describe('InspectBridge', () => {
+  it('starts the worker lazily and returns the summary', async () => {
+    const { bridge, workers } = setup(async () => fakeSummary);
+    expect(workers).toHaveLength(0);
+    expect(bridge.running).toBe(false);
+    await expect(bridge.inspect(file, {})).resolves.toEqual(fakeSummary);
+    expect(workers).toHaveLength(1);
+    bridge.terminate();
+  });
+
+  it('passes siblings and relays progress through a proxied callback', async () => {
+    const seen: unknown[] = [];
+    const { bridge } = setup(async (_f, siblings, cb) => {
+      await cb?.({ phase: 'reading', loaded: 1, total: 3 });
+      await cb?.({ phase: 'parsing' });
+      return { ...fakeSummary, metadata: siblings } as unknown as ModelSummary;
+    });
+    const s = await bridge.inspect(file, { 'm.onnx.data': 42 }, { onProgress: (p) => seen.push(p) });
+    expect(s.metadata).toEqual({ 'm.onnx.data': 42 });
+    expect(seen).toEqual([{ phase: 'reading', loaded: 1, total: 3 }, { phase: 'parsing' }]);
+    bridge.terminate();
+  });
+
+  it('terminates the worker after the idle timeout and restarts it on demand', async () => {
+    const { bridge, workers } = setup(async () => fakeSummary, 30);
+    await bridge.inspect(file, {});
+    expect(bridge.running).toBe(true);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(bridge.running).toBe(false);
+    expect(workers[0]!.terminated).toBe(true);
+    await bridge.inspect(file, {});
+    expect(workers).toHaveLength(2);
+    bridge.terminate();
+  });
+
+  it('aborts by terminating the worker', async () => {
+    const { bridge, workers } = setup(() => new Promise<ModelSummary>(() => {}));
+    const ctl = new AbortController();
+    const p = bridge.inspect(file, {}, { signal: ctl.signal });
+    await new Promise((r) => setTimeout(r, 10));
+    ctl.abort();
+    await expect(p).rejects.toMatchObject({ kind: 'abort' });
+    expect(workers[0]!.terminated).toBe(true);
+    expect(bridge.running).toBe(false);
+    await expect(bridge.inspect(file, {}, { signal: ctl.signal })).rejects.toMatchObject({ kind: 'abort' });
+  });
+
+  it('keeps OnnxFormatError messages and marks other errors as internal', async () => {
+    const formatErr = Object.assign(new Error('not an ONNX model: the file is empty'), { name: 'OnnxFormatError' });
+    const { bridge } = setup(async () => {
+      throw formatErr;
+    });
+    await expect(bridge.inspect(file, {})).rejects.toMatchObject({
+      kind: 'format',
+      message: 'not an ONNX model: the file is empty',
+    });
+    bridge.terminate();
+    const { bridge: b2 } = setup(async () => {
+      throw new TypeError('x is undefined');
+    });
+    await expect(b2.inspect(file, {})).rejects.toMatchObject({ kind: 'internal', message: 'internal error: x is undefined' });
+    b2.terminate();
+  });
+
+  it('rejects in-flight calls when the worker reports an error event', async () => {
+    const { bridge, workers } = setup(() => new Promise<ModelSummary>(() => {}));
+    const p = bridge.inspect(file, {});
+    await new Promise((r) => setTimeout(r, 10));
+    workers[0]!.dispatchEvent(Object.assign(new Event('error'), { message: 'boom' }));
+    await expect(p).rejects.toMatchObject({ kind: 'internal', message: 'internal error: worker failed: boom' });
+  });
+});
+
+describe('toInspectError', () => {
+  it('classifies errors by name', () => {
+    expect(toInspectError(Object.assign(new Error('m'), { name: 'OnnxFormatError' })).kind).toBe('format');
+    expect(toInspectError(Object.assign(new Error('could not read the file: gone'), { name: 'FileReadError' }))).toMatchObject({
+      kind: 'read',
+      message: 'could not read the file: gone',
+    });
+    expect(toInspectError(new DOMException('x', 'AbortError')).kind).toBe('abort');
+    expect(toInspectError(new Error('internal error: y')).message).toBe('internal error: y');
+    expect(toInspectError('str').message).toBe('internal error: str');
+    const e = new InspectError('format', 'kept');
+    expect(toInspectError(e)).toBe(e);
+  });
+});
