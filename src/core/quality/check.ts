@@ -486,7 +486,8 @@ export async function runQualityCheck(opts: QualityCheckOptions): Promise<Qualit
     );
     const valid = cos.filter((c): c is number => c !== null);
     const st = basicStats(valid);
-    const lo = valid.length ? Math.max(-1, Math.min(0.9, Math.floor(st.min / 0.05) * 0.05)) : 0.9;
+    // Histogram range: the tightest of a few fixed lower edges that still holds the minimum (comparable across runs).
+    const lo = [0.99, 0.95, 0.9, 0.8, 0.5, 0, -1].find((e) => !(st.min < e)) ?? -1;
     const group = (key: (it: Item) => string | null) => {
       const m = new Map<string, number[]>();
       items.forEach((it, i) => {
@@ -506,7 +507,7 @@ export async function runQualityCheck(opts: QualityCheckOptions): Promise<Qualit
       max: fin(st.max),
       p5: fin(percentile(valid, 5)),
       median: fin(percentile(valid, 50)),
-      histogram: histogram(valid, bins, Number(lo.toFixed(2)), 1),
+      histogram: histogram(valid, bins, lo, 1),
       worst: items
         .map((it, i) => ({ id: it.id, set: it.set, lang: it.lang, text: it.text, cosine: cos[i] }))
         .filter((w): w is typeof w & { cosine: number } => w.cosine !== null && w.cosine !== undefined)

@@ -1,6 +1,18 @@
 /**
  * Quality core: proves a quantized text-embedding model still behaves like the original.
  * Pure TypeScript, no DOM; the onnxruntime module is injected (see ort.ts).
+ *
+ *   import * as ort from 'onnxruntime-web';            // or 'onnxruntime-node'
+ *   const probes = await loadProbes((f) => fetch(`${base}probes/${f}`).then((r) => r.json()));
+ *   const report = await runQualityCheck({
+ *     ort, original: { bytes, name }, quantized: { bytes: qBytes, name: qName },
+ *     tokenizer: { tokenizerJson, tokenizerConfig },   // omit -> random token ids (the report says so)
+ *     pooling: poolingConfigJson,                       // 1_Pooling/config.json, optional
+ *     sentenceSets: probes.sentenceSets, retrievalSets: probes.retrievalSets,
+ *     sessionOptions: { executionProviders: ['wasm'] }, threshold: 0.95,
+ *     onProgress, signal,
+ *   });
+ *   report.verdict.pass; formatReportText(report); compareBackendReports(reportWasm, reportWebGpu);
  */
 export type { OrtModule, OrtSessionLike, OrtSessionOptionsLike, OrtTensorLike, OrtValueMetadataLike } from './ort.js';
 export { runQualityCheck, quantKind, adviceFor, DEFAULT_THRESHOLD, type QualityCheckOptions, type ModelInput } from './check.js';
