@@ -1,9 +1,7 @@
 /** Plain-text rendering of the model card for the terminal. */
 import type { ModelSummary, TensorInfo } from '../core/onnx/summary.js';
+import { mb } from './io.js';
 
-export function mb(n: number): string {
-  return `${(n / (1024 * 1024)).toFixed(2)} MiB`;
-}
 
 function shape(t: TensorInfo): string {
   return t.shape ? `[${t.shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]` : '(unknown shape)';

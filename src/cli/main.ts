@@ -1,108 +1,132 @@
-#!/usr/bin/env node
-/** ava-quant: the command line over the same core the app uses. */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { inspectModel, OnnxFormatError } from '../core/onnx/index.js';
+/**
+ * ava-quant: the command line over the same core the app uses. `run(argv, io)` returns the exit code;
+ * bin/ava-quant.mjs and `npm run cli` call it.
+ */
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import { OnnxFormatError, inspectModel } from '../core/onnx/index.js';
 import { formatCard } from './format.js';
+import { CliError, type CliIo, EXIT, processIo, readInput, siblingsOf } from './io.js';
 
-/** Exit codes (documented in the README). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, badModel: 4, outputExists: 5, diskFull: 6, belowThreshold: 7 } as const;
+export { EXIT } from './io.js';
 
-class CliError extends Error {
-  constructor(message: string, readonly code: number) {
-    super(message);
-  }
-}
-
-const USAGE = `ava-quant — quantize ONNX embedding models and prove they are still good
+export const USAGE = `ava-quant — quantize ONNX embedding models and prove they are still good
 
 Usage:
-  ava-quant inspect <model.onnx> [--json]     show the model card
+  ava-quant inspect <model.onnx> [--json]                       the model card
+  ava-quant quantize <in.onnx> <out.onnx> <int8|fp16> [options]  write a smaller model (see quantize --help)
+  ava-quant batch <dir> [--modes int8,fp16] [--out DIR]          every .onnx in a folder
+  ava-quant check <original.onnx> <quantized.onnx> [options]     quality report; exit 7 below threshold
+  ava-quant verify <file> <sha256|md5>                           does a copy match a recorded hash
 
-Options:
-  --json      machine-readable output
-  --help      this help
+Every command takes --help and --json.
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 file not found/unreadable, 4 not a valid ONNX model,
             5 output exists, 6 disk full, 7 quality below threshold`;
 
-function readInput(path: string): Uint8Array {
-  let st;
-  try {
-    st = statSync(path);
-  } catch {
-    throw new CliError(`file not found: ${path}`, EXIT.notFound);
-  }
-  if (st.isDirectory()) throw new CliError(`${path} is a directory, not a model file`, EXIT.notFound);
-  try {
-    const b = readFileSync(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  } catch (e) {
-    throw new CliError(`cannot read ${path}: ${(e as Error).message}`, EXIT.notFound);
-  }
-}
-
-/** Files next to the model (name -> size), to resolve external data like the app does with dropped siblings. */
-function siblingsOf(path: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  const dir = dirname(path);
-  for (const name of readdirSync(dir)) {
-    if (name === basename(path)) continue;
-    try {
-      const st = statSync(join(dir, name));
-      if (st.isFile()) out[name] = st.size;
-    } catch {
-      /* unreadable entries are simply not siblings */
+/** Generic flag parsing for commands without their own parser: --key value, --key=value, --flag. */
+export function parseFlags(argv: string[], booleans: readonly string[]): { args: string[]; flags: Record<string, string | boolean> } {
+  const args: string[] = [];
+  const flags: Record<string, string | boolean> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) {
+      args.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const key = a.slice(2, eq >= 0 ? eq : undefined);
+    if (booleans.includes(key)) flags[key] = true;
+    else if (eq >= 0) flags[key] = a.slice(eq + 1);
+    else {
+      const v = argv[++i];
+      if (v === undefined) throw new CliError(`--${key} needs a value`, EXIT.usage);
+      flags[key] = v;
     }
   }
-  return out;
+  return { args, flags };
 }
 
-function inspect(args: string[], json: boolean): void {
-  const [path] = args;
-  if (!path || args.length !== 1) throw new CliError('inspect takes exactly one model path', EXIT.usage);
+function inspect(args: string[], json: boolean, io: CliIo): number {
+  if (args.length !== 1) throw new CliError('inspect takes exactly one model path', EXIT.usage);
+  const path = args[0]!;
   const bytes = readInput(path);
-  const summary = inspectModel(bytes, { fileName: basename(path), fileBytes: bytes.length, siblings: siblingsOf(path) });
-  process.stdout.write(json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatCard(summary)}\n`);
+  try {
+    const summary = inspectModel(bytes, { fileName: basename(path), fileBytes: bytes.length, siblings: siblingsOf(path) });
+    io.stdout(json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatCard(summary)}\n`);
+  } catch (e) {
+    if (e instanceof OnnxFormatError) throw new CliError(`${path}: ${e.message}`, EXIT.badModel);
+    throw e;
+  }
+  return EXIT.ok;
 }
 
-export function main(argv: string[]): number {
-  const json = argv.includes('--json');
-  const help = argv.includes('--help') || argv.includes('-h');
-  const rest = argv.filter((a) => a !== '--json' && a !== '--help' && a !== '-h');
-  const [cmd, ...args] = rest;
-  if (!cmd) {
-    process.stdout.write(`${USAGE}\n`);
-    return help ? EXIT.ok : EXIT.usage;
-  }
+async function verify(args: string[], json: boolean, io: CliIo): Promise<number> {
+  if (args.length !== 2) throw new CliError('verify takes <file> <sha256|md5> (or a line of sha256sum/md5sum output)', EXIT.usage);
+  const [path, expected] = args as [string, string];
+  readInput(path); // existence and readability, with the usual messages
+  const { verifyHash, HashFormatError } = await import('../core/batch/hashing.js');
   try {
-    if (help) {
-      process.stdout.write(`${USAGE}\n`);
-      return EXIT.ok;
+    const stream = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
+    const r = await verifyHash(stream, expected, { fileName: basename(path) });
+    io.stdout(json ? `${JSON.stringify({ file: path, ...r }, null, 2)}\n` : `${path}: ${r.message}\n`);
+    return r.ok ? EXIT.ok : EXIT.failure;
+  } catch (e) {
+    if (e instanceof HashFormatError) throw new CliError(e.message, EXIT.usage);
+    throw e;
+  }
+}
+
+const HELP: Record<string, string> = {
+  inspect: 'Usage:\n  ava-quant inspect <model.onnx> [--json]\n\nPrints the model card (the same as the app shows); --json gives the ModelSummary object.',
+  verify: 'Usage:\n  ava-quant verify <file> <sha256|md5> [--json]\n\nHashes the file once (SHA-256 and MD5 together) and compares with the expected value:\n64 hex digits = SHA-256, 32 = MD5, or a line of sha256sum/md5sum output. Exit 0 on a match, 1 otherwise.',
+};
+
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const help = rest.includes('--help') || rest.includes('-h');
+  try {
+    if (!cmd || cmd === '--help' || cmd === '-h') {
+      io.stdout(`${USAGE}\n`);
+      return cmd ? EXIT.ok : EXIT.usage;
     }
     switch (cmd) {
-      case 'inspect':
-        inspect(args, json);
-        return EXIT.ok;
+      case 'inspect': {
+        if (help) return io.stdout(`${HELP.inspect}\n`), EXIT.ok;
+        const { args, flags } = parseFlags(rest, ['json']);
+        return inspect(args, !!flags.json, io);
+      }
+      case 'verify': {
+        if (help) return io.stdout(`${HELP.verify}\n`), EXIT.ok;
+        const { args, flags } = parseFlags(rest, ['json']);
+        return await verify(args, !!flags.json, io);
+      }
+      case 'check': {
+        const { runCheckCommand, CHECK_USAGE } = await import('./check.js');
+        if (help) return io.stdout(`${CHECK_USAGE}\n`), EXIT.ok;
+        const { args, flags } = parseFlags(rest, ['json']);
+        return await runCheckCommand(args, flags, io);
+      }
+      case 'quantize': {
+        const { runQuantize } = await import('./quantize-cmd.js');
+        return await runQuantize(rest, io);
+      }
+      case 'batch': {
+        const { runBatchCommand, BATCH_USAGE } = await import('./batch.js');
+        if (help) return io.stdout(`${BATCH_USAGE}\n`), EXIT.ok;
+        const { args, flags } = parseFlags(rest, ['json', 'force']);
+        return await runBatchCommand(args, flags, io);
+      }
       default:
         throw new CliError(`unknown command '${cmd}' (try --help)`, EXIT.usage);
     }
   } catch (e) {
     if (e instanceof CliError) {
-      process.stderr.write(`ava-quant: ${e.message}\n`);
+      io.stderr(`ava-quant: ${e.message}\n`);
       return e.code;
     }
-    if (e instanceof OnnxFormatError) {
-      process.stderr.write(`ava-quant: ${argsPath(args)}: ${e.message}\n`);
-      return EXIT.badModel;
-    }
-    process.stderr.write(`ava-quant: internal error: ${(e as Error).stack ?? e}\n`);
+    io.stderr(`ava-quant: internal error: ${(e as Error).stack ?? String(e)}\n`);
     return EXIT.failure;
   }
 }
-
-function argsPath(args: string[]): string {
-  return args[0] ?? '';
-}
-
-process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,251 @@
+/**
+ * `ava-quant quantize <in> <out> fp16 [options]`: FP16 conversion from the command line.
+ *
+ * The lead wires this into main.ts: `case 'quantize'` with mode fp16 -> `return runFp16Command(args, io)`,
+ * where `args` are the words after `quantize` (`<in> <out> fp16 [flags]`).
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { convertFp16, DEFAULT_MAX_FINITE, DEFAULT_MIN_POSITIVE, Fp16OptionError, type Fp16Options, type Fp16Report } from '../core/fp16/index.js';
+import { OnnxFormatError } from '../core/onnx/errors.js';
+import { parseModel } from '../core/onnx/model.js';
+
+/** Same values as EXIT in main.ts (not imported: main.ts runs the CLI when loaded). */
+export const FP16_EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, badModel: 4, outputExists: 5, diskFull: 6 } as const;
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const processIo: CliIo = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+};
+
+export const FP16_USAGE = `Usage:
+  ava-quant quantize <in.onnx> <out.onnx> fp16 [options]
+
+FP16 ("conservative"): float32 weights and activations become float16 (about half the size);
+graph inputs and outputs stay float32 unless --no-keep-io-types.
+
+Options:
+  --keep-io-types | --no-keep-io-types   float32 graph inputs/outputs (default: keep)
+  --op-block-list A,B       op types to keep in float32 (added to the default list)
+  --node-block-list a,b     node names to keep in float32
+  --min-positive X          non-zero magnitudes below X become ±X (default ${DEFAULT_MIN_POSITIVE})
+  --max-finite X            finite magnitudes above X become ±X (default ${DEFAULT_MAX_FINITE}, at most 65504)
+  --force                   overwrite <out.onnx> if it exists
+  --json                    print the report as JSON
+Exit codes: 0 ok, 1 failure, 2 usage, 3 input not found, 4 not a valid ONNX model, 5 output exists, 6 disk full`;
+
+class UsageError extends Error {}
+
+interface Parsed {
+  input: string;
+  output: string;
+  opts: Fp16Options;
+  force: boolean;
+  json: boolean;
+  help: boolean;
+}
+
+function parseNumber(flag: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag} needs a number (got '${v}')`);
+  return n;
+}
+
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+export function parseFp16Args(args: string[]): Parsed {
+  const pos: string[] = [];
+  const opts: Fp16Options = {};
+  let force = false;
+  let json = false;
+  let help = false;
+  for (let i = 0; i < args.length; i++) {
+    const raw = args[i]!;
+    if (!raw.startsWith('--')) {
+      pos.push(raw);
+      continue;
+    }
+    const eq = raw.indexOf('=');
+    const flag = eq >= 0 ? raw.slice(0, eq) : raw;
+    const value = (): string => {
+      if (eq >= 0) return raw.slice(eq + 1);
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--keep-io-types':
+        opts.keepIoTypes = true;
+        break;
+      case '--no-keep-io-types':
+        opts.keepIoTypes = false;
+        break;
+      case '--op-block-list':
+        opts.opBlockList = list(value());
+        break;
+      case '--node-block-list':
+        opts.nodeBlockList = list(value());
+        break;
+      case '--min-positive':
+        opts.minPositive = parseNumber(flag, value());
+        break;
+      case '--max-finite':
+        opts.maxFinite = parseNumber(flag, value());
+        break;
+      case '--force':
+        force = true;
+        break;
+      case '--json':
+        json = true;
+        break;
+      case '--help':
+        help = true;
+        break;
+      default:
+        throw new UsageError(`unknown option ${flag}`);
+    }
+  }
+  if (help) return { input: '', output: '', opts, force, json, help };
+  if (pos.length !== 3) throw new UsageError(`expected <in.onnx> <out.onnx> fp16, got ${pos.length} argument${pos.length === 1 ? '' : 's'}`);
+  const [input, output, mode] = pos as [string, string, string];
+  if (mode.toLowerCase() !== 'fp16') throw new UsageError(`this command converts to fp16; got mode '${mode}'`);
+  return { input, output, opts, force, json, help };
+}
+
+/** Exit code for an error thrown while writing the output. */
+export function writeErrorCode(e: unknown): number {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' ? FP16_EXIT.diskFull : FP16_EXIT.failure;
+}
+
+/** Writes parts to a temporary file next to `out`, then renames it into place. */
+function writeAtomically(out: string, parts: Uint8Array[]): void {
+  const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'wx');
+    for (const p of parts) {
+      let off = 0;
+      while (off < p.length) off += writeSync(fd, p, off, p.length - off);
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, out);
+  } catch (e) {
+    if (fd !== null) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* nothing was created */
+    }
+    throw e;
+  }
+}
+
+const MB = 1024 * 1024;
+const mb = (n: number) => `${(n / MB).toFixed(2)} MB`;
+const int = (n: number) => n.toLocaleString('en-US');
+
+export function formatFp16Report(r: Fp16Report, input: string, output: string, totalMs?: number): string {
+  const lines: string[] = [];
+  const kv = (k: string, v: string) => lines.push(`${k.padEnd(22)}${v}`);
+  const saved = r.originalBytes - r.convertedBytes;
+  lines.push(`Converted ${input} -> ${output} (FP16${r.options.keepIoTypes ? ', inputs/outputs stay float32' : ', float16 inputs/outputs'})`);
+  kv('Original size', `${mb(r.originalBytes)} (${int(r.originalBytes)} bytes)`);
+  kv('Converted size', `${mb(r.convertedBytes)} (${int(r.convertedBytes)} bytes)`);
+  kv('Smaller by', `${(100 * (1 - r.ratio)).toFixed(1)}% (saved ${mb(saved)})`);
+  const secs = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`);
+  kv('Time', totalMs === undefined ? secs(r.timeMs) : `${secs(totalMs)} (conversion ${secs(r.timeMs)}, the rest reading and writing)`);
+  const w = r.weights;
+  kv('Weights converted', `${int(w.tensorsConverted)} tensors, ${int(w.valuesConverted)} values`);
+  kv('Clamped', `${int(w.clamped)} (beyond ±${r.options.maxFinite})`);
+  kv('Raised to min', `${int(w.raisedToMinPositive)} (non-zero below ${r.options.minPositive})`);
+  kv('Flushed to zero', int(w.flushedToZero));
+  kv('Subnormal', `${int(w.subnormal)} (below 6.1e-5: reduced precision)`);
+  kv('Largest magnitude', w.largestMagnitude.toPrecision(5));
+  for (const o of w.outOfRange) kv('Kept float32 weight', `${o.name} (largest |x| ${o.largestMagnitude.toPrecision(5)} is beyond float16)`);
+  const n = r.nodes;
+  kv('Nodes', `${int(n.converted)} float16, ${int(n.keptFp32)} kept float32; Casts ${n.castsInserted} inserted, ${n.castsRetargeted} retargeted, ${n.castsRemoved} removed`);
+  if (r.keptOps.length === 0) kv('Ops kept in float32', 'none');
+  for (const k of r.keptOps) kv(`  ${k.op} ×${k.count}`, k.reasons.map((x) => x.reason).join('; '));
+  if (r.unknownTypes.count) kv('Unknown types', `${r.unknownTypes.count} values (e.g. ${r.unknownTypes.examples.slice(0, 3).join(', ')}); their nodes were left unchanged`);
+  for (const note of r.notes) kv('Note', note);
+  return lines.join('\n');
+}
+
+export async function runFp16Command(args: string[], io: CliIo = processIo): Promise<number> {
+  let p: Parsed;
+  try {
+    p = parseFp16Args(args);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`ava-quant: ${e.message}\n${FP16_USAGE}\n`);
+      return FP16_EXIT.usage;
+    }
+    throw e;
+  }
+  if (p.help) {
+    io.stdout(`${FP16_USAGE}\n`);
+    return FP16_EXIT.ok;
+  }
+  const fail = (code: number, msg: string) => {
+    io.stderr(`ava-quant: ${msg}\n`);
+    return code;
+  };
+  let st;
+  try {
+    st = statSync(p.input);
+  } catch {
+    return fail(FP16_EXIT.notFound, `file not found: ${p.input}`);
+  }
+  if (st.isDirectory()) return fail(FP16_EXIT.notFound, `${p.input} is a directory, not a model file`);
+  if (resolve(p.input) === resolve(p.output)) return fail(FP16_EXIT.usage, 'the output must not be the input file (the input is never modified)');
+  if (existsSync(p.output) && !p.force) return fail(FP16_EXIT.outputExists, `${p.output} exists (use --force to overwrite)`);
+  if (existsSync(p.output) && statSync(p.output).isDirectory()) return fail(FP16_EXIT.usage, `${p.output} is a directory`);
+  if (!existsSync(dirname(resolve(p.output)))) return fail(FP16_EXIT.failure, `the output folder ${dirname(p.output)} does not exist`);
+
+  const t0 = performance.now();
+  let bytes: Uint8Array;
+  try {
+    const b = readFileSync(p.input);
+    bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    return fail(FP16_EXIT.notFound, `cannot read ${p.input}: ${(e as Error).message}`);
+  }
+  let result;
+  try {
+    result = convertFp16(parseModel(bytes), p.opts);
+  } catch (e) {
+    if (e instanceof OnnxFormatError) return fail(FP16_EXIT.badModel, `${p.input}: ${e.message}`);
+    if (e instanceof Fp16OptionError) return fail(FP16_EXIT.usage, e.message);
+    return fail(FP16_EXIT.failure, `conversion failed: ${(e as Error).stack ?? e}`);
+  }
+  try {
+    writeAtomically(p.output, result.parts);
+  } catch (e) {
+    const code = writeErrorCode(e);
+    return fail(code, code === FP16_EXIT.diskFull ? `disk full while writing ${p.output} (nothing was written)` : `cannot write ${p.output}: ${(e as Error).message}`);
+  }
+  const r = result.report;
+  if (r.weights.keptFp32.some((k) => k.reason.startsWith('stored as external data')))
+    io.stderr('ava-quant: warning: some weights are stored as external data; they stay float32 and are still read from the external file\n');
+  const totalMs = Math.round(performance.now() - t0);
+  io.stdout(p.json ? `${JSON.stringify({ input: p.input, output: p.output, totalMs, ...r }, null, 2)}\n` : `${formatFp16Report(r, p.input, p.output, totalMs)}\n`);
+  return FP16_EXIT.ok;
+}

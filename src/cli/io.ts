@@ -1,0 +1,109 @@
+/** What every subcommand shares: exit codes, one-line errors, reading inputs and writing outputs safely. */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+
+/** Exit codes (documented in the README). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, badModel: 4, outputExists: 5, diskFull: 6, belowThreshold: 7 } as const;
+
+/** An error that ends the command with a one-line message and a specific exit code. */
+export class CliError extends Error {
+  constructor(message: string, readonly code: number) {
+    super(message);
+  }
+}
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** True when stderr is a terminal (progress bars instead of quiet lines). */
+  isTTY?: boolean;
+}
+
+export const processIo: CliIo = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  isTTY: !!process.stderr.isTTY,
+};
+
+export function readInput(path: string): Uint8Array {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new CliError(`file not found: ${path}`, EXIT.notFound);
+  }
+  if (st.isDirectory()) throw new CliError(`${path} is a directory, not a file`, EXIT.notFound);
+  try {
+    const b = readFileSync(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    throw new CliError(`cannot read ${path}: ${(e as Error).message}`, EXIT.notFound);
+  }
+}
+
+/** Files next to a model (name -> size), to resolve external data like the app does with dropped siblings. */
+export function siblingsOf(path: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const dir = dirname(path);
+  for (const name of readdirSync(dir)) {
+    if (name === basename(path)) continue;
+    try {
+      const st = statSync(join(dir, name));
+      if (st.isFile()) out[name] = st.size;
+    } catch {
+      /* unreadable entries are simply not siblings */
+    }
+  }
+  return out;
+}
+
+/** Refuses an output path that would overwrite the input, exists (without force), or has no folder. */
+export function checkOutputPath(input: string, output: string, force: boolean): void {
+  if (resolve(input) === resolve(output)) throw new CliError('the output must not be the input file (the input is never modified)', EXIT.usage);
+  if (existsSync(output)) {
+    if (statSync(output).isDirectory()) throw new CliError(`${output} is a directory`, EXIT.usage);
+    if (!force) throw new CliError(`${output} exists (use --force to overwrite)`, EXIT.outputExists);
+  }
+  if (!existsSync(dirname(resolve(output)))) throw new CliError(`the output folder ${dirname(output)} does not exist`, EXIT.failure);
+}
+
+/**
+ * Writes parts to a temporary file next to `out`, then renames it into place: a failure (disk full, ...) leaves
+ * no partial output behind.
+ */
+export function writeAtomically(out: string, parts: Uint8Array[]): void {
+  const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'wx');
+    for (const p of parts) {
+      let off = 0;
+      while (off < p.length) off += writeSync(fd, p, off, p.length - off);
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, out);
+  } catch (e) {
+    if (fd !== null) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* nothing was created */
+    }
+    const code = (e as NodeJS.ErrnoException | null)?.code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new CliError(`disk full while writing ${out} (nothing was written)`, EXIT.diskFull);
+    throw new CliError(`cannot write ${out}: ${(e as Error).message}`, EXIT.failure);
+  }
+}
+
+/** Sizes the way the seed's scripts print them: MiB with two decimals, labelled MB, plus exact bytes. */
+export const MB = 1024 * 1024;
+export const mb = (n: number): string => `${(n / MB).toFixed(2)} MB`;
+export const int = (n: number): string => n.toLocaleString('en-US');
