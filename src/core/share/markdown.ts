@@ -1,0 +1,96 @@
+/**
+ * Markdown export of a ShareableReport (for pasting into an issue or a model card).
+ *
+ *   reportToMarkdown(report) -> string
+ *   escapeMarkdown(untrusted) -> string   (inline text: no HTML, no links, no emphasis, no table breaks)
+ *
+ * Every string that comes from a model, a file name or a report is untrusted and goes through escapeMarkdown:
+ * `<`, `>` and `&` become HTML entities (no raw HTML, no autolinks in angle brackets), Markdown punctuation is
+ * backslash-escaped (no `[text](javascript:…)` links, images, emphasis, code spans or table cell breaks), and
+ * control characters / line breaks become spaces (no new blocks). Numbers are formatted here, hashes are
+ * schema-checked hex.
+ */
+import { type ShareableReport, validateReport } from './report.js';
+
+const ENTITIES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
+
+/** Escapes untrusted text for use inline in Markdown (CommonMark / GFM). */
+export function escapeMarkdown(s: string): string {
+  return s
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/[<>&]/g, (c) => ENTITIES[c]!)
+    .replace(/[\\`*_{}[\]()#+!|~$^:]/g, (c) => `\\${c}`);
+}
+
+const MiB = 1024 * 1024;
+const mib = (n: number): string => `${(n / MiB).toFixed(2)} MiB`;
+const fixed = (n: number | null, d = 4): string => (n === null ? 'n/a' : n.toFixed(d));
+const int = (n: number): string => n.toLocaleString('en-US');
+
+export function reportToMarkdown(input: ShareableReport): string {
+  const r = validateReport(input);
+  const e = escapeMarkdown;
+  const L: string[] = [];
+  const c = r.conversion;
+  L.push(`# AVA Quantizer report: ${e(r.output.name)}`, '');
+  L.push(`- **Source:** ${e(r.source.name)} (${mib(r.source.bytes)})`);
+  L.push(`- **Output:** ${e(r.output.name)} (${mib(r.output.bytes)}, ${r.mode.toUpperCase()})`);
+  L.push(`- **Size:** ${mib(c.originalBytes)} → ${mib(c.outputBytes)} (${c.reductionPercent.toFixed(1)}% smaller) in ${(c.timeMs / 1000).toFixed(1)} s`);
+  L.push(`- **Preset:** ${r.preset === null ? 'none' : e(r.preset)}`);
+  L.push(`- **Tool:** ${e(r.tool.name)} ${e(r.tool.version)}, ${e(r.createdAt)}`);
+  L.push('');
+  L.push('| file | bytes | sha256 | md5 |', '| --- | ---: | --- | --- |');
+  for (const f of [r.source, r.output]) L.push(`| ${e(f.name)} | ${int(f.bytes)} | ${f.sha256 ? `\`${f.sha256}\`` : 'n/a'} | ${f.md5 ? `\`${f.md5}\`` : 'n/a'} |`);
+  L.push('');
+
+  const opts = Object.entries(r.options);
+  if (opts.length) {
+    L.push('## Settings', '');
+    for (const [k, v] of opts) L.push(`- ${e(k)}: ${Array.isArray(v) ? (v.length ? v.map(e).join(', ') : '(none)') : v === null ? 'null' : e(String(v))}`);
+    L.push('');
+  }
+
+  L.push(`## ${r.mode === 'int8' ? 'INT8 quantization' : 'FP16 conversion'}`, '');
+  if (c.int8) {
+    L.push(`- Tensors quantized: ${int(c.int8.tensorsQuantized)}; nodes left in float: ${int(c.int8.leftInFloat)}; opset ${c.int8.opset}`);
+    const rw = Object.entries(c.int8.rewritten);
+    if (rw.length) L.push(`- Rewritten: ${rw.map(([k, n]) => `${e(k)} ×${n}`).join(', ')}`);
+  }
+  if (c.fp16) {
+    L.push(`- Tensors converted: ${int(c.fp16.tensorsConverted)}; nodes in FP16: ${int(c.fp16.nodesConverted)}; kept in FP32: ${int(c.fp16.nodesKeptFp32)}; casts inserted: ${int(c.fp16.castsInserted)}; values clamped: ${int(c.fp16.clamped)}`);
+    const kept = Object.entries(c.fp16.keptOps);
+    if (kept.length) L.push(`- Ops kept in FP32: ${kept.map(([k, n]) => `${e(k)} ×${n}`).join(', ')}`);
+  }
+  for (const n of c.notes) L.push(`- Note: ${e(n)}`);
+  L.push('');
+
+  const q = r.quality;
+  L.push('## Quality', '');
+  if (!q) {
+    L.push('Not checked.', '');
+  } else {
+    const v = q.verdict;
+    L.push(`**${v.pass ? 'PASS' : 'FAIL'}**: ${e(v.metric)} ${fixed(v.value)} (threshold ${fixed(v.threshold, 3)}) on ${e(q.backend)}${q.providers.length ? ` (${q.providers.map(e).join(', ')})` : ''}, ${int(q.texts)} texts${q.tokenization === 'random-ids' ? ' (random token ids: no tokenizer)' : ''}`);
+    L.push('');
+    if (q.cosine) {
+      L.push('| cosine | mean | min | p5 | median | max |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+      L.push(`| ${int(q.cosine.count)} texts | ${fixed(q.cosine.mean)} | ${fixed(q.cosine.min)} | ${fixed(q.cosine.p5)} | ${fixed(q.cosine.median)} | ${fixed(q.cosine.max)} |`, '');
+    }
+    if (q.histogram) {
+      const h = q.histogram;
+      const w = (h.hi - h.lo) / Math.max(1, h.counts.length);
+      const nonEmpty = h.counts.map((n, i) => [n, i] as const).filter(([n]) => n > 0);
+      if (nonEmpty.length) L.push(`Histogram: ${nonEmpty.map(([n, i]) => `[${(h.lo + i * w).toFixed(3)}, ${(h.lo + (i + 1) * w).toFixed(3)}): ${n}`).join('; ')}`, '');
+    }
+    if (q.topK.length) {
+      L.push('| retrieval set | k | mean overlap | min overlap |', '| --- | ---: | ---: | ---: |');
+      for (const t of q.topK) L.push(`| ${e(t.set)} | ${t.k} | ${t.mean.toFixed(3)} | ${t.min.toFixed(3)} |`);
+      L.push('');
+    }
+    for (const s of v.reasons) L.push(`- Reason: ${e(s)}`);
+    for (const s of v.warnings) L.push(`- Warning: ${e(s)}`);
+    for (const s of q.errors) L.push(`- Error: ${e(s)}`);
+    if (v.reasons.length || v.warnings.length || q.errors.length) L.push('');
+  }
+  return `${L.join('\n').replace(/\n+$/, '')}\n`;
+}

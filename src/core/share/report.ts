@@ -1,0 +1,317 @@
+/**
+ * The one "shareable report": what a quantization run produced and how good it is, small enough for a URL
+ * fragment (no model bytes, no per-text results) and plain JSON (structured-clone safe).
+ *
+ *   buildShareableReport({ tool, source, output, report, quality }) -> ShareableReport   (from the run's reports)
+ *   summarizeConversion(int8OrFp16Report) -> ConversionSummary
+ *   settingsOf(int8OrFp16Report) -> { preset, options }
+ *   summarizeQuality(qualityReport) -> QualitySummary
+ *   validateReport(unknown) -> ShareableReport        (throws SchemaError; returns a normalised copy)
+ *   reportToJson(report) -> string                    (validated, stable key order, 2-space indent)
+ *
+ * Every string is length-capped and every number finite (see REPORT_SCHEMA): the same schema guards share links
+ * (link.ts) and the manifests written next to batch outputs (../batch/manifest.ts). Strings that come from models
+ * or file names are untrusted: render them as text, or through reportToMarkdown (markdown.ts), which escapes them.
+ */
+import type { Fp16Report } from '../fp16/options.js';
+import type { Int8Report } from '../int8/quantize.js';
+import type { QualityReport } from '../quality/report.js';
+import {
+  LIMITS,
+  type Schema,
+  SchemaError,
+  arr,
+  bool,
+  clip,
+  count,
+  isoDate,
+  lit,
+  md5,
+  nullable,
+  num,
+  obj,
+  oneOf,
+  record,
+  sha256,
+  str,
+} from './schema.js';
+
+export const REPORT_FORMAT = 'ava-quantizer-report';
+export const REPORT_VERSION = 1;
+
+export type OutputMode = 'int8' | 'fp16';
+export type SettingValue = string | number | boolean | null | string[];
+/** Options as shown to people: flat, JSON-safe, sorted by key. */
+export type Settings = Record<string, SettingValue>;
+
+export interface ToolInfo {
+  name: string;
+  version: string;
+}
+
+export interface FileFacts {
+  name: string;
+  bytes: number;
+  /** Lowercase hex; null when not computed. */
+  sha256: string | null;
+  md5: string | null;
+}
+
+export interface Int8Details {
+  tensorsQuantized: number;
+  /** Original nodes rewritten, by op type. */
+  rewritten: Record<string, number>;
+  /** Nodes of a quantizable type left in float. */
+  leftInFloat: number;
+  opset: number;
+}
+
+export interface Fp16Details {
+  tensorsConverted: number;
+  nodesConverted: number;
+  nodesKeptFp32: number;
+  castsInserted: number;
+  /** Weight values clamped to ±maxFinite. */
+  clamped: number;
+  /** Ops kept in float32, by op type. */
+  keptOps: Record<string, number>;
+}
+
+export interface ConversionSummary {
+  originalBytes: number;
+  outputBytes: number;
+  /** (1 - output/original) × 100, two decimals; negative when the output is larger. */
+  reductionPercent: number;
+  timeMs: number;
+  int8: Int8Details | null;
+  fp16: Fp16Details | null;
+  notes: string[];
+}
+
+export interface QualitySummary {
+  verdict: {
+    pass: boolean;
+    metric: string;
+    value: number | null;
+    threshold: number;
+    reasons: string[];
+    warnings: string[];
+  };
+  cosine: { count: number; mean: number | null; min: number | null; p5: number | null; median: number | null; max: number | null } | null;
+  histogram: { lo: number; hi: number; counts: number[] } | null;
+  /** Mean / min overlap of the original and quantized top-k documents, per retrieval set and k. */
+  topK: { set: string; k: number; mean: number; min: number }[];
+  /** Backend label, e.g. "onnxruntime-web wasm". */
+  backend: string;
+  /** Execution providers that ran (or were requested when that is unknown). */
+  providers: string[];
+  texts: number;
+  tokenization: 'tokenizer' | 'random-ids';
+  /** Fatal problems of the check. */
+  errors: string[];
+}
+
+export interface ShareableReport {
+  format: typeof REPORT_FORMAT;
+  version: typeof REPORT_VERSION;
+  tool: ToolInfo;
+  createdAt: string;
+  source: FileFacts;
+  output: FileFacts;
+  mode: OutputMode;
+  preset: string | null;
+  options: Settings;
+  conversion: ConversionSummary;
+  quality: QualitySummary | null;
+}
+
+// ---- schema ------------------------------------------------------------------------------------------------
+
+const name = str(LIMITS.name, { min: 1 });
+const text = str(LIMITS.text);
+const short = str(LIMITS.short);
+const notes = arr(text, LIMITS.notes);
+const cos = num({ min: -1.01, max: 1.01 });
+const frac = num({ min: 0, max: 1 });
+
+export const TOOL_SCHEMA: Schema<ToolInfo> = obj({ name: str(100, { min: 1 }), version: str(100) });
+export const FILE_SCHEMA: Schema<FileFacts> = obj({ name, bytes: count, sha256: nullable(sha256), md5: nullable(md5) });
+export const SETTINGS_SCHEMA: Schema<Settings> = record<SettingValue>(
+  oneOf<SettingValue>('a string, number, true/false, null or a list of strings', nullable(short), num(), bool, arr(short, LIMITS.listItems)),
+  LIMITS.optionKeys,
+);
+const opCounts = record(count, 500);
+
+export const CONVERSION_SCHEMA: Schema<ConversionSummary> = obj({
+  originalBytes: count,
+  outputBytes: count,
+  reductionPercent: num({ min: -1e9, max: 100 }),
+  timeMs: num({ min: 0 }),
+  int8: nullable(obj({ tensorsQuantized: count, rewritten: opCounts, leftInFloat: count, opset: count })),
+  fp16: nullable(
+    obj({ tensorsConverted: count, nodesConverted: count, nodesKeptFp32: count, castsInserted: count, clamped: count, keptOps: opCounts }),
+  ),
+  notes,
+});
+
+export const QUALITY_SCHEMA: Schema<QualitySummary> = obj({
+  verdict: obj({ pass: bool, metric: short, value: nullable(cos), threshold: num({ min: -1, max: 1 }), reasons: notes, warnings: notes }),
+  cosine: nullable(obj({ count, mean: nullable(cos), min: nullable(cos), p5: nullable(cos), median: nullable(cos), max: nullable(cos) })),
+  histogram: nullable(obj({ lo: num(), hi: num(), counts: arr(count, 1000) })),
+  topK: arr(obj({ set: short, k: num({ min: 1, max: 100000, int: true }), mean: frac, min: frac }), 200),
+  backend: short,
+  providers: arr(short, 20),
+  texts: count,
+  tokenization: lit('tokenizer', 'random-ids'),
+  errors: notes,
+});
+
+export const REPORT_SCHEMA: Schema<ShareableReport> = obj({
+  format: lit(REPORT_FORMAT),
+  version: lit(REPORT_VERSION),
+  tool: TOOL_SCHEMA,
+  createdAt: isoDate,
+  source: FILE_SCHEMA,
+  output: FILE_SCHEMA,
+  mode: lit('int8', 'fp16'),
+  preset: nullable(short),
+  options: SETTINGS_SCHEMA,
+  conversion: CONVERSION_SCHEMA,
+  quality: nullable(QUALITY_SCHEMA),
+});
+
+/** Checks every field of an untrusted report; returns a normalised copy (stable key order). Throws SchemaError. */
+export function validateReport(x: unknown): ShareableReport {
+  return REPORT_SCHEMA(x, '');
+}
+
+/** Pretty, stable JSON of a (validated) report, ending in a newline. Throws SchemaError for an invalid report. */
+export function reportToJson(report: ShareableReport): string {
+  return `${JSON.stringify(validateReport(report), null, 2)}\n`;
+}
+
+// ---- building from the run's reports ------------------------------------------------------------------------
+
+const clipList = (xs: readonly string[], max: number, len: number): string[] => {
+  const out = xs.slice(0, max).map((s) => clip(String(s), len));
+  if (xs.length > max) out[max - 1] = `… and ${xs.length - max + 1} more`;
+  return out;
+};
+
+/** Any options object -> Settings: scalars kept, string lists clipped, other values shown as JSON text. */
+export function toSettings(options: Record<string, unknown>): Settings {
+  const out: Settings = {};
+  for (const k of Object.keys(options).sort().slice(0, LIMITS.optionKeys)) {
+    if (k === '__proto__' || k.length > 100) continue;
+    const v = options[k];
+    if (v === undefined) continue;
+    if (v === null || typeof v === 'boolean') out[k] = v;
+    else if (typeof v === 'number') out[k] = Number.isFinite(v) ? v : String(v);
+    else if (typeof v === 'string') out[k] = clip(v, LIMITS.short);
+    else if (Array.isArray(v)) out[k] = clipList(v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x) ?? String(x))), LIMITS.listItems, LIMITS.short);
+    else out[k] = clip(JSON.stringify(v) ?? String(v), LIMITS.short);
+  }
+  return out;
+}
+
+/** The preset and options a report was made with (FP16's constant default block list is left out). */
+export function settingsOf(report: Int8Report | Fp16Report): { preset: string | null; options: Settings } {
+  if (report.mode === 'int8') {
+    const { preset, ...rest } = report.options;
+    return { preset: preset ?? null, options: toSettings(rest) };
+  }
+  const { defaultOpBlockList: _d, ...rest } = report.options;
+  return { preset: null, options: toSettings(rest) };
+}
+
+export function reductionPercent(originalBytes: number, outputBytes: number): number {
+  if (!(originalBytes > 0)) return 0;
+  return Math.round((1 - outputBytes / originalBytes) * 10000) / 100;
+}
+
+export function summarizeConversion(report: Int8Report | Fp16Report): ConversionSummary {
+  if (report.mode === 'int8') {
+    return {
+      originalBytes: report.originalBytes,
+      outputBytes: report.quantizedBytes,
+      reductionPercent: reductionPercent(report.originalBytes, report.quantizedBytes),
+      timeMs: Math.max(0, Math.round(report.durationMs)),
+      int8: { tensorsQuantized: report.tensorsQuantized, rewritten: { ...report.rewritten }, leftInFloat: report.leftInFloat.length, opset: report.opset },
+      fp16: null,
+      notes: clipList(report.notes, LIMITS.notes, LIMITS.text),
+    };
+  }
+  const keptOps: Record<string, number> = {};
+  for (const k of report.keptOps) keptOps[k.op] = k.count;
+  return {
+    originalBytes: report.originalBytes,
+    outputBytes: report.convertedBytes,
+    reductionPercent: reductionPercent(report.originalBytes, report.convertedBytes),
+    timeMs: Math.max(0, Math.round(report.timeMs)),
+    int8: null,
+    fp16: {
+      tensorsConverted: report.weights.tensorsConverted,
+      nodesConverted: report.nodes.converted,
+      nodesKeptFp32: report.nodes.keptFp32,
+      castsInserted: report.nodes.castsInserted,
+      clamped: report.weights.clamped,
+      keptOps,
+    },
+    notes: clipList(report.notes, LIMITS.notes, LIMITS.text),
+  };
+}
+
+export function summarizeQuality(q: QualityReport): QualitySummary {
+  const c = q.cosine;
+  return {
+    verdict: {
+      pass: q.verdict.pass,
+      metric: q.verdict.metric,
+      value: q.verdict.value,
+      threshold: q.verdict.threshold,
+      reasons: clipList(q.verdict.reasons, LIMITS.notes, LIMITS.text),
+      warnings: clipList(q.verdict.warnings, LIMITS.notes, LIMITS.text),
+    },
+    cosine: c ? { count: c.count, mean: c.mean, min: c.min, p5: c.p5, median: c.median, max: c.max } : null,
+    histogram: c ? { lo: c.histogram.lo, hi: c.histogram.hi, counts: [...c.histogram.counts] } : null,
+    topK: q.retrieval.sets.flatMap((s) => s.overlap.map((o) => ({ set: clip(s.id, LIMITS.short), k: o.k, mean: o.mean, min: o.min }))).slice(0, 200),
+    backend: clip(q.backend.label, LIMITS.short),
+    providers: clipList(q.backend.ranProviders ?? q.backend.requestedProviders, 20, LIMITS.short),
+    texts: q.tokenization.texts,
+    tokenization: q.tokenization.mode,
+    errors: clipList(q.errors, LIMITS.notes, LIMITS.text),
+  };
+}
+
+export interface ShareableReportInput {
+  tool: ToolInfo;
+  /** Default: now. */
+  createdAt?: Date | string;
+  source: FileFacts;
+  /** bytes default to the report's output size. */
+  output: Omit<FileFacts, 'bytes'> & { bytes?: number };
+  report: Int8Report | Fp16Report;
+  quality?: QualityReport | null;
+}
+
+/** Assembles and validates a report (throws SchemaError when an input is out of bounds, e.g. a 600-character name). */
+export function buildShareableReport(input: ShareableReportInput): ShareableReport {
+  const conversion = summarizeConversion(input.report);
+  const { preset, options } = settingsOf(input.report);
+  const createdAt = input.createdAt === undefined ? new Date().toISOString() : typeof input.createdAt === 'string' ? input.createdAt : input.createdAt.toISOString();
+  return validateReport({
+    format: REPORT_FORMAT,
+    version: REPORT_VERSION,
+    tool: input.tool,
+    createdAt,
+    source: input.source,
+    output: { ...input.output, bytes: input.output.bytes ?? conversion.outputBytes },
+    mode: input.report.mode,
+    preset,
+    options,
+    conversion,
+    quality: input.quality ? summarizeQuality(input.quality) : null,
+  });
+}
+
+export { SchemaError };

@@ -1,0 +1,39 @@
+/** A realistic, valid ShareableReport built by hand (the pipeline test builds one from real runs). */
+import type { ShareableReport } from '../../src/core/share/index.js';
+
+export function sampleReport(): ShareableReport {
+  return {
+    format: 'ava-quantizer-report',
+    version: 1,
+    tool: { name: 'ava-quantizer', version: '0.1.0' },
+    createdAt: '2025-06-01T12:34:56.789Z',
+    source: { name: 'all-MiniLM-L6-v2.onnx', bytes: 90378583, sha256: 'a'.repeat(64), md5: 'b'.repeat(32) },
+    output: { name: 'all-MiniLM-L6-v2-INT8.onnx', bytes: 23000000, sha256: 'c'.repeat(64), md5: null },
+    mode: 'int8',
+    preset: 'tjs-q8',
+    options: { activationSymmetric: false, perChannel: true, reduceRange: true, opTypes: ['MatMul', 'Gather'], weightSymmetric: null, weightType: 'qint8' },
+    conversion: {
+      originalBytes: 90378583,
+      outputBytes: 23000000,
+      reductionPercent: 74.55,
+      timeMs: 5123,
+      int8: { tensorsQuantized: 37, rewritten: { Gather: 1, MatMul: 36 }, leftInFloat: 0, opset: 14 },
+      fp16: null,
+      notes: [],
+    },
+    quality: {
+      verdict: { pass: true, metric: 'mean cosine', value: 0.9871, threshold: 0.95, reasons: [], warnings: ['batch composition changes INT8 embeddings slightly'] },
+      cosine: { count: 120, mean: 0.9871, min: 0.9512, p5: 0.9633, median: 0.9889, max: 0.9981 },
+      histogram: { lo: 0.9, hi: 1, counts: [0, 0, 0, 0, 0, 1, 3, 10, 40, 66] },
+      topK: [
+        { set: 'retrieval', k: 1, mean: 0.95, min: 0 },
+        { set: 'retrieval', k: 3, mean: 0.93, min: 0.6667 },
+      ],
+      backend: 'onnxruntime-web wasm',
+      providers: ['wasm'],
+      texts: 120,
+      tokenization: 'tokenizer',
+      errors: [],
+    },
+  };
+}
