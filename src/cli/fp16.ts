@@ -4,24 +4,13 @@
  * The lead wires this into main.ts: `case 'quantize'` with mode fp16 -> `return runFp16Command(args, io)`,
  * where `args` are the words after `quantize` (`<in> <out> fp16 [flags]`).
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
 import { convertFp16, DEFAULT_MAX_FINITE, DEFAULT_MIN_POSITIVE, Fp16OptionError, type Fp16Options, type Fp16Report } from '../core/fp16/index.js';
 import { OnnxFormatError } from '../core/onnx/errors.js';
 import { parseModel } from '../core/onnx/model.js';
+import { checkOutputPath, CliError, type CliIo, EXIT, int, mb, processIo, readInput, writeAtomically } from './io.js';
+import { createProgress } from './progress.js';
 
-/** Same values as EXIT in main.ts (not imported: main.ts runs the CLI when loaded). */
-export const FP16_EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, badModel: 4, outputExists: 5, diskFull: 6 } as const;
-
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
-
-const processIo: CliIo = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-};
+export { EXIT as FP16_EXIT };
 
 export const FP16_USAGE = `Usage:
   ava-quant quantize <in.onnx> <out.onnx> fp16 [options]
@@ -121,47 +110,6 @@ export function parseFp16Args(args: string[]): Parsed {
   return { input, output, opts, force, json, help };
 }
 
-/** Exit code for an error thrown while writing the output. */
-export function writeErrorCode(e: unknown): number {
-  const code = (e as NodeJS.ErrnoException | null)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' ? FP16_EXIT.diskFull : FP16_EXIT.failure;
-}
-
-/** Writes parts to a temporary file next to `out`, then renames it into place. */
-function writeAtomically(out: string, parts: Uint8Array[]): void {
-  const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
-  let fd: number | null = null;
-  try {
-    fd = openSync(tmp, 'wx');
-    for (const p of parts) {
-      let off = 0;
-      while (off < p.length) off += writeSync(fd, p, off, p.length - off);
-    }
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, out);
-  } catch (e) {
-    if (fd !== null) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing was created */
-    }
-    throw e;
-  }
-}
-
-const MB = 1024 * 1024;
-const mb = (n: number) => `${(n / MB).toFixed(2)} MB`;
-const int = (n: number) => n.toLocaleString('en-US');
-
 export function formatFp16Report(r: Fp16Report, input: string, output: string, totalMs?: number): string {
   const lines: string[] = [];
   const kv = (k: string, v: string) => lines.push(`${k.padEnd(22)}${v}`);
@@ -189,6 +137,10 @@ export function formatFp16Report(r: Fp16Report, input: string, output: string, t
   return lines.join('\n');
 }
 
+/**
+ * Runs `quantize <in> <out> fp16 [flags]` (`args` = the words after `quantize`). Returns the exit code;
+ * messages go to `io`. The input is never modified; the output is written to a temporary file and renamed.
+ */
 export async function runFp16Command(args: string[], io: CliIo = processIo): Promise<number> {
   let p: Parsed;
   try {
@@ -196,56 +148,39 @@ export async function runFp16Command(args: string[], io: CliIo = processIo): Pro
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr(`ava-quant: ${e.message}\n${FP16_USAGE}\n`);
-      return FP16_EXIT.usage;
+      return EXIT.usage;
     }
     throw e;
   }
   if (p.help) {
     io.stdout(`${FP16_USAGE}\n`);
-    return FP16_EXIT.ok;
+    return EXIT.ok;
   }
   const fail = (code: number, msg: string) => {
     io.stderr(`ava-quant: ${msg}\n`);
     return code;
   };
-  let st;
-  try {
-    st = statSync(p.input);
-  } catch {
-    return fail(FP16_EXIT.notFound, `file not found: ${p.input}`);
-  }
-  if (st.isDirectory()) return fail(FP16_EXIT.notFound, `${p.input} is a directory, not a model file`);
-  if (resolve(p.input) === resolve(p.output)) return fail(FP16_EXIT.usage, 'the output must not be the input file (the input is never modified)');
-  if (existsSync(p.output) && !p.force) return fail(FP16_EXIT.outputExists, `${p.output} exists (use --force to overwrite)`);
-  if (existsSync(p.output) && statSync(p.output).isDirectory()) return fail(FP16_EXIT.usage, `${p.output} is a directory`);
-  if (!existsSync(dirname(resolve(p.output)))) return fail(FP16_EXIT.failure, `the output folder ${dirname(p.output)} does not exist`);
-
   const t0 = performance.now();
-  let bytes: Uint8Array;
-  try {
-    const b = readFileSync(p.input);
-    bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  } catch (e) {
-    return fail(FP16_EXIT.notFound, `cannot read ${p.input}: ${(e as Error).message}`);
-  }
   let result;
   try {
-    result = convertFp16(parseModel(bytes), p.opts);
-  } catch (e) {
-    if (e instanceof OnnxFormatError) return fail(FP16_EXIT.badModel, `${p.input}: ${e.message}`);
-    if (e instanceof Fp16OptionError) return fail(FP16_EXIT.usage, e.message);
-    return fail(FP16_EXIT.failure, `conversion failed: ${(e as Error).stack ?? e}`);
-  }
-  try {
+    const bytes = readInput(p.input);
+    checkOutputPath(p.input, p.output, p.force);
+    const progress = createProgress(io, 'fp16', 'bytes');
+    result = convertFp16(parseModel(bytes), p.opts, (e) => {
+      if (e.phase === 'convert' && e.total) progress.update(e.done ?? 0, e.total, e.message);
+    });
+    progress.finish();
     writeAtomically(p.output, result.parts);
   } catch (e) {
-    const code = writeErrorCode(e);
-    return fail(code, code === FP16_EXIT.diskFull ? `disk full while writing ${p.output} (nothing was written)` : `cannot write ${p.output}: ${(e as Error).message}`);
+    if (e instanceof CliError) return fail(e.code, e.message);
+    if (e instanceof OnnxFormatError) return fail(EXIT.badModel, `${p.input}: ${e.message}`);
+    if (e instanceof Fp16OptionError) return fail(EXIT.usage, e.message);
+    return fail(EXIT.failure, `conversion failed: ${(e as Error).stack ?? e}`);
   }
   const r = result.report;
   if (r.weights.keptFp32.some((k) => k.reason.startsWith('stored as external data')))
     io.stderr('ava-quant: warning: some weights are stored as external data; they stay float32 and are still read from the external file\n');
   const totalMs = Math.round(performance.now() - t0);
   io.stdout(p.json ? `${JSON.stringify({ input: p.input, output: p.output, totalMs, ...r }, null, 2)}\n` : `${formatFp16Report(r, p.input, p.output, totalMs)}\n`);
-  return FP16_EXIT.ok;
+  return EXIT.ok;
 }

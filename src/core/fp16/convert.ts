@@ -16,7 +16,7 @@
  *     metadata) is carried through byte for byte.
  */
 import { DT } from '../onnx/dtypes.js';
-import { encodeAttribute, encodeNode, encodeStringEntry, encodeTensor } from '../onnx/encode.js';
+import { type AttrValue, encodeAttribute, encodeNode, encodeStringEntry, encodeTensor } from '../onnx/encode.js';
 import {
   type ClampOptions,
   type ConvertStats,
@@ -39,10 +39,11 @@ import {
   type ValueInfoView,
 } from '../onnx/model.js';
 import { topoSort } from '../onnx/toposort.js';
-import { type Field, WT_I32, WT_LEN, fieldString, readFields } from '../onnx/wire.js';
+import { type Field, WT_I32, WT_LEN, fieldString, pushInts, readFields } from '../onnx/wire.js';
 import { type Part, lenField, rebuild, varintBytes, writeModel } from '../onnx/writer.js';
 import {
   DEFAULT_OP_BLOCK_LIST,
+  SENTINEL_MAGNITUDE,
   type Fp16Options,
   type Fp16Progress,
   type Fp16Report,
@@ -59,6 +60,7 @@ import {
   defaultOpset,
   dependencyOrder,
   inferTypes,
+  castTarget,
   isDefaultDomain,
   subgraphsOf,
 } from './types.js';
@@ -70,8 +72,19 @@ const ANY = -1;
 
 const f2h = (t: number): number => (t === FLOAT ? FLOAT16 : t);
 
-/** Ops whose float output type is set by an attribute we know how to rewrite. */
-const DTYPE_ATTR_OPS = new Set(['EyeLike', 'RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Bernoulli']);
+/**
+ * Nodes whose ONNX signature accepts float16 but that onnxruntime cannot run in float16 on the CPU (found by
+ * converting the ONNX backend node tests; see tests/fp16/node-tests.test.ts). Kept in float32.
+ */
+function ortNoFp16(n: NodeView): string | null {
+  if (n.opType === 'MeanVarianceNormalization') return 'onnxruntime has no float16 path for it (its function body mixes in float32 constants)';
+  if (n.opType === 'ScatterElements' || n.opType === 'ScatterND') {
+    const r = attr(n, 'reduction')?.s;
+    const red = r ? new TextDecoder().decode(r) : 'none';
+    if (red !== 'none') return `onnxruntime's CPU kernel has no float16 ${n.opType} with reduction '${red}'`;
+  }
+  return null;
+}
 
 export const CONVERSION_METADATA_KEY = 'ava.conversion';
 
@@ -120,6 +133,8 @@ interface GCtx {
   kind: 'main' | 'branch' | 'body' | 'other';
   /** Set when an enclosing container node is blocked: every node inside stays as it is. */
   blockAll: string | null;
+  /** The node holding this subgraph. */
+  owner: NPlan | null;
   /** Final type of each graph output. */
   outWant: number[];
   /** Output names after emission (subgraph outputs may be renamed to a Cast's output). */
@@ -129,6 +144,8 @@ interface GCtx {
   extra: Emitted[];
   /** Main-graph outputs whose producer was renamed (value name -> output type). */
   renamedOutputs: Map<string, number>;
+  /** Output indices that must stay float32 (they may carry values beyond the float16 range). */
+  fp32Outputs: Set<number>;
 }
 
 interface Emitted {
@@ -195,7 +212,13 @@ export function convertFp16(model: ModelView, options: Fp16Options = {}, onProgr
   };
   for (const m of info.mismatches.slice(0, 5)) run.report.notes.push(`declared type used over inferred: ${m}`);
 
-  const main = buildCtx(run, model.graph, null, 'main', null);
+  // Cast-1 (opset < 6) names its target type with a string that onnxruntime does not type-infer: no Cast can
+  // be inserted reliably, so such models keep every node as it is.
+  const ancient = run.opset < 6 ? `opset ${run.opset} (< 6): Casts cannot be inserted reliably, nothing converted` : null;
+  if (ancient) run.report.notes.push(ancient);
+  const main = buildCtx(run, model.graph, null, 'main', ancient, null);
+  keepSquares(main);
+  if (opts.outOfRange === 'keep-fp32') keepOutOfRange(run, main);
   collectWants(run, main);
   decideSources(run, main);
   decideOutputs(run, main);
@@ -216,6 +239,7 @@ export function convertFp16(model: ModelView, options: Fp16Options = {}, onProgr
       nodeBlockList: opts.nodeBlockList,
       minPositive: opts.minPositive,
       maxFinite: opts.maxFinite,
+      outOfRange: opts.outOfRange,
     },
     defaultOpBlockList: 'onnxconverter-common 1.16 + TreeEnsemble',
   });
@@ -234,7 +258,7 @@ export function convertFp16(model: ModelView, options: Fp16Options = {}, onProgr
 // ---------------------------------------------------------------------------------------------------------
 // Planning
 
-function buildCtx(run: Run, g: GraphView, parent: GCtx | null, kind: GCtx['kind'], blockAll: string | null): GCtx {
+function buildCtx(run: Run, g: GraphView, parent: GCtx | null, kind: GCtx['kind'], blockAll: string | null, owner: NPlan | null): GCtx {
   const scope = run.info.scopes.get(g);
   if (!scope) throw new Error(`internal: graph '${g.name}' was not typed`);
   const ctx: GCtx = {
@@ -245,11 +269,13 @@ function buildCtx(run: Run, g: GraphView, parent: GCtx | null, kind: GCtx['kind'
     plans: [],
     kind,
     blockAll,
+    owner,
     outWant: [],
     outNames: g.outputs.map((o) => o.name),
     casts: new Map(),
     extra: [],
     renamedOutputs: new Map(),
+    fp32Outputs: new Set(),
   };
   const typeOf = (name: string) => scope.get(name) ?? UNKNOWN;
   const add = (name: string, kind: VRec['kind'], extra: Partial<VRec> = {}) => {
@@ -277,7 +303,7 @@ function buildCtx(run: Run, g: GraphView, parent: GCtx | null, kind: GCtx['kind'
   return ctx;
 }
 
-function keep(run: Run, p: NPlan, reason: string): void {
+function keep(p: NPlan, reason: string): void {
   p.mode = 'keep';
   p.reason = reason;
 }
@@ -302,6 +328,7 @@ function planNode(run: Run, ctx: GCtx, n: NodeView, index: number): NPlan {
   else if (run.blockOps.has(op) && (defaultDomain || n.domain === 'ai.onnx.ml'))
     block = run.userOps.has(op) ? 'in the op block list' : 'in the default op block list';
   else if (!defaultDomain) block = `operator domain '${n.domain}': no known signature`;
+  else block = ortNoFp16(n);
 
   // Subgraph bodies.
   if (subgraphAttrs.length) {
@@ -310,10 +337,10 @@ function planNode(run: Run, ctx: GCtx, n: NodeView, index: number): NPlan {
     for (const a of subgraphAttrs) {
       const kind: GCtx['kind'] = op === 'If' && defaultDomain ? 'branch' : (op === 'Loop' || op === 'Scan') && defaultDomain ? 'body' : 'other';
       for (const sg of a.g ? [a.g] : (a.graphs ?? []))
-        p.subs.push(buildCtx(run, sg, ctx, kind, containerBlocked ? (ctx.blockAll ?? `${label} (${containerBlocked})`) : null));
+        p.subs.push(buildCtx(run, sg, ctx, kind, containerBlocked ? (ctx.blockAll ?? `${label} (${containerBlocked})`) : null, p));
     }
     if (containerBlocked) {
-      keep(run, p, containerBlocked);
+      keep(p, containerBlocked);
       return p;
     }
     if (op === 'If') {
@@ -327,7 +354,7 @@ function planNode(run: Run, ctx: GCtx, n: NodeView, index: number): NPlan {
     return p;
   }
   if (block) {
-    keep(run, p, block);
+    keep(p, block);
     return p;
   }
   if (op === 'Constant') {
@@ -343,13 +370,13 @@ function planNode(run: Run, ctx: GCtx, n: NodeView, index: number): NPlan {
   if (!hasFloat) return p; // neutral: no float tensor involved
   const sig = signatureOf(op, run.opset);
   if (!sig) {
-    keep(run, p, `no ONNX signature for ${op} at opset ${run.opset}`);
+    keep(p, `no ONNX signature for ${op} at opset ${run.opset}`);
     return p;
   }
   const unknownIn = n.inputs.findIndex((x, i) => x && !inT[i]);
   const unknownOut = n.outputs.findIndex((x, i) => x && !outT[i]);
   if (unknownIn >= 0 || unknownOut >= 0) {
-    keep(run, p, `element type of '${unknownIn >= 0 ? n.inputs[unknownIn] : n.outputs[unknownOut]}' unknown`);
+    keep(p, `element type of '${unknownIn >= 0 ? n.inputs[unknownIn] : n.outputs[unknownOut]}' unknown`);
     return p;
   }
   // Bind type variables (inputs and outputs) to their float32-model types.
@@ -371,7 +398,7 @@ function planNode(run: Run, ctx: GCtx, n: NodeView, index: number): NPlan {
   };
   const err = bind(sig.inputs, n.inputs, inT, true) ?? bind(sig.outputs, n.outputs, outT, false);
   if (err) {
-    keep(run, p, err);
+    keep(p, err);
     return p;
   }
   let anyFloat = false;
@@ -380,13 +407,15 @@ function planNode(run: Run, ctx: GCtx, n: NodeView, index: number): NPlan {
     const v = key.split('#')[0]!;
     const tv = sig.vars.get(v);
     if (!tv || !tv.types.has(FLOAT16)) {
-      keep(run, p, `${op}-${sig.since} does not accept float16 for ${v}`);
+      keep(p, `${op}-${sig.since} does not accept float16 for ${v}`);
       return p;
     }
     if (!fromInput.has(key)) {
-      if (op === 'ConstantOfShape' || DTYPE_ATTR_OPS.has(op)) p.retype = true;
+      // Output type set by an attribute: only ConstantOfShape's value is rewritten (EyeLike, Random*, ... have
+      // no float16 CPU kernel in onnxruntime and no float input for it to cast around).
+      if (op === 'ConstantOfShape') p.retype = true;
       else {
-        keep(run, p, `${op}: output type set by an attribute that is not rewritten`);
+        keep(p, `${op}: output type set by an attribute (kept float32)`);
         return p;
       }
     }
@@ -401,6 +430,200 @@ function planNode(run: Run, ctx: GCtx, n: NodeView, index: number): NPlan {
   p.inWant = inT.map((t, i) => (n.inputs[i] ? map(sig.inputs, i, t) : t));
   p.outCt = outT.map((t, i) => (n.outputs[i] ? map(sig.outputs, i, t) : t));
   return p;
+}
+
+/**
+ * Ops after which values beyond the float16 range are back in range (or not float): propagation of
+ * "may be out of range" stops at them. Every other op is assumed to pass large values on.
+ */
+const RANGE_REDUCING = new Set([
+  'Log', 'Sigmoid', 'Tanh', 'Softmax', 'LogSoftmax', 'Hardmax', 'Erf', 'Sin', 'Cos', 'Atan', 'Asin', 'Acos', 'HardSigmoid',
+  'Softsign', 'Sign', 'BatchNormalization', 'LayerNormalization', 'InstanceNormalization', 'GroupNormalization',
+  'LpNormalization', 'MeanVarianceNormalization', 'RMSNormalization', 'Shape', 'Size', 'ArgMax', 'ArgMin', 'IsNaN',
+  'IsInf', 'NonZero', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual',
+]);
+
+interface RangeScan {
+  maxAbs: number;
+  /** Some finite value beyond maxFinite is below SENTINEL_MAGNITUDE (a genuine weight, not an infinity stand-in). */
+  genuine: boolean;
+}
+
+function scanRange(src: Uint8Array, maxFinite: number): RangeScan {
+  const n = src.length >>> 2;
+  const v = src.byteOffset % 4 === 0 ? new Float32Array(src.buffer, src.byteOffset, n) : new Float32Array(src.slice(0, n * 4).buffer);
+  let maxAbs = 0;
+  let genuine = false;
+  for (let i = 0; i < n; i++) {
+    const a = Math.abs(v[i]!);
+    if (a > maxAbs && a !== Infinity) maxAbs = a;
+    if (a > maxFinite && a < SENTINEL_MAGNITUDE) genuine = true;
+  }
+  return { maxAbs, genuine };
+}
+
+function floatPayload(t: TensorView): Uint8Array {
+  if (t.rawData) return t.rawData;
+  const chunks: Uint8Array[] = [];
+  for (const f of t.typedFields) {
+    if (f.no !== TENSOR.floatData) continue;
+    if (f.wt === WT_LEN) chunks.push(t.buf.subarray(f.vstart, f.end));
+    else if (f.wt === WT_I32) chunks.push(t.buf.subarray(f.vstart, f.vstart + 4));
+  }
+  return chunks.length === 1 ? chunks[0]! : concat(chunks);
+}
+
+/** The float32 payload of a Constant node, if it has one. */
+function constantPayload(n: NodeView): Uint8Array | null {
+  const a = n.attributes[0];
+  if (!a) return null;
+  if (a.name === 'value' && a.t && a.t.dataType === FLOAT && !a.t.external) return floatPayload(a.t);
+  if (a.name === 'value_float' || a.name === 'value_floats') return new Uint8Array(Float32Array.from(a.name === 'value_float' ? [a.f ?? 0] : (a.floats ?? [])).buffer);
+  return null;
+}
+
+/** A converted node goes back to float32 (its original types everywhere). */
+function demote(p: NPlan, reason: string): void {
+  p.mode = 'keep';
+  p.reason = reason;
+  p.inWant = p.n.inputs.map((x) => (x ? (p.ctx.scope.get(x) ?? UNKNOWN) : UNKNOWN));
+  p.outCt = p.n.outputs.map((x) => (x ? (p.ctx.scope.get(x) ?? UNKNOWN) : UNKNOWN));
+  p.retype = false;
+}
+
+/** Every node reading each value (in any graph). */
+function consumersOf(main: GCtx): Map<VRec, NPlan[]> {
+  const consumers = new Map<VRec, NPlan[]>();
+  forEachCtx(main, (ctx) => {
+    for (const p of ctx.plans)
+      for (const name of p.n.inputs) {
+        const r = name ? resolve(ctx, name) : null;
+        if (!r) continue;
+        const list = consumers.get(r) ?? [];
+        if (!list.includes(p)) list.push(p);
+        consumers.set(r, list);
+      }
+  });
+  return consumers;
+}
+
+/** A scalar (one-element) float32/int64/int32 constant value: an initializer or a Constant node's output. */
+function scalarConstant(r: VRec | null): number | null {
+  if (!r) return null;
+  let t: TensorView | undefined;
+  if (r.kind === 'init') t = r.tensor;
+  else if (r.kind === 'node' && r.producer?.n.opType === 'Constant') {
+    const a = r.producer.n.attributes[0];
+    if (a?.name === 'value_float') return a.f ?? null;
+    if (a?.name === 'value_int') return a.i ?? null;
+    t = a?.name === 'value' ? a.t : undefined;
+  }
+  if (!t || t.external || t.dims.reduce((x, y) => x * y, 1) !== 1) return null;
+  const raw = t.dataType === FLOAT ? floatPayload(t) : t.rawData;
+  if (!raw) {
+    const nums: number[] = [];
+    for (const f of t.typedFields) if (f.no === TENSOR.int64Data || f.no === TENSOR.int32Data) pushInts(t.buf, f, nums);
+    return nums.length === 1 ? nums[0]! : null;
+  }
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (t.dataType === FLOAT && raw.length === 4) return dv.getFloat32(0, true);
+  if (t.dataType === DT.INT64 && raw.length === 8) return Number(dv.getBigInt64(0, true));
+  if (t.dataType === DT.INT32 && raw.length === 4) return dv.getInt32(0, true);
+  return null;
+}
+
+const SQUARE_REDUCERS = new Set(['ReduceMean', 'ReduceSum']);
+
+/**
+ * Sums of squares overflow float16 as soon as one |x| exceeds 256 (e.g. the variance in a LayerNorm that
+ * an exporter decomposed into Pow(x - mean, 2) -> ReduceMean; onnxconverter-common #323). On backends that
+ * compute in float16 (WebGPU with shader-f16) that is inf and then NaN. Pow(x, 2) feeding ReduceMean /
+ * ReduceSum, and ReduceSumSquare / ReduceL2, stay float32.
+ */
+function keepSquares(main: GCtx): void {
+  const consumers = consumersOf(main);
+  const reason = 'squares can overflow float16 (sum of squares, e.g. a LayerNorm variance)';
+  forEachCtx(main, (ctx) => {
+    for (const p of ctx.plans) {
+      if (p.mode !== 'convert' || !isDefaultDomain(p.n.domain)) continue;
+      if (p.n.opType === 'ReduceSumSquare' || p.n.opType === 'ReduceL2') {
+        demote(p, reason);
+        continue;
+      }
+      if (p.n.opType !== 'Pow' || !p.n.outputs[0] || scalarConstant(resolve(ctx, p.n.inputs[1] ?? '')) !== 2) continue;
+      const users = consumers.get(ctx.recs.get(p.n.outputs[0])!) ?? [];
+      const reducers = users.filter((u) => SQUARE_REDUCERS.has(u.n.opType) && u.mode === 'convert');
+      if (!reducers.length) continue;
+      demote(p, reason);
+      for (const u of reducers) demote(u, reason);
+    }
+  });
+}
+
+/**
+ * outOfRange 'keep-fp32': float weights holding genuine values beyond maxFinite stay float32, and so does
+ * every node that reads them, transitively through ops that pass large values on, up to and including the
+ * first range-reducing op. If-branch / loop-body outputs carry the property out to the enclosing graph.
+ */
+function keepOutOfRange(run: Run, main: GCtx): void {
+  const large = new Map<VRec, string>(); // value -> the weight it comes from
+  const queue: VRec[] = [];
+  const mark = (r: VRec | undefined | null, origin: string) => {
+    if (!r || large.has(r) || r.orig !== FLOAT) return;
+    large.set(r, origin);
+    queue.push(r);
+  };
+  const consumers = consumersOf(main);
+  const outputUses = new Map<VRec, { ctx: GCtx; i: number }[]>();
+  forEachCtx(main, (ctx) => {
+    for (const r of ctx.recs.values()) {
+      if (r.kind !== 'init' || !r.tensor || r.tensor.dataType !== FLOAT || r.tensor.external) continue;
+      const sc = scanRange(floatPayload(r.tensor), run.opts.maxFinite);
+      if (sc.genuine) {
+        run.report.weights.outOfRange.push({ name: r.name, largestMagnitude: sc.maxAbs });
+        mark(r, r.name);
+      }
+    }
+    for (const p of ctx.plans) {
+      if (p.mode === 'source' && p.n.outputs[0]) {
+        const payload = constantPayload(p.n);
+        if (payload) {
+          const sc = scanRange(payload, run.opts.maxFinite);
+          if (sc.genuine) {
+            const r = ctx.recs.get(p.n.outputs[0]);
+            run.report.weights.outOfRange.push({ name: p.n.outputs[0], largestMagnitude: sc.maxAbs });
+            mark(r, p.n.outputs[0]);
+          }
+        }
+      }
+    }
+    ctx.g.outputs.forEach((o, i) => {
+      const r = resolve(ctx, o.name);
+      if (!r) return;
+      const list = outputUses.get(r) ?? [];
+      list.push({ ctx, i });
+      outputUses.set(r, list);
+    });
+  });
+  while (queue.length) {
+    const r = queue.shift()!;
+    const origin = large.get(r)!;
+    for (const p of consumers.get(r) ?? []) {
+      const reduces = RANGE_REDUCING.has(p.n.opType) && isDefaultDomain(p.n.domain);
+      if (p.mode === 'convert') demote(p, `reads values beyond the float16 range (from '${origin}')`);
+      if (!reduces) for (const o of p.n.outputs) if (o) mark(p.ctx.recs.get(o), origin);
+    }
+    for (const { ctx, i } of outputUses.get(r) ?? []) {
+      ctx.fp32Outputs.add(i);
+      const owner = ctx.owner;
+      if (!owner) continue;
+      const op = owner.n.opType;
+      const j = op === 'Loop' ? i - 1 : i;
+      if (op === 'If') owner.outCt[i] = owner.ctx.scope.get(owner.n.outputs[i] ?? '') ?? UNKNOWN;
+      const out = owner.n.outputs[j];
+      if (j >= 0 && out) mark(owner.ctx.recs.get(out), origin);
+    }
+  }
 }
 
 /** The value a name refers to from ctx (this graph or an enclosing one), following removed-Cast aliases. */
@@ -424,14 +647,14 @@ function forEachCtx(ctx: GCtx, fn: (c: GCtx) => void): void {
 /** Desired types of graph outputs, then every consumer's wanted input types, recorded on the values. */
 function collectWants(run: Run, main: GCtx): void {
   forEachCtx(main, (ctx) => {
-    ctx.outWant = ctx.g.outputs.map((o) => {
+    ctx.outWant = ctx.g.outputs.map((o, i) => {
       const t = ctx.scope.get(o.name) ?? UNKNOWN;
-      if (ctx.kind === 'main') return run.opts.keepIoTypes ? t : f2h(t);
-      return t; // branches are set by their If below; bodies keep their interface
+      if (ctx.fp32Outputs.has(i)) return t;
+      if (ctx.kind === 'main') return run.opts.keepIoTypes || ctx.blockAll ? t : f2h(t);
+      // If branches produce what their (converted) If node outputs; Loop/Scan bodies keep their interface.
+      if (ctx.kind === 'branch' && ctx.owner?.mode === 'container') return ctx.owner.outCt[i] ?? t;
+      return t;
     });
-    for (const p of ctx.plans) {
-      if (p.n.opType === 'If' && p.mode === 'container') for (const s of p.subs) s.outWant = [...p.outCt];
-    }
   });
   forEachCtx(main, (ctx) => {
     for (const p of ctx.plans)
@@ -452,7 +675,7 @@ function decideSources(run: Run, main: GCtx): void {
   forEachCtx(main, (ctx) => {
     for (const r of ctx.recs.values()) {
       if (r.kind === 'input') {
-        r.ct = ctx.kind === 'main' && !run.opts.keepIoTypes ? f2h(r.orig) : r.orig;
+        r.ct = ctx.kind === 'main' && !run.opts.keepIoTypes && !ctx.blockAll ? f2h(r.orig) : r.orig;
       } else if (r.kind === 'init') {
         const t = r.tensor!;
         if (t.dataType === FLOAT && r.wants.has(FLOAT16)) {
@@ -476,7 +699,7 @@ function decideSources(run: Run, main: GCtx): void {
           if (out.orig === FLOAT) run.report.weights.keptFp32.push({ name: out.name, reason: out.wants.has(FLOAT16) ? 'Constant form not convertible' : 'Constant only read as float32' });
         }
       } else if (p.mode === 'cast' && out) {
-        const to = attr(p.n, 'to')?.i ?? UNKNOWN;
+        const to = castTarget(p.n);
         if (to === FLOAT && out.wants.has(FLOAT16)) {
           p.outCt = [FLOAT16];
           p.retype = true;
@@ -540,11 +763,16 @@ function castKey(run: Run, r: VRec, to: number): string {
   return `${run.recId.get(r)}|${to}`;
 }
 
+/** Cast's `to` attribute: an int from opset 6 on, a type name before (Cast-1). */
+function castTo(run: Run, to: number): AttrValue {
+  return run.opset >= 6 ? { kind: 'int', value: to } : { kind: 'string', value: to === FLOAT16 ? 'FLOAT16' : to === FLOAT ? 'FLOAT' : String(to) };
+}
+
 function castNode(run: Run, input: string, output: string, to: number, order: number): Emitted {
   run.report.nodes.castsInserted++;
   const name = fresh(run, `${output}_Cast`);
   return {
-    parts: encodeNode({ opType: 'Cast', inputs: [input], outputs: [output], name, attributes: { to: { kind: 'int', value: to } } }),
+    parts: encodeNode({ opType: 'Cast', inputs: [input], outputs: [output], name, attributes: { to: castTo(run, to) } }),
     reads: [input],
     writes: [output],
     order,
@@ -728,12 +956,11 @@ function emitNode(run: Run, p: NPlan): Emitted {
     }
     return undefined;
   });
-  // Attributes a retyped node needs but did not have (ConstantOfShape's default value, a dtype).
+  // Attributes a retyped node needs but did not have (ConstantOfShape's default value).
   if (p.retype) {
     const op = n.opType;
     if (op === 'ConstantOfShape' && !attr(n, 'value'))
       parts.push(lenField(NODE.attribute, encodeAttribute('value', { kind: 'tensor', value: encodeTensor({ name: '', dataType: FLOAT16, dims: [1], raw: new Uint8Array(2) }) })));
-    if (DTYPE_ATTR_OPS.has(op) && !attr(n, 'dtype')) parts.push(lenField(NODE.attribute, encodeAttribute('dtype', { kind: 'int', value: FLOAT16 })));
     if (op === 'Cast') run.report.nodes.castsRetargeted++;
   }
   return { parts, reads, writes, order: p.index };
@@ -742,8 +969,7 @@ function emitNode(run: Run, p: NPlan): Emitted {
 /** Rewrites the attribute that sets a converted node's float output type. Returns null to keep it. */
 function retypeAttribute(run: Run, p: NPlan, a: AttributeView): Part[] | null {
   const op = p.n.opType;
-  if (op === 'Cast' && a.name === 'to') return encodeAttribute('to', { kind: 'int', value: FLOAT16 });
-  if (DTYPE_ATTR_OPS.has(op) && a.name === 'dtype') return encodeAttribute('dtype', { kind: 'int', value: FLOAT16 });
+  if (op === 'Cast' && a.name === 'to') return encodeAttribute('to', castTo(run, FLOAT16));
   if ((op === 'Constant' || op === 'ConstantOfShape') && a.name === 'value' && a.t && a.t.dataType === FLOAT) {
     const t = a.t;
     return rebuild(a, (f) => (f.no === ATTR.t ? [lenField(ATTR.t, convertTensor(run, t))] : undefined));
@@ -764,17 +990,7 @@ function retypeAttribute(run: Run, p: NPlan, a: AttributeView): Part[] | null {
 /** A float32 TensorProto re-emitted as float16: data_type and payload replaced, every other field kept. */
 function convertTensor(run: Run, t: TensorView): Part[] {
   run.signal?.throwIfAborted();
-  let src: Uint8Array;
-  if (t.rawData) src = t.rawData;
-  else {
-    const chunks: Uint8Array[] = [];
-    for (const f of t.typedFields) {
-      if (f.no !== TENSOR.floatData) continue;
-      if (f.wt === WT_LEN) chunks.push(t.buf.subarray(f.vstart, f.end));
-      else if (f.wt === WT_I32) chunks.push(t.buf.subarray(f.vstart, f.vstart + 4));
-    }
-    src = chunks.length === 1 ? chunks[0]! : concat(chunks);
-  }
+  const src = floatPayload(t);
   const st = emptyStats();
   const half = float32BytesToFloat16(src, run.clamp, st);
   addStats(run.stats, st);
@@ -783,7 +999,13 @@ function convertTensor(run: Run, t: TensorView): Part[] {
   w.bytesBefore += src.length;
   w.bytesAfter += half.length;
   run.floatBytesDone += src.length;
-  run.onProgress?.({ phase: 'convert', fraction: run.floatBytesTotal ? Math.min(1, run.floatBytesDone / run.floatBytesTotal) : 1, message: t.name });
+  run.onProgress?.({
+    phase: 'convert',
+    fraction: run.floatBytesTotal ? Math.min(1, run.floatBytesDone / run.floatBytesTotal) : 1,
+    done: run.floatBytesDone,
+    total: Math.max(run.floatBytesTotal, run.floatBytesDone),
+    message: t.name,
+  });
   let placed = false;
   const head = varintBytes(TENSOR.rawData * 8 + 2);
   const len = varintBytes(half.length);
@@ -863,7 +1085,7 @@ function metadataKey(model: ModelView, f: Field): string {
 function countFloatBytes(main: GCtx): number {
   let n = 0;
   forEachCtx(main, (ctx) => {
-    for (const r of ctx.recs.values()) if (r.kind === 'init' && r.ct === FLOAT16 && r.tensor) n += r.tensor.rawData?.length ?? 0;
+    for (const r of ctx.recs.values()) if (r.kind === 'init' && r.ct === FLOAT16 && r.tensor) n += floatPayload(r.tensor).length;
   });
   return n;
 }
@@ -888,6 +1110,7 @@ function emptyReport(opts: ResolvedFp16Options, originalBytes: number): Fp16Repo
       nonFinite: 0,
       largestMagnitude: 0,
       keptFp32: [],
+      outOfRange: [],
     },
     nodes: { total: 0, converted: 0, keptFp32: 0, castsInserted: 0, castsRetargeted: 0, castsRemoved: 0 },
     keptOps: [],
@@ -910,7 +1133,7 @@ function finishReport(run: Run, main: GCtx, parts: Uint8Array[]): void {
     flushedToZero: s.flushed,
     subnormal: s.subnormal,
     nonFinite: s.nonFinite,
-    largestMagnitude: s.maxAbs,
+    largestMagnitude: Math.max(s.maxAbs, ...r.weights.outOfRange.map((o) => o.largestMagnitude)),
   });
   const kept = new Map<string, { count: number; reasons: Map<string, number>; examples: string[] }>();
   forEachCtx(main, (ctx) => {

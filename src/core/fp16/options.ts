@@ -22,6 +22,12 @@ export const DEFAULT_OP_BLOCK_LIST: readonly string[] = [
 export const DEFAULT_MIN_POSITIVE = 5.96e-8;
 export const DEFAULT_MAX_FINITE = 65504;
 
+/**
+ * Magnitudes from which an out-of-range weight is taken as a stand-in for infinity (attention masks use
+ * -3.4e38 = float32's lowest, or -1e9): clamping such a value to ±maxFinite keeps its meaning.
+ */
+export const SENTINEL_MAGNITUDE = 1e9;
+
 export interface Fp16Options {
   /** Keep float32 graph inputs and outputs (Casts at the boundary). Default true. */
   keepIoTypes?: boolean;
@@ -33,6 +39,14 @@ export interface Fp16Options {
   minPositive?: number;
   /** Finite magnitudes above this become ±maxFinite. Default 65504 (must be in (0, 65504]). */
   maxFinite?: number;
+  /**
+   * Weights with finite values above maxFinite that are not infinity stand-ins (|x| < 1e9, e.g. a
+   * BatchNormalization variance of 4e7 or a 2^20 scale): 'keep-fp32' (default) leaves the tensor in float32
+   * and runs its consumers, and everything downstream until a range-reducing op (Log, Softmax, a
+   * normalization, ...), in float32; 'clamp' clamps them to ±maxFinite as the reference converters do
+   * (which changes the model's results).
+   */
+  outOfRange?: 'keep-fp32' | 'clamp';
 }
 
 export interface ResolvedFp16Options {
@@ -41,6 +55,7 @@ export interface ResolvedFp16Options {
   nodeBlockList: string[];
   minPositive: number;
   maxFinite: number;
+  outOfRange: 'keep-fp32' | 'clamp';
 }
 
 export class Fp16OptionError extends Error {
@@ -54,12 +69,15 @@ export function resolveOptions(o: Fp16Options = {}): ResolvedFp16Options {
     throw new Fp16OptionError(`maxFinite must be in (0, 65504] (the largest finite float16); got ${maxFinite}`);
   if (!Number.isFinite(minPositive) || minPositive < 0 || minPositive >= maxFinite)
     throw new Fp16OptionError(`minPositive must be >= 0 and below maxFinite; got ${minPositive}`);
+  if (o.outOfRange !== undefined && o.outOfRange !== 'keep-fp32' && o.outOfRange !== 'clamp')
+    throw new Fp16OptionError(`outOfRange must be 'keep-fp32' or 'clamp'; got ${String(o.outOfRange)}`);
   return {
     keepIoTypes: o.keepIoTypes ?? true,
     opBlockList: [...new Set(o.opBlockList ?? [])],
     nodeBlockList: [...new Set(o.nodeBlockList ?? [])],
     minPositive,
     maxFinite,
+    outOfRange: o.outOfRange ?? 'keep-fp32',
   };
 }
 
@@ -67,6 +85,9 @@ export interface Fp16Progress {
   phase: 'analyze' | 'convert' | 'write';
   /** 0..1 within the phase. */
   fraction: number;
+  /** Convert phase: float32 weight bytes converted so far, and in all. */
+  done?: number;
+  total?: number;
   message?: string;
 }
 
@@ -107,6 +128,8 @@ export interface Fp16Report {
     largestMagnitude: number;
     /** Float32 tensors left in float32, with why. */
     keptFp32: { name: string; reason: string }[];
+    /** Tensors with values beyond maxFinite that are not infinity stand-ins, kept in float32 (outOfRange 'keep-fp32'). */
+    outOfRange: { name: string; largestMagnitude: number }[];
   };
   nodes: {
     total: number;

@@ -135,6 +135,20 @@ function attrInt(n: NodeView, name: string): number | undefined {
   return attr(n, name)?.i;
 }
 
+const DTYPE_NAMES: Record<string, number> = {
+  FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11,
+  UINT32: 12, UINT64: 13, COMPLEX64: 14, COMPLEX128: 15, BFLOAT16: 16,
+};
+
+/** Cast's target type: an int (opset >= 6) or a type name string (Cast-1). */
+export function castTarget(n: NodeView): number {
+  const a = attr(n, 'to');
+  if (!a) return UNKNOWN;
+  if (a.i !== undefined) return a.i;
+  if (a.s) return DTYPE_NAMES[new TextDecoder().decode(a.s).toUpperCase()] ?? UNKNOWN;
+  return UNKNOWN;
+}
+
 /** Output element types of one node by rule (UNKNOWN where the rule cannot tell). */
 function nodeOutputTypes(n: NodeView, ins: number[], opset: number, scope: TypeScope, info: TypeInfo): number[] {
   const out = n.outputs.map(() => UNKNOWN);
@@ -179,7 +193,7 @@ function nodeOutputTypes(n: NodeView, ins: number[], opset: number, scope: TypeS
       return [t];
     }
     case 'Cast':
-      return [attrInt(n, 'to') ?? UNKNOWN];
+      return [castTarget(n)];
     case 'CastLike':
       return [ins[1] ?? UNKNOWN];
     case 'ConstantOfShape':
