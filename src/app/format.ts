@@ -54,3 +54,53 @@ export function formatPercent(part: number, whole: number): string {
   if (p > 0 && p < 0.1) return '<0.1%';
   return `${p >= 10 ? p.toFixed(0) : p.toFixed(1)}%`;
 }
+
+const MIB = 1024 * 1024;
+
+/** 90_378_583 -> "86.19 MiB" (two decimals, for before/after comparisons); small sizes in KiB / bytes. */
+export function formatMiB(n: number): string {
+  if (!Number.isFinite(n)) return '—';
+  if (Math.abs(n) >= MIB) return `${(n / MIB).toFixed(2)} MiB`;
+  if (Math.abs(n) >= 1024) return `${(n / 1024).toFixed(2)} KiB`;
+  return `${n} ${n === 1 ? 'byte' : 'bytes'}`;
+}
+
+/** "86.19 MiB → 21.80 MiB, 74.7% smaller, saved 64.39 MiB" (or "… 3.0% larger" when the output grew). */
+export function formatSavings(before: number, after: number): string {
+  const head = `${formatMiB(before)} → ${formatMiB(after)}`;
+  if (!before) return head;
+  const saved = before - after;
+  const pct = (Math.abs(saved) / before) * 100;
+  if (saved > 0) return `${head}, ${pct.toFixed(1)}% smaller, saved ${formatMiB(saved)}`;
+  if (saved < 0) return `${head}, ${pct.toFixed(1)}% larger`;
+  return `${head}, same size`;
+}
+
+/** 850 -> "850 ms", 2345 -> "2.3 s", 125_000 -> "2 min 5 s". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+/** "all-MiniLM-L6-v2.onnx" + INT8 -> "all-MiniLM-L6-v2-INT8.onnx". */
+export function outputFileName(fileName: string, mode: 'int8' | 'fp16'): string {
+  const base = fileName.replace(/\.onnx$/i, '') || 'model';
+  return `${base}-${mode.toUpperCase()}.onnx`;
+}
+
+/** A float for reports: 3.4028234663852886e38 -> "3.403e+38", 12.5 -> "12.5", 65504 -> "65,504". */
+export function formatFloat(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return x.toExponential(3);
+  if (Number.isInteger(x)) return formatInt(x);
+  return String(Number(x.toPrecision(6)));
+}
+
+/** Splits a list typed by a person ("a, b\nc") into trimmed, non-empty, unique entries. */
+export function parseList(text: string): string[] {
+  return [...new Set(text.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== ''))];
+}

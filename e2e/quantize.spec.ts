@@ -1,0 +1,206 @@
+// Quantize all-MiniLM-L6-v2 in the browser (INT8 default preset, FP16 defaults), download the result and check it is
+// byte-identical to what the same core produces in Node, small enough, and loads in onnxruntime-node.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Locator, Page } from '@playwright/test';
+import * as ort from 'onnxruntime-node';
+import { parseModel } from '../src/core/onnx/index.js';
+import { quantizeInt8, type Int8Report } from '../src/core/int8/index.js';
+import { convertFp16, type Fp16Report } from '../src/core/fp16/index.js';
+import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
+import { formatSavings, outputFileName, sortedCounts } from '../src/app/format.js';
+import { nodeTestModels } from '../tests/helpers/fixtures.js';
+import { card, expect, minilm, test } from './helpers.js';
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** What the core gives in Node for the options the page sends by default. */
+async function nodeOutput(path: string, mode: 'int8' | 'fp16'): Promise<{ bytes: Buffer; report: Int8Report | Fp16Report }> {
+  const input = new Uint8Array(readFileSync(path));
+  const { parts, report } =
+    mode === 'int8' ? await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET }) : convertFp16(parseModel(input), {});
+  return { bytes: Buffer.concat(parts), report };
+}
+
+async function openWithModel(page: Page, path: string): Promise<Locator> {
+  await page.goto('./');
+  await expect(page.getByRole('heading', { level: 1, name: 'AVA Quantizer' })).toBeVisible();
+  await page.getByLabel('Choose model files').setInputFiles(path); // a path, not a buffer: > 50 MB
+  const c = card(page, basename(path));
+  await expect(c).toBeVisible();
+  return c.getByTestId('quantize-panel');
+}
+
+/** Records the progress phases shown while a job runs. */
+async function watchPhases(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __qphases: string[] };
+    w.__qphases = [];
+    new MutationObserver(() => {
+      for (const el of document.querySelectorAll('[data-testid="quantize-progress"]')) {
+        const p = el.getAttribute('data-phase') ?? '';
+        if (w.__qphases.at(-1) !== p) w.__qphases.push(p);
+      }
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-phase'] });
+  });
+  return () => page.evaluate(() => (window as unknown as { __qphases: string[] }).__qphases);
+}
+
+/** Downloads the result and checks it against the Node output; returns the downloaded bytes. */
+async function downloadAndCompare(page: Page, result: Locator, path: string, mode: 'int8' | 'fp16', expected: Buffer): Promise<Buffer> {
+  const original = readFileSync(path).length;
+  const name = outputFileName(basename(path), mode);
+  expect(name).toMatch(mode === 'int8' ? /-INT8\.onnx$/ : /-FP16\.onnx$/);
+
+  // The panel's numbers are the output's.
+  await expect(result.getByTestId('result-savings')).toHaveText(formatSavings(original, expected.length));
+  await expect(result.getByTestId('result-savings')).toHaveAttribute('data-output-bytes', String(expected.length));
+  await expect(result.getByTestId('result-savings')).toHaveAttribute('data-original-bytes', String(original));
+
+  const link = result.getByTestId('download');
+  await expect(link).toHaveAttribute('download', name);
+  expect(await link.getAttribute('href')).toMatch(/^blob:/);
+  const pending = page.waitForEvent('download');
+  await link.click();
+  const download = await pending;
+  expect(download.suggestedFilename()).toBe(name);
+  const got = readFileSync(await download.path());
+
+  expect(got.length, 'downloaded size = the size the panel reports').toBe(expected.length);
+  expect(sha256(got), 'browser output is byte-identical to the Node output').toBe(sha256(expected));
+  return got;
+}
+
+/** The downloaded model loads in onnxruntime-node and embeds a sentence. */
+async function expectLoadsInOrt(bytes: Buffer): Promise<void> {
+  const session = await ort.InferenceSession.create(new Uint8Array(bytes));
+  try {
+    expect([...session.inputNames].sort()).toEqual(['attention_mask', 'input_ids', 'token_type_ids']);
+    const ids = [101n, 2023n, 2003n, 1037n, 3231n, 102n];
+    const t = (v: bigint[]) => new ort.Tensor('int64', BigInt64Array.from(v), [1, v.length]);
+    const out = await session.run({
+      input_ids: t(ids),
+      attention_mask: t(ids.map(() => 1n)),
+      token_type_ids: t(ids.map(() => 0n)),
+    });
+    const h = out['last_hidden_state']!;
+    expect(h.dims).toEqual([1, ids.length, 384]);
+    expect(h.type).toBe('float32');
+    expect([...(h.data as Float32Array)].every(Number.isFinite)).toBe(true);
+  } finally {
+    await session.release();
+  }
+}
+
+test('INT8 (default preset): quantize, see the result, download the same bytes as Node', async ({ page }) => {
+  const { path } = minilm();
+  const expected = nodeOutput(path, 'int8');
+  const panel = await openWithModel(page, path);
+
+  // The labelled mode choice, INT8 preselected with the default preset.
+  const int8 = panel.getByRole('radio', { name: 'INT8 (recommended)' });
+  await expect(panel.getByRole('group', { name: 'Output format' })).toBeVisible();
+  await expect(int8).toBeChecked();
+  await expect(int8).toHaveAccessibleDescription('~75% smaller, small quality loss; weights 8-bit, activations quantized at run time');
+  await expect(panel.getByRole('radio', { name: 'FP16' })).toHaveAccessibleDescription(/~50% smaller, near-lossless/);
+  await int8.check();
+  await expect(panel.getByLabel('Preset')).toHaveValue(DEFAULT_PRESET);
+  await expect(panel.getByText('Advanced')).toBeVisible();
+
+  const phases = await watchPhases(page);
+  await panel.getByRole('button', { name: 'Quantize', exact: true }).click();
+  const result = panel.getByTestId('quantize-result');
+  await expect(result).toBeVisible();
+  await expect(result.getByRole('heading', { name: 'INT8 result' })).toBeFocused();
+  expect(await phases()).toEqual(expect.arrayContaining(['reading', 'quantizing']));
+
+  const { bytes, report } = await expected;
+  const r = report as Int8Report;
+  // Rewritten nodes by op type and what stayed in float, as the core reports them.
+  for (const [op, n] of sortedCounts(r.rewritten)) {
+    await expect(result.getByTestId(`rewritten-${op}`)).toHaveAttribute('data-value', String(n));
+  }
+  const leftRows = result.getByTestId('left-row');
+  const counts = (await leftRows.evaluateAll((rows) => rows.map((x) => Number(x.getAttribute('data-count'))))) as number[];
+  expect(counts.reduce((a, b) => a + b, 0)).toBe(r.leftInFloat.length);
+  if (r.leftInFloat.length) await expect(result.getByTestId('left-in-float')).toContainText(r.leftInFloat[0]!.reason);
+  await expect(result.getByTestId('result-settings')).toContainText(`preset ${DEFAULT_PRESET}`);
+
+  const got = await downloadAndCompare(page, result, path, 'int8', bytes);
+  expect(got.length / readFileSync(path).length).toBeLessThanOrEqual(0.26);
+  await expectLoadsInOrt(got);
+});
+
+test('FP16 (defaults): convert, see the result, download the same bytes as Node', async ({ page }) => {
+  const { path } = minilm();
+  const expected = nodeOutput(path, 'fp16');
+  const panel = await openWithModel(page, path);
+
+  await panel.getByRole('radio', { name: 'FP16' }).check();
+  await expect(panel.getByLabel('Keep float32 inputs and outputs')).toBeChecked();
+  await expect(panel.getByLabel('Preset')).toHaveCount(0);
+  await panel.getByRole('button', { name: 'Quantize', exact: true }).click();
+  const result = panel.getByTestId('quantize-result');
+  await expect(result).toBeVisible();
+  await expect(result.getByRole('heading', { name: 'FP16 result' })).toBeFocused();
+
+  const { bytes, report } = await expected;
+  const r = report as Fp16Report;
+  await expect(result.getByTestId('fp16-clamped')).toHaveAttribute('data-value', String(r.weights.clamped));
+  await expect(result.getByTestId('fp16-flushed')).toHaveAttribute('data-value', String(r.weights.flushedToZero));
+  await expect(result.getByTestId('fp16-largest')).toHaveAttribute('data-value', String(r.weights.largestMagnitude));
+  await expect(result.getByTestId('fp16-nodes')).toHaveAttribute('data-converted', String(r.nodes.converted));
+  await expect(result.getByTestId('kept-op-row')).toHaveCount(r.keptOps.length);
+
+  const got = await downloadAndCompare(page, result, path, 'fp16', bytes);
+  expect(got.length / readFileSync(path).length).toBeLessThanOrEqual(0.51);
+  await expectLoadsInOrt(got);
+});
+
+test('Cancel stops an INT8 run at once: the worker is gone and the card is back to idle', async ({ page }) => {
+  const { path } = minilm();
+  const panel = await openWithModel(page, path);
+
+  const workerClosed = new Promise<void>((resolve) => {
+    page.on('worker', (w) => {
+      if (/quantize/.test(w.url())) w.on('close', () => resolve());
+    });
+  });
+  await panel.getByRole('button', { name: 'Quantize', exact: true }).click();
+  await expect(panel.getByTestId('quantize-progress')).toBeVisible();
+  await expect(panel.getByTestId('quantize-status')).toHaveAttribute('aria-live', 'polite');
+  await panel.getByRole('button', { name: `Cancel quantization of ${basename(path)}` }).click();
+
+  await workerClosed; // terminated, not left running in the background
+  await expect(panel).toHaveAttribute('data-state', 'idle');
+  await expect(panel.getByTestId('quantize-progress')).toHaveCount(0);
+  await expect(panel.getByTestId('quantize-result')).toHaveCount(0);
+  await expect(panel.getByTestId('quantize-error')).toHaveCount(0);
+  await expect(page.getByTestId('error-card')).toHaveCount(0);
+  await expect(page.getByTestId('status')).toHaveText(`Cancelled quantization of ${basename(path)}`);
+  // Focus returns to the Quantize button, which works again.
+  await expect(panel.getByRole('button', { name: 'Quantize', exact: true })).toBeFocused();
+  await expect(panel.getByRole('button', { name: 'Quantize', exact: true })).toBeEnabled();
+});
+
+test('a model INT8 refuses: the reason is shown on the card as text, and the card stays usable', async ({ page }) => {
+  // An ONNX node test that imports only the training domain: quantize_dynamic needs the default ONNX domain.
+  const path = nodeTestModels().find((p) => /[\\/]test_adagrad[\\/]model\.onnx$/.test(p));
+  expect(path, 'libonnx-testdata test_adagrad in the fixtures').toBeTruthy();
+  const refusal = await quantizeInt8(parseModel(new Uint8Array(readFileSync(path!))), { preset: DEFAULT_PRESET }).then(
+    () => null,
+    (e: Error) => e,
+  );
+  expect(refusal?.name, 'the core refuses test_adagrad in Node').toBe('Int8Refusal');
+  const message = refusal!.message;
+  const panel = await openWithModel(page, path!);
+  await panel.getByRole('button', { name: 'Quantize', exact: true }).click();
+  const error = panel.getByTestId('quantize-error');
+  await expect(error).toHaveText(`INT8 failed: ${message}`);
+  await expect(error).toHaveAttribute('role', 'alert');
+  await expect(error).not.toContainText('internal error');
+  await expect(panel).toHaveAttribute('data-state', 'error');
+  await expect(panel.getByRole('button', { name: 'Quantize', exact: true })).toBeEnabled();
+  await expect(page.getByTestId('error-card')).toHaveCount(0);
+});

@@ -1,0 +1,106 @@
+/**
+ * The quantize worker's bridge (see job-bridge.ts: lazy start, idle shutdown, abort = terminate).
+ * Jobs run one at a time (`runQueued`): each holds the input model and its output in memory, and a cancel
+ * terminates the worker, which must not take another card's job with it.
+ */
+import * as Comlink from 'comlink';
+import type {
+  QuantizeProgress,
+  QuantizeRequest,
+  QuantizeResult,
+  QuantizeWorkerApi,
+} from '../../workers/quantize-protocol.js';
+import { internalMessage, JobBridge, nameAndMessage, type WorkerFactory } from './job-bridge.js';
+
+export type { QuantizeProgress, QuantizeRequest, QuantizeResult };
+
+/** format: not a valid model; refused: INT8 cannot do this model; options: bad FP16 options; read: file unreadable. */
+export type QuantizeErrorKind = 'format' | 'refused' | 'options' | 'read' | 'abort' | 'internal';
+
+export class QuantizeError extends Error {
+  override name = 'QuantizeError';
+  constructor(
+    readonly kind: QuantizeErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const abortError = () => new QuantizeError('abort', 'cancelled');
+
+export function toQuantizeError(e: unknown): QuantizeError {
+  if (e instanceof QuantizeError) return e;
+  const { name, message } = nameAndMessage(e);
+  switch (name) {
+    case 'OnnxFormatError':
+      return new QuantizeError('format', message);
+    case 'Int8Refusal':
+      return new QuantizeError('refused', message);
+    case 'Fp16OptionError':
+      return new QuantizeError('options', message);
+    case 'FileReadError':
+      return new QuantizeError('read', message);
+    case 'AbortError':
+      return abortError();
+    default:
+      return new QuantizeError('internal', internalMessage(message));
+  }
+}
+
+const defaultFactory: WorkerFactory = () =>
+  new Worker(new URL('../../workers/quantize.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'ava-quantize',
+  });
+
+export interface QuantizeCallOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: QuantizeProgress) => void;
+}
+
+export class QuantizeBridge extends JobBridge<QuantizeWorkerApi, QuantizeError> {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(idleMs = 5_000, factory: WorkerFactory = defaultFactory) {
+    super(idleMs, factory, {
+      abort: abortError,
+      crash: (message) => new QuantizeError('internal', message),
+      map: toQuantizeError,
+    });
+  }
+
+  /** Runs now (use `runQueued` from the UI). */
+  quantize(file: File, externalFiles: File[], request: QuantizeRequest, opts: QuantizeCallOptions = {}): Promise<QuantizeResult> {
+    const { signal, onProgress } = opts;
+    return this.call(signal, async (api) => {
+      const result = await api.quantize(file, externalFiles, request, onProgress ? Comlink.proxy(onProgress) : undefined);
+      if (!(result.blob instanceof Blob) || result.blob.size !== result.outputBytes) {
+        throw new QuantizeError('internal', 'internal error: the worker returned an output whose size does not match its report');
+      }
+      return result;
+    });
+  }
+
+  /**
+   * Queues a job behind the running one. `onStart` fires when it leaves the queue; a job whose signal is aborted
+   * while queued never starts (rejects with kind 'abort').
+   */
+  runQueued(
+    file: File,
+    externalFiles: File[],
+    request: QuantizeRequest,
+    opts: QuantizeCallOptions & { onStart?: () => void } = {},
+  ): Promise<QuantizeResult> {
+    const job = this.queue.then(() => {
+      if (opts.signal?.aborted) throw abortError();
+      opts.onStart?.();
+      return this.quantize(file, externalFiles, request, opts);
+    });
+    this.queue = job.catch(() => undefined);
+    return job;
+  }
+}
+
+/** The app's shared quantize bridge. */
+export const quantizeBridge = new QuantizeBridge();

@@ -1,0 +1,122 @@
+import * as Comlink from 'comlink';
+import { describe, expect, it } from 'vitest';
+import { QuantizeBridge, QuantizeError, toQuantizeError } from '../../src/app/quantize-bridge.js';
+import type { QuantizeResult, QuantizeWorkerApi } from '../../workers/quantize-protocol.js';
+
+/** A Worker stand-in: one end of a MessageChannel, the other end exposes `api` through comlink. */
+class FakeWorker extends EventTarget {
+  terminated = false;
+  private readonly port: MessagePort;
+  constructor(api: QuantizeWorkerApi) {
+    super();
+    const { port1, port2 } = new MessageChannel();
+    Comlink.expose(api, port2);
+    this.port = port1;
+    port1.addEventListener('message', (ev) => this.dispatchEvent(new MessageEvent('message', { data: (ev as MessageEvent).data })));
+    port1.start();
+  }
+  postMessage(data: unknown, transfer?: Transferable[]) {
+    if (!this.terminated) this.port.postMessage(data, transfer ?? []);
+  }
+  terminate() {
+    this.terminated = true;
+    this.port.close();
+  }
+}
+
+const file = new File([new Uint8Array([1, 2, 3])], 'm.onnx');
+const int8 = { mode: 'int8', options: { preset: 'ort-default' } } as const;
+const report = { mode: 'int8', quantizedBytes: 4 } as unknown as QuantizeResult['report'];
+
+function setup(impl: QuantizeWorkerApi['quantize']) {
+  const workers: FakeWorker[] = [];
+  const bridge = new QuantizeBridge(50, () => {
+    const w = new FakeWorker({ quantize: impl });
+    workers.push(w);
+    return w as unknown as Worker;
+  });
+  return { bridge, workers };
+}
+
+describe('QuantizeBridge', () => {
+  it('returns the Blob and report, relaying progress', async () => {
+    const seen: unknown[] = [];
+    const { bridge } = setup(async (_f, _x, req, cb) => {
+      await cb?.({ phase: 'quantizing', fraction: 0.5, done: 1, total: 2, item: 'w' });
+      return { blob: new Blob([new Uint8Array(4)]), report: { ...report, options: req.options } as never, outputBytes: 4 };
+    });
+    const r = await bridge.quantize(file, [], int8, { onProgress: (p) => seen.push(p) });
+    expect(r.blob.size).toBe(4);
+    expect(r.report).toMatchObject({ options: { preset: 'ort-default' } });
+    expect(seen).toEqual([{ phase: 'quantizing', fraction: 0.5, done: 1, total: 2, item: 'w' }]);
+    bridge.terminate();
+  });
+
+  it('refuses an output whose Blob size differs from its byte count', async () => {
+    const { bridge } = setup(async () => ({ blob: new Blob([new Uint8Array(3)]), report, outputBytes: 4 }));
+    await expect(bridge.quantize(file, [], int8)).rejects.toMatchObject({ kind: 'internal' });
+    bridge.terminate();
+  });
+
+  it('runs queued jobs one at a time; a job cancelled while queued never starts', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const order: string[] = [];
+    // (Node's structured clone drops File names: the job is named through the request.)
+    const job = (name: string) => ({ mode: 'int8' as const, options: { excludeNodes: [name] } });
+    const { bridge } = setup(async (_f, _x, req) => {
+      const name = (req.options as { excludeNodes: string[] }).excludeNodes[0];
+      order.push(`start ${name}`);
+      if (name === 'a') await gate;
+      order.push(`end ${name}`);
+      return { blob: new Blob([]), report, outputBytes: 0 };
+    });
+    const started: string[] = [];
+    const a = bridge.runQueued(file, [], job('a'), { onStart: () => started.push('a') });
+    const ctl = new AbortController();
+    const b = bridge.runQueued(file, [], job('b'), { signal: ctl.signal, onStart: () => started.push('b') });
+    const c = bridge.runQueued(file, [], job('c'), { onStart: () => started.push('c') });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(started).toEqual(['a']);
+    ctl.abort();
+    release();
+    await a;
+    await expect(b).rejects.toMatchObject({ kind: 'abort' });
+    await c;
+    expect(started).toEqual(['a', 'c']);
+    expect(order).toEqual(['start a', 'end a', 'start c', 'end c']);
+    bridge.terminate();
+  });
+
+  it('cancelling a running job terminates the worker; the next job starts a new one', async () => {
+    let calls = 0;
+    const { bridge, workers } = setup(async () => {
+      if (calls++ === 0) await new Promise(() => {});
+      return { blob: new Blob([]), report, outputBytes: 0 };
+    });
+    const ctl = new AbortController();
+    const p = bridge.runQueued(file, [], int8, { signal: ctl.signal });
+    await new Promise((r) => setTimeout(r, 20));
+    ctl.abort();
+    await expect(p).rejects.toMatchObject({ kind: 'abort' });
+    expect(workers[0]!.terminated).toBe(true);
+    expect(bridge.running).toBe(false);
+    await expect(bridge.runQueued(file, [], int8)).resolves.toMatchObject({ outputBytes: 0 });
+    expect(workers).toHaveLength(2);
+    bridge.terminate();
+  });
+});
+
+describe('toQuantizeError', () => {
+  it('classifies errors by name and keeps the message', () => {
+    const named = (name: string, m = 'msg') => Object.assign(new Error(m), { name });
+    expect(toQuantizeError(named('OnnxFormatError'))).toMatchObject({ kind: 'format', message: 'msg' });
+    expect(toQuantizeError(named('Int8Refusal'))).toMatchObject({ kind: 'refused', message: 'msg' });
+    expect(toQuantizeError(named('Fp16OptionError'))).toMatchObject({ kind: 'options', message: 'msg' });
+    expect(toQuantizeError(named('FileReadError'))).toMatchObject({ kind: 'read' });
+    expect(toQuantizeError(new DOMException('x', 'AbortError')).kind).toBe('abort');
+    expect(toQuantizeError(new TypeError('boom'))).toMatchObject({ kind: 'internal', message: 'internal error: boom' });
+    const e = new QuantizeError('refused', 'kept');
+    expect(toQuantizeError(e)).toBe(e);
+  });
+});

@@ -1,0 +1,116 @@
+/// <reference lib="webworker" />
+// Thin comlink entry: File -> bytes -> parseModel -> INT8 / FP16 -> Blob (+ report). No DOM here.
+import * as Comlink from 'comlink';
+import { parseModel } from '../src/core/onnx/index.js';
+import { quantizeInt8 } from '../src/core/int8/index.js';
+import { convertFp16 } from '../src/core/fp16/index.js';
+import type { QuantizeProgress, QuantizeProgressCallback, QuantizeResult, QuantizeWorkerApi } from './quantize-protocol.js';
+import { readFileWithProgress } from './read-file.js';
+
+/** The browser could not give us the file's bytes (moved, permissions, out of memory). */
+class FileReadError extends Error {
+  override name = 'FileReadError';
+}
+
+/** Errors whose name and message the page shows as they are (bad input or options), not as a bug. */
+const USER_ERRORS = new Set(['OnnxFormatError', 'Int8Refusal', 'Fp16OptionError', 'FileReadError']);
+
+function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message || e.name;
+  return String(e);
+}
+
+/** Comlink re-creates thrown errors on the page from {name, message, stack}: keep the names the page classifies. */
+function toTransferableError(e: unknown): Error {
+  if (e instanceof Error && USER_ERRORS.has(e.name)) {
+    const err = new Error(e.message);
+    err.name = e.name;
+    return err;
+  }
+  const err = new Error(messageOf(e).startsWith('internal error:') ? messageOf(e) : `internal error: ${messageOf(e)}`);
+  err.name = 'InternalError';
+  if (e instanceof Error && e.stack) err.stack = e.stack;
+  return err;
+}
+
+/** Sends progress at most every `ms` within a phase; phase changes and the end of a phase always go through. */
+function throttled(cb: QuantizeProgressCallback | undefined, ms = 100): (p: QuantizeProgress) => void {
+  let last = 0;
+  let phase = '';
+  return (p) => {
+    if (!cb) return;
+    const now = Date.now();
+    if (p.phase === phase && p.fraction < 1 && now - last < ms) return;
+    last = now;
+    phase = p.phase;
+    void cb(p);
+  };
+}
+
+const api: QuantizeWorkerApi = {
+  async quantize(file, externalFiles, request, onProgress) {
+    const progress = throttled(onProgress);
+    try {
+      let bytes: Uint8Array;
+      const external = new Map<string, Uint8Array>();
+      try {
+        bytes = await readFileWithProgress(file, (loaded, total) =>
+          progress({ phase: 'reading', fraction: total ? loaded / total : 1, done: loaded, total }),
+        );
+        for (const f of externalFiles) external.set(f.name, new Uint8Array(await f.arrayBuffer()));
+      } catch (e) {
+        throw new FileReadError(`could not read the file: ${messageOf(e)}`);
+      }
+      // Awaited so "parsing" is on screen before the (synchronous) parse blocks this worker.
+      await onProgress?.({ phase: 'parsing', fraction: 0 });
+      const model = parseModel(bytes);
+
+      let parts: Uint8Array[];
+      let report: QuantizeResult['report'];
+      let reported: number;
+      if (request.mode === 'int8') {
+        const r = await quantizeInt8(
+          model,
+          { ...request.options, ...(external.size ? { externalData: (loc: string) => external.get(loc) } : {}) },
+          (p) => progress({ phase: 'quantizing', fraction: p.total ? p.done / p.total : 1, done: p.done, total: p.total, item: p.tensor }),
+        );
+        ({ parts, report } = r);
+        reported = r.report.quantizedBytes;
+      } else {
+        const r = convertFp16(model, request.options, (p) =>
+          progress({
+            phase: p.phase === 'analyze' ? 'analyzing' : p.phase === 'convert' ? 'converting' : 'writing',
+            fraction: p.fraction,
+            ...(p.message ? { item: p.message } : {}),
+          }),
+        );
+        ({ parts, report } = r);
+        reported = r.report.convertedBytes;
+      }
+
+      progress({ phase: 'packaging', fraction: 0 });
+      // The parts are views (many into the input file's bytes): the Blob copies them once, no big concatenation here.
+      const outputBytes = parts.reduce((a, p) => a + p.byteLength, 0);
+      const blob = new Blob(parts as Uint8Array<ArrayBuffer>[], { type: 'application/octet-stream' });
+      if (blob.size !== outputBytes || reported !== outputBytes) {
+        throw new Error(
+          `internal error: output size mismatch (parts ${outputBytes} bytes, Blob ${blob.size}, report ${reported})`,
+        );
+      }
+      progress({ phase: 'packaging', fraction: 1 });
+      return { blob, report, outputBytes };
+    } catch (e) {
+      throw toTransferableError(e);
+    } finally {
+      // The callback arrives as a comlink proxy: release its MessagePort.
+      const releasable = onProgress as unknown as { [Comlink.releaseProxy]?: () => void } | undefined;
+      try {
+        releasable?.[Comlink.releaseProxy]?.();
+      } catch {
+        /* already released */
+      }
+    }
+  },
+};
+
+Comlink.expose(api);
