@@ -1,14 +1,7 @@
-/**
- * `ava-quant quantize <in> <out> fp16 [options]`: FP16 conversion from the command line.
- *
- * The lead wires this into main.ts: `case 'quantize'` with mode fp16 -> `return runFp16Command(args, io)`,
- * where `args` are the words after `quantize` (`<in> <out> fp16 [flags]`).
- */
-import { convertFp16, DEFAULT_MAX_FINITE, DEFAULT_MIN_POSITIVE, Fp16OptionError, type Fp16Options, type Fp16Report } from '../core/fp16/index.js';
-import { OnnxFormatError } from '../core/onnx/errors.js';
-import { parseModel } from '../core/onnx/model.js';
-import { checkOutputPath, CliError, type CliIo, EXIT, int, mb, processIo, readInput, writeAtomically } from './io.js';
-import { createProgress } from './progress.js';
+/** `ava-quant quantize <in> <out> fp16 [options]`: FP16's options and report lines (the flow is quantize-cmd.ts). */
+import { DEFAULT_MAX_FINITE, DEFAULT_MIN_POSITIVE, Fp16OptionError, type Fp16Options, type Fp16Report } from '../core/fp16/index.js';
+import { CliError, type CliIo, EXIT, int, processIo } from './io.js';
+import type { ModeCommand } from './quantize-cmd.js';
 
 export { EXIT as FP16_EXIT };
 
@@ -110,16 +103,11 @@ export function parseFp16Args(args: string[]): Parsed {
   return { input, output, opts, force, json, help };
 }
 
-export function formatFp16Report(r: Fp16Report, input: string, output: string, totalMs?: number): string {
+/** FP16-specific lines of the report (the size block is shared with INT8: quantize-cmd.ts). */
+export function fp16Details(r: Fp16Report): string[] {
   const lines: string[] = [];
   const kv = (k: string, v: string) => lines.push(`${k.padEnd(22)}${v}`);
-  const saved = r.originalBytes - r.convertedBytes;
-  lines.push(`Converted ${input} -> ${output} (FP16${r.options.keepIoTypes ? ', inputs/outputs stay float32' : ', float16 inputs/outputs'})`);
-  kv('Original size', `${mb(r.originalBytes)} (${int(r.originalBytes)} bytes)`);
-  kv('Converted size', `${mb(r.convertedBytes)} (${int(r.convertedBytes)} bytes)`);
-  kv('Smaller by', `${(100 * (1 - r.ratio)).toFixed(1)}% (saved ${mb(saved)})`);
-  const secs = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`);
-  kv('Time', totalMs === undefined ? secs(r.timeMs) : `${secs(totalMs)} (conversion ${secs(r.timeMs)}, the rest reading and writing)`);
+  kv('Inputs/outputs', r.options.keepIoTypes ? 'stay float32' : 'float16');
   const w = r.weights;
   kv('Weights converted', `${int(w.tensorsConverted)} tensors, ${int(w.valuesConverted)} values`);
   kv('Clamped', `${int(w.clamped)} (beyond ±${r.options.maxFinite})`);
@@ -133,54 +121,31 @@ export function formatFp16Report(r: Fp16Report, input: string, output: string, t
   if (r.keptOps.length === 0) kv('Ops kept in float32', 'none');
   for (const k of r.keptOps) kv(`  ${k.op} ×${k.count}`, k.reasons.map((x) => x.reason).join('; '));
   if (r.unknownTypes.count) kv('Unknown types', `${r.unknownTypes.count} values (e.g. ${r.unknownTypes.examples.slice(0, 3).join(', ')}); their nodes were left unchanged`);
+  if (r.weights.keptFp32.some((k) => k.reason.startsWith('stored as external data')))
+    kv('Warning', 'some weights are stored as external data; they stay float32 and are still read from the external file');
   for (const note of r.notes) kv('Note', note);
-  return lines.join('\n');
+  return lines;
 }
 
-/**
- * Runs `quantize <in> <out> fp16 [flags]` (`args` = the words after `quantize`). Returns the exit code;
- * messages go to `io`. The input is never modified; the output is written to a temporary file and renamed.
- */
-export async function runFp16Command(args: string[], io: CliIo = processIo): Promise<number> {
-  let p: Parsed;
-  try {
-    p = parseFp16Args(args);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`ava-quant: ${e.message}\n${FP16_USAGE}\n`);
-      return EXIT.usage;
+export const FP16_COMMAND: ModeCommand = {
+  usage: FP16_USAGE,
+  parse(args) {
+    let p: Parsed;
+    try {
+      p = parseFp16Args(args);
+    } catch (e) {
+      if (e instanceof UsageError) throw new CliError(`${e.message}\n${FP16_USAGE}`, EXIT.usage);
+      throw e;
     }
-    throw e;
-  }
-  if (p.help) {
-    io.stdout(`${FP16_USAGE}\n`);
-    return EXIT.ok;
-  }
-  const fail = (code: number, msg: string) => {
-    io.stderr(`ava-quant: ${msg}\n`);
-    return code;
-  };
-  const t0 = performance.now();
-  let result;
-  try {
-    const bytes = readInput(p.input);
-    checkOutputPath(p.input, p.output, p.force);
-    const progress = createProgress(io, 'fp16', 'bytes');
-    result = convertFp16(parseModel(bytes), p.opts, (e) => {
-      if (e.phase === 'convert' && e.total) progress.update(e.done ?? 0, e.total, e.message);
-    });
-    progress.finish();
-    writeAtomically(p.output, result.parts);
-  } catch (e) {
-    if (e instanceof CliError) return fail(e.code, e.message);
-    if (e instanceof OnnxFormatError) return fail(EXIT.badModel, `${p.input}: ${e.message}`);
-    if (e instanceof Fp16OptionError) return fail(EXIT.usage, e.message);
-    return fail(EXIT.failure, `conversion failed: ${(e as Error).stack ?? e}`);
-  }
-  const r = result.report;
-  if (r.weights.keptFp32.some((k) => k.reason.startsWith('stored as external data')))
-    io.stderr('ava-quant: warning: some weights are stored as external data; they stay float32 and are still read from the external file\n');
-  const totalMs = Math.round(performance.now() - t0);
-  io.stdout(p.json ? `${JSON.stringify({ input: p.input, output: p.output, totalMs, ...r }, null, 2)}\n` : `${formatFp16Report(r, p.input, p.output, totalMs)}\n`);
-  return EXIT.ok;
+    if (p.help) return 'help';
+    return { input: p.input, output: p.output, request: { mode: 'fp16', options: p.opts }, force: p.force, json: p.json };
+  },
+  details: (r) => (r.mode === 'fp16' ? fp16Details(r) : []),
+  classify: (e) => (e instanceof Fp16OptionError ? EXIT.usage : null),
+};
+
+/** `quantize <in> <out> fp16 [flags]` (`args` = the words after `quantize`), through the CLI's own error handling. */
+export async function runFp16Command(args: string[], io: CliIo = processIo): Promise<number> {
+  const { run } = await import('./main.js');
+  return run(['quantize', ...args], io);
 }

@@ -9,12 +9,12 @@ export interface Progress {
   finish(): void;
 }
 
-export function createProgress(io: CliIo, title: string, unit: 'bytes' | 'items' = 'bytes'): Progress {
+export function createProgress(io: CliIo, title: string, unit: 'bytes' | 'items' | 'fraction' = 'bytes'): Progress {
   const t0 = Date.now();
   let lastDraw = 0;
   let lastQuarter = -1;
   let drawn = false;
-  const fmt = (n: number) => (unit === 'bytes' ? `${(n / 1048576).toFixed(1)} MB` : String(n));
+  const fmt = (n: number) => (unit === 'bytes' ? `${(n / 1048576).toFixed(1)} MB` : unit === 'fraction' ? `${(n * 100).toFixed(0)}%` : String(n));
   return {
     update(done, total, label) {
       const frac = total > 0 ? Math.min(1, done / total) : 0;
@@ -27,13 +27,13 @@ export function createProgress(io: CliIo, title: string, unit: 'bytes' | 'items'
         const width = 24;
         const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
         const tail = label ? ` ${label.length > 30 ? `…${label.slice(-29)}` : label}` : '';
-        io.stderr(`\r${title} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${fmt(done)}/${fmt(total)}${eta === null ? '' : ` ETA ${eta.toFixed(0)}s`}${tail}\x1b[K`);
+        io.stderr(`\r${title} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%${unit === 'fraction' ? '' : ` ${fmt(done)}/${fmt(total)}`}${eta === null ? '' : ` ETA ${eta.toFixed(0)}s`}${tail}\x1b[K`);
         drawn = true;
       } else {
         const q = Math.floor(frac * 4);
         if (q > lastQuarter) {
           lastQuarter = q;
-          io.stderr(`${title}: ${(q * 25).toString()}% (${fmt(done)} of ${fmt(total)})\n`);
+          io.stderr(unit === 'fraction' ? `${title}: ${q * 25}%\n` : `${title}: ${q * 25}% (${fmt(done)} of ${fmt(total)})\n`);
         }
       }
     },

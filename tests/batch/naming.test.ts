@@ -112,8 +112,10 @@ describe('already quantized?', () => {
     expect(card).toEqual({ skip: true, reason: 'already quantized: MatMulInteger nodes (36), int8 weights (21.9 MiB)', by: 'model' });
 
     expect(skipDecision('model-INT8.onnx')).toEqual({ skip: true, reason: 'the name ends in "-INT8", which marks an already quantized model', by: 'name' });
+    // The seed's rule: the name alone skips, and the reason says the model itself shows no sign of it.
     const renamed = skipDecision('model_quantized.onnx', plain);
-    expect(renamed.skip).toBe(false);
+    expect(renamed.skip).toBe(true);
+    expect(renamed.by).toBe('name');
     expect(renamed.reason).toMatch(/no sign of quantization/);
 
     const forced = skipDecision('model-FP16.onnx', undefined, { force: true });

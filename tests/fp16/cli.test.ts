@@ -34,8 +34,8 @@ describe('quantize <in> <out> fp16 (CLI)', () => {
     expect(r.code, r.err).toBe(FP16_EXIT.ok);
     expect(sha(input)).toBe(before);
     expect(r.out).toMatch(/Original size\s+0\.30 MB \(316,022 bytes\)/);
-    expect(r.out).toMatch(/Converted size\s+0\.15 MB \([\d,]+ bytes\)/);
-    expect(r.out).toMatch(/Smaller by\s+49\.\d% \(saved 0\.15 MB\)/);
+    expect(r.out).toMatch(/Quantized size\s+0\.15 MB \([\d,]+ bytes\)/);
+    expect(r.out).toMatch(/Size reduction\s+49\.\d%\nSaved\s+0\.15 MB/);
     expect(r.out).toMatch(/Clamped\s+0/);
     expect(r.out).toMatch(/Largest magnitude\s+\d\.\d{4}/);
     expect(r.out).toMatch(/Pow ×2\s+squares can overflow float16/);
@@ -61,7 +61,7 @@ describe('quantize <in> <out> fp16 (CLI)', () => {
 
   it('exit codes: usage 2, not found 3, bad model 4', async () => {
     expect((await run([input])).code).toBe(FP16_EXIT.usage);
-    expect((await run([input, join(dir, 'x.onnx'), 'int8'])).code).toBe(FP16_EXIT.usage);
+    expect((await run([input, join(dir, 'x.onnx'), 'int3'])).code).toBe(FP16_EXIT.usage);
     expect((await run([input, join(dir, 'x.onnx'), 'fp16', '--bogus'])).code).toBe(FP16_EXIT.usage);
     expect((await run([input, join(dir, 'x.onnx'), 'fp16', '--max-finite', '1e6'])).code).toBe(FP16_EXIT.usage);
     expect((await run([input, join(dir, 'x.onnx'), 'fp16', '--min-positive', 'abc'])).code).toBe(FP16_EXIT.usage);

@@ -175,9 +175,10 @@ export interface SkipDecision {
 const has = (o: Record<string, string> | undefined, k: string): boolean => !!o && Object.prototype.hasOwnProperty.call(o, k);
 
 /**
- * Whether a batch should skip a model because it is already quantized. The model's own evidence wins over its
- * name: our `ava.quantization` / `ava.conversion` metadata, then the model card's quantization evidence; the name
- * alone decides only when there is no model evidence. `force` never skips (the reason still says what was seen).
+ * Whether a batch should skip a model because it is already quantized: our `ava.quantization` / `ava.conversion`
+ * metadata, the model card's quantization evidence, or (as the seed's quantize-all-models.sh does) a name ending
+ * in -INT8/-FP16 — the reason says which, and notes when the name is the only sign. `force` never skips (the
+ * reason still says what was seen).
  */
 export function skipDecision(name: string, evidence?: SkipEvidence | null, options: { force?: boolean } = {}): SkipDecision {
   const suffix = quantizedNameSuffix(name);
@@ -188,10 +189,9 @@ export function skipDecision(name: string, evidence?: SkipEvidence | null, optio
   else if (evidence?.quantized?.quantized) {
     const why = evidence.quantized.evidence.slice(0, 4).join(', ') || 'the model card says so';
     found = { skip: true, reason: `already quantized: ${why}`, by: 'model' };
-  } else if (suffix && evidence?.quantized) {
-    return { skip: false, reason: `the name ends in "${suffix}", but the model shows no sign of quantization: processing it`, by: null };
   } else if (suffix) {
-    found = { skip: true, reason: `the name ends in "${suffix}", which marks an already quantized model`, by: 'name' };
+    const note = evidence?.quantized ? ' (the model itself shows no sign of quantization: rename it or force to process it)' : '';
+    found = { skip: true, reason: `the name ends in "${suffix}", which marks an already quantized model${note}`, by: 'name' };
   }
   if (!found) return { skip: false, reason: 'not quantized', by: null };
   if (options.force) return { skip: false, reason: `${found.reason}; processing it anyway (forced)`, by: found.by };

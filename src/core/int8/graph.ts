@@ -26,6 +26,7 @@ export interface WInit {
 
 /** A deferred tensor computation (quantization or transpose); `bytes` is its input size for progress. */
 export interface Job {
+  kind: 'quantize' | 'transpose';
   label: string;
   bytes: number;
   done: boolean;
@@ -46,6 +47,8 @@ export interface WNode {
   copiedAttrs?: AttributeView[];
   /** Rewritten subgraphs of an original node, by attribute (GRAPH: one entry, GRAPHS: several). */
   subgraphs?: Map<AttributeView, WGraph[]>;
+  /** Attributes of an original node to leave out (opset upgrade). */
+  dropAttrs?: string[];
 }
 
 export interface WGraph {
@@ -88,7 +91,13 @@ export function forEachWGraph(g: WGraph, fn: (g: WGraph) => void): void {
 }
 
 export function attrOf(n: WNode, name: string): AttributeView | undefined {
+  if (n.dropAttrs?.includes(name)) return undefined;
   return n.src?.attributes.find((a) => a.name === name) ?? n.copiedAttrs?.find((a) => a.name === name);
+}
+
+/** An original node's attributes, minus those dropped by the opset upgrade. */
+export function keptAttrs(n: WNode): AttributeView[] {
+  return (n.src?.attributes ?? []).filter((a) => !n.dropAttrs?.includes(a.name));
 }
 
 /** Python's default str ordering (code points), which sorted(kwargs) in make_node uses. */
@@ -141,7 +150,7 @@ export function emitNode(n: WNode): Part[] {
     return parts;
   }
   const src = n.src;
-  const same = !n.subgraphs && sameList(n.inputs, src.inputs) && sameList(n.outputs, src.outputs);
+  const same = !n.subgraphs && !n.dropAttrs && sameList(n.inputs, src.inputs) && sameList(n.outputs, src.outputs);
   if (same) return rebuild(src);
   // Edited original: new inputs/outputs first, then the other fields in their order; attributes sorted by name
   // when the node holds subgraphs (the reference rebuilds such nodes with onnx.helper.make_node).
@@ -149,7 +158,7 @@ export function emitNode(n: WNode): Part[] {
   for (const i of n.inputs) parts.push(str(NODE.input, i));
   for (const o of n.outputs) parts.push(str(NODE.output, o));
   let attrsDone = false;
-  const attrs = [...src.attributes];
+  const attrs = src.attributes.filter((a) => !n.dropAttrs?.includes(a.name));
   if (n.subgraphs) attrs.sort((x, y) => cmpCodePoints(x.name, y.name));
   for (const f of src.fields) {
     if (f.no === NODE.input || f.no === NODE.output) continue;

@@ -55,6 +55,8 @@ export interface LeftInFloat {
 /** Shared by all graph quantizers of one run. */
 export interface RunContext {
   s: Int8Settings;
+  /** ai.onnx opset (after the upgrade of opsets < 10 to 11). */
+  opset: number;
   /** ai.onnx opset > 10: activations use the fused DynamicQuantizeLinear. */
   fuse: boolean;
   types: Map<WGraph, LocalTypes>;
@@ -212,6 +214,7 @@ export class GraphQuantizer {
     const floatType = src.dataType as FloatType;
     const n = src.dims.reduce((a, b) => a * b, 1);
     const job: Job = {
+      kind: 'quantize',
       label: src.name,
       bytes: n * (floatType === DT.FLOAT ? 4 : 2),
       done: false,

@@ -5,6 +5,7 @@
  * initializer (e.g. a Constant node output) is quantized dynamically like an activation, as the reference does.
  */
 import { DT } from '../../onnx/dtypes.js';
+import { keptAttrs } from '../graph.js';
 import type { OpRewriter } from '../quantizer.js';
 import { float16Refusal, mk, outputFloatType, scalesMul } from './common.js';
 
@@ -36,7 +37,7 @@ export const conv: OpRewriter = {
     const out = node.outputs[0]!;
     const intOut = `${out}_output_quantized`;
     const intName = node.name ? `${node.name}_quant` : '';
-    nodes.push(mk('ConvInteger', [...names, ...zps], [intOut], intName, { copiedAttrs: [...(node.src?.attributes ?? [])] }));
+    nodes.push(mk('ConvInteger', [...names, ...zps], [intOut], intName, { copiedAttrs: keptAttrs(node) }));
     const castOut = `${intOut}_cast_output`;
     nodes.push(mk('Cast', [intOut], [castOut], `${intOut}_cast`, { attrs: [['to', { kind: 'int', value: outputFloatType(q, node, 1) }]] }));
     const scalesOut = scalesMul(q, nodes, intName, scales);

@@ -4,6 +4,7 @@
  * output is marked quantized, so a DequantizeLinear is added before the first consumer that stays float (or
  * before a graph output). As onnxruntime/quantization/operators/gather.py GatherQuant.
  */
+import { DT } from '../../onnx/dtypes.js';
 import type { OpRewriter } from '../quantizer.js';
 
 export const gather: OpRewriter = {
@@ -11,7 +12,11 @@ export const gather: OpRewriter = {
     const sel = q.nodeSelection(node);
     if (sel) return sel;
     // Gathers on activations (shapes, ids) are not candidates: stay silent about them.
-    return q.isValidQuantizeWeight(node.inputs[0] ?? '') ? null : '';
+    const table = node.inputs[0] ?? '';
+    if (!q.isValidQuantizeWeight(table)) return '';
+    if (q.findWeight(table)?.dataType === DT.FLOAT16 && q.ctx.opset < 19)
+      return `its table '${table}' is float16 and DequantizeLinear takes float16 scales only from opset 19 (the reference would emit a model onnxruntime cannot load)`;
+    return null;
   },
   quantize(q, node) {
     const r = q.quantizeActivation(node, [0]);

@@ -4,7 +4,7 @@
  * transposed to [dirs, input, 4*hidden]; the layout attribute is dropped.
  */
 import { DT } from '../../onnx/dtypes.js';
-import type { WInit } from '../graph.js';
+import { type WInit, keptAttrs } from '../graph.js';
 import type { GraphQuantizer, OpRewriter } from '../quantizer.js';
 import { mk } from './common.js';
 
@@ -69,7 +69,7 @@ export const lstm: OpRewriter = {
     const inputs = [node.inputs[0]!, wq.q, rq.q];
     for (let i = 3; i <= 7; i++) inputs.push(node.inputs[i] ?? '');
     inputs.push(wq.scale, wq.zp, rq.scale, rq.zp);
-    const attrs = (node.src?.attributes ?? []).filter((a) => a.name !== 'layout');
+    const attrs = keptAttrs(node).filter((a) => a.name !== 'layout');
     q.newNodes.push(mk('DynamicQuantizeLSTM', inputs, [...node.outputs], node.name ? `${node.name}_quant` : '', { domain: 'com.microsoft', copiedAttrs: attrs }));
     const dq = q.dequantizeValue(node.inputs[0]!);
     if (dq) q.newNodes.push(dq);

@@ -1,0 +1,141 @@
+/**
+ * `ava-quant batch <dir>`: the seed's quantize-all-models.sh. Every .onnx in the folder, already-quantized ones
+ * skipped with the reason, outputs named as the app names them, hashes and a manifest.json, a summary table,
+ * exit 1 when any model failed.
+ */
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { hashBytes } from '../core/batch/hashing.js';
+import { createManifest, manifestOutput, manifestToJson, type ManifestInput, type ManifestOutput } from '../core/batch/manifest.js';
+import { NamingError, outputName, skipDecision, type NamingTemplate } from '../core/batch/naming.js';
+import { type Mode, MODES, type ModeRequest, runMode } from '../core/modes.js';
+import { OnnxFormatError, inspectModel, parseModel } from '../core/onnx/index.js';
+import { isPresetName } from '../core/int8/index.js';
+import { CliError, type CliIo, EXIT, int, mb, readInput, siblingsOf, writeAtomically } from './io.js';
+import { createProgress } from './progress.js';
+import { TOOL } from './tool.js';
+
+export const BATCH_USAGE = `Usage:
+  ava-quant batch <dir> [options]
+
+Quantizes every .onnx file in <dir> (not subfolders). Files that are already quantized (name ends in -INT8/-FP16,
+or the model itself says so) are skipped with the reason. Writes the outputs and a manifest.json (sizes, SHA-256
+and MD5 of every input and output, settings) into the output folder, prints a summary table, and exits 1 if any
+model failed.
+
+Options:
+  --modes LIST        int8, fp16 or int8,fp16 (default int8)
+  --out DIR           output folder (default: <dir> itself, next to the inputs)
+  --preset P          INT8 preset (default ort-default)
+  --template T        suffix (<base>-INT8.onnx, default) or transformers.js (onnx/model_quantized.onnx)
+  --version TAG       add a version tag: <base>-INT8-v1.1.onnx
+  --force             overwrite existing outputs (otherwise they are reported and left alone)
+  --json              print the manifest and the summary as JSON`;
+
+interface Row {
+  file: string;
+  mode: Mode | '-';
+  status: 'ok' | 'skipped' | 'failed';
+  detail: string;
+  inBytes: number;
+  outBytes: number | null;
+}
+
+export async function runBatchCommand(args: string[], flags: Record<string, string | boolean>, io: CliIo): Promise<number> {
+  if (args.length !== 1) throw new CliError(`batch takes one folder\n${BATCH_USAGE}`, EXIT.usage);
+  const dir = args[0]!;
+  if (!existsSync(dir)) throw new CliError(`folder not found: ${dir}`, EXIT.notFound);
+  if (!statSync(dir).isDirectory()) throw new CliError(`${dir} is not a folder`, EXIT.usage);
+  const modes = (typeof flags.modes === 'string' ? flags.modes : 'int8').split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
+  for (const m of modes) if (!MODES.includes(m as Mode)) throw new CliError(`--modes: unknown mode '${m}' (use int8, fp16)`, EXIT.usage);
+  const preset = typeof flags.preset === 'string' ? flags.preset : 'ort-default';
+  if (!isPresetName(preset)) throw new CliError(`--preset: unknown preset '${preset}'`, EXIT.usage);
+  const template = (typeof flags.template === 'string' ? flags.template : 'suffix') as NamingTemplate;
+  if (template !== 'suffix' && template !== 'transformers.js') throw new CliError(`--template: use suffix or transformers.js`, EXIT.usage);
+  const version = typeof flags.version === 'string' ? flags.version : null;
+  const outDir = typeof flags.out === 'string' ? flags.out : dir;
+  const force = !!flags.force;
+  mkdirSync(outDir, { recursive: true });
+
+  const files = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.onnx') && statSync(join(dir, f)).isFile()).sort();
+  if (files.length === 0) throw new CliError(`no .onnx files in ${dir}`, EXIT.notFound);
+
+  const rows: Row[] = [];
+  const inputs: ManifestInput[] = [];
+  const outputs: ManifestOutput[] = [];
+  const skipped: { name: string; reason: string }[] = [];
+  for (const [i, file] of files.entries()) {
+    const path = join(dir, file);
+    io.stderr(`[${i + 1}/${files.length}] ${file}\n`);
+    let bytes: Uint8Array;
+    try {
+      bytes = readInput(path);
+    } catch (e) {
+      rows.push({ file, mode: '-', status: 'failed', detail: (e as Error).message, inBytes: 0, outBytes: null });
+      continue;
+    }
+    let model;
+    let summary;
+    try {
+      model = parseModel(bytes);
+      summary = inspectModel(bytes, { fileName: file, siblings: siblingsOf(path) });
+    } catch (e) {
+      const msg = e instanceof OnnxFormatError ? e.message : `internal error: ${(e as Error).message}`;
+      rows.push({ file, mode: '-', status: 'failed', detail: msg, inBytes: bytes.length, outBytes: null });
+      continue;
+    }
+    const skip = skipDecision(file, summary);
+    if (skip.skip) {
+      rows.push({ file, mode: '-', status: 'skipped', detail: skip.reason, inBytes: bytes.length, outBytes: null });
+      skipped.push({ name: file, reason: skip.reason });
+      continue;
+    }
+    const digests = await hashBytes(bytes);
+    inputs.push({ name: file, bytes: bytes.length, sha256: digests.sha256, md5: digests.md5 });
+    for (const mode of modes as Mode[]) {
+      try {
+        const name = outputName(file, mode, { template, version });
+        const out = join(outDir, name.path);
+        if (existsSync(out) && !force) {
+          rows.push({ file, mode, status: 'skipped', detail: `${name.path} exists (use --force to overwrite)`, inBytes: bytes.length, outBytes: null });
+          skipped.push({ name: `${file} (${mode})`, reason: `${name.path} exists` });
+          continue;
+        }
+        const req: ModeRequest = mode === 'int8' ? { mode, options: { preset } } : { mode, options: {} };
+        const progress = createProgress(io, `  ${mode}`, 'fraction');
+        const r = await runMode(model, req, (p) => progress.update(p.fraction, 1, p.item));
+        progress.finish();
+        mkdirSync(dirname(out), { recursive: true });
+        writeAtomically(out, r.parts);
+        const od = await hashBytes(r.parts);
+        outputs.push(manifestOutput({ file: { name: name.path, bytes: r.outputBytes, sha256: od.sha256, md5: od.md5 }, source: file, report: r.report }));
+        const pct = 100 * (1 - r.outputBytes / bytes.length);
+        const change = pct >= 0.05 ? `${pct.toFixed(1)}% smaller` : pct <= -0.05 ? `${(-pct).toFixed(1)}% larger` : 'same size (nothing to quantize with these options)';
+        rows.push({ file, mode, status: 'ok', detail: `${name.path}, ${change}`, inBytes: bytes.length, outBytes: r.outputBytes });
+      } catch (e) {
+        const known = e instanceof CliError || e instanceof NamingError || (e as Error).name === 'Int8Refusal' || (e as Error).name === 'Fp16OptionError';
+        rows.push({ file, mode, status: 'failed', detail: known ? (e as Error).message : `internal error: ${(e as Error).message}`, inBytes: bytes.length, outBytes: null });
+      }
+    }
+  }
+
+  const manifest = createManifest({ tool: TOOL, inputs, outputs, skipped });
+  writeFileSync(join(outDir, 'manifest.json'), manifestToJson(manifest));
+  const failed = rows.filter((r) => r.status === 'failed').length;
+  if (flags.json) io.stdout(`${JSON.stringify({ rows, manifest }, null, 2)}\n`);
+  else io.stdout(`${formatTable(rows)}\n\nmanifest: ${join(outDir, 'manifest.json')}\n`);
+  return failed ? EXIT.failure : EXIT.ok;
+}
+
+function formatTable(rows: Row[]): string {
+  const head = ['file', 'mode', 'status', 'original', 'output', 'detail'];
+  const body = rows.map((r) => [r.file, r.mode, r.status, mb(r.inBytes), r.outBytes === null ? '-' : mb(r.outBytes), r.detail]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(w[i]!))).join('  ');
+  const ok = rows.filter((r) => r.status === 'ok').length;
+  const sk = rows.filter((r) => r.status === 'skipped').length;
+  const fl = rows.filter((r) => r.status === 'failed').length;
+  return [line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line), '', `${int(ok)} written, ${int(sk)} skipped, ${int(fl)} failed`].join('\n');
+}
+
+

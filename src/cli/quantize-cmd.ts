@@ -1,0 +1,108 @@
+/**
+ * `ava-quant quantize <in> <out> <mode> [options]`. Each mode (int8.ts, fp16.ts) parses its own options and
+ * formats its own report; reading, the conversion itself (core/modes.ts, the same call the app's worker makes),
+ * safe writing and the seed's size block are shared here.
+ */
+import { basename } from 'node:path';
+import { type ModeReport, type ModeRequest, runMode } from '../core/modes.js';
+import { OnnxFormatError, parseModel } from '../core/onnx/index.js';
+import { CliError, type CliIo, EXIT, checkOutputPath, int, mb, readInput, writeAtomically } from './io.js';
+import { createProgress } from './progress.js';
+
+export const QUANTIZE_USAGE = `Usage:
+  ava-quant quantize <in.onnx> <out.onnx> int8 [options]   about 75% smaller, dynamic INT8 (quantize x y int8 --help)
+  ava-quant quantize <in.onnx> <out.onnx> fp16 [options]   about 50% smaller, float16 (quantize x y fp16 --help)`;
+
+/** What a mode's parser produces. */
+export interface QuantizeJob {
+  input: string;
+  output: string;
+  request: ModeRequest;
+  force: boolean;
+  json: boolean;
+}
+
+export interface ModeCommand {
+  usage: string;
+  /** Throws CliError(EXIT.usage) for bad options. `args` are the words after `quantize`. */
+  parse(args: string[]): QuantizeJob | 'help';
+  /** Mode-specific lines after the size block. */
+  details(report: ModeReport): string[];
+  /** Errors of this mode that are the input's or the options' fault, with their exit code. */
+  classify?(e: unknown): number | null;
+}
+
+/** The words that are not flags or flag values, given the flags that take no value. */
+export function positionals(args: string[], booleanFlags: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('-')) {
+      if (!a.includes('=') && !booleanFlags.includes(a)) i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+const EXPECTED: Record<string, string> = { int8: 'about 75% smaller', fp16: 'about 50% smaller' };
+
+/** The seed's report block, then the mode's details. */
+export function sizeBlock(input: string, output: string, mode: string, inBytes: number, outBytes: number, ms: number): string[] {
+  const kv = (k: string, v: string) => `${k.padEnd(22)}${v}`;
+  const saved = inBytes - outBytes;
+  return [
+    kv('Input', input),
+    kv('Output', output),
+    kv('Mode', `${mode.toUpperCase()} (expected: ${EXPECTED[mode] ?? '?'})`),
+    kv('Original size', `${mb(inBytes)} (${int(inBytes)} bytes)`),
+    kv('Quantized size', `${mb(outBytes)} (${int(outBytes)} bytes)`),
+    kv('Size reduction', `${((100 * saved) / inBytes).toFixed(1)}%`),
+    kv('Saved', mb(saved)),
+    kv('Time', ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`),
+  ];
+}
+
+async function loadMode(mode: string): Promise<ModeCommand> {
+  if (mode === 'int8') return (await import('./int8.js')).INT8_COMMAND;
+  if (mode === 'fp16') return (await import('./fp16.js')).FP16_COMMAND;
+  throw new CliError(`unknown mode '${mode}': use int8 or fp16\n${QUANTIZE_USAGE}`, EXIT.usage);
+}
+
+export async function runQuantize(args: string[], io: CliIo): Promise<number> {
+  const mode = positionals(args, ['--force', '--json', '--help', '-h', '--per-channel', '--no-per-channel', '--reduce-range', '--no-reduce-range', '--keep-io-types', '--no-keep-io-types', '--enable-subgraph', '--no-enable-subgraph'])[2]?.toLowerCase();
+  if (!mode) {
+    if (args.includes('--help') || args.includes('-h')) {
+      io.stdout(`${QUANTIZE_USAGE}\n`);
+      return EXIT.ok;
+    }
+    throw new CliError(`quantize takes <in.onnx> <out.onnx> <int8|fp16>\n${QUANTIZE_USAGE}`, EXIT.usage);
+  }
+  const cmd = await loadMode(mode);
+  const job = cmd.parse(args);
+  if (job === 'help') {
+    io.stdout(`${cmd.usage}\n`);
+    return EXIT.ok;
+  }
+  const t0 = performance.now();
+  const bytes = readInput(job.input);
+  checkOutputPath(job.input, job.output, job.force);
+  let result;
+  try {
+    const model = parseModel(bytes);
+    const progress = createProgress(io, mode, 'fraction');
+    result = await runMode(model, job.request, (p) => progress.update(p.fraction, 1, p.item));
+    progress.finish();
+  } catch (e) {
+    if (e instanceof OnnxFormatError) throw new CliError(`${job.input}: ${e.message}`, EXIT.badModel);
+    const code = cmd.classify?.(e);
+    if (code !== null && code !== undefined) throw new CliError(`${basename(job.input)}: ${(e as Error).message}`, code);
+    throw e;
+  }
+  writeAtomically(job.output, result.parts);
+  const ms = performance.now() - t0;
+  if (job.json) io.stdout(`${JSON.stringify({ input: job.input, output: job.output, totalMs: Math.round(ms), ...result.report }, null, 2)}\n`);
+  else io.stdout(`${[...sizeBlock(job.input, job.output, mode, bytes.length, result.outputBytes, ms), ...cmd.details(result.report)].join('\n')}\n`);
+  return EXIT.ok;
+}

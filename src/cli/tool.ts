@@ -1,0 +1,5 @@
+/** Tool name and version as recorded in manifests and model metadata. */
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+export const TOOL = { name: 'AVA Quantizer', version: pkg.version };

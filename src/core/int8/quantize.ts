@@ -1,0 +1,347 @@
+/**
+ * INT8 dynamic quantization of an ONNX model, reproducing onnxruntime 1.32.0
+ * `onnxruntime.quantization.quantize_dynamic` (QuantizationMode.IntegerOps): same quantized initializers byte for
+ * byte, same node names / order, same opsets. See tests/int8/ for the parity checks against committed goldens, and
+ * the deviations documented there (and in Int8Report.notes when they apply to a model).
+ */
+import { DT, dtypeBits } from '../onnx/dtypes.js';
+import { encodeOpset, encodeStringEntry } from '../onnx/encode.js';
+import { OnnxFormatError } from '../onnx/errors.js';
+import { MODEL, type ModelView } from '../onnx/model.js';
+import { lenField, rawField, writeModel, type Part } from '../onnx/writer.js';
+import protobuf from 'protobufjs/minimal.js';
+import { cleanInitializers, topologicalSort } from './finalize.js';
+import { replaceGemmWithMatMul } from './gemm.js';
+import { type Job, type WGraph, type WInit, buildGraph, emitGraph, forEachWGraph } from './graph.js';
+import { type ExternalDataResolver, floatBytes, readFloatTensor } from './numerics.js';
+import { PRESETS, type Int8Options, type PresetName, type WeightType } from './presets.js';
+import { GraphQuantizer, type Int8Settings, type LeftInFloat, type RunContext, makeValueReader } from './quantizer.js';
+import { DEFAULT_OP_TYPES, INTEGER_OPS_REGISTRY } from './registry.js';
+import { planOpsetUpgrade } from './opset.js';
+import { inferTypes } from './types.js';
+
+const { Writer } = protobuf;
+
+/** What we reproduce (and what the parity goldens were made with). */
+export const REFERENCE = 'onnxruntime 1.32.0 onnxruntime.quantization.quantize_dynamic (QuantizationMode.IntegerOps)';
+/** quant_utils.__producer__ / __version__ in the reference. */
+export const PRODUCER_NAME = 'onnx.quantize';
+export const PRODUCER_VERSION = '0.1.0';
+/** metadata_props key recording what AVA did. */
+export const METADATA_KEY = 'ava.quantization';
+
+/** The model cannot be quantized as asked; the message says why and what to do. */
+export class Int8Refusal extends Error {
+  override name = 'Int8Refusal';
+}
+
+export interface QuantizeInt8Options extends Partial<Int8Options> {
+  preset?: PresetName;
+  /** Provides external data files by their `location`, when the model keeps weights outside the .onnx. */
+  externalData?: ExternalDataResolver;
+}
+
+export interface ResolvedInt8Options extends Omit<Int8Options, 'weightType'> {
+  preset: PresetName | null;
+  weightType: WeightType;
+  opTypes: string[];
+  excludeNodes: string[];
+  nodesToQuantize: string[];
+}
+
+export interface Int8Progress {
+  /** Input bytes of the tensors processed so far / in total. */
+  done: number;
+  total: number;
+  tensor: string;
+}
+
+export interface Int8Report {
+  mode: 'int8';
+  reference: string;
+  options: ResolvedInt8Options;
+  originalBytes: number;
+  quantizedBytes: number;
+  /** Original nodes rewritten, by op type (Gemm counts the Gemm -> MatMul conversions). */
+  rewritten: Record<string, number>;
+  leftInFloat: LeftInFloat[];
+  /** Other things worth knowing (deviations from the reference that applied, external data, ...). */
+  notes: string[];
+  opset: number;
+  /** Initializers quantized to 8 bits (weights and Gather tables). */
+  tensorsQuantized: number;
+  durationMs: number;
+}
+
+function abortError(): DOMException {
+  return new DOMException('quantization was cancelled', 'AbortError');
+}
+
+function hasOp(g: WGraph, op: string): boolean {
+  let found = false;
+  forEachWGraph(g, (sg) => {
+    if (sg.nodes.some((n) => n.opType === op)) found = true;
+  });
+  return found;
+}
+
+export function resolveOptions(opts: QuantizeInt8Options): ResolvedInt8Options & { weightTypeSpec: Int8Options['weightType'] } {
+  const base: Int8Options = opts.preset ? PRESETS[opts.preset] : PRESETS['ort-default'];
+  const pick = <K extends keyof Int8Options>(k: K): Int8Options[K] => (opts[k] !== undefined ? (opts[k] as Int8Options[K]) : base[k]);
+  const weightTypeSpec = pick('weightType');
+  const opTypes = opts.opTypes && opts.opTypes.length ? [...opts.opTypes] : [...DEFAULT_OP_TYPES];
+  const ws = opts.weightSymmetric !== undefined ? opts.weightSymmetric : base.weightSymmetric;
+  return {
+    preset: opts.preset ?? null,
+    weightType: weightTypeSpec === 'auto-conv' ? 'qint8' : weightTypeSpec,
+    weightTypeSpec,
+    perChannel: pick('perChannel'),
+    reduceRange: pick('reduceRange'),
+    opTypes,
+    excludeNodes: [...(opts.excludeNodes ?? [])],
+    nodesToQuantize: [...(opts.nodesToQuantize ?? [])],
+    enableSubgraph: pick('enableSubgraph'),
+    matMulConstBOnly: pick('matMulConstBOnly'),
+    ...(ws !== undefined ? { weightSymmetric: ws } : {}),
+    activationSymmetric: pick('activationSymmetric'),
+  };
+}
+
+/** Little-endian element bytes of an initializer (for transposing), whatever its storage. */
+function elementBytes(t: WInit, resolve?: ExternalDataResolver): Uint8Array {
+  const s = t.src;
+  if (!s) throw new Error(`internal: '${t.name}' has no source`);
+  if (s.rawData && !s.external) return s.rawData;
+  if (s.dataType === DT.FLOAT || s.dataType === DT.FLOAT16 || s.external) {
+    if (s.external && s.dataType !== DT.FLOAT && s.dataType !== DT.FLOAT16) {
+      const file = resolve?.(s.external.location);
+      if (!file) throw new OnnxFormatError(`tensor '${s.name}' is stored in '${s.external.location}', which was not provided`);
+      return file.subarray(s.external.offset, s.external.offset + (s.external.length ?? file.length - s.external.offset));
+    }
+    return floatBytes(readFloatTensor(s, resolve), s.dataType as typeof DT.FLOAT);
+  }
+  throw new Error(`internal: cannot read '${t.name}'`);
+}
+
+function transposeJob(t: WInit, resolve?: ExternalDataResolver): Job {
+  const src = t.transposeOf!;
+  const width = dtypeBits(src.dataType) / 8;
+  const [r, c] = src.dims as [number, number];
+  return {
+    kind: 'transpose',
+    label: t.name,
+    bytes: r * c * width,
+    done: false,
+    run: () => {
+      const b = elementBytes(src, resolve);
+      const out = new Uint8Array(b.length);
+      for (let i = 0; i < r; i++)
+        for (let j = 0; j < c; j++) {
+          const from = (i * c + j) * width;
+          const to = (j * r + i) * width;
+          for (let k = 0; k < width; k++) out[to + k] = b[from + k]!;
+        }
+      t.raw = out;
+    },
+  };
+}
+
+/**
+ * Quantizes `model` to INT8 (dynamic). Returns the output as byte views (big payloads are views of the input or
+ * of freshly quantized arrays, never one giant buffer) and a report.
+ */
+export async function quantizeInt8(
+  model: ModelView,
+  opts: QuantizeInt8Options = {},
+  onProgress?: (p: Int8Progress) => void,
+  signal?: AbortSignal,
+): Promise<{ parts: Uint8Array[]; report: Int8Report }> {
+  const t0 = Date.now();
+  if (signal?.aborted) throw abortError();
+  const options = resolveOptions(opts);
+  const notes: string[] = [];
+
+  const onnxOpsets = model.opsets.filter((o) => o.domain === '' || o.domain === 'ai.onnx');
+  if (onnxOpsets.length !== 1)
+    throw new Int8Refusal(`the model must import the default ONNX domain exactly once (it imports it ${onnxOpsets.length} times)`);
+  const srcOpset = onnxOpsets[0]!.version;
+  const root = buildGraph(model.graph, null, '');
+  let opset = srcOpset;
+  if (srcOpset < 10) {
+    // The reference converts the model to opset 11 first (update_opset_version).
+    const plan = planOpsetUpgrade(root, srcOpset);
+    if ('refuse' in plan)
+      throw new Int8Refusal(
+        `the model uses ONNX opset ${srcOpset}; onnxruntime's quantize_dynamic first converts it to opset 11 with ` +
+          `onnx.version_converter, and ${plan.refuse}. Convert the model to opset 11 or newer first ` +
+          `(python: onnx.save(onnx.version_converter.convert_version(onnx.load(path), 11), out))`,
+      );
+    for (const [n, d] of plan.drops) n.dropAttrs = d;
+    opset = 11;
+    notes.push(`opset ${srcOpset} upgraded to 11 (as the reference does with onnx.version_converter)${plan.drops.size ? `; dropped legacy attributes on ${plan.drops.size} nodes` : ''}`);
+  }
+  if (opset === 10) notes.push('opset 10: activations are quantized with a ReduceMin/ReduceMax subgraph + QuantizeLinear (no DynamicQuantizeLinear before opset 11), as the reference does');
+
+  const gemm = replaceGemmWithMatMul(root);
+  const types = inferTypes(root);
+  const weightQType = options.weightType === 'quint8' || (options.weightTypeSpec === 'auto-conv' && hasOp(root, 'Conv')) ? DT.UINT8 : DT.INT8;
+  options.weightType = weightQType === DT.UINT8 ? 'quint8' : 'qint8';
+  const settings: Int8Settings = {
+    weightQType,
+    perChannel: options.perChannel,
+    reduceRange: options.reduceRange,
+    opTypes: new Set(options.opTypes),
+    excludeNodes: new Set(options.excludeNodes),
+    nodesToQuantize: new Set(options.nodesToQuantize),
+    enableSubgraph: options.enableSubgraph,
+    matMulConstBOnly: options.matMulConstBOnly,
+    weightSymmetric: options.weightSymmetric,
+    activationSymmetric: options.activationSymmetric,
+    ...(opts.externalData ? { externalData: opts.externalData } : {}),
+  };
+  const ctx: RunContext = {
+    s: settings,
+    opset,
+    fuse: opset > 10,
+    types,
+    jobs: [],
+    rewritten: {},
+    leftInFloat: [...gemm.left],
+    valuesOf: makeValueReader(opts.externalData),
+  };
+  if (gemm.converted) ctx.rewritten['Gemm'] = gemm.converted;
+
+  const top = new GraphQuantizer(ctx, root, null, new Map(INTEGER_OPS_REGISTRY));
+  try {
+    top.run();
+  } catch (e) {
+    if (e instanceof OnnxFormatError || e instanceof Int8Refusal) throw e;
+    throw new Int8Refusal(`cannot quantize this model: ${(e as Error).message}`);
+  }
+  if (!settings.enableSubgraph) {
+    let inner = 0;
+    for (const n of root.nodes) if (n.subgraphs) for (const gs of n.subgraphs.values()) for (const sg of gs) forEachWGraph(sg, (g) => (inner += g.nodes.length));
+    if (inner) notes.push(`${inner} nodes inside If/Loop/Scan bodies were not visited (EnableSubgraph is off)`);
+  }
+
+  const missing = cleanInitializers(root);
+  if (missing.size) throw new Int8Refusal(`the model reads tensors nothing defines: ${[...missing].slice(0, 5).join(', ')}`);
+  try {
+    topologicalSort(root);
+  } catch (e) {
+    throw new Int8Refusal((e as Error).message);
+  }
+
+  // com.microsoft opset: the reference adds it when its main-graph quantizer emitted a contrib op. A contrib op
+  // emitted inside a subgraph (DynamicQuantizeLSTM) would leave the model without the import and unloadable; we
+  // add it in that case too (deviation).
+  let msNeeded = false;
+  let msInSubgraphOnly = true;
+  forEachWGraph(root, (g) => {
+    for (const n of g.nodes)
+      if (n.domain === 'com.microsoft' && !n.src) {
+        msNeeded = true;
+        if (g === root) msInSubgraphOnly = false;
+      }
+  });
+  const hasMs = model.opsets.some((o) => o.domain === 'com.microsoft');
+  const addMs = msNeeded && !hasMs;
+  if (addMs && msInSubgraphOnly) notes.push('added the com.microsoft opset import for contrib ops inside subgraphs (the reference omits it there, which makes the model unloadable)');
+
+  // Tensor work: only for initializers that survived cleaning.
+  const jobs: Job[] = [];
+  const seen = new Set<Job>();
+  let external = 0;
+  forEachWGraph(root, (g) => {
+    for (const t of g.inits) {
+      if (t.transposeOf && !t.raw && !t.job) t.job = transposeJob(t, opts.externalData);
+      if (t.job && !seen.has(t.job)) {
+        seen.add(t.job);
+        jobs.push(t.job);
+      }
+      if (t.src?.external) external++;
+    }
+  });
+  if (external) notes.push(`${external} unchanged tensors still reference external data files: keep those files next to the output`);
+  const total = jobs.reduce((a, j) => a + j.bytes, 0);
+  let done = 0;
+  onProgress?.({ done, total, tensor: '' });
+  let lastYield = Date.now();
+  for (const job of jobs) {
+    if (signal?.aborted) throw abortError();
+    job.run();
+    job.done = true;
+    done += job.bytes;
+    onProgress?.({ done, total, tensor: job.label });
+    if (Date.now() - lastYield > 20) {
+      await new Promise((r) => setTimeout(r, 0));
+      lastYield = Date.now();
+    }
+  }
+  if (signal?.aborted) throw abortError();
+
+  // Model-level fields.
+  const meta = model.metadata.filter((m) => m.key !== METADATA_KEY);
+  const record = {
+    tool: 'ava-quantizer',
+    mode: 'int8-dynamic',
+    reference: REFERENCE,
+    preset: options.preset,
+    weightType: options.weightType,
+    perChannel: options.perChannel,
+    reduceRange: options.reduceRange,
+    opTypes: options.opTypes,
+    enableSubgraph: options.enableSubgraph,
+    matMulConstBOnly: options.matMulConstBOnly,
+    weightSymmetric: options.weightSymmetric ?? null,
+    activationSymmetric: options.activationSymmetric,
+    ...(options.excludeNodes.length ? { excludeNodes: options.excludeNodes } : {}),
+    ...(options.nodesToQuantize.length ? { nodesToQuantize: options.nodesToQuantize } : {}),
+  };
+  meta.push({ key: METADATA_KEY, value: JSON.stringify(record) });
+  const metaParts: Part[] = meta.map((m) => lenField(MODEL.metadataProps, encodeStringEntry(m.key, m.value)));
+  const producer = Writer.create().uint32((MODEL.producerName << 3) | 2).string(PRODUCER_NAME).uint32((MODEL.producerVersion << 3) | 2).string(PRODUCER_VERSION).finish();
+  let lastOpset = -1;
+  model.fields.forEach((f, i) => {
+    if (f.no === MODEL.opsetImport) lastOpset = i;
+  });
+  const graphIndex = model.fields.findIndex((f) => f.no === MODEL.graph);
+  const tail: Part[] = [...(addMs ? [lenField(MODEL.opsetImport, encodeOpset('com.microsoft', 1))] : []), ...metaParts];
+  const anchor = lastOpset >= 0 ? lastOpset : graphIndex;
+  let producerDone = false;
+  const parts = writeModel(model, {
+    graph: emitGraph(root),
+    replace: (f, i) => {
+      if (f.no === MODEL.producerName || f.no === MODEL.producerVersion || f.no === MODEL.metadataProps) return [];
+      if (f.no === MODEL.opsetImport && opset !== srcOpset) {
+        const o = model.opsets[model.fields.slice(0, i).filter((x) => x.no === MODEL.opsetImport).length]!;
+        if (o.domain === '' || o.domain === 'ai.onnx') {
+          const p: Part[] = [lenField(MODEL.opsetImport, encodeOpset(o.domain, opset))];
+          return i === anchor ? [...p, ...tail] : p;
+        }
+      }
+      if (f.no === MODEL.irVersion && !producerDone) {
+        producerDone = true;
+        return [rawField(model, f), producer];
+      }
+      if (i === anchor && f.no !== MODEL.graph) return [rawField(model, f), ...tail];
+      return undefined;
+    },
+    append: anchor === graphIndex ? tail : [],
+  });
+  const quantizedBytes = parts.reduce((a, p) => a + p.length, 0);
+  const report: Int8Report = {
+    mode: 'int8',
+    reference: REFERENCE,
+    options: (({ weightTypeSpec: _w, ...rest }) => rest)(options),
+    originalBytes: model.buf.length,
+    quantizedBytes,
+    rewritten: ctx.rewritten,
+    leftInFloat: ctx.leftInFloat,
+    notes,
+    opset,
+    tensorsQuantized: jobs.filter((j) => j.kind === 'quantize').length,
+    durationMs: Date.now() - t0,
+  };
+  return { parts, report };
+}
