@@ -10,7 +10,7 @@ import { createManifest, manifestOutput, manifestToJson, type ManifestInput, typ
 import { NamingError, outputName, skipDecision, type NamingTemplate } from '../core/batch/naming.js';
 import { type Mode, MODES, type ModeRequest, runMode } from '../core/modes.js';
 import { OnnxFormatError, inspectModel, parseModel } from '../core/onnx/index.js';
-import { isPresetName } from '../core/int8/index.js';
+import { DEFAULT_PRESET, isPresetName } from '../core/int8/index.js';
 import { CliError, type CliIo, EXIT, int, mb, readInput, siblingsOf, writeAtomically } from './io.js';
 import { createProgress } from './progress.js';
 import { TOOL } from './tool.js';
@@ -26,7 +26,7 @@ model failed.
 Options:
   --modes LIST        int8, fp16 or int8,fp16 (default int8)
   --out DIR           output folder (default: <dir> itself, next to the inputs)
-  --preset P          INT8 preset (default ort-default)
+  --preset P          INT8 preset (default avx512-vnni)
   --template T        suffix (<base>-INT8.onnx, default) or transformers.js (onnx/model_quantized.onnx)
   --version TAG       add a version tag: <base>-INT8-v1.1.onnx
   --force             overwrite existing outputs (otherwise they are reported and left alone)
@@ -48,7 +48,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
   if (!statSync(dir).isDirectory()) throw new CliError(`${dir} is not a folder`, EXIT.usage);
   const modes = (typeof flags.modes === 'string' ? flags.modes : 'int8').split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
   for (const m of modes) if (!MODES.includes(m as Mode)) throw new CliError(`--modes: unknown mode '${m}' (use int8, fp16)`, EXIT.usage);
-  const preset = typeof flags.preset === 'string' ? flags.preset : 'ort-default';
+  const preset = typeof flags.preset === 'string' ? flags.preset : DEFAULT_PRESET;
   if (!isPresetName(preset)) throw new CliError(`--preset: unknown preset '${preset}'`, EXIT.usage);
   const template = (typeof flags.template === 'string' ? flags.template : 'suffix') as NamingTemplate;
   if (template !== 'suffix' && template !== 'transformers.js') throw new CliError(`--template: use suffix or transformers.js`, EXIT.usage);

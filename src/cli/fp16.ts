@@ -1,9 +1,8 @@
 /** `ava-quant quantize <in> <out> fp16 [options]`: FP16's options and report lines (the flow is quantize-cmd.ts). */
 import { DEFAULT_MAX_FINITE, DEFAULT_MIN_POSITIVE, Fp16OptionError, type Fp16Options, type Fp16Report } from '../core/fp16/index.js';
-import { CliError, type CliIo, EXIT, int, processIo } from './io.js';
+import { CliError, EXIT, int } from './io.js';
 import type { ModeCommand } from './quantize-cmd.js';
 
-export { EXIT as FP16_EXIT };
 
 export const FP16_USAGE = `Usage:
   ava-quant quantize <in.onnx> <out.onnx> fp16 [options]
@@ -143,9 +142,3 @@ export const FP16_COMMAND: ModeCommand = {
   details: (r) => (r.mode === 'fp16' ? fp16Details(r) : []),
   classify: (e) => (e instanceof Fp16OptionError ? EXIT.usage : null),
 };
-
-/** `quantize <in> <out> fp16 [flags]` (`args` = the words after `quantize`), through the CLI's own error handling. */
-export async function runFp16Command(args: string[], io: CliIo = processIo): Promise<number> {
-  const { run } = await import('./main.js');
-  return run(['quantize', ...args], io);
-}

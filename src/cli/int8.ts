@@ -1,5 +1,7 @@
 /** `ava-quant quantize <in> <out> int8 [options]`: INT8's options and report lines (the flow is quantize-cmd.ts). */
-import { DEFAULT_OP_TYPES, Int8Refusal, PRESET_NAMES, type QuantizeInt8Options, isPresetName } from '../core/int8/index.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DEFAULT_OP_TYPES, DEFAULT_PRESET, Int8Refusal, PRESET_NAMES, type QuantizeInt8Options, isPresetName } from '../core/int8/index.js';
 import type { ModeReport } from '../core/modes.js';
 import { CliError, EXIT, int } from './io.js';
 import { type ModeCommand, positionals } from './quantize-cmd.js';
@@ -11,7 +13,7 @@ Dynamic INT8, the same numerics as onnxruntime's quantize_dynamic: weights of Ma
 8-bit, activations are quantized at run time (DynamicQuantizeLinear). About 75% smaller.
 
 Options:
-  --preset P                ${PRESET_NAMES.join(' | ')} (default ort-default; see the README)
+  --preset P                ${PRESET_NAMES.join(' | ')} (default ${DEFAULT_PRESET}; see the README)
   --per-channel | --no-per-channel
   --reduce-range | --no-reduce-range
   --weight-type T           qint8 | quint8
@@ -28,7 +30,7 @@ const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function parseInt8Args(args: string[]): { input: string; output: string; options: QuantizeInt8Options; force: boolean; json: boolean } | 'help' {
   if (args.includes('--help') || args.includes('-h')) return 'help';
-  const options: QuantizeInt8Options = { preset: 'ort-default' };
+  const options: QuantizeInt8Options = { preset: DEFAULT_PRESET };
   let force = false;
   let json = false;
   for (let i = 0; i < args.length; i++) {
@@ -95,6 +97,8 @@ export function int8Details(r: ModeReport): string[] {
   if (r.mode !== 'int8') return [];
   const kv = (k: string, v: string) => `${k.padEnd(22)}${v}`;
   const lines = [kv('Preset', r.options.preset ?? '(custom)'), kv('Reference', r.reference)];
+  if (r.tensorsQuantized === 0)
+    lines.push(kv('Warning', 'no weight was quantized with these options, so the file is not smaller (see "Left in float"; try another preset or --enable-subgraph)'));
   const rewritten = Object.entries(r.rewritten);
   lines.push(kv('Nodes rewritten', rewritten.length ? rewritten.map(([op, n]) => `${op} ${int(n)}`).join(', ') : 'none'));
   const groups = new Map<string, string[]>();
@@ -112,7 +116,13 @@ export const INT8_COMMAND: ModeCommand = {
   parse(args) {
     const p = parseInt8Args(args);
     if (p === 'help') return 'help';
-    return { input: p.input, output: p.output, request: { mode: 'int8', options: p.options }, force: p.force, json: p.json };
+    // Weights kept in external files are read from next to the model, as the app reads the files dropped with it.
+    const dir = dirname(p.input);
+    const externalData = (location: string): Uint8Array | undefined => {
+      const f = join(dir, location);
+      return existsSync(f) ? new Uint8Array(readFileSync(f)) : undefined;
+    };
+    return { input: p.input, output: p.output, request: { mode: 'int8', options: { ...p.options, externalData } }, force: p.force, json: p.json };
   },
   details: int8Details,
   classify: (e) => (e instanceof Int8Refusal ? EXIT.badModel : null),

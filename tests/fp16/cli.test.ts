@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FP16_EXIT, runFp16Command } from '../../src/cli/fp16.js';
+import { EXIT as FP16_EXIT } from '../../src/cli/io.js';
+import { run as runCli } from '../../src/cli/main.js';
 import { fixture, pathOf } from '../helpers/fixtures.js';
 
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -13,7 +14,7 @@ const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('
 async function run(args: string[]) {
   let out = '';
   let err = '';
-  const code = await runFp16Command(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
+  const code = await runCli(['quantize', ...args], { stdout: (t) => (out += t), stderr: (t) => (err += t) });
   return { code, out, err };
 }
 

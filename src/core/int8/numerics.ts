@@ -155,65 +155,71 @@ function checkFinite(v: number, name: string): void {
 
 /**
  * Per-tensor (axis === null) or per-channel quantization of float values (already widened to double from
- * float32/float16, exactly). Per-channel slices along `axis` as `weights.take(i, axis)` does.
+ * float32/float16, exactly). Per-channel slices along `axis` as `weights.take(i, axis)` does. Works in memory order
+ * (min/max pass, then a quantize pass) so per-channel on the last axis stays cache friendly.
  */
 export function quantizeTensor(values: Float32Array, dims: readonly number[], axis: number | null, p: QuantParams, name = ''): QuantizedTensor {
   const [qmin, qmax] = quantRange(p.qType, p.reduceRange, p.symmetric);
   const [lo, hi] = typeRange(p.qType);
-  const out = new Uint8Array(values.length);
-  const store = p.qType === DT.INT8 ? (i: number, q: number) => (out[i] = q & 0xff) : (i: number, q: number) => (out[i] = q);
-  if (axis === null) {
-    let mn = Infinity;
-    let mx = -Infinity;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      if (v < mn) mn = v;
-      if (v > mx) mx = v;
-      if (v !== v) checkFinite(v, name);
-    }
-    if (values.length === 0) return { data: out, scales: [1], zeroPoints: [0] };
-    checkFinite(mn, name);
-    checkFinite(mx, name);
-    const { scale, zeroPoint } = computeScaleZp(mn, mx, qmin, qmax, p.symmetric, p.floatType);
-    for (let i = 0; i < values.length; i++) store(i, quantizeValue(values[i]!, scale, zeroPoint, lo, hi));
-    return { data: out, scales: [scale], zeroPoints: [zeroPoint] };
-  }
-  const channels = dims[axis]!;
-  let outer = 1;
-  for (let i = 0; i < axis; i++) outer *= dims[i]!;
+  const channels = axis === null ? 1 : dims[axis]!;
   let inner = 1;
-  for (let i = axis + 1; i < dims.length; i++) inner *= dims[i]!;
+  if (axis !== null) for (let i = axis + 1; i < dims.length; i++) inner *= dims[i]!;
+  const block = channels * inner;
+  const n = values.length;
+  const mn = new Float64Array(channels).fill(Infinity);
+  const mx = new Float64Array(channels).fill(-Infinity);
+  let nan = false;
+  for (let base = 0; base < n; base += block) {
+    for (let c = 0; c < channels; c++) {
+      const from = base + c * inner;
+      let a = mn[c]!;
+      let b = mx[c]!;
+      for (let i = from, end = from + inner; i < end; i++) {
+        const v = values[i]!;
+        if (v < a) a = v;
+        if (v > b) b = v;
+        if (v !== v) nan = true;
+      }
+      mn[c] = a;
+      mx[c] = b;
+    }
+  }
+  if (nan) checkFinite(NaN, name);
   const scales: number[] = [];
   const zeroPoints: number[] = [];
   for (let c = 0; c < channels; c++) {
-    let mn = Infinity;
-    let mx = -Infinity;
-    for (let o = 0; o < outer; o++) {
-      const base = (o * channels + c) * inner;
-      for (let i = 0; i < inner; i++) {
-        const v = values[base + i]!;
-        if (v < mn) mn = v;
-        if (v > mx) mx = v;
-        if (v !== v) checkFinite(v, name);
-      }
-    }
-    if (outer * inner === 0) {
+    if (n === 0 || mn[c] === Infinity) {
+      // Empty tensor (or channel): compute_data_quant_params keeps scale 1, zero point 0.
       scales.push(1);
       zeroPoints.push(0);
       continue;
     }
-    checkFinite(mn, name);
-    checkFinite(mx, name);
-    const { scale, zeroPoint } = computeScaleZp(mn, mx, qmin, qmax, p.symmetric, p.floatType);
+    checkFinite(mn[c]!, name);
+    checkFinite(mx[c]!, name);
+    const { scale, zeroPoint } = computeScaleZp(mn[c]!, mx[c]!, qmin, qmax, p.symmetric, p.floatType);
     scales.push(scale);
     zeroPoints.push(zeroPoint);
-    for (let o = 0; o < outer; o++) {
-      const base = (o * channels + c) * inner;
-      for (let i = 0; i < inner; i++) store(base + i, quantizeValue(values[base + i]!, scale, zeroPoint, lo, hi));
+  }
+  const out = new Uint8Array(n);
+  for (let base = 0; base < n; base += block) {
+    for (let c = 0; c < channels; c++) {
+      const scale = scales[c]!;
+      const zp = zeroPoints[c]!;
+      const from = base + c * inner;
+      for (let i = from, end = from + inner; i < end; i++) {
+        // rint(float32(w / scale)) + zp, clipped to the full type range (quantizeValue, inlined).
+        const x = Math.fround(values[i]! / scale);
+        let r = Math.round(x);
+        if (r - x === 0.5 && r % 2 !== 0) r -= 1;
+        r += zp;
+        out[i] = (r < lo ? lo : r > hi ? hi : r) & 0xff;
+      }
     }
   }
   return { data: out, scales, zeroPoints };
 }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Where a tensor's bytes live when they are not inside the model file. */
 export type ExternalDataResolver = (location: string) => Uint8Array | undefined;
@@ -247,6 +253,11 @@ export function readFloatTensor(t: TensorView, resolve?: ExternalDataResolver): 
     const width = t.dataType === DT.FLOAT ? 4 : 2;
     if (raw.length !== n * width)
       throw new OnnxFormatError(`tensor '${t.name}' has ${raw.length} bytes of data but its shape [${t.dims.join(', ')}] needs ${n * width}`);
+    if (width === 4 && LITTLE_ENDIAN) {
+      // One copy (the view may be unaligned); values are read as stored (little-endian).
+      out.set(new Float32Array(raw.slice().buffer));
+      return out;
+    }
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);
     if (width === 4) for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true);
     else for (let i = 0; i < n; i++) out[i] = float16BitsToNumber(dv.getUint16(i * 2, true));

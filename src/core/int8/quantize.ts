@@ -14,7 +14,7 @@ import { cleanInitializers, topologicalSort } from './finalize.js';
 import { replaceGemmWithMatMul } from './gemm.js';
 import { type Job, type WGraph, type WInit, buildGraph, emitGraph, forEachWGraph } from './graph.js';
 import { type ExternalDataResolver, floatBytes, readFloatTensor } from './numerics.js';
-import { PRESETS, type Int8Options, type PresetName, type WeightType } from './presets.js';
+import { PRESETS, type Int8Options, type PresetName, type WeightType, DEFAULT_PRESET } from './presets.js';
 import { GraphQuantizer, type Int8Settings, type LeftInFloat, type RunContext, makeValueReader } from './quantizer.js';
 import { DEFAULT_OP_TYPES, INTEGER_OPS_REGISTRY } from './registry.js';
 import { planOpsetUpgrade } from './opset.js';
@@ -86,13 +86,14 @@ function hasOp(g: WGraph, op: string): boolean {
 }
 
 export function resolveOptions(opts: QuantizeInt8Options): ResolvedInt8Options & { weightTypeSpec: Int8Options['weightType'] } {
-  const base: Int8Options = opts.preset ? PRESETS[opts.preset] : PRESETS['ort-default'];
+  const preset = opts.preset ?? DEFAULT_PRESET;
+  const base: Int8Options = PRESETS[preset];
   const pick = <K extends keyof Int8Options>(k: K): Int8Options[K] => (opts[k] !== undefined ? (opts[k] as Int8Options[K]) : base[k]);
   const weightTypeSpec = pick('weightType');
   const opTypes = opts.opTypes && opts.opTypes.length ? [...opts.opTypes] : [...DEFAULT_OP_TYPES];
   const ws = opts.weightSymmetric !== undefined ? opts.weightSymmetric : base.weightSymmetric;
   return {
-    preset: opts.preset ?? null,
+    preset,
     weightType: weightTypeSpec === 'auto-conv' ? 'qint8' : weightTypeSpec,
     weightTypeSpec,
     perChannel: pick('perChannel'),

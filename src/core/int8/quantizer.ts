@@ -180,8 +180,26 @@ export class GraphQuantizer {
     return this.local.has(name) || this.tensorNames.has(name) || this.generated.has(name);
   }
 
+  private origByName: Map<string, WNode> | null = null;
+  private readonly newByName = new Map<string, WNode>();
+  private newIndexed = 0;
+
+  /** First new node with this name (new_nodes only grows, so it is indexed lazily). */
+  findNewNodeByName(name: string): WNode | undefined {
+    for (; this.newIndexed < this.newNodes.length; this.newIndexed++) {
+      const n = this.newNodes[this.newIndexed]!;
+      if (n.name && !this.newByName.has(n.name)) this.newByName.set(n.name, n);
+    }
+    return this.newByName.get(name);
+  }
+
+  /** find_node_by_name: the graph's own nodes first, then the new nodes. */
   findNodeByName(name: string): WNode | undefined {
-    return this.g.nodes.find((n) => n.name === name) ?? this.newNodes.find((n) => n.name === name);
+    if (!this.origByName) {
+      this.origByName = new Map();
+      for (const n of this.g.nodes) if (n.name && !this.origByName.has(n.name)) this.origByName.set(n.name, n);
+    }
+    return this.origByName.get(name) ?? this.findNewNodeByName(name);
   }
 
   findQuantizedValue(name: string): QV | undefined {
@@ -454,11 +472,8 @@ export class GraphQuantizer {
 /** Reads an initializer's float values (original bytes, or a transpose of another initializer). */
 export function makeValueReader(resolve?: ExternalDataResolver): (t: WInit) => Float32Array {
   const read = (t: WInit): Float32Array => {
-    if (t.src) {
-      const v = readFloatTensor(t.src, resolve);
-      if (t.dims.length === t.src.dims.length) return v;
-      return v; // reshaped view (same element order)
-    }
+    // A reshaped copy of an original (LSTM) has the same element order: the values are the same.
+    if (t.src) return readFloatTensor(t.src, resolve);
     if (t.transposeOf) {
       const b = read(t.transposeOf);
       const [r, c] = t.transposeOf.dims as [number, number];

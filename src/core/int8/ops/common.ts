@@ -33,7 +33,7 @@ export function float16Refusal(q: GraphQuantizer, names: string[]): string | nul
 /** The scales Mul shared by the integer ops: name from the node name or from both scale names; reused if present. */
 export function scalesMul(q: GraphQuantizer, nodes: WNode[], intName: string, scales: string[]): string {
   const mulName = intName ? `${intName}_scales_mul` : `${scales[0]}_${scales[1]}_mul`;
-  const existing = q.newNodes.find((n) => n.name === mulName);
+  const existing = q.findNewNodeByName(mulName);
   if (existing) return existing.outputs[0]!;
   const n = mk('Mul', [scales[0]!, scales[1]!], [`${mulName}:0`], mulName);
   nodes.push(n);

@@ -15,6 +15,11 @@ export const matmul: OpRewriter = {
     if (q.s.matMulConstBOnly && !q.findInitializerInPath(b))
       return 'two activation inputs: not quantized (MatMulConstBOnly)';
     if (!outputFloatType(q, node, 1)) return `the output type of '${node.outputs[0]}' is unknown (the reference reads it from ONNX shape inference)`;
+    // Deviation: per-channel scales for a B that is not 2-D give a model onnxruntime cannot load (1-D B) or run
+    // (batched B: "b zero point is not valid"); the reference emits it anyway.
+    const w = q.findWeight(b);
+    if (q.s.perChannel && w && w.dims.length !== 2)
+      return `per-channel quantization of its ${w.dims.length}-D weight '${b}' gives a model onnxruntime cannot run (the reference emits it anyway); use per-tensor`;
     return float16Refusal(q, [a, b]);
   },
   quantize(q, node) {
