@@ -19,11 +19,14 @@ export class SampleError extends Error {
   override name = 'SampleError';
 }
 
+/** The sample's tokenizer (all-MiniLM-L6-v2 has mean pooling, the quality check's default). */
+export const SAMPLE_TOKENIZER_URL = 'https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2/resolve/main/tokenizer.json';
+
 interface DevManifest {
-  models: { name: string; kind: string | null; url: string; bytes: number | null }[];
+  models: { name: string; kind: string | null; url: string; bytes: number | null; tokenizerUrl?: string | null }[];
 }
 
-async function devSampleUrl(signal?: AbortSignal): Promise<string> {
+async function devSampleEntry(signal?: AbortSignal): Promise<DevManifest['models'][number]> {
   let res: Response;
   try {
     res = await fetch('/__fixtures/manifest.json', { signal, cache: 'no-store' });
@@ -38,7 +41,7 @@ async function devSampleUrl(signal?: AbortSignal): Promise<string> {
     manifest.models.find((m) => m.name === SAMPLE_MODEL_NAME) ??
     manifest.models.find((m) => m.name.toLowerCase().includes('minilm-l6') && /\.onnx$/i.test(m.url));
   if (!entry) throw new SampleError(`The fixtures manifest has no ${SAMPLE_MODEL_NAME}: run \`npm run fixtures\`.`);
-  return entry.url;
+  return entry;
 }
 
 /** Streams a response body into memory, reporting bytes as they arrive. */
@@ -76,7 +79,7 @@ export async function fetchSampleModel(
   opts: { signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void; dev?: boolean } = {},
 ): Promise<File> {
   const { signal, onProgress, dev = import.meta.env.DEV } = opts;
-  const url = dev ? await devSampleUrl(signal) : SAMPLE_MODEL_URL;
+  const url = dev ? (await devSampleEntry(signal)).url : SAMPLE_MODEL_URL;
   let res: Response;
   try {
     res = await fetch(url, { signal, mode: 'cors', credentials: 'omit' });
@@ -98,4 +101,21 @@ export async function fetchSampleModel(
     throw new SampleError(`The sample model download from ${url} broke off: ${(e as Error).message}`);
   }
   return new File([bytes], SAMPLE_FILE_NAME, { type: 'application/octet-stream' });
+}
+
+/**
+ * The sample's tokenizer.json as a File, for the quality check (dev: the fixture's, from /__fixtures/; built copy:
+ * Hugging Face). Best effort: without it the check runs on random token ids and says so, so failures give [].
+ */
+export async function fetchSampleCompanions(opts: { signal?: AbortSignal; dev?: boolean } = {}): Promise<File[]> {
+  const { signal, dev = import.meta.env.DEV } = opts;
+  try {
+    const url = dev ? (await devSampleEntry(signal)).tokenizerUrl : SAMPLE_TOKENIZER_URL;
+    if (!url) return [];
+    const res = await fetch(url, { signal, mode: 'cors', credentials: 'omit' });
+    if (!res.ok) return [];
+    return [new File([await res.blob()], 'tokenizer.json', { type: 'application/json' })];
+  } catch {
+    return [];
+  }
 }

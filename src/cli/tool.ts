@@ -2,4 +2,4 @@
 import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
-export const TOOL = { name: 'AVA Quantizer', version: pkg.version };
+export const TOOL = { name: pkg.name, version: pkg.version };

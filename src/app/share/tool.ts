@@ -1,0 +1,5 @@
+/** Who made a report / manifest: this app and its package version. */
+import { version } from '../../../package.json';
+import type { ToolInfo } from '../../core/share/report.js';
+
+export const TOOL: ToolInfo = Object.freeze({ name: 'ava-quantizer', version });

@@ -1,0 +1,102 @@
+/// <reference lib="webworker" />
+// Thin comlink entry for integrity work: SHA-256 + MD5 of Files / Blobs read as streams, checking a pasted checksum,
+// and the "Download all" zip. No DOM here.
+import * as Comlink from 'comlink';
+import { hashBytes, verifyHash } from '../src/core/batch/hashing.js';
+import { zipSize, zipStream, type ZipEntry } from '../src/core/batch/zip.js';
+import type { HashProgressCallback, HashWorkerApi } from './hash-protocol.js';
+
+/** Errors whose name and message the page shows as they are (bad input), not as a bug. */
+const USER_ERRORS = new Set(['HashFormatError', 'ZipError', 'ManifestError', 'NotReadableError', 'NotFoundError']);
+
+function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message || e.name;
+  return String(e);
+}
+
+/** Comlink re-creates thrown errors on the page from {name, message}: keep the names the page classifies. */
+function toTransferableError(e: unknown): Error {
+  const name = e && typeof e === 'object' && 'name' in e ? String((e as { name: unknown }).name) : '';
+  if (USER_ERRORS.has(name)) {
+    const err = new Error(messageOf(e));
+    err.name = name === 'NotReadableError' || name === 'NotFoundError' ? 'FileReadError' : name;
+    if (err.name === 'FileReadError') err.message = `could not read the file: ${messageOf(e)}`;
+    return err;
+  }
+  const err = new Error(messageOf(e).startsWith('internal error:') ? messageOf(e) : `internal error: ${messageOf(e)}`);
+  err.name = 'InternalError';
+  return err;
+}
+
+/** At most one progress message every `ms` (and always the last one). */
+function throttled<P extends { bytes: number; total: number | null }>(cb: ((p: P) => void) | undefined, ms = 100): (p: P) => void {
+  let last = 0;
+  return (p) => {
+    if (!cb) return;
+    const now = Date.now();
+    if (p.total !== null && p.bytes < p.total && now - last < ms) return;
+    last = now;
+    void cb(p);
+  };
+}
+
+function release(cb: unknown): void {
+  const releasable = cb as { [Comlink.releaseProxy]?: () => void } | undefined;
+  try {
+    releasable?.[Comlink.releaseProxy]?.();
+  } catch {
+    /* already released */
+  }
+}
+
+const api: HashWorkerApi = {
+  async hash(blob, onProgress?: HashProgressCallback) {
+    try {
+      return await hashBytes(blob, { onProgress: throttled(onProgress) });
+    } catch (e) {
+      throw toTransferableError(e);
+    } finally {
+      release(onProgress);
+    }
+  },
+
+  async verify(blob, expected, fileName, onProgress?: HashProgressCallback) {
+    try {
+      return await verifyHash(blob, expected, { onProgress: throttled(onProgress), ...(fileName ? { fileName } : {}) });
+    } catch (e) {
+      throw toTransferableError(e);
+    } finally {
+      release(onProgress);
+    }
+  },
+
+  async zip(files, manifest, onProgress) {
+    try {
+      // zipStream needs every entry's bytes up front (it checks names and sizes before the first byte). The bytes are
+      // held only while the zip Blob is written, then dropped: the page keeps Blobs, never ArrayBuffers.
+      const entries: ZipEntry[] = [];
+      for (const f of files) entries.push({ name: f.name, parts: [new Uint8Array(await f.blob.arrayBuffer())] });
+      const total = zipSize(entries, { manifest });
+      const progress = throttled<{ bytes: number; total: number }>(onProgress);
+      let bytes = 0;
+      const counted = zipStream(entries, { manifest }).pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            bytes += chunk.length;
+            progress({ bytes, total });
+            controller.enqueue(chunk);
+          },
+        }),
+      );
+      const blob = await new Response(counted).blob();
+      if (blob.size !== total) throw new Error(`internal error: the zip has ${blob.size} bytes, expected ${total}`);
+      return new Blob([blob], { type: 'application/zip' });
+    } catch (e) {
+      throw toTransferableError(e);
+    } finally {
+      release(onProgress);
+    }
+  },
+};
+
+Comlink.expose(api);
