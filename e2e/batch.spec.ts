@@ -13,15 +13,18 @@ import { quantizeInt8 } from '../src/core/int8/index.js';
 import { concatParts, inspectModel, parseModel } from '../src/core/onnx/index.js';
 import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
 import { fixture, nodeTestModels, pathOf } from '../tests/helpers/fixtures.js';
-import { card, expect, test } from './helpers.js';
+import { card, expect, fixClock, pageProvenance, test } from './helpers.js';
+import { TOOL } from '../src/app/share/tool.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 
 /** What the core gives in Node for the options the batch sends (INT8 default preset, FP16 defaults). */
-async function nodeOutputs(bytes: Uint8Array): Promise<{ int8: Uint8Array; fp16: Uint8Array }> {
-  const q = await quantizeInt8(parseModel(bytes), { preset: DEFAULT_PRESET });
-  const h = convertFp16(parseModel(bytes), {});
+async function nodeOutputs(bytes: Uint8Array, fileName: string): Promise<{ int8: Uint8Array; fp16: Uint8Array }> {
+  // The page records source, tool version and date; its clock is fixed (fixClock) so Node can make the same bytes.
+  const provenance = pageProvenance(fileName, bytes);
+  const q = await quantizeInt8(parseModel(bytes), { preset: DEFAULT_PRESET, provenance });
+  const h = convertFp16(parseModel(bytes), { provenance });
   return { int8: concatParts(q.parts), fp16: concatParts(h.parts) };
 }
 
@@ -38,6 +41,7 @@ test.afterAll(() => {
 });
 
 async function open(page: Page) {
+  await fixClock(page);
   await page.goto('./');
   await expect(page.getByRole('heading', { level: 1, name: 'AVA Quantizer' })).toBeVisible();
   return page.getByTestId('batch-panel');
@@ -49,8 +53,8 @@ test('a folder: quantize all (INT8 + FP16), skip the quantized file, zip with a 
   mkdirSync(join(root, 'more'), { recursive: true });
   const hello = read(HELLO);
   const namaste = read(NAMASTE);
-  const helloNode = await nodeOutputs(hello);
-  const namasteNode = await nodeOutputs(namaste);
+  const helloNode = await nodeOutputs(hello, 'hello_deepa.onnx');
+  const namasteNode = await nodeOutputs(namaste, 'namaste_deepa.onnx');
   writeFileSync(join(root, 'hello_deepa.onnx'), hello);
   writeFileSync(join(root, 'more', 'namaste_deepa.onnx'), namaste);
   writeFileSync(join(root, 'hello_deepa-INT8.onnx'), helloNode.int8);
@@ -256,7 +260,7 @@ test('a dropped folder is walked (webkitGetAsEntry); a broken file and an INT8 r
   await expect(row('drop/a/adagrad.onnx')).toHaveAttribute('data-status', 'failed');
   await expect(row('drop/a/adagrad.onnx').getByTestId('output-error')).toHaveText(`INT8 failed: ${refusal}`);
   const out = row('drop/a/b/hello_deepa.onnx').getByTestId('batch-output');
-  await expect(out.getByTestId('output-sha256')).toHaveText(sha256((await nodeOutputs(hello)).int8));
+  await expect(out.getByTestId('output-sha256')).toHaveText(sha256((await nodeOutputs(hello, 'hello_deepa.onnx')).int8));
 
   // The zip holds the one output; the manifest says what failed and what could not be read.
   const pending = page.waitForEvent('download');
@@ -274,18 +278,20 @@ test('a dropped folder is walked (webkitGetAsEntry); a broken file and an INT8 r
 test('an output describes itself: its model card shows the provenance as text', async ({ page }) => {
   const hello = read(HELLO);
   const path = join(dir, 'hello_deepa-INT8.onnx');
-  writeFileSync(path, (await nodeOutputs(hello)).int8);
+  writeFileSync(path, (await nodeOutputs(hello, 'hello_deepa.onnx')).int8);
   await page.goto('./');
   await page.getByLabel('Choose model files').setInputFiles(path);
   const c = card(page, basename(path));
   const p = c.getByTestId('provenance');
   await expect(p).toBeVisible();
   await expect(p).toHaveAttribute('data-made-by', 'ava-quantizer');
-  await expect(p.getByTestId('provenance-summary')).toHaveText(`INT8 (dynamic) by ava-quantizer, preset ${DEFAULT_PRESET}`);
+  await expect(p.getByTestId('provenance-summary')).toHaveText(`INT8 (dynamic) by ava-quantizer ${TOOL.version}, preset ${DEFAULT_PRESET}`);
   await expect(p.getByTestId('provenance-mode')).toHaveText('INT8');
   await expect(p.getByTestId('provenance-preset')).toHaveText(DEFAULT_PRESET);
   await expect(p.getByTestId('provenance-tool')).toContainText('ava-quantizer');
-  await expect(p.getByTestId('provenance-source')).toBeVisible();
+  // Source file and its SHA-256, and the date, as recorded.
+  await expect(p.getByTestId('provenance-source')).toContainText('hello_deepa.onnx');
+  await expect(p.getByTestId('provenance-source')).toContainText(sha256(hello));
   await expect(p.getByTestId('provenance-date')).toBeVisible();
   // A model without our metadata has no provenance section.
   await page.getByLabel('Choose model files').setInputFiles(pathOf(fixture(HELLO)));

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { test as base, expect, type Locator, type Page } from '@playwright/test';
 import { inspectModel, OnnxFormatError, type ModelSummary } from '../src/core/onnx/index.js';
 import { fixture, manifest, pathOf, type Fixture } from '../tests/helpers/fixtures.js';
+import { TOOL } from '../src/app/share/tool.js';
 
 export { expect };
 
@@ -107,4 +109,23 @@ export async function dropFiles(page: Page, files: { name: string; bytes: Uint8A
       (type) => !zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt })),
     );
   }, payload);
+}
+
+/**
+ * Outputs record the date they were made (metadata `ava.quantization` / `ava.conversion`). Specs that compare the
+ * page's bytes with Node's fix the page's clock to this instant and give Node the same provenance.
+ */
+export const FIXED_NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
+
+export async function fixClock(page: Page): Promise<void> {
+  await page.clock.setFixedTime(FIXED_NOW);
+}
+
+/** The provenance the page records for a file of this name and bytes at FIXED_NOW. */
+export function pageProvenance(fileName: string, bytes: Uint8Array): import('../src/core/provenance.js').OutputProvenance {
+  return {
+    source: { name: fileName, sha256: createHash('sha256').update(bytes).digest('hex') },
+    toolVersion: TOOL.version,
+    date: FIXED_NOW.toISOString(),
+  };
 }

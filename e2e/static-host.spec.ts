@@ -13,7 +13,7 @@ import { decodeReport } from '../src/core/share/index.js';
 import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
 import { outputFileName } from '../src/app/format.js';
 import { fixture, pathOf } from '../tests/helpers/fixtures.js';
-import { card, expect, minilm, test } from './helpers.js';
+import { card, expect, fixClock, minilm, pageProvenance, test } from './helpers.js';
 
 const SUB = '/some/sub/path/';
 const DIST = resolve('dist');
@@ -67,13 +67,16 @@ test.afterAll(async () => {
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+/** The Node output for what the page makes at the fixed clock (fixClock). */
 async function nodeInt8(path: string): Promise<Uint8Array> {
-  const q = await quantizeInt8(parseModel(new Uint8Array(readFileSync(path))), { preset: DEFAULT_PRESET });
+  const bytes = new Uint8Array(readFileSync(path));
+  const q = await quantizeInt8(parseModel(bytes), { preset: DEFAULT_PRESET, provenance: pageProvenance(basename(path), bytes) });
   return concatParts(q.parts);
 }
 
 async function openStatic(page: Page): Promise<void> {
   seen.length = 0;
+  await fixClock(page);
   await page.goto(base.slice(0, -1)); // without the trailing slash: redirected, as static hosts do
   await expect(page.getByRole('heading', { level: 1, name: 'AVA Quantizer' })).toBeVisible();
   expect(page.url()).toBe(base);

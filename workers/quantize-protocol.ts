@@ -4,9 +4,13 @@ import type { Int8Report, QuantizeInt8Options } from '../src/core/int8/quantize.
 export type QuantizeMode = 'int8' | 'fp16';
 
 /** What to do with the model. Options are plain data (structured clone); the worker adds the external-data resolver. */
-export type QuantizeRequest =
-  | { mode: 'int8'; options: Omit<QuantizeInt8Options, 'externalData'> }
-  | { mode: 'fp16'; options: Fp16Options };
+export type QuantizeRequest = (
+  | { mode: 'int8'; options: Omit<QuantizeInt8Options, 'externalData' | 'provenance'> }
+  | { mode: 'fp16'; options: Omit<Fp16Options, 'provenance'> }
+) & {
+  /** When the user asked (ISO 8601), recorded in the output's metadata; the page's clock, so tests can fix it. */
+  date?: string;
+};
 
 export type QuantizeReport = Int8Report | Fp16Report;
 

@@ -2,8 +2,9 @@
 // Thin comlink entry: File -> bytes -> parseModel -> INT8 / FP16 -> Blob (+ report). No DOM here.
 import * as Comlink from 'comlink';
 import { parseModel } from '../src/core/onnx/index.js';
-import { quantizeInt8 } from '../src/core/int8/index.js';
-import { convertFp16 } from '../src/core/fp16/index.js';
+import { hashBytes } from '../src/core/batch/hashing.js';
+import { type ModeRequest, runMode } from '../src/core/modes.js';
+import { TOOL } from '../src/app/share/tool.js';
 import type { QuantizeProgress, QuantizeProgressCallback, QuantizeResult, QuantizeWorkerApi } from './quantize-protocol.js';
 import { readFileWithProgress } from './read-file.js';
 
@@ -65,28 +66,17 @@ const api: QuantizeWorkerApi = {
       await onProgress?.({ phase: 'parsing', fraction: 0 });
       const model = parseModel(bytes);
 
-      let parts: Uint8Array[];
-      let report: QuantizeResult['report'];
-      let reported: number;
-      if (request.mode === 'int8') {
-        const r = await quantizeInt8(
-          model,
-          { ...request.options, ...(external.size ? { externalData: (loc: string) => external.get(loc) } : {}) },
-          (p) => progress({ phase: 'quantizing', fraction: p.total ? p.done / p.total : 1, done: p.done, total: p.total, item: p.tensor }),
-        );
-        ({ parts, report } = r);
-        reported = r.report.quantizedBytes;
-      } else {
-        const r = convertFp16(model, request.options, (p) =>
-          progress({
-            phase: p.phase === 'analyze' ? 'analyzing' : p.phase === 'convert' ? 'converting' : 'writing',
-            fraction: p.fraction,
-            ...(p.message ? { item: p.message } : {}),
-          }),
-        );
-        ({ parts, report } = r);
-        reported = r.report.convertedBytes;
-      }
+      // Where the output came from, recorded in its metadata (the CLI records the same fields).
+      const { sha256 } = await hashBytes(bytes);
+      const provenance = { source: { name: file.name, sha256 }, toolVersion: TOOL.version, date: request.date ?? new Date().toISOString() };
+      const req: ModeRequest =
+        request.mode === 'int8'
+          ? { mode: 'int8', options: { ...request.options, provenance, ...(external.size ? { externalData: (loc: string) => external.get(loc) } : {}) } }
+          : { mode: 'fp16', options: { ...request.options, provenance } };
+      const phase = request.mode === 'int8' ? 'quantizing' : 'converting';
+      const { parts, report, outputBytes: reported } = await runMode(model, req, (p) =>
+        progress({ phase, fraction: p.fraction, ...(p.done !== undefined ? { done: p.done, total: p.total } : {}), ...(p.item ? { item: p.item } : {}) }),
+      );
 
       progress({ phase: 'packaging', fraction: 0 });
       // The parts are views (many into the input file's bytes): the Blob copies them once, no big concatenation here.

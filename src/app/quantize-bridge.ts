@@ -74,7 +74,8 @@ export class QuantizeBridge extends JobBridge<QuantizeWorkerApi, QuantizeError> 
   quantize(file: File, externalFiles: File[], request: QuantizeRequest, opts: QuantizeCallOptions = {}): Promise<QuantizeResult> {
     const { signal, onProgress } = opts;
     return this.call(signal, async (api) => {
-      const result = await api.quantize(file, externalFiles, request, onProgress ? Comlink.proxy(onProgress) : undefined);
+      const dated = { ...request, date: request.date ?? new Date().toISOString() };
+      const result = await api.quantize(file, externalFiles, dated, onProgress ? Comlink.proxy(onProgress) : undefined);
       if (!(result.blob instanceof Blob) || result.blob.size !== result.outputBytes) {
         throw new QuantizeError('internal', 'internal error: the worker returned an output whose size does not match its report');
       }

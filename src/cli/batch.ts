@@ -101,7 +101,8 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
           skipped.push({ name: `${file} (${mode})`, reason: `${name.path} exists` });
           continue;
         }
-        const req: ModeRequest = mode === 'int8' ? { mode, options: { preset } } : { mode, options: {} };
+        const provenance = { source: { name: file, sha256: digests.sha256 }, toolVersion: TOOL.version, date: new Date().toISOString() };
+        const req: ModeRequest = mode === 'int8' ? { mode, options: { preset, provenance } } : { mode, options: { provenance } };
         const progress = createProgress(io, `  ${mode}`, 'fraction');
         const r = await runMode(model, req, (p) => progress.update(p.fraction, 1, p.item));
         progress.finish();

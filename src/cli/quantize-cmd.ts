@@ -4,10 +4,12 @@
  * safe writing and the seed's size block are shared here.
  */
 import { basename } from 'node:path';
+import { hashBytes } from '../core/batch/hashing.js';
 import { type ModeReport, type ModeRequest, runMode } from '../core/modes.js';
 import { OnnxFormatError, parseModel } from '../core/onnx/index.js';
 import { CliError, type CliIo, EXIT, checkOutputPath, int, mb, readInput, writeAtomically } from './io.js';
 import { createProgress } from './progress.js';
+import { TOOL } from './tool.js';
 
 export const QUANTIZE_USAGE = `Usage:
   ava-quant quantize <in.onnx> <out.onnx> int8 [options]   about 75% smaller, dynamic INT8 (quantize x y int8 --help)
@@ -88,11 +90,14 @@ export async function runQuantize(args: string[], io: CliIo): Promise<number> {
   const t0 = performance.now();
   const bytes = readInput(job.input);
   checkOutputPath(job.input, job.output, job.force);
+  const { sha256 } = await hashBytes(bytes);
+  const provenance = { source: { name: basename(job.input), sha256 }, toolVersion: TOOL.version, date: new Date().toISOString() };
+  const request: ModeRequest = { ...job.request, options: { ...job.request.options, provenance } } as ModeRequest;
   let result;
   try {
     const model = parseModel(bytes);
     const progress = createProgress(io, mode, 'fraction');
-    result = await runMode(model, job.request, (p) => progress.update(p.fraction, 1, p.item));
+    result = await runMode(model, request, (p) => progress.update(p.fraction, 1, p.item));
     progress.finish();
   } catch (e) {
     if (e instanceof OnnxFormatError) throw new CliError(`${job.input}: ${e.message}`, EXIT.badModel);

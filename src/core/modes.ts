@@ -45,9 +45,12 @@ export async function runMode(
       onProgress?.({ fraction: p.total ? p.done / p.total : 1, done: p.done, total: p.total, item: p.tensor }),
     signal));
   } else {
-    ({ parts, report } = convertFp16(model, req.options, (p) =>
-      onProgress?.({ fraction: p.fraction, ...(p.done !== undefined ? { done: p.done, total: p.total } : {}), item: p.message }),
-    signal));
+    // FP16 reports three phases, each 0..1: fold them into one fraction (analyze 10%, convert 80%, write 10%).
+    const span = { analyze: [0, 0.1], convert: [0.1, 0.9], write: [0.9, 1] } as const;
+    ({ parts, report } = convertFp16(model, req.options, (p) => {
+      const [a, b] = span[p.phase];
+      onProgress?.({ fraction: a + (b - a) * p.fraction, ...(p.done !== undefined ? { done: p.done, total: p.total } : {}), ...(p.message ? { item: p.message } : {}) });
+    }, signal));
   }
   let outputBytes = 0;
   for (const p of parts) outputBytes += p.length;

@@ -1,5 +1,5 @@
 /** Who made a report / manifest: this app and its package version. */
-import { version } from '../../../package.json';
+import pkg from '../../../package.json' with { type: 'json' };
 import type { ToolInfo } from '../../core/share/report.js';
 
-export const TOOL: ToolInfo = Object.freeze({ name: 'ava-quantizer', version });
+export const TOOL: ToolInfo = Object.freeze({ name: 'ava-quantizer', version: pkg.version });

@@ -41,6 +41,7 @@ import {
 import { topoSort } from '../onnx/toposort.js';
 import { type Field, WT_I32, WT_LEN, fieldString, pushInts, readFields } from '../onnx/wire.js';
 import { type Part, lenField, rebuild, varintBytes, writeModel } from '../onnx/writer.js';
+import { provenanceFields } from '../provenance.js';
 import {
   DEFAULT_OP_BLOCK_LIST,
   SENTINEL_MAGNITUDE,
@@ -242,6 +243,7 @@ export function convertFp16(model: ModelView, options: Fp16Options = {}, onProgr
       outOfRange: opts.outOfRange,
     },
     defaultOpBlockList: 'onnxconverter-common 1.16 + TreeEnsemble',
+    ...provenanceFields(options.provenance),
   });
   const parts = writeModel(model, {
     graph: graphParts,

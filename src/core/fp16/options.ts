@@ -1,3 +1,4 @@
+import type { OutputProvenance } from '../provenance.js';
 /** FP16 conversion options, their defaults and the report. */
 
 /**
@@ -29,6 +30,8 @@ export const DEFAULT_MAX_FINITE = 65504;
 export const SENTINEL_MAGNITUDE = 1e9;
 
 export interface Fp16Options {
+  /** Source file, tool version and date to record in the output's metadata. */
+  provenance?: OutputProvenance;
   /** Keep float32 graph inputs and outputs (Casts at the boundary). Default true. */
   keepIoTypes?: boolean;
   /** Extra op types to keep in float32, in addition to DEFAULT_OP_BLOCK_LIST. */

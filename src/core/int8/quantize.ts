@@ -14,6 +14,7 @@ import { cleanInitializers, topologicalSort } from './finalize.js';
 import { replaceGemmWithMatMul } from './gemm.js';
 import { type Job, type WGraph, type WInit, buildGraph, emitGraph, forEachWGraph } from './graph.js';
 import { type ExternalDataResolver, floatBytes, readFloatTensor } from './numerics.js';
+import { type OutputProvenance, provenanceFields } from '../provenance.js';
 import { PRESETS, type Int8Options, type PresetName, type WeightType, DEFAULT_PRESET } from './presets.js';
 import { GraphQuantizer, type Int8Settings, type LeftInFloat, type RunContext, makeValueReader } from './quantizer.js';
 import { DEFAULT_OP_TYPES, INTEGER_OPS_REGISTRY } from './registry.js';
@@ -39,6 +40,8 @@ export interface QuantizeInt8Options extends Partial<Int8Options> {
   preset?: PresetName;
   /** Provides external data files by their `location`, when the model keeps weights outside the .onnx. */
   externalData?: ExternalDataResolver;
+  /** Source file, tool version and date to record in the output's metadata. */
+  provenance?: OutputProvenance;
 }
 
 export interface ResolvedInt8Options extends Omit<Int8Options, 'weightType'> {
@@ -298,6 +301,7 @@ export async function quantizeInt8(
     activationSymmetric: options.activationSymmetric,
     ...(options.excludeNodes.length ? { excludeNodes: options.excludeNodes } : {}),
     ...(options.nodesToQuantize.length ? { nodesToQuantize: options.nodesToQuantize } : {}),
+    ...provenanceFields(opts.provenance),
   };
   meta.push({ key: METADATA_KEY, value: JSON.stringify(record) });
   const metaParts: Part[] = meta.map((m) => lenField(MODEL.metadataProps, encodeStringEntry(m.key, m.value)));
