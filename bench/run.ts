@@ -3,6 +3,7 @@
  * in the same runtime, and against the Python reference tools when their venvs exist. Prints a table, writes
  * bench/results/<date>.json and notes the machine. No timing is asserted anywhere.
  *   npm run bench [-- --only all-MiniLM-L6-v2] [-- --repeat 3] [-- --no-browser]
+ *   npm run bench -- --quality        also embedding throughput fp32/INT8/FP16 (bench/quality.ts); --quality-only: just that
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { manifest, pathOf, type Fixture } from '../tests/helpers/fixtures.js';
 import { runBrowserBench } from './browser.js';
+import { qualityTable, runQualityBench, type QualityRow } from './quality.js';
 
 export interface Row {
   fixture: string;
@@ -26,9 +28,12 @@ const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : null;
 const repeat = args.includes('--repeat') ? Number(args[args.indexOf('--repeat') + 1]) : 3;
 const browser = !args.includes('--no-browser');
+const qualityOnly = args.includes('--quality-only');
+const quality = qualityOnly || args.includes('--quality');
 
 const fixtures = manifest().fixtures.filter(
-  (f: Fixture) => f.kind !== 'onnx-node-test' && f.kind !== 'text-embedding-quantized' && (!only || only.includes(f.name)),
+  (f: Fixture) =>
+    !qualityOnly && f.kind !== 'onnx-node-test' && f.kind !== 'text-embedding-quantized' && (!only || only.includes(f.name)),
 );
 const tmp = mkdtempSync(join(tmpdir(), 'ava-bench-'));
 const rows: Row[] = [];
@@ -103,7 +108,16 @@ for (const r of rows) {
     `| ${r.fixture} | ${r.runtime} | ${r.mode} | ${fmt(r.inBytes / 2 ** 20, 1)} | ${fmt(r.ms)} | ${fmt(mbps, 1)} | ${fmt(ratio, 2)} | ${r.outBytes ? (r.outBytes / r.inBytes).toFixed(3) : '—'} | ${fmt(r.maxRssMiB)} |${r.error ? ` error: ${r.error.slice(0, 120)}` : ''}`,
   );
 }
+let qualityRows: QualityRow[] = [];
+if (quality) {
+  try {
+    qualityRows = await runQualityBench({ browser });
+  } catch (e) {
+    process.stderr.write(`bench: quality part failed: ${(e as Error).message}\n`);
+  }
+}
 console.log(lines.join('\n'));
+if (qualityRows.length) console.log(`\n${qualityTable(qualityRows)}`);
 const file = join('bench', 'results', `${machine.date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
-writeFileSync(file, `${JSON.stringify({ machine, rows }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ machine, rows, ...(qualityRows.length ? { quality: qualityRows } : {}) }, null, 2)}\n`);
 console.log(`\nwritten ${file}`);

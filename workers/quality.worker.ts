@@ -1,0 +1,283 @@
+/// <reference lib="webworker" />
+// Thin comlink entry for the quality check: onnxruntime-web (wasm or webgpu build) + the quality core. No DOM here.
+// One check per worker: the page starts a fresh worker for each backend and terminates it afterwards (Cancel too),
+// which frees the WebAssembly heap and the GPU device.
+import * as Comlink from 'comlink';
+// The .wasm / .mjs files of onnxruntime-web are emitted by Vite next to the app (hashed names), so they load from
+// wherever the app is served (any sub-path), never from a CDN.
+import wasmBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import wasmModuleUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
+import gpuBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import gpuModuleUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import { hashBytes } from '../src/core/batch/hashing.js';
+import { modelDigest } from '../src/app/quality/digest.js';
+import { runQualityCheck, type OrtModule, type PoolingConfigJson, type TokenizerFiles } from '../src/core/quality/index.js';
+import type {
+  AdapterInfo,
+  GpuProbe,
+  Placement,
+  QualityBackend,
+  QualityRequest,
+  QualityResult,
+  QualityWorkerApi,
+  RuntimeInfo,
+} from './quality-protocol.js';
+
+/** The WebGPU surface used here (the DOM lib in this TypeScript has no WebGPU types). */
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+  features?: { has(name: string): boolean };
+}
+interface GpuLike {
+  requestAdapter(options?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
+}
+
+class TokenizerFileError extends Error {
+  override name = 'TokenizerFileError';
+}
+
+/** Most threads the check uses; onnxruntime's own default is about half the cores, capped at 4. */
+const MAX_THREADS = 4;
+
+// ---- onnxruntime's log -----------------------------------------------------------------------------------------
+// onnxruntime-web prints its C++ log (every level, warnings included) with console.error. Those lines are captured
+// here: node placements tell which execution providers ran, warnings go into the report, nothing reaches the page
+// console as an "error".
+const ORT_LINE = /\[([VIWEF]):onnxruntime/;
+const captured: string[] = [];
+let capturing = false;
+for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+  const original = console[level].bind(console);
+  console[level] = (...args: unknown[]) => {
+    const text = args.map((a) => (typeof a === 'string' ? a : String(a))).join(' ');
+    if (ORT_LINE.test(text)) {
+      if (capturing) captured.push(text.replace(/\u001b\[[0-9;]*m/g, ''));
+      return;
+    }
+    original(...args);
+  };
+}
+
+function placementsOf(lines: string[]): Placement[][] {
+  const sessions: Placement[][] = [];
+  for (const line of lines) {
+    if (/VerifyEachNodeIsAssignedToAnEp\] Node placements/.test(line)) sessions.push([]);
+    const m = /(?:All nodes|Node\(s\)) placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(line);
+    if (m) {
+      if (sessions.length === 0) sessions.push([]);
+      sessions.at(-1)!.push({ ep: m[1]!, nodes: Number(m[2]) });
+    }
+  }
+  return sessions;
+}
+
+const shortEp = (ep: string) =>
+  ({ WebGpuExecutionProvider: 'webgpu', JsExecutionProvider: 'webgpu (jsep)', CPUExecutionProvider: 'cpu (wasm)' })[ep] ?? ep;
+
+// ---- helpers ---------------------------------------------------------------------------------------------------
+function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message || e.name;
+  return String(e);
+}
+
+function toTransferableError(e: unknown): Error {
+  if (e instanceof Error && (e.name === 'TokenizerFileError' || e.name === 'AbortError')) {
+    const err = new Error(e.message);
+    err.name = e.name;
+    return err;
+  }
+  const err = new Error(messageOf(e).startsWith('internal error:') ? messageOf(e) : `internal error: ${messageOf(e)}`);
+  err.name = 'InternalError';
+  if (e instanceof Error && e.stack) err.stack = e.stack;
+  return err;
+}
+
+async function readJson(blob: Blob, what: string): Promise<object> {
+  let text: string;
+  try {
+    text = await blob.text();
+  } catch (e) {
+    throw new TokenizerFileError(`could not read ${what}: ${messageOf(e)}`);
+  }
+  try {
+    const v: unknown = JSON.parse(text);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
+    return v;
+  } catch (e) {
+    throw new TokenizerFileError(`${what} is not valid JSON: ${messageOf(e)}`);
+  }
+}
+
+function adapterInfo(a: GpuAdapterLike): AdapterInfo {
+  const i = a.info ?? {};
+  return {
+    vendor: i.vendor ?? '',
+    architecture: i.architecture ?? '',
+    device: i.device ?? '',
+    description: i.description ?? '',
+    isFallbackAdapter: i.isFallbackAdapter ?? a.isFallbackAdapter ?? null,
+    shaderF16: a.features ? a.features.has('shader-f16') : null,
+  };
+}
+
+async function requestAdapter(): Promise<{ adapter: GpuAdapterLike | null; reason: string | null }> {
+  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
+  if (!gpu) return { adapter: null, reason: 'this browser has no WebGPU (navigator.gpu is missing in workers)' };
+  try {
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    return adapter ? { adapter, reason: null } : { adapter: null, reason: 'navigator.gpu.requestAdapter() gave no adapter (WebGPU disabled or no usable GPU)' };
+  } catch (e) {
+    return { adapter: null, reason: `navigator.gpu.requestAdapter() failed: ${messageOf(e)}` };
+  }
+}
+
+function threading(override: number | undefined): { threads: number; reason: string } {
+  const hc = typeof navigator.hardwareConcurrency === 'number' && navigator.hardwareConcurrency > 0 ? navigator.hardwareConcurrency : null;
+  if (override !== undefined) {
+    const t = Math.max(1, Math.floor(override));
+    if (t > 1 && !self.crossOriginIsolated) return { threads: 1, reason: `${t} threads requested, but the page is not cross-origin isolated (no SharedArrayBuffer): 1 thread` };
+    return { threads: t, reason: `${t} requested` };
+  }
+  if (!self.crossOriginIsolated) return { threads: 1, reason: 'page not cross-origin isolated (no SharedArrayBuffer): single-threaded' };
+  const t = Math.max(1, Math.min(MAX_THREADS, hc ?? 1));
+  return { threads: t, reason: `cross-origin isolated: ${hc ?? 'unknown'} logical cores${hc !== null && hc > MAX_THREADS ? `, capped at ${MAX_THREADS}` : ''}` };
+}
+
+/** The onnxruntime-web build for a backend: the plain WASM build, or the WebGPU build (WebGPU EP + WASM CPU EP). */
+async function loadOrt(backend: QualityBackend) {
+  if (backend === 'webgpu') {
+    const ort = await import('onnxruntime-web/webgpu');
+    ort.env.wasm.wasmPaths = { wasm: gpuBinaryUrl, mjs: gpuModuleUrl };
+    return { ort, build: 'onnxruntime-web/webgpu' };
+  }
+  const ort = await import('onnxruntime-web/wasm');
+  ort.env.wasm.wasmPaths = { wasm: wasmBinaryUrl, mjs: wasmModuleUrl };
+  return { ort, build: 'onnxruntime-web/wasm' };
+}
+
+let used = false;
+
+const api: QualityWorkerApi = {
+  async sha256(blob) {
+    try {
+      return (await hashBytes(blob)).sha256;
+    } catch (e) {
+      throw toTransferableError(e);
+    }
+  },
+
+  async modelDigest(blob) {
+    try {
+      return (await modelDigest(new Uint8Array(await blob.arrayBuffer()))).sha256;
+    } catch (e) {
+      throw toTransferableError(e);
+    }
+  },
+
+  async probeGpu(): Promise<GpuProbe> {
+    const { adapter, reason } = await requestAdapter();
+    return { available: !!adapter, adapter: adapter ? adapterInfo(adapter) : null, reason };
+  },
+
+  async check(req: QualityRequest, onProgress): Promise<QualityResult> {
+    try {
+      // onnxruntime's environment (threads, wasm paths) is fixed at its first session: one check per worker.
+      if (used) throw new Error('internal error: this worker already ran a check (start a fresh one per backend)');
+      used = true;
+      const { threads, reason } = threading(req.threads);
+      const runtime: RuntimeInfo = {
+        backend: req.backend,
+        ortBuild: '',
+        ortVersion: '',
+        requestedProviders: [req.backend],
+        placements: [],
+        threads,
+        threadsReason: reason,
+        crossOriginIsolated: self.crossOriginIsolated,
+        hardwareConcurrency: navigator.hardwareConcurrency ?? null,
+        adapter: null,
+        ortLog: [],
+      };
+
+      let gpuAdapter: GpuAdapterLike | null = null;
+      if (req.backend === 'webgpu') {
+        const got = await requestAdapter();
+        if (!got.adapter) return { report: null, runtime, skipped: `WebGPU not available: ${got.reason}` };
+        gpuAdapter = got.adapter;
+        runtime.adapter = adapterInfo(got.adapter);
+      }
+
+      // Read everything before onnxruntime starts (a bad tokenizer file is the user's to fix, not a crash).
+      const original = new Uint8Array(await req.original.blob.arrayBuffer());
+      const quantized = new Uint8Array(await req.quantized.blob.arrayBuffer());
+      let tokenizer: TokenizerFiles | null = null;
+      if (req.tokenizer) {
+        tokenizer = {
+          tokenizerJson: await readJson(req.tokenizer.tokenizerJson, 'tokenizer.json'),
+          tokenizerConfig: req.tokenizer.tokenizerConfig ? await readJson(req.tokenizer.tokenizerConfig, 'tokenizer_config.json') : null,
+        };
+      }
+      const pooling = req.pooling ? ((await readJson(req.pooling, '1_Pooling/config.json')) as PoolingConfigJson) : null;
+
+      const { ort, build } = await loadOrt(req.backend);
+      runtime.ortBuild = build;
+      runtime.ortVersion = ort.env.versions.web ?? ort.env.versions.common ?? '';
+      ort.env.wasm.numThreads = threads;
+      ort.env.wasm.proxy = false; // already off the main thread
+      ort.env.logLevel = 'warning';
+      if (gpuAdapter) ort.env.webgpu.adapter = gpuAdapter as never;
+
+      captured.length = 0;
+      capturing = true;
+      let report;
+      try {
+        report = await runQualityCheck({
+          ort: ort as unknown as OrtModule,
+          original: { bytes: original, name: req.original.name },
+          quantized: { bytes: quantized, name: req.quantized.name },
+          tokenizer,
+          pooling,
+          sentenceSets: req.sentenceSets,
+          retrievalSets: req.retrievalSets,
+          sentences: req.sentences,
+          threshold: req.threshold,
+          // Verbose session logging: onnxruntime logs the node placements (which EP runs what) only at that level.
+          sessionOptions: { executionProviders: [req.backend], logSeverityLevel: 0 } as { executionProviders: string[] },
+          backend: `onnxruntime-web ${req.backend}`,
+          onProgress: onProgress ? (p) => void onProgress(p) : undefined,
+        });
+      } finally {
+        capturing = false;
+      }
+
+      // Which EPs ran, from the placement log (sessions are created original first, then quantized).
+      const sessions = placementsOf(captured);
+      const roles = (['original', 'quantized'] as const).filter((r) => report.models[r].loaded);
+      runtime.placements = sessions.slice(0, 2).map((eps, i) => ({ model: roles[i] ?? (i === 0 ? 'original' : 'quantized'), eps }));
+      runtime.ortLog = captured.filter((l) => /\[[WEF]:onnxruntime/.test(l)).slice(0, 50);
+      const device = (ort.env.webgpu as { device?: { adapterInfo?: GpuAdapterLike['info'] } }).device;
+      if (req.backend === 'webgpu' && device?.adapterInfo && gpuAdapter)
+        runtime.adapter = adapterInfo({ info: device.adapterInfo, features: gpuAdapter.features });
+      if (runtime.placements.length) {
+        const eps = [...new Set(runtime.placements.flatMap((p) => p.eps.map((e) => e.ep)))];
+        report.backend.ranProviders = eps.map(shortEp);
+        report.backend.note =
+          'from onnxruntime\'s node-placement log: ' +
+          runtime.placements.map((p) => `${p.model} ${p.eps.map((e) => `${e.nodes} nodes on ${shortEp(e.ep)}`).join(', ')}`).join('; ');
+      }
+      return { report, runtime, skipped: null };
+    } catch (e) {
+      throw toTransferableError(e);
+    } finally {
+      const releasable = onProgress as unknown as { [Comlink.releaseProxy]?: () => void } | undefined;
+      try {
+        releasable?.[Comlink.releaseProxy]?.();
+      } catch {
+        /* already released */
+      }
+    }
+  },
+};
+
+Comlink.expose(api);
