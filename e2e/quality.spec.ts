@@ -210,7 +210,7 @@ test('INT8: quality check on WASM and WebGPU, numbers agree with onnxruntime-nod
     // It ran: nodes on WebGPU, the INT8 ops it lacks reported as CPU fallback, numbers close to Node's, and the
     // backend comparison shown (agree or not, with its reasons).
     await expect(gpuRuntime.getByTestId('placement').first()).toContainText(/nodes on WebGPU/);
-    await expect(gpuRuntime.getByTestId('cpu-fallback').last()).toContainText(/quantized: \d+ nodes fell back to the CPU/);
+    await expect(gpuRuntime.getByTestId('cpu-fallback').last()).toContainText(/quantized: \d+ nodes ran on the CPU \(WASM\), not on WebGPU/);
     const gpu = await expectAgreesWithNode(panel, 'webgpu', ns, 2e-2, 2e-2);
     await expectSeedCasePasses(panel, 'webgpu');
     const cmp = panel.getByTestId('backend-comparison');

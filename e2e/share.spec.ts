@@ -21,7 +21,7 @@ import {
 import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
 import { formatSavings, outputFileName } from '../src/app/format.js';
 import { fixture, pathOf } from '../tests/helpers/fixtures.js';
-import { card, expect, test } from './helpers.js';
+import { card, expect, fixClock, pageProvenance, test } from './helpers.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
@@ -57,10 +57,12 @@ async function nodeReport(name: string, sourceName = basename(MODEL)): Promise<{
 
 test('Share a result: a fresh context opens the link and sees the same numbers, exports them, verifies its copies', async ({ page, browser, baseURL }) => {
   const input = new Uint8Array(readFileSync(MODEL));
-  const q = await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET });
+  // The page records source, tool version and date in the output: fix its clock so Node makes the same bytes.
+  const q = await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET, provenance: pageProvenance(basename(MODEL), input) });
   const output = concatParts(q.parts);
   const name = outputFileName(basename(MODEL), 'int8');
 
+  await fixClock(page);
   await page.goto('./');
   await page.getByLabel('Choose model files').setInputFiles(MODEL);
   const panel = card(page, basename(MODEL)).getByTestId('quantize-panel');
