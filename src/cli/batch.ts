@@ -103,8 +103,8 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
         }
         const provenance = { source: { name: file, sha256: digests.sha256 }, toolVersion: TOOL.version, date: new Date().toISOString() };
         const req: ModeRequest = mode === 'int8' ? { mode, options: { preset, provenance } } : { mode, options: { provenance } };
-        const progress = createProgress(io, `  ${mode}`, 'fraction');
-        const r = await runMode(model, req, (p) => progress.update(p.fraction, 1, p.item));
+        const progress = createProgress(io, `  ${mode}`);
+        const r = await runMode(model, req, (p) => progress.update(p.fraction, p.done !== undefined && p.total ? { done: p.done, total: p.total } : undefined, p.item));
         progress.finish();
         mkdirSync(dirname(out), { recursive: true });
         writeAtomically(out, r.parts);

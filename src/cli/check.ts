@@ -19,7 +19,7 @@ import {
 } from '../core/quality/index.js';
 import type { OrtModule } from '../core/quality/ort.js';
 import { CliError, type CliIo, EXIT, readInput } from './io.js';
-import { createProgress } from './progress.js';
+import { type Progress, createProgress } from './progress.js';
 
 export const CHECK_USAGE = `Usage:
   ava-quant check <original.onnx> <quantized.onnx> [options]
@@ -84,7 +84,15 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
     else throw new CliError(`--probes: '${w}' is neither a built-in set (${probes.sentenceSets.map((s) => s.id).join(', ')}) nor a file`, EXIT.usage);
   }
 
-  const progress = createProgress(io, 'check', 'items');
+  // One progress line per phase (load, tokenize, embed, …), each with its own 0..100%.
+  const phases = new Map<string, Progress>();
+  const progress = {
+    update: (phase: string, done: number, total: number) => {
+      if (!phases.has(phase)) phases.set(phase, createProgress(io, `check ${phase}`));
+      phases.get(phase)!.update(total ? done / total : 1);
+    },
+    finish: () => phases.forEach((p) => p.finish()),
+  };
   const report: QualityReport = await runQualityCheck({
     ort: ort as unknown as OrtModule,
     original: { bytes: original, name: origPath },
@@ -97,7 +105,7 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
     backend: 'onnxruntime-node cpu',
     sessionOptions: { executionProviders: ['cpu'] },
     providersRan: ['cpu'],
-    onProgress: (p) => progress.update(p.done, p.total, p.phase),
+    onProgress: (p) => progress.update(p.phase, p.done, p.total),
   });
   progress.finish();
   io.stdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReportText(report)}\n`);

@@ -96,8 +96,8 @@ export async function runQuantize(args: string[], io: CliIo): Promise<number> {
   let result;
   try {
     const model = parseModel(bytes);
-    const progress = createProgress(io, mode, 'fraction');
-    result = await runMode(model, request, (p) => progress.update(p.fraction, 1, p.item));
+    const progress = createProgress(io, mode);
+    result = await runMode(model, request, (p) => progress.update(p.fraction, p.done !== undefined && p.total ? { done: p.done, total: p.total } : undefined, p.item));
     progress.finish();
   } catch (e) {
     if (e instanceof OnnxFormatError) throw new CliError(`${job.input}: ${e.message}`, EXIT.badModel);
