@@ -22,6 +22,11 @@ function writeParts(path: string, parts: Uint8Array[]): number {
   return n;
 }
 
+// A refusal or failure is reported as its one-line message (the table shows it), not a stack trace.
+process.on('uncaughtException', (e) => {
+  process.stderr.write(`${(e as Error).name}: ${(e as Error).message}\n`);
+  process.exit(1);
+});
 const t0 = performance.now();
 const bytes = new Uint8Array(readFileSync(input));
 let outBytes: number;

@@ -45,7 +45,7 @@ function median(xs: number[]): number {
 
 function runCase(cmd: string, cmdArgs: string[]): { ms: number; outBytes: number; maxRssMiB: number } {
   const r = spawnSync(cmd, cmdArgs, { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error((r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' '));
+  if (r.status !== 0) throw new Error((r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').filter((l) => l.trim()).slice(-1).join(' '));
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
