@@ -5,28 +5,10 @@ import * as Comlink from 'comlink';
 import { hashBytes, verifyHash } from '../src/core/batch/hashing.js';
 import { zipSize, zipStream, type ZipEntry } from '../src/core/batch/zip.js';
 import type { HashProgressCallback, HashWorkerApi } from './hash-protocol.js';
+import { transferableError } from './errors.js';
 
 /** Errors whose name and message the page shows as they are (bad input), not as a bug. */
-const USER_ERRORS = new Set(['HashFormatError', 'ZipError', 'ManifestError', 'NotReadableError', 'NotFoundError']);
-
-function messageOf(e: unknown): string {
-  if (e instanceof Error) return e.message || e.name;
-  return String(e);
-}
-
-/** Comlink re-creates thrown errors on the page from {name, message}: keep the names the page classifies. */
-function toTransferableError(e: unknown): Error {
-  const name = e && typeof e === 'object' && 'name' in e ? String((e as { name: unknown }).name) : '';
-  if (USER_ERRORS.has(name)) {
-    const err = new Error(messageOf(e));
-    err.name = name === 'NotReadableError' || name === 'NotFoundError' ? 'FileReadError' : name;
-    if (err.name === 'FileReadError') err.message = `could not read the file: ${messageOf(e)}`;
-    return err;
-  }
-  const err = new Error(messageOf(e).startsWith('internal error:') ? messageOf(e) : `internal error: ${messageOf(e)}`);
-  err.name = 'InternalError';
-  return err;
-}
+const toTransferableError = (e: unknown) => transferableError(e, new Set(['HashFormatError', 'ZipError', 'ManifestError']));
 
 /** At most one progress message every `ms` (and always the last one). */
 function throttled<P extends { bytes: number; total: number | null }>(cb: ((p: P) => void) | undefined, ms = 100): (p: P) => void {

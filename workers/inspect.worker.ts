@@ -1,36 +1,13 @@
 /// <reference lib="webworker" />
 // Thin comlink entry: File -> bytes -> inspectModel -> ModelSummary. No DOM here.
 import * as Comlink from 'comlink';
-import { inspectModel, OnnxFormatError } from '../src/core/onnx/index.js';
+import { inspectModel } from '../src/core/onnx/index.js';
 import type { InspectWorkerApi, ProgressCallback } from './protocol.js';
 import { readFileWithProgress } from './read-file.js';
+import { FileReadError, messageOf, transferableError } from './errors.js';
 
-/** The browser could not give us the file's bytes (moved, permissions, out of memory). */
-class FileReadError extends Error {
-  override name = 'FileReadError';
-}
+const toTransferableError = (e: unknown) => transferableError(e, new Set(['OnnxFormatError']));
 
-function messageOf(e: unknown): string {
-  if (e instanceof Error) return e.message || e.name;
-  return String(e);
-}
-
-/**
- * Comlink re-creates thrown errors on the page as `Object.assign(new Error(message), {name, message, stack})`,
- * so an Error with name "OnnxFormatError" keeps its name and message across the boundary.
- */
-function toTransferableError(e: unknown): Error {
-  if (e instanceof FileReadError) return e;
-  if (e instanceof OnnxFormatError || (e instanceof Error && e.name === 'OnnxFormatError')) {
-    const err = new Error(e.message);
-    err.name = 'OnnxFormatError';
-    return err;
-  }
-  const err = new Error(`internal error: ${messageOf(e)}`);
-  err.name = 'InternalError';
-  if (e instanceof Error && e.stack) err.stack = e.stack;
-  return err;
-}
 
 const api: InspectWorkerApi = {
   async inspect(file: File, siblings: Record<string, number>, onProgress?: ProgressCallback) {

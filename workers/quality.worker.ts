@@ -10,6 +10,7 @@ import wasmModuleUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import gpuBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import gpuModuleUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { hashBytes } from '../src/core/batch/hashing.js';
+import { messageOf, transferableError } from './errors.js';
 import { modelDigest } from '../src/app/quality/digest.js';
 import { runQualityCheck, type OrtModule, type PoolingConfigJson, type TokenizerFiles } from '../src/core/quality/index.js';
 import type {
@@ -76,22 +77,7 @@ const shortEp = (ep: string) =>
   ({ WebGpuExecutionProvider: 'webgpu', JsExecutionProvider: 'webgpu (jsep)', CPUExecutionProvider: 'cpu (wasm)' })[ep] ?? ep;
 
 // ---- helpers ---------------------------------------------------------------------------------------------------
-function messageOf(e: unknown): string {
-  if (e instanceof Error) return e.message || e.name;
-  return String(e);
-}
-
-function toTransferableError(e: unknown): Error {
-  if (e instanceof Error && (e.name === 'TokenizerFileError' || e.name === 'AbortError')) {
-    const err = new Error(e.message);
-    err.name = e.name;
-    return err;
-  }
-  const err = new Error(messageOf(e).startsWith('internal error:') ? messageOf(e) : `internal error: ${messageOf(e)}`);
-  err.name = 'InternalError';
-  if (e instanceof Error && e.stack) err.stack = e.stack;
-  return err;
-}
+const toTransferableError = (e: unknown) => transferableError(e, new Set(['TokenizerFileError', 'AbortError']));
 
 async function readJson(blob: Blob, what: string): Promise<object> {
   let text: string;

@@ -7,32 +7,12 @@ import { type ModeRequest, runMode } from '../src/core/modes.js';
 import { TOOL } from '../src/app/share/tool.js';
 import type { QuantizeProgress, QuantizeProgressCallback, QuantizeResult, QuantizeWorkerApi } from './quantize-protocol.js';
 import { readFileWithProgress } from './read-file.js';
-
-/** The browser could not give us the file's bytes (moved, permissions, out of memory). */
-class FileReadError extends Error {
-  override name = 'FileReadError';
-}
+import { FileReadError, messageOf, transferableError } from './errors.js';
 
 /** Errors whose name and message the page shows as they are (bad input or options), not as a bug. */
-const USER_ERRORS = new Set(['OnnxFormatError', 'Int8Refusal', 'Fp16OptionError', 'FileReadError']);
+const USER_ERRORS = new Set(['OnnxFormatError', 'Int8Refusal', 'Fp16OptionError']);
+const toTransferableError = (e: unknown) => transferableError(e, USER_ERRORS);
 
-function messageOf(e: unknown): string {
-  if (e instanceof Error) return e.message || e.name;
-  return String(e);
-}
-
-/** Comlink re-creates thrown errors on the page from {name, message, stack}: keep the names the page classifies. */
-function toTransferableError(e: unknown): Error {
-  if (e instanceof Error && USER_ERRORS.has(e.name)) {
-    const err = new Error(e.message);
-    err.name = e.name;
-    return err;
-  }
-  const err = new Error(messageOf(e).startsWith('internal error:') ? messageOf(e) : `internal error: ${messageOf(e)}`);
-  err.name = 'InternalError';
-  if (e instanceof Error && e.stack) err.stack = e.stack;
-  return err;
-}
 
 /** Sends progress at most every `ms` within a phase; phase changes and the end of a phase always go through. */
 function throttled(cb: QuantizeProgressCallback | undefined, ms = 100): (p: QuantizeProgress) => void {
