@@ -1,28 +1,7 @@
-import * as Comlink from 'comlink';
+import { FakeWorker } from './fake-worker.js';
 import { describe, expect, it } from 'vitest';
 import { QuantizeBridge, QuantizeError, toQuantizeError } from '../../src/app/quantize-bridge.js';
 import type { QuantizeResult, QuantizeWorkerApi } from '../../workers/quantize-protocol.js';
-
-/** A Worker stand-in: one end of a MessageChannel, the other end exposes `api` through comlink. */
-class FakeWorker extends EventTarget {
-  terminated = false;
-  private readonly port: MessagePort;
-  constructor(api: QuantizeWorkerApi) {
-    super();
-    const { port1, port2 } = new MessageChannel();
-    Comlink.expose(api, port2);
-    this.port = port1;
-    port1.addEventListener('message', (ev) => this.dispatchEvent(new MessageEvent('message', { data: (ev as MessageEvent).data })));
-    port1.start();
-  }
-  postMessage(data: unknown, transfer?: Transferable[]) {
-    if (!this.terminated) this.port.postMessage(data, transfer ?? []);
-  }
-  terminate() {
-    this.terminated = true;
-    this.port.close();
-  }
-}
 
 const file = new File([new Uint8Array([1, 2, 3])], 'm.onnx');
 const int8 = { mode: 'int8', options: { preset: 'ort-default' } } as const;

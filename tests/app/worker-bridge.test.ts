@@ -1,29 +1,8 @@
-import * as Comlink from 'comlink';
+import { FakeWorker } from './fake-worker.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InspectBridge, InspectError, toInspectError } from '../../src/app/worker-bridge.js';
 import type { InspectWorkerApi, ProgressCallback } from '../../workers/protocol.js';
 import type { ModelSummary } from '../../src/core/onnx/summary.js';
-
-/** A Worker stand-in: one end of a MessageChannel, the other end exposes `api` through comlink. */
-class FakeWorker extends EventTarget {
-  terminated = false;
-  private readonly port: MessagePort;
-  constructor(api: InspectWorkerApi) {
-    super();
-    const { port1, port2 } = new MessageChannel();
-    Comlink.expose(api, port2);
-    this.port = port1;
-    port1.addEventListener('message', (ev) => this.dispatchEvent(new MessageEvent('message', { data: (ev as MessageEvent).data })));
-    port1.start();
-  }
-  postMessage(data: unknown, transfer?: Transferable[]) {
-    if (!this.terminated) this.port.postMessage(data, transfer ?? []);
-  }
-  terminate() {
-    this.terminated = true;
-    this.port.close();
-  }
-}
 
 const fakeSummary = { fileName: 'm.onnx' } as ModelSummary;
 const file = new File([new Uint8Array([1, 2, 3])], 'm.onnx');
