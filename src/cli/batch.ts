@@ -9,7 +9,8 @@ import { hashBytes } from '../core/batch/hashing.js';
 import { createManifest, manifestOutput, manifestToJson, type ManifestInput, type ManifestOutput } from '../core/batch/manifest.js';
 import { NamingError, outputName, skipDecision, type NamingTemplate } from '../core/batch/naming.js';
 import { type Mode, MODES, type ModeRequest, runMode } from '../core/modes.js';
-import { OnnxFormatError, inspectModel, parseModel } from '../core/onnx/index.js';
+import { OnnxFormatError, parseModel } from '../core/onnx/index.js';
+import { summarize } from '../core/onnx/inspect.js';
 import { DEFAULT_PRESET, isPresetName } from '../core/int8/index.js';
 import { CliError, type CliIo, EXIT, int, mb, readInput, siblingsOf, writeAtomically } from './io.js';
 import { createProgress } from './progress.js';
@@ -78,7 +79,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
     let summary;
     try {
       model = parseModel(bytes);
-      summary = inspectModel(bytes, { fileName: file, siblings: siblingsOf(path) });
+      summary = summarize(model, { fileName: file, siblings: siblingsOf(path) }, bytes.length);
     } catch (e) {
       const msg = e instanceof OnnxFormatError ? e.message : `internal error: ${(e as Error).message}`;
       rows.push({ file, mode: '-', status: 'failed', detail: msg, inBytes: bytes.length, outBytes: null });

@@ -1,6 +1,6 @@
 /** `ava-quant quantize <in> <out> fp16 [options]`: FP16's options and report lines (the flow is quantize-cmd.ts). */
 import { DEFAULT_MAX_FINITE, DEFAULT_MIN_POSITIVE, Fp16OptionError, type Fp16Options, type Fp16Report } from '../core/fp16/index.js';
-import { CliError, EXIT, int } from './io.js';
+import { CliError, EXIT, int, list, walkFlags } from './io.js';
 import type { ModeCommand } from './quantize-cmd.js';
 
 
@@ -37,32 +37,12 @@ function parseNumber(flag: string, v: string): number {
   return n;
 }
 
-const list = (v: string) =>
-  v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-
 export function parseFp16Args(args: string[]): Parsed {
-  const pos: string[] = [];
   const opts: Fp16Options = {};
   let force = false;
   let json = false;
   let help = false;
-  for (let i = 0; i < args.length; i++) {
-    const raw = args[i]!;
-    if (!raw.startsWith('--')) {
-      pos.push(raw);
-      continue;
-    }
-    const eq = raw.indexOf('=');
-    const flag = eq >= 0 ? raw.slice(0, eq) : raw;
-    const value = (): string => {
-      if (eq >= 0) return raw.slice(eq + 1);
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
+  const pos = walkFlags(args, (flag, value) => {
     switch (flag) {
       case '--keep-io-types':
         opts.keepIoTypes = true;
@@ -94,7 +74,7 @@ export function parseFp16Args(args: string[]): Parsed {
       default:
         throw new UsageError(`unknown option ${flag}`);
     }
-  }
+  });
   if (help) return { input: '', output: '', opts, force, json, help };
   if (pos.length !== 3) throw new UsageError(`expected <in.onnx> <out.onnx> fp16, got ${pos.length} argument${pos.length === 1 ? '' : 's'}`);
   const [input, output, mode] = pos as [string, string, string];

@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DEFAULT_OP_TYPES, DEFAULT_PRESET, Int8Refusal, PRESET_NAMES, type QuantizeInt8Options, isPresetName } from '../core/int8/index.js';
 import type { ModeReport } from '../core/modes.js';
-import { CliError, EXIT, int } from './io.js';
-import { type ModeCommand, positionals } from './quantize-cmd.js';
+import { CliError, EXIT, int, list, walkFlags } from './io.js';
+import type { ModeCommand } from './quantize-cmd.js';
 
 export const INT8_USAGE = `Usage:
   ava-quant quantize <in.onnx> <out.onnx> int8 [options]
@@ -25,24 +25,13 @@ Options:
   --json                    print the report as JSON
 Exit codes: 0 ok, 1 failure, 2 usage, 3 input not found, 4 not a valid ONNX model or refused, 5 output exists, 6 disk full`;
 
-const BOOLEAN = ['--force', '--json', '--help', '-h', '--per-channel', '--no-per-channel', '--reduce-range', '--no-reduce-range', '--enable-subgraph', '--no-enable-subgraph'];
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function parseInt8Args(args: string[]): { input: string; output: string; options: QuantizeInt8Options; force: boolean; json: boolean } | 'help' {
   if (args.includes('--help') || args.includes('-h')) return 'help';
   const options: QuantizeInt8Options = { preset: DEFAULT_PRESET };
   let force = false;
   let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const raw = args[i]!;
-    if (!raw.startsWith('-')) continue;
-    const eq = raw.indexOf('=');
-    const flag = eq >= 0 ? raw.slice(0, eq) : raw;
-    const value = (): string => {
-      const v = eq >= 0 ? raw.slice(eq + 1) : args[++i];
-      if (v === undefined || v === '') throw new CliError(`${flag} needs a value\n${INT8_USAGE}`, EXIT.usage);
-      return v;
-    };
+  const pos = walkFlags(args, (flag, value) => {
     switch (flag) {
       case '--preset': {
         const v = value();
@@ -86,8 +75,7 @@ export function parseInt8Args(args: string[]): { input: string; output: string; 
       default:
         throw new CliError(`unknown option ${flag}\n${INT8_USAGE}`, EXIT.usage);
     }
-  }
-  const pos = positionals(args, BOOLEAN);
+  });
   if (pos.length !== 3) throw new CliError(`expected <in.onnx> <out.onnx> int8\n${INT8_USAGE}`, EXIT.usage);
   return { input: pos[0]!, output: pos[1]!, options, force, json };
 }

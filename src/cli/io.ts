@@ -107,3 +107,29 @@ export function writeAtomically(out: string, parts: Uint8Array[]): void {
 export const MB = 1024 * 1024;
 export const mb = (n: number): string => `${(n / MB).toFixed(2)} MB`;
 export const int = (n: number): string => n.toLocaleString('en-US');
+
+/** A comma-separated option value as a list ("a, b,,c" -> ["a", "b", "c"]). */
+export const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+/**
+ * Walks a command's words: calls `onFlag(flag, value)` for each `--flag` / `--flag=value` (`value()` takes the
+ * next word, or the part after `=`, and throws a usage error when there is none) and returns the other words.
+ */
+export function walkFlags(args: string[], onFlag: (flag: string, value: () => string) => void): string[] {
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const raw = args[i]!;
+    if (!raw.startsWith('-')) {
+      positional.push(raw);
+      continue;
+    }
+    const eq = raw.indexOf('=');
+    const flag = eq >= 0 ? raw.slice(0, eq) : raw;
+    onFlag(flag, () => {
+      const v = eq >= 0 ? raw.slice(eq + 1) : args[++i];
+      if (v === undefined || v === '') throw new CliError(`${flag} needs a value`, EXIT.usage);
+      return v;
+    });
+  }
+  return positional;
+}
