@@ -9,23 +9,9 @@
 # Creates/updates the venv .cache/fp16-venv/ (separate from the other venvs).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
-VENV="$REPO/.cache/fp16-venv"
-REQ="$HERE/requirements.txt"
-PY="${PYTHON:-python3}"
-
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "[fp16-compare] creating venv $VENV" >&2
-  "$PY" -m venv "$VENV"
-fi
-STAMP="$VENV/.requirements.sha256"
-WANT="$(sha256sum "$REQ" | cut -d' ' -f1)"
-if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
-  echo "[fp16-compare] installing $REQ" >&2
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --only-binary=:all: -r "$REQ"
-  echo "$WANT" > "$STAMP"
-fi
+. "$HERE/../pinned-venv.sh"
+pinned_venv fp16-venv "$HERE/requirements.txt"
 if [ "${1:-}" = "--schema" ]; then
-  "$VENV/bin/python" "$HERE/gen_schema.py"
+  "$VENV_PY" "$HERE/gen_schema.py"
 fi
-exec "$VENV/bin/python" "$HERE/compare.py"
+exec "$VENV_PY" "$HERE/compare.py"
