@@ -124,6 +124,18 @@ describe('batch', () => {
     for (const o of manifest.outputs) expect(sha(join(out, o.name)), o.name).toBe(o.sha256);
     for (const i of manifest.inputs) expect(sha(join(d, i.name)), i.name).toBe(i.sha256);
   });
+  it('names outputs with a version tag or in the transformers.js layout', () => {
+    const d = join(dir, 'named');
+    spawnSync('mkdir', ['-p', d]);
+    copyFileSync(small(), join(d, 'model.onnx'));
+    const tagged = join(dir, 'tagged');
+    expect(cli('batch', d, '--modes', 'int8', '--version', 'v1.1', '--out', tagged).code).toBe(0);
+    expect(readdirSync(tagged).sort()).toEqual(['manifest.json', 'model-INT8-v1.1.onnx']);
+    const tjs = join(dir, 'tjs');
+    expect(cli('batch', d, '--modes', 'int8,fp16', '--template', 'transformers.js', '--out', tjs).code).toBe(0);
+    expect(readdirSync(join(tjs, 'onnx')).sort()).toEqual(['model_fp16.onnx', 'model_quantized.onnx']);
+    expect(cli('batch', d, '--template', 'nope').code).toBe(2);
+  });
   it('exits 1 when a model fails, but still does the rest', () => {
     const d = join(dir, 'mixed');
     spawnSync('mkdir', ['-p', d]);
