@@ -5,7 +5,7 @@
  * floor = read the input and write a same-size output: the least any mode can cost in this runtime.
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { parseModel } from '../src/core/onnx/index.js';
+import { collectPieces, parseModel } from '../src/core/onnx/index.js';
 import { quantizeInt8 } from '../src/core/int8/quantize.js';
 import { convertFp16 } from '../src/core/fp16/index.js';
 
@@ -33,9 +33,9 @@ let outBytes: number;
 if (mode === 'floor') {
   outBytes = writeParts(output, [new Uint8Array(bytes.length).fill(1)]);
 } else if (mode === 'int8') {
-  outBytes = writeParts(output, (await quantizeInt8(parseModel(bytes), {})).parts);
+  outBytes = writeParts(output, [await collectPieces((await quantizeInt8(parseModel(bytes), {})).parts)]);
 } else if (mode === 'fp16') {
-  outBytes = writeParts(output, convertFp16(parseModel(bytes), {}).parts);
+  outBytes = writeParts(output, [await collectPieces(convertFp16(parseModel(bytes), {}).parts)]);
 } else throw new Error(`unknown mode ${mode}`);
 const ms = performance.now() - t0;
 process.stdout.write(`${JSON.stringify({ ms, inBytes: bytes.length, outBytes, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);

@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { createServer } from 'vite';
 import { convertFp16 } from '../src/core/fp16/index.js';
 import { quantizeInt8 } from '../src/core/int8/index.js';
-import { concatParts, parseModel } from '../src/core/onnx/index.js';
+import { collectPieces, concatParts, parseModel } from '../src/core/onnx/index.js';
 import type { OrtModule, PoolingConfigJson, TokenizerFiles } from '../src/core/quality/index.js';
 import { fixture, MINILM, pathOf } from '../tests/helpers/fixtures.js';
 import { measureThroughput, type ThroughputResult } from './quality-throughput.js';
@@ -60,7 +60,7 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
   process.stderr.write('bench quality: making INT8 and FP16 copies\n');
   const models = {
     fp32,
-    int8: concatParts((await quantizeInt8(parseModel(fp32), {})).parts),
+    int8: await collectPieces((await quantizeInt8(parseModel(fp32), {})).parts),
     fp16: concatParts(convertFp16(parseModel(fp32), {}).parts),
   };
   const rows: QualityRow[] = [];

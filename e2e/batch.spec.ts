@@ -10,7 +10,7 @@ import type { Page } from '@playwright/test';
 import { parseManifest, skipDecision } from '../src/core/batch/index.js';
 import { convertFp16 } from '../src/core/fp16/index.js';
 import { quantizeInt8 } from '../src/core/int8/index.js';
-import { concatParts, inspectModel, parseModel } from '../src/core/onnx/index.js';
+import { collectPieces, concatParts, inspectModel, parseModel } from '../src/core/onnx/index.js';
 import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
 import { fixture, nodeTestModels, pathOf } from '../tests/helpers/fixtures.js';
 import { card, expect, fixClock, pageProvenance, test } from './helpers.js';
@@ -25,7 +25,7 @@ async function nodeOutputs(bytes: Uint8Array, fileName: string): Promise<{ int8:
   const provenance = pageProvenance(fileName, bytes);
   const q = await quantizeInt8(parseModel(bytes), { preset: DEFAULT_PRESET, provenance });
   const h = convertFp16(parseModel(bytes), { provenance });
-  return { int8: concatParts(q.parts), fp16: concatParts(h.parts) };
+  return { int8: await collectPieces(q.parts), fp16: concatParts(h.parts) };
 }
 
 const HELLO = 'openwakeword-hello-deepa';

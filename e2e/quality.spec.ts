@@ -11,7 +11,7 @@ import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { parseModel } from '../src/core/onnx/index.js';
+import { collectPieces, parseModel } from '../src/core/onnx/index.js';
 import { quantizeInt8 } from '../src/core/int8/index.js';
 import { convertFp16 } from '../src/core/fp16/index.js';
 import { loadProbes, runQualityCheck, type OrtModule, type QualityReport } from '../src/core/quality/index.js';
@@ -61,7 +61,7 @@ async function nodeCheck(quantized: Uint8Array, probes: string[], withTokenizer 
 async function quantizedInNode(mode: 'int8' | 'fp16'): Promise<Uint8Array> {
   const input = new Uint8Array(readFileSync(files().model));
   const { parts } = mode === 'int8' ? await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET }) : convertFp16(parseModel(input), {});
-  return new Uint8Array(Buffer.concat(parts));
+  return collectPieces(parts);
 }
 
 /** The quantized model the page made, through its download link: the exact bytes the page checks. */

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
-import { parseModel } from '../src/core/onnx/index.js';
+import { collectPieces, parseModel } from '../src/core/onnx/index.js';
 import { quantizeInt8, type Int8Report } from '../src/core/int8/index.js';
 import { convertFp16, type Fp16Report } from '../src/core/fp16/index.js';
 import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
@@ -27,7 +27,7 @@ async function nodeOutput(path: string, mode: 'int8' | 'fp16', provenance?: Outp
   const prov = provenance ?? { source: { name: basename(path), sha256: sha256(input) }, toolVersion: TOOL.version, date: new Date(0).toISOString() };
   const { parts, report } =
     mode === 'int8' ? await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET, provenance: prov }) : convertFp16(parseModel(input), { provenance: prov });
-  return { bytes: Buffer.concat(parts), report };
+  return { bytes: Buffer.from(await collectPieces(parts)), report };
 }
 
 /** The provenance the page wrote into a downloaded model. */

@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import { hashBytes } from '../src/core/batch/index.js';
 import { quantizeInt8 } from '../src/core/int8/index.js';
-import { concatParts, parseModel } from '../src/core/onnx/index.js';
+import { collectPieces, concatParts, parseModel } from '../src/core/onnx/index.js';
 import {
   buildShareableReport,
   decodeReport,
@@ -47,7 +47,7 @@ async function freshPage(browser: Browser, baseURL: string | undefined): Promise
 async function nodeReport(name: string, sourceName = basename(MODEL)): Promise<{ report: ShareableReport; out: Uint8Array }> {
   const bytes = new Uint8Array(readFileSync(MODEL));
   const q = await quantizeInt8(parseModel(bytes), { preset: DEFAULT_PRESET });
-  const out = concatParts(q.parts);
+  const out = await collectPieces(q.parts);
   const [i, o] = await Promise.all([hashBytes(bytes), hashBytes(out)]);
   return {
     out,
@@ -59,7 +59,7 @@ test('Share a result: a fresh context opens the link and sees the same numbers, 
   const input = new Uint8Array(readFileSync(MODEL));
   // The page records source, tool version and date in the output: fix its clock so Node makes the same bytes.
   const q = await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET, provenance: pageProvenance(basename(MODEL), input) });
-  const output = concatParts(q.parts);
+  const output = await collectPieces(q.parts);
   const name = outputFileName(basename(MODEL), 'int8');
 
   await fixClock(page);

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import type { Page } from '@playwright/test';
 import { quantizeInt8 } from '../src/core/int8/index.js';
-import { concatParts, parseModel } from '../src/core/onnx/index.js';
+import { collectPieces, concatParts, parseModel } from '../src/core/onnx/index.js';
 import { decodeReport } from '../src/core/share/index.js';
 import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
 import { outputFileName } from '../src/app/format.js';
@@ -71,7 +71,7 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 async function nodeInt8(path: string): Promise<Uint8Array> {
   const bytes = new Uint8Array(readFileSync(path));
   const q = await quantizeInt8(parseModel(bytes), { preset: DEFAULT_PRESET, provenance: pageProvenance(basename(path), bytes) });
-  return concatParts(q.parts);
+  return collectPieces(q.parts);
 }
 
 async function openStatic(page: Page): Promise<void> {

@@ -1,12 +1,13 @@
 /// <reference lib="webworker" />
 // Thin comlink entry: File -> bytes -> parseModel -> INT8 / FP16 -> Blob (+ report). No DOM here.
 import * as Comlink from 'comlink';
-import { parseModel } from '../src/core/onnx/index.js';
+import { openModel } from '../src/core/onnx/open.js';
+import { blobSource } from '../src/core/io/source.js';
+import { writePieces } from '../src/core/io/write.js';
 import { hashBytes } from '../src/core/batch/hashing.js';
 import { type ModeRequest, runMode } from '../src/core/modes.js';
 import { TOOL } from '../src/app/share/tool.js';
 import type { QuantizeProgress, QuantizeProgressCallback, QuantizeResult, QuantizeWorkerApi } from './quantize-protocol.js';
-import { readFileWithProgress } from './read-file.js';
 import { FileReadError, messageOf, transferableError } from './errors.js';
 
 /** Errors whose name and message the page shows as they are (bad input or options), not as a bug. */
@@ -32,40 +33,43 @@ const api: QuantizeWorkerApi = {
   async quantize(file, externalFiles, request, onProgress) {
     const progress = throttled(onProgress);
     try {
-      let bytes: Uint8Array;
-      const external = new Map<string, Uint8Array>();
+      // The model is opened by streaming: its structure is read, tensor payloads stay in the File (read by slices).
+      const siblings = new Map(externalFiles.map((f) => [f.webkitRelativePath ? f.webkitRelativePath.split('/').slice(1).join('/') || f.name : f.name, blobSource(f)] as const));
+      let opened;
       try {
-        bytes = await readFileWithProgress(file, (loaded, total) =>
-          progress({ phase: 'reading', fraction: total ? loaded / total : 1, done: loaded, total }),
-        );
-        for (const f of externalFiles) external.set(f.name, new Uint8Array(await f.arrayBuffer()));
+        opened = await openModel({ model: blobSource(file), siblings }, { onProgress: (done, total) => progress({ phase: 'reading', fraction: total ? done / total : 1, done, total }) });
       } catch (e) {
+        if ((e as Error).name === 'OnnxFormatError') throw e;
         throw new FileReadError(`could not read the file: ${messageOf(e)}`);
       }
-      // Awaited so "parsing" is on screen before the (synchronous) parse blocks this worker.
-      await onProgress?.({ phase: 'parsing', fraction: 0 });
-      const model = parseModel(bytes);
+      await onProgress?.({ phase: 'parsing', fraction: 1 });
+      const model = opened.model;
 
-      // Where the output came from, recorded in its metadata (the CLI records the same fields).
-      const { sha256 } = await hashBytes(bytes);
+      // Where the output came from, recorded in its metadata (the CLI records the same fields); hashed beside the work.
+      const sha256 = hashBytes(file).then((d) => d.sha256);
+      sha256.catch(() => undefined);
       const provenance = { source: { name: file.name, sha256 }, toolVersion: TOOL.version, date: request.date ?? new Date().toISOString() };
       const req: ModeRequest =
-        request.mode === 'int8'
-          ? { mode: 'int8', options: { ...request.options, provenance, ...(external.size ? { externalData: (loc: string) => external.get(loc) } : {}) } }
-          : { mode: 'fp16', options: { ...request.options, provenance } };
+        request.mode === 'int8' ? { mode: 'int8', options: { ...request.options, provenance } } : { mode: 'fp16', options: { ...request.options, provenance } };
       const phase = request.mode === 'int8' ? 'quantizing' : 'converting';
-      const { parts, report, outputBytes: reported } = await runMode(model, req, (p) =>
-        progress({ phase, fraction: p.fraction, ...(p.done !== undefined ? { done: p.done, total: p.total } : {}), ...(p.item ? { item: p.item } : {}) }),
-      );
+      const { parts, outputBytes: reported, report } = await runMode(model, req);
 
+      // Written piece by piece: slices of the input stay File slices, computed tensors are copied into the Blob.
+      const chunks: BlobPart[] = [];
+      const t0 = Date.now();
+      await writePieces(parts, {
+        write: (c) => {
+          chunks.push(c.slice());
+          return Promise.resolve();
+        },
+      }, { onProgress: (done, total, item) => progress({ phase, fraction: total ? done / total : 1, done, total, ...(item ? { item } : {}) }) });
+      if (report.mode === 'int8') report.durationMs = Date.now() - t0;
+      else report.timeMs = Date.now() - t0;
       progress({ phase: 'packaging', fraction: 0 });
-      // The parts are views (many into the input file's bytes): the Blob copies them once, no big concatenation here.
-      const outputBytes = parts.reduce((a, p) => a + p.byteLength, 0);
-      const blob = new Blob(parts as Uint8Array<ArrayBuffer>[], { type: 'application/octet-stream' });
-      if (blob.size !== outputBytes || reported !== outputBytes) {
-        throw new Error(
-          `internal error: output size mismatch (parts ${outputBytes} bytes, Blob ${blob.size}, report ${reported})`,
-        );
+      const blob = new Blob(chunks, { type: 'application/octet-stream' });
+      const outputBytes = blob.size;
+      if (reported !== outputBytes) {
+        throw new Error(`internal error: output size mismatch (Blob ${blob.size}, report ${reported})`);
       }
       progress({ phase: 'packaging', fraction: 1 });
       return { blob, report, outputBytes };

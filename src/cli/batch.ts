@@ -5,14 +5,15 @@
  */
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { hashBytes } from '../core/batch/hashing.js';
 import { createManifest, manifestOutput, manifestToJson, type ManifestInput, type ManifestOutput } from '../core/batch/manifest.js';
 import { NamingError, outputName, skipDecision, type NamingTemplate } from '../core/batch/naming.js';
-import { type Mode, MODES, type ModeRequest, runMode } from '../core/modes.js';
-import { OnnxFormatError, parseModel } from '../core/onnx/index.js';
+import { type Mode, MODES, type ModeRequest } from '../core/modes.js';
 import { summarize } from '../core/onnx/inspect.js';
+import { inputBytes } from '../core/onnx/open.js';
+import { digestsOfFile } from '../node/files.js';
+import { type CliInput, openInput, produce } from './pipeline.js';
 import { DEFAULT_PRESET, isPresetName } from '../core/int8/index.js';
-import { CliError, type CliIo, EXIT, int, mb, readInput, siblingsOf, writeAtomically } from './io.js';
+import { CliError, type CliIo, EXIT, int, mb, siblingsOf } from './io.js';
 import { createProgress } from './progress.js';
 import { TOOL } from './tool.js';
 
@@ -68,56 +69,55 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
   for (const [i, file] of files.entries()) {
     const path = join(dir, file);
     io.stderr(`[${i + 1}/${files.length}] ${file}\n`);
-    let bytes: Uint8Array;
+    let input: CliInput;
     try {
-      bytes = readInput(path);
+      input = await openInput(path, { requireData: false });
     } catch (e) {
-      rows.push({ file, mode: '-', status: 'failed', detail: (e as Error).message, inBytes: 0, outBytes: null });
+      rows.push({ file, mode: '-', status: 'failed', detail: (e as Error).message.replace(`${path}: `, ''), inBytes: 0, outBytes: null });
       continue;
     }
-    let model;
-    let summary;
     try {
-      model = parseModel(bytes);
-      summary = summarize(model, { fileName: file, siblings: siblingsOf(path) }, bytes.length);
-    } catch (e) {
-      const msg = e instanceof OnnxFormatError ? e.message : `internal error: ${(e as Error).message}`;
-      rows.push({ file, mode: '-', status: 'failed', detail: msg, inBytes: bytes.length, outBytes: null });
-      continue;
-    }
-    const skip = skipDecision(file, summary);
-    if (skip.skip) {
-      rows.push({ file, mode: '-', status: 'skipped', detail: skip.reason, inBytes: bytes.length, outBytes: null });
-      skipped.push({ name: file, reason: skip.reason });
-      continue;
-    }
-    const digests = await hashBytes(bytes);
-    inputs.push({ name: file, bytes: bytes.length, sha256: digests.sha256, md5: digests.md5 });
-    for (const mode of modes as Mode[]) {
-      try {
-        const name = outputName(file, mode, { template, version });
-        const out = join(outDir, name.path);
-        if (existsSync(out) && !force) {
-          rows.push({ file, mode, status: 'skipped', detail: `${name.path} exists (use --force to overwrite)`, inBytes: bytes.length, outBytes: null });
-          skipped.push({ name: `${file} (${mode})`, reason: `${name.path} exists` });
-          continue;
-        }
-        const provenance = { source: { name: file, sha256: digests.sha256 }, toolVersion: TOOL.version, date: new Date().toISOString() };
-        const req: ModeRequest = mode === 'int8' ? { mode, options: { preset, provenance } } : { mode, options: { provenance } };
-        const progress = createProgress(io, `  ${mode}`);
-        const r = await runMode(model, req, (p) => progress.update(p.fraction, p.done !== undefined && p.total ? { done: p.done, total: p.total } : undefined, p.item));
-        progress.finish();
-        mkdirSync(dirname(out), { recursive: true });
-        writeAtomically(out, r.parts);
-        const od = await hashBytes(r.parts);
-        outputs.push(manifestOutput({ file: { name: name.path, bytes: r.outputBytes, sha256: od.sha256, md5: od.md5 }, source: file, report: r.report }));
-        const pct = 100 * (1 - r.outputBytes / bytes.length);
-        const change = pct >= 0.05 ? `${pct.toFixed(1)}% smaller` : pct <= -0.05 ? `${(-pct).toFixed(1)}% larger` : 'same size (nothing to quantize with these options)';
-        rows.push({ file, mode, status: 'ok', detail: `${name.path}, ${change}`, inBytes: bytes.length, outBytes: r.outputBytes });
-      } catch (e) {
-        const known = e instanceof CliError || e instanceof NamingError || (e as Error).name === 'Int8Refusal' || (e as Error).name === 'Fp16OptionError';
-        rows.push({ file, mode, status: 'failed', detail: known ? (e as Error).message : `internal error: ${(e as Error).message}`, inBytes: bytes.length, outBytes: null });
+      const model = input.opened.model;
+      const inBytes = inputBytes(model);
+      const summary = summarize(model, { fileName: file, siblings: siblingsOf(path) }, model.fileBytes);
+      const skip = skipDecision(file, summary);
+      if (skip.skip) {
+        rows.push({ file, mode: '-', status: 'skipped', detail: skip.reason, inBytes, outBytes: null });
+        skipped.push({ name: file, reason: skip.reason });
+        continue;
       }
+      if (input.opened.problems.length) {
+        rows.push({ file, mode: '-', status: 'failed', detail: input.opened.problems[0]!.message, inBytes, outBytes: null });
+        continue;
+      }
+      const digests = await digestsOfFile(path);
+      inputs.push({ name: file, bytes: digests.bytes, sha256: digests.sha256, md5: digests.md5 });
+      for (const mode of modes as Mode[]) {
+        try {
+          const name = outputName(file, mode, { template, version });
+          const out = join(outDir, name.path);
+          if (existsSync(out) && !force) {
+            rows.push({ file, mode, status: 'skipped', detail: `${name.path} exists (use --force to overwrite)`, inBytes, outBytes: null });
+            skipped.push({ name: `${file} (${mode})`, reason: `${name.path} exists` });
+            continue;
+          }
+          const provenance = { source: { name: file, sha256: digests.sha256 }, toolVersion: TOOL.version, date: new Date().toISOString() };
+          const req: ModeRequest = mode === 'int8' ? { mode, options: { preset, provenance } } : { mode, options: { provenance } };
+          const progress = createProgress(io, `  ${mode}`);
+          mkdirSync(dirname(out), { recursive: true });
+          const { result: r, digests: od } = await produce(input, out, req, { startedAt: Date.now(), onProgress: (f, b, item) => progress.update(f, b, item) });
+          progress.finish();
+          outputs.push(manifestOutput({ file: { name: name.path, bytes: r.outputBytes, sha256: od.sha256, md5: od.md5 }, source: file, report: r.report }));
+          const pct = 100 * (1 - r.outputBytes / inBytes);
+          const change = pct >= 0.05 ? `${pct.toFixed(1)}% smaller` : pct <= -0.05 ? `${(-pct).toFixed(1)}% larger` : 'same size (nothing to quantize with these options)';
+          rows.push({ file, mode, status: 'ok', detail: `${name.path}, ${change}`, inBytes, outBytes: r.outputBytes });
+        } catch (e) {
+          const known = e instanceof CliError || e instanceof NamingError || (e as Error).name === 'Int8Refusal' || (e as Error).name === 'Fp16OptionError';
+          rows.push({ file, mode, status: 'failed', detail: known ? (e as Error).message : `internal error: ${(e as Error).message}`, inBytes, outBytes: null });
+        }
+      }
+    } finally {
+      await input.close();
     }
   }
 

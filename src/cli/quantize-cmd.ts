@@ -3,13 +3,11 @@
  * formats its own report; reading, the conversion itself (core/modes.ts, the same call the app's worker makes),
  * safe writing and the seed's size block are shared here.
  */
-import { basename } from 'node:path';
-import { hashBytes } from '../core/batch/hashing.js';
-import { type ModeReport, type ModeRequest, runMode } from '../core/modes.js';
-import { OnnxFormatError, parseModel } from '../core/onnx/index.js';
-import { CliError, type CliIo, EXIT, checkOutputPath, int, mb, readInput, writeAtomically } from './io.js';
+import type { ModeReport, ModeRequest } from '../core/modes.js';
+import { inputBytes } from '../core/onnx/open.js';
+import { CliError, type CliIo, EXIT, checkOutputPath, int, mb } from './io.js';
+import { openInput, produce, provenanceOf, statInput } from './pipeline.js';
 import { createProgress } from './progress.js';
-import { TOOL } from './tool.js';
 
 export const QUANTIZE_USAGE = `Usage:
   ava-quant quantize <in.onnx> <out.onnx> int8 [options]   about 75% smaller, dynamic INT8 (quantize x y int8 --help)
@@ -87,27 +85,22 @@ export async function runQuantize(args: string[], io: CliIo): Promise<number> {
     io.stdout(`${cmd.usage}\n`);
     return EXIT.ok;
   }
-  const t0 = performance.now();
-  const bytes = readInput(job.input);
+  const t0 = Date.now();
+  statInput(job.input);
   checkOutputPath(job.input, job.output, job.force);
-  const { sha256 } = await hashBytes(bytes);
-  const provenance = { source: { name: basename(job.input), sha256 }, toolVersion: TOOL.version, date: new Date().toISOString() };
-  const request: ModeRequest = { ...job.request, options: { ...job.request.options, provenance } } as ModeRequest;
+  const progress = createProgress(io, mode);
+  const input = await openInput(job.input);
   let result;
   try {
-    const model = parseModel(bytes);
-    const progress = createProgress(io, mode);
-    result = await runMode(model, request, (p) => progress.update(p.fraction, p.done !== undefined && p.total ? { done: p.done, total: p.total } : undefined, p.item));
+    const request = { ...job.request, options: { ...job.request.options, provenance: provenanceOf(input) } } as ModeRequest;
+    ({ result } = await produce(input, job.output, request, { startedAt: t0, onProgress: (f, b, item) => progress.update(f, b, item), classify: cmd.classify }));
     progress.finish();
-  } catch (e) {
-    if (e instanceof OnnxFormatError) throw new CliError(`${job.input}: ${e.message}`, EXIT.badModel);
-    const code = cmd.classify?.(e);
-    if (code !== null && code !== undefined) throw new CliError(`${basename(job.input)}: ${(e as Error).message}`, code);
-    throw e;
+  } finally {
+    await input.close();
   }
-  writeAtomically(job.output, result.parts);
-  const ms = performance.now() - t0;
+  const ms = Date.now() - t0;
+  const inBytes = inputBytes(input.opened.model);
   if (job.json) io.stdout(`${JSON.stringify({ input: job.input, output: job.output, totalMs: Math.round(ms), ...result.report }, null, 2)}\n`);
-  else io.stdout(`${[...sizeBlock(job.input, job.output, mode, bytes.length, result.outputBytes, ms), ...cmd.details(result.report)].join('\n')}\n`);
+  else io.stdout(`${[...sizeBlock(job.input, job.output, mode, inBytes, result.outputBytes, ms), ...cmd.details(result.report)].join('\n')}\n`);
   return EXIT.ok;
 }

@@ -1,10 +1,15 @@
 /**
- * The output modes, behind one call: the worker, the CLI's quantize and batch commands all go through runMode,
- * so the same request gives the same bytes everywhere.
+ * The output modes, behind one call: the worker, the CLI's quantize and batch commands all go through runMode, so
+ * the same request gives the same bytes everywhere. A mode builds its output as pieces (lazy where tensors are
+ * computed or read from the input); writeOutput streams them to a sink.
  */
 import { convertFp16, type Fp16Options, type Fp16Report } from './fp16/index.js';
 import { quantizeInt8, type Int8Report, type QuantizeInt8Options } from './int8/index.js';
 import type { ModelView } from './onnx/model.js';
+import { type Piece, piecesSize } from './onnx/writer.js';
+import { type ByteSink, writePieces } from './io/write.js';
+import { materializeSkeleton } from './onnx/open.js';
+import { checkTensorData } from './onnx/tensor-data.js';
 
 export type Mode = 'int8' | 'fp16';
 export const MODES: readonly Mode[] = ['int8', 'fp16'];
@@ -22,7 +27,8 @@ export interface ModeProgress {
 }
 
 export interface ModeResult {
-  parts: Uint8Array[];
+  /** The output file, in order; lazy pieces are read or computed when written. */
+  parts: Piece[];
   report: ModeReport;
   outputBytes: number;
 }
@@ -32,29 +38,50 @@ export function reportOutputBytes(r: ModeReport): number {
   return r.mode === 'int8' ? r.quantizedBytes : r.convertedBytes;
 }
 
+/**
+ * Plans the output of `req` for `model`: the graph is rewritten and every output byte is accounted for, but tensor
+ * work (quantizing, converting) happens when the pieces are written (writeOutput). Throws the mode's refusal
+ * errors (Int8Refusal, Fp16OptionError, OnnxFormatError) before anything is written.
+ */
 export async function runMode(
   model: ModelView,
   req: ModeRequest,
   onProgress?: (p: ModeProgress) => void,
   signal?: AbortSignal,
 ): Promise<ModeResult> {
-  let parts: Uint8Array[];
+  checkTensorData(model);
+  let parts: Piece[];
   let report: ModeReport;
   if (req.mode === 'int8') {
     ({ parts, report } = await quantizeInt8(model, req.options, (p) =>
       onProgress?.({ fraction: p.total ? p.done / p.total : 1, done: p.done, total: p.total, item: p.tensor }),
     signal));
   } else {
+    // FP16 reads payloads synchronously today: give it the model with every payload in memory.
+    const inMemory = await materializeSkeleton(model, signal);
     // FP16 reports three phases, each 0..1: fold them into one fraction (analyze 10%, convert 80%, write 10%).
     const span = { analyze: [0, 0.1], convert: [0.1, 0.9], write: [0.9, 1] } as const;
-    ({ parts, report } = convertFp16(model, req.options, (p) => {
+    ({ parts, report } = convertFp16(inMemory, req.options, (p) => {
       const [a, b] = span[p.phase];
       onProgress?.({ fraction: a + (b - a) * p.fraction, ...(p.done !== undefined ? { done: p.done, total: p.total } : {}), ...(p.message ? { item: p.message } : {}) });
     }, signal));
   }
-  let outputBytes = 0;
-  for (const p of parts) outputBytes += p.length;
+  const outputBytes = piecesSize(parts);
   if (outputBytes !== reportOutputBytes(report))
     throw new Error(`internal error: the ${req.mode} output is ${outputBytes} bytes but its report says ${reportOutputBytes(report)}`);
   return { parts, report, outputBytes };
+}
+
+/** Streams a planned output to `sink` (see io/write.ts); the report's duration then covers the work done while writing. */
+export async function writeOutput(
+  result: ModeResult,
+  sink: ByteSink,
+  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number, label?: string) => void; startedAt?: number } = {},
+): Promise<void> {
+  await writePieces(result.parts, sink, opts);
+  if (opts.startedAt !== undefined) {
+    const ms = Date.now() - opts.startedAt;
+    if (result.report.mode === 'int8') result.report.durationMs = ms;
+    else result.report.timeMs = ms;
+  }
 }

@@ -2,12 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { convertFp16, type Fp16Report } from '../../src/core/fp16/index.js';
 import { quantizeInt8, type Int8Report } from '../../src/core/int8/index.js';
-import { concatParts, inspectModel, parseModel, type ModelSummary } from '../../src/core/onnx/index.js';
+import { collectPieces, concatParts, inspectModel, parseModel, type ModelSummary, type Piece } from '../../src/core/onnx/index.js';
 import { fixture, pathOf } from '../helpers/fixtures.js';
 
 export const TOOL = { name: 'ava-quantizer', version: JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string };
 
 export interface Run<R> {
+  /** The output in memory (one piece). */
   parts: Uint8Array[];
   report: R;
   summary: ModelSummary;
@@ -31,13 +32,16 @@ export function smallRuns(): Promise<SmallRuns> {
     const name = pathOf(f).split('/').pop()!;
     const q = await quantizeInt8(parseModel(bytes), { preset: 'tjs-q8' });
     const h = convertFp16(parseModel(bytes));
-    const look = (parts: Uint8Array[], fileName: string) => inspectModel(concatParts(parts), { fileName });
+    const look = async (parts: Piece[], fileName: string) => {
+      const out = await collectPieces(parts);
+      return { parts: [out], summary: inspectModel(out, { fileName }) };
+    };
     return {
       name,
       bytes,
       summary: inspectModel(bytes, { fileName: name }),
-      int8: { ...q, summary: look(q.parts, 'int8.onnx') },
-      fp16: { ...h, summary: look(h.parts, 'fp16.onnx') },
+      int8: { ...q, ...(await look(q.parts, 'int8.onnx')) },
+      fp16: { ...h, ...(await look(h.parts, 'fp16.onnx')) },
     };
   })();
   return cached;

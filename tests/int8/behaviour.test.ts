@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { OnnxFormatError } from '../../src/core/onnx/errors.js';
 import { parseModel, type ModelView } from '../../src/core/onnx/model.js';
+import { openBytes } from '../../src/core/onnx/open.js';
+import { collectPieces } from '../../src/core/onnx/writer.js';
+import { memorySink, writePieces } from '../../src/core/io/write.js';
 import { Int8Refusal, METADATA_KEY, quantizeInt8, type Int8Progress, type QuantizeInt8Options } from '../../src/core/int8/index.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
 import { buildModel, rawBytes, values, type ModelSpec, type TensorSpec } from './build.js';
@@ -40,7 +43,7 @@ function spec(opts: { opset?: number; storage?: TensorSpec['storage']; w?: numbe
 async function quantize(bytes: Uint8Array, o: QuantizeInt8Options = {}) {
   const model = parseModel(bytes);
   const r = await quantizeInt8(model, o);
-  const out = joinParts(r.parts);
+  const out = await joinParts(r.parts);
   return { ...r, out, q: parseModel(out) };
 }
 
@@ -108,10 +111,19 @@ describe('int8 on small in-memory models', () => {
     const w: TensorSpec = { name: 'W', dims: [K, N], values: values(K * N, 7) };
     const file = new Uint8Array(16 + rawBytes(w).length);
     file.set(rawBytes(w), 16);
+    // Without its file: opening names the tensor and the file, and the model cannot be written.
+    const missing = await openBytes(ext, 'm.onnx');
+    expect(missing.problems.map((p) => p.message)).toEqual([expect.stringMatching(/tensor 'W' is stored in external data that 'weights\.bin' was not provided/)]);
+    await expect(quantizeInt8(missing.model)).rejects.toThrow(/tensor 'W' is stored in external data that 'weights\.bin' was not provided/);
     await expect(quantizeInt8(parseModel(ext))).rejects.toThrow(/'W' is stored in the external data file 'weights\.bin', which was not provided/);
     await expect(quantizeInt8(parseModel(ext))).rejects.toBeInstanceOf(OnnxFormatError);
-    const withFile = await quantize(ext, { externalData: (loc) => (loc === 'weights.bin' ? file : undefined) });
-    expect(quantizedInits(withFile.q)).toEqual(quantizedInits(raw.q));
+    // With it: read by offset and length, and the output holds the weights inline (no reference to weights.bin).
+    const opened = await openBytes(ext, 'm.onnx', { 'weights.bin': file });
+    expect(opened.problems).toEqual([]);
+    const withFile = await quantizeInt8(opened.model);
+    const q = parseModel(await collectPieces(withFile.parts));
+    expect(quantizedInits(q)).toEqual(quantizedInits(raw.q));
+    expect(q.graph.initializers.some((t) => t.external)).toBe(false);
   });
 
   it('opset 10: activations go through ReduceMin/ReduceMax + QuantizeLinear (no DynamicQuantizeLinear) and the model runs', async () => {
@@ -209,7 +221,9 @@ describe('int8 on small in-memory models', () => {
   it('refuses non-finite weights and models without the default ONNX domain', async () => {
     const w = values(K * N, 7);
     w[5] = NaN;
-    await expect(quantizeInt8(parseModel(buildModel(spec({ w }))))).rejects.toThrow(/'W' contains NaN/);
+    // Weights are read when the output is written: the NaN stops the write with the tensor named.
+    const nan = await quantizeInt8(parseModel(buildModel(spec({ w }))));
+    await expect(collectPieces(nan.parts)).rejects.toThrow(/'W' contains NaN/);
     const noDomain = buildModel({ ...spec(), opset: 13 });
     const m = parseModel(noDomain);
     m.opsets.length = 0;
@@ -227,6 +241,7 @@ describe('progress and cancellation (all-MiniLM-L6-v2)', () => {
     const seen: Int8Progress[] = [];
     const t0 = performance.now();
     const r = await quantizeInt8(model, { preset: 'ort-default' }, (p) => seen.push(p));
+    await writePieces(r.parts, memorySink());
     console.info(`[int8] all-MiniLM-L6-v2 ort-default quantized in ${Math.round(performance.now() - t0)} ms (report: ${r.report.durationMs} ms), ${r.report.quantizedBytes} bytes`);
     expect(seen.length).toBe(r.report.tensorsQuantized + 1);
     expect(seen[0]!.done).toBe(0);
@@ -244,19 +259,20 @@ describe('progress and cancellation (all-MiniLM-L6-v2)', () => {
     pre.abort();
     await expect(quantizeInt8(model, {}, undefined, pre.signal)).rejects.toMatchObject({ name: 'AbortError' });
 
+    // The tensor work runs while the output is written: an abort stops the writer and every job in flight.
     const mid = new AbortController();
     let calls = 0;
-    await expect(
-      quantizeInt8(model, {}, () => {
-        if (++calls === 3) mid.abort();
-      }, mid.signal),
-    ).rejects.toMatchObject({ name: 'AbortError' });
-    expect(calls).toBe(3); // no tensor processed after the abort
+    const r = await quantizeInt8(model, {}, () => {
+      if (++calls === 3) mid.abort();
+    }, mid.signal);
+    await expect(writePieces(r.parts, memorySink(), { signal: mid.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(calls).toBe(3); // no tensor finished after the abort
 
     const timer = new AbortController();
     let last = 0;
     setTimeout(() => timer.abort(), 50);
-    await expect(quantizeInt8(model, {}, (p) => (last = p.done), timer.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    const t = await quantizeInt8(model, {}, (p) => (last = p.done), timer.signal);
+    await expect(writePieces(t.parts, memorySink(), { signal: timer.signal })).rejects.toMatchObject({ name: 'AbortError' });
     expect(last).toBeGreaterThan(0);
   });
 });

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
-import { concatParts } from '../../src/core/onnx/writer.js';
+import { type Piece, collectPieces } from '../../src/core/onnx/writer.js';
 import { DT } from '../../src/core/onnx/dtypes.js';
 import { type AttributeView, type GraphView, type ModelView, TENSOR, type TensorView } from '../../src/core/onnx/model.js';
 import { WT_I32, WT_I64, WT_LEN, readVarintSigned } from '../../src/core/onnx/wire.js';
@@ -76,8 +76,8 @@ export function loadGoldens(): Golden[] {
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-export function joinParts(parts: Uint8Array[]): Uint8Array {
-  return concatParts(parts);
+export function joinParts(parts: readonly Piece[]): Promise<Uint8Array> {
+  return collectPieces(parts);
 }
 
 // ---- tensors as numpy would see them ------------------------------------------------------------------------

@@ -84,7 +84,7 @@ describe.skipIf(goldens.length === 0)('int8 parity with onnxruntime quantize_dyn
         const preset = g.reference.preset as PresetName;
         it(`${preset}${g.error ? ' (the reference raises)' : ''}`, async () => {
           expect(sha256(bytes), 'fixture bytes differ from the ones the golden was made from').toBe(g.input_sha256);
-          let result: { parts: Uint8Array[]; report: Int8Report };
+          let result: { parts: import('../../src/core/onnx/writer.js').Piece[]; report: Int8Report };
           try {
             result = await quantizeInt8(model, { preset });
           } catch (e) {
@@ -95,7 +95,7 @@ describe.skipIf(goldens.length === 0)('int8 parity with onnxruntime quantize_dyn
             console.info(`[parity] ${g.file}: reference raises (${g.error!.slice(0, 80)}); AVA refuses: ${(e as Error).message.slice(0, 160)}`);
             return;
           }
-          const out = joinParts(result.parts);
+          const out = await joinParts(result.parts);
           const q = parseModel(out);
           expect(sha256(bytes), 'the input model must not be modified').toBe(g.input_sha256);
 

@@ -118,7 +118,7 @@ describe('all-MiniLM-L6-v2 INT8 quality', () => {
   for (const preset of ['ort-default', 'tjs-q8', 'avx512-vnni'] as PresetName[]) {
     it(`${preset}: <= 26% of the file, mean cosine >= ${MIN_MEAN_COSINE[preset]}`, async () => {
       const { parts, report } = await quantizeInt8(model, { preset });
-      const out = joinParts(parts);
+      const out = await joinParts(parts);
       const ratio = out.length / bytes.length;
       expect(report.quantizedBytes).toBe(out.length);
       expect(ratio).toBeLessThanOrEqual(0.26);

@@ -40,8 +40,8 @@ import {
 } from '../onnx/model.js';
 import { topoSort } from '../onnx/toposort.js';
 import { type Field, WT_I32, WT_LEN, fieldString, pushInts, readFields } from '../onnx/wire.js';
-import { type Part, lenField, rebuild, varintBytes, writeModel } from '../onnx/writer.js';
-import { provenanceFields } from '../provenance.js';
+import { type Part, type Piece, lenField, rebuild, varintBytes, writeModel } from '../onnx/writer.js';
+import { metadataEntry } from '../provenance.js';
 import {
   DEFAULT_OP_BLOCK_LIST,
   SENTINEL_MAGNITUDE,
@@ -177,7 +177,7 @@ interface Run {
 }
 
 export interface Fp16Result {
-  parts: Uint8Array[];
+  parts: Piece[];
   report: Fp16Report;
 }
 
@@ -203,7 +203,7 @@ export function convertFp16(model: ModelView, options: Fp16Options = {}, onProgr
     names: collectNames(model),
     clamp: { minPositive: opts.minPositive, maxFinite: opts.maxFinite },
     stats: emptyStats(),
-    report: emptyReport(opts, model.buf.length),
+    report: emptyReport(opts, model.fileBytes + model.externalBytes),
     recId: new Map(),
     floatBytesTotal: 0,
     floatBytesDone: 0,
@@ -231,7 +231,7 @@ export function convertFp16(model: ModelView, options: Fp16Options = {}, onProgr
   signal?.throwIfAborted();
   onProgress?.({ phase: 'write', fraction: 0 });
 
-  const meta = JSON.stringify({
+  const meta = {
     mode: 'fp16',
     tool: 'ava-quantizer',
     options: {
@@ -243,12 +243,11 @@ export function convertFp16(model: ModelView, options: Fp16Options = {}, onProgr
       outOfRange: opts.outOfRange,
     },
     defaultOpBlockList: 'onnxconverter-common 1.16 + TreeEnsemble',
-    ...provenanceFields(options.provenance),
-  });
+  };
   const parts = writeModel(model, {
     graph: graphParts,
     replace: (f) => (f.no === MODEL.metadataProps && metadataKey(model, f) === CONVERSION_METADATA_KEY ? [] : undefined),
-    append: [lenField(MODEL.metadataProps, encodeStringEntry(CONVERSION_METADATA_KEY, meta))],
+    append: [metadataEntry(CONVERSION_METADATA_KEY, meta, options.provenance)],
   });
 
   finishReport(run, main, parts);
@@ -1121,7 +1120,7 @@ function emptyReport(opts: ResolvedFp16Options, originalBytes: number): Fp16Repo
   };
 }
 
-function finishReport(run: Run, main: GCtx, parts: Uint8Array[]): void {
+function finishReport(run: Run, main: GCtx, parts: Piece[]): void {
   const r = run.report;
   let size = 0;
   for (const p of parts) size += p.length;

@@ -5,7 +5,7 @@
  */
 import { encodeAttribute, encodeTensor, type AttrValue } from '../onnx/encode.js';
 import { ATTR, GRAPH, NODE, type AttributeView, type GraphView, type NodeView, type TensorView } from '../onnx/model.js';
-import { lenField, rawField, rebuild, type Part } from '../onnx/writer.js';
+import { lazyComputed, lenField, rawField, rebuild, type Part } from '../onnx/writer.js';
 import protobuf from 'protobufjs/minimal.js';
 
 const { Writer } = protobuf;
@@ -16,21 +16,50 @@ export interface WInit {
   dims: number[];
   /** Original initializer: emitted as it was. */
   src?: TensorView;
-  /** New initializer's little-endian element bytes; filled by its job before emission. */
+  /** New initializer's little-endian element bytes: given up front (small constants) or filled by its job. */
   raw?: Uint8Array;
+  /** Byte length of `raw` for an initializer filled by a job (known before the job runs). */
+  rawLength?: number;
   /** For a new float initializer that is a transpose of another (Gemm transB): where its values come from. */
   transposeOf?: WInit;
   /** Runs the (deferred) computation that fills `raw` of this initializer and its siblings. */
   job?: Job;
 }
 
-/** A deferred tensor computation (quantization or transpose); `bytes` is its input size for progress. */
+/**
+ * A deferred tensor computation (quantization or transpose) that fills `raw` of its output initializers. It runs
+ * when the writer reaches the first of its outputs; each output's bytes are released once written, so only the
+ * tensors being written are in memory. `bytes` is its input size, for progress.
+ */
 export interface Job {
   kind: 'quantize' | 'transpose';
   label: string;
   bytes: number;
-  done: boolean;
-  run: () => void;
+  outputs: WInit[];
+  run: (signal?: AbortSignal) => Promise<void>;
+  /** Called once per completed run (progress). */
+  onDone?: (job: Job) => void;
+  /** The run in progress or done whose outputs are not all taken yet. */
+  pending?: Promise<void> | null;
+  taken?: number;
+}
+
+/** The bytes of a job's output initializer `t`: runs the job if needed; releases them once every output took its own. */
+export async function takeJobOutput(job: Job, t: WInit, signal?: AbortSignal): Promise<Uint8Array> {
+  if (!job.pending) {
+    job.taken = 0;
+    job.pending = job.run(signal).then(() => {
+      signal?.throwIfAborted();
+      job.onDone?.(job);
+    });
+  }
+  await job.pending;
+  const b = t.raw;
+  if (!b) throw new Error(`internal: job '${job.label}' did not fill '${t.name}'`);
+  t.raw = undefined;
+  job.taken = (job.taken ?? 0) + 1;
+  if (job.taken >= job.outputs.length) job.pending = null;
+  return b;
 }
 
 export interface WNode {
@@ -177,6 +206,11 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 export function emitInit(t: WInit): Part[] {
+  if (t.job) {
+    const job = t.job;
+    if (t.rawLength === undefined) throw new Error(`internal: initializer '${t.name}' has no length`);
+    return encodeTensor({ name: t.name, dataType: t.dataType, dims: t.dims, raw: lazyComputed(t.rawLength, (signal) => takeJobOutput(job, t, signal), t.name) });
+  }
   if (t.src && !t.raw) return rebuild(t.src);
   if (!t.raw) throw new Error(`internal: initializer '${t.name}' was never computed`);
   return encodeTensor({ name: t.name, dataType: t.dataType, dims: t.dims, raw: t.raw });

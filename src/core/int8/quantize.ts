@@ -8,13 +8,14 @@ import { DT, dtypeBits } from '../onnx/dtypes.js';
 import { encodeOpset, encodeStringEntry } from '../onnx/encode.js';
 import { OnnxFormatError } from '../onnx/errors.js';
 import { MODEL, type ModelView } from '../onnx/model.js';
-import { lenField, rawField, writeModel, type Part } from '../onnx/writer.js';
+import { lenField, rawField, writeModel, type Part, type Piece } from '../onnx/writer.js';
 import protobuf from 'protobufjs/minimal.js';
 import { cleanInitializers, topologicalSort } from './finalize.js';
 import { replaceGemmWithMatMul } from './gemm.js';
 import { type Job, type WGraph, type WInit, buildGraph, emitGraph, forEachWGraph } from './graph.js';
-import { type ExternalDataResolver, floatBytes, readFloatTensor } from './numerics.js';
-import { type OutputProvenance, provenanceFields } from '../provenance.js';
+import { floatBytes } from './numerics.js';
+import { checkTensorData, rawBytes, readFloatValues } from '../onnx/tensor-data.js';
+import { type OutputProvenance, metadataEntry } from '../provenance.js';
 import { PRESETS, type Int8Options, type PresetName, type WeightType, DEFAULT_PRESET } from './presets.js';
 import { GraphQuantizer, type Int8Settings, type LeftInFloat, type RunContext, makeValueReader } from './quantizer.js';
 import { DEFAULT_OP_TYPES, INTEGER_OPS_REGISTRY } from './registry.js';
@@ -38,8 +39,6 @@ export class Int8Refusal extends Error {
 
 export interface QuantizeInt8Options extends Partial<Int8Options> {
   preset?: PresetName;
-  /** Provides external data files by their `location`, when the model keeps weights outside the .onnx. */
-  externalData?: ExternalDataResolver;
   /** Source file, tool version and date to record in the output's metadata. */
   provenance?: OutputProvenance;
 }
@@ -112,32 +111,26 @@ export function resolveOptions(opts: QuantizeInt8Options): ResolvedInt8Options &
 }
 
 /** Little-endian element bytes of an initializer (for transposing), whatever its storage. */
-function elementBytes(t: WInit, resolve?: ExternalDataResolver): Uint8Array {
+async function elementBytes(t: WInit, signal?: AbortSignal): Promise<Uint8Array> {
   const s = t.src;
   if (!s) throw new Error(`internal: '${t.name}' has no source`);
-  if (s.rawData && !s.external) return s.rawData;
-  if (s.dataType === DT.FLOAT || s.dataType === DT.FLOAT16 || s.external) {
-    if (s.external && s.dataType !== DT.FLOAT && s.dataType !== DT.FLOAT16) {
-      const file = resolve?.(s.external.location);
-      if (!file) throw new OnnxFormatError(`tensor '${s.name}' is stored in '${s.external.location}', which was not provided`);
-      return file.subarray(s.external.offset, s.external.offset + (s.external.length ?? file.length - s.external.offset));
-    }
-    return floatBytes(readFloatTensor(s, resolve), s.dataType as typeof DT.FLOAT);
-  }
+  if (s.rawData || s.data || s.external) return rawBytes(s, signal);
+  if (s.dataType === DT.FLOAT || s.dataType === DT.FLOAT16) return floatBytes(await readFloatValues(s, signal), s.dataType as typeof DT.FLOAT);
   throw new Error(`internal: cannot read '${t.name}'`);
 }
 
-function transposeJob(t: WInit, resolve?: ExternalDataResolver): Job {
+function transposeJob(t: WInit): Job {
   const src = t.transposeOf!;
   const width = dtypeBits(src.dataType) / 8;
   const [r, c] = src.dims as [number, number];
+  t.rawLength = r * c * width;
   return {
     kind: 'transpose',
     label: t.name,
     bytes: r * c * width,
-    done: false,
-    run: () => {
-      const b = elementBytes(src, resolve);
+    outputs: [t],
+    run: async (signal) => {
+      const b = await elementBytes(src, signal);
       const out = new Uint8Array(b.length);
       for (let i = 0; i < r; i++)
         for (let j = 0; j < c; j++) {
@@ -159,11 +152,12 @@ export async function quantizeInt8(
   opts: QuantizeInt8Options = {},
   onProgress?: (p: Int8Progress) => void,
   signal?: AbortSignal,
-): Promise<{ parts: Uint8Array[]; report: Int8Report }> {
+): Promise<{ parts: Piece[]; report: Int8Report }> {
   const t0 = Date.now();
   if (signal?.aborted) throw abortError();
   const options = resolveOptions(opts);
   const notes: string[] = [];
+  checkTensorData(model);
 
   const onnxOpsets = model.opsets.filter((o) => o.domain === '' || o.domain === 'ai.onnx');
   if (onnxOpsets.length !== 1)
@@ -201,7 +195,6 @@ export async function quantizeInt8(
     matMulConstBOnly: options.matMulConstBOnly,
     weightSymmetric: options.weightSymmetric,
     activationSymmetric: options.activationSymmetric,
-    ...(opts.externalData ? { externalData: opts.externalData } : {}),
   };
   const ctx: RunContext = {
     s: settings,
@@ -211,7 +204,7 @@ export async function quantizeInt8(
     jobs: [],
     rewritten: {},
     leftInFloat: [...gemm.left],
-    valuesOf: makeValueReader(opts.externalData),
+    valuesOf: makeValueReader(),
   };
   if (gemm.converted) ctx.rewritten['Gemm'] = gemm.converted;
 
@@ -252,41 +245,31 @@ export async function quantizeInt8(
   const addMs = msNeeded && !hasMs;
   if (addMs && msInSubgraphOnly) notes.push('added the com.microsoft opset import for contrib ops inside subgraphs (the reference omits it there, which makes the model unloadable)');
 
-  // Tensor work: only for initializers that survived cleaning.
+  // Tensor work: only for initializers that survived cleaning. Jobs run when the writer reaches their outputs.
   const jobs: Job[] = [];
   const seen = new Set<Job>();
-  let external = 0;
   forEachWGraph(root, (g) => {
     for (const t of g.inits) {
-      if (t.transposeOf && !t.raw && !t.job) t.job = transposeJob(t, opts.externalData);
+      if (t.transposeOf && !t.raw && !t.job) t.job = transposeJob(t);
       if (t.job && !seen.has(t.job)) {
         seen.add(t.job);
         jobs.push(t.job);
       }
-      if (t.src?.external) external++;
     }
   });
-  if (external) notes.push(`${external} unchanged tensors still reference external data files: keep those files next to the output`);
   const total = jobs.reduce((a, j) => a + j.bytes, 0);
   let done = 0;
+  for (const job of jobs)
+    job.onDone = (j) => {
+      done += j.bytes;
+      onProgress?.({ done, total, tensor: j.label });
+    };
   onProgress?.({ done, total, tensor: '' });
-  let lastYield = Date.now();
-  for (const job of jobs) {
-    if (signal?.aborted) throw abortError();
-    job.run();
-    job.done = true;
-    done += job.bytes;
-    onProgress?.({ done, total, tensor: job.label });
-    if (Date.now() - lastYield > 20) {
-      await new Promise((r) => setTimeout(r, 0));
-      lastYield = Date.now();
-    }
-  }
   if (signal?.aborted) throw abortError();
 
   // Model-level fields.
   const meta = model.metadata.filter((m) => m.key !== METADATA_KEY);
-  const record = {
+  const record: Record<string, unknown> = {
     tool: 'ava-quantizer',
     mode: 'int8-dynamic',
     reference: REFERENCE,
@@ -301,10 +284,9 @@ export async function quantizeInt8(
     activationSymmetric: options.activationSymmetric,
     ...(options.excludeNodes.length ? { excludeNodes: options.excludeNodes } : {}),
     ...(options.nodesToQuantize.length ? { nodesToQuantize: options.nodesToQuantize } : {}),
-    ...provenanceFields(opts.provenance),
   };
-  meta.push({ key: METADATA_KEY, value: JSON.stringify(record) });
   const metaParts: Part[] = meta.map((m) => lenField(MODEL.metadataProps, encodeStringEntry(m.key, m.value)));
+  metaParts.push(metadataEntry(METADATA_KEY, record, opts.provenance));
   const producer = Writer.create().uint32((MODEL.producerName << 3) | 2).string(PRODUCER_NAME).uint32((MODEL.producerVersion << 3) | 2).string(PRODUCER_VERSION).finish();
   let lastOpset = -1;
   model.fields.forEach((f, i) => {
@@ -339,7 +321,7 @@ export async function quantizeInt8(
     mode: 'int8',
     reference: REFERENCE,
     options: (({ weightTypeSpec: _w, ...rest }) => rest)(options),
-    originalBytes: model.buf.length,
+    originalBytes: model.fileBytes + model.externalBytes,
     quantizedBytes,
     rewritten: ctx.rewritten,
     leftInFloat: ctx.leftInFloat,

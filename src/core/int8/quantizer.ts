@@ -11,7 +11,8 @@
 import type { AttrValue } from '../onnx/encode.js';
 import { DT, dtypeName } from '../onnx/dtypes.js';
 import { type Job, type WGraph, type WInit, type WNode } from './graph.js';
-import { type ExternalDataResolver, type FloatType, type QType, floatBytes, quantizeTensor, readFloatTensor } from './numerics.js';
+import { type FloatType, type QType, floatBytes, quantizeTensor } from './numerics.js';
+import { readFloatValues } from '../onnx/tensor-data.js';
 import type { LocalTypes } from './types.js';
 
 /** A quantized value: where its 8-bit version, scale and zero point live (QuantizedValue). */
@@ -42,7 +43,6 @@ export interface Int8Settings {
   /** undefined: symmetric iff the weight type is signed (the reference's default). */
   weightSymmetric: boolean | undefined;
   activationSymmetric: boolean;
-  externalData?: ExternalDataResolver;
 }
 
 export interface LeftInFloat {
@@ -63,8 +63,8 @@ export interface RunContext {
   jobs: Job[];
   rewritten: Record<string, number>;
   leftInFloat: LeftInFloat[];
-  /** Original float sources, for reading values lazily. */
-  valuesOf: (t: WInit) => Float32Array;
+  /** Original float sources, for reading values lazily (when the job runs). */
+  valuesOf: (t: WInit, signal?: AbortSignal) => Promise<Float32Array>;
 }
 
 /** What a registry entry does with one node. */
@@ -231,13 +231,17 @@ export class GraphQuantizer {
   private weightJob(src: WInit, qInit: WInit, scaleInit: WInit, zpInit: WInit, axis: number | null, qType: QType, symmetric: boolean, reduceRange: boolean, post?: (d: Uint8Array) => Uint8Array): void {
     const floatType = src.dataType as FloatType;
     const n = src.dims.reduce((a, b) => a * b, 1);
+    const count = (t: WInit) => t.dims.reduce((a, b) => a * b, 1);
+    qInit.rawLength = n;
+    scaleInit.rawLength = count(scaleInit) * (floatType === DT.FLOAT ? 4 : 2);
+    zpInit.rawLength = count(zpInit);
     const job: Job = {
       kind: 'quantize',
       label: src.name,
       bytes: n * (floatType === DT.FLOAT ? 4 : 2),
-      done: false,
-      run: () => {
-        const values = this.ctx.valuesOf(src);
+      outputs: [qInit, scaleInit, zpInit],
+      run: async (signal) => {
+        const values = await this.ctx.valuesOf(src, signal);
         const r = quantizeTensor(values, src.dims, axis, { qType, symmetric, reduceRange, floatType }, src.name);
         qInit.raw = post ? post(r.data) : r.data;
         scaleInit.raw = floatBytes(r.scales, floatType);
@@ -470,12 +474,12 @@ export class GraphQuantizer {
 }
 
 /** Reads an initializer's float values (original bytes, or a transpose of another initializer). */
-export function makeValueReader(resolve?: ExternalDataResolver): (t: WInit) => Float32Array {
-  const read = (t: WInit): Float32Array => {
+export function makeValueReader(): (t: WInit, signal?: AbortSignal) => Promise<Float32Array> {
+  const read = async (t: WInit, signal?: AbortSignal): Promise<Float32Array> => {
     // A reshaped copy of an original (LSTM) has the same element order: the values are the same.
-    if (t.src) return readFloatTensor(t.src, resolve);
+    if (t.src) return readFloatValues(t.src, signal);
     if (t.transposeOf) {
-      const b = read(t.transposeOf);
+      const b = await read(t.transposeOf, signal);
       const [r, c] = t.transposeOf.dims as [number, number];
       const out = new Float32Array(b.length);
       for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = b[i * c + j]!;

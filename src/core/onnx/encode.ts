@@ -4,7 +4,7 @@
  */
 import protobuf from 'protobufjs/minimal.js';
 import { ATTR, GRAPH, NODE, TENSOR } from './model.js';
-import { type Part, lenField } from './writer.js';
+import { type LazyPart, type Part, lenField } from './writer.js';
 
 const { Writer } = protobuf;
 
@@ -78,8 +78,8 @@ export interface NewTensor {
   name: string;
   dataType: number;
   dims: number[];
-  /** Little-endian element bytes (raw_data). */
-  raw?: Uint8Array;
+  /** Little-endian element bytes (raw_data), in memory or produced when written. */
+  raw?: Uint8Array | LazyPart;
   /** External storage instead of raw data. */
   external?: { location: string; offset?: number; length?: number };
 }

@@ -19,6 +19,8 @@ import {
   readFields,
 } from './wire.js';
 import { sniffNotOnnx } from './sniff.js';
+import type { ByteSource } from '../io/source.js';
+import { HOLE_FIELD, decodeHole, skeletonInfo } from './skeleton.js';
 
 export interface Span {
   /** The buffer this message was read from (the whole model file). */
@@ -39,12 +41,24 @@ export interface ExternalDataInfo {
   checksum?: string;
 }
 
+/** Where a tensor's bytes are when they are not in memory: a range of the model file or of an external-data file. */
+export interface TensorDataRef {
+  source: ByteSource;
+  offset: number;
+  length: number;
+}
+
 export interface TensorView extends Span {
   name: string;
   dims: number[];
   dataType: number;
-  /** raw_data as a view into the file, when present. */
+  /** raw_data as a view into the file, when present in memory. */
   rawData: Uint8Array | null;
+  /**
+   * The tensor's little-endian element bytes when they were left on disk by openModel: a raw_data payload skipped in
+   * the model file, or the resolved external data. null otherwise (and for external data whose file is missing).
+   */
+  data: TensorDataRef | null;
   /** Fields holding typed data (float_data=4, int32_data=5, string_data=6, int64_data=7, double_data=10, uint64_data=11). */
   typedFields: Field[];
   external: ExternalDataInfo | null;
@@ -105,6 +119,12 @@ export interface FunctionView extends Span {
 }
 
 export interface ModelView extends Span {
+  /** Size of the .onnx file (the skeleton `buf` is smaller when payloads were left on disk). */
+  fileBytes: number;
+  /** Bytes of external data the model's tensors reference (0 when all weights are in the .onnx). */
+  externalBytes: number;
+  /** Problems with its external data found when it was opened (missing, short or refused files); modes refuse. */
+  dataProblems: string[];
   irVersion: number;
   opsets: OpsetImport[];
   producerName: string;
@@ -236,6 +256,9 @@ export function parseModel(buf: Uint8Array): ModelView {
   const m: ModelView = {
     buf,
     fields,
+    fileBytes: buf.length,
+    externalBytes: 0,
+    dataProblems: [],
     irVersion: 0,
     opsets: [],
     producerName: '',
@@ -458,11 +481,25 @@ function parseAttribute(buf: Uint8Array, f: Field, ctx: Ctx): AttributeView {
 
 export function parseTensor(buf: Uint8Array, f: Field, ctx: Ctx, label: string): TensorView {
   const fields = fieldsOf(buf, f.vstart, f.end, [...ctx, `an ${label}`], 'tensor');
-  const t: TensorView = { buf, fields, name: '', dims: [], dataType: 0, rawData: null, typedFields: [], external: null };
+  const t: TensorView = { buf, fields, name: '', dims: [], dataType: 0, rawData: null, data: null, typedFields: [], external: null };
   let location = 0;
   const ext: Record<string, string> = {};
+  const readExternal = (b: Uint8Array, sf: Field) => {
+    if (sf.no === TENSOR.externalData && sf.wt === WT_LEN) {
+      const e = parseStringEntry(b, sf);
+      ext[e.key] = e.value;
+    } else if (sf.no === TENSOR.dataLocation) location = fieldInt(b, sf);
+  };
   for (const sf of fields) {
     switch (sf.no) {
+      case HOLE_FIELD: {
+        const info = skeletonInfo(buf);
+        if (!info || sf.wt !== WT_LEN) break;
+        const h = decodeHole(buf, sf.vstart, sf.end, info);
+        if (h.source) t.data = { source: h.source, offset: h.offset, length: h.length };
+        if (h.kind === 'external') for (const ef of readFields(h.extra, 0, h.extra.length)) readExternal(h.extra, ef);
+        break;
+      }
       case TENSOR.dims:
         pushInts(buf, sf, t.dims);
         break;
@@ -484,13 +521,8 @@ export function parseTensor(buf: Uint8Array, f: Field, ctx: Ctx, label: string):
         t.typedFields.push(sf);
         break;
       case TENSOR.externalData:
-        if (sf.wt === WT_LEN) {
-          const e = parseStringEntry(buf, sf);
-          ext[e.key] = e.value;
-        }
-        break;
       case TENSOR.dataLocation:
-        location = fieldInt(buf, sf);
+        readExternal(buf, sf);
         break;
       default:
         break;

@@ -2,7 +2,8 @@
  * Recognises common files that are not ONNX models by their first bytes, so a user who dropped the wrong
  * file (or a renamed one) is told what it actually is. Returns null when nothing is recognised.
  */
-export function sniffNotOnnx(b: Uint8Array): string | null {
+/** `b` is the file's start (at least its first KB when the file is bigger); `fileSize` its total size. */
+export function sniffNotOnnx(b: Uint8Array, fileSize = b.length): string | null {
   if (b.length === 0) return 'the file is empty';
   const ascii = (off: number, s: string) => s.split('').every((c, i) => b[off + i] === c.charCodeAt(0));
   if (ascii(0, 'PK\x03\x04') || ascii(0, 'PK\x05\x06'))
@@ -19,7 +20,7 @@ export function sniffNotOnnx(b: Uint8Array): string | null {
   if (b.length >= 10) {
     // safetensors: 8-byte little-endian header length, then a JSON object
     const n = b[0]! + b[1]! * 2 ** 8 + b[2]! * 2 ** 16 + b[3]! * 2 ** 24 + b[4]! * 2 ** 32;
-    if (b[5] === 0 && b[6] === 0 && b[7] === 0 && b[8] === 0x7b && n > 1 && n < b.length)
+    if (b[5] === 0 && b[6] === 0 && b[7] === 0 && b[8] === 0x7b && n > 1 && n < fileSize)
       return 'the file is a safetensors weights file; export the model to ONNX first';
   }
   let i = 0;

@@ -1,0 +1,113 @@
+/**
+ * The CLI's one path from an input file to a written output, shared by `quantize` and `batch`: open the model by
+ * streaming (external data found next to it), hash the source beside the work, plan the mode's output, stream it to
+ * a temp file renamed at the end. Errors become CliErrors with the documented exit codes.
+ */
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { type ModeRequest, type ModeResult, runMode, writeOutput } from '../core/modes.js';
+import { OnnxFormatError } from '../core/onnx/errors.js';
+import { type OpenedModel, openModel } from '../core/onnx/open.js';
+import { atomicFileSink, hashingSink, modelFilesOf, sha256File } from '../node/files.js';
+import { CliError, EXIT } from './io.js';
+import { TOOL } from './tool.js';
+
+export interface CliInput {
+  path: string;
+  opened: OpenedModel;
+  /** SHA-256 of the .onnx file, computed while the work runs. */
+  sha256: Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Checks the path names a readable file (exit 3 otherwise). */
+export function statInput(path: string): number {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new CliError(`file not found: ${path}`, EXIT.notFound);
+  }
+  if (st.isDirectory()) throw new CliError(`${path} is a directory, not a file`, EXIT.notFound);
+  return st.size;
+}
+
+/**
+ * Opens a model file for a mode: structure only (payloads stay on disk), external data resolved in its folder.
+ * Exit 4 for a file that is not a valid model or whose external data is missing/short/refused.
+ */
+export async function openInput(path: string, opts: { requireData?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<CliInput> {
+  statInput(path);
+  const files = modelFilesOf(path);
+  let opened: OpenedModel;
+  try {
+    opened = await openModel(files, opts.onProgress ? { onProgress: opts.onProgress } : {});
+  } catch (e) {
+    await files.close();
+    if (e instanceof OnnxFormatError) throw new CliError(`${path}: ${e.message}`, EXIT.badModel);
+    if ((e as NodeJS.ErrnoException).code) throw new CliError(`cannot read ${path}: ${(e as Error).message}`, EXIT.notFound);
+    throw e;
+  }
+  if (opts.requireData !== false && opened.problems.length) {
+    await files.close();
+    const more = opened.problems.length > 1 ? ` (and ${opened.problems.length - 1} more)` : '';
+    throw new CliError(`${path}: ${opened.problems[0]!.message}${more}`, EXIT.badModel);
+  }
+  const sha256 = sha256File(path);
+  sha256.catch(() => undefined);
+  return { path, opened, sha256, close: () => files.close() };
+}
+
+/** The provenance a CLI output records (source name and SHA-256, tool version, now). */
+export function provenanceOf(input: CliInput) {
+  return { source: { name: basename(input.path), sha256: input.sha256 }, toolVersion: TOOL.version, date: new Date().toISOString() };
+}
+
+/**
+ * Plans `request` on the input and streams it to `output` atomically. `classify` maps a mode's own errors to exit
+ * codes. Returns the result and the output's digests.
+ */
+export async function produce(
+  input: CliInput,
+  output: string,
+  request: ModeRequest,
+  opts: {
+    startedAt: number;
+    onProgress?: (fraction: number, bytes?: { done: number; total: number }, item?: string) => void;
+    classify?: (e: unknown) => number | null | undefined;
+  },
+): Promise<{ result: ModeResult; digests: { sha256: string; md5: string; bytes: number } }> {
+  const fail = (e: unknown): never => {
+    if (e instanceof CliError) throw e;
+    if (e instanceof OnnxFormatError) throw new CliError(`${input.path}: ${e.message}`, EXIT.badModel);
+    const code = opts.classify?.(e);
+    if (code !== null && code !== undefined) throw new CliError(`${basename(input.path)}: ${(e as Error).message}`, code);
+    throw e;
+  };
+  let result: ModeResult;
+  try {
+    result = await runMode(input.opened.model, request);
+  } catch (e) {
+    return fail(e);
+  }
+  let sink;
+  try {
+    sink = hashingSink(await atomicFileSink(output));
+  } catch (e) {
+    throw new CliError(`cannot write ${output}: ${(e as Error).message}`, EXIT.failure);
+  }
+  try {
+    await writeOutput(result, sink, {
+      startedAt: opts.startedAt,
+      onProgress: (done, total, label) => opts.onProgress?.(total ? done / total : 1, { done, total }, label),
+    });
+    await sink.commit();
+  } catch (e) {
+    await sink.abort();
+    const code = (e as NodeJS.ErrnoException | null)?.code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new CliError(`disk full while writing ${output} (nothing was written)`, EXIT.diskFull);
+    if (code) throw new CliError(`cannot write ${output}: ${(e as Error).message}`, EXIT.failure);
+    return fail(e);
+  }
+  return { result, digests: sink.digests() };
+}

@@ -1,0 +1,151 @@
+/**
+ * Streaming an output to a sink: pieces are written in order; lazy pieces (input ranges, tensors a mode computes)
+ * are read just ahead of the write position, a bounded number of bytes at a time, so a whole output is never held
+ * in memory and computing the next tensor overlaps writing this one.
+ */
+import type { LazyPart, Piece } from '../onnx/writer.js';
+
+/** Where output bytes go: a file (Node), an origin-private or user-picked file (browser), memory (tests). */
+export interface ByteSink {
+  /** Appends `chunk`. The sink must not keep a reference to it after the promise settles. */
+  write(chunk: Uint8Array): Promise<void>;
+}
+
+export interface WriteOptions {
+  signal?: AbortSignal;
+  /** Bytes written so far, of `total`; `label` names the tensor being written. */
+  onProgress?: (done: number, total: number, label?: string) => void;
+  /** Upper bound of bytes read ahead of the write position (default 64 MiB; at least one piece). */
+  lookaheadBytes?: number;
+  /** Upper bound of lazy pieces in flight (default 4). */
+  lookaheadPieces?: number;
+}
+
+/** Small pieces are gathered into chunks of about this size before a write. */
+const CHUNK = 1 << 20;
+/** The writer lets other tasks run (an abort message, a timer) at least this often. */
+const YIELD_MS = 25;
+
+/**
+ * Lets queued tasks run (messages, timers) without the 4 ms clamp of nested setTimeout(0): scheduler.yield where
+ * the browser has it, setImmediate in Node, a MessageChannel round trip elsewhere.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  const g = globalThis as { scheduler?: { yield?: () => Promise<void> }; setImmediate?: (cb: () => void) => unknown };
+  if (g.scheduler?.yield) return g.scheduler.yield();
+  if (g.setImmediate) return new Promise((r) => g.setImmediate!(r));
+  return new Promise((r) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      r();
+    };
+    ch.port2.postMessage(0);
+  });
+}
+
+/**
+ * Writes `pieces` to `sink` in order. Rejects with the first error (a failed read, a failed write, or the
+ * signal's reason); pieces already started are awaited (errors ignored) before rejecting, so nothing keeps running.
+ * Returns the number of bytes written.
+ */
+export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts: WriteOptions = {}): Promise<number> {
+  const total = pieces.reduce((a, p) => a + p.length, 0);
+  const maxBytes = opts.lookaheadBytes ?? 64 * 1024 * 1024;
+  const maxPieces = opts.lookaheadPieces ?? 4;
+  const inflight = new Map<number, Promise<Uint8Array>>();
+  let inflightBytes = 0;
+  let next = 0; // next piece index to consider starting
+  let done = 0;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const signal = opts.signal;
+
+  const start = (): void => {
+    while (next < pieces.length) {
+      const p = pieces[next]!;
+      if (p instanceof Uint8Array) {
+        next++;
+        continue;
+      }
+      if (inflight.size > 0 && (inflight.size >= maxPieces || inflightBytes + p.length > maxBytes)) return;
+      const read = (p as LazyPart).read(signal);
+      read.catch(() => undefined); // awaited later; avoid unhandled rejections when we stop early
+      inflight.set(next, read);
+      inflightBytes += p.length;
+      next++;
+    }
+  };
+  const flush = async (): Promise<void> => {
+    if (!pendingBytes) return;
+    const chunk = pending.length === 1 ? pending[0]! : concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    await sink.write(chunk);
+  };
+
+  let lastYield = Date.now();
+  try {
+    for (let i = 0; i < pieces.length; i++) {
+      if (Date.now() - lastYield > YIELD_MS) {
+        await yieldToEventLoop();
+        lastYield = Date.now();
+      }
+      signal?.throwIfAborted();
+      const p = pieces[i]!;
+      let bytes: Uint8Array;
+      let label: string | undefined;
+      if (p instanceof Uint8Array) bytes = p;
+      else {
+        if (next <= i) next = i; // never skip a lazy piece
+        start();
+        const r = inflight.get(i) ?? p.read(signal);
+        bytes = await r;
+        inflight.delete(i);
+        inflightBytes -= p.length;
+        label = p.label;
+        if (bytes.length !== p.length) throw new Error(`internal error: a piece of ${p.length} bytes read as ${bytes.length}`);
+      }
+      if (bytes.length >= CHUNK) {
+        await flush();
+        await sink.write(bytes);
+      } else {
+        pending.push(bytes);
+        pendingBytes += bytes.length;
+        if (pendingBytes >= CHUNK) await flush();
+      }
+      done += bytes.length;
+      opts.onProgress?.(done, total, label);
+      start();
+    }
+    await flush();
+  } catch (e) {
+    await Promise.allSettled(inflight.values());
+    throw e;
+  }
+  return done;
+}
+
+function concat(chunks: Uint8Array[], n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/** A sink that keeps everything in memory (tests, small outputs). */
+export function memorySink(): ByteSink & { bytes(): Uint8Array } {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  return {
+    write(chunk) {
+      chunks.push(chunk.slice());
+      n += chunk.length;
+      return Promise.resolve();
+    },
+    bytes: () => concat(chunks, n),
+  };
+}

@@ -1,0 +1,426 @@
+/**
+ * Opening a model of any size from a random-access source. The file is scanned once, front to back, reading only
+ * its structure: every tensor payload of at least `holeThreshold` bytes (raw_data) is skipped, not read, and every
+ * external-data reference is resolved against the files given with the model. What stays in memory is a
+ * *skeleton*: the model's bytes with each skipped payload / external reference replaced by a small placeholder
+ * field (a "hole") that records where the bytes live. `parseModel` reads the skeleton like any model; tensors with
+ * a hole get `data` (source, offset, length) instead of `rawData`; the writer expands holes back into raw_data
+ * pieces that are read lazily. So an unchanged model writes back byte-identical (inline data), and external data
+ * always comes back inline (no output ever references the input's data file).
+ */
+import { OnnxFormatError } from './errors.js';
+import { type ModelFiles, resolveExternal } from '../io/files.js';
+import { type ByteSource, bytesSource } from '../io/source.js';
+import { type ModelView, parseModel } from './model.js';
+import { fmtBytes, fmtInt } from './wire.js';
+import { sniffNotOnnx } from './sniff.js';
+import { HOLE_EXTERNAL, HOLE_FIELD, HOLE_INLINE, holeField, registerSkeleton, skeletonInfo, varintArray as varint } from './skeleton.js';
+import { collectPieces, writeModel } from './writer.js';
+
+/** A problem with a model's external data, found while opening it (the card lists them; modes refuse). */
+export interface ExternalDataProblem {
+  tensor: string;
+  location: string;
+  message: string;
+}
+
+export interface OpenOptions {
+  /** raw_data payloads at least this big are left in the file (default 64 KiB; in-memory sources: never). */
+  holeThreshold?: number;
+  signal?: AbortSignal;
+  /** Bytes of the model file scanned so far (the skipped payloads count as scanned). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The opened model plus what opening it found out. */
+export interface OpenedModel {
+  model: ModelView;
+  /** Size of the .onnx file. */
+  modelBytes: number;
+  /** Bytes of external data the model references (sum of tensor lengths). */
+  externalBytes: number;
+  /** The external-data files used, by path, with their sizes. */
+  externalFiles: { path: string; bytes: number }[];
+  problems: ExternalDataProblem[];
+}
+
+// Which length-delimited fields hold messages the scanner descends into, by message kind.
+type Kind = 'model' | 'graph' | 'function' | 'node' | 'attribute' | 'tensor' | 'sparse';
+const DESCEND: Record<Kind, Record<number, Kind>> = {
+  model: { 7: 'graph', 25: 'function' },
+  graph: { 1: 'node', 5: 'tensor', 15: 'sparse' },
+  function: { 7: 'node' },
+  node: { 5: 'attribute' },
+  attribute: { 5: 'tensor', 6: 'graph', 10: 'tensor', 11: 'graph', 22: 'sparse', 23: 'sparse' },
+  sparse: { 1: 'tensor', 2: 'tensor' },
+  tensor: {},
+};
+const LABEL: Partial<Record<Kind, string>> = { graph: 'graph', node: 'node', tensor: 'initializer', function: 'function', attribute: 'attribute' };
+/** Field number of each kind's name, for messages. */
+const NAME_NO: Partial<Record<Kind, number>> = { graph: 2, node: 3, tensor: 8, function: 1, attribute: 1 };
+
+/** Errors raised inside a nested message (not at the model's top level): reported as they are. */
+const NESTED = new WeakSet<Error>();
+const TENSOR_RAW = 9;
+const TENSOR_EXTERNAL = 13;
+const TENSOR_LOCATION = 14;
+const WINDOW = 64 * 1024;
+
+/** A skeleton under construction: byte chunks, nested length-delimited messages, and holes. */
+type SPart = Uint8Array | { no: number; parts: SPart[]; size?: number } | { hole: Uint8Array };
+
+function sizeOf(p: SPart): number {
+  if (p instanceof Uint8Array) return p.length;
+  if ('hole' in p) return p.hole.length;
+  if (p.size === undefined) p.size = p.parts.reduce((a, c) => a + sizeOf(c), 0);
+  return varint(p.no * 8 + 2).length + varint(p.size).length + p.size;
+}
+
+function encode(parts: SPart[]): { bytes: Uint8Array; holes: number[] } {
+  const total = parts.reduce((a, p) => a + sizeOf(p), 0);
+  const bytes = new Uint8Array(total);
+  const holes: number[] = [];
+  let o = 0;
+  const put = (p: SPart): void => {
+    if (p instanceof Uint8Array) {
+      bytes.set(p, o);
+      o += p.length;
+    } else if ('hole' in p) {
+      holes.push(o);
+      bytes.set(p.hole, o);
+      o += p.hole.length;
+    } else {
+      for (const b of [...varint(p.no * 8 + 2), ...varint(p.size!)]) bytes[o++] = b;
+      for (const c of p.parts) put(c);
+    }
+  };
+  for (const p of parts) put(p);
+  return { bytes, holes };
+}
+
+class Cursor {
+  buf: Uint8Array = new Uint8Array(0);
+  bufStart = 0;
+  pos = 0;
+  constructor(
+    readonly src: ByteSource,
+    readonly signal?: AbortSignal,
+  ) {
+    if (src.bytes) this.buf = src.bytes;
+  }
+  get bufEnd(): number {
+    return this.bufStart + this.buf.length;
+  }
+  /** Makes [pos, pos + n) available (n clipped to the file's end). */
+  async need(n: number): Promise<void> {
+    const want = Math.min(n, this.src.size - this.pos);
+    if (this.pos >= this.bufStart && this.pos + want <= this.bufEnd) return;
+    this.signal?.throwIfAborted();
+    const len = Math.min(Math.max(want, WINDOW), this.src.size - this.pos);
+    this.buf = await this.src.read(this.pos, len, this.signal);
+    this.bufStart = this.pos;
+  }
+  /** A varint at pos (must be inside `end`); advances. */
+  async varint(end: number): Promise<number> {
+    if (!(this.pos >= this.bufStart && this.pos + 10 <= this.bufEnd)) await this.need(10);
+    let r = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= end) throw new OnnxFormatError(`the data ends at byte ${fmtInt(this.pos)} in the middle of a number`);
+      const b = this.buf[this.pos - this.bufStart]!;
+      this.pos++;
+      r += (b & 0x7f) * mul;
+      if (!(b & 0x80)) return r;
+      mul *= 128;
+    }
+    throw new OnnxFormatError(`malformed number (varint longer than 10 bytes) at byte ${fmtInt(this.pos - 10)}`);
+  }
+  /** Bytes [from, to) of the file, which must be at or before pos; copied unless the source is in memory. */
+  async bytes(from: number, to: number): Promise<Uint8Array> {
+    if (from >= this.bufStart && to <= this.bufEnd) {
+      const v = this.buf.subarray(from - this.bufStart, to - this.bufStart);
+      return this.src.bytes ? v : v.slice();
+    }
+    return this.src.read(from, to - from, this.signal);
+  }
+}
+
+interface Ctx {
+  labels: string[];
+}
+
+class Scanner {
+  readonly cur: Cursor;
+  readonly sources: (ByteSource | null)[] = [];
+  private readonly sourceIndex = new Map<string, number>();
+  readonly problems: ExternalDataProblem[] = [];
+  externalBytes = 0;
+  readonly externalFiles = new Map<string, number>();
+  private lastProgress = 0;
+  /** Bytes missing from a truncated file, measured at the outermost message that was cut. */
+  private missing: number | undefined;
+
+  constructor(
+    readonly files: ModelFiles,
+    readonly threshold: number,
+    readonly opts: OpenOptions,
+  ) {
+    this.cur = new Cursor(files.model, opts.signal);
+    this.sources.push(null, files.model);
+  }
+
+  private where(ctx: Ctx): string {
+    return ctx.labels.length ? ctx.labels[ctx.labels.length - 1]! : 'the model';
+  }
+
+  private overrun(no: number, fstart: number, vstart: number, len: number, end: number, ctx: Ctx, rawOf: string | null): OnnxFormatError {
+    const size = this.files.model.size;
+    const left = end - vstart;
+    if (end === size && len < 2 ** 31) {
+      const inner = rawOf ? `the raw data of ${rawOf}` : this.where(ctx);
+      return new OnnxFormatError(`the file is truncated: it ends at byte ${fmtInt(size)} inside ${inner} (at least ${fmtInt(this.missing ?? vstart + len - size)} bytes are missing)`);
+    }
+    const leftText = end === size ? `the file has ${fmtBytes(left)} left` : `its enclosing message has ${fmtBytes(left)} left`;
+    return new OnnxFormatError(`a field claims ${fmtBytes(len)} but ${leftText} (field ${no} at byte ${fmtInt(fstart)} inside ${this.where(ctx)})`);
+  }
+
+  private progress(): void {
+    const p = this.opts.onProgress;
+    if (!p) return;
+    const now = Date.now();
+    if (now - this.lastProgress < 50) return;
+    this.lastProgress = now;
+    p(Math.min(this.cur.pos, this.files.model.size), this.files.model.size);
+  }
+
+  private sourceFor(path: string, src: ByteSource): number {
+    let i = this.sourceIndex.get(path);
+    if (i === undefined) {
+      i = this.sources.length;
+      this.sources.push(src);
+      this.sourceIndex.set(path, i);
+      this.externalFiles.set(path, src.size);
+    }
+    return i;
+  }
+
+  /** Scans one message body [cur.pos, end) of `kind`; returns its skeleton parts. */
+  async message(kind: Kind, end: number, ctx: Ctx): Promise<SPart[]> {
+    const cur = this.cur;
+    const parts: SPart[] = [];
+    let name = '';
+    let opType = '';
+    // tensor: external-data fields, collected to be replaced by one hole.
+    let extFields: Uint8Array[] | null = null;
+    let extIndex = -1;
+    let location = 0;
+    const ext: Record<string, string> = {};
+    const label = (): string => {
+      const l = LABEL[kind];
+      if (!l) return this.where(ctx);
+      const what = kind === 'tensor' && ctx.labels.length && /attribute/.test(ctx.labels[ctx.labels.length - 1]!) ? 'tensor' : l;
+      return `${what}${name ? ` '${name}'` : ''}${opType ? ` (${opType})` : ''}`;
+    };
+    while (cur.pos < end) {
+      const fstart = cur.pos;
+      const tag = await cur.varint(end);
+      const no = Math.floor(tag / 8);
+      const wt = tag & 7;
+      if (no === 0) throw new OnnxFormatError(`invalid field number 0 at byte ${fmtInt(fstart)}`);
+      if (no === HOLE_FIELD) throw new OnnxFormatError(`field number ${HOLE_FIELD} at byte ${fmtInt(fstart)} is not supported`);
+      if (wt === 0) {
+        const v = await cur.varint(end);
+        const bytes = await cur.bytes(fstart, cur.pos);
+        if (kind === 'tensor' && no === TENSOR_LOCATION) {
+          location = v;
+          (extFields ??= []).push(bytes);
+          if (extIndex < 0) extIndex = parts.length;
+          continue;
+        }
+        parts.push(bytes);
+        continue;
+      }
+      if (wt === 1 || wt === 5) {
+        const w = wt === 1 ? 8 : 4;
+        if (cur.pos + w > end) throw this.overrun(no, fstart, cur.pos, w, end, { labels: [...ctx.labels, label()] }, null);
+        cur.pos += w;
+        parts.push(await cur.bytes(fstart, cur.pos));
+        continue;
+      }
+      if (wt !== 2) {
+        const msg = `invalid protobuf wire type ${wt} for field ${no} at byte ${fmtInt(fstart)}`;
+        throw new OnnxFormatError(kind === 'model' ? msg : `${msg}, inside ${label()}`);
+      }
+      const len = await cur.varint(end);
+      const vstart = cur.pos;
+      const vend = vstart + len;
+      const here: Ctx = { labels: kind === 'model' ? ctx.labels : [...ctx.labels, label()] };
+      const child = DESCEND[kind][no];
+      if (vend > end) {
+        // A truncated file: name the innermost message the end falls in, by scanning what is there.
+        if (child && end === this.files.model.size && len < 2 ** 31) {
+          // The outermost cut message says how much is missing (as parseModel reports it).
+          this.missing ??= vstart + len - end;
+          await this.message(child, end, here).catch((e) => {
+            if (e instanceof Error) NESTED.add(e);
+            throw e;
+          });
+        }
+        throw this.overrun(no, fstart, vstart, len, end, here, kind === 'tensor' && no === TENSOR_RAW ? label() : null);
+      }
+      if (kind === 'tensor' && no === TENSOR_RAW && len >= this.threshold) {
+        const header = await cur.bytes(fstart, vstart);
+        parts.push({ hole: holeField(HOLE_INLINE, 1, vstart, len, header) });
+        cur.pos = vend;
+        this.progress();
+        continue;
+      }
+      if (child) {
+        try {
+          parts.push({ no, parts: await this.message(child, vend, here) });
+        } catch (e) {
+          if (e instanceof Error) NESTED.add(e);
+          throw e;
+        }
+        continue;
+      }
+      cur.pos = vend;
+      const bytes = await cur.bytes(fstart, vend);
+      if (no === NAME_NO[kind] && len < 4096) name = new TextDecoder().decode(bytes.subarray(vstart - fstart));
+      if (kind === 'node' && no === 4 && len < 4096) opType = new TextDecoder().decode(bytes.subarray(vstart - fstart));
+      if (kind === 'tensor' && no === TENSOR_EXTERNAL) {
+        (extFields ??= []).push(bytes);
+        if (extIndex < 0) extIndex = parts.length;
+        const e = stringEntry(bytes.subarray(vstart - fstart));
+        ext[e.key] = e.value;
+        continue;
+      }
+      parts.push(bytes);
+    }
+    if (cur.pos !== end) throw new OnnxFormatError(`a field runs past the end of ${this.where(ctx)} at byte ${fmtInt(end)}`);
+    if (extFields) {
+      const extra = concat(extFields);
+      if (location === 1) parts.splice(extIndex, 0, { hole: this.externalHole(name, ext, extra) });
+      else parts.splice(extIndex, 0, extra);
+    }
+    this.progress();
+    return parts;
+  }
+
+  private externalHole(tensor: string, ext: Record<string, string>, extra: Uint8Array): Uint8Array {
+    const loc = ext.location ?? '';
+    const offset = ext.offset !== undefined ? Number(ext.offset) : 0;
+    let length = ext.length !== undefined ? Number(ext.length) : -1;
+    const problem = (message: string): Uint8Array => {
+      this.problems.push({ tensor, location: loc, message: `tensor '${tensor}' is stored in external data that ${message}` });
+      return holeField(HOLE_EXTERNAL, 0, 0, 0, extra);
+    };
+    if (!loc) return problem('names no file (no location)');
+    if (!Number.isSafeInteger(offset) || offset < 0) return problem(`has an invalid offset '${ext.offset}' in '${loc}'`);
+    if (ext.length !== undefined && (!Number.isSafeInteger(length) || length < 0)) return problem(`has an invalid length '${ext.length}' in '${loc}'`);
+    const r = resolveExternal(loc, this.files.siblings);
+    if ('problem' in r) return problem(r.problem);
+    if (length < 0) length = r.source.size - offset;
+    if (offset + length > r.source.size)
+      return problem(
+        `is too short: '${r.path}' is ${fmtInt(r.source.size)} bytes but the tensor needs bytes ${fmtInt(offset)}–${fmtInt(offset + length)}`,
+      );
+    this.externalBytes += length;
+    return holeField(HOLE_EXTERNAL, this.sourceFor(r.path, r.source), offset, length, extra);
+  }
+}
+
+function stringEntry(b: Uint8Array): { key: string; value: string } {
+  const out = { key: '', value: '' };
+  let p = 0;
+  const dec = new TextDecoder();
+  while (p < b.length) {
+    const tag = b[p++]!;
+    let len = 0;
+    let mul = 1;
+    for (;;) {
+      const x = b[p++] ?? 0;
+      len += (x & 0x7f) * mul;
+      if (!(x & 0x80) || p >= b.length) break;
+      mul *= 128;
+    }
+    const v = dec.decode(b.subarray(p, p + len));
+    if (tag === 10) out.key = v;
+    else if (tag === 18) out.value = v;
+    p += len;
+  }
+  return out;
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/**
+ * Opens a model from `files` (or a single source) without reading its tensor payloads. Throws OnnxFormatError for
+ * anything that is not a well-formed ONNX model (with the same messages as parseModel); problems with external
+ * data are returned in `problems` (not thrown) so the card can show them, and every mode refuses to run.
+ */
+export async function openModel(files: ModelFiles | ByteSource, opts: OpenOptions = {}): Promise<OpenedModel> {
+  const mf: ModelFiles = 'model' in files ? files : { model: files, siblings: new Map() };
+  const src = mf.model;
+  const head = await src.read(0, Math.min(src.size, 4096), opts.signal);
+  const notOnnx = sniffNotOnnx(head, src.size);
+  if (notOnnx) throw new OnnxFormatError(`not an ONNX model: ${notOnnx}`);
+  const threshold = opts.holeThreshold ?? (src.bytes ? Infinity : 64 * 1024);
+  const scanner = new Scanner(mf, threshold, opts);
+  let parts: SPart[];
+  try {
+    parts = await scanner.message('model', src.size, { labels: [] });
+  } catch (e) {
+    if (e instanceof OnnxFormatError && !NESTED.has(e) && !/truncated|claims/.test(e.message))
+      throw new OnnxFormatError(`not an ONNX model: the bytes are not a protobuf ModelProto (${e.message})`);
+    throw e;
+  }
+  opts.onProgress?.(src.size, src.size);
+  const { bytes, holes } = encode(parts);
+  const base = {
+    modelBytes: src.size,
+    externalBytes: scanner.externalBytes,
+    externalFiles: [...scanner.externalFiles].map(([path, b]) => ({ path, bytes: b })),
+    problems: scanner.problems,
+  };
+  if (!holes.length && src.bytes) return { model: parseModel(src.bytes), ...base };
+  registerSkeleton(bytes, { sources: scanner.sources, holes });
+  const model = parseModel(bytes);
+  model.fileBytes = src.size;
+  model.externalBytes = scanner.externalBytes;
+  model.dataProblems = scanner.problems.map((p) => p.message);
+  return { model, ...base };
+}
+
+/** Input size of a model: the .onnx file plus the external data it references. */
+export function inputBytes(m: ModelView): number {
+  return m.fileBytes + m.externalBytes;
+}
+
+/**
+ * The same model with every payload read into memory and external data inlined (an ordinary in-memory model).
+ * Only for inputs that fit in memory (< 2 GiB in total): a stopgap for code that reads payloads synchronously.
+ */
+export async function materializeSkeleton(m: ModelView, signal?: AbortSignal): Promise<ModelView> {
+  if (!skeletonInfo(m.buf)) return m;
+  const bytes = await collectPieces(writeModel(m), signal);
+  const out = parseModel(bytes);
+  out.fileBytes = m.fileBytes;
+  out.externalBytes = m.externalBytes;
+  out.dataProblems = m.dataProblems;
+  return out;
+}
+
+/** Opens bytes already in memory (tests, small inputs); external data from `siblings` by relative path. */
+export function openBytes(bytes: Uint8Array, name = 'model.onnx', siblings: Record<string, Uint8Array> = {}, opts: OpenOptions = {}): Promise<OpenedModel> {
+  const sib = new Map(Object.entries(siblings).map(([k, v]) => [k, bytesSource(v, k)] as const));
+  return openModel({ model: bytesSource(bytes, name), siblings: sib }, opts);
+}

@@ -1,0 +1,71 @@
+/**
+ * Reading a tensor's values wherever they are: raw_data in memory, a payload left in the model file by openModel,
+ * or external data. Every mode reads weights through here, one tensor at a time, by offset and length.
+ */
+import { DT, dtypeBits, elementCount } from './dtypes.js';
+import { OnnxFormatError } from './errors.js';
+import { type ModelView, type TensorView, forEachGraph } from './model.js';
+import { readFloatTensor } from '../int8/numerics.js';
+
+/**
+ * Refuses a model whose tensors cannot all be read: external data that was missing, too short or refused when the
+ * model was opened, or an external reference that was never resolved. Every mode calls this before any work.
+ */
+export function checkTensorData(m: ModelView): void {
+  if (m.dataProblems.length) {
+    const more = m.dataProblems.length > 1 ? ` (and ${m.dataProblems.length - 1} more)` : '';
+    throw new OnnxFormatError(`${m.dataProblems[0]}${more}`);
+  }
+  let missing: TensorView | null = null;
+  forEachGraph(m.graph, (g) => {
+    for (const t of g.initializers) if (!missing && t.external && !t.data) missing = t;
+  });
+  const t = missing as TensorView | null;
+  if (t)
+    throw new OnnxFormatError(
+      `tensor '${t.name}' is stored in the external data file '${t.external!.location}', which was not provided; give the .onnx file together with '${t.external!.location}'`,
+    );
+}
+
+/** Bytes the tensor's data takes (raw_data, the skipped payload or the external range), or null for typed fields. */
+export function rawByteLength(t: TensorView): number | null {
+  if (t.rawData) return t.rawData.length;
+  if (t.data) return t.data.length;
+  if (t.external) return t.external.length ?? Math.ceil((elementCount(t.dims) * dtypeBits(t.dataType)) / 8);
+  return null;
+}
+
+/** True when the tensor's element bytes are stored as raw little-endian bytes (raw_data or external). */
+export function hasRawBytes(t: TensorView): boolean {
+  return !!(t.rawData || t.data || t.external);
+}
+
+/**
+ * The tensor's raw little-endian element bytes (length = rawByteLength). Throws OnnxFormatError when the tensor is
+ * stored externally in a file that was not provided, or holds typed fields (float_data, …) instead of raw bytes.
+ */
+export async function rawBytes(t: TensorView, signal?: AbortSignal): Promise<Uint8Array> {
+  if (t.rawData) return t.rawData;
+  if (t.data) return t.data.source.read(t.data.offset, t.data.length, signal);
+  if (t.external)
+    throw new OnnxFormatError(
+      `tensor '${t.name}' is stored in the external data file '${t.external.location}', which was not provided; give the .onnx file together with '${t.external.location}'`,
+    );
+  throw new OnnxFormatError(`internal error: tensor '${t.name}' has no raw bytes`);
+}
+
+/** The tensor as an in-memory view: its bytes read (when on disk) into rawData. Small tensors only. */
+export async function inMemory(t: TensorView, signal?: AbortSignal): Promise<TensorView> {
+  if (!t.data && !t.external) return t;
+  return { ...t, rawData: await rawBytes(t, signal), data: null, external: null };
+}
+
+/**
+ * A FLOAT or FLOAT16 tensor's values as float32 (float16 widened exactly), read from wherever they are.
+ * Throws OnnxFormatError for other types, missing external data, or a byte count that does not match the shape.
+ */
+export async function readFloatValues(t: TensorView, signal?: AbortSignal): Promise<Float32Array> {
+  if (t.dataType !== DT.FLOAT && t.dataType !== DT.FLOAT16)
+    throw new OnnxFormatError(`tensor '${t.name}' is not float32/float16 (data type ${t.dataType})`);
+  return readFloatTensor(await inMemory(t, signal));
+}

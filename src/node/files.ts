@@ -1,0 +1,153 @@
+/**
+ * Node's side of the streaming I/O: byte sources over file handles (read by offset and length, never a whole
+ * file), the model's folder as its siblings (external data found by relative path), an atomic file sink (temp
+ * file renamed at the end; nothing left behind on failure) and SHA-256 of a file with node:crypto.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import type { ModelFiles } from '../core/io/files.js';
+import { type ByteSource, checkRange } from '../core/io/source.js';
+import type { ByteSink } from '../core/io/write.js';
+
+/** A source over a file on disk. The handle opens on the first read and stays open until close(). */
+export function fileSource(path: string, size = statSync(path).size, name = basename(path)): ByteSource & { close(): Promise<void> } {
+  let fh: Promise<FileHandle> | null = null;
+  return {
+    name,
+    size,
+    async read(offset, length, signal) {
+      signal?.throwIfAborted();
+      checkRange(name, size, offset, length);
+      fh ??= open(path, 'r');
+      const h = await fh;
+      const out = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await h.read(out, got, length - got, offset + got);
+        if (bytesRead === 0) throw new Error(`could not read ${path}: it ended at byte ${offset + got} (was it changed while reading?)`);
+        got += bytesRead;
+      }
+      return out;
+    },
+    async close() {
+      const h = fh;
+      fh = null;
+      if (h) await (await h).close();
+    },
+  };
+}
+
+/** Files in the model's folder and one level of subfolders, as siblings by relative path ('/'-separated). */
+export function modelFilesOf(path: string): ModelFiles & { close(): Promise<void> } {
+  const dir = dirname(resolve(path));
+  const self = resolve(path);
+  const model = fileSource(path);
+  const siblings = new Map<string, ByteSource & { close(): Promise<void> }>();
+  const walk = (d: string, depth: number) => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(d, n);
+      let st;
+      try {
+        st = statSync(p);
+      } catch {
+        continue;
+      }
+      if (st.isDirectory()) {
+        if (depth < 1) walk(p, depth + 1);
+      } else if (st.isFile() && resolve(p) !== self) siblings.set(relative(dir, p).split(sep).join('/'), fileSource(p, st.size));
+    }
+  };
+  walk(dir, 0);
+  return {
+    model,
+    siblings,
+    async close() {
+      await Promise.all([model.close(), ...[...siblings.values()].map((s) => s.close())]);
+    },
+  };
+}
+
+/** SHA-256 (lowercase hex) of a file, streamed. */
+export function sha256File(path: string, signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    const s = createReadStream(path, { highWaterMark: 4 << 20, ...(signal ? { signal } : {}) });
+    s.on('data', (c) => h.update(c as Buffer));
+    s.on('error', reject);
+    s.on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+/** A sink writing to a temporary file next to `out`; commit() renames it into place, abort() removes it. */
+export async function atomicFileSink(out: string): Promise<ByteSink & { commit(): Promise<void>; abort(): Promise<void>; readonly tmp: string }> {
+  const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  const fh = await open(tmp, 'wx');
+  let closed = false;
+  const close = async () => {
+    if (!closed) {
+      closed = true;
+      await fh.close();
+    }
+  };
+  return {
+    tmp,
+    async write(chunk) {
+      let off = 0;
+      while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+    },
+    async commit() {
+      await fh.sync();
+      await close();
+      await rename(tmp, out);
+    },
+    async abort() {
+      try {
+        await close();
+      } catch {
+        /* already failing */
+      }
+      await unlink(tmp).catch(() => undefined);
+    },
+  };
+}
+
+/** Wraps a sink so SHA-256 and MD5 of everything written are computed on the way (node:crypto). */
+export function hashingSink<S extends ByteSink>(inner: S): S & { digests(): { sha256: string; md5: string; bytes: number } } {
+  const sha = createHash('sha256');
+  const md5 = createHash('md5');
+  let bytes = 0;
+  return Object.assign(Object.create(inner) as S, {
+    async write(chunk: Uint8Array) {
+      sha.update(chunk);
+      md5.update(chunk);
+      bytes += chunk.length;
+      await inner.write(chunk);
+    },
+    digests: () => ({ sha256: sha.digest('hex'), md5: md5.digest('hex'), bytes }),
+  });
+}
+
+/** SHA-256 and MD5 of a file in one streamed pass. */
+export function digestsOfFile(path: string): Promise<{ sha256: string; md5: string; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const sha = createHash('sha256');
+    const md5 = createHash('md5');
+    let bytes = 0;
+    const s = createReadStream(path, { highWaterMark: 4 << 20 });
+    s.on('data', (c) => {
+      sha.update(c as Buffer);
+      md5.update(c as Buffer);
+      bytes += (c as Buffer).length;
+    });
+    s.on('error', reject);
+    s.on('end', () => resolve({ sha256: sha.digest('hex'), md5: md5.digest('hex'), bytes }));
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * Opening models by streaming (src/core/onnx/open.ts): structure read, payloads left on disk as holes, written back
+ * lazily. The right values: byte-identical round trips through holes for every real fixture and every ONNX node
+ * test, reads by range only (never the whole file), and the same errors as the in-memory parser.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { openModel } from '../../src/core/onnx/open.js';
+import { type ByteSource, blobSource, bytesSource } from '../../src/core/io/source.js';
+import { collectPieces, writeModel } from '../../src/core/onnx/writer.js';
+import { parseModel } from '../../src/core/onnx/model.js';
+import { OnnxFormatError } from '../../src/core/onnx/errors.js';
+import { MINILM, bytesOf, fixture, nodeTestModels, realModels } from '../helpers/fixtures.js';
+
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+
+/** A Blob-backed source that records every range read (what a dropped File does in the page). */
+function recording(bytes: Uint8Array, name = 'model.onnx'): ByteSource & { reads: [number, number][] } {
+  const inner = blobSource(new Blob([bytes as Uint8Array<ArrayBuffer>]), name);
+  const reads: [number, number][] = [];
+  return {
+    ...inner,
+    reads,
+    read(offset, length, signal) {
+      reads.push([offset, length]);
+      return inner.read(offset, length, signal);
+    },
+  };
+}
+
+describe('openModel: skeleton with holes', () => {
+  it.each(realModels().map((f) => [f.name, f] as const))('%s: written back byte-identical through holes', async (_n, f) => {
+    const b = bytesOf(f);
+    const src = recording(b);
+    const { model, modelBytes } = await openModel(src, { holeThreshold: 1024 });
+    expect(modelBytes).toBe(b.length);
+    expect(model.fileBytes).toBe(b.length);
+    const out = await collectPieces(writeModel(model));
+    expect(same(out, b)).toBe(true);
+  });
+
+  it('every ONNX node-test model round-trips with every raw_data payload as a hole', async () => {
+    const failed: string[] = [];
+    for (const p of nodeTestModels()) {
+      const b = new Uint8Array(readFileSync(p));
+      const { model } = await openModel(blobSource(new Blob([b])), { holeThreshold: 0 });
+      if (!same(await collectPieces(writeModel(model)), b)) failed.push(p);
+    }
+    expect(failed).toEqual([]);
+  });
+
+  it('reads only the structure: the big payloads of all-MiniLM-L6-v2 are never read while opening', async () => {
+    const b = bytesOf(fixture(MINILM));
+    const src = recording(b);
+    const { model } = await openModel(src);
+    const read = src.reads.reduce((a, [, n]) => a + n, 0);
+    expect(read).toBeLessThan(b.length / 20);
+    const big = model.graph.initializers.filter((t) => t.data);
+    expect(big.length).toBeGreaterThan(30);
+    // Each hole knows its range; the same bytes as the in-memory parser sees.
+    const mem = new Map(parseModel(b).graph.initializers.map((t) => [t.name, t.rawData!]));
+    for (const t of big.slice(0, 5)) {
+      expect(t.rawData).toBeNull();
+      expect(same(await t.data!.source.read(t.data!.offset, t.data!.length), mem.get(t.name)!)).toBe(true);
+    }
+  });
+
+  it('a truncated file names the initializer whose raw data it ends in, as the in-memory parser does', async () => {
+    const b = bytesOf(fixture(MINILM));
+    const cut = b.subarray(0, 1 << 20);
+    const expected = (() => {
+      try {
+        parseModel(cut);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    await expect(openModel(recording(cut))).rejects.toThrow(OnnxFormatError);
+    await expect(openModel(recording(cut))).rejects.toThrow(expected);
+  });
+
+  it('not-ONNX files get the same message from the first bytes', async () => {
+    const zip = Uint8Array.from([0x50, 0x4b, 3, 4, 0, 0, 0, 0]);
+    await expect(openModel(bytesSource(zip))).rejects.toThrow(/starts with a ZIP header/);
+    await expect(openModel(recording(new TextEncoder().encode('{"model": "tokenizer"}')))).rejects.toThrow(/JSON text/);
+    await expect(openModel(recording(Uint8Array.from([0x0f, 1, 2, 3])))).rejects.toThrow(/not an ONNX model: .*wire type 7/);
+  });
+});
