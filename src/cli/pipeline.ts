@@ -4,7 +4,7 @@
  * a temp file renamed at the end. Errors become CliErrors with the documented exit codes.
  */
 import { statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { type ModeRequest, type ModeResult, runMode, writeOutput } from '../core/modes.js';
 import { OnnxFormatError } from '../core/onnx/errors.js';
 import { type OpenedModel, openModel } from '../core/onnx/open.js';
@@ -75,6 +75,8 @@ export async function produce(
     startedAt: number;
     onProgress?: (fraction: number, bytes?: { done: number; total: number }, item?: string) => void;
     classify?: (e: unknown) => number | null | undefined;
+    /** Always put the weights in `<output>_data` (default: only when the model would be over 2 GiB). */
+    externalData?: boolean;
   },
 ): Promise<{ result: ModeResult; digests: { sha256: string; md5: string; bytes: number } }> {
   const fail = (e: unknown): never => {
@@ -85,14 +87,17 @@ export async function produce(
     throw e;
   };
   let result: ModeResult;
+  const layout = { location: `${basename(output)}_data`, ...(opts.externalData ? { maxModelBytes: 0 } : {}) };
   try {
-    result = await runMode(input.opened.model, request);
+    result = await runMode(input.opened.model, { ...request, options: { ...request.options, layout } } as ModeRequest);
   } catch (e) {
     return fail(e);
   }
+  const sinks: Awaited<ReturnType<typeof atomicFileSink>>[] = [];
   let sink;
   try {
     sink = hashingSink(await atomicFileSink(output));
+    sinks.push(sink);
   } catch (e) {
     throw new CliError(`cannot write ${output}: ${(e as Error).message}`, EXIT.failure);
   }
@@ -100,10 +105,16 @@ export async function produce(
     await writeOutput(result, sink, {
       startedAt: opts.startedAt,
       onProgress: (done, total, label) => opts.onProgress?.(total ? done / total : 1, { done, total }, label),
+      dataSink: async () => {
+        const s = await atomicFileSink(join(dirname(output), layout.location));
+        sinks.push(s);
+        return s;
+      },
     });
-    await sink.commit();
+    // The data file first: a model file never points at a data file that is not there.
+    for (const s of [...sinks].reverse()) await s.commit();
   } catch (e) {
-    await sink.abort();
+    for (const s of sinks) await s.abort();
     const code = (e as NodeJS.ErrnoException | null)?.code;
     if (code === 'ENOSPC' || code === 'EDQUOT') throw new CliError(`disk full while writing ${output} (nothing was written)`, EXIT.diskFull);
     if (code) throw new CliError(`cannot write ${output}: ${(e as Error).message}`, EXIT.failure);

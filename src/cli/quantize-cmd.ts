@@ -11,7 +11,11 @@ import { createProgress } from './progress.js';
 
 export const QUANTIZE_USAGE = `Usage:
   ava-quant quantize <in.onnx> <out.onnx> int8 [options]   about 75% smaller, dynamic INT8 (quantize x y int8 --help)
-  ava-quant quantize <in.onnx> <out.onnx> fp16 [options]   about 50% smaller, float16 (quantize x y fp16 --help)`;
+  ava-quant quantize <in.onnx> <out.onnx> fp16 [options]   about 50% smaller, float16 (quantize x y fp16 --help)
+
+Every mode:
+  --external-data   write the weights to <out.onnx>_data next to the model (automatic when the model would be
+                    over 2 GiB, protobuf's limit); the two files must stay together`;
 
 /** What a mode's parser produces. */
 export interface QuantizeJob {
@@ -70,7 +74,10 @@ async function loadMode(mode: string): Promise<ModeCommand> {
   throw new CliError(`unknown mode '${mode}': use int8 or fp16\n${QUANTIZE_USAGE}`, EXIT.usage);
 }
 
-export async function runQuantize(args: string[], io: CliIo): Promise<number> {
+export async function runQuantize(allArgs: string[], io: CliIo): Promise<number> {
+  // Shared by every mode: where the weights go.
+  const externalData = allArgs.includes('--external-data');
+  const args = allArgs.filter((a) => a !== '--external-data');
   const mode = positionals(args, ['--force', '--json', '--help', '-h', '--per-channel', '--no-per-channel', '--reduce-range', '--no-reduce-range', '--keep-io-types', '--no-keep-io-types', '--enable-subgraph', '--no-enable-subgraph'])[2]?.toLowerCase();
   if (!mode) {
     if (args.includes('--help') || args.includes('-h')) {
@@ -93,7 +100,7 @@ export async function runQuantize(args: string[], io: CliIo): Promise<number> {
   let result;
   try {
     const request = { ...job.request, options: { ...job.request.options, provenance: provenanceOf(input) } } as ModeRequest;
-    ({ result } = await produce(input, job.output, request, { startedAt: t0, onProgress: (f, b, item) => progress.update(f, b, item), classify: cmd.classify }));
+    ({ result } = await produce(input, job.output, request, { startedAt: t0, onProgress: (f, b, item) => progress.update(f, b, item), classify: cmd.classify, externalData }));
     progress.finish();
   } finally {
     await input.close();

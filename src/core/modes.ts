@@ -6,7 +6,7 @@
 import { convertFp16, type Fp16Options, type Fp16Report } from './fp16/index.js';
 import { quantizeInt8, type Int8Report, type QuantizeInt8Options } from './int8/index.js';
 import type { ModelView } from './onnx/model.js';
-import { type Piece, piecesSize } from './onnx/writer.js';
+import { type ModelOutput, type Piece, piecesSize } from './onnx/writer.js';
 import { type ByteSink, writePieces } from './io/write.js';
 import { materializeSkeleton } from './onnx/open.js';
 import { checkTensorData } from './onnx/tensor-data.js';
@@ -29,7 +29,10 @@ export interface ModeProgress {
 export interface ModeResult {
   /** The output file, in order; lazy pieces are read or computed when written. */
   parts: Piece[];
+  /** The external-data file next to it, when the output is over 2 GiB (see ExternalLayout). */
+  data: ModelOutput['data'];
   report: ModeReport;
+  /** Bytes of the model file plus its external-data file. */
   outputBytes: number;
 }
 
@@ -51,9 +54,10 @@ export async function runMode(
 ): Promise<ModeResult> {
   checkTensorData(model);
   let parts: Piece[];
+  let data: ModelOutput['data'] = null;
   let report: ModeReport;
   if (req.mode === 'int8') {
-    ({ parts, report } = await quantizeInt8(model, req.options, (p) =>
+    ({ parts, data, report } = await quantizeInt8(model, req.options, (p) =>
       onProgress?.({ fraction: p.total ? p.done / p.total : 1, done: p.done, total: p.total, item: p.tensor }),
     signal));
   } else {
@@ -66,19 +70,36 @@ export async function runMode(
       onProgress?.({ fraction: a + (b - a) * p.fraction, ...(p.done !== undefined ? { done: p.done, total: p.total } : {}), ...(p.message ? { item: p.message } : {}) });
     }, signal));
   }
-  const outputBytes = piecesSize(parts);
+  const outputBytes = piecesSize(parts) + (data?.bytes ?? 0);
   if (outputBytes !== reportOutputBytes(report))
     throw new Error(`internal error: the ${req.mode} output is ${outputBytes} bytes but its report says ${reportOutputBytes(report)}`);
-  return { parts, report, outputBytes };
+  return { parts, data, report, outputBytes };
 }
 
-/** Streams a planned output to `sink` (see io/write.ts); the report's duration then covers the work done while writing. */
+/**
+ * Streams a planned output to `sink` (see io/write.ts), and its external-data file to `dataSink()` when it has one
+ * (asked for only then); the report's duration then covers the work done while writing. Progress counts the bytes
+ * of both files.
+ */
 export async function writeOutput(
   result: ModeResult,
   sink: ByteSink,
-  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number, label?: string) => void; startedAt?: number } = {},
+  opts: {
+    signal?: AbortSignal;
+    onProgress?: (done: number, total: number, label?: string) => void;
+    startedAt?: number;
+    dataSink?: () => Promise<ByteSink>;
+  } = {},
 ): Promise<void> {
-  await writePieces(result.parts, sink, opts);
+  const total = result.outputBytes;
+  let before = 0;
+  const progress = opts.onProgress ? (done: number, _t: number, label?: string) => opts.onProgress!(before + done, total, label) : undefined;
+  const w = { ...(opts.signal ? { signal: opts.signal } : {}), ...(progress ? { onProgress: progress } : {}) };
+  if (result.data) {
+    if (!opts.dataSink) throw new Error(`internal error: the output needs an external-data file (${result.data.location}) but no sink was given`);
+    before = await writePieces(result.data.pieces, await opts.dataSink(), w);
+  }
+  await writePieces(result.parts, sink, w);
   if (opts.startedAt !== undefined) {
     const ms = Date.now() - opts.startedAt;
     if (result.report.mode === 'int8') result.report.durationMs = ms;

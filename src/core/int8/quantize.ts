@@ -8,7 +8,7 @@ import { DT, dtypeBits } from '../onnx/dtypes.js';
 import { encodeOpset, encodeStringEntry } from '../onnx/encode.js';
 import { OnnxFormatError } from '../onnx/errors.js';
 import { MODEL, type ModelView } from '../onnx/model.js';
-import { lenField, rawField, writeModel, type Part, type Piece } from '../onnx/writer.js';
+import { emitModel, lenField, rawField, type ExternalLayout, type ModelOutput, type Part, type Piece } from '../onnx/writer.js';
 import protobuf from 'protobufjs/minimal.js';
 import { cleanInitializers, topologicalSort } from './finalize.js';
 import { replaceGemmWithMatMul } from './gemm.js';
@@ -41,6 +41,8 @@ export interface QuantizeInt8Options extends Partial<Int8Options> {
   preset?: PresetName;
   /** Source file, tool version and date to record in the output's metadata. */
   provenance?: OutputProvenance;
+  /** How to split an output over 2 GiB into the .onnx and an external-data file (without: always one file). */
+  layout?: ExternalLayout;
 }
 
 export interface ResolvedInt8Options extends Omit<Int8Options, 'weightType'> {
@@ -152,7 +154,7 @@ export async function quantizeInt8(
   opts: QuantizeInt8Options = {},
   onProgress?: (p: Int8Progress) => void,
   signal?: AbortSignal,
-): Promise<{ parts: Piece[]; report: Int8Report }> {
+): Promise<{ parts: Piece[]; data: ModelOutput['data']; report: Int8Report }> {
   const t0 = Date.now();
   if (signal?.aborted) throw abortError();
   const options = resolveOptions(opts);
@@ -296,7 +298,7 @@ export async function quantizeInt8(
   const tail: Part[] = [...(addMs ? [lenField(MODEL.opsetImport, encodeOpset('com.microsoft', 1))] : []), ...metaParts];
   const anchor = lastOpset >= 0 ? lastOpset : graphIndex;
   let producerDone = false;
-  const parts = writeModel(model, {
+  const { model: parts, data } = emitModel(model, {
     graph: emitGraph(root),
     replace: (f, i) => {
       if (f.no === MODEL.producerName || f.no === MODEL.producerVersion || f.no === MODEL.metadataProps) return [];
@@ -315,8 +317,8 @@ export async function quantizeInt8(
       return undefined;
     },
     append: anchor === graphIndex ? tail : [],
-  });
-  const quantizedBytes = parts.reduce((a, p) => a + p.length, 0);
+  }, opts.layout);
+  const quantizedBytes = parts.reduce((a, p) => a + p.length, 0) + (data?.bytes ?? 0);
   const report: Int8Report = {
     mode: 'int8',
     reference: REFERENCE,
@@ -330,5 +332,5 @@ export async function quantizeInt8(
     tensorsQuantized: jobs.filter((j) => j.kind === 'quantize').length,
     durationMs: Date.now() - t0,
   };
-  return { parts, report };
+  return { parts, data, report };
 }

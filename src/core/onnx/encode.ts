@@ -4,7 +4,7 @@
  */
 import protobuf from 'protobufjs/minimal.js';
 import { ATTR, GRAPH, NODE, TENSOR } from './model.js';
-import { type LazyPart, type Part, lenField } from './writer.js';
+import { type LazyPart, type Part, lenField, rawDataField } from './writer.js';
 
 const { Writer } = protobuf;
 
@@ -91,10 +91,7 @@ export function encodeTensor(t: NewTensor): Part[] {
   w.uint32(TENSOR.dataType << 3).int32(t.dataType);
   w.uint32((TENSOR.name << 3) | 2).string(t.name);
   const parts: Part[] = [bytes(w)];
-  if (t.raw) {
-    const h = Writer.create().uint32((TENSOR.rawData << 3) | 2).uint32(t.raw.length);
-    parts.push(bytes(h), t.raw);
-  }
+  if (t.raw) parts.push(rawDataField(t.raw));
   if (t.external) {
     const e = t.external;
     const entries: [string, string][] = [['location', e.location]];

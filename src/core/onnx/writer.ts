@@ -14,6 +14,8 @@ export interface Composite {
   size?: number;
   /** Emit the parts in place, without a tag and length (a group of fields). */
   inline?: boolean;
+  /** This is a tensor's raw_data field (tag and length included in `parts` when `inline`): may move to external data. */
+  payload?: { data: Uint8Array | LazyPart };
 }
 
 /**
@@ -211,7 +213,8 @@ function expandField(buf: Uint8Array, f: Field, holes: number[]): Part {
     const h = decodeHole(buf, f.vstart, f.end, skeletonInfo(buf));
     if (!h.source) throw new Error('internal error: a tensor whose external data is missing reached the writer (the model should have been refused)');
     const header = h.kind === 'inline' ? h.extra : Uint8Array.from([RAW_DATA_TAG, ...varintBytes(h.length)]);
-    return { no: 0, parts: [header, lazyRange(h.source, h.offset, h.length)], inline: true };
+    const data = lazyRange(h.source, h.offset, h.length);
+    return { no: 0, parts: [header, data], inline: true, payload: { data } };
   }
   const sub = readFields(buf, f.vstart, f.end).map((sf) => (containsHole(holes, sf.start, sf.end) ? expandField(buf, sf, holes) : buf.subarray(sf.start, sf.end)));
   return { no: f.no, parts: sub };
@@ -240,12 +243,130 @@ export interface ModelEdits {
   append?: Part[];
 }
 
+/** A tensor's raw_data field whose payload may later move to an external-data file. */
+export function rawDataField(data: Uint8Array | LazyPart): Composite {
+  return { no: 9, parts: [data], payload: { data } };
+}
+
+/**
+ * How an output is laid out when it would not fit in one protobuf (2 GiB): initializer payloads move to one
+ * external-data file next to the model, as onnx's `convert_model_to_external_data(all_tensors_to_one_file=True,
+ * size_threshold=1024, convert_attribute=False)` does; offsets of payloads over 1 MiB are aligned to 64 KiB
+ * (onnxruntime's / onnx_ir's external-data writer: align_threshold 1 MiB, allocation_granularity 64 KiB, for mmap).
+ */
+export interface ExternalLayout {
+  /** The data file's name, relative to the model file (e.g. "model-FP16.onnx_data"). */
+  location: string;
+  /** Split only when the model would be bigger than this (default 2^31 - 1 bytes, protobuf's limit). */
+  maxModelBytes?: number;
+  /** Payloads at least this big move (default 1024, onnx's size_threshold). */
+  sizeThreshold?: number;
+  alignThreshold?: number;
+  alignment?: number;
+}
+
+export interface ModelOutput {
+  model: Piece[];
+  /** The external-data file, when the model was split. */
+  data: { location: string; pieces: Piece[]; bytes: number } | null;
+}
+
+/** Field kinds for finding initializers in a part tree: model -> graph -> initializer / node -> attribute -> graph. */
+const KIND_CHILD: Record<string, Record<number, string>> = {
+  model: { 7: 'graph', 25: 'function' },
+  graph: { 5: 'init', 1: 'node' },
+  node: { 5: 'attr' },
+  attr: { 6: 'graph', 11: 'graph' },
+  function: {},
+  init: {},
+};
+
+function splitExternal(parts: Part[], layout: ExternalLayout): { parts: Part[]; data: Piece[]; bytes: number } {
+  const threshold = layout.sizeThreshold ?? 1024;
+  const alignAbove = layout.alignThreshold ?? 1 << 20;
+  const align = layout.alignment ?? 1 << 16;
+  const data: Piece[] = [];
+  let offset = 0;
+  const move = (payload: Uint8Array | LazyPart): Part[] => {
+    const length = payload.length;
+    if (length > alignAbove && offset % align) {
+      const pad = align - (offset % align);
+      data.push(new Uint8Array(pad));
+      offset += pad;
+    }
+    const at = offset;
+    data.push(payload);
+    offset += length;
+    return encodeExternalRef(layout.location, at, length);
+  };
+  const walk = (p: Part, kind: string): Part => {
+    if (p instanceof Uint8Array || isLazy(p)) return p;
+    if (p.inline) return { ...p, size: undefined, parts: p.parts.map((c) => walk(c, kind)) } as Composite;
+    const child = KIND_CHILD[kind]?.[p.no];
+    if (!child) return p;
+    if (child === 'init') {
+      const out: Part[] = [];
+      for (const c of p.parts) {
+        const payload = c instanceof Uint8Array ? rawDataPayload(c) : !isLazy(c) ? c.payload?.data : undefined;
+        if (payload && payload.length >= threshold) out.push(...move(payload));
+        else out.push(c);
+      }
+      return { no: p.no, parts: out };
+    }
+    return { no: p.no, parts: p.parts.map((c) => walk(c, child)) };
+  };
+  const out = parts.map((p) => walk(p, 'model'));
+  return { parts: out, data, bytes: offset };
+}
+
+/** The payload of `b` when `b` is exactly one raw_data field (tag 9, length, bytes), as re-emitted fields are. */
+function rawDataPayload(b: Uint8Array): Uint8Array | undefined {
+  if (b[0] !== RAW_DATA_TAG) return undefined;
+  let len = 0;
+  let mul = 1;
+  let p = 1;
+  for (; p < 11 && p < b.length; p++) {
+    len += (b[p]! & 0x7f) * mul;
+    mul *= 128;
+    if (!(b[p]! & 0x80)) break;
+  }
+  p++;
+  return p + len === b.length ? b.subarray(p) : undefined;
+}
+
+/** external_data entries (location, offset, length) and data_location = EXTERNAL, as onnx's set_external_data writes. */
+function encodeExternalRef(location: string, offset: number, length: number): Part[] {
+  const entry = (k: string, v: string): Composite => {
+    const key = utf8.encode(k);
+    const val = utf8.encode(v);
+    return { no: 13, parts: [Uint8Array.from([10, ...varintBytes(key.length)]), key, Uint8Array.from([18, ...varintBytes(val.length)]), val] };
+  };
+  return [entry('location', location), entry('offset', String(offset)), entry('length', String(length)), Uint8Array.from([14 * 8, 1])];
+}
+
+const utf8 = new TextEncoder();
+
 /**
  * Serializes a model. Without edits the output is byte-identical to the input: every field is carried
- * through, and the graph is re-emitted from its own fields with its length recomputed.
+ * through, and the graph is re-emitted from its own fields with its length recomputed. With a layout, a model
+ * that would exceed protobuf's 2 GiB is split into the .onnx and one external-data file.
  */
+export function emitModel(m: ModelView, edits: ModelEdits = {}, layout?: ExternalLayout): ModelOutput {
+  const parts = modelParts(m, edits);
+  if (layout && partsSize(parts) > (layout.maxModelBytes ?? 2 ** 31 - 1)) {
+    const split = splitExternal(parts, layout);
+    return { model: flatten(split.parts), data: { location: layout.location, pieces: split.data, bytes: split.bytes } };
+  }
+  return { model: flatten(parts), data: null };
+}
+
+/** Serializes a model into one file (see emitModel). */
 export function writeModel(m: ModelView, edits: ModelEdits = {}): Piece[] {
-  const parts = rebuild(
+  return flatten(modelParts(m, edits));
+}
+
+function modelParts(m: ModelView, edits: ModelEdits): Part[] {
+  return rebuild(
     m,
     (f, i) => {
       const r = edits.replace?.(f, i);
@@ -255,5 +376,4 @@ export function writeModel(m: ModelView, edits: ModelEdits = {}): Piece[] {
     },
     edits.append,
   );
-  return flatten(parts);
 }
