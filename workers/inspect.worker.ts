@@ -1,28 +1,34 @@
 /// <reference lib="webworker" />
-// Thin comlink entry: File -> bytes -> inspectModel -> ModelSummary. No DOM here.
+// Thin comlink entry: File (+ the files dropped with it) -> openModel (structure only, payloads stay in the File)
+// -> ModelSummary. No DOM here.
 import * as Comlink from 'comlink';
-import { inspectModel } from '../src/core/onnx/index.js';
+import { summarize } from '../src/core/onnx/inspect.js';
+import { openModel } from '../src/core/onnx/open.js';
+import { blobSource } from '../src/core/io/source.js';
+import { siblingsOf } from '../src/core/io/files.js';
 import type { InspectWorkerApi, ProgressCallback } from './protocol.js';
-import { readFileWithProgress } from './read-file.js';
 import { FileReadError, messageOf, transferableError } from './errors.js';
 
 const toTransferableError = (e: unknown) => transferableError(e, new Set(['OnnxFormatError']));
 
+/** A file's path as given (folder drops and pickers set webkitRelativePath), else its name. */
+export const pathOf = (f: File): string => f.webkitRelativePath || f.name;
 
 const api: InspectWorkerApi = {
-  async inspect(file: File, siblings: Record<string, number>, onProgress?: ProgressCallback) {
+  async inspect(file: File, others: File[], onProgress?: ProgressCallback) {
     try {
-      let bytes: Uint8Array;
+      const siblings = siblingsOf(pathOf(file), others.map((f) => ({ path: pathOf(f), source: blobSource(f) })));
+      let opened;
       try {
-        bytes = await readFileWithProgress(file, (loaded, total) => {
-          void onProgress?.({ phase: 'reading', loaded, total });
+        opened = await openModel({ model: blobSource(file), siblings }, {
+          onProgress: (loaded, total) => void onProgress?.({ phase: 'reading', loaded, total }),
         });
       } catch (e) {
+        if ((e as Error).name === 'OnnxFormatError') throw e;
         throw new FileReadError(`could not read the file: ${messageOf(e)}`);
       }
-      // Awaited so the "parsing" state is on screen before the (synchronous) parse blocks this worker.
       await onProgress?.({ phase: 'parsing' });
-      return inspectModel(bytes, { fileName: file.name, fileBytes: file.size, siblings: { ...siblings } });
+      return summarize(opened.model, { fileName: file.name, fileBytes: file.size }, file.size);
     } catch (e) {
       throw toTransferableError(e);
     } finally {

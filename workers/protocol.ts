@@ -10,9 +10,10 @@ export type ProgressCallback = (p: InspectProgress) => void;
 /** What `workers/inspect.worker.ts` exposes through comlink. */
 export interface InspectWorkerApi {
   /**
-   * Reads `file`, parses it as ONNX and returns its model card.
-   * `siblings` maps the other dropped files' names to their sizes (external data resolution).
+   * Opens `file` as ONNX (its structure only: tensor payloads are not read) and returns its model card.
+   * `others` are the files given with it: external data is resolved against them (by path relative to the model's
+   * folder, else by name) and counted in the card's sizes; problems are listed in `externalDataProblems`.
    * Throws an Error named "OnnxFormatError" for bad input, otherwise one whose message starts with "internal error:".
    */
-  inspect(file: File, siblings: Record<string, number>, onProgress?: ProgressCallback): Promise<ModelSummary>;
+  inspect(file: File, others: File[], onProgress?: ProgressCallback): Promise<ModelSummary>;
 }

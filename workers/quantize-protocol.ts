@@ -3,13 +3,19 @@ import type { Int8Report, QuantizeInt8Options } from '../src/core/int8/quantize.
 
 export type QuantizeMode = 'int8' | 'fp16';
 
-/** What to do with the model. Options are plain data (structured clone); the worker adds the external-data resolver. */
+/** What to do with the model. Options are plain data (structured clone); the worker adds provenance and layout. */
 export type QuantizeRequest = (
-  | { mode: 'int8'; options: Omit<QuantizeInt8Options, 'externalData' | 'provenance'> }
+  | { mode: 'int8'; options: Omit<QuantizeInt8Options, 'provenance' | 'layout'> }
   | { mode: 'fp16'; options: Omit<Fp16Options, 'provenance'> }
 ) & {
   /** When the user asked (ISO 8601), recorded in the output's metadata; the page's clock, so tests can fix it. */
   date?: string;
+  /**
+   * The output's file name (its external-data file, when it needs one, is `<name>_data`), a job id that names its
+   * files in the origin-private file system (so the page can remove them after a cancel), and optionally a file the
+   * user picked to write to directly.
+   */
+  output?: { name: string; jobId: string; handle?: FileSystemFileHandle; externalData?: boolean };
 };
 
 export type QuantizeReport = Int8Report | Fp16Report;
@@ -29,8 +35,12 @@ export interface QuantizeProgress {
 export type QuantizeProgressCallback = (p: QuantizeProgress) => void;
 
 export interface QuantizeResult {
-  /** The output model, built from the core's parts inside the worker. */
+  /** The output model: a disk-backed File (OPFS or the picked file) where the browser has one, else a Blob. */
   blob: Blob;
+  /** Its external-data file (`<name>_data`), for outputs over 2 GiB: the two files must be saved side by side. */
+  data?: { name: string; blob: Blob };
+  /** Where the output was written. */
+  storage: 'picked' | 'opfs' | 'memory';
   report: QuantizeReport;
   /** Sum of the parts' lengths; equals blob.size and the report's output byte count (checked in the worker). */
   outputBytes: number;

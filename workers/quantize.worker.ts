@@ -3,12 +3,16 @@
 import * as Comlink from 'comlink';
 import { openModel } from '../src/core/onnx/open.js';
 import { blobSource } from '../src/core/io/source.js';
-import { writePieces } from '../src/core/io/write.js';
+import { siblingsOf } from '../src/core/io/files.js';
+import { outputTarget } from './output-target.js';
 import { hashBytes } from '../src/core/batch/hashing.js';
-import { type ModeRequest, runMode } from '../src/core/modes.js';
+import { type ModeRequest, runMode, writeOutput } from '../src/core/modes.js';
 import { TOOL } from '../src/app/share/tool.js';
 import type { QuantizeProgress, QuantizeProgressCallback, QuantizeResult, QuantizeWorkerApi } from './quantize-protocol.js';
 import { FileReadError, messageOf, transferableError } from './errors.js';
+
+/** A file's path as given (folder drops and pickers set webkitRelativePath), else its name. */
+const pathOf = (f: File): string => f.webkitRelativePath || f.name;
 
 /** Errors whose name and message the page shows as they are (bad input or options), not as a bug. */
 const USER_ERRORS = new Set(['OnnxFormatError', 'Int8Refusal', 'Fp16OptionError']);
@@ -34,7 +38,7 @@ const api: QuantizeWorkerApi = {
     const progress = throttled(onProgress);
     try {
       // The model is opened by streaming: its structure is read, tensor payloads stay in the File (read by slices).
-      const siblings = new Map(externalFiles.map((f) => [f.webkitRelativePath ? f.webkitRelativePath.split('/').slice(1).join('/') || f.name : f.name, blobSource(f)] as const));
+      const siblings = siblingsOf(pathOf(file), externalFiles.map((f) => ({ path: pathOf(f), source: blobSource(f) })));
       let opened;
       try {
         opened = await openModel({ model: blobSource(file), siblings }, { onProgress: (done, total) => progress({ phase: 'reading', fraction: total ? done / total : 1, done, total }) });
@@ -43,36 +47,57 @@ const api: QuantizeWorkerApi = {
         throw new FileReadError(`could not read the file: ${messageOf(e)}`);
       }
       await onProgress?.({ phase: 'parsing', fraction: 1 });
-      const model = opened.model;
 
       // Where the output came from, recorded in its metadata (the CLI records the same fields); hashed beside the work.
       const sha256 = hashBytes(file).then((d) => d.sha256);
       sha256.catch(() => undefined);
       const provenance = { source: { name: file.name, sha256 }, toolVersion: TOOL.version, date: request.date ?? new Date().toISOString() };
+      const name = request.output?.name ?? 'model.onnx';
+      const jobId = request.output?.jobId ?? `job-${Date.now().toString(36)}`;
+      const layout = { location: `${name}_data`, ...(request.output?.externalData ? { maxModelBytes: 0 } : {}) };
       const req: ModeRequest =
-        request.mode === 'int8' ? { mode: 'int8', options: { ...request.options, provenance } } : { mode: 'fp16', options: { ...request.options, provenance } };
+        request.mode === 'int8'
+          ? { mode: 'int8', options: { ...request.options, provenance, layout } }
+          : { mode: 'fp16', options: { ...request.options, provenance } };
       const phase = request.mode === 'int8' ? 'quantizing' : 'converting';
-      const { parts, outputBytes: reported, report } = await runMode(model, req);
-
-      // Written piece by piece: slices of the input stay File slices, computed tensors are copied into the Blob.
-      const chunks: BlobPart[] = [];
       const t0 = Date.now();
-      await writePieces(parts, {
-        write: (c) => {
-          chunks.push(c.slice());
-          return Promise.resolve();
-        },
-      }, { onProgress: (done, total, item) => progress({ phase, fraction: total ? done / total : 1, done, total, ...(item ? { item } : {}) }) });
-      if (report.mode === 'int8') report.durationMs = Date.now() - t0;
-      else report.timeMs = Date.now() - t0;
-      progress({ phase: 'packaging', fraction: 0 });
-      const blob = new Blob(chunks, { type: 'application/octet-stream' });
-      const outputBytes = blob.size;
-      if (reported !== outputBytes) {
-        throw new Error(`internal error: output size mismatch (Blob ${blob.size}, report ${reported})`);
+      const result = await runMode(opened.model, req);
+
+      // Streamed to disk (the picked file, else OPFS): the output is never held in memory as a whole.
+      const main = await outputTarget(`${jobId}.onnx`, request.output?.handle);
+      const targets = [main];
+      let dataFile: Blob | undefined;
+      try {
+        await writeOutput(result, main.sink, {
+          onProgress: (done, total, item) => progress({ phase, fraction: total ? done / total : 1, done, total, ...(item ? { item } : {}) }),
+          dataSink: async () => {
+            const t = await outputTarget(`${jobId}.onnx_data`);
+            targets.push(t);
+            return t.sink;
+          },
+        });
+        progress({ phase: 'packaging', fraction: 0 });
+        if (targets[1]) dataFile = await targets[1].finish();
+        const blob = await main.finish();
+        const ms = Date.now() - t0;
+        if (result.report.mode === 'int8') result.report.durationMs = ms;
+        else result.report.timeMs = ms;
+        const outputBytes = blob.size + (dataFile?.size ?? 0);
+        if (result.outputBytes !== outputBytes) {
+          throw new Error(`internal error: output size mismatch (written ${outputBytes}, report ${result.outputBytes})`);
+        }
+        progress({ phase: 'packaging', fraction: 1 });
+        return {
+          blob,
+          ...(dataFile && result.data ? { data: { name: result.data.location, blob: dataFile } } : {}),
+          storage: main.kind,
+          report: result.report,
+          outputBytes,
+        };
+      } catch (e) {
+        for (const t of targets) await t.abort();
+        throw e;
       }
-      progress({ phase: 'packaging', fraction: 1 });
-      return { blob, report, outputBytes };
     } catch (e) {
       throw toTransferableError(e);
     } finally {

@@ -1,8 +1,12 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
+import { sweepOldOutputs } from './output-files.js';
 
 const target = document.getElementById('app');
 if (!target) throw new Error('#app element missing from index.html');
+
+// Outputs left in the origin-private file system by tabs that were closed.
+void sweepOldOutputs();
 
 export default mount(App, { target });

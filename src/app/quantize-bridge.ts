@@ -76,7 +76,7 @@ export class QuantizeBridge extends JobBridge<QuantizeWorkerApi, QuantizeError> 
     return this.call(signal, async (api) => {
       const dated = { ...request, date: request.date ?? new Date().toISOString() };
       const result = await api.quantize(file, externalFiles, dated, onProgress ? Comlink.proxy(onProgress) : undefined);
-      if (!(result.blob instanceof Blob) || result.blob.size !== result.outputBytes) {
+      if (!(result.blob instanceof Blob) || result.blob.size + (result.data?.blob.size ?? 0) !== result.outputBytes) {
         throw new QuantizeError('internal', 'internal error: the worker returned an output whose size does not match its report');
       }
       return result;

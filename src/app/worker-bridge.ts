@@ -55,9 +55,9 @@ export class InspectBridge extends JobBridge<InspectWorkerApi, InspectError> {
     });
   }
 
-  inspect(file: File, siblings: Record<string, number>, opts: InspectCallOptions = {}): Promise<ModelSummary> {
+  inspect(file: File, others: File[], opts: InspectCallOptions = {}): Promise<ModelSummary> {
     const { signal, onProgress } = opts;
-    return this.call(signal, (api) => api.inspect(file, siblings, onProgress ? Comlink.proxy(onProgress) : undefined));
+    return this.call(signal, (api) => api.inspect(file, others, onProgress ? Comlink.proxy(onProgress) : undefined));
   }
 }
 

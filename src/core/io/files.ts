@@ -44,7 +44,31 @@ export function resolveExternal(location: string, siblings: ReadonlyMap<string, 
   if (exact) return { source: exact, path };
   const base = path.split('/').pop()!;
   const byBase = [...siblings.entries()].filter(([p]) => p.split('/').pop() === base);
-  if (byBase.length === 1) return { source: byBase[0]![1], path: byBase[0]![0] };
+  if (new Set(byBase.map(([, s]) => s)).size === 1) return { source: byBase[0]![1], path: byBase[0]![0] };
   if (byBase.length > 1) return { problem: `'${location}' matches several files given (${byBase.map(([p]) => p).join(', ')}); give the model's folder as it is` };
   return { problem: `'${location}' was not provided: give it together with the model (same folder)` };
+}
+
+/**
+ * The siblings of a model among files given together (a drop, a folder, a download): files under the model's
+ * folder keyed by their path relative to it, every other file by its base name (it may have been dropped without
+ * its folder). `path` of each file is its relative path as given ('repo/onnx/model.onnx', or just the name).
+ */
+export function siblingsOf(modelPath: string, files: readonly { path: string; source: ByteSource }[]): Map<string, ByteSource> {
+  const norm = (p: string) => normalizeLocation(p);
+  const model = norm(modelPath);
+  const dir = model.includes('/') ? model.slice(0, model.lastIndexOf('/') + 1) : '';
+  const out = new Map<string, ByteSource>();
+  for (const f of files) {
+    const p = norm(f.path);
+    if (p === model) continue;
+    if (dir && p.startsWith(dir)) out.set(p.slice(dir.length), f.source);
+    else if (!dir && !p.includes('/')) out.set(p, f.source);
+  }
+  for (const f of files) {
+    const p = norm(f.path);
+    const base = p.split('/').pop()!;
+    if (p !== model && !out.has(base)) out.set(base, f.source);
+  }
+  return out;
 }

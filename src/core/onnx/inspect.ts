@@ -1,5 +1,6 @@
 /** Builds the model card (ModelSummary) from a parsed model. */
-import { DT, dtypeBits, dtypeName, elementCount } from './dtypes.js';
+import { DT, dtypeName, elementCount } from './dtypes.js';
+import { rawByteLength } from './tensor-data.js';
 import { type GraphView, type ModelView, type TensorView, type ValueInfoView, forEachGraph, parseModel } from './model.js';
 import type { ExternalDataRef, ModelSummary, TensorInfo } from './summary.js';
 
@@ -25,15 +26,17 @@ export function inspectModel(bytes: Uint8Array, opts: InspectOptions): ModelSumm
 
 /** Bytes a tensor's data takes in the file (or in its external file). */
 export function tensorDataBytes(t: TensorView): number {
-  if (t.rawData) return t.rawData.length;
-  if (t.external) return t.external.length ?? Math.ceil((elementCount(t.dims) * dtypeBits(t.dataType)) / 8);
+  const raw = rawByteLength(t);
+  if (raw !== null) return raw;
   let n = 0;
   for (const f of t.typedFields) n += f.end - f.vstart;
   return n;
 }
 
 export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: number): ModelSummary {
-  const fileBytes = opts.fileBytes ?? bufferBytes;
+  const fileBytes = opts.fileBytes ?? Math.max(bufferBytes, m.fileBytes);
+  // The model's true size: the .onnx plus the external data it references (outputs hold those weights inline).
+  const totalBytes = fileBytes + m.externalBytes;
   const opCounts: Record<string, number> = {};
   const bytesByType: Record<string, number> = {};
   let nodeCount = 0;
@@ -59,7 +62,7 @@ export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: numbe
         location: t.external.location,
         offset: t.external.offset,
         length: t.external.length,
-        resolved: base in siblings || t.external.location in siblings,
+        resolved: !!t.data || base in siblings || t.external.location in siblings,
       });
     }
   };
@@ -87,11 +90,11 @@ export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: numbe
     opCounts[key] = (opCounts[key] ?? 0) + 1;
   }
 
-  // Predictions: only in-file bytes change; external data is not rewritten in place.
+  // Predictions: every float weight changes, wherever it is stored (external data comes back inline).
   let int8Saved = 0;
   let fp16Saved = 0;
   for (const t of allTensors) {
-    if (t.external || t.dataType !== DT.FLOAT) continue;
+    if (t.dataType !== DT.FLOAT) continue;
     const b = tensorDataBytes(t);
     if (quantizable.has(t.name)) int8Saved += b - elementCount(t.dims);
     fp16Saved += b - b / 2;
@@ -135,7 +138,10 @@ export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: numbe
     quantized: { quantized, evidence: quantEvidence },
     externalData: ext,
     metadata: Object.fromEntries(m.metadata.map((e) => [e.key, e.value])),
-    predictedBytes: { int8: Math.round(fileBytes - int8Saved), fp16: Math.round(fileBytes - fp16Saved) },
+    externalDataBytes: m.externalBytes,
+    totalBytes,
+    externalDataProblems: [...m.dataProblems],
+    predictedBytes: { int8: Math.round(totalBytes - int8Saved), fp16: Math.round(totalBytes - fp16Saved) },
     subgraphCount,
   };
 }

@@ -55,6 +55,12 @@ export interface ModelSummary {
   embeddingDim: number | null;
   quantized: QuantizationInfo;
   externalData: ExternalDataRef[];
+  /** Bytes of external data the model references (resolved files only). */
+  externalDataBytes: number;
+  /** The .onnx file plus its external data: what the model really weighs. */
+  totalBytes: number;
+  /** Missing, short or refused external data, each naming the tensor and file ("" when all is well). */
+  externalDataProblems: string[];
   metadata: Record<string, string>;
   /** Predicted output sizes in bytes, from the initializer table alone. */
   predictedBytes: { int8: number; fp16: number };

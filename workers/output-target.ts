@@ -1,0 +1,120 @@
+/**
+ * Where a worker writes an output model: a file the user picked (File System Access), else a file in the
+ * origin-private file system (OPFS, written through a sync access handle), else memory. Disk-backed targets hold
+ * nothing in memory: the resulting File is read from disk when the page downloads it. A failed or cancelled run
+ * removes its file (abort()); the page also removes OPFS outputs of a terminated worker (see app/output-files.ts).
+ */
+import type { ByteSink } from '../src/core/io/write.js';
+
+export const OUTPUT_DIR = 'ava-output';
+
+export interface OutputTarget {
+  sink: ByteSink;
+  /** Closes the file and returns it (a disk-backed File for OPFS). */
+  finish(): Promise<File | Blob>;
+  /** Closes and deletes what was written. */
+  abort(): Promise<void>;
+  readonly kind: 'picked' | 'opfs' | 'memory';
+}
+
+/** The OPFS folder for outputs, or null when the browser has none (or refuses it, e.g. some private modes). */
+export async function outputDir(): Promise<FileSystemDirectoryHandle | null> {
+  try {
+    const root = await navigator.storage.getDirectory();
+    return await root.getDirectoryHandle(OUTPUT_DIR, { create: true });
+  } catch {
+    return null;
+  }
+}
+
+/** An OPFS file `name` in the output folder, written with a sync access handle (dedicated workers only). */
+export async function opfsTarget(name: string): Promise<OutputTarget | null> {
+  const dir = await outputDir();
+  if (!dir) return null;
+  let handle: FileSystemFileHandle;
+  let access: FileSystemSyncAccessHandle;
+  try {
+    handle = await dir.getFileHandle(name, { create: true });
+    access = await (handle as FileSystemFileHandle & { createSyncAccessHandle(): Promise<FileSystemSyncAccessHandle> }).createSyncAccessHandle();
+  } catch {
+    return null;
+  }
+  access.truncate(0);
+  let at = 0;
+  let open = true;
+  const close = () => {
+    if (open) {
+      open = false;
+      access.flush();
+      access.close();
+    }
+  };
+  return {
+    kind: 'opfs',
+    sink: {
+      write(chunk) {
+        let off = 0;
+        while (off < chunk.length) {
+          const n = access.write(chunk.subarray(off), { at: at + off });
+          if (n <= 0) throw new Error(`could not write the output (${name}): the browser's storage is full`);
+          off += n;
+        }
+        at += chunk.length;
+        return Promise.resolve();
+      },
+    },
+    async finish() {
+      close();
+      return handle.getFile();
+    },
+    async abort() {
+      try {
+        close();
+      } catch {
+        /* already closed */
+      }
+      await dir.removeEntry(name).catch(() => undefined);
+    },
+  };
+}
+
+/** A file the user picked with showSaveFilePicker (the handle is passed to the worker). */
+export async function pickedTarget(handle: FileSystemFileHandle): Promise<OutputTarget> {
+  const w = await handle.createWritable();
+  return {
+    kind: 'picked',
+    sink: { write: (chunk) => w.write(chunk as Uint8Array<ArrayBuffer>) },
+    async finish() {
+      await w.close();
+      return handle.getFile();
+    },
+    async abort() {
+      await w.abort().catch(() => undefined);
+    },
+  };
+}
+
+/** Memory: the chunks become a Blob (the browser may keep big Blobs on disk). The fallback without OPFS. */
+export function memoryTarget(): OutputTarget {
+  const chunks: BlobPart[] = [];
+  return {
+    kind: 'memory',
+    sink: {
+      write(chunk) {
+        chunks.push(chunk.slice());
+        return Promise.resolve();
+      },
+    },
+    finish: () => Promise.resolve(new Blob(chunks, { type: 'application/octet-stream' })),
+    abort() {
+      chunks.length = 0;
+      return Promise.resolve();
+    },
+  };
+}
+
+/** The best target available: the picked file, else OPFS, else memory. */
+export async function outputTarget(name: string, picked?: FileSystemFileHandle): Promise<OutputTarget> {
+  if (picked) return pickedTarget(picked);
+  return (await opfsTarget(name)) ?? memoryTarget();
+}
