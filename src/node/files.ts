@@ -4,6 +4,7 @@
  * file renamed at the end; nothing left behind on failure) and SHA-256 of a file with node:crypto.
  */
 import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -75,14 +76,32 @@ export function modelFilesOf(path: string): ModelFiles & { close(): Promise<void
   };
 }
 
-/** SHA-256 (lowercase hex) of a file, streamed. */
-export function sha256File(path: string, signal?: AbortSignal): Promise<string> {
+/** The hashing thread's code: SHA-256 of a file, streamed (plain JS, so it runs without the TypeScript loader). */
+const HASH_THREAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { createReadStream } = require('node:fs');
+const h = createHash('sha256');
+createReadStream(workerData, { highWaterMark: 4 << 20 })
+  .on('data', (c) => h.update(c))
+  .on('error', (e) => parentPort.postMessage({ error: e.message }))
+  .on('end', () => parentPort.postMessage({ hex: h.digest('hex') }));
+`;
+
+/**
+ * SHA-256 (lowercase hex) of a file, streamed on a worker thread so hashing runs beside the work on the main
+ * thread (the provenance record waits for it only when it is written, at the end of the output).
+ */
+export function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    const s = createReadStream(path, { highWaterMark: 4 << 20, ...(signal ? { signal } : {}) });
-    s.on('data', (c) => h.update(c as Buffer));
-    s.on('error', reject);
-    s.on('end', () => resolve(h.digest('hex')));
+    const w = new Worker(HASH_THREAD, { eval: true, workerData: path });
+    w.unref();
+    w.once('message', (m: { hex?: string; error?: string }) => {
+      void w.terminate();
+      if (m.hex) resolve(m.hex);
+      else reject(new Error(`cannot read ${path}: ${m.error}`));
+    });
+    w.once('error', reject);
   });
 }
 

@@ -22,7 +22,7 @@ describe('QuantizeBridge', () => {
     const seen: unknown[] = [];
     const { bridge } = setup(async (_f, _x, req, cb) => {
       await cb?.({ phase: 'quantizing', fraction: 0.5, done: 1, total: 2, item: 'w' });
-      return { blob: new Blob([new Uint8Array(4)]), report: { ...report, options: req.options } as never, outputBytes: 4 };
+      return { blob: new Blob([new Uint8Array(4)]), storage: 'memory' as const, report: { ...report, options: req.options } as never, outputBytes: 4 };
     });
     const r = await bridge.quantize(file, [], int8, { onProgress: (p) => seen.push(p) });
     expect(r.blob.size).toBe(4);
@@ -32,7 +32,7 @@ describe('QuantizeBridge', () => {
   });
 
   it('refuses an output whose Blob size differs from its byte count', async () => {
-    const { bridge } = setup(async () => ({ blob: new Blob([new Uint8Array(3)]), report, outputBytes: 4 }));
+    const { bridge } = setup(async () => ({ blob: new Blob([new Uint8Array(3)]), storage: 'memory' as const, report, outputBytes: 4 }));
     await expect(bridge.quantize(file, [], int8)).rejects.toMatchObject({ kind: 'internal' });
     bridge.terminate();
   });
@@ -48,7 +48,7 @@ describe('QuantizeBridge', () => {
       order.push(`start ${name}`);
       if (name === 'a') await gate;
       order.push(`end ${name}`);
-      return { blob: new Blob([]), report, outputBytes: 0 };
+      return { blob: new Blob([]), storage: 'memory' as const, report, outputBytes: 0 };
     });
     const started: string[] = [];
     const a = bridge.runQueued(file, [], job('a'), { onStart: () => started.push('a') });
@@ -71,7 +71,7 @@ describe('QuantizeBridge', () => {
     let calls = 0;
     const { bridge, workers } = setup(async () => {
       if (calls++ === 0) await new Promise(() => {});
-      return { blob: new Blob([]), report, outputBytes: 0 };
+      return { blob: new Blob([]), storage: 'memory' as const, report, outputBytes: 0 };
     });
     const ctl = new AbortController();
     const p = bridge.runQueued(file, [], int8, { signal: ctl.signal });
