@@ -54,6 +54,12 @@ export function f16BitsToNumber(h: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
+/**
+ * Elements per call of an inner loop function. Hot loops live in small functions called once per chunk, so V8
+ * optimizes them as ordinary calls (one call over a whole tensor stays in slower on-stack-replacement code).
+ */
+const CHUNK = 16384;
+
 let widenTable: Uint32Array | null = null;
 
 /**
@@ -77,8 +83,12 @@ export function float16ToFloat32(src: Uint16Array, out: Float32Array = new Float
   if (out.length !== src.length) throw new RangeError(`output holds ${out.length} elements, ${src.length} are needed`);
   const t = table();
   const o = new Uint32Array(out.buffer, out.byteOffset, out.length);
-  for (let i = 0; i < src.length; i++) o[i] = t[src[i]!]!;
+  for (let a = 0; a < src.length; a += CHUNK) widenChunk(src, a, Math.min(src.length, a + CHUNK), t, o);
   return out;
+}
+
+function widenChunk(src: Uint16Array, from: number, to: number, t: Uint32Array, o: Uint32Array): void {
+  for (let i = from; i < to; i++) o[i] = t[src[i]!]!;
 }
 
 /**
@@ -91,8 +101,12 @@ export function float16BytesToFloat32(src: Uint8Array, out: Float32Array = new F
   if (out.length !== n) throw new RangeError(`output holds ${out.length} elements, ${n} are needed`);
   const t = table();
   const o = new Uint32Array(out.buffer, out.byteOffset, n);
-  for (let i = 0, j = 0; i < n; i++, j += 2) o[i] = t[src[j]! | (src[j + 1]! << 8)]!;
+  for (let a = 0; a < n; a += CHUNK) widenBytesChunk(src, a, Math.min(n, a + CHUNK), t, o);
   return out;
+}
+
+function widenBytesChunk(src: Uint8Array, from: number, to: number, t: Uint32Array, o: Uint32Array): void {
+  for (let i = from, j = 2 * from; i < to; i++, j += 2) o[i] = t[src[j]! | (src[j + 1]! << 8)]!;
 }
 
 /** Clamping applied before the float16 cast (magnitudes; see the module note). */
@@ -157,13 +171,43 @@ export function float32ToFloat16(
   }
   const fastLo = Math.max(F16_NORMAL_BITS, minBits);
   const fastHi = Math.min(F16_MAX_BITS, maxBits);
+  const acc = new Float64Array(ACC_SIZE);
+  for (let a = 0; a < n; a += CHUNK) narrowChunk(words, a, Math.min(n, a + CHUNK), out, fastLo, fastHi, minBits, maxBits, acc);
+  u32[0] = acc[ACC_MAXABS]!;
+  return {
+    bits: out,
+    counts: { clamped: acc[ACC_CLAMPED]!, raised: acc[ACC_RAISED]!, flushed: acc[ACC_FLUSHED]!, subnormal: acc[ACC_SUBNORMAL]!, nonFinite: acc[ACC_NONFINITE]!, maxAbs: f32[0]! },
+  };
+}
+
+const ACC_CLAMPED = 0;
+const ACC_RAISED = 1;
+const ACC_FLUSHED = 2;
+const ACC_SUBNORMAL = 3;
+const ACC_NONFINITE = 4;
+/** Largest finite magnitude seen, as float32 bits. */
+const ACC_MAXABS = 5;
+const ACC_SIZE = 6;
+
+/** words[from, to) -> out[from, to) (see float32ToFloat16); counters added to `acc`. */
+function narrowChunk(
+  words: Uint32Array,
+  from: number,
+  to: number,
+  out: Uint16Array,
+  fastLo: number,
+  fastHi: number,
+  minBits: number,
+  maxBits: number,
+  acc: Float64Array,
+): void {
   let clamped = 0;
   let raised = 0;
   let flushed = 0;
   let subnormal = 0;
   let nonFinite = 0;
-  let maxAbsBits = 0;
-  for (let i = 0; i < n; i++) {
+  let maxAbsBits = acc[ACC_MAXABS]!;
+  for (let i = from; i < to; i++) {
     let w = words[i]!;
     const mag = w & 0x7fffffff;
     if (mag >= fastLo && mag <= fastHi) {
@@ -194,8 +238,12 @@ export function float32ToFloat16(
       } else subnormal++;
     }
   }
-  u32[0] = maxAbsBits;
-  return { bits: out, counts: { clamped, raised, flushed, subnormal, nonFinite, maxAbs: f32[0]! } };
+  acc[ACC_CLAMPED] = acc[ACC_CLAMPED]! + clamped;
+  acc[ACC_RAISED] = acc[ACC_RAISED]! + raised;
+  acc[ACC_FLUSHED] = acc[ACC_FLUSHED]! + flushed;
+  acc[ACC_SUBNORMAL] = acc[ACC_SUBNORMAL]! + subnormal;
+  acc[ACC_NONFINITE] = acc[ACC_NONFINITE]! + nonFinite;
+  acc[ACC_MAXABS] = maxAbsBits;
 }
 
 /** Float32 words converted per chunk when the source bytes are not 4-byte aligned (no whole-tensor copy). */
