@@ -2,8 +2,9 @@
  * Microbenchmark of the tensor kernels: the previous straightforward implementations (the test oracles in
  * tests/int8/kernel-oracle.ts and tests/fp16/convert-oracle.ts) against the typed-array kernels, in the same run, on
  * seeded BERT-sized weights. Prints M elements/s (best of N runs, old and new interleaved), the ratio, and whether
- * the outputs are byte-identical. Nothing is asserted; timings are noisy on a shared machine, so compare ratios.
- *   npx tsx bench/kernels.ts [--reps 7] [--rows 768] [--cols 3072]
+ * the outputs are byte-identical. Times are the process's CPU time (user + system), which a busy shared machine
+ * disturbs less than wall time (both are printed for the ratio). Nothing is asserted; compare ratios.
+ *   npx tsx bench/kernels.ts [--reps 15] [--rows 768] [--cols 3072]
  */
 import { float16BytesToFloat32 } from '../src/core/kernels/float16.js';
 import { quantizeTensor, readFloatTensor, type QuantParams } from '../src/core/int8/numerics.js';
@@ -15,7 +16,7 @@ import { oracleQuantizeTensor, oracleReadRaw } from '../tests/int8/kernel-oracle
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : d);
-const REPS = opt('reps', 7);
+const REPS = opt('reps', 15);
 const K = opt('rows', 768);
 const N = opt('cols', 3072);
 const n = K * N;
@@ -88,23 +89,42 @@ function same(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   return true;
 }
 
-function best(f: () => unknown, times: number[]): void {
-  const t = performance.now();
-  f();
-  times.push(performance.now() - t);
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
+/** Runs f once; records its CPU and wall milliseconds. */
+function measure(f: () => unknown, cpu: number[], wall: number[]): void {
+  const c = cpuMs();
+  const t = performance.now();
+  f();
+  wall.push(performance.now() - t);
+  cpu.push(cpuMs() - c);
+}
+
+const rate = (ms: number[]) => n / Math.max(Math.min(...ms), 1e-3) / 1e3;
+
 console.log(`kernels: ${K} x ${N} = ${(n / 1e6).toFixed(2)} M elements, best of ${REPS} (old and new interleaved), Node ${process.version}`);
-console.log(`${'case'.padEnd(44)} ${'old M/s'.padStart(9)} ${'new M/s'.padStart(9)} ${'ratio'.padStart(7)}  identical`);
+console.log(`${'case'.padEnd(44)} ${'old M/s'.padStart(8)} ${'new M/s'.padStart(8)} ${'ratio'.padStart(7)} ${'wall ratio'.padStart(11)}  identical`);
 for (const c of cases) {
-  const identical = same(c.old(), c.now()); // also warms both up
-  const to: number[] = [];
-  const tn: number[] = [];
-  for (let i = 0; i < REPS; i++) {
-    best(c.old, to);
-    best(c.now, tn);
+  const identical = same(c.old(), c.now());
+  // Warm-up: JIT tiers, and the allocator (the first large allocations fault in fresh pages; later ones reuse memory).
+  for (let i = 0; i < 5; i++) {
+    c.old();
+    c.now();
   }
-  const mo = n / Math.min(...to) / 1e3;
-  const mn = n / Math.min(...tn) / 1e3;
-  console.log(`${c.name.padEnd(44)} ${mo.toFixed(0).padStart(9)} ${mn.toFixed(0).padStart(9)} ${(mn / mo).toFixed(1).padStart(6)}x  ${identical ? 'yes' : 'NO'}`);
+  const oc: number[] = [];
+  const ow: number[] = [];
+  const nc: number[] = [];
+  const nw: number[] = [];
+  for (let i = 0; i < REPS; i++) {
+    measure(c.old, oc, ow);
+    measure(c.now, nc, nw);
+  }
+  const [mo, mn] = [rate(oc), rate(nc)];
+  const wallRatio = rate(nw) / rate(ow);
+  console.log(
+    `${c.name.padEnd(44)} ${mo.toFixed(0).padStart(8)} ${mn.toFixed(0).padStart(8)} ${(mn / mo).toFixed(1).padStart(6)}x ${wallRatio.toFixed(1).padStart(10)}x  ${identical ? 'yes' : 'NO'}`,
+  );
 }

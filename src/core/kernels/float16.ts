@@ -279,3 +279,27 @@ export function addCounts(a: Float16Counts, b: Float16Counts): void {
   a.nonFinite += b.nonFinite;
   if (b.maxAbs > a.maxAbs) a.maxAbs = b.maxAbs;
 }
+
+/**
+ * Type feedback for every path of the inner loops, gathered once at load on a few crafted values (zeros, subnormal
+ * results, clamping both ways, infinities, NaN, negative values, odd byte offsets). Without it V8 may optimize a loop
+ * in the middle of its first call, before its rare branches or the code after the loop ever ran, and then leave the
+ * optimized code deoptimizing there on every later call.
+ */
+function primeFeedback(): void {
+  const f = Float32Array.of(0, -0, 1e-9, -1e-9, 3e-6, 1.5, -2.25, 65504, 7e4, -1e9, Infinity, -Infinity, NaN, 2 ** -14, 1e-30, 0.1);
+  const words = new Uint32Array(f.buffer);
+  const bytes = new Uint8Array(f.byteLength + 1);
+  bytes.set(new Uint8Array(f.buffer), 1);
+  const halves = Uint16Array.of(0, 1, 0x3c00, 0x8400, 0x7bff, 0x7c00, 0xfe00, 0x03ff);
+  const halfBytes = new Uint8Array(halves.byteLength + 1);
+  halfBytes.set(new Uint8Array(halves.buffer), 1);
+  for (let k = 0; k < 12; k++) {
+    float32ToFloat16(words, { minPositive: 1e-7, maxFinite: 1e4 });
+    float32ToFloat16(words, null);
+    float32BytesToFloat16Bits(bytes.subarray(1), { minPositive: 5.96e-8, maxFinite: 65504 });
+    float16ToFloat32(halves);
+    float16BytesToFloat32(halfBytes.subarray(1));
+  }
+}
+primeFeedback();

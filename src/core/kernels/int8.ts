@@ -54,9 +54,9 @@ const ROW_KERNEL_BELOW = 32;
  */
 const CHUNK = 16384;
 
-/** Whole rows of `cols` elements handled per call (at least one). */
+/** Whole rows of `cols` elements handled per call (a multiple of 4, the rows the row kernels take at once). */
 function rowsPerCall(cols: number): number {
-  return Math.max(1, Math.floor(CHUNK / cols));
+  return 4 * Math.max(1, Math.floor(CHUNK / cols / 4));
 }
 
 function useRowKernel(l: ChannelLayout): boolean {
@@ -100,34 +100,44 @@ export function channelMinMax(values: Float32Array, layout: ChannelLayout): Chan
   const cols = channels * inner;
   const cmin = inner === 1 ? min : new Float64Array(cols).fill(Infinity);
   const cmax = inner === 1 ? max : new Float64Array(cols).fill(-Infinity);
-  let probe = 0;
   const step = rowsPerCall(cols) * cols;
-  for (let base = 0, end = outer * cols; base < end; base += step) probe += rowsMinMax(values, cols, base, Math.min(end, base + step), cmin, cmax);
+  for (let base = 0, end = outer * cols; base < end; base += step) rowsMinMax(values, cols, base, Math.min(end, base + step), cmin, cmax);
+  let hasNaN = false;
+  for (let k = 0; k < cols; k++) if (cmin[k] !== cmin[k]) hasNaN = true; // Math.min propagates NaN
   if (inner !== 1)
     for (let c = 0; c < channels; c++)
       for (let k = c * inner, e = k + inner; k < e; k++) {
         if (cmin[k]! < min[c]!) min[c] = cmin[k]!;
         if (cmax[k]! > max[c]!) max[c] = cmax[k]!;
       }
-  return { min, max, hasNaN: probe !== probe && hasAnyNaN(values) };
+  return { min, max, hasNaN };
 }
 
 /**
- * Rows values[from, to) (whole rows of `cols`) folded into the per-column extremes. Returns the sum of x * 0, which
- * is NaN when a NaN or an infinity was seen (±0 otherwise): then the caller looks for a NaN.
+ * Rows values[from, to) (whole rows of `cols`) folded into the per-column extremes with Math.min / Math.max (a NaN
+ * makes its column's extremes NaN), four rows at a time.
  */
-function rowsMinMax(v: Float32Array, cols: number, from: number, to: number, cmin: Float64Array, cmax: Float64Array): number {
-  let probe = 0;
-  for (let base = from; base < to; base += cols) {
+function rowsMinMax(v: Float32Array, cols: number, from: number, to: number, cmin: Float64Array, cmax: Float64Array): void {
+  let base = from;
+  for (; base + 4 * cols <= to; base += 4 * cols) {
+    const r0 = v.subarray(base, base + cols);
+    const r1 = v.subarray(base + cols, base + 2 * cols);
+    const r2 = v.subarray(base + 2 * cols, base + 3 * cols);
+    const r3 = v.subarray(base + 3 * cols, base + 4 * cols);
+    for (let c = 0; c < cols; c++) {
+      const x0 = r0[c]!, x1 = r1[c]!, x2 = r2[c]!, x3 = r3[c]!;
+      cmin[c] = Math.min(cmin[c]!, x0, x1, x2, x3);
+      cmax[c] = Math.max(cmax[c]!, x0, x1, x2, x3);
+    }
+  }
+  for (; base < to; base += cols) {
     const row = v.subarray(base, base + cols);
     for (let c = 0; c < cols; c++) {
       const x = row[c]!;
-      if (x < cmin[c]!) cmin[c] = x;
-      if (x > cmax[c]!) cmax[c] = x;
-      probe += x * 0;
+      cmin[c] = Math.min(cmin[c]!, x);
+      cmax[c] = Math.max(cmax[c]!, x);
     }
   }
-  return probe;
 }
 
 /** Math.min / Math.max over values[from, to) folded into min[c] / max[c] (four independent chains). */
@@ -153,11 +163,6 @@ function segmentMinMax(v: Float32Array, from: number, to: number, min: Float64Ar
   }
   min[c] = Math.min(a0, a1, a2, a3);
   max[c] = Math.max(b0, b1, b2, b3);
-}
-
-function hasAnyNaN(v: Float32Array): boolean {
-  for (let i = 0; i < v.length; i++) if (v[i] !== v[i]) return true;
-  return false;
 }
 
 /** 1.5 * 2^52: for |x| <= 2^51, (x + ROUND_MAGIC) - ROUND_MAGIC is x rounded to the nearest integer, ties to even. */
@@ -239,9 +244,38 @@ export function quantizeChannels(
   return out;
 }
 
-/** Rows values[from, to) (whole rows of `cols`) quantized with the per-column parameters `p` ([4 * cols]). */
+/**
+ * Rows values[from, to) (whole rows of `cols`) quantized with the per-column parameters `p` ([4 * cols]: scale,
+ * lower bound, upper bound, zero point), four rows at a time (each column's parameters loaded once for four values).
+ */
 function quantizeRows(v: Float32Array, cols: number, from: number, to: number, p: Float64Array, out: Uint8Array): void {
-  for (let base = from; base < to; base += cols) {
+  let base = from;
+  for (; base + 4 * cols <= to; base += 4 * cols) {
+    const r0 = v.subarray(base, base + cols);
+    const r1 = v.subarray(base + cols, base + 2 * cols);
+    const r2 = v.subarray(base + 2 * cols, base + 3 * cols);
+    const r3 = v.subarray(base + 3 * cols, base + 4 * cols);
+    const d0 = out.subarray(base, base + cols);
+    const d1 = out.subarray(base + cols, base + 2 * cols);
+    const d2 = out.subarray(base + 2 * cols, base + 3 * cols);
+    const d3 = out.subarray(base + 3 * cols, base + 4 * cols);
+    for (let c = 0, k = 0; c < cols; c++, k += 4) {
+      const s = p[k]!, l = p[k + 1]!, h = p[k + 2]!, z = p[k + 3]!;
+      let x0 = Math.fround(r0[c]! / s);
+      let x1 = Math.fround(r1[c]! / s);
+      let x2 = Math.fround(r2[c]! / s);
+      let x3 = Math.fround(r3[c]! / s);
+      x0 = x0 < l ? l : x0 > h ? h : x0;
+      x1 = x1 < l ? l : x1 > h ? h : x1;
+      x2 = x2 < l ? l : x2 > h ? h : x2;
+      x3 = x3 < l ? l : x3 > h ? h : x3;
+      d0[c] = x0 + ROUND_MAGIC - ROUND_MAGIC + z;
+      d1[c] = x1 + ROUND_MAGIC - ROUND_MAGIC + z;
+      d2[c] = x2 + ROUND_MAGIC - ROUND_MAGIC + z;
+      d3[c] = x3 + ROUND_MAGIC - ROUND_MAGIC + z;
+    }
+  }
+  for (; base < to; base += cols) {
     const row = v.subarray(base, base + cols);
     const dst = out.subarray(base, base + cols);
     for (let c = 0, k = 0; c < cols; c++, k += 4) {
@@ -276,3 +310,27 @@ function quantizeSegmentExact(v: Float32Array, from: number, to: number, s: numb
     out[i] = (r < lo ? lo : r > hi ? hi : r) & 0xff;
   }
 }
+
+/**
+ * Type feedback for every path of the inner loops, gathered once at load on a few crafted values (tail loops, both
+ * clip branches, NaN). Without it V8 may optimize a loop in the middle of its first call, before the code after the
+ * loop ever ran, and then leave the optimized code deoptimizing at that spot on every later call.
+ */
+function primeFeedback(): void {
+  const v = Float32Array.of(-3, -0.5, 0, 0.5, 1.5, 2.5, 3, NaN, 1e30, -1e30);
+  const layout = channelLayout([v.length], null);
+  const min = new Float64Array(1).fill(Infinity);
+  const max = new Float64Array(1).fill(-Infinity);
+  const out = new Uint8Array(v.length);
+  const p = new Float64Array(4 * 2);
+  p.set([1, -128, 127, 0, 0.5, -10, 245, 10]);
+  for (let k = 0; k < 12; k++) {
+    segmentMinMax(v, 0, v.length, min, max, 0);
+    rowsMinMax(v, 2, 0, v.length, new Float64Array(2).fill(Infinity), new Float64Array(2).fill(-Infinity));
+    quantizeSegment(v, 0, v.length, 0.5, 3, -128, 127, out);
+    quantizeRows(v, 2, 0, v.length, p, out);
+    quantizeSegmentExact(v, 0, v.length, 0.5, 3, -128, 127, out);
+    channelMinMax(v, layout);
+  }
+}
+primeFeedback();
