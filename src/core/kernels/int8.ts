@@ -8,9 +8,10 @@
  * Numeric source: onnxruntime 1.32 `onnxruntime/python/tools/quantization/quant_utils.py`:
  *  - `quantize_data` takes `rmin = data.min()`, `rmax = data.max()` of the float32 (or float16) weight, per channel
  *    when the weight is quantized per channel (`weights.take(i, axis)`);
+ *  - `compute_scale_zp` turns each channel's [rmin, rmax] into a scale and zero point (numerics.ts `computeScaleZp`);
  *  - `quantize_nparray`: `q = clip(rint(float32(w / scale)) + zero_point, type_min, type_max)` with NumPy semantics:
  *    the division is a float32 division (`w / scale`, both float32; never a multiplication by a reciprocal), `rint`
- *    (`ndarray.round`) rounds half to even, and the clip uses the full range of the quantized type.
+ *    (`ndarray.round`, i.e. `numpy.rint`) rounds half to even, and the clip uses the full range of the quantized type.
  *
  * Tensor layout: row-major (ONNX). Per-channel quantization along `axis` views the tensor as
  * [outer, channels, inner] (`outer` = product of the dims before `axis`, `inner` = product of those after);
