@@ -169,8 +169,8 @@ const F16_MAX_BITS = 0x477fe000;
 /**
  * float32 -> float16 over typed arrays: `words` holds float32 bit patterns ([n]); the float16 bit patterns go to `out`
  * ([n], a new Uint16Array by default). With `clamp`, magnitudes are clamped first (0 < |x| < minPositive ->
- * ±minPositive; maxFinite < |x| < inf -> ±maxFinite; the thresholds compared as float32, as the reference compares a
- * float32 array with Python floats rounded to its type); null converts plainly (overflow to ±inf).
+ * ±minPositive; maxFinite < |x| < inf -> ±maxFinite; the thresholds rounded to float32 and compared as float32 bit
+ * patterns of magnitudes, as the per-value converter did); null converts plainly (overflow to ±inf).
  * Per value the result equals `f32BitsToF16Bits` of the clamped value; counters as in Float16Counts.
  *
  * Fast path: magnitudes in [2^-14, min(maxFinite, 65504)] that need no raising give a normal float16 computed by
