@@ -14,6 +14,8 @@ import { OnnxFormatError } from '../onnx/errors.js';
 import type { TensorView } from '../onnx/model.js';
 import { TENSOR } from '../onnx/model.js';
 import { WT_LEN, WT_I32, readVarintSigned } from '../onnx/wire.js';
+import { float16BytesToFloat32, float32ToFloat16 } from '../kernels/float16.js';
+import { channelLayout, channelMinMax, quantizeChannels } from '../kernels/int8.js';
 
 export type QType = typeof DT.INT8 | typeof DT.UINT8;
 
@@ -154,69 +156,46 @@ function checkFinite(v: number, name: string): void {
 }
 
 /**
- * Per-tensor (axis === null) or per-channel quantization of float values (already widened to double from
- * float32/float16, exactly). Per-channel slices along `axis` as `weights.take(i, axis)` does. Works in memory order
- * (min/max pass, then a quantize pass) so per-channel on the last axis stays cache friendly.
+ * Per-tensor (axis === null) or per-channel quantization of a weight, as `quantize_data` / `quantize_nparray`
+ * (quant_utils.py): per-channel slices along `axis` as `weights.take(i, axis)` does.
+ *
+ * - values: the weight's elements in row-major order (float32, or float16 widened exactly), `dims` its shape;
+ * - axis: a non-negative index into dims, or null for one scale / zero point for the whole tensor;
+ * - returns the quantized bytes (same layout; int8 as two's complement) and one scale (float32 value, or float16
+ *   value for float16 weights) and zero point per channel.
+ *
+ * Pure (typed arrays and plain values in and out), so it can run in a worker. Two passes over the values: the range
+ * kernel (`channelMinMax`), then the quantize kernel (`quantizeChannels`), both in memory order; per-channel on the last
+ * axis walks rows with per-column parameters.
+ * Errors: OnnxFormatError when the weight holds NaN or ±inf (naming the tensor). An empty tensor (or empty channels)
+ * gets scale 1 and zero point 0, as compute_data_quant_params keeps them.
  */
 export function quantizeTensor(values: Float32Array, dims: readonly number[], axis: number | null, p: QuantParams, name = ''): QuantizedTensor {
   const [qmin, qmax] = quantRange(p.qType, p.reduceRange, p.symmetric);
   const [lo, hi] = typeRange(p.qType);
-  const channels = axis === null ? 1 : dims[axis]!;
-  let inner = 1;
-  if (axis !== null) for (let i = axis + 1; i < dims.length; i++) inner *= dims[i]!;
-  const block = channels * inner;
-  const n = values.length;
-  const mn = new Float64Array(channels).fill(Infinity);
-  const mx = new Float64Array(channels).fill(-Infinity);
-  let nan = false;
-  for (let base = 0; base < n; base += block) {
-    for (let c = 0; c < channels; c++) {
-      const from = base + c * inner;
-      let a = mn[c]!;
-      let b = mx[c]!;
-      for (let i = from, end = from + inner; i < end; i++) {
-        const v = values[i]!;
-        if (v < a) a = v;
-        if (v > b) b = v;
-        if (v !== v) nan = true;
-      }
-      mn[c] = a;
-      mx[c] = b;
-    }
-  }
-  if (nan) checkFinite(NaN, name);
+  const layout = channelLayout(dims, axis);
+  const range = channelMinMax(values, layout);
+  if (range.hasNaN) checkFinite(NaN, name);
+  const empty = layout.outer * layout.inner === 0;
   const scales: number[] = [];
   const zeroPoints: number[] = [];
-  for (let c = 0; c < channels; c++) {
-    if (n === 0 || mn[c] === Infinity) {
-      // Empty tensor (or channel): compute_data_quant_params keeps scale 1, zero point 0.
+  for (let c = 0; c < layout.channels; c++) {
+    if (empty) {
+      // Empty tensor: compute_data_quant_params keeps scale 1, zero point 0.
       scales.push(1);
       zeroPoints.push(0);
       continue;
     }
-    checkFinite(mn[c]!, name);
-    checkFinite(mx[c]!, name);
-    const { scale, zeroPoint } = computeScaleZp(mn[c]!, mx[c]!, qmin, qmax, p.symmetric, p.floatType);
+    const mn = range.min[c]!;
+    const mx = range.max[c]!;
+    checkFinite(mn, name);
+    checkFinite(mx, name);
+    const { scale, zeroPoint } = computeScaleZp(mn, mx, qmin, qmax, p.symmetric, p.floatType);
     scales.push(scale);
     zeroPoints.push(zeroPoint);
   }
-  const out = new Uint8Array(n);
-  for (let base = 0; base < n; base += block) {
-    for (let c = 0; c < channels; c++) {
-      const scale = scales[c]!;
-      const zp = zeroPoints[c]!;
-      const from = base + c * inner;
-      for (let i = from, end = from + inner; i < end; i++) {
-        // rint(float32(w / scale)) + zp, clipped to the full type range (quantizeValue, inlined).
-        const x = Math.fround(values[i]! / scale);
-        let r = Math.round(x);
-        if (r - x === 0.5 && r % 2 !== 0) r -= 1;
-        r += zp;
-        out[i] = (r < lo ? lo : r > hi ? hi : r) & 0xff;
-      }
-    }
-  }
-  return { data: out, scales, zeroPoints };
+  const data = quantizeChannels(values, layout, scales, zeroPoints, lo, hi);
+  return { data, scales, zeroPoints };
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -242,27 +221,32 @@ function externalBytes(t: TensorView, resolve?: ExternalDataResolver): Uint8Arra
 /**
  * The float values of a FLOAT or FLOAT16 tensor as a Float32Array (float16 widened exactly). Handles raw_data,
  * float_data / int32_data (packed or not) and external data (through `resolve`).
+ *
+ * float32 raw bytes that are 4-byte aligned are returned as a view (no copy): read the result, do not modify or
+ * transfer it. Unaligned float32 bytes are copied once; float16 bytes are widened through a lookup table.
  */
 export function readFloatTensor(t: TensorView, resolve?: ExternalDataResolver): Float32Array {
   const n = t.dims.reduce((a, b) => a * b, 1);
   if (t.dataType !== DT.FLOAT && t.dataType !== DT.FLOAT16)
     throw new OnnxFormatError(`tensor '${t.name}' is not float32/float16 (data type ${t.dataType})`);
   const raw = t.external ? externalBytes(t, resolve) : t.rawData;
-  const out = new Float32Array(n);
   if (raw) {
     const width = t.dataType === DT.FLOAT ? 4 : 2;
     if (raw.length !== n * width)
       throw new OnnxFormatError(`tensor '${t.name}' has ${raw.length} bytes of data but its shape [${t.dims.join(', ')}] needs ${n * width}`);
-    if (width === 4 && LITTLE_ENDIAN) {
-      // One copy (the view may be unaligned); values are read as stored (little-endian).
-      out.set(new Float32Array(raw.slice().buffer));
-      return out;
+    if (LITTLE_ENDIAN) {
+      if (width === 2) return float16BytesToFloat32(raw);
+      // Values are read as stored (little-endian); an unaligned view is copied (slice gives an aligned buffer).
+      if (raw.byteOffset % 4 === 0) return new Float32Array(raw.buffer, raw.byteOffset, n);
+      return new Float32Array(raw.slice().buffer);
     }
+    const out = new Float32Array(n);
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);
     if (width === 4) for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true);
     else for (let i = 0; i < n; i++) out[i] = float16BitsToNumber(dv.getUint16(i * 2, true));
     return out;
   }
+  const out = new Float32Array(n);
   // Typed fields: float_data (FLOAT) or int32_data holding float16 bits (FLOAT16).
   const want = t.dataType === DT.FLOAT ? TENSOR.floatData : TENSOR.int32Data;
   let k = 0;
@@ -291,8 +275,20 @@ export function readFloatTensor(t: TensorView, resolve?: ExternalDataResolver): 
   return out;
 }
 
-/** Little-endian bytes of float values stored as `floatType` (float32, or float16 bits). */
+/**
+ * Little-endian bytes of float values stored as `floatType` (float32, or float16 bits rounded half to even as
+ * `float16Bits`, every NaN written as 0x7e00). A Float32Array is converted in bulk (float32: its bytes copied as they
+ * are; float16: the float16 kernel); other arrays of numbers value by value.
+ */
 export function floatBytes(values: ArrayLike<number>, floatType: FloatType): Uint8Array {
+  if (values instanceof Float32Array && LITTLE_ENDIAN) {
+    if (floatType === DT.FLOAT) return new Uint8Array(values.slice().buffer);
+    const words = new Uint32Array(values.buffer, values.byteOffset, values.length);
+    const { bits, counts } = float32ToFloat16(words, null);
+    // float16Bits writes every NaN as 0x7e00 (no sign, no payload); the kernel keeps sign and payload.
+    if (counts.nonFinite) for (let i = 0; i < bits.length; i++) if ((bits[i]! & 0x7fff) > 0x7c00) bits[i] = 0x7e00;
+    return new Uint8Array(bits.buffer);
+  }
   if (floatType === DT.FLOAT) {
     const a = new Float32Array(values.length);
     for (let i = 0; i < values.length; i++) a[i] = values[i]!;
