@@ -53,7 +53,7 @@ interface Case {
 const INT8_SYM: QuantParams = { qType: DT.INT8, symmetric: true, reduceRange: false, floatType: DT.FLOAT };
 const UINT8_ASYM_RR: QuantParams = { qType: DT.UINT8, symmetric: false, reduceRange: true, floatType: DT.FLOAT };
 const FP16_CLAMP = { minPositive: 1e-7, maxFinite: 1e4 };
-const rawTensor = (raw: Uint8Array, dataType: number): TensorView => ({ buf: raw, fields: [], name: 'w', dims: [K, N], dataType, rawData: raw, typedFields: [], external: null });
+const rawTensor = (raw: Uint8Array, dataType: number): TensorView => ({ buf: raw, fields: [], name: 'w', dims: [K, N], dataType, rawData: raw, data: null, typedFields: [], external: null });
 
 const cases: Case[] = [
   { name: 'INT8 per-tensor (int8 symmetric)', old: () => oracleQuantizeTensor(weights, [K, N], null, INT8_SYM).data, now: () => quantizeTensor(weights, [K, N], null, INT8_SYM).data },

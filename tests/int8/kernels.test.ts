@@ -257,7 +257,7 @@ describe('quantizeChannels with arbitrary scales and zero points', () => {
 
 /** A raw_data tensor view over `raw` (enough of a TensorView for readFloatTensor). */
 function rawTensor(raw: Uint8Array, dims: number[], dataType: number): TensorView {
-  return { buf: raw, fields: [], name: 't', dims, dataType, rawData: raw, typedFields: [], external: null };
+  return { buf: raw, fields: [], name: 't', dims, dataType, rawData: raw, data: null, typedFields: [], external: null };
 }
 
 const bitsOf = (f: Float32Array) => new Uint32Array(f.buffer, f.byteOffset, f.length);
