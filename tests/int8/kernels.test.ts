@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { channelLayout, channelMinMax, quantizeChannels } from '../../src/core/kernels/int8.js';
 import { float16BytesToFloat32, float16ToFloat32 } from '../../src/core/kernels/float16.js';
-import { type QuantParams, type QType, floatBytes, quantRange, quantizeTensor, readFloatTensor } from '../../src/core/int8/numerics.js';
+import { type QuantParams, type QType, floatBytes, quantRange, quantizeTensor, quantizeTensorChunked, readFloatTensor } from '../../src/core/int8/numerics.js';
 import { DT } from '../../src/core/onnx/dtypes.js';
 import type { TensorView } from '../../src/core/onnx/model.js';
 import { oracleFloatBytes, oracleQuantizePass, oracleQuantizeTensor, oracleReadRaw } from './kernel-oracle.js';
@@ -313,5 +313,34 @@ describe('readFloatTensor and floatBytes (kernels) equal the straightforward imp
     expectEqualArrays(floatBytes(w16, DT.FLOAT16), oracleFloatBytes(w16, DT.FLOAT16), 'widened float16');
     // plain arrays of numbers (scales) keep the per-value path
     expect(floatBytes([1 / 3, 65520, NaN, -0], DT.FLOAT16)).toEqual(oracleFloatBytes([1 / 3, 65520, NaN, -0], DT.FLOAT16));
+  });
+});
+
+describe('quantizeTensorChunked (big tensors on disk, two passes over chunks)', () => {
+  const layouts: [number[], number | null][] = [
+    [[37, 11], null], [[37, 11], 1], [[37, 11], 0], [[5, 7, 9], 0], [[5, 7, 9], 1], [[5, 7, 9], 2], [[3, 4, 5, 6], 1], [[1000], null],
+  ];
+  for (const [dims, axis] of layouts)
+    for (const chunk of [1, 7, 64, 100000])
+      it(`[${dims}] axis ${axis}, chunks of ${chunk}: byte-identical to quantizeTensor`, async () => {
+        const n = dims.reduce((a, b) => a * b, 1);
+        const v = new Float32Array(n).map((_, i) => Math.sin(i * 12.9898) * 43758.5453 % 3);
+        const p = { qType: DT.INT8, symmetric: true, reduceRange: false, floatType: DT.FLOAT } as const;
+        for (const params of [p, { ...p, qType: DT.UINT8, symmetric: false, reduceRange: true }] as const) {
+          const whole = quantizeTensor(v, dims, axis, params);
+          const reads: number[] = [];
+          const chunked = await quantizeTensorChunked(async (s, c) => (reads.push(c), v.slice(s, s + c)), dims, axis, params, 't', chunk);
+          expect(Buffer.from(chunked.data).equals(Buffer.from(whole.data))).toBe(true);
+          expect(chunked.scales).toEqual(whole.scales);
+          expect(chunked.zeroPoints).toEqual(whole.zeroPoints);
+          if (chunk < n) expect(Math.max(...reads)).toBeLessThan(n);
+        }
+      });
+
+  it('names the tensor when a chunk holds NaN', async () => {
+    const v = new Float32Array(100).fill(1);
+    v[77] = NaN;
+    const p = { qType: DT.INT8, symmetric: true, reduceRange: false, floatType: DT.FLOAT } as const;
+    await expect(quantizeTensorChunked(async (s, c) => v.slice(s, s + c), [100], null, p, 'W', 10)).rejects.toThrow(/'W' contains NaN/);
   });
 });

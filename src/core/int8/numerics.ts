@@ -299,3 +299,76 @@ export function floatBytes(values: ArrayLike<number>, floatType: FloatType): Uin
   for (let i = 0; i < values.length; i++) dv.setUint16(i * 2, float16Bits(values[i]!), true);
   return b;
 }
+
+/** Reads elements [start, start + count) of a tensor as float32 values (float16 widened). */
+export type FloatChunkReader = (start: number, count: number) => Promise<Float32Array>;
+
+/**
+ * quantizeTensor for a tensor too big to hold as float32 at once: two passes over chunks read from disk (the range,
+ * then the quantized values), so memory holds the int8 output and one chunk (`chunkElements`, whole rows or whole
+ * channels) rather than the tensor. The result is byte-identical to quantizeTensor on the whole tensor (the same
+ * kernels over the same values; min/max per channel combine exactly).
+ */
+export async function quantizeTensorChunked(
+  read: FloatChunkReader,
+  dims: readonly number[],
+  axis: number | null,
+  p: QuantParams,
+  name = '',
+  chunkElements = 4 << 20,
+): Promise<QuantizedTensor> {
+  const [qmin, qmax] = quantRange(p.qType, p.reduceRange, p.symmetric);
+  const [lo, hi] = typeRange(p.qType);
+  const layout = channelLayout(dims, axis);
+  const { outer, channels, inner } = layout;
+  const n = outer * channels * inner;
+  if (n === 0) return quantizeTensor(new Float32Array(0), dims, axis, p, name);
+  // Chunks are whole rows of [channels * inner] when there are several rows, else whole channels, else elements.
+  type Chunk = { start: number; count: number; layout: typeof layout; firstChannel: number };
+  const chunks: Chunk[] = [];
+  if (outer > 1) {
+    const row = channels * inner;
+    const rows = Math.max(1, Math.floor(chunkElements / row));
+    for (let o = 0; o < outer; o += rows) {
+      const r = Math.min(rows, outer - o);
+      chunks.push({ start: o * row, count: r * row, layout: { outer: r, channels, inner }, firstChannel: 0 });
+    }
+  } else if (channels > 1) {
+    const per = Math.max(1, Math.floor(chunkElements / inner));
+    for (let c = 0; c < channels; c += per) {
+      const k = Math.min(per, channels - c);
+      chunks.push({ start: c * inner, count: k * inner, layout: { outer: 1, channels: k, inner }, firstChannel: c });
+    }
+  } else {
+    for (let s = 0; s < n; s += chunkElements) {
+      const k = Math.min(chunkElements, n - s);
+      chunks.push({ start: s, count: k, layout: { outer: 1, channels: 1, inner: k }, firstChannel: 0 });
+    }
+  }
+  const min = new Float64Array(channels).fill(Infinity);
+  const max = new Float64Array(channels).fill(-Infinity);
+  for (const ch of chunks) {
+    const r = channelMinMax(await read(ch.start, ch.count), ch.layout);
+    if (r.hasNaN) checkFinite(NaN, name);
+    for (let c = 0; c < ch.layout.channels; c++) {
+      const g = ch.firstChannel + c;
+      if (r.min[c]! < min[g]!) min[g] = r.min[c]!;
+      if (r.max[c]! > max[g]!) max[g] = r.max[c]!;
+    }
+  }
+  const scales: number[] = [];
+  const zeroPoints: number[] = [];
+  for (let c = 0; c < channels; c++) {
+    checkFinite(min[c]!, name);
+    checkFinite(max[c]!, name);
+    const { scale, zeroPoint } = computeScaleZp(min[c]!, max[c]!, qmin, qmax, p.symmetric, p.floatType);
+    scales.push(scale);
+    zeroPoints.push(zeroPoint);
+  }
+  const data = new Uint8Array(n);
+  for (const ch of chunks) {
+    const sub = (a: number[]) => a.slice(ch.firstChannel, ch.firstChannel + ch.layout.channels);
+    quantizeChannels(await read(ch.start, ch.count), ch.layout, sub(scales), sub(zeroPoints), lo, hi, data.subarray(ch.start, ch.start + ch.count));
+  }
+  return { data, scales, zeroPoints };
+}

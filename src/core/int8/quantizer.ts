@@ -11,8 +11,8 @@
 import type { AttrValue } from '../onnx/encode.js';
 import { DT, dtypeName } from '../onnx/dtypes.js';
 import { type Job, type WGraph, type WInit, type WNode } from './graph.js';
-import { type FloatType, type QType, floatBytes, quantizeTensor } from './numerics.js';
-import { readFloatValues } from '../onnx/tensor-data.js';
+import { type FloatType, type QType, floatBytes, quantizeTensor, quantizeTensorChunked } from './numerics.js';
+import { floatChunkReader, readFloatValues } from '../onnx/tensor-data.js';
 import type { LocalTypes } from './types.js';
 
 /** A quantized value: where its 8-bit version, scale and zero point live (QuantizedValue). */
@@ -241,8 +241,12 @@ export class GraphQuantizer {
       bytes: n * (floatType === DT.FLOAT ? 4 : 2),
       outputs: [qInit, scaleInit, zpInit],
       run: async (signal) => {
-        const values = await this.ctx.valuesOf(src, signal);
-        const r = quantizeTensor(values, src.dims, axis, { qType, symmetric, reduceRange, floatType }, src.name);
+        const params = { qType, symmetric, reduceRange, floatType };
+        // A big weight on disk is read in chunks (two passes) so its float32 values are never all in memory.
+        const chunks = src.src ? floatChunkReader(src.src, signal) : null;
+        const r = chunks
+          ? await quantizeTensorChunked(chunks, src.dims, axis, params, src.name)
+          : quantizeTensor(await this.ctx.valuesOf(src, signal), src.dims, axis, params, src.name);
         qInit.raw = post ? post(r.data) : r.data;
         scaleInit.raw = floatBytes(r.scales, floatType);
         zpInit.raw = Uint8Array.from(r.zeroPoints.map((z) => z & 0xff));

@@ -6,6 +6,7 @@ import { DT, dtypeBits, elementCount } from './dtypes.js';
 import { OnnxFormatError } from './errors.js';
 import { type ModelView, type TensorView, forEachGraph } from './model.js';
 import { readFloatTensor } from '../int8/numerics.js';
+import { float16BytesToFloat32 } from '../kernels/float16.js';
 
 /**
  * Refuses a model whose tensors cannot all be read: external data that was missing, too short or refused when the
@@ -68,4 +69,24 @@ export async function readFloatValues(t: TensorView, signal?: AbortSignal): Prom
   if (t.dataType !== DT.FLOAT && t.dataType !== DT.FLOAT16)
     throw new OnnxFormatError(`tensor '${t.name}' is not float32/float16 (data type ${t.dataType})`);
   return readFloatTensor(await inMemory(t, signal));
+}
+
+/** Float tensors on disk bigger than `aboveBytes` are quantized in chunks (see quantizeTensorChunked); tests lower it. */
+export const chunking = { aboveBytes: 64 << 20 };
+
+/**
+ * A reader of element ranges of a FLOAT / FLOAT16 tensor whose bytes are on disk (t.data), or null when the tensor
+ * is in memory or small enough to read whole. Each read returns float32 values (float16 widened exactly).
+ */
+export function floatChunkReader(t: TensorView, signal?: AbortSignal): ((start: number, count: number) => Promise<Float32Array>) | null {
+  const d = t.data;
+  if (!d || d.length <= chunking.aboveBytes || (t.dataType !== DT.FLOAT && t.dataType !== DT.FLOAT16)) return null;
+  const width = t.dataType === DT.FLOAT ? 4 : 2;
+  if (d.length !== elementCount(t.dims) * width)
+    throw new OnnxFormatError(`tensor '${t.name}' has ${d.length} bytes of data but its shape [${t.dims.join(', ')}] needs ${elementCount(t.dims) * width}`);
+  return async (start, count) => {
+    const b = await d.source.read(d.offset + start * width, count * width, signal);
+    if (width === 2) return float16BytesToFloat32(b);
+    return b.byteOffset % 4 === 0 ? new Float32Array(b.buffer, b.byteOffset, count) : new Float32Array(b.slice().buffer);
+  };
 }
