@@ -363,7 +363,37 @@ function parseFunction(buf: Uint8Array, f: Field): FunctionView {
   return fn;
 }
 
+/**
+ * Most levels of subgraphs (If / Loop / Scan bodies inside subgraphs) a model may nest. protobuf's C++ reader, and so
+ * onnxruntime and onnx.load, refuse messages nested more than 100 deep (CodedInputStream's default recursion limit);
+ * each subgraph level is three messages (graph, node, attribute) and a typed graph output five more (value_info,
+ * type, tensor type, shape, dimension), so a subgraph at level 32 with a typed output is already refused there
+ * (onnxruntime 1.30 loads 31 levels of If and refuses 32: tests/fuzz/fuzz.test.ts). The limit also keeps every
+ * recursive walk over subgraphs shallow (a 5,000-level file overflowed the stack before).
+ */
+export const MAX_SUBGRAPH_DEPTH = 31;
+
+/** The error for a model whose subgraphs nest deeper than MAX_SUBGRAPH_DEPTH. */
+export function nestingError(where: string): OnnxFormatError {
+  return new OnnxFormatError(
+    `subgraphs are nested more than ${MAX_SUBGRAPH_DEPTH} levels deep (${where}); protobuf readers such as onnxruntime's refuse messages nested this deep`,
+  );
+}
+
+/** Subgraph nesting of the parseGraph call in progress (0 = the main graph). */
+let graphDepth = -1;
+
 export function parseGraph(buf: Uint8Array, f: Field, ctx: Ctx): GraphView {
+  if (graphDepth >= MAX_SUBGRAPH_DEPTH) throw nestingError(`inside ${ctx.length >= 3 ? `${ctx[ctx.length - 3]} ${ctx[ctx.length - 2]}` : describe(ctx)}`);
+  graphDepth++;
+  try {
+    return parseGraphBody(buf, f, ctx);
+  } finally {
+    graphDepth--;
+  }
+}
+
+function parseGraphBody(buf: Uint8Array, f: Field, ctx: Ctx): GraphView {
   const fields = fieldsOf(buf, f.vstart, f.end, ctx, 'graph');
   const g: GraphView = {
     buf,

@@ -11,7 +11,7 @@
 import { OnnxFormatError } from './errors.js';
 import { type ModelFiles, resolveExternal } from '../io/files.js';
 import { type ByteSource, bytesSource } from '../io/source.js';
-import { type ModelView, parseModel } from './model.js';
+import { MAX_SUBGRAPH_DEPTH, type ModelView, nestingError, parseModel } from './model.js';
 import { fmtBytes, fmtInt } from './wire.js';
 import { sniffNotOnnx } from './sniff.js';
 import { HOLE_EXTERNAL, HOLE_FIELD, HOLE_INLINE, holeField, registerSkeleton, skeletonInfo, varintArray as varint } from './skeleton.js';
@@ -147,6 +147,8 @@ class Cursor {
 
 interface Ctx {
   labels: string[];
+  /** Graphs entered so far (1 inside the main graph). */
+  graphs: number;
 }
 
 class Scanner {
@@ -242,7 +244,7 @@ class Scanner {
       }
       if (wt === 1 || wt === 5) {
         const w = wt === 1 ? 8 : 4;
-        if (cur.pos + w > end) throw this.overrun(no, fstart, cur.pos, w, end, { labels: [...ctx.labels, label()] }, null);
+        if (cur.pos + w > end) throw this.overrun(no, fstart, cur.pos, w, end, { labels: [...ctx.labels, label()], graphs: ctx.graphs }, null);
         cur.pos += w;
         parts.push(await cur.bytes(fstart, cur.pos));
         continue;
@@ -254,8 +256,9 @@ class Scanner {
       const len = await cur.varint(end);
       const vstart = cur.pos;
       const vend = vstart + len;
-      const here: Ctx = { labels: kind === 'model' ? ctx.labels : [...ctx.labels, label()] };
       const child = DESCEND[kind][no];
+      const here: Ctx = { labels: kind === 'model' ? ctx.labels : [...ctx.labels, label()], graphs: ctx.graphs + (child === 'graph' ? 1 : 0) };
+      if (here.graphs > MAX_SUBGRAPH_DEPTH + 1) throw nestingError(`inside ${label()} at byte ${fmtInt(fstart)}`);
       if (vend > end) {
         // A truncated file: name the innermost message the end falls in, by scanning what is there.
         if (child && end === this.files.model.size && len < 2 ** 31) {
@@ -377,7 +380,7 @@ export async function openModel(files: ModelFiles | ByteSource, opts: OpenOption
   const scanner = new Scanner(mf, threshold, opts);
   let parts: SPart[];
   try {
-    parts = await scanner.message('model', src.size, { labels: [] });
+    parts = await scanner.message('model', src.size, { labels: [], graphs: 0 });
   } catch (e) {
     if (e instanceof OnnxFormatError && !NESTED.has(e) && !/truncated|claims/.test(e.message))
       throw new OnnxFormatError(`not an ONNX model: the bytes are not a protobuf ModelProto (${e.message})`);

@@ -2,7 +2,7 @@
  * Reading a tensor's values wherever they are: raw_data in memory, a payload left in the model file by openModel,
  * or external data. Every mode reads weights through here, one tensor at a time, by offset and length.
  */
-import { DT, dtypeBits, elementCount } from './dtypes.js';
+import { DT, dtypeBits, dtypeName, elementCount } from './dtypes.js';
 import { OnnxFormatError } from './errors.js';
 import { type ModelView, type TensorView, forEachGraph } from './model.js';
 import { readFloatTensor } from '../int8/numerics.js';
@@ -26,6 +26,30 @@ export function checkTensorData(m: ModelView): void {
     throw new OnnxFormatError(
       `tensor '${t.name}' is stored in the external data file '${t.external!.location}', which was not provided; give the .onnx file together with '${t.external!.location}'`,
     );
+  const bad = wrongSize(m);
+  if (bad) throw new OnnxFormatError(bad);
+}
+
+/**
+ * The first initializer whose stored bytes (raw_data, or its external-data range) do not match its shape and
+ * element type, as a message; null when all match. onnxruntime refuses such a tensor when it loads the model
+ * (onnxruntime/core/framework/tensorprotoutils.cc, "UnpackTensor: the size of the data does not match"), so every mode
+ * refuses it before any work instead of writing a file that cannot load. Types of unknown width are not checked.
+ */
+function wrongSize(m: ModelView): string | null {
+  let out: string | null = null;
+  forEachGraph(m.graph, (g) => {
+    for (const t of g.initializers) {
+      if (out) return;
+      const bits = dtypeBits(t.dataType);
+      const have = t.rawData ? t.rawData.length : t.data ? t.data.length : null;
+      if (!bits || have === null) continue;
+      const need = Math.ceil((elementCount(t.dims) * bits) / 8);
+      if (have !== need)
+        out = `tensor '${t.name}' has ${have.toLocaleString('en-US')} bytes of data but its shape [${t.dims.join(', ')}] of ${dtypeName(t.dataType)} needs ${need.toLocaleString('en-US')}; the file is damaged or was edited`;
+    }
+  });
+  return out;
 }
 
 /** Bytes the tensor's data takes (raw_data, the skipped payload or the external range), or null for typed fields. */
