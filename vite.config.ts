@@ -3,9 +3,35 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { VitePWA } from 'vite-plugin-pwa';
+import { CSP, cspString } from './csp.config.js';
 // Owned by the fixtures script: manifest {fixtures: [{name, kind, path, bytes, tokenizer, ...}]}, paths relative to fixturesDir().
 // @ts-expect-error plain ESM helper without types (same as tests/helpers/fixtures.ts)
 import { fixturesDir, hasFixtures, loadManifest } from './scripts/fixtures-lib.mjs';
+
+/**
+ * The dev server's policy: the same, plus what Vite's dev client needs (it injects component CSS as <style> elements
+ * and talks to the dev server over a WebSocket). Not used by the built app.
+ */
+const DEV_CSP = { ...CSP, 'style-src': ["'self'", "'unsafe-inline'"], 'connect-src': [...CSP['connect-src']!, 'ws:'] };
+
+/** Puts the policy in the built index.html right after <meta charset>, before any script or style. */
+function cspMetaPlugin(): Plugin {
+  const meta = `<meta http-equiv="Content-Security-Policy" content="${cspString(CSP).replace(/"/g, '&quot;')}" />`;
+  return {
+    name: 'ava-csp-meta',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(html) {
+        const at = html.search(/<meta charset=[^>]*>/i);
+        if (at < 0) throw new Error('index.html has no <meta charset>: the CSP meta tag goes right after it');
+        const end = html.indexOf('>', at) + 1;
+        return `${html.slice(0, end)}\n    ${meta}${html.slice(end)}`;
+      },
+    },
+  };
+}
 
 /** Cross-origin isolation: needed later for SharedArrayBuffer / threaded WASM in onnxruntime-web. */
 const isolationHeaders = {
@@ -76,10 +102,32 @@ function fixturesPlugin(): Plugin {
 
 export default defineConfig({
   base: './',
-  plugins: [svelte(), fixturesPlugin()],
+  plugins: [
+    svelte(),
+    fixturesPlugin(),
+    cspMetaPlugin(),
+    // Offline use: a Workbox service worker precaches every built asset (the app, its workers, onnxruntime-web's
+    // .wasm / .mjs, the probe sets), so after the first visit the app loads and runs with no network. Registered by
+    // src/app/main.ts (no inline script); relative URLs, so it works from any sub-path.
+    VitePWA({
+      injectRegister: null,
+      registerType: 'autoUpdate',
+      manifest: false,
+      workbox: {
+        globPatterns: ['**/*.{html,js,mjs,css,wasm,svg,json}'],
+        // onnxruntime-web's WebGPU build is ~27 MB; Workbox skips files over 2 MiB by default.
+        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+        cleanupOutdatedCaches: true,
+        clientsClaim: true,
+        skipWaiting: true,
+        navigateFallback: null,
+        sourcemap: false,
+      },
+    }),
+  ],
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
-  server: { port: 5173, headers: isolationHeaders },
-  preview: { port: 4173, headers: isolationHeaders },
+  server: { port: 5173, headers: { ...isolationHeaders, 'Content-Security-Policy': `${cspString(DEV_CSP)}; frame-ancestors 'none'` } },
+  preview: { port: 4173, headers: { ...isolationHeaders, 'Content-Security-Policy': `${cspString(CSP)}; frame-ancestors 'none'` } },
   build: { target: 'es2022', sourcemap: true },
 });

@@ -4,7 +4,7 @@
  * so the process's heap limit (--max-old-space-size) is the case's, and the harness can kill it on a timeout or
  * when it holds too much memory, then start a fresh one.
  *
- * Messages in:  { type: 'run', seed, index } | { type: 'repro', path }
+ * Messages in:  { type: 'run', seed, index } | { type: 'repro', path } | { type: 'selftest', what }
  * Messages out: { type: 'ready' } | { type: 'started', id, bytes } | { type: 'result', result } | { type: 'error', message }
  */
 import { makeCase, type FuzzCase } from './cases.js';
@@ -12,7 +12,22 @@ import { fixtureCatalog } from './catalog.js';
 import { runCase } from './run-case.js';
 import { loadReproducer } from './reproducers.js';
 
-type In = { type: 'run'; seed: number; index: number } | { type: 'repro'; path: string };
+type In = { type: 'run'; seed: number; index: number } | { type: 'repro'; path: string } | { type: 'selftest'; what: 'hang' | 'crash' | 'heap' | 'rss' };
+
+/** Misbehaviours the harness must catch (tests of the harness itself, fuzz.test.ts). */
+async function selftest(what: 'hang' | 'crash' | 'heap' | 'rss'): Promise<void> {
+  await send({ type: 'started', id: `selftest-${what}`, bytes: 0 });
+  if (what === 'hang') for (;;);
+  if (what === 'crash') process.abort();
+  const keep: unknown[] = [];
+  for (let i = 0; ; i++) {
+    if (what === 'heap') keep.push(new Array(1 << 20).fill(i + 0.5)); // 8 MiB of heap numbers each
+    else {
+      keep.push(Buffer.alloc(32 << 20, 1)); // outside the V8 heap: only the resident-memory watch sees it
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
 
 const send = (m: unknown) => new Promise<void>((ok) => process.send!(m, () => ok()));
 
@@ -22,6 +37,7 @@ const catalog = fixtureCatalog();
 
 process.on('message', (m: In) => {
   void (async () => {
+    if (m.type === 'selftest') return selftest(m.what);
     let c: FuzzCase;
     try {
       c = m.type === 'run' ? makeCase(m.seed, m.index, catalog) : loadReproducer(m.path, catalog);

@@ -31,7 +31,7 @@ export const DEFAULT_LIMITS: Limits = {
   timeoutMs: (bytes) => 60_000 + Math.ceil(bytes / 2 ** 20) * 1_500,
 };
 
-export type Job = { type: 'run'; seed: number; index: number } | { type: 'repro'; path: string };
+export type Job = { type: 'run'; seed: number; index: number } | { type: 'repro'; path: string } | { type: 'selftest'; what: 'hang' | 'crash' | 'heap' | 'rss' };
 
 export interface Outcome {
   job: Job;
@@ -96,7 +96,7 @@ export class Runner {
       id,
       family: (job.type === 'run' ? familyOf(index) : 'control') as Family,
       base: '',
-      note: job.type === 'repro' ? job.path : '',
+      note: job.type === 'repro' ? job.path : job.type === 'selftest' ? `selftest ${job.what}` : '',
       inputBytes: 0,
       stages: Object.fromEntries(STAGES.map((s) => [s, { class: 'skipped' }])) as CaseResult['stages'],
       ortInput: null,
@@ -106,7 +106,7 @@ export class Runner {
       harness,
     });
     return new Promise<CaseResult>((resolve, reject) => {
-      let id = job.type === 'run' ? `${job.seed}-${job.index}` : job.path;
+      let id = job.type === 'run' ? `${job.seed}-${job.index}` : job.type === 'repro' ? job.path : `selftest-${job.what}`;
       let timer: ReturnType<typeof setTimeout> | null = null;
       let poll: ReturnType<typeof setInterval> | null = null;
       let killedFor: NonNullable<CaseResult['harness']> | null = null;

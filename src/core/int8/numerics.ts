@@ -11,6 +11,7 @@
  */
 import { DT } from '../onnx/dtypes.js';
 import { OnnxFormatError } from '../onnx/errors.js';
+import { Int8Refusal } from './errors.js';
 import type { TensorView } from '../onnx/model.js';
 import { TENSOR } from '../onnx/model.js';
 import { WT_LEN, WT_I32, readVarintSigned } from '../onnx/wire.js';
@@ -150,9 +151,13 @@ export interface QuantizedTensor {
   zeroPoints: number[];
 }
 
+/**
+ * A weight holding NaN or ±inf has no INT8 scale. That is INT8's limit, not a damaged file (the model loads, and FP16
+ * converts it), so it is an Int8Refusal: every mode agrees on which files are bad (tests/fuzz).
+ */
 function checkFinite(v: number, name: string): void {
   if (!Number.isFinite(v))
-    throw new OnnxFormatError(`tensor '${name}' contains ${Number.isNaN(v) ? 'NaN' : 'infinite'} values; it cannot be quantized`);
+    throw new Int8Refusal(`tensor '${name}' contains ${Number.isNaN(v) ? 'NaN' : 'infinite'} values; it cannot be quantized`);
 }
 
 /**
@@ -167,7 +172,7 @@ function checkFinite(v: number, name: string): void {
  * Pure (typed arrays and plain values in and out), so it can run in a worker. Two passes over the values: the range
  * kernel (`channelMinMax`), then the quantize kernel (`quantizeChannels`), both in memory order; per-channel on the last
  * axis walks rows with per-column parameters.
- * Errors: OnnxFormatError when the weight holds NaN or ±inf (naming the tensor). An empty tensor (or empty channels)
+ * Errors: Int8Refusal when the weight holds NaN or ±inf (naming the tensor). An empty tensor (or empty channels)
  * gets scale 1 and zero point 0, as compute_data_quant_params keeps them.
  */
 export function quantizeTensor(values: Float32Array, dims: readonly number[], axis: number | null, p: QuantParams, name = ''): QuantizedTensor {

@@ -32,10 +32,8 @@ export const PRODUCER_VERSION = '0.1.0';
 /** metadata_props key recording what AVA did. */
 export const METADATA_KEY = 'ava.quantization';
 
-/** The model cannot be quantized as asked; the message says why and what to do. */
-export class Int8Refusal extends Error {
-  override name = 'Int8Refusal';
-}
+import { Int8Refusal } from './errors.js';
+export { Int8Refusal };
 
 export interface QuantizeInt8Options extends Partial<Int8Options> {
   preset?: PresetName;

@@ -13,6 +13,11 @@ const INFO: Record<number, [string, number]> = {
   23: ['float4e2m1', 4], 24: ['float8e8m0', 8], 25: ['uint2', 2], 26: ['int2', 2],
 };
 
+/** True for a TensorProto.DataType this tool knows (1..26; 0 is UNDEFINED). */
+export function isElementType(t: number): boolean {
+  return Object.hasOwn(INFO, t);
+}
+
 export function dtypeName(t: number): string {
   return INFO[t]?.[0] ?? (t === 0 ? 'undefined' : `type ${t}`);
 }

@@ -2,7 +2,7 @@
  * Reading a tensor's values wherever they are: raw_data in memory, a payload left in the model file by openModel,
  * or external data. Every mode reads weights through here, one tensor at a time, by offset and length.
  */
-import { DT, dtypeBits, dtypeName, elementCount } from './dtypes.js';
+import { DT, dtypeBits, dtypeName, elementCount, isElementType } from './dtypes.js';
 import { OnnxFormatError } from './errors.js';
 import { type ModelView, type TensorView, forEachGraph } from './model.js';
 import { readFloatTensor } from '../int8/numerics.js';
@@ -32,7 +32,7 @@ export function checkTensorData(m: ModelView): void {
 
 /**
  * The first initializer whose stored bytes (raw_data, or its external-data range) do not match its shape and
- * element type, as a message; null when all match. onnxruntime refuses such a tensor when it loads the model
+ * element type, or whose data type is not an ONNX element type at all, as a message; null when all are sound. onnxruntime refuses such a tensor when it loads the model
  * (onnxruntime/core/framework/tensorprotoutils.cc, "UnpackTensor: the size of the data does not match"), so every mode
  * refuses it before any work instead of writing a file that cannot load. Types of unknown width are not checked.
  */
@@ -41,6 +41,10 @@ function wrongSize(m: ModelView): string | null {
   forEachGraph(m.graph, (g) => {
     for (const t of g.initializers) {
       if (out) return;
+      if (!isElementType(t.dataType)) {
+        out = `tensor '${t.name}' has data type ${t.dataType}, which is not an ONNX element type (TensorProto.DataType); the file is damaged or was edited`;
+        return;
+      }
       const bits = dtypeBits(t.dataType);
       const have = t.rawData ? t.rawData.length : t.data ? t.data.length : null;
       if (!bits || have === null) continue;

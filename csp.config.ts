@@ -1,0 +1,33 @@
+/**
+ * The page's Content-Security-Policy: only the app's own origin, plus the Hugging Face Hub for connections (a model
+ * is fetched from huggingface.co, which redirects downloads to its CDN hosts under huggingface.co / hf.co, only when
+ * the user loads one by id or presses "Try a sample model"). No inline script, no eval.
+ *  - 'wasm-unsafe-eval': compiling WebAssembly. onnxruntime-web (the quality check) is a WebAssembly build and
+ *    hash-wasm (SHA-256 / MD5 of inputs and outputs) compiles its hashers; without it both fail with "Refused to
+ *    compile or instantiate WebAssembly module". It does not allow eval() or new Function().
+ *  - worker-src 'self': the app's workers (inspect, quantize, quality, hash), onnxruntime-web's threads (its own
+ *    .mjs, same origin) and the service worker; no blob: workers.
+ *  - object-src 'none', base-uri 'self', form-action 'self'; frame-ancestors 'none' (headers only: a meta tag
+ *    cannot carry it).
+ * Built index.html carries it as a meta tag (static hosts send no headers); `vite preview` sends it as a header on every
+ * response too, which also covers the workers (a worker takes the policy of its own script's response, not the
+ * page's meta tag).
+ */
+export const CSP: Record<string, string[]> = {
+  'default-src': ["'self'"],
+  'script-src': ["'self'", "'wasm-unsafe-eval'"],
+  'worker-src': ["'self'"],
+  'connect-src': ["'self'", 'https://huggingface.co', 'https://*.huggingface.co', 'https://hf.co', 'https://*.hf.co'],
+  'img-src': ["'self'"],
+  'style-src': ["'self'"],
+  'font-src': ["'self'"],
+  'manifest-src': ["'self'"],
+  'object-src': ["'none'"],
+  'base-uri': ["'self'"],
+  'form-action': ["'self'"],
+};
+
+export const cspString = (p: Record<string, string[]>): string =>
+  Object.entries(p)
+    .map(([k, v]) => `${k} ${v.join(' ')}`)
+    .join('; ');
