@@ -3,5 +3,8 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// Ctrl-C / SIGTERM: unfinished outputs are removed before the process exits (src/node/files.ts).
+const { removeTempFilesOnSignals } = await import('../src/node/files.ts');
+removeTempFilesOnSignals();
 const { run } = await import('../src/cli/main.ts');
 process.exitCode = await run(process.argv.slice(2));

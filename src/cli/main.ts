@@ -23,7 +23,8 @@ Usage:
 Every command takes --help and --json.
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 file not found/unreadable, 4 not a valid ONNX model,
-            5 output exists, 6 disk full, 7 quality below threshold`;
+            5 output exists, 6 disk full, 7 quality below threshold, 130 / 143 cancelled (Ctrl-C / SIGTERM;
+            unfinished outputs are removed)`;
 
 /** Generic flag parsing for commands without their own parser: --key value, --key=value, --flag. */
 export function parseFlags(argv: string[], booleans: readonly string[]): { args: string[]; flags: Record<string, string | boolean> } {

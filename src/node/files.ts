@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { ModelFiles } from '../core/io/files.js';
@@ -105,10 +105,53 @@ export function sha256File(path: string): Promise<string> {
   });
 }
 
+/** Temporary files of outputs being written (not yet renamed into place or removed). */
+const pendingTemps = new Set<string>();
+
+/** Removes every temporary output file still being written, synchronously (for a signal handler). */
+export function removePendingTempFiles(): string[] {
+  const removed: string[] = [];
+  for (const t of pendingTemps) {
+    try {
+      unlinkSync(t);
+      removed.push(t);
+    } catch {
+      /* already gone */
+    }
+  }
+  pendingTemps.clear();
+  return removed;
+}
+
+let signalsInstalled = false;
+
+/**
+ * A cancelled run leaves nothing half-written: on SIGINT (Ctrl-C) or SIGTERM the temporary files of unfinished
+ * outputs are removed, one line goes to stderr, and the process exits 130 / 143 (128 + the signal, as shells report
+ * it). Finished outputs (a batch's earlier models) stay. Installed once, by the CLI entry.
+ */
+export function removeTempFilesOnSignals(stderr: (text: string) => void = (t) => void process.stderr.write(t)): void {
+  if (signalsInstalled) return;
+  signalsInstalled = true;
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const)
+    process.once(sig, () => {
+      const removed = removePendingTempFiles();
+      stderr(`cancelled${removed.length ? ` (removed ${removed.length} unfinished output file${removed.length > 1 ? 's' : ''})` : ''}\n`);
+      process.exit(code);
+    });
+}
+
 /** A sink writing to a temporary file next to `out`; commit() renames it into place, abort() removes it. */
 export async function atomicFileSink(out: string): Promise<ByteSink & { commit(): Promise<void>; abort(): Promise<void>; readonly tmp: string }> {
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
-  const fh = await open(tmp, 'wx');
+  pendingTemps.add(tmp);
+  let fh: FileHandle;
+  try {
+    fh = await open(tmp, 'wx');
+  } catch (e) {
+    pendingTemps.delete(tmp);
+    throw e;
+  }
   let closed = false;
   const close = async () => {
     if (!closed) {
@@ -126,6 +169,7 @@ export async function atomicFileSink(out: string): Promise<ByteSink & { commit()
       await fh.sync();
       await close();
       await rename(tmp, out);
+      pendingTemps.delete(tmp);
     },
     async abort() {
       try {
@@ -134,6 +178,7 @@ export async function atomicFileSink(out: string): Promise<ByteSink & { commit()
         /* already failing */
       }
       await unlink(tmp).catch(() => undefined);
+      pendingTemps.delete(tmp);
     },
   };
 }

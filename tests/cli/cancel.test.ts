@@ -1,0 +1,82 @@
+/**
+ * Nothing half-written (issue 15): a CLI run that is cancelled (SIGINT / SIGTERM while the output is being written)
+ * or that fails while writing leaves no output and no temporary file, and the input is unchanged.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseModel } from '../../src/core/onnx/model.js';
+import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'ava-quant.mjs');
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ava-cancel-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Starts `quantize`, waits until its temporary output file exists, sends `signal`, and returns how it ended. */
+async function cancelWhileWriting(mode: 'int8' | 'fp16', signal: 'SIGINT' | 'SIGTERM', sub: string) {
+  const d = join(dir, sub);
+  rmSync(d, { recursive: true, force: true });
+  mkdirSync(d);
+  const input = join(d, 'model.onnx');
+  copyFileSync(pathOf(fixture(MINILM)), input);
+  const before = sha(input);
+  const out = join(d, `model-${mode}.onnx`);
+  const child = spawn(process.execPath, [BIN, 'quantize', input, out, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((ok) => child.on('exit', (code, sig) => ok({ code, signal: sig })));
+  let sawTemp = false;
+  for (let i = 0; i < 3000 && child.exitCode === null; i++) {
+    if (readdirSync(d).some((f) => f.startsWith('.model-') && f.includes('.tmp-'))) {
+      sawTemp = true;
+      child.kill(signal);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const end = await exited;
+  return { sawTemp, end, stderr, files: readdirSync(d).sort(), inputUnchanged: sha(input) === before };
+}
+
+describe('a cancelled CLI run leaves nothing behind', () => {
+  it.each([
+    ['int8', 'SIGINT', 130],
+    ['fp16', 'SIGTERM', 143],
+  ] as const)('%s quantize, %s while the output is being written: exit %i, no output, no temporary file', async (mode, signal, code) => {
+    const r = await cancelWhileWriting(mode, signal, `${mode}-${signal}`);
+    expect(r.sawTemp, 'the temporary output existed when the signal was sent').toBe(true);
+    expect(r.end.code, r.stderr).toBe(code);
+    expect(r.stderr).toMatch(/cancelled \(removed 1 unfinished output file\)/);
+    expect(r.files).toEqual(['model.onnx']);
+    expect(r.inputUnchanged).toBe(true);
+  });
+});
+
+describe('a CLI run that fails while writing leaves nothing behind', () => {
+  it('INT8 meets a NaN weight in the middle of the output (a refusal raised by the tensor work): exit 4, no file', () => {
+    const d = join(dir, 'nan');
+    mkdirSync(d, { recursive: true });
+    const bytes = new Uint8Array(readFileSync(pathOf(fixture('openwakeword-hello-deepa'))));
+    const m = parseModel(bytes);
+    // The last float weight of a MatMul: its tensor is quantized while the output is written, after earlier pieces.
+    const w = [...m.graph.initializers].reverse().find((t) => t.dataType === 1 && t.rawData && t.rawData.length >= 1024)!;
+    expect(w).toBeDefined();
+    const at = w.rawData!.byteOffset - bytes.byteOffset + 16;
+    new DataView(bytes.buffer).setFloat32(at, NaN, true);
+    const input = join(d, 'nan.onnx');
+    writeFileSync(input, bytes);
+    const before = sha(input);
+    const r = spawnSync(process.execPath, [BIN, 'quantize', input, join(d, 'out.onnx'), 'int8'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/contains NaN values/);
+    expect(readdirSync(d)).toEqual(['nan.onnx']);
+    expect(sha(input)).toBe(before);
+  });
+});
