@@ -13,11 +13,29 @@ async function dir(): Promise<FileSystemDirectoryHandle | null> {
   }
 }
 
-/** Removes the OPFS files of a job (`<jobId>.onnx`, `<jobId>.onnx_data`). Never throws. */
+/**
+ * Removes one entry, waiting for a lock to go: a worker terminated mid-write (a cancel) still holds its file's sync
+ * access handle for a moment, and removeEntry fails with NoModificationAllowedError until the browser releases it.
+ * Resolves when the entry is gone (or never existed); gives up after about `patienceMs`.
+ */
+async function removeWhenUnlocked(d: FileSystemDirectoryHandle, name: string, patienceMs = 5000): Promise<void> {
+  const t0 = Date.now();
+  for (let wait = 10; ; wait = Math.min(wait * 2, 250)) {
+    try {
+      await d.removeEntry(name);
+      return;
+    } catch (e) {
+      if ((e as DOMException).name === 'NotFoundError' || Date.now() - t0 > patienceMs) return;
+    }
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+/** Removes the OPFS files of a job (`<jobId>.onnx`, `<jobId>.onnx_data`), also while their writer is going away. Never throws. */
 export async function removeJobFiles(jobId: string): Promise<void> {
   const d = await dir();
   if (!d) return;
-  for (const name of [`${jobId}.onnx`, `${jobId}.onnx_data`]) await d.removeEntry(name).catch(() => undefined);
+  await Promise.all([`${jobId}.onnx`, `${jobId}.onnx_data`].map((name) => removeWhenUnlocked(d, name)));
 }
 
 /** Removes outputs older than `maxAgeMs` (left by tabs that were closed). Never throws. */
