@@ -77,8 +77,10 @@ export async function produce(
     classify?: (e: unknown) => number | null | undefined;
     /** Always put the weights in `<output>_data` (default: only when the model would be over 2 GiB). */
     externalData?: boolean;
+    /** Compute SHA-256 and MD5 of the output while writing it (batch manifests). */
+    digests?: boolean;
   },
-): Promise<{ result: ModeResult; digests: { sha256: string; md5: string; bytes: number } }> {
+): Promise<{ result: ModeResult; digests: { sha256: string; md5: string; bytes: number } | null }> {
   const fail = (e: unknown): never => {
     if (e instanceof CliError) throw e;
     if (e instanceof OnnxFormatError) throw new CliError(`${input.path}: ${e.message}`, EXIT.badModel);
@@ -95,8 +97,10 @@ export async function produce(
   }
   const sinks: Awaited<ReturnType<typeof atomicFileSink>>[] = [];
   let sink;
+  let hashing: ReturnType<typeof hashingSink> | null = null;
   try {
-    sink = hashingSink(await atomicFileSink(output));
+    sink = await atomicFileSink(output);
+    if (opts.digests) sink = hashing = hashingSink(sink);
     sinks.push(sink);
   } catch (e) {
     throw new CliError(`cannot write ${output}: ${(e as Error).message}`, EXIT.failure);
@@ -120,5 +124,5 @@ export async function produce(
     if (code) throw new CliError(`cannot write ${output}: ${(e as Error).message}`, EXIT.failure);
     return fail(e);
   }
-  return { result, digests: sink.digests() };
+  return { result, digests: hashing?.digests() ?? null };
 }
