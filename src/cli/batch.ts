@@ -105,8 +105,9 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
           const req: ModeRequest = mode === 'int8' ? { mode, options: { preset, provenance } } : { mode, options: { provenance } };
           const progress = createProgress(io, `  ${mode}`);
           mkdirSync(dirname(out), { recursive: true });
-          const { result: r, digests } = await produce(input, out, req, { startedAt: Date.now(), onProgress: (f, b, item) => progress.update(f, b, item), digests: true });
-          const od = digests!;
+          const done = await produce(input, out, req, { startedAt: Date.now(), onProgress: (f, b, item) => progress.update(f, b, item), digests: true });
+          const r = done.result;
+          const od = done.digests!;
           progress.finish();
           outputs.push(manifestOutput({ file: { name: name.path, bytes: r.outputBytes, sha256: od.sha256, md5: od.md5 }, source: file, report: r.report }));
           const pct = 100 * (1 - r.outputBytes / inBytes);
