@@ -24,7 +24,7 @@ async function nodeOutputs(bytes: Uint8Array, fileName: string): Promise<{ int8:
   // The page records source, tool version and date; its clock is fixed (fixClock) so Node can make the same bytes.
   const provenance = pageProvenance(fileName, bytes);
   const q = await quantizeInt8(parseModel(bytes), { preset: DEFAULT_PRESET, provenance });
-  const h = convertFp16(parseModel(bytes), { provenance });
+  const h = await convertFp16(parseModel(bytes), { provenance });
   return { int8: concatParts(q.parts), fp16: concatParts(h.parts) };
 }
 

@@ -47,7 +47,7 @@ export async function runMode(
   } else {
     // FP16 reports three phases, each 0..1: fold them into one fraction (analyze 10%, convert 80%, write 10%).
     const span = { analyze: [0, 0.1], convert: [0.1, 0.9], write: [0.9, 1] } as const;
-    ({ parts, report } = convertFp16(model, req.options, (p) => {
+    ({ parts, report } = await convertFp16(model, req.options, (p) => {
       const [a, b] = span[p.phase];
       onProgress?.({ fraction: a + (b - a) * p.fraction, ...(p.done !== undefined ? { done: p.done, total: p.total } : {}), ...(p.message ? { item: p.message } : {}) });
     }, signal));

@@ -4,9 +4,9 @@ import { convertFp16, type Fp16Options, type Fp16Report } from '../../src/core/f
 import { type ModelView, parseModel } from '../../src/core/onnx/model.js';
 import { concatParts } from '../../src/core/onnx/writer.js';
 
-export function toFp16(bytes: Uint8Array, opts: Fp16Options = {}): { bytes: Uint8Array; report: Fp16Report; model: ModelView } {
+export async function toFp16(bytes: Uint8Array, opts: Fp16Options = {}): Promise<{ bytes: Uint8Array; report: Fp16Report; model: ModelView }> {
   const model = parseModel(bytes);
-  const { parts, report } = convertFp16(model, opts);
+  const { parts, report } = await convertFp16(model, opts);
   return { bytes: concatParts(parts), report, model };
 }
 

@@ -46,7 +46,7 @@ describe(`fp16 ${MINILM}`, () => {
   it('is at most 51% of the size and keeps mean-pooled embeddings at cosine >= 0.9999', async () => {
     const f = fixture(MINILM);
     const bytes = bytesOf(f);
-    const { bytes: fp16, report } = toFp16(bytes);
+    const { bytes: fp16, report } = await toFp16(bytes);
     expect(fp16.length / bytes.length).toBeLessThanOrEqual(0.51);
     expect(report.convertedBytes).toBe(fp16.length);
     // Only the decomposed LayerNorm variances (Pow(x - mean, 2) -> ReduceMean) stay float32: squares overflow float16.

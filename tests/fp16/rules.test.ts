@@ -16,7 +16,7 @@ const seq = (n: number, f: (i: number) => number) => Array.from({ length: n }, (
 
 /** Converts, checks the result loads and runs, and matches float32 within float16 tolerance. */
 async function check(model: Uint8Array, feeds: Feeds, opts = {}, tol = 2e-2) {
-  const conv = toFp16(model, opts);
+  const conv = await toFp16(model, opts);
   const out = parseModel(conv.bytes);
   expect(isTopological(out.graph)).toBe(true);
   const ref = await runModel(model, feeds);
@@ -65,7 +65,7 @@ describe('fp16 graph rules', () => {
       inputs: [['x', F32, [3]]],
       outputs: [['y', F32, [3]]],
     };
-    const { bytes } = toFp16(tinyModel(g), { keepIoTypes: false });
+    const { bytes } = await toFp16(tinyModel(g), { keepIoTypes: false });
     const out = parseModel(bytes);
     expect(out.graph.inputs[0]!.elemType).toBe(F16);
     expect(out.graph.outputs[0]!.elemType).toBe(F16);
@@ -98,7 +98,7 @@ describe('fp16 graph rules', () => {
     expect(out.graph.initializers.find((x) => x.name === 'k')!.dataType).toBe(F16);
     // x -> fp16 (Mul), a -> fp32 (Resize), r -> fp16 (Add), y -> fp32 (output)
     expect(castsOf(out).map((c) => c.to)).toEqual([F16, F32, F16, F32]);
-    expect(report.keptOps).toEqual([{ op: 'Resize', count: 1, reasons: [{ reason: 'in the default op block list', count: 1 }], examples: ['r'] }]);
+    expect(report.keptOps).toEqual([{ op: 'Resize', count: 1, reasons: [{ reason: 'in the default op block list', count: 1, rule: 'default-op-block-list' }], examples: ['r'] }]);
     expect(report.weights.keptFp32).toContainEqual({ name: 'scales', reason: 'only read as float32' });
   });
 
@@ -231,7 +231,7 @@ describe('fp16 graph rules', () => {
     const on = await check(tinyModel(g), feeds);
     expect(on.out.graph.outputs.map((o) => o.elemType)).toEqual([F32, I64]);
     expect(castsOf(on.out).map((c) => c.to)).toEqual([F16, F32]);
-    const off = toFp16(tinyModel(g), { keepIoTypes: false });
+    const off = await toFp16(tinyModel(g), { keepIoTypes: false });
     const m = parseModel(off.bytes);
     expect(m.graph.outputs.map((o) => o.elemType)).toEqual([F16, I64]);
     const x = new ort.Tensor('float16', Uint16Array.from([3, 1, 4, 1, 5].map(numberToF16Bits)), [5]);
@@ -357,7 +357,7 @@ describe('fp16 graph rules', () => {
     const { out, report } = await check(model, { x: t([4], [-2, -1, 1, 2]) });
     expect(castsOf(out).map((c) => c.to)).toEqual([F16, F32, F16, F32]);
     expect(report.keptOps).toEqual([
-      { op: 'com.microsoft:Gelu', count: 1, reasons: [{ reason: "operator domain 'com.microsoft': no known signature", count: 1 }], examples: ['b'] },
+      { op: 'com.microsoft:Gelu', count: 1, reasons: [{ reason: "operator domain 'com.microsoft': no known signature", count: 1, rule: 'unknown-domain' }], examples: ['b'] },
     ]);
   });
 
@@ -401,7 +401,7 @@ describe('fp16 graph rules', () => {
     };
     const feeds = { x: t([3], [0.5, 2, 0.01]) };
     const model = tinyModel(g);
-    const conv = toFp16(model);
+    const conv = await toFp16(model);
     const out = parseModel(conv.bytes);
     expect(conv.report.weights.outOfRange).toEqual([{ name: 'big', largestMagnitude: 2 ** 20 }]);
     expect(conv.report.keptOps.map((k) => k.op).sort()).toEqual(['Add', 'Log', 'Mul']);
@@ -419,7 +419,7 @@ describe('fp16 graph rules', () => {
     expect(Math.abs(a[1]! - b[1]!)).toBeLessThan(1e-2);
     expect(b[2]).toBeLessThan(-60000); // still "minus infinity" for a softmax
     // The reference behaviour (clamping) changes the result: log(1 + 0.5 * 65504) instead of log(1 + 0.5 * 2^20)
-    const clamp = await runModel(toFp16(model, { outOfRange: 'clamp' }).bytes, feeds);
+    const clamp = await runModel((await toFp16(model, { outOfRange: 'clamp' })).bytes, feeds);
     expect(Math.abs((clamp.y!.data as Float32Array)[0]! - a[0]!)).toBeGreaterThan(2.5);
   });
 
@@ -465,24 +465,24 @@ describe('fp16 graph rules', () => {
       inputs: [['x', F16, [2]]],
       outputs: [['y', F16, [2]]],
     };
-    const { report } = toFp16(tinyModel(g));
+    const { report } = await toFp16(tinyModel(g));
     expect(report.nodes).toMatchObject({ converted: 0, castsInserted: 0 });
     const x = new ort.Tensor('float16', Uint16Array.from([2, 3].map(numberToF16Bits)), [2]);
-    const r = await runModel(toFp16(tinyModel(g)).bytes, { x });
+    const r = await runModel((await toFp16(tinyModel(g))).bytes, { x });
     expect(Array.from(r.y!.data as Uint16Array)).toEqual([4, 9].map(numberToF16Bits));
   });
 
-  it('options are validated; progress is reported; an aborted signal stops the conversion', () => {
+  it('options are validated; progress is reported; an aborted signal stops the conversion', async () => {
     const m = parseModel(tinyModel({ nodes: [{ opType: 'Relu', inputs: ['x'], outputs: ['y'] }], inputs: [['x', F32, [1]]], outputs: [['y', F32, [1]]] }));
-    expect(() => convertFp16(m, { maxFinite: 70000 })).toThrow(Fp16OptionError);
-    expect(() => convertFp16(m, { minPositive: -1 })).toThrow(Fp16OptionError);
+    await expect(convertFp16(m, { maxFinite: 70000 })).rejects.toThrow(Fp16OptionError);
+    await expect(convertFp16(m, { minPositive: -1 })).rejects.toThrow(Fp16OptionError);
     const phases: string[] = [];
-    convertFp16(m, {}, (p) => phases.push(p.phase));
+    await convertFp16(m, {}, (p) => phases.push(p.phase));
     expect(phases[0]).toBe('analyze');
     expect(phases[phases.length - 1]).toBe('write');
     const ac = new AbortController();
     ac.abort(new Error('stop'));
-    expect(() => convertFp16(m, {}, undefined, ac.signal)).toThrow('stop');
+    await expect(convertFp16(m, {}, undefined, ac.signal)).rejects.toThrow('stop');
   });
 });
 

@@ -1,5 +1,6 @@
-import type { OutputProvenance } from '../provenance.js';
 /** FP16 conversion options, their defaults and the report. */
+import type { OutputProvenance } from '../provenance.js';
+import type { KeepRuleId } from './policy.js';
 
 /**
  * Ops kept in float32 by default: onnxconverter-common's DEFAULT_OP_BLOCK_LIST (float16.py, v1.16.0) plus
@@ -97,8 +98,8 @@ export interface Fp16Progress {
 export interface KeptOp {
   op: string;
   count: number;
-  /** Why (one entry per distinct reason, with how many nodes). */
-  reasons: { reason: string; count: number }[];
+  /** Why (one entry per distinct reason, with how many nodes and the policy rule that gave it: policy.ts KEEP_RULES). */
+  reasons: { reason: string; count: number; rule: KeepRuleId }[];
   /** Up to 5 node names. */
   examples: string[];
 }
