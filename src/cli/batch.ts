@@ -115,7 +115,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
         const change = pct >= 0.05 ? `${pct.toFixed(1)}% smaller` : pct <= -0.05 ? `${(-pct).toFixed(1)}% larger` : 'same size (nothing to quantize with these options)';
         rows.push({ file, mode, status: 'ok', detail: `${name.path}, ${change}`, inBytes: bytes.length, outBytes: r.outputBytes });
       } catch (e) {
-        const known = e instanceof CliError || e instanceof NamingError || (e as Error).name === 'Int8Refusal' || (e as Error).name === 'Fp16OptionError';
+        const known = e instanceof CliError || e instanceof NamingError || e instanceof OnnxFormatError || (e as Error).name === 'Int8Refusal' || (e as Error).name === 'Fp16OptionError';
         rows.push({ file, mode, status: 'failed', detail: known ? (e as Error).message : `internal error: ${(e as Error).message}`, inBytes: bytes.length, outBytes: null });
       }
     }

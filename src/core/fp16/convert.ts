@@ -2,6 +2,7 @@
  * FP16 conversion ("conservative" mode): float32 weights and activations become float16, graph inputs and
  * outputs stay float32 by default, and the output graph always type-checks. The phases, one module each:
  *
+ *  0. validate    src/core/onnx/validate.ts: the model's graphs are well formed (shared with INT8).
  *  1. plan        plan.ts: element types of every value (types.ts), then a mode per node from its ONNX signature.
  *  2. policy      policy.ts: the ONE table of keep-in-float32 rules (node rules during planning, graph rules
  *                 after it, reading tensor values through payload.ts).
@@ -12,6 +13,7 @@
 import { encodeStringEntry } from '../onnx/encode.js';
 import { emptyStats } from '../onnx/float16.js';
 import { MODEL, type ModelView } from '../onnx/model.js';
+import { validateModel } from '../onnx/validate.js';
 import { type Field, WT_LEN, fieldString, readFields } from '../onnx/wire.js';
 import { lenField, writeModel } from '../onnx/writer.js';
 import { collectWants, decideOutputs, decideSources, removeNoopCasts } from './casts.js';
@@ -34,12 +36,14 @@ export interface Fp16Result {
  * Converts a model to float16. Returns the output as byte parts (large tensor payloads are separate arrays:
  * write them in order to a Blob or a stream) and a report. Progress comes in three phases ('analyze', 'convert'
  * by float32 weight bytes, 'write'), each 0..1.
- * Throws Fp16OptionError for bad options, the AbortSignal's reason when aborted.
+ * Throws Fp16OptionError for bad options, InvalidGraphError (an OnnxFormatError, from src/core/onnx/validate.ts)
+ * for a model whose graph is broken, and the AbortSignal's reason when aborted.
  */
 export async function convertFp16(model: ModelView, options: Fp16Options = {}, onProgress?: (p: Fp16Progress) => void, signal?: AbortSignal): Promise<Fp16Result> {
   const t0 = performance.now();
   const opts = resolveOptions(options);
   signal?.throwIfAborted();
+  validateModel(model);
   onProgress?.({ phase: 'analyze', fraction: 0, message: 'inferring element types' });
   const info = inferTypes(model);
   const run: Run = {
