@@ -193,7 +193,7 @@ export const KEEP_RULES: readonly KeepRule[] = [
     id: 'normalisation-statistics',
     scope: 'graph',
     summary:
-      'Squares feeding a reduction (Pow(x, 2) -> ReduceMean / ReduceSum, a decomposed LayerNorm variance), ReduceSumSquare, ReduceL2: squares overflow float16 once |x| > 256.',
+      'Normalisation statistics (decomposed LayerNorm, RMSNorm, …): from the squares (Pow(x, 2), Mul(x, x), ReduceSumSquare) through their reduction, + epsilon, Sqrt / Reciprocal, up to the Div or Mul that brings the data back into range. Squares overflow float16 once |x| > 256 and a small epsilon vanishes in it.',
     apply: keepNormalisationStatistics,
   },
   {
