@@ -16,6 +16,7 @@ import { type Binding, FLOAT, FLOAT16, type GCtx, type NPlan, type Run, type VRe
 import { type RangeScan, scalarValue, scanFloat32Range, scanFloatValues } from './payload.js';
 import { keepNormalisationStatistics } from './rules/normalisation.js';
 import { keepOutOfRange } from './rules/out-of-range.js';
+import { keepShapeArithmetic } from './rules/shape-arithmetic.js';
 import type { OpSignature } from './schema.js';
 import { attr, isDefaultDomain } from './types.js';
 
@@ -34,7 +35,8 @@ export type KeepRuleId =
   | 'no-float16-in-signature'
   | 'output-type-attribute'
   | 'normalisation-statistics'
-  | 'out-of-range-weights';
+  | 'out-of-range-weights'
+  | 'shape-arithmetic';
 
 export type RuleScope = 'model' | 'node' | 'container' | 'signature' | 'graph';
 
@@ -65,7 +67,7 @@ export interface GraphPass {
   /** Every node reading each value (any graph). */
   consumers: Map<VRec, NPlan[]>;
   facts: TensorFacts;
-  /** True when the value depends on the contents of a graph input (not only on constants and tensor shapes). */
+  /** True when the value is data: it depends on the contents of a float graph input or is computed with a weight (dataDependence). */
   dataDependent(r: VRec): boolean;
 }
 
@@ -203,6 +205,13 @@ export const KEEP_RULES: readonly KeepRule[] = [
       'With `outOfRange: \'keep-fp32\'` (default): weights with values beyond maxFinite that are not infinity stand-ins (|x| < 1e9), every node reading them and everything downstream up to a range-reducing op (Log, Softmax, a normalization, …).',
     apply: keepOutOfRange,
   },
+  {
+    id: 'shape-arithmetic',
+    scope: 'graph',
+    summary:
+      'Shape arithmetic: float computations on constants and tensor shapes whose result ends in an integer or shape consumer (a Cast to an integer type, or an input whose values set an output shape: Resize/Upsample `scales`, Range; shape-inputs.generated.ts). The constants stay float32 and a Cast of shape data to float is not retargeted to float16.',
+    apply: keepShapeArithmetic,
+  },
 ];
 
 /**
@@ -290,15 +299,37 @@ export async function collectTensorFacts(run: Run, main: GCtx): Promise<TensorFa
   return facts;
 }
 
-/** `dataDependent` for a planned model: memoized, Shape / Size cut the dependence on contents. */
+/** Element types of activations: a graph input of one of these carries data, an integer input a size or a mask. */
+const FLOAT_TYPES: ReadonlySet<number> = new Set([FLOAT, FLOAT16, 11 /* double */, 16 /* bfloat16 */]);
+
+/**
+ * A constant with more elements than this is a weight: shape arithmetic works on scalars and shape vectors (one
+ * entry per dimension), and what is computed with a weight (a Gather from an embedding table, a MatMul) is data.
+ */
+export const WEIGHT_ELEMENTS = 16;
+
+/**
+ * `dataDependent` for a planned model (memoized): a value is data when it depends on the contents of a float
+ * graph input (of any graph; an integer input is a size, a length or a mask) or is computed with a weight (an
+ * initializer or Constant with more than WEIGHT_ELEMENTS elements). Shape and Size cut the dependence on contents;
+ * outputs of nodes with subgraphs, and values of unknown type, count as data.
+ */
 export function dataDependence(): (r: VRec) => boolean {
   const memo = new Map<VRec, boolean>();
+  const elements = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+  const isWeight = (r: VRec): boolean => {
+    if (r.kind === 'init') return !!r.tensor && elements(r.tensor.dims) > WEIGHT_ELEMENTS;
+    const c = r.kind === 'node' && r.producer?.n.opType === 'Constant' ? r.producer.n.attributes[0] : undefined;
+    if (!c) return false;
+    const n = c.t ? elements(c.t.dims) : (c.floats?.length ?? c.ints?.length ?? 1);
+    return n > WEIGHT_ELEMENTS;
+  };
   const dep = (r: VRec): boolean => {
     const hit = memo.get(r);
     if (hit !== undefined) return hit;
-    memo.set(r, true); // a cycle counts as dependent
+    memo.set(r, true); // a cycle counts as data
     let d: boolean;
-    if (r.kind === 'input') d = true;
+    if (r.kind === 'input') d = !r.orig || FLOAT_TYPES.has(r.orig);
     else if (r.kind === 'init' || r.kind === 'sparse') d = false;
     else {
       const p = r.producer!;
@@ -309,7 +340,7 @@ export function dataDependence(): (r: VRec) => boolean {
         d = p.n.inputs.some((name) => {
           if (!name) return false;
           const x = resolve(p.ctx, name);
-          return !x || dep(x);
+          return !x || isWeight(x) || dep(x);
         });
     }
     memo.set(r, d);
