@@ -195,21 +195,21 @@ export const KEEP_RULES: readonly KeepRule[] = [
     id: 'normalisation-statistics',
     scope: 'graph',
     summary:
-      'Normalisation statistics (decomposed LayerNorm, RMSNorm, …): from the squares (Pow(x, 2), Mul(x, x), ReduceSumSquare) through their reduction, + epsilon, Sqrt / Reciprocal, up to the Div or Mul that brings the data back into range. Squares overflow float16 once |x| > 256 and a small epsilon vanishes in it.',
+      'Normalisation statistics (decomposed LayerNorm, RMSNorm, …): from the squares (Pow(x, 2), Mul(x, x), ReduceSumSquare) through their reduction, + epsilon, Sqrt / Reciprocal, up to the Div or Mul that brings the data back into range. Squares overflow float16 once a value exceeds 256 in magnitude, and a small epsilon vanishes next to them.',
     apply: keepNormalisationStatistics,
   },
   {
     id: 'out-of-range-weights',
     scope: 'graph',
     summary:
-      'With `outOfRange: \'keep-fp32\'` (default): weights with values beyond maxFinite that are not infinity stand-ins (|x| < 1e9), every node reading them and everything downstream up to a range-reducing op (Log, Softmax, a normalization, …).',
+      'With `outOfRange: \'keep-fp32\'` (default): weights with values beyond maxFinite that are not infinity stand-ins (magnitude below 1e9), every node reading them and everything downstream up to a range-reducing op (Log, Softmax, a normalization, …).',
     apply: keepOutOfRange,
   },
   {
     id: 'shape-arithmetic',
     scope: 'graph',
     summary:
-      'Shape arithmetic: float computations on constants and tensor shapes whose result ends in an integer or shape consumer (a Cast to an integer type, or an input whose values set an output shape: Resize/Upsample `scales`, Range; shape-inputs.generated.ts). The constants stay float32 and a Cast of shape data to float is not retargeted to float16.',
+      'Shape arithmetic: float computations on constants, tensor shapes and integer inputs whose result ends in an integer or shape consumer (a Cast to an integer type, or an input whose values set an output shape: Resize/Upsample `scales`, Range; shape-inputs.generated.ts). Their constants stay float32 and a Cast of shape data to float is not retargeted to float16.',
     apply: keepShapeArithmetic,
   },
 ];
