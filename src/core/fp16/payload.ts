@@ -2,7 +2,8 @@
  * FP16's only access to tensor payloads (the bytes behind raw_data / float_data). Everything else in
  * src/core/fp16/ works from tensor headers (name, data_type, dims, field spans) and the values this module
  * returns, so making tensor data come from an asynchronous source (`await source.read(offset, length)`) changes
- * this file alone: `payloadBytes` is the one place that touches the bytes.
+ * this file alone: `rawBytes` is the one place that reads raw_data (typed fields such as float_data and
+ * int64_data are read from the model message itself).
  *
  * Interface (all payload reads are async; lengths come from headers):
  *  - `float32ByteLength(t)`: bytes of a float32 tensor's payload, without reading it (progress totals).
@@ -29,11 +30,17 @@ function floatDataSpans(t: TensorView): { start: number; end: number }[] {
 }
 
 /**
- * The little-endian float32 bytes of a FLOAT tensor stored in the model (raw_data, or float_data packed or not).
- * The single read of tensor data in FP16.
+ * A tensor's raw_data bytes, or null when it stores its values in typed fields. The single read of raw tensor
+ * data in FP16: with an asynchronous byte source this becomes `await source.read(offset, length)`.
  */
+async function rawBytes(t: TensorView): Promise<Uint8Array | null> {
+  return t.rawData;
+}
+
+/** The little-endian float32 bytes of a FLOAT tensor stored in the model (raw_data, or float_data packed or not). */
 async function payloadBytes(t: TensorView): Promise<Uint8Array> {
-  if (t.rawData) return t.rawData;
+  const raw = await rawBytes(t);
+  if (raw) return raw;
   const chunks = floatDataSpans(t).map((s) => t.buf.subarray(s.start, s.end));
   if (chunks.length === 1) return chunks[0]!;
   let n = 0;
@@ -91,7 +98,7 @@ export function scanFloatValues(values: readonly number[], maxFinite: number): R
 /** The value of a one-element FLOAT, INT32 or INT64 tensor stored in the model; null for anything else. */
 export async function scalarValue(t: TensorView): Promise<number | null> {
   if (t.external || t.dims.reduce((x, y) => x * y, 1) !== 1) return null;
-  const raw = t.dataType === DT.FLOAT ? await payloadBytes(t) : t.rawData;
+  const raw = t.dataType === DT.FLOAT ? await payloadBytes(t) : await rawBytes(t);
   if (!raw) {
     const nums: number[] = [];
     for (const f of t.typedFields) if (f.no === TENSOR.int64Data || f.no === TENSOR.int32Data) pushInts(t.buf, f, nums);
