@@ -9,7 +9,7 @@ async function benchCase(mode: string, url: string): Promise<{ ms: number; inByt
   let out: Blob;
   if (mode === 'floor') out = new Blob([bytes.slice()]);
   else if (mode === 'int8') out = new Blob((await quantizeInt8(parseModel(bytes), {})).parts as BlobPart[]);
-  else if (mode === 'fp16') out = new Blob(convertFp16(parseModel(bytes), {}).parts as BlobPart[]);
+  else if (mode === 'fp16') out = new Blob((await convertFp16(parseModel(bytes), {})).parts as BlobPart[]);
   else throw new Error(`unknown mode ${mode}`);
   return { ms: performance.now() - t0, inBytes: bytes.length, outBytes: out.size };
 }

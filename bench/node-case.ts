@@ -35,7 +35,7 @@ if (mode === 'floor') {
 } else if (mode === 'int8') {
   outBytes = writeParts(output, [await collectPieces((await quantizeInt8(parseModel(bytes), {})).parts)]);
 } else if (mode === 'fp16') {
-  outBytes = writeParts(output, [await collectPieces(convertFp16(parseModel(bytes), {}).parts)]);
+  outBytes = writeParts(output, [await collectPieces((await convertFp16(parseModel(bytes), {})).parts)]);
 } else throw new Error(`unknown mode ${mode}`);
 const ms = performance.now() - t0;
 process.stdout.write(`${JSON.stringify({ ms, inBytes: bytes.length, outBytes, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);

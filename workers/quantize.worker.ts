@@ -74,7 +74,7 @@ const api: QuantizeWorkerApi = {
       const req: ModeRequest =
         request.mode === 'int8'
           ? { mode: 'int8', options: { ...request.options, provenance, layout } }
-          : { mode: 'fp16', options: { ...request.options, provenance } };
+          : { mode: 'fp16', options: { ...request.options, provenance, layout } };
       const phase = request.mode === 'int8' ? 'quantizing' : 'converting';
       const t0 = Date.now();
       const result = await runMode(opened.model, req);

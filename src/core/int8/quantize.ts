@@ -9,6 +9,7 @@ import { encodeOpset, encodeStringEntry } from '../onnx/encode.js';
 import { OnnxFormatError } from '../onnx/errors.js';
 import { MODEL, type ModelView } from '../onnx/model.js';
 import { emitModel, lenField, rawField, type ExternalLayout, type ModelOutput, type Part, type Piece } from '../onnx/writer.js';
+import { validateModel } from '../onnx/validate.js';
 import protobuf from 'protobufjs/minimal.js';
 import { cleanInitializers, topologicalSort } from './finalize.js';
 import { replaceGemmWithMatMul } from './gemm.js';
@@ -147,7 +148,9 @@ function transposeJob(t: WInit): Job {
 
 /**
  * Quantizes `model` to INT8 (dynamic). Returns the output as byte views (big payloads are views of the input or
- * of freshly quantized arrays, never one giant buffer) and a report.
+ * of freshly quantized arrays, never one giant buffer) and a report. Throws InvalidGraphError (an OnnxFormatError,
+ * src/core/onnx/validate.ts, the check every mode runs first) for a broken graph, Int8Refusal for a model it
+ * cannot quantize as asked, an AbortError when cancelled.
  */
 export async function quantizeInt8(
   model: ModelView,
@@ -158,6 +161,8 @@ export async function quantizeInt8(
   const t0 = Date.now();
   if (signal?.aborted) throw abortError();
   const options = resolveOptions(opts);
+  // The same structural check as every mode, before any work (src/core/onnx/validate.ts).
+  validateModel(model);
   const notes: string[] = [];
   checkTensorData(model);
 
