@@ -19,7 +19,7 @@ import { PRESETS, type Int8Options, type PresetName, type WeightType, DEFAULT_PR
 import { GraphQuantizer, type Int8Settings, type LeftInFloat, type RunContext, makeValueReader } from './quantizer.js';
 import { DEFAULT_OP_TYPES, INTEGER_OPS_REGISTRY } from './registry.js';
 import { planOpsetUpgrade } from './opset.js';
-import { inferAfterRewrite, inferBeforeRewrite } from './shapes.js';
+import { inferAfterRewrite, inferBeforeRewrite, withInferMetadata } from './shapes.js';
 
 const { Writer } = protobuf;
 
@@ -289,7 +289,7 @@ export async function quantizeInt8(
   if (signal?.aborted) throw abortError();
 
   // Model-level fields.
-  const meta = model.metadata.filter((m) => m.key !== METADATA_KEY);
+  const meta = withInferMetadata(model.metadata, shapes.stored).filter((m) => m.key !== METADATA_KEY);
   const record = {
     tool: 'ava-quantizer',
     mode: 'int8-dynamic',

@@ -113,7 +113,7 @@ const sameType = (a: TypeProto | undefined, b: TypeProto | undefined): boolean =
  * and `WGraph.declared` set for emission. When onnx's inference would fail outright (the reference then raises),
  * the file keeps its own value_info and a note says why.
  */
-export function inferAfterRewrite(state: ShapeState, root: WGraph): { types: Map<WGraph, LocalTypes>; notes: string[] } {
+export function inferAfterRewrite(state: ShapeState, root: WGraph): { types: Map<WGraph, LocalTypes>; notes: string[]; stored: boolean } {
   let res: InferResult | null = null;
   if (!state.failure) res = pass(state, root, state.opset, { drops: true, externalFromBytes: EXTERNAL_FROM_BYTES });
   const notes = [...state.notes];
@@ -151,5 +151,16 @@ export function inferAfterRewrite(state: ShapeState, root: WGraph): { types: Map
     }
     types.set(g, local);
   });
-  return { types, notes };
+  return { types, notes, stored: !state.failure };
+}
+
+/**
+ * quant_utils.add_infer_metadata: `{"onnx.infer": "onnxruntime.quant", **existing}` -- the marker first (an existing
+ * entry of that key keeps its value at that position), the file's own entries after it in their order. Only when
+ * the inferred value_info is stored (`stored`).
+ */
+export function withInferMetadata(meta: readonly { key: string; value: string }[], stored: boolean): { key: string; value: string }[] {
+  if (!stored) return [...meta];
+  const existing = meta.find((m) => m.key === 'onnx.infer');
+  return [{ key: 'onnx.infer', value: existing ? existing.value : 'onnxruntime.quant' }, ...meta.filter((m) => m.key !== 'onnx.infer')];
 }
