@@ -121,6 +121,23 @@ def build_cases():
     for op in ["Relu", "Sigmoid", "Tanh", "Erf", "Sqrt", "Exp", "Log", "Neg", "Abs", "Reciprocal", "Floor", "Ceil",
                "Softplus", "HardSigmoid", "LeakyRelu", "Elu", "Identity", "Sign", "Round", "Sin", "Cos"]:
         case(f"unary {op} symbolic", [h.make_node(op, ["x"], ["y"])], [X(["N", 3, None])], ["y"])
+    for op in ["Acos", "Acosh", "Asin", "Asinh", "Atan", "Atanh", "Cosh", "Sinh", "Tan", "Celu", "HardSwish", "Mish", "Selu",
+               "Shrink", "Softsign", "ThresholdedRelu", "LpNormalization", "MeanVarianceNormalization", "Hardmax"]:
+        case(f"unary {op}", [h.make_node(op, ["x"], ["y"])], [X([2, "S", 4])], ["y"], opset=18)
+    case("Swish 24", [h.make_node("Swish", ["x"], ["y"])], [X(["N", 4])], ["y"], opset=24, ir=11)
+    case("IsInf", [h.make_node("IsInf", ["x"], ["y"])], [X(["N", 4])], ["y"])
+    case("LRN", [h.make_node("LRN", ["x"], ["y"], size=3)], [X(["N", 3, 4, 4])], ["y"])
+    case("GroupNormalization 18", [h.make_node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=2)], [X(["N", 4, 3])], ["y"], opset=18,
+         inits=[init("s", F, [1, 1]), init("b", F, [0, 0])])
+    case("GroupNormalization 21", [h.make_node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=2)], [X([2, 4, 3])], ["y"], opset=21, ir=10,
+         inits=[init("s", F, [1, 1, 1, 1]), init("b", F, [0, 0, 0, 0])])
+    case("ScatterElements", [h.make_node("ScatterElements", ["x", "i", "u"], ["y"], axis=1)], [X(["N", 4]), X(["N", 2], I64, "i"), X(["N", 2], F, "u")], ["y"])
+    case("Scatter 9", [h.make_node("Scatter", ["x", "i", "u"], ["y"])], [X(["N", 4]), X([1, 2], I64, "i"), X([1, 2], F, "u")], ["y"], opset=9)
+    case("Scatter 11 (deprecated)", [h.make_node("Scatter", ["x", "i", "u"], ["y"])], [X(["N", 4]), X([1, 2], I64, "i"), X([1, 2], F, "u")], ["y"], opset=11)
+    case("Upsample 9", [h.make_node("Upsample", ["x", "s"], ["y"])], [X(["N", 3, 4, 5])], ["y"], opset=9, inits=[init("s", F, [1, 1, 2, 1.5])])
+    case("Upsample 10 (deprecated)", [h.make_node("Upsample", ["x", "s"], ["y"])], [X(["N", 3, 4, 5])], ["y"], opset=10, inits=[init("s", F, [1, 1, 2, 1.5])])
+    case("Upsample 7", [h.make_node("Upsample", ["x"], ["y"], scales=[1.0, 1.0, 2.0, 1.5])], [X(["N", 3, 4, 5])], ["y"], opset=7)
+    case("MeanVarianceNormalization 9", [h.make_node("MeanVarianceNormalization", ["x"], ["y"])], [X([2, 3, 4, 4])], ["y"], opset=9)
     case("unary Relu no shape", [h.make_node("Relu", ["x"], ["y"])], [X(None)], ["y"])
     case("unary Relu untyped input", [h.make_node("Relu", ["x"], ["y"])], [untyped("x")], ["y"])
     case("Not bool", [h.make_node("Not", ["x"], ["y"])], [X([2, "K"], B)], ["y"])
@@ -156,9 +173,17 @@ def build_cases():
         case(f"Add shapes {i}", [h.make_node("Add", ["a", "b"], ["y"])], [X(a, name="a"), X(b, name="b")], ["y"])
     case("Add incompatible", [h.make_node("Add", ["a", "b"], ["y"])], [X([2, 3], name="a"), X([4], name="b")], ["y"])
     case("Add 6 legacy", [h.make_node("Add", ["a", "b"], ["y"])], [X(["N", 3], name="a"), X([3], name="b")], ["y"], opset=6)
+    for op in ["BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor"]:
+        attrs = {"direction": "LEFT"} if op == "BitShift" else {}
+        case(f"{op}", [h.make_node(op, ["a", "b"], ["y"], **attrs)], [X(["N", 3], U8, "a"), X([3], U8, "b")], ["y"], opset=18)
+    case("BitwiseNot", [h.make_node("BitwiseNot", ["a"], ["y"])], [X(["N", 3], U8, "a")], ["y"], opset=18)
     case("Mod", [h.make_node("Mod", ["a", "b"], ["y"])], [X(["N", 3], I64, "a"), X([3], I64, "b")], ["y"])
     for op in ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"]:
         case(f"{op}", [h.make_node(op, ["a", "b"], ["y"])], [X(["N", 3], I64, "a"), X([1], I64, "b")], ["y"])
+    case("Or", [h.make_node("Or", ["a", "b"], ["y"])], [X(["N"], B, "a"), X(["N"], B, "b")], ["y"])
+    case("Xor", [h.make_node("Xor", ["a", "b"], ["y"])], [X([2, 1], B, "a"), X([3], B, "b")], ["y"])
+    case("Min variadic", [h.make_node("Min", ["a", "b"], ["y"])], [X(["N", 3], name="a"), X([1], name="b")], ["y"])
+    case("Mean variadic", [h.make_node("Mean", ["a", "b", "c"], ["y"])], [X([2, 3], name="a"), X([3], name="b"), X([2, 1], name="c")], ["y"])
     case("And", [h.make_node("And", ["a", "b"], ["y"])], [X(["N", 1], B, "a"), X([1, "M"], B, "b")], ["y"])
     case("Equal one untyped", [h.make_node("Equal", ["a", "b"], ["y"])], [X(["N"], I64, "a"), untyped("b")], ["y"])
     case("Max variadic", [h.make_node("Max", ["a", "b", "c"], ["y"])], [X(["N", 1], name="a"), X([3], name="b"), X([1, 1], name="c")], ["y"])
@@ -180,6 +205,9 @@ def build_cases():
     for op in ["ReduceMean", "ReduceSum", "ReduceMax", "ReduceL2", "ReduceProd"]:
         case(f"{op} 13 attr", [h.make_node(op, ["x"], ["y"], axes=[-1])] if op != "ReduceSum" else [h.make_node(op, ["x", "ax"], ["y"])],
              [X(["N", "S", 8])], ["y"], opset=13, inits=[init("ax", I64, [-1])] if op == "ReduceSum" else [])
+    for op in ["ReduceMin", "ReduceL1", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"]:
+        case(f"{op} 18", [h.make_node(op, ["x", "ax"], ["y"], keepdims=0)], [X(["N", "S", 8])], ["y"], opset=18, inits=[init("ax", I64, [1])])
+        case(f"{op} 13", [h.make_node(op, ["x"], ["y"], axes=[0])], [X(["N", "S", 8])], ["y"], opset=13)
     case("ReduceMean keepdims 0", [h.make_node("ReduceMean", ["x"], ["y"], axes=[1], keepdims=0)], [X(["N", "S", 8])], ["y"], opset=13)
     case("ReduceMean all", [h.make_node("ReduceMean", ["x"], ["y"])], [X(["N", "S", 8])], ["y"], opset=13)
     case("ReduceMean 18 input axes", [h.make_node("ReduceMean", ["x", "ax"], ["y"])], [X(["N", "S", 8])], ["y"], opset=18, inits=[init("ax", I64, [0, 2])])
@@ -338,6 +366,10 @@ def build_cases():
         outs = ["y", "idx"][:nout]
         case(f"{op} {i}", [h.make_node(op, ["x"], outs, **attrs)], [X(["N", 3, 11, "W"])], outs)
     case("AveragePool 19 dilations", [h.make_node("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2])], [X([1, 3, 11, 11])], ["y"], opset=19)
+    case("GlobalMaxPool", [h.make_node("GlobalMaxPool", ["x"], ["y"])], [X(["N", 3, 5])], ["y"])
+    case("GlobalLpPool", [h.make_node("GlobalLpPool", ["x"], ["y"])], [X(["N", 3, 5, 5, 5])], ["y"])
+    case("LpPool", [h.make_node("LpPool", ["x"], ["y"], kernel_shape=[2], strides=[2])], [X(["N", 3, 9])], ["y"])
+    case("LpPool 18 dilations", [h.make_node("LpPool", ["x"], ["y"], kernel_shape=[2], dilations=[2], ceil_mode=1)], [X(["N", 3, 9])], ["y"], opset=18)
     case("GlobalAveragePool", [h.make_node("GlobalAveragePool", ["x"], ["y"])], [X(["N", 3, 11, "W"])], ["y"])
     case("BatchNormalization 15", [h.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"])], [X(["N", 3, 4, 4])], ["y"],
          inits=[init(n, F, [1, 1, 1]) for n in "sbmv"])
@@ -358,6 +390,8 @@ def build_cases():
              inits=[init("w", F, np.zeros(nd * 16 * 5), [nd, 16, 5]), init("r", F, np.zeros(nd * 16 * 4), [nd, 16, 4])])
     case("LSTM Y omitted", [h.make_node("LSTM", ["x", "w", "r"], ["", "Yh"], hidden_size=4)], [X(["S", "N", 5])], ["Yh"],
          inits=[init("w", F, np.zeros(80), [1, 16, 5]), init("r", F, np.zeros(64), [1, 16, 4])])
+    case("RNN", [h.make_node("RNN", ["x", "w", "r"], ["Y", "Yh"], hidden_size=3, direction="bidirectional")], [X(["S", "N", 5])], ["Y", "Yh"],
+         inits=[init("w", F, np.zeros(30), [2, 3, 5]), init("r", F, np.zeros(18), [2, 3, 3])])
     case("GRU", [h.make_node("GRU", ["x", "w", "r"], ["Y", "Yh"], hidden_size=3)], [X(["S", "N", 5])], ["Y", "Yh"],
          inits=[init("w", F, np.zeros(45), [1, 9, 5]), init("r", F, np.zeros(27), [1, 9, 3])], opset=14)
     case("DequantizeLinear 13", [h.make_node("DequantizeLinear", ["x", "s", "z"], ["y"])], [X(["N", 4], U8)], ["y"], opset=13,

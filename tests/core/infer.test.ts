@@ -8,8 +8,20 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseModel } from '../../src/core/onnx/model.js';
-import { type InferGraph, type InferModel, type InferResult, compactDecls, inferShapes, modelFromView, withInferred } from '../../src/core/onnx/infer/index.js';
+import { forEachGraph, parseModel } from '../../src/core/onnx/model.js';
+import {
+  type InferGraph,
+  type InferModel,
+  type InferResult,
+  RULE_OPS,
+  compactDecls,
+  encodeSlot,
+  inferShapes,
+  modelFromView,
+  valueSlot,
+  withInferred,
+} from '../../src/core/onnx/infer/index.js';
+import { F32, tinyModel } from '../fp16/tiny.js';
 import { pathOf } from '../helpers/fixtures.js';
 import { createHash } from 'node:crypto';
 
@@ -60,6 +72,59 @@ describe('shape inference on tiny graphs, as onnx.shape_inference.infer_shapes',
       expect(graphs).toEqual(c.expect.graphs);
     });
   }
+});
+
+describe('shape inference: rules, fallbacks and encoding', () => {
+  it('every operator with a rule has at least one golden case', () => {
+    const seen = new Set<string>();
+    for (const c of cases) forEachGraph(parseModel(new Uint8Array(Buffer.from(c.model, 'base64'))).graph, (g) => g.nodes.forEach((n) => seen.add(n.opType)));
+    expect(RULE_OPS.filter((op) => !seen.has(op))).toEqual([]);
+  });
+
+  it('an operator with a schema but no rule gets element types from the schema, no shape, and is reported', () => {
+    const bytes = tinyModel(
+      {
+        nodes: [
+          { opType: 'ReverseSequence', inputs: ['x', 'l'], outputs: ['r'] },
+          { opType: 'Relu', inputs: ['r'], outputs: ['y'] },
+        ],
+        inputs: [['x', F32, ['T', 'N', 3]], ['l', 7, ['N']]],
+        outputs: [['y', F32, null]],
+      },
+      17,
+    );
+    const res = inferShapes(modelFromView(parseModel(bytes)));
+    expect(res.noRule.get('ReverseSequence')).toBe(1);
+    const d = res.graphs.values().next().value!;
+    expect(compactDecls(d).value_info).toEqual([['r', [F32, null]]]);
+  });
+
+  it('an operator of another domain is not inferred (as onnx, which has no schema for it) and is reported', () => {
+    const bytes = tinyModel(
+      {
+        nodes: [
+          { opType: 'SkipLayerNormalization', domain: 'com.microsoft', inputs: ['x', 'x', 'g'], outputs: ['s'] },
+          { opType: 'Relu', inputs: ['s'], outputs: ['y'] },
+        ],
+        inputs: [['x', F32, ['N', 4]], ['g', F32, [4]]],
+        outputs: [['y', F32, null]],
+      },
+      17,
+      [['com.microsoft', 1]],
+    );
+    const res = inferShapes(modelFromView(parseModel(bytes)));
+    expect(res.unsupported.get('com.microsoft.SkipLayerNormalization')).toBe(1);
+    expect(compactDecls(res.graphs.values().next().value!).value_info).toEqual([]);
+    expect(res.errors.some((e) => e.includes('Relu'))).toBe(true);
+  });
+
+  it('re-encodes a declaration byte for byte as protobuf would (name, type, then other fields verbatim)', () => {
+    const m = parseModel(new Uint8Array(readFileSync(pathOf('audio/vad-web/silero_vad_v5.onnx'))));
+    for (const v of [...m.graph.inputs, ...m.graph.outputs]) {
+      const original = m.buf.subarray(v.fields[0]!.start, v.fields[v.fields.length - 1]!.end);
+      expect(Buffer.from(encodeSlot(valueSlot(v))).equals(Buffer.from(original)), v.name).toBe(true);
+    }
+  });
 });
 
 const fixtureGoldens = readdirSync(DIR)

@@ -3,7 +3,8 @@
  * the first since_version it applies to). The schema in force is chosen from the ONNX operator schemas
  * (schema.generated.ts, onnx 1.23.2) exactly as onnx's registry does (largest since_version <= the model's opset);
  * the rule registered for that version runs. An operator with a schema but no rule here gets element types from
- * its type constraints only (see `schemaElemTypes`), and is reported.
+ * its type constraints only (see `schemaElemTypes`), and is reported. The generated table leaves out deprecated
+ * schema versions, which onnx's registry still returns: they are listed in DEPRECATED below.
  */
 import type { InferContext } from '../context.js';
 import { formalAt, isFixed, signatureOf } from '../../../fp16/schema.js';
@@ -29,12 +30,13 @@ reg(
     'HardSigmoid', 'HardSwish', 'Identity', 'LeakyRelu', 'Log', 'Neg', 'Not', 'Reciprocal', 'Relu', 'Round', 'Selu',
     'Sigmoid', 'Sign', 'Sin', 'Sinh', 'Softplus', 'Softsign', 'Sqrt', 'Tan', 'Tanh', 'ThresholdedRelu', 'Celu',
     'Mish', 'Gelu', 'Shrink', 'BitwiseNot', 'Clip', 'InstanceNormalization', 'LpNormalization',
-    'MeanVarianceNormalization', 'CumSum', 'Trilu', 'ScatterND', 'ScatterElements', 'Scatter', 'LRN',
-    'GroupNormalization', 'PRelu', 'Swish',
+    'MeanVarianceNormalization', 'CumSum', 'Trilu', 'ScatterND', 'ScatterElements', 'Scatter', 'LRN', 'PRelu',
+    'Swish',
   ],
   1,
   same,
 );
+reg(['MeanVarianceNormalization'], 13, m.elemTypeOnly);
 reg(['Add', 'Sub', 'Mul', 'Div', 'Pow'], 1, same);
 reg(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Mod', 'BitShift', 'BitwiseAnd', 'BitwiseOr', 'BitwiseXor'], 7, m.binaryBroadcast);
 reg(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor'], 7, m.compareBroadcast);
@@ -93,7 +95,8 @@ reg(['Unique'], 11, t.unique);
 reg(['Einsum'], 12, t.einsum);
 reg(['NonZero'], 9, t.nonZero);
 reg(['TopK'], 10, t.topK);
-reg(['Resize'], 10, t.resize10);
+reg(['Upsample'], 7, t.upsample7);
+reg(['Upsample', 'Resize'], 9, t.resize10);
 reg(['Resize'], 11, t.resize11);
 reg(['DepthToSpace'], 1, t.depthToSpace);
 reg(['SpaceToDepth'], 1, t.spaceToDepth);
@@ -102,6 +105,7 @@ reg(['Conv'], 1, nn.conv);
 reg(['ConvInteger'], 10, nn.convInteger);
 reg(['ConvTranspose'], 1, nn.convTranspose);
 reg(['AveragePool', 'LpPool'], 1, nn.pool(false));
+reg(['LpPool'], 18, nn.pool(true));
 reg(['AveragePool'], 19, nn.pool(true));
 reg(['MaxPool'], 1, nn.pool(false));
 reg(['MaxPool'], 10, nn.pool(true));
@@ -112,6 +116,10 @@ reg(['DequantizeLinear'], 10, nn.dequantize10);
 reg(['DequantizeLinear'], 19, nn.dequantize19);
 reg(['QuantizeLinear'], 10, nn.quantize10);
 reg(['DynamicQuantizeLinear'], 11, nn.dynamicQuantizeLinear);
+
+/** onnx 1.23 infers nothing for GroupNormalization: version 18 (deprecated) has neither an inference function nor a
+ * function body; version 21's function-body inference fails. */
+reg(['GroupNormalization'], 18, () => {});
 
 reg(['If'], 1, ifRule);
 reg(['Loop'], 1, loopRule);
@@ -125,15 +133,23 @@ export type Resolution =
 
 const isDefault = (d: string): boolean => d === '' || d === 'ai.onnx';
 
+/**
+ * Deprecated default-domain schema versions (onnx 1.23.2: `[s for s in onnx.defs.get_all_schemas_with_history() if
+ * s.deprecated]`), absent from the generated table but still what onnx's registry returns from that opset on.
+ */
+const DEPRECATED: Record<string, number> = { GroupNormalization: 18, Upsample: 10, Scatter: 11 };
+
 /** The rule for `op` of `domain` at the imported opset `version`, chosen as onnx's schema registry would. */
 export function resolveRule(domain: string, op: string, version: number): Resolution {
   if (!isDefault(domain)) return { kind: 'no-schema' };
-  const sig = signatureOf(op, version);
-  if (!sig) return { kind: 'no-schema' };
+  let since = signatureOf(op, version)?.since ?? 0;
+  const dep = DEPRECATED[op];
+  if (dep !== undefined && dep <= version && dep > since) since = dep;
+  if (!since) return { kind: 'no-schema' };
   const list = RULES[op];
   let best: [number, Rule] | undefined;
-  for (const r of list ?? []) if (r[0] <= sig.since && (!best || r[0] > best[0])) best = r;
-  return best ? { kind: 'rule', since: sig.since, rule: best[1] } : { kind: 'no-rule', since: sig.since };
+  for (const r of list ?? []) if (r[0] <= since && (!best || r[0] > best[0])) best = r;
+  return best ? { kind: 'rule', since, rule: best[1] } : { kind: 'no-rule', since };
 }
 
 /** Operators with a registered rule (for reports and tests). */

@@ -28,6 +28,9 @@ export const FLOAT = 1;
 /** Unary ops and everything whose output is input 0's type and shape. */
 export const sameAsInput0 = (ctx: InferContext): void => propagateShapeAndTypeFromFirstInput(ctx);
 
+/** Element type of input 0 only (MeanVarianceNormalization 13: onnx infers it through its function body, no shape). */
+export const elemTypeOnly = (ctx: InferContext): void => propagateElemTypeFromInputToOutput(ctx, 0, 0);
+
 /** Add/Sub/Mul/Div/Pow/Mod/BitShift/Bitwise* (opset 7+): numpy broadcasting, type of input 0. */
 export function binaryBroadcast(ctx: InferContext): void {
   propagateElemTypeFromInputToOutput(ctx, 0, 0);

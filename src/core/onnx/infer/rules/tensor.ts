@@ -937,6 +937,23 @@ export function resize10(ctx: InferContext): void {
   }
 }
 
+/** Upsample opset 7 (scales attribute). */
+export function upsample7(ctx: InferContext): void {
+  propagateElemTypeFromInputToOutput(ctx, 0, 0);
+  if (!hasNInputShapes(ctx, 1)) return;
+  const input = getInputShape(ctx, 0);
+  const out = getOutputShape(ctx, 0);
+  if (out.length > 0) {
+    if (out.length !== input.length) failShape(`Ranks inferred (${input.length}) is not equal to the existing rank value (${out.length}).`);
+  } else for (let i = 0; i < input.length; i++) out.push({});
+  const scales = ctx.getAttribute('scales');
+  if (scales) {
+    const f = scales.floats ?? [];
+    if (f.length !== input.length) failShape("Number of elements of attribute 'scales' must be same as rank of input 'X'");
+    resizeFromScales(input, f, out);
+  }
+}
+
 export function depthToSpace(ctx: InferContext): void {
   propagateElemTypeFromInputToOutput(ctx, 0, 0);
   const b = getAttrInt(ctx, 'blocksize', 0);
