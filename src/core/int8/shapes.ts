@@ -111,7 +111,8 @@ const sameType = (a: TypeProto | undefined, b: TypeProto | undefined): boolean =
  * Pass 3 (after the Gemm rewrite, on the external-data copy) and the result: element types per graph for the
  * quantizers (value_info, then graph outputs, then graph inputs, as the reference's `value_infos` dict is built),
  * and `WGraph.declared` set for emission. When onnx's inference would fail outright (the reference then raises),
- * the file keeps its own value_info and a note says why.
+ * the file keeps its own value_info and a note says why; element types then come from what was inferred before the
+ * failure.
  */
 export function inferAfterRewrite(state: ShapeState, root: WGraph): { types: Map<WGraph, LocalTypes>; notes: string[]; stored: boolean } {
   let res: InferResult | null = null;
@@ -126,13 +127,21 @@ export function inferAfterRewrite(state: ShapeState, root: WGraph): { types: Map
   }
   const types = new Map<WGraph, LocalTypes>();
   forEachWGraph(root, (g) => {
-    const d = state.failure ? undefined : state.decls.get(g);
+    // Element types also from a failed inference's partial state (the reference raises there; we go on).
+    const d = state.decls.get(g);
     const local: LocalTypes = new Map();
     const put = (name: string, t: TypeProto | undefined) => local.set(name, t?.tensor?.elem ?? 0);
     if (d) {
       for (const s of d.valueInfo) put(s.name, s.type);
       for (const s of d.outputs) put(s.name, s.type);
       for (const s of d.inputs) put(s.name, s.type);
+    } else {
+      for (const v of g.src.valueInfo) local.set(v.name, v.kind === 'tensor' ? v.elemType : 0);
+      for (const v of g.src.outputs) local.set(v.name, v.kind === 'tensor' ? v.elemType : 0);
+      for (const v of g.src.inputs) local.set(v.name, v.kind === 'tensor' ? v.elemType : 0);
+    }
+    types.set(g, local);
+    if (d && !state.failure) {
       const inputs = new Map<number, Uint8Array>();
       const outputs = new Map<number, Uint8Array>();
       d.inputs.forEach((s, i) => {
@@ -144,12 +153,7 @@ export function inferAfterRewrite(state: ShapeState, root: WGraph): { types: Map
         if (orig && !sameType(slotOf(orig).type, s.type)) outputs.set(i, encodeSlot(s));
       });
       g.declared = { valueInfo: d.valueInfo.map((s) => lenField(GRAPH.valueInfo, [encodeSlot(s)])), inputs, outputs };
-    } else {
-      for (const v of g.src.valueInfo) local.set(v.name, v.kind === 'tensor' ? v.elemType : 0);
-      for (const v of g.src.outputs) local.set(v.name, v.kind === 'tensor' ? v.elemType : 0);
-      for (const v of g.src.inputs) local.set(v.name, v.kind === 'tensor' ? v.elemType : 0);
     }
-    types.set(g, local);
   });
   return { types, notes, stored: !state.failure };
 }
