@@ -13,6 +13,7 @@ import { memorySink, writePieces } from '../../src/core/io/write.js';
 import { Int8Refusal, METADATA_KEY, quantizeInt8, type Int8Progress, type QuantizeInt8Options } from '../../src/core/int8/index.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
 import { buildModel, rawBytes, values, type ModelSpec, type TensorSpec } from './build.js';
+import { compactType, valueSlot } from '../../src/core/onnx/infer/index.js';
 import { describeModel, joinParts, session, sha256 } from './helpers.js';
 
 const K = 16;
@@ -100,6 +101,36 @@ describe('int8 on small in-memory models', () => {
       }
       expect(err / mag, k).toBeLessThan(0.05);
     }
+  });
+
+  it('writes value_info and graph output shapes from shape inference, with the onnx.infer marker (as the reference)', async () => {
+    const r = await quantize(buildModel(spec()));
+    const decl = (l: ModelView['graph']['valueInfo']) => l.map((v) => [v.name, compactType(valueSlot(v).type)]);
+    // Hand-derived: ids [2,3] gathers rows of E [10,16]; x is [2,3,16]; W [16,8]; B [8,4]. Node outputs that are not
+    // graph outputs get value_info in node order; the declared outputs (no shape) gain the inferred shapes.
+    expect(decl(r.q.graph.valueInfo)).toEqual([
+      ['h', [1, [2, 3, K]]],
+      ['y', [1, [2, 3, N]]],
+      ['z', [1, [2, 3, N]]],
+    ]);
+    expect(decl(r.q.graph.outputs)).toEqual([
+      ['out', [1, [2, 3, 4]]],
+      ['emb', [1, [2, 3, K]]],
+    ]);
+    expect(r.q.metadata[0]).toEqual({ key: 'onnx.infer', value: 'onnxruntime.quant' });
+    expect(r.report.notes.join(' ')).not.toContain('shape inference fails');
+  });
+
+  it('keeps the file\'s value_info when onnx shape inference would fail (the reference raises), and says so', async () => {
+    // An initializer contradicting its declared graph input makes onnx.shape_inference.infer_shapes raise.
+    const s = spec();
+    s.inputs.push(['W', 1, [K, N + 1]]);
+    const r = await quantize(buildModel(s));
+    expect(r.q.graph.valueInfo).toEqual([]);
+    expect(r.q.metadata.map((m) => m.key)).toEqual([METADATA_KEY]);
+    expect(r.report.notes.join(' ')).toMatch(/ONNX shape inference fails on this model \(\[ShapeInferenceError\] Inferred shape and existing shape differ in dimension 1: \(8\) vs \(9\)\)/);
+    // Element types still come from what was inferred: the MatMul with the constant W is quantized.
+    expect(r.report.rewritten).toEqual({ Gather: 1, MatMul: 1 });
   });
 
   it('float_data, raw_data and external-data weights give identical quantized initializers', async () => {

@@ -21,7 +21,7 @@ import { PRESETS, type Int8Options, type PresetName, type WeightType, DEFAULT_PR
 import { GraphQuantizer, type Int8Settings, type LeftInFloat, type RunContext, makeValueReader } from './quantizer.js';
 import { DEFAULT_OP_TYPES, INTEGER_OPS_REGISTRY } from './registry.js';
 import { planOpsetUpgrade } from './opset.js';
-import { inferTypes } from './types.js';
+import { inferAfterRewrite, inferBeforeRewrite, withInferMetadata } from './shapes.js';
 
 const { Writer } = protobuf;
 
@@ -187,8 +187,12 @@ export async function quantizeInt8(
   }
   if (opset === 10) notes.push('opset 10: activations are quantized with a ReduceMin/ReduceMax subgraph + QuantizeLinear (no DynamicQuantizeLinear before opset 11), as the reference does');
 
+  // The reference's shape inference passes (value_info of the output, element types for the quantizers).
+  const shapeState = inferBeforeRewrite(model, root, srcOpset, opset);
   const gemm = replaceGemmWithMatMul(root);
-  const types = inferTypes(root);
+  const shapes = inferAfterRewrite(shapeState, root);
+  const types = shapes.types;
+  notes.push(...shapes.notes);
   const weightQType = options.weightType === 'quint8' || (options.weightTypeSpec === 'auto-conv' && hasOp(root, 'Conv')) ? DT.UINT8 : DT.INT8;
   options.weightType = weightQType === DT.UINT8 ? 'quint8' : 'qint8';
   const settings: Int8Settings = {
@@ -275,7 +279,7 @@ export async function quantizeInt8(
   if (signal?.aborted) throw abortError();
 
   // Model-level fields.
-  const meta = model.metadata.filter((m) => m.key !== METADATA_KEY);
+  const meta = withInferMetadata(model.metadata, shapes.stored).filter((m) => m.key !== METADATA_KEY);
   const record: Record<string, unknown> = {
     tool: 'ava-quantizer',
     mode: 'int8-dynamic',
