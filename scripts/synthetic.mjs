@@ -11,6 +11,7 @@
 //   synthetic-xlmr-base              ~1.1 GB, one file   (XLM-R base shape, like the seed's AVA-ONX-768-MULTI)
 //   synthetic-xlmr-large-per-tensor  ~2.2 GB, model.onnx + one file per tensor (torch's own >2 GB output)
 //   synthetic-xlmr-large-ext         ~2.2 GB, model.onnx + one model.onnx_data, as onnx writes it (like bge-m3)
+//   synthetic-e2e-2g-ext             ~2.2 GB, one layer, a 540k x 1024 embedding table in one model.onnx_data (e2e)
 // The two large ones are the same model and are made together.
 //
 // A model is kept when its files have the recorded sizes and its recipe (spec, generator script, venv pins) is
@@ -62,6 +63,18 @@ const RECIPES = [
       architecture: 'xlm-roberta',
       seed: 1024,
       config: { vocab_size: 250002, hidden_size: 1024, num_hidden_layers: 24, num_attention_heads: 16, intermediate_size: 4096, ...XLMR },
+    },
+  },
+  {
+    // For the page's end-to-end test: small network, external data just over 2 GB (crosses Chromium's limit for
+    // reading one File whole). Made in CI by e2e/big-external.spec.ts.
+    id: 'synthetic-e2e-2g',
+    outputs: [{ name: 'synthetic-e2e-2g-ext', layout: 'external-one-file' }],
+    like: 'a one-layer XLM-R-shaped encoder whose 540k-token embedding table takes 2.2 GB (the e2e test of the page)',
+    spec: {
+      architecture: 'xlm-roberta',
+      seed: 2048,
+      config: { vocab_size: 540000, hidden_size: 1024, num_hidden_layers: 1, num_attention_heads: 16, intermediate_size: 4096, ...XLMR },
     },
   },
 ];
@@ -130,7 +143,8 @@ async function make(recipe, sha) {
   const t0 = Date.now();
   rmSync(TMP, { recursive: true, force: true });
   const dirs = Object.fromEntries(recipe.outputs.map((o) => [o.layout, path.join(TMP, o.name)]));
-  const main = dirs['single-file'] ?? dirs['external-per-tensor'];
+  // The export itself (one file, or one file per tensor over 2 GB) goes to a scratch folder when it is not kept.
+  const main = dirs['single-file'] ?? dirs['external-per-tensor'] ?? path.join(TMP, '.export');
   const args = [SCRIPT, '--spec', JSON.stringify(recipe.spec), '--out-dir', main];
   if (dirs['external-one-file']) args.push('--one-file-dir', dirs['external-one-file']);
   log(`${recipe.id}: making (${recipe.spec.architecture}, ${recipe.spec.config.num_hidden_layers} layers, hidden ${recipe.spec.config.hidden_size}, vocabulary ${recipe.spec.config.vocab_size}) ...`);

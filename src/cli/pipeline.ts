@@ -58,9 +58,22 @@ export async function openInput(path: string, opts: { requireData?: boolean; onP
   return { path, opened, sha256, close: () => files.close() };
 }
 
-/** The provenance a CLI output records (source name and SHA-256, tool version, now). */
+/**
+ * The date an output records: now, or SOURCE_DATE_EPOCH (seconds) when set — the reproducible-builds convention
+ * (https://reproducible-builds.org/specs/source-date-epoch/), so a run can be repeated byte for byte.
+ */
+export function provenanceDate(): string {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  if (epoch !== undefined && epoch !== '') {
+    if (!/^\d+$/.test(epoch)) throw new CliError(`SOURCE_DATE_EPOCH must be whole seconds since 1970 (got '${epoch}')`, EXIT.usage);
+    return new Date(Number(epoch) * 1000).toISOString();
+  }
+  return new Date().toISOString();
+}
+
+/** The provenance a CLI output records (source name and SHA-256, tool version, date). */
 export function provenanceOf(input: CliInput) {
-  return { source: { name: basename(input.path), sha256: input.sha256 }, toolVersion: TOOL.version, date: new Date().toISOString() };
+  return { source: { name: basename(input.path), sha256: input.sha256 }, toolVersion: TOOL.version, date: provenanceDate() };
 }
 
 /**
