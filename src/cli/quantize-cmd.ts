@@ -13,7 +13,10 @@ import { TOOL } from './tool.js';
 
 export const QUANTIZE_USAGE = `Usage:
   ava-quant quantize <in.onnx> <out.onnx> int8 [options]   about 75% smaller, dynamic INT8 (quantize x y int8 --help)
-  ava-quant quantize <in.onnx> <out.onnx> fp16 [options]   about 50% smaller, float16 (quantize x y fp16 --help)`;
+  ava-quant quantize <in.onnx> <out.onnx> fp16 [options]   about 50% smaller, float16 (quantize x y fp16 --help)
+
+<in.onnx> may also be a Hugging Face id (org/name, org/name@rev, hf:org/name@rev) or an .onnx URL: downloaded
+into the cache first; --file onnx/model_x.onnx picks the file when the repository has several.`;
 
 /** What a mode's parser produces. */
 export interface QuantizeJob {
@@ -72,7 +75,9 @@ async function loadMode(mode: string): Promise<ModeCommand> {
   throw new CliError(`unknown mode '${mode}': use int8 or fp16\n${QUANTIZE_USAGE}`, EXIT.usage);
 }
 
-export async function runQuantize(args: string[], io: CliIo): Promise<number> {
+export async function runQuantize(allArgs: string[], io: CliIo): Promise<number> {
+  const { isRemoteModelArg, resolveModelArg, takeFileFlag } = await import('./hub.js');
+  const { args, file } = takeFileFlag(allArgs);
   const mode = positionals(args, ['--force', '--json', '--help', '-h', '--per-channel', '--no-per-channel', '--reduce-range', '--no-reduce-range', '--keep-io-types', '--no-keep-io-types', '--enable-subgraph', '--no-enable-subgraph'])[2]?.toLowerCase();
   if (!mode) {
     if (args.includes('--help') || args.includes('-h')) {
@@ -82,10 +87,19 @@ export async function runQuantize(args: string[], io: CliIo): Promise<number> {
     throw new CliError(`quantize takes <in.onnx> <out.onnx> <int8|fp16>\n${QUANTIZE_USAGE}`, EXIT.usage);
   }
   const cmd = await loadMode(mode);
-  const job = cmd.parse(args);
+  let job = cmd.parse(args);
   if (job === 'help') {
     io.stdout(`${cmd.usage}\n`);
     return EXIT.ok;
+  }
+  if (isRemoteModelArg(job.input) || file) {
+    // Refuse an existing output before downloading anything, then run the usual path on the downloaded copy.
+    checkOutputPath(job.input, job.output, job.force);
+    const local = await resolveModelArg(job.input, { io, file });
+    const at = args.indexOf(job.input);
+    const again = cmd.parse([...args.slice(0, at), local, ...args.slice(at + 1)]);
+    if (again === 'help') return EXIT.ok;
+    job = again;
   }
   const t0 = performance.now();
   const bytes = readInput(job.input);
