@@ -69,6 +69,23 @@ function decode(seg: string, input: string): string {
   }
 }
 
+/** A Hub URL's repository, revision and file, or null when the path is not one of the Hub's forms. */
+function hubUrlRef(url: URL, endpoint: string, input: string): ModelRef | null {
+  const segs = url.pathname.split('/').filter(Boolean);
+  if (segs[0] === 'models') segs.shift();
+  const [org, name, verb, rev, ...rest] = segs;
+  const repo = org && name ? `${decode(org, input)}/${decode(name, input)}` : '';
+  if (!isRepoId(repo)) return null;
+  if (!verb) return { kind: 'hub', endpoint, repo, revision: DEFAULT_REVISION, file: null };
+  if (!rev || !['tree', 'blob', 'resolve'].includes(verb)) return null;
+  const revision = decode(rev, input);
+  if (verb === 'tree') return { kind: 'hub', endpoint, repo, revision, file: null };
+  const file = rest.map((s) => decode(s, input)).join('/');
+  if (!/\.onnx$/i.test(file))
+    throw new HubError('input', `'${input}' points at ${file ? `'${file}'` : 'a folder'}, not an .onnx file: give the repository (org/name) or an .onnx file's URL`);
+  return { kind: 'hub', endpoint, repo, revision, file };
+}
+
 /**
  * Parses the user's input. Throws HubError('input') with a message saying what is accepted.
  * @param endpoint the Hub origin to use for ids (default https://huggingface.co); URLs on this origin or on the
@@ -99,23 +116,10 @@ export function parseModelRef(rawInput: string, endpoint: string = DEFAULT_HUB_E
 
   const onHub = url.origin === epUrl?.origin || PUBLIC_HUB_HOSTS.has(url.hostname);
   if (onHub) {
-    const hubOrigin = url.origin === epUrl?.origin ? ep : DEFAULT_HUB_ENDPOINT;
-    const segs = url.pathname.split('/').filter(Boolean);
-    if (segs[0] === 'models') segs.shift();
-    const [org, name, verb, rev, ...rest] = segs;
-    const repo = org && name ? `${decode(org, input)}/${decode(name, input)}` : '';
-    if (!isRepoId(repo)) throw usage(input);
-    if (!verb) return { kind: 'hub', endpoint: hubOrigin, repo, revision: DEFAULT_REVISION, file: null };
-    if (!rev) throw usage(input);
-    const revision = decode(rev, input);
-    if (verb === 'tree') return { kind: 'hub', endpoint: hubOrigin, repo, revision, file: null };
-    if (verb === 'blob' || verb === 'resolve') {
-      const file = rest.map((s) => decode(s, input)).join('/');
-      if (!/\.onnx$/i.test(file))
-        throw new HubError('input', `'${input}' points at ${file ? `'${file}'` : 'a folder'}, not an .onnx file: give the repository (org/name) or an .onnx file's URL`);
-      return { kind: 'hub', endpoint: hubOrigin, repo, revision, file };
-    }
-    throw usage(input);
+    const hubRef = hubUrlRef(url, url.origin === epUrl?.origin ? ep : DEFAULT_HUB_ENDPOINT, input);
+    if (hubRef) return hubRef;
+    // Another URL on the Hub's host (a CDN-style path): fine when it is an .onnx file, like any URL.
+    if (!/\.onnx$/i.test(url.pathname)) throw usage(input);
   }
   const last = url.pathname.split('/').pop() ?? '';
   const fileName = decode(last, input);
