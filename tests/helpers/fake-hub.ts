@@ -53,6 +53,11 @@ export class FakeHub {
   constructor(
     readonly repos: Record<string, FakeRepo>,
     readonly pageSize = 3,
+    /**
+     * Where "LFS" files redirect to: the Hub's own origin (default), another origin (the real Hub uses CDN hosts such
+     * as cdn-lfs.hf.co), or 'none' to serve them directly (Playwright's page.route does not see redirected requests).
+     */
+    readonly cdnOrigin: string | null | 'none' = null,
   ) {}
 
   private bytesOf(f: FakeFile): Uint8Array {
@@ -115,8 +120,8 @@ export class FakeHub {
     const f = repo.files[path];
     if (!f) return this.error(404, 'EntryNotFound', 'Entry not found');
     if (repo.gated) return this.error(403, 'GatedRepo', `Access to model ${repoId} is restricted and you are not in the authorized list.`);
-    if (!fromCdn && isLfs(path)) {
-      const loc = `${origin}/cdn/${repoId}/${encodeURIComponent(rev)}/${path.split('/').map(encodeURIComponent).join('/')}`;
+    if (!fromCdn && isLfs(path) && this.cdnOrigin !== 'none') {
+      const loc = `${this.cdnOrigin ?? origin}/cdn/${repoId}/${encodeURIComponent(rev)}/${path.split('/').map(encodeURIComponent).join('/')}`;
       return { status: 302, headers: { ...CORS, Location: loc, 'X-Repo-Commit': 'a'.repeat(40) }, body: new Uint8Array(0) };
     }
     const body = this.bytesOf(f);
