@@ -22,6 +22,13 @@ import { withRelativePath } from '../quality/companions.js';
 /** The Hub this build talks to. */
 export const HUB_ENDPOINT: string = ((import.meta.env.VITE_HF_ENDPOINT as string | undefined) || DEFAULT_HUB_ENDPOINT).replace(/\/+$/, '');
 
+/**
+ * Origins the page may contact for a load by id (for a Content-Security-Policy `connect-src`): the Hub, and the
+ * download hosts it redirects large files to (cdn-lfs.hf.co, cas-bridge.xethub.hf.co, us.aws.cdn.hf.co, … all
+ * under hf.co). A plain .onnx URL contacts that URL's own host, which a strict policy would have to allow too.
+ */
+export const HUB_CONNECT_SOURCES: readonly string[] = [HUB_ENDPOINT, 'https://*.hf.co'];
+
 const client = (signal?: AbortSignal): HubClient => ({ fetch: (u, i) => fetch(u, i), audience: 'page', signal });
 
 /** Parses the input and lists the repository (or returns the plan for a file URL). Throws HubError. */
