@@ -58,11 +58,13 @@ function readJson(path: string, what: string): unknown {
 
 export async function runCheckCommand(args: string[], flags: Record<string, string | boolean>, io: CliIo): Promise<number> {
   if (args.length !== 2) throw new CliError(`check takes <original.onnx> <quantized.onnx>\n${CHECK_USAGE}`, EXIT.usage);
-  const { resolveModelArg } = await import('./hub.js');
+  const { isRemoteModelArg, resolveModelArg } = await import('./hub.js');
   const file = typeof flags.file === 'string' ? flags.file : null;
+  if (file && !args.some(isRemoteModelArg)) throw new CliError('--file chooses a file of a Hugging Face repository; neither model is one', EXIT.usage);
   // A Hugging Face id or URL is downloaded into the cache; its tokenizer and pooling config come with it.
-  const origPath = await resolveModelArg(args[0]!, { io, file });
-  const quantPath = await resolveModelArg(args[1]!, { io, file });
+  const resolveArg = (a: string) => resolveModelArg(a, { io, file: isRemoteModelArg(a) ? file : null });
+  const origPath = await resolveArg(args[0]!);
+  const quantPath = await resolveArg(args[1]!);
   const original = readInput(origPath);
   const quantized = readInput(quantPath);
   const threshold = flags.threshold === undefined ? DEFAULT_THRESHOLD : Number(flags.threshold);

@@ -157,7 +157,7 @@ describe('quantize by id', () => {
   it('check takes ids and finds the tokenizer and pooling config that came with them', async () => {
     const q = join(dir, 'check-int8.onnx');
     expect((await cli(['quantize', pathOf(fixture(MINILM)), q, 'int8'])).code).toBe(0);
-    const r = await cli(['check', `${MINILM_REPO}@v1.0`, q, '--probes', 'en', '--json']);
+    const r = await cli(['check', `${MINILM_REPO}@v1.0`, q, '--file', 'onnx/model.onnx', '--probes', 'en', '--json']);
     expect(r.code, r.err).toBe(0);
     const report = JSON.parse(r.out);
     expect(report.tokenization.mode).toBe('tokenizer');
