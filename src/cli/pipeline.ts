@@ -15,8 +15,8 @@ import { TOOL } from './tool.js';
 export interface CliInput {
   path: string;
   opened: OpenedModel;
-  /** SHA-256 of the .onnx file, computed while the work runs. */
-  sha256: Promise<string>;
+  /** SHA-256 of the .onnx file: started on first use, computed on a worker thread while the work runs. */
+  sha256(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -53,8 +53,14 @@ export async function openInput(path: string, opts: { requireData?: boolean; onP
     const more = opened.problems.length > 1 ? ` (and ${opened.problems.length - 1} more)` : '';
     throw new CliError(`${path}: ${opened.problems[0]!.message}${more}`, EXIT.badModel);
   }
-  const sha256 = sha256File(path);
-  sha256.catch(() => undefined);
+  let sha: Promise<string> | null = null;
+  const sha256 = () => {
+    if (!sha) {
+      sha = sha256File(path);
+      sha.catch(() => undefined);
+    }
+    return sha;
+  };
   return { path, opened, sha256, close: () => files.close() };
 }
 
@@ -73,7 +79,7 @@ export function provenanceDate(): string {
 
 /** The provenance a CLI output records (source name and SHA-256, tool version, date). */
 export function provenanceOf(input: CliInput) {
-  return { source: { name: basename(input.path), sha256: input.sha256 }, toolVersion: TOOL.version, date: provenanceDate() };
+  return { source: { name: basename(input.path), sha256: input.sha256() }, toolVersion: TOOL.version, date: provenanceDate() };
 }
 
 /**
