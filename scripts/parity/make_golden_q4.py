@@ -198,6 +198,136 @@ def kernel_cases() -> dict:
 
 
 # --------------------------------------------------------------------------------------------
+# synthetic models: the graph cases no fixture has (the tests build the same models from the spec)
+# --------------------------------------------------------------------------------------------
+
+F, F16, I64, B = 1, 10, 7, 9
+
+
+def _vi(name, t, shape):
+    return [name, t, shape]
+
+
+SYNTHETIC: dict[str, dict] = {
+    # K = 100 / 37 (not multiples of any block size; 37 odd), N = 7 / 5 (odd), a B shared by a named and an unnamed
+    # MatMul, and a MatMul whose B comes from a Transpose (not a constant: stays).
+    "mm-edge": {
+        "opset": 14, "ir": 8,
+        "inputs": [_vi("A", F, [2, 100]), _vi("A2", F, [3, 37])],
+        "outputs": [_vi("Y1", F, [2, 7]), _vi("Y1b", F, [2, 7]), _vi("Y2", F, [3, 5]), _vi("Y3", F, [2, 7])],
+        "inits": [{"name": "B1", "dims": [100, 7], "dtype": F, "amp": 0.3}, {"name": "B2", "dims": [37, 5], "dtype": F, "amp": 2.0},
+                  {"name": "B3", "dims": [7, 100], "dtype": F, "amp": 0.1}],
+        "nodes": [{"op": "MatMul", "inputs": ["A", "B1"], "outputs": ["Y1"], "name": "mm1"},
+                  {"op": "MatMul", "inputs": ["A", "B1"], "outputs": ["Y1b"], "name": ""},
+                  {"op": "MatMul", "inputs": ["A2", "B2"], "outputs": ["Y2"], "name": "mm_odd"},
+                  {"op": "Transpose", "inputs": ["B3"], "outputs": ["B3t"], "name": "tr"},
+                  {"op": "MatMul", "inputs": ["A", "B3t"], "outputs": ["Y3"], "name": "mm_dyn"}],
+    },
+    # N-D weights: [1, 48, 5] with a rank-3 A (no reshape needed), [1, 1, 40, 6] with a rank-2 A (the reference's
+    # reshape chain), [2, 40, 3] (batched: stays).
+    "mm-nd": {
+        "opset": 14, "ir": 8,
+        "inputs": [_vi("A3", F, [2, 4, 48]), _vi("A2", F, [4, 40])],
+        "outputs": [_vi("Y1", F, [2, 4, 5]), _vi("Y2", F, [1, 1, 4, 6]), _vi("Y3", F, [2, 4, 3])],
+        "inits": [{"name": "W3", "dims": [1, 48, 5], "dtype": F, "amp": 0.5}, {"name": "W4", "dims": [1, 1, 40, 6], "dtype": F, "amp": 0.5},
+                  {"name": "Wb", "dims": [2, 40, 3], "dtype": F, "amp": 0.5}],
+        "nodes": [{"op": "MatMul", "inputs": ["A3", "W3"], "outputs": ["Y1"], "name": "mm3d"},
+                  {"op": "MatMul", "inputs": ["A2", "W4"], "outputs": ["Y2"], "name": "mm4d"},
+                  {"op": "MatMul", "inputs": ["A2", "Wb"], "outputs": ["Y3"], "name": "mm_batched"}],
+    },
+    # float16 activations and weight: float16 scales.
+    "mm-fp16": {
+        "opset": 14, "ir": 8,
+        "inputs": [_vi("A", F16, [3, 64])],
+        "outputs": [_vi("Y", F16, [3, 10])],
+        "inits": [{"name": "W", "dims": [64, 10], "dtype": F16, "amp": 0.5}],
+        "nodes": [{"op": "MatMul", "inputs": ["A", "W"], "outputs": ["Y"], "name": "mm16"}],
+    },
+    # An If whose then-branch reads an outer-scope weight and whose else-branch has its own.
+    "mm-subgraph": {
+        "opset": 14, "ir": 8,
+        "inputs": [_vi("cond", B, []), _vi("X", F, [2, 32])],
+        "outputs": [_vi("Y", F, [2, 4])],
+        "inits": [{"name": "Wout", "dims": [32, 4], "dtype": F, "amp": 0.5}],
+        "nodes": [{"op": "If", "inputs": ["cond"], "outputs": ["Y"], "name": "if0", "graphs": {
+            "then_branch": {"inputs": [], "outputs": [_vi("Yt", F, [2, 4])], "inits": [],
+                            "nodes": [{"op": "MatMul", "inputs": ["X", "Wout"], "outputs": ["Yt"], "name": "mm_then"}]},
+            "else_branch": {"inputs": [], "outputs": [_vi("Ye", F, [2, 4])],
+                            "inits": [{"name": "Win", "dims": [32, 4], "dtype": F, "amp": 0.5}],
+                            "nodes": [{"op": "MatMul", "inputs": ["X", "Win"], "outputs": ["Ye"], "name": "mm_else"}]}}}],
+    },
+    # IR 3: the weight is also listed as a graph input (removed with it); opset 9.
+    "mm-ir3": {
+        "opset": 9, "ir": 3,
+        "inputs": [_vi("A", F, [2, 64]), _vi("W", F, [64, 8])],
+        "outputs": [_vi("Y", F, [2, 8])],
+        "inits": [{"name": "W", "dims": [64, 8], "dtype": F, "amp": 0.5}],
+        "nodes": [{"op": "MatMul", "inputs": ["A", "W"], "outputs": ["Y"], "name": "mm"}],
+    },
+    # Gather tables: [50, 70] (70 not a multiple of the block) on axis 0, [6, 40] gathered on axis 1.
+    "gather-edge": {
+        "opset": 14, "ir": 8,
+        "inputs": [_vi("ids", I64, [2, 3]), _vi("cols", I64, [4])],
+        "outputs": [_vi("E", F, [2, 3, 70]), _vi("E2", F, [6, 4])],
+        "inits": [{"name": "T", "dims": [50, 70], "dtype": F, "amp": 1.0}, {"name": "T2", "dims": [6, 40], "dtype": F, "amp": 1.0}],
+        "nodes": [{"op": "Gather", "inputs": ["T", "ids"], "outputs": ["E"], "name": "emb"},
+                  {"op": "Gather", "inputs": ["T2", "cols"], "outputs": ["E2"], "name": "emb_axis1", "attrs": {"axis": 1}}],
+    },
+    # A 1-D table: the reference's Gather path fails an assertion (quantize axis 1 of a 1-D tensor).
+    "gather-1d": {
+        "opset": 14, "ir": 8,
+        "inputs": [_vi("ids", I64, [5])],
+        "outputs": [_vi("E", F, [5])],
+        "inits": [{"name": "T", "dims": [64], "dtype": F, "amp": 1.0}],
+        "nodes": [{"op": "Gather", "inputs": ["T", "ids"], "outputs": ["E"], "name": "emb1d"}],
+    },
+}
+
+
+def spec_values(init: dict):
+    """Values of a synthetic initializer: float(amp * (u / 2^32 * 2 - 1)) with u = hash_u32(n, 0, name)."""
+    import numpy as np
+
+    n = int(np.prod(init["dims"])) if init["dims"] else 1
+    u = mg.hash_u32(n, 0, init["name"]).astype(np.float64)
+    v = init["amp"] * (u / float(1 << 32) * 2.0 - 1.0)
+    return v.astype(np.float16 if init["dtype"] == F16 else np.float32).reshape(init["dims"])
+
+
+def build_graph(spec: dict, name: str):
+    from onnx import helper, numpy_helper
+
+    inits = [numpy_helper.from_array(spec_values(i), i["name"]) for i in spec.get("inits", [])]
+    nodes = []
+    for n in spec["nodes"]:
+        kw = dict(n.get("attrs", {}))
+        for k, g in n.get("graphs", {}).items():
+            kw[k] = build_graph(g, k)
+        nodes.append(helper.make_node(n["op"], n["inputs"], n["outputs"], name=n["name"], **kw))
+    vi = lambda x: helper.make_tensor_value_info(x[0], x[1], x[2])  # noqa: E731
+    return helper.make_graph(nodes, name, [vi(x) for x in spec["inputs"]], [vi(x) for x in spec["outputs"]], inits)
+
+
+def build_model(spec: dict):
+    from onnx import helper
+
+    m = helper.make_model(build_graph(spec, "g"), opset_imports=[helper.make_opsetid("", spec["opset"])],
+                          producer_name="ava-q4-synthetic")
+    m.ir_version = spec["ir"]
+    return m
+
+
+def spec_init_hashes(spec: dict, out: dict | None = None) -> dict:
+    out = {} if out is None else out
+    for i in spec.get("inits", []):
+        out[i["name"]] = hashlib.sha256(spec_values(i).tobytes()).hexdigest()
+    for n in spec["nodes"]:
+        for g in n.get("graphs", {}).values():
+            spec_init_hashes(g, out)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------------
 
@@ -240,6 +370,9 @@ def main() -> int:
     if not mroot.exists():
         mroot = root
     fixtures = mg.collect_fixtures(manifest, mroot)
+    for sname in SYNTHETIC:
+        fixtures.append({"name": f"synthetic.{sname}", "kind": "synthetic", "path": None, "abs": None, "sha256": None,
+                         "spec": SYNTHETIC[sname]})
     if args.only:
         fixtures = [f for f in fixtures if any(s.lower() in f["name"].lower() for s in args.only)]
     if args.list:
@@ -253,6 +386,11 @@ def main() -> int:
     failures, errors, sizes = 0, [], {}
     for f in fixtures:
         src = f["abs"]
+        tmp_src = None
+        if f["kind"] == "synthetic":
+            tmp_src = Path(tempfile.mkdtemp(prefix="parity-q4-synth.")) / "model.onnx"
+            onnx.save(build_model(f["spec"]), str(tmp_src))
+            src = tmp_src
         if not src.exists():
             print(f"[parity-q4] MISSING fixture file {src}", file=sys.stderr)
             failures += 1
@@ -273,6 +411,9 @@ def main() -> int:
                 "fixture": {"name": f["name"], "kind": f["kind"], "path": f["path"]},
                 "input_sha256": in_sha,
             }
+            if f["kind"] == "synthetic":
+                golden["spec"] = f["spec"]
+                golden["spec_initializer_sha256"] = spec_init_hashes(f["spec"])
             with tempfile.TemporaryDirectory(prefix="parity-q4.") as td:
                 tin = Path(td) / "model.onnx"
                 tout = Path(td) / "model.q4.onnx"
@@ -325,6 +466,8 @@ def main() -> int:
             status = "ERROR " + golden["error"].splitlines()[0][:120] if "error" in golden else "ok"
             print(f"[parity-q4] {f['name']} / {preset}: {status} ({time.time() - t0:.1f}s, {sizes[dst.name] / 1024:.0f} KB)",
                   flush=True)
+        if tmp_src is not None:
+            shutil.rmtree(tmp_src.parent, ignore_errors=True)
     total = sum(sizes.values())
     print(f"[parity-q4] done in {time.time() - t_all:.1f}s: {len(sizes)} goldens, {total / 1024:.0f} KB total")
     for name, preset, msg in errors:

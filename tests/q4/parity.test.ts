@@ -19,17 +19,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { parseModel, type ModelView } from '../../src/core/onnx/model.js';
+import { float16BitsToNumber } from '../../src/core/int8/numerics.js';
 import { Q4_METADATA_KEY, quantizeQ4, type Q4OpType } from '../../src/core/q4/index.js';
 import { pathOf } from '../helpers/fixtures.js';
-import { type GoldenInput, goldenFeeds, joinParts, num, session, sha256, sumOf } from '../int8/helpers.js';
-import { type Q4Golden, describeQ4Model, goldenInits, goldenNodes, loadQ4Goldens } from './helpers.js';
+import { type GoldenInput, describeModel, joinParts, num, session, sha256, sumOf } from '../int8/helpers.js';
+import { type Q4Golden, type Spec, buildSpec, countOps, describeQ4Model, feedsFor, goldenInits, goldenNodes, loadQ4Goldens } from './helpers.js';
 
 const goldens = loadQ4Goldens();
 const byFixture = new Map<string, Q4Golden[]>();
 for (const g of goldens) {
-  const l = byFixture.get(g.fixture.path) ?? [];
+  const l = byFixture.get(g.fixture.name) ?? [];
   l.push(g);
-  byFixture.set(g.fixture.path, l);
+  byFixture.set(g.fixture.name, l);
 }
 
 /** Relative tolerance: the same graph run by onnxruntime-node 1.30 vs onnxruntime 1.32 (python). */
@@ -43,15 +44,21 @@ async function defaultSession(bytes: Uint8Array): Promise<ort.InferenceSession> 
 
 async function runSummaries(s: ort.InferenceSession, inputs: GoldenInput[], k: number) {
   try {
-    const feeds = goldenFeeds(inputs, k);
+    const feeds = feedsFor(inputs, k);
     const out = await s.run(Object.fromEntries(s.inputNames.map((n) => [n, feeds[n]!])));
-    return Object.fromEntries(Object.entries(out).map(([n, t]) => [n, { dims: [...t.dims], ...sumOf(t) }]));
+    return Object.fromEntries(Object.entries(out).map(([n, t]) => [n, { dims: [...t.dims], ...sumOf(asFloat32(t)) }]));
   } finally {
     await s.release();
   }
 }
 
 type Outs = NonNullable<Q4Golden['outputs']>;
+
+/** onnxruntime-node hands float16 outputs over as their bit patterns: widen them. */
+function asFloat32(t: ort.Tensor): ort.Tensor {
+  if (t.type !== 'float16') return t;
+  return new ort.Tensor('float32', Float32Array.from(t.data as Uint16Array, float16BitsToNumber), t.dims);
+}
 
 /** Our outputs vs the reference-quantized model's outputs recorded in `outs`; returns a note. */
 async function compareOutputs(bytes: Uint8Array, outs: Outs, make: (b: Uint8Array) => Promise<ort.InferenceSession>, label: string): Promise<string> {
@@ -82,28 +89,49 @@ describe.skipIf(goldens.length === 0)('q4 parity with onnxruntime MatMulNBitsQua
       const presets = list.map((g) => g.reference.preset).sort();
       expect(presets).toEqual(['b128-asym', 'b128-asym-gather', 'b128-sym', 'b32-asym', 'b32-sym', 'b32-sym-gather', 'b64-asym', 'b64-sym']);
     }
-    expect(byFixture.size).toBeGreaterThanOrEqual(20);
+    expect(byFixture.size).toBeGreaterThanOrEqual(27);
   });
 
-  for (const [fixturePath, list] of byFixture) {
+  for (const [, list] of byFixture) {
+    const synthetic = list[0]!.fixture.kind === 'synthetic';
     describe(list[0]!.fixture.name, () => {
       let bytes: Uint8Array;
       let model: ModelView;
       beforeAll(() => {
-        bytes = new Uint8Array(readFileSync(pathOf(fixturePath)));
-        model = parseModel(bytes);
+        const g = list[0]!;
+        if (synthetic) {
+          // Built here from the golden's spec: same graph and initializer values as the model the reference got.
+          bytes = buildSpec((g as Q4Golden & { spec: Spec }).spec);
+          model = parseModel(bytes);
+          const want = (g as Q4Golden & { spec_initializer_sha256: Record<string, string> }).spec_initializer_sha256;
+          const inits = describeModel(model).initializers;
+          for (const [name, sha] of Object.entries(want)) expect(Object.entries(inits).find(([k]) => k === name || k.endsWith(`/${name}`))?.[1].sha256, name).toBe(sha);
+        } else {
+          bytes = new Uint8Array(readFileSync(pathOf(g.fixture.path)));
+          model = parseModel(bytes);
+        }
       });
 
       for (const g of list) {
         it(`${g.reference.preset}${g.error ? ' (the reference raises)' : ''}`, async () => {
-          expect(sha256(bytes), 'fixture bytes differ from the ones the golden was made from').toBe(g.input_sha256);
+          const inputSha = sha256(bytes);
+          if (!synthetic) expect(inputSha, 'fixture bytes differ from the ones the golden was made from').toBe(g.input_sha256);
           const a = g.reference.args;
           const opTypes = (a.op_types_to_quantize ?? ['MatMul']) as Q4OpType[];
           const result = await quantizeQ4(model, { blockSize: a.block_size as 32 | 64 | 128, symmetric: a.is_symmetric, opTypes });
-          expect(g.error, 'the reference raised; we produced a model').toBeUndefined();
           const out = await joinParts(result.parts);
           const q = parseModel(out);
-          expect(sha256(bytes), 'the input model must not be modified').toBe(g.input_sha256);
+          expect(sha256(bytes), 'the input model must not be modified').toBe(inputSha);
+          if (g.error) {
+            // The reference raises (a 1-D Gather table: "Invalid quantize axis"); we leave that node in float, say
+            // why, and the model runs.
+            expect(g.error).toMatch(/Invalid quantize axis/);
+            expect(result.report.leftInFloat.map((l) => l.reason).join(' ')).toMatch(/quantize axis 1 is outside its table's 1 dimension/);
+            const s = await session(out);
+            await s.release();
+            console.info(`[parity-q4] ${g.file}: the reference raises (${g.error.slice(0, 60)}); AVA leaves it in float: ${result.report.leftInFloat[0]!.reason}`);
+            return;
+          }
 
           const want = g.output!;
           const got = describeQ4Model(q);
@@ -128,8 +156,8 @@ describe.skipIf(goldens.length === 0)('q4 parity with onnxruntime MatMulNBitsQua
             const o = got.initializers[name]!;
             expect({ name, dtype: o.dtype, dims: o.dims, sha256: o.sha256 }).toEqual({ name, dtype: t.dtype, dims: t.dims, sha256: t.sha256 });
           }
-          const mm = nodes.filter((n) => n[0] === 'MatMulNBits').length;
-          const gbq = nodes.filter((n) => n[0] === 'GatherBlockQuantized').length;
+          const mm = countOps(nodes, 'MatMulNBits');
+          const gbq = countOps(nodes, 'GatherBlockQuantized');
           expect(result.report.rewritten['MatMul'] ?? 0).toBe(mm);
           expect(result.report.rewritten['Gather'] ?? 0).toBe(gbq);
 
