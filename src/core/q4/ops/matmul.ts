@@ -21,9 +21,10 @@ import { allocMatMulNBits, kBlockCount, quantizeMatMulNBitsRows } from '../../ke
 import type { Q4Graph, Q4Rewriter } from '../quantizer.js';
 import { bytesOf, int64Init, mk, scaleTypeOf } from './common.js';
 
-/** Rows per read when B is on disk and large (a multiple of every pair of blocks: 2 * 256). */
+/** Rows per read when B is on disk and large: a multiple of every pair of blocks (2 * 256). */
 const CHUNK_ROWS_ALIGN = 512;
-const CHUNK_BYTES = 16 << 20;
+/** float32 bytes per chunk of rows read from disk (whole rows, at least 512); tests lower it. */
+export const matmulChunking = { bytes: 16 << 20 };
 
 export const matmul: Q4Rewriter = (q, node) => {
   const bName = node.inputs[1] ?? '';
@@ -58,7 +59,7 @@ export const matmul: Q4Rewriter = (q, node) => {
       const w = allocMatMulNBits(K, N, bs, o.symmetric, scaleType);
       const reader = floatChunkReader(src, signal);
       if (reader) {
-        const rowsPer = Math.max(CHUNK_ROWS_ALIGN, Math.floor(CHUNK_BYTES / 4 / Math.max(1, N) / CHUNK_ROWS_ALIGN) * CHUNK_ROWS_ALIGN);
+        const rowsPer = Math.max(CHUNK_ROWS_ALIGN, Math.floor(matmulChunking.bytes / 4 / Math.max(1, N) / CHUNK_ROWS_ALIGN) * CHUNK_ROWS_ALIGN);
         for (let r = 0; r < K; r += rowsPer) {
           const n = Math.min(rowsPer, K - r);
           quantizeMatMulNBitsRows(await reader(r * N, n * N), r, n, K, N, bs, o.symmetric, scaleType, w);
