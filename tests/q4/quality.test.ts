@@ -81,21 +81,26 @@ describe('all-MiniLM-L6-v2 Q4 / Q4F16: load, run, quality', () => {
       }
     });
 
-  it('Q4F16 (tjs-q4 then FP16): <= 35% of fp32, mean cosine >= 0.96, node and web wasm', async () => {
-    const { parts, report } = await quantizeQ4F16(model, {});
-    const out = await collectPieces(parts);
-    expect(report.quantizedBytes).toBe(out.length);
-    expect(out.length / m.bytes.length).toBeLessThanOrEqual(0.35);
-    expect(report.q4.rewritten['MatMul']).toBe(36);
-    const q = parseModel(out);
-    expect(q.graph.initializers.some((t) => t.dataType === 10)).toBe(true); // float16 weights
-    expect(q.graph.inputs.every((i) => i.elemType !== 10)).toBe(true); // float32 graph inputs / outputs kept
-    const node = await check(out, 'node');
-    console.info(summary('Q4F16', out, node));
-    expect(node.cosine!.mean!).toBeGreaterThanOrEqual(0.96);
-    const web = await check(out, 'web');
-    console.info(summary('Q4F16', out, web));
-    expect(Math.abs(web.cosine!.mean! - node.cosine!.mean!)).toBeLessThan(2e-3);
-    console.info(`[q4] Q4F16 notes: ${report.notes.join('; ')}`);
-  });
+  for (const order of ['q4-first', 'fp16-first'] as const)
+    it(`Q4F16 (tjs-q4, ${order}): <= 35% of fp32, mean cosine >= 0.96, node and web wasm`, async () => {
+      const { parts, report } = await quantizeQ4F16(model, { order });
+      const out = await collectPieces(parts);
+      expect(report.quantizedBytes).toBe(out.length);
+      expect(out.length / m.bytes.length).toBeLessThanOrEqual(0.35);
+      expect(report.q4.rewritten['MatMul']).toBe(36);
+      const q = parseModel(out);
+      expect(q.graph.initializers.some((t) => t.dataType === 10)).toBe(true); // float16 weights
+      expect(q.graph.inputs.every((i) => i.elemType !== 10)).toBe(true); // float32 graph inputs / outputs kept
+      const node = await check(out, 'node');
+      console.info(summary(`Q4F16 ${order}`, out, node));
+      expect(node.cosine!.mean!).toBeGreaterThanOrEqual(0.96);
+      const web = await check(out, 'web');
+      console.info(summary(`Q4F16 ${order}`, out, web));
+      expect(Math.abs(web.cosine!.mean! - node.cosine!.mean!)).toBeLessThan(2e-3);
+      // fp16-first: MatMulNBits computes in float16 (float16 scales); q4-first: it stays float32 behind Casts.
+      const scales = q.graph.initializers.filter((t) => t.name.endsWith('_scales'));
+      expect(scales).toHaveLength(36);
+      expect(new Set(scales.map((t) => t.dataType))).toEqual(new Set([order === 'fp16-first' ? 10 : 1]));
+      console.info(`[q4] Q4F16 ${order} notes: ${report.notes.join('; ')}`);
+    });
 });
