@@ -117,7 +117,7 @@ export async function quantizeQ4(
       `the ai.onnx opset stays ${defaultOpset}: the reference raises it to 21 without converting the graph, and its output then fails to load ` +
         `wherever an op changed since (e.g. ReduceMean's axes became an input at opset 18)`,
     );
-  if (!run.rewritten['MatMul'] && !run.leftInFloat.some((l) => l.opType === 'MatMul')) notes.push('the model has no MatMul: nothing to quantize to 4 bits there');
+  if (options.opTypes.includes('MatMul') && !run.rewritten['MatMul'] && !run.leftInFloat.some((l) => l.opType === 'MatMul')) notes.push('the model has no MatMul: nothing to quantize to 4 bits there');
 
   // Tensor work: only for initializers that survived cleaning. Jobs run when the writer reaches their outputs.
   const jobs: Job[] = [];
