@@ -108,7 +108,7 @@ test('The same input and options give the same bytes run after run, equal to Nod
   const prov = pageProvenance(name, input);
   const node = {
     int8: await collectPieces((await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET, provenance: prov })).parts),
-    fp16: await collectPieces(convertFp16(parseModel(input), { provenance: prov }).parts),
+    fp16: await collectPieces((await convertFp16(parseModel(input), { provenance: prov })).parts),
   };
   await fixClock(page);
   await page.goto('./');

@@ -128,13 +128,16 @@ let signalsInstalled = false;
 /**
  * A cancelled run leaves nothing half-written: on SIGINT (Ctrl-C) or SIGTERM the temporary files of unfinished
  * outputs are removed, one line goes to stderr, and the process exits 130 / 143 (128 + the signal, as shells report
- * it). Finished outputs (a batch's earlier models) stay. Installed once, by the CLI entry.
+ * it). Finished outputs (a batch's earlier models) stay. While another SIGINT handler is installed (a Hub download
+ * cancels itself and exits 130 through the command), this one stands aside. Installed once, by the CLI entry.
  */
 export function removeTempFilesOnSignals(stderr: (text: string) => void = (t) => void process.stderr.write(t)): void {
   if (signalsInstalled) return;
   signalsInstalled = true;
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const)
-    process.once(sig, () => {
+    process.on(sig, () => {
+      // Another handler is cancelling its own work gracefully (a Hub download, src/cli/hub.ts): let it finish.
+      if (process.listenerCount(sig) > 1) return;
       const removed = removePendingTempFiles();
       stderr(`cancelled${removed.length ? ` (removed ${removed.length} unfinished output file${removed.length > 1 ? 's' : ''})` : ''}\n`);
       process.exit(code);

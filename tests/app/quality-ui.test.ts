@@ -7,7 +7,7 @@ import { modelDigest } from '../../src/app/quality/digest.js';
 import { defaultForm, probeUrl, readForm, userTextsCanonical } from '../../src/app/quality/selection.js';
 import { fcos, formatAdapter, formatPlacements, formatThreads, histogramBins } from '../../src/app/quality/view.js';
 import { hashBytes } from '../../src/core/batch/hashing.js';
-import { concatParts, parseModel } from '../../src/core/onnx/index.js';
+import { collectPieces, concatParts, parseModel } from '../../src/core/onnx/index.js';
 import { convertFp16 } from '../../src/core/fp16/index.js';
 import { fixture, pathOf as fixturePath } from '../helpers/fixtures.js';
 
@@ -103,10 +103,10 @@ describe('cache key', () => {
 describe('modelDigest', () => {
   it('ignores metadata_props (our outputs record their date there) but not the model itself', async () => {
     const bytes = new Uint8Array(readFileSync(smallFixturePath()));
-    const at = (date: string) =>
-      concatParts(convertFp16(parseModel(bytes), { provenance: { source: { name: 'm.onnx', sha256: null }, toolVersion: '0', date } }).parts);
-    const a = at('2026-01-01T00:00:00.000Z');
-    const b = at('2026-02-02T00:00:00.000Z');
+    const at = async (date: string) =>
+      await collectPieces((await convertFp16(parseModel(bytes), { provenance: { source: { name: 'm.onnx', sha256: null }, toolVersion: '0', date } })).parts);
+    const a = await at('2026-01-01T00:00:00.000Z');
+    const b = await at('2026-02-02T00:00:00.000Z');
     expect((await hashBytes(a)).sha256).not.toBe((await hashBytes(b)).sha256);
     const da = await modelDigest(a);
     expect(da.scope).toBe('model');

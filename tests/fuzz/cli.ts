@@ -31,7 +31,7 @@ const dir = join(REPO, 'tests', 'fuzz', 'reproducers');
 
 const line = (o: Outcome) => {
   const r = o.result;
-  const cls = r.harness ? r.harness.class : (['open', 'int8', 'fp16', 'quality'] as const).map((s) => `${s}=${r.stages[s].class}`).join(' ');
+  const cls = r.harness ? r.harness.class : (['open', 'int8', 'fp16', 'q4', 'q4f16', 'quality'] as const).map((s) => `${s}=${r.stages[s].class}`).join(' ');
   return `${o.problems.length ? 'FAIL' : 'ok  '} ${r.id.padEnd(12)} ${r.family.padEnd(20)} ${(r.base || '-').slice(0, 40).padEnd(40)} ${String(r.ms).padStart(6)} ms  ${cls}`;
 };
 

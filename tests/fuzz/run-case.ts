@@ -3,9 +3,10 @@
  *  - open: openModel over a streaming source (payloads left in the "file", external data among the siblings);
  *  - parse: parseModel on the bytes in memory (the quality check's reader);
  *  - inspect: the model card (summarize) of the opened model;
- *  - int8 / fp16: runMode + writeOutput to memory (INT8 with a preset chosen by the case index);
+ *  - int8 / fp16: runMode + writeOutput to memory (INT8 with a preset chosen by the case index); q4 / q4f16: the 4-bit
+ *    modes of src/core/q4 (MatMulNBits; then FP16), collected in memory;
  *  - quality: the quality check's model loading (parseModel, summarize, createEmbedder on onnxruntime-node);
- *  - int8Loads / fp16Loads: a mode's output loads in onnxruntime-node whenever the input did;
+ *  - <mode>Loads: a mode's output loads in onnxruntime-node whenever the input did;
  *  - the input's and siblings' sha256 before and after.
  * Every stage ends in `ok` or a named outcome class; anything else is recorded as `internal` with its stack.
  * `problemsOf` turns a result into the list of broken guarantees (empty = the case passed).
@@ -22,12 +23,24 @@ import { memorySink } from '../../src/core/io/write.js';
 import { type ModeRequest, runMode, writeOutput } from '../../src/core/modes.js';
 import { Int8Refusal, type PresetName } from '../../src/core/int8/index.js';
 import { Fp16OptionError } from '../../src/core/fp16/options.js';
+import { Q4OptionError, Q4Refusal, quantizeQ4, quantizeQ4F16 } from '../../src/core/q4/index.js';
+import { collectPieces } from '../../src/core/onnx/writer.js';
 import { QualityError, createEmbedder } from '../../src/core/quality/embedder.js';
 import type { OrtModule } from '../../src/core/quality/ort.js';
 import type { Family, FuzzCase } from './cases.js';
 
 /** Named outcomes. `internal` is never acceptable; the harness adds timeout / out-of-memory / crash. */
-export type OutcomeClass = 'ok' | 'skipped' | 'OnnxFormatError' | 'Int8Refusal' | 'Fp16OptionError' | 'QualityError' | 'OrtRefused' | 'internal';
+export type OutcomeClass =
+  | 'ok'
+  | 'skipped'
+  | 'OnnxFormatError'
+  | 'Int8Refusal'
+  | 'Fp16OptionError'
+  | 'Q4Refusal'
+  | 'Q4OptionError'
+  | 'QualityError'
+  | 'OrtRefused'
+  | 'internal';
 
 export interface StageOutcome {
   class: OutcomeClass;
@@ -37,7 +50,11 @@ export interface StageOutcome {
   stack?: string;
 }
 
-export const STAGES = ['open', 'parse', 'inspect', 'int8', 'fp16', 'quality', 'int8Loads', 'fp16Loads'] as const;
+/** Every output mode of the core. */
+export const FUZZ_MODES = ['int8', 'fp16', 'q4', 'q4f16'] as const;
+export type FuzzMode = (typeof FUZZ_MODES)[number];
+
+export const STAGES = ['open', 'parse', 'inspect', ...FUZZ_MODES, 'quality', 'int8Loads', 'fp16Loads', 'q4Loads', 'q4f16Loads'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export interface CaseResult {
@@ -65,9 +82,13 @@ const ALLOWED: Record<Stage, readonly OutcomeClass[]> = {
   inspect: ['OnnxFormatError'],
   int8: ['OnnxFormatError', 'Int8Refusal'],
   fp16: ['OnnxFormatError', 'Fp16OptionError'],
+  q4: ['OnnxFormatError', 'Q4Refusal', 'Q4OptionError'],
+  q4f16: ['OnnxFormatError', 'Q4Refusal', 'Q4OptionError', 'Fp16OptionError'],
   quality: ['OnnxFormatError', 'QualityError', 'OrtRefused'],
   int8Loads: [],
   fp16Loads: [],
+  q4Loads: [],
+  q4f16Loads: [],
 };
 
 /** An error onnxruntime raised while loading a model (its own refusal, not ours). */
@@ -101,6 +122,8 @@ export function classify(e: unknown): StageOutcome {
     [OnnxFormatError, 'OnnxFormatError'],
     [Int8Refusal, 'Int8Refusal'],
     [Fp16OptionError, 'Fp16OptionError'],
+    [Q4Refusal, 'Q4Refusal'],
+    [Q4OptionError, 'Q4OptionError'],
     [QualityError, 'QualityError'],
     [OrtRefused, 'OrtRefused'],
   ];
@@ -145,7 +168,11 @@ function openCase(c: FuzzCase): Promise<OpenedModel> {
   return openModel({ model: fileLike(c.model, c.modelName), siblings });
 }
 
-async function runOneMode(model: ModelView, req: ModeRequest): Promise<Uint8Array> {
+type FuzzRequest = ModeRequest | { mode: 'q4' } | { mode: 'q4f16' };
+
+async function runOneMode(model: ModelView, req: FuzzRequest): Promise<Uint8Array> {
+  if (req.mode === 'q4') return collectPieces((await quantizeQ4(model, {})).parts);
+  if (req.mode === 'q4f16') return collectPieces((await quantizeQ4F16(model, {})).parts);
   const result = await runMode(model, req);
   const sink = memorySink();
   await writeOutput(result, sink);
@@ -155,11 +182,13 @@ async function runOneMode(model: ModelView, req: ModeRequest): Promise<Uint8Arra
 }
 
 /** The request each mode gets for case `index`. */
-export function requestsFor(index: number, sourceSha: string, name: string): Record<'int8' | 'fp16', ModeRequest> {
+export function requestsFor(index: number, sourceSha: string, name: string): Record<FuzzMode, FuzzRequest> {
   const provenance = { source: { name, sha256: sourceSha }, toolVersion: 'fuzz', date: DATE };
   return {
     int8: { mode: 'int8', options: { preset: PRESETS[index % PRESETS.length]!, provenance } },
     fp16: { mode: 'fp16', options: { provenance } },
+    q4: { mode: 'q4' },
+    q4f16: { mode: 'q4f16' },
   };
 }
 
@@ -179,8 +208,8 @@ export async function runCase(c: FuzzCase): Promise<CaseResult> {
   stages.inspect = o ? await stage(async () => void summarize(o.model, { fileName: c.modelName, fileBytes: c.model.length }, c.model.length)) : skipped;
 
   const reqs = requestsFor(c.index, before[0]!, c.modelName);
-  const outputs: Partial<Record<'int8' | 'fp16', Uint8Array>> = {};
-  for (const mode of ['int8', 'fp16'] as const) {
+  const outputs: Partial<Record<FuzzMode, Uint8Array>> = {};
+  for (const mode of FUZZ_MODES) {
     stages[mode] = o
       ? await stage(async () => {
           const out = await runOneMode(o.model, reqs[mode]);
@@ -209,7 +238,7 @@ export async function runCase(c: FuzzCase): Promise<CaseResult> {
     );
   const inputLoaded = ortInput?.loaded ?? false;
 
-  for (const mode of ['int8', 'fp16'] as const) {
+  for (const mode of FUZZ_MODES) {
     const out = outputs[mode];
     stages[`${mode}Loads`] = out && inputLoaded ? await stage(() => ortLoads(out)) : skipped;
   }
@@ -217,7 +246,7 @@ export async function runCase(c: FuzzCase): Promise<CaseResult> {
   let deterministic: boolean | null = null;
   if (c.index % 4 === 0 && (outputs.int8 || outputs.fp16)) {
     deterministic = true;
-    for (const mode of ['int8', 'fp16'] as const) {
+    for (const mode of FUZZ_MODES) {
       const first = outputs[mode];
       if (!first) continue;
       try {
@@ -265,17 +294,19 @@ export function problemsOf(r: CaseResult): string[] {
   }
   if (!r.inputUnchanged) out.push('the input bytes changed');
   if (r.deterministic === false) out.push('a mode gave different bytes on a second run');
-  const { int8, fp16, open, parse } = r.stages;
-  if (int8.class !== 'skipped' && fp16.class !== 'skipped' && refused(int8) !== refused(fp16))
-    out.push(`modes disagree: int8 ${int8.class}${int8.message ? ` (${int8.message})` : ''}, fp16 ${fp16.class}${fp16.message ? ` (${fp16.message})` : ''}`);
+  const { open, parse } = r.stages;
+  // Every mode refuses exactly the files the others refuse as bad (OnnxFormatError), with the same message.
+  const ran = FUZZ_MODES.filter((m) => r.stages[m].class !== 'skipped');
+  const verdicts = new Set(ran.map((m) => (refused(r.stages[m]) ? `refused: ${r.stages[m].message}` : 'not refused')));
+  if (verdicts.size > 1) out.push(`modes disagree: ${ran.map((m) => `${m} ${r.stages[m].class}${r.stages[m].message ? ` (${r.stages[m].message})` : ''}`).join(', ')}`);
   if ((open.class === 'ok') !== (parse.class === 'ok') && !/external data/.test(r.family))
     out.push(`the streaming reader and the in-memory reader disagree: open ${open.class} (${open.message ?? ''}), parse ${parse.class} (${parse.message ?? ''})`);
   // onnxruntime's own verdict on the graph, as an independent oracle: a graph it calls invalid (a tensor nothing
   // defines, a name defined twice, a cycle) must be refused by every mode, before any output is written.
   if (r.ortInput && !r.ortInput.loaded && STRUCTURAL.test(r.ortInput.message ?? ''))
-    for (const mode of ['int8', 'fp16'] as const)
+    for (const mode of FUZZ_MODES)
       if (r.stages[mode].class !== 'skipped' && !refused(r.stages[mode]))
         out.push(`${mode} ${r.stages[mode].class === 'ok' ? 'wrote an output for' : `refused with ${r.stages[mode].class}, not as a bad file,`} a graph onnxruntime calls invalid (${firstLine(r.ortInput.message!)})`);
-  if (r.family === 'control' && (open.class !== 'ok' || refused(int8) || refused(fp16))) out.push('an unmodified fixture was refused');
+  if (r.family === 'control' && (open.class !== 'ok' || FUZZ_MODES.some((m) => refused(r.stages[m])))) out.push('an unmodified fixture was refused');
   return out;
 }
