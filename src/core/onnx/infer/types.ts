@@ -281,7 +281,12 @@ function decodeDims(buf: Uint8Array, f: Field): Dim[] {
     const d: Dim = {};
     for (const x of readFields(buf, df.vstart, df.end)) {
       if (x.no === 1) {
-        d.value = fieldInt(buf, x);
+        // A negative size is no size: read as an unknown dimension, as onnxruntime does. (onnx's infer_shapes computes
+        // with it and writes value_info that onnxruntime then refuses, so an output would not load where its input
+        // does: tests/fuzz/reproducers/absurd-dims-20261130-1197.json.) A deliberate deviation for invalid files only.
+        const v = fieldInt(buf, x);
+        if (v >= 0) d.value = v;
+        else delete d.value;
         delete d.param;
       } else if (x.no === 2 && x.wt === WT_LEN) {
         d.param = fieldString(buf, x);
