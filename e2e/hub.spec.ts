@@ -154,19 +154,24 @@ test('a repository that does not exist: the 404 message, no card; bad input refu
   expect(served.external.length).toBe(before);
 });
 
-test('CORS: an .onnx URL whose server does not allow this page gets the network/CORS message', async ({ page, consoleGuard }) => {
-  consoleGuard.allow(/CORS policy|Failed to load resource|net::ERR_FAILED/);
-  // A real server on another origin that answers without Access-Control-Allow-Origin: the browser refuses the body.
-  const server = createServer((_, res) => res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(Buffer.alloc(64)));
+test('an .onnx URL on another host is refused before any request: the page connects to the Hub only (its CSP)', async ({ page }) => {
+  // A real server on another origin: it must see nothing (the Content-Security-Policy would block the request anyway).
+  let requests = 0;
+  const server = createServer((_, res) => {
+    requests++;
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(Buffer.alloc(64));
+  });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
     await openPage(page);
     await loadId(page, `http://${host}/model.onnx`);
-    const errorCard = page.getByTestId('error-card');
-    await expect(errorCard.getByTestId('error-file')).toHaveText('model.onnx');
-    await expect(errorCard.getByTestId('error-message')).toHaveText(networkMessage(host));
+    await expect(page.getByTestId('hub-error')).toHaveText(
+      `'http://${host}/model.onnx': the page loads models only from huggingface.co (it may contact no other host); download the file and drop it here, or give the URL to the command line (ava-quant)`,
+    );
+    await expect(page.getByTestId('error-card')).toHaveCount(0);
     await expect(page.getByTestId('model-card')).toHaveCount(0);
+    expect(requests).toBe(0);
   } finally {
     server.close();
   }

@@ -7,6 +7,7 @@
  */
 import {
   DEFAULT_HUB_ENDPOINT,
+  HubError,
   type FileStore,
   type HubClient,
   type LoadedModel,
@@ -31,9 +32,27 @@ export const HUB_CONNECT_SOURCES: readonly string[] = [HUB_ENDPOINT, 'https://*.
 
 const client = (signal?: AbortSignal): HubClient => ({ fetch: (u, i) => fetch(u, i), audience: 'page', signal });
 
-/** Parses the input and lists the repository (or returns the plan for a file URL). Throws HubError. */
+/** True when the page's Content-Security-Policy (csp.config.ts) lets it fetch `url`: the Hub and its hosts only. */
+export function pageMayFetch(url: string): boolean {
+  const u = new URL(url);
+  const h = u.hostname;
+  return u.origin === new URL(HUB_ENDPOINT).origin || (u.protocol === 'https:' && (h === 'huggingface.co' || h.endsWith('.huggingface.co') || h === 'hf.co' || h.endsWith('.hf.co')));
+}
+
+/**
+ * Parses the input and lists the repository (or returns the plan for a file URL). Throws HubError; a URL on another
+ * host is refused before any request (the browser would block it: the page connects to the Hub only).
+ */
 export function findModels(input: string, signal?: AbortSignal): Promise<Offer> {
-  return offerFor(parseModelRef(input, HUB_ENDPOINT), client(signal));
+  const ref = parseModelRef(input, HUB_ENDPOINT);
+  if (ref.kind === 'url' && !pageMayFetch(ref.url))
+    return Promise.reject(
+      new HubError(
+        'input',
+        `'${input.trim()}': the page loads models only from ${new URL(HUB_ENDPOINT).host} (it may contact no other host); download the file and drop it here, or give the URL to the command line (ava-quant)`,
+      ),
+    );
+  return offerFor(ref, client(signal));
 }
 
 /** Chunks are merged into a Blob part once this many bytes are pending. */
