@@ -61,7 +61,7 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
   const models = {
     fp32,
     int8: await collectPieces((await quantizeInt8(parseModel(fp32), {})).parts),
-    fp16: concatParts(convertFp16(parseModel(fp32), {}).parts),
+    fp16: await collectPieces((await convertFp16(parseModel(fp32), {})).parts),
   };
   const rows: QualityRow[] = [];
 

@@ -1,123 +1,432 @@
 /**
- * npm run bench: speed and memory of INT8 and FP16 against the floor (read the input + write a same-size output)
- * in the same runtime, and against the Python reference tools when their venvs exist. Prints a table, writes
- * bench/results/<date>.json and notes the machine. No timing is asserted anywhere.
- *   npm run bench [-- --only all-MiniLM-L6-v2] [-- --repeat 3] [-- --no-browser]
+ * npm run bench: speed and memory of INT8 (the default preset) and FP16, per model x mode x runtime, against
+ *   - the floor in the same runtime (read the input + write an output of the same size),
+ *   - the reference tools with the same options (onnxruntime 1.32 quantize_dynamic; onnxconverter-common 1.16),
+ * and the issue's targets (≥5× faster than the reference in Node on the 470 MB and 1.1 GB models, ≤2× the floor,
+ * peak memory ≤ output size + largest tensor + 64 MiB). Prints Markdown tables with the machine noted and writes
+ * bench/results/<date>.json. Nothing here is asserted by any test.
+ *
+ * Models: all-MiniLM-L6-v2 and its two external-data copies (npm run fixtures), and every synthetic model made by
+ * `npm run synthetic` (.cache/synthetic). Runtimes, each case in a fresh process measured from outside:
+ *   node      our CLI as a user runs it: `node bin/ava-quant.mjs quantize <in> <out> int8|fp16 --json`; peak RSS from
+ *             wait4() (bench/measure.py). Floor: bench/floor.mjs (16 MiB slices in, same bytes out).
+ *   chromium  the app's quantize worker in headless Chromium on the model picked from disk (bench/browser.ts);
+ *             memory = RSS summed over the browser's processes, sampled every 100 ms, minus the idle baseline.
+ *             Floor: the File read in slices and written to OPFS.
+ *   python    the reference tools (venvs .cache/parity-venv, .cache/fp16-venv, made on first use).
+ * Times are wall-clock (process start to exit for node/python, so interpreter start-up is included on both sides).
+ *
+ *   npm run bench [-- --only name[,name]] [-- --repeat N] [-- --no-browser] [-- --no-reference]
+ *                 [-- --modes int8,fp16] [-- --timeout SECONDS]
  *   npm run bench -- --quality        also embedding throughput fp32/INT8/FP16 (bench/quality.ts); --quality-only: just that
+ * --only takes model names (any fixture of the manifest too, e.g. silero-vad-v5); --repeat defaults to 3 for models
+ * under 200 MB and 1 above (the reference always runs once); failures are shown as their one-line message.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
-import { manifest, pathOf, type Fixture } from '../tests/helpers/fixtures.js';
-import { runBrowserBench } from './browser.js';
-import { qualityTable, runQualityBench, type QualityRow } from './quality.js';
+import { dirname, join, resolve } from 'node:path';
+// @ts-expect-error plain ESM helper shared with scripts
+import { loadSynthetic } from '../scripts/synthetic-lib.mjs';
+import { DEFAULT_PRESET, PRESETS } from '../src/core/int8/presets.js';
+import { DEFAULT_MAX_FINITE, DEFAULT_MIN_POSITIVE } from '../src/core/fp16/options.js';
+import { manifest, MINILM, pathOf, type Fixture } from '../tests/helpers/fixtures.js';
+import { runBrowserBench, type BrowserCase, type BrowserRun } from './browser.js';
+import { modelInfo, type ModelInfo } from './model-info.js';
+
+type Mode = 'floor' | 'int8' | 'fp16';
+type Runtime = 'node' | 'chromium' | 'python';
 
 export interface Row {
-  fixture: string;
-  runtime: string;
-  mode: string;
+  model: string;
+  mode: Mode;
+  runtime: Runtime;
+  /** Median wall time of the runs, ms. */
   ms: number | null;
+  runs: number;
   inBytes: number;
   outBytes: number | null;
-  maxRssMiB: number | null;
+  /** Node/Python: the process's peak RSS; Chromium: the largest sample of the process tree's summed RSS. */
+  peakRssBytes: number | null;
+  /** Chromium only: idle baseline and peak - baseline. */
+  baselineRssBytes?: number | null;
+  deltaRssBytes?: number | null;
+  /** Chromium: time in the worker and to write its output to OPFS; node: the CLI's own totalMs. */
+  detail?: Record<string, number>;
   error?: string;
 }
 
+interface BenchModel {
+  name: string;
+  path: string;
+  synthetic: boolean;
+  info: ModelInfo;
+  /** The issue sets the ≥5× target on these (470 MB and 1.1 GB). */
+  speedTarget: boolean;
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Options
+
 const args = process.argv.slice(2);
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : null;
-const repeat = args.includes('--repeat') ? Number(args[args.indexOf('--repeat') + 1]) : 3;
+const value = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const only = value('--only')?.split(',').filter(Boolean) ?? null;
+const repeatArg = value('--repeat') !== undefined ? Number(value('--repeat')) : null;
 const browser = !args.includes('--no-browser');
+const reference = !args.includes('--no-reference');
+const modes = (value('--modes')?.split(',') ?? ['int8', 'fp16']) as Mode[];
+const timeoutMs = Number(value('--timeout') ?? 3600) * 1000;
 const qualityOnly = args.includes('--quality-only');
 const quality = qualityOnly || args.includes('--quality');
+if (repeatArg !== null && !(repeatArg >= 1)) throw new Error('--repeat takes a number ≥ 1');
+for (const m of modes) if (m !== 'int8' && m !== 'fp16') throw new Error(`--modes takes int8 and/or fp16, not ${m}`);
 
-const fixtures = manifest().fixtures.filter(
-  (f: Fixture) =>
-    !qualityOnly && f.kind !== 'onnx-node-test' && f.kind !== 'text-embedding-quantized' && (!only || only.includes(f.name)),
-);
+const SPEED_TARGET = new Set(['synthetic-ml-minilm-l12', 'synthetic-xlmr-base']);
+const MiB = 2 ** 20;
+const repeatFor = (bytes: number) => repeatArg ?? (bytes < 200e6 ? 3 : 1);
+
+// ------------------------------------------------------------------------------------------------------------------
+// Models
+
+async function models(): Promise<{ list: BenchModel[]; missing: string[] }> {
+  const fixtures = manifest().fixtures;
+  const synthetic = loadSynthetic().models as { name: string; path: string }[];
+  const defaults = [MINILM, `${MINILM}-external`, `${MINILM}-external-per-tensor`, ...synthetic.map((s) => s.name)];
+  const wanted = only ?? defaults;
+  const list: BenchModel[] = [];
+  const missing: string[] = [];
+  for (const name of wanted) {
+    const s = synthetic.find((m) => m.name === name);
+    const f = fixtures.find((x: Fixture) => x.name === name && x.kind !== 'onnx-node-test');
+    const path = s ? join(loadSynthetic().root, s.path) : f ? pathOf(f) : null;
+    if (!path) {
+      missing.push(name);
+      continue;
+    }
+    list.push({ name, path, synthetic: !!s, info: await modelInfo(path), speedTarget: SPEED_TARGET.has(name) });
+  }
+  return { list, missing };
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Subprocess cases (node, python), measured by bench/measure.py
+
 const tmp = mkdtempSync(join(tmpdir(), 'ava-bench-'));
 const rows: Row[] = [];
+
+interface Measured {
+  wallMs: number;
+  maxRssBytes: number;
+  exitCode: number | null;
+  signal: number | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+function measured(cmd: string, cmdArgs: string[]): Measured {
+  const r = spawnSync('python3', ['bench/measure.py', '--timeout', String(timeoutMs / 1000), '--', cmd, ...cmdArgs], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  if (r.status !== 0) throw new Error(`bench/measure.py failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
+  return JSON.parse(r.stdout) as Measured;
+}
+
+/**
+ * The failure as one line: the CLI's own error line (`ava-quant: ...`, the first line of a stack it prints), else the
+ * last line that is not a stack frame (Python's traceback ends with the exception).
+ */
+function failure(m: Measured): string {
+  if (m.timedOut) return `timed out after ${timeoutMs / 1000} s`;
+  const lines = m.stderr.split('\n').filter((l) => l.trim() && !/^\s+at /.test(l) && !/^Node\.js v/.test(l));
+  const last = lines.filter((l) => l.startsWith('ava-quant: ')).pop() ?? lines.pop() ?? '';
+  if (m.signal) return `killed by signal ${m.signal}${m.signal === 9 ? ' (out of memory?)' : ''}${last ? `: ${last}` : ''}`;
+  return last || m.stdout.trim().split('\n').pop() || `exit ${m.exitCode}`;
+}
+
+/**
+ * Why an output cannot be the real thing, or null: it names an external data file that is not next to it (e.g. the
+ * input's), or it is under a tenth of the input (the weights are missing).
+ */
+async function badOutput(out: string | { externalFiles: string[] }, outBytes: number, inBytes: number): Promise<string | null> {
+  if (typeof out === 'string') {
+    try {
+      await modelInfo(out);
+    } catch (e) {
+      return `the output is not self-contained: ${(e as Error).message.split('\n')[0]}`;
+    }
+  } else if (out.externalFiles.length) {
+    return `the output is not self-contained: it names external data (${out.externalFiles.slice(0, 3).join(', ')}) but the worker returned one file`;
+  }
+  if (outBytes < inBytes / 10) return `the output is ${(outBytes / MiB).toFixed(1)} MiB for a ${(inBytes / MiB).toFixed(1)} MiB input: its weights are missing`;
+  return null;
+}
+
+const dirBytes = (dir: string) => readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+
+async function subprocessCase(model: BenchModel, runtime: Runtime, mode: Mode, n: number, command: (out: string) => [string, string[]]) {
+  const times: number[] = [];
+  let peak = 0;
+  let outBytes: number | null = null;
+  let error: string | undefined;
+  let cliMs: number | undefined;
+  for (let i = 0; i < n && !error; i++) {
+    process.stderr.write(`bench: ${runtime} ${model.name} ${mode} (run ${i + 1})\n`);
+    const dir = join(tmp, `${runtime}-${mode}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    try {
+      const [cmd, cmdArgs] = command(join(dir, 'out.onnx'));
+      const m = measured(cmd, cmdArgs);
+      if (m.exitCode !== 0) error = failure(m);
+      else {
+        times.push(m.wallMs);
+        peak = Math.max(peak, m.maxRssBytes);
+        outBytes = dirBytes(dir);
+        if (mode !== 'floor') error = (await badOutput(join(dir, 'out.onnx'), outBytes, model.info.totalBytes)) ?? undefined;
+        const total = /"totalMs":\s*(\d+)/.exec(m.stdout);
+        if (total) cliMs = Number(total[1]);
+      }
+    } catch (e) {
+      error = (e as Error).message.split('\n')[0];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  rows.push({
+    model: model.name, mode, runtime, ms: times.length && !error ? median(times) : null, runs: times.length,
+    inBytes: model.info.totalBytes, outBytes: error ? null : outBytes, peakRssBytes: error ? null : peak,
+    ...(cliMs !== undefined && !error ? { detail: { cliTotalMs: cliMs } } : {}), ...(error ? { error } : {}),
+  });
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
 
-function runCase(cmd: string, cmdArgs: string[]): { ms: number; outBytes: number; maxRssMiB: number } {
-  const r = spawnSync(cmd, cmdArgs, { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error((r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').filter((l) => l.trim()).slice(-1).join(' '));
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+/** A pinned reference venv (scripts/pinned-venv.sh), made on first use; null with the reason when it cannot be. */
+function referencePython(name: string, requirements: string): { python: string | null; error?: string } {
+  const r = spawnSync('bash', ['-c', `. scripts/pinned-venv.sh && pinned_venv ${name} ${requirements} >&2 && echo "$VENV_PY"`], { encoding: 'utf8' });
+  if (r.status !== 0) return { python: null, error: `could not make .cache/${name}: ${(r.stderr || '').trim().split('\n').pop()}` };
+  return { python: r.stdout.trim().split('\n').pop()! };
 }
 
-function measure(f: Fixture, runtime: string, mode: string, cmd: string, cmdArgs: (out: string) => string[], n = repeat) {
-  const out = join(tmp, `${f.name}.${runtime}.${mode}.onnx`);
-  try {
-    const runs = Array.from({ length: n }, () => runCase(cmd, cmdArgs(out)));
-    rows.push({
-      fixture: f.name, runtime, mode, ms: median(runs.map((r) => r.ms)), inBytes: f.bytes,
-      outBytes: runs[0]!.outBytes, maxRssMiB: Math.max(...runs.map((r) => r.maxRssMiB)),
-    });
-  } catch (e) {
-    rows.push({ fixture: f.name, runtime, mode, ms: null, inBytes: f.bytes, outBytes: null, maxRssMiB: null, error: (e as Error).message });
-  } finally {
-    rmSync(out, { force: true });
+/** quantize_dynamic's arguments for our default INT8 preset (src/core/int8/presets.ts; as scripts/parity/make_golden.py maps them). */
+function referenceInt8Args(): Record<string, unknown> {
+  const p = PRESETS[DEFAULT_PRESET];
+  const extra: Record<string, unknown> = { ActivationSymmetric: p.activationSymmetric, MatMulConstBOnly: p.matMulConstBOnly };
+  if (p.weightSymmetric !== undefined) extra.WeightSymmetric = p.weightSymmetric;
+  if (p.enableSubgraph) extra.EnableSubgraph = true;
+  return {
+    weight_type: p.weightType === 'auto-conv' ? 'auto-conv' : p.weightType === 'qint8' ? 'QInt8' : 'QUInt8',
+    per_channel: p.perChannel,
+    reduce_range: p.reduceRange,
+    op_types_to_quantize: p.opTypes ?? null,
+    extra_options: extra,
+  };
+}
+
+/** onnxconverter-common's arguments for our FP16 defaults (src/core/fp16/options.ts: keep I/O types, clamp bounds). */
+const referenceFp16Args = () => ({ keep_io_types: true, min_positive_val: DEFAULT_MIN_POSITIVE, max_finite_val: DEFAULT_MAX_FINITE });
+
+// ------------------------------------------------------------------------------------------------------------------
+// Run
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  chromium: (() => {
+    try {
+      return execFileSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    } catch {
+      return 'n/a';
+    }
+  })(),
+  reference: {} as Record<string, string>,
+  date: new Date().toISOString(),
+};
+
+const { list, missing } = qualityOnly ? { list: [], missing: [] } : await models();
+const notes: string[] = [];
+for (const name of missing) notes.push(`${name}: not found (a fixture name from .cache/fixtures/manifest.json, or a synthetic model: \`npm run synthetic -- --only ${name}\`)`);
+if (!only && !list.some((m) => m.synthetic)) notes.push('no synthetic models yet: `npm run synthetic` makes them (about 6 GB, a few minutes)');
+
+const int8Ref = reference && !qualityOnly && modes.includes('int8') ? referencePython('parity-venv', 'scripts/parity/requirements.txt') : null;
+const fp16Ref = reference && !qualityOnly && modes.includes('fp16') ? referencePython('fp16-venv', 'scripts/fp16-compare/requirements.txt') : null;
+for (const [label, ref] of [['onnxruntime', int8Ref], ['onnxconverter-common', fp16Ref]] as const) {
+  if (ref?.error) notes.push(`reference ${label}: ${ref.error}`);
+  if (ref?.python) {
+    const v = spawnSync(ref.python, ['-c', `import importlib.metadata as m; print(m.version("${label}"))`], { encoding: 'utf8' });
+    machine.reference[label] = v.stdout.trim() || '?';
   }
 }
 
-const tsx = join('node_modules', 'tsx', 'dist', 'cli.mjs');
-const parityPython = join('.cache', 'parity-venv', 'bin', 'python');
-const fp16Python = join('.cache', 'fp16-venv', 'bin', 'python');
-for (const f of fixtures) {
-  const input = pathOf(f);
-  process.stderr.write(`bench: ${f.name}\n`);
-  for (const mode of ['floor', 'int8', 'fp16'])
-    measure(f, 'node', mode, process.execPath, (out) => [tsx, 'bench/node-case.ts', mode, input, out]);
-  if (existsSync(parityPython)) measure(f, 'python', 'int8', parityPython, (out) => ['bench/python-case.py', 'int8', input, out], 1);
-  if (existsSync(fp16Python)) measure(f, 'python', 'fp16', fp16Python, (out) => ['bench/python-case.py', 'fp16', input, out], 1);
+const cli = resolve('bin/ava-quant.mjs');
+for (const model of list) {
+  const n = repeatFor(model.info.totalBytes);
+  const inputs = [model.path, ...model.info.externalFiles.map((f) => join(dirname(model.path), f))];
+  await subprocessCase(model, 'node', 'floor', n, (out) => [process.execPath, ['bench/floor.mjs', out, ...inputs]]);
+  for (const mode of modes) await subprocessCase(model, 'node', mode, n, (out) => [process.execPath, [cli, 'quantize', model.path, out, mode, '--json']]);
+  if (int8Ref?.python && modes.includes('int8'))
+    await subprocessCase(model, 'python', 'int8', 1, (out) => [int8Ref.python!, ['bench/python-case.py', 'int8', model.path, out, JSON.stringify(referenceInt8Args())]]);
+  if (fp16Ref?.python && modes.includes('fp16'))
+    await subprocessCase(model, 'python', 'fp16', 1, (out) => [fp16Ref.python!, ['bench/python-case.py', 'fp16', model.path, out, JSON.stringify(referenceFp16Args())]]);
 }
-if (browser) {
+
+if (browser && list.length) {
+  const cases: BrowserCase[] = [];
+  for (const model of list) {
+    const files = [model.path, ...model.info.externalFiles.map((f) => join(dirname(model.path), f))];
+    for (const mode of ['floor', ...modes] as Mode[]) cases.push({ label: model.name, mode, files });
+  }
+  // Warm-up: the smallest real model of the fixtures (a few hundred KB), so the worker's start is not timed.
+  const small = manifest().fixtures.filter((f: Fixture) => f.kind === 'audio' || f.kind === 'vision').sort((a: Fixture, b: Fixture) => a.bytes - b.bytes)[0];
+  const byFiles = new Map(list.map((m) => [m.path, m]));
   try {
-    rows.push(...(await runBrowserBench(fixtures, repeat)));
+    await runBrowserBench(cases, {
+      repeat: (c) => repeatFor(byFiles.get(c.files[0]!)!.info.totalBytes),
+      warmup: small ? pathOf(small) : null,
+      timeoutMs,
+      onResult: async (c, runs) => {
+        rows.push(await browserRow(byFiles.get(c.files[0]!)!, c.mode, runs));
+      },
+    });
   } catch (e) {
-    process.stderr.write(`bench: browser part failed: ${(e as Error).message}\n`);
+    notes.push(`browser part failed: ${(e as Error).message.split('\n')[0]}`);
   }
 }
 rmSync(tmp, { recursive: true, force: true });
 
-const machine = {
-  cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30),
-  node: process.version, chromium: (() => { try { return execFileSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { return 'n/a'; } })(),
-  date: new Date().toISOString(),
-};
-
-// Table: one line per fixture x runtime x mode, with throughput and the ratio to the same runtime's floor.
-const floorOf = (r: Row) => rows.find((x) => x.fixture === r.fixture && x.runtime === (r.runtime === 'python' ? 'node' : r.runtime) && x.mode === 'floor');
-const fmt = (x: number | null, d = 0) => (x === null ? '—' : x.toFixed(d));
-const lines = [
-  `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, Node ${machine.node}, ${machine.chromium}; ${machine.date}`,
-  `median of ${repeat} runs (Python: 1); "x floor" = time / (read input + write same-size output) in the same runtime (Python vs Node's floor)`,
-  '',
-  '| fixture | runtime | mode | MiB in | ms | MB/s in | x floor | out/in | peak MiB |',
-  '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-];
-for (const r of rows) {
-  const fl = floorOf(r);
-  const mbps = r.ms ? r.inBytes / 1e6 / (r.ms / 1000) : null;
-  const ratio = r.ms && fl?.ms ? r.ms / fl.ms : null;
-  lines.push(
-    `| ${r.fixture} | ${r.runtime} | ${r.mode} | ${fmt(r.inBytes / 2 ** 20, 1)} | ${fmt(r.ms)} | ${fmt(mbps, 1)} | ${fmt(ratio, 2)} | ${r.outBytes ? (r.outBytes / r.inBytes).toFixed(3) : '—'} | ${fmt(r.maxRssMiB)} |${r.error ? ` error: ${r.error.slice(0, 120)}` : ''}`,
-  );
+async function browserRow(model: BenchModel, mode: Mode, runs: BrowserRun[]): Promise<Row> {
+  const ok = runs.filter((r) => !r.error && r.ms !== null);
+  const first = ok[0];
+  const error =
+    runs.find((r) => r.error)?.error ??
+    (mode !== 'floor' && first?.outBytes != null
+      ? ((await badOutput({ externalFiles: first.outExternalFiles ?? [] }, first.outBytes, model.info.totalBytes)) ?? undefined)
+      : undefined);
+  const maxOf = (xs: (number | null | undefined)[]) => (xs.some((x) => typeof x === 'number') ? Math.max(...xs.filter((x): x is number => typeof x === 'number')) : null);
+  const at = ok.length ? ok.reduce((a, b) => ((b.deltaRssBytes ?? 0) > (a.deltaRssBytes ?? 0) ? b : a)) : null;
+  const detail = ok.length && ok[0]!.quantizeMs !== undefined ? { quantizeMs: median(ok.map((r) => r.quantizeMs!)), saveMs: median(ok.map((r) => r.saveMs ?? 0)) } : undefined;
+  return {
+    model: model.name, mode, runtime: 'chromium', ms: ok.length && !error ? median(ok.map((r) => r.ms!)) : null, runs: ok.length,
+    inBytes: model.info.totalBytes, outBytes: error ? null : (ok[0]?.outBytes ?? null),
+    peakRssBytes: error ? maxOf(runs.map((r) => r.peakRssBytes)) : (at?.peakRssBytes ?? null),
+    baselineRssBytes: error ? (runs[0]?.baselineRssBytes ?? null) : (at?.baselineRssBytes ?? null),
+    deltaRssBytes: error ? maxOf(runs.map((r) => r.deltaRssBytes)) : (at?.deltaRssBytes ?? null),
+    ...(detail ? { detail } : {}), ...(error ? { error } : {}),
+  };
 }
-let qualityRows: QualityRow[] = [];
+
+// ------------------------------------------------------------------------------------------------------------------
+// Report
+
+const find = (model: string, runtime: Runtime, mode: Mode) => rows.find((r) => r.model === model && r.runtime === runtime && r.mode === mode);
+
+/** Output size for the memory target: this row's, else any runtime's for the same model and mode. */
+function targetBytes(r: Row, m: BenchModel): number | null {
+  const out = r.outBytes ?? rows.find((x) => x.model === r.model && x.mode === r.mode && x.outBytes !== null)?.outBytes ?? null;
+  return out === null ? null : out + m.info.largestTensorBytes + 64 * MiB;
+}
+
+interface Verdicts {
+  xFloor: number | null;
+  xRef: number | null;
+  target: number | null;
+  speed: boolean | null;
+  floor: boolean | null;
+  memory: boolean | null;
+}
+
+function verdicts(r: Row, m: BenchModel): Verdicts {
+  const floor = find(r.model, r.runtime === 'python' ? 'node' : r.runtime, 'floor');
+  const ref = r.mode !== 'floor' ? find(r.model, 'python', r.mode) : undefined;
+  const ours = r.runtime !== 'python' && r.mode !== 'floor';
+  const xFloor = r.mode !== 'floor' && r.ms && floor?.ms ? r.ms / floor.ms : null;
+  const xRef = ours && r.ms && ref?.ms ? ref.ms / r.ms : null;
+  const target = ours ? targetBytes(r, m) : null;
+  const mem = r.runtime === 'chromium' ? (r.deltaRssBytes ?? null) : r.peakRssBytes;
+  return {
+    xFloor, xRef, target,
+    speed: ours && r.runtime === 'node' && m.speedTarget ? (r.error ? false : xRef === null ? null : xRef >= 5) : null,
+    floor: ours ? (r.error ? false : xFloor === null ? null : xFloor <= 2) : null,
+    memory: ours ? (r.error ? false : mem === null || target === null ? null : mem <= target) : null,
+  };
+}
+
+const fmt = (x: number | null | undefined, d = 0) => (x === null || x === undefined ? '—' : x.toFixed(d));
+const mib = (b: number | null | undefined) => (b === null || b === undefined ? '—' : fmt(b / MiB));
+const mark = (v: boolean | null) => (v === null ? '—' : v ? '✓' : '✗');
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+
+const lines: string[] = [
+  `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB RAM, Node ${machine.node}, ${machine.chromium}` +
+    `${Object.keys(machine.reference).length ? `, ${Object.entries(machine.reference).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}; ${machine.date}`,
+  '',
+  'time: median wall-clock of the runs (process start to exit; Chromium: the call, plus writing an in-memory output to OPFS). ' +
+    'x floor = time / (read the input + write as many bytes) in the same runtime (Python: Node\'s floor). ' +
+    'x ref = reference time / ours (≥5 is the target on the 470 MB and 1.1 GB models, Node). ' +
+    'peak: Node/Python peak RSS of the process; Chromium: summed RSS of the browser\'s processes (sampled every 100 ms), with Δ = peak − idle. ' +
+    'target = output + largest tensor + 64 MiB, against Node\'s peak and Chromium\'s Δ.',
+  '',
+];
+for (const m of list) {
+  lines.push(
+    `### ${m.name}${m.synthetic ? ' (SYNTHETIC: random weights)' : ''}: ${fmt(m.info.totalBytes / MiB, 1)} MiB` +
+      `${m.info.externalFiles.length ? ` (model.onnx + ${m.info.externalFiles.length} external data file${m.info.externalFiles.length > 1 ? 's' : ''})` : ''}, ` +
+      `largest tensor ${fmt(m.info.largestTensorBytes / MiB, 1)} MiB`,
+    '',
+    '| mode | runtime | time s | x floor | x ref | peak MiB | Δ MiB | target MiB | out MiB | ≥5× ref | ≤2× floor | mem ≤ target | note |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :-: | :-: | :-: | --- |',
+  );
+  for (const mode of ['floor', ...modes] as Mode[]) {
+    for (const runtime of ['node', 'chromium', 'python'] as Runtime[]) {
+      const r = find(m.name, runtime, mode);
+      if (!r) continue;
+      const v = verdicts(r, m);
+      const label = runtime === 'python' ? (mode === 'int8' ? 'onnxruntime' : mode === 'fp16' ? 'onnxconverter-common' : 'python') : runtime;
+      const note = r.error ? `**failed**: ${r.error}` : r.runs > 1 ? `median of ${r.runs}` : '';
+      lines.push(
+        `| ${mode} | ${label} | ${r.error ? '—' : fmt(r.ms! / 1000, 2)} | ${fmt(v.xFloor, 2)} | ${fmt(v.xRef, 1)} | ${mib(r.peakRssBytes)} | ` +
+          `${runtime === 'chromium' ? mib(r.deltaRssBytes) : '—'} | ${mib(v.target)} | ${mib(r.outBytes)} | ${mark(v.speed)} | ${mark(v.floor)} | ${mark(v.memory)} | ${cell(note)} |`,
+      );
+    }
+  }
+  lines.push('');
+}
+for (const n of notes) lines.push(`- ${n}`);
+
+let qualityRows: unknown[] = [];
+let qualityText = '';
 if (quality) {
   try {
-    qualityRows = await runQualityBench({ browser });
+    // Loaded only when asked: it imports the core's in-memory API directly.
+    const q = await import('./quality.js');
+    const qr = await q.runQualityBench({ browser });
+    qualityRows = qr;
+    qualityText = q.qualityTable(qr);
   } catch (e) {
     process.stderr.write(`bench: quality part failed: ${(e as Error).message}\n`);
   }
 }
 console.log(lines.join('\n'));
-if (qualityRows.length) console.log(`\n${qualityTable(qualityRows)}`);
+if (qualityText) console.log(`\n${qualityText}`);
 const file = join('bench', 'results', `${machine.date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
-writeFileSync(file, `${JSON.stringify({ machine, rows, ...(qualityRows.length ? { quality: qualityRows } : {}) }, null, 2)}\n`);
+const results = {
+  machine,
+  options: { only, repeat: repeatArg, browser, reference, modes, timeoutSeconds: timeoutMs / 1000 },
+  models: list.map((m) => ({ name: m.name, synthetic: m.synthetic, ...m.info })),
+  rows: rows.map((r) => {
+    const m = list.find((x) => x.name === r.model)!;
+    const v = verdicts(r, m);
+    return { ...r, xFloor: v.xFloor, xRef: v.xRef, targetBytes: v.target, targets: { speed: v.speed, floor: v.floor, memory: v.memory } };
+  }),
+  notes,
+  ...(qualityRows.length ? { quality: qualityRows } : {}),
+};
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nwritten ${file}`);

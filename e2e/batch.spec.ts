@@ -24,8 +24,8 @@ async function nodeOutputs(bytes: Uint8Array, fileName: string): Promise<{ int8:
   // The page records source, tool version and date; its clock is fixed (fixClock) so Node can make the same bytes.
   const provenance = pageProvenance(fileName, bytes);
   const q = await quantizeInt8(parseModel(bytes), { preset: DEFAULT_PRESET, provenance });
-  const h = convertFp16(parseModel(bytes), { provenance });
-  return { int8: await collectPieces(q.parts), fp16: concatParts(h.parts) };
+  const h = await convertFp16(parseModel(bytes), { provenance });
+  return { int8: await collectPieces(q.parts), fp16: await collectPieces(h.parts) };
 }
 
 const HELLO = 'openwakeword-hello-deepa';

@@ -63,7 +63,7 @@ async function nodeCheck(quantized: Uint8Array, probes: string[], withTokenizer 
 
 async function quantizedInNode(mode: 'int8' | 'fp16'): Promise<Uint8Array> {
   const input = new Uint8Array(readFileSync(files().model));
-  const { parts } = mode === 'int8' ? await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET }) : convertFp16(parseModel(input), {});
+  const { parts } = mode === 'int8' ? await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET }) : await convertFp16(parseModel(input), {});
   return collectPieces(parts);
 }
 

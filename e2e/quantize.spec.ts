@@ -26,7 +26,7 @@ async function nodeOutput(path: string, mode: 'int8' | 'fp16', provenance?: Outp
   const input = new Uint8Array(readFileSync(path));
   const prov = provenance ?? { source: { name: basename(path), sha256: sha256(input) }, toolVersion: TOOL.version, date: new Date(0).toISOString() };
   const { parts, report } =
-    mode === 'int8' ? await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET, provenance: prov }) : convertFp16(parseModel(input), { provenance: prov });
+    mode === 'int8' ? await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET, provenance: prov }) : await convertFp16(parseModel(input), { provenance: prov });
   return { bytes: Buffer.from(await collectPieces(parts)), report };
 }
 

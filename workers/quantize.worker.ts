@@ -6,10 +6,26 @@ import { blobSource } from '../src/core/io/source.js';
 import { siblingsOf } from '../src/core/io/files.js';
 import { outputTarget } from './output-target.js';
 import { hashBytes } from '../src/core/batch/hashing.js';
+import type { HashWorkerApi } from './hash-protocol.js';
 import { type ModeRequest, runMode, writeOutput } from '../src/core/modes.js';
 import { TOOL } from '../src/app/share/tool.js';
 import type { QuantizeProgress, QuantizeProgressCallback, QuantizeResult, QuantizeWorkerApi } from './quantize-protocol.js';
 import { FileReadError, messageOf, transferableError } from './errors.js';
+
+/**
+ * SHA-256 of the source on a worker of its own, so hashing runs on another core beside the work here (the
+ * provenance record needs it only when the writer reaches it, at the end of the output). Falls back to hashing
+ * here where nested workers are not available.
+ */
+async function sha256Beside(file: File): Promise<string> {
+  if (typeof Worker === 'undefined') return (await hashBytes(file, { md5: false })).sha256;
+  const w = new Worker(new URL('./hash.worker.ts', import.meta.url), { type: 'module', name: 'ava-hash-source' });
+  try {
+    return await Comlink.wrap<HashWorkerApi>(w).sha256(file);
+  } finally {
+    w.terminate();
+  }
+}
 
 /** A file's path as given (folder drops and pickers set webkitRelativePath), else its name. */
 const pathOf = (f: File): string => f.webkitRelativePath || f.name;
@@ -49,7 +65,7 @@ const api: QuantizeWorkerApi = {
       await onProgress?.({ phase: 'parsing', fraction: 1 });
 
       // Where the output came from, recorded in its metadata (the CLI records the same fields); hashed beside the work.
-      const sha256 = hashBytes(file).then((d) => d.sha256);
+      const sha256 = sha256Beside(file);
       sha256.catch(() => undefined);
       const provenance = { source: { name: file.name, sha256 }, toolVersion: TOOL.version, date: request.date ?? new Date().toISOString() };
       const name = request.output?.name ?? 'model.onnx';
@@ -58,7 +74,7 @@ const api: QuantizeWorkerApi = {
       const req: ModeRequest =
         request.mode === 'int8'
           ? { mode: 'int8', options: { ...request.options, provenance, layout } }
-          : { mode: 'fp16', options: { ...request.options, provenance } };
+          : { mode: 'fp16', options: { ...request.options, provenance, layout } };
       const phase = request.mode === 'int8' ? 'quantizing' : 'converting';
       const t0 = Date.now();
       const result = await runMode(opened.model, req);

@@ -43,12 +43,22 @@ Golden schema (keys in this order):
                    "data_location": present only when the field is set in the proto}}, in file order.
                    Subgraph initializers are keyed "<node name or op#index>:<attr>[:<i>]/<name>".
   subgraph_value_info_counts   {"<node>:<attr>": n} for every subgraph (value_info added by shape inference)
+  value_info       {graph key: [[name, type], ...]}: the output's value_info of the main graph ("") and of every
+                   subgraph ("<node>:<attr>", nested with "/"), in file order; type in the compact form of
+                   make_infer_golden.py ([elem_type, dims], a dim as its value, its dim_param or null).
+  graph_io         {graph key: {"inputs": [[name, type], ...], "outputs": [...]}}: graph input / output types
+                   (shape inference merges into them too).
   outputs          inputs: the two deterministic input sets (recipe, dtype, shape, sha256 of the bytes;
                    full values when small);
                    fp32 / quantized: per input set, {output name: {"shape", "first64" (7 significant
                    digits), "sum", "sum_abs" (float64)}} or {"error": ...};
                    max_abs_diff: per input set, {output name: max |fp32 - quantized|}.
                    Sessions: CPU EP, graph optimizations disabled, 1 intra-op and 1 inter-op thread.
+                   quantized_default: the reference-quantized model's outputs as users run it: default session
+                   options (graph optimizations ORT_ENABLE_ALL, which fuse e.g. SkipLayerNormalization where
+                   value_info gives shapes), except 1 intra-op thread (the thread count changes no graph).
+                   optimized_ops: [[op (domain-prefixed when not ai.onnx), count], ...] of the graph that session
+                   runs (its optimized_model_filepath), sorted.
 
 Deterministic inputs (reproducible outside numpy): element i (row-major) of input set k (0, 1) of an
 input named N is derived from u = fmix32((crc32(N) + (k + 1) * 0x9E3779B9 + i) mod 2**32) (MurmurHash3
@@ -255,7 +265,7 @@ def tensor_info(t, with_storage: bool = True) -> dict:
     return info
 
 
-def attr_value(a, prefix: str, inits: dict, vi_counts: dict):
+def attr_value(a, prefix: str, inits: dict, vi_counts: dict, vis: dict | None = None, io: dict | None = None):
     import onnx
 
     A = onnx.AttributeProto
@@ -276,16 +286,42 @@ def attr_value(a, prefix: str, inits: dict, vi_counts: dict):
     if a.type == A.TENSORS:
         return [tensor_info(t, with_storage=False) for t in a.tensors]
     if a.type == A.GRAPH:
-        return describe_graph(a.g, prefix, inits, vi_counts)
+        return describe_graph(a.g, prefix, inits, vi_counts, vis, io)
     if a.type == A.GRAPHS:
-        return [describe_graph(g, f"{prefix}:{i}", inits, vi_counts) for i, g in enumerate(a.graphs)]
+        return [describe_graph(g, f"{prefix}:{i}", inits, vi_counts, vis, io) for i, g in enumerate(a.graphs)]
     return {"unsupported_attribute_type": int(a.type)}
 
 
-def describe_graph(graph, prefix: str, inits: dict, vi_counts: dict) -> list:
-    """Node list of a graph; initializers of (sub)graphs are collected into `inits`."""
+def compact_type(t):
+    """[elem_type, dims] for a tensor (dims null when the rank is unknown; a dim as its value, its name or null)."""
+    k = t.WhichOneof("value")
+    if k is None:
+        return "none"
+    if k in ("tensor_type", "sparse_tensor_type"):
+        tt = getattr(t, k)
+        dims = None
+        if tt.HasField("shape"):
+            dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param if d.HasField("dim_param") else None) for d in tt.shape.dim]
+        return [tt.elem_type, dims] if k == "tensor_type" else "sparse:" + json.dumps([tt.elem_type, dims], separators=(",", ":"))
+    if k in ("sequence_type", "optional_type"):
+        inner = getattr(t, k)
+        e = compact_type(inner.elem_type) if inner.HasField("elem_type") else None
+        return ("seq(%s)" if k == "sequence_type" else "opt(%s)") % json.dumps(e, separators=(",", ":"))
+    return k
+
+
+def compact_slot(v) -> list:
+    return [v.name, compact_type(v.type) if v.HasField("type") else None]
+
+
+def describe_graph(graph, prefix: str, inits: dict, vi_counts: dict, vis: dict | None = None, io: dict | None = None) -> list:
+    """Node list of a graph; initializers of (sub)graphs are collected into `inits`, value_info into `vis`."""
     if prefix:
         vi_counts[prefix] = len(graph.value_info)
+    if vis is not None:
+        vis[prefix] = [compact_slot(v) for v in graph.value_info]
+    if io is not None:
+        io[prefix] = {"inputs": [compact_slot(v) for v in graph.input], "outputs": [compact_slot(v) for v in graph.output]}
     for t in graph.initializer:
         inits[(prefix + "/" if prefix else "") + t.name] = tensor_info(t)
     nodes = []
@@ -293,7 +329,7 @@ def describe_graph(graph, prefix: str, inits: dict, vi_counts: dict) -> list:
         attrs = {}
         for a in n.attribute:
             key = f"{prefix + '/' if prefix else ''}{n.name or f'{n.op_type}#{idx}'}:{a.name}"
-            attrs[a.name] = attr_value(a, key, inits, vi_counts)
+            attrs[a.name] = attr_value(a, key, inits, vi_counts, vis, io)
         nodes.append([n.op_type, n.domain, n.name, list(n.input), list(n.output), attrs])
     return nodes
 
@@ -305,7 +341,9 @@ def describe_model(path: Path) -> dict:
     g = m.graph
     inits: dict = {}
     vi_counts: dict = {}
-    nodes = describe_graph(g, "", inits, vi_counts)
+    vis: dict = {}
+    io: dict = {}
+    nodes = describe_graph(g, "", inits, vi_counts, vis, io)
     vi_bytes = b"".join(vi.SerializeToString() for vi in g.value_info)
     return {
         "output": {
@@ -325,6 +363,8 @@ def describe_model(path: Path) -> dict:
         "nodes": nodes,
         "initializers": inits,
         "subgraph_value_info_counts": vi_counts,
+        "value_info": vis,
+        "graph_io": io,
     }
 
 
@@ -421,11 +461,15 @@ def err_text(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}".strip()[:2000]
 
 
-def make_session(path: Path):
+def make_session(path: Path, optimized: bool = False, optimized_path: Path | None = None):
+    """CPU session: graph optimizations off (the parity comparison), or default options (as users run it)."""
     import onnxruntime as ort
 
     so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    if not optimized:
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    elif optimized_path is not None:
+        so.optimized_model_filepath = str(optimized_path)
     so.intra_op_num_threads = 1
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -506,6 +550,32 @@ def run_outputs(entry: dict, fp32_path: Path, q_path: Path) -> dict:
             else:
                 diffs[n] = None
         res["max_abs_diff"].append(diffs)
+    # The reference-quantized model under default session options (graph optimizations on).
+    res["quantized_default"] = []
+    with tempfile.TemporaryDirectory(prefix="parity.opt.") as td:
+        opt_path = Path(td) / "optimized.onnx"
+        try:
+            s_opt, opt_err = make_session(q_path, optimized=True, optimized_path=opt_path), None
+        except Exception as e:  # noqa: BLE001
+            s_opt, opt_err = None, err_text(e)
+        if s_opt is not None and opt_path.exists():
+            om = onnx.load(str(opt_path), load_external_data=False)
+            counts: dict = {}
+            for n in om.graph.node:
+                key = f"{n.domain}.{n.op_type}" if n.domain and n.domain != "ai.onnx" else n.op_type
+                counts[key] = counts.get(key, 0) + 1
+            res["optimized_ops"] = sorted([k, v] for k, v in counts.items())
+        for k in range(2):
+            if s_opt is None:
+                res["quantized_default"].append({"error": opt_err})
+                continue
+            feed, _ = make_inputs(entry, model, ref.get_inputs(), k)
+            try:
+                on = [o.name for o in s_opt.get_outputs()]
+                q = s_opt.run(None, {n: feed[n] for n in (i.name for i in s_opt.get_inputs())})
+                res["quantized_default"].append({n: summarize(v) for n, v in zip(on, q)})
+            except Exception as e:  # noqa: BLE001
+                res["quantized_default"].append({"error": err_text(e)})
     return res
 
 
@@ -560,6 +630,10 @@ def dump_golden(obj: dict) -> str:
         elif k == "initializers" and isinstance(v, dict):
             parts.append(f"{c(k)}:{{")
             parts.append(",\n".join(f"{c(n)}:{c(t)}" for n, t in v.items()))
+            parts.append(f"}}{comma}")
+        elif k == "value_info" and isinstance(v, dict):
+            parts.append(f"{c(k)}:{{")
+            parts.append(",\n".join(f"{c(gk)}:[" + ",\n".join(c(e) for e in gv) + "]" for gk, gv in v.items()))
             parts.append(f"}}{comma}")
         else:
             parts.append(f"{c(k)}:{c(v)}{comma}")

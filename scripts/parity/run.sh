@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Regenerate the int8 parity goldens (tests/golden/int8/*.json) with the reference
-# onnxruntime.quantization.quantize_dynamic, pinned in scripts/parity/requirements.txt.
+# Regenerate the parity goldens with the pinned reference tools (scripts/parity/requirements.txt):
+#   tests/golden/int8/*.json   onnxruntime.quantization.quantize_dynamic on every fixture x preset (make_golden.py)
+#   tests/golden/infer/*.json  onnx.shape_inference.infer_shapes on tiny graphs and on the fixtures (make_infer_golden.py)
 #
-#   bash scripts/parity/run.sh                 # all fixtures x presets
-#   bash scripts/parity/run.sh --only minilm   # extra args go to make_golden.py
+#   bash scripts/parity/run.sh                 # both (all fixtures x presets, then the inference goldens)
+#   bash scripts/parity/run.sh --only minilm   # int8 goldens only; extra args go to make_golden.py
+#   bash scripts/parity/run.sh --infer         # inference goldens only; extra args go to make_infer_golden.py
 #
 # Needs the fixtures (`npm run fixtures`, manifest at $FIXTURES_DIR or .cache/fixtures).
 # Creates/updates the venv .cache/parity-venv/ (separate from the export venv .cache/py/).
@@ -12,4 +14,12 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/../pinned-venv.sh"
 pinned_venv parity-venv "$HERE/requirements.txt"
 "$VENV_PY" -c "import onnxruntime, onnx, numpy; print('[parity] onnxruntime', onnxruntime.__version__, 'onnx', onnx.__version__, 'numpy', numpy.__version__)" >&2
+if [ "${1:-}" = "--infer" ]; then
+  shift
+  exec "$VENV_PY" "$HERE/make_infer_golden.py" "$@"
+fi
+if [ "$#" -eq 0 ]; then
+  "$VENV_PY" "$HERE/make_golden.py"
+  exec "$VENV_PY" "$HERE/make_infer_golden.py"
+fi
 exec "$VENV_PY" "$HERE/make_golden.py" "$@"

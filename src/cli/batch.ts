@@ -11,7 +11,7 @@ import { type Mode, MODES, type ModeRequest } from '../core/modes.js';
 import { summarize } from '../core/onnx/inspect.js';
 import { inputBytes } from '../core/onnx/open.js';
 import { digestsOfFile } from '../node/files.js';
-import { type CliInput, openInput, produce } from './pipeline.js';
+import { type CliInput, openInput, produce, provenanceDate } from './pipeline.js';
 import { DEFAULT_PRESET, isPresetName } from '../core/int8/index.js';
 import { CliError, type CliIo, EXIT, int, mb, siblingsOf } from './io.js';
 import { createProgress } from './progress.js';
@@ -101,11 +101,13 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
             skipped.push({ name: `${file} (${mode})`, reason: `${name.path} exists` });
             continue;
           }
-          const provenance = { source: { name: file, sha256: digests.sha256 }, toolVersion: TOOL.version, date: new Date().toISOString() };
+          const provenance = { source: { name: file, sha256: digests.sha256 }, toolVersion: TOOL.version, date: provenanceDate() };
           const req: ModeRequest = mode === 'int8' ? { mode, options: { preset, provenance } } : { mode, options: { provenance } };
           const progress = createProgress(io, `  ${mode}`);
           mkdirSync(dirname(out), { recursive: true });
-          const { result: r, digests: od } = await produce(input, out, req, { startedAt: Date.now(), onProgress: (f, b, item) => progress.update(f, b, item) });
+          const done = await produce(input, out, req, { startedAt: Date.now(), onProgress: (f, b, item) => progress.update(f, b, item), digests: true });
+          const r = done.result;
+          const od = done.digests!;
           progress.finish();
           outputs.push(manifestOutput({ file: { name: name.path, bytes: r.outputBytes, sha256: od.sha256, md5: od.md5 }, source: file, report: r.report }));
           const pct = 100 * (1 - r.outputBytes / inBytes);

@@ -28,6 +28,9 @@ import { type Progress, createProgress } from './progress.js';
 export const CHECK_USAGE = `Usage:
   ava-quant check <original.onnx> <quantized.onnx> [options]
 
+Either model may be a Hugging Face id (org/name[@rev], hf:org/name@rev) or an .onnx URL, downloaded into the cache
+with its tokenizer and pooling config (--file onnx/model_x.onnx picks the file when a repository has several).
+
 Runs both models on probe sentences and compares their embeddings (cosine, retrieval top-k overlap).
 Exits 7 when the mean cosine is below the threshold, so it can gate a deployment.
 
@@ -62,7 +65,17 @@ function readJson(path: string, what: string): unknown {
 
 export async function runCheckCommand(args: string[], flags: Record<string, string | boolean>, io: CliIo): Promise<number> {
   if (args.length !== 2) throw new CliError(`check takes <original.onnx> <quantized.onnx>\n${CHECK_USAGE}`, EXIT.usage);
-  const [origPath, quantPath] = args as [string, string];
+  const { isRemoteModelArg, resolveModelArg } = await import('./hub.js');
+  const file = typeof flags.file === 'string' ? flags.file : null;
+  if (file && !args.some(isRemoteModelArg)) throw new CliError('--file chooses a file of a Hugging Face repository; neither model is one', EXIT.usage);
+  const poolMode = flags.pool;
+  if (poolMode !== undefined && !['mean', 'cls', 'none'].includes(String(poolMode))) throw new CliError('--pool takes mean, cls or none', EXIT.usage);
+  if (flags.output !== undefined && (typeof flags.output !== 'string' || !flags.output)) throw new CliError('--output takes an output name', EXIT.usage);
+  // A Hugging Face id or URL is downloaded into the cache; its tokenizer and pooling config come with it.
+  const resolveArg = (a: string) => resolveModelArg(a, { io, file: isRemoteModelArg(a) ? file : null });
+  const origPath = await resolveArg(args[0]!);
+  const quantPath = await resolveArg(args[1]!);
+  // The models are streamed (structure only) and loaded by onnxruntime-node from their paths: only check they are files.
   for (const p of [origPath, quantPath]) {
     let st;
     try {
@@ -72,9 +85,6 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
     }
     if (st.isDirectory()) throw new CliError(`${p} is a directory, not a file`, EXIT.notFound);
   }
-  const poolMode = flags.pool;
-  if (poolMode !== undefined && !['mean', 'cls', 'none'].includes(String(poolMode))) throw new CliError('--pool takes mean, cls or none', EXIT.usage);
-  if (flags.output !== undefined && (typeof flags.output !== 'string' || !flags.output)) throw new CliError('--output takes an output name', EXIT.usage);
   const threshold = flags.threshold === undefined ? DEFAULT_THRESHOLD : Number(flags.threshold);
   if (!Number.isFinite(threshold) || threshold < -1 || threshold > 1) throw new CliError('--threshold takes a number between -1 and 1', EXIT.usage);
 

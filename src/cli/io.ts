@@ -2,8 +2,8 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
-/** Exit codes (documented in the README). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, badModel: 4, outputExists: 5, diskFull: 6, belowThreshold: 7 } as const;
+/** Exit codes (documented in the README). 8: a download from the Hub or a URL failed; 130: cancelled (Ctrl-C). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, badModel: 4, outputExists: 5, diskFull: 6, belowThreshold: 7, download: 8, cancelled: 130 } as const;
 
 /** An error that ends the command with a one-line message and a specific exit code. */
 export class CliError extends Error {

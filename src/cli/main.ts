@@ -5,9 +5,10 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
-import { OnnxFormatError, inspectModel } from '../core/onnx/index.js';
+import { summarize } from '../core/onnx/inspect.js';
+import { openInput, statInput } from './pipeline.js';
 import { formatCard } from './format.js';
-import { CliError, type CliIo, EXIT, processIo, readInput, siblingsOf } from './io.js';
+import { CliError, type CliIo, EXIT, processIo, siblingsOf } from './io.js';
 
 export { EXIT } from './io.js';
 
@@ -20,10 +21,13 @@ Usage:
   ava-quant check <original.onnx> <quantized.onnx> [options]     quality report; exit 7 below threshold
   ava-quant verify <file> <sha256|md5>                           does a copy match a recorded hash
 
-Every command takes --help and --json.
+Every command takes --help and --json. Where a model path goes, inspect, quantize and check also take a
+Hugging Face id (org/name, org/name@revision, hf:org/name@revision), a huggingface.co URL or an https URL of an
+.onnx file, with --file onnx/model_x.onnx to choose among a repository's files. Downloads are cached in
+AVA_CACHE_DIR (default ~/.cache/ava-quant); the Hub is AVA_HF_ENDPOINT (default https://huggingface.co).
 
-Exit codes: 0 ok, 1 failure, 2 usage, 3 file not found/unreadable, 4 not a valid ONNX model,
-            5 output exists, 6 disk full, 7 quality below threshold`;
+Exit codes: 0 ok, 1 failure, 2 usage, 3 file not found/unreadable (or not on the Hub), 4 not a valid ONNX model,
+            5 output exists, 6 disk full, 7 quality below threshold, 8 download failed, 130 cancelled`;
 
 /** Generic flag parsing for commands without their own parser: --key value, --key=value, --flag. */
 export function parseFlags(argv: string[], booleans: readonly string[]): { args: string[]; flags: Record<string, string | boolean> } {
@@ -48,16 +52,18 @@ export function parseFlags(argv: string[], booleans: readonly string[]): { args:
   return { args, flags };
 }
 
-function inspect(args: string[], json: boolean, io: CliIo): number {
-  if (args.length !== 1) throw new CliError('inspect takes exactly one model path', EXIT.usage);
-  const path = args[0]!;
-  const bytes = readInput(path);
+async function inspect(args: string[], flags: Record<string, string | boolean>, io: CliIo): Promise<number> {
+  if (args.length !== 1) throw new CliError('inspect takes exactly one model path, Hugging Face id or URL', EXIT.usage);
+  const json = !!flags.json;
+  const { resolveModelArg } = await import('./hub.js');
+  const path = await resolveModelArg(args[0]!, { io, file: typeof flags.file === 'string' ? flags.file : null });
+  // Opened by streaming (structure only): any size, external data resolved next to it and counted.
+  const input = await openInput(path, { requireData: false });
   try {
-    const summary = inspectModel(bytes, { fileName: basename(path), fileBytes: bytes.length, siblings: siblingsOf(path) });
+    const summary = summarize(input.opened.model, { fileName: basename(path), siblings: siblingsOf(path) }, input.opened.modelBytes);
     io.stdout(json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatCard(summary)}\n`);
-  } catch (e) {
-    if (e instanceof OnnxFormatError) throw new CliError(`${path}: ${e.message}`, EXIT.badModel);
-    throw e;
+  } finally {
+    await input.close();
   }
   return EXIT.ok;
 }
@@ -65,7 +71,7 @@ function inspect(args: string[], json: boolean, io: CliIo): number {
 async function verify(args: string[], json: boolean, io: CliIo): Promise<number> {
   if (args.length !== 2) throw new CliError('verify takes <file> <sha256|md5> (or a line of sha256sum/md5sum output)', EXIT.usage);
   const [path, expected] = args as [string, string];
-  readInput(path); // existence and readability, with the usual messages
+  statInput(path); // existence, with the usual messages
   const { verifyHash, HashFormatError } = await import('../core/batch/hashing.js');
   try {
     const stream = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
@@ -79,7 +85,8 @@ async function verify(args: string[], json: boolean, io: CliIo): Promise<number>
 }
 
 const HELP: Record<string, string> = {
-  inspect: 'Usage:\n  ava-quant inspect <model.onnx> [--json]\n\nPrints the model card (the same as the app shows); --json gives the ModelSummary object.',
+  inspect:
+    'Usage:\n  ava-quant inspect <model.onnx | org/name[@rev] | URL> [--file onnx/model_x.onnx] [--json]\n\nPrints the model card (the same as the app shows); --json gives the ModelSummary object.\nA Hugging Face id or URL is downloaded into the cache first (--file picks the .onnx when the repository has several).',
   verify: 'Usage:\n  ava-quant verify <file> <sha256|md5> [--json]\n\nHashes the file once (SHA-256 and MD5 together) and compares with the expected value:\n64 hex digits = SHA-256, 32 = MD5, or a line of sha256sum/md5sum output. Exit 0 on a match, 1 otherwise.',
 };
 
@@ -95,7 +102,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       case 'inspect': {
         if (help) return io.stdout(`${HELP.inspect}\n`), EXIT.ok;
         const { args, flags } = parseFlags(rest, ['json']);
-        return inspect(args, !!flags.json, io);
+        return await inspect(args, flags, io);
       }
       case 'verify': {
         if (help) return io.stdout(`${HELP.verify}\n`), EXIT.ok;

@@ -15,8 +15,8 @@ import { TOOL } from './tool.js';
 export interface CliInput {
   path: string;
   opened: OpenedModel;
-  /** SHA-256 of the .onnx file, computed while the work runs. */
-  sha256: Promise<string>;
+  /** SHA-256 of the .onnx file: started on first use, computed on a worker thread while the work runs. */
+  sha256(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -53,14 +53,33 @@ export async function openInput(path: string, opts: { requireData?: boolean; onP
     const more = opened.problems.length > 1 ? ` (and ${opened.problems.length - 1} more)` : '';
     throw new CliError(`${path}: ${opened.problems[0]!.message}${more}`, EXIT.badModel);
   }
-  const sha256 = sha256File(path);
-  sha256.catch(() => undefined);
+  let sha: Promise<string> | null = null;
+  const sha256 = () => {
+    if (!sha) {
+      sha = sha256File(path);
+      sha.catch(() => undefined);
+    }
+    return sha;
+  };
   return { path, opened, sha256, close: () => files.close() };
 }
 
-/** The provenance a CLI output records (source name and SHA-256, tool version, now). */
+/**
+ * The date an output records: now, or SOURCE_DATE_EPOCH (seconds) when set — the reproducible-builds convention
+ * (https://reproducible-builds.org/specs/source-date-epoch/), so a run can be repeated byte for byte.
+ */
+export function provenanceDate(): string {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  if (epoch !== undefined && epoch !== '') {
+    if (!/^\d+$/.test(epoch)) throw new CliError(`SOURCE_DATE_EPOCH must be whole seconds since 1970 (got '${epoch}')`, EXIT.usage);
+    return new Date(Number(epoch) * 1000).toISOString();
+  }
+  return new Date().toISOString();
+}
+
+/** The provenance a CLI output records (source name and SHA-256, tool version, date). */
 export function provenanceOf(input: CliInput) {
-  return { source: { name: basename(input.path), sha256: input.sha256 }, toolVersion: TOOL.version, date: new Date().toISOString() };
+  return { source: { name: basename(input.path), sha256: input.sha256() }, toolVersion: TOOL.version, date: provenanceDate() };
 }
 
 /**
@@ -77,8 +96,10 @@ export async function produce(
     classify?: (e: unknown) => number | null | undefined;
     /** Always put the weights in `<output>_data` (default: only when the model would be over 2 GiB). */
     externalData?: boolean;
+    /** Compute SHA-256 and MD5 of the output while writing it (batch manifests). */
+    digests?: boolean;
   },
-): Promise<{ result: ModeResult; digests: { sha256: string; md5: string; bytes: number } }> {
+): Promise<{ result: ModeResult; digests: { sha256: string; md5: string; bytes: number } | null }> {
   const fail = (e: unknown): never => {
     if (e instanceof CliError) throw e;
     if (e instanceof OnnxFormatError) throw new CliError(`${input.path}: ${e.message}`, EXIT.badModel);
@@ -95,8 +116,10 @@ export async function produce(
   }
   const sinks: Awaited<ReturnType<typeof atomicFileSink>>[] = [];
   let sink;
+  let hashing: ReturnType<typeof hashingSink> | null = null;
   try {
-    sink = hashingSink(await atomicFileSink(output));
+    sink = await atomicFileSink(output);
+    if (opts.digests) sink = hashing = hashingSink(sink);
     sinks.push(sink);
   } catch (e) {
     throw new CliError(`cannot write ${output}: ${(e as Error).message}`, EXIT.failure);
@@ -120,5 +143,5 @@ export async function produce(
     if (code) throw new CliError(`cannot write ${output}: ${(e as Error).message}`, EXIT.failure);
     return fail(e);
   }
-  return { result, digests: sink.digests() };
+  return { result, digests: hashing?.digests() ?? null };
 }

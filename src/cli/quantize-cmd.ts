@@ -15,7 +15,10 @@ export const QUANTIZE_USAGE = `Usage:
 
 Every mode:
   --external-data   write the weights to <out.onnx>_data next to the model (automatic when the model would be
-                    over 2 GiB, protobuf's limit); the two files must stay together`;
+                    over 2 GiB, protobuf's limit); the two files must stay together
+
+<in.onnx> may also be a Hugging Face id (org/name, org/name@rev, hf:org/name@rev) or an .onnx URL: downloaded
+into the cache first; --file onnx/model_x.onnx picks the file when the repository has several.`;
 
 /** What a mode's parser produces. */
 export interface QuantizeJob {
@@ -75,9 +78,10 @@ async function loadMode(mode: string): Promise<ModeCommand> {
 }
 
 export async function runQuantize(allArgs: string[], io: CliIo): Promise<number> {
-  // Shared by every mode: where the weights go.
+  const { isRemoteModelArg, resolveModelArg, takeFileFlag } = await import('./hub.js');
+  // Shared by every mode: where the weights go, and which file of a Hugging Face repository.
   const externalData = allArgs.includes('--external-data');
-  const args = allArgs.filter((a) => a !== '--external-data');
+  const { args, file } = takeFileFlag(allArgs.filter((a) => a !== '--external-data'));
   const mode = positionals(args, ['--force', '--json', '--help', '-h', '--per-channel', '--no-per-channel', '--reduce-range', '--no-reduce-range', '--keep-io-types', '--no-keep-io-types', '--enable-subgraph', '--no-enable-subgraph'])[2]?.toLowerCase();
   if (!mode) {
     if (args.includes('--help') || args.includes('-h')) {
@@ -87,10 +91,19 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
     throw new CliError(`quantize takes <in.onnx> <out.onnx> <int8|fp16>\n${QUANTIZE_USAGE}`, EXIT.usage);
   }
   const cmd = await loadMode(mode);
-  const job = cmd.parse(args);
+  let job = cmd.parse(args);
   if (job === 'help') {
     io.stdout(`${cmd.usage}\n`);
     return EXIT.ok;
+  }
+  if (isRemoteModelArg(job.input) || file) {
+    // Refuse an existing output before downloading anything, then run the usual path on the downloaded copy.
+    checkOutputPath(job.input, job.output, job.force);
+    const local = await resolveModelArg(job.input, { io, file });
+    const at = args.indexOf(job.input);
+    const again = cmd.parse([...args.slice(0, at), local, ...args.slice(at + 1)]);
+    if (again === 'help') return EXIT.ok;
+    job = again;
   }
   const t0 = Date.now();
   statInput(job.input);

@@ -8,7 +8,6 @@ import { quantizeInt8, type Int8Report, type QuantizeInt8Options } from './int8/
 import type { ModelView } from './onnx/model.js';
 import { type ModelOutput, type Piece, piecesSize } from './onnx/writer.js';
 import { type ByteSink, writePieces } from './io/write.js';
-import { materializeSkeleton } from './onnx/open.js';
 import { checkTensorData } from './onnx/tensor-data.js';
 
 export type Mode = 'int8' | 'fp16';
@@ -61,11 +60,9 @@ export async function runMode(
       onProgress?.({ fraction: p.total ? p.done / p.total : 1, done: p.done, total: p.total, item: p.tensor }),
     signal));
   } else {
-    // FP16 reads payloads synchronously today: give it the model with every payload in memory.
-    const inMemory = await materializeSkeleton(model, signal);
     // FP16 reports three phases, each 0..1: fold them into one fraction (analyze 10%, convert 80%, write 10%).
     const span = { analyze: [0, 0.1], convert: [0.1, 0.9], write: [0.9, 1] } as const;
-    ({ parts, report } = convertFp16(inMemory, req.options, (p) => {
+    ({ parts, data, report } = await convertFp16(model, req.options, (p) => {
       const [a, b] = span[p.phase];
       onProgress?.({ fraction: a + (b - a) * p.fraction, ...(p.done !== undefined ? { done: p.done, total: p.total } : {}), ...(p.message ? { item: p.message } : {}) });
     }, signal));

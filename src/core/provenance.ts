@@ -5,7 +5,7 @@
  */
 import { encodeStringEntry } from './onnx/encode.js';
 import { MODEL } from './onnx/model.js';
-import { type Part, lazyComputed, lenField, partsSize, flatten } from './onnx/writer.js';
+import { type Part, concatParts, flatten, lazyComputed, lenField, partsSize } from './onnx/writer.js';
 
 export interface OutputProvenance {
   /**
@@ -40,16 +40,6 @@ export function metadataEntry(key: string, record: Record<string, unknown>, p: O
     const hex = await sha;
     if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`internal error: a SHA-256 of ${hex.length} characters`);
     const parts = flatten([entry(hex)]);
-    return parts.length === 1 && parts[0] instanceof Uint8Array ? parts[0] : concat(parts as Uint8Array[]);
+    return concatParts(parts);
   }, key);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

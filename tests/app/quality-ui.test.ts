@@ -6,7 +6,6 @@ import { appVersion, cacheKey } from '../../src/app/quality/cache.js';
 import { defaultForm, probeUrl, readForm, userTextsCanonical } from '../../src/app/quality/selection.js';
 import { fcos, formatAdapter, formatPlacements, formatThreads, histogramBins } from '../../src/app/quality/view.js';
 
-
 const file = (path: string, text = '{}') => withRelativePath(new File([text], path.split('/').pop()!), path);
 const flat = (name: string, text = '{}') => new File([text], name);
 const POOL = JSON.stringify({ word_embedding_dimension: 384, pooling_mode_mean_tokens: true, pooling_mode_cls_token: false });

@@ -31,7 +31,7 @@ export function smallRuns(): Promise<SmallRuns> {
     const bytes = new Uint8Array(readFileSync(pathOf(f)));
     const name = pathOf(f).split('/').pop()!;
     const q = await quantizeInt8(parseModel(bytes), { preset: 'tjs-q8' });
-    const h = convertFp16(parseModel(bytes));
+    const h = await convertFp16(parseModel(bytes));
     const look = async (parts: Piece[], fileName: string) => {
       const out = await collectPieces(parts);
       return { parts: [out], summary: inspectModel(out, { fileName }) };

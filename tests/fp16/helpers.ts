@@ -2,12 +2,12 @@
 import * as ort from 'onnxruntime-node';
 import { convertFp16, type Fp16Options, type Fp16Report } from '../../src/core/fp16/index.js';
 import { type ModelView, parseModel } from '../../src/core/onnx/model.js';
-import { concatParts } from '../../src/core/onnx/writer.js';
+import { collectPieces } from '../../src/core/onnx/writer.js';
 
-export function toFp16(bytes: Uint8Array, opts: Fp16Options = {}): { bytes: Uint8Array; report: Fp16Report; model: ModelView } {
+export async function toFp16(bytes: Uint8Array, opts: Fp16Options = {}): Promise<{ bytes: Uint8Array; report: Fp16Report; model: ModelView }> {
   const model = parseModel(bytes);
-  const { parts, report } = convertFp16(model, opts);
-  return { bytes: concatParts(parts), report, model };
+  const { parts, report } = await convertFp16(model, opts);
+  return { bytes: await collectPieces(parts), report, model };
 }
 
 /** mulberry32: small deterministic PRNG. */

@@ -7,6 +7,8 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { bytesOf, fixture, MINILM, pathOf } from '../helpers/fixtures.js';
+import { parseModel } from '../../src/core/onnx/model.js';
+import { cosine, evaluate, FLOAT16, tensor } from '../helpers/fp16-eval.js';
 import { toFp16 } from './helpers.js';
 
 const SENTENCES = [
@@ -43,17 +45,53 @@ const SENTENCES = [
 ];
 
 describe(`fp16 ${MINILM}`, () => {
+  it('computes the same embeddings with float16 arithmetic per node (tests/helpers/fp16-eval.ts), no float16 value overflows', async () => {
+    const bytes = bytesOf(fixture(MINILM));
+    const { bytes: fp16 } = await toFp16(bytes);
+    const ids = [101, 1996, 4248, 2829, 4419, 14523, 2058, 1996, 13971, 3899, 102]; // [CLS] the quick brown fox jumps over the lazy dog [SEP]
+    const L = ids.length;
+    const i64 = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, L]);
+    const s = await ort.InferenceSession.create(bytes);
+    const ref = (await s.run({ input_ids: i64(ids), attention_mask: i64(ids.map(() => 1)), token_type_ids: i64(ids.map(() => 0)) })).last_hidden_state!;
+    await s.release();
+    let nonFinite = 0;
+    let f16Values = 0;
+    const got = evaluate(
+      parseModel(fp16),
+      { input_ids: tensor(7, [1, L], ids), attention_mask: tensor(7, [1, L], ids.map(() => 1)), token_type_ids: tensor(7, [1, L], ids.map(() => 0)) },
+      {
+        onNode: (_n, outs) => {
+          for (const o of outs)
+            if (o.type === FLOAT16) {
+              f16Values += o.data.length;
+              for (const v of o.data) if (!Number.isFinite(v)) nonFinite++;
+            }
+        },
+      },
+    ).last_hidden_state!;
+    expect(got.dims).toEqual(ref.dims);
+    expect(f16Values).toBeGreaterThan(1e6); // it did compute in float16
+    expect(nonFinite).toBe(0);
+    const D = ref.dims[2]!;
+    const r = ref.data as Float32Array;
+    const tokenCos = ids.map((_, j) => cosine(r.subarray(j * D, (j + 1) * D), got.data.subarray(j * D, (j + 1) * D)));
+    const pool = (x: ArrayLike<number>) => Array.from({ length: D }, (_, d) => ids.reduce((a, _i, j) => a + x[j * D + d]!, 0) / L);
+    console.log(`[fp16] ${MINILM} under float16 arithmetic: min token cosine ${Math.min(...tokenCos).toFixed(6)}, pooled ${cosine(pool(r), pool(got.data)).toFixed(8)}`);
+    expect(Math.min(...tokenCos)).toBeGreaterThan(0.9995);
+    expect(cosine(pool(r), pool(got.data))).toBeGreaterThan(0.99999);
+  });
+
   it('is at most 51% of the size and keeps mean-pooled embeddings at cosine >= 0.9999', async () => {
     const f = fixture(MINILM);
     const bytes = bytesOf(f);
-    const { bytes: fp16, report } = toFp16(bytes);
+    const { bytes: fp16, report } = await toFp16(bytes);
     expect(fp16.length / bytes.length).toBeLessThanOrEqual(0.51);
     expect(report.convertedBytes).toBe(fp16.length);
-    // Only the decomposed LayerNorm variances (Pow(x - mean, 2) -> ReduceMean) stay float32: squares overflow float16.
-    expect(report.keptOps.map((k) => [k.op, k.count, k.reasons.map((r) => r.reason)])).toEqual([
-      ['Pow', 13, ['squares can overflow float16 (sum of squares, e.g. a LayerNorm variance)']],
-      ['ReduceMean', 13, ['squares can overflow float16 (sum of squares, e.g. a LayerNorm variance)']],
-    ]);
+    // Only the 13 decomposed LayerNorm statistics stay float32, from the squares to the division (Pow(x − mean, 2),
+    // ReduceMean, Add(eps), Sqrt, Div): squares overflow float16 and the 1e-12 epsilon vanishes in it.
+    expect(report.keptOps.map((k) => [k.op, k.count, k.reasons.map((r) => r.rule)])).toEqual(
+      ['Add', 'Div', 'Pow', 'ReduceMean', 'Sqrt'].map((op) => [op, 13, ['normalisation-statistics']]),
+    );
     expect(report.weights.clamped).toBe(1); // the -3.4e38 attention-mask constant -> -65504
 
     const extra = f.extra as { tokenizerConfig: string };

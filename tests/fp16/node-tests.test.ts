@@ -99,7 +99,7 @@ describe('fp16 on the ONNX backend node tests', () => {
         continue;
       }
       stats.fp32Runs++;
-      const conv = toFp16(bytes);
+      const conv = await toFp16(bytes);
       stats.converted++;
       const s16 = await session(conv.bytes);
       if (!s16) {

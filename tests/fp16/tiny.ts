@@ -1,5 +1,6 @@
 /** Builds tiny ONNX models with the project's own encoders (src/core/onnx/encode.ts), for graph-rule tests. */
 import { encodeNode, encodeOpset, encodeTensor, encodeValueInfo, type NewNode } from '../../src/core/onnx/encode.js';
+import { numberToF16Bits } from '../../src/core/onnx/float16.js';
 import { GRAPH, MODEL, type GraphView, type ModelView, parseModel } from '../../src/core/onnx/model.js';
 import { concatParts, flatten, lenField, type Part, varintBytes } from '../../src/core/onnx/writer.js';
 
@@ -10,7 +11,7 @@ export const BOOL = 9;
 
 export interface TinyTensor {
   name: string;
-  dataType?: number; // default float32
+  dataType?: number; // default float32 (F32, F16, I64, BOOL)
   dims: number[];
   values: number[];
 }
@@ -31,6 +32,7 @@ export function rawOf(t: TinyTensor): Uint8Array {
   if (dt === F32) return new Uint8Array(Float32Array.from(t.values).buffer);
   if (dt === I64) return new Uint8Array(BigInt64Array.from(t.values.map((v) => BigInt(v))).buffer);
   if (dt === BOOL) return Uint8Array.from(t.values);
+  if (dt === F16) return new Uint8Array(Uint16Array.from(t.values.map(numberToF16Bits)).buffer);
   throw new Error(`rawOf: type ${dt}`);
 }
 

@@ -29,7 +29,7 @@ describe('fp16 in onnxruntime-web (wasm)', () => {
       const bytes = bytesOf(fixture(name));
       const feeds = feedsFor(name);
       const ref = await runModel(bytes, feeds);
-      const got = await runWeb(toFp16(bytes).bytes, feeds);
+      const got = await runWeb((await toFp16(bytes)).bytes, feeds);
       for (const k of Object.keys(ref)) {
         const d = diff(ref[k]!, got[k]!);
         expect(d.nonFinite, k).toBe(0);
@@ -45,7 +45,7 @@ describe('fp16 in onnxruntime-web (wasm)', () => {
     const t = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, v.length]);
     const feeds = { input_ids: t(ids), attention_mask: t(ids.map(() => 1)), token_type_ids: t(ids.map(() => 0)) };
     const ref = await runModel(bytes, feeds);
-    const got = await runWeb(toFp16(bytes).bytes, feeds);
+    const got = await runWeb((await toFp16(bytes)).bytes, feeds);
     const d = diff(ref.last_hidden_state!, got.last_hidden_state!);
     expect(d.nonFinite).toBe(0);
     expect(d.cosine).toBeGreaterThan(0.9999);

@@ -8,9 +8,10 @@ import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { type Piece, collectPieces } from '../../src/core/onnx/writer.js';
 import { DT } from '../../src/core/onnx/dtypes.js';
-import { type AttributeView, type GraphView, type ModelView, TENSOR, type TensorView } from '../../src/core/onnx/model.js';
+import { type AttributeView, type GraphView, type ModelView, TENSOR, type TensorView, type ValueInfoView } from '../../src/core/onnx/model.js';
 import { WT_I32, WT_I64, WT_LEN, readVarintSigned } from '../../src/core/onnx/wire.js';
 import { float16BitsToNumber } from '../../src/core/int8/numerics.js';
+import { type CompactType, compactType, valueSlot } from '../../src/core/onnx/infer/index.js';
 
 export const REPO = path.resolve(import.meta.dirname, '..', '..');
 export const GOLDEN_DIR = path.join(REPO, 'tests', 'golden', 'int8');
@@ -52,15 +53,25 @@ export interface Golden {
     graph_name: string;
     graph_inputs: string[];
     graph_outputs: string[];
+    value_info_count: number;
+    /** sha256 over the main graph's serialized ValueInfoProtos, in order. */
+    value_info_sha256: string;
   };
   nodes?: GoldenNode[];
   initializers?: Record<string, GoldenTensor>;
+  /** The reference output's value_info per graph ("" main, "<node>:<attr>" nested with "/"), compact types. */
+  value_info?: Record<string, [string, CompactType][]>;
+  graph_io?: Record<string, { inputs: [string, CompactType][]; outputs: [string, CompactType][] }>;
   outputs?: {
     error?: unknown;
     inputs: GoldenInput[][];
     fp32: (Record<string, OutputSummary> | { error: string })[];
     quantized: (Record<string, OutputSummary> | { error: string })[];
     max_abs_diff: (Record<string, number | null> | null)[];
+    /** Reference-quantized outputs under default session options (graph optimizations on, 1 intra-op thread). */
+    quantized_default?: (Record<string, OutputSummary> | { error: string })[];
+    /** Op histogram of the graph that default session runs. */
+    optimized_ops?: [string, number][];
   };
 }
 
@@ -209,6 +220,36 @@ export function describeGraphNodes(g: GraphView, prefix: string, inits: Record<s
   });
 }
 
+/** value_info and graph input / output types of every graph, keyed as the golden (make_golden.py describe_graph). */
+export function describeDeclarations(m: ModelView): Pick<Required<Golden>, 'value_info' | 'graph_io'> {
+  const value_info: Required<Golden>['value_info'] = {};
+  const graph_io: Required<Golden>['graph_io'] = {};
+  const slot = (v: ValueInfoView): [string, CompactType] => [v.name, compactType(valueSlot(v).type)];
+  const walk = (g: GraphView, prefix: string) => {
+    value_info[prefix] = g.valueInfo.map(slot);
+    graph_io[prefix] = { inputs: g.inputs.map(slot), outputs: g.outputs.map(slot) };
+    g.nodes.forEach((n, idx) => {
+      for (const a of n.attributes) {
+        const key = `${prefix ? `${prefix}/` : ''}${n.name || `${n.opType}#${idx}`}:${a.name}`;
+        if (a.g) walk(a.g, key);
+        a.graphs?.forEach((sg, i) => walk(sg, `${key}:${i}`));
+      }
+    });
+  };
+  walk(m.graph, '');
+  return { value_info, graph_io };
+}
+
+/** Op types (domain-prefixed outside ai.onnx) and counts of a graph, sorted as the golden's optimized_ops. */
+export function opHistogram(m: ModelView): [string, number][] {
+  const c = new Map<string, number>();
+  for (const n of m.graph.nodes) {
+    const k = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType;
+    c.set(k, (c.get(k) ?? 0) + 1);
+  }
+  return [...c.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
 export function describeModel(m: ModelView): { nodes: GoldenNode[]; initializers: Record<string, GoldenTensor>; opsets: [string, number][] } {
   const initializers: Record<string, GoldenTensor> = {};
   const nodes = describeGraphNodes(m.graph, '', initializers);
@@ -291,6 +332,14 @@ export async function session(bytes: Uint8Array): Promise<ort.InferenceSession> 
     executionMode: 'sequential',
     logSeverityLevel: 3,
   });
+}
+
+/**
+ * A session with onnxruntime's default options (graph optimizations 'all', as users run a model), one intra-op
+ * thread as make_golden.py uses; `optimizedModelFilePath` receives the graph it runs.
+ */
+export async function defaultSession(bytes: Uint8Array, optimizedModelFilePath?: string): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, logSeverityLevel: 3, ...(optimizedModelFilePath ? { optimizedModelFilePath } : {}) });
 }
 
 export function num(v: number | string): number {

@@ -148,6 +148,35 @@ describe('a model with external data, checked by path', () => {
     expect(ext.items.map((i) => i.cosine)).toEqual(inline.items.map((i) => i.cosine));
   });
 
+  it('the external-data fixtures (one data file, one file per tensor) embed exactly as the inline model, on node and web', async () => {
+    ortWeb.env.wasm.numThreads = 1;
+    const small = { sentences: en()[0]!.sentences.slice(0, 16), batchEffectItems: 0 };
+    for (const name of ['all-MiniLM-L6-v2-external', 'all-MiniLM-L6-v2-external-per-tensor']) {
+      const path = pathOf(fixture(name));
+      const node = await runQualityCheck({ ...base(), ...small, original: { bytes: m.bytes }, quantized: byPath(path) });
+      expect(node.errors, name).toEqual([]);
+      expect(node.models.quantized.externalBytes, name).toBeGreaterThan(80_000_000);
+      expect(node.items.every((i) => i.cosine === 1 || Math.abs(i.cosine! - 1) < 1e-6), name).toBe(true);
+      expect(node.items.map((i) => i.norm.quantized), name).toEqual(node.items.map((i) => i.norm.original));
+      const files = modelFilesOf(path);
+      closers.push(files);
+      const view = (await openModel(files)).model;
+      const ext = externalDataFiles(view);
+      expect(ext.length, name).toBeGreaterThan(0);
+      const dirOf = path.slice(0, path.lastIndexOf('/'));
+      const web = await runQualityCheck({
+        ...base(),
+        ...small,
+        ort: ortWeb as unknown as OrtModule,
+        sessionOptions: { executionProviders: ['wasm'] },
+        original: { bytes: m.bytes },
+        quantized: { structure: view, load: { bytes: new Uint8Array(readFileSync(path)), externalData: ext.map((x) => ({ path: x.location, data: join(dirOf, x.location) })) } },
+      });
+      expect(web.errors, name).toEqual([]);
+      expect(web.items.map((i) => i.norm.quantized), name).toEqual(web.items.map((i) => i.norm.original));
+    }
+  });
+
   it('a missing data file is named, not an internal error', async () => {
     const bare = mkdtempSync(join(tmpdir(), 'ava-quality-bare-'));
     try {
@@ -166,10 +195,10 @@ describe('a model with external data, checked by path', () => {
 describe('the digest (report cache identity) covers external data', () => {
   it('ignores metadata_props (our outputs record their date there) but not the model itself', async () => {
     const bytes = new Uint8Array(readFileSync(pathOf(fixture('openwakeword-hello-deepa'))));
-    const at = (date: string) =>
-      concatParts(convertFp16(parseModel(bytes), { provenance: { source: { name: 'm.onnx', sha256: null }, toolVersion: '0', date } }).parts);
-    const a = at('2026-01-01T00:00:00.000Z');
-    const b = at('2026-02-02T00:00:00.000Z');
+    const at = async (date: string) =>
+      collectPieces((await convertFp16(parseModel(bytes), { provenance: { source: { name: 'm.onnx', sha256: null }, toolVersion: '0', date } })).parts);
+    const a = await at('2026-01-01T00:00:00.000Z');
+    const b = await at('2026-02-02T00:00:00.000Z');
     expect((await hashBytes(a)).sha256).not.toBe((await hashBytes(b)).sha256);
     const da = await modelDigest(a);
     expect(da.scope).toBe('model');

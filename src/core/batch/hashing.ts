@@ -94,13 +94,13 @@ function knownTotal(source: ByteSource, given: number | undefined): number | nul
 
 const nextTick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
-/** SHA-256 and MD5 of everything `source` yields, in one pass. */
-export async function hashBytes(source: ByteSource, options: HashOptions = {}): Promise<Digests> {
+/** SHA-256 and MD5 of everything `source` yields, in one pass (`md5: false`: SHA-256 only, md5 = ''). */
+export async function hashBytes(source: ByteSource, options: HashOptions & { md5?: boolean } = {}): Promise<Digests> {
   const { onProgress, signal } = options;
   signal?.throwIfAborted();
-  const [sha, md] = await Promise.all([createSHA256(), createMD5()]);
+  const [sha, md] = await Promise.all([createSHA256(), options.md5 === false ? null : createMD5()]);
   sha.init();
-  md.init();
+  md?.init();
   const total = knownTotal(source, options.total);
   let bytes = 0;
   let last = Date.now();
@@ -111,7 +111,7 @@ export async function hashBytes(source: ByteSource, options: HashOptions = {}): 
       signal?.throwIfAborted();
       const slice = chunk.length <= SLICE ? chunk : chunk.subarray(off, Math.min(chunk.length, off + SLICE));
       sha.update(slice);
-      md.update(slice);
+      md?.update(slice);
       bytes += slice.length;
       onProgress?.({ bytes, total });
       if (Date.now() - last > YIELD_MS) {
@@ -121,7 +121,7 @@ export async function hashBytes(source: ByteSource, options: HashOptions = {}): 
     }
   }
   signal?.throwIfAborted();
-  return { sha256: sha.digest('hex'), md5: md.digest('hex'), bytes };
+  return { sha256: sha.digest('hex'), md5: md?.digest('hex') ?? '', bytes };
 }
 
 export interface ExpectedHash {

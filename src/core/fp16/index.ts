@@ -11,3 +11,4 @@ export {
   type KeptOp,
   type ResolvedFp16Options,
 } from './options.js';
+export { KEEP_RULES, type KeepRule, type KeepRuleId } from './policy.js';

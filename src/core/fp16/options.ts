@@ -1,5 +1,7 @@
-import type { OutputProvenance } from '../provenance.js';
 /** FP16 conversion options, their defaults and the report. */
+import type { OutputProvenance } from '../provenance.js';
+import type { ExternalLayout } from '../onnx/writer.js';
+import type { KeepRuleId } from './policy.js';
 
 /**
  * Ops kept in float32 by default: onnxconverter-common's DEFAULT_OP_BLOCK_LIST (float16.py, v1.16.0) plus
@@ -32,6 +34,8 @@ export const SENTINEL_MAGNITUDE = 1e9;
 export interface Fp16Options {
   /** Source file, tool version and date to record in the output's metadata. */
   provenance?: OutputProvenance;
+  /** How to split an output over 2 GiB into the .onnx and an external-data file (without: always one file). */
+  layout?: ExternalLayout;
   /** Keep float32 graph inputs and outputs (Casts at the boundary). Default true. */
   keepIoTypes?: boolean;
   /** Extra op types to keep in float32, in addition to DEFAULT_OP_BLOCK_LIST. */
@@ -97,8 +101,8 @@ export interface Fp16Progress {
 export interface KeptOp {
   op: string;
   count: number;
-  /** Why (one entry per distinct reason, with how many nodes). */
-  reasons: { reason: string; count: number }[];
+  /** Why (one entry per distinct reason, with how many nodes and the policy rule that gave it: policy.ts KEEP_RULES). */
+  reasons: { reason: string; count: number; rule: KeepRuleId }[];
   /** Up to 5 node names. */
   examples: string[];
 }

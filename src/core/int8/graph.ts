@@ -89,6 +89,11 @@ export interface WGraph {
   parent: WGraph | null;
   /** Where this graph sits, for messages: "" for the main graph, else "If_0/then_branch". */
   path: string;
+  /**
+   * Declarations from shape inference (shapes.ts): the value_info to write instead of the file's, and graph inputs /
+   * outputs (by index) whose types inference changed. Absent: the file's own are written.
+   */
+  declared?: { valueInfo: Part[]; inputs: Map<number, Uint8Array>; outputs: Map<number, Uint8Array> };
 }
 
 export function hasGraphAttr(n: NodeView): boolean {
@@ -218,7 +223,9 @@ export function emitInit(t: WInit): Part[] {
 
 /**
  * GraphProto body: nodes, then the original fields (name, ...), with the initializers at the place of the first
- * original initializer (or before the first field numbered above 5), dropped inputs removed.
+ * original initializer (or before the first field numbered above 5), dropped inputs removed. With `declared`, the
+ * value_info list goes at the place of the first original value_info (or before the first field numbered above
+ * 13) and changed inputs / outputs are written re-encoded.
  */
 export function emitGraph(g: WGraph): Part[] {
   const parts: Part[] = [];
@@ -229,8 +236,16 @@ export function emitGraph(g: WGraph): Part[] {
     initsDone = true;
     for (const t of g.inits) parts.push(lenField(GRAPH.initializer, emitInit(t)));
   };
+  const decl = g.declared;
+  let viDone = !decl;
+  const pushValueInfo = () => {
+    if (viDone) return;
+    viDone = true;
+    parts.push(...decl!.valueInfo);
+  };
   const removed = g.removedInputs;
   let inputIndex = 0;
+  let outputIndex = 0;
   for (const f of g.src.fields) {
     if (f.no === GRAPH.node) continue;
     if (f.no === GRAPH.initializer) {
@@ -238,12 +253,31 @@ export function emitGraph(g: WGraph): Part[] {
       continue;
     }
     if (f.no > GRAPH.initializer) pushInits();
+    if (decl && f.no === GRAPH.valueInfo) {
+      pushValueInfo();
+      continue;
+    }
+    if (f.no > GRAPH.valueInfo) pushValueInfo();
     if (f.no === GRAPH.input) {
-      const vi = g.src.inputs[inputIndex++];
+      const i = inputIndex++;
+      const vi = g.src.inputs[i];
       if (vi && removed.has(vi.name)) continue;
+      const r = decl?.inputs.get(i);
+      if (r) {
+        parts.push(lenField(GRAPH.input, [r]));
+        continue;
+      }
+    }
+    if (f.no === GRAPH.output) {
+      const r = decl?.outputs.get(outputIndex++);
+      if (r) {
+        parts.push(lenField(GRAPH.output, [r]));
+        continue;
+      }
     }
     parts.push(rawField(g.src, f));
   }
   pushInits();
+  pushValueInfo();
   return parts;
 }

@@ -9,6 +9,7 @@ import { encodeOpset, encodeStringEntry } from '../onnx/encode.js';
 import { OnnxFormatError } from '../onnx/errors.js';
 import { MODEL, type ModelView } from '../onnx/model.js';
 import { emitModel, lenField, rawField, type ExternalLayout, type ModelOutput, type Part, type Piece } from '../onnx/writer.js';
+import { validateModel } from '../onnx/validate.js';
 import protobuf from 'protobufjs/minimal.js';
 import { cleanInitializers, topologicalSort } from './finalize.js';
 import { replaceGemmWithMatMul } from './gemm.js';
@@ -20,7 +21,7 @@ import { PRESETS, type Int8Options, type PresetName, type WeightType, DEFAULT_PR
 import { GraphQuantizer, type Int8Settings, type LeftInFloat, type RunContext, makeValueReader } from './quantizer.js';
 import { DEFAULT_OP_TYPES, INTEGER_OPS_REGISTRY } from './registry.js';
 import { planOpsetUpgrade } from './opset.js';
-import { inferTypes } from './types.js';
+import { inferAfterRewrite, inferBeforeRewrite, withInferMetadata } from './shapes.js';
 
 const { Writer } = protobuf;
 
@@ -147,7 +148,9 @@ function transposeJob(t: WInit): Job {
 
 /**
  * Quantizes `model` to INT8 (dynamic). Returns the output as byte views (big payloads are views of the input or
- * of freshly quantized arrays, never one giant buffer) and a report.
+ * of freshly quantized arrays, never one giant buffer) and a report. Throws InvalidGraphError (an OnnxFormatError,
+ * src/core/onnx/validate.ts, the check every mode runs first) for a broken graph, Int8Refusal for a model it
+ * cannot quantize as asked, an AbortError when cancelled.
  */
 export async function quantizeInt8(
   model: ModelView,
@@ -158,6 +161,8 @@ export async function quantizeInt8(
   const t0 = Date.now();
   if (signal?.aborted) throw abortError();
   const options = resolveOptions(opts);
+  // The same structural check as every mode, before any work (src/core/onnx/validate.ts).
+  validateModel(model);
   const notes: string[] = [];
   checkTensorData(model);
 
@@ -182,8 +187,12 @@ export async function quantizeInt8(
   }
   if (opset === 10) notes.push('opset 10: activations are quantized with a ReduceMin/ReduceMax subgraph + QuantizeLinear (no DynamicQuantizeLinear before opset 11), as the reference does');
 
+  // The reference's shape inference passes (value_info of the output, element types for the quantizers).
+  const shapeState = inferBeforeRewrite(model, root, srcOpset, opset);
   const gemm = replaceGemmWithMatMul(root);
-  const types = inferTypes(root);
+  const shapes = inferAfterRewrite(shapeState, root);
+  const types = shapes.types;
+  notes.push(...shapes.notes);
   const weightQType = options.weightType === 'quint8' || (options.weightTypeSpec === 'auto-conv' && hasOp(root, 'Conv')) ? DT.UINT8 : DT.INT8;
   options.weightType = weightQType === DT.UINT8 ? 'quint8' : 'qint8';
   const settings: Int8Settings = {
@@ -270,7 +279,7 @@ export async function quantizeInt8(
   if (signal?.aborted) throw abortError();
 
   // Model-level fields.
-  const meta = model.metadata.filter((m) => m.key !== METADATA_KEY);
+  const meta = withInferMetadata(model.metadata, shapes.stored).filter((m) => m.key !== METADATA_KEY);
   const record: Record<string, unknown> = {
     tool: 'ava-quantizer',
     mode: 'int8-dynamic',

@@ -13,7 +13,7 @@ import { DT, dtypeName } from '../onnx/dtypes.js';
 import { type Job, type WGraph, type WInit, type WNode } from './graph.js';
 import { type FloatType, type QType, floatBytes, quantizeTensor, quantizeTensorChunked } from './numerics.js';
 import { floatChunkReader, readFloatValues } from '../onnx/tensor-data.js';
-import type { LocalTypes } from './types.js';
+import type { LocalTypes } from './shapes.js';
 
 /** A quantized value: where its 8-bit version, scale and zero point live (QuantizedValue). */
 export interface QV {
@@ -165,10 +165,10 @@ export class GraphQuantizer {
     return false;
   }
 
-  /** Why isFloatTensor is false, for the report: "type unknown" (we lack shape inference) or its real type. */
+  /** Why isFloatTensor is false, for the report: "type unknown" (shape inference could not type it) or its real type. */
   whyNotFloat(name: string): string {
     const t = this.typeOf(name);
-    return t ? `'${name}' is ${dtypeName(t)}` : `the type of '${name}' is unknown (AVA propagates element types itself and could not type it)`;
+    return t ? `'${name}' is ${dtypeName(t)}` : `the type of '${name}' is unknown (ONNX shape inference cannot type it, so the reference does not quantize it either)`;
   }
 
   findInitializerInPath(name: string): boolean {

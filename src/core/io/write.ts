@@ -3,7 +3,7 @@
  * are read just ahead of the write position, a bounded number of bytes at a time, so a whole output is never held
  * in memory and computing the next tensor overlaps writing this one.
  */
-import type { LazyPart, Piece } from '../onnx/writer.js';
+import { type LazyPart, type Piece, concatParts } from '../onnx/writer.js';
 
 /** Where output bytes go: a file (Node), an origin-private or user-picked file (browser), memory (tests). */
 export interface ByteSink {
@@ -78,7 +78,7 @@ export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts
   };
   const flush = async (): Promise<void> => {
     if (!pendingBytes) return;
-    const chunk = pending.length === 1 ? pending[0]! : concat(pending, pendingBytes);
+    const chunk = pending.length === 1 ? pending[0]! : concatParts(pending);
     pending = [];
     pendingBytes = 0;
     await sink.write(chunk);
@@ -126,26 +126,14 @@ export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts
   return done;
 }
 
-function concat(chunks: Uint8Array[], n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
-
 /** A sink that keeps everything in memory (tests, small outputs). */
 export function memorySink(): ByteSink & { bytes(): Uint8Array } {
   const chunks: Uint8Array[] = [];
-  let n = 0;
   return {
     write(chunk) {
       chunks.push(chunk.slice());
-      n += chunk.length;
       return Promise.resolve();
     },
-    bytes: () => concat(chunks, n),
+    bytes: () => concatParts(chunks),
   };
 }

@@ -15,7 +15,7 @@ import { type ModelView, parseModel } from './model.js';
 import { fmtBytes, fmtInt } from './wire.js';
 import { sniffNotOnnx } from './sniff.js';
 import { HOLE_EXTERNAL, HOLE_FIELD, HOLE_INLINE, holeField, registerSkeleton, skeletonInfo, varintArray as varint } from './skeleton.js';
-import { collectPieces, writeModel } from './writer.js';
+import { collectPieces, concatParts, writeModel } from './writer.js';
 
 /** A problem with a model's external data, found while opening it (the card lists them; modes refuse). */
 export interface ExternalDataProblem {
@@ -299,7 +299,7 @@ class Scanner {
     }
     if (cur.pos !== end) throw new OnnxFormatError(`a field runs past the end of ${this.where(ctx)} at byte ${fmtInt(end)}`);
     if (extFields) {
-      const extra = concat(extFields);
+      const extra = concatParts(extFields);
       if (location === 1) parts.splice(extIndex, 0, { hole: this.externalHole(name, ext, extra) });
       else parts.splice(extIndex, 0, extra);
     }
@@ -352,15 +352,6 @@ function stringEntry(b: Uint8Array): { key: string; value: string } {
   return out;
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
 
 /**
  * Opens a model from `files` (or a single source) without reading its tensor payloads. Throws OnnxFormatError for

@@ -6,7 +6,7 @@
 import { type Field, readFields } from './wire.js';
 import { MODEL, type ModelView, type Span } from './model.js';
 import type { ByteSource } from '../io/source.js';
-import { HOLE_FIELD, decodeHole, skeletonInfo } from './skeleton.js';
+import { HOLE_FIELD, decodeHole, skeletonInfo, varintArray } from './skeleton.js';
 
 export interface Composite {
   no: number;
@@ -73,14 +73,7 @@ export function lenField(no: number, parts: Part[]): Composite {
 }
 
 export function varintBytes(n: number): Uint8Array {
-  const out: number[] = [];
-  let v = n;
-  while (v >= 128) {
-    out.push((v % 128) | 128);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return Uint8Array.from(out);
+  return Uint8Array.from(varintArray(n));
 }
 
 function varintLen(n: number): number {

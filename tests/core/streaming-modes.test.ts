@@ -1,0 +1,37 @@
+/**
+ * Every mode gives the same bytes whether the model is in memory or opened by streaming (payloads left on disk,
+ * read by range when written; big weights processed in chunks; the source's hash arriving while writing).
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { parseModel } from '../../src/core/onnx/model.js';
+import { openModel } from '../../src/core/onnx/open.js';
+import { blobSource } from '../../src/core/io/source.js';
+import { chunking } from '../../src/core/onnx/tensor-data.js';
+import { collectPieces } from '../../src/core/onnx/writer.js';
+import { type ModeRequest, runMode } from '../../src/core/modes.js';
+import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
+
+const prov = { source: { name: 'model.onnx', sha256: '0'.repeat(64) }, toolVersion: '0', date: '2026-01-01T00:00:00.000Z' };
+const late = () => ({ ...prov, source: { name: 'model.onnx', sha256: new Promise<string>((r) => setTimeout(() => r('0'.repeat(64)), 20)) } });
+
+describe('streaming input gives the same bytes as in memory (all-MiniLM-L6-v2)', () => {
+  const bytes = new Uint8Array(readFileSync(pathOf(fixture(MINILM))));
+  for (const mode of ['int8', 'fp16'] as const)
+    it(`${mode}: payloads read by range, every weight over 1 MiB in chunks`, async () => {
+      const req = (p: typeof prov | ReturnType<typeof late>): ModeRequest => ({ mode, options: { provenance: p } }) as ModeRequest;
+      const mem = await collectPieces((await runMode(parseModel(bytes), req(prov))).parts);
+      const before = chunking.aboveBytes;
+      chunking.aboveBytes = 1 << 20;
+      try {
+        const { model } = await openModel(blobSource(new Blob([bytes]), 'model.onnx'), { holeThreshold: 4096 });
+        const r = await runMode(model, req(late()));
+        const streamed = await collectPieces(r.parts);
+        expect(streamed.length).toBe(mem.length);
+        expect(Buffer.from(streamed).equals(Buffer.from(mem))).toBe(true);
+        if (r.report.mode === 'fp16') expect(r.report.weights.valuesConverted).toBeGreaterThan(20e6);
+      } finally {
+        chunking.aboveBytes = before;
+      }
+    });
+});
