@@ -320,7 +320,10 @@ test('a model dropped with its external-data file: the check runs on it in the p
     // The original's identity covers its data file.
     await expect(panel).toHaveAttribute('data-original-digest', (await modelFilesDigest(bytesSource(onnx), [bytesSource(data)])).sha256);
     await expect(cell(panel, 'cosine-basis', 'wasm')).toHaveAttribute('data-count', '107');
-    await expect(column(panel, 'wasm').getByTestId('verdict-headline')).toContainText(/similar · same top result for \d+ of 1 search/);
+    // A clean pass: one sentence, no warnings; the INT8 output's provenance links it to the dropped model.onnx.
+    await expect(column(panel, 'wasm').getByTestId('verdict-headline')).toContainText(/similar · same top result for 1 of 1 search — safe to ship/);
+    await expect(details(panel, 'wasm').getByTestId('verdict-warnings')).toHaveCount(0);
+    await expect(details(panel, 'wasm').getByTestId('verdict-box')).toHaveAttribute('data-lineage', 'linked');
 
     // The same check in Node, the CLI's way: the original by path (onnxruntime-node reads model.onnx_data itself).
     const p = await loadProbes(async (file) => JSON.parse(await readFile(join('public', 'probes', file), 'utf8')), enSeed);
@@ -360,6 +363,7 @@ test('Compare with… a dropped quantized model, without a tokenizer: random ids
     const int8Path = join(dir, 'model-INT8.onnx');
     writeFileSync(int8Path, int8);
     const nodeReport = nodeCheck(int8, [], false);
+    const webReport = nodeReport.then(() => nodeCheck(int8, [], false, 'web-wasm'));
     // Every IndexedDB write fails as if the disk were full: the page must say so.
     await page.addInitScript(() => {
       IDBObjectStore.prototype.put = function () {
@@ -397,8 +401,10 @@ test('Compare with… a dropped quantized model, without a tokenizer: random ids
     await expect(details(panel, 'wasm').getByTestId('verdict-warnings')).toContainText('no tokenizer');
     const node = await nodeReport;
     // Random ids are unnatural input: INT8's run-time activation scales flip a few roundings between the WASM and the
-    // native CPU kernels, so single texts move by up to ~1e-2 while the mean stays within 1e-4.
-    await expectAgreesWithNode(panel, 'wasm', node, TOL, 2e-2);
+    // native CPU kernels (which also fuse more of the graph now that INT8 writes value_info), so single texts move by
+    // up to ~1e-2 and the mean by ~2e-4. The same WASM kernels run in Node agree with the page within 1e-4.
+    await expectAgreesWithNode(panel, 'wasm', node, 5e-4, 2e-2);
+    await expectAgreesWithNode(panel, 'wasm', await webReport, TOL, TOL);
     // The report could not be stored: shown as text, not swallowed.
     await expect(panel.getByTestId('quality-notice')).toContainText('storage quota is full');
   } finally {

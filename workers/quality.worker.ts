@@ -187,7 +187,7 @@ function modelSpec(m: ModelFilesInput, urls: string[]): ModelSpec {
       });
       return { bytes: new Uint8Array(await m.blob.arrayBuffer()), externalData };
     },
-    sha256: async () => (await hashBytes(m.blob)).sha256,
+    sha256: async () => (await hashBytes(m.blob, { md5: false })).sha256,
   };
 }
 

@@ -97,7 +97,7 @@ function sha256Of(input: ModelInput): (() => Promise<string | null>) | undefined
   const s = input.sha256;
   if (typeof s === 'string') return () => Promise.resolve(s);
   if (typeof s === 'function') return s;
-  if ('bytes' in input) return async () => (await hashBytes(input.bytes)).sha256;
+  if ('bytes' in input) return async () => (await hashBytes(input.bytes, { md5: false })).sha256;
   return undefined;
 }
 

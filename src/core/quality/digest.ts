@@ -72,7 +72,7 @@ export async function modelFilesDigest(model: ByteSource, external: readonly Byt
     yield* slices(model, ranges ?? whole, signal);
     if (ranges) for (const x of external) yield* slices(x, [[0, x.size]], signal);
   }
-  return { sha256: (await hashBytes(all(), { signal })).sha256, scope: ranges ? 'model' : 'file' };
+  return { sha256: (await hashBytes(all(), { signal, md5: false })).sha256, scope: ranges ? 'model' : 'file' };
 }
 
 /** The digest of a model in memory without external data (see modelFilesDigest). */
