@@ -349,5 +349,12 @@ describe('a model the browser cannot load', () => {
     expect(inBrowser).toContain('WebGPU');
     expect(explainFailure(new Error('Aborted(OOM)'), { bytes: 10, browser: false })).toMatch(/^out of memory/);
     expect(explainFailure(new Error('Protobuf parsing failed'), { bytes: 10, browser: true })).toBe('Protobuf parsing failed');
+    // What onnxruntime-web 1.30 says for the synthetic 2.2 GB embedding table (bench/synthetic model synthetic-e2e-2g-ext).
+    const overflow = explainFailure(
+      new Error("Can't create a session. ERROR_CODE: 1, ERROR_MESSAGE: onnxruntime/core/common/safeint.h:17 static void SafeIntExceptionHandler<onnxruntime::OnnxRuntimeException>::SafeIntOnOverflow() Integer overflow"),
+      { bytes: 2264368207, browser: true, largestTensor: 2211840000 },
+    );
+    expect(overflow).toMatch(/^this model is too large for onnxruntime-web \(2159\.5 MB, its largest tensor 2109\.4 MB\): it runs in 32-bit WebAssembly/);
+    expect(overflow).toContain('`ava-quant check original.onnx quantized.onnx`');
   });
 });

@@ -5,7 +5,7 @@
  * the model and its external data itself), or the .onnx bytes plus its external-data files as URLs in the browser
  * (onnxruntime-web streams a URL; see ort.ts). Sessions are created one at a time, right before use.
  */
-import { summarize } from '../onnx/inspect.js';
+import { summarize, tensorDataBytes } from '../onnx/inspect.js';
 import { forEachGraph, parseModel, type ModelView } from '../onnx/model.js';
 import type { ByteSource } from '../io/source.js';
 import { createEmbedder, QualityError, type Embedder, type PoolingChoice } from './embedder.js';
@@ -109,6 +109,14 @@ export function isOutOfMemory(message: string): boolean {
   return /out of memory|\bOOM\b|bad_alloc|allocation failed|could not allocate|failed to allocate|Cannot enlarge memory|Array buffer allocation|WebAssembly\.Memory|Maximum memory size|RangeError: (Invalid array buffer length|Array buffer)/i.test(message);
 }
 
+/**
+ * True for onnxruntime's integer-overflow failures (SafeInt): in onnxruntime-web's 32-bit WebAssembly a byte size past
+ * 2^31 / 2^32 overflows, e.g. a 2.2 GB embedding table ("SafeIntOnOverflow() Integer overflow" when the session is created).
+ */
+export function isSizeOverflow(message: string): boolean {
+  return /SafeIntOnOverflow|Integer overflow/i.test(message);
+}
+
 /** Megabytes (2^20 bytes) with one decimal, as the CLI prints sizes. */
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
 
@@ -117,20 +125,37 @@ const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
  * a 32-bit WebAssembly heap, at most 4 GiB, holding the weights and the working memory), it says so plainly and
  * what to do instead: the CLI's `check` (onnxruntime-node, native memory) or WebGPU (weights in GPU memory).
  */
-export function explainFailure(e: unknown, ctx: { bytes: number; browser: boolean }): string {
+export function explainFailure(e: unknown, ctx: { bytes: number; browser: boolean; largestTensor?: number }): string {
   const msg = e instanceof Error ? e.message || e.name : String(e);
   if (e instanceof QualityError) return msg;
+  const instead =
+    'Run the check with the command line instead (`ava-quant check original.onnx quantized.onnx`, onnxruntime-node has no such limit), ' +
+    'or tick WebGPU, which keeps the weights in GPU memory';
   if (isOutOfMemory(msg)) {
     if (ctx.browser)
       return (
         `the browser ran out of memory for this model (${mb(ctx.bytes)} with its external data): onnxruntime-web runs in WebAssembly, ` +
-        'whose memory is limited to 4 GiB for the weights and the working memory together. Run the check with the command line instead ' +
-        '(`ava-quant check original.onnx quantized.onnx`, onnxruntime-node has no such limit), or tick WebGPU, which keeps the weights in GPU memory ' +
-        `(onnxruntime said: ${msg})`
+        `whose memory is limited to 4 GiB for the weights and the working memory together. ${instead} (onnxruntime said: ${msg})`
       );
     return `out of memory (${mb(ctx.bytes)} with its external data): ${msg}`;
   }
+  if (ctx.browser && isSizeOverflow(msg))
+    return (
+      `this model is too large for onnxruntime-web (${mb(ctx.bytes)}${ctx.largestTensor ? `, its largest tensor ${mb(ctx.largestTensor)}` : ''}): ` +
+      'it runs in 32-bit WebAssembly, where sizes past 2 GiB overflow. Run the check with the command line instead ' +
+      `(\`ava-quant check original.onnx quantized.onnx\`, onnxruntime-node has no such limit) (onnxruntime said: ${msg})`
+    );
   return msg;
+}
+
+/** Bytes of the model's largest tensor (initializers and Constant tensors, inline or external). */
+export function largestTensorBytes(m: ModelView): number {
+  let max = 0;
+  forEachGraph(m.graph, (g) => {
+    for (const t of g.initializers) max = Math.max(max, tensorDataBytes(t));
+    for (const n of g.nodes) for (const a of n.attributes) if (a.t) max = Math.max(max, tensorDataBytes(a.t));
+  });
+  return max;
 }
 
 export interface LoadOptions {
@@ -170,7 +195,7 @@ export async function loadModel(input: ModelInput, view: ModelView, mr: ModelRep
     return emb;
   } catch (e) {
     if (signal?.aborted) throw e;
-    const reason = explainFailure(e, { bytes: mr.fileBytes + mr.externalBytes, browser: inBrowser() });
+    const reason = explainFailure(e, { bytes: mr.fileBytes + mr.externalBytes, browser: inBrowser(), largestTensor: largestTensorBytes(view) });
     mr.error = e instanceof QualityError ? reason : `onnxruntime could not load it: ${reason}`;
     return null;
   }
