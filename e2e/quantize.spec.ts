@@ -221,3 +221,34 @@ test('a model INT8 refuses: the reason is shown on the card as text, and the car
   await expect(panel.getByRole('button', { name: 'Quantize', exact: true })).toBeEnabled();
   await expect(page.getByTestId('error-card')).toHaveCount(0);
 });
+
+test('Save straight to a file: the worker streams the output into the picked file (same bytes as Node)', async ({ page }) => {
+  const { path } = minilm();
+  const date = new Date('2026-11-30T12:00:00.000Z');
+  await page.clock.setFixedTime(date);
+  // The browser's save dialog cannot be driven headless: stand in for it with a file handle of the same kind (an
+  // origin-private file), which is what showSaveFilePicker resolves to.
+  await page.addInitScript(() => {
+    (window as unknown as { showSaveFilePicker: (o: { suggestedName: string }) => Promise<FileSystemFileHandle> }).showSaveFilePicker = async (o) => {
+      (window as unknown as { __picked: string }).__picked = o.suggestedName;
+      const root = await navigator.storage.getDirectory();
+      return root.getFileHandle(`picked-${o.suggestedName}`, { create: true });
+    };
+  });
+  const panel = await openWithModel(page, path);
+  await panel.getByTestId('save-direct').check();
+  await panel.getByRole('button', { name: 'Quantize', exact: true }).click();
+  const result = panel.getByTestId('quantize-result');
+  await expect(result).toBeVisible();
+  await expect(result.getByTestId('saved-direct')).toContainText('model-INT8.onnx');
+  const written = await page.evaluate(async () => {
+    const name = (window as unknown as { __picked: string }).__picked;
+    const f = await (await (await navigator.storage.getDirectory()).getFileHandle(`picked-${name}`)).getFile();
+    const d = new Uint8Array(await crypto.subtle.digest('SHA-256', await f.arrayBuffer()));
+    return { size: f.size, sha256: [...d].map((b) => b.toString(16).padStart(2, '0')).join('') };
+  });
+  const input = readFileSync(path);
+  const prov = { source: { name: basename(path), sha256: sha256(input) }, toolVersion: TOOL.version, date: date.toISOString() };
+  const same = (await nodeOutput(path, 'int8', prov)).bytes;
+  expect(written).toEqual({ size: same.length, sha256: sha256(same) });
+});

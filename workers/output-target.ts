@@ -113,8 +113,18 @@ export function memoryTarget(): OutputTarget {
   };
 }
 
-/** The best target available: the picked file, else OPFS, else memory. */
-export async function outputTarget(name: string, picked?: FileSystemFileHandle): Promise<OutputTarget> {
+/** Whether the origin's storage quota has room for `bytes` more (private windows give OPFS a small quota). */
+async function roomFor(bytes: number): Promise<boolean> {
+  try {
+    const { quota, usage } = await navigator.storage.estimate();
+    return quota === undefined || usage === undefined || quota - usage > bytes + (64 << 20);
+  } catch {
+    return true;
+  }
+}
+
+/** The best target available for `bytes` of output: the picked file, else OPFS when it has room, else memory. */
+export async function outputTarget(name: string, bytes: number, picked?: FileSystemFileHandle): Promise<OutputTarget> {
   if (picked) return pickedTarget(picked);
-  return (await opfsTarget(name)) ?? memoryTarget();
+  return ((await roomFor(bytes)) ? await opfsTarget(name) : null) ?? memoryTarget();
 }

@@ -80,14 +80,14 @@ const api: QuantizeWorkerApi = {
       const result = await runMode(opened.model, req);
 
       // Streamed to disk (the picked file, else OPFS): the output is never held in memory as a whole.
-      const main = await outputTarget(`${jobId}.onnx`, request.output?.handle);
+      const main = await outputTarget(`${jobId}.onnx`, result.outputBytes - (result.data?.bytes ?? 0), request.output?.handle);
       const targets = [main];
       let dataFile: Blob | undefined;
       try {
         await writeOutput(result, main.sink, {
           onProgress: (done, total, item) => progress({ phase, fraction: total ? done / total : 1, done, total, ...(item ? { item } : {}) }),
           dataSink: async () => {
-            const t = await outputTarget(`${jobId}.onnx_data`);
+            const t = await outputTarget(`${jobId}.onnx_data`, result.data?.bytes ?? 0);
             targets.push(t);
             return t.sink;
           },

@@ -1,0 +1,99 @@
+/**
+ * The real `ava-quant` on models with external data (all-MiniLM-L6-v2 re-saved by the onnx package: one
+ * model.onnx_data, and one file per tensor): the card counts the data, INT8 and FP16 outputs are self-contained and
+ * byte-identical to the outputs of the same weights stored inline (same date, same source name; only the source's
+ * SHA-256 differs, as the .onnx files differ), a missing data file is named with its tensor, and --external-data
+ * splits an output as onnx writes it.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import ort from 'onnxruntime-node';
+import { parseModel } from '../../src/core/onnx/model.js';
+import { MINILM, externalDataModels, fixture, pathOf } from '../helpers/fixtures.js';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'ava-quant.mjs');
+const EPOCH = '1796040000';
+const cli = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ava-ext-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The output's bytes with the recorded source SHA-256 blanked (it names a different .onnx file). */
+function withoutSourceHash(path: string): Buffer {
+  const b = Buffer.from(readFileSync(path));
+  const m = parseModel(new Uint8Array(b));
+  for (const e of m.metadata) {
+    if (!e.key.startsWith('ava.')) continue;
+    const sha = (JSON.parse(e.value) as { source?: { sha256?: string } }).source?.sha256;
+    if (sha) b.write('0'.repeat(64), b.indexOf(sha), 'latin1');
+  }
+  return b;
+}
+
+describe('external data (all-MiniLM-L6-v2 re-saved with onnx)', () => {
+  const inline = () => pathOf(fixture(MINILM));
+  const variants = externalDataModels();
+
+  it('has both layouts', () => {
+    expect(variants.map((f) => f.name).sort()).toEqual(['all-MiniLM-L6-v2-external', 'all-MiniLM-L6-v2-external-per-tensor']);
+  });
+
+  for (const f of externalDataModels())
+    describe(f.name, () => {
+      it('inspect counts the external data and predicts the sizes of the inline model', () => {
+        const ext = JSON.parse(cli('inspect', pathOf(f), '--json').out);
+        const ref = JSON.parse(cli('inspect', inline(), '--json').out);
+        expect(ext.externalData.length).toBeGreaterThan(30);
+        expect(ext.externalData.every((r: { resolved: boolean }) => r.resolved)).toBe(true);
+        expect(ext.externalDataProblems).toEqual([]);
+        expect(ext.totalBytes).toBe(ext.fileBytes + ext.externalDataBytes);
+        expect(ext.parameterCount).toBe(ref.parameterCount);
+        // The same weights: the predictions differ only by the .onnx files' own difference in size.
+        expect(ext.predictedBytes.int8 - ref.predictedBytes.int8).toBe(ext.totalBytes - ref.totalBytes);
+      });
+
+      for (const mode of ['int8', 'fp16'] as const)
+        it(`${mode}: a self-contained output, byte-identical to the inline model's but for the source hash`, async () => {
+          const a = join(dir, `${f.name}-${mode}.onnx`);
+          const b = join(dir, `inline-${mode}.onnx`);
+          expect(cli('quantize', pathOf(f), a, mode, '--force').code).toBe(0);
+          if (!existsSync(b)) expect(cli('quantize', inline(), b, mode).code).toBe(0);
+          expect(readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]); // no temp file left
+          expect(withoutSourceHash(a).equals(withoutSourceHash(b))).toBe(true);
+          expect(parseModel(new Uint8Array(readFileSync(a))).graph.initializers.some((t) => t.external)).toBe(false);
+          await ort.InferenceSession.create(a);
+        });
+    });
+
+  it('a missing data file: the card and the refusal name the tensor and the file (exit 4), nothing written', () => {
+    const f = variants.find((v) => v.name === 'all-MiniLM-L6-v2-external')!;
+    const copy = join(dir, 'missing');
+    mkdirSync(copy);
+    copyFileSync(pathOf(f), join(copy, 'model.onnx'));
+    const card = JSON.parse(cli('inspect', join(copy, 'model.onnx'), '--json').out);
+    expect(card.externalDataProblems[0]).toMatch(/tensor '.+' is stored in external data that 'model\.onnx_data' was not provided/);
+    const r = cli('quantize', join(copy, 'model.onnx'), join(copy, 'out.onnx'), 'int8');
+    expect(r.code).toBe(4);
+    expect(r.err).toMatch(/'model\.onnx_data' was not provided/);
+    expect(readdirSync(copy)).toEqual(['model.onnx']);
+  });
+
+  it('--external-data: <out>.onnx + <out>.onnx_data that load from another folder', async () => {
+    const out = join(dir, 'split', 'model-INT8.onnx');
+    mkdirSync(dirname(out), { recursive: true });
+    expect(cli('quantize', inline(), out, 'int8', '--external-data').code).toBe(0);
+    expect(readdirSync(dirname(out)).sort()).toEqual(['model-INT8.onnx', 'model-INT8.onnx_data']);
+    const m = parseModel(new Uint8Array(readFileSync(out)));
+    expect(m.graph.initializers.filter((t) => t.external).every((t) => t.external!.location === 'model-INT8.onnx_data')).toBe(true);
+    await ort.InferenceSession.create(out);
+  });
+});
