@@ -63,7 +63,7 @@ export async function checkLineage(o: LineageFacts, q: LineageFacts, originalSha
   const differences: string[] = [];
   let linked = false;
   if (q.source?.sha256) {
-    const sha = originalSha256 ? await originalSha256() : null;
+    const sha = originalSha256 ? await originalSha256().catch(() => null) : null;
     if (sha && sha.toLowerCase() === q.source.sha256.toLowerCase()) {
       linked = true;
       evidence.push(`the quantized file's ${q.key} metadata records the original's SHA-256 (${sha.slice(0, 12)}…) as its source`);
