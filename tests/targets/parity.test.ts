@@ -38,7 +38,7 @@ import {
   sumOf,
 } from '../int8/helpers.js';
 
-type TargetGolden = Golden & { same_as_target?: OptimumTarget; quantized_file_sha256?: string; ortquantizer?: { differs_in?: string[]; error?: string } };
+type TargetGolden = Omit<Golden, "reference"> & { reference: { target: OptimumTarget; onnxruntime: string; args: unknown }; same_as_target?: OptimumTarget; quantized_file_sha256?: string; ortquantizer?: { differs_in?: string[]; error?: string } };
 
 const DIR = path.resolve(__dirname, '../golden/targets');
 const goldens: TargetGolden[] = (() => {
@@ -103,7 +103,7 @@ describe('the Optimum target presets', () => {
   it('are exactly the arguments the goldens were made with (op types, per-channel, reduce_range, weight type, extra options)', () => {
     expect(goldens.length).toBeGreaterThan(0);
     for (const g of goldens) {
-      const target = (g.reference as { target?: string }).target!;
+      const target = g.reference.target;
       expect(isOptimumTarget(target)).toBe(true);
       const a = g.reference.args as {
         op_types_to_quantize: string[];
@@ -136,7 +136,7 @@ describe.skipIf(goldens.length === 0)('Optimum targets: parity with onnxruntime 
       });
 
       for (const g of list) {
-        const target = (g.reference as { target?: string }).target as OptimumTarget;
+        const target = g.reference.target;
         it(`${target}${g.same_as_target ? ` (same arguments as ${g.same_as_target})` : g.error ? ' (the reference raises)' : ''}`, async () => {
           expect(sha256(bytes), 'fixture bytes differ from the ones the golden was made from').toBe(g.input_sha256);
           const options = targetInt8Options(target, model);
