@@ -27,6 +27,7 @@ import {
   TargetCheckError,
   WHERE_CHOICES,
   checkTarget,
+  deploymentPlan,
   targetInt8Options,
   type TargetCheck,
 } from '../../src/core/targets/index.js';
@@ -52,6 +53,7 @@ describe('the data', () => {
       expect(OPTIMUM_TARGETS).toContain(t.int8Preset);
       expect(t.runtime.defaultVersion).toMatch(/^\d+\.\d+\.\d+$/);
       for (const r of t.rules) for (const s of r.sources) used.add(s);
+      for (const s of t.adviceSources) used.add(s);
     }
     expect(TARGETS['x86-avx2'].int8Preset).toBe('avx2');
     expect(TARGETS['x86-vnni'].int8Preset).toBe('avx512_vnni');
@@ -71,6 +73,24 @@ describe('the data', () => {
     expect({ ...avx2.options, weightType: 'qint8' }).toEqual(arm64.options);
     expect(avx2.options.weightType).toBe('quint8');
     expect(arm64.options).toMatchObject({ weightType: 'qint8', perChannel: true, reduceRange: false, weightSymmetric: true, activationSymmetric: false, matMulConstBOnly: false });
+  });
+
+  it('"where will it run" -> preset, runtime and quality backend; nothing known -> Android ARM64', () => {
+    const minilm = parseModel(bytesOf(fixture(MINILM)));
+    const silero = parseModel(bytesOf(fixture('silero-vad-v5')));
+    const d = deploymentPlan(minilm);
+    expect(d.target).toBe('android-arm64');
+    expect(d.int8Preset).toBe('arm64');
+    expect(d.int8Options).toEqual({ ...TARGET_PRESETS.arm64.options, enableSubgraph: false });
+    expect(d.fileSuffix).toBe('qint8_arm64');
+    expect(d.runtime.defaultVersion).toBe('1.22.0');
+    expect(d.sources.length).toBeGreaterThan(0);
+    // ORTQuantizer's rule: EnableSubgraph when the main graph has an If / Loop / Scan / SequenceMap.
+    expect(deploymentPlan(silero).int8Options.enableSubgraph).toBe(true);
+    expect(deploymentPlan(minilm, 'x86-avx2').int8Options.weightType).toBe('quint8');
+    expect(deploymentPlan(minilm, 'browser-webgpu').qualityBackend).toBe('webgpu');
+    expect(deploymentPlan(minilm, 'browser-wasm').qualityBackend).toBe('wasm');
+    expect(() => deploymentPlan(minilm, 'vax' as never)).toThrow(/unknown target 'vax'/);
   });
 
   it('bad input is named', () => {

@@ -83,6 +83,8 @@ export interface Target {
   int8Preset: OptimumTarget;
   /** Which mode we recommend here and why (sizes / kernels), for the page's hint. */
   advice: string;
+  /** Sources behind the advice and the INT8 preset choice. */
+  adviceSources: string[];
   /** Backend the quality check runs on to match the target best (the quality core's backends). */
   qualityBackend: 'onnxruntime-node cpu' | 'wasm' | 'webgpu';
   /** Node-level rules, applied in order (all matches are reported). */
@@ -273,6 +275,7 @@ export const TARGETS: Readonly<Record<TargetId, Target>> = Object.freeze({
     runtime: { packages: 'onnxruntime (onnxruntime-android, onnxruntime-c, onnxruntime-objc), full build', ep: 'CPU', defaultVersion: '1.22.0', oldestVersion: '1.22.0' },
     int8Preset: 'arm64',
     advice: 'INT8 with int8 weights (u8 x s8 is fast on ARM64 and does not saturate); Conv weights need onnxruntime 1.24+ unless they are uint8',
+    adviceSources: ['optimum-arm64-u8s8', 'ort-conv-integer-u8', 'ort-pr-26585'],
     qualityBackend: 'onnxruntime-node cpu',
     rules: [...CPU_KERNEL_RULES, REDUCED_BUILD_RISK],
     policy: {
@@ -289,6 +292,7 @@ export const TARGETS: Readonly<Record<TargetId, Target>> = Object.freeze({
     runtime: { packages: 'onnxruntime', ep: 'CPU', defaultVersion: '1.22.0', oldestVersion: '1.22.0' },
     int8Preset: 'avx2',
     advice: 'INT8 with uint8 weights (the avx2 target): u8 x u8 has no 16-bit saturation on AVX2',
+    adviceSources: ['ort-x64quantprecision', 'optimum-saturation'],
     qualityBackend: 'onnxruntime-node cpu',
     rules: [...CPU_KERNEL_RULES, U8S8_SATURATION],
     policy: { kind: 'cpu', fp16Native: CPU_FP16_NATIVE, contribOps: CPU_CONTRIB_OPS, fp16Note: CPU_POLICY_NOTE },
@@ -300,6 +304,7 @@ export const TARGETS: Readonly<Record<TargetId, Target>> = Object.freeze({
     runtime: { packages: 'onnxruntime', ep: 'CPU', defaultVersion: '1.22.0', oldestVersion: '1.22.0' },
     int8Preset: 'avx512_vnni',
     advice: 'INT8 with int8 weights, full 8-bit range (VPDPBUSD accumulates in 32 bits)',
+    adviceSources: ['optimum-arm64-u8s8', 'ort-x64quantprecision'],
     qualityBackend: 'onnxruntime-node cpu',
     rules: [...CPU_KERNEL_RULES],
     policy: { kind: 'cpu', fp16Native: CPU_FP16_NATIVE, contribOps: CPU_CONTRIB_OPS, fp16Note: CPU_POLICY_NOTE },
@@ -310,7 +315,8 @@ export const TARGETS: Readonly<Record<TargetId, Target>> = Object.freeze({
     where: 'a web page or worker running onnxruntime-web\'s WASM backend (the CPU kernels compiled to WebAssembly SIMD)',
     runtime: { packages: 'onnxruntime-web (onnxruntime-web/wasm)', ep: 'CPU (WASM)', defaultVersion: '1.30.0', oldestVersion: '1.22.0' },
     int8Preset: 'arm64',
-    advice: 'INT8 (int8 weights; Conv weights int8 need onnxruntime-web 1.24+) or Q4; float16 saves download size only',
+    advice: 'INT8 (int8 weights: the WASM QGEMM widens to 16 bits, no saturation; int8 Conv weights need onnxruntime-web 1.24+) or Q4; float16 saves download size only (computed in float32 between Casts)',
+    adviceSources: ['mlas-wasm-qgemm', 'measured-wasm', 'measured-fp16-cpu'],
     qualityBackend: 'wasm',
     rules: [...CPU_KERNEL_RULES],
     policy: { kind: 'cpu', fp16Native: CPU_FP16_NATIVE, contribOps: CPU_CONTRIB_OPS, warnOlderRuntimes: true, fp16Note: CPU_POLICY_NOTE },
@@ -322,6 +328,7 @@ export const TARGETS: Readonly<Record<TargetId, Target>> = Object.freeze({
     runtime: { packages: 'onnxruntime-web (onnxruntime-web/webgpu)', ep: 'WebGPU (+ CPU fallback)', defaultVersion: '1.30.0', oldestVersion: '1.22.0' },
     int8Preset: 'arm64',
     advice: 'Q4 (MatMulNBits runs on the GPU) or FP16 where the adapter has shader-f16; dynamic INT8 falls back to the CPU',
+    adviceSources: ['ort-webgpu-contrib', 'ort-web-cpu-fallback', 'measured-shader-f16'],
     qualityBackend: 'webgpu',
     rules: [...WEBGPU_RULES, ...CPU_KERNEL_RULES],
     policy: { kind: 'webgpu', gpuOps: WEBGPU_ONNX_OPS, contribOps: WEBGPU_CONTRIB_OPS, warnOlderRuntimes: true },
@@ -333,6 +340,7 @@ export const TARGETS: Readonly<Record<TargetId, Target>> = Object.freeze({
     runtime: { packages: 'onnxruntime-mobile (reduced operator set)', ep: 'CPU', defaultVersion: '1.18.0', oldestVersion: '1.18.0' },
     int8Preset: 'arm64',
     advice: 'INT8 MatMul-only models (MatMulInteger, DynamicQuantizeLinear are in the build); no ConvInteger, no 4-bit, no float16',
+    adviceSources: ['ort-mobile-ops', 'maven-android'],
     qualityBackend: 'onnxruntime-node cpu',
     rules: [],
     policy: { kind: 'reduced-build', buildOps: ORT_MOBILE_OPS, contribOps: new Set([...ORT_MOBILE_OPS].filter((o) => o.startsWith('com.microsoft.')).map((o) => o.slice(14))) },

@@ -33,3 +33,4 @@ export {
   type TargetPreset,
 } from './presets.js';
 export { SOURCES, sourceOf, type Source, type SourceKind } from './sources.js';
+export { deploymentPlan, type DeploymentPlan } from './plan.js';

@@ -142,6 +142,19 @@ const LIST: Source[] = [
     says: '"onnxruntime-web/webgpu" loads ort-wasm-simd-threaded.asyncify (the native WebGPU EP, WebGpuExecutionProvider); the default "onnxruntime-web" entry loads ort-wasm-simd-threaded.jsep (the JavaScript WebGPU EP, JsExecutionProvider); "onnxruntime-web/wasm" the CPU-only build',
   },
   {
+    id: 'mlas-wasm-qgemm',
+    kind: 'kernel-registration',
+    where: 'microsoft/onnxruntime onnxruntime/core/mlas/lib/qgemm_kernel_wasmsimd.cpp (MlasGemmU8X8DispatchWasmSimd)',
+    says: 'the WebAssembly SIMD QGEMM widens uint8 A and int8/uint8 B to int16 and accumulates with wasm_i32x4_dot_i16x8 into int32: no 16-bit saturation for u8 x s8, unlike x86 VPMADDUBSW',
+    url: `${ORT}/blob/main/onnxruntime/core/mlas/lib/qgemm_kernel_wasmsimd.cpp`,
+  },
+  {
+    id: 'optimum-arm64-u8s8',
+    kind: 'docs',
+    where: 'huggingface/optimum-onnx optimum/onnxruntime/configuration.py, AutoQuantizationConfig.arm64 / avx512_vnni',
+    says: 'arm64: "u8/s8 is faster (than u8/u8) on lower-end ARM64 and identical on higher-end ARM64, so let\'s use u8/s8 by default"; avx512_vnni: "VPDPBUSD to compute i32 += i8(w) * u8(x) within a single instruction"',
+  },
+  {
     id: 'measured-wasm',
     kind: 'measured',
     where: 'tests/targets/kernels.test.ts: onnxruntime-web 1.30 (wasm backend, in Node) on the single-op models',
