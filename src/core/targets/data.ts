@@ -214,6 +214,8 @@ export const WEBGPU_ONNX_OPS: Readonly<Record<string, [number, number | null]>> 
   Slice: [1, null], Flatten: [1, null], Tile: [6, null], LayerNormalization: [1, null], InstanceNormalization: [6, null],
   Range: [11, null], Einsum: [12, null], Pad: [2, null], If: [1, null], BatchNormalization: [7, null], CumSum: [11, null],
   DequantizeLinear: [10, null],
+  // Registered by webgpu_contrib_kernels.cc under the default domain.
+  SimplifiedLayerNormalization: [1, null],
   // Removed or folded by onnxruntime before placement, never on a device: not worth a fallback warning.
   Constant: [1, null], Identity: [1, null], Dropout: [1, null],
 });
@@ -222,7 +224,7 @@ export const WEBGPU_ONNX_OPS: Readonly<Record<string, [number, number | null]>> 
 export const WEBGPU_CONTRIB_OPS: ReadonlySet<string> = new Set([
   'Attention', 'BiasAdd', 'BiasGelu', 'BiasSplitGelu', 'FastGelu', 'FusedConv', 'GatherBlockQuantized', 'Gelu',
   'GroupQueryAttention', 'MatMulNBits', 'MultiHeadAttention', 'QuickGelu', 'RotaryEmbedding', 'SkipLayerNormalization',
-  'SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization',
+  'SimplifiedLayerNormalization', 'SkipSimplifiedLayerNormalization', 'CausalConvWithState', 'LinearAttention', 'QMoE',
 ]);
 
 const WEBGPU_RULES: Rule[] = [
