@@ -46,7 +46,7 @@ async function check(out: Uint8Array, backend: 'node' | 'web'): Promise<QualityR
   expect(r.errors).toEqual([]);
   expect(r.models.quantized.loaded).toBe(true);
   expect(r.models.quantized.error).toBeNull();
-  expect(r.cosine!.count).toBe(107 + 52 + 21 + 5); // English sentences + retrieval documents and queries + the seed case
+  expect(r.cosine!.count).toBe(107); // the verdict covers the chosen probe set; retrieval texts are reported apart
   return r;
 }
 
