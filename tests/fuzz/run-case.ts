@@ -26,7 +26,7 @@ import { Fp16OptionError } from '../../src/core/fp16/options.js';
 import { Q4OptionError, Q4Refusal, quantizeQ4, quantizeQ4F16 } from '../../src/core/q4/index.js';
 import { collectPieces } from '../../src/core/onnx/writer.js';
 import { QualityError, createEmbedder } from '../../src/core/quality/embedder.js';
-import type { OrtModule } from '../../src/core/quality/ort.js';
+import type { OrtModule, OrtSessionOptionsLike } from '../../src/core/quality/ort.js';
 import type { Family, FuzzCase } from './cases.js';
 
 /** Named outcomes. `internal` is never acceptable; the harness adds timeout / out-of-memory / crash. */
@@ -147,9 +147,10 @@ const skipped: StageOutcome = { class: 'skipped' };
 /** onnxruntime-node with its load errors marked as onnxruntime's refusals. */
 const refusingOrt: OrtModule = {
   InferenceSession: {
-    async create(model, options) {
+    async create(model: Uint8Array | string, options?: OrtSessionOptionsLike) {
       try {
-        return await ort.InferenceSession.create(model, options as ort.InferenceSession.SessionOptions);
+        const o = options as ort.InferenceSession.SessionOptions;
+        return await (typeof model === 'string' ? ort.InferenceSession.create(model, o) : ort.InferenceSession.create(model, o));
       } catch (e) {
         throw new OrtRefused(e instanceof Error ? e.message : String(e));
       }
