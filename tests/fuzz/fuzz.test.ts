@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { FAMILIES, makeCase, nestedIfModel } from './cases.js';
 import { fixtureCatalog } from './catalog.js';
 import { type Outcome, REPO, Runner, runReproducers, runSeeded, tally, tallyTable } from './harness.js';
+import { FUZZ_MODES } from './run-case.js';
 import { reproducerFiles, saveReproducer } from './reproducers.js';
 import { openBytes } from '../../src/core/onnx/open.js';
 import { OnnxFormatError } from '../../src/core/onnx/errors.js';
@@ -36,13 +37,13 @@ describe('fuzz: hostile files through every reader and mode', () => {
     expect(outcomes).toHaveLength(CI_CASES);
     expect(failed.map(explain), `failing cases (saved as reproducers in ${DIR})`).toEqual([]);
 
-    // The run reached what it claims to reach: every family, models our readers accept and refuse, both modes
+    // The run reached what it claims to reach: every family, models our readers accept and refuse, every mode
     // succeeding and refusing, onnxruntime loading inputs and mode outputs.
     expect(new Set(outcomes.map((o) => o.result.family))).toEqual(new Set(FAMILIES));
     const t = tally(outcomes);
     expect(t.open.ok).toBeGreaterThan(CI_CASES / 4);
     expect(t.open.OnnxFormatError).toBeGreaterThan(CI_CASES / 4);
-    for (const mode of ['int8', 'fp16'] as const) {
+    for (const mode of FUZZ_MODES) {
       expect(t[mode].ok, mode).toBeGreaterThan(CI_CASES / 10);
       expect(t[mode].OnnxFormatError, mode).toBeGreaterThan(CI_CASES / 20);
       expect(t[`${mode}Loads`].ok, `${mode} outputs loaded in onnxruntime`).toBeGreaterThan(CI_CASES / 20);
