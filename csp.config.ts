@@ -7,6 +7,8 @@
  *  - 'wasm-unsafe-eval': compiling WebAssembly. onnxruntime-web (the quality check) is a WebAssembly build and
  *    hash-wasm (SHA-256 / MD5 of inputs and outputs) compiles its hashers; without it both fail with "Refused to
  *    compile or instantiate WebAssembly module". It does not allow eval() or new Function().
+ *  - connect-src blob:: the quality worker hands a model's external-data files to onnxruntime-web as blob: URLs of
+ *    the dropped Files, which it fetches (local bytes; a blob: URL is only ever created by this page).
  *  - worker-src 'self': the app's workers (inspect, quantize, quality, hash), onnxruntime-web's threads (its own
  *    .mjs, same origin) and the service worker; no blob: workers.
  *  - object-src 'none', base-uri 'self', form-action 'self'; frame-ancestors 'none' (headers only: a meta tag
@@ -30,7 +32,7 @@ export const CSP: Record<string, string[]> = {
   'default-src': ["'self'"],
   'script-src': ["'self'", "'wasm-unsafe-eval'"],
   'worker-src': ["'self'"],
-  'connect-src': ["'self'", 'https://huggingface.co', 'https://*.huggingface.co', 'https://hf.co', 'https://*.hf.co', ...extraHub],
+  'connect-src': ["'self'", 'blob:', 'https://huggingface.co', 'https://*.huggingface.co', 'https://hf.co', 'https://*.hf.co', ...extraHub],
   'img-src': ["'self'"],
   'style-src': ["'self'"],
   'font-src': ["'self'"],
