@@ -14,7 +14,7 @@ import { collectPieces, concatParts, inspectModel, parseModel } from '../src/cor
 import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
 import { fixture, nodeTestModels, pathOf } from '../tests/helpers/fixtures.js';
 import { card, expect, fixClock, pageProvenance, test } from './helpers.js';
-import { TOOL } from '../src/app/share/tool.js';
+import { TOOL } from '../src/core/tool.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');

@@ -8,7 +8,7 @@ import { outputTarget } from './output-target.js';
 import { hashBytes } from '../src/core/batch/hashing.js';
 import type { HashWorkerApi } from './hash-protocol.js';
 import { type ModeRequest, runMode, writeOutput } from '../src/core/modes.js';
-import { TOOL } from '../src/app/share/tool.js';
+import { TOOL } from '../src/core/tool.js';
 import type { QuantizeProgress, QuantizeProgressCallback, QuantizeResult, QuantizeWorkerApi } from './quantize-protocol.js';
 import { FileReadError, messageOf, transferableError } from './errors.js';
 

@@ -15,7 +15,7 @@ import { type CliInput, openInput, produce, provenanceDate } from './pipeline.js
 import { DEFAULT_PRESET, isPresetName } from '../core/int8/index.js';
 import { CliError, type CliIo, EXIT, int, mb, siblingsOf } from './io.js';
 import { createProgress } from './progress.js';
-import { TOOL } from './tool.js';
+import { TOOL } from '../core/tool.js';
 
 export const BATCH_USAGE = `Usage:
   ava-quant batch <dir> [options]

@@ -10,7 +10,7 @@ import { OnnxFormatError } from '../core/onnx/errors.js';
 import { type OpenedModel, openModel } from '../core/onnx/open.js';
 import { atomicFileSink, hashingSink, modelFilesOf, sha256File } from '../node/files.js';
 import { CliError, EXIT } from './io.js';
-import { TOOL } from './tool.js';
+import { TOOL } from '../core/tool.js';
 
 export interface CliInput {
   path: string;

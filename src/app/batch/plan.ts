@@ -12,6 +12,7 @@ import { clip, LIMITS } from '../../core/share/schema.js';
 import type { QualityReport } from '../../core/quality/report.js';
 import type { QuantizeReport } from '../../../workers/quantize-protocol.js';
 import { fileNameOf, folderOf, type PickedFile } from './entries.js';
+import { TOOL } from '../../core/tool.js';
 
 export const MODES: readonly OutputMode[] = ['int8', 'fp16'];
 export const MODE_LABEL: Record<OutputMode, string> = { int8: 'INT8', fp16: 'FP16' };
@@ -148,5 +149,5 @@ export function recordedHashes(files: readonly { name: string; role: string; sha
 /** "ava-quantizer-batch-2025-01-31-120000.zip" (local time of `d`). */
 export function zipFileName(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
-  return `ava-quantizer-batch-${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}.zip`;
+  return `${TOOL.name}-batch-${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}.zip`;
 }

@@ -18,6 +18,7 @@
  * give a partial description with `problems`, never an exception; every displayed string is clipped.
  */
 import { clip } from '../share/schema.js';
+import { TOOL, TOOL_DISPLAY_NAME } from '../tool.js';
 
 export const PROVENANCE_KEYS = { int8: 'ava.quantization', fp16: 'ava.conversion' } as const;
 /** producer_name written by onnxruntime.quantization (and by our INT8 quantizer, which reproduces it). */
@@ -63,6 +64,7 @@ export function buildProvenance(p: ProvenanceInput): { key: string; value: strin
 
 export interface Provenance {
   /** Who made it, as far as the model tells. */
+  /** 'ava-quantizer' (TOOL.name) for our own record. */
   madeBy: 'ava-quantizer' | 'onnxruntime' | 'other';
   /** The metadata key read (null for the producer-only case). */
   key: string | null;
@@ -184,7 +186,7 @@ function describe(meta: Map<string, string>, producer: { name?: string | null; v
   const toolName = str(rec, 'tool', problems);
   const toolVersion = str(rec, 'toolVersion', problems);
   // The key is ours; a record naming another tool is shown as such.
-  const madeBy = toolName === null || toolName === 'ava-quantizer' ? 'ava-quantizer' : 'other';
+  const madeBy = toolName === null || toolName === TOOL.name ? 'ava-quantizer' : 'other';
   const modeText = str(rec, 'mode', problems);
   const mode: 'int8' | 'fp16' = keyMode;
   if (modeText && !modeText.toLowerCase().startsWith(keyMode)) problems.push(`"mode" ${JSON.stringify(modeText)} does not match the key ${key}`);
@@ -210,7 +212,7 @@ function describe(meta: Map<string, string>, producer: { name?: string | null; v
   for (const k of Object.keys(rec)) if (!KNOWN.has(k)) addOption(k, rec[k]);
 
   const label = mode === 'int8' ? `INT8${modeText && /dynamic/i.test(modeText) ? ' (dynamic)' : ''}` : 'FP16';
-  const by = toolName ?? 'AVA Quantizer';
+  const by = toolName ?? TOOL_DISPLAY_NAME;
   const summary = `${label} by ${by}${toolVersion ? ` ${toolVersion}` : ''}${preset ? `, preset ${preset}` : ''}`;
   return {
     madeBy,
@@ -220,7 +222,7 @@ function describe(meta: Map<string, string>, producer: { name?: string | null; v
     preset,
     options,
     source,
-    tool: { name: toolName ?? 'ava-quantizer', version: toolVersion },
+    tool: { name: toolName ?? TOOL.name, version: toolVersion },
     date,
     reference,
     problems,

@@ -19,6 +19,7 @@
  * version tags with anything but letters, digits and . _ + - (so no separators and no "..").
  */
 import type { ModelSummary } from '../onnx/summary.js';
+import { TOOL_DISPLAY_NAME } from '../tool.js';
 
 export type OutputMode = 'int8' | 'fp16';
 export type NamingTemplate = 'suffix' | 'transformers.js';
@@ -184,8 +185,8 @@ export function skipDecision(name: string, evidence?: SkipEvidence | null, optio
   const suffix = quantizedNameSuffix(name);
   const meta = evidence?.metadata;
   let found: SkipDecision | null = null;
-  if (has(meta, 'ava.quantization')) found = { skip: true, reason: 'already quantized to INT8 by AVA Quantizer (it carries ava.quantization metadata)', by: 'metadata' };
-  else if (has(meta, 'ava.conversion')) found = { skip: true, reason: 'already converted to FP16 by AVA Quantizer (it carries ava.conversion metadata)', by: 'metadata' };
+  if (has(meta, 'ava.quantization')) found = { skip: true, reason: `already quantized to INT8 by ${TOOL_DISPLAY_NAME} (it carries ava.quantization metadata)`, by: 'metadata' };
+  else if (has(meta, 'ava.conversion')) found = { skip: true, reason: `already converted to FP16 by ${TOOL_DISPLAY_NAME} (it carries ava.conversion metadata)`, by: 'metadata' };
   else if (evidence?.quantized?.quantized) {
     const why = evidence.quantized.evidence.slice(0, 4).join(', ') || 'the model card says so';
     found = { skip: true, reason: `already quantized: ${why}`, by: 'model' };

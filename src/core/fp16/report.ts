@@ -6,6 +6,7 @@ import { type GCtx, type Run, forEachCtx } from './graph.js';
 import { DEFAULT_OP_BLOCK_LIST, type Fp16Report, type KeptOp, type ResolvedFp16Options } from './options.js';
 import type { KeepRuleId } from './policy.js';
 import { isDefaultDomain } from './types.js';
+import { TOOL } from '../tool.js';
 
 /** metadata_props key recording the conversion. */
 export const CONVERSION_METADATA_KEY = 'ava.conversion';
@@ -14,7 +15,7 @@ export const CONVERSION_METADATA_KEY = 'ava.conversion';
 export function conversionRecord(opts: ResolvedFp16Options): Record<string, unknown> {
   return {
     mode: 'fp16',
-    tool: 'ava-quantizer',
+    tool: TOOL.name,
     options: {
       keepIoTypes: opts.keepIoTypes,
       opBlockList: opts.opBlockList,

@@ -21,6 +21,7 @@ import { PRESETS, type Int8Options, type PresetName, type WeightType, DEFAULT_PR
 import { GraphQuantizer, type Int8Settings, type LeftInFloat, type RunContext, makeValueReader } from './quantizer.js';
 import { DEFAULT_OP_TYPES, INTEGER_OPS_REGISTRY } from './registry.js';
 import { planOpsetUpgrade } from './opset.js';
+import { TOOL } from '../tool.js';
 import { inferAfterRewrite, inferBeforeRewrite, withInferMetadata } from './shapes.js';
 
 const { Writer } = protobuf;
@@ -281,7 +282,7 @@ export async function quantizeInt8(
   // Model-level fields.
   const meta = withInferMetadata(model.metadata, shapes.stored).filter((m) => m.key !== METADATA_KEY);
   const record: Record<string, unknown> = {
-    tool: 'ava-quantizer',
+    tool: TOOL.name,
     mode: 'int8-dynamic',
     reference: REFERENCE,
     preset: options.preset,

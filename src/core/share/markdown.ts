@@ -11,6 +11,7 @@
  * schema-checked hex.
  */
 import { type ShareableReport, validateReport } from './report.js';
+import { TOOL_DISPLAY_NAME } from '../tool.js';
 
 const ENTITIES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
 
@@ -32,7 +33,7 @@ export function reportToMarkdown(input: ShareableReport): string {
   const e = escapeMarkdown;
   const L: string[] = [];
   const c = r.conversion;
-  L.push(`# AVA Quantizer report: ${e(r.output.name)}`, '');
+  L.push(`# ${TOOL_DISPLAY_NAME} report: ${e(r.output.name)}`, '');
   L.push(`- **Source:** ${e(r.source.name)} (${mib(r.source.bytes)})`);
   L.push(`- **Output:** ${e(r.output.name)} (${mib(r.output.bytes)}, ${r.mode.toUpperCase()})`);
   L.push(`- **Size:** ${mib(c.originalBytes)} → ${mib(c.outputBytes)} (${c.reductionPercent.toFixed(1)}% smaller) in ${(c.timeMs / 1000).toFixed(1)} s`);

@@ -16,6 +16,7 @@
 import type { Fp16Report } from '../fp16/options.js';
 import type { Int8Report } from '../int8/quantize.js';
 import type { QualityReport } from '../quality/report.js';
+import type { ToolInfo } from '../tool.js';
 import {
   LIMITS,
   type Schema,
@@ -44,10 +45,7 @@ export type SettingValue = string | number | boolean | null | string[];
 /** Options as shown to people: flat, JSON-safe, sorted by key. */
 export type Settings = Record<string, SettingValue>;
 
-export interface ToolInfo {
-  name: string;
-  version: string;
-}
+export type { ToolInfo };
 
 export interface FileFacts {
   name: string;
