@@ -17,7 +17,7 @@ import { convertFp16 } from '../src/core/fp16/index.js';
 import { loadProbes, runQualityCheck, type OrtModule, type QualityReport } from '../src/core/quality/index.js';
 import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
 import { PROBE_CHOICES } from '../src/app/quality/selection.js';
-import { modelDigest } from '../src/app/quality/digest.js';
+import { modelDigest } from '../src/core/quality/digest.js';
 import { pathOf } from '../tests/helpers/fixtures.js';
 import { devPort } from '../playwright.config.js';
 import { card, expect, minilm, test } from './helpers.js';

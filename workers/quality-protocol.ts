@@ -87,7 +87,7 @@ export type { PoolingConfigJson };
 export interface QualityWorkerApi {
   /** SHA-256 (lowercase hex) of a Blob / File, streamed. */
   sha256(blob: Blob): Promise<string>;
-  /** SHA-256 of an ONNX model without its metadata_props (src/app/quality/digest.ts); the whole file if not ONNX. */
+  /** SHA-256 of an ONNX model without its metadata_props (src/core/quality/digest.ts); the whole file if not ONNX. */
   modelDigest(blob: Blob): Promise<string>;
   /** Asks navigator.gpu (in the worker, where the check runs) for an adapter. */
   probeGpu(): Promise<GpuProbe>;

@@ -11,7 +11,7 @@ import gpuBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?u
 import gpuModuleUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { hashBytes } from '../src/core/batch/hashing.js';
 import { messageOf, transferableError } from './errors.js';
-import { modelDigest } from '../src/app/quality/digest.js';
+import { modelDigest } from '../src/core/quality/digest.js';
 import { runQualityCheck, type OrtModule, type PoolingConfigJson, type TokenizerFiles } from '../src/core/quality/index.js';
 import type {
   AdapterInfo,

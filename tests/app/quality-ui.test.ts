@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { findCompanions, pathOf, withRelativePath } from '../../src/app/quality/companions.js';
 import { appVersion, cacheKey } from '../../src/app/quality/cache.js';
-import { modelDigest } from '../../src/app/quality/digest.js';
+import { modelDigest } from '../../src/core/quality/digest.js';
 import { defaultForm, probeUrl, readForm, userTextsCanonical } from '../../src/app/quality/selection.js';
 import { fcos, formatAdapter, formatPlacements, formatThreads, histogramBins } from '../../src/app/quality/view.js';
 import { hashBytes } from '../../src/core/batch/hashing.js';

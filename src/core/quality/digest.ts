@@ -4,9 +4,9 @@
  * gives different files that compute exactly the same thing; metadata never changes what a model computes.
  * Anything that does not parse as ONNX at the top level is hashed whole. Pure (no DOM): used by the worker and tests.
  */
-import { hashBytes } from '../../core/batch/hashing.js';
-import { MODEL } from '../../core/onnx/model.js';
-import { readFields } from '../../core/onnx/wire.js';
+import { hashBytes } from '../batch/hashing.js';
+import { MODEL } from '../onnx/model.js';
+import { readFields } from '../onnx/wire.js';
 
 export interface ModelDigest {
   sha256: string;
