@@ -1,19 +1,6 @@
 /** Display helpers for the model card. Pure functions (unit-tested in format.test.ts). */
 
-const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
-
-/** 90_405_214 -> "86.2 MiB" (binary units, one decimal; exact below 1 KiB). */
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n)) return '—';
-  if (Math.abs(n) < 1024) return `${n} ${n === 1 ? 'byte' : 'bytes'}`;
-  let v = n;
-  let i = 0;
-  while (Math.abs(v) >= 1024 && i < UNITS.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${UNITS[i]}`;
-}
+export { formatBytes, formatMiB, formatSavings } from '../core/size.js';
 
 /** 22713216 -> "22,713,216". Locale-independent so tests can read it. */
 export function formatInt(n: number): string {
@@ -53,27 +40,6 @@ export function formatPercent(part: number, whole: number): string {
   const p = (part / whole) * 100;
   if (p > 0 && p < 0.1) return '<0.1%';
   return `${p >= 10 ? p.toFixed(0) : p.toFixed(1)}%`;
-}
-
-const MIB = 1024 * 1024;
-
-/** 90_378_583 -> "86.19 MiB" (two decimals, for before/after comparisons); small sizes in KiB / bytes. */
-export function formatMiB(n: number): string {
-  if (!Number.isFinite(n)) return '—';
-  if (Math.abs(n) >= MIB) return `${(n / MIB).toFixed(2)} MiB`;
-  if (Math.abs(n) >= 1024) return `${(n / 1024).toFixed(2)} KiB`;
-  return `${n} ${n === 1 ? 'byte' : 'bytes'}`;
-}
-
-/** "86.19 MiB → 21.80 MiB, 74.7% smaller, saved 64.39 MiB" (or "… 3.0% larger" when the output grew). */
-export function formatSavings(before: number, after: number): string {
-  const head = `${formatMiB(before)} → ${formatMiB(after)}`;
-  if (!before) return head;
-  const saved = before - after;
-  const pct = (Math.abs(saved) / before) * 100;
-  if (saved > 0) return `${head}, ${pct.toFixed(1)}% smaller, saved ${formatMiB(saved)}`;
-  if (saved < 0) return `${head}, ${pct.toFixed(1)}% larger`;
-  return `${head}, same size`;
 }
 
 /** 850 -> "850 ms", 2345 -> "2.3 s", 125_000 -> "2 min 5 s". */

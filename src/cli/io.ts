@@ -1,6 +1,7 @@
 /** What every subcommand shares: exit codes, one-line errors, reading inputs and writing outputs safely. */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { formatMiBFixed } from '../core/size.js';
 
 /** Exit codes (documented in the README). 8: a download from the Hub or a URL failed; 130: cancelled (Ctrl-C). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, badModel: 4, outputExists: 5, diskFull: 6, belowThreshold: 7, download: 8, cancelled: 130 } as const;
@@ -103,9 +104,8 @@ export function writeAtomically(out: string, parts: Uint8Array[]): void {
   }
 }
 
-/** Sizes the way the seed's scripts print them: MiB with two decimals, labelled MB, plus exact bytes. */
-export const MB = 1024 * 1024;
-export const mb = (n: number): string => `${(n / MB).toFixed(2)} MB`;
+/** Sizes the way the seed's scripts print them: MiB with two decimals, labelled MB (src/core/size.ts). */
+export const mb = (n: number): string => formatMiBFixed(n, { label: 'MB' });
 export const int = (n: number): string => n.toLocaleString('en-US');
 
 /** A comma-separated option value as a list ("a, b,,c" -> ["a", "b", "c"]). */

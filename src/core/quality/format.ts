@@ -1,4 +1,5 @@
 /** Plain-text rendering of a QualityReport for the CLI (`ava-quant check`). */
+import { formatMiBFixed } from '../size.js';
 import type { QualityReport } from './report.js';
 
 const f4 = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(4));
@@ -19,7 +20,7 @@ export function formatReportText(r: QualityReport): string {
     const what = m.loaded
       ? `dim ${m.dim ?? '?'}, ${m.pooling ?? '?'} pooling of '${m.output}', ${m.idType} ids, ${m.quantization.kind}${m.embedMs !== null ? `, ${Math.round(m.embedMs)} ms` : ''}`
       : `NOT LOADED: ${m.error}`;
-    L.push(`${pad(m.role, 9)} ${m.name} (${(m.fileBytes / 1e6).toFixed(1)} MB): ${what}`);
+    L.push(`${pad(m.role, 9)} ${m.name} (${formatMiBFixed(m.fileBytes, { decimals: 1, label: 'MB' })}): ${what}`);
   }
   const t = r.tokenization;
   L.push(

@@ -13,6 +13,7 @@
 import { Inflate, zlibSync } from 'fflate';
 import { type ShareableReport, validateReport } from './report.js';
 import { SchemaError } from './schema.js';
+import { formatMiBFixed } from '../size.js';
 import { TOOL_DISPLAY_NAME } from '../tool.js';
 
 export const LINK_PREFIX = 'r1.';
@@ -112,7 +113,7 @@ export function boundedUnzlib(data: Uint8Array, cap: number): Uint8Array {
   let finished = false;
   const inflater = new Inflate((chunk, final) => {
     total += chunk.length;
-    if (total > cap) throw new ShareLinkError('too-large', `the report in this link inflates to more than ${cap / 1024 / 1024} MB; refusing to decode it`);
+    if (total > cap) throw new ShareLinkError('too-large', `the report in this link inflates to more than ${formatMiBFixed(cap, { decimals: 0, label: 'MB' })}; refusing to decode it`);
     // The inflater reuses its window buffer: keep a copy.
     if (chunk.length) chunks.push(chunk.slice());
     if (final) finished = true;

@@ -11,6 +11,7 @@
  * schema-checked hex.
  */
 import { type ShareableReport, validateReport } from './report.js';
+import { formatMiBFixed } from '../size.js';
 import { TOOL_DISPLAY_NAME } from '../tool.js';
 
 const ENTITIES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
@@ -23,8 +24,7 @@ export function escapeMarkdown(s: string): string {
     .replace(/[\\`*_{}[\]()#+!|~$^:]/g, (c) => `\\${c}`);
 }
 
-const MiB = 1024 * 1024;
-const mib = (n: number): string => `${(n / MiB).toFixed(2)} MiB`;
+const mib = (n: number): string => formatMiBFixed(n);
 const fixed = (n: number | null, d = 4): string => (n === null ? 'n/a' : n.toFixed(d));
 const int = (n: number): string => n.toLocaleString('en-US');
 
