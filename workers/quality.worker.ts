@@ -10,7 +10,7 @@ import wasmModuleUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import gpuBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import gpuModuleUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { hashBytes } from '../src/core/batch/hashing.js';
-import { messageOf, transferableError } from './errors.js';
+import { AvaError, messageOf, toErrorData } from '../src/core/errors.js';
 import { modelDigest } from '../src/core/quality/digest.js';
 import { runQualityCheck, type OrtModule, type PoolingConfigJson, type TokenizerFiles } from '../src/core/quality/index.js';
 import type {
@@ -34,8 +34,12 @@ interface GpuLike {
   requestAdapter(options?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
 }
 
-class TokenizerFileError extends Error {
+/** A tokenizer or config file that cannot be used (kind 'tokenizer'). */
+class TokenizerFileError extends AvaError {
   override name = 'TokenizerFileError';
+  constructor(message: string) {
+    super('tokenizer', message);
+  }
 }
 
 /** Most threads the check uses; onnxruntime's own default is about half the cores, capped at 4. */
@@ -77,7 +81,6 @@ const shortEp = (ep: string) =>
   ({ WebGpuExecutionProvider: 'webgpu', JsExecutionProvider: 'webgpu (jsep)', CPUExecutionProvider: 'cpu (wasm)' })[ep] ?? ep;
 
 // ---- helpers ---------------------------------------------------------------------------------------------------
-const toTransferableError = (e: unknown) => transferableError(e, new Set(['TokenizerFileError', 'AbortError']));
 
 async function readJson(blob: Blob, what: string): Promise<object> {
   let text: string;
@@ -149,7 +152,7 @@ const api: QualityWorkerApi = {
     try {
       return (await hashBytes(blob)).sha256;
     } catch (e) {
-      throw toTransferableError(e);
+      throw toErrorData(e);
     }
   },
 
@@ -157,7 +160,7 @@ const api: QualityWorkerApi = {
     try {
       return (await modelDigest(new Uint8Array(await blob.arrayBuffer()))).sha256;
     } catch (e) {
-      throw toTransferableError(e);
+      throw toErrorData(e);
     }
   },
 
@@ -254,7 +257,7 @@ const api: QualityWorkerApi = {
       }
       return { report, runtime, skipped: null };
     } catch (e) {
-      throw toTransferableError(e);
+      throw toErrorData(e);
     } finally {
       const releasable = onProgress as unknown as { [Comlink.releaseProxy]?: () => void } | undefined;
       try {

@@ -10,7 +10,7 @@ import type { HashWorkerApi } from './hash-protocol.js';
 import { type ModeRequest, runMode, writeOutput } from '../src/core/modes.js';
 import { TOOL } from '../src/core/tool.js';
 import type { QuantizeProgress, QuantizeProgressCallback, QuantizeResult, QuantizeWorkerApi } from './quantize-protocol.js';
-import { FileReadError, messageOf, transferableError } from './errors.js';
+import { AvaError, FileReadError, messageOf, toErrorData } from '../src/core/errors.js';
 
 /**
  * SHA-256 of the source on a worker of its own, so hashing runs on another core beside the work here (the
@@ -30,9 +30,6 @@ async function sha256Beside(file: File): Promise<string> {
 /** A file's path as given (folder drops and pickers set webkitRelativePath), else its name. */
 const pathOf = (f: File): string => f.webkitRelativePath || f.name;
 
-/** Errors whose name and message the page shows as they are (bad input or options), not as a bug. */
-const USER_ERRORS = new Set(['OnnxFormatError', 'Int8Refusal', 'Fp16OptionError']);
-const toTransferableError = (e: unknown) => transferableError(e, USER_ERRORS);
 
 
 /** Sends progress at most every `ms` within a phase; phase changes and the end of a phase always go through. */
@@ -59,7 +56,7 @@ const api: QuantizeWorkerApi = {
       try {
         opened = await openModel({ model: blobSource(file), siblings }, { onProgress: (done, total) => progress({ phase: 'reading', fraction: total ? done / total : 1, done, total }) });
       } catch (e) {
-        if ((e as Error).name === 'OnnxFormatError') throw e;
+        if (e instanceof AvaError) throw e;
         throw new FileReadError(`could not read the file: ${messageOf(e)}`);
       }
       await onProgress?.({ phase: 'parsing', fraction: 1 });
@@ -115,7 +112,7 @@ const api: QuantizeWorkerApi = {
         throw e;
       }
     } catch (e) {
-      throw toTransferableError(e);
+      throw toErrorData(e); // plain data: comlink hands it to the page as is (src/core/errors.ts)
     } finally {
       // The callback arrives as a comlink proxy: release its MessagePort.
       const releasable = onProgress as unknown as { [Comlink.releaseProxy]?: () => void } | undefined;

@@ -11,6 +11,7 @@ import { type Mode, MODES, type ModeRequest } from '../core/modes.js';
 import { summarize } from '../core/onnx/inspect.js';
 import { inputBytes } from '../core/onnx/open.js';
 import { digestsOfFile } from '../node/files.js';
+import { AvaError } from '../core/errors.js';
 import { type CliInput, openInput, produce, provenanceDate } from './pipeline.js';
 import { DEFAULT_PRESET, isPresetName } from '../core/int8/index.js';
 import { CliError, type CliIo, EXIT, int, mb, siblingsOf } from './io.js';
@@ -114,7 +115,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
           const change = pct >= 0.05 ? `${pct.toFixed(1)}% smaller` : pct <= -0.05 ? `${(-pct).toFixed(1)}% larger` : 'same size (nothing to quantize with these options)';
           rows.push({ file, mode, status: 'ok', detail: `${name.path}, ${change}`, inBytes, outBytes: r.outputBytes });
         } catch (e) {
-          const known = e instanceof CliError || e instanceof NamingError || (e as Error).name === 'Int8Refusal' || (e as Error).name === 'Fp16OptionError';
+          const known = e instanceof CliError || e instanceof NamingError || e instanceof AvaError;
           rows.push({ file, mode, status: 'failed', detail: known ? (e as Error).message : `internal error: ${(e as Error).message}`, inBytes, outBytes: null });
         }
       }

@@ -1,5 +1,5 @@
 /** `ava-quant quantize <in> <out> fp16 [options]`: FP16's options and report lines (the flow is quantize-cmd.ts). */
-import { DEFAULT_MAX_FINITE, DEFAULT_MIN_POSITIVE, Fp16OptionError, type Fp16Options, type Fp16Report } from '../core/fp16/index.js';
+import { DEFAULT_MAX_FINITE, DEFAULT_MIN_POSITIVE, type Fp16Options, type Fp16Report } from '../core/fp16/index.js';
 import { CliError, EXIT, int, list, walkFlags } from './io.js';
 import type { ModeCommand } from './quantize-cmd.js';
 
@@ -120,5 +120,4 @@ export const FP16_COMMAND: ModeCommand = {
     return { input: p.input, output: p.output, request: { mode: 'fp16', options: p.opts }, force: p.force, json: p.json };
   },
   details: (r) => (r.mode === 'fp16' ? fp16Details(r) : []),
-  classify: (e) => (e instanceof Fp16OptionError ? EXIT.usage : null),
 };

@@ -1,7 +1,7 @@
 /** `ava-quant quantize <in> <out> int8 [options]`: INT8's options and report lines (the flow is quantize-cmd.ts). */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DEFAULT_OP_TYPES, DEFAULT_PRESET, Int8Refusal, PRESET_NAMES, type QuantizeInt8Options, isPresetName } from '../core/int8/index.js';
+import { DEFAULT_OP_TYPES, DEFAULT_PRESET, PRESET_NAMES, type QuantizeInt8Options, isPresetName } from '../core/int8/index.js';
 import type { ModeReport } from '../core/modes.js';
 import { CliError, EXIT, int, list, walkFlags } from './io.js';
 import type { ModeCommand } from './quantize-cmd.js';
@@ -113,5 +113,4 @@ export const INT8_COMMAND: ModeCommand = {
     return { input: p.input, output: p.output, request: { mode: 'int8', options: { ...p.options, externalData } }, force: p.force, json: p.json };
   },
   details: int8Details,
-  classify: (e) => (e instanceof Int8Refusal ? EXIT.badModel : null),
 };

@@ -35,8 +35,6 @@ export interface ModeCommand {
   parse(args: string[]): QuantizeJob | 'help';
   /** Mode-specific lines after the size block. */
   details(report: ModeReport): string[];
-  /** Errors of this mode that are the input's or the options' fault, with their exit code. */
-  classify?(e: unknown): number | null;
 }
 
 /** The words that are not flags or flag values, given the flags that take no value. */
@@ -113,7 +111,7 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   let result;
   try {
     const request = { ...job.request, options: { ...job.request.options, provenance: provenanceOf(input) } } as ModeRequest;
-    ({ result } = await produce(input, job.output, request, { startedAt: t0, onProgress: (f, b, item) => progress.update(f, b, item), classify: cmd.classify, externalData }));
+    ({ result } = await produce(input, job.output, request, { startedAt: t0, onProgress: (f, b, item) => progress.update(f, b, item), externalData }));
     progress.finish();
   } finally {
     await input.close();

@@ -11,6 +11,7 @@
  * The summaries (ConversionSummary, QualitySummary, Settings) are the ones of the shareable report
  * (../share/report.ts), so a manifest entry and a share link say the same thing.
  */
+import { AvaError } from '../errors.js';
 import type { Fp16Report } from '../fp16/options.js';
 import type { Int8Report } from '../int8/quantize.js';
 import type { QualityReport } from '../quality/report.js';
@@ -64,8 +65,12 @@ export interface Manifest {
   skipped: { name: string; reason: string }[];
 }
 
-export class ManifestError extends Error {
+/** kind 'zip' (src/core/errors.ts). */
+export class ManifestError extends AvaError {
   override name = 'ManifestError';
+  constructor(message: string) {
+    super('zip', message);
+  }
 }
 
 const name = str(LIMITS.name, { min: 1 });

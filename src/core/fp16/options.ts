@@ -1,4 +1,5 @@
 /** FP16 conversion options, their defaults and the report. */
+import { AvaError } from '../errors.js';
 import type { OutputProvenance } from '../provenance.js';
 import type { ExternalLayout } from '../onnx/writer.js';
 import type { KeepRuleId } from './policy.js';
@@ -65,8 +66,12 @@ export interface ResolvedFp16Options {
   outOfRange: 'keep-fp32' | 'clamp';
 }
 
-export class Fp16OptionError extends Error {
+/** Bad FP16 option values (kind 'options'). */
+export class Fp16OptionError extends AvaError {
   override name = 'Fp16OptionError';
+  constructor(message: string) {
+    super('options', message);
+  }
 }
 
 export function resolveOptions(o: Fp16Options = {}): ResolvedFp16Options {

@@ -7,6 +7,7 @@
 import { DT, dtypeBits } from '../onnx/dtypes.js';
 import { encodeOpset, encodeStringEntry } from '../onnx/encode.js';
 import { OnnxFormatError } from '../onnx/errors.js';
+import { AvaError } from '../errors.js';
 import { MODEL, type ModelView } from '../onnx/model.js';
 import { emitModel, lenField, rawField, type ExternalLayout, type ModelOutput, type Part, type Piece } from '../onnx/writer.js';
 import { validateModel } from '../onnx/validate.js';
@@ -34,9 +35,12 @@ export const PRODUCER_VERSION = '0.1.0';
 /** metadata_props key recording what AVA did. */
 export const METADATA_KEY = 'ava.quantization';
 
-/** The model cannot be quantized as asked; the message says why and what to do. */
-export class Int8Refusal extends Error {
+/** The model cannot be quantized as asked (kind 'refused'); the message says why and what to do. */
+export class Int8Refusal extends AvaError {
   override name = 'Int8Refusal';
+  constructor(message: string) {
+    super('refused', message);
+  }
 }
 
 export interface QuantizeInt8Options extends Partial<Int8Options> {
