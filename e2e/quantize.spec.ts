@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { collectPieces, parseModel } from '../src/core/onnx/index.js';
 import { quantizeInt8, type Int8Report } from '../src/core/int8/index.js';
 import { convertFp16, type Fp16Report } from '../src/core/fp16/index.js';
-import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
+import { DEFAULT_PRESET } from '../src/core/int8/presets.js';
 import { TOOL } from '../src/core/tool.js';
 import type { OutputProvenance } from '../src/core/provenance.js';
 import { formatSavings, outputFileName, sortedCounts } from '../src/app/format.js';

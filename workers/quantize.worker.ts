@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-// Thin comlink entry: File -> bytes -> parseModel -> INT8 / FP16 -> Blob (+ report). No DOM here.
+// Thin comlink entry: File -> openModel (streaming) -> runMode (any mode of the registry) -> Blob (+ report). No DOM here.
 import * as Comlink from 'comlink';
 import { openModel } from '../src/core/onnx/open.js';
 import { blobSource } from '../src/core/io/source.js';
@@ -7,7 +7,8 @@ import { siblingsOf } from '../src/core/io/files.js';
 import { outputTarget } from './output-target.js';
 import { hashBytes } from '../src/core/batch/hashing.js';
 import type { HashWorkerApi } from './hash-protocol.js';
-import { type ModeRequest, runMode, writeOutput } from '../src/core/modes.js';
+import { type ModeRequest, modeMeta } from '../src/core/modes/registry.js';
+import { runMode, writeOutput } from '../src/core/modes/run.js';
 import { TOOL } from '../src/core/tool.js';
 import type { QuantizeProgress, QuantizeProgressCallback, QuantizeResult, QuantizeWorkerApi } from './quantize-protocol.js';
 import { AvaError, FileReadError, messageOf, toErrorData } from '../src/core/errors.js';
@@ -68,13 +69,10 @@ const api: QuantizeWorkerApi = {
       const name = request.output?.name ?? 'model.onnx';
       const jobId = request.output?.jobId ?? `job-${Date.now().toString(36)}`;
       const layout = { location: `${name}_data`, ...(request.output?.externalData ? { maxModelBytes: 0 } : {}) };
-      const req: ModeRequest =
-        request.mode === 'int8'
-          ? { mode: 'int8', options: { ...request.options, provenance, layout } }
-          : { mode: 'fp16', options: { ...request.options, provenance, layout } };
-      const phase = request.mode === 'int8' ? 'quantizing' : 'converting';
+      const req = { mode: request.mode, options: { ...request.options, provenance, layout } } as ModeRequest;
+      const phase = modeMeta(request.mode).verb;
       const t0 = Date.now();
-      const result = await runMode(opened.model, req);
+      const result = await runMode(opened.model, req, { force: request.force === true });
 
       // Streamed to disk (the picked file, else OPFS): the output is never held in memory as a whole.
       const main = await outputTarget(`${jobId}.onnx`, result.outputBytes - (result.data?.bytes ?? 0), request.output?.handle);
@@ -92,9 +90,7 @@ const api: QuantizeWorkerApi = {
         progress({ phase: 'packaging', fraction: 0 });
         if (targets[1]) dataFile = await targets[1].finish();
         const blob = await main.finish();
-        const ms = Date.now() - t0;
-        if (result.report.mode === 'int8') result.report.durationMs = ms;
-        else result.report.timeMs = ms;
+        result.report.durationMs = Date.now() - t0;
         const outputBytes = blob.size + (dataFile?.size ?? 0);
         if (result.outputBytes !== outputBytes) {
           throw new Error(`internal error: output size mismatch (written ${outputBytes}, report ${result.outputBytes})`);

@@ -1,5 +1,7 @@
 /** Display helpers for the model card. Pure functions (unit-tested in format.test.ts). */
 
+import { type ModeId, modeMeta } from '../core/modes/registry.js';
+
 export { formatBytes, formatMiB, formatSavings } from '../core/size.js';
 
 /** 22713216 -> "22,713,216". Locale-independent so tests can read it. */
@@ -51,10 +53,10 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
-/** "all-MiniLM-L6-v2.onnx" + INT8 -> "all-MiniLM-L6-v2-INT8.onnx". */
-export function outputFileName(fileName: string, mode: 'int8' | 'fp16'): string {
+/** "all-MiniLM-L6-v2.onnx" + INT8 -> "all-MiniLM-L6-v2-INT8.onnx" (the mode's suffix, src/core/modes/<mode>/meta.ts). */
+export function outputFileName(fileName: string, mode: ModeId): string {
   const base = fileName.replace(/\.onnx$/i, '') || 'model';
-  return `${base}-${mode.toUpperCase()}.onnx`;
+  return `${base}${modeMeta(mode).suffix}.onnx`;
 }
 
 /** A float for reports: 3.4028234663852886e38 -> "3.403e+38", 12.5 -> "12.5", 65504 -> "65,504". */
@@ -66,7 +68,5 @@ export function formatFloat(x: number): string {
   return String(Number(x.toPrecision(6)));
 }
 
-/** Splits a list typed by a person ("a, b\nc") into trimmed, non-empty, unique entries. */
-export function parseList(text: string): string[] {
-  return [...new Set(text.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== ''))];
-}
+/** Splits a list typed by a person ("a, b\nc") into trimmed, non-empty, unique entries (the option tables' rule). */
+export { parseList } from '../core/modes/options.js';

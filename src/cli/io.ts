@@ -23,7 +23,12 @@ export const EXIT_FOR_KIND: Record<ErrorKind, number> = {
 
 /** An error that ends the command with a one-line message and a specific exit code. */
 export class CliError extends Error {
-  constructor(message: string, readonly code: number) {
+  constructor(
+    message: string,
+    readonly code: number,
+    /** The kind of the AvaError it came from, when it did (batch tells a skip from a failure by it). */
+    readonly kind: ErrorKind | null = null,
+  ) {
     super(message);
   }
 }

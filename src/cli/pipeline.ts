@@ -5,7 +5,8 @@
  */
 import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { type ModeRequest, type ModeResult, runMode, writeOutput } from '../core/modes.js';
+import type { ModeRequest } from '../core/modes/registry.js';
+import { type ModeResult, runMode, writeOutput } from '../core/modes/run.js';
 import { AvaError } from '../core/errors.js';
 import { type OpenedModel, openModel } from '../core/onnx/open.js';
 import { atomicFileSink, hashingSink, modelFilesOf, sha256File } from '../node/files.js';
@@ -82,6 +83,12 @@ export function provenanceOf(input: CliInput) {
   return { source: { name: basename(input.path), sha256: input.sha256() }, toolVersion: TOOL.version, date: provenanceDate() };
 }
 
+/** What --force would change, said after the refusals it lifts. */
+const FORCE_HINT: Partial<Record<string, string>> = {
+  'already-quantized': ' (use --force to quantize it anyway)',
+  'nothing-to-do': ' (use --force to write it anyway)',
+};
+
 /**
  * Plans `request` on the input and streams it to `output` atomically. User-facing errors (AvaError) end the
  * command with the exit code of their kind (EXIT_FOR_KIND). Returns the result and the output's digests.
@@ -97,17 +104,22 @@ export async function produce(
     externalData?: boolean;
     /** Compute SHA-256 and MD5 of the output while writing it (batch manifests). */
     digests?: boolean;
+    /** Go on with an already quantized model, and write an output that rewrote nothing (runMode's `force`). */
+    force?: boolean;
   },
 ): Promise<{ result: ModeResult; digests: { sha256: string; md5: string; bytes: number } | null }> {
   const fail = (e: unknown): never => {
     if (e instanceof CliError) throw e;
-    if (e instanceof AvaError) throw new CliError(`${e.kind === 'format' ? input.path : basename(input.path)}: ${e.message}`, EXIT_FOR_KIND[e.kind]);
+    if (e instanceof AvaError) {
+      const hint = FORCE_HINT[e.kind] ?? '';
+      throw new CliError(`${e.kind === 'format' ? input.path : basename(input.path)}: ${e.message}${hint}`, EXIT_FOR_KIND[e.kind], e.kind);
+    }
     throw e;
   };
   let result: ModeResult;
   const layout = { location: `${basename(output)}_data`, ...(opts.externalData ? { maxModelBytes: 0 } : {}) };
   try {
-    result = await runMode(input.opened.model, { ...request, options: { ...request.options, layout } } as ModeRequest);
+    result = await runMode(input.opened.model, { ...request, options: { ...request.options, layout } } as ModeRequest, { force: opts.force === true });
   } catch (e) {
     return fail(e);
   }

@@ -106,3 +106,25 @@ export function asAvaError(e: unknown): AvaError {
 export function errorKind(e: unknown): ErrorKind {
   return toErrorData(e).kind;
 }
+
+/**
+ * The input is already quantized (kind 'already-quantized'); refused unless forced. `evidence` is what the model
+ * card's quantization detection found (src/core/onnx/inspect.ts), or our own provenance metadata.
+ */
+export class AlreadyQuantizedError extends AvaError {
+  override name = 'AlreadyQuantizedError';
+  constructor(
+    message: string,
+    readonly evidence: readonly string[],
+  ) {
+    super('already-quantized', message);
+  }
+}
+
+/** The mode would rewrite nothing (kind 'nothing-to-do'): "nothing to quantize: …"; refused unless forced. */
+export class NothingToQuantizeError extends AvaError {
+  override name = 'NothingToQuantizeError';
+  constructor(message: string) {
+    super('nothing-to-do', message);
+  }
+}

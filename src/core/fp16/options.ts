@@ -3,6 +3,7 @@ import { AvaError } from '../errors.js';
 import type { OutputProvenance } from '../provenance.js';
 import type { ExternalLayout } from '../onnx/writer.js';
 import type { KeepRuleId } from './policy.js';
+import type { ModeReportBase } from '../modes/types.js';
 
 /**
  * Ops kept in float32 by default: onnxconverter-common's DEFAULT_OP_BLOCK_LIST (float16.py, v1.16.0) plus
@@ -112,14 +113,15 @@ export interface KeptOp {
   examples: string[];
 }
 
-export interface Fp16Report {
-  mode: 'fp16';
+/**
+ * The report base every mode shares (src/core/modes/types.ts: sizes, duration, `rewritten` = nodes now computing
+ * in float16 by op type, `keptInFloat` = nodes kept in float32 by op type and reason, with the policy rule, notes)
+ * and FP16's extras beside it.
+ */
+export interface Fp16Report extends ModeReportBase<'fp16'> {
   options: ResolvedFp16Options & { defaultOpBlockList: readonly string[] };
-  originalBytes: number;
-  convertedBytes: number;
-  /** convertedBytes / originalBytes. */
+  /** outputBytes / inputBytes. */
   ratio: number;
-  timeMs: number;
   weights: {
     /** Float32 tensors converted (initializers and Constant / ConstantOfShape attribute tensors). */
     tensorsConverted: number;
@@ -157,5 +159,4 @@ export interface Fp16Report {
   keptOps: KeptOp[];
   /** Values whose element type could not be determined (nodes touching them were left unchanged). */
   unknownTypes: { count: number; examples: string[] };
-  notes: string[];
 }

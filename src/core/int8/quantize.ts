@@ -8,6 +8,8 @@ import { DT, dtypeBits } from '../onnx/dtypes.js';
 import { encodeOpset, encodeStringEntry } from '../onnx/encode.js';
 import { OnnxFormatError } from '../onnx/errors.js';
 import { AvaError } from '../errors.js';
+import { groupKeptInFloat } from '../modes/report.js';
+import type { ModeReportBase } from '../modes/types.js';
 import { MODEL, type ModelView } from '../onnx/model.js';
 import { emitModel, lenField, rawField, type ExternalLayout, type ModelOutput, type Part, type Piece } from '../onnx/writer.js';
 import { validateModel } from '../onnx/validate.js';
@@ -66,21 +68,19 @@ export interface Int8Progress {
   tensor: string;
 }
 
-export interface Int8Report {
-  mode: 'int8';
+/**
+ * The report base every mode shares (src/core/modes/types.ts: sizes, duration, `rewritten` by op type — Gemm counts
+ * the Gemm -> MatMul conversions —, `keptInFloat` grouped, notes) and INT8's extras beside it.
+ */
+export interface Int8Report extends ModeReportBase<'int8'> {
   reference: string;
   options: ResolvedInt8Options;
-  originalBytes: number;
-  quantizedBytes: number;
-  /** Original nodes rewritten, by op type (Gemm counts the Gemm -> MatMul conversions). */
-  rewritten: Record<string, number>;
+  /** Every node of a quantizable type left in float, with its graph ("" = main) and why (keptInFloat groups them). */
   leftInFloat: LeftInFloat[];
-  /** Other things worth knowing (deviations from the reference that applied, external data, ...). */
-  notes: string[];
+  /** ai.onnx opset of the output. */
   opset: number;
   /** Initializers quantized to 8 bits (weights and Gather tables). */
   tensorsQuantized: number;
-  durationMs: number;
 }
 
 function abortError(): DOMException {
@@ -332,19 +332,19 @@ export async function quantizeInt8(
     },
     append: anchor === graphIndex ? tail : [],
   }, opts.layout);
-  const quantizedBytes = parts.reduce((a, p) => a + p.length, 0) + (data?.bytes ?? 0);
   const report: Int8Report = {
     mode: 'int8',
-    reference: REFERENCE,
     options: (({ weightTypeSpec: _w, ...rest }) => rest)(options),
-    originalBytes: model.fileBytes + model.externalBytes,
-    quantizedBytes,
+    inputBytes: model.fileBytes + model.externalBytes,
+    outputBytes: parts.reduce((a, p) => a + p.length, 0) + (data?.bytes ?? 0),
+    durationMs: Date.now() - t0,
     rewritten: ctx.rewritten,
-    leftInFloat: ctx.leftInFloat,
+    keptInFloat: groupKeptInFloat(ctx.leftInFloat),
     notes,
+    reference: REFERENCE,
+    leftInFloat: ctx.leftInFloat,
     opset,
     tensorsQuantized: jobs.filter((j) => j.kind === 'quantize').length,
-    durationMs: Date.now() - t0,
   };
   return { parts, data, report };
 }
