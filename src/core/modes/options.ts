@@ -246,7 +246,7 @@ export function optionsFromForm(meta: ModeMeta, form: ModeForm): { ok: true; opt
 
 // ---- the README --------------------------------------------------------------------------------------------------
 
-const md = (s: string) => s.replace(/\|/g, '\\|');
+const md = (s: string) => s.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const code = (s: string) => `\`${s}\``;
 
 function pageText(o: OptionSpec): string {
