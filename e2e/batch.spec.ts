@@ -320,3 +320,32 @@ test('a real drag from the OS (CDP): a folder onto the batch zone is walked, a f
   await drag('drop-zone', [pathOf(fixture(HELLO))]);
   await expect(card(page, basename(pathOf(fixture(HELLO))))).toBeVisible();
 });
+
+test('an output that would rewrite nothing is a skip with the reason, not a success: no file, in the manifest', async ({ page }) => {
+  const root = join(dir, 'noop');
+  mkdirSync(root, { recursive: true });
+  const relu = nodeTestModels().find((p) => /[\\/]test_relu[\\/]model\.onnx$/.test(p))!;
+  writeFileSync(join(root, 'relu.onnx'), readFileSync(relu));
+  writeFileSync(join(root, 'hello_deepa.onnx'), read(HELLO));
+  const batch = await open(page);
+  await batch.getByLabel('Choose a folder for the batch').setInputFiles(root);
+  const row = (path: string) => batch.locator(`[data-testid="batch-row"][data-path="${path}"]`);
+  await expect(row('noop/relu.onnx')).toHaveAttribute('data-status', 'ready');
+  await batch.getByTestId('quantize-all').click();
+  await expect(row('noop/hello_deepa.onnx')).toHaveAttribute('data-status', 'done');
+  const skipped = row('noop/relu.onnx');
+  await expect(skipped).toHaveAttribute('data-status', 'skipped');
+  await expect(skipped.getByTestId('row-reason')).toHaveText('Skipped: nothing to quantize: the model has no node INT8 rewrites');
+  const out = skipped.getByTestId('batch-output');
+  await expect(out).toHaveAttribute('data-status', 'skipped');
+  await expect(out.getByTestId('output-skipped')).toHaveText('Skipped: nothing to quantize: the model has no node INT8 rewrites');
+  await expect(out.getByTestId('output-download')).toHaveCount(0);
+  await expect(batch.getByTestId('batch-status')).toHaveText('Batch finished: 1 output.');
+
+  const pending = page.waitForEvent('download');
+  await batch.getByTestId('download-all').click();
+  const files = unzipSync(new Uint8Array(readFileSync(await (await pending).path())));
+  expect(Object.keys(files)).toEqual(['manifest.json', 'hello_deepa-INT8.onnx']);
+  const manifest = parseManifest(new TextDecoder().decode(files['manifest.json']));
+  expect(manifest.skipped).toEqual([{ name: 'noop/relu.onnx', reason: 'INT8 skipped: nothing to quantize: the model has no node INT8 rewrites' }]);
+});

@@ -70,7 +70,8 @@ export interface Int8Progress {
 
 /**
  * The report base every mode shares (src/core/modes/types.ts: sizes, duration, `rewritten` by op type — Gemm counts
- * the Gemm -> MatMul conversions —, `keptInFloat` grouped, notes) and INT8's extras beside it.
+ * the Gemm -> MatMul conversions when any node was quantized; alone they are a note, and the run rewrote nothing —,
+ * `keptInFloat` grouped, notes) and INT8's extras beside it.
  */
 export interface Int8Report extends ModeReportBase<'int8'> {
   reference: string;
@@ -230,6 +231,11 @@ export async function quantizeInt8(
   } catch (e) {
     if (e instanceof OnnxFormatError || e instanceof Int8Refusal) throw e;
     throw new Int8Refusal(`cannot quantize this model: ${(e as Error).message}`);
+  }
+  if (gemm.converted && Object.keys(ctx.rewritten).every((op) => op === 'Gemm')) {
+    // Gemm -> MatMul alone quantizes nothing: not counted as rewritten, so the run reads as "nothing to quantize".
+    delete ctx.rewritten['Gemm'];
+    notes.push(`${gemm.converted} Gemm nodes were turned into MatMul (+Add) as the reference does, but no node was quantized`);
   }
   if (!settings.enableSubgraph) {
     let inner = 0;
