@@ -6,6 +6,7 @@
 #   bash scripts/parity/run.sh                 # both (all fixtures x presets, then the inference goldens)
 #   bash scripts/parity/run.sh --only minilm   # int8 goldens only; extra args go to make_golden.py
 #   bash scripts/parity/run.sh --infer         # inference goldens only; extra args go to make_infer_golden.py
+#   bash scripts/parity/run.sh --q4 [args]     # the Q4 goldens (tests/golden/q4/) via make_golden_q4.py
 #
 # Needs the fixtures (`npm run fixtures`, manifest at $FIXTURES_DIR or .cache/fixtures).
 # Creates/updates the venv .cache/parity-venv/ (separate from the export venv .cache/py/).
@@ -17,6 +18,10 @@ pinned_venv parity-venv "$HERE/requirements.txt"
 if [ "${1:-}" = "--infer" ]; then
   shift
   exec "$VENV_PY" "$HERE/make_infer_golden.py" "$@"
+fi
+if [ "${1:-}" = "--q4" ]; then
+  shift
+  exec "$VENV_PY" "$HERE/make_golden_q4.py" "$@"
 fi
 if [ "$#" -eq 0 ]; then
   "$VENV_PY" "$HERE/make_golden.py"

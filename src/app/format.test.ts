@@ -4,6 +4,7 @@ import {
   formatCompact,
   formatDomain,
   formatDuration,
+  remainingMs,
   formatFloat,
   formatInt,
   formatMiB,
@@ -72,6 +73,10 @@ describe('format helpers', () => {
   });
   it('formats durations', () => {
     expect(formatDuration(850.4)).toBe('850 ms');
+    expect(remainingMs(2000, 0.25)).toBe(6000);
+    expect(remainingMs(2000, 0.01)).toBeNull();
+    expect(remainingMs(100, 0.5)).toBeNull();
+    expect(remainingMs(2000, 1)).toBeNull();
     expect(formatDuration(2345)).toBe('2.3 s');
     expect(formatDuration(125_000)).toBe('2 min 5 s');
   });

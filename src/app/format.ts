@@ -53,6 +53,15 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
+/**
+ * Time left for work that is `fraction` (0..1) done after `elapsedMs`, assuming the rate so far holds; null while
+ * too little is done to tell (under 5% or under half a second).
+ */
+export function remainingMs(elapsedMs: number, fraction: number): number | null {
+  if (!(fraction >= 0.05 && fraction < 1) || elapsedMs < 500) return null;
+  return (elapsedMs * (1 - fraction)) / fraction;
+}
+
 /** "all-MiniLM-L6-v2.onnx" + INT8 -> "all-MiniLM-L6-v2-INT8.onnx" (the mode's suffix, src/core/modes/<mode>/meta.ts). */
 export function outputFileName(fileName: string, mode: ModeId): string {
   const base = fileName.replace(/\.onnx$/i, '') || 'model';

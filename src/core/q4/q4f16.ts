@@ -1,0 +1,78 @@
+/**
+ * Q4F16: 4-bit weights with the rest in float16, as transformers.js makes `model_q4f16.onnx` (scripts/quantize.py:
+ * `quantize_q4` -> MatMul4BitsQuantizer(block_size = 32, is_symmetric = True), then `quantize_fp16` on that model:
+ * its float16.py `convert_float_to_float16(keep_io_types = True, op_block_list = DEFAULT_OP_BLOCK_LIST)`, then
+ * onnxslim). onnxruntime itself has no q4f16 recipe; its quantizer takes float16 weights directly (scales stay
+ * float16).
+ *
+ * Here (order 'q4-first', the default, transformers.js's order): quantizeQ4 (same options, default preset tjs-q4),
+ * then the project's FP16 converter (`convertFp16`, with its own defaults: float32 graph inputs / outputs,
+ * onnxruntime's clamping) on the Q4 output. Whatever the FP16 converter cannot type or convert stays float32 with
+ * Casts around it and a reason in `report.fp16.keptOps` (today: MatMulNBits, which it has no signature for).
+ * Order 'fp16-first': convertFp16, then quantizeQ4 on the float16 model, i.e. onnxruntime's MatMulNBitsQuantizer
+ * on an FP16 model: MatMulNBits then runs in float16 with float16 scales, as in transformers.js's file (the 4-bit
+ * values come from the float16-rounded weights).
+ */
+import { convertFp16, type Fp16Options, type Fp16Report } from '../fp16/index.js';
+import { parseModel, type ModelView } from '../onnx/model.js';
+import { collectPieces, type Piece } from '../onnx/writer.js';
+import { type Q4Progress, type Q4Report, type QuantizeQ4Options, quantizeQ4 } from './quantize.js';
+
+export interface Q4F16Report {
+  mode: 'q4f16';
+  originalBytes: number;
+  quantizedBytes: number;
+  order: Q4F16Order;
+  /** The Q4 step (its sizes are those of its input and output: the intermediate model on one side). */
+  q4: Q4Report;
+  /** The FP16 step. */
+  fp16: Fp16Report;
+  notes: string[];
+  durationMs: number;
+}
+
+export type Q4F16Order = 'q4-first' | 'fp16-first';
+
+/**
+ * Quantizes `model` to Q4 and converts the rest to float16, in `order` (default 'q4-first'). `fp16` options go to
+ * convertFp16 unchanged. Progress reports the Q4 weights. The intermediate model is held in memory (q4-first: about
+ * 1/7 of a float32 model; fp16-first: 1/2). Throws what quantizeQ4 and convertFp16 throw, and an AbortError
+ * DOMException when `signal` aborts.
+ */
+export async function quantizeQ4F16(
+  model: ModelView,
+  opts: QuantizeQ4Options & { fp16?: Fp16Options; order?: Q4F16Order } = {},
+  onProgress?: (p: Q4Progress) => void,
+  signal?: AbortSignal,
+): Promise<{ parts: Piece[]; data: null; report: Q4F16Report }> {
+  const t0 = Date.now();
+  const { fp16: fp16Options, layout: _layout, order = 'q4-first', ...q4Options } = opts;
+  let q4: Awaited<ReturnType<typeof quantizeQ4>>;
+  let f: { parts: Piece[]; report: Fp16Report };
+  let parts: Piece[];
+  if (order === 'fp16-first') {
+    f = await convertFp16(model, fp16Options ?? {}, undefined, signal);
+    const f16Model = parseModel(await collectPieces(f.parts, signal));
+    q4 = await quantizeQ4(f16Model, q4Options, onProgress, signal);
+    parts = q4.parts;
+  } else {
+    q4 = await quantizeQ4(model, q4Options, onProgress, signal);
+    const q4Model = parseModel(await collectPieces(q4.parts, signal));
+    f = await convertFp16(q4Model, fp16Options ?? {}, undefined, signal);
+    parts = f.parts;
+  }
+  const quantizedBytes = parts.reduce((a, p) => a + p.length, 0);
+  const notes: string[] = [];
+  const keptContrib = f.report.keptOps.filter((k) => /(^|:)(MatMulNBits|GatherBlockQuantized)$/.test(k.op));
+  if (order === 'fp16-first')
+    notes.push('MatMulNBits runs in float16 with float16 scales (MatMulNBitsQuantizer on the FP16 model): the 4-bit values come from the float16-rounded weights');
+  if (keptContrib.length && order === 'q4-first')
+    notes.push(
+      `${keptContrib.reduce((a, k) => a + k.count, 0)} MatMulNBits/GatherBlockQuantized nodes stay float32 (Casts around them): the FP16 converter has no signature for com.microsoft ops; transformers.js runs them in float16 with float16 scales`,
+    );
+  return {
+    parts,
+    data: null,
+    report: { mode: 'q4f16', order, originalBytes: model.fileBytes + model.externalBytes, quantizedBytes, q4: q4.report, fp16: f.report, notes, durationMs: Date.now() - t0 },
+  };
+}
