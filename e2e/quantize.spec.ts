@@ -268,7 +268,7 @@ test('every option of the table has its control, and the new INT8 ones reach the
   const path = pathOf(fixture('openwakeword-hello-deepa'));
   const panel = await openWithModel(page, path);
   for (const m of MODE_METAS) {
-    await panel.getByRole('radio', { name: m.label }).check();
+    await panel.getByRole('radio', { name: new RegExp(`^${m.label}( \\(recommended\\))?$`) }).check();
     const form = panel.getByTestId(`${m.id}-options`);
     await expect(form.getByLabel('Preset', { exact: true })).toHaveCount(m.presets.length ? 1 : 0);
     if (m.options.some((o) => o.page.advanced)) await form.getByText('Advanced', { exact: true }).click();
@@ -283,7 +283,7 @@ test('every option of the table has its control, and the new INT8 ones reach the
     }
   }
   // INT8's subgraph and node-list options (CLI-only before) reach the quantizer.
-  await panel.getByRole('radio', { name: 'INT8' }).check();
+  await panel.getByRole('radio', { name: 'INT8 (recommended)' }).check();
   const form = panel.getByTestId('int8-options');
   await form.getByText('Advanced', { exact: true }).click();
   await form.getByLabel('Also quantize If/Loop/Scan bodies', { exact: true }).check();

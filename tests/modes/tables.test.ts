@@ -26,7 +26,7 @@ function otherValue(o: OptionSpec): { cli: string[]; form: unknown; expected: un
     }
     case 'enum': {
       const v = [...o.choices].reverse().find((c) => c.value !== o.default)!.value;
-      return { cli: [o.flag, v], form: v, expected: v };
+      return { cli: [o.flag, String(v)], form: String(v), expected: v };
     }
     case 'number': {
       const v = o.max !== undefined ? o.max / 2 : (o.default || 1) * 2;

@@ -204,7 +204,7 @@ describe('schema violations in a well-formed link', () => {
     ['uppercase hash', (r) => (r.source.sha256 = 'A'.repeat(64)), /source\.sha256: expected 64 lowercase hex digits/],
     ['short hash', (r) => (r.source.md5 = 'abc'), /source\.md5: expected 32 lowercase hex digits/],
     ['bad date', (r) => (r.createdAt = 'yesterday'), /createdAt: expected an ISO 8601 date-time/],
-    ['bad mode', (r) => (r.mode = 'int4'), /mode: expected "int8" or "fp16", got "int4"/],
+    ['bad mode', (r) => (r.mode = 'int4'), /mode: expected "int8" or "fp16" or "q4" or "q4f16", got "int4"/],
     ['cosine out of range', (r) => (r.quality.cosine.mean = 3), /quality\.cosine\.mean: 3 is above the maximum 1\.01/],
     ['histogram of strings', (r) => (r.quality.histogram.counts = ['1']), /quality\.histogram\.counts\[0\]: expected a number/],
     ['object for an option', (r) => (r.options.weightType = { a: 1 }), /options\.weightType: expected a string, number, true\/false, null or a list of strings/],

@@ -21,11 +21,24 @@ export interface AlreadyQuantized {
 
 const has = (o: Record<string, string> | undefined, k: string): boolean => !!o && Object.prototype.hasOwnProperty.call(o, k);
 
+/** The mode a provenance record names ("int8-dynamic" -> int8, "q4" -> q4), else the first mode writing that key. */
+function modeOfRecord(key: string, value: string | undefined) {
+  let mode = '';
+  try {
+    const rec: unknown = JSON.parse(value ?? '');
+    if (rec && typeof rec === 'object' && typeof (rec as { mode?: unknown }).mode === 'string') mode = (rec as { mode: string }).mode.toLowerCase();
+  } catch {
+    /* an unreadable record still says which tool wrote it */
+  }
+  return MODE_METAS.find((m) => m.metadataKey === key && (mode === m.id || mode.startsWith(`${m.id}-`))) ?? MODE_METAS.find((m) => m.metadataKey === key)!;
+}
+
 export function alreadyQuantized(e: QuantizedEvidence | null | undefined): AlreadyQuantized | null {
-  for (const m of MODE_METAS) {
-    if (!has(e?.metadata, m.metadataKey)) continue;
+  for (const key of new Set(MODE_METAS.map((m) => m.metadataKey))) {
+    if (!has(e?.metadata, key)) continue;
+    const m = modeOfRecord(key, e!.metadata![key]);
     const done = m.verb === 'quantizing' ? 'quantized to' : 'converted to';
-    const finding = `it carries ${m.metadataKey} metadata`;
+    const finding = `it carries ${key} metadata`;
     return { reason: `already ${done} ${m.label} by ${TOOL_DISPLAY_NAME} (${finding})`, evidence: [finding], by: 'metadata' };
   }
   if (e?.quantized?.quantized) {

@@ -54,14 +54,15 @@ export function parseNumberOption(spec: NumberOption, text: string, name: string
   const t = text.trim();
   const n = Number(t);
   if (t === '' || !Number.isFinite(n)) throw new OptionError(`${name} must be a number (got "${text}")`);
+  if (spec.integer && !Number.isInteger(n)) throw new OptionError(`${name} must be a whole number (got ${t})`);
   const low = spec.min !== undefined && (spec.minExclusive ? n <= spec.min : n < spec.min);
   const high = spec.max !== undefined && n > spec.max;
   if (low || high) throw new OptionError(`${name} must be ${numberRange(spec)} (got ${t})`);
   return n;
 }
 
-function parseEnumOption(spec: EnumOption, text: string, name: string): string {
-  const c = spec.choices.find((x) => x.value.toLowerCase() === text.trim().toLowerCase());
+function parseEnumOption(spec: EnumOption, text: string, name: string): string | number {
+  const c = spec.choices.find((x) => String(x.value).toLowerCase() === text.trim().toLowerCase());
   if (!c) throw new OptionError(`${name} takes ${spec.choices.map((x) => x.value).join(', ')} (got '${text}')`);
   return c.value;
 }

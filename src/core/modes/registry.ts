@@ -7,6 +7,8 @@
 import type { ModelView } from '../onnx/model.js';
 import { FP16_META } from './fp16/meta.js';
 import { INT8_META } from './int8/meta.js';
+import { Q4_META } from './q4/meta.js';
+import { Q4F16_META } from './q4f16/meta.js';
 import type { ModeMeta, ModeOutput, ModeProgress, ModeReportBase, ModeRun } from './types.js';
 
 /** A mode's meta and a `run` that loads its engine on first use. */
@@ -22,6 +24,8 @@ function defineMode<const Id extends string, O, R extends ModeReportBase<Id>>(me
 export const MODES = {
   int8: defineMode(INT8_META, () => import('./int8/run.js')),
   fp16: defineMode(FP16_META, () => import('./fp16/run.js')),
+  q4: defineMode(Q4_META, () => import('./q4/run.js')),
+  q4f16: defineMode(Q4F16_META, () => import('./q4f16/run.js')),
 };
 
 export type ModeId = keyof typeof MODES;

@@ -41,9 +41,9 @@ export interface BooleanOption<K extends string = string> extends OptionBase<K> 
 
 export interface EnumOption<K extends string = string> extends OptionBase<K> {
   kind: 'enum';
-  /** Value and what it means (the page's option text; the CLI's help lists the values). */
-  choices: readonly { value: string; label: string }[];
-  default: string;
+  /** Value and what it means (the page's option text; the CLI's help lists the values). Numbers stay numbers. */
+  choices: readonly { value: string | number; label: string }[];
+  default: string | number;
 }
 
 export interface ListOption<K extends string = string> extends OptionBase<K> {
@@ -61,7 +61,8 @@ export interface NumberOption<K extends string = string> extends OptionBase<K> {
   kind: 'number';
   valueName: string;
   default: number;
-  /** Allowed range; `minExclusive`: the value must be greater than `min`. */
+  /** Allowed range; `minExclusive`: the value must be greater than `min`; `integer`: a whole number. */
+  integer?: boolean;
   min?: number;
   minExclusive?: boolean;
   max?: number;
