@@ -52,10 +52,12 @@ export function reportLines(r: ModeReport): string[] {
   lines.push(kv('Nodes rewritten', rewritten.length ? rewritten.map(([op, n]) => `${op} ${int(n)}`).join(', ') : 'none'));
   const kept = r.keptInFloat.reduce((a, k) => a + k.count, 0);
   lines.push(kv('Left in float', kept ? `${int(kept)} nodes` : 'none'));
-  for (const k of r.keptInFloat) {
+  const MAX_GROUPS = 10;
+  for (const k of r.keptInFloat.slice(0, MAX_GROUPS)) {
     const names = k.nodes.slice(0, 3).join(', ') + (k.count > 3 ? ', …' : '');
     lines.push(kv(`  ${k.opType} ×${k.count}`, `${k.reason} (${names})`));
   }
+  if (r.keptInFloat.length > MAX_GROUPS) lines.push(kv('', `… and ${r.keptInFloat.length - MAX_GROUPS} more reasons (--json lists them all)`));
   const noop = nothingDone(r, modeMeta(r.mode).label);
   if (noop) lines.push(kv('Warning', `${noop}; the file was written because of --force`));
   for (const n of r.notes) lines.push(kv('Note', n));

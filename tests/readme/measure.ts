@@ -40,6 +40,13 @@ export const CASES: Case[] = [
   { id: 'int8 tjs-q8', request: { mode: 'int8', options: { preset: 'tjs-q8' } }, cli: 'int8 --preset tjs-q8' },
   { id: 'int8 ort-default', request: { mode: 'int8', options: { preset: 'ort-default' } }, cli: 'int8 --preset ort-default' },
   { id: 'fp16', request: { mode: 'fp16', options: {} }, cli: 'fp16' },
+  { id: 'q4 tjs-q4', request: { mode: 'q4', options: { preset: 'tjs-q4' } }, cli: 'q4' },
+  {
+    id: 'q4 b32 zp gather',
+    request: { mode: 'q4', options: { preset: 'tjs-q4', blockSize: 32, symmetric: false, opTypes: ['MatMul', 'Gather'] } },
+    cli: 'q4 --no-symmetric --op-types MatMul,Gather',
+  },
+  { id: 'q4f16', request: { mode: 'q4f16', options: { preset: 'tjs-q4' } }, cli: 'q4f16' },
 ];
 
 export interface Measured {

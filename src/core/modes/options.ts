@@ -145,7 +145,7 @@ function flagText(spec: OptionSpec): string {
 }
 
 function valuesText(spec: OptionSpec): string {
-  if (spec.kind === 'enum') return spec.choices.map((c) => `${c.value} = ${c.label}`).join('; ');
+  if (spec.kind === 'enum') return spec.choices.map((c) => (String(c.value) === c.label ? c.label : `${c.value} = ${c.label}`)).join('; ');
   if (spec.kind === 'list' && spec.choices) return spec.choices.join(', ');
   if (spec.kind === 'number') return numberRange(spec) || 'a number';
   return '';
@@ -171,7 +171,7 @@ export function modeHelp(meta: ModeMeta): string[] {
   for (const o of meta.options) {
     const values = valuesText(o);
     rows.push([flagText(o), `${o.help}${values && o.kind !== 'enum' ? ` (${values})` : ''} [default: ${defaultText(meta, o)}]`]);
-    if (o.kind === 'enum') for (const c of o.choices) rows.push([`    ${c.value}`, c.label]);
+    if (o.kind === 'enum') for (const c of o.choices) if (String(c.value) !== c.label) rows.push([`    ${c.value}`, c.label]);
   }
   return helpLines(rows);
 }

@@ -16,7 +16,7 @@ export const Q4_OPTIONS = [
     flag: '--block-size',
     fromPreset: true,
     default: DEFAULTS.blockSize,
-    choices: BLOCK_SIZES.map((b) => ({ value: b, label: `${b} weights per block` })),
+    choices: BLOCK_SIZES.map((b) => ({ value: b, label: String(b) })),
     help: 'weights per block (one scale, and zero point, each) along K',
     page: { control: 'select', label: 'Block size', advanced: true },
   },
