@@ -54,14 +54,32 @@ export interface TokenizerInput {
   tokenizerConfig?: Blob | null;
 }
 
+/**
+ * A model as the user gave it: the .onnx file and the files given with it. Its external data is found among them by
+ * relative path (src/core/io/files.ts siblingsOf); the worker opens the structure by streaming, reads only the .onnx
+ * into memory, and hands onnxruntime-web each external-data file as a blob: URL (streamed, any size).
+ */
+export interface ModelFilesInput {
+  blob: Blob;
+  name: string;
+  /** Its path as given ("repo/onnx/model.onnx"); default: the name. */
+  path?: string;
+  /** The other files given with it (external data, …), with their paths as given. */
+  others?: { path: string; blob: Blob }[];
+}
+
 export interface QualityRequest {
   backend: QualityBackend;
-  original: { blob: Blob; name: string };
-  quantized: { blob: Blob; name: string };
+  original: ModelFilesInput;
+  quantized: ModelFilesInput;
   /** tokenizer.json (+ tokenizer_config.json) as dropped; null = random token ids. */
   tokenizer: TokenizerInput | null;
   /** 1_Pooling/config.json as dropped; null = mean pooling. */
   pooling: Blob | null;
+  /** Explicit pooling (overrides the config): mean, cls, or none (the output is read as sentence vectors). */
+  poolingMode?: 'mean' | 'cls' | 'none';
+  /** The output to read (default: a sentence_embedding-like output, else last_hidden_state-like). */
+  outputName?: string;
   sentenceSets: SentenceSet[];
   retrievalSets: RetrievalSet[];
   /** Pasted sentences (set "user"). */
@@ -87,8 +105,11 @@ export type { PoolingConfigJson };
 export interface QualityWorkerApi {
   /** SHA-256 (lowercase hex) of a Blob / File, streamed. */
   sha256(blob: Blob): Promise<string>;
-  /** SHA-256 of an ONNX model without its metadata_props (src/core/quality/digest.ts); the whole file if not ONNX. */
-  modelDigest(blob: Blob): Promise<string>;
+  /**
+   * SHA-256 of an ONNX model without its metadata_props, followed by its external data (src/core/quality/digest.ts);
+   * the whole file if not ONNX. Streamed: any size.
+   */
+  modelDigest(model: ModelFilesInput): Promise<string>;
   /** Asks navigator.gpu (in the worker, where the check runs) for an adapter. */
   probeGpu(): Promise<GpuProbe>;
   /**

@@ -10,12 +10,25 @@ import wasmModuleUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import gpuBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import gpuModuleUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { hashBytes } from '../src/core/batch/hashing.js';
+import { siblingsOf } from '../src/core/io/files.js';
+import { blobSource, type ByteSource } from '../src/core/io/source.js';
+import type { ModelView } from '../src/core/onnx/model.js';
+import { openModel } from '../src/core/onnx/open.js';
 import { AvaError, messageOf, toErrorData } from '../src/core/errors.js';
-import { modelDigest } from '../src/core/quality/digest.js';
-import { runQualityCheck, type OrtModule, type PoolingConfigJson, type TokenizerFiles } from '../src/core/quality/index.js';
+import {
+  externalDataFiles,
+  modelFilesDigest,
+  runQualityCheck,
+  type ModelSpec,
+  type OrtModule,
+  type PoolingChoice,
+  type PoolingConfigJson,
+  type TokenizerFiles,
+} from '../src/core/quality/index.js';
 import type {
   AdapterInfo,
   GpuProbe,
+  ModelFilesInput,
   Placement,
   QualityBackend,
   QualityRequest,
@@ -145,6 +158,42 @@ async function loadOrt(backend: QualityBackend) {
   return { ort, build: 'onnxruntime-web/wasm' };
 }
 
+/** The model's files as byte sources (slices of the Files: nothing read whole), and which File each source is. */
+function filesOf(m: ModelFilesInput): { model: ByteSource; siblings: Map<string, ByteSource>; blobOf: Map<ByteSource, Blob> } {
+  const blobOf = new Map<ByteSource, Blob>();
+  const source = (blob: Blob, name: string) => {
+    const src = blobSource(blob, name);
+    blobOf.set(src, blob);
+    return src;
+  };
+  const others = (m.others ?? []).map((o) => ({ path: o.path, source: source(o.blob, o.path.split('/').pop() ?? o.path) }));
+  return { model: source(m.blob, m.name), siblings: siblingsOf(m.path ?? m.name, others), blobOf };
+}
+
+/**
+ * A model for the quality core: its structure opened by streaming (payloads stay in the Files), and for onnxruntime-web
+ * the .onnx bytes (read when its session is created) plus each external-data file as a blob: URL, which onnxruntime-web
+ * fetches and streams (a Blob would be read whole with arrayBuffer(), which fails over 2 GB). URLs go into `urls` to
+ * be revoked when the check is over.
+ */
+function modelSpec(m: ModelFilesInput, urls: string[]): ModelSpec {
+  const files = filesOf(m);
+  let view: ModelView | null = null;
+  return {
+    name: m.name,
+    structure: async () => (view = (await openModel(files)).model),
+    load: async () => {
+      const externalData = externalDataFiles(view!).map(({ location, source }) => {
+        const url = URL.createObjectURL(files.blobOf.get(source)!);
+        urls.push(url);
+        return { path: location, data: url };
+      });
+      return { bytes: new Uint8Array(await m.blob.arrayBuffer()), externalData };
+    },
+    sha256: async () => (await hashBytes(m.blob, { md5: false })).sha256,
+  };
+}
+
 let used = false;
 
 const api: QualityWorkerApi = {
@@ -156,9 +205,15 @@ const api: QualityWorkerApi = {
     }
   },
 
-  async modelDigest(blob) {
+  async modelDigest(m) {
     try {
-      return (await modelDigest(new Uint8Array(await blob.arrayBuffer()))).sha256;
+      const files = filesOf(m);
+      // External data is part of what a model computes: hash the files it names, by location. Not ONNX: the file alone.
+      const external = await openModel(files).then(
+        (o) => externalDataFiles(o.model).sort((a, b) => (a.location < b.location ? -1 : 1)).map((x) => x.source),
+        () => [],
+      );
+      return (await modelFilesDigest(files.model, external)).sha256;
     } catch (e) {
       throw toErrorData(e);
     }
@@ -197,9 +252,8 @@ const api: QualityWorkerApi = {
         runtime.adapter = adapterInfo(got.adapter);
       }
 
-      // Read everything before onnxruntime starts (a bad tokenizer file is the user's to fix, not a crash).
-      const original = new Uint8Array(await req.original.blob.arrayBuffer());
-      const quantized = new Uint8Array(await req.quantized.blob.arrayBuffer());
+      // Read the small files before onnxruntime starts (a bad tokenizer file is the user's to fix, not a crash); the
+      // models are opened by the core, one at a time.
       let tokenizer: TokenizerFiles | null = null;
       if (req.tokenizer) {
         tokenizer = {
@@ -207,7 +261,7 @@ const api: QualityWorkerApi = {
           tokenizerConfig: req.tokenizer.tokenizerConfig ? await readJson(req.tokenizer.tokenizerConfig, 'tokenizer_config.json') : null,
         };
       }
-      const pooling = req.pooling ? ((await readJson(req.pooling, '1_Pooling/config.json')) as PoolingConfigJson) : null;
+      const pooling: PoolingChoice = req.poolingMode ?? (req.pooling ? ((await readJson(req.pooling, '1_Pooling/config.json')) as PoolingConfigJson) : null);
 
       const { ort, build } = await loadOrt(req.backend);
       runtime.ortBuild = build;
@@ -220,13 +274,15 @@ const api: QualityWorkerApi = {
       captured.length = 0;
       capturing = true;
       let report;
+      const urls: string[] = [];
       try {
         report = await runQualityCheck({
           ort: ort as unknown as OrtModule,
-          original: { bytes: original, name: req.original.name },
-          quantized: { bytes: quantized, name: req.quantized.name },
+          original: modelSpec(req.original, urls),
+          quantized: modelSpec(req.quantized, urls),
           tokenizer,
           pooling,
+          ...(req.outputName ? { outputName: req.outputName } : {}),
           sentenceSets: req.sentenceSets,
           retrievalSets: req.retrievalSets,
           sentences: req.sentences,
@@ -238,6 +294,7 @@ const api: QualityWorkerApi = {
         });
       } finally {
         capturing = false;
+        for (const u of urls) URL.revokeObjectURL(u);
       }
 
       // Which EPs ran, from the placement log (sessions are created original first, then quantized).

@@ -7,6 +7,8 @@
 #   bash scripts/parity/run.sh --only minilm   # int8 goldens only; extra args go to make_golden.py
 #   bash scripts/parity/run.sh --infer         # inference goldens only; extra args go to make_infer_golden.py
 #   bash scripts/parity/run.sh --q4 [args]     # the Q4 goldens (tests/golden/q4/) via make_golden_q4.py
+#   bash scripts/parity/run.sh --targets [args]  # Optimum's arm64/avx2/avx512/avx512_vnni (tests/golden/targets/)
+#   bash scripts/parity/run.sh --kernels [args]  # CPU-EP kernel probe per onnxruntime version (tests/golden/targets/kernels.json)
 #
 # Needs the fixtures (`npm run fixtures`, manifest at $FIXTURES_DIR or .cache/fixtures).
 # Creates/updates the venv .cache/parity-venv/ (separate from the export venv .cache/py/).
@@ -22,6 +24,14 @@ fi
 if [ "${1:-}" = "--q4" ]; then
   shift
   exec "$VENV_PY" "$HERE/make_golden_q4.py" "$@"
+fi
+if [ "${1:-}" = "--targets" ]; then
+  shift
+  exec "$VENV_PY" "$HERE/make_golden_targets.py" "$@"
+fi
+if [ "${1:-}" = "--kernels" ]; then
+  shift
+  exec "$VENV_PY" "$HERE/probe_kernels.py" "$@"
 fi
 if [ "$#" -eq 0 ]; then
   "$VENV_PY" "$HERE/make_golden.py"

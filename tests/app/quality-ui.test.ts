@@ -3,15 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { findCompanions, pathOf, withRelativePath } from '../../src/app/quality/companions.js';
 import { appVersion, cacheKey } from '../../src/app/quality/cache.js';
-import { modelDigest } from '../../src/core/quality/digest.js';
 import { defaultForm, probeUrl, readForm, userTextsCanonical } from '../../src/app/quality/selection.js';
 import { fcos, formatAdapter, formatPlacements, formatThreads, histogramBins } from '../../src/app/quality/view.js';
-import { hashBytes } from '../../src/core/batch/hashing.js';
-import { collectPieces, concatParts, parseModel } from '../../src/core/onnx/index.js';
-import { convertFp16 } from '../../src/core/fp16/index.js';
-import { fixture, pathOf as fixturePath } from '../helpers/fixtures.js';
-
-const smallFixturePath = () => fixturePath(fixture('openwakeword-hello-deepa'));
 
 const file = (path: string, text = '{}') => withRelativePath(new File([text], path.split('/').pop()!), path);
 const flat = (name: string, text = '{}') => new File([text], name);
@@ -88,7 +81,7 @@ describe('cache key', () => {
   const parts = { original: 'a'.repeat(64), quantized: 'b'.repeat(64), tokenizer: 't,-,-', probes: ['seed-4doc.json', 'en.json'], userTexts: '-', threshold: 0.95 };
   it('names both models, tokenizer, probe selection, threshold, backend and app version', () => {
     const k = cacheKey({ ...parts, backend: 'wasm' });
-    expect(k).toBe(`quality/v1/${appVersion}/wasm/${'a'.repeat(64)}/${'b'.repeat(64)}/t,-,-/en.json+seed-4doc.json/-/t0.95`);
+    expect(k).toBe(`quality/v2/${appVersion}/wasm/${'a'.repeat(64)}/${'b'.repeat(64)}/t,-,-/en.json+seed-4doc.json/-/t0.95`);
     expect(appVersion).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
   });
   it('differs when any part differs, not when the probe order does', () => {
@@ -97,25 +90,6 @@ describe('cache key', () => {
     expect(cacheKey({ ...parts, backend: 'wasm', threshold: 0.9 })).not.toBe(k);
     expect(cacheKey({ ...parts, backend: 'wasm', quantized: 'c'.repeat(64) })).not.toBe(k);
     expect(cacheKey({ ...parts, backend: 'wasm', probes: ['en.json', 'seed-4doc.json'] })).toBe(k);
-  });
-});
-
-describe('modelDigest', () => {
-  it('ignores metadata_props (our outputs record their date there) but not the model itself', async () => {
-    const bytes = new Uint8Array(readFileSync(smallFixturePath()));
-    const at = async (date: string) =>
-      await collectPieces((await convertFp16(parseModel(bytes), { provenance: { source: { name: 'm.onnx', sha256: null }, toolVersion: '0', date } })).parts);
-    const a = await at('2026-01-01T00:00:00.000Z');
-    const b = await at('2026-02-02T00:00:00.000Z');
-    expect((await hashBytes(a)).sha256).not.toBe((await hashBytes(b)).sha256);
-    const da = await modelDigest(a);
-    expect(da.scope).toBe('model');
-    expect((await modelDigest(b)).sha256).toBe(da.sha256);
-    expect((await modelDigest(bytes)).sha256).not.toBe(da.sha256);
-  });
-  it('hashes anything else whole', async () => {
-    const junk = new TextEncoder().encode('{"not": "onnx"}');
-    expect(await modelDigest(junk)).toEqual({ sha256: (await hashBytes(junk)).sha256, scope: 'file' });
   });
 });
 

@@ -165,4 +165,33 @@ describe('check (the deployment gate)', () => {
     expect(bad.code).toBe(7);
     expect(bad.out).toMatch(/FAIL/);
   });
+
+  it('--probes FILE: the verdict is over the file\'s sentences only; retrieval is reported apart; the report says how many of which', () => {
+    const f = fixture(MINILM);
+    const en = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'public', 'probes', 'en.json'), 'utf8')) as { sentences: { text: string }[] };
+    const file = join(dir, 'seventy.txt');
+    writeFileSync(file, `${en.sentences.slice(0, 70).map((x) => x.text).join('\n')}\n\n`);
+    const damaged = join(dir, 'damaged-70.onnx');
+    writeFileSync(damaged, damagedMiniLM(new Uint8Array(readFileSync(pathOf(f)))).bytes);
+    const r = cli('check', pathOf(f), damaged, '--probes', file, '--json');
+    expect(r.code, r.err).toBe(7);
+    const rep = JSON.parse(r.out);
+    expect(rep.cosine.count).toBe(70);
+    expect(rep.cosine.basis.sets).toEqual([{ id: file, texts: 70 }]);
+    expect(rep.cosine.basis.description).toBe(`70 texts: ${file} 70 (retrieval documents and queries reported apart: 78)`);
+    expect(rep.cosine.histogram.counts.reduce((a: number, b: number) => a + b, 0)).toBe(70);
+    expect(rep.items).toHaveLength(148);
+    expect(rep.retrieval.sets.map((x: { id: string; cosine: { count: number } }) => [x.id, x.cosine.count])).toEqual([['retrieval', 73], ['seed-4doc', 5]]);
+    const text = cli('check', pathOf(f), damaged, '--probes', file);
+    expect(text.out).toContain(`Cosine original vs quantized, over 70 texts: ${file} 70 (retrieval documents and queries reported apart: 78)`);
+  });
+
+  it('--output and --pool choose the vector, and the report names it; a bad --pool is a usage error', () => {
+    const f = fixture(MINILM);
+    const r = cli('check', pathOf(f), pathOf(f), '--probes', 'en', '--output', 'last_hidden_state', '--pool', 'cls', '--json');
+    expect(r.code, r.err).toBe(0);
+    const rep = JSON.parse(r.out);
+    expect(rep.models.quantized).toMatchObject({ output: 'last_hidden_state', pooling: 'cls', poolingSource: 'option' });
+    expect(cli('check', pathOf(f), pathOf(f), '--pool', 'max').code).toBe(2);
+  });
 });

@@ -8,10 +8,11 @@ export const F32 = 1;
 export const F16 = 10;
 export const I64 = 7;
 export const BOOL = 9;
+export const U8 = 2;
 
 export interface TinyTensor {
   name: string;
-  dataType?: number; // default float32 (F32, F16, I64, BOOL)
+  dataType?: number; // default float32 (F32, F16, I64, BOOL, U8)
   dims: number[];
   values: number[];
 }
@@ -31,7 +32,7 @@ export function rawOf(t: TinyTensor): Uint8Array {
   const dt = t.dataType ?? F32;
   if (dt === F32) return new Uint8Array(Float32Array.from(t.values).buffer);
   if (dt === I64) return new Uint8Array(BigInt64Array.from(t.values.map((v) => BigInt(v))).buffer);
-  if (dt === BOOL) return Uint8Array.from(t.values);
+  if (dt === BOOL || dt === U8) return Uint8Array.from(t.values);
   if (dt === F16) return new Uint8Array(Uint16Array.from(t.values.map(numberToF16Bits)).buffer);
   throw new Error(`rawOf: type ${dt}`);
 }

@@ -46,7 +46,7 @@ async function check(out: Uint8Array, backend: 'node' | 'web'): Promise<QualityR
   expect(r.errors).toEqual([]);
   expect(r.models.quantized.loaded).toBe(true);
   expect(r.models.quantized.error).toBeNull();
-  expect(r.cosine!.count).toBe(107 + 52 + 21 + 5); // English sentences + retrieval documents and queries + the seed case
+  expect(r.cosine!.count).toBe(107); // the verdict covers the chosen probe set; retrieval texts are reported apart
   return r;
 }
 
@@ -97,10 +97,11 @@ describe('all-MiniLM-L6-v2 Q4 / Q4F16: load, run, quality', () => {
       const web = await check(out, 'web');
       console.info(summary(`Q4F16 ${order}`, out, web));
       expect(Math.abs(web.cosine!.mean! - node.cosine!.mean!)).toBeLessThan(2e-3);
-      // fp16-first: MatMulNBits computes in float16 (float16 scales); q4-first: it stays float32 behind Casts.
+      // Both orders: MatMulNBits computes in float16 with float16 scales (q4-first since the FP16 converter knows
+      // its signature, src/core/fp16/schema.ts CONTRIB_SCHEMAS), as in transformers.js's model_q4f16.onnx.
       const scales = q.graph.initializers.filter((t) => t.name.endsWith('_scales'));
       expect(scales).toHaveLength(36);
-      expect(new Set(scales.map((t) => t.dataType))).toEqual(new Set([order === 'fp16-first' ? 10 : 1]));
+      expect(new Set(scales.map((t) => t.dataType))).toEqual(new Set([10]));
       console.info(`[q4] Q4F16 ${order} notes: ${report.notes.join('; ')}`);
     });
 });

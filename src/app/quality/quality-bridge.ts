@@ -7,7 +7,7 @@
  */
 import * as Comlink from 'comlink';
 import type { QualityProgress } from '../../core/quality/index.js';
-import type { GpuProbe, QualityRequest, QualityResult, QualityWorkerApi } from '../../../workers/quality-protocol.js';
+import type { GpuProbe, ModelFilesInput, QualityRequest, QualityResult, QualityWorkerApi } from '../../../workers/quality-protocol.js';
 import { asAvaError } from '../../core/errors.js';
 import { JobBridge, type WorkerFactory } from '../job-bridge.js';
 
@@ -24,8 +24,8 @@ class QualityBridge extends JobBridge<QualityWorkerApi> {
     return this.call(signal, (api) => api.sha256(blob));
   }
 
-  modelDigest(blob: Blob, signal?: AbortSignal): Promise<string> {
-    return this.call(signal, (api) => api.modelDigest(blob));
+  modelDigest(model: ModelFilesInput, signal?: AbortSignal): Promise<string> {
+    return this.call(signal, (api) => api.modelDigest(model));
   }
 
   probeGpu(): Promise<GpuProbe> {
@@ -55,13 +55,16 @@ export function sha256Of(blob: Blob): Promise<string> {
 
 const digests = new WeakMap<Blob, Promise<string>>();
 
-/** The model's cache identity: SHA-256 without metadata_props (see digest.ts); memoised per Blob. */
-export function modelDigestOf(blob: Blob): Promise<string> {
-  let p = digests.get(blob);
+/**
+ * The model's cache identity: SHA-256 without metadata_props, followed by its external data (core/quality/digest.ts);
+ * memoised per model Blob (a model's files do not change while the page holds them).
+ */
+export function modelDigestOf(model: ModelFilesInput): Promise<string> {
+  let p = digests.get(model.blob);
   if (!p) {
-    p = hashBridge.modelDigest(blob);
-    digests.set(blob, p);
-    p.catch(() => digests.delete(blob));
+    p = hashBridge.modelDigest({ blob: model.blob, name: model.name, path: model.path ?? model.name, others: [...(model.others ?? [])] });
+    digests.set(model.blob, p);
+    p.catch(() => digests.delete(model.blob));
   }
   return p;
 }

@@ -131,7 +131,7 @@ function planNode(run: Run, ctx: GCtx, n: NodeView, index: number): NPlan {
     return p;
   }
   if (!hasFloat) return p; // neutral: no float tensor involved
-  facts.sig = signatureOf(op, run.opset);
+  facts.sig = defaultDomain ? signatureOf(op, run.opset) : signatureOf(op, run.info.domainOpsets?.get(n.domain) ?? 1, n.domain);
   if (facts.sig) facts.binding = bindSignature(n, facts.sig, inT, outT);
   const sigBlock = firstRule(facts, 'signature');
   if (sigBlock) {

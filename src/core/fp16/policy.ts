@@ -17,7 +17,7 @@ import { type RangeScan, scalarValue, scanFloat32Range, scanFloatValues } from '
 import { keepNormalisationStatistics } from './rules/normalisation.js';
 import { keepOutOfRange } from './rules/out-of-range.js';
 import { keepShapeArithmetic } from './rules/shape-arithmetic.js';
-import type { OpSignature } from './schema.js';
+import { type OpSignature, hasSignatureTable } from './schema.js';
 import { attr, isDefaultDomain } from './types.js';
 
 export type KeepRuleId =
@@ -138,8 +138,9 @@ export const KEEP_RULES: readonly KeepRule[] = [
   {
     id: 'unknown-domain',
     scope: 'node',
-    summary: 'Ops of other domains (com.microsoft, custom ops): no known signature, so no type can be changed safely.',
-    check: (f) => (isDefaultDomain(f.n.domain) ? null : `operator domain '${f.n.domain}': no known signature`),
+    summary:
+      'Ops of other domains (custom ops, com.microsoft ops other than MatMulNBits and GatherBlockQuantized, whose signatures schema.ts carries): no known signature, so no type can be changed safely.',
+    check: (f) => (isDefaultDomain(f.n.domain) || hasSignatureTable(f.n.domain, f.n.opType) ? null : `operator domain '${f.n.domain}': no known signature`),
   },
   {
     id: 'ort-no-float16',

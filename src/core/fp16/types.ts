@@ -39,6 +39,8 @@ export class TypeScope {
 
 export interface TypeInfo {
   scopes: Map<GraphView, TypeScope>;
+  /** Opset versions of the non-default domains the model imports (com.microsoft signatures are looked up by it). */
+  domainOpsets?: Map<string, number>;
   /** Values whose rule-inferred type disagreed with the declaration (the declaration was used). */
   mismatches: string[];
 }
@@ -90,7 +92,7 @@ export function dependencyOrder(g: GraphView): number[] {
 }
 
 export function inferTypes(model: ModelView): TypeInfo {
-  const info: TypeInfo = { scopes: new Map(), mismatches: [] };
+  const info: TypeInfo = { scopes: new Map(), mismatches: [], domainOpsets: new Map(model.opsets.filter((o) => !isDefaultDomain(o.domain)).map((o) => [o.domain, o.version])) };
   inferGraph(model.graph, null, defaultOpset(model), info, null);
   return info;
 }
@@ -178,7 +180,11 @@ function nodeOutputTypes(n: NodeView, ins: number[], opset: number, scope: TypeS
     return out.map((_, i) => branchOutType(body, bs, i));
   }
   for (const sg of subgraphsOf(n)) inferGraph(sg, scope, opset, info, null);
-  if (!defaultDomain) return out;
+  if (!defaultDomain) {
+    // com.microsoft ops with a known signature (schema.ts CONTRIB_SCHEMAS: MatMulNBits, GatherBlockQuantized).
+    const sig = signatureOf(n.opType, info.domainOpsets?.get(n.domain) ?? 1, n.domain);
+    return sig ? outputsFromSignature(n, ins, sig) : out;
+  }
 
   switch (op) {
     case 'Constant': {
@@ -218,6 +224,11 @@ function nodeOutputTypes(n: NodeView, ins: number[], opset: number, scope: TypeS
 
   const sig = signatureOf(op, opset);
   if (!sig) return out;
+  return outputsFromSignature(n, ins, sig);
+}
+
+/** Output types from a signature: type variables bound by the inputs, fixed types, single-type variables. */
+function outputsFromSignature(n: NodeView, ins: number[], sig: NonNullable<ReturnType<typeof signatureOf>>): number[] {
   // Bind type variables from the inputs.
   const bound = new Map<string, number>();
   ins.forEach((t, i) => {
@@ -225,7 +236,7 @@ function nodeOutputTypes(n: NodeView, ins: number[], opset: number, scope: TypeS
     const f = formalAt(sig.inputs, i);
     if (f && !isFixed(f.key) && !bound.has(f.key)) bound.set(f.key, t);
   });
-  return out.map((_, i) => {
+  return n.outputs.map((_, i) => {
     const f = formalAt(sig.outputs, i);
     if (!f) return UNKNOWN;
     if (isFixed(f.formal.v)) return Number(f.formal.v.slice(1));

@@ -7,8 +7,10 @@
  *
  * Here (order 'q4-first', the default, transformers.js's order): quantizeQ4 (same options, default preset tjs-q4),
  * then the project's FP16 converter (`convertFp16`, with its own defaults: float32 graph inputs / outputs,
- * onnxruntime's clamping) on the Q4 output. Whatever the FP16 converter cannot type or convert stays float32 with
- * Casts around it and a reason in `report.fp16.keptOps` (today: MatMulNBits, which it has no signature for).
+ * onnxruntime's clamping) on the Q4 output. The FP16 converter knows MatMulNBits' and GatherBlockQuantized's
+ * signatures (src/core/fp16/schema.ts CONTRIB_SCHEMAS): MatMulNBits runs in float16 with float16 scales (input A,
+ * scales, bias, output), GatherBlockQuantized with float16 scales and output, as in transformers.js's file. Whatever
+ * the converter cannot type or convert stays float32 with Casts around it and a reason in `report.fp16.keptOps`.
  * Order 'fp16-first': convertFp16, then quantizeQ4 on the float16 model, i.e. onnxruntime's MatMulNBitsQuantizer
  * on an FP16 model: MatMulNBits then runs in float16 with float16 scales, as in transformers.js's file (the 4-bit
  * values come from the float16-rounded weights).
@@ -70,7 +72,7 @@ export async function quantizeQ4F16(
     notes.push('MatMulNBits runs in float16 with float16 scales (MatMulNBitsQuantizer on the FP16 model): the 4-bit values come from the float16-rounded weights');
   if (keptContrib.length && order === 'q4-first')
     notes.push(
-      `${keptContrib.reduce((a, k) => a + k.count, 0)} MatMulNBits/GatherBlockQuantized nodes stay float32 (Casts around them): the FP16 converter has no signature for com.microsoft ops; transformers.js runs them in float16 with float16 scales`,
+      `${keptContrib.reduce((a, k) => a + k.count, 0)} MatMulNBits/GatherBlockQuantized nodes stay float32 (Casts around them): ${keptContrib.flatMap((k) => k.reasons.map((r) => r.reason)).join('; ')}`,
     );
   const rewritten: Record<string, number> = { ...q4.report.rewritten };
   for (const [op, n] of Object.entries(f.report.rewritten)) rewritten[op] = (rewritten[op] ?? 0) + n;

@@ -7,7 +7,7 @@
 import { parseModel, type ModelView } from '../onnx/model.js';
 import { halfToFloat, clsPool, l2Norm, meanPool } from './math.js';
 import { encoderGraphInfo, inputRole, type EncoderGraphInfo, type InputRole } from './model-info.js';
-import type { OrtModule, OrtSessionLike, OrtSessionOptionsLike, OrtTensorLike } from './ort.js';
+import { createSession, type OrtModelSource, type OrtModule, type OrtSessionLike, type OrtSessionOptionsLike, type OrtTensorLike } from './ort.js';
 import { padBatch, type EncodedText } from './tokenize.js';
 
 export class QualityError extends Error {
@@ -23,18 +23,24 @@ export interface PoolingConfigJson {
   [k: string]: unknown;
 }
 
-export type PoolingChoice = PoolingConfigJson | 'mean' | 'cls' | null | undefined;
+/**
+ * How token vectors become one sentence vector: a 1_Pooling/config.json object, or an explicit mode. 'none' reads
+ * the output as sentence vectors as they are (it must have rank 2). Explicit 'mean' / 'cls' pool a token-level output
+ * even when the model also has a sentence-level one.
+ */
+export type PoolingChoice = PoolingConfigJson | 'mean' | 'cls' | 'none' | null | undefined;
 
 export interface EmbedderOptions {
   ort: OrtModule;
-  model: Uint8Array;
+  /** The .onnx bytes, or what onnxruntime loads (a path in Node; bytes + external-data URLs in the browser). */
+  model: Uint8Array | OrtModelSource;
   /** Passed to InferenceSession.create as is (executionProviders, graphOptimizationLevel, threads...). */
   sessionOptions?: OrtSessionOptionsLike;
   /** 1_Pooling/config.json object or an explicit mode; default mean. Ignored when the model outputs sentence vectors. */
   pooling?: PoolingChoice;
   /** Force the output to read (default: sentence_embedding-like, else last_hidden_state-like). */
   outputName?: string;
-  /** Already parsed model (saves a parse). */
+  /** The model's structure (openModel / parseModel); required when `model` is a path. */
   modelView?: ModelView;
 }
 
@@ -73,8 +79,8 @@ export interface Embedder {
 const SENTENCE_OUT = /^(sentence_embeddings?|embeddings?|text_embeds|pooled_embeddings?)$|sentence_embedding/i;
 const TOKEN_OUT = /^(last_hidden_state|token_embeddings|hidden_states?|output_0)$|last_hidden_state/i;
 
-export function resolvePooling(p: PoolingChoice): { mode: 'mean' | 'cls'; source: string; note?: string } {
-  if (p === 'mean' || p === 'cls') return { mode: p, source: 'option' };
+export function resolvePooling(p: PoolingChoice): { mode: 'mean' | 'cls' | 'none'; source: string; note?: string } {
+  if (p === 'mean' || p === 'cls' || p === 'none') return { mode: p, source: 'option' };
   if (!p) return { mode: 'mean', source: 'default (no pooling config)' };
   if (p.pooling_mode_cls_token) return { mode: 'cls', source: '1_Pooling/config.json pooling_mode_cls_token' };
   if (p.pooling_mode_mean_tokens) return { mode: 'mean', source: '1_Pooling/config.json pooling_mode_mean_tokens' };
@@ -87,7 +93,7 @@ export function resolvePooling(p: PoolingChoice): { mode: 'mean' | 'cls'; source
 }
 
 /** Output to read from the session and whether it is sentence-level (rank 2) or token-level (rank 3). */
-function chooseOutput(session: OrtSessionLike, g: EncoderGraphInfo, forced?: string): { name: string; sentence: boolean | null } {
+function chooseOutput(session: OrtSessionLike, g: EncoderGraphInfo, forced?: string, wantTokens = false): { name: string; sentence: boolean | null } {
   const rankOf = (name: string): number | null => {
     const md = session.outputMetadata?.find((o) => o.name === name);
     if (md?.isTensor && md.shape && md.shape.length > 0) return md.shape.length;
@@ -100,8 +106,9 @@ function chooseOutput(session: OrtSessionLike, g: EncoderGraphInfo, forced?: str
     return { name: forced, sentence: r === null ? null : r === 2 };
   }
   const sentence = names.find((n) => SENTENCE_OUT.test(n) && rankOf(n) !== 3);
-  if (sentence) return { name: sentence, sentence: true };
   const token = names.find((n) => TOKEN_OUT.test(n)) ?? names.find((n) => rankOf(n) === 3);
+  if (wantTokens && token) return { name: token, sentence: false };
+  if (sentence) return { name: sentence, sentence: true };
   if (token) return { name: token, sentence: false };
   const two = names.find((n) => rankOf(n) === 2);
   if (two) return { name: two, sentence: true };
@@ -121,15 +128,22 @@ function floatData(t: OrtTensorLike): ArrayLike<number> {
   throw new QualityError(`the model's output is ${t.type}, not a float tensor`);
 }
 
-export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
-  const view = opts.modelView ?? parseModel(opts.model);
-  const graph = encoderGraphInfo(view);
+/** Why the check cannot feed this graph at all, read from its structure (before any session), or null. */
+export function graphProblem(graph: EncoderGraphInfo): string | null {
   const stringInput = graph.inputs.find((i) => i.dtype === 'string');
   if (stringInput)
-    throw new QualityError(
-      `the model takes raw text (string input '${stringInput.name}', an in-graph tokenizer): this check feeds token ids and cannot run it`,
-    );
-  const session = await opts.ort.InferenceSession.create(opts.model, opts.sessionOptions ?? {});
+    return `the model takes raw text (string input '${stringInput.name}', an in-graph tokenizer): this check feeds token ids and cannot run it`;
+  return null;
+}
+
+export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
+  const src: OrtModelSource = opts.model instanceof Uint8Array ? { bytes: opts.model } : opts.model;
+  const view = opts.modelView ?? ('bytes' in src ? parseModel(src.bytes) : null);
+  if (!view) throw new TypeError('createEmbedder: modelView is required when the model is given by path');
+  const graph = encoderGraphInfo(view);
+  const problem = graphProblem(graph);
+  if (problem) throw new QualityError(problem);
+  const session = await createSession(opts.ort, src, opts.sessionOptions ?? {});
   try {
     const notes: string[] = [];
     const inputs = session.inputNames.map((name) => {
@@ -147,14 +161,25 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
     const ids = inputs.find((i) => i.role === 'input_ids');
     if (!ids) throw new QualityError(`the model has no input_ids input (inputs: ${inputs.map((i) => i.name).join(', ')})`);
     const idType = ids.dtype === 'int32' ? 'int32' : 'int64';
-    const out = chooseOutput(session, graph, opts.outputName);
     const pool = resolvePooling(opts.pooling);
+    const explicitTokens = (opts.pooling === 'mean' || opts.pooling === 'cls') && !opts.outputName;
+    const out = chooseOutput(session, graph, opts.outputName, explicitTokens);
     if (pool.note) notes.push(pool.note);
+    if (pool.mode === 'none' && out.sentence === false)
+      throw new QualityError(
+        `pooling 'none' reads sentence vectors as they are, but output '${out.name}' has one vector per token (rank 3): choose mean or CLS pooling, or a sentence-level output`,
+      );
+    const tokenMode: 'mean' | 'cls' = pool.mode === 'cls' ? 'cls' : 'mean';
     const info: EmbedderInfo = {
       inputs,
       output: out.name,
-      pooling: out.sentence === true ? 'model output' : pool.mode,
-      poolingSource: out.sentence === true ? `output '${out.name}' is already a sentence embedding` : pool.source,
+      pooling: out.sentence === true || pool.mode === 'none' ? 'model output' : tokenMode,
+      poolingSource:
+        pool.mode === 'none'
+          ? `option 'none': output '${out.name}' read as sentence vectors`
+          : out.sentence === true
+            ? `output '${out.name}' is already a sentence embedding`
+            : pool.source,
       idType,
       vocabSize: graph.vocabSize,
       maxPositions: graph.maxPositions,
@@ -199,6 +224,12 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
             info.poolingSource = `output '${out.name}' has rank 2: read as sentence embeddings`;
           }
         } else if (t.dims.length === 3) {
+          if (info.pooling === 'model output') {
+            if (pool.mode === 'none')
+              throw new QualityError(`output '${out.name}' has one vector per token (shape [${t.dims.join(', ')}]): choose mean or CLS pooling`);
+            info.pooling = tokenMode;
+            info.poolingSource = `output '${out.name}' has rank 3 at run time: ${tokenMode} pooling`;
+          }
           dim = t.dims[2]!;
           if (t.dims[1] !== b.seq) throw new QualityError(`output '${out.name}' has ${t.dims[1]} positions for a ${b.seq}-token batch`);
         } else throw new QualityError(`output '${out.name}' has shape [${t.dims.join(', ')}]: expected [batch, dim] or [batch, seq, dim]`);

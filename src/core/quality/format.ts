@@ -15,13 +15,25 @@ export function formatReportText(r: QualityReport): string {
   const L: string[] = [];
   const v = r.verdict;
   L.push(`${v.pass ? 'PASS' : 'FAIL'}  mean cosine ${f4(v.value)} (threshold ${v.threshold})`);
+  if (v.headline) L.push(`      ${v.headline}`);
   L.push(`backend: ${r.backend.label}  providers requested: ${r.backend.requestedProviders.join(', ') || 'default'}; ran: ${r.backend.ranProviders?.join(', ') ?? 'unknown'}`);
   for (const m of [r.models.original, r.models.quantized]) {
     const what = m.loaded
       ? `dim ${m.dim ?? '?'}, ${m.pooling ?? '?'} pooling of '${m.output}', ${m.idType} ids, ${m.quantization.kind}${m.embedMs !== null ? `, ${Math.round(m.embedMs)} ms` : ''}`
       : `NOT LOADED: ${m.error}`;
-    L.push(`${pad(m.role, 9)} ${m.name} (${formatMiBFixed(m.fileBytes, { decimals: 1, label: 'MB' })}): ${what}`);
+    const mb = (n: number) => formatMiBFixed(n, { decimals: 1, label: 'MB' });
+    const size = `${mb(m.fileBytes)}${m.externalBytes ? ` + ${mb(m.externalBytes)} external data` : ''}`;
+    L.push(`${pad(m.role, 9)} ${m.name} (${size}): ${what}`);
   }
+  const lin = r.lineage;
+  if (lin)
+    L.push(
+      lin.status === 'linked'
+        ? `lineage: linked (${lin.evidence[0]})`
+        : lin.status === 'unrelated'
+          ? `lineage: UNRELATED — ${lin.differences.join('; ')}`
+          : 'lineage: not verified (no provenance; same inputs and weight count)',
+    );
   const t = r.tokenization;
   L.push(
     t.mode === 'tokenizer'
@@ -34,7 +46,7 @@ export function formatReportText(r: QualityReport): string {
   }
   const c = r.cosine;
   if (c) {
-    L.push('', 'Cosine original vs quantized');
+    L.push('', `Cosine original vs quantized, over ${c.basis.description}`);
     L.push(...table([
       ['', 'n', 'mean', 'min', 'p5', 'median'],
       ['all', String(c.count), f4(c.mean), f4(c.min), f4(c.p5), f4(c.median)],
@@ -65,7 +77,7 @@ export function formatReportText(r: QualityReport): string {
     L.push('', `Retrieval (overlap@k of top-k lists; rank correlation: ${r.retrieval.rankCorrelation})`);
     const ks = [1, 3, 5, 10];
     L.push(...table([
-      ['set', 'docs', 'queries', ...ks.map((k) => `@${k}`), 'spearman', 'MRR orig', 'MRR quant'],
+      ['set', 'docs', 'queries', ...ks.map((k) => `@${k}`), 'spearman', 'MRR orig', 'MRR quant', 'cosine'],
       ...r.retrieval.sets.map((x) => [
         x.id,
         String(x.documents),
@@ -77,6 +89,7 @@ export function formatReportText(r: QualityReport): string {
         x.spearman.mean.toFixed(3),
         x.mrr ? x.mrr.original.toFixed(3) : '-',
         x.mrr ? x.mrr.quantized.toFixed(3) : '-',
+        f4(x.cosine.mean),
       ]),
     ]).map((l) => `  ${l}`));
     for (const x of r.retrieval.sets)
@@ -102,6 +115,10 @@ export function formatReportText(r: QualityReport): string {
   if (v.warnings.length) {
     L.push('', 'Warnings:');
     for (const x of v.warnings) L.push(`  - ${x}`);
+  }
+  if (v.notes.length) {
+    L.push('', 'Notes:');
+    for (const x of v.notes) L.push(`  - ${x}`);
   }
   L.push('', `time: load ${Math.round(r.timings.loadMs)} ms, embed ${Math.round(r.timings.embedMs)} ms, total ${Math.round(r.timings.totalMs)} ms`);
   return L.join('\n');

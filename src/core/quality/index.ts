@@ -5,17 +5,23 @@
  *   import * as ort from 'onnxruntime-web';            // or 'onnxruntime-node'
  *   const probes = await loadProbes((f) => fetch(`${base}probes/${f}`).then((r) => r.json()));
  *   const report = await runQualityCheck({
- *     ort, original: { bytes, name }, quantized: { bytes: qBytes, name: qName },
+ *     ort,
+ *     original: { bytes, name },                        // small: in memory
+ *     quantized: { structure: opened.model, load: { path } },  // any size (see load.ts)
  *     tokenizer: { tokenizerJson, tokenizerConfig },   // omit -> random token ids (the report says so)
- *     pooling: poolingConfigJson,                       // 1_Pooling/config.json, optional
+ *     pooling: poolingConfigJson,                       // 1_Pooling/config.json, or 'mean' | 'cls' | 'none'
  *     sentenceSets: probes.sentenceSets, retrievalSets: probes.retrievalSets,
  *     sessionOptions: { executionProviders: ['wasm'] }, threshold: 0.95,
  *     onProgress, signal,
  *   });
- *   report.verdict.pass; formatReportText(report); compareBackendReports(reportWasm, reportWebGpu);
+ *   report.verdict.pass; report.verdict.headline; formatReportText(report); compareBackendReports(reportWasm, reportWebGpu);
  */
-export type { OrtModule, OrtSessionLike, OrtSessionOptionsLike, OrtTensorLike, OrtValueMetadataLike } from './ort.js';
-export { runQualityCheck, quantKind, adviceFor, DEFAULT_THRESHOLD, type QualityCheckOptions, type ModelInput } from './check.js';
+export type { OrtModule, OrtModelSource, OrtSessionLike, OrtSessionOptionsLike, OrtTensorLike, OrtValueMetadataLike } from './ort.js';
+export { runQualityCheck, type QualityCheckOptions } from './check.js';
+export { emptyModelReport, explainFailure, externalDataFiles, isOutOfMemory, type Lazy, type ModelBytes, type ModelInput, type ModelSpec } from './load.js';
+export { DEFAULT_THRESHOLD, adviceFor, headline, makeVerdict, quantKind, sameTopResult } from './verdict.js';
+export { checkLineage, lineageFacts, lineageWarning, type LineageFacts } from './lineage.js';
+export { modelDigest, modelFilesDigest, type ModelDigest } from './digest.js';
 export { compareBackendReports, type BackendComparison, type BackendComparisonOptions } from './compare.js';
 export { formatReportText } from './format.js';
 export { createEmbedder, resolvePooling, QualityError, type Embedder, type EmbedderInfo, type EmbedderOptions, type Embeddings, type PoolingConfigJson, type PoolingChoice } from './embedder.js';

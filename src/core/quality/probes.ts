@@ -195,3 +195,22 @@ export function retrievalSetFromStrings(documents: readonly string[], queries: r
     queries: clean(queries).map((text, i) => ({ id: `query-${i + 1}`, text, relevant: [] })),
   };
 }
+
+/**
+ * The quick check's texts (run by itself after a quantize: seconds, not minutes): every sentence set thinned to
+ * about `sentences` texts in all (evenly spaced, so every kind of text stays in), and every retrieval set whole (the
+ * "same top result for N of N searches" answer needs all its queries). Set ids are kept, with "(quick)" in titles.
+ */
+export function quickSelection(bundle: ProbeBundle, sentences = 24): ProbeBundle {
+  const total = bundle.sentenceSets.reduce((a, s) => a + s.sentences.length, 0);
+  const keep = Math.min(1, Math.max(0, sentences) / Math.max(1, total));
+  return {
+    sentenceSets: bundle.sentenceSets.map((s) => {
+      const n = Math.max(1, Math.round(s.sentences.length * keep));
+      const step = s.sentences.length / n;
+      const picked = Array.from({ length: Math.min(n, s.sentences.length) }, (_, i) => s.sentences[Math.floor(i * step)]!);
+      return { ...s, title: `${s.title} (quick)`, sentences: picked };
+    }),
+    retrievalSets: bundle.retrievalSets,
+  };
+}

@@ -5,14 +5,18 @@
 import type { Histogram } from './math.js';
 import type { InputRole } from './model-info.js';
 
-export const REPORT_VERSION = 1;
+/** 2: the verdict is over the chosen probe set only (retrieval texts apart), lineage, verdict notes and headline. */
+export const REPORT_VERSION = 2;
 
 export type QuantKind = 'none' | 'int8-dynamic' | 'int8-static' | 'int4' | 'fp16' | 'other';
 
 export interface ModelReport {
   role: 'original' | 'quantized';
   name: string;
+  /** Size of the .onnx file. */
   fileBytes: number;
+  /** Bytes of external data the model references (0 when its weights are inline). */
+  externalBytes: number;
   loaded: boolean;
   /** Why the model could not be parsed / loaded / run (null when it ran). */
   error: string | null;
@@ -79,7 +83,22 @@ export interface GroupStats {
   min: number | null;
 }
 
+/** Which texts the verdict's cosine statistics are over. */
+export interface CosineBasis {
+  /**
+   * 'probe sentences': the chosen sentence sets and pasted sentences (retrieval texts are reported apart);
+   * 'retrieval texts': no sentences were chosen, so the documents and queries; 'random ids': no tokenizer.
+   */
+  kind: 'probe sentences' | 'retrieval texts' | 'random ids';
+  /** Texts per set, in the order given. */
+  sets: { id: string; texts: number }[];
+  /** One line, e.g. "219 texts: en 107, multi 112 (retrieval documents and queries reported apart: 78)". */
+  description: string;
+}
+
 export interface CosineReport {
+  /** What the statistics below are over. */
+  basis: CosineBasis;
   count: number;
   mean: number | null;
   min: number | null;
@@ -137,6 +156,8 @@ export interface RetrievalSetReport {
   /** Fraction of labelled queries with a relevant document in the top k (null when there are no labels). */
   hitAt: { k: number; original: number; quantized: number }[] | null;
   mrr: { original: number; quantized: number } | null;
+  /** Cosine original vs quantized over the set's documents and queries (not part of the verdict's statistics). */
+  cosine: GroupStats;
   perQuery: QueryResult[];
   rules: RuleResult[];
 }
@@ -168,10 +189,33 @@ export interface Verdict {
   threshold: number;
   /** Why it failed (empty when it passed). */
   reasons: string[];
-  /** What to try next (when it failed). */
+  /** What to try next: only when it failed and there is something to do (never for two unrelated models). */
   advice: string[];
-  /** Worth a look even when it passed. */
+  /** Worth a look even when it passed: something may be wrong. Empty on a clean pass. */
   warnings: string[];
+  /** Facts for the details (e.g. dynamic INT8's batch dependence, truncation): nothing to act on. */
+  notes: string[];
+  /**
+   * The answer in one line, e.g. "99.6% similar · same top result for 21 of 21 searches — safe to ship", or
+   * "Not recommended: mean cosine 0.9012 is below the threshold 0.95".
+   */
+  headline: string;
+}
+
+/** Whether the two models are an original and a copy made from it (see lineage.ts). */
+export interface LineageReport {
+  /**
+   * 'linked': provenance ties the quantized file to the original's SHA-256; 'unverified': nothing ties or separates
+   * them (no provenance; same inputs and weight count); 'unrelated': different inputs or weight counts, or provenance
+   * naming another source.
+   */
+  status: 'linked' | 'unverified' | 'unrelated';
+  /** What ties them. */
+  evidence: string[];
+  /** What separates them. */
+  differences: string[];
+  /** Weight elements (tensors of rank >= 2, packed 4-bit counted per value) of each model. */
+  weights: { original: number; quantized: number };
 }
 
 export interface QualityReport {
@@ -204,6 +248,8 @@ export interface QualityReport {
     note: string;
   };
   models: { original: ModelReport; quantized: ModelReport };
+  /** null when a model could not be read. */
+  lineage: LineageReport | null;
   shape: ShapeReport | null;
   cosine: CosineReport | null;
   retrieval: RetrievalReport;
