@@ -15,10 +15,11 @@ export const Q4F16_META = {
   transformersJs: { suffix: '_q4f16', fileName: 'model_q4f16.onnx' },
   expectedReduction: 75,
   recommended: false,
-  summary: '~75% smaller (MiniLM 66%): 4-bit MatMul weights, the rest float16; inputs/outputs stay float32',
+  summary: '~75% smaller (MiniLM 67%): 4-bit MatMul weights, the rest float16; inputs/outputs stay float32',
   description:
     "Q4F16: Q4 (4-bit MatMul weights, onnxruntime's MatMulNBitsQuantizer) and the rest converted to float16 by the FP16 " +
-    "converter with its defaults, in transformers.js's order (--order q4-first) or the other way round.",
+    "converter with its defaults (MatMulNBits then runs in float16 with float16 scales), in transformers.js's order " +
+    '(--order q4-first) or the other way round.',
   verb: 'quantizing',
   metadataKey: 'ava.quantization',
   presets: Q4_MODE_PRESETS,
@@ -35,8 +36,8 @@ export const Q4F16_META = {
       flag: '--order',
       default: 'q4-first',
       choices: [
-        { value: 'q4-first', label: 'Q4, then FP16 (transformers.js; MatMulNBits stays float32 behind Casts)' },
-        { value: 'fp16-first', label: 'FP16, then Q4 (MatMulNBits in float16 with float16 scales)' },
+        { value: 'q4-first', label: "Q4, then FP16 (transformers.js's order: 4-bit values from the float32 weights)" },
+        { value: 'fp16-first', label: 'FP16, then Q4 (4-bit values from the float16-rounded weights)' },
       ],
       help: 'which step runs first',
       page: { control: 'select', label: 'Order', advanced: true },
