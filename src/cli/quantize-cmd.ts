@@ -45,7 +45,7 @@ const EXIT_CODES = 'Exit codes: 0 ok, 1 failure, 2 usage, 3 input not found, 4 n
 const sharedHelp = (): string[] => helpLines(SHARED_FLAGS.map((f) => [f.value ? `${f.flag} ${f.value}` : f.flag, f.help]));
 
 export const QUANTIZE_USAGE = `Usage:
-${MODE_METAS.map((m) => `  ava-quant quantize <in.onnx> <out.onnx> ${m.id} [options]   about ${m.expectedReduction}% smaller, ${m.label} (quantize x y ${m.id} --help)`).join('\n')}
+${MODE_METAS.map((m) => `  ava-quant quantize <in.onnx> <out.onnx> ${`${m.id} [options]`.padEnd(Math.max(...MODE_METAS.map((x) => x.id.length)) + 13)}about ${m.expectedReduction}% smaller, ${m.label} (quantize x y ${m.id} --help)`).join('\n')}
 
 Every mode:
 ${sharedHelp().join('\n')}
