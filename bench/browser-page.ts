@@ -5,8 +5,8 @@
  *                                    origin-private file system (OPFS): the least any mode costs in this runtime.
  *   window.benchCase('int8' | 'fp16', name)
  *                                    the app's own quantize worker through its bridge (src/app/quantize-bridge.ts),
- *                                    with the request the quantize panel sends by default (int8Request(int8Form()),
- *                                    fp16Request(fp16Form())), then, when the worker hands back an in-memory Blob
+ *                                    with the request the quantize panel sends by default (buildRequest(mode,
+ *                                    initialForms()[mode])), then, when the worker hands back an in-memory Blob
  *                                    rather than a disk-backed File, that Blob written to OPFS (as the floor writes).
  *   -> { ms, quantizeMs?, saveMs?, outBytes, outExternalFiles? } or { error } (the error's one-line message);
  *      outExternalFiles: the external data files the output names (bench/onnx-scan.ts, after the clock stops).
@@ -14,7 +14,7 @@
  * and loading its modules is not timed.
  */
 import { QuantizeBridge } from '../src/app/quantize-bridge.js';
-import { fp16Form, fp16Request, int8Form, int8Request } from '../src/app/quantize-options.js';
+import { buildRequest, initialForms } from '../src/app/quantize-options.js';
 import { scanModel } from './onnx-scan.js';
 import { removeJobFiles } from '../src/app/output-files.js';
 
@@ -32,7 +32,7 @@ interface CaseResult {
 }
 
 function request(mode: 'int8' | 'fp16') {
-  const built = mode === 'int8' ? int8Request(int8Form()) : fp16Request(fp16Form());
+  const built = buildRequest(mode, initialForms()[mode]);
   if (!built.ok) throw new Error(built.error);
   return built.request;
 }

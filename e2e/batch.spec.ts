@@ -11,10 +11,10 @@ import { parseManifest, skipDecision } from '../src/core/batch/index.js';
 import { convertFp16 } from '../src/core/fp16/index.js';
 import { quantizeInt8 } from '../src/core/int8/index.js';
 import { collectPieces, concatParts, inspectModel, parseModel } from '../src/core/onnx/index.js';
-import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
+import { DEFAULT_PRESET } from '../src/core/int8/presets.js';
 import { fixture, nodeTestModels, pathOf } from '../tests/helpers/fixtures.js';
 import { card, expect, fixClock, pageProvenance, test } from './helpers.js';
-import { TOOL } from '../src/app/share/tool.js';
+import { TOOL } from '../src/core/tool.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
@@ -319,4 +319,33 @@ test('a real drag from the OS (CDP): a folder onto the batch zone is walked, a f
   expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-path')))).toEqual(['dragged/deeper/namaste_deepa.onnx', 'dragged/hello_deepa.onnx']);
   await drag('drop-zone', [pathOf(fixture(HELLO))]);
   await expect(card(page, basename(pathOf(fixture(HELLO))))).toBeVisible();
+});
+
+test('an output that would rewrite nothing is a skip with the reason, not a success: no file, in the manifest', async ({ page }) => {
+  const root = join(dir, 'noop');
+  mkdirSync(root, { recursive: true });
+  const relu = nodeTestModels().find((p) => /[\\/]test_relu[\\/]model\.onnx$/.test(p))!;
+  writeFileSync(join(root, 'relu.onnx'), readFileSync(relu));
+  writeFileSync(join(root, 'hello_deepa.onnx'), read(HELLO));
+  const batch = await open(page);
+  await batch.getByLabel('Choose a folder for the batch').setInputFiles(root);
+  const row = (path: string) => batch.locator(`[data-testid="batch-row"][data-path="${path}"]`);
+  await expect(row('noop/relu.onnx')).toHaveAttribute('data-status', 'ready');
+  await batch.getByTestId('quantize-all').click();
+  await expect(row('noop/hello_deepa.onnx')).toHaveAttribute('data-status', 'done');
+  const skipped = row('noop/relu.onnx');
+  await expect(skipped).toHaveAttribute('data-status', 'skipped');
+  await expect(skipped.getByTestId('row-reason')).toHaveText('Skipped: nothing to quantize: the model has no node INT8 rewrites');
+  const out = skipped.getByTestId('batch-output');
+  await expect(out).toHaveAttribute('data-status', 'skipped');
+  await expect(out.getByTestId('output-skipped')).toHaveText('Skipped: nothing to quantize: the model has no node INT8 rewrites');
+  await expect(out.getByTestId('output-download')).toHaveCount(0);
+  await expect(batch.getByTestId('batch-status')).toHaveText('Batch finished: 1 output.');
+
+  const pending = page.waitForEvent('download');
+  await batch.getByTestId('download-all').click();
+  const files = unzipSync(new Uint8Array(readFileSync(await (await pending).path())));
+  expect(Object.keys(files)).toEqual(['manifest.json', 'hello_deepa-INT8.onnx']);
+  const manifest = parseManifest(new TextDecoder().decode(files['manifest.json']));
+  expect(manifest.skipped).toEqual([{ name: 'noop/relu.onnx', reason: 'INT8 skipped: nothing to quantize: the model has no node INT8 rewrites' }]);
 });

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { test as base, expect, type Locator, type Page } from '@playwright/test';
 import { inspectModel, OnnxFormatError, type ModelSummary } from '../src/core/onnx/index.js';
 import { fixture, manifest, pathOf, type Fixture } from '../tests/helpers/fixtures.js';
-import { TOOL } from '../src/app/share/tool.js';
+import { TOOL } from '../src/core/tool.js';
 
 export { expect };
 

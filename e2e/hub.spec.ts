@@ -14,7 +14,7 @@ import AxeBuilder from '@axe-core/playwright';
 import type { Page, Route } from '@playwright/test';
 import { collectPieces, parseModel, type ModelView } from '../src/core/onnx/index.js';
 import { quantizeInt8 } from '../src/core/int8/index.js';
-import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
+import { DEFAULT_PRESET } from '../src/core/int8/presets.js';
 import type { OutputProvenance } from '../src/core/provenance.js';
 import { formatBytes } from '../src/app/format.js';
 import type { FakeHub } from '../tests/helpers/fake-hub.js';

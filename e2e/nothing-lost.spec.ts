@@ -8,7 +8,7 @@ import type { Locator, Page } from '@playwright/test';
 import { quantizeInt8 } from '../src/core/int8/index.js';
 import { convertFp16 } from '../src/core/fp16/index.js';
 import { collectPieces, parseModel } from '../src/core/onnx/index.js';
-import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
+import { DEFAULT_PRESET } from '../src/core/int8/presets.js';
 import { fixture, pathOf } from '../tests/helpers/fixtures.js';
 import { card, expect, fixClock, minilm, pageProvenance, test } from './helpers.js';
 

@@ -18,7 +18,7 @@ import { modelFilesOf } from '../src/node/files.js';
 import { quantizeInt8 } from '../src/core/int8/index.js';
 import { convertFp16 } from '../src/core/fp16/index.js';
 import { loadProbes, runQualityCheck, type OrtModule, type QualityReport } from '../src/core/quality/index.js';
-import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
+import { DEFAULT_PRESET } from '../src/core/int8/presets.js';
 import { PROBE_CHOICES } from '../src/app/quality/selection.js';
 import { modelDigest, modelFilesDigest } from '../src/core/quality/digest.js';
 import { pathOf } from '../tests/helpers/fixtures.js';

@@ -8,11 +8,15 @@ import * as ort from 'onnxruntime-node';
 import { collectPieces, parseModel } from '../src/core/onnx/index.js';
 import { quantizeInt8, type Int8Report } from '../src/core/int8/index.js';
 import { convertFp16, type Fp16Report } from '../src/core/fp16/index.js';
-import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
-import { TOOL } from '../src/app/share/tool.js';
+import { DEFAULT_PRESET } from '../src/core/int8/presets.js';
+import { TOOL } from '../src/core/tool.js';
 import type { OutputProvenance } from '../src/core/provenance.js';
 import { formatSavings, outputFileName, sortedCounts } from '../src/app/format.js';
-import { nodeTestModels } from '../tests/helpers/fixtures.js';
+import { fixture, nodeTestModels, pathOf } from '../tests/helpers/fixtures.js';
+import { MODE_METAS } from '../src/core/modes/registry.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { card, expect, minilm, test } from './helpers.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -141,6 +145,7 @@ test('INT8 (default preset): quantize, see the result, download the same bytes a
   const leftRows = result.getByTestId('left-row');
   const counts = (await leftRows.evaluateAll((rows) => rows.map((x) => Number(x.getAttribute('data-count'))))) as number[];
   expect(counts.reduce((a, b) => a + b, 0)).toBe(r.leftInFloat.length);
+  expect(counts).toEqual(r.keptInFloat.map((k) => k.count));
   if (r.leftInFloat.length) await expect(result.getByTestId('left-in-float')).toContainText(r.leftInFloat[0]!.reason);
   await expect(result.getByTestId('result-settings')).toContainText(`preset ${DEFAULT_PRESET}`);
 
@@ -168,7 +173,13 @@ test('FP16 (defaults): convert, see the result, download the same bytes as Node'
   await expect(result.getByTestId('fp16-flushed')).toHaveAttribute('data-value', String(r.weights.flushedToZero));
   await expect(result.getByTestId('fp16-largest')).toHaveAttribute('data-value', String(r.weights.largestMagnitude));
   await expect(result.getByTestId('fp16-nodes')).toHaveAttribute('data-converted', String(r.nodes.converted));
-  await expect(result.getByTestId('kept-op-row')).toHaveCount(r.keptOps.length);
+  // What stayed in float32, by op type and reason (the report base every mode shares), with the policy rule.
+  const rows = result.getByTestId('left-row');
+  await expect(rows).toHaveCount(r.keptInFloat.length);
+  expect(await rows.evaluateAll((x) => x.map((e) => [e.getAttribute('data-op'), Number(e.getAttribute('data-count')), e.getAttribute('data-rule')]))).toEqual(
+    r.keptInFloat.map((k) => [k.opType, k.count, k.rule]),
+  );
+  expect(r.keptInFloat.reduce((a, k) => a + k.count, 0)).toBe(r.nodes.keptFp32);
 
   const got = await downloadAndCompare(page, result, path, 'fp16', bytes);
   expect(got.length / readFileSync(path).length).toBeLessThanOrEqual(0.51);
@@ -251,4 +262,71 @@ test('Save straight to a file: the worker streams the output into the picked fil
   const prov = { source: { name: basename(path), sha256: sha256(input) }, toolVersion: TOOL.version, date: date.toISOString() };
   const same = (await nodeOutput(path, 'int8', prov)).bytes;
   expect(written).toEqual({ size: same.length, sha256: sha256(same) });
+});
+
+test('every option of the table has its control, and the new INT8 ones reach the run', async ({ page }) => {
+  const path = pathOf(fixture('openwakeword-hello-deepa'));
+  const panel = await openWithModel(page, path);
+  for (const m of MODE_METAS) {
+    await panel.getByRole('radio', { name: new RegExp(`^${m.label}( \\(recommended\\))?$`) }).check();
+    const form = panel.getByTestId(`${m.id}-options`);
+    await expect(form.getByLabel('Preset', { exact: true })).toHaveCount(m.presets.length ? 1 : 0);
+    if (m.options.some((o) => o.page.advanced)) await form.getByText('Advanced', { exact: true }).click();
+    for (const o of m.options) {
+      if (o.page.control === 'checkboxes') {
+        const group = form.getByRole('group', { name: o.page.label });
+        await expect(group, `${m.id}.${o.key}`).toBeVisible();
+        await expect(group.getByRole('checkbox')).toHaveCount(o.kind === 'list' ? (o.choices?.length ?? 0) : 0);
+      } else {
+        await expect(form.getByLabel(o.page.label, { exact: true }), `${m.id}.${o.key}`).toBeVisible();
+      }
+    }
+  }
+  // INT8's subgraph and node-list options (CLI-only before) reach the quantizer.
+  await panel.getByRole('radio', { name: 'INT8 (recommended)' }).check();
+  const form = panel.getByTestId('int8-options');
+  await form.getByText('Advanced', { exact: true }).click();
+  await form.getByLabel('Also quantize If/Loop/Scan bodies', { exact: true }).check();
+  await panel.getByRole('button', { name: 'Quantize', exact: true }).click();
+  await expect(panel.getByTestId('quantize-result').getByTestId('result-settings')).toContainText('subgraphs too');
+});
+
+test('an already quantized model: the card says what it is, and only "Quantize anyway" goes on', async ({ page }) => {
+  // Our own INT8 output: it carries ava.quantization metadata.
+  const hello = new Uint8Array(readFileSync(pathOf(fixture('openwakeword-hello-deepa'))));
+  const dir = mkdtempSync(join(tmpdir(), 'ava-e2e-already-'));
+  const path = join(dir, 'hello-q.onnx');
+  writeFileSync(path, await collectPieces((await quantizeInt8(parseModel(hello), { preset: DEFAULT_PRESET })).parts));
+  const panel = await openWithModel(page, path);
+  const note = panel.getByTestId('already-quantized');
+  await expect(note).toContainText('This model is already quantized to INT8 by AVA Quantizer (it carries ava.quantization metadata).');
+  await expect(panel.getByRole('button', { name: 'Quantize', exact: true })).toHaveCount(0);
+  await panel.getByRole('radio', { name: 'FP16' }).check();
+  await panel.getByRole('button', { name: 'Quantize anyway' }).click();
+  await expect(panel.getByTestId('quantize-result')).toBeVisible();
+  await expect(panel.getByTestId('quantize-result')).toHaveAttribute('data-mode', 'fp16');
+});
+
+test('nothing to quantize is never a success: a message and "Quantize anyway"; no history entry either way', async ({ page }) => {
+  const path = nodeTestModels().find((p) => /[\\/]test_relu[\\/]model\.onnx$/.test(p))!;
+  const panel = await openWithModel(page, path);
+  await expect(panel.getByTestId('already-quantized')).toHaveCount(0);
+  await panel.getByRole('button', { name: 'Quantize', exact: true }).click();
+  const refusal = panel.getByTestId('nothing-to-quantize');
+  await expect(refusal).toContainText('INT8: nothing to quantize: the model has no node INT8 rewrites.');
+  await expect(panel.getByTestId('quantize-result')).toHaveCount(0);
+  await expect(panel.getByTestId('quantize-error')).toHaveCount(0);
+  await refusal.getByRole('button', { name: 'Quantize anyway' }).click();
+  const result = panel.getByTestId('quantize-result');
+  await expect(result).toHaveAttribute('data-noop', 'true');
+  await expect(result.getByTestId('result-nothing')).toContainText('nothing to quantize: the model has no node INT8 rewrites');
+  // Hashed like any result, but not recorded as a run.
+  await expect(panel.getByTestId('result-integrity').getByTestId('output-sha256')).toHaveText(/^[0-9a-f]{64}$/);
+  // A run that did something is recorded: the history then holds that one alone.
+  await panel.getByRole('radio', { name: 'FP16' }).check();
+  await panel.getByRole('button', { name: 'Quantize', exact: true }).click();
+  await expect(panel.getByTestId('quantize-result')).toHaveAttribute('data-mode', 'fp16');
+  await expect(panel.getByTestId('quantize-result')).toHaveAttribute('data-noop', 'false');
+  await expect(page.getByTestId('history-entry')).toHaveCount(1);
+  await expect(page.getByTestId('history-entry').getByTestId('history-title')).toHaveText('model.onnx → model-FP16.onnx');
 });

@@ -18,7 +18,7 @@ import {
   validateReport,
   type ShareableReport,
 } from '../src/core/share/index.js';
-import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
+import { DEFAULT_PRESET } from '../src/core/int8/presets.js';
 import { formatSavings, outputFileName } from '../src/app/format.js';
 import { fixture, pathOf } from '../tests/helpers/fixtures.js';
 import { card, expect, fixClock, pageProvenance, test } from './helpers.js';

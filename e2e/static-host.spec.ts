@@ -10,7 +10,7 @@ import type { Page } from '@playwright/test';
 import { quantizeInt8 } from '../src/core/int8/index.js';
 import { collectPieces, concatParts, parseModel } from '../src/core/onnx/index.js';
 import { decodeReport } from '../src/core/share/index.js';
-import { DEFAULT_PRESET } from '../src/app/quantize-options.js';
+import { DEFAULT_PRESET } from '../src/core/int8/presets.js';
 import { outputFileName } from '../src/app/format.js';
 import { fixture, pathOf } from '../tests/helpers/fixtures.js';
 import { card, expect, fixClock, minilm, pageProvenance, test } from './helpers.js';

@@ -5,10 +5,7 @@ import * as Comlink from 'comlink';
 import { hashBytes, verifyHash } from '../src/core/batch/hashing.js';
 import { zipSize, zipStream, type ZipEntry } from '../src/core/batch/zip.js';
 import type { HashProgressCallback, HashWorkerApi } from './hash-protocol.js';
-import { transferableError } from './errors.js';
-
-/** Errors whose name and message the page shows as they are (bad input), not as a bug. */
-const toTransferableError = (e: unknown) => transferableError(e, new Set(['HashFormatError', 'ZipError', 'ManifestError']));
+import { toErrorData } from '../src/core/errors.js';
 
 /** At most one progress message every `ms` (and always the last one). */
 function throttled<P extends { bytes: number; total: number | null }>(cb: ((p: P) => void) | undefined, ms = 100): (p: P) => void {
@@ -36,7 +33,7 @@ const api: HashWorkerApi = {
     try {
       return (await hashBytes(blob, { md5: false })).sha256;
     } catch (e) {
-      throw toTransferableError(e);
+      throw toErrorData(e);
     }
   },
 
@@ -44,7 +41,7 @@ const api: HashWorkerApi = {
     try {
       return await hashBytes(blob, { onProgress: throttled(onProgress) });
     } catch (e) {
-      throw toTransferableError(e);
+      throw toErrorData(e);
     } finally {
       release(onProgress);
     }
@@ -54,7 +51,7 @@ const api: HashWorkerApi = {
     try {
       return await verifyHash(blob, expected, { onProgress: throttled(onProgress), ...(fileName ? { fileName } : {}) });
     } catch (e) {
-      throw toTransferableError(e);
+      throw toErrorData(e);
     } finally {
       release(onProgress);
     }
@@ -82,7 +79,7 @@ const api: HashWorkerApi = {
       if (blob.size !== total) throw new Error(`internal error: the zip has ${blob.size} bytes, expected ${total}`);
       return new Blob([blob], { type: 'application/zip' });
     } catch (e) {
-      throw toTransferableError(e);
+      throw toErrorData(e);
     } finally {
       release(onProgress);
     }

@@ -7,9 +7,7 @@ import { openModel } from '../src/core/onnx/open.js';
 import { blobSource } from '../src/core/io/source.js';
 import { siblingsOf } from '../src/core/io/files.js';
 import type { InspectWorkerApi, ProgressCallback } from './protocol.js';
-import { FileReadError, messageOf, transferableError } from './errors.js';
-
-const toTransferableError = (e: unknown) => transferableError(e, new Set(['OnnxFormatError']));
+import { AvaError, FileReadError, messageOf, toErrorData } from '../src/core/errors.js';
 
 /** A file's path as given (folder drops and pickers set webkitRelativePath), else its name. */
 export const pathOf = (f: File): string => f.webkitRelativePath || f.name;
@@ -24,13 +22,13 @@ const api: InspectWorkerApi = {
           onProgress: (loaded, total) => void onProgress?.({ phase: 'reading', loaded, total }),
         });
       } catch (e) {
-        if ((e as Error).name === 'OnnxFormatError') throw e;
+        if (e instanceof AvaError) throw e;
         throw new FileReadError(`could not read the file: ${messageOf(e)}`);
       }
       await onProgress?.({ phase: 'parsing' });
       return summarize(opened.model, { fileName: file.name, fileBytes: file.size }, file.size);
     } catch (e) {
-      throw toTransferableError(e);
+      throw toErrorData(e); // plain data: comlink hands it to the page as is (src/core/errors.ts)
     } finally {
       // The callback arrives as a comlink proxy: release its MessagePort.
       const releasable = onProgress as unknown as { [Comlink.releaseProxy]?: () => void } | undefined;

@@ -14,7 +14,7 @@ import { siblingsOf } from '../src/core/io/files.js';
 import { blobSource, type ByteSource } from '../src/core/io/source.js';
 import type { ModelView } from '../src/core/onnx/model.js';
 import { openModel } from '../src/core/onnx/open.js';
-import { messageOf, transferableError } from './errors.js';
+import { AvaError, messageOf, toErrorData } from '../src/core/errors.js';
 import {
   externalDataFiles,
   modelFilesDigest,
@@ -47,8 +47,12 @@ interface GpuLike {
   requestAdapter(options?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
 }
 
-class TokenizerFileError extends Error {
+/** A tokenizer or config file that cannot be used (kind 'tokenizer'). */
+class TokenizerFileError extends AvaError {
   override name = 'TokenizerFileError';
+  constructor(message: string) {
+    super('tokenizer', message);
+  }
 }
 
 /** Most threads the check uses; onnxruntime's own default is about half the cores, capped at 4. */
@@ -90,7 +94,6 @@ const shortEp = (ep: string) =>
   ({ WebGpuExecutionProvider: 'webgpu', JsExecutionProvider: 'webgpu (jsep)', CPUExecutionProvider: 'cpu (wasm)' })[ep] ?? ep;
 
 // ---- helpers ---------------------------------------------------------------------------------------------------
-const toTransferableError = (e: unknown) => transferableError(e, new Set(['TokenizerFileError', 'AbortError']));
 
 async function readJson(blob: Blob, what: string): Promise<object> {
   let text: string;
@@ -198,7 +201,7 @@ const api: QualityWorkerApi = {
     try {
       return (await hashBytes(blob)).sha256;
     } catch (e) {
-      throw toTransferableError(e);
+      throw toErrorData(e);
     }
   },
 
@@ -212,7 +215,7 @@ const api: QualityWorkerApi = {
       );
       return (await modelFilesDigest(files.model, external)).sha256;
     } catch (e) {
-      throw toTransferableError(e);
+      throw toErrorData(e);
     }
   },
 
@@ -311,7 +314,7 @@ const api: QualityWorkerApi = {
       }
       return { report, runtime, skipped: null };
     } catch (e) {
-      throw toTransferableError(e);
+      throw toErrorData(e);
     } finally {
       const releasable = onProgress as unknown as { [Comlink.releaseProxy]?: () => void } | undefined;
       try {

@@ -1,13 +1,14 @@
-import type { Fp16Options, Fp16Report } from '../src/core/fp16/options.js';
-import type { Int8Report, QuantizeInt8Options } from '../src/core/int8/quantize.js';
+import type { ModeId, ModeReport, OptionsOf } from '../src/core/modes/registry.js';
 
-export type QuantizeMode = 'int8' | 'fp16';
+export type QuantizeMode = ModeId;
 
 /** What to do with the model. Options are plain data (structured clone); the worker adds provenance and layout. */
-export type QuantizeRequest = (
-  | { mode: 'int8'; options: Omit<QuantizeInt8Options, 'provenance' | 'layout'> }
-  | { mode: 'fp16'; options: Omit<Fp16Options, 'provenance'> }
-) & {
+export type QuantizeRequest = { [K in ModeId]: { mode: K; options: Omit<OptionsOf<K>, 'provenance' | 'layout'> } }[ModeId] & {
+  /**
+   * Go on although the model is already quantized, and keep an output that rewrote nothing (the page's "Quantize
+   * anyway"). Without it the worker refuses both (AvaError kinds 'already-quantized', 'nothing-to-do').
+   */
+  force?: boolean;
   /** When the user asked (ISO 8601), recorded in the output's metadata; the page's clock, so tests can fix it. */
   date?: string;
   /**
@@ -18,7 +19,7 @@ export type QuantizeRequest = (
   output?: { name: string; jobId: string; handle?: FileSystemFileHandle; externalData?: boolean };
 };
 
-export type QuantizeReport = Int8Report | Fp16Report;
+export type QuantizeReport = ModeReport;
 
 /**
  * Progress from the quantize worker. `fraction` is 0..1 within the phase; `done`/`total` are bytes when the phase
@@ -50,8 +51,8 @@ export interface QuantizeResult {
 export interface QuantizeWorkerApi {
   /**
    * Reads `file` (never modified), parses it and runs the requested mode. `externalFiles` are the dropped files the
-   * model's external-data references name. Throws Errors named OnnxFormatError, Int8Refusal, Fp16OptionError or
-   * FileReadError for problems with the input/options, otherwise one whose message starts with "internal error:".
+   * model's external-data references name. Throws ErrorData (src/core/errors.ts): a kind and a message for
+   * problems with the input or the options, kind 'internal' (message "internal error: …") otherwise.
    */
   quantize(
     file: File,

@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-// Thin comlink entry: File -> bytes -> parseModel -> INT8 / FP16 -> Blob (+ report). No DOM here.
+// Thin comlink entry: File -> openModel (streaming) -> runMode (any mode of the registry) -> Blob (+ report). No DOM here.
 import * as Comlink from 'comlink';
 import { openModel } from '../src/core/onnx/open.js';
 import { blobSource } from '../src/core/io/source.js';
@@ -7,10 +7,11 @@ import { siblingsOf } from '../src/core/io/files.js';
 import { outputTarget } from './output-target.js';
 import { hashBytes } from '../src/core/batch/hashing.js';
 import type { HashWorkerApi } from './hash-protocol.js';
-import { type ModeRequest, runMode, writeOutput } from '../src/core/modes.js';
-import { TOOL } from '../src/app/share/tool.js';
+import { type ModeRequest, modeMeta } from '../src/core/modes/registry.js';
+import { runMode, writeOutput } from '../src/core/modes/run.js';
+import { TOOL } from '../src/core/tool.js';
 import type { QuantizeProgress, QuantizeProgressCallback, QuantizeResult, QuantizeWorkerApi } from './quantize-protocol.js';
-import { FileReadError, messageOf, transferableError } from './errors.js';
+import { AvaError, FileReadError, messageOf, toErrorData } from '../src/core/errors.js';
 
 /**
  * SHA-256 of the source on a worker of its own, so hashing runs on another core beside the work here (the
@@ -30,9 +31,6 @@ async function sha256Beside(file: File): Promise<string> {
 /** A file's path as given (folder drops and pickers set webkitRelativePath), else its name. */
 const pathOf = (f: File): string => f.webkitRelativePath || f.name;
 
-/** Errors whose name and message the page shows as they are (bad input or options), not as a bug. */
-const USER_ERRORS = new Set(['OnnxFormatError', 'Int8Refusal', 'Fp16OptionError']);
-const toTransferableError = (e: unknown) => transferableError(e, USER_ERRORS);
 
 
 /** Sends progress at most every `ms` within a phase; phase changes and the end of a phase always go through. */
@@ -59,7 +57,7 @@ const api: QuantizeWorkerApi = {
       try {
         opened = await openModel({ model: blobSource(file), siblings }, { onProgress: (done, total) => progress({ phase: 'reading', fraction: total ? done / total : 1, done, total }) });
       } catch (e) {
-        if ((e as Error).name === 'OnnxFormatError') throw e;
+        if (e instanceof AvaError) throw e;
         throw new FileReadError(`could not read the file: ${messageOf(e)}`);
       }
       await onProgress?.({ phase: 'parsing', fraction: 1 });
@@ -71,13 +69,10 @@ const api: QuantizeWorkerApi = {
       const name = request.output?.name ?? 'model.onnx';
       const jobId = request.output?.jobId ?? `job-${Date.now().toString(36)}`;
       const layout = { location: `${name}_data`, ...(request.output?.externalData ? { maxModelBytes: 0 } : {}) };
-      const req: ModeRequest =
-        request.mode === 'int8'
-          ? { mode: 'int8', options: { ...request.options, provenance, layout } }
-          : { mode: 'fp16', options: { ...request.options, provenance, layout } };
-      const phase = request.mode === 'int8' ? 'quantizing' : 'converting';
+      const req = { mode: request.mode, options: { ...request.options, provenance, layout } } as ModeRequest;
+      const phase = modeMeta(request.mode).verb;
       const t0 = Date.now();
-      const result = await runMode(opened.model, req);
+      const result = await runMode(opened.model, req, { force: request.force === true });
 
       // Streamed to disk (the picked file, else OPFS): the output is never held in memory as a whole.
       const main = await outputTarget(`${jobId}.onnx`, result.outputBytes - (result.data?.bytes ?? 0), request.output?.handle);
@@ -95,9 +90,7 @@ const api: QuantizeWorkerApi = {
         progress({ phase: 'packaging', fraction: 0 });
         if (targets[1]) dataFile = await targets[1].finish();
         const blob = await main.finish();
-        const ms = Date.now() - t0;
-        if (result.report.mode === 'int8') result.report.durationMs = ms;
-        else result.report.timeMs = ms;
+        result.report.durationMs = Date.now() - t0;
         const outputBytes = blob.size + (dataFile?.size ?? 0);
         if (result.outputBytes !== outputBytes) {
           throw new Error(`internal error: output size mismatch (written ${outputBytes}, report ${result.outputBytes})`);
@@ -115,7 +108,7 @@ const api: QuantizeWorkerApi = {
         throw e;
       }
     } catch (e) {
-      throw toTransferableError(e);
+      throw toErrorData(e); // plain data: comlink hands it to the page as is (src/core/errors.ts)
     } finally {
       // The callback arrives as a comlink proxy: release its MessagePort.
       const releasable = onProgress as unknown as { [Comlink.releaseProxy]?: () => void } | undefined;

@@ -1,19 +1,8 @@
 /** Display helpers for the model card. Pure functions (unit-tested in format.test.ts). */
 
-const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
+import { type ModeId, modeMeta } from '../core/modes/registry.js';
 
-/** 90_405_214 -> "86.2 MiB" (binary units, one decimal; exact below 1 KiB). */
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n)) return '—';
-  if (Math.abs(n) < 1024) return `${n} ${n === 1 ? 'byte' : 'bytes'}`;
-  let v = n;
-  let i = 0;
-  while (Math.abs(v) >= 1024 && i < UNITS.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${UNITS[i]}`;
-}
+export { formatBytes, formatMiB, formatSavings } from '../core/size.js';
 
 /** 22713216 -> "22,713,216". Locale-independent so tests can read it. */
 export function formatInt(n: number): string {
@@ -55,27 +44,6 @@ export function formatPercent(part: number, whole: number): string {
   return `${p >= 10 ? p.toFixed(0) : p.toFixed(1)}%`;
 }
 
-const MIB = 1024 * 1024;
-
-/** 90_378_583 -> "86.19 MiB" (two decimals, for before/after comparisons); small sizes in KiB / bytes. */
-export function formatMiB(n: number): string {
-  if (!Number.isFinite(n)) return '—';
-  if (Math.abs(n) >= MIB) return `${(n / MIB).toFixed(2)} MiB`;
-  if (Math.abs(n) >= 1024) return `${(n / 1024).toFixed(2)} KiB`;
-  return `${n} ${n === 1 ? 'byte' : 'bytes'}`;
-}
-
-/** "86.19 MiB → 21.80 MiB, 74.7% smaller, saved 64.39 MiB" (or "… 3.0% larger" when the output grew). */
-export function formatSavings(before: number, after: number): string {
-  const head = `${formatMiB(before)} → ${formatMiB(after)}`;
-  if (!before) return head;
-  const saved = before - after;
-  const pct = (Math.abs(saved) / before) * 100;
-  if (saved > 0) return `${head}, ${pct.toFixed(1)}% smaller, saved ${formatMiB(saved)}`;
-  if (saved < 0) return `${head}, ${pct.toFixed(1)}% larger`;
-  return `${head}, same size`;
-}
-
 /** 850 -> "850 ms", 2345 -> "2.3 s", 125_000 -> "2 min 5 s". */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '—';
@@ -94,10 +62,10 @@ export function remainingMs(elapsedMs: number, fraction: number): number | null 
   return (elapsedMs * (1 - fraction)) / fraction;
 }
 
-/** "all-MiniLM-L6-v2.onnx" + INT8 -> "all-MiniLM-L6-v2-INT8.onnx". */
-export function outputFileName(fileName: string, mode: 'int8' | 'fp16'): string {
+/** "all-MiniLM-L6-v2.onnx" + INT8 -> "all-MiniLM-L6-v2-INT8.onnx" (the mode's suffix, src/core/modes/<mode>/meta.ts). */
+export function outputFileName(fileName: string, mode: ModeId): string {
   const base = fileName.replace(/\.onnx$/i, '') || 'model';
-  return `${base}-${mode.toUpperCase()}.onnx`;
+  return `${base}${modeMeta(mode).suffix}.onnx`;
 }
 
 /** A float for reports: 3.4028234663852886e38 -> "3.403e+38", 12.5 -> "12.5", 65504 -> "65,504". */
@@ -109,7 +77,5 @@ export function formatFloat(x: number): string {
   return String(Number(x.toPrecision(6)));
 }
 
-/** Splits a list typed by a person ("a, b\nc") into trimmed, non-empty, unique entries. */
-export function parseList(text: string): string[] {
-  return [...new Set(text.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== ''))];
-}
+/** Splits a list typed by a person ("a, b\nc") into trimmed, non-empty, unique entries (the option tables' rule). */
+export { parseList } from '../core/modes/options.js';

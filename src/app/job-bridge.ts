@@ -4,27 +4,26 @@
  * also frees everything the worker held).
  */
 import * as Comlink from 'comlink';
+import { AvaError, asAvaError } from '../core/errors.js';
 
 export type WorkerFactory = () => Worker;
 
-/** How a bridge names its errors: a cancel, a worker crash, and whatever came back from a call. */
-export interface BridgeErrors<E extends Error> {
-  abort(): E;
-  crash(message: string): E;
-  map(e: unknown): E;
-}
+const cancelled = (): AvaError => new AvaError('abort', 'cancelled');
 
-export class JobBridge<Api, E extends Error> {
+/**
+ * Every call rejects with an AvaError (src/core/errors.ts): the worker's ErrorData turned back into one, kind
+ * 'abort' for a cancel, 'internal' for a worker crash.
+ */
+export class JobBridge<Api> {
   private worker: Worker | null = null;
   private api: Comlink.Remote<Api> | null = null;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   /** Rejecters of in-flight calls, so terminating the worker never leaves a promise hanging. */
-  private readonly inFlight = new Set<(e: E) => void>();
+  private readonly inFlight = new Set<(e: AvaError) => void>();
 
   constructor(
     private readonly idleMs: number,
     private readonly factory: WorkerFactory,
-    protected readonly errors: BridgeErrors<E>,
   ) {}
 
   get running(): boolean {
@@ -36,10 +35,10 @@ export class JobBridge<Api, E extends Error> {
     const worker = this.factory();
     worker.addEventListener('error', (ev: ErrorEvent) => {
       ev.preventDefault();
-      this.terminate(this.errors.crash(`internal error: worker failed: ${ev.message || 'could not start'}`));
+      this.terminate(new AvaError('internal', `internal error: worker failed: ${ev.message || 'could not start'}`));
     });
     worker.addEventListener('messageerror', () => {
-      this.terminate(this.errors.crash('internal error: worker message could not be decoded'));
+      this.terminate(new AvaError('internal', 'internal error: worker message could not be decoded'));
     });
     this.worker = worker;
     this.api = Comlink.wrap<Api>(worker);
@@ -47,7 +46,7 @@ export class JobBridge<Api, E extends Error> {
   }
 
   /** Stops the worker now; in-flight calls reject with `reason` (default: cancelled). */
-  terminate(reason: E = this.errors.abort()): void {
+  terminate(reason: AvaError = cancelled()): void {
     this.clearIdle();
     if (this.api) this.api[Comlink.releaseProxy]();
     this.worker?.terminate();
@@ -74,18 +73,18 @@ export class JobBridge<Api, E extends Error> {
 
   /** Runs one call on the (lazily started) worker; `signal` aborts it by terminating the worker. */
   protected async call<T>(signal: AbortSignal | undefined, fn: (api: Comlink.Remote<Api>) => Promise<T>): Promise<T> {
-    if (signal?.aborted) throw this.errors.abort();
+    if (signal?.aborted) throw cancelled();
     this.clearIdle();
     const api = this.start();
-    let reject!: (e: E) => void;
+    let reject!: (e: AvaError) => void;
     const stopped = new Promise<never>((_, rej) => (reject = rej));
     this.inFlight.add(reject);
-    const onAbort = () => this.terminate(this.errors.abort());
+    const onAbort = () => this.terminate(cancelled());
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       return await Promise.race([fn(api), stopped]);
     } catch (e) {
-      throw this.errors.map(e);
+      throw asAvaError(e);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       this.inFlight.delete(reject);
@@ -93,14 +92,3 @@ export class JobBridge<Api, E extends Error> {
     }
   }
 }
-
-/** name/message of anything thrown across comlink (it re-creates errors as plain Errors with name and message). */
-export function nameAndMessage(e: unknown): { name: string; message: string } {
-  const name = e && typeof e === 'object' && 'name' in e ? String((e as { name: unknown }).name) : '';
-  const message =
-    e && typeof e === 'object' && 'message' in e ? String((e as { message: unknown }).message) : String(e);
-  return { name, message };
-}
-
-export const internalMessage = (message: string): string =>
-  message.startsWith('internal error:') ? message : `internal error: ${message}`;

@@ -10,43 +10,12 @@ import type {
   QuantizeResult,
   QuantizeWorkerApi,
 } from '../../workers/quantize-protocol.js';
-import { internalMessage, JobBridge, nameAndMessage, type WorkerFactory } from './job-bridge.js';
+import { AvaError } from '../core/errors.js';
+import { JobBridge, type WorkerFactory } from './job-bridge.js';
 
 export type { QuantizeProgress, QuantizeRequest, QuantizeResult };
 
-/** format: not a valid model; refused: INT8 cannot do this model; options: bad FP16 options; read: file unreadable. */
-export type QuantizeErrorKind = 'format' | 'refused' | 'options' | 'read' | 'abort' | 'internal';
-
-export class QuantizeError extends Error {
-  override name = 'QuantizeError';
-  constructor(
-    readonly kind: QuantizeErrorKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const abortError = () => new QuantizeError('abort', 'cancelled');
-
-export function toQuantizeError(e: unknown): QuantizeError {
-  if (e instanceof QuantizeError) return e;
-  const { name, message } = nameAndMessage(e);
-  switch (name) {
-    case 'OnnxFormatError':
-      return new QuantizeError('format', message);
-    case 'Int8Refusal':
-      return new QuantizeError('refused', message);
-    case 'Fp16OptionError':
-      return new QuantizeError('options', message);
-    case 'FileReadError':
-      return new QuantizeError('read', message);
-    case 'AbortError':
-      return abortError();
-    default:
-      return new QuantizeError('internal', internalMessage(message));
-  }
-}
+const abortError = () => new AvaError('abort', 'cancelled');
 
 const defaultFactory: WorkerFactory = () =>
   new Worker(new URL('../../workers/quantize.worker.ts', import.meta.url), {
@@ -59,15 +28,15 @@ export interface QuantizeCallOptions {
   onProgress?: (p: QuantizeProgress) => void;
 }
 
-export class QuantizeBridge extends JobBridge<QuantizeWorkerApi, QuantizeError> {
+/**
+ * Rejects with an AvaError (src/core/errors.ts): kind 'format', 'refused', 'options', 'read', 'already-quantized',
+ * 'nothing-to-do', 'abort' or 'internal'.
+ */
+export class QuantizeBridge extends JobBridge<QuantizeWorkerApi> {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(idleMs = 5_000, factory: WorkerFactory = defaultFactory) {
-    super(idleMs, factory, {
-      abort: abortError,
-      crash: (message) => new QuantizeError('internal', message),
-      map: toQuantizeError,
-    });
+    super(idleMs, factory);
   }
 
   /** Runs now (use `runQueued` from the UI). */
@@ -77,7 +46,7 @@ export class QuantizeBridge extends JobBridge<QuantizeWorkerApi, QuantizeError> 
       const dated = { ...request, date: request.date ?? new Date().toISOString() };
       const result = await api.quantize(file, externalFiles, dated, onProgress ? Comlink.proxy(onProgress) : undefined);
       if (!(result.blob instanceof Blob) || result.blob.size + (result.data?.blob.size ?? 0) !== result.outputBytes) {
-        throw new QuantizeError('internal', 'internal error: the worker returned an output whose size does not match its report');
+        throw new AvaError('internal', 'internal error: the worker returned an output whose size does not match its report');
       }
       return result;
     });

@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import type { ModelSummary } from '../core/onnx/summary.js';
 import type { InspectProgress, InspectWorkerApi } from '../../workers/protocol.js';
-import { internalMessage, JobBridge, nameAndMessage, type WorkerFactory } from './job-bridge.js';
+import { JobBridge, type WorkerFactory } from './job-bridge.js';
 
 export type { InspectProgress };
 
@@ -13,46 +13,16 @@ export interface InspectCallOptions {
   onProgress?: (p: InspectProgress) => void;
 }
 
-/** Error names the UI distinguishes: bad input, cancelled, or a bug/crash. */
-export type InspectErrorKind = 'format' | 'read' | 'abort' | 'internal';
-
-export class InspectError extends Error {
-  override name = 'InspectError';
-  constructor(
-    readonly kind: InspectErrorKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function abortError(): InspectError {
-  return new InspectError('abort', 'cancelled');
-}
-
-/** Maps whatever came back through comlink (or from the bridge itself) to an InspectError. */
-export function toInspectError(e: unknown): InspectError {
-  if (e instanceof InspectError) return e;
-  const { name, message } = nameAndMessage(e);
-  if (name === 'OnnxFormatError') return new InspectError('format', message);
-  if (name === 'FileReadError') return new InspectError('read', message);
-  if (name === 'AbortError') return abortError();
-  return new InspectError('internal', internalMessage(message));
-}
-
 const defaultFactory: WorkerFactory = () =>
   new Worker(new URL('../../workers/inspect.worker.ts', import.meta.url), {
     type: 'module',
     name: 'ava-inspect',
   });
 
-export class InspectBridge extends JobBridge<InspectWorkerApi, InspectError> {
+/** Rejects with an AvaError: kind 'format' (not a model), 'read', 'abort' or 'internal'. */
+export class InspectBridge extends JobBridge<InspectWorkerApi> {
   constructor(idleMs = 10_000, factory: WorkerFactory = defaultFactory) {
-    super(idleMs, factory, {
-      abort: abortError,
-      crash: (message) => new InspectError('internal', message),
-      map: toInspectError,
-    });
+    super(idleMs, factory);
   }
 
   inspect(file: File, others: File[], opts: InspectCallOptions = {}): Promise<ModelSummary> {

@@ -7,36 +7,37 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import { dirname, join } from 'node:path';
 import { createManifest, manifestOutput, manifestToJson, type ManifestInput, type ManifestOutput } from '../core/batch/manifest.js';
 import { NamingError, outputName, skipDecision, type NamingTemplate } from '../core/batch/naming.js';
-import { type Mode, MODES, type ModeRequest } from '../core/modes.js';
+import { MODE_IDS, MODE_METAS, type ModeId, type ModeRequest, isModeId, modeMeta } from '../core/modes/registry.js';
 import { summarize } from '../core/onnx/inspect.js';
 import { inputBytes } from '../core/onnx/open.js';
 import { digestsOfFile } from '../node/files.js';
+import { AvaError } from '../core/errors.js';
 import { type CliInput, openInput, produce, provenanceDate } from './pipeline.js';
-import { DEFAULT_PRESET, isPresetName } from '../core/int8/index.js';
 import { CliError, type CliIo, EXIT, int, mb, siblingsOf } from './io.js';
 import { createProgress } from './progress.js';
-import { TOOL } from './tool.js';
+import { TOOL } from '../core/tool.js';
 
 export const BATCH_USAGE = `Usage:
   ava-quant batch <dir> [options]
 
-Quantizes every .onnx file in <dir> (not subfolders). Files that are already quantized (name ends in -INT8/-FP16,
-or the model itself says so) are skipped with the reason. Writes the outputs and a manifest.json (sizes, SHA-256
-and MD5 of every input and output, settings) into the output folder, prints a summary table, and exits 1 if any
-model failed.
+Quantizes every .onnx file in <dir> (not subfolders). Files that are already quantized (name ends in
+${MODE_METAS.map((m) => m.suffix).join('/')}, or the model itself says so) are skipped with the reason, and so is an output that would
+rewrite nothing ("nothing to quantize: …"). Writes the outputs and a manifest.json (sizes, SHA-256 and MD5 of
+every input and output, settings) into the output folder, prints a summary table, and exits 1 if any model failed.
 
 Options:
-  --modes LIST        int8, fp16 or int8,fp16 (default int8)
+  --modes LIST        ${MODE_IDS.join(', ')} or several, comma-separated (default ${MODE_IDS[0]})
   --out DIR           output folder (default: <dir> itself, next to the inputs)
-  --preset P          INT8 preset (default avx512-vnni)
-  --template T        suffix (<base>-INT8.onnx, default) or transformers.js (onnx/model_quantized.onnx)
-  --version TAG       add a version tag: <base>-INT8-v1.1.onnx
-  --force             overwrite existing outputs (otherwise they are reported and left alone)
+  --preset P          the preset of the modes that have presets (${MODE_METAS.filter((m) => m.presets.length).map((m) => `${m.label}: ${m.presets.map((p) => p.id).join(', ')}; default ${m.defaultPreset}`).join('; ')})
+  --template T        suffix (<base>${MODE_METAS[0]!.suffix}.onnx, default) or transformers.js (onnx/${MODE_METAS[0]!.transformersJs.fileName})
+  --version TAG       add a version tag: <base>${MODE_METAS[0]!.suffix}-v1.1.onnx
+  --force             overwrite existing outputs, process already quantized models, and write outputs that rewrote
+                      nothing (otherwise each is reported as skipped and left alone)
   --json              print the manifest and the summary as JSON`;
 
 interface Row {
   file: string;
-  mode: Mode | '-';
+  mode: ModeId | '-';
   status: 'ok' | 'skipped' | 'failed';
   detail: string;
   inBytes: number;
@@ -48,10 +49,21 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
   const dir = args[0]!;
   if (!existsSync(dir)) throw new CliError(`folder not found: ${dir}`, EXIT.notFound);
   if (!statSync(dir).isDirectory()) throw new CliError(`${dir} is not a folder`, EXIT.usage);
-  const modes = (typeof flags.modes === 'string' ? flags.modes : 'int8').split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
-  for (const m of modes) if (!MODES.includes(m as Mode)) throw new CliError(`--modes: unknown mode '${m}' (use int8, fp16)`, EXIT.usage);
-  const preset = typeof flags.preset === 'string' ? flags.preset : DEFAULT_PRESET;
-  if (!isPresetName(preset)) throw new CliError(`--preset: unknown preset '${preset}'`, EXIT.usage);
+  const modeWords = (typeof flags.modes === 'string' ? flags.modes : MODE_IDS[0]!).split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
+  const modes: ModeId[] = [];
+  for (const m of modeWords) {
+    if (!isModeId(m)) throw new CliError(`--modes: unknown mode '${m}' (use ${MODE_IDS.join(', ')})`, EXIT.usage);
+    modes.push(m);
+  }
+  // --preset applies to the chosen modes that have presets; each of them must know it.
+  const preset = typeof flags.preset === 'string' ? flags.preset : null;
+  const presetFor = (mode: ModeId): string | null => (modeMeta(mode).presets.length ? (preset ?? modeMeta(mode).defaultPreset) : null);
+  if (preset !== null) {
+    const withPresets = modes.filter((m) => modeMeta(m).presets.length);
+    if (!withPresets.length) throw new CliError(`--preset: none of the chosen modes (${modes.join(', ')}) has presets`, EXIT.usage);
+    for (const m of withPresets)
+      if (!modeMeta(m).presets.some((p) => p.id === preset)) throw new CliError(`--preset: unknown preset '${preset}' (${modeMeta(m).label}: use ${modeMeta(m).presets.map((p) => p.id).join(', ')})`, EXIT.usage);
+  }
   const template = (typeof flags.template === 'string' ? flags.template : 'suffix') as NamingTemplate;
   if (template !== 'suffix' && template !== 'transformers.js') throw new CliError(`--template: use suffix or transformers.js`, EXIT.usage);
   const version = typeof flags.version === 'string' ? flags.version : null;
@@ -80,7 +92,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
       const model = input.opened.model;
       const inBytes = inputBytes(model);
       const summary = summarize(model, { fileName: file, siblings: siblingsOf(path) }, model.fileBytes);
-      const skip = skipDecision(file, summary);
+      const skip = skipDecision(file, summary, { force });
       if (skip.skip) {
         rows.push({ file, mode: '-', status: 'skipped', detail: skip.reason, inBytes, outBytes: null });
         skipped.push({ name: file, reason: skip.reason });
@@ -92,7 +104,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
       }
       const digests = await digestsOfFile(path);
       inputs.push({ name: file, bytes: digests.bytes, sha256: digests.sha256, md5: digests.md5 });
-      for (const mode of modes as Mode[]) {
+      for (const mode of modes) {
         try {
           const name = outputName(file, mode, { template, version });
           const out = join(outDir, name.path);
@@ -102,19 +114,31 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
             continue;
           }
           const provenance = { source: { name: file, sha256: digests.sha256 }, toolVersion: TOOL.version, date: provenanceDate() };
-          const req: ModeRequest = mode === 'int8' ? { mode, options: { preset, provenance } } : { mode, options: { provenance } };
+          const p = presetFor(mode);
+          const req = { mode, options: { ...(p ? { preset: p } : {}), provenance } } as ModeRequest;
           const progress = createProgress(io, `  ${mode}`);
           mkdirSync(dirname(out), { recursive: true });
-          const done = await produce(input, out, req, { startedAt: Date.now(), onProgress: (f, b, item) => progress.update(f, b, item), digests: true });
+          let done;
+          try {
+            done = await produce(input, out, req, { startedAt: Date.now(), onProgress: (f, b, item) => progress.update(f, b, item), digests: true, force });
+          } catch (e) {
+            // Nothing to quantize is a skip with its reason, not a failure (and no file is written).
+            if (!(e instanceof CliError && e.kind === 'nothing-to-do')) throw e;
+            progress.finish();
+            const reason = e.message.replace(`${file}: `, '');
+            rows.push({ file, mode, status: 'skipped', detail: reason, inBytes, outBytes: null });
+            skipped.push({ name: `${file} (${mode})`, reason });
+            continue;
+          }
           const r = done.result;
           const od = done.digests!;
           progress.finish();
           outputs.push(manifestOutput({ file: { name: name.path, bytes: r.outputBytes, sha256: od.sha256, md5: od.md5 }, source: file, report: r.report }));
           const pct = 100 * (1 - r.outputBytes / inBytes);
-          const change = pct >= 0.05 ? `${pct.toFixed(1)}% smaller` : pct <= -0.05 ? `${(-pct).toFixed(1)}% larger` : 'same size (nothing to quantize with these options)';
+          const change = pct >= 0.05 ? `${pct.toFixed(1)}% smaller` : pct <= -0.05 ? `${(-pct).toFixed(1)}% larger` : 'same size';
           rows.push({ file, mode, status: 'ok', detail: `${name.path}, ${change}`, inBytes, outBytes: r.outputBytes });
         } catch (e) {
-          const known = e instanceof CliError || e instanceof NamingError || (e as Error).name === 'Int8Refusal' || (e as Error).name === 'Fp16OptionError';
+          const known = e instanceof CliError || e instanceof NamingError || e instanceof AvaError;
           rows.push({ file, mode, status: 'failed', detail: known ? (e as Error).message : `internal error: ${(e as Error).message}`, inBytes, outBytes: null });
         }
       }

@@ -1,13 +1,34 @@
 /** What every subcommand shares: exit codes, one-line errors, reading inputs and writing outputs safely. */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { ErrorKind } from '../core/errors.js';
+import { formatMiBFixed } from '../core/size.js';
 
 /** Exit codes (documented in the README). 8: a download from the Hub or a URL failed; 130: cancelled (Ctrl-C). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, badModel: 4, outputExists: 5, diskFull: 6, belowThreshold: 7, download: 8, cancelled: 130 } as const;
 
+/** The exit code for each kind of user-facing error (src/core/errors.ts). */
+export const EXIT_FOR_KIND: Record<ErrorKind, number> = {
+  format: EXIT.badModel,
+  refused: EXIT.badModel,
+  'already-quantized': EXIT.badModel,
+  'nothing-to-do': EXIT.badModel,
+  options: EXIT.usage,
+  tokenizer: EXIT.usage,
+  read: EXIT.notFound,
+  zip: EXIT.failure,
+  abort: EXIT.cancelled,
+  internal: EXIT.failure,
+};
+
 /** An error that ends the command with a one-line message and a specific exit code. */
 export class CliError extends Error {
-  constructor(message: string, readonly code: number) {
+  constructor(
+    message: string,
+    readonly code: number,
+    /** The kind of the AvaError it came from, when it did (batch tells a skip from a failure by it). */
+    readonly kind: ErrorKind | null = null,
+  ) {
     super(message);
   }
 }
@@ -103,9 +124,8 @@ export function writeAtomically(out: string, parts: Uint8Array[]): void {
   }
 }
 
-/** Sizes the way the seed's scripts print them: MiB with two decimals, labelled MB, plus exact bytes. */
-export const MB = 1024 * 1024;
-export const mb = (n: number): string => `${(n / MB).toFixed(2)} MB`;
+/** Sizes the way the seed's scripts print them: MiB with two decimals, labelled MB (src/core/size.ts). */
+export const mb = (n: number): string => formatMiBFixed(n, { label: 'MB' });
 export const int = (n: number): string => n.toLocaleString('en-US');
 
 /** A comma-separated option value as a list ("a, b,,c" -> ["a", "b", "c"]). */

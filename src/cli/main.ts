@@ -5,6 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
+import { MODE_IDS } from '../core/modes/registry.js';
 import { summarize } from '../core/onnx/inspect.js';
 import { openInput, statInput } from './pipeline.js';
 import { formatCard } from './format.js';
@@ -16,8 +17,8 @@ export const USAGE = `ava-quant — quantize ONNX embedding models and prove the
 
 Usage:
   ava-quant inspect <model.onnx> [--json]                       the model card
-  ava-quant quantize <in.onnx> <out.onnx> <int8|fp16> [options]  write a smaller model (see quantize --help)
-  ava-quant batch <dir> [--modes int8,fp16] [--out DIR]          every .onnx in a folder
+  ava-quant quantize <in.onnx> <out.onnx> <mode> [options]       write a smaller model; mode: ${MODE_IDS.join(', ')} (see quantize --help)
+  ava-quant batch <dir> [--modes ${MODE_IDS.slice(0, 2).join(',')}] [--out DIR]          every .onnx in a folder
   ava-quant check <original.onnx> <quantized.onnx> [options]     quality report; exit 7 below threshold
   ava-quant verify <file> <sha256|md5>                           does a copy match a recorded hash
 
@@ -26,7 +27,7 @@ Hugging Face id (org/name, org/name@revision, hf:org/name@revision), a huggingfa
 .onnx file, with --file onnx/model_x.onnx to choose among a repository's files. Downloads are cached in
 AVA_CACHE_DIR (default ~/.cache/ava-quant); the Hub is AVA_HF_ENDPOINT (default https://huggingface.co).
 
-Exit codes: 0 ok, 1 failure, 2 usage, 3 file not found/unreadable (or not on the Hub), 4 not a valid ONNX model,
+Exit codes: 0 ok, 1 failure, 2 usage, 3 file not found/unreadable (or not on the Hub), 4 not a valid ONNX model (or refused),
             5 output exists, 6 disk full, 7 quality below threshold, 8 download failed, 130 / 143 cancelled
             (Ctrl-C / SIGTERM; unfinished outputs are removed)`;
 

@@ -5,12 +5,13 @@
  */
 import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { type ModeRequest, type ModeResult, runMode, writeOutput } from '../core/modes.js';
-import { OnnxFormatError } from '../core/onnx/errors.js';
+import type { ModeRequest } from '../core/modes/registry.js';
+import { type ModeResult, runMode, writeOutput } from '../core/modes/run.js';
+import { AvaError } from '../core/errors.js';
 import { type OpenedModel, openModel } from '../core/onnx/open.js';
 import { atomicFileSink, hashingSink, modelFilesOf, sha256File } from '../node/files.js';
-import { CliError, EXIT } from './io.js';
-import { TOOL } from './tool.js';
+import { CliError, EXIT, EXIT_FOR_KIND } from './io.js';
+import { TOOL } from '../core/tool.js';
 
 export interface CliInput {
   path: string;
@@ -44,7 +45,7 @@ export async function openInput(path: string, opts: { requireData?: boolean; onP
     opened = await openModel(files, opts.onProgress ? { onProgress: opts.onProgress } : {});
   } catch (e) {
     await files.close();
-    if (e instanceof OnnxFormatError) throw new CliError(`${path}: ${e.message}`, EXIT.badModel);
+    if (e instanceof AvaError) throw new CliError(`${path}: ${e.message}`, EXIT_FOR_KIND[e.kind]);
     if ((e as NodeJS.ErrnoException).code) throw new CliError(`cannot read ${path}: ${(e as Error).message}`, EXIT.notFound);
     throw e;
   }
@@ -82,9 +83,15 @@ export function provenanceOf(input: CliInput) {
   return { source: { name: basename(input.path), sha256: input.sha256() }, toolVersion: TOOL.version, date: provenanceDate() };
 }
 
+/** What --force would change, said after the refusals it lifts. */
+const FORCE_HINT: Partial<Record<string, string>> = {
+  'already-quantized': ' (use --force to quantize it anyway)',
+  'nothing-to-do': ' (use --force to write it anyway)',
+};
+
 /**
- * Plans `request` on the input and streams it to `output` atomically. `classify` maps a mode's own errors to exit
- * codes. Returns the result and the output's digests.
+ * Plans `request` on the input and streams it to `output` atomically. User-facing errors (AvaError) end the
+ * command with the exit code of their kind (EXIT_FOR_KIND). Returns the result and the output's digests.
  */
 export async function produce(
   input: CliInput,
@@ -93,24 +100,26 @@ export async function produce(
   opts: {
     startedAt: number;
     onProgress?: (fraction: number, bytes?: { done: number; total: number }, item?: string) => void;
-    classify?: (e: unknown) => number | null | undefined;
     /** Always put the weights in `<output>_data` (default: only when the model would be over 2 GiB). */
     externalData?: boolean;
     /** Compute SHA-256 and MD5 of the output while writing it (batch manifests). */
     digests?: boolean;
+    /** Go on with an already quantized model, and write an output that rewrote nothing (runMode's `force`). */
+    force?: boolean;
   },
 ): Promise<{ result: ModeResult; digests: { sha256: string; md5: string; bytes: number } | null }> {
   const fail = (e: unknown): never => {
     if (e instanceof CliError) throw e;
-    if (e instanceof OnnxFormatError) throw new CliError(`${input.path}: ${e.message}`, EXIT.badModel);
-    const code = opts.classify?.(e);
-    if (code !== null && code !== undefined) throw new CliError(`${basename(input.path)}: ${(e as Error).message}`, code);
+    if (e instanceof AvaError) {
+      const hint = FORCE_HINT[e.kind] ?? '';
+      throw new CliError(`${e.kind === 'format' ? input.path : basename(input.path)}: ${e.message}${hint}`, EXIT_FOR_KIND[e.kind], e.kind);
+    }
     throw e;
   };
   let result: ModeResult;
   const layout = { location: `${basename(output)}_data`, ...(opts.externalData ? { maxModelBytes: 0 } : {}) };
   try {
-    result = await runMode(input.opened.model, { ...request, options: { ...request.options, layout } } as ModeRequest);
+    result = await runMode(input.opened.model, { ...request, options: { ...request.options, layout } } as ModeRequest, { force: opts.force === true });
   } catch (e) {
     return fail(e);
   }

@@ -2,6 +2,7 @@
  * Progress on stderr for long work: a redrawn bar with bytes and ETA on a terminal, a few quiet lines otherwise
  * (at 0/25/50/75/100%), so logs stay readable in CI.
  */
+import { formatMiBFixed } from '../core/size.js';
 import type { CliIo } from './io.js';
 
 export interface Progress {
@@ -10,7 +11,7 @@ export interface Progress {
   finish(): void;
 }
 
-const MiB = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
+const MiB = (n: number) => formatMiBFixed(n, { decimals: 1, label: 'MB' });
 
 export function createProgress(io: CliIo, title: string): Progress {
   const t0 = Date.now();

@@ -1,51 +1,90 @@
 /**
- * `ava-quant quantize <in> <out> <mode> [options]`. Each mode (int8.ts, fp16.ts) parses its own options and
- * formats its own report; reading, the conversion itself (core/modes.ts, the same call the app's worker makes),
- * safe writing and the seed's size block are shared here.
+ * `ava-quant quantize <in> <out> <mode> [options]`. The modes, their flags and their help come from the registry and
+ * each mode's option table (src/core/modes/); the flags every mode shares are SHARED_FLAGS below. Reading, the
+ * run itself (core/modes/run.ts, the same call the app's worker makes), safe writing and the seed's size block are
+ * shared; the lines after the size block are the report base every mode has, plus a mode's own (report-text.ts).
  */
-import type { ModeReport, ModeRequest } from '../core/modes.js';
+import { MODE_IDS, MODE_METAS, type ModeId, type ModeRequest, isModeId, modeMeta } from '../core/modes/registry.js';
+import { OptionError, booleanFlags, helpLines, modeHelp, parseModeFlags, valueFlags } from '../core/modes/options.js';
 import { inputBytes } from '../core/onnx/open.js';
 import { CliError, type CliIo, EXIT, checkOutputPath, int, mb } from './io.js';
 import { openInput, produce, provenanceOf, statInput } from './pipeline.js';
 import { createProgress } from './progress.js';
+import { reportLines } from './report-text.js';
+
+/**
+ * The flags every mode shares (CLI only: the table of each mode is in its meta.ts). `page` says what the page does
+ * instead; the README's option list shows both.
+ */
+export const SHARED_FLAGS = [
+  {
+    flag: '--force',
+    value: null,
+    help:
+      'overwrite <out.onnx> if it exists (else exit 5), quantize a model that is already quantized (else exit 4 with what it already is), ' +
+      'and write an output that rewrote nothing (else exit 4, "nothing to quantize: …")',
+    page: 'a new download never overwrites; "Quantize anyway" for an already quantized model or when there is nothing to quantize',
+  },
+  { flag: '--json', value: null, help: 'print the report as JSON', page: 'Share → Export JSON' },
+  {
+    flag: '--external-data',
+    value: null,
+    help: "write the weights to <out.onnx>_data next to the model (automatic over 2 GiB, protobuf's limit); the two files must stay together",
+    page: 'automatic over 2 GiB (two downloads)',
+  },
+  {
+    flag: '--file',
+    value: 'F',
+    help: 'when <in.onnx> is a Hugging Face id or URL: which .onnx of the repository (e.g. onnx/model.onnx)',
+    page: 'the file list of "Load from Hugging Face or URL"',
+  },
+] as const;
+
+const EXIT_CODES = 'Exit codes: 0 ok, 1 failure, 2 usage, 3 input not found, 4 not a valid ONNX model, refused, already quantized or nothing to quantize, 5 output exists, 6 disk full';
+
+const sharedHelp = (): string[] => helpLines(SHARED_FLAGS.map((f) => [f.value ? `${f.flag} ${f.value}` : f.flag, f.help]));
 
 export const QUANTIZE_USAGE = `Usage:
-  ava-quant quantize <in.onnx> <out.onnx> int8 [options]   about 75% smaller, dynamic INT8 (quantize x y int8 --help)
-  ava-quant quantize <in.onnx> <out.onnx> fp16 [options]   about 50% smaller, float16 (quantize x y fp16 --help)
+${MODE_METAS.map((m) => `  ava-quant quantize <in.onnx> <out.onnx> ${`${m.id} [options]`.padEnd(Math.max(...MODE_METAS.map((x) => x.id.length)) + 13)}about ${m.expectedReduction}% smaller, ${m.label} (quantize x y ${m.id} --help)`).join('\n')}
 
 Every mode:
-  --external-data   write the weights to <out.onnx>_data next to the model (automatic when the model would be
-                    over 2 GiB, protobuf's limit); the two files must stay together
+${sharedHelp().join('\n')}
 
 <in.onnx> may also be a Hugging Face id (org/name, org/name@rev, hf:org/name@rev) or an .onnx URL: downloaded
-into the cache first; --file onnx/model_x.onnx picks the file when the repository has several.`;
+into the cache first.
+${EXIT_CODES}`;
 
-/** What a mode's parser produces. */
-export interface QuantizeJob {
-  input: string;
-  output: string;
-  request: ModeRequest;
-  force: boolean;
-  json: boolean;
+/** `quantize … <mode> --help`: the mode's description, its table, the shared flags. */
+export function modeUsage(mode: ModeId): string {
+  const m = modeMeta(mode);
+  return [
+    'Usage:',
+    `  ava-quant quantize <in.onnx> <out.onnx> ${m.id} [options]`,
+    '',
+    m.description,
+    '',
+    'Options:',
+    ...modeHelp(m),
+    '',
+    'Every mode:',
+    ...sharedHelp(),
+    EXIT_CODES,
+  ].join('\n');
 }
 
-export interface ModeCommand {
-  usage: string;
-  /** Throws CliError(EXIT.usage) for bad options. `args` are the words after `quantize`. */
-  parse(args: string[]): QuantizeJob | 'help';
-  /** Mode-specific lines after the size block. */
-  details(report: ModeReport): string[];
-  /** Errors of this mode that are the input's or the options' fault, with their exit code. */
-  classify?(e: unknown): number | null;
+/** Flags that take no value, over every mode (so the mode word can be found before the mode is known). */
+function noValueFlags(): Set<string> {
+  return new Set(['--help', '-h', ...SHARED_FLAGS.filter((f) => !f.value).map((f) => f.flag), ...MODE_METAS.flatMap(booleanFlags)]);
 }
 
-/** The words that are not flags or flag values, given the flags that take no value. */
-export function positionals(args: string[], booleanFlags: readonly string[]): string[] {
+/** The words that are not flags or flag values. */
+export function positionals(args: readonly string[]): string[] {
+  const bare = noValueFlags();
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a.startsWith('-')) {
-      if (!a.includes('=') && !booleanFlags.includes(a)) i++;
+      if (!a.includes('=') && !bare.has(a)) i++;
       continue;
     }
     out.push(a);
@@ -53,16 +92,15 @@ export function positionals(args: string[], booleanFlags: readonly string[]): st
   return out;
 }
 
-const EXPECTED: Record<string, string> = { int8: 'about 75% smaller', fp16: 'about 50% smaller' };
-
-/** The seed's report block, then the mode's details. */
-export function sizeBlock(input: string, output: string, mode: string, inBytes: number, outBytes: number, ms: number): string[] {
+/** The seed's report block: input, output, mode and expected reduction, sizes, reduction, saved, time. */
+export function sizeBlock(input: string, output: string, mode: ModeId, inBytes: number, outBytes: number, ms: number): string[] {
   const kv = (k: string, v: string) => `${k.padEnd(22)}${v}`;
+  const m = modeMeta(mode);
   const saved = inBytes - outBytes;
   return [
     kv('Input', input),
     kv('Output', output),
-    kv('Mode', `${mode.toUpperCase()} (expected: ${EXPECTED[mode] ?? '?'})`),
+    kv('Mode', `${m.label} (expected: about ${m.expectedReduction}% smaller)`),
     kv('Original size', `${mb(inBytes)} (${int(inBytes)} bytes)`),
     kv('Quantized size', `${mb(outBytes)} (${int(outBytes)} bytes)`),
     kv('Size reduction', `${((100 * saved) / inBytes).toFixed(1)}%`),
@@ -71,56 +109,60 @@ export function sizeBlock(input: string, output: string, mode: string, inBytes: 
   ];
 }
 
-async function loadMode(mode: string): Promise<ModeCommand> {
-  if (mode === 'int8') return (await import('./int8.js')).INT8_COMMAND;
-  if (mode === 'fp16') return (await import('./fp16.js')).FP16_COMMAND;
-  throw new CliError(`unknown mode '${mode}': use int8 or fp16\n${QUANTIZE_USAGE}`, EXIT.usage);
-}
-
 export async function runQuantize(allArgs: string[], io: CliIo): Promise<number> {
   const { isRemoteModelArg, resolveModelArg, takeFileFlag } = await import('./hub.js');
-  // Shared by every mode: where the weights go, and which file of a Hugging Face repository.
-  const externalData = allArgs.includes('--external-data');
-  const { args, file } = takeFileFlag(allArgs.filter((a) => a !== '--external-data'));
-  const mode = positionals(args, ['--force', '--json', '--help', '-h', '--per-channel', '--no-per-channel', '--reduce-range', '--no-reduce-range', '--keep-io-types', '--no-keep-io-types', '--enable-subgraph', '--no-enable-subgraph'])[2]?.toLowerCase();
+  const { args: withShared, file } = takeFileFlag(allArgs);
+  const has = (f: string) => withShared.includes(f);
+  const force = has('--force');
+  const json = has('--json');
+  const externalData = has('--external-data');
+  const help = has('--help') || has('-h');
+  const args = withShared.filter((a) => !['--force', '--json', '--external-data', '--help', '-h'].includes(a));
+
+  const mode = positionals(args)[2]?.toLowerCase();
   if (!mode) {
-    if (args.includes('--help') || args.includes('-h')) {
+    if (help) {
       io.stdout(`${QUANTIZE_USAGE}\n`);
       return EXIT.ok;
     }
-    throw new CliError(`quantize takes <in.onnx> <out.onnx> <int8|fp16>\n${QUANTIZE_USAGE}`, EXIT.usage);
+    throw new CliError(`quantize takes <in.onnx> <out.onnx> <${MODE_IDS.join('|')}>\n${QUANTIZE_USAGE}`, EXIT.usage);
   }
-  const cmd = await loadMode(mode);
-  let job = cmd.parse(args);
-  if (job === 'help') {
-    io.stdout(`${cmd.usage}\n`);
+  if (!isModeId(mode)) throw new CliError(`unknown mode '${mode}': use ${MODE_IDS.join(' or ')}\n${QUANTIZE_USAGE}`, EXIT.usage);
+  if (help) {
+    io.stdout(`${modeUsage(mode)}\n`);
     return EXIT.ok;
   }
-  if (isRemoteModelArg(job.input) || file) {
+  let parsed;
+  try {
+    parsed = parseModeFlags(modeMeta(mode), args);
+  } catch (e) {
+    if (e instanceof OptionError) throw new CliError(`${e.message}\n${modeUsage(mode)}`, EXIT.usage);
+    throw e;
+  }
+  if (parsed.positionals.length !== 3) throw new CliError(`expected <in.onnx> <out.onnx> ${mode}\n${modeUsage(mode)}`, EXIT.usage);
+  let [input, output] = parsed.positionals as [string, string, string];
+
+  if (isRemoteModelArg(input) || file) {
     // Refuse an existing output before downloading anything, then run the usual path on the downloaded copy.
-    checkOutputPath(job.input, job.output, job.force);
-    const local = await resolveModelArg(job.input, { io, file });
-    const at = args.indexOf(job.input);
-    const again = cmd.parse([...args.slice(0, at), local, ...args.slice(at + 1)]);
-    if (again === 'help') return EXIT.ok;
-    job = again;
+    checkOutputPath(input, output, force);
+    input = await resolveModelArg(input, { io, file });
   }
   const t0 = Date.now();
-  statInput(job.input);
-  checkOutputPath(job.input, job.output, job.force);
+  statInput(input);
+  checkOutputPath(input, output, force);
   const progress = createProgress(io, mode);
-  const input = await openInput(job.input);
+  const opened = await openInput(input);
   let result;
   try {
-    const request = { ...job.request, options: { ...job.request.options, provenance: provenanceOf(input) } } as ModeRequest;
-    ({ result } = await produce(input, job.output, request, { startedAt: t0, onProgress: (f, b, item) => progress.update(f, b, item), classify: cmd.classify, externalData }));
+    const request = { mode, options: { ...parsed.options, provenance: provenanceOf(opened) } } as ModeRequest;
+    ({ result } = await produce(opened, output, request, { startedAt: t0, onProgress: (f, b, item) => progress.update(f, b, item), externalData, force }));
     progress.finish();
   } finally {
-    await input.close();
+    await opened.close();
   }
   const ms = Date.now() - t0;
-  const inBytes = inputBytes(input.opened.model);
-  if (job.json) io.stdout(`${JSON.stringify({ input: job.input, output: job.output, totalMs: Math.round(ms), ...result.report }, null, 2)}\n`);
-  else io.stdout(`${[...sizeBlock(job.input, job.output, mode, inBytes, result.outputBytes, ms), ...cmd.details(result.report)].join('\n')}\n`);
+  const inBytes = inputBytes(opened.opened.model);
+  if (json) io.stdout(`${JSON.stringify({ input, output, totalMs: Math.round(ms), ...result.report }, null, 2)}\n`);
+  else io.stdout(`${[...sizeBlock(input, output, mode, inBytes, result.outputBytes, ms), ...reportLines(result.report)].join('\n')}\n`);
   return EXIT.ok;
 }

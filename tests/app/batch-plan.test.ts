@@ -33,8 +33,8 @@ describe('batch plan', () => {
     const out = await hashBytes(runs.int8.parts);
     const createdAt = '2025-01-31T12:00:00.000Z';
     const rows: RowOutcome[] = [
-      { path: 'dir/hello.onnx', input, outputs: [{ mode: 'int8', name: 'hello-INT8.onnx', digests: out, report: runs.int8.report }], skipped: null, failures: ['FP16 failed: boom'] },
-      { path: 'dir/hello-INT8.onnx', input: null, outputs: [], skipped: 'already quantized', failures: [] },
+      { path: 'dir/hello.onnx', input, outputs: [{ mode: 'int8', name: 'hello-INT8.onnx', digests: out, report: runs.int8.report }], skipped: null, skippedOutputs: [], failures: ['FP16 failed: boom'] },
+      { path: 'dir/hello-INT8.onnx', input: null, outputs: [], skipped: 'already quantized', skippedOutputs: [], failures: [] },
     ];
     const m = batchManifest(rows, TOOL, createdAt);
     expect(parseManifest(manifestToJson(m))).toEqual(m);

@@ -46,6 +46,36 @@ describe('history entries', () => {
     expect(listed[0]).toEqual(await entry(3));
   });
 
+  it('an entry stored before the reports were unified (report version 1) is still read, under the new names', async () => {
+    const e = await entry(5);
+    const r = e.reports[0]!;
+    const c = r.conversion;
+    // The same report as version 1 stored it.
+    const old = {
+      ...e,
+      reports: [
+        {
+          ...r,
+          version: 1,
+          conversion: {
+            originalBytes: c.inputBytes,
+            outputBytes: c.outputBytes,
+            reductionPercent: c.reductionPercent,
+            timeMs: c.durationMs,
+            int8: { tensorsQuantized: c.facts.tensorsQuantized, rewritten: c.rewritten, leftInFloat: 0, opset: c.facts.opset },
+            fp16: null,
+            notes: c.notes,
+          },
+        },
+      ],
+    };
+    const b = new MemoryBackend();
+    await b.set(old.id, old);
+    const listing = await readHistory(b);
+    expect(listing.unreadable).toEqual([]);
+    expect(listing.entries[0]!.reports[0]).toEqual({ ...r, conversion: { ...c, keptInFloat: {} } });
+  });
+
   it('lists damaged or foreign values as unreadable instead of rendering them', async () => {
     const b = new MemoryBackend();
     const good = await entry(1);

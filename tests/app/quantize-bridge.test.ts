@@ -1,6 +1,8 @@
 import { FakeWorker } from './fake-worker.js';
 import { describe, expect, it } from 'vitest';
-import { QuantizeBridge, QuantizeError, toQuantizeError } from '../../src/app/quantize-bridge.js';
+import { QuantizeBridge } from '../../src/app/quantize-bridge.js';
+import { toErrorData } from '../../src/core/errors.js';
+import { Int8Refusal } from '../../src/core/int8/index.js';
 import type { QuantizeResult, QuantizeWorkerApi } from '../../workers/quantize-protocol.js';
 
 const file = new File([new Uint8Array([1, 2, 3])], 'm.onnx');
@@ -86,16 +88,12 @@ describe('QuantizeBridge', () => {
   });
 });
 
-describe('toQuantizeError', () => {
-  it('classifies errors by name and keeps the message', () => {
-    const named = (name: string, m = 'msg') => Object.assign(new Error(m), { name });
-    expect(toQuantizeError(named('OnnxFormatError'))).toMatchObject({ kind: 'format', message: 'msg' });
-    expect(toQuantizeError(named('Int8Refusal'))).toMatchObject({ kind: 'refused', message: 'msg' });
-    expect(toQuantizeError(named('Fp16OptionError'))).toMatchObject({ kind: 'options', message: 'msg' });
-    expect(toQuantizeError(named('FileReadError'))).toMatchObject({ kind: 'read' });
-    expect(toQuantizeError(new DOMException('x', 'AbortError')).kind).toBe('abort');
-    expect(toQuantizeError(new TypeError('boom'))).toMatchObject({ kind: 'internal', message: 'internal error: boom' });
-    const e = new QuantizeError('refused', 'kept');
-    expect(toQuantizeError(e)).toBe(e);
+describe('errors from the quantize worker', () => {
+  it('arrive as AvaErrors with the kind and message the worker gave them', async () => {
+    const { bridge } = setup(async () => {
+      throw toErrorData(new Int8Refusal('the model must import the default ONNX domain exactly once'));
+    });
+    await expect(bridge.quantize(file, [], int8)).rejects.toMatchObject({ name: 'Int8Refusal', kind: 'refused', message: 'the model must import the default ONNX domain exactly once' });
+    bridge.terminate();
   });
 });

@@ -1,6 +1,8 @@
 import { FakeWorker } from './fake-worker.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InspectBridge, InspectError, toInspectError } from '../../src/app/worker-bridge.js';
+import { InspectBridge } from '../../src/app/worker-bridge.js';
+import { toErrorData } from '../../src/core/errors.js';
+import { OnnxFormatError } from '../../src/core/onnx/errors.js';
 import type { InspectWorkerApi, ProgressCallback } from '../../workers/protocol.js';
 import type { ModelSummary } from '../../src/core/onnx/summary.js';
 
@@ -67,10 +69,10 @@ describe('InspectBridge', () => {
     await expect(bridge.inspect(file, [], { signal: ctl.signal })).rejects.toMatchObject({ kind: 'abort' });
   });
 
-  it('keeps OnnxFormatError messages and marks other errors as internal', async () => {
-    const formatErr = Object.assign(new Error('not an ONNX model: the file is empty'), { name: 'OnnxFormatError' });
+  it("keeps an OnnxFormatError's kind and message across the worker boundary and marks other errors as internal", async () => {
+    // What the inspect worker throws: the error as plain data (src/core/errors.ts).
     const { bridge } = setup(async () => {
-      throw formatErr;
+      throw toErrorData(new OnnxFormatError('not an ONNX model: the file is empty'));
     });
     await expect(bridge.inspect(file, [])).rejects.toMatchObject({
       kind: 'format',
@@ -90,20 +92,5 @@ describe('InspectBridge', () => {
     await new Promise((r) => setTimeout(r, 10));
     workers[0]!.dispatchEvent(Object.assign(new Event('error'), { message: 'boom' }));
     await expect(p).rejects.toMatchObject({ kind: 'internal', message: 'internal error: worker failed: boom' });
-  });
-});
-
-describe('toInspectError', () => {
-  it('classifies errors by name', () => {
-    expect(toInspectError(Object.assign(new Error('m'), { name: 'OnnxFormatError' })).kind).toBe('format');
-    expect(toInspectError(Object.assign(new Error('could not read the file: gone'), { name: 'FileReadError' }))).toMatchObject({
-      kind: 'read',
-      message: 'could not read the file: gone',
-    });
-    expect(toInspectError(new DOMException('x', 'AbortError')).kind).toBe('abort');
-    expect(toInspectError(new Error('internal error: y')).message).toBe('internal error: y');
-    expect(toInspectError('str').message).toBe('internal error: str');
-    const e = new InspectError('format', 'kept');
-    expect(toInspectError(e)).toBe(e);
   });
 });

@@ -5,7 +5,7 @@ import { quantizeInt8, type Int8Report } from '../../src/core/int8/index.js';
 import { collectPieces, concatParts, inspectModel, parseModel, type ModelSummary, type Piece } from '../../src/core/onnx/index.js';
 import { fixture, pathOf } from '../helpers/fixtures.js';
 
-export const TOOL = { name: 'ava-quantizer', version: JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string };
+export { TOOL } from '../../src/core/tool.js';
 
 export interface Run<R> {
   /** The output in memory (one piece). */

@@ -75,7 +75,7 @@ describe('batch pipeline on all-MiniLM-L6-v2', () => {
       summary: 'INT8 (dynamic) by ava-quantizer, preset ort-default',
     });
     expect(outName).toBe('all-MiniLM-L6-v2-INT8-v1.onnx');
-    expect(outputDigests.bytes).toBe(report.quantizedBytes);
+    expect(outputDigests.bytes).toBe(report.outputBytes);
   });
 
   it('the share link carries the run and its quality check', () => {

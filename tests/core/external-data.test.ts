@@ -12,7 +12,7 @@ import ort from 'onnxruntime-node';
 import { openBytes } from '../../src/core/onnx/open.js';
 import { parseModel } from '../../src/core/onnx/model.js';
 import { collectPieces } from '../../src/core/onnx/writer.js';
-import { runMode } from '../../src/core/modes.js';
+import { runMode } from '../../src/core/modes/run.js';
 import { MINILM, bytesOf, fixture } from '../helpers/fixtures.js';
 import { buildModel, rawBytes, values, type TensorSpec } from '../int8/build.js';
 

@@ -9,7 +9,8 @@ import { openModel } from '../../src/core/onnx/open.js';
 import { blobSource } from '../../src/core/io/source.js';
 import { chunking } from '../../src/core/onnx/tensor-data.js';
 import { collectPieces } from '../../src/core/onnx/writer.js';
-import { type ModeRequest, runMode } from '../../src/core/modes.js';
+import type { ModeRequest } from '../../src/core/modes/registry.js';
+import { runMode } from '../../src/core/modes/run.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
 
 const prov = { source: { name: 'model.onnx', sha256: '0'.repeat(64) }, toolVersion: '0', date: '2026-01-01T00:00:00.000Z' };

@@ -57,7 +57,7 @@ describe('quantize <in> <out> fp16 (CLI)', () => {
     const rep = JSON.parse(f.out);
     expect(rep).toMatchObject({ mode: 'fp16', output: out, options: { keepIoTypes: false, opBlockList: ['Relu', 'Sigmoid'], maxFinite: 60000 } });
     expect(rep.keptOps.map((k: { op: string }) => k.op).sort()).toEqual(['Add', 'Div', 'Pow', 'ReduceMean', 'Relu', 'Sigmoid', 'Sqrt']);
-    expect(rep.convertedBytes).toBe(readFileSync(out).length);
+    expect(rep.outputBytes).toBe(readFileSync(out).length);
   });
 
   it('exit codes: usage 2, not found 3, bad model 4', async () => {

@@ -86,7 +86,7 @@ describe(`fp16 ${MINILM}`, () => {
     const bytes = bytesOf(f);
     const { bytes: fp16, report } = await toFp16(bytes);
     expect(fp16.length / bytes.length).toBeLessThanOrEqual(0.51);
-    expect(report.convertedBytes).toBe(fp16.length);
+    expect(report.outputBytes).toBe(fp16.length);
     // Only the 13 decomposed LayerNorm statistics stay float32, from the squares to the division (Pow(x − mean, 2),
     // ReduceMean, Add(eps), Sqrt, Div): squares overflow float16 and the 1e-12 epsilon vanishes in it.
     expect(report.keptOps.map((k) => [k.op, k.count, k.reasons.map((r) => r.rule)])).toEqual(

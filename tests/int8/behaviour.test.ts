@@ -274,7 +274,7 @@ describe('progress and cancellation (all-MiniLM-L6-v2)', () => {
     const t0 = performance.now();
     const r = await quantizeInt8(model, { preset: 'ort-default' }, (p) => seen.push(p));
     await writePieces(r.parts, memorySink());
-    console.info(`[int8] all-MiniLM-L6-v2 ort-default quantized in ${Math.round(performance.now() - t0)} ms (report: ${r.report.durationMs} ms), ${r.report.quantizedBytes} bytes`);
+    console.info(`[int8] all-MiniLM-L6-v2 ort-default quantized in ${Math.round(performance.now() - t0)} ms (report: ${r.report.durationMs} ms), ${r.report.outputBytes} bytes`);
     expect(seen.length).toBe(r.report.tensorsQuantized + 1);
     expect(seen[0]!.done).toBe(0);
     for (let i = 1; i < seen.length; i++) {

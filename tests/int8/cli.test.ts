@@ -59,11 +59,11 @@ describe('ava-quant quantize ... int8', () => {
   it('--json gives the report', async () => {
     const c = io();
     expect(await runQuantizeCommand([input, join(dir, 'j.onnx'), 'int8', '--per-channel', '--json'], c.io)).toBe(0);
-    const r = JSON.parse(c.out.join('')) as { mode: string; rewritten: Record<string, number>; options: { perChannel: boolean }; quantizedBytes: number };
+    const r = JSON.parse(c.out.join('')) as { mode: string; rewritten: Record<string, number>; options: { perChannel: boolean }; outputBytes: number };
     expect(r.mode).toBe('int8');
     expect(r.options.perChannel).toBe(true);
     expect(r.rewritten).toMatchObject({ Gemm: 3, MatMul: 3 });
-    expect(r.quantizedBytes).toBe(readFileSync(join(dir, 'j.onnx')).length);
+    expect(r.outputBytes).toBe(readFileSync(join(dir, 'j.onnx')).length);
   });
 
   it('exit codes: usage 2, not found 3, bad model 4 (also for a refusal), no output left behind', async () => {

@@ -135,7 +135,7 @@ describe.skipIf(goldens.length === 0)('int8 parity with onnxruntime quantize_dyn
             }
             console.info(
               `[parity] ${g.file}: reference raises; AVA quantized ${JSON.stringify(result.report.rewritten)}, ` +
-                `${result.report.leftInFloat.length} nodes left in float, ${result.report.originalBytes} -> ${result.report.quantizedBytes} bytes; ${diffs.join('; ')}`,
+                `${result.report.leftInFloat.length} nodes left in float, ${result.report.inputBytes} -> ${result.report.outputBytes} bytes; ${diffs.join('; ')}`,
             );
             return;
           }

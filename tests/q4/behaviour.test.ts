@@ -33,8 +33,8 @@ describe('Q4 report and output (all-MiniLM-L6-v2)', () => {
     expect(sha256(bytes)).toBe(before);
     expect(rep.mode).toBe('q4');
     expect(rep.options).toMatchObject({ preset: 'tjs-q4', blockSize: 32, symmetric: true, accuracyLevel: 0, opTypes: ['MatMul'] });
-    expect(rep.originalBytes).toBe(bytes.length);
-    expect(rep.quantizedBytes).toBe(out.length);
+    expect(rep.inputBytes).toBe(bytes.length);
+    expect(rep.outputBytes).toBe(out.length);
     expect(rep.rewritten).toEqual({ MatMul: 36 });
     expect(rep.tensorsQuantized).toBe(36);
     // The 12 attention MatMuls (Q x K^T, scores x V) read two activations: not candidates with a constant weight.
@@ -101,10 +101,10 @@ describe('Q4F16 report', () => {
     const r = await quantizeQ4F16(model, { blockSize: 32 });
     const out = await collectPieces(r.parts);
     expect(r.report.mode).toBe('q4f16');
-    expect(r.report.quantizedBytes).toBe(out.length);
-    expect(r.report.originalBytes).toBe(bytes.length);
+    expect(r.report.outputBytes).toBe(out.length);
+    expect(r.report.inputBytes).toBe(bytes.length);
     expect(r.report.q4.rewritten).toEqual({ MatMul: 36 });
-    expect(out.length).toBeLessThan(r.report.q4.quantizedBytes);
+    expect(out.length).toBeLessThan(r.report.q4.outputBytes);
     // The FP16 converter knows MatMulNBits' signature (src/core/fp16/schema.ts CONTRIB_SCHEMAS): it is converted,
     // not kept behind Casts, and the report has no note about com.microsoft ops left in float32.
     expect(r.report.fp16.keptOps.find((k) => /MatMulNBits$/.test(k.op))).toBeUndefined();

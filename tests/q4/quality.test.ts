@@ -67,7 +67,7 @@ describe('all-MiniLM-L6-v2 Q4 / Q4F16: load, run, quality', () => {
     it(`${c.label}: <= ${c.maxRatio * 100}% of fp32, mean cosine >= ${c.minCosine} (node${c.web ? ' and web wasm' : ''})`, async () => {
       const { parts, report } = await quantizeQ4(model, c.opts);
       const out = await collectPieces(parts);
-      expect(report.quantizedBytes).toBe(out.length);
+      expect(report.outputBytes).toBe(out.length);
       expect(out.length / m.bytes.length).toBeLessThanOrEqual(c.maxRatio);
       expect(report.rewritten['MatMul']).toBe(36);
       const node = await check(out, 'node');
@@ -85,7 +85,7 @@ describe('all-MiniLM-L6-v2 Q4 / Q4F16: load, run, quality', () => {
     it(`Q4F16 (tjs-q4, ${order}): <= 35% of fp32, mean cosine >= 0.96, node and web wasm`, async () => {
       const { parts, report } = await quantizeQ4F16(model, { order });
       const out = await collectPieces(parts);
-      expect(report.quantizedBytes).toBe(out.length);
+      expect(report.outputBytes).toBe(out.length);
       expect(out.length / m.bytes.length).toBeLessThanOrEqual(0.35);
       expect(report.q4.rewritten['MatMul']).toBe(36);
       const q = parseModel(out);

@@ -14,7 +14,7 @@ import {
   type ShareLinkProblem,
   type ShareableReport,
 } from '../../src/core/share/index.js';
-import { sampleReport } from './sample.js';
+import { sampleReport, sampleReportV1 } from './sample.js';
 
 /** An independent encoder: Node's zlib and base64url. */
 const zlibSync = (b: Uint8Array): Uint8Array => new Uint8Array(deflateSync(b, { level: 9 }));
@@ -64,8 +64,9 @@ describe('round trip', () => {
     r.quality = null;
     r.mode = 'fp16';
     r.preset = null;
-    r.conversion.int8 = null;
-    r.conversion.fp16 = { tensorsConverted: 50, nodesConverted: 300, nodesKeptFp32: 2, castsInserted: 4, clamped: 0, keptOps: { Range: 1 } };
+    r.conversion.rewritten = { MatMul: 36, Add: 40 };
+    r.conversion.keptInFloat = { Range: 1 };
+    r.conversion.facts = { tensorsConverted: 50, nodesConverted: 300, nodesKeptFp32: 2, castsInserted: 4, clamped: 0 };
     expect(decodeReport(encodeReport(r))).toEqual(r);
   });
 
@@ -80,9 +81,29 @@ describe('round trip', () => {
 
   it('refuses to encode an invalid report', () => {
     const r = sampleReport();
-    r.conversion.timeMs = Number.NaN;
+    r.conversion.durationMs = Number.NaN;
     expect(() => encodeReport(r)).toThrow(SchemaError);
-    expect(() => encodeReport(r)).toThrow(/conversion\.timeMs: expected a finite number, got NaN/);
+    expect(() => encodeReport(r)).toThrow(/conversion\.durationMs: expected a finite number, got NaN/);
+  });
+
+  it('a link made by version 1 (before the reports were unified) still opens, under the new names', () => {
+    const old = sampleReportV1();
+    const fragment = LINK_PREFIX + base64UrlEncode(zlibSync(new TextEncoder().encode(JSON.stringify(old))));
+    const r = decodeReport(fragment);
+    expect(r.version).toBe(2);
+    expect(r.conversion).toEqual({
+      inputBytes: 90378583,
+      outputBytes: 23000000,
+      reductionPercent: 74.55,
+      durationMs: 5123,
+      rewritten: { Gather: 1, MatMul: 36 },
+      keptInFloat: { '(op types not recorded)': 2 },
+      facts: { tensorsQuantized: 37, opset: 14 },
+      notes: [],
+    });
+    expect({ ...r, conversion: null }).toEqual({ ...sampleReport(), conversion: null });
+    const v1fp16 = { ...old, mode: 'fp16', conversion: { ...(old.conversion as object), int8: null, fp16: { tensorsConverted: 50, nodesConverted: 300, nodesKeptFp32: 2, castsInserted: 4, clamped: 0, keptOps: { Range: 1 } } } };
+    expect(validateReport(v1fp16).conversion).toMatchObject({ rewritten: {}, keptInFloat: { Range: 1 }, facts: { tensorsConverted: 50, nodesConverted: 300, nodesKeptFp32: 2, castsInserted: 4, clamped: 0 } });
   });
 });
 
@@ -170,27 +191,27 @@ describe('damaged links', () => {
 describe('schema violations in a well-formed link', () => {
   const cases: [string, (r: Record<string, any>) => void, RegExp][] = [
     ['wrong format', (r) => (r.format = 'something-else'), /format: expected "ava-quantizer-report"/],
-    ['wrong version', (r) => (r.version = 2), /version: expected 1, got the number 2/],
+    ['wrong version', (r) => (r.version = 3), /version: expected 2, got the number 3/],
     ['missing key', (r) => delete r.output, /output: missing/],
     ['extra key', (r) => (r.evil = 1), /evil: unexpected key/],
     ['string for a number', (r) => (r.source.bytes = '90378583'), /source\.bytes: expected a number, got a string/],
     ['negative size', (r) => (r.source.bytes = -1), /source\.bytes: -1 is below the minimum 0/],
     ['fractional size', (r) => (r.output.bytes = 1.5), /output\.bytes: expected an integer/],
-    ['infinite number', (r) => (r.conversion.timeMs = '__INF__'), /conversion\.timeMs: expected a finite number, got Infinity/],
+    ['infinite number', (r) => (r.conversion.durationMs = '__INF__'), /conversion\.durationMs: expected a finite number, got Infinity/],
     ['huge string', (r) => (r.source.name = 'x'.repeat(100_000)), /source\.name: string too long \(100000 characters, at most 512\)/],
     ['huge note', (r) => (r.conversion.notes = ['y'.repeat(1001)]), /conversion\.notes\[0\]: string too long/],
     ['too many notes', (r) => (r.conversion.notes = Array(51).fill('n')), /conversion\.notes: too many items \(51, at most 50\)/],
     ['uppercase hash', (r) => (r.source.sha256 = 'A'.repeat(64)), /source\.sha256: expected 64 lowercase hex digits/],
     ['short hash', (r) => (r.source.md5 = 'abc'), /source\.md5: expected 32 lowercase hex digits/],
     ['bad date', (r) => (r.createdAt = 'yesterday'), /createdAt: expected an ISO 8601 date-time/],
-    ['bad mode', (r) => (r.mode = 'int4'), /mode: expected "int8" or "fp16", got "int4"/],
+    ['bad mode', (r) => (r.mode = 'int4'), /mode: expected "int8" or "fp16" or "q4" or "q4f16", got "int4"/],
     ['cosine out of range', (r) => (r.quality.cosine.mean = 3), /quality\.cosine\.mean: 3 is above the maximum 1\.01/],
     ['histogram of strings', (r) => (r.quality.histogram.counts = ['1']), /quality\.histogram\.counts\[0\]: expected a number/],
     ['object for an option', (r) => (r.options.weightType = { a: 1 }), /options\.weightType: expected a string, number, true\/false, null or a list of strings/],
     ['prototype key', (r) => (r.options = JSON.parse('{"__proto__": 1}')), /options: key '__proto__' is not allowed/],
     ['array for an object', (r) => (r.quality = []), /quality: expected an object, got an array/],
     ['bool as string', (r) => (r.quality.verdict.pass = 'true'), /quality\.verdict\.pass: expected true or false/],
-    ['hostile key name', (r) => (r.conversion.int8.rewritten = { 'a"b': -1 }), /conversion\.int8\.rewritten\["a\\"b"\]: -1 is below the minimum 0/],
+    ['hostile key name', (r) => (r.conversion.rewritten = { 'a"b': -1 }), /conversion\.rewritten\["a\\"b"\]: -1 is below the minimum 0/],
   ];
   it.each(cases)('%s', (_, mutate, message) => {
     const r = JSON.parse(JSON.stringify(sampleReport()));

@@ -4,7 +4,7 @@ import type { ShareableReport } from '../../src/core/share/index.js';
 export function sampleReport(): ShareableReport {
   return {
     format: 'ava-quantizer-report',
-    version: 1,
+    version: 2,
     tool: { name: 'ava-quantizer', version: '0.1.0' },
     createdAt: '2025-06-01T12:34:56.789Z',
     source: { name: 'all-MiniLM-L6-v2.onnx', bytes: 90378583, sha256: 'a'.repeat(64), md5: 'b'.repeat(32) },
@@ -13,12 +13,13 @@ export function sampleReport(): ShareableReport {
     preset: 'tjs-q8',
     options: { activationSymmetric: false, perChannel: true, reduceRange: true, opTypes: ['MatMul', 'Gather'], weightSymmetric: null, weightType: 'qint8' },
     conversion: {
-      originalBytes: 90378583,
+      inputBytes: 90378583,
       outputBytes: 23000000,
       reductionPercent: 74.55,
-      timeMs: 5123,
-      int8: { tensorsQuantized: 37, rewritten: { Gather: 1, MatMul: 36 }, leftInFloat: 0, opset: 14 },
-      fp16: null,
+      durationMs: 5123,
+      rewritten: { Gather: 1, MatMul: 36 },
+      keptInFloat: { MatMul: 2 },
+      facts: { tensorsQuantized: 37, opset: 14 },
       notes: [],
     },
     quality: {
@@ -34,6 +35,27 @@ export function sampleReport(): ShareableReport {
       texts: 120,
       tokenization: 'tokenizer',
       errors: [],
+    },
+  };
+}
+
+/**
+ * The same report as written by version 1 (before every mode's report shared one base): links and history entries
+ * made then must still open (upgraded: share/report.ts upgradeConversionV1).
+ */
+export function sampleReportV1(): Record<string, unknown> {
+  const r = sampleReport() as unknown as Record<string, unknown>;
+  return {
+    ...r,
+    version: 1,
+    conversion: {
+      originalBytes: 90378583,
+      outputBytes: 23000000,
+      reductionPercent: 74.55,
+      timeMs: 5123,
+      int8: { tensorsQuantized: 37, rewritten: { Gather: 1, MatMul: 36 }, leftInFloat: 2, opset: 14 },
+      fp16: null,
+      notes: [],
     },
   };
 }

@@ -5,42 +5,10 @@
 import * as Comlink from 'comlink';
 import type { Manifest } from '../../core/batch/manifest.js';
 import type { Digests, HashProgress, HashWorkerApi, VerifyResult, ZipFileInput, ZipProgress } from '../../../workers/hash-protocol.js';
-import { internalMessage, JobBridge, nameAndMessage, type WorkerFactory } from '../job-bridge.js';
+import { AvaError } from '../../core/errors.js';
+import { JobBridge, type WorkerFactory } from '../job-bridge.js';
 
 export type { Digests, HashProgress, VerifyResult, ZipFileInput, ZipProgress };
-
-/** format: not a checksum; zip: a name / size the zip refuses; read: file unreadable. */
-export type HashErrorKind = 'format' | 'zip' | 'read' | 'abort' | 'internal';
-
-export class HashJobError extends Error {
-  override name = 'HashJobError';
-  constructor(
-    readonly kind: HashErrorKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const abortError = () => new HashJobError('abort', 'cancelled');
-
-export function toHashJobError(e: unknown): HashJobError {
-  if (e instanceof HashJobError) return e;
-  const { name, message } = nameAndMessage(e);
-  switch (name) {
-    case 'HashFormatError':
-      return new HashJobError('format', message);
-    case 'ZipError':
-    case 'ManifestError':
-      return new HashJobError('zip', message);
-    case 'FileReadError':
-      return new HashJobError('read', message);
-    case 'AbortError':
-      return abortError();
-    default:
-      return new HashJobError('internal', internalMessage(message));
-  }
-}
 
 const defaultFactory: WorkerFactory = () =>
   new Worker(new URL('../../../workers/hash.worker.ts', import.meta.url), { type: 'module', name: 'ava-hash' });
@@ -50,16 +18,17 @@ export interface HashCallOptions {
   onProgress?: (p: HashProgress) => void;
 }
 
-export class HashBridge extends JobBridge<HashWorkerApi, HashJobError> {
+/** Rejects with an AvaError: kind 'format' (not a checksum), 'zip', 'read', 'abort' or 'internal'. */
+export class HashBridge extends JobBridge<HashWorkerApi> {
   constructor(idleMs = 5_000, factory: WorkerFactory = defaultFactory) {
-    super(idleMs, factory, { abort: abortError, crash: (m) => new HashJobError('internal', m), map: toHashJobError });
+    super(idleMs, factory);
   }
 
   hash(blob: Blob, opts: HashCallOptions = {}): Promise<Digests> {
     const { signal, onProgress } = opts;
     return this.call(signal, async (api) => {
       const d = await api.hash(blob, onProgress ? Comlink.proxy(onProgress) : undefined);
-      if (d.bytes !== blob.size) throw new HashJobError('read', `could not read the whole file: hashed ${d.bytes} of ${blob.size} bytes`);
+      if (d.bytes !== blob.size) throw new AvaError('read', `could not read the whole file: hashed ${d.bytes} of ${blob.size} bytes`);
       return d;
     });
   }

@@ -12,9 +12,7 @@ import { clip, LIMITS } from '../../core/share/schema.js';
 import type { QualityReport } from '../../core/quality/report.js';
 import type { QuantizeReport } from '../../../workers/quantize-protocol.js';
 import { fileNameOf, folderOf, type PickedFile } from './entries.js';
-
-export const MODES: readonly OutputMode[] = ['int8', 'fp16'];
-export const MODE_LABEL: Record<OutputMode, string> = { int8: 'INT8', fp16: 'FP16' };
+import { TOOL } from '../../core/tool.js';
 
 export const isModelPath = (path: string): boolean => /\.onnx$/i.test(path);
 
@@ -87,6 +85,8 @@ export interface RowOutcome {
   outputs: BatchOutput[];
   /** Set when the row was not processed (already quantized, not a model, …). */
   skipped: string | null;
+  /** Outputs not made because the mode would rewrite nothing: "INT8 skipped: nothing to quantize: …". */
+  skippedOutputs: string[];
   /** "FP16 failed: …" for each mode that failed. */
   failures: string[];
 }
@@ -103,6 +103,7 @@ export function batchManifest(rows: readonly RowOutcome[], tool: ToolInfo, creat
   );
   const skipped = rows.flatMap((r) => [
     ...(r.skipped !== null ? [{ name: r.path, reason: clip(r.skipped, LIMITS.text) }] : []),
+    ...r.skippedOutputs.map((s) => ({ name: r.path, reason: clip(s, LIMITS.text) })),
     ...r.failures.map((f) => ({ name: r.path, reason: clip(f, LIMITS.text) })),
   ]);
   return createManifest({ tool, createdAt, inputs, outputs, skipped });
@@ -114,7 +115,7 @@ export function outputReport(row: RowOutcome, o: BatchOutput, tool: ToolInfo, cr
   return buildShareableReport({
     tool,
     createdAt,
-    source: { name: clip(row.path, LIMITS.name), bytes: i?.bytes ?? o.report.originalBytes, sha256: i?.sha256 ?? null, md5: i?.md5 ?? null },
+    source: { name: clip(row.path, LIMITS.name), bytes: i?.bytes ?? o.report.inputBytes, sha256: i?.sha256 ?? null, md5: i?.md5 ?? null },
     output: { name: clip(o.name, LIMITS.name), bytes: o.digests.bytes, sha256: o.digests.sha256, md5: o.digests.md5 },
     report: o.report,
     quality,
@@ -148,5 +149,5 @@ export function recordedHashes(files: readonly { name: string; role: string; sha
 /** "ava-quantizer-batch-2025-01-31-120000.zip" (local time of `d`). */
 export function zipFileName(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
-  return `ava-quantizer-batch-${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}.zip`;
+  return `${TOOL.name}-batch-${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}.zip`;
 }

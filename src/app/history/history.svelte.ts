@@ -5,6 +5,7 @@
  * panel to show; they never throw into the caller.
  */
 import { createStore, del, entries, set, type UseStore } from 'idb-keyval';
+import { TOOL } from '../../core/tool.js';
 import { readHistory, writeEntry, type HistoryBackend, type HistoryEntry } from './model.js';
 
 export const runHistory = $state<{
@@ -19,7 +20,7 @@ let store: UseStore | null = null;
 function idbBackend(): HistoryBackend {
   const s = (): UseStore => {
     if (typeof indexedDB === 'undefined') throw new Error('this browser gives the page no IndexedDB (private window?)');
-    store ??= createStore('ava-quantizer', 'history');
+    store ??= createStore(TOOL.name, 'history');
     return store;
   };
   return {

@@ -8,40 +8,16 @@
 import * as Comlink from 'comlink';
 import type { QualityProgress } from '../../core/quality/index.js';
 import type { GpuProbe, ModelFilesInput, QualityRequest, QualityResult, QualityWorkerApi } from '../../../workers/quality-protocol.js';
-import { internalMessage, JobBridge, nameAndMessage, type WorkerFactory } from '../job-bridge.js';
-
-export type QualityErrorKind = 'tokenizer' | 'abort' | 'internal';
-
-export class QualityRunError extends Error {
-  override name = 'QualityRunError';
-  constructor(
-    readonly kind: QualityErrorKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const abortError = () => new QualityRunError('abort', 'cancelled');
-
-export function toQualityError(e: unknown): QualityRunError {
-  if (e instanceof QualityRunError) return e;
-  const { name, message } = nameAndMessage(e);
-  if (name === 'AbortError') return abortError();
-  if (name === 'TokenizerFileError') return new QualityRunError('tokenizer', message);
-  return new QualityRunError('internal', internalMessage(message));
-}
+import { asAvaError } from '../../core/errors.js';
+import { JobBridge, type WorkerFactory } from '../job-bridge.js';
 
 const defaultFactory: WorkerFactory = () =>
   new Worker(new URL('../../../workers/quality.worker.ts', import.meta.url), { type: 'module', name: 'ava-quality' });
 
-class QualityBridge extends JobBridge<QualityWorkerApi, QualityRunError> {
+/** Rejects with an AvaError: kind 'tokenizer', 'abort' or 'internal'. */
+class QualityBridge extends JobBridge<QualityWorkerApi> {
   constructor(idleMs: number, factory: WorkerFactory) {
-    super(idleMs, factory, {
-      abort: abortError,
-      crash: (message) => new QualityRunError('internal', message),
-      map: toQualityError,
-    });
+    super(idleMs, factory);
   }
 
   sha256(blob: Blob, signal?: AbortSignal): Promise<string> {
@@ -96,7 +72,7 @@ export function modelDigestOf(model: ModelFilesInput): Promise<string> {
 let gpu: Promise<GpuProbe> | null = null;
 /** Whether WebGPU has an adapter here (asked once per page, in a worker like the check itself). */
 export function probeGpu(): Promise<GpuProbe> {
-  gpu ??= hashBridge.probeGpu().catch((e: unknown) => ({ available: false, adapter: null, reason: toQualityError(e).message }));
+  gpu ??= hashBridge.probeGpu().catch((e: unknown) => ({ available: false, adapter: null, reason: asAvaError(e).message }));
   return gpu;
 }
 

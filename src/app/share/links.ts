@@ -5,6 +5,7 @@
 import type { Digests } from '../../core/batch/hashing.js';
 import { encodeReport } from '../../core/share/link.js';
 import type { FileFacts, ShareableReport } from '../../core/share/report.js';
+import { TOOL } from '../../core/tool.js';
 
 /**
  * The fragment (without '#') when the page should show a shared report instead of the drop zone: any non-empty
@@ -35,7 +36,7 @@ export function exportName(report: ShareableReport, ext: 'json' | 'md'): string 
     .replace(/[^A-Za-z0-9._+-]+/g, '_')
     .replace(/^[._]+/, '')
     .slice(0, 120);
-  return `${base || 'ava-quantizer'}-report.${ext}`;
+  return `${base || TOOL.name}-report.${ext}`;
 }
 
 export interface CopyCheck {

@@ -17,6 +17,7 @@
  * prefixed), a sha256sum/md5sum line "<hex>  <name>" (or "<hex> *<name>"), or a BSD line "SHA256 (name) = <hex>".
  * With several lines, the one for `fileName` is used.
  */
+import { AvaError } from '../errors.js';
 import { createMD5, createSHA256 } from 'hash-wasm';
 
 export type HashAlgorithm = 'sha256' | 'md5';
@@ -43,8 +44,12 @@ export interface Digests {
   bytes: number;
 }
 
-export class HashFormatError extends Error {
+/** kind 'format' (src/core/errors.ts). */
+export class HashFormatError extends AvaError {
   override name = 'HashFormatError';
+  constructor(message: string) {
+    super('format', message);
+  }
 }
 
 const SLICE = 4 * 1024 * 1024;

@@ -2,20 +2,22 @@
  * manifest.json: what a batch read and wrote, written into "Download all" zips and by the CLI batch.
  *
  *   createManifest({ tool, createdAt?, inputs, outputs, skipped? }) -> Manifest   (validated; throws ManifestError)
- *   manifestOutput({ file, source, report, quality? }) -> ManifestOutput        (from an Int8Report / Fp16Report)
+ *   manifestOutput({ file, source, report, quality? }) -> ManifestOutput        (from any mode's report)
  *   manifestToJson(manifest) -> string      (validated, stable key order, 2-space indent, trailing newline)
  *   parseManifest(text) -> Manifest         (throws ManifestError naming the bad field)
  *   validateManifest(unknown) -> Manifest   (normalised copy)      isManifest(unknown) -> boolean
  *
  * Key order is the schema's (MANIFEST_SCHEMA), option maps are sorted: the same run gives byte-identical JSON.
  * The summaries (ConversionSummary, QualitySummary, Settings) are the ones of the shareable report
- * (../share/report.ts), so a manifest entry and a share link say the same thing.
+ * (../share/report.ts), so a manifest entry and a share link say the same thing. Version 1 manifests (made before
+ * the reports were unified) are read and upgraded.
  */
-import type { Fp16Report } from '../fp16/options.js';
-import type { Int8Report } from '../int8/quantize.js';
+import { AvaError } from '../errors.js';
+import { MODE_IDS, type ModeId, type ModeReport } from '../modes/registry.js';
 import type { QualityReport } from '../quality/report.js';
 import {
   CONVERSION_SCHEMA,
+  CONVERSION_SCHEMA_V1,
   type ConversionSummary,
   QUALITY_SCHEMA,
   type QualitySummary,
@@ -26,11 +28,12 @@ import {
   settingsOf,
   summarizeConversion,
   summarizeQuality,
+  upgradeConversionV1,
 } from '../share/report.js';
 import { LIMITS, type Schema, SchemaError, arr, count, isoDate, lit, md5, nullable, obj, sha256, str } from '../share/schema.js';
 
 export const MANIFEST_FORMAT = 'ava-quantizer-manifest';
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 export const MANIFEST_NAME = 'manifest.json';
 
 export interface ManifestFile {
@@ -46,7 +49,7 @@ export type ManifestInput = ManifestFile;
 export interface ManifestOutput extends ManifestFile {
   /** Name of the input it was made from (one of Manifest.inputs). */
   source: string;
-  mode: 'int8' | 'fp16';
+  mode: ModeId;
   preset: string | null;
   options: Settings;
   report: ConversionSummary;
@@ -64,36 +67,53 @@ export interface Manifest {
   skipped: { name: string; reason: string }[];
 }
 
-export class ManifestError extends Error {
+/** kind 'zip' (src/core/errors.ts). */
+export class ManifestError extends AvaError {
   override name = 'ManifestError';
+  constructor(message: string) {
+    super('zip', message);
+  }
 }
 
 const name = str(LIMITS.name, { min: 1 });
 const MAX_FILES = 10_000;
 
-export const MANIFEST_SCHEMA: Schema<Manifest> = obj({
-  format: lit(MANIFEST_FORMAT),
-  version: lit(MANIFEST_VERSION),
-  tool: TOOL_SCHEMA,
-  createdAt: isoDate,
-  inputs: arr(obj({ name, bytes: count, sha256, md5 }), MAX_FILES),
-  outputs: arr(
-    obj({
-      name,
-      bytes: count,
-      sha256,
-      md5,
-      source: name,
-      mode: lit('int8', 'fp16'),
-      preset: nullable(str(LIMITS.short)),
-      options: SETTINGS_SCHEMA,
-      report: CONVERSION_SCHEMA,
-      quality: nullable(QUALITY_SCHEMA),
-    }),
-    MAX_FILES,
-  ),
-  skipped: arr(obj({ name, reason: str(LIMITS.text) }), MAX_FILES),
-});
+function manifestSchema<V extends number, M extends string, R>(version: V, mode: Schema<M>, report: Schema<R>) {
+  return obj({
+    format: lit(MANIFEST_FORMAT),
+    version: lit(version),
+    tool: TOOL_SCHEMA,
+    createdAt: isoDate,
+    inputs: arr(obj({ name, bytes: count, sha256, md5 }), MAX_FILES),
+    outputs: arr(
+      obj({
+        name,
+        bytes: count,
+        sha256,
+        md5,
+        source: name,
+        mode,
+        preset: nullable(str(LIMITS.short)),
+        options: SETTINGS_SCHEMA,
+        report,
+        quality: nullable(QUALITY_SCHEMA),
+      }),
+      MAX_FILES,
+    ),
+    skipped: arr(obj({ name, reason: str(LIMITS.text) }), MAX_FILES),
+  });
+}
+const MANIFEST_SCHEMA_V2: Schema<Manifest> = manifestSchema(MANIFEST_VERSION, lit(...MODE_IDS), CONVERSION_SCHEMA);
+const MANIFEST_SCHEMA_V1 = manifestSchema(1, lit('int8', 'fp16'), CONVERSION_SCHEMA_V1);
+
+/** A manifest of this version, or of version 1 upgraded to this one. */
+export const MANIFEST_SCHEMA: Schema<Manifest> = (v, path) => {
+  if (v && typeof v === 'object' && (v as { version?: unknown }).version === 1) {
+    const old = MANIFEST_SCHEMA_V1(v, path);
+    return { ...old, version: MANIFEST_VERSION, outputs: old.outputs.map((o) => ({ ...o, report: upgradeConversionV1(o.report) })) };
+  }
+  return MANIFEST_SCHEMA_V2(v, path);
+};
 
 /** Validates an untrusted manifest and checks it is consistent; returns a normalised copy. Throws ManifestError. */
 export function validateManifest(x: unknown): Manifest {
@@ -144,7 +164,7 @@ export interface ManifestOutputInput {
   file: ManifestFile;
   /** Input name it was made from. */
   source: string;
-  report: Int8Report | Fp16Report;
+  report: ModeReport;
   quality?: QualityReport | null;
 }
 

@@ -18,9 +18,12 @@
  * last segment names the output. Unsafe names are refused: an empty base, "." / "..", control characters, and
  * version tags with anything but letters, digits and . _ + - (so no separators and no "..").
  */
+import { type QuantizedEvidence, alreadyQuantized } from '../modes/already.js';
+import { MODE_IDS, MODE_METAS, type ModeId, isModeId, modeMeta } from '../modes/registry.js';
 import type { ModelSummary } from '../onnx/summary.js';
 
-export type OutputMode = 'int8' | 'fp16';
+/** An output mode (src/core/modes/registry.ts). */
+export type OutputMode = ModeId;
 export type NamingTemplate = 'suffix' | 'transformers.js';
 
 export interface NamingOptions {
@@ -45,13 +48,14 @@ export class NamingError extends Error {
   override name = 'NamingError';
 }
 
-const MODE_SUFFIX: Record<OutputMode, string> = { int8: 'INT8', fp16: 'FP16' };
-const TJS_SUFFIX: Record<OutputMode, string> = { int8: '_quantized', fp16: '_fp16' };
+/** "-INT8" / "_quantized": each mode's meta (src/core/modes/<mode>/meta.ts). */
+const suffixOf = (mode: OutputMode): string => modeMeta(mode).suffix;
+const tjsSuffixOf = (mode: OutputMode): string => modeMeta(mode).transformersJs.suffix;
 const MAX_NAME = 200;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 function checkMode(mode: OutputMode): void {
-  if (mode !== 'int8' && mode !== 'fp16') throw new NamingError(`unknown output mode ${JSON.stringify(mode)} (expected 'int8' or 'fp16')`);
+  if (typeof mode !== 'string' || !isModeId(mode)) throw new NamingError(`unknown output mode ${JSON.stringify(mode)} (expected ${MODE_IDS.map((m) => `'${m}'`).join(' or ')})`);
 }
 
 /** The last path segment of a file name or relative path. */
@@ -95,12 +99,12 @@ export function outputName(input: string, mode: OutputMode, options: NamingOptio
   const version = normalizeVersionTag(options.version);
   const template = options.template ?? 'suffix';
   if (template === 'transformers.js') {
-    const fileName = `${base}${TJS_SUFFIX[mode]}.onnx`;
+    const fileName = `${base}${tjsSuffixOf(mode)}.onnx`;
     const notes = version ? [`version tag "${version}" not applied: transformers.js loads onnx/${fileName} by that exact name`] : [];
     return { path: `onnx/${fileName}`, fileName, folder: 'onnx', notes };
   }
   if (template !== 'suffix') throw new NamingError(`unknown naming template ${JSON.stringify(template)} (expected 'suffix' or 'transformers.js')`);
-  const fileName = `${base}-${MODE_SUFFIX[mode]}${version ? `-${version}` : ''}.onnx`;
+  const fileName = `${base}${suffixOf(mode)}${version ? `-${version}` : ''}.onnx`;
   return { path: fileName, fileName, folder: null, notes: [] };
 }
 
@@ -108,8 +112,8 @@ export function outputName(input: string, mode: OutputMode, options: NamingOptio
 export function templatePattern(mode: OutputMode, options: NamingOptions = {}): string {
   checkMode(mode);
   const version = normalizeVersionTag(options.version);
-  if ((options.template ?? 'suffix') === 'transformers.js') return `onnx/<name>${TJS_SUFFIX[mode]}.onnx`;
-  return `<name>-${MODE_SUFFIX[mode]}${version ? `-${version}` : ''}.onnx`;
+  if ((options.template ?? 'suffix') === 'transformers.js') return `onnx/<name>${tjsSuffixOf(mode)}.onnx`;
+  return `<name>${suffixOf(mode)}${version ? `-${version}` : ''}.onnx`;
 }
 
 export type NamePreview = { ok: true; path: string; pattern: string; notes: string[] } | { ok: false; error: string };
@@ -141,17 +145,19 @@ export function uniqueNames(paths: readonly string[], taken: readonly string[] =
 }
 
 /**
- * Name endings that mark a quantized model: ours (-INT8, -FP16, optionally followed by a version tag as in
- * model-INT8-v1.1) and transformers.js' dtype suffixes (_quantized, _fp16, _int8, _uint8, _q4, _q4f16, _bnb4).
+ * Name endings that mark a quantized model: ours (every mode's suffix: -INT8, -FP16, optionally followed by a
+ * version tag as in model-INT8-v1.1) and transformers.js' dtype suffixes (every mode's, plus _int8, _uint8, _q4,
+ * _q4f16, _bnb4).
  */
-const OURS = /-(int8|fp16)(?:-[A-Za-z0-9][A-Za-z0-9._+-]*)?$/i;
-const TJS = /(_quantized|_fp16|_int8|_uint8|_q4|_q4f16|_bnb4)$/i;
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const OURS = new RegExp(`(${MODE_METAS.map((m) => escape(m.suffix)).join('|')})(?:-[A-Za-z0-9][A-Za-z0-9._+-]*)?$`, 'i');
+const TJS = new RegExp(`(${[...new Set([...MODE_METAS.map((m) => m.transformersJs.suffix), '_int8', '_uint8', '_q4', '_q4f16', '_bnb4'])].map(escape).join('|')})$`, 'i');
 
 /** The suffix that marks `name` as quantized, as written in the name (e.g. "-INT8", "_quantized"), or null. */
 export function quantizedNameSuffix(name: string): string | null {
   const base = lastSegment(name).replace(/\.onnx$/i, '');
   const ours = OURS.exec(base);
-  if (ours) return `-${ours[1]}`;
+  if (ours) return ours[1]!;
   const tjs = TJS.exec(base);
   return tjs ? tjs[1]! : null;
 }
@@ -162,7 +168,7 @@ export function isAlreadyQuantizedName(name: string): boolean {
 }
 
 /** What the model itself says, e.g. from its ModelSummary (any subset; missing parts are simply not used). */
-export type SkipEvidence = Partial<Pick<ModelSummary, 'quantized' | 'metadata' | 'producerName'>>;
+export type SkipEvidence = QuantizedEvidence & Partial<Pick<ModelSummary, 'producerName'>>;
 
 export interface SkipDecision {
   skip: boolean;
@@ -172,8 +178,6 @@ export interface SkipDecision {
   by: 'metadata' | 'model' | 'name' | null;
 }
 
-const has = (o: Record<string, string> | undefined, k: string): boolean => !!o && Object.prototype.hasOwnProperty.call(o, k);
-
 /**
  * Whether a batch should skip a model because it is already quantized: our `ava.quantization` / `ava.conversion`
  * metadata, the model card's quantization evidence, or (as the seed's quantize-all-models.sh does) a name ending
@@ -182,14 +186,9 @@ const has = (o: Record<string, string> | undefined, k: string): boolean => !!o &
  */
 export function skipDecision(name: string, evidence?: SkipEvidence | null, options: { force?: boolean } = {}): SkipDecision {
   const suffix = quantizedNameSuffix(name);
-  const meta = evidence?.metadata;
-  let found: SkipDecision | null = null;
-  if (has(meta, 'ava.quantization')) found = { skip: true, reason: 'already quantized to INT8 by AVA Quantizer (it carries ava.quantization metadata)', by: 'metadata' };
-  else if (has(meta, 'ava.conversion')) found = { skip: true, reason: 'already converted to FP16 by AVA Quantizer (it carries ava.conversion metadata)', by: 'metadata' };
-  else if (evidence?.quantized?.quantized) {
-    const why = evidence.quantized.evidence.slice(0, 4).join(', ') || 'the model card says so';
-    found = { skip: true, reason: `already quantized: ${why}`, by: 'model' };
-  } else if (suffix) {
+  const already = alreadyQuantized(evidence);
+  let found: SkipDecision | null = already ? { skip: true, reason: already.reason, by: already.by } : null;
+  if (!found && suffix) {
     const note = evidence?.quantized ? ' (the model itself shows no sign of quantization: rename it or force to process it)' : '';
     found = { skip: true, reason: `the name ends in "${suffix}", which marks an already quantized model${note}`, by: 'name' };
   }

@@ -14,6 +14,7 @@
  * paths, "..", backslashes, control characters and duplicate names (case-insensitive) are refused. The zip is
  * plain (no ZIP64): at most 65,535 entries and 4 GiB in total, checked before the first byte.
  */
+import { AvaError } from '../errors.js';
 import { Zip, ZipPassThrough } from 'fflate';
 import { type Manifest, MANIFEST_NAME, manifestToJson } from './manifest.js';
 
@@ -32,8 +33,12 @@ export interface ZipOptions {
   signal?: AbortSignal;
 }
 
-export class ZipError extends Error {
+/** kind 'zip' (src/core/errors.ts). */
+export class ZipError extends AvaError {
   override name = 'ZipError';
+  constructor(message: string) {
+    super('zip', message);
+  }
 }
 
 const MAX_ENTRIES = 0xffff;

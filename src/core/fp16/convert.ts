@@ -99,7 +99,7 @@ export async function convertFp16(model: ModelView, options: Fp16Options = {}, o
 
   // 5: the report (weight statistics complete once the payloads were converted, i.e. written).
   finishReport(run, main, piecesSize(parts) + (data?.bytes ?? 0));
-  run.report.timeMs = Math.round(performance.now() - t0);
+  run.report.durationMs = Math.round(performance.now() - t0);
   onProgress?.({ phase: 'write', fraction: 1 });
   return { parts, data, report: run.report };
 }

@@ -1,7 +1,9 @@
 /** FP16 conversion options, their defaults and the report. */
+import { AvaError } from '../errors.js';
 import type { OutputProvenance } from '../provenance.js';
 import type { ExternalLayout } from '../onnx/writer.js';
 import type { KeepRuleId } from './policy.js';
+import type { ModeReportBase } from '../modes/types.js';
 
 /**
  * Ops kept in float32 by default: onnxconverter-common's DEFAULT_OP_BLOCK_LIST (float16.py, v1.16.0) plus
@@ -65,8 +67,12 @@ export interface ResolvedFp16Options {
   outOfRange: 'keep-fp32' | 'clamp';
 }
 
-export class Fp16OptionError extends Error {
+/** Bad FP16 option values (kind 'options'). */
+export class Fp16OptionError extends AvaError {
   override name = 'Fp16OptionError';
+  constructor(message: string) {
+    super('options', message);
+  }
 }
 
 export function resolveOptions(o: Fp16Options = {}): ResolvedFp16Options {
@@ -107,14 +113,15 @@ export interface KeptOp {
   examples: string[];
 }
 
-export interface Fp16Report {
-  mode: 'fp16';
+/**
+ * The report base every mode shares (src/core/modes/types.ts: sizes, duration, `rewritten` = nodes now computing
+ * in float16 by op type, `keptInFloat` = nodes kept in float32 by op type and reason, with the policy rule, notes)
+ * and FP16's extras beside it.
+ */
+export interface Fp16Report extends ModeReportBase<'fp16'> {
   options: ResolvedFp16Options & { defaultOpBlockList: readonly string[] };
-  originalBytes: number;
-  convertedBytes: number;
-  /** convertedBytes / originalBytes. */
+  /** outputBytes / inputBytes. */
   ratio: number;
-  timeMs: number;
   weights: {
     /** Float32 tensors converted (initializers and Constant / ConstantOfShape attribute tensors). */
     tensorsConverted: number;
@@ -152,5 +159,4 @@ export interface Fp16Report {
   keptOps: KeptOp[];
   /** Values whose element type could not be determined (nodes touching them were left unchanged). */
   unknownTypes: { count: number; examples: string[] };
-  notes: string[];
 }

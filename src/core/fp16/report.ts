@@ -6,6 +6,8 @@ import { type GCtx, type Run, forEachCtx } from './graph.js';
 import { DEFAULT_OP_BLOCK_LIST, type Fp16Report, type KeptOp, type ResolvedFp16Options } from './options.js';
 import type { KeepRuleId } from './policy.js';
 import { isDefaultDomain } from './types.js';
+import { TOOL } from '../tool.js';
+import { groupKeptInFloat } from '../modes/report.js';
 
 /** metadata_props key recording the conversion. */
 export const CONVERSION_METADATA_KEY = 'ava.conversion';
@@ -14,7 +16,7 @@ export const CONVERSION_METADATA_KEY = 'ava.conversion';
 export function conversionRecord(opts: ResolvedFp16Options): Record<string, unknown> {
   return {
     mode: 'fp16',
-    tool: 'ava-quantizer',
+    tool: TOOL.name,
     options: {
       keepIoTypes: opts.keepIoTypes,
       opBlockList: opts.opBlockList,
@@ -27,14 +29,17 @@ export function conversionRecord(opts: ResolvedFp16Options): Record<string, unkn
   };
 }
 
-export function emptyReport(opts: ResolvedFp16Options, originalBytes: number): Fp16Report {
+export function emptyReport(opts: ResolvedFp16Options, inputBytes: number): Fp16Report {
   return {
     mode: 'fp16',
     options: { ...opts, defaultOpBlockList: DEFAULT_OP_BLOCK_LIST },
-    originalBytes,
-    convertedBytes: 0,
+    inputBytes,
+    outputBytes: 0,
+    durationMs: 0,
     ratio: 0,
-    timeMs: 0,
+    rewritten: {},
+    keptInFloat: [],
+    notes: [],
     weights: {
       tensorsConverted: 0,
       valuesConverted: 0,
@@ -52,7 +57,6 @@ export function emptyReport(opts: ResolvedFp16Options, originalBytes: number): F
     nodes: { total: 0, converted: 0, keptFp32: 0, castsInserted: 0, castsRetargeted: 0, castsRemoved: 0 },
     keptOps: [],
     unknownTypes: { count: 0, examples: [] },
-    notes: [],
   };
 }
 
@@ -74,18 +78,21 @@ export function finishWeightStats(run: Run): void {
 /** Fills in sizes, node counts and the kept ops once the output parts exist (weight statistics: finishWeightStats). */
 export function finishReport(run: Run, main: GCtx, outputBytes: number): void {
   const r = run.report;
-  r.convertedBytes = outputBytes;
-  r.ratio = r.originalBytes ? outputBytes / r.originalBytes : 0;
+  r.outputBytes = outputBytes;
+  r.ratio = r.inputBytes ? outputBytes / r.inputBytes : 0;
   finishWeightStats(run);
   const kept = new Map<string, { count: number; reasons: Map<string, { rule: KeepRuleId; count: number }>; examples: string[] }>();
+  const keptNodes: { opType: string; reason: string; node: string; rule: string }[] = [];
   forEachCtx(main, (ctx) => {
     for (const p of ctx.plans) {
       r.nodes.total++;
-      if (p.mode === 'convert' || (p.mode === 'container' && p.n.opType === 'If' && p.hasFloat)) r.nodes.converted++;
-      else if (p.mode === 'cast' && p.retype) r.nodes.converted++;
-      else if (p.mode === 'keep' && p.hasFloat) {
+      const key = p.n.domain && !isDefaultDomain(p.n.domain) ? `${p.n.domain}:${p.n.opType}` : p.n.opType;
+      if (p.mode === 'convert' || (p.mode === 'container' && p.n.opType === 'If' && p.hasFloat) || (p.mode === 'cast' && p.retype)) {
+        r.nodes.converted++;
+        r.rewritten[key] = (r.rewritten[key] ?? 0) + 1;
+      } else if (p.mode === 'keep' && p.hasFloat) {
         r.nodes.keptFp32++;
-        const key = p.n.domain && !isDefaultDomain(p.n.domain) ? `${p.n.domain}:${p.n.opType}` : p.n.opType;
+        keptNodes.push({ opType: key, reason: p.verdict!.reason, node: p.n.name || p.n.outputs[0] || '?', rule: p.verdict!.rule });
         const k = kept.get(key) ?? { count: 0, reasons: new Map(), examples: [] as string[] };
         k.count++;
         const v = p.verdict!;
@@ -101,6 +108,7 @@ export function finishReport(run: Run, main: GCtx, outputBytes: number): void {
     ([op, k]): KeptOp => ({ op, count: k.count, reasons: [...k.reasons].map(([reason, e]) => ({ reason, count: e.count, rule: e.rule })), examples: k.examples }),
   );
   r.keptOps.sort((a, b) => b.count - a.count || a.op.localeCompare(b.op));
+  r.keptInFloat = groupKeptInFloat(keptNodes);
   r.unknownTypes = { count: run.unknownTypeValues.size, examples: [...run.unknownTypeValues].slice(0, 10) };
   if (r.unknownTypes.count) r.notes.push(`${r.unknownTypes.count} values have an unknown element type; nodes reading or writing them were left unchanged`);
   if (r.weights.keptFp32.length > 50) {

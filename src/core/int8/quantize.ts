@@ -7,6 +7,9 @@
 import { DT, dtypeBits } from '../onnx/dtypes.js';
 import { encodeOpset, encodeStringEntry } from '../onnx/encode.js';
 import { OnnxFormatError } from '../onnx/errors.js';
+import { AvaError } from '../errors.js';
+import { groupKeptInFloat } from '../modes/report.js';
+import type { ModeReportBase } from '../modes/types.js';
 import { MODEL, type ModelView } from '../onnx/model.js';
 import { emitModel, lenField, rawField, type ExternalLayout, type ModelOutput, type Part, type Piece } from '../onnx/writer.js';
 import { validateModel } from '../onnx/validate.js';
@@ -21,6 +24,7 @@ import { PRESETS, type Int8Options, type PresetName, type WeightType, DEFAULT_PR
 import { GraphQuantizer, type Int8Settings, type LeftInFloat, type RunContext, makeValueReader } from './quantizer.js';
 import { DEFAULT_OP_TYPES, INTEGER_OPS_REGISTRY } from './registry.js';
 import { planOpsetUpgrade } from './opset.js';
+import { TOOL } from '../tool.js';
 import { inferAfterRewrite, inferBeforeRewrite, withInferMetadata } from './shapes.js';
 
 const { Writer } = protobuf;
@@ -59,21 +63,20 @@ export interface Int8Progress {
   tensor: string;
 }
 
-export interface Int8Report {
-  mode: 'int8';
+/**
+ * The report base every mode shares (src/core/modes/types.ts: sizes, duration, `rewritten` by op type — Gemm counts
+ * the Gemm -> MatMul conversions when any node was quantized; alone they are a note, and the run rewrote nothing —,
+ * `keptInFloat` grouped, notes) and INT8's extras beside it.
+ */
+export interface Int8Report extends ModeReportBase<'int8'> {
   reference: string;
   options: ResolvedInt8Options;
-  originalBytes: number;
-  quantizedBytes: number;
-  /** Original nodes rewritten, by op type (Gemm counts the Gemm -> MatMul conversions). */
-  rewritten: Record<string, number>;
+  /** Every node of a quantizable type left in float, with its graph ("" = main) and why (keptInFloat groups them). */
   leftInFloat: LeftInFloat[];
-  /** Other things worth knowing (deviations from the reference that applied, external data, ...). */
-  notes: string[];
+  /** ai.onnx opset of the output. */
   opset: number;
   /** Initializers quantized to 8 bits (weights and Gather tables). */
   tensorsQuantized: number;
-  durationMs: number;
 }
 
 function abortError(): DOMException {
@@ -224,6 +227,11 @@ export async function quantizeInt8(
     if (e instanceof OnnxFormatError || e instanceof Int8Refusal) throw e;
     throw new Int8Refusal(`cannot quantize this model: ${(e as Error).message}`);
   }
+  if (gemm.converted && Object.keys(ctx.rewritten).every((op) => op === 'Gemm')) {
+    // Gemm -> MatMul alone quantizes nothing: not counted as rewritten, so the run reads as "nothing to quantize".
+    delete ctx.rewritten['Gemm'];
+    notes.push(`${gemm.converted} Gemm nodes were turned into MatMul (+Add) as the reference does, but no node was quantized`);
+  }
   if (!settings.enableSubgraph) {
     let inner = 0;
     for (const n of root.nodes) if (n.subgraphs) for (const gs of n.subgraphs.values()) for (const sg of gs) forEachWGraph(sg, (g) => (inner += g.nodes.length));
@@ -279,7 +287,7 @@ export async function quantizeInt8(
   // Model-level fields.
   const meta = withInferMetadata(model.metadata, shapes.stored).filter((m) => m.key !== METADATA_KEY);
   const record: Record<string, unknown> = {
-    tool: 'ava-quantizer',
+    tool: TOOL.name,
     mode: 'int8-dynamic',
     reference: REFERENCE,
     preset: options.preset,
@@ -325,19 +333,19 @@ export async function quantizeInt8(
     },
     append: anchor === graphIndex ? tail : [],
   }, opts.layout);
-  const quantizedBytes = parts.reduce((a, p) => a + p.length, 0) + (data?.bytes ?? 0);
   const report: Int8Report = {
     mode: 'int8',
-    reference: REFERENCE,
     options: (({ weightTypeSpec: _w, ...rest }) => rest)(options),
-    originalBytes: model.fileBytes + model.externalBytes,
-    quantizedBytes,
+    inputBytes: model.fileBytes + model.externalBytes,
+    outputBytes: parts.reduce((a, p) => a + p.length, 0) + (data?.bytes ?? 0),
+    durationMs: Date.now() - t0,
     rewritten: ctx.rewritten,
-    leftInFloat: ctx.leftInFloat,
+    keptInFloat: groupKeptInFloat(ctx.leftInFloat),
     notes,
+    reference: REFERENCE,
+    leftInFloat: ctx.leftInFloat,
     opset,
     tensorsQuantized: jobs.filter((j) => j.kind === 'quantize').length,
-    durationMs: Date.now() - t0,
   };
   return { parts, data, report };
 }

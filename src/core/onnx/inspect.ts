@@ -1,5 +1,6 @@
 /** Builds the model card (ModelSummary) from a parsed model. */
 import { DT, dtypeName, elementCount } from './dtypes.js';
+import { formatMiBFixed } from '../size.js';
 import { rawByteLength } from './tensor-data.js';
 import { type GraphView, type ModelView, type TensorView, type ValueInfoView, forEachGraph, parseModel } from './model.js';
 import type { ExternalDataRef, ModelSummary, TensorInfo } from './summary.js';
@@ -109,7 +110,7 @@ export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: numbe
     const code = Number(Object.entries(DT).find(([name]) => name.toLowerCase() === k)?.[1] ?? 0);
     if (LOW_PRECISION.has(code) && b > 0) {
       lowBytes += b;
-      quantEvidence.push(`${k} weights (${formatMB(b)})`);
+      quantEvidence.push(`${k} weights (${formatMiBFixed(b, { decimals: 1 })})`);
     }
   }
   const producerSaysSo = m.producerName === 'onnx.quantize' || m.metadata.some((e) => /quantiz/i.test(e.key));
@@ -146,9 +147,6 @@ export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: numbe
   };
 }
 
-function formatMB(b: number): string {
-  return `${(b / 1048576).toFixed(1)} MiB`;
-}
 
 /** Graph inputs that are real inputs (older IRs list initializers among the inputs too). */
 export function graphInputs(g: GraphView): ValueInfoView[] {

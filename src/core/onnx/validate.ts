@@ -18,8 +18,8 @@ import { topoSort } from './toposort.js';
 import { WT_LEN, fieldString, readFields } from './wire.js';
 
 /**
- * A model whose graph is structurally broken (see validateModel). An OnnxFormatError, with the same `name`, so
- * the CLI (exit 4) and the worker bridges (kind 'format') treat it as a bad input file.
+ * A model whose graph is structurally broken (see validateModel). An OnnxFormatError (kind 'format'), so the CLI
+ * (exit 4) and the page treat it as a bad input file.
  */
 export class InvalidGraphError extends OnnxFormatError {
   constructor(

@@ -4,6 +4,7 @@
  * Reference: onnxruntime 1.32 `onnxruntime/python/tools/quantization/matmul_nbits_quantizer.py`
  * (`MatMulNBitsQuantizer` -> `DefaultWeightOnlyQuantConfig`, QOperator format, bits = 4).
  */
+import { AvaError } from '../errors.js';
 
 /** Block sizes MatMulNBits / GatherBlockQuantized and the MLAS block quantizer accept (powers of two, 16..256). */
 export const BLOCK_SIZES = [16, 32, 64, 128, 256] as const;
@@ -56,9 +57,12 @@ export const Q4_PRESETS: Record<Q4PresetName, Q4Preset> = {
 
 export const DEFAULT_Q4_PRESET: Q4PresetName = 'tjs-q4';
 
-/** The options are not valid; the message names the option and the accepted values. */
-export class Q4OptionError extends Error {
+/** The options are not valid (kind 'options'); the message names the option and the accepted values. */
+export class Q4OptionError extends AvaError {
   override name = 'Q4OptionError';
+  constructor(message: string) {
+    super('options', message);
+  }
 }
 
 export interface ResolvedQ4Options extends Q4Options {

@@ -18,19 +18,21 @@
 import { convertFp16, type Fp16Options, type Fp16Report } from '../fp16/index.js';
 import { parseModel, type ModelView } from '../onnx/model.js';
 import { collectPieces, type Piece } from '../onnx/writer.js';
+import type { ModeReportBase } from '../modes/types.js';
+import type { ResolvedQ4Options } from './options.js';
 import { type Q4Progress, type Q4Report, type QuantizeQ4Options, quantizeQ4 } from './quantize.js';
 
-export interface Q4F16Report {
-  mode: 'q4f16';
-  originalBytes: number;
-  quantizedBytes: number;
+/**
+ * The report base every mode shares (src/core/modes/types.ts) — `rewritten` and `keptInFloat` are the two steps'
+ * together — and the two steps' own reports beside it.
+ */
+export interface Q4F16Report extends ModeReportBase<'q4f16'> {
+  options: ResolvedQ4Options & { order: Q4F16Order };
   order: Q4F16Order;
   /** The Q4 step (its sizes are those of its input and output: the intermediate model on one side). */
   q4: Q4Report;
   /** The FP16 step. */
   fp16: Fp16Report;
-  notes: string[];
-  durationMs: number;
 }
 
 export type Q4F16Order = 'q4-first' | 'fp16-first';
@@ -72,9 +74,24 @@ export async function quantizeQ4F16(
     notes.push(
       `${keptContrib.reduce((a, k) => a + k.count, 0)} MatMulNBits/GatherBlockQuantized nodes stay float32 (Casts around them): ${keptContrib.flatMap((k) => k.reasons.map((r) => r.reason)).join('; ')}`,
     );
+  const rewritten: Record<string, number> = { ...q4.report.rewritten };
+  for (const [op, n] of Object.entries(f.report.rewritten)) rewritten[op] = (rewritten[op] ?? 0) + n;
+  const keptInFloat = [...q4.report.keptInFloat, ...f.report.keptInFloat].sort((a, b) => b.count - a.count || (a.opType < b.opType ? -1 : a.opType > b.opType ? 1 : 0));
   return {
     parts,
     data: null,
-    report: { mode: 'q4f16', order, originalBytes: model.fileBytes + model.externalBytes, quantizedBytes, q4: q4.report, fp16: f.report, notes, durationMs: Date.now() - t0 },
+    report: {
+      mode: 'q4f16',
+      options: { ...q4.report.options, order },
+      inputBytes: model.fileBytes + model.externalBytes,
+      outputBytes: quantizedBytes,
+      durationMs: Date.now() - t0,
+      rewritten,
+      keptInFloat,
+      notes,
+      order,
+      q4: q4.report,
+      fp16: f.report,
+    },
   };
 }

@@ -17,6 +17,10 @@ import { type OutputProvenance, metadataEntry } from '../provenance.js';
 import { cleanInitializers, topologicalSort } from '../int8/finalize.js';
 import { type Job, type WGraph, buildGraph, emitGraph, forEachWGraph } from '../int8/graph.js';
 import type { LeftInFloat } from '../int8/quantizer.js';
+import { AvaError } from '../errors.js';
+import { groupKeptInFloat } from '../modes/report.js';
+import type { ModeReportBase } from '../modes/types.js';
+import { TOOL } from '../tool.js';
 import { type Q4Options, type Q4PresetName, type ResolvedQ4Options, resolveQ4Options } from './options.js';
 import { type Q4Run, processGraph } from './quantizer.js';
 import { Q4_REGISTRY } from './registry.js';
@@ -29,9 +33,12 @@ export const Q4_REFERENCE = 'onnxruntime 1.32.0 onnxruntime.quantization.matmul_
 /** metadata_props key recording what AVA did (shared with INT8; the JSON's `mode` tells them apart). */
 export const Q4_METADATA_KEY = 'ava.quantization';
 
-/** The model cannot be quantized as asked; the message says why and what to do. */
-export class Q4Refusal extends Error {
+/** The model cannot be quantized as asked (kind 'refused'); the message says why and what to do. */
+export class Q4Refusal extends AvaError {
   override name = 'Q4Refusal';
+  constructor(message: string) {
+    super('refused', message);
+  }
 }
 
 export interface QuantizeQ4Options extends Partial<Q4Options> {
@@ -49,25 +56,22 @@ export interface Q4Progress {
   tensor: string;
 }
 
-export interface Q4Report {
-  mode: 'q4';
+/**
+ * The report base every mode shares (src/core/modes/types.ts: sizes, duration, `rewritten` by op type — MatMul ->
+ * MatMulNBits, Gather -> GatherBlockQuantized —, `keptInFloat` grouped, notes) and Q4's extras beside it.
+ */
+export interface Q4Report extends ModeReportBase<'q4'> {
   reference: string;
   options: ResolvedQ4Options;
-  originalBytes: number;
-  quantizedBytes: number;
-  /** Original nodes rewritten, by op type (MatMul -> MatMulNBits, Gather -> GatherBlockQuantized). */
-  rewritten: Record<string, number>;
-  /** Candidate nodes (of the chosen op types) left in float, with the reason. */
+  /** Candidate nodes (of the chosen op types) left in float, with the reason (keptInFloat groups them). */
   leftInFloat: LeftInFloat[];
   /** Float initializers still in the output (biases, LayerNorm weights, tables not chosen, weights left in float). */
   floatInitializers: { count: number; bytes: number };
-  notes: string[];
   /** ai.onnx opset and IR version of the output. */
   opset: number;
   irVersion: number;
   /** Weights quantized to 4 bits. */
   tensorsQuantized: number;
-  durationMs: number;
 }
 
 function abortError(): DOMException {
@@ -152,7 +156,7 @@ export async function quantizeQ4(
   if (signal?.aborted) throw abortError();
 
   const record: Record<string, unknown> = {
-    tool: 'ava-quantizer',
+    tool: TOOL.name,
     mode: 'q4',
     reference: Q4_REFERENCE,
     preset: options.preset,
@@ -171,18 +175,19 @@ export async function quantizeQ4(
     data,
     report: {
       mode: 'q4',
-      reference: Q4_REFERENCE,
       options,
-      originalBytes: model.fileBytes + model.externalBytes,
-      quantizedBytes,
+      inputBytes: model.fileBytes + model.externalBytes,
+      outputBytes: quantizedBytes,
+      durationMs: Date.now() - t0,
       rewritten: run.rewritten,
+      keptInFloat: groupKeptInFloat(run.leftInFloat),
+      notes,
+      reference: Q4_REFERENCE,
       leftInFloat: run.leftInFloat,
       floatInitializers: { count: floatCount, bytes: floatBytes },
-      notes,
       opset: defaultOpset,
       irVersion,
       tensorsQuantized: jobs.length,
-      durationMs: Date.now() - t0,
     },
   };
 }

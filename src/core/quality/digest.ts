@@ -7,6 +7,7 @@
  * (a dropped File's slices, a file handle): nothing is held whole, whatever the size.
  */
 import { hashBytes } from '../batch/hashing.js';
+import { AvaError } from '../errors.js';
 import { bytesSource, type ByteSource } from '../io/source.js';
 import { MODEL } from '../onnx/model.js';
 import { readVarint, WT_I32, WT_I64, WT_LEN, WT_VARINT } from '../onnx/wire.js';
@@ -50,7 +51,7 @@ async function keptRanges(src: ByteSource, signal?: AbortSignal): Promise<[numbe
       pos = next;
     }
   } catch (e) {
-    if ((e as Error)?.name === 'OnnxFormatError') return null;
+    if (e instanceof AvaError && e.kind === 'format') return null;
     throw e;
   }
   return graph ? out : null;

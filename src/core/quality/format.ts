@@ -1,4 +1,5 @@
 /** Plain-text rendering of a QualityReport for the CLI (`ava-quant check`). */
+import { formatMiBFixed } from '../size.js';
 import type { QualityReport } from './report.js';
 
 const f4 = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(4));
@@ -20,7 +21,8 @@ export function formatReportText(r: QualityReport): string {
     const what = m.loaded
       ? `dim ${m.dim ?? '?'}, ${m.pooling ?? '?'} pooling of '${m.output}', ${m.idType} ids, ${m.quantization.kind}${m.embedMs !== null ? `, ${Math.round(m.embedMs)} ms` : ''}`
       : `NOT LOADED: ${m.error}`;
-    const size = `${(m.fileBytes / 1e6).toFixed(1)} MB${m.externalBytes ? ` + ${(m.externalBytes / 1e6).toFixed(1)} MB external data` : ''}`;
+    const mb = (n: number) => formatMiBFixed(n, { decimals: 1, label: 'MB' });
+    const size = `${mb(m.fileBytes)}${m.externalBytes ? ` + ${mb(m.externalBytes)} external data` : ''}`;
     L.push(`${pad(m.role, 9)} ${m.name} (${size}): ${what}`);
   }
   const lin = r.lineage;

@@ -3,13 +3,13 @@
  * unrelated models measures how different they are, not what quantization lost, and advice such as "try FP16" would
  * mislead. Read from the structures alone (no session):
  * - provenance: our outputs record `ava.quantization` / `ava.conversion` metadata with the source file's SHA-256
- *   (src/core/batch/metadata.ts); it either names the original's SHA-256 (linked) or another file (unrelated);
+ *   (src/core/provenance.ts); it either names the original's SHA-256 (linked) or another file (unrelated);
  *   two outputs of the same source are linked too;
  * - graph inputs (name and element type; float16 counts as float: FP16 without keep_io_types);
  * - weight elements: tensors of rank >= 2 (scales and zero points of quantization are rank 0 or 1), packed 4-bit
  *   weights (MatMulNBits B, GatherBlockQuantized data) counted per value; more than 1% apart is a different model.
  */
-import { describeProvenance } from '../batch/metadata.js';
+import { describeProvenance } from '../provenance.js';
 import { DT, dtypeName, elementCount } from '../onnx/dtypes.js';
 import { graphInputs } from '../onnx/inspect.js';
 import { forEachGraph, type ModelView, type TensorView } from '../onnx/model.js';

@@ -16,8 +16,6 @@ export {
   validateReport,
   type ConversionSummary,
   type FileFacts,
-  type Fp16Details,
-  type Int8Details,
   type OutputMode,
   type QualitySummary,
   type SettingValue,

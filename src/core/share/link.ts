@@ -13,6 +13,8 @@
 import { Inflate, zlibSync } from 'fflate';
 import { type ShareableReport, validateReport } from './report.js';
 import { SchemaError } from './schema.js';
+import { formatMiBFixed } from '../size.js';
+import { TOOL_DISPLAY_NAME } from '../tool.js';
 
 export const LINK_PREFIX = 'r1.';
 /** Largest fragment accepted (characters). Real reports are 1-4 kB. */
@@ -111,7 +113,7 @@ export function boundedUnzlib(data: Uint8Array, cap: number): Uint8Array {
   let finished = false;
   const inflater = new Inflate((chunk, final) => {
     total += chunk.length;
-    if (total > cap) throw new ShareLinkError('too-large', `the report in this link inflates to more than ${cap / 1024 / 1024} MB; refusing to decode it`);
+    if (total > cap) throw new ShareLinkError('too-large', `the report in this link inflates to more than ${formatMiBFixed(cap, { decimals: 0, label: 'MB' })}; refusing to decode it`);
     // The inflater reuses its window buffer: keep a copy.
     if (chunk.length) chunks.push(chunk.slice());
     if (final) finished = true;
@@ -161,8 +163,8 @@ export function decodeReport(fragment: string): ShareableReport {
   if (s.length > MAX_FRAGMENT_CHARS) throw new ShareLinkError('too-long', `this link is too long to be a report (${s.length} characters, at most ${MAX_FRAGMENT_CHARS})`);
   if (!s.startsWith(LINK_PREFIX)) {
     const m = /^r(\d{1,6})\./.exec(s);
-    if (m) throw new ShareLinkError('version', `this report link has format version ${m[1]}, which this version of the page cannot read (it reads version 1): open it with a newer AVA Quantizer`);
-    throw new ShareLinkError('prefix', `this is not an AVA Quantizer report link (it should start with "${LINK_PREFIX}")`);
+    if (m) throw new ShareLinkError('version', `this report link has format version ${m[1]}, which this version of the page cannot read (it reads version 1): open it with a newer ${TOOL_DISPLAY_NAME}`);
+    throw new ShareLinkError('prefix', `this is not an ${TOOL_DISPLAY_NAME} report link (it should start with "${LINK_PREFIX}")`);
   }
   const bytes = base64UrlDecode(s.slice(LINK_PREFIX.length));
   const raw = boundedUnzlib(bytes, MAX_REPORT_BYTES);

@@ -11,6 +11,9 @@
  * schema-checked hex.
  */
 import { type ShareableReport, validateReport } from './report.js';
+import { modeMeta } from '../modes/registry.js';
+import { formatMiBFixed } from '../size.js';
+import { TOOL_DISPLAY_NAME } from '../tool.js';
 
 const ENTITIES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
 
@@ -22,8 +25,7 @@ export function escapeMarkdown(s: string): string {
     .replace(/[\\`*_{}[\]()#+!|~$^:]/g, (c) => `\\${c}`);
 }
 
-const MiB = 1024 * 1024;
-const mib = (n: number): string => `${(n / MiB).toFixed(2)} MiB`;
+const mib = (n: number): string => formatMiBFixed(n);
 const fixed = (n: number | null, d = 4): string => (n === null ? 'n/a' : n.toFixed(d));
 const int = (n: number): string => n.toLocaleString('en-US');
 
@@ -32,10 +34,11 @@ export function reportToMarkdown(input: ShareableReport): string {
   const e = escapeMarkdown;
   const L: string[] = [];
   const c = r.conversion;
-  L.push(`# AVA Quantizer report: ${e(r.output.name)}`, '');
+  L.push(`# ${TOOL_DISPLAY_NAME} report: ${e(r.output.name)}`, '');
   L.push(`- **Source:** ${e(r.source.name)} (${mib(r.source.bytes)})`);
-  L.push(`- **Output:** ${e(r.output.name)} (${mib(r.output.bytes)}, ${r.mode.toUpperCase()})`);
-  L.push(`- **Size:** ${mib(c.originalBytes)} → ${mib(c.outputBytes)} (${c.reductionPercent.toFixed(1)}% smaller) in ${(c.timeMs / 1000).toFixed(1)} s`);
+  const meta = modeMeta(r.mode);
+  L.push(`- **Output:** ${e(r.output.name)} (${mib(r.output.bytes)}, ${meta.label})`);
+  L.push(`- **Size:** ${mib(c.inputBytes)} → ${mib(c.outputBytes)} (${c.reductionPercent.toFixed(1)}% smaller) in ${(c.durationMs / 1000).toFixed(1)} s`);
   L.push(`- **Preset:** ${r.preset === null ? 'none' : e(r.preset)}`);
   L.push(`- **Tool:** ${e(r.tool.name)} ${e(r.tool.version)}, ${e(r.createdAt)}`);
   L.push('');
@@ -50,17 +53,12 @@ export function reportToMarkdown(input: ShareableReport): string {
     L.push('');
   }
 
-  L.push(`## ${r.mode === 'int8' ? 'INT8 quantization' : 'FP16 conversion'}`, '');
-  if (c.int8) {
-    L.push(`- Tensors quantized: ${int(c.int8.tensorsQuantized)}; nodes left in float: ${int(c.int8.leftInFloat)}; opset ${c.int8.opset}`);
-    const rw = Object.entries(c.int8.rewritten);
-    if (rw.length) L.push(`- Rewritten: ${rw.map(([k, n]) => `${e(k)} ×${n}`).join(', ')}`);
-  }
-  if (c.fp16) {
-    L.push(`- Tensors converted: ${int(c.fp16.tensorsConverted)}; nodes in FP16: ${int(c.fp16.nodesConverted)}; kept in FP32: ${int(c.fp16.nodesKeptFp32)}; casts inserted: ${int(c.fp16.castsInserted)}; values clamped: ${int(c.fp16.clamped)}`);
-    const kept = Object.entries(c.fp16.keptOps);
-    if (kept.length) L.push(`- Ops kept in FP32: ${kept.map(([k, n]) => `${e(k)} ×${n}`).join(', ')}`);
-  }
+  L.push(`## ${meta.label} ${meta.verb === 'quantizing' ? 'quantization' : 'conversion'}`, '');
+  const facts = meta.reportFacts.filter((f) => f.key in c.facts).map((f) => `${f.label}: ${int(c.facts[f.key]!)}`);
+  if (facts.length) L.push(`- ${facts.join('; ')}`);
+  const counts = (o: Record<string, number>) => Object.entries(o).map(([k, n]) => `${e(k)} ×${n}`).join(', ');
+  L.push(`- Rewritten: ${counts(c.rewritten) || 'nothing'}`);
+  if (Object.keys(c.keptInFloat).length) L.push(`- Left in float: ${counts(c.keptInFloat)}`);
   for (const n of c.notes) L.push(`- Note: ${e(n)}`);
   L.push('');
 

@@ -3,8 +3,8 @@
  * fragment (no model bytes, no per-text results) and plain JSON (structured-clone safe).
  *
  *   buildShareableReport({ tool, source, output, report, quality }) -> ShareableReport   (from the run's reports)
- *   summarizeConversion(int8OrFp16Report) -> ConversionSummary
- *   settingsOf(int8OrFp16Report) -> { preset, options }
+ *   summarizeConversion(modeReport) -> ConversionSummary   (the report base every mode shares + the mode's facts)
+ *   settingsOf(modeReport) -> { preset, options }
  *   summarizeQuality(qualityReport) -> QualitySummary
  *   validateReport(unknown) -> ShareableReport        (throws SchemaError; returns a normalised copy)
  *   reportToJson(report) -> string                    (validated, stable key order, 2-space indent)
@@ -12,10 +12,14 @@
  * Every string is length-capped and every number finite (see REPORT_SCHEMA): the same schema guards share links
  * (link.ts) and the manifests written next to batch outputs (../batch/manifest.ts). Strings that come from models
  * or file names are untrusted: render them as text, or through reportToMarkdown (markdown.ts), which escapes them.
+ *
+ * Version 2 names the conversion as every mode's report does (inputBytes, outputBytes, durationMs, rewritten,
+ * keptInFloat; the mode's own numbers in `facts`, labelled by its meta's reportFacts). Version 1 documents (links
+ * and history entries made before) are still read: validateReport upgrades them (upgradeV1).
  */
-import type { Fp16Report } from '../fp16/options.js';
-import type { Int8Report } from '../int8/quantize.js';
+import { MODE_IDS, type ModeId, type ModeReport, modeMeta } from '../modes/registry.js';
 import type { QualityReport } from '../quality/report.js';
+import type { ToolInfo } from '../tool.js';
 import {
   LIMITS,
   type Schema,
@@ -37,17 +41,15 @@ import {
 } from './schema.js';
 
 export const REPORT_FORMAT = 'ava-quantizer-report';
-export const REPORT_VERSION = 1;
+export const REPORT_VERSION = 2;
 
-export type OutputMode = 'int8' | 'fp16';
+/** An output mode (src/core/modes/registry.ts). */
+export type OutputMode = ModeId;
 export type SettingValue = string | number | boolean | null | string[];
 /** Options as shown to people: flat, JSON-safe, sorted by key. */
 export type Settings = Record<string, SettingValue>;
 
-export interface ToolInfo {
-  name: string;
-  version: string;
-}
+export type { ToolInfo };
 
 export interface FileFacts {
   name: string;
@@ -57,34 +59,18 @@ export interface FileFacts {
   md5: string | null;
 }
 
-export interface Int8Details {
-  tensorsQuantized: number;
+export interface ConversionSummary {
+  inputBytes: number;
+  outputBytes: number;
+  /** (1 - output/input) × 100, two decimals; negative when the output is larger. */
+  reductionPercent: number;
+  durationMs: number;
   /** Original nodes rewritten, by op type. */
   rewritten: Record<string, number>;
-  /** Nodes of a quantizable type left in float. */
-  leftInFloat: number;
-  opset: number;
-}
-
-export interface Fp16Details {
-  tensorsConverted: number;
-  nodesConverted: number;
-  nodesKeptFp32: number;
-  castsInserted: number;
-  /** Weight values clamped to ±maxFinite. */
-  clamped: number;
-  /** Ops kept in float32, by op type. */
-  keptOps: Record<string, number>;
-}
-
-export interface ConversionSummary {
-  originalBytes: number;
-  outputBytes: number;
-  /** (1 - output/original) × 100, two decimals; negative when the output is larger. */
-  reductionPercent: number;
-  timeMs: number;
-  int8: Int8Details | null;
-  fp16: Fp16Details | null;
+  /** Nodes left in float, by op type. */
+  keptInFloat: Record<string, number>;
+  /** The mode's own numbers (meta.reportFacts: e.g. INT8 tensorsQuantized, opset; FP16 castsInserted, clamped). */
+  facts: Record<string, number>;
   notes: string[];
 }
 
@@ -118,7 +104,7 @@ export interface ShareableReport {
   createdAt: string;
   source: FileFacts;
   output: FileFacts;
-  mode: OutputMode;
+  mode: ModeId;
   preset: string | null;
   options: Settings;
   conversion: ConversionSummary;
@@ -143,6 +129,18 @@ export const SETTINGS_SCHEMA: Schema<Settings> = record<SettingValue>(
 const opCounts = record(count, 500);
 
 export const CONVERSION_SCHEMA: Schema<ConversionSummary> = obj({
+  inputBytes: count,
+  outputBytes: count,
+  reductionPercent: num({ min: -1e9, max: 100 }),
+  durationMs: num({ min: 0 }),
+  rewritten: opCounts,
+  keptInFloat: opCounts,
+  facts: record(num(), 50),
+  notes,
+});
+
+/** Version 1's conversion summary (read, then upgraded: upgradeConversionV1). */
+export const CONVERSION_SCHEMA_V1 = obj({
   originalBytes: count,
   outputBytes: count,
   reductionPercent: num({ min: -1e9, max: 100 }),
@@ -153,6 +151,29 @@ export const CONVERSION_SCHEMA: Schema<ConversionSummary> = obj({
   ),
   notes,
 });
+export type ConversionSummaryV1 = ReturnType<typeof CONVERSION_SCHEMA_V1>;
+
+/** What version 1 said, under version 2's names (INT8 v1 counted the nodes left in float without their op types). */
+export function upgradeConversionV1(c: ConversionSummaryV1): ConversionSummary {
+  const facts: Record<string, number> = {};
+  let rewritten: Record<string, number> = {};
+  let keptInFloat: Record<string, number> = {};
+  if (c.int8) {
+    facts.tensorsQuantized = c.int8.tensorsQuantized;
+    facts.opset = c.int8.opset;
+    rewritten = c.int8.rewritten;
+    if (c.int8.leftInFloat) keptInFloat = { '(op types not recorded)': c.int8.leftInFloat };
+  }
+  if (c.fp16) {
+    const { keptOps, ...rest } = c.fp16;
+    Object.assign(facts, rest);
+    keptInFloat = keptOps;
+  }
+  return CONVERSION_SCHEMA(
+    { inputBytes: c.originalBytes, outputBytes: c.outputBytes, reductionPercent: c.reductionPercent, durationMs: c.timeMs, rewritten, keptInFloat, facts, notes: c.notes },
+    'conversion',
+  );
+}
 
 export const QUALITY_SCHEMA: Schema<QualitySummary> = obj({
   verdict: obj({ pass: bool, metric: short, value: nullable(cos), threshold: num({ min: -1, max: 1 }), reasons: notes, warnings: notes }),
@@ -166,19 +187,51 @@ export const QUALITY_SCHEMA: Schema<QualitySummary> = obj({
   errors: notes,
 });
 
-export const REPORT_SCHEMA: Schema<ShareableReport> = obj({
+const REPORT_FIELDS = {
   format: lit(REPORT_FORMAT),
-  version: lit(REPORT_VERSION),
   tool: TOOL_SCHEMA,
   createdAt: isoDate,
   source: FILE_SCHEMA,
   output: FILE_SCHEMA,
-  mode: lit('int8', 'fp16'),
   preset: nullable(short),
   options: SETTINGS_SCHEMA,
-  conversion: CONVERSION_SCHEMA,
   quality: nullable(QUALITY_SCHEMA),
+};
+const REPORT_SCHEMA_V2: Schema<ShareableReport> = obj({
+  format: REPORT_FIELDS.format,
+  version: lit(REPORT_VERSION),
+  tool: REPORT_FIELDS.tool,
+  createdAt: REPORT_FIELDS.createdAt,
+  source: REPORT_FIELDS.source,
+  output: REPORT_FIELDS.output,
+  mode: lit(...MODE_IDS),
+  preset: REPORT_FIELDS.preset,
+  options: REPORT_FIELDS.options,
+  conversion: CONVERSION_SCHEMA,
+  quality: REPORT_FIELDS.quality,
 });
+const REPORT_SCHEMA_V1 = obj({
+  format: REPORT_FIELDS.format,
+  version: lit(1),
+  tool: REPORT_FIELDS.tool,
+  createdAt: REPORT_FIELDS.createdAt,
+  source: REPORT_FIELDS.source,
+  output: REPORT_FIELDS.output,
+  mode: lit('int8', 'fp16'),
+  preset: REPORT_FIELDS.preset,
+  options: REPORT_FIELDS.options,
+  conversion: CONVERSION_SCHEMA_V1,
+  quality: REPORT_FIELDS.quality,
+});
+
+/** A report of this version, or of version 1 upgraded to this one (links and history entries made before). */
+export const REPORT_SCHEMA: Schema<ShareableReport> = (v, path) => {
+  if (v && typeof v === 'object' && (v as { version?: unknown }).version === 1) {
+    const old = REPORT_SCHEMA_V1(v, path);
+    return { ...old, version: REPORT_VERSION, conversion: upgradeConversionV1(old.conversion) };
+  }
+  return REPORT_SCHEMA_V2(v, path);
+};
 
 /** Checks every field of an untrusted report; returns a normalised copy (stable key order). Throws SchemaError. */
 export function validateReport(x: unknown): ShareableReport {
@@ -215,48 +268,38 @@ export function toSettings(options: Record<string, unknown>): Settings {
 }
 
 /** The preset and options a report was made with (FP16's constant default block list is left out). */
-export function settingsOf(report: Int8Report | Fp16Report): { preset: string | null; options: Settings } {
-  if (report.mode === 'int8') {
-    const { preset, ...rest } = report.options;
-    return { preset: preset ?? null, options: toSettings(rest) };
-  }
-  const { defaultOpBlockList: _d, ...rest } = report.options;
-  return { preset: null, options: toSettings(rest) };
+export function settingsOf(report: ModeReport): { preset: string | null; options: Settings } {
+  const { preset, defaultOpBlockList: _d, ...rest } = report.options as unknown as Record<string, unknown>;
+  return { preset: typeof preset === 'string' ? preset : null, options: toSettings(rest) };
 }
 
-export function reductionPercent(originalBytes: number, outputBytes: number): number {
-  if (!(originalBytes > 0)) return 0;
-  return Math.round((1 - outputBytes / originalBytes) * 10000) / 100;
+export function reductionPercent(inputBytes: number, outputBytes: number): number {
+  if (!(inputBytes > 0)) return 0;
+  return Math.round((1 - outputBytes / inputBytes) * 10000) / 100;
 }
 
-export function summarizeConversion(report: Int8Report | Fp16Report): ConversionSummary {
-  if (report.mode === 'int8') {
-    return {
-      originalBytes: report.originalBytes,
-      outputBytes: report.quantizedBytes,
-      reductionPercent: reductionPercent(report.originalBytes, report.quantizedBytes),
-      timeMs: Math.max(0, Math.round(report.durationMs)),
-      int8: { tensorsQuantized: report.tensorsQuantized, rewritten: { ...report.rewritten }, leftInFloat: report.leftInFloat.length, opset: report.opset },
-      fp16: null,
-      notes: clipList(report.notes, LIMITS.notes, LIMITS.text),
-    };
+/** Reads `a.b.c` from a report (meta.reportFacts paths). */
+function at(o: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((x, k) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[k] : undefined), o);
+}
+
+/** The summary of any mode's report: the shared base, the op counts, and the mode's facts (meta.reportFacts). */
+export function summarizeConversion(report: ModeReport): ConversionSummary {
+  const keptInFloat: Record<string, number> = {};
+  for (const k of report.keptInFloat) keptInFloat[k.opType] = (keptInFloat[k.opType] ?? 0) + k.count;
+  const facts: Record<string, number> = {};
+  for (const f of modeMeta(report.mode).reportFacts) {
+    const v = at(report, f.path);
+    if (typeof v === 'number' && Number.isFinite(v)) facts[f.key] = v;
   }
-  const keptOps: Record<string, number> = {};
-  for (const k of report.keptOps) keptOps[k.op] = k.count;
   return {
-    originalBytes: report.originalBytes,
-    outputBytes: report.convertedBytes,
-    reductionPercent: reductionPercent(report.originalBytes, report.convertedBytes),
-    timeMs: Math.max(0, Math.round(report.timeMs)),
-    int8: null,
-    fp16: {
-      tensorsConverted: report.weights.tensorsConverted,
-      nodesConverted: report.nodes.converted,
-      nodesKeptFp32: report.nodes.keptFp32,
-      castsInserted: report.nodes.castsInserted,
-      clamped: report.weights.clamped,
-      keptOps,
-    },
+    inputBytes: report.inputBytes,
+    outputBytes: report.outputBytes,
+    reductionPercent: reductionPercent(report.inputBytes, report.outputBytes),
+    durationMs: Math.max(0, Math.round(report.durationMs)),
+    rewritten: { ...report.rewritten },
+    keptInFloat,
+    facts,
     notes: clipList(report.notes, LIMITS.notes, LIMITS.text),
   };
 }
@@ -290,7 +333,7 @@ export interface ShareableReportInput {
   source: FileFacts;
   /** bytes default to the report's output size. */
   output: Omit<FileFacts, 'bytes'> & { bytes?: number };
-  report: Int8Report | Fp16Report;
+  report: ModeReport;
   quality?: QualityReport | null;
 }
 

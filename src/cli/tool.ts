@@ -1,5 +1,0 @@
-/** Tool name and version as recorded in manifests and model metadata. */
-import { readFileSync } from 'node:fs';
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
-export const TOOL = { name: pkg.name, version: pkg.version };

@@ -1,0 +1,157 @@
+/**
+ * Issue 11 kind 7: the README's figures are what the product measures. Sizes and mean cosines are measured again
+ * (tests/readme/measure.ts: the commands the README gives) and compared at the precision the README prints; counts
+ * (probe sets, parity pairs, the tokenizer's truncation) are read from the files they describe; the benchmark tables
+ * must be the recorded run they cite. Run alone with `npm run readme:numbers`.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { formatSavings } from '../../src/core/size.js';
+import { fixture, pathOf, MINILM } from '../helpers/fixtures.js';
+import { CASES, type Measured, measureAll } from './measure.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+/** The README line holding `key` (exactly one). */
+function line(key: string): string {
+  const lines = README.split('\n').filter((l) => l.includes(key));
+  expect(lines, `README lines with ${JSON.stringify(key)}`).toHaveLength(1);
+  return lines[0]!;
+}
+
+/** The cells of a Markdown table row. */
+const cells = (row: string): string[] => row.split('|').slice(1, -1).map((c) => c.trim());
+
+/** `x` printed with as many decimals as `printed` has, then compared. */
+function same(printed: string, x: number): void {
+  const decimals = printed.split('.')[1]?.length ?? 0;
+  expect(printed, `README prints ${printed}, the measurement gives ${x}`).toBe(x.toFixed(decimals));
+}
+
+/** Where each measured case is in the README: the table row (size and cosine in its last two cells) or a sentence. */
+const WHERE: Record<string, { row: string } | { pattern: RegExp }> = {
+  'int8 avx512-vnni': { row: '| `avx512-vnni` (**default**) |' },
+  'int8 tjs-q8': { row: '| `tjs-q8` | transformers.js `q8`' },
+  'int8 ort-default': { row: '| `ort-default` | `quantize_dynamic(model, out)`' },
+  fp16: { pattern: /MiniLM FP16 is\s+([\d.]+)% of the original with mean cosine ([\d.]+)/ },
+  'q4 tjs-q4': { row: '| Q4 (transformers.js `q4`: block 32, symmetric) |' },
+  'q4 b32 zp gather': { row: '| Q4 block 32, zero points, + Gather tables |' },
+  q4f16: { row: '| Q4F16 | `q4f16` |' },
+};
+
+describe('the README says what the product measures (all-MiniLM-L6-v2)', () => {
+  let measured: Measured[];
+  beforeAll(async () => {
+    measured = await measureAll(CASES);
+    for (const m of measured) console.info(`[readme] ${m.id}: ${m.sizePercent.toFixed(3)}% of fp32, mean cosine ${m.meanCosine.toFixed(7)} over ${m.sentences} sentences`);
+  }, 600_000);
+
+  it('every case has its place in the README, and the sentences are the 107 English probes', () => {
+    expect(Object.keys(WHERE).sort()).toEqual(CASES.map((c) => c.id).sort());
+    for (const m of measured) expect(m.sentences).toBe(107);
+  });
+
+  for (const c of CASES)
+    it(`${c.id}: size and mean cosine as printed (quantize … ${c.cli}; check … --probes en)`, () => {
+      const m = measured.find((x) => x.id === c.id)!;
+      const w = WHERE[c.id]!;
+      let size: string;
+      let cosine: string;
+      if ('row' in w) {
+        const row = cells(line(w.row));
+        size = row.at(-2)!.replace(/%$/, '');
+        cosine = row.at(-1)!;
+      } else {
+        const hit = w.pattern.exec(README.replace(/\n/g, ' '));
+        expect(hit, `README sentence ${w.pattern}`).not.toBeNull();
+        [, size, cosine] = hit as unknown as [string, string, string];
+      }
+      same(size, m.sizePercent);
+      same(cosine, m.meanCosine);
+    });
+
+  it('the default preset is the INT8 preset that agrees best with fp32 (the README says so)', () => {
+    const int8 = measured.filter((m) => m.id.startsWith('int8 '));
+    const best = int8.reduce((a, b) => (b.meanCosine > a.meanCosine ? b : a));
+    expect(best.id).toBe('int8 avx512-vnni');
+    expect(README).toMatch(/The default is `avx512-vnni` because it agrees best with fp32/);
+  });
+
+  it("the result panel's example is the default preset's output", () => {
+    const m = measured.find((x) => x.id === 'int8 avx512-vnni')!;
+    expect(README.replace(/\n/g, ' ')).toContain(`\`${formatSavings(m.inputBytes, m.outputBytes)}\` (all-MiniLM-L6-v2, INT8 default preset)`);
+  });
+});
+
+describe('counts the README states are those of the files', () => {
+  const probe = (f: string) => JSON.parse(readFileSync(join(ROOT, 'public', 'probes', f), 'utf8')) as Record<string, unknown>;
+
+  it('probe sets: 107 English sentences, 14 languages × 8, 52 documents and 21 queries, the seed case with 4 documents', () => {
+    const en = probe('en.json') as { sentences: unknown[] };
+    expect(en.sentences).toHaveLength(Number(/English \((\d+) sentences/.exec(README)![1]));
+    const multi = probe('multi.json') as { sentences: { lang: string }[] };
+    const langs = new Map<string, number>();
+    for (const s of multi.sentences) langs.set(s.lang, (langs.get(s.lang) ?? 0) + 1);
+    const [, nLang, perLang] = /multilingual \((\d+) languages × (\d+)/.exec(README)!;
+    expect(langs.size).toBe(Number(nLang));
+    expect(new Set(langs.values())).toEqual(new Set([Number(perLang)]));
+    const retrieval = probe('retrieval.json') as { documents: unknown[]; queries: unknown[] };
+    const [, docs, queries] = /(\d+)-document collection with (\d+) queries/.exec(README)!;
+    expect(retrieval.documents).toHaveLength(Number(docs));
+    expect(retrieval.queries).toHaveLength(Number(queries));
+    const seed = probe('seed-4doc.json') as { documents: unknown[] };
+    expect(seed.documents).toHaveLength(Number(/visible case \((\d+) documents/.exec(README)![1]));
+  });
+
+  it("the tokenizer's truncation of all-MiniLM-L6-v2", () => {
+    const f = fixture(MINILM);
+    const tok = JSON.parse(readFileSync(pathOf(f, f.tokenizer!), 'utf8')) as { truncation: { max_length: number } };
+    expect(tok.truncation.max_length).toBe(Number(/\((\d+) for all-MiniLM-L6-v2\)/.exec(README)![1]));
+  });
+
+  it('INT8 parity: the pairs the reference can do, of all the goldens', () => {
+    const dir = join(ROOT, 'tests', 'golden', 'int8');
+    const goldens = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { error?: string });
+    const ok = goldens.filter((g) => !g.error).length;
+    expect(README).toContain(`identical on all ${ok} fixture × preset pairs the reference can do (of ${goldens.length}; the reference raises on the other ${goldens.length - ok})`);
+  });
+});
+
+describe('the benchmark tables are the recorded run they cite', () => {
+  const file = /Last full run of the earlier in-process bench \(`(bench\/results\/[^`]+)`/.exec(README)![1]!;
+  const run = JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as {
+    rows: { fixture: string; runtime: string; mode: string; ms: number; maxRssMiB: number }[];
+    quality: { model: string; runtime: string; threads: number | null; sentencesPerSecond: number | null }[];
+  };
+  const int = (x: number) => Math.round(x).toLocaleString('en-US');
+  const row = (runtime: string, mode: string) => run.rows.find((r) => r.fixture === MINILM && r.runtime === runtime && r.mode === mode)!;
+
+  it('quantize times and peaks', () => {
+    const floor = cells(line('| floor: read + write the same size |'));
+    expect(floor.slice(1, 3)).toEqual([`${int(row('node', 'floor').ms)} ms`, `${int(row('chromium', 'floor').ms)} ms`]);
+    for (const [label, mode, ref] of [
+      ['| INT8 (default preset) |', 'int8', '`quantize_dynamic`'],
+      ['| FP16 (defaults) |', 'fp16', 'onnxconverter-common'],
+    ] as const) {
+      const c = cells(line(label));
+      const node = row('node', mode);
+      const ratio = (node.ms / row('node', 'floor').ms).toFixed(1);
+      expect(c[1]).toBe(`${int(node.ms)} ms (${ratio}× floor), peak ${int(node.maxRssMiB)} MiB`);
+      expect(c[2]).toBe(`${int(row('chromium', mode).ms)} ms, peak ${int(row('chromium', mode).maxRssMiB)} MiB`);
+      expect(c[3]).toBe(`${ref} ${int(row('python', mode).ms)} ms, ${int(row('python', mode).maxRssMiB)} MiB`);
+    }
+  });
+
+  it('embedding throughput', () => {
+    const rate = (model: string, runtime: RegExp, threads: number | null) => {
+      const q = run.quality.find((x) => x.model === model && runtime.test(x.runtime) && x.threads === threads)!;
+      const v = q.sentencesPerSecond!;
+      return v < 10 ? v.toFixed(1) : String(Math.round(v));
+    };
+    expect(cells(line('| onnxruntime-node, 2 threads |')).slice(1)).toEqual(['fp32', 'int8', 'fp16'].map((m) => rate(m, /^onnxruntime-node/, 2)));
+    expect(cells(line('| Chromium WASM, 2 threads |')).slice(1)).toEqual(['fp32', 'int8', 'fp16'].map((m) => rate(m, /wasm/, 2)));
+    expect(cells(line('| Chromium WebGPU (SwiftShader')).slice(1, 3)).toEqual(['fp32', 'int8'].map((m) => rate(m, /webgpu/, null)));
+  });
+});
