@@ -91,12 +91,13 @@ export function cheapestMix(groups: readonly SearchGroup[], budget: SearchBudget
   let best: State | null = null;
   for (const [k, s] of states) if (!best || s.bytes < best.bytes || (s.bytes === best.bytes && s.cos < best.cos)) [best, bestKey] = [s, k];
   if (!best) return null;
-  const assignment: Record<string, Precision> = {};
+  const picks: Precision[] = [];
   let key = bestKey;
   for (let i = groups.length - 1; i >= 0; i--) {
     const s = trail[i]!.get(key)!;
-    assignment[groups[i]!.id] = groups[i]!.options[s.pick]!.precision;
+    picks[i] = groups[i]!.options[s.pick]!.precision;
     key = s.prev;
   }
+  const assignment: Record<string, Precision> = Object.fromEntries(groups.map((g, i) => [g.id, picks[i]!]));
   return { assignment, deltaBytes: best.bytes, cosLoss: best.cos, top5Loss: best.top5 };
 }
