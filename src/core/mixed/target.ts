@@ -272,7 +272,14 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
   const build = (a: Assignment) => buildMix(model, a, { ...mixOptions, provenance: o.provenance }, undefined, signal);
   const all = (p: Precision): Assignment => Object.fromEntries(plan.groups.map((g) => [g.id, p]));
   const points: TargetPoint[] = [];
-  const verified: { point: TargetPoint; bytes: Uint8Array; mix: MixReport }[] = [];
+  const verified: TargetPoint[] = [];
+  // Only the answer so far keeps its bytes (a model each, not one per verified mix).
+  let best: { point: TargetPoint; bytes: Uint8Array; mix: MixReport } | null = null;
+  const consider = (pt: TargetPoint, bytes: Uint8Array, mix: MixReport) => {
+    verified.push(pt);
+    if (!pt.meetsBar || pt.bytes >= fileBytes) return;
+    if (!best || pt.bytes < best.point.bytes || (pt.bytes === best.point.bytes && (pt.meanCosine ?? 0) > (best.point.meanCosine ?? 0))) best = { point: pt, bytes, mix };
+  };
   const point = (kind: TargetPoint['kind'], label: string, a: Assignment, bytes: number, probes: 'subset' | 'full', m: ProbeMetrics, extra: Partial<TargetPoint> = {}): TargetPoint => {
     const p: TargetPoint = {
       kind, label, assignment: a, bytes, predictedBytes: predictedOf(a), probes,
@@ -298,7 +305,7 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
     const mix = await build(a);
     const m = await fullEval.evaluate(mix.bytes, signal);
     const pt = point('uniform', p === 'int8' ? `plain INT8 (${resolved.int8.preset ?? 'custom'})` : `plain ${p}`, a, mix.bytes.length, 'full', m);
-    verified.push({ point: pt, bytes: mix.bytes, mix: mix.report });
+    consider(pt, mix.bytes, mix.report);
     if (p === 'int8') int8Point = pt;
   }
   timings.baselineMs = ms(now() - t);
@@ -348,7 +355,7 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
   // ---- 5. verify ------------------------------------------------------------------------------------------------
   t = now();
   const k = { cos: 1, top5: 1 };
-  const tried = new Set<string>(verified.map((v) => keyOf(v.point.assignment)));
+  const tried = new Set<string>(verified.map((v) => keyOf(v.assignment)));
   let loosened = false;
   let passedInLoop = false;
   for (let it = 0; it < maxVerifications; it++) {
@@ -364,12 +371,17 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
       break;
     }
     if (tried.has(key)) {
-      const prior = verified.find((v) => keyOf(v.point.assignment) === key);
-      if (prior && !prior.point.meetsBar) {
+      const prior = verified.find((v) => keyOf(v.assignment) === key);
+      if (prior && !prior.meetsBar) {
         // Already measured (e.g. plain INT8) and it failed: tighten as if it had just been verified.
-        tighten(prior.point, sol);
+        tighten(prior, sol);
         continue;
       }
+      break;
+    }
+    const known = best as { point: TargetPoint } | null;
+    if (known && fileBytes + sol.deltaBytes >= known.point.bytes) {
+      notes.push(`search: the next mix (${describeMix(sol.assignment)}) is predicted no smaller than ${known.point.label}, which met the bar: stopped`);
       break;
     }
     tried.add(key);
@@ -377,7 +389,7 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
     const mix = await build(sol.assignment);
     const m = await fullEval.evaluate(mix.bytes, signal);
     const pt = point('attempt', `attempt ${it + 1}`, sol.assignment, mix.bytes.length, 'full', m, { predicted: { cosLoss: sol.cosLoss, top5Loss: sol.top5Loss, budget: b } });
-    verified.push({ point: pt, bytes: mix.bytes, mix: mix.report });
+    consider(pt, mix.bytes, mix.report);
     if (pt.meetsBar) {
       passedInLoop = true;
       if (loosened || !loosen(pt, sol)) break;
@@ -423,15 +435,15 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
 
   // ---- 6. the answer and its report --------------------------------------------------------------------------------
   t = now();
-  const passing = verified.filter((v) => v.point.meetsBar && v.point.bytes < fileBytes).sort((a, b) => a.point.bytes - b.point.bytes || (b.point.meanCosine ?? 0) - (a.point.meanCosine ?? 0));
-  const best = passing[0] ?? null;
+  // (TypeScript narrows `best` to null here: it is assigned inside a closure.)
+  const answer = best as { point: TargetPoint; bytes: Uint8Array; mix: MixReport } | null;
   let quality: QualityReport | null = null;
-  if (best) {
+  if (answer) {
     progress('report', 0, 1, 'full quality report of the answer');
     quality = await runQualityCheck({
       ort: o.ort,
       original: { bytes: o.model, name: o.name ?? 'model.onnx' },
-      quantized: { bytes: best.bytes, name: `${(o.name ?? 'model.onnx').replace(/\.onnx$/i, '')}-MIXED.onnx` },
+      quantized: { bytes: answer.bytes, name: `${(o.name ?? 'model.onnx').replace(/\.onnx$/i, '')}-MIXED.onnx` },
       tokenizer: o.tokenizer ?? null,
       pooling: o.pooling,
       outputName: o.outputName,
@@ -443,20 +455,20 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
       signal,
     });
     const q5 = top5Overlap(quality.retrieval);
-    if (quality.cosine && (quality.cosine.mean !== best.point.meanCosine || q5 !== best.point.top5Overlap))
-      notes.push(`the final report measured mean cosine ${f4(quality.cosine.mean)}, top-5 ${f4(q5)} (the search measured ${f4(best.point.meanCosine)}, ${f4(best.point.top5Overlap)})`);
+    if (quality.cosine && (quality.cosine.mean !== answer.point.meanCosine || q5 !== answer.point.top5Overlap))
+      notes.push(`the final report measured mean cosine ${f4(quality.cosine.mean)}, top-5 ${f4(q5)} (the search measured ${f4(answer.point.meanCosine)}, ${f4(answer.point.top5Overlap)})`);
   }
   timings.reportMs = ms(now() - t);
 
   const int8 = int8Point!;
-  const smallerThanInt8 = !!best && best.point.bytes < int8.bytes;
+  const smallerThanInt8 = !!answer && answer.point.bytes < int8.bytes;
   const barText = [o.bar.minCosine !== undefined ? `mean cosine ≥ ${o.bar.minCosine}` : '', o.bar.minTop5Overlap !== undefined ? `top-5 overlap ≥ ${o.bar.minTop5Overlap}` : ''].filter(Boolean).join(' and ');
   const int8Text = `${int8.label} at ${mib(int8.bytes)} (mean cosine ${f4(int8.meanCosine)}, top-5 ${f4(int8.top5Overlap)})`;
   let statement: string;
-  if (best && smallerThanInt8)
-    statement = `Met the bar (${barText}) at ${mib(best.point.bytes)}, ${(100 * (1 - best.point.bytes / int8.bytes)).toFixed(1)}% smaller than ${int8Text}: ${describeMix(best.point.assignment)}; mean cosine ${f4(best.point.meanCosine)}, top-5 ${f4(best.point.top5Overlap)} on the full probe set.`;
-  else if (best)
-    statement = `No mix smaller than ${int8Text} met the bar (${barText}); ${int8.meetsBar ? 'plain INT8 meets it' : 'plain INT8 misses it'}. The smallest model that met it: ${describeMix(best.point.assignment)} at ${mib(best.point.bytes)} (mean cosine ${f4(best.point.meanCosine)}, top-5 ${f4(best.point.top5Overlap)}).`;
+  if (answer && smallerThanInt8)
+    statement = `Met the bar (${barText}) at ${mib(answer.point.bytes)}, ${(100 * (1 - answer.point.bytes / int8.bytes)).toFixed(1)}% smaller than ${int8Text}: ${describeMix(answer.point.assignment)}; mean cosine ${f4(answer.point.meanCosine)}, top-5 ${f4(answer.point.top5Overlap)} on the full probe set.`;
+  else if (answer)
+    statement = `No mix smaller than ${int8Text} met the bar (${barText}); ${int8.meetsBar ? 'plain INT8 meets it' : 'plain INT8 misses it'}. The smallest model that met it: ${describeMix(answer.point.assignment)} at ${mib(answer.point.bytes)} (mean cosine ${f4(answer.point.meanCosine)}, top-5 ${f4(answer.point.top5Overlap)}).`;
   else statement = `Nothing smaller than the float32 original met the bar (${barText}); ${int8Text} misses it.`;
   timings.totalMs = ms(now() - t0);
   progress('done', 1, 1, statement);
@@ -475,10 +487,10 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
     points,
     curve,
     int8,
-    chosen: best ? { ...best.point, mix: best.mix } : null,
-    verdict: { met: !!best, smallerThanInt8, int8MeetsBar: int8.meetsBar, statement },
+    chosen: answer ? { ...answer.point, mix: answer.mix } : null,
+    verdict: { met: !!answer, smallerThanInt8, int8MeetsBar: int8.meetsBar, statement },
     quality,
     timings,
   };
-  return { report, bytes: best?.bytes ?? null };
+  return { report, bytes: answer?.bytes ?? null };
 }
