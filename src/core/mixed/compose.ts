@@ -206,7 +206,8 @@ export async function buildMix(
     groupMethod: plan.method,
     assignment: full,
     ...(used.includes('int8') ? { int8: resolved.int8 } : {}),
-    ...(used.includes('q4') ? { q4: resolved.q4 } : {}),
+    // Without a preset the Q4 options are target mode's own (TARGET_Q4_DEFAULTS), not the resolver's default preset.
+    ...(used.includes('q4') ? { q4: options.q4?.preset ? resolved.q4 : (({ preset: _p, ...rest }) => rest)(resolved.q4) } : {}),
     ...(used.includes('fp16') ? { fp16: resolved.fp16 } : {}),
   };
   const last = m;
