@@ -19,6 +19,8 @@
  *   npm run bench [-- --only name[,name]] [-- --repeat N] [-- --no-browser] [-- --no-reference]
  *                 [-- --modes int8,fp16] [-- --timeout SECONDS]
  *   npm run bench -- --quality        also embedding throughput fp32/INT8/FP16 (bench/quality.ts); --quality-only: just that
+ *   npm run bench -- --modes-table    also size / mean cosine / top-5 overlap of every mode and target mode on each text
+ *                                     fixture (bench/modes-table.ts); --modes-table-only: just that
  * --only takes model names (any fixture of the manifest too, e.g. silero-vad-v5); --repeat defaults to 3 for models
  * under 200 MB and 1 above (the reference always runs once); failures are shown as their one-line message.
  */
@@ -76,8 +78,10 @@ const browser = !args.includes('--no-browser');
 const reference = !args.includes('--no-reference');
 const modes = (value('--modes')?.split(',') ?? ['int8', 'fp16']) as Mode[];
 const timeoutMs = Number(value('--timeout') ?? 3600) * 1000;
-const qualityOnly = args.includes('--quality-only');
-const quality = qualityOnly || args.includes('--quality');
+const modesTableOnly = args.includes('--modes-table-only');
+const modesTable = modesTableOnly || args.includes('--modes-table');
+const qualityOnly = args.includes('--quality-only') || (modesTableOnly && !args.includes('--quality'));
+const quality = args.includes('--quality-only') || args.includes('--quality');
 if (repeatArg !== null && !(repeatArg >= 1)) throw new Error('--repeat takes a number ≥ 1');
 for (const m of modes) if (m !== 'int8' && m !== 'fp16') throw new Error(`--modes takes int8 and/or fp16, not ${m}`);
 
@@ -413,8 +417,21 @@ if (quality) {
     process.stderr.write(`bench: quality part failed: ${(e as Error).message}\n`);
   }
 }
+let modesRows: unknown[] = [];
+let modesText = '';
+if (modesTable) {
+  try {
+    const t = await import('./modes-table.js');
+    const r = await t.runModesTable();
+    modesRows = r.rows;
+    modesText = t.modesTableText(r);
+  } catch (e) {
+    process.stderr.write(`bench: modes table failed: ${(e as Error).message}\n`);
+  }
+}
 console.log(lines.join('\n'));
 if (qualityText) console.log(`\n${qualityText}`);
+if (modesText) console.log(`\n${modesText}`);
 const file = join('bench', 'results', `${machine.date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
 const results = {
   machine,
@@ -427,6 +444,7 @@ const results = {
   }),
   notes,
   ...(qualityRows.length ? { quality: qualityRows } : {}),
+  ...(modesRows.length ? { modesTable: modesRows } : {}),
 };
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nwritten ${file}`);

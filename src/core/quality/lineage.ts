@@ -6,8 +6,10 @@
  *   (src/core/provenance.ts); it either names the original's SHA-256 (linked) or another file (unrelated);
  *   two outputs of the same source are linked too;
  * - graph inputs (name and element type; float16 counts as float: FP16 without keep_io_types);
- * - weight elements: tensors of rank >= 2 (scales and zero points of quantization are rank 0 or 1), packed 4-bit
- *   weights (MatMulNBits B, GatherBlockQuantized data) counted per value; more than 1% apart is a different model.
+ * - weight elements: tensors of rank >= 2 (scales and zero points of quantization are rank 0 or 1, or inputs 2+ of
+ *   MatMulNBits / GatherBlockQuantized: one per block), packed 4-bit
+ *   weights (MatMulNBits B, GatherBlockQuantized data stored as bytes) counted per value (int4 / uint4 tensors are
+ *   counted per element already); more than 1% apart is a different model.
  */
 import { describeProvenance } from '../provenance.js';
 import { DT, dtypeName, elementCount } from '../onnx/dtypes.js';
@@ -38,6 +40,7 @@ export function lineageFacts(m: ModelView): LineageFacts {
     .sort();
   // Packed low-bit weights: the first input of GatherBlockQuantized, the second of MatMulNBits (attribute bits, default 4).
   const packed = new Map<string, number>();
+  const blockParams = new Set<string>();
   const tensors: TensorView[] = [];
   forEachGraph(m.graph, (g) => {
     tensors.push(...g.initializers);
@@ -46,10 +49,15 @@ export function lineageFacts(m: ModelView): LineageFacts {
       const bits = n.attributes.find((a) => a.name === 'bits')?.i ?? 4;
       if (n.opType === 'MatMulNBits' && n.inputs[1]) packed.set(n.inputs[1], 8 / bits);
       if (n.opType === 'GatherBlockQuantized' && n.inputs[0]) packed.set(n.inputs[0], 8 / bits);
+      // Block scales and zero points are rank 2 (one per block): not weights.
+      if (n.opType === 'MatMulNBits' || n.opType === 'GatherBlockQuantized') for (const x of n.inputs.slice(2)) if (x) blockParams.add(x);
     }
   });
   let weights = 0;
-  for (const t of tensors) if (t.dims.length >= 2) weights += elementCount(t.dims) * (packed.get(t.name) ?? 1);
+  // Packed bytes (uint8 / int8 storage) hold 8 / bits values each; int4 / uint4 tensors (GatherBlockQuantized's data
+  // as the quantizer writes it) already count one element per value.
+  const byteStored = (t: TensorView) => t.dataType === DT.UINT8 || t.dataType === DT.INT8;
+  for (const t of tensors) if (t.dims.length >= 2 && !blockParams.has(t.name)) weights += elementCount(t.dims) * (byteStored(t) ? (packed.get(t.name) ?? 1) : 1);
   const prov = describeProvenance(m.metadata, { name: m.producerName, version: m.producerVersion });
   return { inputs, weights, source: prov?.source ?? null, key: prov?.key ?? null };
 }
