@@ -205,36 +205,21 @@ export function quantizeTensor(values: Float32Array, dims: readonly number[], ax
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Where a tensor's bytes live when they are not inside the model file. */
-export type ExternalDataResolver = (location: string) => Uint8Array | undefined;
-
-/** Raw little-endian bytes of a tensor's elements (raw_data, or external data when a resolver provides it). */
-function externalBytes(t: TensorView, resolve?: ExternalDataResolver): Uint8Array {
-  const ext = t.external!;
-  const file = resolve?.(ext.location);
-  if (!file)
-    throw new OnnxFormatError(
-      `tensor '${t.name}' is stored in the external data file '${ext.location}', which was not provided; ` +
-        `give the .onnx file together with '${ext.location}'`,
-    );
-  const len = ext.length ?? file.length - ext.offset;
-  if (ext.offset + len > file.length)
-    throw new OnnxFormatError(`external data for '${t.name}' runs past the end of '${ext.location}' (${file.length} bytes)`);
-  return file.subarray(ext.offset, ext.offset + len);
-}
-
 /**
- * The float values of a FLOAT or FLOAT16 tensor as a Float32Array (float16 widened exactly). Handles raw_data,
- * float_data / int32_data (packed or not) and external data (through `resolve`).
+ * The float values of an in-memory FLOAT or FLOAT16 tensor as a Float32Array (float16 widened exactly): raw_data,
+ * or float_data / int32_data (packed or not). Tensors whose bytes are on disk or in external data are read through
+ * src/core/onnx/tensor-data.ts `readFloatValues`, which calls this on the bytes it read.
  *
  * float32 raw bytes that are 4-byte aligned are returned as a view (no copy): read the result, do not modify or
  * transfer it. Unaligned float32 bytes are copied once; float16 bytes are widened through a lookup table.
  */
-export function readFloatTensor(t: TensorView, resolve?: ExternalDataResolver): Float32Array {
+export function readFloatTensor(t: TensorView): Float32Array {
   const n = t.dims.reduce((a, b) => a * b, 1);
   if (t.dataType !== DT.FLOAT && t.dataType !== DT.FLOAT16)
     throw new OnnxFormatError(`tensor '${t.name}' is not float32/float16 (data type ${t.dataType})`);
-  const raw = t.external ? externalBytes(t, resolve) : t.rawData;
+  if (t.external || t.data)
+    throw new OnnxFormatError(`internal error: tensor '${t.name}' is not in memory (read it with readFloatValues)`);
+  const raw = t.rawData;
   if (raw) {
     const width = t.dataType === DT.FLOAT ? 4 : 2;
     if (raw.length !== n * width)
