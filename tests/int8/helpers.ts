@@ -75,14 +75,15 @@ export interface Golden {
   };
 }
 
-export function loadGoldens(): Golden[] {
+/** The goldens in `dir` (tests/golden/int8 by default), by file name, except the non-golden files named in `except`. */
+export function loadGoldens<G extends { file: string } = Golden>(dir = GOLDEN_DIR, except: readonly string[] = []): G[] {
   let files: string[] = [];
   try {
-    files = readdirSync(GOLDEN_DIR).filter((f) => f.endsWith('.json')).sort();
+    files = readdirSync(dir).filter((f) => f.endsWith('.json') && !except.includes(f)).sort();
   } catch {
     return [];
   }
-  return files.map((f) => ({ file: f, ...(JSON.parse(readFileSync(path.join(GOLDEN_DIR, f), 'utf8')) as Omit<Golden, 'file'>) }));
+  return files.map((f) => ({ file: f, ...(JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Omit<G, 'file'>) }) as G);
 }
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
