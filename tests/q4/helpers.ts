@@ -73,7 +73,7 @@ export type { OutputSummary };
 
 import ort from 'onnxruntime-node';
 import protobuf from 'protobufjs/minimal.js';
-import { graphParts, type TensorSpec } from '../int8/build.js';
+import { graphParts, type TensorSpec } from '../helpers/tiny-model.js';
 import { encodeOpset } from '../../src/core/onnx/encode.js';
 import { MODEL } from '../../src/core/onnx/model.js';
 import { concatParts, flatten, lenField, type Part } from '../../src/core/onnx/writer.js';
