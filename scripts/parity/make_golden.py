@@ -170,16 +170,10 @@ def main() -> int:
     logging.getLogger().setLevel(logging.ERROR)  # the reference's "consider pre-processing" etc. warnings
     ort.set_default_logger_severity(3)
 
-    fixtures = gl.select_fixtures(args, wait=args.wait)
-    if fixtures is None:
-        return 2
-    if args.list:
-        return gl.print_fixtures(fixtures)
-
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    versions = gl.versions()
-    print(f"[parity] reference: {versions}; {len(fixtures)} fixtures x {len(args.presets)} presets -> {out_dir}")
+    started = gl.start_run(args, "parity", f"{len(args.presets)} presets", wait=args.wait)
+    if isinstance(started, int):
+        return started
+    fixtures, out_dir, versions = started
     t_all = time.time()
     failures, errors, sizes = 0, [], {}
     for f in fixtures:

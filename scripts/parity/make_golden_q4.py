@@ -336,14 +336,10 @@ def main() -> int:
 
     synthetic = [{"name": f"synthetic.{sname}", "kind": "synthetic", "path": None, "abs": None, "sha256": None, "spec": spec}
                  for sname, spec in SYNTHETIC.items()]
-    fixtures = gl.select_fixtures(args, synthetic)
-    if fixtures is None:
-        return 2
-    if args.list:
-        return gl.print_fixtures(fixtures)
-
-    versions = gl.versions()
-    print(f"[parity-q4] reference: {versions}; {len(fixtures)} fixtures x {len(args.presets)} presets -> {out_dir}")
+    started = gl.start_run(args, "parity-q4", f"{len(args.presets)} presets", synthetic)
+    if isinstance(started, int):
+        return started
+    fixtures, out_dir, versions = started
     t_all = time.time()
     failures, errors, sizes = 0, [], {}
     for f in fixtures:

@@ -170,16 +170,10 @@ def main() -> int:
     ort.set_default_logger_severity(3)
     op_types = list(IntegerOpsRegistry.keys())
 
-    fixtures = gl.select_fixtures(args)
-    if fixtures is None:
-        return 2
-    if args.list:
-        return gl.print_fixtures(fixtures)
-
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    versions = gl.versions()
-    print(f"[targets] reference: {versions}; {len(fixtures)} fixtures x {len(args.targets_only)} targets -> {out_dir}")
+    started = gl.start_run(args, "targets", f"{len(args.targets_only)} targets")
+    if isinstance(started, int):
+        return started
+    fixtures, out_dir, versions = started
     t_all = time.time()
     failures, sizes = 0, {}
     for f in fixtures:
