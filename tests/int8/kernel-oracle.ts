@@ -1,21 +1,13 @@
 /**
- * Today's straightforward INT8 numerics (before the typed-array kernels), kept verbatim as the oracle the fast
+ * Today's straightforward INT8 numerics (before the typed-array kernels), kept as the oracle the fast
  * kernels are compared with byte for byte (tests/int8/kernels.test.ts) and timed against (bench/kernels.ts).
- * Not used by the app.
+ * Not used by the app. The NaN / infinity refusal (checkFinite) is the app's: only where the old code checks is compared.
  */
-import { computeScaleZp, float16Bits, float16BitsToNumber, quantRange, typeRange, type FloatType, type QuantParams, type QuantizedTensor } from '../../src/core/int8/numerics.js';
+import { checkFinite, computeScaleZp, float16Bits, float16BitsToNumber, quantRange, typeRange, type FloatType, type QuantParams, type QuantizedTensor } from '../../src/core/int8/numerics.js';
 import { DT } from '../../src/core/onnx/dtypes.js';
-import { OnnxFormatError } from '../../src/core/onnx/errors.js';
 
-export type OracleQuantized = QuantizedTensor;
-
-function checkFinite(v: number, name: string): void {
-  if (!Number.isFinite(v))
-    throw new OnnxFormatError(`tensor '${name}' contains ${Number.isNaN(v) ? 'NaN' : 'infinite'} values; it cannot be quantized`);
-}
-
-/** The pre-kernel `quantizeTensor` (numerics.ts), unchanged. */
-export function oracleQuantizeTensor(values: Float32Array, dims: readonly number[], axis: number | null, p: QuantParams, name = ''): OracleQuantized {
+/** The pre-kernel `quantizeTensor` (numerics.ts): ranges, scales and the quantize pass as they were. */
+export function oracleQuantizeTensor(values: Float32Array, dims: readonly number[], axis: number | null, p: QuantParams, name = ''): QuantizedTensor {
   const [qmin, qmax] = quantRange(p.qType, p.reduceRange, p.symmetric);
   const [lo, hi] = typeRange(p.qType);
   const channels = axis === null ? 1 : dims[axis]!;

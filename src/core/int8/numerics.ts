@@ -149,7 +149,7 @@ export interface QuantizedTensor {
  * A weight holding NaN or ±inf has no INT8 scale. That is INT8's limit, not a damaged file (the model loads, and FP16
  * converts it), so it is an Int8Refusal: every mode agrees on which files are bad (tests/fuzz).
  */
-function checkFinite(v: number, name: string): void {
+export function checkFinite(v: number, name: string): void {
   if (!Number.isFinite(v))
     throw new Int8Refusal(`tensor '${name}' contains ${Number.isNaN(v) ? 'NaN' : 'infinite'} values; it cannot be quantized`);
 }
