@@ -6,19 +6,15 @@
  */
 import { encodeNode, encodeOpset, encodeTensor, encodeValueInfo, type NewNode } from '../../src/core/onnx/encode.js';
 import { float16Bits } from '../../src/core/int8/numerics.js';
+import { DT } from '../../src/core/onnx/dtypes.js';
 import { GRAPH, MODEL, TENSOR, type GraphView, type ModelView, parseModel } from '../../src/core/onnx/model.js';
 import { concatParts, flatten, lenField, type Part } from '../../src/core/onnx/writer.js';
 import protobuf from 'protobufjs/minimal.js';
 
 const { Writer } = protobuf;
 
-/** TensorProto.DataType values the tests use. */
-export const F32 = 1;
-export const U8 = 2;
-export const I32 = 6;
-export const I64 = 7;
-export const BOOL = 9;
-export const F16 = 10;
+/** Short names of the TensorProto.DataType values the tests use. */
+export const { FLOAT: F32, UINT8: U8, INT32: I32, INT64: I64, BOOL, FLOAT16: F16 } = DT;
 
 export interface TensorSpec {
   name: string;

@@ -736,10 +736,13 @@ export function compress(ctx: InferContext): void {
     outputTensorShape(ctx, 0).push({});
     return;
   }
-  if (!hasInputShape(ctx, 0)) return;
+  if (hasInputShape(ctx, 0)) setAxisUnknown(ctx, axisAttr.i ?? 0);
+}
+
+/** Output 0: the input's dims with dimension `axis` (checked against the rank, negative from the end) unknown. */
+function setAxisUnknown(ctx: InferContext, axis: number): void {
   const input = inputDims(ctx, 0);
   const r = input.length;
-  let axis = axisAttr.i ?? 0;
   if (axis < -r || axis >= r) failShape(`'axis' must be in [-rank(input), rank(input)-1]`);
   if (axis < 0) axis += r;
   const out = outputTensorShape(ctx, 0);
@@ -751,15 +754,7 @@ export function unique(ctx: InferContext): void {
   propagateElemTypeFromInputToOutput(ctx, 0, 0);
   const axisAttr = ctx.getAttribute('axis');
   if (!axisAttr) outputTensorShape(ctx, 0).push({});
-  else if (hasInputShape(ctx, 0)) {
-    const input = inputDims(ctx, 0);
-    const r = input.length;
-    let axis = axisAttr.i ?? 0;
-    if (axis < -r || axis >= r) failShape(`'axis' must be in [-rank(input), rank(input)-1]`);
-    if (axis < 0) axis += r;
-    const out = outputTensorShape(ctx, 0);
-    input.forEach((d, i) => out.push(i === axis ? {} : cloneDim(d)));
-  }
+  else if (hasInputShape(ctx, 0)) setAxisUnknown(ctx, axisAttr.i ?? 0);
   for (let o = 1; o < Math.min(ctx.getNumOutputs(), 4); o++) {
     updateOutputElemType(ctx, o, INT64);
     outputTensorShape(ctx, o).push({});
