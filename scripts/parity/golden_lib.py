@@ -548,16 +548,17 @@ def select_fixtures(args: argparse.Namespace, extra: list[dict] = (), wait: int 
     return fixtures
 
 
-def start_run(args: argparse.Namespace, tag: str, per_fixture: str, extra: list[dict] = (), wait: int = 0) -> tuple[list[dict], Path, dict] | int:
+def start_run(args: argparse.Namespace, tag: str, per_fixture: str, extra: list[dict] = (), wait: int = 0) -> tuple[list[dict], Path, dict]:
     """A generator's start: the fixtures (select_fixtures), the output folder (created) and the reference versions,
-    announced on one line; or the exit code: 2 without a fixture manifest, 0 after --list (one line a fixture)."""
+    announced on one line. Ends the program (SystemExit) with 2 without a fixture manifest, with 0 after --list (one
+    line a fixture)."""
     fixtures = select_fixtures(args, extra, wait)
     if fixtures is None:
-        return 2
+        raise SystemExit(2)
     if args.list:
         for f in fixtures:
             print(f"{f['name']:60s} {f['kind']:16s} {f['path']}")
-        return 0
+        raise SystemExit(0)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     found = versions()

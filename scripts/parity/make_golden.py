@@ -170,10 +170,7 @@ def main() -> int:
     logging.getLogger().setLevel(logging.ERROR)  # the reference's "consider pre-processing" etc. warnings
     ort.set_default_logger_severity(3)
 
-    started = gl.start_run(args, "parity", f"{len(args.presets)} presets", wait=args.wait)
-    if isinstance(started, int):
-        return started
-    fixtures, out_dir, versions = started
+    fixtures, out_dir, versions = gl.start_run(args, "parity", f"{len(args.presets)} presets", wait=args.wait)
     t_all = time.time()
     failures, errors, sizes = 0, [], {}
     for f in fixtures:

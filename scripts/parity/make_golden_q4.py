@@ -336,10 +336,7 @@ def main() -> int:
 
     synthetic = [{"name": f"synthetic.{sname}", "kind": "synthetic", "path": None, "abs": None, "sha256": None, "spec": spec}
                  for sname, spec in SYNTHETIC.items()]
-    started = gl.start_run(args, "parity-q4", f"{len(args.presets)} presets", synthetic)
-    if isinstance(started, int):
-        return started
-    fixtures, out_dir, versions = started
+    fixtures, out_dir, versions = gl.start_run(args, "parity-q4", f"{len(args.presets)} presets", synthetic)
     t_all = time.time()
     failures, errors, sizes = 0, [], {}
     for f in fixtures:

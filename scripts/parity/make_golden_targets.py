@@ -170,10 +170,7 @@ def main() -> int:
     ort.set_default_logger_severity(3)
     op_types = list(IntegerOpsRegistry.keys())
 
-    started = gl.start_run(args, "targets", f"{len(args.targets_only)} targets")
-    if isinstance(started, int):
-        return started
-    fixtures, out_dir, versions = started
+    fixtures, out_dir, versions = gl.start_run(args, "targets", f"{len(args.targets_only)} targets")
     t_all = time.time()
     failures, sizes = 0, {}
     for f in fixtures:
