@@ -15,7 +15,7 @@ import { Int8Refusal } from './errors.js';
 import type { TensorView } from '../onnx/model.js';
 import { TENSOR } from '../onnx/model.js';
 import { WT_LEN, WT_I32, readVarintSigned } from '../onnx/wire.js';
-import { float16BytesToFloat32, float32ToFloat16 } from '../kernels/float16.js';
+import { f16BitsToNumber, float16BytesToFloat32, float32ToFloat16 } from '../kernels/float16.js';
 import { channelLayout, channelMinMax, quantizeChannels } from '../kernels/int8.js';
 
 export type QType = typeof DT.INT8 | typeof DT.UINT8;
@@ -122,14 +122,8 @@ export function float16Bits(x: number): number {
   return sign | ((e + 15) << 10) | m;
 }
 
-export function float16BitsToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
+/** IEEE half bits to a number (exact): the float16 codec's decoder (kernels/float16.ts). */
+export const float16BitsToNumber = f16BitsToNumber;
 
 /** Quantizes one value: clip(rint(float32(w / scale)) + zp, typeMin, typeMax). */
 export function quantizeValue(w: number, scale: number, zp: number, lo: number, hi: number): number {
@@ -155,7 +149,7 @@ export interface QuantizedTensor {
  * A weight holding NaN or ±inf has no INT8 scale. That is INT8's limit, not a damaged file (the model loads, and FP16
  * converts it), so it is an Int8Refusal: every mode agrees on which files are bad (tests/fuzz).
  */
-function checkFinite(v: number, name: string): void {
+export function checkFinite(v: number, name: string): void {
   if (!Number.isFinite(v))
     throw new Int8Refusal(`tensor '${name}' contains ${Number.isNaN(v) ? 'NaN' : 'infinite'} values; it cannot be quantized`);
 }
