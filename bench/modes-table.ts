@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { convertFp16 } from '../src/core/fp16/index.js';
 import { quantizeInt8 } from '../src/core/int8/index.js';
-import { PRESET_NAMES } from '../src/core/int8/presets.js';
+import { RECIPE_NAMES } from '../src/core/int8/presets.js';
 import { createProbeEvaluator, runTargetMode, type Precision } from '../src/core/mixed/index.js';
 import { collectPieces, parseModel, type Piece } from '../src/core/onnx/index.js';
 import { quantizeQ4, quantizeQ4F16 } from '../src/core/q4/index.js';
@@ -66,7 +66,7 @@ export async function runModesTable(opts: { bars?: number[]; log?: (s: string) =
     probeText = evaluator.description;
     const model = parseModel(bytes);
     const cases: [string, string, () => Promise<{ parts: Piece[] }>][] = [
-      ...PRESET_NAMES.map((p): [string, string, () => Promise<{ parts: Piece[] }>] => ['INT8', p, () => quantizeInt8(model, { preset: p })]),
+      ...RECIPE_NAMES.map((p): [string, string, () => Promise<{ parts: Piece[] }>] => ['INT8', p, () => quantizeInt8(model, { preset: p })]),
       ['FP16', 'default (float32 I/O)', () => convertFp16(model)],
       ['Q4', 'tjs-q4 (block 32, symmetric)', () => quantizeQ4(model, { preset: 'tjs-q4' })],
       ['Q4', 'block 32, zero points', () => quantizeQ4(model, { blockSize: 32, symmetric: false })],
