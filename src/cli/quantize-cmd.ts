@@ -51,6 +51,7 @@ const sharedHelp = (): string[] => helpLines(SHARED_FLAGS.map((f) => [f.value ? 
 
 export const QUANTIZE_USAGE = `Usage:
 ${MODE_METAS.map((m) => `  ava-quant quantize <in.onnx> <out.onnx> ${`${m.id} [options]`.padEnd(Math.max(...MODE_METAS.map((x) => x.id.length)) + 13)}about ${m.expectedReduction}% smaller, ${m.label} (quantize x y ${m.id} --help)`).join('\n')}
+  ava-quant quantize <in.onnx> <out.onnx> target --min-cosine X   the smallest mix that meets a quality bar (quantize x y target --help)
 
 Every mode:
 ${sharedHelp().join('\n')}
@@ -126,6 +127,10 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   const args = withShared.filter((a) => !['--force', '--json', '--external-data', '--help', '-h'].includes(a));
 
   const mode = positionals(args)[2]?.toLowerCase();
+  if (mode === 'target') {
+    const { runTargetModeCommand } = await import('./target-mode.js');
+    return runTargetModeCommand(allArgs, io);
+  }
   if (!mode) {
     if (help) {
       io.stdout(`${QUANTIZE_USAGE}\n`);
