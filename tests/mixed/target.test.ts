@@ -30,6 +30,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { cacheEntryKey, runTargetJob } from '../../workers/target-job.js';
+import type { TargetRequest } from '../../workers/target-protocol.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'ava-quant.mjs');
 /** The date the CLI records with SOURCE_DATE_EPOCH=EPOCH (src/cli/pipeline.ts provenanceDate). */
@@ -240,6 +242,50 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
     expect(existsSync(join(work, 'none.onnx'))).toBe(false);
     expect(c.out).toContain('none: only the float32 original meets the bar');
     expect(c.err).toMatch(/nothing smaller than the original met the bar; no file was written/);
+  });
+
+  it("the page's target worker job (workers/target-job.ts) takes the cached report: the answer rebuilt byte for byte, checked against the target, written", async () => {
+    const r = result.report;
+    const f = fixture(MINILM);
+    const blob = (p: string) => new Blob([readFileSync(p)]);
+    const dirOf = pathOf(f).replace(/[\\/][^\\/]+$/, '');
+    const req: TargetRequest = {
+      model: { blob: blob(pathOf(f)), name: 'model.onnx' },
+      tokenizer: {
+        tokenizerJson: blob(join(dirOf, 'tokenizer.json')),
+        tokenizerConfig: existsSync(join(dirOf, 'tokenizer_config.json')) ? blob(join(dirOf, 'tokenizer_config.json')) : null,
+      },
+      pooling: existsSync(join(dirOf, '1_Pooling', 'config.json')) ? blob(join(dirOf, '1_Pooling', 'config.json')) : null,
+      bar: { minCosine: BAR },
+      probes: await shippedProbes(),
+      sensitivitySentences: 12,
+      uniform: false,
+      maxVerifications: 4,
+      date: new Date(EPOCH * 1000).toISOString(),
+      target: { id: 'browser-wasm' },
+    };
+    const label = 'onnxruntime-web wasm';
+    const stored = new Map<string, TargetReport>([[cacheEntryKey(r.cacheKey, label), r]]);
+    const writes: number[] = [];
+    const deps = {
+      ort: ortNode, backendLabel: label, sessionOptions: { executionProviders: ['cpu'] },
+      cache: { get: async (k: string) => stored.get(k), set: async (k: string, v: TargetReport) => void stored.set(k, v) },
+      write: async (bytes: Uint8Array) => (writes.push(bytes.length), { file: new Blob([bytes as BlobPart]), storage: 'memory' as const }),
+    };
+    const j = await runTargetJob(req, deps);
+    expect(j.fromCache).toBe(true);
+    expect(j.report.cacheKey).toBe(r.cacheKey);
+    expect(j.fileName).toBe('model-MIXED.onnx');
+    expect(j.qualityBackend).toMatchObject({ backend: 'wasm', exact: true });
+    if (r.chosen) {
+      expect(Buffer.compare(new Uint8Array(await j.file!.arrayBuffer()), readFileSync(join(work, 'answer.onnx'))), 'the bytes the measuring run wrote').toBe(0);
+      expect(j.targetCheck).toMatchObject({ target: 'browser-wasm', ok: true });
+      expect(writes).toEqual([r.chosen.bytes]);
+    } else expect(j.file).toBeNull();
+    // What is the request's fault, said as such (before any measuring).
+    await expect(runTargetJob({ ...req, bar: { minCosine: 2 } }, deps)).rejects.toMatchObject({ kind: 'options', message: expect.stringMatching(/minCosine must be in/) });
+    await expect(runTargetJob({ ...req, target: { id: 'pdp11' as never } }, deps)).rejects.toMatchObject({ kind: 'options' });
+    await expect(runTargetJob({ ...req, tokenizer: { tokenizerJson: new Blob(['{ not json']) } }, deps)).rejects.toMatchObject({ kind: 'tokenizer' });
   });
 
   it('progress runs from 0 to 1 through the phases in order', () => {
