@@ -105,6 +105,10 @@ export function tableBytes(entries: readonly TableEntry[]): number {
 /** The file size after replacing each entry's bytes with `bytesOf(entry)`. */
 export function predictWith(table: InitializerTable, bytesOf: (e: TableEntry) => number): number {
   let total = table.totalBytes;
-  for (const e of table.entries) total += bytesOf(e) - e.bytes;
-  return Math.round(total);
+  for (const e of table.entries) {
+    const d = bytesOf(e) - e.bytes;
+    // A tensor whose dims make no sense (a hostile file: negative or absurd) counts as unchanged.
+    if (Number.isFinite(d)) total += d;
+  }
+  return Math.max(0, Math.round(total));
 }

@@ -47,7 +47,7 @@ export function q4WeightBytes(w: Pick<TableEntry, 'role' | 'dims' | 'dataType' |
   if (w.role === 'gather-table' && ops.has('Gather')) {
     const rank = w.dims.length;
     const axis = o.gatherQuantizeAxis < 0 ? o.gatherQuantizeAxis + rank : o.gatherQuantizeAxis;
-    if (axis < 0 || axis >= rank) return null;
+    if (axis < 0 || axis >= rank || !(w.dims[axis]! > 0)) return null;
     const scaleCount = (n / w.dims[axis]!) * Math.ceil(w.dims[axis]! / bs);
     return Math.ceil(n / 2) + scaleCount * floatBytes + (o.symmetric ? 0 : Math.ceil(scaleCount / 2));
   }
