@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { parseModel, type ModelView } from '../../src/core/onnx/model.js';
-import { quantizeInt8, type PresetName } from '../../src/core/int8/index.js';
+import { quantizeInt8, type RecipeName } from '../../src/core/int8/index.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
 import { cosine, meanPool } from '../../src/core/quality/math.js';
 import { joinParts, session } from './helpers.js';
@@ -91,8 +91,8 @@ describe('all-MiniLM-L6-v2 INT8 quality', () => {
     fp32 = await embed(bytes);
   });
 
-  const MIN_MEAN_COSINE: Record<PresetName, number> = { 'ort-default': 0.95, 'tjs-q8': 0.99, 'avx512-vnni': 0.99 };
-  for (const preset of ['ort-default', 'tjs-q8', 'avx512-vnni'] as PresetName[]) {
+  const MIN_MEAN_COSINE: Record<RecipeName, number> = { 'ort-default': 0.95, 'tjs-q8': 0.99, 'avx512-vnni': 0.99 };
+  for (const preset of ['ort-default', 'tjs-q8', 'avx512-vnni'] as RecipeName[]) {
     it(`${preset}: <= 26% of the file, mean cosine >= ${MIN_MEAN_COSINE[preset]}`, async () => {
       const { parts, report } = await quantizeInt8(model, { preset });
       const out = await joinParts(parts);

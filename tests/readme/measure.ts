@@ -38,6 +38,8 @@ export const CASES: Case[] = [
   { id: 'int8 avx512-vnni', request: { mode: 'int8', options: { preset: 'avx512-vnni' } }, cli: 'int8' },
   { id: 'int8 tjs-q8', request: { mode: 'int8', options: { preset: 'tjs-q8' } }, cli: 'int8 --preset tjs-q8' },
   { id: 'int8 ort-default', request: { mode: 'int8', options: { preset: 'ort-default' } }, cli: 'int8 --preset ort-default' },
+  { id: 'int8 arm64', request: { mode: 'int8', options: { preset: 'arm64' } }, cli: 'int8 --preset arm64' },
+  { id: 'int8 avx2', request: { mode: 'int8', options: { preset: 'avx2' } }, cli: 'int8 --preset avx2' },
   { id: 'fp16', request: { mode: 'fp16', options: {} }, cli: 'fp16' },
   { id: 'q4 tjs-q4', request: { mode: 'q4', options: { preset: 'tjs-q4' } }, cli: 'q4' },
   {

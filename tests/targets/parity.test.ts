@@ -17,9 +17,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseModel, type ModelView } from '../../src/core/onnx/model.js';
-import { Int8Refusal, METADATA_KEY, quantizeInt8, type Int8Report } from '../../src/core/int8/index.js';
+import { Int8Refusal, METADATA_KEY, resolveOptions, type Int8Report } from '../../src/core/int8/index.js';
+import { runMode } from '../../src/core/modes/run.js';
+import { modelDigest } from '../../src/core/quality/digest.js';
 import { TARGET_PRESETS, isOptimumTarget, targetInt8Options, type OptimumTarget } from '../../src/core/targets/presets.js';
-import { pathOf } from '../helpers/fixtures.js';
+import { MINILM, bytesOf, fixture, pathOf } from '../helpers/fixtures.js';
 import { ERROR_FIXTURE_INPUTS, expectDeclarations, expectInt8Outputs, expectStructure, groupBy, runSummaries } from '../helpers/parity.js';
 import { type Golden, type GoldenInput, describeModel, joinParts, loadGoldens, sha256 } from '../int8/helpers.js';
 
@@ -63,6 +65,18 @@ describe('the Optimum target presets', () => {
   });
 });
 
+describe('the preset a run records (ava.quantization "preset")', () => {
+  it('full options without a preset name record the preset they are: a target by its name, the default for {}, null for custom options', () => {
+    const model = parseModel(bytesOf(fixture(MINILM)));
+    expect(resolveOptions(targetInt8Options('arm64', model)).preset).toBe('arm64');
+    expect(resolveOptions(targetInt8Options('avx512_vnni', model)).preset).toBe('arm64'); // the same arguments: the first name
+    expect(resolveOptions(targetInt8Options('avx2', model)).preset).toBe('avx2');
+    expect(resolveOptions({}).preset).toBe('avx512-vnni');
+    expect(resolveOptions({ perChannel: false, reduceRange: true }).preset).toBeNull();
+    expect(resolveOptions({ preset: 'avx512_vnni' }).preset).toBe('avx512_vnni');
+  });
+});
+
 describe.skipIf(goldens.length === 0)('Optimum targets: parity with onnxruntime quantize_dynamic', () => {
   for (const [fixturePath, list] of byFixture) {
     describe(list[0]!.fixture.name, () => {
@@ -78,14 +92,22 @@ describe.skipIf(goldens.length === 0)('Optimum targets: parity with onnxruntime 
         const target = g.reference.target;
         it(`${target}${g.same_as_target ? ` (same arguments as ${g.same_as_target})` : g.error ? ' (the reference raises)' : ''}`, async () => {
           expect(sha256(bytes), 'fixture bytes differ from the ones the golden was made from').toBe(g.input_sha256);
-          const options = targetInt8Options(target, model);
-          expect(options.enableSubgraph, 'EnableSubgraph as the golden was made').toBe((g.reference.args as { extra_options: Record<string, unknown> }).extra_options['EnableSubgraph']);
+          const enableSubgraph = (g.reference.args as { extra_options: Record<string, unknown> }).extra_options['EnableSubgraph'];
+          expect(targetInt8Options(target, model).enableSubgraph, 'EnableSubgraph as the golden was made').toBe(enableSubgraph);
+          // Through the registry, as the CLI (`quantize … int8 --preset arm64`), the page and the batch run it: the preset
+          // alone, EnableSubgraph resolved for the model by the INT8 mode's run. `force`: the refusals of runMode
+          // (already quantized, nothing to do) are not the reference's; the goldens cover those files too.
           let result: { parts: import('../../src/core/onnx/writer.js').Piece[]; report: Int8Report } | null = null;
           let refusal: Error | null = null;
           try {
-            result = await quantizeInt8(model, options);
+            const r = await runMode(model, { mode: 'int8', options: { preset: target } }, { force: true });
+            result = { parts: r.parts, report: r.report as Int8Report };
           } catch (e) {
             refusal = e as Error;
+          }
+          if (result) {
+            expect(result.report.options.enableSubgraph, 'EnableSubgraph resolved by the mode').toBe(enableSubgraph);
+            expect(result.report.options.preset, 'the report names the target').toBe(target);
           }
           const out = result ? await joinParts(result.parts) : null;
           ours.set(target, out ?? refusal!);
@@ -96,7 +118,10 @@ describe.skipIf(goldens.length === 0)('Optimum targets: parity with onnxruntime 
             if (twin instanceof Error) {
               expect(refusal?.message).toBe(twin.message);
             } else {
-              expect(out && sha256(out), `byte-identical to our ${g.same_as_target} output`).toBe(sha256(twin!));
+              // The same bytes but for our provenance record, which names the preset asked for.
+              expect((await modelDigest(out!)).sha256, `byte-identical to our ${g.same_as_target} output (metadata_props aside)`).toBe((await modelDigest(twin!)).sha256);
+              const rec = (b: Uint8Array) => JSON.parse(parseModel(b).metadata.find((m) => m.key === METADATA_KEY)!.value) as Record<string, unknown>;
+              expect(rec(out!)).toEqual({ ...rec(twin!), preset: target });
             }
             return;
           }
@@ -109,6 +134,8 @@ describe.skipIf(goldens.length === 0)('Optimum targets: parity with onnxruntime 
           }
           const q = parseModel(out!);
           expect(sha256(bytes), 'the input model must not be modified').toBe(g.input_sha256);
+          const record = JSON.parse(q.metadata.find((m) => m.key === METADATA_KEY)!.value) as { preset: unknown };
+          expect(record.preset, 'the provenance records the target by its name').toBe(target);
 
           if (g.error) {
             const m = /Expected (.+) to be an initializer/.exec(g.error);

@@ -20,7 +20,7 @@ import { type Job, type WGraph, type WInit, buildGraph, emitGraph, forEachWGraph
 import { floatBytes } from './numerics.js';
 import { checkTensorData, rawBytes, readFloatValues } from '../onnx/tensor-data.js';
 import { type OutputProvenance, metadataEntry } from '../provenance.js';
-import { PRESETS, type Int8Options, type PresetName, type WeightType, DEFAULT_PRESET } from './presets.js';
+import { PRESETS, type Int8Options, type PresetName, type WeightType, DEFAULT_PRESET, presetOfOptions } from './presets.js';
 import { GraphQuantizer, type Int8Settings, type LeftInFloat, type RunContext, makeValueReader } from './quantizer.js';
 import { DEFAULT_OP_TYPES, INTEGER_OPS_REGISTRY } from './registry.js';
 import { planOpsetUpgrade } from './opset.js';
@@ -84,13 +84,28 @@ function hasOp(g: WGraph, op: string): boolean {
   return found;
 }
 
+/**
+ * The options as the run uses them: the preset's values (default: DEFAULT_PRESET) under the ones given. `preset` is
+ * the preset asked for; when none was named it is the preset the options amount to (presetOfOptions: the default
+ * for `{}`, `arm64` for Optimum's arm64 arguments, …) or null for custom options — what the provenance records.
+ */
 export function resolveOptions(opts: QuantizeInt8Options): ResolvedInt8Options & { weightTypeSpec: Int8Options['weightType'] } {
-  const preset = opts.preset ?? DEFAULT_PRESET;
-  const base: Int8Options = PRESETS[preset];
+  const base: Int8Options = PRESETS[opts.preset ?? DEFAULT_PRESET];
   const pick = <K extends keyof Int8Options>(k: K): Int8Options[K] => (opts[k] !== undefined ? (opts[k] as Int8Options[K]) : base[k]);
   const weightTypeSpec = pick('weightType');
   const opTypes = opts.opTypes && opts.opTypes.length ? [...opts.opTypes] : [...DEFAULT_OP_TYPES];
   const ws = opts.weightSymmetric !== undefined ? opts.weightSymmetric : base.weightSymmetric;
+  const preset =
+    opts.preset ??
+    presetOfOptions({
+      weightType: weightTypeSpec,
+      perChannel: pick('perChannel'),
+      reduceRange: pick('reduceRange'),
+      enableSubgraph: pick('enableSubgraph'),
+      matMulConstBOnly: pick('matMulConstBOnly'),
+      activationSymmetric: pick('activationSymmetric'),
+      ...(ws !== undefined ? { weightSymmetric: ws } : {}),
+    });
   return {
     preset,
     weightType: weightTypeSpec === 'auto-conv' ? 'qint8' : weightTypeSpec,
