@@ -12,7 +12,7 @@
  * difference, which is what the case itself cost. Linux only (on other systems the memory columns stay empty).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from '@playwright/test';
 import { createServer } from 'vite';
@@ -41,6 +41,8 @@ export interface BrowserRun {
   peakRssBytes: number | null;
   baselineRssBytes: number | null;
   deltaRssBytes: number | null;
+  /** The machine's 1-minute load average when the run started (after the browser and page were up). */
+  loadStart?: number;
   error?: string;
 }
 
@@ -159,6 +161,7 @@ async function runOne(base: string, c: BrowserCase, warmup: string | null, timeo
       sampler.samples.length = 0;
       sampler.start();
     }
+    const loadStart = Math.round(loadavg()[0]! * 100) / 100;
     const name = c.files[0]!.split('/').pop()!;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<{ error: string }>((resolve) => {
@@ -181,6 +184,7 @@ async function runOne(base: string, c: BrowserCase, warmup: string | null, timeo
       peakRssBytes: peak,
       baselineRssBytes: baseline,
       deltaRssBytes: peak !== null && baseline !== null ? peak - baseline : null,
+      loadStart,
       ...(r.error ? { error: r.error } : {}),
     };
   } catch (e) {
@@ -197,7 +201,14 @@ async function runOne(base: string, c: BrowserCase, warmup: string | null, timeo
  */
 export async function runBrowserBench(
   cases: BrowserCase[],
-  opts: { repeat: (c: BrowserCase) => number; warmup: string | null; timeoutMs: number; onResult: (c: BrowserCase, runs: BrowserRun[]) => Promise<void> },
+  opts: {
+    repeat: (c: BrowserCase) => number;
+    warmup: string | null;
+    timeoutMs: number;
+    /** Called before a case's first run (untimed). */
+    onStart?: (c: BrowserCase) => void;
+    onResult: (c: BrowserCase, runs: BrowserRun[]) => Promise<void>;
+  },
 ): Promise<void> {
   const server = await createServer({ server: { port: 5179, strictPort: false }, logLevel: 'error' });
   await server.listen();
@@ -205,6 +216,7 @@ export async function runBrowserBench(
   try {
     for (const c of cases) {
       const runs: BrowserRun[] = [];
+      opts.onStart?.(c);
       for (let i = 0; i < opts.repeat(c); i++) {
         process.stderr.write(`bench: chromium ${c.label} ${c.mode} (run ${i + 1})\n`);
         const r = await runOne(base, c, opts.warmup, opts.timeoutMs);

@@ -17,16 +17,20 @@
  * Times are wall-clock (process start to exit for node/python, so interpreter start-up is included on both sides).
  *
  *   npm run bench [-- --only name[,name]] [-- --repeat N] [-- --no-browser] [-- --no-reference]
- *                 [-- --modes int8,fp16] [-- --timeout SECONDS]
+ *                 [-- --modes int8,fp16] [-- --timeout SECONDS] [-- --merge-into bench/results/<earlier>.json]
  *   npm run bench -- --quality        also embedding throughput fp32/INT8/FP16 (bench/quality.ts); --quality-only: just that
  *   npm run bench -- --modes-table    also size / mean cosine / top-5 overlap of every mode and target mode on each text
  *                                     fixture (bench/modes-table.ts); --modes-table-only: just that
+ * --merge-into re-runs models of an earlier run (with --only): the new file is the earlier one with every row of those
+ * models replaced (e.g. a model whose run was skewed by other work on a shared machine).
+ * Before a model's cases its files are read once, untimed, so every case starts from a warm page cache; each row
+ * records the machine's 1-minute load average at its start and end.
  * --only takes model names (any fixture of the manifest too, e.g. silero-vad-v5); --repeat defaults to 3 for models
  * under 200 MB and 1 above (the reference always runs once); failures are shown as their one-line message.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 // @ts-expect-error plain ESM helper shared with scripts
 import { loadSynthetic } from '../scripts/synthetic-lib.mjs';
@@ -55,6 +59,11 @@ export interface Row {
   deltaRssBytes?: number | null;
   /** Chromium: time in the worker and to write its output to OPFS; node: the CLI's own totalMs. */
   detail?: Record<string, number>;
+  /**
+   * The machine's 1-minute load average (os.loadavg) when the case started and when it ended (over all its runs):
+   * the machine may be shared, and a ratio of two cases run under different loads is skewed.
+   */
+  load?: { start: number; end: number };
   error?: string;
 }
 
@@ -80,6 +89,8 @@ const modes = (value('--modes')?.split(',') ?? ['int8', 'fp16']) as Mode[];
 const timeoutMs = Number(value('--timeout') ?? 3600) * 1000;
 const modesTableOnly = args.includes('--modes-table-only');
 const modesTable = modesTableOnly || args.includes('--modes-table');
+const mergeInto = value('--merge-into');
+if (mergeInto !== undefined && !existsSync(mergeInto)) throw new Error(`--merge-into: no such file ${mergeInto}`);
 const qualityOnly = args.includes('--quality-only') || (modesTableOnly && !args.includes('--quality'));
 const quality = args.includes('--quality-only') || args.includes('--quality');
 if (repeatArg !== null && !(repeatArg >= 1)) throw new Error('--repeat takes a number ≥ 1');
@@ -175,6 +186,7 @@ async function subprocessCase(model: BenchModel, runtime: Runtime, mode: Mode, n
   let outBytes: number | null = null;
   let error: string | undefined;
   let cliMs: number | undefined;
+  const loadStart = load1();
   for (let i = 0; i < n && !error; i++) {
     process.stderr.write(`bench: ${runtime} ${model.name} ${mode} (run ${i + 1})\n`);
     const dir = join(tmp, `${runtime}-${mode}`);
@@ -201,9 +213,13 @@ async function subprocessCase(model: BenchModel, runtime: Runtime, mode: Mode, n
   rows.push({
     model: model.name, mode, runtime, ms: times.length && !error ? median(times) : null, runs: times.length,
     inBytes: model.info.totalBytes, outBytes: error ? null : outBytes, peakRssBytes: error ? null : peak,
-    ...(cliMs !== undefined && !error ? { detail: { cliTotalMs: cliMs } } : {}), ...(error ? { error } : {}),
+    ...(cliMs !== undefined && !error ? { detail: { cliTotalMs: cliMs } } : {}), load: { start: loadStart, end: load1() },
+    ...(error ? { error } : {}),
   });
 }
+
+/** The 1-minute load average, 2 decimals. */
+const load1 = () => Math.round(loadavg()[0]! * 100) / 100;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -269,10 +285,29 @@ for (const [label, ref] of [['onnxruntime', int8Ref], ['onnxconverter-common', f
   }
 }
 
+/**
+ * Reads every file once, untimed, so that the model's cases all start from the same warm page cache (otherwise the
+ * first case, the floor, pays for reading from disk and the ones after it do not).
+ */
+function warmPageCache(files: string[]): void {
+  const buf = Buffer.allocUnsafe(16 << 20);
+  for (const file of files) {
+    const fd = openSync(file, 'r');
+    try {
+      while (readSync(fd, buf, 0, buf.length, null) > 0);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+const inputsOf = (model: BenchModel) => [model.path, ...model.info.externalFiles.map((f) => join(dirname(model.path), f))];
+
 const cli = resolve('bin/ava-quant.mjs');
 for (const model of list) {
   const n = repeatFor(model.info.totalBytes);
-  const inputs = [model.path, ...model.info.externalFiles.map((f) => join(dirname(model.path), f))];
+  const inputs = inputsOf(model);
+  warmPageCache(inputs);
   await subprocessCase(model, 'node', 'floor', n, (out) => [process.execPath, ['bench/floor.mjs', out, ...inputs]]);
   for (const mode of modes) await subprocessCase(model, 'node', mode, n, (out) => [process.execPath, [cli, 'quantize', model.path, out, mode, '--json']]);
   if (int8Ref?.python && modes.includes('int8'))
@@ -287,6 +322,7 @@ if (browser && list.length) {
     const files = [model.path, ...model.info.externalFiles.map((f) => join(dirname(model.path), f))];
     for (const mode of ['floor', ...modes] as Mode[]) cases.push({ label: model.name, mode, files });
   }
+  let warmed = '';
   // Warm-up: the smallest real model of the fixtures (a few hundred KB), so the worker's start is not timed.
   const small = manifest().fixtures.filter((f: Fixture) => f.kind === 'audio' || f.kind === 'vision').sort((a: Fixture, b: Fixture) => a.bytes - b.bytes)[0];
   const byFiles = new Map(list.map((m) => [m.path, m]));
@@ -295,6 +331,10 @@ if (browser && list.length) {
       repeat: (c) => repeatFor(byFiles.get(c.files[0]!)!.info.totalBytes),
       warmup: small ? pathOf(small) : null,
       timeoutMs,
+      onStart: (c) => {
+        if (warmed !== c.files[0]) warmPageCache(c.files);
+        warmed = c.files[0]!;
+      },
       onResult: async (c, runs) => {
         rows.push(await browserRow(byFiles.get(c.files[0]!)!, c.mode, runs));
       },
@@ -322,7 +362,8 @@ async function browserRow(model: BenchModel, mode: Mode, runs: BrowserRun[]): Pr
     peakRssBytes: error ? maxOf(runs.map((r) => r.peakRssBytes)) : (at?.peakRssBytes ?? null),
     baselineRssBytes: error ? (runs[0]?.baselineRssBytes ?? null) : (at?.baselineRssBytes ?? null),
     deltaRssBytes: error ? maxOf(runs.map((r) => r.deltaRssBytes)) : (at?.deltaRssBytes ?? null),
-    ...(detail ? { detail } : {}), ...(error ? { error } : {}),
+    ...(detail ? { detail } : {}), ...(runs[0]?.loadStart !== undefined ? { load: { start: runs[0].loadStart, end: load1() } } : {}),
+    ...(error ? { error } : {}),
   };
 }
 
@@ -375,7 +416,8 @@ const lines: string[] = [
     'x floor = time / (read the input + write as many bytes) in the same runtime (Python: Node\'s floor). ' +
     'x ref = reference time / ours (≥5 is the target on the 470 MB and 1.1 GB models, Node). ' +
     'peak: Node/Python peak RSS of the process; Chromium: summed RSS of the browser\'s processes (sampled every 100 ms), with Δ = peak − idle. ' +
-    'target = output + largest tensor + 64 MiB, against Node\'s peak and Chromium\'s Δ.',
+    'target = output + largest tensor + 64 MiB, against Node\'s peak and Chromium\'s Δ. ' +
+    'load: the machine\'s 1-minute load average at the start → end of the case (2 cores; above 2, other work was waiting).',
   '',
 ];
 for (const m of list) {
@@ -384,8 +426,8 @@ for (const m of list) {
       `${m.info.externalFiles.length ? ` (model.onnx + ${m.info.externalFiles.length} external data file${m.info.externalFiles.length > 1 ? 's' : ''})` : ''}, ` +
       `largest tensor ${fmt(m.info.largestTensorBytes / MiB, 1)} MiB`,
     '',
-    '| mode | runtime | time s | x floor | x ref | peak MiB | Δ MiB | target MiB | out MiB | ≥5× ref | ≤2× floor | mem ≤ target | note |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :-: | :-: | :-: | --- |',
+    '| mode | runtime | time s | x floor | x ref | peak MiB | Δ MiB | target MiB | out MiB | ≥5× ref | ≤2× floor | mem ≤ target | load | note |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :-: | :-: | :-: | ---: | --- |',
   );
   for (const mode of ['floor', ...modes] as Mode[]) {
     for (const runtime of ['node', 'chromium', 'python'] as Runtime[]) {
@@ -396,7 +438,7 @@ for (const m of list) {
       const note = r.error ? `**failed**: ${r.error}` : r.runs > 1 ? `median of ${r.runs}` : '';
       lines.push(
         `| ${mode} | ${label} | ${r.error ? '—' : fmt(r.ms! / 1000, 2)} | ${fmt(v.xFloor, 2)} | ${fmt(v.xRef, 1)} | ${mib(r.peakRssBytes)} | ` +
-          `${runtime === 'chromium' ? mib(r.deltaRssBytes) : '—'} | ${mib(v.target)} | ${mib(r.outBytes)} | ${mark(v.speed)} | ${mark(v.floor)} | ${mark(v.memory)} | ${cell(note)} |`,
+          `${runtime === 'chromium' ? mib(r.deltaRssBytes) : '—'} | ${mib(v.target)} | ${mib(r.outBytes)} | ${mark(v.speed)} | ${mark(v.floor)} | ${mark(v.memory)} | ${r.load ? `${fmt(r.load.start, 1)}→${fmt(r.load.end, 1)}` : '—'} | ${cell(note)} |`,
       );
     }
   }
@@ -446,5 +488,22 @@ const results = {
   ...(qualityRows.length ? { quality: qualityRows } : {}),
   ...(modesRows.length ? { modesTable: modesRows } : {}),
 };
-writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify(mergeInto ? merged(JSON.parse(readFileSync(mergeInto, 'utf8')), results) : results, null, 2)}\n`);
+
+/**
+ * --merge-into: an earlier run with this run's models re-run. Every row of a re-run model is replaced by this run's
+ * (so each model's ratios still come from one run: its floor, ours and the reference side by side); the rest is the
+ * earlier run's. `reruns` lists when and which models.
+ */
+function merged(old: { models: { name: string }[]; rows: { model: string }[]; notes: string[]; reruns?: unknown[] }, now: typeof results) {
+  const again = new Set(now.models.map((m) => m.name));
+  const names = [...old.models.map((m) => m.name), ...now.models.map((m) => m.name).filter((n) => !old.models.some((m) => m.name === n))];
+  return {
+    ...old,
+    models: names.map((n) => (again.has(n) ? now.models.find((m) => m.name === n) : old.models.find((m) => m.name === n))),
+    rows: names.flatMap((n) => (again.has(n) ? now.rows : old.rows).filter((r) => r.model === n)),
+    notes: [...old.notes, ...now.notes],
+    reruns: [...(old.reruns ?? []), { from: mergeInto, date: machine.date, models: [...again], options: now.options, machine: now.machine }],
+  };
+}
 console.log(`\nwritten ${file}`);
