@@ -141,7 +141,8 @@ async function runOne(base: string, c: BrowserCase, warmup: string | null, timeo
     const page = context.pages()[0] ?? (await context.newPage());
     let crashed = false;
     page.on('crash', () => (crashed = true));
-    await page.goto(`${base}bench/browser.html`);
+    // The dev server compiles the page on first request: on a loaded machine that can take longer than the default 30 s.
+    await page.goto(`${base}bench/browser.html`, { timeout: 120_000 });
     await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
     await page.locator('#files').setInputFiles(c.files);
     if (warmup && c.mode !== 'floor') {
