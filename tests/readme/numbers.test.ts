@@ -11,6 +11,7 @@ import { formatSavings } from '../../src/core/size.js';
 import { fixture, pathOf, MINILM } from '../helpers/fixtures.js';
 import { CASES, type Measured, measureAll } from './measure.js';
 import { modesTableText, type ModesRow } from '../../bench/modes-table.js';
+import { chromiumTable, nodeTable, type BenchResults } from '../../bench/readme-table.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -122,30 +123,24 @@ describe('counts the README states are those of the files', () => {
   });
 });
 
-describe('the benchmark tables are the recorded run they cite', () => {
-  const file = /Last full run of the earlier in-process bench \(`(bench\/results\/[^`]+)`/.exec(README)![1]!;
+describe('the benchmark tables are the recorded runs they cite', () => {
+  const flat = README.replace(/\n\s*/g, ' ');
+
+  it("issue 10's tables (Node and Chromium) are the recorded run's rows, as bench/readme-table.ts prints them", () => {
+    const file = /`npm run bench` \(recorded run `(bench\/results\/[^`]+)`/.exec(flat)![1]!;
+    const run = JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as BenchResults;
+    const lines = [...nodeTable(run), ...chromiumTable(run)].filter((l) => !l.startsWith('| ---'));
+    // Both tables: the header, a row per model and mode (INT8, FP16) that ran.
+    expect(lines.length).toBeGreaterThan(4);
+    for (const l of lines) expect(README.split('\n').filter((x) => x === l), l).toHaveLength(1);
+    // The machine the README names is the run's.
+    expect(flat).toContain(`${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memGiB} GiB`);
+  });
+
+  const file = /Embedding throughput, from the earlier in-process bench \(`(bench\/results\/[^`]+)`/.exec(flat)![1]!;
   const run = JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as {
-    rows: { fixture: string; runtime: string; mode: string; ms: number; maxRssMiB: number }[];
     quality: { model: string; runtime: string; threads: number | null; sentencesPerSecond: number | null }[];
   };
-  const int = (x: number) => Math.round(x).toLocaleString('en-US');
-  const row = (runtime: string, mode: string) => run.rows.find((r) => r.fixture === MINILM && r.runtime === runtime && r.mode === mode)!;
-
-  it('quantize times and peaks', () => {
-    const floor = cells(line('| floor: read + write the same size |'));
-    expect(floor.slice(1, 3)).toEqual([`${int(row('node', 'floor').ms)} ms`, `${int(row('chromium', 'floor').ms)} ms`]);
-    for (const [label, mode, ref] of [
-      ['| INT8 (default preset) |', 'int8', '`quantize_dynamic`'],
-      ['| FP16 (defaults) |', 'fp16', 'onnxconverter-common'],
-    ] as const) {
-      const c = cells(line(label));
-      const node = row('node', mode);
-      const ratio = (node.ms / row('node', 'floor').ms).toFixed(1);
-      expect(c[1]).toBe(`${int(node.ms)} ms (${ratio}× floor), peak ${int(node.maxRssMiB)} MiB`);
-      expect(c[2]).toBe(`${int(row('chromium', mode).ms)} ms, peak ${int(row('chromium', mode).maxRssMiB)} MiB`);
-      expect(c[3]).toBe(`${ref} ${int(row('python', mode).ms)} ms, ${int(row('python', mode).maxRssMiB)} MiB`);
-    }
-  });
 
   it('embedding throughput', () => {
     const rate = (model: string, runtime: RegExp, threads: number | null) => {

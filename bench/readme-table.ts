@@ -1,0 +1,109 @@
+/**
+ * The README's bench tables (issue 10's targets), made from a recorded `npm run bench` result file
+ * (bench/results/<date>.json, written by bench/run.ts), so the README prints exactly what the run measured and
+ * tests/readme/numbers.test.ts can check it line by line:
+ *   npx tsx bench/readme-table.ts bench/results/<date>.json      prints both tables (Markdown)
+ * Every figure is a ratio against a baseline of the same run and the same model:
+ *   × floor     our time / the floor's (read the input + write as many bytes, same runtime); target ≤ 2
+ *   ref ÷ ours  the reference's time (onnxruntime quantize_dynamic for INT8, onnxconverter-common for FP16, same
+ *               options, same machine) / ours, Node; target ≥ 5 on the 470 MB and 1.1 GB models
+ *   ÷ target    peak memory / (output + largest tensor + 64 MiB); target ≤ 1. Node: the CLI process's peak RSS;
+ *               Chromium: Δ = the browser's summed RSS at its peak minus idle.
+ * Times are seconds (wall clock, process start to exit in Node and Python), memory MiB (2^20 bytes).
+ */
+import { readFileSync } from 'node:fs';
+
+export interface BenchResultRow {
+  model: string;
+  mode: 'floor' | 'int8' | 'fp16';
+  runtime: 'node' | 'chromium' | 'python';
+  ms: number | null;
+  peakRssBytes: number | null;
+  deltaRssBytes?: number | null;
+  outBytes: number | null;
+  xFloor: number | null;
+  xRef: number | null;
+  targetBytes: number | null;
+  targets: { speed: boolean | null; floor: boolean | null; memory: boolean | null };
+  load?: { start: number; end: number };
+  error?: string;
+}
+
+export interface BenchResults {
+  machine: { cpu: string; cores: number; memGiB: number; node: string; chromium: string; reference: Record<string, string>; date: string };
+  models: { name: string; synthetic: boolean; totalBytes: number; largestTensorBytes: number; externalFiles: string[] }[];
+  rows: BenchResultRow[];
+}
+
+const MiB = 2 ** 20;
+const s = (ms: number | null) => (ms === null ? '—' : (ms / 1000).toFixed(2));
+const mib = (b: number | null | undefined) => (b === null || b === undefined ? '—' : Math.round(b / MiB).toLocaleString('en-US'));
+const mark = (v: boolean | null) => (v === null ? '' : v ? ' ✓' : ' ✗');
+const ratio = (x: number | null, digits: number, v: boolean | null) => (x === null ? '—' : `${x.toFixed(digits)}×${mark(v)}`);
+const load = (r: BenchResultRow | undefined) => (r?.load ? `${r.load.start.toFixed(1)}–${r.load.end.toFixed(1)}` : '—');
+const failed = (r: BenchResultRow | undefined) => (r?.error ? `failed: ${r.error.replace(/\|/g, '\\|')}` : null);
+
+/** The model's label: its name and input size (MiB; "+ N data files" when it has external data). */
+function modelLabel(m: BenchResults['models'][number]): string {
+  const ext = m.externalFiles.length ? ` + ${m.externalFiles.length} data file${m.externalFiles.length > 1 ? 's' : ''}` : '';
+  return `${m.name} (${mib(m.totalBytes)} MiB${ext})`;
+}
+
+const MODE = { int8: 'INT8', fp16: 'FP16' } as const;
+
+/** The Node table: ours (the CLI) beside the floor and the reference, per model and mode. */
+export function nodeTable(run: BenchResults): string[] {
+  const out = [
+    '| model (input) | mode | ours s | floor s | × floor (≤ 2) | reference s | ref ÷ ours (≥ 5) | peak MiB | target MiB | ÷ target (≤ 1) | reference peak MiB | load |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const m of run.models) {
+    const find = (runtime: BenchResultRow['runtime'], mode: BenchResultRow['mode']) => run.rows.find((r) => r.model === m.name && r.runtime === runtime && r.mode === mode);
+    const floor = find('node', 'floor');
+    for (const mode of ['int8', 'fp16'] as const) {
+      const r = find('node', mode);
+      const ref = find('python', mode);
+      if (!r) continue;
+      const mem = r.peakRssBytes !== null && r.targetBytes ? r.peakRssBytes / r.targetBytes : null;
+      const fail = failed(r);
+      out.push(
+        `| ${modelLabel(m)} | ${MODE[mode]} | ${fail ?? s(r.ms)} | ${s(floor?.ms ?? null)} | ${ratio(r.xFloor, 2, r.targets.floor)} | ` +
+          `${failed(ref) ?? s(ref?.ms ?? null)} | ${ratio(r.xRef, 1, r.targets.speed)} | ${mib(r.peakRssBytes)} | ${mib(r.targetBytes)} | ` +
+          `${ratio(mem, 2, r.targets.memory)} | ${mib(ref?.peakRssBytes)} | ${load(r)} |`,
+      );
+    }
+  }
+  return out;
+}
+
+/** The Chromium table: the app's quantize worker beside the floor in the page (File slices in, OPFS out). */
+export function chromiumTable(run: BenchResults): string[] {
+  const out = [
+    '| model (input) | mode | ours s | floor s | × floor (≤ 2) | Δ MiB | target MiB | ÷ target (≤ 1) | browser peak MiB | load |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const m of run.models) {
+    const find = (mode: BenchResultRow['mode']) => run.rows.find((r) => r.model === m.name && r.runtime === 'chromium' && r.mode === mode);
+    const floor = find('floor');
+    for (const mode of ['int8', 'fp16'] as const) {
+      const r = find(mode);
+      if (!r) continue;
+      const mem = r.deltaRssBytes != null && r.targetBytes ? r.deltaRssBytes / r.targetBytes : null;
+      out.push(
+        `| ${modelLabel(m)} | ${MODE[mode]} | ${failed(r) ?? s(r.ms)} | ${failed(floor) ?? s(floor?.ms ?? null)} | ${ratio(r.xFloor, 2, r.targets.floor)} | ` +
+          `${mib(r.deltaRssBytes)} | ${mib(r.targetBytes)} | ${ratio(mem, 2, r.targets.memory)} | ${mib(r.peakRssBytes)} | ${load(r)} |`,
+      );
+    }
+  }
+  return out;
+}
+
+export function readmeTables(run: BenchResults): string {
+  return ['Node (the CLI as a subprocess):', '', ...nodeTable(run), '', 'Chromium (the app\'s quantize worker, headless):', '', ...chromiumTable(run)].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const file = process.argv[2];
+  if (!file) throw new Error('usage: npx tsx bench/readme-table.ts bench/results/<date>.json');
+  console.log(readmeTables(JSON.parse(readFileSync(file, 'utf8')) as BenchResults));
+}
