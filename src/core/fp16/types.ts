@@ -11,14 +11,10 @@
 import type { AttributeView, GraphView, ModelView, NodeView } from '../onnx/model.js';
 import { topoSort } from '../onnx/toposort.js';
 import { formalAt, isFixed, signatureOf } from './schema.js';
+import { DT } from '../onnx/dtypes.js';
 
-export const UNKNOWN = 0;
-const FLOAT = 1;
-const INT32 = 6;
-const INT64 = 7;
-const STRING = 8;
-const BOOL = 9;
-const UINT8 = 2;
+export const UNKNOWN = DT.UNDEFINED;
+const { FLOAT, INT32, INT64, STRING, BOOL, UINT8 } = DT;
 
 export class TypeScope {
   readonly types = new Map<string, number>();

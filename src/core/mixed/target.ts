@@ -35,6 +35,7 @@ import { layerGroups, type GroupPlan } from './groups.js';
 import { PRECISIONS, resolveMixOptions, type Assignment, type MixOptions, type Precision, type ResolvedMixOptions } from './options.js';
 import { cheapestMix, type GroupOption, type SearchGroup } from './search.js';
 import { predictGroupBytes } from './sizes.js';
+import { DT } from '../onnx/dtypes.js';
 
 /** Bump when the search or the report changes: part of the cache key. */
 export const TARGET_ENGINE_VERSION = 1;
@@ -274,7 +275,7 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
       weightBytes: g.weightBytes,
       predictedBytes: pb,
       // fp16 changes the arithmetic even without weights; a group with no float weights at all is left fp32.
-      candidates: candidates.filter((p) => p === 'fp32' || (g.weights.some((w) => w.dataType === 1) && pb[p] !== pb.fp32)),
+      candidates: candidates.filter((p) => p === 'fp32' || (g.weights.some((w) => w.dataType === DT.FLOAT) && pb[p] !== pb.fp32)),
     };
   });
   const predictedOf = (a: Assignment) => plan.groups.reduce((s, g) => s + predicted.get(g.id)![a[g.id] ?? 'fp32'] - predicted.get(g.id)!.fp32, fileBytes);
