@@ -86,6 +86,21 @@ export interface TargetModeOptions extends MixOptions {
   signal?: AbortSignal;
 }
 
+/** How the search is tuned: the precisions allowed, the verification budget, the uniform points, each mode's options. */
+export type TargetTuning = Pick<TargetModeOptions, 'candidates' | 'maxVerifications' | 'uniform' | 'int8' | 'q4' | 'fp16'>;
+
+/** The tuning options given in `o` (a CLI's flags, a worker's request), only those set: absent ones keep their defaults. */
+export function targetTuning(o: TargetTuning): TargetTuning {
+  const out: TargetTuning = {};
+  if (o.candidates) out.candidates = o.candidates;
+  if (o.maxVerifications !== undefined) out.maxVerifications = o.maxVerifications;
+  if (o.uniform !== undefined) out.uniform = o.uniform;
+  if (o.int8) out.int8 = o.int8;
+  if (o.q4) out.q4 = o.q4;
+  if (o.fp16) out.fp16 = o.fp16;
+  return out;
+}
+
 /** One measured model: a point of the size-vs-quality plot. */
 export interface TargetPoint {
   /** 'sensitivity': one group changed, on the subset; 'uniform': a plain mode on the full set; 'attempt': a searched mix on the full set. */

@@ -7,6 +7,7 @@ import { type Field, WT_LEN, WT_VARINT, readFields, tagOf } from './wire.js';
 import { ENUM, FIELD } from './schema.generated.js';
 import { MODEL, type ModelView, type Span } from './model.js';
 import type { ByteSource } from '../io/source.js';
+import { concatBytes } from '../io/bytes.js';
 import { HOLE_FIELD, decodeHole, skeletonInfo, varintArray } from './skeleton.js';
 
 export interface Composite {
@@ -147,16 +148,11 @@ export function flatten(parts: Part[]): Piece[] {
 
 /** Concatenates in-memory pieces (throws on a lazy piece: use collectPieces for those). */
 export function concatParts(parts: readonly Piece[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
+  const bytes = parts.map((p) => {
     if (!(p instanceof Uint8Array)) throw new Error('internal error: concatParts got a lazy piece (use collectPieces)');
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+    return p;
+  });
+  return concatBytes(bytes);
 }
 
 /** Total length of pieces. */

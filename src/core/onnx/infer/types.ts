@@ -10,6 +10,7 @@
 import protobuf from 'protobufjs/minimal.js';
 import { type Field, WT_LEN, WT_VARINT, fieldInt, fieldString, readFields, tagOf } from '../wire.js';
 import { FIELD } from '../schema.generated.js';
+import { concatBytes } from '../../io/bytes.js';
 
 // TypeProto.Tensor and TypeProto.SparseTensor share field numbers, as do TypeProto.Sequence and TypeProto.Optional.
 const { TypeProto: TP, TypeProto_Tensor: TT, TypeProto_Sequence: SEQ, TypeProto_Map: MAP, TensorShapeProto: SHAPE, TensorShapeProto_Dimension: DIM, ValueInfoProto: VI } = FIELD;
@@ -412,17 +413,7 @@ export function encodeValueInfo(name: string, type: TypeProto | undefined, extra
     w.ldelim();
   }
   const head = w.finish();
-  if (!extra.length) return head;
-  let n = head.length;
-  for (const e of extra) n += e.length;
-  const out = new Uint8Array(n);
-  out.set(head, 0);
-  let o = head.length;
-  for (const e of extra) {
-    out.set(e, o);
-    o += e.length;
-  }
-  return out;
+  return extra.length ? concatBytes([head, ...extra]) : head;
 }
 
 // ---- compact text form (goldens, messages) ---------------------------------------------------------------------
