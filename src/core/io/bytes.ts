@@ -2,9 +2,7 @@
 
 /** The chunks joined into one new array (a copy), in order. */
 export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let o = 0;
   for (const c of chunks) {
     out.set(c, o);

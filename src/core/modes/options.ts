@@ -14,6 +14,17 @@
 import { AvaError } from '../errors.js';
 import type { EnumOption, ListOption, ModeMeta, ModePreset, NumberOption, OptionSpec, OptionValue } from './types.js';
 
+/** `--exclude-nodes`: the same row in every mode that rewrites nodes by name (INT8, Q4). */
+export const EXCLUDE_NODES_OPTION = {
+  key: 'excludeNodes',
+  kind: 'list',
+  flag: '--exclude-nodes',
+  valueName: 'a,b',
+  default: [],
+  help: 'node names to leave in float',
+  page: { control: 'textarea', label: 'Exclude nodes', hint: 'Node names, one per line or separated by commas.', advanced: true },
+} as const satisfies ListOption<'excludeNodes'>;
+
 /** A bad option value (kind 'options'): the CLI exits 2, the page shows the message under the form. */
 export class OptionError extends AvaError {
   override name = 'OptionError';
