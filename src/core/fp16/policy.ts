@@ -302,7 +302,7 @@ export async function collectTensorFacts(run: Run, main: GCtx): Promise<TensorFa
 }
 
 /** Element types of activations: a graph input of one of these carries data, an integer input a size or a mask. */
-const FLOAT_TYPES: ReadonlySet<number> = new Set([FLOAT, FLOAT16, 11 /* double */, 16 /* bfloat16 */]);
+const FLOAT_TYPES: ReadonlySet<number> = new Set([FLOAT, FLOAT16, DT.DOUBLE, DT.BFLOAT16]);
 
 /**
  * A constant with more elements than this is a weight: shape arithmetic works on scalars and shape vectors (one
