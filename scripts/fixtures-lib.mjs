@@ -7,11 +7,19 @@
 //   const onnxFile = fixturePath(minilm);           // absolute path
 //
 // The fixtures directory is $FIXTURES_DIR, or <repo>/.cache/fixtures by default.
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** SHA-256 (lowercase hex) of a file, read as a stream in 4 MiB chunks. */
+export async function sha256File(file) {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 22 })) h.update(chunk);
+  return h.digest('hex');
+}
 
 /** Absolute path of the fixtures directory ($FIXTURES_DIR or <repo>/.cache/fixtures). */
 export function fixturesDir() {

@@ -20,7 +20,6 @@
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
-  createReadStream,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -31,7 +30,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { fixturesDir, REPO_ROOT } from './fixtures-lib.mjs';
+import { fixturesDir, REPO_ROOT, sha256File } from './fixtures-lib.mjs';
 import { ensureVenv, PY_REQUIREMENTS, run, StepError, venvPython } from './py-venv.mjs';
 
 const ROOT = fixturesDir();
@@ -173,16 +172,6 @@ function log(msg) {
 
 function secs(t) {
   return `${((Date.now() - t) / 1000).toFixed(1)}s`;
-}
-
-function sha256File(file) {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(file)
-      .on('data', (d) => h.update(d))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
-  });
 }
 
 async function fileOk(file, sha) {

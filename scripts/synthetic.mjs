@@ -18,9 +18,9 @@
 // unchanged; --verify also re-hashes them; --force remakes. Each model is written to <dir>/.tmp and renamed into
 // place, so a failed or interrupted run leaves no half-written model.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from './fixtures-lib.mjs';
+import { REPO_ROOT, sha256File } from './fixtures-lib.mjs';
 import { ensureVenv, PY_REQUIREMENTS, run, StepError, venvPython } from './py-venv.mjs';
 import { loadSynthetic, syntheticDir } from './synthetic-lib.mjs';
 
@@ -85,16 +85,6 @@ const NAMES = RECIPES.flatMap((r) => r.outputs.map((o) => o.name));
 
 function log(msg) {
   console.log(`[synthetic] ${msg}`);
-}
-
-function sha256File(file) {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    createReadStream(file, { highWaterMark: 1 << 22 })
-      .on('data', (d) => h.update(d))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
-  });
 }
 
 function walk(dir, base = dir, out = []) {

@@ -2,10 +2,10 @@
 // Thin comlink entry for integrity work: SHA-256 + MD5 of Files / Blobs read as streams, checking a pasted checksum,
 // and the "Download all" zip. No DOM here.
 import * as Comlink from 'comlink';
+import { workerJob } from './job.js';
 import { hashBytes, verifyHash } from '../src/core/batch/hashing.js';
 import { zipSize, zipStream, type ZipEntry } from '../src/core/batch/zip.js';
 import type { HashProgressCallback, HashWorkerApi } from './hash-protocol.js';
-import { toErrorData } from '../src/core/errors.js';
 
 /** At most one progress message every `ms` (and always the last one). */
 function throttled<P extends { bytes: number; total: number | null }>(cb: ((p: P) => void) | undefined, ms = 100): (p: P) => void {
@@ -19,46 +19,27 @@ function throttled<P extends { bytes: number; total: number | null }>(cb: ((p: P
   };
 }
 
-function release(cb: unknown): void {
-  const releasable = cb as { [Comlink.releaseProxy]?: () => void } | undefined;
-  try {
-    releasable?.[Comlink.releaseProxy]?.();
-  } catch {
-    /* already released */
-  }
-}
-
 const api: HashWorkerApi = {
   async sha256(blob) {
-    try {
+    return workerJob(undefined, async () => {
       return (await hashBytes(blob, { md5: false })).sha256;
-    } catch (e) {
-      throw toErrorData(e);
-    }
+    });
   },
 
   async hash(blob, onProgress?: HashProgressCallback) {
-    try {
+    return workerJob(onProgress, async () => {
       return await hashBytes(blob, { onProgress: throttled(onProgress) });
-    } catch (e) {
-      throw toErrorData(e);
-    } finally {
-      release(onProgress);
-    }
+    });
   },
 
   async verify(blob, expected, fileName, onProgress?: HashProgressCallback) {
-    try {
+    return workerJob(onProgress, async () => {
       return await verifyHash(blob, expected, { onProgress: throttled(onProgress), ...(fileName ? { fileName } : {}) });
-    } catch (e) {
-      throw toErrorData(e);
-    } finally {
-      release(onProgress);
-    }
+    });
   },
 
   async zip(files, manifest, onProgress) {
-    try {
+    return workerJob(onProgress, async () => {
       // zipStream needs every entry's bytes up front (it checks names and sizes before the first byte). The bytes are
       // held only while the zip Blob is written, then dropped: the page keeps Blobs, never ArrayBuffers.
       const entries: ZipEntry[] = [];
@@ -78,11 +59,7 @@ const api: HashWorkerApi = {
       const blob = await new Response(counted).blob();
       if (blob.size !== total) throw new Error(`internal error: the zip has ${blob.size} bytes, expected ${total}`);
       return new Blob([blob], { type: 'application/zip' });
-    } catch (e) {
-      throw toErrorData(e);
-    } finally {
-      release(onProgress);
-    }
+    });
   },
 };
 

@@ -2,19 +2,20 @@
 // Thin comlink entry: File (+ the files dropped with it) -> openModel (structure only, payloads stay in the File)
 // -> ModelSummary. No DOM here.
 import * as Comlink from 'comlink';
+import { workerJob } from './job.js';
 import { summarize } from '../src/core/onnx/inspect.js';
 import { openModel } from '../src/core/onnx/open.js';
 import { blobSource } from '../src/core/io/source.js';
 import { siblingsOf } from '../src/core/io/files.js';
 import type { InspectWorkerApi, ProgressCallback } from './protocol.js';
-import { AvaError, FileReadError, messageOf, toErrorData } from '../src/core/errors.js';
+import { AvaError, FileReadError, messageOf } from '../src/core/errors.js';
 
 /** A file's path as given (folder drops and pickers set webkitRelativePath), else its name. */
 export const pathOf = (f: File): string => f.webkitRelativePath || f.name;
 
 const api: InspectWorkerApi = {
   async inspect(file: File, others: File[], onProgress?: ProgressCallback) {
-    try {
+    return workerJob(onProgress, async () => {
       const siblings = siblingsOf(pathOf(file), others.map((f) => ({ path: pathOf(f), source: blobSource(f) })));
       let opened;
       try {
@@ -27,17 +28,7 @@ const api: InspectWorkerApi = {
       }
       await onProgress?.({ phase: 'parsing' });
       return summarize(opened.model, { fileName: file.name, fileBytes: file.size }, file.size);
-    } catch (e) {
-      throw toErrorData(e); // plain data: comlink hands it to the page as is (src/core/errors.ts)
-    } finally {
-      // The callback arrives as a comlink proxy: release its MessagePort.
-      const releasable = onProgress as unknown as { [Comlink.releaseProxy]?: () => void } | undefined;
-      try {
-        releasable?.[Comlink.releaseProxy]?.();
-      } catch {
-        /* already released */
-      }
-    }
+    });
   },
 };
 

@@ -3,12 +3,13 @@
 // One check per worker: the page starts a fresh worker for each backend and terminates it afterwards (Cancel too),
 // which frees the WebAssembly heap and the GPU device.
 import * as Comlink from 'comlink';
+import { workerJob } from './job.js';
 import { hashBytes } from '../src/core/batch/hashing.js';
 import { siblingsOf } from '../src/core/io/files.js';
 import { blobSource, type ByteSource } from '../src/core/io/source.js';
 import type { ModelView } from '../src/core/onnx/model.js';
 import { openModel } from '../src/core/onnx/open.js';
-import { AvaError, messageOf, toErrorData } from '../src/core/errors.js';
+import { AvaError, messageOf } from '../src/core/errors.js';
 import {
   externalDataFiles,
   modelFilesDigest,
@@ -132,15 +133,13 @@ let used = false;
 
 const api: QualityWorkerApi = {
   async sha256(blob) {
-    try {
+    return workerJob(undefined, async () => {
       return (await hashBytes(blob)).sha256;
-    } catch (e) {
-      throw toErrorData(e);
-    }
+    });
   },
 
   async modelDigest(m) {
-    try {
+    return workerJob(undefined, async () => {
       const files = filesOf(m);
       // External data is part of what a model computes: hash the files it names, by location. Not ONNX: the file alone.
       const external = await openModel(files).then(
@@ -148,9 +147,7 @@ const api: QualityWorkerApi = {
         () => [],
       );
       return (await modelFilesDigest(files.model, external)).sha256;
-    } catch (e) {
-      throw toErrorData(e);
-    }
+    });
   },
 
   async probeGpu(): Promise<GpuProbe> {
@@ -159,7 +156,7 @@ const api: QualityWorkerApi = {
   },
 
   async check(req: QualityRequest, onProgress): Promise<QualityResult> {
-    try {
+    return workerJob(onProgress, async () => {
       // onnxruntime's environment (threads, wasm paths) is fixed at its first session: one check per worker.
       if (used) throw new Error('internal error: this worker already ran a check (start a fresh one per backend)');
       used = true;
@@ -247,16 +244,7 @@ const api: QualityWorkerApi = {
           runtime.placements.map((p) => `${p.model} ${p.eps.map((e) => `${e.nodes} nodes on ${shortEp(e.ep)}`).join(', ')}`).join('; ');
       }
       return { report, runtime, skipped: null };
-    } catch (e) {
-      throw toErrorData(e);
-    } finally {
-      const releasable = onProgress as unknown as { [Comlink.releaseProxy]?: () => void } | undefined;
-      try {
-        releasable?.[Comlink.releaseProxy]?.();
-      } catch {
-        /* already released */
-      }
-    }
+    });
   },
 };
 

@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 // Thin comlink entry: File -> openModel (streaming) -> runMode (any mode of the registry) -> Blob (+ report). No DOM here.
 import * as Comlink from 'comlink';
+import { workerJob } from './job.js';
 import { openModel } from '../src/core/onnx/open.js';
 import { blobSource } from '../src/core/io/source.js';
 import { siblingsOf } from '../src/core/io/files.js';
@@ -11,7 +12,7 @@ import { type ModeRequest, modeMeta } from '../src/core/modes/registry.js';
 import { runMode, writeOutput } from '../src/core/modes/run.js';
 import { TOOL } from '../src/core/tool.js';
 import type { QuantizeProgress, QuantizeProgressCallback, QuantizeResult, QuantizeWorkerApi } from './quantize-protocol.js';
-import { AvaError, FileReadError, messageOf, toErrorData } from '../src/core/errors.js';
+import { AvaError, FileReadError, messageOf } from '../src/core/errors.js';
 import { WHERE_CHOICES, isRuntimeVersion, isTargetId, qualityBackendFor } from '../src/core/targets/index.js';
 import { OptionError } from '../src/core/modes/options.js';
 import { checkOutput } from './output-check.js';
@@ -53,7 +54,7 @@ function throttled(cb: QuantizeProgressCallback | undefined, ms = 100): (p: Quan
 const api: QuantizeWorkerApi = {
   async quantize(file, externalFiles, request, onProgress) {
     const progress = throttled(onProgress);
-    try {
+    return workerJob(onProgress, async () => {
       // A bad target is the request's fault: said before any work.
       if (request.target && !isTargetId(request.target.id)) throw new OptionError(`unknown target '${String(request.target.id)}' (use ${WHERE_CHOICES.join(', ')})`);
       if (request.target?.runtimeVersion !== undefined && !isRuntimeVersion(request.target.runtimeVersion))
@@ -119,17 +120,7 @@ const api: QuantizeWorkerApi = {
         for (const t of targets) await t.abort();
         throw e;
       }
-    } catch (e) {
-      throw toErrorData(e); // plain data: comlink hands it to the page as is (src/core/errors.ts)
-    } finally {
-      // The callback arrives as a comlink proxy: release its MessagePort.
-      const releasable = onProgress as unknown as { [Comlink.releaseProxy]?: () => void } | undefined;
-      try {
-        releasable?.[Comlink.releaseProxy]?.();
-      } catch {
-        /* already released */
-      }
-    }
+    });
   },
 };
 

@@ -9,7 +9,7 @@ import { hashBytes } from '../src/core/batch/hashing.js';
 import { AvaError, messageOf } from '../src/core/errors.js';
 import { siblingsOf } from '../src/core/io/files.js';
 import { blobSource } from '../src/core/io/source.js';
-import { buildMix, runTargetMode, targetCacheKeyFor, type TargetModeOptions, type TargetProgress, type TargetReport } from '../src/core/mixed/index.js';
+import { buildMix, runTargetMode, targetCacheKeyFor, targetTuning, type TargetModeOptions, type TargetProgress, type TargetReport } from '../src/core/mixed/index.js';
 import { mixedFileName } from '../src/core/mixed/meta.js';
 import { parseModel } from '../src/core/onnx/model.js';
 import { openModel } from '../src/core/onnx/open.js';
@@ -96,12 +96,7 @@ export async function runTargetJob(
     probes: req.probes,
     ...(req.sensitivitySentences !== undefined ? { sensitivitySentences: req.sensitivitySentences } : {}),
     bar: req.bar,
-    ...(req.candidates ? { candidates: req.candidates } : {}),
-    ...(req.maxVerifications !== undefined ? { maxVerifications: req.maxVerifications } : {}),
-    ...(req.uniform !== undefined ? { uniform: req.uniform } : {}),
-    ...(req.int8 ? { int8: req.int8 } : {}),
-    ...(req.q4 ? { q4: req.q4 } : {}),
-    ...(req.fp16 ? { fp16: req.fp16 } : {}),
+    ...targetTuning(req),
     sessionOptions: deps.sessionOptions,
     backend: deps.backendLabel,
     provenance,

@@ -4,8 +4,8 @@
 // cached in IndexedDB (database "ava-target"). One run per worker: the bridge starts a fresh one per run and a cancel
 // terminates it. No DOM here.
 import * as Comlink from 'comlink';
+import { workerJob } from './job.js';
 import { createStore, get, set } from 'idb-keyval';
-import { toErrorData } from '../src/core/errors.js';
 import type { TargetReport } from '../src/core/mixed/index.js';
 import { loadOrt, requestAdapter, threading } from './ort-web.js';
 import { outputTarget } from './output-target.js';
@@ -36,7 +36,7 @@ let used = false;
 
 const api: TargetWorkerApi = {
   async run(req: TargetRequest, onProgress): Promise<TargetResult> {
-    try {
+    return workerJob(onProgress, async () => {
       if (used) throw new Error('internal error: this worker already ran target mode (start a fresh one per run)');
       used = true;
       const backend = req.backend ?? 'wasm';
@@ -72,16 +72,7 @@ const api: TargetWorkerApi = {
         throttled(onProgress),
       );
       return { ...r, runtime: { backend, ortBuild: build, threads, threadsReason: reason } };
-    } catch (e) {
-      throw toErrorData(e);
-    } finally {
-      const releasable = onProgress as unknown as { [Comlink.releaseProxy]?: () => void } | undefined;
-      try {
-        releasable?.[Comlink.releaseProxy]?.();
-      } catch {
-        /* already released */
-      }
-    }
+    });
   },
 };
 

@@ -4,7 +4,8 @@
  * only; tensor payloads stay on disk) and onnxruntime-node loads it by path with its external data; the models are
  * never read into a JS buffer, and only one is loaded at a time.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { statInput } from './pipeline.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -88,15 +89,7 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
   const origPath = await resolveArg(args[0]!);
   const quantPath = await resolveArg(args[1]!);
   // The models are streamed (structure only) and loaded by onnxruntime-node from their paths: only check they are files.
-  for (const p of [origPath, quantPath]) {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      throw new CliError(`file not found: ${p}`, EXIT.notFound);
-    }
-    if (st.isDirectory()) throw new CliError(`${p} is a directory, not a file`, EXIT.notFound);
-  }
+  for (const p of [origPath, quantPath]) statInput(p);
   // --target: the backend that matches it, and the quantized model against its kernels.
   if (flags['runtime-version'] !== undefined && flags.target === undefined) throw new CliError('--runtime-version goes with --target', EXIT.usage);
   const target: TargetChoice | null =

@@ -1,8 +1,9 @@
 /** What every subcommand shares: exit codes, one-line errors, reading inputs and writing outputs safely. */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ErrorKind } from '../core/errors.js';
 import { formatMiBFixed } from '../core/size.js';
+import { walkArgs } from '../core/modes/options.js';
 
 /** Exit codes (documented in the README). 8: a download from the Hub or a URL failed; 9: the output cannot run on the target (`--target`, src/core/targets); 130: cancelled (Ctrl-C). */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, badModel: 4, outputExists: 5, diskFull: 6, belowThreshold: 7, download: 8, cannotRun: 9, cancelled: 130 } as const;
@@ -45,22 +46,6 @@ export const processIo: CliIo = {
   stderr: (t) => process.stderr.write(t),
   isTTY: !!process.stderr.isTTY,
 };
-
-export function readInput(path: string): Uint8Array {
-  let st;
-  try {
-    st = statSync(path);
-  } catch {
-    throw new CliError(`file not found: ${path}`, EXIT.notFound);
-  }
-  if (st.isDirectory()) throw new CliError(`${path} is a directory, not a file`, EXIT.notFound);
-  try {
-    const b = readFileSync(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  } catch (e) {
-    throw new CliError(`cannot read ${path}: ${(e as Error).message}`, EXIT.notFound);
-  }
-}
 
 /** Files next to a model (name -> size), to resolve external data like the app does with dropped siblings. */
 export function siblingsOf(path: string): Record<string, number> {
@@ -136,20 +121,8 @@ export const list = (v: string): string[] => v.split(',').map((s) => s.trim()).f
  * next word, or the part after `=`, and throws a usage error when there is none) and returns the other words.
  */
 export function walkFlags(args: string[], onFlag: (flag: string, value: () => string) => void): string[] {
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const raw = args[i]!;
-    if (!raw.startsWith('-')) {
-      positional.push(raw);
-      continue;
-    }
-    const eq = raw.indexOf('=');
-    const flag = eq >= 0 ? raw.slice(0, eq) : raw;
-    onFlag(flag, () => {
-      const v = eq >= 0 ? raw.slice(eq + 1) : args[++i];
-      if (v === undefined || v === '') throw new CliError(`${flag} needs a value`, EXIT.usage);
-      return v;
-    });
-  }
-  return positional;
+  return walkArgs(args, (w) => onFlag(w.flag, w.value), needsValue);
 }
+
+/** The usage error for a flag given without its value. */
+export const needsValue = (flag: string): CliError => new CliError(`${flag} needs a value`, EXIT.usage);

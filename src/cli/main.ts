@@ -9,7 +9,8 @@ import { MODE_IDS } from '../core/modes/registry.js';
 import { summarize } from '../core/onnx/inspect.js';
 import { openInput, statInput } from './pipeline.js';
 import { formatCard } from './format.js';
-import { CliError, type CliIo, EXIT, processIo, siblingsOf } from './io.js';
+import { CliError, type CliIo, EXIT, needsValue, processIo, siblingsOf } from './io.js';
+import { type FlagWord, walkArgs } from '../core/modes/options.js';
 
 export { EXIT } from './io.js';
 
@@ -35,24 +36,12 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 file not found/unreadable (or not on the
 
 /** Generic flag parsing for commands without their own parser: --key value, --key=value, --flag. */
 export function parseFlags(argv: string[], booleans: readonly string[]): { args: string[]; flags: Record<string, string | boolean> } {
-  const args: string[] = [];
   const flags: Record<string, string | boolean> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) {
-      args.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const key = a.slice(2, eq >= 0 ? eq : undefined);
-    if (booleans.includes(key)) flags[key] = true;
-    else if (eq >= 0) flags[key] = a.slice(eq + 1);
-    else {
-      const v = argv[++i];
-      if (v === undefined) throw new CliError(`--${key} needs a value`, EXIT.usage);
-      flags[key] = v;
-    }
-  }
+  const onFlag = ({ flag, value }: FlagWord): void => {
+    const key = flag.slice(2);
+    flags[key] = booleans.includes(key) || value();
+  };
+  const args = walkArgs(argv, onFlag, needsValue, { prefix: '--', allowEmpty: true });
   return { args, flags };
 }
 

@@ -17,7 +17,8 @@ import { PRESET_NAMES, isPresetName, type PresetName } from '../core/int8/preset
 import { formatReportText } from '../core/quality/index.js';
 import { AvaError } from '../core/errors.js';
 import type { TargetCheck } from '../core/targets/index.js';
-import { CliError, type CliIo, EXIT, EXIT_FOR_KIND, checkOutputPath, mb } from './io.js';
+import { CliError, type CliIo, EXIT, EXIT_FOR_KIND, checkOutputPath, mb, needsValue } from './io.js';
+import { walkArgs } from '../core/modes/options.js';
 import { openInput, provenanceOf, statInput } from './pipeline.js';
 import { createProgress } from './progress.js';
 import { TARGETS, type TargetChoice, cannotRunMessage, checkModelFile, takeTargetFlags, targetLines } from './target-check.js';
@@ -83,26 +84,17 @@ function num(flag: string, v: string, lo: number, hi: number, integer = false): 
 /** Parses target mode's words (after --file / --target were taken out). Throws usage errors. */
 export function parseTargetArgs(args: readonly string[]): { positionals: string[]; flags: TargetFlags } {
   const f: TargetFlags = { uniform: true, cache: true, json: false, force: false };
-  const positionals: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const raw = args[i]!;
-    if (!raw.startsWith('-')) {
-      positionals.push(raw);
-      continue;
-    }
-    const eq = raw.indexOf('=');
-    const flag = eq >= 0 ? raw.slice(0, eq) : raw;
+  const positionals = walkArgs(args, ({ flag, inline, value }) => {
     if (BOOL.has(flag)) {
-      if (eq >= 0) throw new CliError(`${flag} takes no value`, EXIT.usage);
+      if (inline) throw new CliError(`${flag} takes no value`, EXIT.usage);
       if (flag === '--no-uniform') f.uniform = false;
       else if (flag === '--no-cache') f.cache = false;
       else if (flag === '--json') f.json = true;
       else f.force = true;
-      continue;
+      return;
     }
     if (!VALUE.has(flag)) throw new CliError(`unknown option ${flag} for target mode\n${TARGET_MODE_USAGE}`, EXIT.usage);
-    const v = eq >= 0 ? raw.slice(eq + 1) : args[++i];
-    if (v === undefined || v === '') throw new CliError(`${flag} needs a value`, EXIT.usage);
+    const v = value();
     const list = () => v.split(',').map((x) => x.trim()).filter(Boolean);
     switch (flag) {
       case '--min-cosine':
@@ -139,7 +131,7 @@ export function parseTargetArgs(args: readonly string[]): { positionals: string[
         f.pooling = v;
         break;
     }
-  }
+  }, needsValue);
   if (f.minCosine === undefined && f.minTop5 === undefined) throw new CliError(`target mode needs a bar: --min-cosine X and/or --min-top5 Y\n${TARGET_MODE_USAGE}`, EXIT.usage);
   return { positionals, flags: f };
 }

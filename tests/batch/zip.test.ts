@@ -18,16 +18,9 @@ import {
   type ZipEntry,
 } from '../../src/core/batch/index.js';
 import { TOOL, smallRuns, type SmallRuns } from './helpers.js';
+import { concatBytes } from '../../src/core/io/bytes.js';
 
-const concat = (chunks: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-};
+const concat = concatBytes;
 /** Byte equality (vitest's toEqual walks big typed arrays element by element). */
 const same = (a: Uint8Array | undefined, b: Uint8Array): boolean => !!a && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 const hex = (alg: 'sha256' | 'md5', b: Uint8Array) => createHash(alg).update(b).digest('hex');

@@ -10,12 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
 import { damagedMiniLM } from '../quality/helpers.js';
+import { runCli } from '../helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'ava-quant.mjs');
-const cli = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const cli = (...args: string[]) => runCli(args);
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 let dir: string;

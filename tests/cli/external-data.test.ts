@@ -5,7 +5,6 @@
  * SHA-256 differs, as the .onnx files differ), a missing data file is named with its tensor, and --external-data
  * splits an output as onnx writes it.
  */
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,13 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ort from 'onnxruntime-node';
 import { parseModel } from '../../src/core/onnx/model.js';
 import { MINILM, externalDataModels, fixture, pathOf } from '../helpers/fixtures.js';
+import { runCli } from '../helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'ava-quant.mjs');
 const EPOCH = '1796040000';
-const cli = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const cli = (...args: string[]) => runCli(args, { SOURCE_DATE_EPOCH: EPOCH });
 
 let dir: string;
 beforeAll(() => {

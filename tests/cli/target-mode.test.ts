@@ -2,18 +2,14 @@
  * `ava-quant quantize <in> <out> target …`: its usage and refusals, before any measuring (the search itself, its
  * output and its cache: tests/mixed/target.test.ts).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
+import { runCli } from '../helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'ava-quant.mjs');
-const cli = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, AVA_CACHE_DIR: dir } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const cli = (...args: string[]) => runCli(args, { AVA_CACHE_DIR: dir });
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'ava-target-mode-'));

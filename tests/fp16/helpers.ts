@@ -4,11 +4,21 @@ import { convertFp16, type Fp16Options, type Fp16Report } from '../../src/core/f
 import { type ModelView, parseModel } from '../../src/core/onnx/model.js';
 import { collectPieces } from '../../src/core/onnx/writer.js';
 import { mulberry32 } from '../../src/core/quality/math.js';
+import { expect } from 'vitest';
+import { type GraphSpec, tinyModel } from '../helpers/tiny-model.js';
 
 export async function toFp16(bytes: Uint8Array, opts: Fp16Options = {}): Promise<{ bytes: Uint8Array; report: Fp16Report; model: ModelView }> {
   const model = parseModel(bytes);
   const { parts, report } = await convertFp16(model, opts);
   return { bytes: await collectPieces(parts), report, model };
+}
+
+/** Converts the tiny model `g` (opset 13) and checks that no op was kept in float32 and `converted` nodes were converted. */
+export async function expectAllConverted(g: GraphSpec, converted: number): Promise<Awaited<ReturnType<typeof toFp16>>> {
+  const conv = await toFp16(tinyModel(g, 13));
+  expect(conv.report.keptOps).toEqual([]);
+  expect(conv.report.nodes.converted).toBe(converted);
+  return conv;
 }
 
 export type Feeds = Record<string, ort.Tensor>;

@@ -7,7 +7,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -15,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModel } from '../../src/core/onnx/index.js';
 import { type FakeHub, fakeHubServer } from '../helpers/fake-hub.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
-import { MINILM_REPO, externalDataModel, makeHub } from './repos.js';
+import { MINILM_REPO, closedPort, externalDataModel, makeHub } from './repos.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'ava-quant.mjs');
 
@@ -199,13 +198,7 @@ describe('failures: message, exit code, nothing half-written', () => {
   });
 
   it('connection refused: the host, the cause and AVA_HF_ENDPOINT', async () => {
-    const port = await new Promise<number>((ok) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => ok(p));
-      });
-    });
+    const port = await closedPort();
     const r = await cli(['inspect', MINILM_REPO], { env: { AVA_HF_ENDPOINT: `http://127.0.0.1:${port}` } });
     expect(r.code).toBe(8);
     expect(r.err).toBe(`ava-quant: could not reach 127.0.0.1:${port} (ECONNREFUSED): check the connection and AVA_HF_ENDPOINT, or download the files yourself and pass the local .onnx path\n`);

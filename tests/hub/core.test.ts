@@ -3,7 +3,6 @@
  * (real fetch against a local server in the Hub's layout, serving the real fixtures).
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ByteSink,
@@ -25,7 +24,7 @@ import {
 import type { FakeHub } from '../helpers/fake-hub.js';
 import { fakeHubServer } from '../helpers/fake-hub.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
-import { MINILM_REPO, externalDataModel, makeHub } from './repos.js';
+import { MINILM_REPO, closedPort, externalDataModel, makeHub } from './repos.js';
 
 const HF = 'https://huggingface.co';
 
@@ -298,13 +297,7 @@ describe('against a local Hub', () => {
   });
 
   it('connection refused names the host and the cause', async () => {
-    const port = await new Promise<number>((ok) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => ok(p));
-      });
-    });
+    const port = await closedPort();
     const e = await hubError(listRepoFiles(parseModelRef('a/b', `http://127.0.0.1:${port}`) as never, client()));
     expect(e.kind).toBe('network');
     expect(e.message).toBe(`could not reach 127.0.0.1:${port} (ECONNREFUSED): check the connection and AVA_HF_ENDPOINT, or download the files yourself and pass the local .onnx path`);

@@ -1,7 +1,19 @@
 /** The repositories the fake Hub serves in the hub tests (real fixtures in the Hub's layout, plus a tiny model with external data). */
+import { createServer } from 'node:net';
 import { buildModel, rawBytes, values } from '../helpers/tiny-model.js';
 import { FakeHub, type FakeRepo } from '../helpers/fake-hub.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
+
+/** A local TCP port nothing listens on (opened, then closed): connecting to it is refused. */
+export function closedPort(): Promise<number> {
+  return new Promise<number>((ok) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => ok(p));
+    });
+  });
+}
 
 export const MINILM_REPO = 'sentence-transformers/all-MiniLM-L6-v2';
 

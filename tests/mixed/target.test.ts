@@ -24,7 +24,6 @@ import { miniLM, probes, withInitializer, type MiniLM } from '../quality/helpers
 import { runTargetModeOnFiles, shippedProbes } from '../../src/node/target.js';
 import { TOOL } from '../../src/core/tool.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,8 +31,8 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { cacheEntryKey, runTargetJob } from '../../workers/target-job.js';
 import type { TargetRequest } from '../../workers/target-protocol.js';
+import { runCli } from '../helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'ava-quant.mjs');
 /** The date the CLI records with SOURCE_DATE_EPOCH=EPOCH (src/cli/pipeline.ts provenanceDate). */
 const EPOCH = 1_767_225_600;
 let work: string;
@@ -51,10 +50,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const cli = (args: string[], env: Record<string, string> = {}) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH), ...env } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { SOURCE_DATE_EPOCH: String(EPOCH), ...env });
 
 async function check(bytes: Uint8Array): Promise<QualityReport> {
   return runQualityCheck({

@@ -13,6 +13,17 @@ import { int32Inputs, miniLM, withSentenceOutput, type MiniLM } from './helpers.
 // Both onnxruntime packages satisfy the injected interface (checked by tsc -p tsconfig.node.json).
 const ortModule: OrtModule = ort;
 
+/** Runs `fn` with an embedder made from `opts` (on onnxruntime-node), released afterwards. */
+async function withEmbedder(opts: Omit<Parameters<typeof createEmbedder>[0], 'ort'>, fn: (e: Embedder) => Promise<void>): Promise<void> {
+  const e = await createEmbedder({ ort: ortModule, ...opts });
+  try {
+    await fn(e);
+  } finally {
+    await e.release();
+  }
+}
+
+
 let m: MiniLM;
 let emb: Embedder;
 let session: ort.InferenceSession;
@@ -83,8 +94,7 @@ describe('embedder on all-MiniLM-L6-v2 (fp32)', () => {
   });
 
   it('CLS pooling gives the first token vector (normalised)', async () => {
-    const cls = await createEmbedder({ ort: ortModule, model: m.bytes, pooling: 'cls' });
-    try {
+    await withEmbedder({ model: m.bytes, pooling: 'cls' }, async (cls) => {
       const ids = [101, 7592, 2088, 102];
       const out = await session.run({
         input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, 4]),
@@ -97,14 +107,11 @@ describe('embedder on all-MiniLM-L6-v2 (fp32)', () => {
       expect(cls.info.pooling).toBe('cls');
       expect(got.norms[0]).toBeCloseTo(norm, 4);
       expect(Math.max(...first.map((x, d) => Math.abs(x / norm - got.vectors[0]![d]!)))).toBeLessThan(1e-6);
-    } finally {
-      await cls.release();
-    }
+    });
   });
 
   it('feeds int32 when the model declares int32 inputs', async () => {
-    const e32 = await createEmbedder({ ort: ortModule, model: int32Inputs(m.bytes), pooling: m.pooling });
-    try {
+    await withEmbedder({ model: int32Inputs(m.bytes), pooling: m.pooling }, async (e32) => {
       expect(e32.info.idType).toBe('int32');
       expect(e32.info.inputs.map((i) => [i.name, i.dtype, i.role])).toEqual([
         ['int32_input_ids', 'int32', 'input_ids'],
@@ -115,14 +122,11 @@ describe('embedder on all-MiniLM-L6-v2 (fp32)', () => {
       const encs = ['short', 'a somewhat longer sentence to force padding'].map((t) => tok.encode(t));
       const [a, b] = [await e32.embed(encs, 0), await emb.embed(encs, 0)];
       for (let i = 0; i < 2; i++) expect(Math.max(...b.vectors[i]!.map((x, d) => Math.abs(x - a.vectors[i]![d]!)))).toBeLessThan(1e-6);
-    } finally {
-      await e32.release();
-    }
+    });
   });
 
   it('prefers a sentence_embedding output over pooling last_hidden_state', async () => {
-    const es = await createEmbedder({ ort: ortModule, model: withSentenceOutput(m.bytes), pooling: m.pooling });
-    try {
+    await withEmbedder({ model: withSentenceOutput(m.bytes), pooling: m.pooling }, async (es) => {
       expect(es.info.output).toBe('sentence_embedding');
       expect(es.info.pooling).toBe('model output');
       const ids = createTokenizer(m.tokenizer).encode('no padding here').ids;
@@ -132,9 +136,7 @@ describe('embedder on all-MiniLM-L6-v2 (fp32)', () => {
       const forced = await createEmbedder({ ort: ortModule, model: withSentenceOutput(m.bytes), outputName: 'last_hidden_state' });
       expect(forced.info.pooling).toBe('mean');
       await forced.release();
-    } finally {
-      await es.release();
-    }
+    });
   });
 
   it('refuses a model that takes raw strings (in-graph tokenizer), without creating a session', async () => {

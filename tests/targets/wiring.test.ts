@@ -4,7 +4,6 @@
  * (android-arm64, for the check only: the INT8 preset stays avx512-vnni), check --target on the matching backend,
  * the quantize worker's check of its written output (workers/output-check.ts), and the quality backend of each target.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,12 +15,9 @@ import { OptionError } from '../../src/core/modes/options.js';
 import { TARGET_IDS, TARGETS, WHERE_CHOICES, deploymentPlan, qualityBackendFor } from '../../src/core/targets/index.js';
 import { checkOutput } from '../../workers/output-check.js';
 import { MINILM, fixture, manifest, pathOf } from '../helpers/fixtures.js';
+import { runCli } from '../helpers/cli.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'ava-quant.mjs');
-const cli = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const cli = (...args: string[]) => runCli(args);
 /** libonnx's pytorch-converted Conv2d: INT8 with int8 weights makes a ConvInteger ARM64's onnxruntime 1.22 cannot run. */
 const conv = () => {
   const f = manifest().fixtures.find((x) => x.kind === 'onnx-node-test')!;

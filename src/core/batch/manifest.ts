@@ -30,7 +30,7 @@ import {
   summarizeQuality,
   upgradeConversionV1,
 } from '../share/report.js';
-import { LIMITS, type Schema, SchemaError, arr, count, isoDate, lit, md5, nullable, obj, sha256, str } from '../share/schema.js';
+import { LIMITS, type Schema, SchemaError, arr, count, createdAtIso, isoDate, lit, md5, nullable, obj, sha256, str } from '../share/schema.js';
 
 export const MANIFEST_FORMAT = 'ava-quantizer-manifest';
 export const MANIFEST_VERSION = 2;
@@ -192,7 +192,7 @@ export interface ManifestInit {
 }
 
 export function createManifest(init: ManifestInit): Manifest {
-  const createdAt = init.createdAt === undefined ? new Date().toISOString() : typeof init.createdAt === 'string' ? init.createdAt : init.createdAt.toISOString();
+  const createdAt = createdAtIso(init.createdAt);
   return validateManifest({
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,

@@ -11,9 +11,8 @@
  *  5. report      report.ts: sizes, statistics, kept ops with their rule and reason; the provenance record.
  */
 import { emptyStats } from '../onnx/float16.js';
-import { MODEL, type ModelView } from '../onnx/model.js';
+import { MODEL, type ModelView, metadataKey } from '../onnx/model.js';
 import { validateModel } from '../onnx/validate.js';
-import { type Field, WT_LEN, fieldString, readFields } from '../onnx/wire.js';
 import { type ModelOutput, type Piece, emitModel, piecesSize } from '../onnx/writer.js';
 import { metadataEntry } from '../provenance.js';
 import { collectWants, decideOutputs, decideSources, removeNoopCasts } from './casts.js';
@@ -91,7 +90,7 @@ export async function convertFp16(model: ModelView, options: Fp16Options = {}, o
     model,
     {
       graph: graphParts,
-      replace: (f) => (f.no === MODEL.metadataProps && metadataKey(model, f) === CONVERSION_METADATA_KEY ? [] : undefined),
+      replace: (f) => (f.no === MODEL.metadataProps && metadataKey(model.buf, f) === CONVERSION_METADATA_KEY ? [] : undefined),
       append: [metadataEntry(CONVERSION_METADATA_KEY, conversionRecord(opts), options.provenance)],
     },
     options.layout,
@@ -119,7 +118,3 @@ function collectNames(model: ModelView): Set<string> {
   return names;
 }
 
-function metadataKey(model: ModelView, f: Field): string {
-  for (const sf of readFields(model.buf, f.vstart, f.end)) if (sf.no === 1 && sf.wt === WT_LEN) return fieldString(model.buf, sf);
-  return '';
-}

@@ -9,7 +9,7 @@ import { encodeAttribute, encodeTensor } from '../onnx/encode.js';
 import { addStats, emptyStats, float32ArrayToFloat16 } from '../onnx/float16.js';
 import { ATTR, type AttributeView, GRAPH, NODE, TENSOR, type TensorView, type ValueInfoView } from '../onnx/model.js';
 import { topoSort } from '../onnx/toposort.js';
-import { type Field, WT_LEN, readFields } from '../onnx/wire.js';
+import { type Field, WT_LEN, readFields, tagOf } from '../onnx/wire.js';
 import { type Part, lazyComputed, lenField, rawDataField, rebuild, varintBytes } from '../onnx/writer.js';
 import { castTo, readName } from './casts.js';
 import { finishWeightStats } from './report.js';
@@ -17,6 +17,7 @@ import { HOLE_FIELD } from '../onnx/skeleton.js';
 import { type Emitted, FLOAT, FLOAT16, type GCtx, type NPlan, type Run, forEachCtx, resolve } from './graph.js';
 import { convertToFloat16, float16ByteLength, float32ByteLength } from './payload.js';
 import { UNKNOWN, attr } from './types.js';
+import { FIELD } from '../onnx/schema.generated.js';
 
 /** The float32 tensors the plan converts, in emission order: per graph, its nodes' tensors (subgraphs first), then its initializers. */
 function tensorsToConvert(ctx: GCtx, out: TensorView[] = []): TensorView[] {
@@ -74,7 +75,7 @@ export function convertWeights(run: Run, main: GCtx): void {
 
 function strField(no: number, s: string): Uint8Array {
   const b = new TextEncoder().encode(s);
-  const tag = varintBytes(no * 8 + 2);
+  const tag = varintBytes(tagOf(no, WT_LEN));
   const len = varintBytes(b.length);
   const out = new Uint8Array(tag.length + len.length + b.length);
   out.set(tag, 0);
@@ -279,22 +280,23 @@ function float16Tensor(run: Run, t: TensorView): Part[] {
 /** ValueInfoProto with a new tensor elem_type (0 = keep) and/or name; shape, denotation, docs kept. */
 function retypeValueInfo(v: ValueInfoView, elem: number, name: string | null): Part[] {
   return rebuild(v, (f) => {
-    if (f.no === 1 && name !== null) return [strField(1, name)];
-    if (f.no === 2 && f.wt === WT_LEN && elem) {
+    const { ValueInfoProto: VI, TypeProto: TP, TypeProto_Tensor: TT } = FIELD;
+    if (f.no === VI.name && name !== null) return [strField(VI.name, name)];
+    if (f.no === VI.type && f.wt === WT_LEN && elem) {
       const typeSpan = { buf: v.buf, fields: readFields(v.buf, f.vstart, f.end) };
       const t = rebuild(typeSpan, (tf) => {
-        if (tf.no !== 1 || tf.wt !== WT_LEN) return undefined;
+        if (tf.no !== TP.tensorType || tf.wt !== WT_LEN) return undefined;
         const ttSpan = { buf: v.buf, fields: readFields(v.buf, tf.vstart, tf.end) };
         let had = false;
         const tt = rebuild(ttSpan, (xf) => {
-          if (xf.no !== 1) return undefined;
+          if (xf.no !== TT.elemType) return undefined;
           had = true;
-          return [varintField(1, elem)];
+          return [varintField(TT.elemType, elem)];
         });
-        if (!had) tt.unshift(varintField(1, elem));
-        return [lenField(1, tt)];
+        if (!had) tt.unshift(varintField(TT.elemType, elem));
+        return [lenField(TP.tensorType, tt)];
       });
-      return [lenField(2, t)];
+      return [lenField(VI.type, t)];
     }
     return undefined;
   });

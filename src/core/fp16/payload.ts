@@ -19,6 +19,7 @@ import { TENSOR, type TensorDataRef, type TensorView } from '../onnx/model.js';
 import { chunking, hasRawBytes, rawByteLength, rawBytes as readRaw } from '../onnx/tensor-data.js';
 import { WT_I32, WT_LEN, pushInts } from '../onnx/wire.js';
 import { SENTINEL_MAGNITUDE } from './options.js';
+import { concatBytes } from '../io/bytes.js';
 
 /** The float_data fields of a tensor as byte spans of the model, in order (when it has no raw_data). */
 function floatDataSpans(t: TensorView): { start: number; end: number }[] {
@@ -56,15 +57,7 @@ async function payloadBytes(t: TensorView): Promise<Uint8Array> {
   if (raw) return raw;
   const chunks = floatDataSpans(t).map((s) => t.buf.subarray(s.start, s.end));
   if (chunks.length === 1) return chunks[0]!;
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /** Bytes of a float32 tensor's payload (raw_data or float_data), from its field spans; nothing is read. */

@@ -6,8 +6,7 @@
  * `source`, `container` for nodes whose type follows from others. Graph-wide policy rules and the Cast
  * placement (casts.ts) then refine these records; emission (emit.ts) reads them.
  */
-import { type GraphView, type NodeView, TENSOR } from '../onnx/model.js';
-import { WT_LEN, fieldString, readFields } from '../onnx/wire.js';
+import { type GraphView, type NodeView, sparseInitializerName } from '../onnx/model.js';
 import { ANY, type Binding, FLOAT, type GCtx, type NPlan, type Run, type VRec, type Verdict, f2h, keep } from './graph.js';
 import { type NodeFacts, firstRule } from './policy.js';
 import { formalAt, isFixed, signatureOf } from './schema.js';
@@ -43,11 +42,8 @@ export function buildCtx(run: Run, g: GraphView, parent: GCtx | null, kind: GCtx
   for (const v of g.inputs) add(v.name, 'input');
   for (const t of g.initializers) add(t.name, 'init', { tensor: t }); // an initializer backing an input wins
   for (const s of g.sparseInitializers) {
-    const nameField = s.fields.find((f) => f.no === 1 && f.wt === WT_LEN); // SparseTensorProto.values
-    if (nameField) {
-      const vals = readFields(s.buf, nameField.vstart, nameField.end).find((f) => f.no === TENSOR.name && f.wt === WT_LEN);
-      if (vals) add(fieldString(s.buf, vals), 'sparse');
-    }
+    const name = sparseInitializerName(s);
+    if (name !== null) add(name, 'sparse');
   }
   g.nodes.forEach((n, index) => {
     const p = planNode(run, ctx, n, index);

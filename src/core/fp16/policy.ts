@@ -19,6 +19,7 @@ import { keepOutOfRange } from './rules/out-of-range.js';
 import { keepShapeArithmetic } from './rules/shape-arithmetic.js';
 import { type OpSignature, hasSignatureTable } from './schema.js';
 import { attr, isDefaultDomain } from './types.js';
+import { DT } from '../onnx/dtypes.js';
 
 export type KeepRuleId =
   | 'opset-below-6'
@@ -278,7 +279,7 @@ export async function collectTensorFacts(run: Run, main: GCtx): Promise<TensorFa
       if (!t) continue;
       const s = await scalarValue(t);
       if (s !== null) facts.scalars.set(r, s);
-      if (scanRanges && t.dataType === 1) facts.ranges.set(r, await scanFloat32Range(t, run.opts.maxFinite));
+      if (scanRanges && t.dataType === DT.FLOAT) facts.ranges.set(r, await scanFloat32Range(t, run.opts.maxFinite));
     }
     for (const p of ctx.plans) {
       if (p.n.opType !== 'Constant' || !isDefaultDomain(p.n.domain) || !p.n.outputs[0]) continue;
@@ -292,7 +293,7 @@ export async function collectTensorFacts(run: Run, main: GCtx): Promise<TensorFa
         if (s !== null) facts.scalars.set(r, s);
       }
       if (!scanRanges) continue;
-      if (a.name === 'value' && a.t && a.t.dataType === 1 && !(a.t.external && !a.t.data)) facts.ranges.set(r, await scanFloat32Range(a.t, run.opts.maxFinite));
+      if (a.name === 'value' && a.t && a.t.dataType === DT.FLOAT && !(a.t.external && !a.t.data)) facts.ranges.set(r, await scanFloat32Range(a.t, run.opts.maxFinite));
       else if (a.name === 'value_float' || a.name === 'value_floats')
         facts.ranges.set(r, scanFloatValues(a.name === 'value_float' ? [a.f ?? 0] : (a.floats ?? []), run.opts.maxFinite));
     }
@@ -301,7 +302,7 @@ export async function collectTensorFacts(run: Run, main: GCtx): Promise<TensorFa
 }
 
 /** Element types of activations: a graph input of one of these carries data, an integer input a size or a mask. */
-const FLOAT_TYPES: ReadonlySet<number> = new Set([FLOAT, FLOAT16, 11 /* double */, 16 /* bfloat16 */]);
+const FLOAT_TYPES: ReadonlySet<number> = new Set([FLOAT, FLOAT16, DT.DOUBLE, DT.BFLOAT16]);
 
 /**
  * A constant with more elements than this is a weight: shape arithmetic works on scalars and shape vectors (one

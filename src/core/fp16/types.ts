@@ -9,16 +9,13 @@
  * UNKNOWN (0); the converter never touches a node that reads or writes such a value.
  */
 import type { AttributeView, GraphView, ModelView, NodeView } from '../onnx/model.js';
+import { subgraphsOf } from '../onnx/model.js';
 import { topoSort } from '../onnx/toposort.js';
 import { formalAt, isFixed, signatureOf } from './schema.js';
+import { DT } from '../onnx/dtypes.js';
 
-export const UNKNOWN = 0;
-const FLOAT = 1;
-const INT32 = 6;
-const INT64 = 7;
-const STRING = 8;
-const BOOL = 9;
-const UINT8 = 2;
+export const UNKNOWN = DT.UNDEFINED;
+const { FLOAT, INT32, INT64, STRING, BOOL, UINT8 } = DT;
 
 export class TypeScope {
   readonly types = new Map<string, number>();
@@ -56,14 +53,7 @@ export function attr(n: NodeView, name: string): AttributeView | undefined {
   return n.attributes.find((a) => a.name === name);
 }
 
-export function subgraphsOf(n: NodeView): GraphView[] {
-  const out: GraphView[] = [];
-  for (const a of n.attributes) {
-    if (a.g) out.push(a.g);
-    if (a.graphs) out.push(...a.graphs);
-  }
-  return out;
-}
+export { subgraphsOf };
 
 const outerCache = new WeakMap<GraphView, string[]>();
 

@@ -5,6 +5,7 @@
  */
 import { encodeAttribute, encodeTensor, type AttrValue } from '../onnx/encode.js';
 import { ATTR, GRAPH, NODE, type AttributeView, type GraphView, type NodeView, type TensorView } from '../onnx/model.js';
+import { WT_LEN, tagOf } from '../onnx/wire.js';
 import { lazyComputed, lenField, rawField, rebuild, type Part } from '../onnx/writer.js';
 import protobuf from 'protobufjs/minimal.js';
 
@@ -149,7 +150,7 @@ export function cmpCodePoints(a: string, b: string): number {
 }
 
 function str(no: number, s: string): Uint8Array {
-  return Writer.create().uint32((no << 3) | 2).string(s).finish();
+  return Writer.create().uint32(tagOf(no, WT_LEN)).string(s).finish();
 }
 
 function attrParts(n: WNode, a: AttributeView): Part[] {

@@ -11,6 +11,7 @@ import { AvaError } from '../errors.js';
 import { groupKeptInFloat } from '../modes/report.js';
 import type { ModeReportBase } from '../modes/types.js';
 import { MODEL, type ModelView } from '../onnx/model.js';
+import { WT_LEN, tagOf } from '../onnx/wire.js';
 import { emitModel, lenField, rawField, type ExternalLayout, type ModelOutput, type Part, type Piece } from '../onnx/writer.js';
 import { validateModel } from '../onnx/validate.js';
 import protobuf from 'protobufjs/minimal.js';
@@ -290,7 +291,12 @@ export async function quantizeInt8(
   };
   const metaParts: Part[] = meta.map((m) => lenField(MODEL.metadataProps, encodeStringEntry(m.key, m.value)));
   metaParts.push(metadataEntry(METADATA_KEY, record, opts.provenance));
-  const producer = Writer.create().uint32((MODEL.producerName << 3) | 2).string(PRODUCER_NAME).uint32((MODEL.producerVersion << 3) | 2).string(PRODUCER_VERSION).finish();
+  const producer = Writer.create()
+    .uint32(tagOf(MODEL.producerName, WT_LEN))
+    .string(PRODUCER_NAME)
+    .uint32(tagOf(MODEL.producerVersion, WT_LEN))
+    .string(PRODUCER_VERSION)
+    .finish();
   let lastOpset = -1;
   model.fields.forEach((f, i) => {
     if (f.no === MODEL.opsetImport) lastOpset = i;

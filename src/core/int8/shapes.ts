@@ -16,6 +16,9 @@ import { type GraphDecls, type InferGraph, type InferModel, type InferNode, type
 import { type TypeProto, compactType } from '../onnx/infer/types.js';
 import { encodeSlot, inferAttr, tensorSource, valueSlot as slotOf } from '../onnx/infer/view.js';
 import { dtypeBits } from '../onnx/dtypes.js';
+import { ENUM } from '../onnx/schema.generated.js';
+
+const AT = ENUM.AttributeProto_AttributeType;
 import { GRAPH, type ModelView } from '../onnx/model.js';
 import { lenField } from '../onnx/writer.js';
 import { type WGraph, type WInit, type WNode, forEachWGraph, keptAttrs } from './graph.js';
@@ -61,10 +64,10 @@ function adapt(
       attrs.push(inferAttr(a, {}, () => (sub?.[0] ? adapt(sub[0], decls, byInfer, opts) : ({} as InferGraph))));
     }
     for (const [name, v] of n.attrs ?? []) {
-      if (v.kind === 'int') attrs.push({ name, type: 2, i: v.value });
-      else if (v.kind === 'ints') attrs.push({ name, type: 7, ints: v.value });
-      else if (v.kind === 'float') attrs.push({ name, type: 1, f: v.value });
-      else if (v.kind === 'floats') attrs.push({ name, type: 6, floats: v.value });
+      if (v.kind === 'int') attrs.push({ name, type: AT.INT, i: v.value });
+      else if (v.kind === 'ints') attrs.push({ name, type: AT.INTS, ints: v.value });
+      else if (v.kind === 'float') attrs.push({ name, type: AT.FLOAT, f: v.value });
+      else if (v.kind === 'floats') attrs.push({ name, type: AT.FLOATS, floats: v.value });
     }
     return { opType: n.opType, domain: n.domain, name: n.name, inputs: n.inputs, outputs: n.outputs, attributes: attrs };
   });

@@ -18,8 +18,8 @@
  */
 import { convertFp16, type Fp16Report } from '../fp16/index.js';
 import { quantizeInt8, type Int8Report } from '../int8/index.js';
-import { GRAPH, MODEL, NODE, parseModel, type GraphView, type ModelView } from '../onnx/model.js';
-import { type Field, WT_LEN, fieldString, readFields } from '../onnx/wire.js';
+import { GRAPH, MODEL, NODE, metadataKey, parseModel, type GraphView, type ModelView } from '../onnx/model.js';
+import { WT_LEN, tagOf } from '../onnx/wire.js';
 import { collectPieces, emitModel, lenField, rebuild, writeModel, concatParts, type Part } from '../onnx/writer.js';
 import { metadataEntry, type OutputProvenance } from '../provenance.js';
 import { quantizeQ4, type Q4Report } from '../q4/index.js';
@@ -98,7 +98,7 @@ export async function nameUnnamedNodes(model: ModelView, signal?: AbortSignal): 
     let name = `ava_node_${k}`;
     for (let j = 1; taken.has(name); j++) name = `ava_node_${k}_${j}`;
     taken.add(name);
-    const nameField = Writer.create().uint32((NODE.name << 3) | 2).string(name).finish();
+    const nameField = Writer.create().uint32(tagOf(NODE.name, WT_LEN)).string(name).finish();
     return [lenField(GRAPH.node, [...rebuild(n), nameField] as Part[])];
   });
   const out = parseModel(await collectPieces(writeModel(model, { graph }), signal));
@@ -106,10 +106,6 @@ export async function nameUnnamedNodes(model: ModelView, signal?: AbortSignal): 
   return out;
 }
 
-function metadataKey(model: ModelView, f: Field): string {
-  for (const sf of readFields(model.buf, f.vstart, f.end)) if (sf.no === 1 && sf.wt === WT_LEN) return fieldString(model.buf, sf);
-  return '';
-}
 
 /** The complete assignment over the plan's groups (missing = fp32), checked. Throws RangeError for an unknown group or precision. */
 export function completeAssignment(plan: GroupPlan, assignment: Readonly<Record<string, string>>): Assignment {
@@ -212,7 +208,7 @@ export async function buildMix(
   };
   const last = m;
   const { model: parts } = emitModel(last, {
-    replace: (f) => (f.no === MODEL.metadataProps && STEP_KEYS.has(metadataKey(last, f)) ? [] : undefined),
+    replace: (f) => (f.no === MODEL.metadataProps && STEP_KEYS.has(metadataKey(last.buf, f)) ? [] : undefined),
     append: [metadataEntry(MIXED_METADATA_KEY, record, options.provenance)],
   });
   return finish(await collectPieces(parts, signal), null);

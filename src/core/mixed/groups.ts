@@ -15,8 +15,8 @@
  * Nodes inside If / Loop / Scan bodies belong to the group of the node that holds the body. Initializers are owned by
  * the group of their first consumer in graph order (subgraph reads count for the holder).
  */
-import { DT, dtypeBits, elementCount } from '../onnx/dtypes.js';
-import type { GraphView, ModelView, NodeView, TensorView } from '../onnx/model.js';
+import type { GraphView, ModelView, NodeView } from '../onnx/model.js';
+import { type WeightRole, isFloat, tensorBytes, weightRole } from '../modes/predict.js';
 
 export type GroupKind = 'embeddings' | 'layer' | 'block' | 'rest';
 
@@ -28,7 +28,7 @@ export interface GroupWeight {
   /** Bytes in the input (elements × element size; what the fp32 model stores). */
   bytes: number;
   /** How it is read: as the weight B of a MatMul, of a Gemm (with transB), as a Gather table, a Conv weight, other. */
-  role: 'matmul-b' | 'gemm-b' | 'gather-table' | 'conv-w' | 'other';
+  role: WeightRole;
   transB?: boolean;
 }
 
@@ -84,23 +84,7 @@ function layerIndex(s: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-function isFloat(dt: number): boolean {
-  return dt === DT.FLOAT || dt === DT.FLOAT16 || dt === DT.DOUBLE || dt === DT.BFLOAT16;
-}
 
-function tensorBytes(t: TensorView): number {
-  return Math.ceil((elementCount(t.dims) * dtypeBits(t.dataType)) / 8);
-}
-
-function weightRole(n: NodeView, input: number, t: TensorView): Pick<GroupWeight, 'role' | 'transB'> {
-  if (!isFloat(t.dataType)) return { role: 'other' };
-  const def = n.domain === '' || n.domain === 'ai.onnx';
-  if (def && n.opType === 'MatMul' && input === 1) return { role: 'matmul-b' };
-  if (def && n.opType === 'Gemm' && input === 1) return { role: 'gemm-b', transB: n.attributes.some((a) => a.name === 'transB' && a.i === 1) };
-  if (def && n.opType === 'Gather' && input === 0) return { role: 'gather-table' };
-  if (def && n.opType === 'Conv' && input === 1) return { role: 'conv-w' };
-  return { role: 'other' };
-}
 
 /**
  * The layer groups of `model` (main graph; subgraph bodies follow their holder). Never throws on a valid model; a
@@ -191,7 +175,7 @@ export function layerGroups(model: ModelView): GroupPlan {
       const t = inits.get(name);
       if (!t || owner.has(name)) continue;
       owner.set(name, grp);
-      const w: GroupWeight = { name, dims: t.dims, dataType: t.dataType, bytes: tensorBytes(t), ...(k >= 0 ? weightRole(n, k, t) : { role: 'other' as const }) };
+      const w: GroupWeight = { name, dims: t.dims, dataType: t.dataType, bytes: tensorBytes(t), ...(k >= 0 ? weightRole(n, k, t.dataType) : { role: 'other' as const }) };
       grp.weights.push(w);
       grp.weightBytes += w.bytes;
     }

@@ -14,6 +14,7 @@ export {
   TARGET_ENGINE_VERSION,
   runTargetMode,
   targetCacheKey,
+  targetTuning,
   targetCacheKeyFor,
   type TargetBar,
   type TargetCacheInput,
@@ -23,4 +24,5 @@ export {
   type TargetProgress,
   type TargetReport,
   type TargetResult,
+  type TargetTuning,
 } from './target.js';

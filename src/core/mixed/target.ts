@@ -35,6 +35,7 @@ import { layerGroups, type GroupPlan } from './groups.js';
 import { PRECISIONS, resolveMixOptions, type Assignment, type MixOptions, type Precision, type ResolvedMixOptions } from './options.js';
 import { cheapestMix, type GroupOption, type SearchGroup } from './search.js';
 import { predictGroupBytes } from './sizes.js';
+import { DT } from '../onnx/dtypes.js';
 
 /** Bump when the search or the report changes: part of the cache key. */
 export const TARGET_ENGINE_VERSION = 1;
@@ -83,6 +84,21 @@ export interface TargetModeOptions extends MixOptions {
   provenance?: OutputProvenance;
   onProgress?: (p: TargetProgress) => void;
   signal?: AbortSignal;
+}
+
+/** How the search is tuned: the precisions allowed, the verification budget, the uniform points, each mode's options. */
+export type TargetTuning = Pick<TargetModeOptions, 'candidates' | 'maxVerifications' | 'uniform' | 'int8' | 'q4' | 'fp16'>;
+
+/** The tuning options given in `o` (a CLI's flags, a worker's request), only those set: absent ones keep their defaults. */
+export function targetTuning(o: TargetTuning): TargetTuning {
+  const out: TargetTuning = {};
+  if (o.candidates) out.candidates = o.candidates;
+  if (o.maxVerifications !== undefined) out.maxVerifications = o.maxVerifications;
+  if (o.uniform !== undefined) out.uniform = o.uniform;
+  if (o.int8) out.int8 = o.int8;
+  if (o.q4) out.q4 = o.q4;
+  if (o.fp16) out.fp16 = o.fp16;
+  return out;
 }
 
 /** One measured model: a point of the size-vs-quality plot. */
@@ -274,7 +290,7 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
       weightBytes: g.weightBytes,
       predictedBytes: pb,
       // fp16 changes the arithmetic even without weights; a group with no float weights at all is left fp32.
-      candidates: candidates.filter((p) => p === 'fp32' || (g.weights.some((w) => w.dataType === 1) && pb[p] !== pb.fp32)),
+      candidates: candidates.filter((p) => p === 'fp32' || (g.weights.some((w) => w.dataType === DT.FLOAT) && pb[p] !== pb.fp32)),
     };
   });
   const predictedOf = (a: Assignment) => plan.groups.reduce((s, g) => s + predicted.get(g.id)![a[g.id] ?? 'fp32'] - predicted.get(g.id)!.fp32, fileBytes);

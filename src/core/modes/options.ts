@@ -14,6 +14,17 @@
 import { AvaError } from '../errors.js';
 import type { EnumOption, ListOption, ModeMeta, ModePreset, NumberOption, OptionSpec, OptionValue } from './types.js';
 
+/** `--exclude-nodes`: the same row in every mode that rewrites nodes by name (INT8, Q4). */
+export const EXCLUDE_NODES_OPTION = {
+  key: 'excludeNodes',
+  kind: 'list',
+  flag: '--exclude-nodes',
+  valueName: 'a,b',
+  default: [],
+  help: 'node names to leave in float',
+  page: { control: 'textarea', label: 'Exclude nodes', hint: 'Node names, one per line or separated by commas.', advanced: true },
+} as const satisfies ListOption<'excludeNodes'>;
+
 /** A bad option value (kind 'options'): the CLI exits 2, the page shows the message under the form. */
 export class OptionError extends AvaError {
   override name = 'OptionError';
@@ -90,17 +101,29 @@ export function valueFlags(meta: ModeMeta): string[] {
   return [...(meta.presets.length ? ['--preset'] : []), ...meta.options.filter((o) => o.kind !== 'boolean').map((o) => o.flag)];
 }
 
+/** One flag word of a command line: the flag, whether it came as `--flag=value`, and `value()` to take its value. */
+export interface FlagWord {
+  flag: string;
+  inline: boolean;
+  /** The part after `=`, else the next word (consumed); `missing(flag)` is thrown when there is none (or it is empty). */
+  value(): string;
+}
+
 /**
- * Parses a mode's flags: `--flag V` / `--flag=V`, booleans as `--flag` / `--no-flag`. Returns the options given
- * (with `preset` set to the default preset when the mode has presets) and the other words. Throws OptionError for
- * an unknown flag, a missing or bad value.
+ * Walks a command's words, shared by every parser of the CLI and the modes: calls `onFlag` for each word that starts
+ * with `prefix` (`--flag`, `--flag=value`) and returns the other words in order. `allowEmpty` lets a value be ''.
  */
-export function parseModeFlags(meta: ModeMeta, args: readonly string[]): { options: Record<string, unknown>; positionals: string[] } {
-  const options: Record<string, unknown> = meta.defaultPreset ? { preset: meta.defaultPreset } : {};
+export function walkArgs(
+  args: readonly string[],
+  onFlag: (w: FlagWord) => void,
+  missing: (flag: string) => Error,
+  opts: { prefix?: string; allowEmpty?: boolean } = {},
+): string[] {
+  const prefix = opts.prefix ?? '-';
   const positionals: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const raw = args[i]!;
-    if (!raw.startsWith('-')) {
+    if (!raw.startsWith(prefix)) {
       positionals.push(raw);
       continue;
     }
@@ -108,24 +131,38 @@ export function parseModeFlags(meta: ModeMeta, args: readonly string[]): { optio
     const flag = eq >= 0 ? raw.slice(0, eq) : raw;
     const value = (): string => {
       const v = eq >= 0 ? raw.slice(eq + 1) : args[++i];
-      if (v === undefined || v === '') throw new OptionError(`${flag} needs a value`);
+      if (v === undefined || (v === '' && !opts.allowEmpty)) throw missing(flag);
       return v;
     };
+    onFlag({ flag, inline: eq >= 0, value });
+  }
+  return positionals;
+}
+
+/**
+ * Parses a mode's flags: `--flag V` / `--flag=V`, booleans as `--flag` / `--no-flag`. Returns the options given
+ * (with `preset` set to the default preset when the mode has presets) and the other words. Throws OptionError for
+ * an unknown flag, a missing or bad value.
+ */
+export function parseModeFlags(meta: ModeMeta, args: readonly string[]): { options: Record<string, unknown>; positionals: string[] } {
+  const options: Record<string, unknown> = meta.defaultPreset ? { preset: meta.defaultPreset } : {};
+  const onFlag = ({ flag, inline, value }: FlagWord): void => {
     if (flag === '--preset' && meta.presets.length) {
       const v = value();
       if (!meta.presets.some((p) => p.id === v)) throw new OptionError(`unknown preset '${v}' (use ${meta.presets.map((p) => p.id).join(', ')})`);
       options.preset = v;
-      continue;
+      return;
     }
     const spec = meta.options.find((o) => o.flag === flag || (o.kind === 'boolean' && noFlag(o) === flag));
     if (!spec) throw new OptionError(`unknown option ${flag} for ${meta.label}`);
     if (spec.kind === 'boolean') {
-      if (eq >= 0) throw new OptionError(`${flag} takes no value (use ${spec.flag} or ${noFlag(spec)})`);
+      if (inline) throw new OptionError(`${flag} takes no value (use ${spec.flag} or ${noFlag(spec)})`);
       options[spec.key] = flag === spec.flag;
     } else if (spec.kind === 'enum') options[spec.key] = parseEnumOption(spec, value(), flag);
     else if (spec.kind === 'number') options[spec.key] = parseNumberOption(spec, value(), flag);
     else options[spec.key] = checkList(spec, parseList(value()), flag);
-  }
+  };
+  const positionals = walkArgs(args, onFlag, (flag) => new OptionError(`${flag} needs a value`));
   return { options, positionals };
 }
 

@@ -42,7 +42,8 @@ export interface InitializerTable {
 /** A mode's predictor: output bytes for the table, with the mode's options (default: its default preset's). */
 export type Predictor<O = never> = (table: InitializerTable, options?: O) => number;
 
-const isFloat = (dt: number) => dt === DT.FLOAT || dt === DT.FLOAT16 || dt === DT.DOUBLE || dt === DT.BFLOAT16;
+/** True for the float element types a mode rewrites (float32, float16, double, bfloat16). */
+export const isFloat = (dt: number): boolean => dt === DT.FLOAT || dt === DT.FLOAT16 || dt === DT.DOUBLE || dt === DT.BFLOAT16;
 
 /** Payload bytes of a tensor from its dims and element type. */
 export function tensorBytes(t: Pick<TensorView, 'dims' | 'dataType'>): number {

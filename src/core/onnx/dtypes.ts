@@ -1,16 +1,18 @@
-/** ONNX TensorProto.DataType: names and storage sizes (bits per element). */
-export const DT = {
-  FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11,
-  UINT32: 12, UINT64: 13, COMPLEX64: 14, COMPLEX128: 15, BFLOAT16: 16, FLOAT8E4M3FN: 17, FLOAT8E4M3FNUZ: 18,
-  FLOAT8E5M2: 19, FLOAT8E5M2FNUZ: 20, UINT4: 21, INT4: 22, FLOAT4E2M1: 23, FLOAT8E8M0: 24, UINT2: 25, INT2: 26,
-} as const;
+import { ENUM } from './schema.generated.js';
 
+/** ONNX TensorProto.DataType (generated from onnx.proto: DT.FLOAT = 1, …, DT.UNDEFINED = 0). */
+export const DT = ENUM.TensorProto_DataType;
+
+/** Names and storage sizes (bits per element) of the element types this tool knows. */
 const INFO: Record<number, [string, number]> = {
-  1: ['float', 32], 2: ['uint8', 8], 3: ['int8', 8], 4: ['uint16', 16], 5: ['int16', 16], 6: ['int32', 32],
-  7: ['int64', 64], 8: ['string', 0], 9: ['bool', 8], 10: ['float16', 16], 11: ['double', 64], 12: ['uint32', 32],
-  13: ['uint64', 64], 14: ['complex64', 64], 15: ['complex128', 128], 16: ['bfloat16', 16], 17: ['float8e4m3fn', 8],
-  18: ['float8e4m3fnuz', 8], 19: ['float8e5m2', 8], 20: ['float8e5m2fnuz', 8], 21: ['uint4', 4], 22: ['int4', 4],
-  23: ['float4e2m1', 4], 24: ['float8e8m0', 8], 25: ['uint2', 2], 26: ['int2', 2],
+  [DT.FLOAT]: ['float', 32], [DT.UINT8]: ['uint8', 8], [DT.INT8]: ['int8', 8], [DT.UINT16]: ['uint16', 16],
+  [DT.INT16]: ['int16', 16], [DT.INT32]: ['int32', 32], [DT.INT64]: ['int64', 64], [DT.STRING]: ['string', 0],
+  [DT.BOOL]: ['bool', 8], [DT.FLOAT16]: ['float16', 16], [DT.DOUBLE]: ['double', 64], [DT.UINT32]: ['uint32', 32],
+  [DT.UINT64]: ['uint64', 64], [DT.COMPLEX64]: ['complex64', 64], [DT.COMPLEX128]: ['complex128', 128],
+  [DT.BFLOAT16]: ['bfloat16', 16], [DT.FLOAT8E4M3FN]: ['float8e4m3fn', 8], [DT.FLOAT8E4M3FNUZ]: ['float8e4m3fnuz', 8],
+  [DT.FLOAT8E5M2]: ['float8e5m2', 8], [DT.FLOAT8E5M2FNUZ]: ['float8e5m2fnuz', 8], [DT.UINT4]: ['uint4', 4],
+  [DT.INT4]: ['int4', 4], [DT.FLOAT4E2M1]: ['float4e2m1', 4], [DT.FLOAT8E8M0]: ['float8e8m0', 8], [DT.UINT2]: ['uint2', 2],
+  [DT.INT2]: ['int2', 2],
 };
 
 /** True for a TensorProto.DataType this tool knows (1..26; 0 is UNDEFINED). */
@@ -19,7 +21,7 @@ export function isElementType(t: number): boolean {
 }
 
 export function dtypeName(t: number): string {
-  return INFO[t]?.[0] ?? (t === 0 ? 'undefined' : `type ${t}`);
+  return INFO[t]?.[0] ?? (t === DT.UNDEFINED ? 'undefined' : `type ${t}`);
 }
 
 /** Bits per element; 0 for strings and unknown types. */

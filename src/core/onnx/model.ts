@@ -4,6 +4,7 @@
  * Field numbers follow onnx/onnx.proto (IR version 10/11).
  */
 import { OnnxFormatError } from './errors.js';
+import { ENUM, FIELD } from './schema.generated.js';
 import {
   type Field,
   Overrun,
@@ -137,12 +138,20 @@ export interface ModelView extends Span {
   functions: FunctionView[];
 }
 
-// ModelProto fields
-export const MODEL = { irVersion: 1, producerName: 2, producerVersion: 3, domain: 4, modelVersion: 5, docString: 6, graph: 7, opsetImport: 8, metadataProps: 14, trainingInfo: 20, functions: 25 } as const;
-export const GRAPH = { node: 1, name: 2, initializer: 5, docString: 10, input: 11, output: 12, valueInfo: 13, quantizationAnnotation: 14, sparseInitializer: 15, metadataProps: 16 } as const;
-export const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, docString: 6, domain: 7, overload: 8 } as const;
-export const ATTR = { name: 1, f: 2, i: 3, s: 4, t: 5, g: 6, floats: 7, ints: 8, strings: 9, tensors: 10, graphs: 11, docString: 13, tp: 14, typeProtos: 15, type: 20, refAttrName: 21, sparseTensor: 22, sparseTensors: 23 } as const;
-export const TENSOR = { dims: 1, dataType: 2, segment: 3, floatData: 4, int32Data: 5, stringData: 6, int64Data: 7, name: 8, rawData: 9, doubleData: 10, uint64Data: 11, docString: 12, externalData: 13, dataLocation: 14, metadataProps: 16 } as const;
+// Field numbers of the messages this module reads and writes, from the generated schema (onnx.proto).
+export const MODEL = FIELD.ModelProto;
+export const GRAPH = FIELD.GraphProto;
+export const NODE = FIELD.NodeProto;
+export const ATTR = FIELD.AttributeProto;
+export const TENSOR = FIELD.TensorProto;
+const OPSET_ID = FIELD.OperatorSetIdProto;
+const STRING_ENTRY = FIELD.StringStringEntryProto;
+const FUNCTION = FIELD.FunctionProto;
+const VALUE_INFO = FIELD.ValueInfoProto;
+const TYPE = FIELD.TypeProto;
+const TENSOR_TYPE = FIELD.TypeProto_Tensor;
+const SHAPE = FIELD.TensorShapeProto;
+const DIM = FIELD.TensorShapeProto_Dimension;
 
 /** Where we are, for error messages: e.g. ["graph 'main_graph'", "initializer 'w'"]. */
 type Ctx = string[];
@@ -304,8 +313,8 @@ export function parseModel(buf: Uint8Array): ModelView {
         expectLen(f, 'opset_import', ctx);
         const op: OpsetImport = { domain: '', version: 0 };
         for (const sf of fieldsOf(buf, f.vstart, f.end, ['opset_import'], 'other')) {
-          if (sf.no === 1 && sf.wt === WT_LEN) op.domain = fieldString(buf, sf);
-          else if (sf.no === 2) op.version = fieldInt(buf, sf);
+          if (sf.no === OPSET_ID.domain && sf.wt === WT_LEN) op.domain = fieldString(buf, sf);
+          else if (sf.no === OPSET_ID.version) op.version = fieldInt(buf, sf);
         }
         m.opsets.push(op);
         break;
@@ -328,7 +337,7 @@ export function parseModel(buf: Uint8Array): ModelView {
     throw new OnnxFormatError(
       fields.length === 0
         ? 'not an ONNX model: the file is empty'
-        : 'not an ONNX model: it has no graph (a ModelProto must contain field 7, the graph)',
+        : `not an ONNX model: it has no graph (a ModelProto must contain field ${MODEL.graph}, the graph)`,
     );
   }
   if (m.irVersion <= 0 || m.irVersion > 100)
@@ -345,8 +354,8 @@ function parseStringEntry(buf: Uint8Array, f: Field): { key: string; value: stri
   const e = { key: '', value: '' };
   for (const sf of fieldsOf(buf, f.vstart, f.end, ['metadata_props'], 'other')) {
     if (sf.wt !== WT_LEN) continue;
-    if (sf.no === 1) e.key = fieldString(buf, sf);
-    else if (sf.no === 2) e.value = fieldString(buf, sf);
+    if (sf.no === STRING_ENTRY.key) e.key = fieldString(buf, sf);
+    else if (sf.no === STRING_ENTRY.value) e.value = fieldString(buf, sf);
   }
   return e;
 }
@@ -356,9 +365,9 @@ function parseFunction(buf: Uint8Array, f: Field): FunctionView {
   const fn: FunctionView = { buf, fields, name: '', domain: '', nodes: [] };
   for (const sf of fields) {
     if (sf.wt !== WT_LEN) continue;
-    if (sf.no === 1) fn.name = fieldString(buf, sf);
-    else if (sf.no === 7) fn.nodes.push(parseNode(buf, sf, [`function '${fn.name}'`]));
-    else if (sf.no === 10) fn.domain = fieldString(buf, sf);
+    if (sf.no === FUNCTION.name) fn.name = fieldString(buf, sf);
+    else if (sf.no === FUNCTION.node) fn.nodes.push(parseNode(buf, sf, [`function '${fn.name}'`]));
+    else if (sf.no === FUNCTION.domain) fn.domain = fieldString(buf, sf);
   }
   return fn;
 }
@@ -561,7 +570,7 @@ export function parseTensor(buf: Uint8Array, f: Field, ctx: Ctx, label: string):
   for (const d of t.dims)
     if (d < 0 || !Number.isSafeInteger(d))
       throw new OnnxFormatError(`${label} '${t.name}' has an invalid dimension ${d} (inside ${describe(ctx)})`);
-  if (location === 1) {
+  if (location === ENUM.TensorProto_DataLocation.EXTERNAL) {
     if (!ext.location) throw new OnnxFormatError(`${label} '${t.name}' is stored externally but names no file (location)`);
     t.external = {
       location: ext.location,
@@ -578,8 +587,8 @@ function parseValueInfo(buf: Uint8Array, f: Field, ctx: Ctx): ValueInfoView {
   const v: ValueInfoView = { buf, fields, name: '', elemType: 0, shape: null, kind: 'unknown' };
   for (const sf of fields) {
     if (sf.wt !== WT_LEN) continue;
-    if (sf.no === 1) v.name = fieldString(buf, sf);
-    else if (sf.no === 2) parseType(buf, sf, v, [...ctx, `value '${v.name}'`]);
+    if (sf.no === VALUE_INFO.name) v.name = fieldString(buf, sf);
+    else if (sf.no === VALUE_INFO.type) parseType(buf, sf, v, [...ctx, `value '${v.name}'`]);
   }
   return v;
 }
@@ -587,27 +596,42 @@ function parseValueInfo(buf: Uint8Array, f: Field, ctx: Ctx): ValueInfoView {
 function parseType(buf: Uint8Array, f: Field, v: ValueInfoView, ctx: Ctx): void {
   for (const sf of fieldsOf(buf, f.vstart, f.end, ctx, 'other')) {
     if (sf.wt !== WT_LEN) continue;
-    if (sf.no === 1 || sf.no === 8) {
-      v.kind = sf.no === 1 ? 'tensor' : 'sparse_tensor';
+    if (sf.no === TYPE.tensorType || sf.no === TYPE.sparseTensorType) {
+      v.kind = sf.no === TYPE.tensorType ? 'tensor' : 'sparse_tensor';
+      // TypeProto.Tensor and TypeProto.SparseTensor share their field numbers (elem_type, shape).
       for (const tf of fieldsOf(buf, sf.vstart, sf.end, ctx, 'other')) {
-        if (tf.no === 1) v.elemType = fieldInt(buf, tf);
-        else if (tf.no === 2 && tf.wt === WT_LEN) {
+        if (tf.no === TENSOR_TYPE.elemType) v.elemType = fieldInt(buf, tf);
+        else if (tf.no === TENSOR_TYPE.shape && tf.wt === WT_LEN) {
           v.shape = [];
           for (const df of fieldsOf(buf, tf.vstart, tf.end, ctx, 'other')) {
-            if (df.no !== 1 || df.wt !== WT_LEN) continue;
+            if (df.no !== SHAPE.dim || df.wt !== WT_LEN) continue;
             const d: DimView = {};
             for (const xf of fieldsOf(buf, df.vstart, df.end, ctx, 'other')) {
-              if (xf.no === 1) d.value = fieldInt(buf, xf);
-              else if (xf.no === 2 && xf.wt === WT_LEN) d.param = fieldString(buf, xf);
+              if (xf.no === DIM.dimValue) d.value = fieldInt(buf, xf);
+              else if (xf.no === DIM.dimParam && xf.wt === WT_LEN) d.param = fieldString(buf, xf);
             }
             v.shape.push(d);
           }
         }
       }
-    } else if (sf.no === 4) v.kind = 'sequence';
-    else if (sf.no === 5) v.kind = 'map';
-    else if (sf.no === 9) v.kind = 'optional';
+    } else if (sf.no === TYPE.sequenceType) v.kind = 'sequence';
+    else if (sf.no === TYPE.mapType) v.kind = 'map';
+    else if (sf.no === TYPE.optionalType) v.kind = 'optional';
   }
+}
+
+/** The name of a sparse initializer (its SparseTensorProto.values tensor's name), or null when it has none. */
+export function sparseInitializerName(s: Span): string | null {
+  const values = s.fields.find((f) => f.no === FIELD.SparseTensorProto.values && f.wt === WT_LEN);
+  if (!values) return null;
+  const name = readFields(s.buf, values.vstart, values.end).find((f) => f.no === TENSOR.name && f.wt === WT_LEN);
+  return name ? fieldString(s.buf, name) : null;
+}
+
+/** The key of a metadata_props entry (StringStringEntryProto) given as its field `f` in `buf`; '' when absent. */
+export function metadataKey(buf: Uint8Array, f: Field): string {
+  for (const sf of readFields(buf, f.vstart, f.end)) if (sf.no === STRING_ENTRY.key && sf.wt === WT_LEN) return fieldString(buf, sf);
+  return '';
 }
 
 /** The subgraphs a node holds (GRAPH and GRAPHS attributes: If branches, Loop / Scan bodies), in attribute order. */

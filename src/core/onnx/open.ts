@@ -12,7 +12,8 @@ import { OnnxFormatError } from './errors.js';
 import { type ModelFiles, resolveExternal } from '../io/files.js';
 import { type ByteSource, bytesSource } from '../io/source.js';
 import { MAX_SUBGRAPH_DEPTH, type ModelView, nestingError, parseModel } from './model.js';
-import { fmtBytes, fmtInt } from './wire.js';
+import { WT_I32, WT_I64, WT_LEN, WT_VARINT, fmtBytes, fmtInt, tagOf } from './wire.js';
+import { ENUM, FIELD } from './schema.generated.js';
 import { sniffNotOnnx } from './sniff.js';
 import { HOLE_EXTERNAL, HOLE_FIELD, HOLE_INLINE, holeField, registerSkeleton, varintArray as varint } from './skeleton.js';
 import { concatParts } from './writer.js';
@@ -46,24 +47,27 @@ export interface OpenedModel {
 
 // Which length-delimited fields hold messages the scanner descends into, by message kind.
 type Kind = 'model' | 'graph' | 'function' | 'node' | 'attribute' | 'tensor' | 'sparse';
+const { ModelProto: M, GraphProto: G, FunctionProto: F, NodeProto: N, AttributeProto: A, SparseTensorProto: S, TensorProto: T } = FIELD;
 const DESCEND: Record<Kind, Record<number, Kind>> = {
-  model: { 7: 'graph', 25: 'function' },
-  graph: { 1: 'node', 5: 'tensor', 15: 'sparse' },
-  function: { 7: 'node' },
-  node: { 5: 'attribute' },
-  attribute: { 5: 'tensor', 6: 'graph', 10: 'tensor', 11: 'graph', 22: 'sparse', 23: 'sparse' },
-  sparse: { 1: 'tensor', 2: 'tensor' },
+  model: { [M.graph]: 'graph', [M.functions]: 'function' },
+  graph: { [G.node]: 'node', [G.initializer]: 'tensor', [G.sparseInitializer]: 'sparse' },
+  function: { [F.node]: 'node' },
+  node: { [N.attribute]: 'attribute' },
+  attribute: { [A.t]: 'tensor', [A.g]: 'graph', [A.tensors]: 'tensor', [A.graphs]: 'graph', [A.sparseTensor]: 'sparse', [A.sparseTensors]: 'sparse' },
+  sparse: { [S.values]: 'tensor', [S.indices]: 'tensor' },
   tensor: {},
 };
 const LABEL: Partial<Record<Kind, string>> = { graph: 'graph', node: 'node', tensor: 'initializer', function: 'function', attribute: 'attribute' };
 /** Field number of each kind's name, for messages. */
-const NAME_NO: Partial<Record<Kind, number>> = { graph: 2, node: 3, tensor: 8, function: 1, attribute: 1 };
+const NAME_NO: Partial<Record<Kind, number>> = { graph: G.name, node: N.name, tensor: T.name, function: F.name, attribute: A.name };
 
 /** Errors raised inside a nested message (not at the model's top level): reported as they are. */
 const NESTED = new WeakSet<Error>();
-const TENSOR_RAW = 9;
-const TENSOR_EXTERNAL = 13;
-const TENSOR_LOCATION = 14;
+const TENSOR_RAW = T.rawData;
+const TENSOR_EXTERNAL = T.externalData;
+const TENSOR_LOCATION = T.dataLocation;
+const EXTERNAL = ENUM.TensorProto_DataLocation.EXTERNAL;
+const STRING_ENTRY = FIELD.StringStringEntryProto;
 const WINDOW = 64 * 1024;
 
 /** A skeleton under construction: byte chunks, nested length-delimited messages, and holes. */
@@ -73,7 +77,7 @@ function sizeOf(p: SPart): number {
   if (p instanceof Uint8Array) return p.length;
   if ('hole' in p) return p.hole.length;
   if (p.size === undefined) p.size = p.parts.reduce((a, c) => a + sizeOf(c), 0);
-  return varint(p.no * 8 + 2).length + varint(p.size).length + p.size;
+  return varint(tagOf(p.no, WT_LEN)).length + varint(p.size).length + p.size;
 }
 
 function encode(parts: SPart[]): { bytes: Uint8Array; holes: number[] } {
@@ -90,7 +94,7 @@ function encode(parts: SPart[]): { bytes: Uint8Array; holes: number[] } {
       bytes.set(p.hole, o);
       o += p.hole.length;
     } else {
-      for (const b of [...varint(p.no * 8 + 2), ...varint(p.size!)]) bytes[o++] = b;
+      for (const b of [...varint(tagOf(p.no, WT_LEN)), ...varint(p.size!)]) bytes[o++] = b;
       for (const c of p.parts) put(c);
     }
   };
@@ -230,7 +234,7 @@ class Scanner {
       const wt = tag & 7;
       if (no === 0) throw new OnnxFormatError(`invalid field number 0 at byte ${fmtInt(fstart)}`);
       if (no === HOLE_FIELD) throw new OnnxFormatError(`field number ${HOLE_FIELD} at byte ${fmtInt(fstart)} is not supported`);
-      if (wt === 0) {
+      if (wt === WT_VARINT) {
         const v = await cur.varint(end);
         const bytes = await cur.bytes(fstart, cur.pos);
         if (kind === 'tensor' && no === TENSOR_LOCATION) {
@@ -242,14 +246,14 @@ class Scanner {
         parts.push(bytes);
         continue;
       }
-      if (wt === 1 || wt === 5) {
-        const w = wt === 1 ? 8 : 4;
+      if (wt === WT_I64 || wt === WT_I32) {
+        const w = wt === WT_I64 ? 8 : 4;
         if (cur.pos + w > end) throw this.overrun(no, fstart, cur.pos, w, end, { labels: [...ctx.labels, label()], graphs: ctx.graphs }, null);
         cur.pos += w;
         parts.push(await cur.bytes(fstart, cur.pos));
         continue;
       }
-      if (wt !== 2) {
+      if (wt !== WT_LEN) {
         const msg = `invalid protobuf wire type ${wt} for field ${no} at byte ${fmtInt(fstart)}`;
         throw new OnnxFormatError(kind === 'model' ? msg : `${msg}, inside ${label()}`);
       }
@@ -290,7 +294,7 @@ class Scanner {
       cur.pos = vend;
       const bytes = await cur.bytes(fstart, vend);
       if (no === NAME_NO[kind] && len < 4096) name = new TextDecoder().decode(bytes.subarray(vstart - fstart));
-      if (kind === 'node' && no === 4 && len < 4096) opType = new TextDecoder().decode(bytes.subarray(vstart - fstart));
+      if (kind === 'node' && no === N.opType && len < 4096) opType = new TextDecoder().decode(bytes.subarray(vstart - fstart));
       if (kind === 'tensor' && no === TENSOR_EXTERNAL) {
         (extFields ??= []).push(bytes);
         if (extIndex < 0) extIndex = parts.length;
@@ -303,7 +307,7 @@ class Scanner {
     if (cur.pos !== end) throw new OnnxFormatError(`a field runs past the end of ${this.where(ctx)} at byte ${fmtInt(end)}`);
     if (extFields) {
       const extra = concatParts(extFields);
-      if (location === 1) parts.splice(extIndex, 0, { hole: this.externalHole(name, ext, extra) });
+      if (location === EXTERNAL) parts.splice(extIndex, 0, { hole: this.externalHole(name, ext, extra) });
       else parts.splice(extIndex, 0, extra);
     }
     this.progress();
@@ -348,8 +352,8 @@ function stringEntry(b: Uint8Array): { key: string; value: string } {
       mul *= 128;
     }
     const v = dec.decode(b.subarray(p, p + len));
-    if (tag === 10) out.key = v;
-    else if (tag === 18) out.value = v;
+    if (tag === tagOf(STRING_ENTRY.key, WT_LEN)) out.key = v;
+    else if (tag === tagOf(STRING_ENTRY.value, WT_LEN)) out.value = v;
     p += len;
   }
   return out;

@@ -5,6 +5,7 @@
  */
 import type { ByteSource } from '../io/source.js';
 import { OnnxFormatError } from './errors.js';
+import { WT_LEN, tagOf } from './wire.js';
 
 /** Field number of placeholders: the largest protobuf field number, never written by ONNX tools. */
 export const HOLE_FIELD = 536870911;
@@ -45,7 +46,7 @@ export function varintArray(n: number): number[] {
 /** A placeholder field: kind, source index, offset, length, then kind-specific bytes. */
 export function holeField(kind: number, source: number, offset: number, length: number, extra: Uint8Array): Uint8Array {
   const body = [...varintArray(kind), ...varintArray(source), ...varintArray(offset), ...varintArray(length), ...varintArray(extra.length)];
-  const head = [...varintArray(HOLE_FIELD * 8 + 2), ...varintArray(body.length + extra.length)];
+  const head = [...varintArray(tagOf(HOLE_FIELD, WT_LEN)), ...varintArray(body.length + extra.length)];
   const out = new Uint8Array(head.length + body.length + extra.length);
   out.set(head, 0);
   out.set(body, head.length);

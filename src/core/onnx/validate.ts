@@ -13,9 +13,8 @@
  * previous node", "Duplicate definition of name", "This is an invalid model. Graph has cycles").
  */
 import { OnnxFormatError } from './errors.js';
-import { type GraphView, type ModelView, type NodeView, TENSOR, subgraphsOf } from './model.js';
+import { type GraphView, type ModelView, type NodeView, sparseInitializerName, subgraphsOf } from './model.js';
 import { topoSort } from './toposort.js';
-import { WT_LEN, fieldString, readFields } from './wire.js';
 
 /**
  * A model whose graph is structurally broken (see validateModel). An OnnxFormatError (kind 'format'), so the CLI
@@ -35,10 +34,8 @@ const MAX_LISTED = 5;
 function sparseNames(g: GraphView): string[] {
   const names: string[] = [];
   for (const s of g.sparseInitializers) {
-    const values = s.fields.find((f) => f.no === 1 && f.wt === WT_LEN); // SparseTensorProto.values
-    if (!values) continue;
-    const name = readFields(s.buf, values.vstart, values.end).find((f) => f.no === TENSOR.name && f.wt === WT_LEN);
-    if (name) names.push(fieldString(s.buf, name));
+    const name = sparseInitializerName(s);
+    if (name !== null) names.push(name);
   }
   return names;
 }

@@ -10,6 +10,11 @@ export const WT_I64 = 1;
 export const WT_LEN = 2;
 export const WT_I32 = 5;
 
+/** A field's key (tag) varint value: field number << 3 | wire type. */
+export function tagOf(no: number, wt: number): number {
+  return no * 8 + wt;
+}
+
 /** One field occurrence. [start, end) is the whole field including its tag; [vstart, end) its value. */
 export interface Field {
   no: number;

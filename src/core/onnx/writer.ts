@@ -3,9 +3,11 @@
  * verbatim, big tensor payloads) or Composites (a length-delimited field whose length is computed from its
  * parts). Nothing is concatenated until the caller asks: the output can go to a Blob or a stream as is.
  */
-import { type Field, readFields } from './wire.js';
+import { type Field, WT_LEN, WT_VARINT, readFields, tagOf } from './wire.js';
+import { ENUM, FIELD } from './schema.generated.js';
 import { MODEL, type ModelView, type Span } from './model.js';
 import type { ByteSource } from '../io/source.js';
+import { concatBytes } from '../io/bytes.js';
 import { HOLE_FIELD, decodeHole, skeletonInfo, varintArray } from './skeleton.js';
 
 export interface Composite {
@@ -100,7 +102,7 @@ export function partSize(p: Part): number {
   if (isLazy(p)) return p.length;
   const b = bodySize(p);
   if (p.inline) return b;
-  return varintLen(p.no * 8 + 2) + varintLen(b) + b;
+  return varintLen(tagOf(p.no, WT_LEN)) + varintLen(b) + b;
 }
 
 export function partsSize(parts: Part[]): number {
@@ -134,7 +136,7 @@ export function flatten(parts: Part[]): Piece[] {
       return;
     }
     if (!p.inline) {
-      pushBytes(varintBytes(p.no * 8 + 2));
+      pushBytes(varintBytes(tagOf(p.no, WT_LEN)));
       pushBytes(varintBytes(bodySize(p)));
     }
     for (const c of p.parts) walk(c);
@@ -146,16 +148,11 @@ export function flatten(parts: Part[]): Piece[] {
 
 /** Concatenates in-memory pieces (throws on a lazy piece: use collectPieces for those). */
 export function concatParts(parts: readonly Piece[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
+  const bytes = parts.map((p) => {
     if (!(p instanceof Uint8Array)) throw new Error('internal error: concatParts got a lazy piece (use collectPieces)');
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+    return p;
+  });
+  return concatBytes(bytes);
 }
 
 /** Total length of pieces. */
@@ -199,7 +196,8 @@ function containsHole(holes: number[], start: number, end: number): boolean {
   return lo < holes.length && holes[lo]! < end;
 }
 
-const RAW_DATA_TAG = 9 * 8 + 2;
+const T = FIELD.TensorProto;
+const RAW_DATA_TAG = tagOf(T.rawData, WT_LEN);
 
 function expandField(buf: Uint8Array, f: Field, holes: number[]): Part {
   if (f.no === HOLE_FIELD) {
@@ -238,7 +236,7 @@ export interface ModelEdits {
 
 /** A tensor's raw_data field whose payload may later move to an external-data file. */
 export function rawDataField(data: Uint8Array | LazyPart): Composite {
-  return { no: 9, parts: [data], payload: { data } };
+  return { no: T.rawData, parts: [data], payload: { data } };
 }
 
 /**
@@ -266,10 +264,10 @@ export interface ModelOutput {
 
 /** Field kinds for finding initializers in a part tree: model -> graph -> initializer / node -> attribute -> graph. */
 const KIND_CHILD: Record<string, Record<number, string>> = {
-  model: { 7: 'graph', 25: 'function' },
-  graph: { 5: 'init', 1: 'node' },
-  node: { 5: 'attr' },
-  attr: { 6: 'graph', 11: 'graph' },
+  model: { [FIELD.ModelProto.graph]: 'graph', [FIELD.ModelProto.functions]: 'function' },
+  graph: { [FIELD.GraphProto.initializer]: 'init', [FIELD.GraphProto.node]: 'node' },
+  node: { [FIELD.NodeProto.attribute]: 'attr' },
+  attr: { [FIELD.AttributeProto.g]: 'graph', [FIELD.AttributeProto.graphs]: 'graph' },
   function: {},
   init: {},
 };
@@ -332,12 +330,18 @@ function encodeExternalRef(location: string, offset: number, length: number): Pa
   const entry = (k: string, v: string): Composite => {
     const key = utf8.encode(k);
     const val = utf8.encode(v);
-    return { no: 13, parts: [Uint8Array.from([10, ...varintBytes(key.length)]), key, Uint8Array.from([18, ...varintBytes(val.length)]), val] };
+    return {
+      no: T.externalData,
+      parts: [Uint8Array.from([KEY_TAG, ...varintBytes(key.length)]), key, Uint8Array.from([VALUE_TAG, ...varintBytes(val.length)]), val],
+    };
   };
-  return [entry('location', location), entry('offset', String(offset)), entry('length', String(length)), Uint8Array.from([14 * 8, 1])];
+  const dataLocation = Uint8Array.from([tagOf(T.dataLocation, WT_VARINT), ENUM.TensorProto_DataLocation.EXTERNAL]);
+  return [entry('location', location), entry('offset', String(offset)), entry('length', String(length)), dataLocation];
 }
 
 const utf8 = new TextEncoder();
+const KEY_TAG = tagOf(FIELD.StringStringEntryProto.key, WT_LEN);
+const VALUE_TAG = tagOf(FIELD.StringStringEntryProto.value, WT_LEN);
 
 /**
  * Serializes a model. Without edits the output is byte-identical to the input: every field is carried

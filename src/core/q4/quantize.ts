@@ -10,6 +10,7 @@ import { DT, dtypeBits, elementCount } from '../onnx/dtypes.js';
 import { encodeOpset } from '../onnx/encode.js';
 import { OnnxFormatError } from '../onnx/errors.js';
 import { MODEL, type ModelView } from '../onnx/model.js';
+import { WT_VARINT, tagOf } from '../onnx/wire.js';
 import { checkTensorData } from '../onnx/tensor-data.js';
 import { validateModel } from '../onnx/validate.js';
 import { emitModel, lenField, rawField, type ExternalLayout, type ModelEdits, type ModelOutput, type Part, type Piece } from '../onnx/writer.js';
@@ -184,7 +185,7 @@ function modelEdits(model: ModelView, root: WGraph, irVersion: number, ourMeta: 
     graph,
     replace: (f, i) => {
       let head: Part[] | undefined;
-      if (f.no === MODEL.irVersion && irVersion !== model.irVersion) head = [Writer.create().uint32(MODEL.irVersion << 3).int64(irVersion).finish()];
+      if (f.no === MODEL.irVersion && irVersion !== model.irVersion) head = [Writer.create().uint32(tagOf(MODEL.irVersion, WT_VARINT)).int64(irVersion).finish()];
       else if (f.no === MODEL.opsetImport && msIndex >= 0 && opsetFields.indexOf(i) === msIndex) head = [lenField(MODEL.opsetImport, encodeOpset('com.microsoft', 1))];
       else if (f.no === MODEL.graph) head = [lenField(MODEL.graph, graph)];
       const t = tail(i);

@@ -5,6 +5,7 @@
 import { providerNames, type OrtSessionOptionsLike } from './ort.js';
 import { REPORT_VERSION, type ModelReport, type QualityReport } from './report.js';
 import { DEFAULT_THRESHOLD, failedVerdict, makeVerdict } from './verdict.js';
+import type { QualityCheckOptions } from './check.js';
 
 export interface CheckSettings {
   threshold: number;
@@ -20,18 +21,12 @@ export interface CheckSettings {
 }
 
 /** Defaults and bounds of the numeric options (see QualityCheckOptions); throws RangeError for a bad threshold. */
-export function checkSettings(o: {
-  threshold?: number;
-  batchSize?: number;
-  maxBatchTokens?: number;
-  histogramBins?: number;
-  worst?: number;
-  seed?: number;
-  normBand?: [number, number];
-  normRatioBand?: [number, number];
-  batchEffectItems?: number;
-  randomSequences?: number;
-}): CheckSettings {
+export function checkSettings(
+  o: Pick<
+    QualityCheckOptions,
+    'threshold' | 'batchSize' | 'maxBatchTokens' | 'histogramBins' | 'worst' | 'seed' | 'normBand' | 'normRatioBand' | 'batchEffectItems' | 'randomSequences'
+  >,
+): CheckSettings {
   const threshold = o.threshold ?? DEFAULT_THRESHOLD;
   if (!(threshold > -1 && threshold <= 1)) throw new RangeError(`threshold must be in (-1, 1] (got ${threshold})`);
   return {

@@ -104,22 +104,8 @@ export function formatReportText(r: QualityReport): string {
   const b = r.batchEffect;
   if (b)
     L.push('', `Batch composition (${b.ids.length} texts, alone vs in one batch): original ${f4(b.original.min)} min, quantized ${f4(b.quantized.min)} min`);
-  if (v.reasons.length) {
-    L.push('', 'Why it failed:');
-    for (const x of v.reasons) L.push(`  - ${x}`);
-  }
-  if (v.advice.length) {
-    L.push('', 'Try:');
-    for (const x of v.advice) L.push(`  - ${x}`);
-  }
-  if (v.warnings.length) {
-    L.push('', 'Warnings:');
-    for (const x of v.warnings) L.push(`  - ${x}`);
-  }
-  if (v.notes.length) {
-    L.push('', 'Notes:');
-    for (const x of v.notes) L.push(`  - ${x}`);
-  }
+  const sections: [string, string[]][] = [['Why it failed:', v.reasons], ['Try:', v.advice], ['Warnings:', v.warnings], ['Notes:', v.notes]];
+  for (const [title, items] of sections) if (items.length) L.push('', title, ...items.map((x) => `  - ${x}`));
   L.push('', `time: load ${Math.round(r.timings.loadMs)} ms, embed ${Math.round(r.timings.embedMs)} ms, total ${Math.round(r.timings.totalMs)} ms`);
   return L.join('\n');
 }

@@ -15,6 +15,7 @@ import { type ShareableReport, validateReport } from './report.js';
 import { SchemaError } from './schema.js';
 import { formatMiBFixed } from '../size.js';
 import { TOOL_DISPLAY_NAME } from '../tool.js';
+import { concatBytes } from '../io/bytes.js';
 
 export const LINK_PREFIX = 'r1.';
 /** Largest fragment accepted (characters). Real reports are 1-4 kB. */
@@ -131,13 +132,7 @@ export function boundedUnzlib(data: Uint8Array, cap: number): Uint8Array {
   const t = data.length - 4;
   const expected = ((data[t]! << 24) | (data[t + 1]! << 16) | (data[t + 2]! << 8) | data[t + 3]!) >>> 0;
   if (adler32(chunks) !== expected) throw new ShareLinkError('checksum', 'the link is damaged: its checksum does not match (a character was changed or lost)');
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 // ---- public API -------------------------------------------------------------------------------------------------

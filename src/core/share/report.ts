@@ -23,6 +23,7 @@ import type { ToolInfo } from '../tool.js';
 import {
   LIMITS,
   type Schema,
+  createdAtIso,
   SchemaError,
   arr,
   bool,
@@ -341,7 +342,7 @@ export interface ShareableReportInput {
 export function buildShareableReport(input: ShareableReportInput): ShareableReport {
   const conversion = summarizeConversion(input.report);
   const { preset, options } = settingsOf(input.report);
-  const createdAt = input.createdAt === undefined ? new Date().toISOString() : typeof input.createdAt === 'string' ? input.createdAt : input.createdAt.toISOString();
+  const createdAt = createdAtIso(input.createdAt);
   return validateReport({
     format: REPORT_FORMAT,
     version: REPORT_VERSION,

@@ -141,6 +141,11 @@ export const isoDate = str(40, {
   what: 'an ISO 8601 date-time such as 2025-01-31T12:00:00.000Z',
 });
 
+/** A record's creation date as an ISO 8601 string: the one given (a string is kept as is), else now. */
+export function createdAtIso(d: string | Date | undefined): string {
+  return d === undefined ? new Date().toISOString() : typeof d === 'string' ? d : d.toISOString();
+}
+
 /** Caps used for strings that come from models, file names and reports. */
 export const LIMITS = {
   name: 512,

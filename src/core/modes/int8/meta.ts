@@ -5,6 +5,7 @@
 import { DEFAULT_PRESET, PRESET_DESCRIPTIONS, PRESET_NAMES, PRESETS, presetGroup } from '../../int8/presets.js';
 import type { QuantizeInt8Options } from '../../int8/quantize.js';
 import type { ModeMeta, ModePreset } from '../types.js';
+import { EXCLUDE_NODES_OPTION } from '../options.js';
 
 import { INT8_OP_TYPES } from '../../int8/op-types.js';
 
@@ -77,15 +78,7 @@ export const INT8_META = {
       help: 'op types to quantize (Gemm is always turned into MatMul first)',
       page: { control: 'checkboxes', label: 'Op types to quantize', advanced: true },
     },
-    {
-      key: 'excludeNodes',
-      kind: 'list',
-      flag: '--exclude-nodes',
-      valueName: 'a,b',
-      default: [],
-      help: 'node names to leave in float',
-      page: { control: 'textarea', label: 'Exclude nodes', hint: 'Node names, one per line or separated by commas.', advanced: true },
-    },
+    EXCLUDE_NODES_OPTION,
     {
       key: 'nodesToQuantize',
       kind: 'list',

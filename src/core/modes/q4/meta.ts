@@ -5,6 +5,7 @@
 import { BLOCK_SIZES, DEFAULT_Q4_PRESET, Q4_OP_TYPES, Q4_PRESETS, type Q4PresetName } from '../../q4/options.js';
 import type { QuantizeQ4Options } from '../../q4/quantize.js';
 import type { ModeMeta, ModePreset, OptionSpec } from '../types.js';
+import { EXCLUDE_NODES_OPTION } from '../options.js';
 
 const DEFAULTS = Q4_PRESETS[DEFAULT_Q4_PRESET].options;
 
@@ -67,15 +68,7 @@ export const Q4_OPTIONS = [
     help: 'Gather tables: the axis the blocks run along',
     page: { control: 'number', label: 'Gather quantize axis', advanced: true },
   },
-  {
-    key: 'excludeNodes',
-    kind: 'list',
-    flag: '--exclude-nodes',
-    valueName: 'a,b',
-    default: [],
-    help: 'node names to leave in float',
-    page: { control: 'textarea', label: 'Exclude nodes', hint: 'Node names, one per line or separated by commas.', advanced: true },
-  },
+  EXCLUDE_NODES_OPTION,
   {
     key: 'nodesToInclude',
     kind: 'list',

@@ -19,6 +19,7 @@ import {
   valueCase,
 } from './types.js';
 import type { AttributeView } from '../model.js';
+import { DT } from '../dtypes.js';
 
 /** A constant tensor a rule may read (an initializer, or a Constant node's value). */
 export interface TensorSource {
@@ -214,7 +215,8 @@ export function updateOutputElemType(ctx: InferContext, outputIndex: number, ele
   else failType(`Output ${outputIndex} expected to have tensor or sparse tensor type: ${expected}`);
 }
 
-const VALID_DTYPES = new Set([...Array(27).keys()].slice(1));
+/** The element types 1 (FLOAT) … 26 (INT2). */
+const VALID_DTYPES = new Set(Array.from({ length: DT.INT2 }, (_, i) => i + 1));
 
 /** propagateElemTypeFromAttributeToOutput(ctx, name, index, default). */
 export function propagateElemTypeFromAttributeToOutput(ctx: InferContext, name: string, outputIndex: number, def = 0): void {

@@ -30,6 +30,8 @@ import {
   tensorLike,
   valueCase,
 } from './types.js';
+import { ENUM } from '../schema.generated.js';
+import { DT } from '../dtypes.js';
 
 /** A graph input / output / value_info entry. `type` absent: the ValueInfoProto has no type field. */
 export interface ValueSlot {
@@ -235,10 +237,11 @@ class GraphRun {
         if (a.t) this.inputData.set(out, a.t);
         continue;
       }
-      if (a.type === 7) this.inputData.set(out, constTensor(out, 7, a.ints ?? []));
-      else if (a.type === 2 && a.i !== undefined) this.inputData.set(out, constTensor(out, 7, [a.i]));
-      else if (a.type === 6) this.inputData.set(out, constTensor(out, 1, a.floats ?? []));
-      else if (a.type === 1 && a.f !== undefined) this.inputData.set(out, constTensor(out, 1, [a.f]));
+      const AT = ENUM.AttributeProto_AttributeType;
+      if (a.type === AT.INTS) this.inputData.set(out, constTensor(out, DT.INT64, a.ints ?? []));
+      else if (a.type === AT.INT && a.i !== undefined) this.inputData.set(out, constTensor(out, DT.INT64, [a.i]));
+      else if (a.type === AT.FLOATS) this.inputData.set(out, constTensor(out, DT.FLOAT, a.floats ?? []));
+      else if (a.type === AT.FLOAT && a.f !== undefined) this.inputData.set(out, constTensor(out, DT.FLOAT, [a.f]));
     }
   }
 

@@ -8,7 +8,12 @@
  * value not set" (onnx writes it as an empty message).
  */
 import protobuf from 'protobufjs/minimal.js';
-import { type Field, WT_LEN, fieldInt, fieldString, readFields } from '../wire.js';
+import { type Field, WT_LEN, WT_VARINT, fieldInt, fieldString, readFields, tagOf } from '../wire.js';
+import { FIELD } from '../schema.generated.js';
+import { concatBytes } from '../../io/bytes.js';
+
+// TypeProto.Tensor and TypeProto.SparseTensor share field numbers, as do TypeProto.Sequence and TypeProto.Optional.
+const { TypeProto: TP, TypeProto_Tensor: TT, TypeProto_Sequence: SEQ, TypeProto_Map: MAP, TensorShapeProto: SHAPE, TensorShapeProto_Dimension: DIM, ValueInfoProto: VI } = FIELD;
 
 const { Writer } = protobuf;
 
@@ -277,10 +282,10 @@ export function materializeSymbolicShape(t: TypeProto, symbols: SymbolTable): vo
 function decodeDims(buf: Uint8Array, f: Field): Dim[] {
   const dims: Dim[] = [];
   for (const df of readFields(buf, f.vstart, f.end)) {
-    if (df.no !== 1 || df.wt !== WT_LEN) continue;
+    if (df.no !== SHAPE.dim || df.wt !== WT_LEN) continue;
     const d: Dim = {};
     for (const x of readFields(buf, df.vstart, df.end)) {
-      if (x.no === 1) {
+      if (x.no === DIM.dimValue) {
         // A negative size is no size: read as an unknown dimension, as onnxruntime does. (onnx's infer_shapes computes
         // with it and writes value_info that onnxruntime then refuses, so an output would not load where its input
         // does: tests/fuzz/reproducers/absurd-dims-20261130-1197.json.) A deliberate deviation for invalid files only.
@@ -288,7 +293,7 @@ function decodeDims(buf: Uint8Array, f: Field): Dim[] {
         if (v >= 0) d.value = v;
         else delete d.value;
         delete d.param;
-      } else if (x.no === 2 && x.wt === WT_LEN) {
+      } else if (x.no === DIM.dimParam && x.wt === WT_LEN) {
         d.param = fieldString(buf, x);
         delete d.value;
       }
@@ -301,8 +306,8 @@ function decodeDims(buf: Uint8Array, f: Field): Dim[] {
 function decodeTensorType(buf: Uint8Array, f: Field): TensorTypeProto {
   const tt: TensorTypeProto = { elem: 0 };
   for (const x of readFields(buf, f.vstart, f.end)) {
-    if (x.no === 1) tt.elem = fieldInt(buf, x);
-    else if (x.no === 2 && x.wt === WT_LEN) tt.shape = decodeDims(buf, x);
+    if (x.no === TT.elemType) tt.elem = fieldInt(buf, x);
+    else if (x.no === TT.shape && x.wt === WT_LEN) tt.shape = decodeDims(buf, x);
   }
   return tt;
 }
@@ -313,34 +318,34 @@ export function decodeTypeProto(buf: Uint8Array, start: number, end: number): Ty
   for (const f of readFields(buf, start, end)) {
     if (f.wt !== WT_LEN) continue;
     switch (f.no) {
-      case 1:
+      case TP.tensorType:
         clearCase(t);
         t.tensor = decodeTensorType(buf, f);
         break;
-      case 8:
+      case TP.sparseTensorType:
         clearCase(t);
         t.sparse = decodeTensorType(buf, f);
         break;
-      case 4:
-      case 9: {
+      case TP.sequenceType:
+      case TP.optionalType: {
         clearCase(t);
         const inner: { elem?: TypeProto } = {};
-        for (const x of readFields(buf, f.vstart, f.end)) if (x.no === 1 && x.wt === WT_LEN) inner.elem = decodeTypeProto(buf, x.vstart, x.end);
-        if (f.no === 4) t.sequence = inner;
+        for (const x of readFields(buf, f.vstart, f.end)) if (x.no === SEQ.elemType && x.wt === WT_LEN) inner.elem = decodeTypeProto(buf, x.vstart, x.end);
+        if (f.no === TP.sequenceType) t.sequence = inner;
         else t.optional = inner;
         break;
       }
-      case 5: {
+      case TP.mapType: {
         clearCase(t);
         const m: { key: number; value?: TypeProto } = { key: 0 };
         for (const x of readFields(buf, f.vstart, f.end)) {
-          if (x.no === 1) m.key = fieldInt(buf, x);
-          else if (x.no === 2 && x.wt === WT_LEN) m.value = decodeTypeProto(buf, x.vstart, x.end);
+          if (x.no === MAP.keyType) m.key = fieldInt(buf, x);
+          else if (x.no === MAP.valueType && x.wt === WT_LEN) m.value = decodeTypeProto(buf, x.vstart, x.end);
         }
         t.map = m;
         break;
       }
-      case 7:
+      case TP.opaqueType:
         clearCase(t);
         t.opaque = buf.subarray(f.vstart, f.end);
         break;
@@ -352,13 +357,13 @@ export function decodeTypeProto(buf: Uint8Array, start: number, end: number): Ty
 }
 
 function writeTensorType(w: protobuf.Writer, tt: TensorTypeProto): void {
-  if (tt.elem !== 0) w.uint32(1 << 3).int32(tt.elem);
+  if (tt.elem !== 0) w.uint32(tagOf(TT.elemType, WT_VARINT)).int32(tt.elem);
   if (tt.shape) {
-    w.uint32((2 << 3) | 2).fork();
+    w.uint32(tagOf(TT.shape, WT_LEN)).fork();
     for (const d of tt.shape) {
-      w.uint32((1 << 3) | 2).fork();
-      if (d.value !== undefined) w.uint32(1 << 3).int64(d.value);
-      else if (d.param !== undefined) w.uint32((2 << 3) | 2).string(d.param);
+      w.uint32(tagOf(SHAPE.dim, WT_LEN)).fork();
+      if (d.value !== undefined) w.uint32(tagOf(DIM.dimValue, WT_VARINT)).int64(d.value);
+      else if (d.param !== undefined) w.uint32(tagOf(DIM.dimParam, WT_LEN)).string(d.param);
       w.ldelim();
     }
     w.ldelim();
@@ -368,31 +373,31 @@ function writeTensorType(w: protobuf.Writer, tt: TensorTypeProto): void {
 /** Writes the body of a TypeProto, fields in field-number order (as protobuf's serializer does). */
 export function writeTypeProto(w: protobuf.Writer, t: TypeProto): void {
   if (t.tensor) {
-    w.uint32((1 << 3) | 2).fork();
+    w.uint32(tagOf(TP.tensorType, WT_LEN)).fork();
     writeTensorType(w, t.tensor);
     w.ldelim();
   } else if (t.sequence || t.optional) {
     const inner = (t.sequence ?? t.optional)!;
-    w.uint32(((t.sequence ? 4 : 9) << 3) | 2).fork();
+    w.uint32(tagOf(t.sequence ? TP.sequenceType : TP.optionalType, WT_LEN)).fork();
     if (inner.elem) {
-      w.uint32((1 << 3) | 2).fork();
+      w.uint32(tagOf(SEQ.elemType, WT_LEN)).fork();
       writeTypeProto(w, inner.elem);
       w.ldelim();
     }
     w.ldelim();
   } else if (t.map) {
-    w.uint32((5 << 3) | 2).fork();
-    if (t.map.key !== 0) w.uint32(1 << 3).int32(t.map.key);
+    w.uint32(tagOf(TP.mapType, WT_LEN)).fork();
+    if (t.map.key !== 0) w.uint32(tagOf(MAP.keyType, WT_VARINT)).int32(t.map.key);
     if (t.map.value) {
-      w.uint32((2 << 3) | 2).fork();
+      w.uint32(tagOf(MAP.valueType, WT_LEN)).fork();
       writeTypeProto(w, t.map.value);
       w.ldelim();
     }
     w.ldelim();
   } else if (t.opaque) {
-    w.uint32((7 << 3) | 2).bytes(t.opaque);
+    w.uint32(tagOf(TP.opaqueType, WT_LEN)).bytes(t.opaque);
   } else if (t.sparse) {
-    w.uint32((8 << 3) | 2).fork();
+    w.uint32(tagOf(TP.sparseTensorType, WT_LEN)).fork();
     writeTensorType(w, t.sparse);
     w.ldelim();
   }
@@ -401,24 +406,14 @@ export function writeTypeProto(w: protobuf.Writer, t: TypeProto): void {
 /** A ValueInfoProto: name (1), type (2, when present), then any other fields of the original verbatim. */
 export function encodeValueInfo(name: string, type: TypeProto | undefined, extra: Uint8Array[] = []): Uint8Array {
   const w = Writer.create();
-  w.uint32((1 << 3) | 2).string(name);
+  w.uint32(tagOf(VI.name, WT_LEN)).string(name);
   if (type) {
-    w.uint32((2 << 3) | 2).fork();
+    w.uint32(tagOf(VI.type, WT_LEN)).fork();
     writeTypeProto(w, type);
     w.ldelim();
   }
   const head = w.finish();
-  if (!extra.length) return head;
-  let n = head.length;
-  for (const e of extra) n += e.length;
-  const out = new Uint8Array(n);
-  out.set(head, 0);
-  let o = head.length;
-  for (const e of extra) {
-    out.set(e, o);
-    o += e.length;
-  }
-  return out;
+  return extra.length ? concatBytes([head, ...extra]) : head;
 }
 
 // ---- compact text form (goldens, messages) ---------------------------------------------------------------------

@@ -6,6 +6,8 @@ import type { GraphDecls, InferGraph, InferModel, InferNode, ValueSlot } from '.
 import { type TypeProto, compactType, decodeTypeProto, encodeValueInfo, type CompactType } from './types.js';
 import type { AttributeView, GraphView, ModelView, NodeView, TensorView, ValueInfoView } from '../model.js';
 import { TENSOR } from '../model.js';
+import { DT } from '../dtypes.js';
+import { FIELD } from '../schema.generated.js';
 import { WT_I32, WT_I64, WT_LEN, readVarintSigned } from '../wire.js';
 import { f16BitsToNumber as float16BitsToNumber } from '../float16.js';
 
@@ -26,19 +28,19 @@ export function tensorValues(t: TensorView): number[] | null {
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     const out: number[] = [];
     switch (t.dataType) {
-      case 1:
+      case DT.FLOAT:
         for (let i = 0; i + 4 <= b.length; i += 4) out.push(dv.getFloat32(i, true));
         return out;
-      case 11:
+      case DT.DOUBLE:
         for (let i = 0; i + 8 <= b.length; i += 8) out.push(dv.getFloat64(i, true));
         return out;
-      case 6:
+      case DT.INT32:
         for (let i = 0; i + 4 <= b.length; i += 4) out.push(dv.getInt32(i, true));
         return out;
-      case 7:
+      case DT.INT64:
         for (let i = 0; i + 8 <= b.length; i += 8) out.push(Number(dv.getBigInt64(i, true)));
         return out;
-      case 10:
+      case DT.FLOAT16:
         for (let i = 0; i + 2 <= b.length; i += 2) out.push(float16BitsToNumber(dv.getUint16(i, true)));
         return out;
       default:
@@ -47,27 +49,27 @@ export function tensorValues(t: TensorView): number[] | null {
   }
   const out: number[] = [];
   for (const f of t.typedFields) {
-    if ((f.no === TENSOR.int64Data || f.no === TENSOR.int32Data) && (t.dataType === 7 || t.dataType === 6 || t.dataType === 10)) {
+    if ((f.no === TENSOR.int64Data || f.no === TENSOR.int32Data) && (t.dataType === DT.INT64 || t.dataType === DT.INT32 || t.dataType === DT.FLOAT16)) {
       const push = (p: number, end: number) => {
         const [v, next] = readVarintSigned(t.buf, p, end);
-        out.push(t.dataType === 10 ? float16BitsToNumber(v & 0xffff) : v);
+        out.push(t.dataType === DT.FLOAT16 ? float16BitsToNumber(v & 0xffff) : v);
         return next;
       };
       if (f.wt === WT_LEN) for (let p = f.vstart; p < f.end; ) p = push(p, f.end);
       else push(f.vstart, f.end);
-    } else if (f.no === TENSOR.floatData && t.dataType === 1) {
+    } else if (f.no === TENSOR.floatData && t.dataType === DT.FLOAT) {
       if (f.wt === WT_LEN) {
         const dv = new DataView(t.buf.buffer, t.buf.byteOffset + f.vstart, f.end - f.vstart);
         for (let i = 0; i + 4 <= dv.byteLength; i += 4) out.push(dv.getFloat32(i, true));
       } else if (f.wt === WT_I32) out.push(new DataView(t.buf.buffer, t.buf.byteOffset + f.vstart, 4).getFloat32(0, true));
-    } else if (f.no === TENSOR.doubleData && t.dataType === 11) {
+    } else if (f.no === TENSOR.doubleData && t.dataType === DT.DOUBLE) {
       if (f.wt === WT_LEN) {
         const dv = new DataView(t.buf.buffer, t.buf.byteOffset + f.vstart, f.end - f.vstart);
         for (let i = 0; i + 8 <= dv.byteLength; i += 8) out.push(dv.getFloat64(i, true));
       } else if (f.wt === WT_I64) out.push(new DataView(t.buf.buffer, t.buf.byteOffset + f.vstart, 8).getFloat64(0, true));
     }
   }
-  if (t.dataType !== 1 && t.dataType !== 6 && t.dataType !== 7 && t.dataType !== 10 && t.dataType !== 11) return null;
+  if (t.dataType !== DT.FLOAT && t.dataType !== DT.INT32 && t.dataType !== DT.INT64 && t.dataType !== DT.FLOAT16 && t.dataType !== DT.DOUBLE) return null;
   return n >= 0 ? out : null;
 }
 
@@ -92,8 +94,8 @@ export function valueSlot(v: ValueInfoView): ValueSlot {
   const slot: ValueSlot = { name: v.name };
   const extra: Uint8Array[] = [];
   for (const f of v.fields) {
-    if (f.no === 1 && f.wt === WT_LEN) continue;
-    if (f.no === 2 && f.wt === WT_LEN) slot.type = decodeTypeProto(v.buf, f.vstart, f.end);
+    if (f.no === FIELD.ValueInfoProto.name && f.wt === WT_LEN) continue;
+    if (f.no === FIELD.ValueInfoProto.type && f.wt === WT_LEN) slot.type = decodeTypeProto(v.buf, f.vstart, f.end);
     else extra.push(v.buf.subarray(f.start, f.end));
   }
   if (extra.length) slot.extra = extra;

@@ -19,11 +19,9 @@ import {
   updateOutputElemType,
 } from '../context.js';
 import { type Dim, cloneDim, failShape, failType } from '../types.js';
+import { DT } from '../../dtypes.js';
 
-export const BOOL = 9;
-export const INT64 = 7;
-export const INT32 = 6;
-export const FLOAT = 1;
+export const { BOOL, INT64, INT32, FLOAT } = DT;
 
 /** Unary ops and everything whose output is input 0's type and shape. */
 export const sameAsInput0 = (ctx: InferContext): void => propagateShapeAndTypeFromFirstInput(ctx);

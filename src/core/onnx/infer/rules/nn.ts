@@ -25,8 +25,9 @@ import {
 } from '../context.js';
 import { type Dim, cloneDim, failShape, failType, mutableTensor } from '../types.js';
 import { FLOAT, INT32, INT64 } from './math.js';
+import { DT } from '../../dtypes.js';
 
-const UINT8 = 2;
+const { UINT8 } = DT;
 
 /** An ints attribute with one value per spatial axis: its values, `n` times `fill` when absent, null when it has not `n`. */
 function perAxisInts(ctx: InferContext, name: string, n: number, fill: number): number[] | null {

@@ -35,9 +35,9 @@ import {
 } from '../context.js';
 import { type Dim, cloneDim, failShape, failType, mutableSparse, mutableTensor } from '../types.js';
 import { FLOAT, INT32, INT64 } from './math.js';
+import { DT } from '../../dtypes.js';
 
-const DOUBLE = 11;
-const STRING = 8;
+const { DOUBLE, STRING } = DT;
 
 /** Reshape opset 13+ (allowzero from 14): a constant shape, else the rank from the shape input's length. */
 export function reshape(ctx: InferContext): void {
