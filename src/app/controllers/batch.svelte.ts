@@ -29,8 +29,8 @@ export interface BatchDeps {
   inspect(file: File, siblings: File[]): Promise<ModelSummary>;
   /** Queued behind the page's other quantize jobs (quantize-bridge.ts runQueued). */
   quantize(file: File, externalFiles: File[], request: QuantizeRequest, opts: { signal: AbortSignal; onProgress: (p: QuantizeProgress) => void; onStart: () => void }): Promise<QuantizeResult>;
-  hash(blob: Blob, opts: { signal?: AbortSignal; onProgress?: (p: { bytes: number; total: number }) => void }): Promise<Digests>;
-  zip(files: { name: string; blob: Blob }[], manifest: Manifest, opts: { onProgress?: (p: { bytes: number; total: number }) => void }): Promise<Blob>;
+  hash(blob: Blob, opts: { signal?: AbortSignal; onProgress?: (p: { bytes: number; total: number | null }) => void }): Promise<Digests>;
+  zip(files: { name: string; blob: Blob }[], manifest: Manifest, opts: { onProgress?: (p: { bytes: number; total: number | null }) => void }): Promise<Blob>;
   saveRun(entry: HistoryEntry): Promise<unknown>;
   announce?(message: string): void;
   now?(): Date;

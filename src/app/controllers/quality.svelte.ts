@@ -334,9 +334,12 @@ export class QualityController {
       this.#deps.announce?.(`Quick check of ${this.name} failed: ${outcome.error.message}`);
     } else if (outcome.status === 'cancelled') {
       this.quick = { status: 'idle' };
-    } else if (outcome.status === 'done' && this.quick.status === 'done') {
-      const h = this.quick.result.report?.verdict.headline;
-      this.#deps.announce?.(h ? `Quick check of ${this.name}: ${h}` : `Quick check of ${this.name}: not run (${this.quick.result.skipped})`);
+    } else if (outcome.status === 'done') {
+      const done = this.quick as RunState;
+      if (done.status === 'done') {
+        const h = done.result.report?.verdict.headline;
+        this.#deps.announce?.(h ? `Quick check of ${this.name}: ${h}` : `Quick check of ${this.name}: not run (${done.result.skipped})`);
+      }
     }
     this.#publish();
   }
