@@ -1,10 +1,10 @@
 /**
  * Option names as people read them: the label each mode's option table gives the page's form
  * (src/core/modes/<mode>/meta.ts), else the onnxruntime argument it stands for in words. Used by the result details,
- * the shared report and the Markdown export. Pure (tests/app/settings.test.ts).
+ * the shared report and the Markdown export. Pure (tests/share/labels.test.ts).
  */
-import { isModeId, modeMeta } from '../core/modes/registry.js';
-import type { SettingValue } from '../core/share/report.js';
+import { isModeId, modeMeta } from '../modes/registry.js';
+import type { SettingValue } from './report.js';
 
 /** Resolved options that have no row in a table (fixed by the preset, not offered in the form). */
 const EXTRA: Record<string, string> = {
@@ -20,6 +20,11 @@ const EXTRA: Record<string, string> = {
 function humanize(key: string): string {
   const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** Whether the key has a name of ours (a table row or a known onnxruntime argument); else its label is derived from untrusted text. */
+export function isNamedSetting(mode: string, key: string): boolean {
+  return (isModeId(mode) && modeMeta(mode).options.some((x) => x.key === key)) || Object.hasOwn(EXTRA, key);
 }
 
 /** The readable name of a mode's option. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { settingLabel, settingValue } from '../../src/app/settings.js';
+import { settingLabel, settingValue } from '../../src/core/share/labels.js';
 
 describe('readable setting names', () => {
   it('uses the option table labels, then the onnxruntime argument in words', () => {
