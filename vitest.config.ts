@@ -13,12 +13,10 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       {
-        extends: false,
         test: { ...shared, name: 'unit', include: ['tests/**/*.test.ts', 'src/**/*.test.ts'], exclude: ['tests/app/controllers/**'] },
       },
       {
         // The page's controllers (src/app/**/*.svelte.ts): compiled by Svelte with its client runtime (runes), no DOM.
-        extends: false,
         plugins: [svelte({ configFile: false, compilerOptions: { runes: true } })],
         resolve: { conditions: ['browser'] },
         test: { ...shared, name: 'controllers', include: ['tests/app/controllers/**/*.test.ts'] },

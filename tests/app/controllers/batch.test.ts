@@ -18,7 +18,7 @@ import { nodeQuantize } from './node-deps.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const read = (name: string) => new Uint8Array(readFileSync(pathOf(fixture(name))));
-const picked = (path: string, bytes: Uint8Array) => ({ path, file: new File([bytes], path.split('/').pop()!) });
+const picked = (path: string, bytes: Uint8Array) => ({ path, file: new File([bytes as Uint8Array<ArrayBuffer>], path.split('/').pop()!) });
 
 function deps(saved: HistoryEntry[]): BatchDeps {
   return {

@@ -37,7 +37,7 @@ export async function nodeQuantize(
   const result = await runMode(opened.model, req, { force: request.force === true, signal: opts.signal });
   const bytes = await collectPieces(result.parts);
   if (opts.signal?.aborted) throw new AvaError('abort', 'cancelled');
-  return { blob: new Blob([bytes]), storage: 'memory', report: result.report, outputBytes: bytes.length };
+  return { blob: new Blob([bytes as Uint8Array<ArrayBuffer>]), storage: 'memory', report: result.report, outputBytes: bytes.length };
 }
 
 const runtime = (req: QualityRequest): RuntimeInfo => ({
