@@ -342,6 +342,8 @@ export class QualityController {
       }
     }
     this.#publish();
+    // A full check of the same files may be cached from an earlier visit: show it too.
+    if (outcome.status === 'done') void this.lookupCached();
   }
 
   /** The full check on the chosen selection; `force` ignores the cache (Re-run). */
