@@ -26,8 +26,8 @@ const GENERIC = /^(model|encoder_model|decoder_model|decoder_model_merged|decode
 const HOLDER = /^(onnx|models?|export|exported|output|outputs|\.)$/i;
 
 const segments = (p: string) => p.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.');
-/** Characters a file name must not have (Windows is the strictest), and control characters. */
-const UNSAFE = /[\u0000-\u001f\u007f<>:"/\\|?*]+/g;
+/** Path separators and control characters never reach an output name (the browser sanitises the rest on download). */
+const UNSAFE = /[\u0000-\u001f\u007f/\\]+/g;
 const safe = (s: string) => s.replace(UNSAFE, '_').replace(/^[.\s]+|[.\s]+$/g, '') || 'model';
 
 /** The name of the model in the file at `path` (a relative path as dropped or downloaded, or a bare file name). */
