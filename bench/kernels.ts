@@ -13,6 +13,7 @@ import { emptyStats, float32BytesToFloat16 } from '../src/core/onnx/float16.js';
 import type { TensorView } from '../src/core/onnx/model.js';
 import { oracleConvertWords } from '../tests/fp16/convert-oracle.js';
 import { oracleQuantizeTensor, oracleReadRaw } from '../tests/int8/kernel-oracle.js';
+import { mulberry32 } from '../src/core/quality/math.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : d);
@@ -21,17 +22,7 @@ const K = opt('rows', 768);
 const N = opt('cols', 3072);
 const n = K * N;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const r = rng(2024);
+const r = mulberry32(2024);
 const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 // BERT-like weights: N(0, 0.04) with rare outliers
 const weights = Float32Array.from({ length: n }, () => gauss() * 0.04 + (r() < 1e-4 ? gauss() : 0));

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --modes-table` (or `--modes-table-only`): size / mean cosine / top-5 overlap of every mode on
- * every text-embedding fixture with a tokenizer — INT8 presets, FP16, Q4 variants, Q4F16 — and target mode
+ * every text-embedding fixture with a tokenizer — INT8 presets (recipes and Optimum's targets), FP16, Q4 variants, Q4F16 — and target mode
  * (src/core/mixed) at bars 0.995 and 0.99 mean cosine. Quality is the quality check's own measure
  * (src/core/mixed/evaluate.ts: same texts, batches, pooling and statistics as runQualityCheck) on the full shipped
  * probes (en + multi sentences; retrieval sets for the overlap), onnxruntime-node CPU. Nothing here is asserted.
@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { convertFp16 } from '../src/core/fp16/index.js';
 import { quantizeInt8 } from '../src/core/int8/index.js';
-import { PRESET_NAMES } from '../src/core/int8/presets.js';
+import { RECIPE_NAMES } from '../src/core/int8/presets.js';
+import { int8OptionsFor } from '../src/core/modes/int8/run.js';
 import { createProbeEvaluator, runTargetMode, type Precision } from '../src/core/mixed/index.js';
 import { collectPieces, parseModel, type Piece } from '../src/core/onnx/index.js';
 import { quantizeQ4, quantizeQ4F16 } from '../src/core/q4/index.js';
@@ -66,7 +67,10 @@ export async function runModesTable(opts: { bars?: number[]; log?: (s: string) =
     probeText = evaluator.description;
     const model = parseModel(bytes);
     const cases: [string, string, () => Promise<{ parts: Piece[] }>][] = [
-      ...PRESET_NAMES.map((p): [string, string, () => Promise<{ parts: Piece[] }>] => ['INT8', p, () => quantizeInt8(model, { preset: p })]),
+      ...RECIPE_NAMES.map((p): [string, string, () => Promise<{ parts: Piece[] }>] => ['INT8', p, () => quantizeInt8(model, { preset: p })]),
+      // Optimum's targets, as `quantize … int8 --preset arm64|avx2` runs them (arm64 = avx512 = avx512_vnni).
+      ['INT8', 'arm64 (Optimum; = avx512, avx512_vnni)', () => quantizeInt8(model, int8OptionsFor(model, { preset: 'arm64' }))],
+      ['INT8', 'avx2 (Optimum)', () => quantizeInt8(model, int8OptionsFor(model, { preset: 'avx2' }))],
       ['FP16', 'default (float32 I/O)', () => convertFp16(model)],
       ['Q4', 'tjs-q4 (block 32, symmetric)', () => quantizeQ4(model, { preset: 'tjs-q4' })],
       ['Q4', 'block 32, zero points', () => quantizeQ4(model, { blockSize: 32, symmetric: false })],

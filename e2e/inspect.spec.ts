@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import type { ModelSummary } from '../src/core/onnx/index.js';
 import { formatShape } from '../src/app/format.js';
 import { pathOf } from '../tests/helpers/fixtures.js';
+import { buildModel } from '../tests/int8/build.js';
 import { card, dropFiles, expect, expectedFormatError, expectedSummary, minilm, smallModel, test } from './helpers.js';
 
 async function open(page: Page): Promise<void> {
@@ -233,10 +235,16 @@ test('sample model: a failed download shows a clear error card', async ({ page, 
 });
 
 test('cancel stops a parse in progress, and the next file still works', async ({ page }) => {
-  const { path } = minilm();
+  // Opening reads only a model's structure, so a real model's card is up in milliseconds: a valid model whose
+  // structure alone is big (200,000 Identity nodes, 7 MB of graph) keeps the parse running for seconds.
+  const nodes = Array.from({ length: 200_000 }, (_, i) => ({ opType: 'Identity', inputs: [i ? `t${i}` : 'x'], outputs: [i === 199_999 ? 'y' : `t${i + 1}`], name: `n${i}` }));
+  const dir = mkdtempSync(join(tmpdir(), 'ava-slow-'));
+  const path = join(dir, 'many-nodes.onnx');
+  writeFileSync(path, buildModel({ opset: 13, nodes, inputs: [['x', 1, [1]]], outputs: [['y', 1, [1]]] }));
   await open(page);
   await page.getByLabel('Choose model files').setInputFiles(path);
   await page.getByRole('button', { name: `Cancel ${basename(path)}` }).click();
+  rmSync(dir, { recursive: true, force: true });
   await expect(page.getByTestId('progress-card')).toHaveCount(0);
   await expect(page.getByTestId('status')).toHaveText(`Cancelled ${basename(path)}`);
   await expect(page.getByTestId('model-card')).toHaveCount(0);

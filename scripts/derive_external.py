@@ -21,8 +21,9 @@ exactly the original's output on a fixed input, and that every initializer's byt
 import argparse
 import os
 import re
-import shutil
 import sys
+
+from bert_export import cpu_session, fresh_dir
 
 INVALID = re.compile(r'[\\/:?"<>|;,*]')
 
@@ -36,13 +37,9 @@ def main() -> int:
 
     import numpy as np
     import onnx
-    import onnxruntime as ort
     from onnx import external_data_helper as edh
 
-    out_dir = os.path.abspath(args.out_dir)
-    if os.path.exists(out_dir):
-        shutil.rmtree(out_dir)
-    os.makedirs(out_dir)
+    out_dir = fresh_dir(args.out_dir)
     out = os.path.join(out_dir, "model.onnx")
 
     model = onnx.load(args.src)
@@ -70,15 +67,13 @@ def main() -> int:
             print(f"derive_external: initializer {t.name} changed", file=sys.stderr)
             return 1
     onnx.checker.check_model(out)
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
     feeds = {
         "input_ids": np.array([[101, 7592, 2088, 2003, 1037, 3231, 102]], dtype=np.int64),
         "attention_mask": np.ones((1, 7), dtype=np.int64),
         "token_type_ids": np.zeros((1, 7), dtype=np.int64),
     }
-    a = ort.InferenceSession(args.src, so, providers=["CPUExecutionProvider"]).run(None, feeds)[0]
-    b = ort.InferenceSession(out, so, providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    a = cpu_session(args.src).run(None, feeds)[0]
+    b = cpu_session(out).run(None, feeds)[0]
     if not np.array_equal(a, b):
         print(f"derive_external: output differs from the original (max abs diff {np.max(np.abs(a - b))})", file=sys.stderr)
         return 1

@@ -2,7 +2,8 @@
 """Export all-MiniLM-L6-v2 (BERT) to a single-file fp32 ONNX model.
 
 Run by scripts/fixtures.mjs inside the pinned virtualenv in .cache/py/.
-Mirrors Optimum's / sentence-transformers' "feature-extraction" export:
+Mirrors Optimum's / sentence-transformers' "feature-extraction" export (scripts/bert_export.py, shared with
+scripts/make_synthetic.py):
 
   inputs : input_ids, attention_mask, token_type_ids  int64 [batch_size, sequence_length]
   output : last_hidden_state                          float32 [batch_size, sequence_length, 384]
@@ -23,7 +24,8 @@ import json
 import os
 import sys
 
-OPSET = 14
+from bert_export import OPSET, cpu_session, deterministic_torch, export_feature_extraction
+
 TOL = 1e-4
 SENTENCES = [
     "This is an example sentence.",
@@ -43,14 +45,11 @@ def main() -> int:
     import numpy as np
     import torch
     import onnx
-    import onnxruntime as ort
     import transformers
     from tokenizers import Tokenizer
     from transformers import BertModel
 
-    torch.manual_seed(0)
-    torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(1)  # also helps byte-determinism of constant folding
+    deterministic_torch(0)
 
     model = BertModel.from_pretrained(args.model_dir, attn_implementation="eager", add_pooling_layer=False)
     model.eval()
@@ -63,48 +62,10 @@ def main() -> int:
     attention_mask = torch.tensor([e.attention_mask for e in enc], dtype=torch.int64)
     token_type_ids = torch.tensor([e.type_ids for e in enc], dtype=torch.int64)
 
-    class Wrapper(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.m(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                token_type_ids=token_type_ids,
-                return_dict=False,
-            )[0]
-
-    wrapped = Wrapper(model).eval()
-    dyn = {0: "batch_size", 1: "sequence_length"}
     out_path = os.path.abspath(args.out)
     os.makedirs(os.path.dirname(out_path), exist_ok=True)
     tmp_path = out_path + ".tmp"
-    # Dummy input for tracing: a fixed 2x16 batch (shape is made symbolic by dynamic_axes).
-    dummy = (
-        torch.ones((2, 16), dtype=torch.int64) * 1000,
-        torch.ones((2, 16), dtype=torch.int64),
-        torch.zeros((2, 16), dtype=torch.int64),
-    )
-    with torch.no_grad():
-        torch.onnx.export(
-            wrapped,
-            dummy,
-            tmp_path,
-            dynamo=False,
-            external_data=False,
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["last_hidden_state"],
-            dynamic_axes={
-                "input_ids": dyn,
-                "attention_mask": dyn,
-                "token_type_ids": dyn,
-                "last_hidden_state": dyn,
-            },
-            opset_version=OPSET,
-            do_constant_folding=True,
-        )
+    export_feature_extraction(model, tmp_path)
 
     # Must be one self-contained file.
     stray = [f for f in os.listdir(os.path.dirname(out_path)) if f.endswith(".data") or f.endswith(".onnx_data")]
@@ -123,10 +84,7 @@ def main() -> int:
         ref = model(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
         ).last_hidden_state.numpy()
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    sess = ort.InferenceSession(tmp_path, so, providers=["CPUExecutionProvider"])
-    got = sess.run(
+    got = cpu_session(tmp_path).run(
         ["last_hidden_state"],
         {
             "input_ids": input_ids.numpy(),

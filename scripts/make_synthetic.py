@@ -11,7 +11,7 @@ Linear and Embedding weights) under torch.manual_seed(spec.seed), with the biase
 too (normal(0, 0.02) and normal(1, 0.02)), so that no two tensors are equal: torch's exporter would merge equal
 initializers, and real models have none. They mean nothing; they only give the quantizers real sizes and shapes.
 
-The export is the one scripts/export_minilm.py makes for the all-MiniLM-L6-v2 fixture: torch.onnx.export with the
+The export is the one scripts/export_minilm.py makes for the all-MiniLM-L6-v2 fixture (scripts/bert_export.py): torch.onnx.export with the
 legacy TorchScript exporter (dynamo=False), opset 14, eager attention, constant folding, inputs input_ids /
 attention_mask / token_type_ids (int64 [batch_size, sequence_length]), output last_hidden_state. Models under 2 GB
 are one self-contained file. Above 2 GB torch writes model.onnx + one file per tensor (its own external-data
@@ -27,11 +27,11 @@ Prints one JSON line: {"seconds": {"init", "export", "oneFile", "check"}, "param
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 
-OPSET = 14
+from bert_export import cpu_session, deterministic_torch, export_feature_extraction, fresh_dir
+
 TWO_GB = 2**31
 
 
@@ -49,9 +49,7 @@ def main() -> int:
     import torch
     from transformers import AutoConfig, AutoModel
 
-    torch.manual_seed(spec["seed"])
-    torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(1)  # byte-determinism of constant folding, as in export_minilm.py
+    deterministic_torch(spec["seed"])
 
     t0 = time.perf_counter()
     config = AutoConfig.for_model(spec["architecture"], **spec["config"])
@@ -66,40 +64,11 @@ def main() -> int:
     parameters = sum(p.numel() for p in model.parameters())
     t_init = time.perf_counter() - t0
 
-    class Wrapper(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.m(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, return_dict=False)[0]
-
-    out_dir = os.path.abspath(args.out_dir)
-    if os.path.exists(out_dir):
-        shutil.rmtree(out_dir)
-    os.makedirs(out_dir)
+    out_dir = fresh_dir(args.out_dir)
     out = os.path.join(out_dir, "model.onnx")
     big = parameters * 4 >= TWO_GB
-    dyn = {0: "batch_size", 1: "sequence_length"}
-    dummy = (
-        torch.ones((2, 16), dtype=torch.int64) * 1000,
-        torch.ones((2, 16), dtype=torch.int64),
-        torch.zeros((2, 16), dtype=torch.int64),
-    )
     t0 = time.perf_counter()
-    with torch.no_grad():
-        torch.onnx.export(
-            Wrapper(model).eval(),
-            dummy,
-            out,
-            dynamo=False,
-            external_data=big,
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["last_hidden_state"],
-            dynamic_axes={n: dyn for n in ["input_ids", "attention_mask", "token_type_ids", "last_hidden_state"]},
-            opset_version=OPSET,
-            do_constant_folding=True,
-        )
+    export_feature_extraction(model, out, external_data=big)
     t_export = time.perf_counter() - t0
     del model
 
@@ -120,10 +89,7 @@ def main() -> int:
     t_one = 0.0
     if args.one_file_dir:
         t0 = time.perf_counter()
-        one_dir = os.path.abspath(args.one_file_dir)
-        if os.path.exists(one_dir):
-            shutil.rmtree(one_dir)
-        os.makedirs(one_dir)
+        one_dir = fresh_dir(args.one_file_dir)
         full = onnx.load(out)
         onnx.save(full, os.path.join(one_dir, "model.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
                   location="model.onnx_data", size_threshold=1024)
@@ -131,8 +97,6 @@ def main() -> int:
         t_one = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
     feeds = {
         "input_ids": np.array([[0, 581, 10269, 83, 10, 3034, 2]], dtype=np.int64),
         "attention_mask": np.ones((1, 7), dtype=np.int64),
@@ -140,7 +104,7 @@ def main() -> int:
     }
     results = []
     for path in [out] + ([os.path.join(os.path.abspath(args.one_file_dir), "model.onnx")] if args.one_file_dir else []):
-        sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        sess = cpu_session(path)
         y = sess.run(["last_hidden_state"], feeds)[0]
         del sess
         if y.shape != (1, 7, spec["config"]["hidden_size"]) or not np.all(np.isfinite(y)):

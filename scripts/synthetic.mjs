@@ -27,6 +27,8 @@ import { loadSynthetic, syntheticDir } from './synthetic-lib.mjs';
 const ROOT = syntheticDir();
 const TMP = path.join(ROOT, '.tmp');
 const SCRIPT = path.join(REPO_ROOT, 'scripts', 'make_synthetic.py');
+/** The export it shares with scripts/export_minilm.py: part of the recipe too. */
+const EXPORT_LIB = path.join(REPO_ROOT, 'scripts', 'bert_export.py');
 
 const XLMR = { type_vocab_size: 1, max_position_embeddings: 514, pad_token_id: 1, bos_token_id: 0, eos_token_id: 2, layer_norm_eps: 1e-5 };
 
@@ -108,6 +110,7 @@ function recipeSha256(recipe) {
   const h = createHash('sha256');
   h.update(JSON.stringify(recipe.spec));
   h.update(readFileSync(SCRIPT));
+  h.update(readFileSync(EXPORT_LIB));
   h.update(PY_REQUIREMENTS.join('\n'));
   return h.digest('hex');
 }

@@ -1,4 +1,4 @@
-// Target mode from the command line until the CLI wires it (`ava-quant quantize in out target --min-cosine X`):
+// Target mode from a script (the CLI has it as `ava-quant quantize in out target --min-cosine X`, src/cli/target-mode.ts):
 //
 //   npx tsx scripts/target-mode.ts <model.onnx> [<out.onnx>] --min-cosine 0.995 [--min-top5 0.95]
 //       [--probes en,multi] [--subset 24] [--candidates fp16,int8,q4] [--int8-preset avx512-vnni]

@@ -3,12 +3,6 @@
 // One check per worker: the page starts a fresh worker for each backend and terminates it afterwards (Cancel too),
 // which frees the WebAssembly heap and the GPU device.
 import * as Comlink from 'comlink';
-// The .wasm / .mjs files of onnxruntime-web are emitted by Vite next to the app (hashed names), so they load from
-// wherever the app is served (any sub-path), never from a CDN.
-import wasmBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
-import wasmModuleUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
-import gpuBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import gpuModuleUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import { hashBytes } from '../src/core/batch/hashing.js';
 import { siblingsOf } from '../src/core/io/files.js';
 import { blobSource, type ByteSource } from '../src/core/io/source.js';
@@ -25,8 +19,8 @@ import {
   type PoolingConfigJson,
   type TokenizerFiles,
 } from '../src/core/quality/index.js';
+import { type GpuAdapterLike, adapterInfo, loadOrt, requestAdapter, threading } from './ort-web.js';
 import type {
-  AdapterInfo,
   GpuProbe,
   ModelFilesInput,
   Placement,
@@ -37,16 +31,6 @@ import type {
   RuntimeInfo,
 } from './quality-protocol.js';
 
-/** The WebGPU surface used here (the DOM lib in this TypeScript has no WebGPU types). */
-interface GpuAdapterLike {
-  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
-  isFallbackAdapter?: boolean;
-  features?: { has(name: string): boolean };
-}
-interface GpuLike {
-  requestAdapter(options?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
-}
-
 /** A tokenizer or config file that cannot be used (kind 'tokenizer'). */
 class TokenizerFileError extends AvaError {
   override name = 'TokenizerFileError';
@@ -54,9 +38,6 @@ class TokenizerFileError extends AvaError {
     super('tokenizer', message);
   }
 }
-
-/** Most threads the check uses; onnxruntime's own default is about half the cores, capped at 4. */
-const MAX_THREADS = 4;
 
 // ---- onnxruntime's log -----------------------------------------------------------------------------------------
 // onnxruntime-web prints its C++ log (every level, warnings included) with console.error. Those lines are captured
@@ -109,53 +90,6 @@ async function readJson(blob: Blob, what: string): Promise<object> {
   } catch (e) {
     throw new TokenizerFileError(`${what} is not valid JSON: ${messageOf(e)}`);
   }
-}
-
-function adapterInfo(a: GpuAdapterLike): AdapterInfo {
-  const i = a.info ?? {};
-  return {
-    vendor: i.vendor ?? '',
-    architecture: i.architecture ?? '',
-    device: i.device ?? '',
-    description: i.description ?? '',
-    isFallbackAdapter: i.isFallbackAdapter ?? a.isFallbackAdapter ?? null,
-    shaderF16: a.features ? a.features.has('shader-f16') : null,
-  };
-}
-
-async function requestAdapter(): Promise<{ adapter: GpuAdapterLike | null; reason: string | null }> {
-  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
-  if (!gpu) return { adapter: null, reason: 'this browser has no WebGPU (navigator.gpu is missing in workers)' };
-  try {
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    return adapter ? { adapter, reason: null } : { adapter: null, reason: 'navigator.gpu.requestAdapter() gave no adapter (WebGPU disabled or no usable GPU)' };
-  } catch (e) {
-    return { adapter: null, reason: `navigator.gpu.requestAdapter() failed: ${messageOf(e)}` };
-  }
-}
-
-function threading(override: number | undefined): { threads: number; reason: string } {
-  const hc = typeof navigator.hardwareConcurrency === 'number' && navigator.hardwareConcurrency > 0 ? navigator.hardwareConcurrency : null;
-  if (override !== undefined) {
-    const t = Math.max(1, Math.floor(override));
-    if (t > 1 && !self.crossOriginIsolated) return { threads: 1, reason: `${t} threads requested, but the page is not cross-origin isolated (no SharedArrayBuffer): 1 thread` };
-    return { threads: t, reason: `${t} requested` };
-  }
-  if (!self.crossOriginIsolated) return { threads: 1, reason: 'page not cross-origin isolated (no SharedArrayBuffer): single-threaded' };
-  const t = Math.max(1, Math.min(MAX_THREADS, hc ?? 1));
-  return { threads: t, reason: `cross-origin isolated: ${hc ?? 'unknown'} logical cores${hc !== null && hc > MAX_THREADS ? `, capped at ${MAX_THREADS}` : ''}` };
-}
-
-/** The onnxruntime-web build for a backend: the plain WASM build, or the WebGPU build (WebGPU EP + WASM CPU EP). */
-async function loadOrt(backend: QualityBackend) {
-  if (backend === 'webgpu') {
-    const ort = await import('onnxruntime-web/webgpu');
-    ort.env.wasm.wasmPaths = { wasm: gpuBinaryUrl, mjs: gpuModuleUrl };
-    return { ort, build: 'onnxruntime-web/webgpu' };
-  }
-  const ort = await import('onnxruntime-web/wasm');
-  ort.env.wasm.wasmPaths = { wasm: wasmBinaryUrl, mjs: wasmModuleUrl };
-  return { ort, build: 'onnxruntime-web/wasm' };
 }
 
 /** The model's files as byte sources (slices of the Files: nothing read whole), and which File each source is. */

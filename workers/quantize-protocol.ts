@@ -1,4 +1,5 @@
 import type { ModeId, ModeReport, OptionsOf } from '../src/core/modes/registry.js';
+import type { QualityBackendChoice, TargetCheck, TargetId } from '../src/core/targets/index.js';
 
 export type QuantizeMode = ModeId;
 
@@ -17,6 +18,14 @@ export type QuantizeRequest = { [K in ModeId]: { mode: K; options: Omit<OptionsO
    * user picked to write to directly.
    */
   output?: { name: string; jobId: string; handle?: FileSystemFileHandle; externalData?: boolean };
+  /**
+   * "Where will it run?": the deployment target the output is checked against (src/core/targets checkTarget, on the
+   * written output, in the worker) and an optional runtime version ("1.24"; default: the target's). Without it the
+   * output is checked against DEFAULT_TARGET (android-arm64, the seed's device), as the CLI does. The worker does not
+   * change the options for the target: the page picks INT8's preset with `TARGETS[id].int8Preset` (or
+   * `deploymentPlan(model, id).int8Preset`) when the user chooses where it will run.
+   */
+  target?: { id: TargetId; runtimeVersion?: string };
 };
 
 export type QuantizeReport = ModeReport;
@@ -45,6 +54,16 @@ export interface QuantizeResult {
   report: QuantizeReport;
   /** Sum of the parts' lengths; equals blob.size and the report's output byte count (checked in the worker). */
   outputBytes: number;
+  /**
+   * The output checked against the target (the request's, else android-arm64): `ok` false when a node cannot run
+   * there (`unsupported`: op, node, reason, `holdsFor` runtime versions, `source`), warnings beside, `groups` for
+   * display (blocking first). The file is written either way: the page decides what to show before the download.
+   */
+  targetCheck: TargetCheck;
+  /** The target the request named (false: the default was checked). */
+  targetRequested: boolean;
+  /** Where the quality check should run for that target in the page (WASM / WebGPU, and what it approximates). */
+  qualityBackend: QualityBackendChoice['page'];
 }
 
 /** What `workers/quantize.worker.ts` exposes through comlink. */

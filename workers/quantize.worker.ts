@@ -12,6 +12,9 @@ import { runMode, writeOutput } from '../src/core/modes/run.js';
 import { TOOL } from '../src/core/tool.js';
 import type { QuantizeProgress, QuantizeProgressCallback, QuantizeResult, QuantizeWorkerApi } from './quantize-protocol.js';
 import { AvaError, FileReadError, messageOf, toErrorData } from '../src/core/errors.js';
+import { WHERE_CHOICES, isRuntimeVersion, isTargetId, qualityBackendFor } from '../src/core/targets/index.js';
+import { OptionError } from '../src/core/modes/options.js';
+import { checkOutput } from './output-check.js';
 
 /**
  * SHA-256 of the source on a worker of its own, so hashing runs on another core beside the work here (the
@@ -51,6 +54,10 @@ const api: QuantizeWorkerApi = {
   async quantize(file, externalFiles, request, onProgress) {
     const progress = throttled(onProgress);
     try {
+      // A bad target is the request's fault: said before any work.
+      if (request.target && !isTargetId(request.target.id)) throw new OptionError(`unknown target '${String(request.target.id)}' (use ${WHERE_CHOICES.join(', ')})`);
+      if (request.target?.runtimeVersion !== undefined && !isRuntimeVersion(request.target.runtimeVersion))
+        throw new OptionError(`not a runtime version: '${request.target.runtimeVersion}' (e.g. 1.22 or 1.30.0)`);
       // The model is opened by streaming: its structure is read, tensor payloads stay in the File (read by slices).
       const siblings = siblingsOf(pathOf(file), externalFiles.map((f) => ({ path: pathOf(f), source: blobSource(f) })));
       let opened;
@@ -95,13 +102,18 @@ const api: QuantizeWorkerApi = {
         if (result.outputBytes !== outputBytes) {
           throw new Error(`internal error: output size mismatch (written ${outputBytes}, report ${result.outputBytes})`);
         }
+        const data = dataFile && result.data ? { name: result.data.location, blob: dataFile } : undefined;
+        const targetCheck = await checkOutput(blob, name, data, request.target);
         progress({ phase: 'packaging', fraction: 1 });
         return {
           blob,
-          ...(dataFile && result.data ? { data: { name: result.data.location, blob: dataFile } } : {}),
+          ...(data ? { data } : {}),
           storage: main.kind,
           report: result.report,
           outputBytes,
+          targetCheck,
+          targetRequested: !!request.target,
+          qualityBackend: qualityBackendFor(targetCheck.target).page,
         };
       } catch (e) {
         for (const t of targets) await t.abort();

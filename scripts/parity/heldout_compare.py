@@ -96,7 +96,7 @@ def compare(a_path: Path, b_path: Path, vocab: int, optimized: bool) -> dict:
 
 def compact_vi(path: Path) -> dict:
     import onnx
-    from make_golden import compact_slot
+    from golden_lib import compact_slot
 
     m = onnx.load(str(path), load_external_data=False)
     out = {}

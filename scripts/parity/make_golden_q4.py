@@ -44,19 +44,16 @@ import copy
 import hashlib
 import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import make_golden as mg  # noqa: E402
+import golden_lib as gl  # noqa: E402
 
-REPO = mg.REPO
-GOLDEN_DIR = REPO / "tests" / "golden" / "q4"
+GOLDEN_DIR = gl.REPO / "tests" / "golden" / "q4"
 
 PRESETS: dict[str, dict] = {
     "b32-sym": dict(block_size=32, is_symmetric=True, op_types_to_quantize=None),
@@ -82,25 +79,6 @@ def preset_notes(name: str) -> list[str]:
         notes.append("op_types_to_quantize includes Gather: GatherBlockQuantized (numpy quantize_ndarray, quant axis 1); "
                      "the reference then sets every ai.onnx opset < 21 to 21 and ir_version < 10 to 10")
     return notes
-
-
-def run_default_outputs(entry: dict, fp32_path: Path, q_path: Path) -> dict:
-    """make_golden.run_outputs with onnxruntime's default graph optimizations (still 1+1 threads)."""
-    import onnxruntime as ort
-
-    def make_session(path: Path):
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = 1
-        so.inter_op_num_threads = 1
-        so.log_severity_level = 3
-        return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-
-    saved = mg.make_session
-    mg.make_session = make_session
-    try:
-        return mg.run_outputs(entry, fp32_path, q_path)
-    finally:
-        mg.make_session = saved
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,7 +267,7 @@ def spec_values(init: dict):
     import numpy as np
 
     n = int(np.prod(init["dims"])) if init["dims"] else 1
-    u = mg.hash_u32(n, 0, init["name"]).astype(np.float64)
+    u = gl.hash_u32(n, 0, init["name"]).astype(np.float64)
     v = init["amp"] * (u / float(1 << 32) * 2.0 - 1.0)
     return v.astype(np.float16 if init["dtype"] == F16 else np.float32).reshape(init["dims"])
 
@@ -334,15 +312,11 @@ def spec_init_hashes(spec: dict, out: dict | None = None) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", action="append", default=[], help="substring of fixture names to include (repeatable)")
+    gl.common_args(ap, GOLDEN_DIR)
     ap.add_argument("--presets", nargs="+", default=list(PRESETS), choices=list(PRESETS))
-    ap.add_argument("--out", default=str(GOLDEN_DIR))
-    ap.add_argument("--list", action="store_true")
-    ap.add_argument("--keep", default=None, help="also copy the quantized models into this directory")
     ap.add_argument("--kernel-cases", action="store_true", help="only write kernel-cases.json")
     args = ap.parse_args()
 
-    import numpy as np
     import onnx
     import onnxruntime as ort
 
@@ -360,28 +334,9 @@ def main() -> int:
     if args.kernel_cases:
         return 0
 
-    root = mg.fixtures_dir()
-    mpath = root / "manifest.json"
-    if not mpath.exists():
-        print(f"fixture manifest not found at {mpath}: run `npm run fixtures` first", file=sys.stderr)
-        return 2
-    manifest = json.loads(mpath.read_text())
-    mroot = Path(manifest.get("root") or root)
-    if not mroot.exists():
-        mroot = root
-    fixtures = mg.collect_fixtures(manifest, mroot)
-    for sname in SYNTHETIC:
-        fixtures.append({"name": f"synthetic.{sname}", "kind": "synthetic", "path": None, "abs": None, "sha256": None,
-                         "spec": SYNTHETIC[sname]})
-    if args.only:
-        fixtures = [f for f in fixtures if any(s.lower() in f["name"].lower() for s in args.only)]
-    if args.list:
-        for f in fixtures:
-            print(f"{f['name']:60s} {f['kind']:16s} {f['path']}")
-        return 0
-
-    versions = {"onnxruntime": ort.__version__, "onnx": onnx.__version__, "numpy": np.__version__}
-    print(f"[parity-q4] reference: {versions}; {len(fixtures)} fixtures x {len(args.presets)} presets -> {out_dir}")
+    synthetic = [{"name": f"synthetic.{sname}", "kind": "synthetic", "path": None, "abs": None, "sha256": None, "spec": spec}
+                 for sname, spec in SYNTHETIC.items()]
+    fixtures, out_dir, versions = gl.start_run(args, "parity-q4", f"{len(args.presets)} presets", synthetic)
     t_all = time.time()
     failures, errors, sizes = 0, [], {}
     for f in fixtures:
@@ -391,16 +346,11 @@ def main() -> int:
             tmp_src = Path(tempfile.mkdtemp(prefix="parity-q4-synth.")) / "model.onnx"
             onnx.save(build_model(f["spec"]), str(tmp_src))
             src = tmp_src
-        if not src.exists():
-            print(f"[parity-q4] MISSING fixture file {src}", file=sys.stderr)
+        in_sha = gl.fixture_sha256(f, src, "parity-q4")
+        if in_sha is None:
             failures += 1
             continue
-        in_sha = mg.sha256_file(src)
         seen_lists: dict = {"nodes": {}, "initializers": {}}
-        if f["sha256"] and f["sha256"] != in_sha:
-            print(f"[parity-q4] sha256 mismatch for {f['name']} (stale fixtures?)", file=sys.stderr)
-            failures += 1
-            continue
         for preset in args.presets:
             t0 = time.time()
             pargs = PRESETS[preset]
@@ -415,24 +365,20 @@ def main() -> int:
                 golden["spec"] = f["spec"]
                 golden["spec_initializer_sha256"] = spec_init_hashes(f["spec"])
             with tempfile.TemporaryDirectory(prefix="parity-q4.") as td:
-                tmp_dir = td
                 tin = Path(td) / "model.onnx"
                 tout = Path(td) / "model.q4.onnx"
                 shutil.copyfile(src, tin)
-                try:
+
+                def quantize() -> None:
                     q = mnq.MatMulNBitsQuantizer(onnx.load(str(tin)), bits=4, accuracy_level=None, **copy.deepcopy(pargs))
                     q.process()
                     q.model.save_model_to_file(str(tout), False)
-                    ok = True
-                except Exception as e:  # noqa: BLE001  (the reference itself failed: record it)
-                    ok = False
-                    msg = f"{type(e).__name__}: {e}".strip()
-                    golden["error"] = msg[:4000]
+
+                msg = gl.call_reference(golden, quantize)
+                if msg is not None:
                     errors.append((f["name"], preset, msg.splitlines()[0][:300] if msg else ""))
-                    if os.environ.get("PARITY_TRACEBACK"):
-                        traceback.print_exc()
-                if ok:
-                    desc = mg.describe_model(tout)
+                else:
+                    desc = gl.describe_model(tout, declarations=False)
                     # A node / initializer list equal to one already written for this fixture is referenced, not
                     # repeated (models where nothing is quantized give the same lists for every preset).
                     for key in ("nodes", "initializers"):
@@ -442,8 +388,7 @@ def main() -> int:
                         else:
                             seen_lists[key][text] = preset
                     golden.update(desc)
-                    golden["outputs"] = mg.run_outputs(f, tin, tout)
-                    golden["outputs_default"] = run_default_outputs(f, tin, tout)
+                    golden.update(q4_outputs(f, tin, tout))
                     if pargs["op_types_to_quantize"] and "Gather" in pargs["op_types_to_quantize"]:
                         # The reference raised the ai.onnx opset (to 21) without converting the graph; run its model
                         # with the input's ai.onnx opset restored too (what AVA writes: see src/core/q4/README.md).
@@ -455,26 +400,25 @@ def main() -> int:
                                 o.version = keep[o.domain]
                         tkept = Path(td) / "model.q4.opset-kept.onnx"
                         onnx.save(qm, str(tkept))
-                        golden["outputs_opset_kept"] = mg.run_outputs(f, tin, tkept)
-                        golden["outputs_default_opset_kept"] = run_default_outputs(f, tin, tkept)
-                    if args.keep:
-                        Path(args.keep).mkdir(parents=True, exist_ok=True)
-                        shutil.copyfile(tout, Path(args.keep) / f"{f['name']}.{preset}.onnx")
-            # onnxruntime's load errors name the temporary file: keep the goldens reproducible.
-            text = mg.dump_golden(golden).replace(tmp_dir, "<tmp>")
-            dst = out_dir / f"{f['name']}.{preset}.json"
-            dst.write_text(text, encoding="utf-8")
-            sizes[dst.name] = len(text.encode("utf-8"))
-            status = "ERROR " + golden["error"].splitlines()[0][:120] if "error" in golden else "ok"
-            print(f"[parity-q4] {f['name']} / {preset}: {status} ({time.time() - t0:.1f}s, {sizes[dst.name] / 1024:.0f} KB)",
+                        golden.update(q4_outputs(f, tin, tkept, "_opset_kept"))
+                    gl.keep_copy(args.keep, tout, f"{f['name']}.{preset}.onnx")
+                # onnxruntime's load errors name the temporary file: keep the goldens reproducible.
+                dst = gl.write_golden(out_dir, f"{f['name']}.{preset}", golden, sizes, tmp_dir=td)
+            print(f"[parity-q4] {f['name']} / {preset}: {gl.status_of(golden)} ({time.time() - t0:.1f}s, {sizes[dst.name] / 1024:.0f} KB)",
                   flush=True)
         if tmp_src is not None:
             shutil.rmtree(tmp_src.parent, ignore_errors=True)
-    total = sum(sizes.values())
-    print(f"[parity-q4] done in {time.time() - t_all:.1f}s: {len(sizes)} goldens, {total / 1024:.0f} KB total")
-    for name, preset, msg in errors:
-        print(f"[parity-q4] reference error: {name} / {preset}: {msg}")
+    gl.print_summary("parity-q4", t_all, sizes, errors)
     return 1 if failures else 0
+
+
+def q4_outputs(entry: dict, fp32_path: Path, q_path: Path, suffix: str = "") -> dict:
+    """outputs<suffix> (graph optimizations off) and outputs_default<suffix> (onnxruntime's default options, which
+    fuse MatMulNBits with its bias Add etc.), both with 1 intra-op / 1 inter-op thread."""
+    return {
+        f"outputs{suffix}": gl.run_outputs(entry, fp32_path, q_path, default_run=False),
+        f"outputs_default{suffix}": gl.run_outputs(entry, fp32_path, q_path, optimized=True, default_run=False),
+    }
 
 
 if __name__ == "__main__":

@@ -44,19 +44,16 @@ import copy
 import hashlib
 import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import make_golden as mg  # noqa: E402
+import golden_lib as gl  # noqa: E402
 
-REPO = mg.REPO
-GOLDEN_DIR = REPO / "tests" / "golden" / "targets"
+GOLDEN_DIR = gl.REPO / "tests" / "golden" / "targets"
 TARGETS = ["arm64", "avx2", "avx512", "avx512_vnni"]
 CONTROL_FLOW = ("If", "Loop", "Scan", "SequenceMap")  # ORTQuantizer.quantize's has_subgraphs test (top level only)
 
@@ -137,7 +134,7 @@ def compare_files(a: Path, b: Path) -> list[str]:
     """Which parts of two models differ (empty when the files are byte-identical)."""
     import onnx
 
-    if mg.sha256_file(a) == mg.sha256_file(b):
+    if gl.sha256_file(a) == gl.sha256_file(b):
         return []
     ma, mb = onnx.load(str(a)), onnx.load(str(b))
     diff = []
@@ -160,14 +157,10 @@ def compare_files(a: Path, b: Path) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", action="append", default=[], help="substring of fixture names to include (repeatable)")
+    gl.common_args(ap, GOLDEN_DIR)
     ap.add_argument("--targets-only", nargs="+", default=TARGETS, choices=TARGETS)
-    ap.add_argument("--out", default=str(GOLDEN_DIR))
-    ap.add_argument("--list", action="store_true")
-    ap.add_argument("--keep", default=None, help="also copy the quantized models into this directory")
     args = ap.parse_args()
 
-    import numpy as np
     import onnx
     import onnxruntime as ort
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -177,38 +170,13 @@ def main() -> int:
     ort.set_default_logger_severity(3)
     op_types = list(IntegerOpsRegistry.keys())
 
-    root = mg.fixtures_dir()
-    mpath = root / "manifest.json"
-    if not mpath.exists():
-        print(f"fixture manifest not found at {mpath}: run `npm run fixtures` first", file=sys.stderr)
-        return 2
-    manifest = json.loads(mpath.read_text())
-    mroot = Path(manifest.get("root") or root)
-    if not mroot.exists():
-        mroot = root
-    fixtures = mg.collect_fixtures(manifest, mroot)
-    if args.only:
-        fixtures = [f for f in fixtures if any(s.lower() in f["name"].lower() for s in args.only)]
-    if args.list:
-        for f in fixtures:
-            print(f"{f['name']:60s} {f['kind']:16s} {f['path']}")
-        return 0
-
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    versions = {"onnxruntime": ort.__version__, "onnx": onnx.__version__, "numpy": np.__version__}
-    print(f"[targets] reference: {versions}; {len(fixtures)} fixtures x {len(args.targets_only)} targets -> {out_dir}")
+    fixtures, out_dir, versions = gl.start_run(args, "targets", f"{len(args.targets_only)} targets")
     t_all = time.time()
     failures, sizes = 0, {}
     for f in fixtures:
         src = f["abs"]
-        if not src.exists():
-            print(f"[targets] MISSING fixture file {src}", file=sys.stderr)
-            failures += 1
-            continue
-        in_sha = mg.sha256_file(src)
-        if f["sha256"] and f["sha256"] != in_sha:
-            print(f"[targets] sha256 mismatch for {f['name']} (stale fixtures?)", file=sys.stderr)
+        in_sha = gl.fixture_sha256(f, src, "targets")
+        if in_sha is None:
             failures += 1
             continue
         fp32_model = onnx.load(str(src), load_external_data=False)
@@ -218,7 +186,7 @@ def main() -> int:
             for target in args.targets_only:
                 t0 = time.time()
                 qargs, notes = target_args(target, fp32_model, QuantType, op_types)
-                passed = mg.to_jsonable_args(qargs)
+                passed = gl.to_jsonable_args(qargs)
                 golden: dict = {
                     "reference": {**versions, "function": "onnxruntime.quantization.quantize_dynamic",
                                   "target": target, "args": passed, "extra_options_after_call": None, "notes": notes},
@@ -229,15 +197,8 @@ def main() -> int:
                 tout = Path(td) / f"{target}.quant.onnx"
                 shutil.copyfile(src, tin)  # quantize_dynamic writes "<input>-inferred.onnx" next to its input
                 call_args = copy.deepcopy(qargs)
-                try:
-                    quantize_dynamic(str(tin), str(tout), **call_args)
-                    result = mg.sha256_file(tout)
-                except Exception as e:  # noqa: BLE001  (the reference itself failed: record it)
-                    msg = f"{type(e).__name__}: {e}".strip()
-                    golden["error"] = msg[:4000]
-                    result = "error: " + msg[:4000]
-                    if os.environ.get("PARITY_TRACEBACK"):
-                        traceback.print_exc()
+                msg = gl.call_reference(golden, lambda: quantize_dynamic(str(tin), str(tout), **call_args))
+                result = gl.sha256_file(tout) if msg is None else "error: " + msg[:4000]
                 golden["reference"]["extra_options_after_call"] = call_args.get("extra_options")
                 args_key = json.dumps(passed, sort_keys=True)
                 twin = next((t for t, (k, r) in done.items() if k == args_key), None)
@@ -252,32 +213,25 @@ def main() -> int:
                 else:
                     done[target] = (args_key, result)
                     if "error" not in golden:
-                        golden.update(mg.describe_model(tout))
-                        golden["outputs"] = mg.run_outputs(f, tin, tout)
-                        if args.keep:
-                            Path(args.keep).mkdir(parents=True, exist_ok=True)
-                            shutil.copyfile(tout, Path(args.keep) / f"{f['name']}.{target}.onnx")
+                        golden.update(gl.describe_model(tout))
+                        golden["outputs"] = gl.run_outputs(f, tin, tout)
+                        gl.keep_copy(args.keep, tout, f"{f['name']}.{target}.onnx")
                     # Optimum's own call path, for the record.
                     opath = Path(td) / f"{target}.ortquantizer.onnx"
                     try:
                         run_ortquantizer_path(src, opath, target, op_types)
                         diff = compare_files(opath, tout) if "error" not in golden else ["quantize_dynamic raised"]
-                        golden["ortquantizer"] = {"file_sha256": mg.sha256_file(opath), "differs_in": diff}
+                        golden["ortquantizer"] = {"file_sha256": gl.sha256_file(opath), "differs_in": diff}
                     except Exception as e:  # noqa: BLE001
                         golden["ortquantizer"] = {"error": f"{type(e).__name__}: {e}"[:2000]}
-                text = mg.dump_golden(golden)
-                dst = out_dir / f"{f['name']}.{target}.json"
-                dst.write_text(text, encoding="utf-8")
-                sizes[dst.name] = len(text.encode("utf-8"))
-                status = ("same as " + golden["same_as_target"]) if "same_as_target" in golden else (
-                    "ERROR " + golden["error"].splitlines()[0][:100] if "error" in golden else "ok")
+                gl.write_golden(out_dir, f"{f['name']}.{target}", golden, sizes)
+                status = ("same as " + golden["same_as_target"]) if "same_as_target" in golden else gl.status_of(golden, 100)
                 oq = golden.get("ortquantizer")
                 oqs = "" if oq is None else (" ortquantizer: " + ("error" if "error" in oq else
                                                                    ("identical" if not oq["differs_in"] else
                                                                     "differs in " + ", ".join(oq["differs_in"]))))
                 print(f"[targets] {f['name']} / {target}: {status}{oqs} ({time.time() - t0:.1f}s)", flush=True)
-    total = sum(sizes.values())
-    print(f"[targets] done in {time.time() - t_all:.1f}s: {len(sizes)} goldens, {total / 1024:.0f} KB total")
+    gl.print_summary("targets", t_all, sizes)
     return 1 if failures else 0
 
 

@@ -24,37 +24,13 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-OUT_DIR = REPO / "tests" / "golden" / "infer"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import golden_lib as gl  # noqa: E402  (compact_type / compact_slot: the compact form below; the fixture manifest)
 
-
-def compact_type(t):
-    k = t.WhichOneof("value")
-    if k is None:
-        return "none"
-    if k in ("tensor_type", "sparse_tensor_type"):
-        tt = getattr(t, k)
-        dims = None
-        if tt.HasField("shape"):
-            dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param if d.HasField("dim_param") else None) for d in tt.shape.dim]
-        return [tt.elem_type, dims] if k == "tensor_type" else "sparse:" + json.dumps([tt.elem_type, dims], separators=(",", ":"))
-    if k == "sequence_type":
-        inner = compact_type(t.sequence_type.elem_type) if t.sequence_type.HasField("elem_type") else None
-        return "seq(%s)" % json.dumps(inner, separators=(",", ":"))
-    if k == "optional_type":
-        inner = compact_type(t.optional_type.elem_type) if t.optional_type.HasField("elem_type") else None
-        return "opt(%s)" % json.dumps(inner, separators=(",", ":"))
-    if k == "map_type":
-        return "map(%d,%s)" % (t.map_type.key_type, json.dumps(compact_type(t.map_type.value_type), separators=(",", ":")))
-    return "opaque"
-
-
-def slot(v):
-    return [v.name, compact_type(v.type) if v.HasField("type") else None]
+OUT_DIR = gl.REPO / "tests" / "golden" / "infer"
 
 
 def describe_graphs(graph) -> dict:
@@ -64,9 +40,9 @@ def describe_graphs(graph) -> dict:
 
     def walk(g, prefix):
         out[prefix] = {
-            "inputs": [slot(v) for v in g.input],
-            "outputs": [slot(v) for v in g.output],
-            "value_info": [slot(v) for v in g.value_info],
+            "inputs": [gl.compact_slot(v) for v in g.input],
+            "outputs": [gl.compact_slot(v) for v in g.output],
+            "value_info": [gl.compact_slot(v) for v in g.value_info],
         }
         for n in g.node:
             for a in n.attribute:
@@ -487,16 +463,12 @@ def run_cases(out_dir: Path) -> int:
     return 0
 
 
-def run_fixtures(out_dir: Path, fixtures_root: Path) -> int:
+def run_fixtures(out_dir: Path, manifest: dict, root: Path) -> int:
     import hashlib
 
     import onnx
     from onnx import shape_inference
 
-    manifest = json.loads((fixtures_root / "manifest.json").read_text())
-    root = Path(manifest.get("root") or fixtures_root)
-    if not root.exists():
-        root = fixtures_root
     n = 0
     for f in manifest["fixtures"]:
         if f["kind"] not in ("text-embedding", "text-embedding-quantized", "vision", "audio"):
@@ -541,12 +513,10 @@ def main() -> int:
     out = Path(args.out)
     rc = run_cases(out)
     if not args.cases_only:
-        env = os.environ.get("FIXTURES_DIR")
-        froot = Path(env).resolve() if env else REPO / ".cache" / "fixtures"
-        if not (froot / "manifest.json").exists():
-            print(f"fixture manifest not found at {froot}: run `npm run fixtures` first", file=sys.stderr)
+        found = gl.read_manifest()
+        if found is None:
             return 2
-        rc |= run_fixtures(out, froot)
+        rc |= run_fixtures(out, *found)
     return rc
 
 

@@ -17,22 +17,12 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$HERE/../pinned-venv.sh"
 pinned_venv parity-venv "$HERE/requirements.txt"
 "$VENV_PY" -c "import onnxruntime, onnx, numpy; print('[parity] onnxruntime', onnxruntime.__version__, 'onnx', onnx.__version__, 'numpy', numpy.__version__)" >&2
-if [ "${1:-}" = "--infer" ]; then
-  shift
-  exec "$VENV_PY" "$HERE/make_infer_golden.py" "$@"
-fi
-if [ "${1:-}" = "--q4" ]; then
-  shift
-  exec "$VENV_PY" "$HERE/make_golden_q4.py" "$@"
-fi
-if [ "${1:-}" = "--targets" ]; then
-  shift
-  exec "$VENV_PY" "$HERE/make_golden_targets.py" "$@"
-fi
-if [ "${1:-}" = "--kernels" ]; then
-  shift
-  exec "$VENV_PY" "$HERE/probe_kernels.py" "$@"
-fi
+case "${1:-}" in
+  --infer) shift; exec "$VENV_PY" "$HERE/make_infer_golden.py" "$@" ;;
+  --q4) shift; exec "$VENV_PY" "$HERE/make_golden_q4.py" "$@" ;;
+  --targets) shift; exec "$VENV_PY" "$HERE/make_golden_targets.py" "$@" ;;
+  --kernels) shift; exec "$VENV_PY" "$HERE/probe_kernels.py" "$@" ;;
+esac
 if [ "$#" -eq 0 ]; then
   "$VENV_PY" "$HERE/make_golden.py"
   exec "$VENV_PY" "$HERE/make_infer_golden.py"

@@ -23,6 +23,9 @@ import type { ModelSpec, OrtModule } from '../core/quality/index.js';
 import { openModel } from '../core/onnx/open.js';
 import { modelFilesOf, sha256File } from '../node/files.js';
 import { CliError, type CliIo, EXIT } from './io.js';
+import { WHERE_CHOICES, checkTarget, qualityBackendFor, type TargetCheck } from '../core/targets/index.js';
+import { externalDataFiles } from '../core/quality/index.js';
+import { takeTargetFlags, targetLines, type TargetChoice } from './target-check.js';
 import { type Progress, createProgress } from './progress.js';
 
 export const CHECK_USAGE = `Usage:
@@ -42,7 +45,16 @@ Options:
   --output NAME         the model output to read (default: sentence_embedding-like, else last_hidden_state)
   --pool MODE           mean, cls or none (read the output as sentence vectors); overrides --pooling
   --threshold X         pass when mean cosine >= X (default ${DEFAULT_THRESHOLD})
-  --json                print the full report as JSON`;
+  --target T            where the quantized model will run (${WHERE_CHOICES.join(', ')}): the check runs on the
+                        backend that matches it (browser-wasm: onnxruntime-web WASM; browser-webgpu: Node has no
+                        WebGPU, so onnxruntime-web WASM stands in, and the report says so; the CPU targets:
+                        onnxruntime-node CPU, approximating the device) and the quantized model is checked against
+                        the target's kernels (exit 9 when a node cannot run there)
+  --runtime-version V   the target runtime's version (default: the target's)
+  --json                print the full report as JSON (with "target" when --target is given)
+
+Exit codes: 0 pass, 7 below the threshold, 9 the quantized model cannot run on --target (ahead of 7), 2 usage,
+3 not found, 4 not a model, 8 download failed, 130 cancelled.`;
 
 const PROBE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../public/probes');
 
@@ -85,6 +97,16 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
     }
     if (st.isDirectory()) throw new CliError(`${p} is a directory, not a file`, EXIT.notFound);
   }
+  // --target: the backend that matches it, and the quantized model against its kernels.
+  if (flags['runtime-version'] !== undefined && flags.target === undefined) throw new CliError('--runtime-version goes with --target', EXIT.usage);
+  const target: TargetChoice | null =
+    flags.target === undefined
+      ? null
+      : takeTargetFlags([
+          ...(typeof flags.target === 'string' ? ['--target', flags.target] : ['--target']),
+          ...(typeof flags['runtime-version'] === 'string' ? ['--runtime-version', flags['runtime-version']] : []),
+        ]).target;
+  const choice = target ? qualityBackendFor(target.id).cli : { backend: 'onnxruntime-node cpu' as const, exact: true, note: null };
   const threshold = flags.threshold === undefined ? DEFAULT_THRESHOLD : Number(flags.threshold);
   if (!Number.isFinite(threshold) || threshold < -1 || threshold > 1) throw new CliError('--threshold takes a number between -1 and 1', EXIT.usage);
 
@@ -123,20 +145,39 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
   // Each model: its folder as siblings (external data by relative path), opened for its structure only; onnxruntime
   // loads it by path. The handles close when the check is done.
   const opened: { close(): Promise<void> }[] = [];
+  const views = new Map<string, import('../core/onnx/model.js').ModelView>();
   const spec = (path: string): ModelSpec => ({
     name: path,
     structure: async () => {
       const files = modelFilesOf(path);
       opened.push(files);
-      return (await openModel(files)).model;
+      const view = (await openModel(files)).model;
+      views.set(path, view);
+      return view;
     },
-    load: { path },
+    // onnxruntime-node reads the model and its external data by path; onnxruntime-web takes bytes (its 4 GiB limit).
+    load:
+      choice.backend === 'onnxruntime-node cpu'
+        ? { path }
+        : async () => ({
+            bytes: new Uint8Array(readFileSync(path)),
+            externalData: await Promise.all(
+              externalDataFiles(views.get(path)!).map(async ({ location, source }) => ({ path: location, data: await source.read(0, source.size) })),
+            ),
+          }),
     sha256: () => sha256File(path),
   });
+  const ortModule: OrtModule =
+    choice.backend === 'onnxruntime-node cpu'
+      ? (ort as unknown as OrtModule)
+      : await import('onnxruntime-web').then((web) => {
+          web.env.wasm.numThreads = 1;
+          return web as unknown as OrtModule;
+        });
   let report: QualityReport;
   try {
     report = await runQualityCheck({
-      ort: ort as unknown as OrtModule,
+      ort: ortModule,
       original: spec(origPath),
       quantized: spec(quantPath),
       tokenizer,
@@ -145,15 +186,40 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
       sentenceSets,
       retrievalSets: probes.retrievalSets,
       threshold,
-      backend: 'onnxruntime-node cpu',
-      sessionOptions: { executionProviders: ['cpu'] },
-      providersRan: ['cpu'],
+      backend: choice.backend,
+      sessionOptions: { executionProviders: [choice.backend === 'onnxruntime-node cpu' ? 'cpu' : 'wasm'] },
+      providersRan: [choice.backend === 'onnxruntime-node cpu' ? 'cpu' : 'wasm'],
       onProgress: (p) => progress.update(p.phase, p.done, p.total),
     });
   } finally {
     await Promise.all(opened.map((f) => f.close().catch(() => undefined)));
   }
   progress.finish();
-  io.stdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReportText(report)}\n`);
+  let check: TargetCheck | null = null;
+  if (target) {
+    if (choice.note) report.backend.note = `${report.backend.note}; for --target ${target.id}: ${choice.note}`;
+    let view = views.get(quantPath);
+    if (!view) {
+      // The check could not open it (its report says why): the kernels are checked on what opens.
+      const files = modelFilesOf(quantPath);
+      try {
+        view = (await openModel(files)).model;
+      } catch (e) {
+        throw new CliError(`${quantPath}: ${(e as Error).message}`, EXIT.badModel);
+      } finally {
+        await files.close();
+      }
+    }
+    check = checkTarget(view, target.id, target.runtimeVersion ? { runtimeVersion: target.runtimeVersion } : {});
+  }
+  if (flags.json) io.stdout(`${JSON.stringify(check && target ? { ...report, target: { ...check, requested: true, runtimeVersionAsked: target.runtimeVersion, backend: choice } } : report, null, 2)}\n`);
+  else
+    io.stdout(
+      `${[
+        formatReportText(report),
+        ...(check && target ? ['', `backend for --target ${target.id}: ${choice.backend}${choice.exact ? ' (the target\'s own)' : ''}${choice.note ? ` — ${choice.note}` : ''}`, ...targetLines(check, target)] : []),
+      ].join('\n')}\n`,
+    );
+  if (check && !check.ok) return EXIT.cannotRun;
   return report.verdict.pass ? EXIT.ok : EXIT.belowThreshold;
 }

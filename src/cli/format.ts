@@ -1,5 +1,6 @@
 /** Plain-text rendering of the model card for the terminal. */
 import type { ModelSummary, TensorInfo } from '../core/onnx/summary.js';
+import { MODE_METAS } from '../core/modes/registry.js';
 import { mb } from './io.js';
 
 
@@ -29,8 +30,11 @@ export function formatCard(s: ModelSummary): string {
     kv('External data', `${s.externalData.length} tensors in ${files.join(', ')}${missing.length ? ` — MISSING: ${[...new Set(missing.map((e) => e.location))].join(', ')}` : ''}`);
   }
   for (const [k, v] of Object.entries(s.metadata)) kv(`  meta ${k}`, v);
-  kv('Predicted INT8 size', `${mb(s.predictedBytes.int8)} (${pct(s.predictedBytes.int8, s.fileBytes)})`);
-  kv('Predicted FP16 size', `${mb(s.predictedBytes.fp16)} (${pct(s.predictedBytes.fp16, s.fileBytes)})`);
+  // Every registered mode, in the registry's order (default options of each).
+  for (const m of MODE_METAS) {
+    const b = s.predictedBytes[m.id];
+    if (b !== undefined) kv(`Predicted ${m.label} size`, `${mb(b)} (${pct(b, s.totalBytes)})`);
+  }
   lines.push('Ops:');
   for (const [op, c] of Object.entries(s.opCounts)) lines.push(`  ${op.padEnd(28)}${String(c).padStart(6)}`);
   return lines.join('\n');

@@ -4,8 +4,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { ErrorKind } from '../core/errors.js';
 import { formatMiBFixed } from '../core/size.js';
 
-/** Exit codes (documented in the README). 8: a download from the Hub or a URL failed; 130: cancelled (Ctrl-C). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, badModel: 4, outputExists: 5, diskFull: 6, belowThreshold: 7, download: 8, cancelled: 130 } as const;
+/** Exit codes (documented in the README). 8: a download from the Hub or a URL failed; 9: the output cannot run on the target (`--target`, src/core/targets); 130: cancelled (Ctrl-C). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, badModel: 4, outputExists: 5, diskFull: 6, belowThreshold: 7, download: 8, cannotRun: 9, cancelled: 130 } as const;
 
 /** The exit code for each kind of user-facing error (src/core/errors.ts). */
 export const EXIT_FOR_KIND: Record<ErrorKind, number> = {

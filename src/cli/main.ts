@@ -18,8 +18,9 @@ export const USAGE = `ava-quant — quantize ONNX embedding models and prove the
 Usage:
   ava-quant inspect <model.onnx> [--json]                       the model card
   ava-quant quantize <in.onnx> <out.onnx> <mode> [options]       write a smaller model; mode: ${MODE_IDS.join(', ')} (see quantize --help)
+  ava-quant quantize <in.onnx> <out.onnx> target --min-cosine X  the smallest mix that still meets a quality bar
   ava-quant batch <dir> [--modes ${MODE_IDS.slice(0, 2).join(',')}] [--out DIR]          every .onnx in a folder
-  ava-quant check <original.onnx> <quantized.onnx> [options]     quality report; exit 7 below threshold
+  ava-quant check <original.onnx> <quantized.onnx> [options]     quality report; exit 7 below threshold (--target T: its backend and kernels)
   ava-quant verify <file> <sha256|md5>                           does a copy match a recorded hash
 
 Every command takes --help and --json. Where a model path goes, inspect, quantize and check also take a
@@ -28,8 +29,9 @@ Hugging Face id (org/name, org/name@revision, hf:org/name@revision), a huggingfa
 AVA_CACHE_DIR (default ~/.cache/ava-quant); the Hub is AVA_HF_ENDPOINT (default https://huggingface.co).
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 file not found/unreadable (or not on the Hub), 4 not a valid ONNX model (or refused),
-            5 output exists, 6 disk full, 7 quality below threshold, 8 download failed, 130 / 143 cancelled
-            (Ctrl-C / SIGTERM; unfinished outputs are removed)`;
+            5 output exists, 6 disk full, 7 quality below threshold, 8 download failed, 9 the output cannot run on
+            the target (--target; default android-arm64), 130 / 143 cancelled (Ctrl-C / SIGTERM; unfinished outputs
+            are removed)`;
 
 /** Generic flag parsing for commands without their own parser: --key value, --key=value, --flag. */
 export function parseFlags(argv: string[], booleans: readonly string[]): { args: string[]; flags: Record<string, string | boolean> } {

@@ -106,6 +106,11 @@ export async function produce(
     digests?: boolean;
     /** Go on with an already quantized model, and write an output that rewrote nothing (runMode's `force`). */
     force?: boolean;
+    /**
+     * Called with the written (not yet renamed) model file before it is kept; throwing removes it and its data file
+     * (the target check: src/cli/target-check.ts).
+     */
+    beforeCommit?: (tempModelPath: string) => Promise<void>;
   },
 ): Promise<{ result: ModeResult; digests: { sha256: string; md5: string; bytes: number } | null }> {
   const fail = (e: unknown): never => {
@@ -143,6 +148,7 @@ export async function produce(
         return s;
       },
     });
+    if (opts.beforeCommit) await opts.beforeCommit(sinks[0]!.tmp);
     // The data file first: a model file never points at a data file that is not there.
     for (const s of [...sinks].reverse()) await s.commit();
   } catch (e) {

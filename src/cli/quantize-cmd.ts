@@ -11,6 +11,8 @@ import { CliError, type CliIo, EXIT, checkOutputPath, int, mb } from './io.js';
 import { openInput, produce, provenanceOf, statInput } from './pipeline.js';
 import { createProgress } from './progress.js';
 import { reportLines } from './report-text.js';
+import { TARGET_FLAGS, TARGETS, type TargetChoice, cannotRunMessage, checkModelFile, takeTargetFlags, targetLines } from './target-check.js';
+import type { TargetCheck } from '../core/targets/index.js';
 
 /**
  * The flags every mode shares (CLI only: the table of each mode is in its meta.ts). `page` says what the page does
@@ -32,6 +34,7 @@ export const SHARED_FLAGS = [
     help: "write the weights to <out.onnx>_data next to the model (automatic over 2 GiB, protobuf's limit); the two files must stay together",
     page: 'automatic over 2 GiB (two downloads)',
   },
+  ...TARGET_FLAGS,
   {
     flag: '--file',
     value: 'F',
@@ -40,12 +43,15 @@ export const SHARED_FLAGS = [
   },
 ] as const;
 
-const EXIT_CODES = 'Exit codes: 0 ok, 1 failure, 2 usage, 3 input not found, 4 not a valid ONNX model, refused, already quantized or nothing to quantize, 5 output exists, 6 disk full';
+const EXIT_CODES =
+  'Exit codes: 0 ok, 1 failure, 2 usage, 3 input not found, 4 not a valid ONNX model, refused, already quantized or nothing to quantize, 5 output exists, 6 disk full, ' +
+  '9 the output cannot run on the target (nothing written; --force keeps it)';
 
 const sharedHelp = (): string[] => helpLines(SHARED_FLAGS.map((f) => [f.value ? `${f.flag} ${f.value}` : f.flag, f.help]));
 
 export const QUANTIZE_USAGE = `Usage:
 ${MODE_METAS.map((m) => `  ava-quant quantize <in.onnx> <out.onnx> ${`${m.id} [options]`.padEnd(Math.max(...MODE_METAS.map((x) => x.id.length)) + 13)}about ${m.expectedReduction}% smaller, ${m.label} (quantize x y ${m.id} --help)`).join('\n')}
+  ava-quant quantize <in.onnx> <out.onnx> target --min-cosine X   the smallest mix that meets a quality bar (quantize x y target --help)
 
 Every mode:
 ${sharedHelp().join('\n')}
@@ -111,7 +117,8 @@ export function sizeBlock(input: string, output: string, mode: ModeId, inBytes: 
 
 export async function runQuantize(allArgs: string[], io: CliIo): Promise<number> {
   const { isRemoteModelArg, resolveModelArg, takeFileFlag } = await import('./hub.js');
-  const { args: withShared, file } = takeFileFlag(allArgs);
+  const { args: withFile, file } = takeFileFlag(allArgs);
+  const { args: withShared, target } = takeTargetFlags(withFile);
   const has = (f: string) => withShared.includes(f);
   const force = has('--force');
   const json = has('--json');
@@ -120,6 +127,10 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   const args = withShared.filter((a) => !['--force', '--json', '--external-data', '--help', '-h'].includes(a));
 
   const mode = positionals(args)[2]?.toLowerCase();
+  if (mode === 'target') {
+    const { runTargetModeCommand } = await import('./target-mode.js');
+    return runTargetModeCommand(allArgs, io);
+  }
   if (!mode) {
     if (help) {
       io.stdout(`${QUANTIZE_USAGE}\n`);
@@ -140,6 +151,9 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
     throw e;
   }
   if (parsed.positionals.length !== 3) throw new CliError(`expected <in.onnx> <out.onnx> ${mode}\n${modeUsage(mode)}`, EXIT.usage);
+  // --target picks INT8's preset (the target's Optimum arguments) unless --preset is given.
+  const presetGiven = args.some((a) => a === '--preset' || a.startsWith('--preset='));
+  if (mode === 'int8' && target.requested && !presetGiven) parsed.options.preset = TARGETS[target.id].int8Preset;
   let [input, output] = parsed.positionals as [string, string, string];
 
   if (isRemoteModelArg(input) || file) {
@@ -153,16 +167,52 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   const progress = createProgress(io, mode);
   const opened = await openInput(input);
   let result;
+  // The output is checked against the target before it is kept (src/cli/target-check.ts).
+  let check: TargetCheck | null = null;
+  const beforeCommit = async (tmp: string) => {
+    check = await checkModelFile(tmp, target);
+    if (!check.ok && !force) throw new CannotRun(check);
+  };
   try {
     const request = { mode, options: { ...parsed.options, provenance: provenanceOf(opened) } } as ModeRequest;
-    ({ result } = await produce(opened, output, request, { startedAt: t0, onProgress: (f, b, item) => progress.update(f, b, item), externalData, force }));
+    ({ result } = await produce(opened, output, request, { startedAt: t0, onProgress: (f, b, item) => progress.update(f, b, item), externalData, force, beforeCommit }));
     progress.finish();
+  } catch (e) {
+    progress.finish();
+    if (e instanceof CannotRun) {
+      // Nothing was kept: say what cannot run, then the one-line refusal (exit 9).
+      if (json) io.stdout(`${JSON.stringify({ input, output, written: false, target: targetJson(e.check, target) }, null, 2)}\n`);
+      else io.stdout(`${targetLines(e.check, target).join('\n')}\n`);
+      throw new CliError(cannotRunMessage(output, e.check), EXIT.cannotRun);
+    }
+    throw e;
   } finally {
     await opened.close();
   }
   const ms = Date.now() - t0;
   const inBytes = inputBytes(opened.opened.model);
-  if (json) io.stdout(`${JSON.stringify({ input, output, totalMs: Math.round(ms), ...result.report }, null, 2)}\n`);
-  else io.stdout(`${[...sizeBlock(input, output, mode, inBytes, result.outputBytes, ms), ...reportLines(result.report)].join('\n')}\n`);
+  const checked = check as TargetCheck | null;
+  if (json) io.stdout(`${JSON.stringify({ input, output, totalMs: Math.round(ms), ...result.report, written: true, target: checked ? targetJson(checked, target) : null }, null, 2)}\n`);
+  else
+    io.stdout(
+      `${[
+        ...sizeBlock(input, output, mode, inBytes, result.outputBytes, ms),
+        ...reportLines(result.report),
+        ...(checked ? targetLines(checked, target) : []),
+        ...(checked && !checked.ok ? [`${'Warning'.padEnd(22)}kept because of --force although it cannot run on the target`] : []),
+      ].join('\n')}\n`,
+    );
   return EXIT.ok;
+}
+
+/** The target check in --json: checkTarget's result, whether --target named it, and the runtime version asked for. */
+function targetJson(c: TargetCheck, t: TargetChoice) {
+  return { ...c, requested: t.requested, runtimeVersionAsked: t.runtimeVersion };
+}
+
+/** The output cannot run on the target (before it is kept). */
+class CannotRun extends Error {
+  constructor(readonly check: TargetCheck) {
+    super(check.summary);
+  }
 }

@@ -18,6 +18,7 @@
  * metadataKey). Provenance (source, tool version, date) is supplied by the callers (the worker, the CLI), so the
  * quantizers stay deterministic: the same input, options and provenance give the same bytes.
  */
+import { MIXED_META } from './mixed/meta.js';
 import { MODE_METAS, type ModeId } from './modes/registry.js';
 import { encodeStringEntry } from './onnx/encode.js';
 import { MODEL } from './onnx/model.js';
@@ -75,7 +76,8 @@ export interface Provenance {
   madeBy: 'ava-quantizer' | 'onnxruntime' | 'other';
   /** The metadata key read (null for the producer-only case). */
   key: string | null;
-  mode: ModeId | null;
+  /** The mode the record names: a registry mode, or 'mixed' (target mode / buildMix: src/core/mixed/meta.ts). */
+  mode: ModeId | 'mixed' | null;
   /** One line, e.g. "INT8 (dynamic) by ava-quantizer 0.1.0, preset tjs-q8". */
   summary: string;
   preset: string | null;
@@ -194,12 +196,12 @@ function describe(meta: Map<string, string>, producer: { name?: string | null; v
   // The key is ours; a record naming another tool is shown as such.
   const madeBy = toolName === null || toolName === TOOL.name ? 'ava-quantizer' : 'other';
   const modeText = str(rec, 'mode', problems);
-  // The mode the record names ("int8-dynamic" -> int8, "q4" -> q4) among the modes writing this key; else the first.
-  const writers = MODE_METAS.filter((m) => m.metadataKey === key);
+  // The mode the record names ("int8-dynamic" -> int8, "q4" -> q4, "mixed") among the writers of this key; else the first.
+  const writers: readonly { id: ModeId | 'mixed'; label: string; metadataKey: string }[] = [...MODE_METAS, MIXED_META].filter((m) => m.metadataKey === key);
   const named = modeText ? writers.find((m) => modeText.toLowerCase() === m.id || modeText.toLowerCase().startsWith(`${m.id}-`)) : undefined;
   if (modeText && !named) problems.push(`"mode" ${JSON.stringify(modeText)} does not match the key ${key}`);
   const meta0 = named ?? writers[0]!;
-  const mode: ModeId = meta0.id;
+  const mode = meta0.id;
   const preset = str(rec, 'preset', problems);
   const date = str(rec, 'date', problems);
   const reference = str(rec, 'reference', problems);

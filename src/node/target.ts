@@ -1,20 +1,38 @@
 /**
- * Target mode from files, in Node (onnxruntime-node): what `ava-quant quantize in out target --min-cosine X` will
- * call once the CLI wires it. Reads the model (external data included, brought inline), its tokenizer and pooling
- * config (next to it or one folder up, as `check` finds them) and the shipped probe sets; runs runTargetMode; writes
- * the answer to `output` through a temp file renamed at the end (nothing is left behind on failure or cancel; an
- * existing file is not overwritten) and the report as JSON when asked.
+ * Target mode from files, in Node (onnxruntime-node): what `ava-quant quantize in out target --min-cosine X` calls
+ * (src/cli/target-mode.ts). Reads the model (external data included, brought inline), its tokenizer and pooling
+ * config (next to it or one folder up, as `check` finds them) and the shipped probe sets; looks the answer up in the
+ * cache (`cacheDir`: one JSON report per run, named by the engine's cache key and the backend) or runs runTargetMode
+ * and caches its report; writes the answer to `output` through a temp file renamed at the end (nothing is left behind
+ * on failure or cancel; an existing file is not overwritten unless `overwrite`) and the report as JSON when asked.
+ *
+ * A cached report holds no model bytes: the answer is rebuilt from it (buildMix with the report's assignment and
+ * options: the same bytes as the run that measured it, with this call's provenance), so no quality pass runs again.
  *
  *   npx tsx scripts/target-mode.ts model.onnx out.onnx --min-cosine 0.995 [--min-top5 0.95] [--report r.json]
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { runTargetMode, type MixOptions, type Precision, type TargetBar, type TargetProgress, type TargetResult } from '../core/mixed/index.js';
+import {
+  TARGET_ENGINE_VERSION,
+  buildMix,
+  runTargetMode,
+  targetCacheKeyFor,
+  type MixOptions,
+  type Precision,
+  type TargetBar,
+  type TargetModeOptions,
+  type TargetProgress,
+  type TargetReport,
+  type TargetResult,
+} from '../core/mixed/index.js';
+import { parseModel } from '../core/onnx/model.js';
 import { openModel } from '../core/onnx/open.js';
 import { collectPieces, writeModel } from '../core/onnx/writer.js';
+import type { OutputProvenance } from '../core/provenance.js';
 import { PROBE_FILES, loadProbes, quickSelection, type OrtModule, type PoolingChoice, type ProbeBundle, type TokenizerFiles } from '../core/quality/index.js';
 import { atomicFileSink, modelFilesOf } from './files.js';
 
@@ -40,6 +58,57 @@ export interface TargetFilesOptions extends MixOptions {
   pooling?: string | 'mean' | 'cls' | 'none';
   onProgress?: (p: TargetProgress) => void;
   signal?: AbortSignal;
+  /** Folder of cached reports (created when needed); null or absent: no cache. */
+  cacheDir?: string | null;
+  /** Recorded in the answer's metadata (source, tool version, date). */
+  provenance?: OutputProvenance;
+  /** Replace an existing output (the CLI's --force, after its own checks). */
+  overwrite?: boolean;
+  /** Called with the written temp file before it is renamed into place; throwing removes it (the target check). */
+  beforeCommit?: (tempPath: string) => Promise<void>;
+}
+
+export interface TargetFilesResult extends TargetResult {
+  /** The report came from the cache (no quality pass ran; the answer was rebuilt from it). */
+  cached: boolean;
+  /** The cache file read or written (null without a cache). */
+  cacheFile: string | null;
+  /** The answer was written to `output`. */
+  written: boolean;
+}
+
+/** The backend the Node entry measures on (part of the cache file's name: another backend, another answer). */
+export const TARGET_NODE_BACKEND = 'onnxruntime-node cpu';
+
+interface CacheEntry {
+  engineVersion: number;
+  cacheKey: string;
+  backend: string;
+  savedAt: string;
+  report: TargetReport;
+}
+
+function readCache(file: string, key: string): TargetReport | null {
+  if (!existsSync(file)) return null;
+  try {
+    const e = JSON.parse(readFileSync(file, 'utf8')) as CacheEntry;
+    if (e.engineVersion !== TARGET_ENGINE_VERSION || e.cacheKey !== key || e.backend !== TARGET_NODE_BACKEND || e.report?.cacheKey !== key) return null;
+    return e.report;
+  } catch {
+    return null; // unreadable: measured again and rewritten
+  }
+}
+
+async function writeAtomic(path: string, bytes: Uint8Array, beforeCommit?: (tmp: string) => Promise<void>): Promise<void> {
+  const sink = await atomicFileSink(path);
+  try {
+    await sink.write(bytes);
+    if (beforeCommit) await beforeCommit(sink.tmp);
+    await sink.commit();
+  } catch (e) {
+    await sink.abort();
+    throw e;
+  }
 }
 
 function beside(model: string, rel: string): string | null {
@@ -60,9 +129,12 @@ export async function shippedProbes(sentenceSets: string[] = ['en', 'multi']): P
   return { sentenceSets: all.sentenceSets.filter((s) => sentenceSets.includes(s.id)), retrievalSets: all.retrievalSets };
 }
 
-/** Runs target mode on a model file. Rejects with a message naming the file for unreadable input, and as runTargetMode does. */
-export async function runTargetModeOnFiles(o: TargetFilesOptions): Promise<TargetResult> {
-  if (o.output && existsSync(o.output)) throw new Error(`${o.output} exists: choose another output name (user files are never overwritten)`);
+/**
+ * Runs target mode on a model file (or takes its cached report). Rejects with a message naming the file for unreadable
+ * input, and as runTargetMode does; nothing is written when it rejects.
+ */
+export async function runTargetModeOnFiles(o: TargetFilesOptions): Promise<TargetFilesResult> {
+  if (o.output && existsSync(o.output) && !o.overwrite) throw new Error(`${o.output} exists: choose another output name (user files are never overwritten)`);
   const files = modelFilesOf(o.input);
   let bytes: Uint8Array;
   try {
@@ -79,7 +151,7 @@ export async function runTargetModeOnFiles(o: TargetFilesOptions): Promise<Targe
   const poolPath = o.pooling && !['mean', 'cls', 'none'].includes(o.pooling) ? o.pooling : beside(o.input, join('1_Pooling', 'config.json'));
   const pooling: PoolingChoice = o.pooling === 'mean' || o.pooling === 'cls' || o.pooling === 'none' ? o.pooling : poolPath ? readJson(poolPath) : undefined;
   const probes = await shippedProbes(o.probeSets);
-  const result = await runTargetMode({
+  const options: TargetModeOptions = {
     ort: ort as unknown as OrtModule,
     model: bytes,
     name: o.input.split(/[\\/]/).pop()!,
@@ -95,20 +167,39 @@ export async function runTargetModeOnFiles(o: TargetFilesOptions): Promise<Targe
     ...(o.q4 ? { q4: o.q4 } : {}),
     ...(o.fp16 ? { fp16: o.fp16 } : {}),
     sessionOptions: { executionProviders: ['cpu'] },
-    backend: 'onnxruntime-node cpu',
+    backend: TARGET_NODE_BACKEND,
+    ...(o.provenance ? { provenance: o.provenance } : {}),
     onProgress: o.onProgress,
     signal: o.signal,
-  });
-  if (o.output && result.bytes) {
-    const sink = await atomicFileSink(o.output);
-    try {
-      await sink.write(result.bytes);
-      await sink.commit();
-    } catch (e) {
-      await sink.abort();
-      throw e;
+  };
+  let result: TargetResult;
+  let cached = false;
+  let cacheFile: string | null = null;
+  if (o.cacheDir) {
+    const key = await targetCacheKeyFor(options);
+    cacheFile = join(o.cacheDir, `${key}.node-cpu.json`);
+    const hit = readCache(cacheFile, key);
+    if (hit) {
+      cached = true;
+      const answer = hit.chosen ? await buildMix(parseModel(bytes), hit.chosen.assignment, { ...hit.mixOptions, ...(o.provenance ? { provenance: o.provenance } : {}) }, undefined, o.signal) : null;
+      result = { report: hit, bytes: answer?.bytes ?? null };
+      o.onProgress?.({ phase: 'done', fraction: 1, done: 1, total: 1, message: `from the cache: ${hit.verdict.statement}` });
     }
   }
-  if (o.reportPath) await writeFile(o.reportPath, JSON.stringify(result.report, null, 1));
-  return result;
+  if (!cached) {
+    result = await runTargetMode(options);
+    if (cacheFile) {
+      mkdirSync(dirname(cacheFile), { recursive: true });
+      const entry: CacheEntry = { engineVersion: TARGET_ENGINE_VERSION, cacheKey: result.report.cacheKey, backend: TARGET_NODE_BACKEND, savedAt: new Date().toISOString(), report: result.report };
+      await writeAtomic(cacheFile, new TextEncoder().encode(JSON.stringify(entry)));
+    }
+  }
+  const r = result!;
+  let written = false;
+  if (o.output && r.bytes) {
+    await writeAtomic(o.output, r.bytes, o.beforeCommit);
+    written = true;
+  }
+  if (o.reportPath) await writeFile(o.reportPath, JSON.stringify(r.report, null, 1));
+  return { ...r, cached, cacheFile, written };
 }

@@ -8,6 +8,8 @@ import type { QuantizeResult, QuantizeWorkerApi } from '../../workers/quantize-p
 const file = new File([new Uint8Array([1, 2, 3])], 'm.onnx');
 const int8 = { mode: 'int8', options: { preset: 'ort-default' } } as const;
 const report = { mode: 'int8', quantizedBytes: 4 } as unknown as QuantizeResult['report'];
+/** The target check the worker adds (its content is the worker's: tests/app/quantize-worker-target.test.ts). */
+const checked = { targetCheck: { ok: true } as QuantizeResult['targetCheck'], targetRequested: false, qualityBackend: { backend: 'wasm' as const, exact: false, note: null } };
 
 function setup(impl: QuantizeWorkerApi['quantize']) {
   const workers: FakeWorker[] = [];
@@ -24,7 +26,7 @@ describe('QuantizeBridge', () => {
     const seen: unknown[] = [];
     const { bridge } = setup(async (_f, _x, req, cb) => {
       await cb?.({ phase: 'quantizing', fraction: 0.5, done: 1, total: 2, item: 'w' });
-      return { blob: new Blob([new Uint8Array(4)]), storage: 'memory' as const, report: { ...report, options: req.options } as never, outputBytes: 4 };
+      return { blob: new Blob([new Uint8Array(4)]), storage: 'memory' as const, ...checked, report: { ...report, options: req.options } as never, outputBytes: 4 };
     });
     const r = await bridge.quantize(file, [], int8, { onProgress: (p) => seen.push(p) });
     expect(r.blob.size).toBe(4);
@@ -34,7 +36,7 @@ describe('QuantizeBridge', () => {
   });
 
   it('refuses an output whose Blob size differs from its byte count', async () => {
-    const { bridge } = setup(async () => ({ blob: new Blob([new Uint8Array(3)]), storage: 'memory' as const, report, outputBytes: 4 }));
+    const { bridge } = setup(async () => ({ blob: new Blob([new Uint8Array(3)]), storage: 'memory' as const, ...checked, report, outputBytes: 4 }));
     await expect(bridge.quantize(file, [], int8)).rejects.toMatchObject({ kind: 'internal' });
     bridge.terminate();
   });
@@ -50,7 +52,7 @@ describe('QuantizeBridge', () => {
       order.push(`start ${name}`);
       if (name === 'a') await gate;
       order.push(`end ${name}`);
-      return { blob: new Blob([]), storage: 'memory' as const, report, outputBytes: 0 };
+      return { blob: new Blob([]), storage: 'memory' as const, ...checked, report, outputBytes: 0 };
     });
     const started: string[] = [];
     const a = bridge.runQueued(file, [], job('a'), { onStart: () => started.push('a') });
@@ -73,7 +75,7 @@ describe('QuantizeBridge', () => {
     let calls = 0;
     const { bridge, workers } = setup(async () => {
       if (calls++ === 0) await new Promise(() => {});
-      return { blob: new Blob([]), storage: 'memory' as const, report, outputBytes: 0 };
+      return { blob: new Blob([]), storage: 'memory' as const, ...checked, report, outputBytes: 0 };
     });
     const ctl = new AbortController();
     const p = bridge.runQueued(file, [], int8, { signal: ctl.signal });

@@ -53,6 +53,11 @@ describe('inspect', () => {
       expect(j, k).toHaveProperty(k);
     expect(j.embeddingDim).toBe(384);
     expect(j.predictedBytes.int8).toBeLessThan(j.fileBytes * 0.26);
+    // predictedBytes: one number per registered mode (src/core/modes/<mode>/predict.ts), int8 and fp16 as before.
+    expect(Object.keys(j.predictedBytes).sort()).toEqual(['fp16', 'int8', 'q4', 'q4f16']);
+    expect(j.predictedBytes.q4f16).toBeLessThan(j.predictedBytes.q4);
+    const card = cli('inspect', pathOf(fixture(MINILM)));
+    for (const label of ['INT8', 'FP16', 'Q4', 'Q4F16']) expect(card.out).toMatch(new RegExp(`Predicted ${label} size\\s+[\\d.]+ MB \\([\\d.]+% of the original\\)`));
   });
   it('missing file exits 3; not ONNX exits 4 with the reason on stderr', () => {
     expect(cli('inspect', join(dir, 'nope.onnx')).code).toBe(3);

@@ -14,7 +14,7 @@ import { parseModel } from '../../src/core/onnx/model.js';
 import { collectPieces } from '../../src/core/onnx/writer.js';
 import { runMode } from '../../src/core/modes/run.js';
 import { MINILM, bytesOf, fixture } from '../helpers/fixtures.js';
-import { buildModel, rawBytes, values, type TensorSpec } from '../int8/build.js';
+import { buildModel, rawBytes, values, type TensorSpec } from '../helpers/tiny-model.js';
 
 const K = 16;
 const N = 8;

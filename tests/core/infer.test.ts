@@ -21,7 +21,7 @@ import {
   valueSlot,
   withInferred,
 } from '../../src/core/onnx/infer/index.js';
-import { F32, tinyModel } from '../fp16/tiny.js';
+import { F32, tinyModel } from '../helpers/tiny-model.js';
 import { pathOf } from '../helpers/fixtures.js';
 import { createHash } from 'node:crypto';
 

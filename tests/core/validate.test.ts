@@ -15,13 +15,13 @@ import { NODE, parseModel } from '../../src/core/onnx/model.js';
 import { OnnxFormatError } from '../../src/core/onnx/errors.js';
 import { InvalidGraphError, validateModel } from '../../src/core/onnx/validate.js';
 import { bytesOf, fixture, MINILM, realModels } from '../helpers/fixtures.js';
-import { BOOL, F32, graphParts, type TinyGraph, tinyModel } from '../fp16/tiny.js';
+import { BOOL, F32, graphParts, type GraphSpec, tinyModel } from '../helpers/tiny-model.js';
 
 const relu = (x: string, y: string, name = y) => ({ opType: 'Relu', inputs: [x], outputs: [y], name });
-const io = (g: Omit<TinyGraph, 'inputs' | 'outputs'>, inputs = ['x'], outputs = ['y']): TinyGraph => ({
+const io = (g: Omit<GraphSpec, 'inputs' | 'outputs'>, inputs = ['x'], outputs = ['y']): GraphSpec => ({
   ...g,
-  inputs: inputs.map((n) => [n, F32, [2]] as TinyGraph['inputs'][number]),
-  outputs: outputs.map((n) => [n, F32, [2]] as TinyGraph['outputs'][number]),
+  inputs: inputs.map((n) => [n, F32, [2]] as GraphSpec['inputs'][number]),
+  outputs: outputs.map((n) => [n, F32, [2]] as GraphSpec['outputs'][number]),
 });
 const problem = (bytes: Uint8Array) => {
   try {
@@ -39,8 +39,8 @@ describe('validateModel on small graphs', () => {
   it('accepts a well-formed graph, an initializer backing an input, and subgraphs reading outer names', () => {
     expect(problem(tinyModel(io({ nodes: [relu('x', 'a'), relu('a', 'y')] })))).toBeNull();
     expect(problem(tinyModel({ ...io({ nodes: [{ opType: 'Add', inputs: ['x', 'w'], outputs: ['y'] }] }, ['x', 'w']), inits: [{ name: 'w', dims: [2], values: [1, 2] }] }))).toBeNull();
-    const branch = (name: string, out: string): TinyGraph => ({ name, nodes: [relu('a', out)], inputs: [], outputs: [[out, F32, [2]]] });
-    const g: TinyGraph = {
+    const branch = (name: string, out: string): GraphSpec => ({ name, nodes: [relu('a', out)], inputs: [], outputs: [[out, F32, [2]]] });
+    const g: GraphSpec = {
       nodes: [
         relu('x', 'a'),
         { opType: 'If', inputs: ['c'], outputs: ['y'], attributes: { then_branch: { kind: 'graph', value: graphParts(branch('t', 't_out')) }, else_branch: { kind: 'graph', value: graphParts(branch('e', 'e_out')) } } },
@@ -67,8 +67,8 @@ describe('validateModel on small graphs', () => {
   });
 
   it('refuses an undefined read inside a subgraph (outer names are visible, others are not)', () => {
-    const body = (read: string): TinyGraph => ({ name: 'then', nodes: [relu(read, 't_out', 'inner')], inputs: [], outputs: [['t_out', F32, [2]]] });
-    const g = (read: string): TinyGraph => ({
+    const body = (read: string): GraphSpec => ({ name: 'then', nodes: [relu(read, 't_out', 'inner')], inputs: [], outputs: [['t_out', F32, [2]]] });
+    const g = (read: string): GraphSpec => ({
       nodes: [relu('x', 'a'), { opType: 'If', inputs: ['c'], outputs: ['y'], attributes: { then_branch: { kind: 'graph', value: graphParts(body(read)) }, else_branch: { kind: 'graph', value: graphParts(body('a')) } } }],
       inputs: [
         ['x', F32, [2]],

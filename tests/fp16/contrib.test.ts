@@ -18,7 +18,7 @@ import { collectPieces } from '../../src/core/onnx/writer.js';
 import { quantizeQ4, quantizeQ4F16 } from '../../src/core/q4/index.js';
 import { MINILM, bytesOf, fixture } from '../helpers/fixtures.js';
 import { diff, runModel, toFp16 } from './helpers.js';
-import { F16, F32, U8, tinyModel } from './tiny.js';
+import { F16, F32, U8, tinyModel } from '../helpers/tiny-model.js';
 
 describe('com.microsoft signatures', () => {
   it('MatMulNBits and GatherBlockQuantized: float16 allowed where onnxruntime allows it; nothing else known', () => {

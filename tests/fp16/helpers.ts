@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { convertFp16, type Fp16Options, type Fp16Report } from '../../src/core/fp16/index.js';
 import { type ModelView, parseModel } from '../../src/core/onnx/model.js';
 import { collectPieces } from '../../src/core/onnx/writer.js';
+import { mulberry32 } from '../../src/core/quality/math.js';
 
 export async function toFp16(bytes: Uint8Array, opts: Fp16Options = {}): Promise<{ bytes: Uint8Array; report: Fp16Report; model: ModelView }> {
   const model = parseModel(bytes);
@@ -10,23 +11,11 @@ export async function toFp16(bytes: Uint8Array, opts: Fp16Options = {}): Promise
   return { bytes: await collectPieces(parts), report, model };
 }
 
-/** mulberry32: small deterministic PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export type Feeds = Record<string, ort.Tensor>;
 
 /** Inputs for the non-text fixtures: shapes from their model cards, deterministic content. */
 export function feedsFor(name: string, seed = 1): Feeds {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const f32 = (dims: number[], gen: (i: number) => number) => {
     const n = dims.reduce((a, b) => a * b, 1);
     const d = new Float32Array(n);

@@ -9,17 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyCounts, float32BytesToFloat16Bits, float32ToFloat16 } from '../../src/core/kernels/float16.js';
 import { type ClampOptions, emptyStats, float32ArrayToFloat16, float32BytesToFloat16 } from '../../src/core/onnx/float16.js';
 import { oracleConvertWords } from './convert-oracle.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/core/quality/math.js';
 
 /** Element-wise equality of two typed arrays, reporting the first difference (fast on large arrays). */
 function expectEqualArrays(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
@@ -82,12 +72,12 @@ describe('float32ToFloat16 (bulk) equals the per-value converter', () => {
     it(`every exponent and rounding case, min ${opts.minPositive} / max ${opts.maxFinite}`, () => {
       expectSame(edges, opts, 'edges');
       expectSame(thresholdWords(CLAMPS), opts, 'thresholds');
-      const r = rng(Math.round(opts.maxFinite));
+      const r = mulberry32(Math.round(opts.maxFinite));
       expectSame(Uint32Array.from({ length: 50000 }, () => Math.floor(r() * 2 ** 32)), opts, 'random bits');
     });
 
   it('typical weights (every value on the fast path): same bits and max |x|', () => {
-    const r = rng(9);
+    const r = mulberry32(9);
     const words = Uint32Array.from({ length: 30000 }, () => bitsOf((r() - 0.5) * (0.2 + r())));
     for (const opts of CLAMPS.slice(0, 3)) expectSame(words, opts, 'weights');
     expect(float32ToFloat16(words, CLAMPS[0]!).counts.maxAbs).toBeGreaterThan(0.5);
@@ -120,7 +110,7 @@ describe('float32ToFloat16 (bulk) equals the per-value converter', () => {
 
 describe('float32BytesToFloat16 (what FP16 tensor conversion calls)', () => {
   it('aligned and unaligned bytes, across chunk borders, trailing bytes ignored; counters added to the running stats', () => {
-    const r = rng(42);
+    const r = mulberry32(42);
     const n = 40000; // more than two 16384-word chunks
     const words = Uint32Array.from({ length: n }, () => (r() < 0.1 ? Math.floor(r() * 2 ** 32) : bitsOf((r() - 0.5) * 10 ** (-9 + r() * 14))));
     const wantStats = emptyStats();

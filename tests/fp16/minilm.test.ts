@@ -129,18 +129,7 @@ describe(`fp16 ${MINILM}`, () => {
     };
     const a = await embed(bytes);
     const b = await embed(fp16);
-    const cos = a.map((x, i) => {
-      const y = b[i]!;
-      let dot = 0;
-      let nx = 0;
-      let ny = 0;
-      for (let d = 0; d < x.length; d++) {
-        dot += x[d]! * y[d]!;
-        nx += x[d]! * x[d]!;
-        ny += y[d]! * y[d]!;
-      }
-      return dot / Math.sqrt(nx * ny);
-    });
+    const cos = a.map((x, i) => cosine(x, b[i]!));
     const mean = cos.reduce((s, c) => s + c, 0) / cos.length;
     const min = Math.min(...cos);
     console.log(`[fp16] ${MINILM}: ${(100 * report.ratio).toFixed(2)}% of the size, mean cosine ${mean.toFixed(8)}, min ${min.toFixed(8)} over ${B} sentences`);

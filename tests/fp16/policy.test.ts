@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { KEEP_RULES, type KeepRuleId } from '../../src/core/fp16/index.js';
 import { type Fp16Options } from '../../src/core/fp16/options.js';
 import { runModel, toFp16 } from './helpers.js';
-import { BOOL, F32, graphParts, type TinyGraph, tinyModel } from './tiny.js';
+import { BOOL, F32, graphParts, type GraphSpec, tinyModel } from '../helpers/tiny-model.js';
 
 const README = join(import.meta.dirname, '..', '..', 'src', 'core', 'fp16', 'README.md');
 
@@ -30,7 +30,7 @@ describe('the policy table', () => {
 });
 
 const relu = (x: string, y: string, name = y) => ({ opType: 'Relu', inputs: [x], outputs: [y], name });
-const one = (nodes: TinyGraph['nodes'], extra: Partial<TinyGraph> = {}): TinyGraph => ({ nodes, inputs: [['x', F32, [2]]], outputs: [['y', F32, [2]]], ...extra });
+const one = (nodes: GraphSpec['nodes'], extra: Partial<GraphSpec> = {}): GraphSpec => ({ nodes, inputs: [['x', F32, [2]]], outputs: [['y', F32, [2]]], ...extra });
 
 interface Case {
   rule: KeepRuleId;
@@ -43,8 +43,8 @@ interface Case {
   runs: boolean;
 }
 
-const ifNode = (name: string): TinyGraph['nodes'][number] => {
-  const branch = (g: string, out: string): TinyGraph => ({ name: g, nodes: [relu('a', out, `${g}_relu`)], inputs: [], outputs: [[out, F32, [2]]] });
+const ifNode = (name: string): GraphSpec['nodes'][number] => {
+  const branch = (g: string, out: string): GraphSpec => ({ name: g, nodes: [relu('a', out, `${g}_relu`)], inputs: [], outputs: [[out, F32, [2]]] });
   return {
     opType: 'If',
     name,

@@ -10,7 +10,7 @@ import { roundToF16 } from '../../src/core/onnx/float16.js';
 import { parseModel } from '../../src/core/onnx/model.js';
 import { cosine, evaluate, FLOAT, type Tensor, tensor } from '../helpers/fp16-eval.js';
 import { diff, runModel, toFp16 } from './helpers.js';
-import { F16, F32, type TinyGraph, tinyModel } from './tiny.js';
+import { F16, F32, type GraphSpec, tinyModel } from '../helpers/tiny-model.js';
 
 const D = 8;
 const axes = { axes: { kind: 'ints' as const, value: [-1] } };
@@ -22,7 +22,7 @@ const GAMMA = Array.from({ length: D }, (_, i) => 1 + i / 16);
 const BETA = Array.from({ length: D }, () => Math.SQRT1_2);
 
 /** Decomposed LayerNorm as exporters write it below opset 17 (all-MiniLM-L6-v2 has 13 of these). */
-function layerNorm(t: number = F32): TinyGraph {
+function layerNorm(t: number = F32): GraphSpec {
   return {
     nodes: [
       { opType: 'ReduceMean', inputs: ['x'], outputs: ['mean'], attributes: axes, name: 'mean' },
@@ -50,7 +50,7 @@ function layerNorm(t: number = F32): TinyGraph {
  * What the converter wrote before this rule covered the whole statistic: squares and their mean in float32, the
  * variance cast back to float16 before Add(eps) and Sqrt.
  */
-function previousConversion(): TinyGraph {
+function previousConversion(): GraphSpec {
   return {
     nodes: [
       cast('x', 'x16', F16),
@@ -127,7 +127,7 @@ describe('normalisation statistics stay float32 until back in float16 range', ()
   });
 
   it('RMSNorm (Pow, ReduceMean, Add, Sqrt, Reciprocal, Mul(x, ·)) and Mul(x, x) with Pow(·, −0.5)', async () => {
-    const rms = (square: 'pow' | 'mul'): TinyGraph => ({
+    const rms = (square: 'pow' | 'mul'): GraphSpec => ({
       nodes: [
         square === 'pow' ? { opType: 'Pow', inputs: ['x', 'two'], outputs: ['sq'], name: 'sq' } : { opType: 'Mul', inputs: ['x', 'x'], outputs: ['sq'], name: 'sq' },
         { opType: 'ReduceMean', inputs: ['sq'], outputs: ['ms'], attributes: axes, name: 'ms' },
@@ -163,7 +163,7 @@ describe('normalisation statistics stay float32 until back in float16 range', ()
   });
 
   it('variance as E[x²] − E[x]²: both squares, the difference and the rest of the statistic stay float32', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'ReduceMean', inputs: ['x'], outputs: ['mean'], attributes: axes, name: 'mean' },
         { opType: 'Mul', inputs: ['x', 'x'], outputs: ['xx'], name: 'xx' },
@@ -189,7 +189,7 @@ describe('normalisation statistics stay float32 until back in float16 range', ()
   });
 
   it('squares that feed no reduction are not a statistic (x² in an activation stays float16)', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Pow', inputs: ['x', 'two'], outputs: ['sq'], name: 'sq' },
         { opType: 'Add', inputs: ['sq', 'x'], outputs: ['y'], name: 'add' },

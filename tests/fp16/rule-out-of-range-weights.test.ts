@@ -8,13 +8,13 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { parseModel } from '../../src/core/onnx/model.js';
 import { runModel, toFp16 } from './helpers.js';
-import { F16, F32, type TinyGraph, tinyModel } from './tiny.js';
+import { F16, F32, type GraphSpec, tinyModel } from '../helpers/tiny-model.js';
 
 const t = (dims: number[], values: number[]) => new ort.Tensor('float32', Float32Array.from(values), dims);
 
 describe('weights beyond the float16 range', () => {
   it('weights beyond the float16 range: kept float32 with their consumers up to a range-reducing op; sentinels clamp', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Mul', inputs: ['x', 'big'], outputs: ['a'] }, // x * 2^20: exceeds float16
         { opType: 'Add', inputs: ['a', 'one'], outputs: ['b'] },
@@ -57,7 +57,7 @@ describe('weights beyond the float16 range', () => {
 
 
   it("outOfRange: 'clamp' converts them like the reference converters (and reports the clamping)", async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [{ opType: 'Mul', inputs: ['x', 'big'], outputs: ['y'] }],
       inits: [{ name: 'big', dims: [2], values: [2 ** 20, 1] }],
       inputs: [['x', F32, [2]]],

@@ -11,7 +11,7 @@ import { INTEGER_TYPES, shapeInputs } from '../../src/core/fp16/rules/shape-arit
 import { formalAt, signatureOf } from '../../src/core/fp16/schema.js';
 import { SHAPE_INPUTS } from '../../src/core/fp16/shape-inputs.generated.js';
 import { diff, runModel, toFp16 } from './helpers.js';
-import { allNodes, castsOf, F16, F32, I64, type TinyGraph, tinyModel } from './tiny.js';
+import { allNodes, castsOf, F16, F32, I64, type GraphSpec, tinyModel } from '../helpers/tiny-model.js';
 
 const f32 = (dims: number[], f: (i: number) => number = (i) => (i % 7) / 7) =>
   new ort.Tensor('float32', Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => f(i)), dims);
@@ -53,7 +53,7 @@ describe('shape arithmetic stays float32', () => {
   });
 
   it("the issue's Resize: scales = Concat([1, 1], Mul([1.1, 1.1], [1.0])) gives 1×4×11×11 as in float32, and the Add with an 11×11 tensor runs", async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Mul', inputs: ['s', 'one'], outputs: ['s2'], name: 'mul' },
         { opType: 'Concat', inputs: ['ones', 's2'], outputs: ['scales'], name: 'concat', attributes: { axis: { kind: 'int', value: 0 } } },
@@ -84,7 +84,7 @@ describe('shape arithmetic stays float32', () => {
 
   it('a float size computed from Shape feeds Reshape through Floor and a Cast to int64: the Cast to float is not retargeted', async () => {
     // n = Cast(Shape(x)[1]) = 4098 is 4096 in float16; Reshape(x, [2, floor(n * 0.5)]) needs 2049.
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Shape', inputs: ['x'], outputs: ['shp'], name: 'shape' },
         { opType: 'Gather', inputs: ['shp', 'idx1'], outputs: ['len'], name: 'gather', attributes: { axis: { kind: 'int', value: 0 } } },
@@ -117,7 +117,7 @@ describe('shape arithmetic stays float32', () => {
   });
 
   it('Range: start, limit and delta computed in float keep their float32 values (its output length is ceil((limit − start) / delta))', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Shape', inputs: ['x'], outputs: ['shp'], name: 'shape' },
         cast('shp', 'shpf', F32, 'to_float'),
@@ -137,7 +137,7 @@ describe('shape arithmetic stays float32', () => {
     };
     // x of length 7: float32 7 * 1.1 = 7.7000003, / 0.7 -> 12 elements; in float16 1.1 is 1.0996: 7.6953 -> 11
     for (const len of [7, 1000]) {
-      const gl = { ...g, inputs: [['x', F32, [len]]] as TinyGraph['inputs'] };
+      const gl = { ...g, inputs: [['x', F32, [len]]] as GraphSpec['inputs'] };
       const { conv, ref, got } = await sameShapes(tinyModel(gl, 13), { x: f32([len]) });
       expect(got.y!.dims, String(len)).toEqual(ref.y!.dims);
       expect(diff(ref.y!, got.y!).maxRel).toBeLessThan(1e-3);
@@ -146,7 +146,7 @@ describe('shape arithmetic stays float32', () => {
   });
 
   it('Cast to an integer type used as data (a count) and ConstantOfShape: Round / Ceil chains on shapes stay float32', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Shape', inputs: ['x'], outputs: ['shp'], name: 'shape' },
         cast('shp', 'shpf', F32, 'to_float'),
@@ -172,7 +172,7 @@ describe('shape arithmetic stays float32', () => {
   });
 
   it('data is not shape arithmetic: a Cast to int64 of values computed from a float input leaves them float16', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Mul', inputs: ['x', 'ten'], outputs: ['m'], name: 'mul' },
         { opType: 'Floor', inputs: ['m'], outputs: ['f'], name: 'floor' },
@@ -190,7 +190,7 @@ describe('shape arithmetic stays float32', () => {
   });
 
   it('an integer graph input is a size, not data: Cast(size) to float feeding Range is not retargeted (window functions)', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         cast('size', 'sizef', F32, 'to_float'),
         { opType: 'Range', inputs: ['zero', 'sizef', 'one'], outputs: ['r'], name: 'range' },

@@ -10,7 +10,7 @@ import { numberToF16Bits } from '../../src/core/onnx/float16.js';
 import { parseModel } from '../../src/core/onnx/model.js';
 import { diff, type Feeds, runModel, toFp16 } from './helpers.js';
 import { encodeTensor } from '../../src/core/onnx/encode.js';
-import { allNodes, BOOL, castsOf, F16, F32, graphParts, I64, isTopological, type TinyGraph, tinyModel } from './tiny.js';
+import { allNodes, BOOL, castsOf, F16, F32, graphParts, I64, isTopological, type GraphSpec, tinyModel } from '../helpers/tiny-model.js';
 
 const t = (dims: number[], values: number[]) => new ort.Tensor('float32', Float32Array.from(values), dims);
 const seq = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
@@ -32,7 +32,7 @@ async function check(model: Uint8Array, feeds: Feeds, opts = {}, tol = 2e-2) {
 
 describe('fp16 graph rules', () => {
   it('converts weights, keeps float32 inputs/outputs, records the conversion in metadata', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'MatMul', inputs: ['x', 'w'], outputs: ['h'] },
         { opType: 'Add', inputs: ['h', 'b'], outputs: ['y'] },
@@ -60,7 +60,7 @@ describe('fp16 graph rules', () => {
   });
 
   it('keepIoTypes: false makes the float inputs and outputs float16', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [{ opType: 'Mul', inputs: ['x', 'w'], outputs: ['y'] }],
       inits: [{ name: 'w', dims: [3], values: [1, 2, 3] }],
       inputs: [['x', F32, [3]]],
@@ -78,7 +78,7 @@ describe('fp16 graph rules', () => {
   });
 
   it('blocked op between converted ops: Resize stays float32 with Casts around it, its scales stay float32', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Mul', inputs: ['x', 'k'], outputs: ['a'] },
         { opType: 'Resize', inputs: ['a', '', 'scales'], outputs: ['r'], attributes: { mode: { kind: 'string', value: 'linear' } } },
@@ -104,7 +104,7 @@ describe('fp16 graph rules', () => {
   });
 
   it('user op and node block lists keep nodes in float32; consecutive kept nodes get no Cast between them', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Mul', inputs: ['x', 'k'], outputs: ['a'], name: 'mul' },
         { opType: 'Relu', inputs: ['a'], outputs: ['b'], name: 'relu' },
@@ -126,7 +126,7 @@ describe('fp16 graph rules', () => {
   });
 
   it('existing Cast(to=FLOAT) inside a converted region is retargeted or removed, so types always agree', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         // mask (int64) -> Cast(to=FLOAT) -> Mul: the Cast is retargeted to FLOAT16
         { opType: 'Cast', inputs: ['mask'], outputs: ['maskf'], attributes: { to: { kind: 'int', value: F32 } } },
@@ -160,7 +160,7 @@ describe('fp16 graph rules', () => {
   });
 
   it('a Cast(to=FLOAT) read only by float32 consumers stays a Cast to FLOAT', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Cast', inputs: ['n'], outputs: ['nf'], attributes: { to: { kind: 'int', value: F32 } } },
         { opType: 'Max', inputs: ['nf', 'x'], outputs: ['y'] },
@@ -177,7 +177,7 @@ describe('fp16 graph rules', () => {
   });
 
   it('redundant Cast pairs: an original float16 round trip collapses and no pair is inserted', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Mul', inputs: ['x', 'k'], outputs: ['a'] },
         { opType: 'Cast', inputs: ['a'], outputs: ['a16'], attributes: { to: { kind: 'int', value: F16 } } },
@@ -213,7 +213,7 @@ describe('fp16 graph rules', () => {
   });
 
   it('graph output produced by a blocked op (keepIoTypes on and off)', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Mul', inputs: ['x', 'k'], outputs: ['a'] },
         { opType: 'TopK', inputs: ['a', 'kk'], outputs: ['vals', 'idx'] },
@@ -242,7 +242,7 @@ describe('fp16 graph rules', () => {
 
   it('Constant, Constant(value_float) and ConstantOfShape become float16 when float16 nodes read them', async () => {
     const valueTensor = { kind: 'tensor' as const, value: tensorPartsOf([3], [0.1, 0.2, 0.3]) };
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Constant', inputs: [], outputs: ['c1'], attributes: { value: valueTensor } },
         { opType: 'Constant', inputs: [], outputs: ['c2'], attributes: { value_float: { kind: 'float', value: 3 } } },
@@ -262,14 +262,14 @@ describe('fp16 graph rules', () => {
   });
 
   it('If subgraphs: branches are converted, read outer float16 values and produce float16', async () => {
-    const then: TinyGraph = {
+    const then: GraphSpec = {
       name: 'then',
       nodes: [{ opType: 'Mul', inputs: ['a', 'wt'], outputs: ['t_out'] }],
       inits: [{ name: 'wt', dims: [1], values: [2] }],
       inputs: [],
       outputs: [['t_out', F32, [3]]],
     };
-    const els: TinyGraph = {
+    const els: GraphSpec = {
       name: 'else',
       nodes: [
         { opType: 'Constant', inputs: [], outputs: ['ce'], attributes: { value: { kind: 'tensor', value: tensorPartsOf([1], [-1]) } } },
@@ -280,7 +280,7 @@ describe('fp16 graph rules', () => {
       inputs: [],
       outputs: [['e_out', F32, [3]]],
     };
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Mul', inputs: ['x', 'w'], outputs: ['a'] },
         { opType: 'If', inputs: ['cond'], outputs: ['r'], attributes: { then_branch: { kind: 'graph', value: graphOf(then) }, else_branch: { kind: 'graph', value: graphOf(els) } } },
@@ -308,7 +308,7 @@ describe('fp16 graph rules', () => {
   });
 
   it('Loop bodies are converted inside; the loop-carried interface keeps its types', async () => {
-    const body: TinyGraph = {
+    const body: GraphSpec = {
       name: 'body',
       nodes: [
         { opType: 'Mul', inputs: ['v_in', 'wl'], outputs: ['m'] },
@@ -326,7 +326,7 @@ describe('fp16 graph rules', () => {
         ['v_out', F32, [3]],
       ],
     };
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [{ opType: 'Loop', inputs: ['n', '', 'v0'], outputs: ['v'], attributes: { body: { kind: 'graph', value: graphOf(body) } } }],
       inits: [{ name: 'n', dataType: I64, dims: [], values: [4] }],
       inputs: [
@@ -343,7 +343,7 @@ describe('fp16 graph rules', () => {
   });
 
   it('ops of unknown domains stay float32 with Casts, and the report says why', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Mul', inputs: ['x', 'k'], outputs: ['a'] },
         { opType: 'Gelu', domain: 'com.microsoft', inputs: ['a'], outputs: ['b'] },
@@ -364,7 +364,7 @@ describe('fp16 graph rules', () => {
 
   it('values of unknown type: nodes touching them are left unchanged', async () => {
     // 'b' comes out of a custom op with no declared type: its consumer cannot be typed, so it is left as is.
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Mul', inputs: ['x', 'k'], outputs: ['a'] },
         { opType: 'Gelu', domain: 'com.microsoft', inputs: ['a'], outputs: ['b'] },
@@ -385,7 +385,7 @@ describe('fp16 graph rules', () => {
   });
 
   it('Pow(x, 2) -> ReduceMean -> Sqrt -> Div (a decomposed LayerNorm) stays float32 up to the Div: squares of |x| > 256 overflow float16', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Constant', inputs: [], outputs: ['two'], attributes: { value: { kind: 'tensor', value: tensorPartsOf([], [2]) } } },
         { opType: 'ReduceMean', inputs: ['x'], outputs: ['mean'], attributes: { axes: { kind: 'ints', value: [-1] } } },
@@ -407,7 +407,7 @@ describe('fp16 graph rules', () => {
   });
 
   it('re-orders an unsorted graph topologically and carries unknown fields through', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [
         { opType: 'Add', inputs: ['a', 'k'], outputs: ['y'], name: 'second' },
         { opType: 'Mul', inputs: ['x', 'k'], outputs: ['a'], name: 'first' },
@@ -421,7 +421,7 @@ describe('fp16 graph rules', () => {
   });
 
   it('an already float16 model is left as it is (nothing to convert) and still loads', async () => {
-    const g: TinyGraph = {
+    const g: GraphSpec = {
       nodes: [{ opType: 'Mul', inputs: ['x', 'x'], outputs: ['y'] }],
       inputs: [['x', F16, [2]]],
       outputs: [['y', F16, [2]]],
@@ -451,7 +451,7 @@ function tensorPartsOf(dims: number[], values: number[]) {
   return encodeTensor({ name: '', dataType: F32, dims, raw: new Uint8Array(Float32Array.from(values).buffer) });
 }
 
-function graphOf(g: TinyGraph) {
+function graphOf(g: GraphSpec) {
   return graphParts(g);
 }
 

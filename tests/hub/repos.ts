@@ -1,5 +1,5 @@
 /** The repositories the fake Hub serves in the hub tests (real fixtures in the Hub's layout, plus a tiny model with external data). */
-import { buildModel, rawBytes, values } from '../int8/build.js';
+import { buildModel, rawBytes, values } from '../helpers/tiny-model.js';
 import { FakeHub, type FakeRepo } from '../helpers/fake-hub.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
 

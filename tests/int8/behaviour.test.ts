@@ -12,7 +12,7 @@ import { collectPieces } from '../../src/core/onnx/writer.js';
 import { memorySink, writePieces } from '../../src/core/io/write.js';
 import { Int8Refusal, METADATA_KEY, quantizeInt8, type Int8Progress, type QuantizeInt8Options } from '../../src/core/int8/index.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
-import { buildModel, rawBytes, values, type ModelSpec, type TensorSpec } from './build.js';
+import { buildModel, rawBytes, values, type ModelSpec, type TensorSpec } from '../helpers/tiny-model.js';
 import { compactType, valueSlot } from '../../src/core/onnx/infer/index.js';
 import { describeModel, joinParts, session, sha256 } from './helpers.js';
 

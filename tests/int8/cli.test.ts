@@ -8,7 +8,7 @@ import { run } from '../../src/cli/main.js';
 const runQuantizeCommand = (args: string[], io: Parameters<typeof run>[1]) => run(['quantize', ...args], io);
 import { parseModel } from '../../src/core/onnx/model.js';
 import { fixture, pathOf } from '../helpers/fixtures.js';
-import { buildModel, values } from './build.js';
+import { buildModel, values } from '../helpers/tiny-model.js';
 import { session, sha256 } from './helpers.js';
 
 function io() {

@@ -75,14 +75,15 @@ export interface Golden {
   };
 }
 
-export function loadGoldens(): Golden[] {
+/** The goldens in `dir` (tests/golden/int8 by default), by file name, except the non-golden files named in `except`. */
+export function loadGoldens<G extends { file: string } = Golden>(dir = GOLDEN_DIR, except: readonly string[] = []): G[] {
   let files: string[] = [];
   try {
-    files = readdirSync(GOLDEN_DIR).filter((f) => f.endsWith('.json')).sort();
+    files = readdirSync(dir).filter((f) => f.endsWith('.json') && !except.includes(f)).sort();
   } catch {
     return [];
   }
-  return files.map((f) => ({ file: f, ...(JSON.parse(readFileSync(path.join(GOLDEN_DIR, f), 'utf8')) as Omit<Golden, 'file'>) }));
+  return files.map((f) => ({ file: f, ...(JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Omit<G, 'file'>) }) as G);
 }
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -145,37 +146,23 @@ export function tensorNumpyBytes(t: TensorView): Uint8Array {
   return out;
 }
 
+/** The first values numpy shows for the dtypes the goldens list them for: [bytes per element, reader at a byte offset]. */
+const VALUE_READERS: Record<number, [number, (dv: DataView, at: number) => unknown]> = {
+  [DT.FLOAT]: [4, (dv, at) => dv.getFloat32(at, true)],
+  [DT.FLOAT16]: [2, (dv, at) => float16BitsToNumber(dv.getUint16(at, true))],
+  [DT.INT8]: [1, (dv, at) => dv.getInt8(at)],
+  [DT.UINT8]: [1, (dv, at) => dv.getUint8(at)],
+  [DT.INT32]: [4, (dv, at) => dv.getInt32(at, true)],
+  [DT.INT64]: [8, (dv, at) => Number(dv.getBigInt64(at, true))],
+  [DT.BOOL]: [1, (dv, at) => dv.getUint8(at) !== 0],
+};
+
 function tensorValues(t: TensorView, bytes: Uint8Array, count: number): unknown[] {
+  const reader = VALUE_READERS[t.dataType];
+  if (!reader) return [];
+  const [width, read] = reader;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const out: unknown[] = [];
-  for (let i = 0; i < count; i++) {
-    switch (t.dataType) {
-      case DT.FLOAT:
-        out.push(dv.getFloat32(i * 4, true));
-        break;
-      case DT.FLOAT16:
-        out.push(float16BitsToNumber(dv.getUint16(i * 2, true)));
-        break;
-      case DT.INT8:
-        out.push(dv.getInt8(i));
-        break;
-      case DT.UINT8:
-        out.push(dv.getUint8(i));
-        break;
-      case DT.INT32:
-        out.push(dv.getInt32(i * 4, true));
-        break;
-      case DT.INT64:
-        out.push(Number(dv.getBigInt64(i * 8, true)));
-        break;
-      case DT.BOOL:
-        out.push(dv.getUint8(i) !== 0);
-        break;
-      default:
-        return [];
-    }
-  }
-  return out;
+  return Array.from({ length: count }, (_, i) => read(dv, i * width));
 }
 
 export function describeTensor(t: TensorView): GoldenTensor {

@@ -1,25 +1,13 @@
 /**
- * Today's straightforward INT8 numerics (before the typed-array kernels), kept verbatim as the oracle the fast
+ * Today's straightforward INT8 numerics (before the typed-array kernels), kept as the oracle the fast
  * kernels are compared with byte for byte (tests/int8/kernels.test.ts) and timed against (bench/kernels.ts).
- * Not used by the app.
+ * Not used by the app. The NaN / infinity refusal (checkFinite) is the app's: only where the old code checks is compared.
  */
-import { computeScaleZp, float16Bits, float16BitsToNumber, quantRange, typeRange, type FloatType, type QuantParams } from '../../src/core/int8/numerics.js';
+import { checkFinite, computeScaleZp, float16Bits, float16BitsToNumber, quantRange, typeRange, type FloatType, type QuantParams, type QuantizedTensor } from '../../src/core/int8/numerics.js';
 import { DT } from '../../src/core/onnx/dtypes.js';
-import { OnnxFormatError } from '../../src/core/onnx/errors.js';
 
-export interface OracleQuantized {
-  data: Uint8Array;
-  scales: number[];
-  zeroPoints: number[];
-}
-
-function checkFinite(v: number, name: string): void {
-  if (!Number.isFinite(v))
-    throw new OnnxFormatError(`tensor '${name}' contains ${Number.isNaN(v) ? 'NaN' : 'infinite'} values; it cannot be quantized`);
-}
-
-/** The pre-kernel `quantizeTensor` (numerics.ts), unchanged. */
-export function oracleQuantizeTensor(values: Float32Array, dims: readonly number[], axis: number | null, p: QuantParams, name = ''): OracleQuantized {
+/** The pre-kernel `quantizeTensor` (numerics.ts): ranges, scales and the quantize pass as they were. */
+export function oracleQuantizeTensor(values: Float32Array, dims: readonly number[], axis: number | null, p: QuantParams, name = ''): QuantizedTensor {
   const [qmin, qmax] = quantRange(p.qType, p.reduceRange, p.symmetric);
   const [lo, hi] = typeRange(p.qType);
   const channels = axis === null ? 1 : dims[axis]!;
@@ -60,22 +48,7 @@ export function oracleQuantizeTensor(values: Float32Array, dims: readonly number
     scales.push(scale);
     zeroPoints.push(zeroPoint);
   }
-  const out = new Uint8Array(n);
-  for (let base = 0; base < n; base += block) {
-    for (let c = 0; c < channels; c++) {
-      const scale = scales[c]!;
-      const zp = zeroPoints[c]!;
-      const from = base + c * inner;
-      for (let i = from, end = from + inner; i < end; i++) {
-        const x = Math.fround(values[i]! / scale);
-        let r = Math.round(x);
-        if (r - x === 0.5 && r % 2 !== 0) r -= 1;
-        r += zp;
-        out[i] = (r < lo ? lo : r > hi ? hi : r) & 0xff;
-      }
-    }
-  }
-  return { data: out, scales, zeroPoints };
+  return { data: oracleQuantizePass(values, block === 0 ? 0 : n / block, channels, inner, scales, zeroPoints, lo, hi), scales, zeroPoints };
 }
 
 /** The pre-kernel raw_data path of `readFloatTensor` (float32 or float16 little-endian bytes -> Float32Array). */
@@ -106,8 +79,8 @@ export function oracleFloatBytes(values: ArrayLike<number>, floatType: FloatType
 }
 
 /**
- * The quantize pass of the pre-kernel `quantizeTensor` on its own (same loop), for arbitrary scales / zero points:
- * values as [outer, channels, inner].
+ * The quantize pass of the pre-kernel `quantizeTensor` (oracleQuantizeTensor runs it), for arbitrary scales / zero
+ * points: values as [outer, channels, inner].
  */
 export function oracleQuantizePass(values: Float32Array, outer: number, channels: number, inner: number, scales: ArrayLike<number>, zeroPoints: ArrayLike<number>, lo: number, hi: number): Uint8Array {
   const n = values.length;

@@ -12,18 +12,7 @@ import { type QuantParams, type QType, floatBytes, quantRange, quantizeTensor, q
 import { DT } from '../../src/core/onnx/dtypes.js';
 import type { TensorView } from '../../src/core/onnx/model.js';
 import { oracleFloatBytes, oracleQuantizePass, oracleQuantizeTensor, oracleReadRaw } from './kernel-oracle.js';
-
-/** mulberry32: a small seeded generator (uniform [0, 1)). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/core/quality/math.js';
 
 const MODES: QuantParams[] = [];
 for (const qType of [DT.INT8, DT.UINT8] as QType[])
@@ -101,7 +90,7 @@ function expectSame(values: Float32Array, dims: number[], axis: number | null, p
 describe('quantizeTensor (kernels) equals the straightforward implementation', () => {
   for (const [gname, gen] of Object.entries(GENS))
     it(`${gname} tensors: every shape, axis and mode`, () => {
-      const r = rng(0x5eed ^ gname.length * 7919 ^ gname.charCodeAt(0));
+      const r = mulberry32(0x5eed ^ gname.length * 7919 ^ gname.charCodeAt(0));
       for (const dims of SHAPES)
         for (const axis of [null, ...dims.map((_, i) => i)])
           for (const p of MODES) {
@@ -111,7 +100,7 @@ describe('quantizeTensor (kernels) equals the straightforward implementation', (
     });
 
   it('the tie tensors really hold exact .5 quotients (positive and negative) and tie zero points', () => {
-    const r = rng(7);
+    const r = mulberry32(7);
     let pos = 0;
     let neg = 0;
     let zpTies = 0;
@@ -148,7 +137,7 @@ describe('quantizeTensor (kernels) equals the straightforward implementation', (
   });
 
   it('float16 weights (float16 values, float16 scales), including float16 subnormals', () => {
-    const r = rng(16);
+    const r = mulberry32(16);
     for (const dims of [[40], [12, 10], [3, 4, 5], [2, 3, 2, 40]])
       for (const axis of [null, ...dims.map((_, i) => i)])
         for (const base of MODES) {
@@ -163,14 +152,14 @@ describe('quantizeTensor (kernels) equals the straightforward implementation', (
   });
 
   it('a larger matrix: per channel on the last axis (row kernel) and the first (segment kernel)', () => {
-    const r = rng(99);
+    const r = mulberry32(99);
     const dims = [257, 96];
     const values = Float32Array.from({ length: size(dims) }, () => gauss(r) * 0.1);
     for (const axis of [null, 0, 1]) for (const p of MODES) expectSame(values, dims, axis, p, `[${dims}] axis ${axis} ${modeLabel(p)}`);
   });
 
   it('NaN and infinite weights: the same errors, on every axis (NaN reported before infinities)', () => {
-    const r = rng(3);
+    const r = mulberry32(3);
     const dims = [4, 6, 5];
     const cases: [string, (v: Float32Array) => void][] = [
       ['NaN', (v) => (v[37] = NaN)],
@@ -202,7 +191,7 @@ describe('quantizeTensor (kernels) equals the straightforward implementation', (
 
 describe('quantizeChannels with arbitrary scales and zero points', () => {
   it('equals the old quantize pass at the clip edges, on ties, for huge quotients and NaN', () => {
-    const r = rng(11);
+    const r = mulberry32(11);
     for (const [lo, hi] of [
       [-128, 127],
       [0, 255],
@@ -285,7 +274,7 @@ describe('readFloatTensor and floatBytes (kernels) equal the straightforward imp
   });
 
   it('float32 raw data: same values; an aligned view is read in place, an unaligned one copied', () => {
-    const r = rng(5);
+    const r = mulberry32(5);
     const words = Uint32Array.from({ length: 1001 }, () => Math.floor(r() * 2 ** 32));
     for (const offset of [0, 1, 2, 3, 4]) {
       const buf = new Uint8Array(words.byteLength + 8);
@@ -299,7 +288,7 @@ describe('readFloatTensor and floatBytes (kernels) equal the straightforward imp
   });
 
   it('floatBytes: float16 bits of float32 values (every exponent, ties, overflow, NaN) and float32 copies', () => {
-    const r = rng(8);
+    const r = mulberry32(8);
     const words: number[] = [];
     // every sign/exponent/top-mantissa pattern with low-bit variants around the float16 rounding point
     for (let hi = 0; hi < 65536; hi += 1) for (const lo of [0, 0x0fff, 0x1000, 0x1001]) words.push(((hi << 16) | lo) >>> 0);

@@ -14,7 +14,7 @@ import { collectPieces } from '../../src/core/onnx/writer.js';
 import { quantizeQ4 } from '../../src/core/q4/index.js';
 import { modelDigest } from '../../src/core/quality/index.js';
 import { PRECISIONS, buildMix, layerGroups, predictMixBytes, resolveMixOptions, type Assignment, type Precision } from '../../src/core/mixed/index.js';
-import { buildModel, values } from '../int8/build.js';
+import { buildModel, values } from '../helpers/tiny-model.js';
 import { miniLM, type MiniLM } from '../quality/helpers.js';
 import { embedSentences, meanCos, renameNodes } from './helpers.js';
 

@@ -5,6 +5,10 @@
  * true (checked independently: plain INT8 made by quantizeInt8 and measured by runQualityCheck misses the bar, or
  * every measured model smaller than it missed it). Sensitivity runs on a 12-sentence subset (+ the retrieval sets) to
  * keep the time bounded; the wall time is printed.
+ *
+ * The one heavy run goes through the Node entry the CLI uses (src/node/target.ts runTargetModeOnFiles: the fixture's
+ * file, its tokenizer and pooling config found beside it, a cache folder, the CLI's provenance); the CLI tests below
+ * then run `ava-quant quantize … target` with the same settings and take that cached report (no second search).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
@@ -15,8 +19,24 @@ import { MODEL } from '../../src/core/onnx/model.js';
 import { collectPieces, concatParts, lenField, writeModel } from '../../src/core/onnx/writer.js';
 import { lineageFacts } from '../../src/core/quality/lineage.js';
 import { modelDigest, quickSelection, runQualityCheck, type OrtModule, type ProbeBundle, type QualityReport } from '../../src/core/quality/index.js';
-import { buildMix, resolveMixOptions, runTargetMode, targetCacheKey, top5Overlap, type TargetProgress, type TargetResult } from '../../src/core/mixed/index.js';
+import { buildMix, resolveMixOptions, runTargetMode, targetCacheKey, targetCacheKeyFor, top5Overlap, type TargetProgress, type TargetReport, type TargetResult } from '../../src/core/mixed/index.js';
 import { miniLM, probes, withInitializer, type MiniLM } from '../quality/helpers.js';
+import { runTargetModeOnFiles, shippedProbes } from '../../src/node/target.js';
+import { TOOL } from '../../src/core/tool.js';
+import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { cacheEntryKey, runTargetJob } from '../../workers/target-job.js';
+import type { TargetRequest } from '../../workers/target-protocol.js';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'ava-quant.mjs');
+/** The date the CLI records with SOURCE_DATE_EPOCH=EPOCH (src/cli/pipeline.ts provenanceDate). */
+const EPOCH = 1_767_225_600;
+let work: string;
 
 const BAR = 0.995;
 const ortNode = ort as unknown as OrtModule;
@@ -27,7 +47,14 @@ beforeAll(async () => {
   m = await miniLM();
   p = await probes();
   full = { sentenceSets: p.sentenceSets.filter((s) => s.id === 'en' || s.id === 'multi'), retrievalSets: p.retrievalSets };
+  work = mkdtempSync(join(tmpdir(), 'ava-target-'));
 });
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const cli = (args: string[], env: Record<string, string> = {}) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH), ...env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
 
 async function check(bytes: Uint8Array): Promise<QualityReport> {
   return runQualityCheck({
@@ -47,23 +74,27 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
   let result: TargetResult;
   const events: TargetProgress[] = [];
   let wallMs = 0;
+  let cacheFile: string;
+  const source = () => ({ name: 'model.onnx', sha256: createHash('sha256').update(m.bytes).digest('hex') });
   beforeAll(async () => {
     const t0 = performance.now();
-    result = await runTargetMode({
-      ort: ortNode,
-      model: m.bytes,
-      name: 'model.onnx',
-      tokenizer: m.tokenizer,
-      pooling: m.pooling,
-      probes: full,
-      sensitivityProbes: quickSelection(full, 12),
+    // What `SOURCE_DATE_EPOCH=EPOCH ava-quant quantize model.onnx out.onnx target --min-cosine 0.995 --subset 12
+    // --no-uniform --max-verifications 4` does, with AVA_CACHE_DIR=<work>/cache.
+    const r = await runTargetModeOnFiles({
+      input: pathOf(fixture(MINILM)),
+      output: join(work, 'answer.onnx'),
       bar: { minCosine: BAR },
+      sensitivitySentences: 12,
       uniform: false,
       maxVerifications: 4,
-      sessionOptions: { executionProviders: ['cpu'] },
+      cacheDir: join(work, 'cache', 'target'),
+      provenance: { source: source(), toolVersion: TOOL.version, date: new Date(EPOCH * 1000).toISOString() },
       onProgress: (e) => events.push(e),
     });
     wallMs = performance.now() - t0;
+    expect(r.cached).toBe(false);
+    result = r;
+    cacheFile = r.cacheFile!;
   }, 600_000);
 
   it('the answer meets the bar on the full probe set and is smaller than plain INT8, or the report says truthfully that none smaller did', async () => {
@@ -74,7 +105,8 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
         `sensitivity ${r.timings.sensitivityMs} ms over ${r.points.filter((x) => x.kind === 'sensitivity').length} models, verify ${r.timings.verifyMs} ms, report ${r.timings.reportMs} ms)`,
     );
     // Plain INT8, made and measured independently of the engine.
-    const int8Bytes = await collectPieces((await quantizeInt8(parseModel(m.bytes), {})).parts);
+    const provenance = { source: source(), toolVersion: TOOL.version, date: new Date(EPOCH * 1000).toISOString() };
+    const int8Bytes = await collectPieces((await quantizeInt8(parseModel(m.bytes), { provenance })).parts);
     expect(r.int8.bytes).toBe(int8Bytes.length);
     const int8Report = await check(int8Bytes);
     expect(r.int8.meanCosine).toBeCloseTo(int8Report.cosine!.mean!, 10);
@@ -91,8 +123,9 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
       expect(top5Overlap(q.retrieval)).toBeCloseTo(r.chosen.top5Overlap!, 10);
       expect(r.quality!.cosine!.mean!).toBeCloseTo(q.cosine!.mean!, 10);
       expect(q.lineage!.status).not.toBe('unrelated');
-      // Rebuilding from the report gives the same bytes.
-      expect(Buffer.compare((await buildMix(parseModel(m.bytes), r.chosen.assignment, r.mixOptions)).bytes, result.bytes!)).toBe(0);
+      // Rebuilding from the report gives the same bytes (with the same provenance), and they are the file written.
+      expect(Buffer.compare((await buildMix(parseModel(m.bytes), r.chosen.assignment, { ...r.mixOptions, provenance })).bytes, result.bytes!)).toBe(0);
+      expect(Buffer.compare(readFileSync(join(work, 'answer.onnx')), result.bytes!)).toBe(0);
     }
     if (r.verdict.smallerThanInt8) {
       expect(r.chosen!.bytes).toBeLessThan(int8Bytes.length);
@@ -144,6 +177,115 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
     for (let i = 1; i < attempts.length; i++)
       if (!attempts[i - 1]!.meetsBar) expect(attempts[i]!.predicted!.cosLoss).toBeLessThan(attempts[i - 1]!.predicted!.cosLoss);
     if (r.chosen) expect(r.chosen.bytes).toBe(Math.min(...r.points.filter((x) => x.probes === 'full' && x.meetsBar).map((x) => x.bytes)));
+  });
+
+  it('the CLI (`quantize … target`, same settings) takes the cached report: the same file, the precision per group, every point, the verdict, the final report', () => {
+    const r = result.report;
+    expect(existsSync(cacheFile)).toBe(true);
+    expect(cacheFile).toContain(r.cacheKey);
+    const out = join(work, 'cli.onnx');
+    const args = ['quantize', pathOf(fixture(MINILM)), out, 'target', '--min-cosine', String(BAR), '--subset', '12', '--no-uniform', '--max-verifications', '4'];
+    const t0 = performance.now();
+    const c = cli(args, { AVA_CACHE_DIR: join(work, 'cache') });
+    console.info(`[target] CLI from the cache in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    expect(c.code, c.err).toBe(r.chosen ? 0 : 7);
+    // The verdict, honest about plain INT8; the precision chosen per layer group; the plot's points; the report.
+    expect(c.out).toContain(`Verdict               ${r.verdict.statement}`);
+    expect(c.out).toMatch(r.verdict.smallerThanInt8 ? /smaller than plain INT8/ : /No mix smaller than plain INT8|Nothing smaller than the float32 original/);
+    for (const g of r.groups) expect(c.out).toMatch(new RegExp(`^  ${g.id.replace('.', '\\.')}\\s+${r.chosen?.assignment[g.id] ?? 'fp32'}\\s`, 'm'));
+    expect(c.out.match(/^  (sensitivity|attempt|uniform) /gm)).toHaveLength(r.points.length);
+    expect(c.out).toMatch(/Quality report of the answer \(full probe set\):\n(PASS|FAIL)  mean cosine/);
+    expect(c.out).toMatch(/Cache                 from .*\.node-cpu\.json/);
+    expect(c.out).toMatch(/Target check          runs: /); // the answer checked against android-arm64 (the default) before it was kept
+    if (r.chosen) expect(Buffer.compare(readFileSync(out), readFileSync(join(work, 'answer.onnx'))), 'the same bytes as the run that measured it').toBe(0);
+    // --json: the whole target report (points, groups, chosen assignment, verdict, quality report).
+    const j = cli([...args, '--json', '--force'], { AVA_CACHE_DIR: join(work, 'cache') });
+    const parsed = JSON.parse(j.out) as { cached: boolean; written: boolean; report: TargetReport; target: { target: string; ok: boolean } };
+    expect(parsed.cached).toBe(true);
+    expect(parsed.report.cacheKey).toBe(r.cacheKey);
+    expect(parsed.report.points).toEqual(JSON.parse(JSON.stringify(r.points)));
+    expect(parsed.target).toMatchObject({ target: 'android-arm64', ok: true });
+  });
+
+  it('the CLI: an answer the target cannot run is not kept (exit 9, --force keeps it); a cached "nothing met the bar" exits 7 and writes nothing', async () => {
+    const r = result.report;
+    const base = ['quantize', pathOf(fixture(MINILM))];
+    const same = ['target', '--min-cosine', String(BAR), '--subset', '12', '--no-uniform', '--max-verifications', '4'];
+    const env = { AVA_CACHE_DIR: join(work, 'cache') };
+    if (r.chosen) {
+      // The ORT Mobile package has no float16 kernels and no MatMulNBits: an answer with fp16 / q4 groups cannot run there.
+      const needs = Object.values(r.chosen.assignment).some((x) => x === 'fp16' || x === 'q4');
+      const mobile = cli([...base, join(work, 'mobile.onnx'), ...same, '--int8-preset', 'avx512-vnni', '--target', 'android-arm64-ort-mobile'], env);
+      expect(mobile.code, mobile.err).toBe(needs ? 9 : 0);
+      expect(existsSync(join(work, 'mobile.onnx'))).toBe(!needs);
+      if (needs) {
+        expect(mobile.out).toMatch(/Target check          CANNOT RUN: Android, ORT Mobile package/);
+        expect(mobile.err.trim().split('\n').at(-1)).toMatch(/nothing was written .*--force/);
+        expect(readdirSync(work).filter((f) => f.includes('.tmp-'))).toEqual([]);
+        const kept = cli([...base, join(work, 'mobile.onnx'), ...same, '--int8-preset', 'avx512-vnni', '--target', 'android-arm64-ort-mobile', '--force'], env);
+        expect(kept.code).toBe(0);
+        expect(existsSync(join(work, 'mobile.onnx'))).toBe(true);
+      }
+    }
+    // A cached report for another bar whose answer is "none": what the CLI says and does with it.
+    const bar = 0.99999;
+    const key = await targetCacheKeyFor({
+      model: m.bytes, tokenizer: m.tokenizer, pooling: m.pooling, probes: await shippedProbes(), sensitivitySentences: 12, uniform: false, maxVerifications: 4, bar: { minCosine: bar },
+    });
+    const none: TargetReport = {
+      ...r, cacheKey: key, bar: { minCosine: bar }, chosen: null, quality: null,
+      verdict: { met: false, smallerThanInt8: false, int8MeetsBar: false, statement: `Nothing smaller than the float32 original met the bar (mean cosine ≥ ${bar}); plain INT8 misses it.` },
+    };
+    writeFileSync(join(work, 'cache', 'target', `${key}.node-cpu.json`), JSON.stringify({ engineVersion: r.engineVersion, cacheKey: key, backend: 'onnxruntime-node cpu', savedAt: 'test', report: none }));
+    const c = cli([...base, join(work, 'none.onnx'), 'target', '--min-cosine', String(bar), '--subset', '12', '--no-uniform', '--max-verifications', '4'], env);
+    expect(c.code, c.err).toBe(7);
+    expect(existsSync(join(work, 'none.onnx'))).toBe(false);
+    expect(c.out).toContain('none: only the float32 original meets the bar');
+    expect(c.err).toMatch(/nothing smaller than the original met the bar; no file was written/);
+  });
+
+  it("the page's target worker job (workers/target-job.ts) takes the cached report: the answer rebuilt byte for byte, checked against the target, written", async () => {
+    const r = result.report;
+    const f = fixture(MINILM);
+    const blob = (p: string) => new Blob([readFileSync(p)]);
+    const dirOf = pathOf(f).replace(/[\\/][^\\/]+$/, '');
+    const req: TargetRequest = {
+      model: { blob: blob(pathOf(f)), name: 'model.onnx' },
+      tokenizer: {
+        tokenizerJson: blob(join(dirOf, 'tokenizer.json')),
+        tokenizerConfig: existsSync(join(dirOf, 'tokenizer_config.json')) ? blob(join(dirOf, 'tokenizer_config.json')) : null,
+      },
+      pooling: existsSync(join(dirOf, '1_Pooling', 'config.json')) ? blob(join(dirOf, '1_Pooling', 'config.json')) : null,
+      bar: { minCosine: BAR },
+      probes: await shippedProbes(),
+      sensitivitySentences: 12,
+      uniform: false,
+      maxVerifications: 4,
+      date: new Date(EPOCH * 1000).toISOString(),
+      target: { id: 'browser-wasm' },
+    };
+    const label = 'onnxruntime-web wasm';
+    const stored = new Map<string, TargetReport>([[cacheEntryKey(r.cacheKey, label), r]]);
+    const writes: number[] = [];
+    const deps = {
+      ort: ortNode, backendLabel: label, sessionOptions: { executionProviders: ['cpu'] },
+      cache: { get: async (k: string) => stored.get(k), set: async (k: string, v: TargetReport) => void stored.set(k, v) },
+      write: async (bytes: Uint8Array) => (writes.push(bytes.length), { file: new Blob([bytes as BlobPart]), storage: 'memory' as const }),
+    };
+    const j = await runTargetJob(req, deps);
+    expect(j.fromCache).toBe(true);
+    expect(j.report.cacheKey).toBe(r.cacheKey);
+    expect(j.fileName).toBe('model-MIXED.onnx');
+    expect(j.qualityBackend).toMatchObject({ backend: 'wasm', exact: true });
+    if (r.chosen) {
+      expect(Buffer.compare(new Uint8Array(await j.file!.arrayBuffer()), readFileSync(join(work, 'answer.onnx'))), 'the bytes the measuring run wrote').toBe(0);
+      expect(j.targetCheck).toMatchObject({ target: 'browser-wasm', ok: true });
+      expect(writes).toEqual([r.chosen.bytes]);
+    } else expect(j.file).toBeNull();
+    // What is the request's fault, said as such (before any measuring).
+    await expect(runTargetJob({ ...req, bar: { minCosine: 2 } }, deps)).rejects.toMatchObject({ kind: 'options', message: expect.stringMatching(/minCosine must be in/) });
+    await expect(runTargetJob({ ...req, target: { id: 'pdp11' as never } }, deps)).rejects.toMatchObject({ kind: 'options' });
+    await expect(runTargetJob({ ...req, tokenizer: { tokenizerJson: new Blob(['{ not json']) } }, deps)).rejects.toMatchObject({ kind: 'tokenizer' });
   });
 
   it('progress runs from 0 to 1 through the phases in order', () => {

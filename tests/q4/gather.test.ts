@@ -10,7 +10,7 @@ import { parseModel } from '../../src/core/onnx/model.js';
 import { quantizeBlockTable } from '../../src/core/kernels/nbits.js';
 import { quantizeQ4 } from '../../src/core/q4/index.js';
 import { float16BitsToNumber, float16Round } from '../../src/core/int8/numerics.js';
-import { buildModel, values, type ModelSpec } from '../int8/build.js';
+import { buildModel, values, type ModelSpec } from '../helpers/tiny-model.js';
 import { joinParts } from '../int8/helpers.js';
 
 const FLOAT = 1;

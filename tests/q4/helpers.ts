@@ -3,11 +3,10 @@
  * output models into the golden's shape (int4 / uint4 tensors unpacked one element per byte, as
  * numpy_helper.to_array(t).tobytes() gives them with ml_dtypes).
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { DT } from '../../src/core/onnx/dtypes.js';
 import type { ModelView, TensorView, GraphView } from '../../src/core/onnx/model.js';
-import { type Golden, type GoldenNode, type GoldenTensor, type OutputSummary, REPO, describeModel, sha256 } from '../int8/helpers.js';
+import { type Golden, type GoldenNode, type GoldenTensor, type OutputSummary, REPO, describeModel, loadGoldens, sha256 } from '../int8/helpers.js';
 
 export const Q4_GOLDEN_DIR = path.join(REPO, 'tests', 'golden', 'q4');
 
@@ -22,13 +21,7 @@ export interface Q4Golden extends Omit<Golden, 'nodes' | 'initializers' | 'refer
 }
 
 export function loadQ4Goldens(): Q4Golden[] {
-  let files: string[] = [];
-  try {
-    files = readdirSync(Q4_GOLDEN_DIR).filter((f) => f.endsWith('.json') && f !== 'kernel-cases.json').sort();
-  } catch {
-    return [];
-  }
-  return files.map((f) => ({ file: f, ...(JSON.parse(readFileSync(path.join(Q4_GOLDEN_DIR, f), 'utf8')) as Omit<Q4Golden, 'file'>) }));
+  return loadGoldens<Q4Golden>(Q4_GOLDEN_DIR, ['kernel-cases.json']);
 }
 
 /** The golden's node list, following a same_as_preset reference to another golden of the fixture. */
@@ -80,7 +73,7 @@ export type { OutputSummary };
 
 import ort from 'onnxruntime-node';
 import protobuf from 'protobufjs/minimal.js';
-import { graphParts, type TensorSpec } from '../int8/build.js';
+import { graphParts, type TensorSpec } from '../helpers/tiny-model.js';
 import { encodeOpset } from '../../src/core/onnx/encode.js';
 import { MODEL } from '../../src/core/onnx/model.js';
 import { concatParts, flatten, lenField, type Part } from '../../src/core/onnx/writer.js';

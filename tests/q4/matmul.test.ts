@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import ort from 'onnxruntime-node';
 import { parseModel } from '../../src/core/onnx/model.js';
 import { quantizeQ4, type Q4Options } from '../../src/core/q4/index.js';
-import { buildModel, values, type ModelSpec } from '../int8/build.js';
+import { buildModel, values, type ModelSpec } from '../helpers/tiny-model.js';
 import { joinParts } from '../int8/helpers.js';
 
 const FLOAT = 1;

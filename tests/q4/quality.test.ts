@@ -10,13 +10,12 @@
  * adding Gather (GatherBlockQuantized) brings it to ~16%.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { parseModel, type ModelView } from '../../src/core/onnx/model.js';
 import { collectPieces } from '../../src/core/onnx/writer.js';
 import { quantizeQ4, quantizeQ4F16, type Q4Options } from '../../src/core/q4/index.js';
 import { type OrtModule, type ProbeBundle, type QualityReport, runQualityCheck } from '../../src/core/quality/index.js';
-import { miniLM, probes, type MiniLM } from '../quality/helpers.js';
+import { englishSets, miniLM, onNodeCpu, probes, type MiniLM } from '../quality/helpers.js';
 
 ortWeb.env.wasm.numThreads = 1;
 const webModule: OrtModule = ortWeb;
@@ -32,15 +31,12 @@ beforeAll(async () => {
 
 async function check(out: Uint8Array, backend: 'node' | 'web'): Promise<QualityReport> {
   const r = await runQualityCheck({
-    ort: backend === 'node' ? ort : webModule,
+    ...onNodeCpu(m),
+    ...(backend === 'web' ? { ort: webModule, sessionOptions: { executionProviders: ['wasm'] }, backend: 'onnxruntime-web wasm' } : {}),
     original: { bytes: m.bytes, name: 'model.onnx' },
     quantized: { bytes: out, name: 'model-Q4.onnx' },
-    tokenizer: m.tokenizer,
-    pooling: m.pooling,
-    sentenceSets: p.sentenceSets.filter((s) => s.id === 'en'),
+    sentenceSets: englishSets(p),
     retrievalSets: p.retrievalSets,
-    sessionOptions: { executionProviders: [backend === 'node' ? 'cpu' : 'wasm'] },
-    backend: backend === 'node' ? 'onnxruntime-node cpu' : 'onnxruntime-web wasm',
     batchEffectItems: 0,
   });
   expect(r.errors).toEqual([]);

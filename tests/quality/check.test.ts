@@ -1,5 +1,4 @@
 /** End-to-end quality checks on the real all-MiniLM-L6-v2, onnxruntime-node (and onnxruntime-web's wasm backend in Node). */
-import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +13,7 @@ import {
   type QualityReport,
 } from '../../src/core/quality/index.js';
 import { fixture, pathOf } from '../helpers/fixtures.js';
-import { damagedMiniLM, dynamicInt8OneMatMul, int8EmbeddingTable, miniLM, probes, withInitializer, type MiniLM } from './helpers.js';
+import { damagedMiniLM, dynamicInt8OneMatMul, englishSets, int8EmbeddingTable, miniLM, onNodeCpu, probes, seedRetrieval, withInitializer, type MiniLM } from './helpers.js';
 
 const webModule: OrtModule = ortWeb;
 let m: MiniLM;
@@ -23,17 +22,9 @@ let damaged: Uint8Array;
 let self: QualityReport;
 const events: QualityProgress[] = [];
 
-const base = (): QualityCheckOptions => ({
-  ort,
-  original: { bytes: m.bytes, name: 'model.onnx' },
-  quantized: { bytes: m.bytes, name: 'model.onnx' },
-  tokenizer: m.tokenizer,
-  pooling: m.pooling,
-  sessionOptions: { executionProviders: ['cpu'] },
-  backend: 'onnxruntime-node cpu',
-});
-const en = () => p.sentenceSets.filter((s) => s.id === 'en');
-const seed = () => p.retrievalSets.filter((s) => s.id === 'seed-4doc');
+const base = (): QualityCheckOptions => ({ ...onNodeCpu(m), original: { bytes: m.bytes, name: 'model.onnx' }, quantized: { bytes: m.bytes, name: 'model.onnx' } });
+const en = () => englishSets(p);
+const seed = () => seedRetrieval(p);
 
 beforeAll(async () => {
   m = await miniLM();

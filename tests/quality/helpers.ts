@@ -6,7 +6,8 @@ import { concatParts, parseModel, writeModel } from '../../src/core/onnx/index.j
 import { encodeNode, encodeTensor, encodeValueInfo, type NewNode } from '../../src/core/onnx/encode.js';
 import { GRAPH } from '../../src/core/onnx/model.js';
 import { lenField, rebuild, type Part } from '../../src/core/onnx/writer.js';
-import { loadProbes, type ProbeBundle, type TokenizerFiles } from '../../src/core/quality/index.js';
+import * as ort from 'onnxruntime-node';
+import { loadProbes, type OrtModule, type ProbeBundle, type QualityCheckOptions, type TokenizerFiles } from '../../src/core/quality/index.js';
 import { MINILM, fixture, pathOf, type Fixture } from '../helpers/fixtures.js';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
@@ -51,6 +52,15 @@ export async function miniLM(): Promise<MiniLM> {
 
 export function probes(): Promise<ProbeBundle> {
   return loadProbes(async (file) => JSON.parse(await readFile(path.join(PROBES_DIR, file), 'utf8')));
+}
+
+/** The shipped English probe sentences (the `en` set) and the four-document seed retrieval set. */
+export const englishSets = (p: ProbeBundle) => p.sentenceSets.filter((s) => s.id === 'en');
+export const seedRetrieval = (p: ProbeBundle) => p.retrievalSets.filter((s) => s.id === 'seed-4doc');
+
+/** A quality check of MiniLM as the CLI runs it: its tokenizer and pooling, onnxruntime-node on the CPU. */
+export function onNodeCpu(m: MiniLM): Pick<QualityCheckOptions, 'ort' | 'tokenizer' | 'pooling' | 'sessionOptions' | 'backend'> {
+  return { ort: ort as unknown as OrtModule, tokenizer: m.tokenizer, pooling: m.pooling, sessionOptions: { executionProviders: ['cpu'] }, backend: 'onnxruntime-node cpu' };
 }
 
 /**

@@ -10,7 +10,6 @@
  * layout and maxModelBytes 0, so every payload of 1 KiB or more moves to model.onnx_data), not with the onnx package;
  * the model is opened with openBytes(…, { holeThreshold: 1024 }) first, since the writer moves raw_data pieces.
  */
-import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +38,7 @@ import {
 } from '../../src/core/quality/index.js';
 import { modelFilesOf } from '../../src/node/files.js';
 import { fixture, pathOf } from '../helpers/fixtures.js';
-import { damagedMiniLM, dynamicInt8OneMatMul, miniLM, probes, withSentenceOutput, type MiniLM } from './helpers.js';
+import { damagedMiniLM, dynamicInt8OneMatMul, englishSets, miniLM, onNodeCpu, probes, seedRetrieval, withSentenceOutput, type MiniLM } from './helpers.js';
 
 let m: MiniLM;
 let p: ProbeBundle;
@@ -62,15 +61,9 @@ function byPath(path: string, name = path): ModelSpec {
   };
 }
 
-const base = (): Omit<QualityCheckOptions, 'original' | 'quantized'> => ({
-  ort,
-  tokenizer: m.tokenizer,
-  pooling: m.pooling,
-  sessionOptions: { executionProviders: ['cpu'] },
-  backend: 'onnxruntime-node cpu',
-});
-const en = () => p.sentenceSets.filter((s) => s.id === 'en');
-const seed = () => p.retrievalSets.filter((s) => s.id === 'seed-4doc');
+const base = (): Omit<QualityCheckOptions, 'original' | 'quantized'> => onNodeCpu(m);
+const en = () => englishSets(p);
+const seed = () => seedRetrieval(p);
 /** Everything measured, without timings, dates and the sizes that differ by layout. */
 const numbers = (r: QualityReport) => ({
   items: r.items,

@@ -14,14 +14,13 @@
  * tests/readme/numbers.test.ts compares them with the README at the printed precision, `npm run readme:numbers`
  * prints them.
  */
-import * as ort from 'onnxruntime-node';
 import { runMode } from '../../src/core/modes/run.js';
 import type { ModeRequest } from '../../src/core/modes/registry.js';
 import { parseModel } from '../../src/core/onnx/model.js';
 import { collectPieces } from '../../src/core/onnx/writer.js';
-import { type OrtModule, runQualityCheck } from '../../src/core/quality/index.js';
+import { runQualityCheck } from '../../src/core/quality/index.js';
 import { TOOL } from '../../src/core/tool.js';
-import { miniLM, probes } from '../quality/helpers.js';
+import { englishSets, miniLM, onNodeCpu, probes } from '../quality/helpers.js';
 
 /** What the CLI records for `model.onnx` (same length as any real run: the figures do not depend on it). */
 const PROVENANCE = { source: { name: 'model.onnx', sha256: '0'.repeat(64) }, toolVersion: TOOL.version, date: '2026-01-01T00:00:00.000Z' };
@@ -39,6 +38,8 @@ export const CASES: Case[] = [
   { id: 'int8 avx512-vnni', request: { mode: 'int8', options: { preset: 'avx512-vnni' } }, cli: 'int8' },
   { id: 'int8 tjs-q8', request: { mode: 'int8', options: { preset: 'tjs-q8' } }, cli: 'int8 --preset tjs-q8' },
   { id: 'int8 ort-default', request: { mode: 'int8', options: { preset: 'ort-default' } }, cli: 'int8 --preset ort-default' },
+  { id: 'int8 arm64', request: { mode: 'int8', options: { preset: 'arm64' } }, cli: 'int8 --preset arm64' },
+  { id: 'int8 avx2', request: { mode: 'int8', options: { preset: 'avx2' } }, cli: 'int8 --preset avx2' },
   { id: 'fp16', request: { mode: 'fp16', options: {} }, cli: 'fp16' },
   { id: 'q4 tjs-q4', request: { mode: 'q4', options: { preset: 'tjs-q4' } }, cli: 'q4' },
   {
@@ -68,15 +69,11 @@ export async function measure(c: Case): Promise<Measured> {
   const out = await collectPieces((await runMode(parseModel(m.bytes), req)).parts);
   // The CLI's check, with --probes en (src/cli/check.ts).
   const r = await runQualityCheck({
-    ort: ort as unknown as OrtModule,
+    ...onNodeCpu(m),
     original: { bytes: m.bytes, name: 'model.onnx' },
     quantized: { bytes: out, name: 'out.onnx' },
-    tokenizer: m.tokenizer,
-    pooling: m.pooling,
-    sentenceSets: p.sentenceSets.filter((s) => s.id === 'en'),
+    sentenceSets: englishSets(p),
     retrievalSets: p.retrievalSets,
-    backend: 'onnxruntime-node cpu',
-    sessionOptions: { executionProviders: ['cpu'] },
     providersRan: ['cpu'],
   });
   if (r.errors.length) throw new Error(`the check failed: ${r.errors.join('; ')}`);

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { formatSavings } from '../../src/core/size.js';
 import { fixture, pathOf, MINILM } from '../helpers/fixtures.js';
 import { CASES, type Measured, measureAll } from './measure.js';
+import { modesTableText, type ModesRow } from '../../bench/modes-table.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -35,6 +36,8 @@ const WHERE: Record<string, { row: string } | { pattern: RegExp }> = {
   'int8 avx512-vnni': { row: '| `avx512-vnni` (**default**) |' },
   'int8 tjs-q8': { row: '| `tjs-q8` | transformers.js `q8`' },
   'int8 ort-default': { row: '| `ort-default` | `quantize_dynamic(model, out)`' },
+  'int8 arm64': { row: '| `arm64` (= `avx512`, `avx512_vnni`) |' },
+  'int8 avx2': { row: '| `avx2` | QUInt8' },
   fp16: { pattern: /MiniLM FP16 is\s+([\d.]+)% of the original with mean cosine ([\d.]+)/ },
   'q4 tjs-q4': { row: '| Q4 (transformers.js `q4`: block 32, symmetric) |' },
   'q4 b32 zp gather': { row: '| Q4 block 32, zero points, + Gather tables |' },
@@ -153,5 +156,29 @@ describe('the benchmark tables are the recorded run they cite', () => {
     expect(cells(line('| onnxruntime-node, 2 threads |')).slice(1)).toEqual(['fp32', 'int8', 'fp16'].map((m) => rate(m, /^onnxruntime-node/, 2)));
     expect(cells(line('| Chromium WASM, 2 threads |')).slice(1)).toEqual(['fp32', 'int8', 'fp16'].map((m) => rate(m, /wasm/, 2)));
     expect(cells(line('| Chromium WebGPU (SwiftShader')).slice(1, 3)).toEqual(['fp32', 'int8'].map((m) => rate(m, /webgpu/, null)));
+  });
+});
+
+describe('the modes table (issue 13) is the recorded run it cites', () => {
+  const file = /`npm run bench -- --modes-table-only --no-browser` \(recorded run `(bench\/results\/[^`]+)`/.exec(README.replace(/\n/g, ' '))![1]!;
+  const run = JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as { modesTable: ModesRow[] };
+
+  it('every recorded row is in the README as the bench prints it, and the target mode sentences quote it', () => {
+    expect(run.modesTable.length).toBeGreaterThan(10);
+    // The bench's own Markdown for the rows (bench/modes-table.ts modesTableText), each line in the README once.
+    const rows = modesTableText({ rows: run.modesTable, notes: [], probes: '' }).split('\n').filter((l) => l.startsWith('| all-MiniLM'));
+    expect(rows).toHaveLength(run.modesTable.length);
+    for (const r of rows) expect(README.split('\n').filter((l) => l === r), r).toHaveLength(1);
+    const target = (bar: string) => run.modesTable.find((r) => r.mode === 'target' && r.variant.startsWith(`mean cosine ≥ ${bar}:`))!;
+    const t99 = target('0.99');
+    const t995 = target('0.995');
+    const int8 = run.modesTable.find((r) => r.mode === 'INT8' && r.variant === 'avx512-vnni')!;
+    const mib = (b: number) => (b / 2 ** 20).toFixed(2);
+    const flat = README.replace(/\n\s*/g, ' ');
+    expect(flat).toContain(`**Bar 0.99**: met at ${mib(t99.bytes)} MiB, ${(100 * t99.ratio).toFixed(1)}% of fp32 and ${(100 * (1 - t99.bytes / int8.bytes)).toFixed(1)}% smaller than plain INT8 (${mib(int8.bytes)} MiB)`);
+    expect(flat).toContain(`mean cosine ${t99.meanCosine!.toFixed(4)} and a better top-5 overlap than plain INT8 (${t99.top5Overlap!.toFixed(3)} vs ${int8.top5Overlap!.toFixed(3)})`);
+    expect(t995.note).toMatch(/^nothing smaller than plain INT8 met it/);
+    expect(flat).toContain(`plain INT8 misses the bar (${int8.meanCosine!.toFixed(4)}); the smallest model that met it is ${mib(t995.bytes)} MiB`);
+    expect(flat).toContain(`mean cosine ${t995.meanCosine!.toFixed(4)})`);
   });
 });

@@ -47,35 +47,25 @@ function predicted(r: TargetCheck): Outcome {
   return 'ok';
 }
 
-/** Inputs as probe_kernels.py feeds them: ones for integers, 0.5 for floats, zeros for indices, true for bools. */
+/** Inputs as probe_kernels.py feeds them, by element type: the tensor type and its data ([n]): ones for integers, 0.5 for
+ * floats, zeros for indices (int64), true for bools. */
+const PROBE_INPUTS: Record<number, [ort.Tensor.Type, (n: number) => ort.Tensor.DataType]> = {
+  1: ['float32', (n) => new Float32Array(n).fill(0.5)],
+  10: ['float16', (n) => new Uint16Array(n).fill(0x3800)],
+  2: ['uint8', (n) => new Uint8Array(n).fill(1)],
+  3: ['int8', (n) => new Int8Array(n).fill(1)],
+  7: ['int64', (n) => new BigInt64Array(n)],
+  9: ['bool', (n) => new Uint8Array(n).fill(1)],
+};
+
 function feeds<T extends { Tensor: typeof ort.Tensor }>(m: T, s: { inputNames: readonly string[] }, model: ReturnType<typeof parseModel>) {
   const out: Record<string, ort.Tensor> = {};
   for (const name of s.inputNames) {
     const v = model.graph.inputs.find((i) => i.name === name)!;
     const dims = (v.shape ?? []).map((d) => d.value ?? 1);
-    const n = dims.reduce((a, b) => a * b, 1);
-    switch (v.elemType) {
-      case 1:
-        out[name] = new m.Tensor('float32', new Float32Array(n).fill(0.5), dims) as ort.Tensor;
-        break;
-      case 10:
-        out[name] = new m.Tensor('float16', new Uint16Array(n).fill(0x3800), dims) as ort.Tensor;
-        break;
-      case 2:
-        out[name] = new m.Tensor('uint8', new Uint8Array(n).fill(1), dims) as ort.Tensor;
-        break;
-      case 3:
-        out[name] = new m.Tensor('int8', new Int8Array(n).fill(1), dims) as ort.Tensor;
-        break;
-      case 7:
-        out[name] = new m.Tensor('int64', new BigInt64Array(n), dims) as ort.Tensor;
-        break;
-      case 9:
-        out[name] = new m.Tensor('bool', new Uint8Array(n).fill(1), dims) as ort.Tensor;
-        break;
-      default:
-        throw new Error(`input type ${v.elemType} not handled`);
-    }
+    const input = PROBE_INPUTS[v.elemType];
+    if (!input) throw new Error(`input type ${v.elemType} not handled`);
+    out[name] = new m.Tensor(input[0], input[1](dims.reduce((a, b) => a * b, 1)), dims) as ort.Tensor;
   }
   return out;
 }

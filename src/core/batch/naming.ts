@@ -20,6 +20,7 @@
  */
 import { type QuantizedEvidence, alreadyQuantized } from '../modes/already.js';
 import { MODE_IDS, MODE_METAS, type ModeId, isModeId, modeMeta } from '../modes/registry.js';
+import { MIXED_META } from '../mixed/meta.js';
 import type { ModelSummary } from '../onnx/summary.js';
 
 /** An output mode (src/core/modes/registry.ts). */
@@ -145,13 +146,14 @@ export function uniqueNames(paths: readonly string[], taken: readonly string[] =
 }
 
 /**
- * Name endings that mark a quantized model: ours (every mode's suffix: -INT8, -FP16, optionally followed by a
- * version tag as in model-INT8-v1.1) and transformers.js' dtype suffixes (every mode's, plus _int8, _uint8, _q4,
+ * Name endings that mark a quantized model: ours (every mode's suffix: -INT8, -FP16, and target mode's -MIXED,
+ * optionally followed by a version tag as in model-INT8-v1.1) and transformers.js' dtype suffixes (every mode's, plus _int8, _uint8, _q4,
  * _q4f16, _bnb4).
  */
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const OURS = new RegExp(`(${MODE_METAS.map((m) => escape(m.suffix)).join('|')})(?:-[A-Za-z0-9][A-Za-z0-9._+-]*)?$`, 'i');
-const TJS = new RegExp(`(${[...new Set([...MODE_METAS.map((m) => m.transformersJs.suffix), '_int8', '_uint8', '_q4', '_q4f16', '_bnb4'])].map(escape).join('|')})$`, 'i');
+const NAMED = [...MODE_METAS, MIXED_META];
+const OURS = new RegExp(`(${NAMED.map((m) => escape(m.suffix)).join('|')})(?:-[A-Za-z0-9][A-Za-z0-9._+-]*)?$`, 'i');
+const TJS = new RegExp(`(${[...new Set([...NAMED.map((m) => m.transformersJs.suffix), '_int8', '_uint8', '_q4', '_q4f16', '_bnb4'])].map(escape).join('|')})$`, 'i');
 
 /** The suffix that marks `name` as quantized, as written in the name (e.g. "-INT8", "_quantized"), or null. */
 export function quantizedNameSuffix(name: string): string | null {

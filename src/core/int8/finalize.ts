@@ -1,8 +1,9 @@
 /**
  * The reference's last steps: onnx_model.clean_initializers (drop initializers no node or output uses, in every
- * graph, with their graph inputs) and ONNXModel.topological_sort (main graph only, run by save_model_to_file).
+ * graph, with their graph inputs) and ONNXModel.topological_sort (main graph only, run by save_model_to_file), and
+ * what INT8 and Q4 share around them: finalizeGraph, scheduleJobs (the tensor work and its progress), abortError.
  */
-import { type WGraph, cmpCodePoints } from './graph.js';
+import { type Job, type WGraph, type WInit, cmpCodePoints, forEachWGraph } from './graph.js';
 
 /** Returns the names the graph needs from outside (outer scope); removes unused initializers in place. */
 export function cleanInitializers(g: WGraph): Set<string> {
@@ -58,4 +59,59 @@ export function topologicalSort(g: WGraph): void {
     throw new Error(`the graph is not a DAG or reads undefined tensors (e.g. nodes ${missing.join(', ')})`);
   }
   g.nodes = sorted.map((i) => nodes[i]!);
+}
+
+/**
+ * The last graph steps every quantizer (INT8, Q4) takes after rewriting: cleanInitializers over every graph, then
+ * topologicalSort of the main graph. A tensor the graph reads and nothing defines, or a cycle, is thrown as
+ * `refusal(message)` (the mode's refusal error).
+ */
+export function finalizeGraph(root: WGraph, refusal: (message: string) => Error): void {
+  const missing = cleanInitializers(root);
+  if (missing.size) throw refusal(`the model reads tensors nothing defines: ${[...missing].slice(0, 5).join(', ')}`);
+  try {
+    topologicalSort(root);
+  } catch (e) {
+    throw refusal((e as Error).message);
+  }
+}
+
+/** Progress of a quantizer's tensor work: input bytes of the tensors done so far / in total, the tensor last done. */
+export interface TensorProgress {
+  done: number;
+  total: number;
+  tensor: string;
+}
+
+/**
+ * The tensor jobs left after finalizeGraph (each once, in initializer order over every graph; `visit` sees each
+ * initializer first and may attach a job), each reporting `onProgress` when done; reports {done: 0} once now. Jobs
+ * run when the writer reaches their outputs.
+ */
+export function scheduleJobs(root: WGraph, onProgress?: (p: TensorProgress) => void, visit?: (t: WInit) => void): Job[] {
+  const jobs: Job[] = [];
+  const seen = new Set<Job>();
+  forEachWGraph(root, (g) => {
+    for (const t of g.inits) {
+      visit?.(t);
+      if (t.job && !seen.has(t.job)) {
+        seen.add(t.job);
+        jobs.push(t.job);
+      }
+    }
+  });
+  const total = jobs.reduce((a, j) => a + j.bytes, 0);
+  let done = 0;
+  for (const job of jobs)
+    job.onDone = (j) => {
+      done += j.bytes;
+      onProgress?.({ done, total, tensor: j.label });
+    };
+  onProgress?.({ done, total, tensor: '' });
+  return jobs;
+}
+
+/** The error a cancelled quantization throws: a DOMException named AbortError, as fetch and streams throw. */
+export function abortError(): DOMException {
+  return new DOMException('quantization was cancelled', 'AbortError');
 }

@@ -15,7 +15,7 @@ import { Int8Refusal } from './errors.js';
 import type { TensorView } from '../onnx/model.js';
 import { TENSOR } from '../onnx/model.js';
 import { WT_LEN, WT_I32, readVarintSigned } from '../onnx/wire.js';
-import { float16BytesToFloat32, float32ToFloat16 } from '../kernels/float16.js';
+import { f16BitsToNumber, float16BytesToFloat32, float32ToFloat16 } from '../kernels/float16.js';
 import { channelLayout, channelMinMax, quantizeChannels } from '../kernels/int8.js';
 
 export type QType = typeof DT.INT8 | typeof DT.UINT8;
@@ -122,14 +122,8 @@ export function float16Bits(x: number): number {
   return sign | ((e + 15) << 10) | m;
 }
 
-export function float16BitsToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
+/** IEEE half bits to a number (exact): the float16 codec's decoder (kernels/float16.ts). */
+export const float16BitsToNumber = f16BitsToNumber;
 
 /** Quantizes one value: clip(rint(float32(w / scale)) + zp, typeMin, typeMax). */
 export function quantizeValue(w: number, scale: number, zp: number, lo: number, hi: number): number {
@@ -155,7 +149,7 @@ export interface QuantizedTensor {
  * A weight holding NaN or ±inf has no INT8 scale. That is INT8's limit, not a damaged file (the model loads, and FP16
  * converts it), so it is an Int8Refusal: every mode agrees on which files are bad (tests/fuzz).
  */
-function checkFinite(v: number, name: string): void {
+export function checkFinite(v: number, name: string): void {
   if (!Number.isFinite(v))
     throw new Int8Refusal(`tensor '${name}' contains ${Number.isNaN(v) ? 'NaN' : 'infinite'} values; it cannot be quantized`);
 }
@@ -205,36 +199,21 @@ export function quantizeTensor(values: Float32Array, dims: readonly number[], ax
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Where a tensor's bytes live when they are not inside the model file. */
-export type ExternalDataResolver = (location: string) => Uint8Array | undefined;
-
-/** Raw little-endian bytes of a tensor's elements (raw_data, or external data when a resolver provides it). */
-function externalBytes(t: TensorView, resolve?: ExternalDataResolver): Uint8Array {
-  const ext = t.external!;
-  const file = resolve?.(ext.location);
-  if (!file)
-    throw new OnnxFormatError(
-      `tensor '${t.name}' is stored in the external data file '${ext.location}', which was not provided; ` +
-        `give the .onnx file together with '${ext.location}'`,
-    );
-  const len = ext.length ?? file.length - ext.offset;
-  if (ext.offset + len > file.length)
-    throw new OnnxFormatError(`external data for '${t.name}' runs past the end of '${ext.location}' (${file.length} bytes)`);
-  return file.subarray(ext.offset, ext.offset + len);
-}
-
 /**
- * The float values of a FLOAT or FLOAT16 tensor as a Float32Array (float16 widened exactly). Handles raw_data,
- * float_data / int32_data (packed or not) and external data (through `resolve`).
+ * The float values of an in-memory FLOAT or FLOAT16 tensor as a Float32Array (float16 widened exactly): raw_data,
+ * or float_data / int32_data (packed or not). Tensors whose bytes are on disk or in external data are read through
+ * src/core/onnx/tensor-data.ts `readFloatValues`, which calls this on the bytes it read.
  *
  * float32 raw bytes that are 4-byte aligned are returned as a view (no copy): read the result, do not modify or
  * transfer it. Unaligned float32 bytes are copied once; float16 bytes are widened through a lookup table.
  */
-export function readFloatTensor(t: TensorView, resolve?: ExternalDataResolver): Float32Array {
+export function readFloatTensor(t: TensorView): Float32Array {
   const n = t.dims.reduce((a, b) => a * b, 1);
   if (t.dataType !== DT.FLOAT && t.dataType !== DT.FLOAT16)
     throw new OnnxFormatError(`tensor '${t.name}' is not float32/float16 (data type ${t.dataType})`);
-  const raw = t.external ? externalBytes(t, resolve) : t.rawData;
+  if (t.external || t.data)
+    throw new OnnxFormatError(`internal error: tensor '${t.name}' is not in memory (read it with readFloatValues)`);
+  const raw = t.rawData;
   if (raw) {
     const width = t.dataType === DT.FLOAT ? 4 : 2;
     if (raw.length !== n * width)

@@ -14,13 +14,13 @@ import { MODEL, type ModelView } from '../onnx/model.js';
 import { emitModel, lenField, rawField, type ExternalLayout, type ModelOutput, type Part, type Piece } from '../onnx/writer.js';
 import { validateModel } from '../onnx/validate.js';
 import protobuf from 'protobufjs/minimal.js';
-import { cleanInitializers, topologicalSort } from './finalize.js';
+import { abortError, finalizeGraph, scheduleJobs, type TensorProgress } from './finalize.js';
 import { replaceGemmWithMatMul } from './gemm.js';
 import { type Job, type WGraph, type WInit, buildGraph, emitGraph, forEachWGraph } from './graph.js';
 import { floatBytes } from './numerics.js';
 import { checkTensorData, rawBytes, readFloatValues } from '../onnx/tensor-data.js';
 import { type OutputProvenance, metadataEntry } from '../provenance.js';
-import { PRESETS, type Int8Options, type PresetName, type WeightType, DEFAULT_PRESET } from './presets.js';
+import { PRESETS, type Int8Options, type PresetName, type WeightType, DEFAULT_PRESET, presetOfOptions } from './presets.js';
 import { GraphQuantizer, type Int8Settings, type LeftInFloat, type RunContext, makeValueReader } from './quantizer.js';
 import { DEFAULT_OP_TYPES, INTEGER_OPS_REGISTRY } from './registry.js';
 import { planOpsetUpgrade } from './opset.js';
@@ -56,12 +56,8 @@ export interface ResolvedInt8Options extends Omit<Int8Options, 'weightType'> {
   nodesToQuantize: string[];
 }
 
-export interface Int8Progress {
-  /** Input bytes of the tensors processed so far / in total. */
-  done: number;
-  total: number;
-  tensor: string;
-}
+/** Progress of the tensor work (input bytes done / in total, the tensor last done). */
+export type Int8Progress = TensorProgress;
 
 /**
  * The report base every mode shares (src/core/modes/types.ts: sizes, duration, `rewritten` by op type — Gemm counts
@@ -79,9 +75,6 @@ export interface Int8Report extends ModeReportBase<'int8'> {
   tensorsQuantized: number;
 }
 
-function abortError(): DOMException {
-  return new DOMException('quantization was cancelled', 'AbortError');
-}
 
 function hasOp(g: WGraph, op: string): boolean {
   let found = false;
@@ -91,13 +84,28 @@ function hasOp(g: WGraph, op: string): boolean {
   return found;
 }
 
+/**
+ * The options as the run uses them: the preset's values (default: DEFAULT_PRESET) under the ones given. `preset` is
+ * the preset asked for; when none was named it is the preset the options amount to (presetOfOptions: the default
+ * for `{}`, `arm64` for Optimum's arm64 arguments, …) or null for custom options — what the provenance records.
+ */
 export function resolveOptions(opts: QuantizeInt8Options): ResolvedInt8Options & { weightTypeSpec: Int8Options['weightType'] } {
-  const preset = opts.preset ?? DEFAULT_PRESET;
-  const base: Int8Options = PRESETS[preset];
+  const base: Int8Options = PRESETS[opts.preset ?? DEFAULT_PRESET];
   const pick = <K extends keyof Int8Options>(k: K): Int8Options[K] => (opts[k] !== undefined ? (opts[k] as Int8Options[K]) : base[k]);
   const weightTypeSpec = pick('weightType');
   const opTypes = opts.opTypes && opts.opTypes.length ? [...opts.opTypes] : [...DEFAULT_OP_TYPES];
   const ws = opts.weightSymmetric !== undefined ? opts.weightSymmetric : base.weightSymmetric;
+  const preset =
+    opts.preset ??
+    presetOfOptions({
+      weightType: weightTypeSpec,
+      perChannel: pick('perChannel'),
+      reduceRange: pick('reduceRange'),
+      enableSubgraph: pick('enableSubgraph'),
+      matMulConstBOnly: pick('matMulConstBOnly'),
+      activationSymmetric: pick('activationSymmetric'),
+      ...(ws !== undefined ? { weightSymmetric: ws } : {}),
+    });
   return {
     preset,
     weightType: weightTypeSpec === 'auto-conv' ? 'qint8' : weightTypeSpec,
@@ -238,13 +246,7 @@ export async function quantizeInt8(
     if (inner) notes.push(`${inner} nodes inside If/Loop/Scan bodies were not visited (EnableSubgraph is off)`);
   }
 
-  const missing = cleanInitializers(root);
-  if (missing.size) throw new Int8Refusal(`the model reads tensors nothing defines: ${[...missing].slice(0, 5).join(', ')}`);
-  try {
-    topologicalSort(root);
-  } catch (e) {
-    throw new Int8Refusal((e as Error).message);
-  }
+  finalizeGraph(root, (message) => new Int8Refusal(message));
 
   // com.microsoft opset: the reference adds it when its main-graph quantizer emitted a contrib op. A contrib op
   // emitted inside a subgraph (DynamicQuantizeLSTM) would leave the model without the import and unloadable; we
@@ -262,26 +264,10 @@ export async function quantizeInt8(
   const addMs = msNeeded && !hasMs;
   if (addMs && msInSubgraphOnly) notes.push('added the com.microsoft opset import for contrib ops inside subgraphs (the reference omits it there, which makes the model unloadable)');
 
-  // Tensor work: only for initializers that survived cleaning. Jobs run when the writer reaches their outputs.
-  const jobs: Job[] = [];
-  const seen = new Set<Job>();
-  forEachWGraph(root, (g) => {
-    for (const t of g.inits) {
-      if (t.transposeOf && !t.raw && !t.job) t.job = transposeJob(t);
-      if (t.job && !seen.has(t.job)) {
-        seen.add(t.job);
-        jobs.push(t.job);
-      }
-    }
+  // Tensor work: only for initializers that survived cleaning (a transposed copy gets its job here).
+  const jobs = scheduleJobs(root, onProgress, (t) => {
+    if (t.transposeOf && !t.raw && !t.job) t.job = transposeJob(t);
   });
-  const total = jobs.reduce((a, j) => a + j.bytes, 0);
-  let done = 0;
-  for (const job of jobs)
-    job.onDone = (j) => {
-      done += j.bytes;
-      onProgress?.({ done, total, tensor: j.label });
-    };
-  onProgress?.({ done, total, tensor: '' });
   if (signal?.aborted) throw abortError();
 
   // Model-level fields.

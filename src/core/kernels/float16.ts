@@ -147,7 +147,7 @@ export interface Float16Counts {
   clamped: number;
   /** Non-zero values with |x| < minPositive, set to ±minPositive. */
   raised: number;
-  /** Non-zero values that became ±0. */
+  /** Non-zero values that became ±0 (only when minPositive is below half the smallest subnormal). */
   flushed: number;
   /** Values that ended as float16 subnormals (|h| below 2^-14 = 6.1e-5: reduced precision). */
   subnormal: number;

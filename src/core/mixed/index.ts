@@ -14,6 +14,7 @@ export {
   TARGET_ENGINE_VERSION,
   runTargetMode,
   targetCacheKey,
+  targetCacheKeyFor,
   type TargetBar,
   type TargetCacheInput,
   type TargetGroupInfo,

@@ -4,13 +4,14 @@
  * bytes per rewritten node) is left out, so a mix's prediction is within a fraction of a percent of the real file
  * (tests/mixed/compose.test.ts checks it against real outputs).
  *
- * The rules, per weight the group owns (GroupWeight.role), each from the mode that makes the precision:
+ * The rules, per weight the group owns (GroupWeight.role), each from the mode that makes the precision (the same
+ * functions as the model card's predictions: src/core/modes/<mode>/predict.ts):
  *  - fp32: as stored.
  *  - fp16: every float32 initializer at 2 bytes per element (src/core/fp16: weights of converted nodes become
  *    float16; a weight the converter keeps in float32 for range reasons makes the prediction slightly low).
  *  - int8 (src/core/int8, onnxruntime quantize_dynamic): a MatMul / Gemm weight [K, N] (2-D) -> K·N bytes plus a
  *    float32 scale and an 8-bit zero point per output channel with per_channel (N of each), else one of each
- *    (ops/matmul.ts, gemm.ts); a Gather table -> 1 byte per element plus one scale and zero point (ops/gather.ts, the
+ *    (ops/matmul.ts, gemm.ts; a Gemm B counts when MatMul is an INT8 op type, as Gemm becomes MatMul); a Gather table -> 1 byte per element plus one scale and zero point (ops/gather.ts, the
  *    table is quantized like an activation, per tensor); a Conv weight -> 1 byte per element plus one scale / zero
  *    point (ConvInteger, per tensor). Only when the op type is in the INT8 op types. Other tensors as stored.
  *  - q4 (src/core/q4, MatMulNBitsQuantizer): a 2-D MatMul weight [K, N] -> N·ceil(K/bs)·bs/2 packed bytes,
@@ -18,47 +19,18 @@
  *    a Gather table (when Gather is a Q4 op type) -> ceil(elements/2) bytes, one scale per block along the quantize
  *    axis, and with zero points half a byte per scale (ops/gather.ts). Gemm and Conv stay float.
  */
-import { DT, elementCount } from '../onnx/dtypes.js';
+import { fp16WeightBytes } from '../modes/fp16/predict.js';
+import { int8WeightBytes } from '../modes/int8/predict.js';
+import { q4WeightBytes } from '../modes/q4/predict.js';
 import type { GroupWeight, LayerGroup } from './groups.js';
 import type { Precision, ResolvedMixOptions } from './options.js';
 
-/** Bytes of one weight under a precision. */
+/** Bytes of one weight under a precision: the modes' own rules (src/core/modes/<mode>/predict.ts). */
 export function weightBytes(w: GroupWeight, p: Precision, o: ResolvedMixOptions): number {
   if (p === 'fp32') return w.bytes;
-  const n = elementCount(w.dims);
-  if (p === 'fp16') return w.dataType === DT.FLOAT ? n * 2 : w.bytes;
-  if (w.dataType !== DT.FLOAT && w.dataType !== DT.FLOAT16) return w.bytes;
-  const floatBytes = w.dataType === DT.FLOAT16 ? 2 : 4;
-  if (p === 'int8') {
-    const ops = new Set(o.int8.opTypes);
-    if ((w.role === 'matmul-b' && ops.has('MatMul')) || (w.role === 'gemm-b' && ops.has('Gemm'))) {
-      if (w.dims.length !== 2) return w.bytes;
-      const N = w.role === 'gemm-b' && w.transB ? w.dims[0]! : w.dims[1]!;
-      const channels = o.int8.perChannel ? N : 1;
-      return n + channels * 5;
-    }
-    if (w.role === 'gather-table' && ops.has('Gather')) return n + 5;
-    if (w.role === 'conv-w' && ops.has('Conv')) return n + 5;
-    return w.bytes;
-  }
-  // q4
-  const bs = o.q4.blockSize;
-  const ops = new Set<string>(o.q4.opTypes);
-  if (w.role === 'matmul-b' && ops.has('MatMul')) {
-    if (w.dims.length < 2 || w.dims.slice(0, -2).some((d) => d !== 1)) return w.bytes;
-    const K = w.dims[w.dims.length - 2]!;
-    const N = w.dims[w.dims.length - 1]!;
-    const kb = Math.ceil(K / bs);
-    return N * kb * (bs / 2) + N * kb * floatBytes + (o.q4.symmetric ? 0 : N * Math.ceil(kb / 2));
-  }
-  if (w.role === 'gather-table' && ops.has('Gather')) {
-    const rank = w.dims.length;
-    const axis = o.q4.gatherQuantizeAxis < 0 ? o.q4.gatherQuantizeAxis + rank : o.q4.gatherQuantizeAxis;
-    if (axis < 0 || axis >= rank) return w.bytes;
-    const scaleCount = (n / w.dims[axis]!) * Math.ceil(w.dims[axis]! / bs);
-    return Math.ceil(n / 2) + scaleCount * floatBytes + (o.q4.symmetric ? 0 : Math.ceil(scaleCount / 2));
-  }
-  return w.bytes;
+  if (p === 'fp16') return fp16WeightBytes(w);
+  if (p === 'int8') return int8WeightBytes(w, { perChannel: o.int8.perChannel, opTypes: o.int8.opTypes, enableSubgraph: true });
+  return q4WeightBytes(w, { blockSize: o.q4.blockSize, symmetric: o.q4.symmetric, opTypes: o.q4.opTypes, gatherQuantizeAxis: o.q4.gatherQuantizeAxis }) ?? w.bytes;
 }
 
 /** Predicted payload bytes of a group under each precision (fp32 = as stored). */

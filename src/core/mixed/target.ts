@@ -189,6 +189,30 @@ export async function targetCacheKey(i: TargetCacheInput): Promise<string> {
   return (await hashBytes(new TextEncoder().encode(json), { md5: false })).sha256;
 }
 
+/** The settings a run uses, from its options (defaults applied): what runTargetMode and targetCacheKeyFor share. */
+function settingsOf(o: Omit<TargetModeOptions, 'ort'>) {
+  const candidates: Precision[] = ['fp32', ...PRECISIONS.filter((p) => p !== 'fp32' && (o.candidates ?? PRECISIONS).includes(p))];
+  const maxVerifications = Math.max(1, Math.floor(o.maxVerifications ?? 6));
+  const uniform = o.uniform ?? true;
+  const mixOptions: MixOptions = { ...(o.int8 ? { int8: o.int8 } : {}), ...(o.q4 ? { q4: o.q4 } : {}), ...(o.fp16 ? { fp16: o.fp16 } : {}) };
+  const resolved = resolveMixOptions(mixOptions);
+  const subsetProbes = o.sensitivityProbes ?? quickSelection(o.probes, o.sensitivitySentences ?? 24);
+  return { candidates, maxVerifications, uniform, mixOptions, resolved, subsetProbes };
+}
+
+/**
+ * The cache key runTargetMode will report for these options (report.cacheKey), without running it: callers look a
+ * cached answer up with it before any work (the CLI: $AVA_CACHE_DIR/target/). `modelSha256`: modelDigest(o.model)
+ * when already known.
+ */
+export async function targetCacheKeyFor(o: Omit<TargetModeOptions, 'ort'>, modelSha256?: string): Promise<string> {
+  const s = settingsOf(o);
+  return targetCacheKey({
+    modelSha256: modelSha256 ?? (await modelDigest(o.model)).sha256, bar: o.bar, candidates: s.candidates, options: s.resolved, maxVerifications: s.maxVerifications,
+    uniform: s.uniform, probes: o.probes, sensitivityProbes: s.subsetProbes, tokenizer: o.tokenizer ?? null, pooling: o.pooling, outputName: o.outputName,
+  });
+}
+
 function checkBar(bar: TargetBar, tokenizer: boolean): void {
   const { minCosine: c, minTop5Overlap: t } = bar;
   if (c === undefined && t === undefined) throw new RangeError('target mode needs a bar: minCosine and/or minTop5Overlap');
@@ -225,12 +249,7 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
   const signal = o.signal;
   signal?.throwIfAborted();
   checkBar(o.bar, !!o.tokenizer);
-  const candidates: Precision[] = ['fp32', ...PRECISIONS.filter((p) => p !== 'fp32' && (o.candidates ?? PRECISIONS).includes(p))];
-  const maxVerifications = Math.max(1, Math.floor(o.maxVerifications ?? 6));
-  const uniform = o.uniform ?? true;
-  const mixOptions: MixOptions = { ...(o.int8 ? { int8: o.int8 } : {}), ...(o.q4 ? { q4: o.q4 } : {}), ...(o.fp16 ? { fp16: o.fp16 } : {}) };
-  const resolved = resolveMixOptions(mixOptions);
-  const subsetProbes = o.sensitivityProbes ?? quickSelection(o.probes, o.sensitivitySentences ?? 24);
+  const { candidates, maxVerifications, uniform, mixOptions, resolved, subsetProbes } = settingsOf(o);
   const timings: TargetReport['timings'] = { groupsMs: 0, baselineMs: 0, sensitivityMs: 0, searchMs: 0, verifyMs: 0, reportMs: 0, totalMs: 0 };
   const order = ['groups', 'baseline', 'sensitivity', 'search', 'verify', 'report'] as const;
   const progress = (phase: TargetProgress['phase'], done: number, total: number, message: string) => {
@@ -260,10 +279,7 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
   });
   const predictedOf = (a: Assignment) => plan.groups.reduce((s, g) => s + predicted.get(g.id)![a[g.id] ?? 'fp32'] - predicted.get(g.id)!.fp32, fileBytes);
   const sha256 = (await modelDigest(o.model)).sha256;
-  const cacheKey = await targetCacheKey({
-    modelSha256: sha256, bar: o.bar, candidates, options: resolved, maxVerifications, uniform, probes: o.probes, sensitivityProbes: subsetProbes,
-    tokenizer: o.tokenizer ?? null, pooling: o.pooling, outputName: o.outputName,
-  });
+  const cacheKey = await targetCacheKeyFor(o, sha256);
   const notes = [...plan.notes];
   timings.groupsMs = ms(now() - t);
   progress('groups', 1, 1, `${plan.groups.length} groups (${plan.method})`);

@@ -5,6 +5,7 @@
  */
 import type { ModelSummary } from '../onnx/summary.js';
 import { TOOL_DISPLAY_NAME } from '../tool.js';
+import { MIXED_META } from '../mixed/meta.js';
 import { MODE_METAS } from './registry.js';
 
 /** What the model says about itself, e.g. from its ModelSummary (any subset; missing parts are simply not used). */
@@ -30,7 +31,8 @@ function modeOfRecord(key: string, value: string | undefined) {
   } catch {
     /* an unreadable record still says which tool wrote it */
   }
-  return MODE_METAS.find((m) => m.metadataKey === key && (mode === m.id || mode.startsWith(`${m.id}-`))) ?? MODE_METAS.find((m) => m.metadataKey === key)!;
+  const writers = [...MODE_METAS, MIXED_META];
+  return writers.find((m) => m.metadataKey === key && (mode === m.id || mode.startsWith(`${m.id}-`))) ?? writers.find((m) => m.metadataKey === key)!;
 }
 
 export function alreadyQuantized(e: QuantizedEvidence | null | undefined): AlreadyQuantized | null {

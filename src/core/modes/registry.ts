@@ -6,26 +6,38 @@
  */
 import type { ModelView } from '../onnx/model.js';
 import { FP16_META } from './fp16/meta.js';
+import { predict as fp16Predict } from './fp16/predict.js';
 import { INT8_META } from './int8/meta.js';
+import { predict as int8Predict } from './int8/predict.js';
+import type { InitializerTable } from './predict.js';
 import { Q4_META } from './q4/meta.js';
+import { predict as q4Predict } from './q4/predict.js';
 import { Q4F16_META } from './q4f16/meta.js';
+import { predict as q4f16Predict } from './q4f16/predict.js';
 import type { ModeMeta, ModeOutput, ModeProgress, ModeReportBase, ModeRun } from './types.js';
 
-/** A mode's meta and a `run` that loads its engine on first use. */
-function defineMode<const Id extends string, O, R extends ModeReportBase<Id>>(meta: ModeMeta<Id>, load: () => Promise<{ run: ModeRun<O, R> }>) {
+/**
+ * A mode's meta, its size predictor (`<id>/predict.ts`: a pure function of the initializer table, default options
+ * unless given) and a `run` that loads its engine on first use.
+ */
+function defineMode<const Id extends string, O, R extends ModeReportBase<Id>, P>(
+  meta: ModeMeta<Id>,
+  predict: (table: InitializerTable, options?: P) => number,
+  load: () => Promise<{ run: ModeRun<O, R> }>,
+) {
   let loaded: Promise<ModeRun<O, R>> | null = null;
   const run = async (model: ModelView, options: O, onProgress?: (p: ModeProgress) => void, signal?: AbortSignal): Promise<ModeOutput<R>> => {
     loaded ??= load().then((m) => m.run);
     return (await loaded)(model, options, onProgress, signal);
   };
-  return { meta, run };
+  return { meta, predict, run };
 }
 
 export const MODES = {
-  int8: defineMode(INT8_META, () => import('./int8/run.js')),
-  fp16: defineMode(FP16_META, () => import('./fp16/run.js')),
-  q4: defineMode(Q4_META, () => import('./q4/run.js')),
-  q4f16: defineMode(Q4F16_META, () => import('./q4f16/run.js')),
+  int8: defineMode(INT8_META, int8Predict, () => import('./int8/run.js')),
+  fp16: defineMode(FP16_META, fp16Predict, () => import('./fp16/run.js')),
+  q4: defineMode(Q4_META, q4Predict, () => import('./q4/run.js')),
+  q4f16: defineMode(Q4F16_META, q4f16Predict, () => import('./q4f16/run.js')),
 };
 
 export type ModeId = keyof typeof MODES;
@@ -54,3 +66,11 @@ export function modeMeta(id: ModeId): ModeMeta<ModeId> {
 
 /** Every mode's meta, in order. */
 export const MODE_METAS: readonly ModeMeta<ModeId>[] = MODE_IDS.map(modeMeta);
+
+/**
+ * Every mode's predicted output size in bytes (default options), by mode id: the model card's `predictedBytes`.
+ * Pure: reads the initializer table only (src/core/modes/predict.ts initializerTable).
+ */
+export function predictAll(table: InitializerTable): Record<ModeId, number> {
+  return Object.fromEntries(MODE_IDS.map((id) => [id, MODES[id].predict(table)])) as Record<ModeId, number>;
+}

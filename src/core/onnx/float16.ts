@@ -6,7 +6,7 @@
  * browser and Node platform is.
  */
 
-import { type Float16Counts, addCounts, f16BitsToNumber, f32BitsToF16Bits, float32BytesToFloat16Bits, float32ToFloat16 } from '../kernels/float16.js';
+import { type Float16Clamp, type Float16Counts, addCounts, emptyCounts, f16BitsToNumber, f32BitsToF16Bits, float32BytesToFloat16Bits, float32ToFloat16 } from '../kernels/float16.js';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -31,42 +31,21 @@ export function roundToF16(v: number): number {
   return f16BitsToNumber(numberToF16Bits(v));
 }
 
-export interface ClampOptions {
-  /** Non-zero magnitudes below this become ±minPositive (0 = no raising: they round, possibly to ±0). */
-  minPositive: number;
-  /** Finite magnitudes above this become ±maxFinite (must be <= 65504). */
-  maxFinite: number;
-}
+/** Clamping before the cast: magnitudes below minPositive raised, above maxFinite (at most 65504) lowered. */
+export type ClampOptions = Float16Clamp;
 
-/** What converting one tensor did. */
-export interface ConvertStats {
+/** What converting one tensor did: `count` elements, and the kernel's counters (Float16Counts). */
+export interface ConvertStats extends Float16Counts {
   count: number;
-  /** Finite values with |x| > maxFinite, set to ±maxFinite. */
-  clamped: number;
-  /** Non-zero values with |x| < minPositive, set to ±minPositive. */
-  raised: number;
-  /** Non-zero values that became ±0 (only when minPositive is below half the smallest subnormal). */
-  flushed: number;
-  /** Values that ended as float16 subnormals (below 6.1e-5: reduced precision). */
-  subnormal: number;
-  /** ±inf and NaN in the source (kept as they are). */
-  nonFinite: number;
-  /** Largest finite |x| in the source (before clamping). */
-  maxAbs: number;
 }
 
 export function emptyStats(): ConvertStats {
-  return { count: 0, clamped: 0, raised: 0, flushed: 0, subnormal: 0, nonFinite: 0, maxAbs: 0 };
+  return { count: 0, ...emptyCounts() };
 }
 
 export function addStats(a: ConvertStats, b: ConvertStats): void {
   a.count += b.count;
-  a.clamped += b.clamped;
-  a.raised += b.raised;
-  a.flushed += b.flushed;
-  a.subnormal += b.subnormal;
-  a.nonFinite += b.nonFinite;
-  if (b.maxAbs > a.maxAbs) a.maxAbs = b.maxAbs;
+  addCounts(a, b);
 }
 
 /**

@@ -4,6 +4,8 @@ import { formatMiBFixed } from '../size.js';
 import { rawByteLength } from './tensor-data.js';
 import { type GraphView, type ModelView, type TensorView, type ValueInfoView, forEachGraph, parseModel } from './model.js';
 import type { ExternalDataRef, ModelSummary, TensorInfo } from './summary.js';
+import { initializerTable } from '../modes/predict.js';
+import { predictAll } from '../modes/registry.js';
 
 export interface InspectOptions {
   fileName: string;
@@ -46,12 +48,7 @@ export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: numbe
   let subgraphCount = -1;
   const ext: ExternalDataRef[] = [];
   const siblings = opts.siblings ?? {};
-  // For the INT8 prediction: float tensors that dynamic quantization would turn into 8-bit.
-  const quantizable = new Set<string>();
-  const allTensors: TensorView[] = [];
-
   const addTensor = (t: TensorView) => {
-    allTensors.push(t);
     initializerCount++;
     parameterCount += elementCount(t.dims);
     const key = dtypeName(t.dataType);
@@ -70,19 +67,12 @@ export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: numbe
 
   forEachGraph(m.graph, (g) => {
     subgraphCount++;
-    const inits = new Map(g.initializers.map((t) => [t.name, t]));
     for (const t of g.initializers) addTensor(t);
     for (const n of g.nodes) {
       nodeCount++;
       const key = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:${n.opType}` : n.opType;
       opCounts[key] = (opCounts[key] ?? 0) + 1;
       if (n.opType === 'Constant') for (const a of n.attributes) if (a.t) addTensor(a.t);
-      if (!n.domain || n.domain === 'ai.onnx') {
-        // Weights the reference quantize_dynamic would quantize (MatMul B, Gemm B, Gather table, Conv W).
-        const w = n.opType === 'Gather' ? n.inputs[0] : ['MatMul', 'Gemm', 'Conv'].includes(n.opType) ? n.inputs[1] : undefined;
-        const t = w ? inits.get(w) : undefined;
-        if (t && t.dataType === DT.FLOAT && t.dims.length >= 2) quantizable.add(t.name);
-      }
     }
   });
   for (const f of m.functions) for (const n of f.nodes) {
@@ -91,15 +81,10 @@ export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: numbe
     opCounts[key] = (opCounts[key] ?? 0) + 1;
   }
 
-  // Predictions: every float weight changes, wherever it is stored (external data comes back inline).
-  let int8Saved = 0;
-  let fp16Saved = 0;
-  for (const t of allTensors) {
-    if (t.dataType !== DT.FLOAT) continue;
-    const b = tensorDataBytes(t);
-    if (quantizable.has(t.name)) int8Saved += b - elementCount(t.dims);
-    fp16Saved += b - b / 2;
-  }
+  // Predictions: each mode's predictor on the initializer table (src/core/modes/<id>/predict.ts); external weights
+  // come back inline, so the total size is the base.
+  const table = initializerTable(m);
+  table.totalBytes = totalBytes;
 
   const quantEvidence: string[] = [];
   const qOps = Object.entries(opCounts).filter(([k]) => QUANT_OPS.has(k.split(':').pop()!));
@@ -142,7 +127,7 @@ export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: numbe
     externalDataBytes: m.externalBytes,
     totalBytes,
     externalDataProblems: [...m.dataProblems],
-    predictedBytes: { int8: Math.round(totalBytes - int8Saved), fp16: Math.round(totalBytes - fp16Saved) },
+    predictedBytes: predictAll(table),
     subgraphCount,
   };
 }

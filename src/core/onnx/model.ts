@@ -610,6 +610,16 @@ function parseType(buf: Uint8Array, f: Field, v: ValueInfoView, ctx: Ctx): void 
   }
 }
 
+/** The subgraphs a node holds (GRAPH and GRAPHS attributes: If branches, Loop / Scan bodies), in attribute order. */
+export function subgraphsOf(n: NodeView): GraphView[] {
+  const out: GraphView[] = [];
+  for (const a of n.attributes) {
+    if (a.g) out.push(a.g);
+    if (a.graphs) out.push(...a.graphs);
+  }
+  return out;
+}
+
 /** Visits a graph and all its subgraphs (If/Loop/Scan bodies), depth first. */
 export function forEachGraph(g: GraphView, fn: (g: GraphView, depth: number) => void, depth = 0): void {
   fn(g, depth);

@@ -14,8 +14,8 @@ import { type ByteSource, bytesSource } from '../io/source.js';
 import { MAX_SUBGRAPH_DEPTH, type ModelView, nestingError, parseModel } from './model.js';
 import { fmtBytes, fmtInt } from './wire.js';
 import { sniffNotOnnx } from './sniff.js';
-import { HOLE_EXTERNAL, HOLE_FIELD, HOLE_INLINE, holeField, registerSkeleton, skeletonInfo, varintArray as varint } from './skeleton.js';
-import { collectPieces, concatParts, writeModel } from './writer.js';
+import { HOLE_EXTERNAL, HOLE_FIELD, HOLE_INLINE, holeField, registerSkeleton, varintArray as varint } from './skeleton.js';
+import { concatParts } from './writer.js';
 
 /** A problem with a model's external data, found while opening it (the card lists them; modes refuse). */
 export interface ExternalDataProblem {
@@ -399,19 +399,6 @@ export function inputBytes(m: ModelView): number {
   return m.fileBytes + m.externalBytes;
 }
 
-/**
- * The same model with every payload read into memory and external data inlined (an ordinary in-memory model).
- * Only for inputs that fit in memory (< 2 GiB in total): a stopgap for code that reads payloads synchronously.
- */
-export async function materializeSkeleton(m: ModelView, signal?: AbortSignal): Promise<ModelView> {
-  if (!skeletonInfo(m.buf)) return m;
-  const bytes = await collectPieces(writeModel(m), signal);
-  const out = parseModel(bytes);
-  out.fileBytes = m.fileBytes;
-  out.externalBytes = m.externalBytes;
-  out.dataProblems = m.dataProblems;
-  return out;
-}
 
 /** Opens bytes already in memory (tests, small inputs); external data from `siblings` by relative path. */
 export function openBytes(bytes: Uint8Array, name = 'model.onnx', siblings: Record<string, Uint8Array> = {}, opts: OpenOptions = {}): Promise<OpenedModel> {

@@ -2,6 +2,7 @@
  * The model card: everything the UI and `inspect --json` show about a model.
  * Pure data (structured-clone safe) so it crosses the worker boundary as is.
  */
+import type { ModeId } from '../modes/registry.js';
 export interface TensorInfo {
   name: string;
   /** ONNX element type name, e.g. "float", "int64", "float16". */
@@ -62,7 +63,10 @@ export interface ModelSummary {
   /** Missing, short or refused external data, each naming the tensor and file ("" when all is well). */
   externalDataProblems: string[];
   metadata: Record<string, string>;
-  /** Predicted output sizes in bytes, from the initializer table alone. */
-  predictedBytes: { int8: number; fp16: number };
+  /**
+   * Predicted output size in bytes of every registered mode with its default options, by mode id (`int8`, `fp16`,
+   * `q4`, `q4f16`, …), from the initializer table alone (src/core/modes/<id>/predict.ts).
+   */
+  predictedBytes: Record<ModeId, number>;
   subgraphCount: number;
 }

@@ -13,7 +13,7 @@
  * previous node", "Duplicate definition of name", "This is an invalid model. Graph has cycles").
  */
 import { OnnxFormatError } from './errors.js';
-import { type GraphView, type ModelView, type NodeView, TENSOR } from './model.js';
+import { type GraphView, type ModelView, type NodeView, TENSOR, subgraphsOf } from './model.js';
 import { topoSort } from './toposort.js';
 import { WT_LEN, fieldString, readFields } from './wire.js';
 
@@ -31,15 +31,6 @@ export class InvalidGraphError extends OnnxFormatError {
 }
 
 const MAX_LISTED = 5;
-
-function subgraphs(n: NodeView): GraphView[] {
-  const out: GraphView[] = [];
-  for (const a of n.attributes) {
-    if (a.g) out.push(a.g);
-    if (a.graphs) out.push(...a.graphs);
-  }
-  return out;
-}
 
 function sparseNames(g: GraphView): string[] {
   const names: string[] = [];
@@ -71,7 +62,7 @@ function outerReads(g: GraphView, cache: Map<GraphView, string[]>): string[] {
   const reads = new Set<string>();
   for (const n of g.nodes) {
     for (const i of n.inputs) if (i && !defined.has(i)) reads.add(i);
-    for (const sg of subgraphs(n)) for (const r of outerReads(sg, cache)) if (!defined.has(r)) reads.add(r);
+    for (const sg of subgraphsOf(n)) for (const r of outerReads(sg, cache)) if (!defined.has(r)) reads.add(r);
   }
   for (const o of g.outputs) if (o.name && !defined.has(o.name)) reads.add(o.name);
   const out = [...reads];
@@ -106,12 +97,12 @@ function checkGraph(g: GraphView, outer: ReadonlySet<string>, depth: number, fou
     for (const i of n.inputs) if (i && !visible.has(i)) found.undefinedReads.push(`'${i}' (read by ${nodeLabel(n)} in ${where})`);
   for (const o of g.outputs) if (o.name && !visible.has(o.name)) found.undefinedReads.push(`'${o.name}' (output of ${where})`);
 
-  const sorted = topoSort(g.nodes.map((n) => ({ reads: [...n.inputs, ...subgraphs(n).flatMap((sg) => outerReads(sg, cache))], writes: n.outputs })));
+  const sorted = topoSort(g.nodes.map((n) => ({ reads: [...n.inputs, ...subgraphsOf(n).flatMap((sg) => outerReads(sg, cache))], writes: n.outputs })));
   const selfReads = g.nodes.filter((n) => n.inputs.some((i) => i && n.outputs.includes(i)));
   const cyclic = [...new Set([...sorted.cyclic.map((i) => g.nodes[i]!), ...selfReads])];
   if (cyclic.length) found.cycles.push(`${list(cyclic.map(nodeLabel))} in ${where}`);
 
-  for (const n of g.nodes) for (const sg of subgraphs(n)) checkGraph(sg, visible, depth + 1, found, cache);
+  for (const n of g.nodes) for (const sg of subgraphsOf(n)) checkGraph(sg, visible, depth + 1, found, cache);
 }
 
 /**

@@ -14,8 +14,8 @@ import { checkTensorData } from '../onnx/tensor-data.js';
 import { validateModel } from '../onnx/validate.js';
 import { emitModel, lenField, rawField, type ExternalLayout, type ModelEdits, type ModelOutput, type Part, type Piece } from '../onnx/writer.js';
 import { type OutputProvenance, metadataEntry } from '../provenance.js';
-import { cleanInitializers, topologicalSort } from '../int8/finalize.js';
-import { type Job, type WGraph, buildGraph, emitGraph, forEachWGraph } from '../int8/graph.js';
+import { abortError, finalizeGraph, scheduleJobs, type TensorProgress } from '../int8/finalize.js';
+import { type WGraph, buildGraph, emitGraph } from '../int8/graph.js';
 import type { LeftInFloat } from '../int8/quantizer.js';
 import { AvaError } from '../errors.js';
 import { groupKeptInFloat } from '../modes/report.js';
@@ -49,12 +49,8 @@ export interface QuantizeQ4Options extends Partial<Q4Options> {
   layout?: ExternalLayout;
 }
 
-export interface Q4Progress {
-  /** Input bytes of the weights processed so far / in total. */
-  done: number;
-  total: number;
-  tensor: string;
-}
+/** Progress of the tensor work (input bytes done / in total, the tensor last done). */
+export type Q4Progress = TensorProgress;
 
 /**
  * The report base every mode shares (src/core/modes/types.ts: sizes, duration, `rewritten` by op type — MatMul ->
@@ -72,10 +68,6 @@ export interface Q4Report extends ModeReportBase<'q4'> {
   irVersion: number;
   /** Weights quantized to 4 bits. */
   tensorsQuantized: number;
-}
-
-function abortError(): DOMException {
-  return new DOMException('quantization was cancelled', 'AbortError');
 }
 
 /**
@@ -108,13 +100,7 @@ export async function quantizeQ4(
     if (e instanceof OnnxFormatError) throw e;
     throw new Q4Refusal(`cannot quantize this model: ${(e as Error).message}`);
   }
-  const missing = cleanInitializers(root);
-  if (missing.size) throw new Q4Refusal(`the model reads tensors nothing defines: ${[...missing].slice(0, 5).join(', ')}`);
-  try {
-    topologicalSort(root);
-  } catch (e) {
-    throw new Q4Refusal((e as Error).message);
-  }
+  finalizeGraph(root, (message) => new Q4Refusal(message));
 
   // Model-level fields, as MatMulNBitsQuantizer.process sets them.
   const gatherChosen = options.opTypes.includes('Gather');
@@ -128,31 +114,15 @@ export async function quantizeQ4(
     );
   if (options.opTypes.includes('MatMul') && !run.rewritten['MatMul'] && !run.leftInFloat.some((l) => l.opType === 'MatMul')) notes.push('the model has no MatMul: nothing to quantize to 4 bits there');
 
-  // Tensor work: only for initializers that survived cleaning. Jobs run when the writer reaches their outputs.
-  const jobs: Job[] = [];
-  const seen = new Set<Job>();
+  // Tensor work: only for initializers that survived cleaning; the float ones left are counted for the report.
   let floatCount = 0;
   let floatBytes = 0;
-  forEachWGraph(root, (g) => {
-    for (const t of g.inits) {
-      if (t.job && !seen.has(t.job)) {
-        seen.add(t.job);
-        jobs.push(t.job);
-      }
-      if (!t.job && (t.dataType === DT.FLOAT || t.dataType === DT.FLOAT16 || t.dataType === DT.BFLOAT16 || t.dataType === DT.DOUBLE)) {
-        floatCount++;
-        floatBytes += (elementCount(t.dims) * dtypeBits(t.dataType)) / 8;
-      }
+  const jobs = scheduleJobs(root, onProgress, (t) => {
+    if (!t.job && (t.dataType === DT.FLOAT || t.dataType === DT.FLOAT16 || t.dataType === DT.BFLOAT16 || t.dataType === DT.DOUBLE)) {
+      floatCount++;
+      floatBytes += (elementCount(t.dims) * dtypeBits(t.dataType)) / 8;
     }
   });
-  const total = jobs.reduce((a, j) => a + j.bytes, 0);
-  let done = 0;
-  for (const job of jobs)
-    job.onDone = (j) => {
-      done += j.bytes;
-      onProgress?.({ done, total, tensor: j.label });
-    };
-  onProgress?.({ done, total, tensor: '' });
   if (signal?.aborted) throw abortError();
 
   const record: Record<string, unknown> = {

@@ -1,5 +1,7 @@
 /** Small numeric kernels for the quality report. Pure functions, no allocation beyond their results. */
 
+import { f16BitsToNumber } from '../kernels/float16.js';
+
 export type Vec = Float32Array | Float64Array | readonly number[];
 
 /**
@@ -182,12 +184,5 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** IEEE half (as its 16 bits) to a JS number; for float16 outputs returned as Uint16Array. */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
+/** IEEE half (as its 16 bits) to a JS number, exact; for float16 outputs returned as Uint16Array (kernels/float16.ts). */
+export const halfToFloat = f16BitsToNumber;

@@ -73,6 +73,11 @@ function parseVersion(v: string): number[] {
   return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
 }
 
+/** Whether `v` is a runtime version checkTarget takes ("1.24", "1.30.0"). */
+export function isRuntimeVersion(v: string): boolean {
+  return /^(\d+)\.(\d+)(?:\.(\d+))?$/.test(v.trim());
+}
+
 function cmp(a: string, b: string): number {
   const x = parseVersion(a);
   const y = parseVersion(b);

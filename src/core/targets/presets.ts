@@ -26,7 +26,7 @@
  */
 import type { ModelView } from '../onnx/model.js';
 import type { Int8Options } from '../int8/presets.js';
-import { DEFAULT_OP_TYPES } from '../int8/registry.js';
+import { INT8_OP_TYPES } from '../int8/op-types.js';
 
 export type OptimumTarget = 'arm64' | 'avx2' | 'avx512' | 'avx512_vnni';
 
@@ -52,7 +52,7 @@ export interface TargetPreset {
 }
 
 /** The IntegerOps registry keys, which Optimum passes as operators_to_quantize (= quantize_dynamic's default). */
-const OPS = [...DEFAULT_OP_TYPES];
+const OPS: string[] = [...INT8_OP_TYPES];
 
 const SIGNED: Int8Options = {
   weightType: 'qint8',

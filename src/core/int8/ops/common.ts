@@ -39,3 +39,30 @@ export function scalesMul(q: GraphQuantizer, nodes: WNode[], intName: string, sc
   nodes.push(n);
   return n.outputs[0]!;
 }
+
+/**
+ * What ConvInteger and MatMulInteger rewrites share (onnxruntime operators/conv.py ConvInteger.quantize,
+ * operators/matmul.py MatMulInteger.quantize): input 0 quantized as an activation, input 1 as a weight (`reduceRange`,
+ * `opLevelPerChannel` as GraphQuantizer.quantizeWeight takes them), `intOp` on the integers into
+ * `<out>_output_quantized`, a Cast back to the output's float type and the Mul by the product of the scales into
+ * `scaledOut`. Returns the new nodes in the reference's order.
+ */
+export function integerOpNodes(
+  q: GraphQuantizer,
+  node: WNode,
+  intOp: { opType: string; extra?: Partial<WNode> },
+  weight: { reduceRange: boolean; opLevelPerChannel: boolean },
+  scaledOut: string,
+): WNode[] {
+  const act = q.quantizeActivation(node, [0]);
+  const w = q.quantizeWeight(node, [1], weight.reduceRange, weight.opLevelPerChannel);
+  const nodes = [...act.nodes, ...w.nodes];
+  const intOut = `${node.outputs[0]!}_output_quantized`;
+  const intName = node.name ? `${node.name}_quant` : '';
+  nodes.push(mk(intOp.opType, [...act.names, ...w.names, ...act.zps, ...w.zps], [intOut], intName, intOp.extra));
+  const castOut = `${intOut}_cast_output`;
+  nodes.push(mk('Cast', [intOut], [castOut], `${intOut}_cast`, { attrs: [['to', { kind: 'int', value: outputFloatType(q, node, 1) }]] }));
+  const scalesOut = scalesMul(q, nodes, intName, [...act.scales, ...w.scales]);
+  nodes.push(mk('Mul', [castOut, scalesOut], [scaledOut], intName ? `${intName}_output_scale_mul` : ''));
+  return nodes;
+}

@@ -7,7 +7,7 @@
 import { DT } from '../../onnx/dtypes.js';
 import { keptAttrs } from '../graph.js';
 import type { OpRewriter } from '../quantizer.js';
-import { float16Refusal, mk, outputFloatType, scalesMul } from './common.js';
+import { float16Refusal, integerOpNodes, mk, outputFloatType } from './common.js';
 
 function int64Bytes(values: number[]): Uint8Array {
   const b = new Uint8Array(values.length * 8);
@@ -28,22 +28,10 @@ export const conv: OpRewriter = {
     return float16Refusal(q, [x, w]);
   },
   quantize(q, node) {
-    const act = q.quantizeActivation(node, [0]);
-    const w = q.quantizeWeight(node, [1], q.s.reduceRange, false);
-    const names = [...act.names, ...w.names];
-    const zps = [...act.zps, ...w.zps];
-    const scales = [...act.scales, ...w.scales];
-    const nodes = [...act.nodes, ...w.nodes];
     const out = node.outputs[0]!;
-    const intOut = `${out}_output_quantized`;
-    const intName = node.name ? `${node.name}_quant` : '';
-    nodes.push(mk('ConvInteger', [...names, ...zps], [intOut], intName, { copiedAttrs: keptAttrs(node) }));
-    const castOut = `${intOut}_cast_output`;
-    nodes.push(mk('Cast', [intOut], [castOut], `${intOut}_cast`, { attrs: [['to', { kind: 'int', value: outputFloatType(q, node, 1) }]] }));
-    const scalesOut = scalesMul(q, nodes, intName, scales);
     const hasBias = node.inputs.length === 3;
     const scaled = hasBias ? `${out}quant_scaled_output` : out;
-    nodes.push(mk('Mul', [castOut, scalesOut], [scaled], intName ? `${intName}_output_scale_mul` : ''));
+    const nodes = integerOpNodes(q, node, { opType: 'ConvInteger', extra: { copiedAttrs: keptAttrs(node) } }, { reduceRange: q.s.reduceRange, opLevelPerChannel: false }, scaled);
     if (hasBias) {
       const weight = q.findInit(node.inputs[1]!)!;
       const shapeName = `${out}_bias_reshape_shape`;

@@ -4,7 +4,7 @@
  * reduce_range honoured, per-channel along B's last axis when per_channel is on.
  */
 import type { OpRewriter } from '../quantizer.js';
-import { float16Refusal, mk, outputFloatType, scalesMul } from './common.js';
+import { float16Refusal, integerOpNodes, outputFloatType } from './common.js';
 
 export const matmul: OpRewriter = {
   check(q, node) {
@@ -23,20 +23,7 @@ export const matmul: OpRewriter = {
     return float16Refusal(q, [a, b]);
   },
   quantize(q, node) {
-    const act = q.quantizeActivation(node, [0]);
-    const w = q.quantizeWeight(node, [1], true, true);
-    const names = [...act.names, ...w.names];
-    const zps = [...act.zps, ...w.zps];
-    const scales = [...act.scales, ...w.scales];
-    const nodes = [...act.nodes, ...w.nodes];
-    const out = node.outputs[0]!;
-    const intOut = `${out}_output_quantized`;
-    const intName = node.name ? `${node.name}_quant` : '';
-    nodes.push(mk('MatMulInteger', [...names, ...zps], [intOut], intName));
-    const castOut = `${intOut}_cast_output`;
-    nodes.push(mk('Cast', [intOut], [castOut], `${intOut}_cast`, { attrs: [['to', { kind: 'int', value: outputFloatType(q, node, 1) }]] }));
-    const scalesOut = scalesMul(q, nodes, intName, scales);
-    nodes.push(mk('Mul', [castOut, scalesOut], [out], intName ? `${intName}_output_scale_mul` : ''));
+    const nodes = integerOpNodes(q, node, { opType: 'MatMulInteger' }, { reduceRange: true, opLevelPerChannel: true }, node.outputs[0]!);
     q.newNodes.push(...nodes);
     q.count('MatMul');
   },

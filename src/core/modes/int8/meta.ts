@@ -2,15 +2,14 @@
  * INT8 (dynamic quantization, onnxruntime's quantize_dynamic): what the CLI, the page and the README say about it.
  * Pure data — the engine is src/core/int8/ (quantize.ts, one rewriter per op type in ops/, presets.ts).
  */
-import { DEFAULT_PRESET, PRESET_DESCRIPTIONS, PRESET_NAMES, PRESETS } from '../../int8/presets.js';
+import { DEFAULT_PRESET, PRESET_DESCRIPTIONS, PRESET_NAMES, PRESETS, presetGroup } from '../../int8/presets.js';
 import type { QuantizeInt8Options } from '../../int8/quantize.js';
 import type { ModeMeta, ModePreset } from '../types.js';
 
-/**
- * The op types INT8 can quantize: onnxruntime's IntegerOpsRegistry, in its order (src/core/int8/registry.ts
- * DEFAULT_OP_TYPES; tests/modes/tables.test.ts keeps the two equal, so the page does not bundle the quantizer).
- */
-export const INT8_OP_TYPES = ['Conv', 'MatMul', 'Attention', 'LSTM', 'Gather', 'Transpose', 'EmbedLayerNormalization'] as const;
+import { INT8_OP_TYPES } from '../../int8/op-types.js';
+
+/** The op types INT8 can quantize (src/core/int8/op-types.ts; tests/modes/tables.test.ts keeps it equal to the engine's). */
+export { INT8_OP_TYPES };
 
 const DEFAULTS = PRESETS[DEFAULT_PRESET];
 
@@ -27,7 +26,8 @@ export const INT8_META = {
     'activations are quantized at run time (DynamicQuantizeLinear). About 75% smaller.',
   verb: 'quantizing',
   metadataKey: 'ava.quantization',
-  presets: PRESET_NAMES.map((id): ModePreset => ({ id, description: PRESET_DESCRIPTIONS[id], group: 'recipe', values: PRESETS[id] })),
+  // The recipes, then Optimum's four targets (group 'target'; their EnableSubgraph is resolved per model by run.ts).
+  presets: PRESET_NAMES.map((id): ModePreset => ({ id, description: PRESET_DESCRIPTIONS[id], group: presetGroup(id), values: PRESETS[id] })),
   defaultPreset: DEFAULT_PRESET,
   reportFacts: [
     { key: 'tensorsQuantized', label: 'Tensors quantized', path: 'tensorsQuantized' },

@@ -18,6 +18,7 @@ import {
   tensorLike,
   valueCase,
 } from './types.js';
+import type { AttributeView } from '../model.js';
 
 /** A constant tensor a rule may read (an initializer, or a Constant node's value). */
 export interface TensorSource {
@@ -30,18 +31,13 @@ export interface TensorSource {
   values(): number[] | null;
 }
 
-/** An attribute as the rules read it (onnx AttributeProto). */
-export interface InferAttr {
-  name: string;
-  /** AttributeProto.AttributeType (FLOAT 1, INT 2, STRING 3, TENSOR 4, GRAPH 5, FLOATS 6, INTS 7, ...). */
-  type: number;
-  i?: number;
-  f?: number;
-  s?: Uint8Array;
-  ints?: number[];
-  floats?: number[];
+/**
+ * An attribute as the rules read it (onnx AttributeProto): the scalar and list fields of the parsed attribute
+ * (`type` is AttributeProto.AttributeType: FLOAT 1, INT 2, STRING 3, TENSOR 4, GRAPH 5, FLOATS 6, INTS 7, ...), a
+ * tensor as a TensorSource, a subgraph opaque to the rules (the engine resolves it).
+ */
+export interface InferAttr extends Pick<AttributeView, 'name' | 'type' | 'i' | 'f' | 's' | 'ints' | 'floats'> {
   t?: TensorSource;
-  /** Subgraph of a GRAPH attribute (opaque to the rules; the engine resolves it). */
   g?: unknown;
 }
 

@@ -28,6 +28,38 @@ import { FLOAT, INT32, INT64 } from './math.js';
 
 const UINT8 = 2;
 
+/** An ints attribute with one value per spatial axis: its values, `n` times `fill` when absent, null when it has not `n`. */
+function perAxisInts(ctx: InferContext, name: string, n: number, fill: number): number[] | null {
+  const v = getAttrInts(ctx, name);
+  if (!v) return new Array<number>(n).fill(fill);
+  return v.length === n ? v : null;
+}
+
+/** The kernel's spatial dims from the weight input's shape (dims 2 onward); null when one is unknown. */
+function kernelFromWeight(ctx: InferContext, input: number): number[] | null {
+  const kernel: number[] = [];
+  const w = inputDims(ctx, input);
+  for (let i = 2; i < w.length; i++) {
+    if (w[i]!.value === undefined) return null;
+    kernel.push(w[i]!.value!);
+  }
+  return kernel;
+}
+
+/** auto_pad SAME_UPPER / SAME_LOWER: splits `total` padding (floored at 0) of axis i between begin and end. */
+function setSamePads(pads: number[], i: number, n: number, total: number, autoPad: string): void {
+  if (total < 0) total = 0;
+  const small = total >> 1;
+  const big = total - small;
+  if (autoPad === 'SAME_UPPER') {
+    pads[i] = small;
+    pads[i + n] = big;
+  } else if (autoPad === 'SAME_LOWER') {
+    pads[i] = big;
+    pads[i + n] = small;
+  }
+}
+
 /** convPoolShapeInference(ctx, use_dilation, require_kernel_shape, input1, input2). */
 export function convPoolShapeInference(ctx: InferContext, useDilation: boolean, requireKernelShape: boolean, in1: number, in2: number): void {
   if (!hasInputShape(ctx, in1)) return;
@@ -35,27 +67,17 @@ export function convPoolShapeInference(ctx: InferContext, useDilation: boolean, 
   const input = inputDims(ctx, in1);
   if (input.length < 2) failShape('Input tensor must have at least 2 dimensions');
   const n = input.length - 2;
-  let dilations = useDilation ? getAttrInts(ctx, 'dilations') : null;
-  if (dilations) {
-    if (dilations.length !== n) failShape('Attribute dilations has incorrect size');
-  } else dilations = new Array<number>(n).fill(1);
-  let strides = getAttrInts(ctx, 'strides');
-  if (strides) {
-    if (strides.length !== n) failShape('Attribute strides has incorrect size');
-  } else strides = new Array<number>(n).fill(1);
+  const dilations = useDilation ? (perAxisInts(ctx, 'dilations', n, 1) ?? failShape('Attribute dilations has incorrect size')) : new Array<number>(n).fill(1);
+  const strides = perAxisInts(ctx, 'strides', n, 1) ?? failShape('Attribute strides has incorrect size');
   let kernel = getAttrInts(ctx, 'kernel_shape');
   if (kernel) {
     if (kernel.length !== n) failShape('Attribute kernel_shape has incorrect size');
   } else if (requireKernelShape) failShape('Attribute kernel_shape must be specified');
   else {
-    kernel = [];
-    const w = inputDims(ctx, in2);
-    for (let i = 2; i < w.length; i++) {
-      if (w[i]!.value === undefined) return;
-      kernel.push(w[i]!.value!);
-    }
+    kernel = kernelFromWeight(ctx, in2);
+    if (!kernel) return;
   }
-  const effective = kernel.map((k, i) => (k - 1) * dilations![i]! + 1);
+  const effective = kernel.map((k, i) => (k - 1) * dilations[i]! + 1);
   let pads = getAttrInts(ctx, 'pads');
   if (pads) {
     if (pads.length !== n * 2) failShape('Attribute pads has incorrect size');
@@ -73,17 +95,7 @@ export function convPoolShapeInference(ctx: InferContext, useDilation: boolean, 
           residual = d.value;
           while (residual >= stride) residual -= stride;
         }
-        let total = residual === 0 ? effective[i]! - stride : effective[i]! - residual;
-        if (total < 0) total = 0;
-        const small = total >> 1;
-        const big = total - small;
-        if (ap === 'SAME_UPPER') {
-          pads[i] = small;
-          pads[i + n] = big;
-        } else if (ap === 'SAME_LOWER') {
-          pads[i] = big;
-          pads[i + n] = small;
-        }
+        setSamePads(pads, i, n, residual === 0 ? effective[i]! - stride : effective[i]! - residual, ap);
       }
     }
   }
@@ -156,26 +168,17 @@ export function convTranspose(ctx: InferContext): void {
   const input = inputDims(ctx, 0);
   if (input.length < 2) return;
   const n = input.length - 2;
-  let dilations = getAttrInts(ctx, 'dilations');
-  if (dilations) {
-    if (dilations.length !== n) return;
-  } else dilations = new Array<number>(n).fill(1);
-  let strides = getAttrInts(ctx, 'strides');
-  if (strides) {
-    if (strides.length !== n) return;
-  } else strides = new Array<number>(n).fill(1);
+  const dilations = perAxisInts(ctx, 'dilations', n, 1);
+  const strides = perAxisInts(ctx, 'strides', n, 1);
+  if (!dilations || !strides) return;
   let kernel = getAttrInts(ctx, 'kernel_shape');
   if (kernel) {
     if (kernel.length !== n) return;
   } else {
-    kernel = [];
-    const w = inputDims(ctx, 1);
-    for (let i = 2; i < w.length; i++) {
-      if (w[i]!.value === undefined) return;
-      kernel.push(w[i]!.value!);
-    }
+    kernel = kernelFromWeight(ctx, 1);
+    if (!kernel) return;
   }
-  const effective = kernel.map((k, i) => (k - 1) * dilations![i]! + 1);
+  const effective = kernel.map((k, i) => (k - 1) * dilations[i]! + 1);
   let pads = getAttrInts(ctx, 'pads');
   if (pads) {
     if (pads.length !== n * 2) failShape('Attribute pads has incorrect size');
@@ -186,26 +189,14 @@ export function convTranspose(ctx: InferContext): void {
     const ap = ctx.getAttribute('auto_pad') ? getAttrString(ctx, 'auto_pad', '') : null;
     if (ap !== null && ap !== 'VALID') {
       for (let i = 0; i < n; i++) {
-        let total = effective[i]! - strides[i]!;
-        if (total < 0) total = 0;
-        const small = total >> 1;
-        const big = total - small;
-        if (ap === 'SAME_UPPER') {
-          pads[i] = small;
-          pads[i + n] = big;
-        } else if (ap === 'SAME_LOWER') {
-          pads[i] = big;
-          pads[i + n] = small;
-        }
+        setSamePads(pads, i, n, effective[i]! - strides[i]!, ap);
       }
     }
   }
   const outShape = getAttrInts(ctx, 'output_shape');
   if (outShape && outShape.length !== n) return;
-  let outPadding = getAttrInts(ctx, 'output_padding');
-  if (outPadding) {
-    if (outPadding.length !== n) return;
-  } else outPadding = new Array<number>(n).fill(0);
+  const outPadding = perAxisInts(ctx, 'output_padding', n, 0);
+  if (!outPadding) return;
   const out = outputTensorShape(ctx, 0);
   out.push(cloneDim(input[0]!));
   out.push(mulDimInt(inputDims(ctx, 1)[1] ?? {}, group));

@@ -4,6 +4,7 @@
  * no data propagation, as `onnx.shape_inference.infer_shapes` runs by default).
  */
 import {
+  type InferAttr,
   type InferContext,
   adjustNegativeAxes,
   appendSingleDimCopiedFromInputTypeToOutputType,
@@ -25,6 +26,7 @@ import {
   mulDimInt,
   multiplyDims,
   outputTensorShape,
+  type TensorSource,
   parseData,
   propagateElemTypeFromInputToOutput,
   propagateShapeFromInputToOutput,
@@ -35,6 +37,7 @@ import { type Dim, cloneDim, failShape, failType, mutableSparse, mutableTensor }
 import { FLOAT, INT32, INT64 } from './math.js';
 
 const DOUBLE = 11;
+const STRING = 8;
 
 /** Reshape opset 13+ (allowzero from 14): a constant shape, else the rank from the shape input's length. */
 export function reshape(ctx: InferContext): void {
@@ -537,57 +540,47 @@ export function constantOfShape(ctx: InferContext): void {
 
 /** Constant opset 1 / 9 / 11 (value, sparse_value). */
 export function constant1(ctx: InferContext): void {
-  const a = ctx.getAttribute('value');
+  constantFromTensor(ctx, ctx.getAttribute('value'));
+}
+
+/** A Constant's `value` tensor: the output's element type and dims. */
+function constantFromTensor(ctx: InferContext, a: InferAttr | undefined): void {
   if (!a || !a.t) failShape("Attribute 'value' of Constant node must exist with 'Tensor' data.");
   updateOutputElemType(ctx, 0, a.t.dataType);
   updateOutputShape(ctx, 0, a.t.dims.map((v) => ({ value: v })));
 }
 
+/**
+ * Constant's value_* attributes (opset 12+): the output's element type; a list attribute gives a 1-D output of its
+ * length (`length`), a single value a scalar (`missing`: the error when the attribute holds no value).
+ */
+const CONSTANT_VALUE_ATTRS: Record<string, { elemType: number; length?: (a: InferAttr) => number; missing?: [(a: InferAttr) => boolean, string] }> = {
+  value_int: { elemType: INT64, missing: [(a) => a.i === undefined, "Attribute 'value_int' expect an integer."] },
+  value_ints: { elemType: INT64, length: (a) => a.ints?.length ?? 0 },
+  value_float: { elemType: FLOAT, missing: [(a) => a.f === undefined, "Attribute 'value_float' expect a float."] },
+  value_floats: { elemType: FLOAT, length: (a) => a.floats?.length ?? 0 },
+  value_string: { elemType: STRING },
+  value_strings: { elemType: STRING, length: (a) => (a as { strings?: unknown[] }).strings?.length ?? 0 },
+};
+
 /** Constant opset 12+ (value, sparse_value, value_int(s), value_float(s), value_string(s)). */
 export function constant12(ctx: InferContext): void {
-  const names = ['value', 'value_int', 'value_ints', 'value_float', 'value_floats', 'value_string', 'value_strings', 'sparse_value'];
+  const names = ['value', ...Object.keys(CONSTANT_VALUE_ATTRS), 'sparse_value'];
   const present = names.filter((n) => ctx.getAttribute(n));
   if (present.length !== 1) failShape("One and only one of the attributes 'value', 'value_*' or 'sparse_value' must be specified for a Constant node.");
   const name = present[0]!;
   const a = ctx.getAttribute(name)!;
-  switch (name) {
-    case 'value':
-      if (!a.t) failShape("Attribute 'value' of Constant node must exist with 'Tensor' data.");
-      updateOutputElemType(ctx, 0, a.t.dataType);
-      updateOutputShape(ctx, 0, a.t.dims.map((v) => ({ value: v })));
-      return;
-    case 'value_int':
-      if (a.i === undefined) failShape("Attribute 'value_int' expect an integer.");
-      updateOutputElemType(ctx, 0, INT64);
-      updateOutputShape(ctx, 0, []);
-      return;
-    case 'value_ints':
-      updateOutputElemType(ctx, 0, INT64);
-      getOutputShape(ctx, 0).push({ value: a.ints?.length ?? 0 });
-      return;
-    case 'value_float':
-      if (a.f === undefined) failShape("Attribute 'value_float' expect a float.");
-      updateOutputElemType(ctx, 0, FLOAT);
-      updateOutputShape(ctx, 0, []);
-      return;
-    case 'value_floats':
-      updateOutputElemType(ctx, 0, FLOAT);
-      getOutputShape(ctx, 0).push({ value: a.floats?.length ?? 0 });
-      return;
-    case 'value_string':
-      updateOutputElemType(ctx, 0, 8);
-      updateOutputShape(ctx, 0, []);
-      return;
-    case 'value_strings':
-      updateOutputElemType(ctx, 0, 8);
-      getOutputShape(ctx, 0).push({ value: (a as { strings?: unknown[] }).strings?.length ?? 0 });
-      return;
-    default: {
-      // sparse_value: a sparse tensor type; its dims are not decoded here.
-      mutableSparse(ctx.getOutputType(0));
-      failShape('sparse_value constants are not supported by AVA shape inference');
-    }
+  if (name === 'value') return constantFromTensor(ctx, a);
+  const kind = CONSTANT_VALUE_ATTRS[name];
+  if (!kind) {
+    // sparse_value: a sparse tensor type; its dims are not decoded here.
+    mutableSparse(ctx.getOutputType(0));
+    failShape('sparse_value constants are not supported by AVA shape inference');
   }
+  if (kind.missing?.[0](a)) failShape(kind.missing[1]);
+  updateOutputElemType(ctx, 0, kind.elemType);
+  if (kind.length) getOutputShape(ctx, 0).push({ value: kind.length(a) });
+  else updateOutputShape(ctx, 0, []);
 }
 
 /** Range opset 11. */
@@ -615,26 +608,46 @@ export function range(ctx: InferContext): void {
   dim.value = n;
 }
 
-/** Split opset 2 / 11 (split attribute) and 13 (split input). */
-export function split(ctx: InferContext): void {
+/**
+ * The start of every Split version: each output gets the input's element type; then, when the input's shape is known,
+ * its dims and the normalized `axis` attribute (null without the shape).
+ */
+function splitAxis(ctx: InferContext): { shape: Dim[]; axis: number } | null {
   for (let i = 0; i < ctx.getNumOutputs(); i++) propagateElemTypeFromInputToOutput(ctx, 0, i);
-  if (!hasNInputShapes(ctx, 1)) return;
+  if (!hasNInputShapes(ctx, 1)) return null;
   const shape = inputDims(ctx, 0);
   const rank = shape.length;
   let axis = getAttrInt(ctx, 'axis', 0);
   if (axis < -rank || axis >= rank) failType(`Invalid value of attribute 'axis'. Rank=${rank} Value=${axis}`);
   if (axis < 0) axis += rank;
+  return { shape, axis };
+}
+
+/** Output i of a Split: the input's dims with `sizes[i]` on the split axis (unknown where undefined). */
+function setSplitOutputs(ctx: InferContext, shape: Dim[], axis: number, sizes: readonly (number | undefined)[]): void {
+  for (let i = 0; i < sizes.length; i++) {
+    const o = outputTensorShape(ctx, i);
+    o.length = 0;
+    o.push(...shape.map(cloneDim));
+    o[axis] = sizes[i] === undefined ? {} : { value: sizes[i]! };
+  }
+}
+
+/** Explicit split sizes: one per output, adding up to the split axis's dimension. */
+function checkSplits(splits: number[], nOut: number, dim: number): void {
+  if (splits.length !== nOut) failShape(`Mismatch between number of splits (${splits.length}) and outputs (${nOut})`);
+  const total = splits.reduce((a, b) => a + b, 0);
+  if (total !== dim) failShape(`Mismatch between the sum of 'split' (${total}) and the split dimension of the input (${dim})`);
+}
+
+/** Split opset 2 / 11 (split attribute) and 13 (split input). */
+export function split(ctx: InferContext): void {
+  const at = splitAxis(ctx);
+  if (!at) return;
+  const { shape, axis } = at;
   const d = shape[axis]!;
   const nOut = ctx.getNumOutputs();
-  if (d.value === undefined) {
-    for (let i = 0; i < nOut; i++) {
-      const o = outputTensorShape(ctx, i);
-      o.length = 0;
-      o.push(...shape.map(cloneDim));
-      o[axis] = {};
-    }
-    return;
-  }
+  if (d.value === undefined) return setSplitOutputs(ctx, shape, axis, new Array<undefined>(nOut).fill(undefined));
   let splits: number[] = [];
   const fromInput = ctx.opType === 'Split' && ctx.getNumInputs() === 2 && ctx.getInputType(1) !== null;
   const attr = getAttrInts(ctx, 'split');
@@ -643,54 +656,32 @@ export function split(ctx: InferContext): void {
     if (!data || !data.dataType) return;
     splits = parseData(data, INT64);
   } else if (attr && attr.length) splits = attr;
-  if (splits.length) {
-    if (splits.length !== nOut) failShape(`Mismatch between number of splits (${splits.length}) and outputs (${nOut})`);
-    const total = splits.reduce((a, b) => a + b, 0);
-    if (total !== d.value) failShape(`Mismatch between the sum of 'split' (${total}) and the split dimension of the input (${d.value})`);
-  } else {
+  if (splits.length) checkSplits(splits, nOut, d.value);
+  else {
     if (d.value % nOut !== 0) failShape('The input is not evenly splittable');
     splits = new Array<number>(nOut).fill(d.value / nOut);
   }
-  for (let i = 0; i < nOut; i++) {
-    const o = outputTensorShape(ctx, i);
-    o.length = 0;
-    o.push(...shape.map(cloneDim));
-    o[axis] = { value: splits[i]! };
-  }
+  setSplitOutputs(ctx, shape, axis, splits);
 }
 
 /** Split opset 18 (split input or num_outputs attribute). */
 export function split18(ctx: InferContext): void {
-  for (let i = 0; i < ctx.getNumOutputs(); i++) propagateElemTypeFromInputToOutput(ctx, 0, i);
-  if (!hasNInputShapes(ctx, 1)) return;
-  const shape = inputDims(ctx, 0);
-  const rank = shape.length;
-  let axis = getAttrInt(ctx, 'axis', 0);
-  if (axis < -rank || axis >= rank) failType(`Invalid value of attribute 'axis'. Rank=${rank} Value=${axis}`);
-  if (axis < 0) axis += rank;
+  const at = splitAxis(ctx);
+  if (!at) return;
+  const { shape, axis } = at;
   const nOut = ctx.getNumOutputs();
   const numOutputsAttr = ctx.getAttribute('num_outputs');
   const hasSplitInput = ctx.getNumInputs() === 2 && ctx.getInputType(1) !== null;
   if (numOutputsAttr && hasSplitInput) failShape("Both 'split' input and 'num_outputs' attribute were given");
   if (numOutputsAttr && numOutputsAttr.i !== nOut) failShape(`Attribute 'num_outputs' must be equal to the number of outputs`);
   const d = shape[axis]!;
-  if (d.value === undefined) {
-    for (let i = 0; i < nOut; i++) {
-      const o = outputTensorShape(ctx, i);
-      o.length = 0;
-      o.push(...shape.map(cloneDim));
-      o[axis] = {};
-    }
-    return;
-  }
+  if (d.value === undefined) return setSplitOutputs(ctx, shape, axis, new Array<undefined>(nOut).fill(undefined));
   let splits: number[];
   if (hasSplitInput) {
     const data = ctx.getInputData(1);
     if (!data || !data.dataType) return;
     splits = parseData(data, INT64);
-    if (splits.length !== nOut) failShape(`Mismatch between number of splits (${splits.length}) and outputs (${nOut})`);
-    const total = splits.reduce((a, b) => a + b, 0);
-    if (total !== d.value) failShape(`Mismatch between the sum of 'split' (${total}) and the split dimension of the input (${d.value})`);
+    checkSplits(splits, nOut, d.value);
   } else {
     if (!numOutputsAttr) failShape("Neither 'split' input nor 'num_outputs' attribute has been given");
     const chunk = Math.ceil(d.value / nOut);
@@ -698,12 +689,7 @@ export function split18(ctx: InferContext): void {
     for (let i = 0; i < nOut - 1; i++) splits.push(chunk);
     splits.push(d.value - chunk * (nOut - 1));
   }
-  for (let i = 0; i < nOut; i++) {
-    const o = outputTensorShape(ctx, i);
-    o.length = 0;
-    o.push(...shape.map(cloneDim));
-    o[axis] = { value: splits[i]! };
-  }
+  setSplitOutputs(ctx, shape, axis, splits);
 }
 
 /** OneHot opset 9 / 11. */
@@ -750,10 +736,13 @@ export function compress(ctx: InferContext): void {
     outputTensorShape(ctx, 0).push({});
     return;
   }
-  if (!hasInputShape(ctx, 0)) return;
+  if (hasInputShape(ctx, 0)) setAxisUnknown(ctx, axisAttr.i ?? 0);
+}
+
+/** Output 0: the input's dims with dimension `axis` (checked against the rank, negative from the end) unknown. */
+function setAxisUnknown(ctx: InferContext, axis: number): void {
   const input = inputDims(ctx, 0);
   const r = input.length;
-  let axis = axisAttr.i ?? 0;
   if (axis < -r || axis >= r) failShape(`'axis' must be in [-rank(input), rank(input)-1]`);
   if (axis < 0) axis += r;
   const out = outputTensorShape(ctx, 0);
@@ -765,15 +754,7 @@ export function unique(ctx: InferContext): void {
   propagateElemTypeFromInputToOutput(ctx, 0, 0);
   const axisAttr = ctx.getAttribute('axis');
   if (!axisAttr) outputTensorShape(ctx, 0).push({});
-  else if (hasInputShape(ctx, 0)) {
-    const input = inputDims(ctx, 0);
-    const r = input.length;
-    let axis = axisAttr.i ?? 0;
-    if (axis < -r || axis >= r) failShape(`'axis' must be in [-rank(input), rank(input)-1]`);
-    if (axis < 0) axis += r;
-    const out = outputTensorShape(ctx, 0);
-    input.forEach((d, i) => out.push(i === axis ? {} : cloneDim(d)));
-  }
+  else if (hasInputShape(ctx, 0)) setAxisUnknown(ctx, axisAttr.i ?? 0);
   for (let o = 1; o < Math.min(ctx.getNumOutputs(), 4); o++) {
     updateOutputElemType(ctx, o, INT64);
     outputTensorShape(ctx, o).push({});
@@ -895,81 +876,80 @@ function resizeFromSizes(input: Dim[], sizes: number[], out: Dim[]): void {
   for (let i = 0; i < input.length; i++) if (sizes[i]! > 0) out[i] = { value: sizes[i]! };
 }
 
-/** Resize opset 11 to 18 (roi, scales, sizes inputs; axes / keep_aspect_ratio_policy from 18). */
-export function resize11(ctx: InferContext): void {
+/**
+ * The start every Resize / Upsample version shares: X's element type; then, when X's shape is known, X's dims and the
+ * output's (an existing output rank must equal X's, else one unknown dim per input dim). Null without X's shape.
+ */
+function resizeShapes(ctx: InferContext): { input: Dim[]; out: Dim[] } | null {
   propagateElemTypeFromInputToOutput(ctx, 0, 0);
-  if (!hasNInputShapes(ctx, 1)) return;
+  if (!hasNInputShapes(ctx, 1)) return null;
   const input = getInputShape(ctx, 0);
   const out = getOutputShape(ctx, 0);
-  const scalesT = ctx.getNumInputs() > 2 ? ctx.getInputData(2) : null;
-  const sizesT = ctx.getNumInputs() > 3 ? ctx.getInputData(3) : null;
   if (out.length > 0) {
     if (out.length !== input.length) failShape(`Ranks inferred (${input.length}) is not equal to the existing rank value (${out.length}).`);
   } else for (let i = 0; i < input.length; i++) out.push({});
+  return { input, out };
+}
+
+/** Output dims from a constant float `scales` input (one per dim of X). */
+function resizeFromScalesInput(scalesT: TensorSource, input: Dim[], out: Dim[]): void {
+  if (scalesT.dataType !== FLOAT) failShape("Input 'scales' must have float element type.");
+  const scales = parseData(scalesT, FLOAT);
+  if (scales.length !== input.length) failShape("Number of elements of input 'scales' must be same as rank of input 'X'");
+  resizeFromScales(input, scales, out);
+}
+
+/** Resize opset 11 to 18 (roi, scales, sizes inputs; axes / keep_aspect_ratio_policy from 18). */
+export function resize11(ctx: InferContext): void {
+  const shapes = resizeShapes(ctx);
+  if (!shapes) return;
+  const { input, out } = shapes;
+  const scalesT = ctx.getNumInputs() > 2 ? ctx.getInputData(2) : null;
+  const sizesT = ctx.getNumInputs() > 3 ? ctx.getInputData(3) : null;
   if (sizesT) {
     if (sizesT.dataType !== INT64) failShape("Input 'sizes' must have int64 element type.");
     const sizes = parseData(sizesT, INT64);
     if (sizes.length !== input.length) failShape("Number of elements of input 'sizes' must be same as rank of input 'X'");
     resizeFromSizes(input, sizes, out);
-  } else if (scalesT) {
-    if (scalesT.dataType !== FLOAT) failShape("Input 'scales' must have float element type.");
-    const scales = parseData(scalesT, FLOAT);
-    if (scales.length !== input.length) failShape("Number of elements of input 'scales' must be same as rank of input 'X'");
-    resizeFromScales(input, scales, out);
-  }
+  } else if (scalesT) resizeFromScalesInput(scalesT, input, out);
 }
 
 /** Resize opset 10 (scales input). */
 export function resize10(ctx: InferContext): void {
-  propagateElemTypeFromInputToOutput(ctx, 0, 0);
-  if (!hasNInputShapes(ctx, 1)) return;
-  const input = getInputShape(ctx, 0);
-  const out = getOutputShape(ctx, 0);
+  const shapes = resizeShapes(ctx);
   const scalesT = ctx.getInputData(1);
-  if (out.length > 0) {
-    if (out.length !== input.length) failShape(`Ranks inferred (${input.length}) is not equal to the existing rank value (${out.length}).`);
-  } else for (let i = 0; i < input.length; i++) out.push({});
-  if (scalesT) {
-    if (scalesT.dataType !== FLOAT) failShape("Input 'scales' must have float element type.");
-    const scales = parseData(scalesT, FLOAT);
-    if (scales.length !== input.length) failShape("Number of elements of input 'scales' must be same as rank of input 'X'");
-    resizeFromScales(input, scales, out);
-  }
+  if (shapes && scalesT) resizeFromScalesInput(scalesT, shapes.input, shapes.out);
 }
 
 /** Upsample opset 7 (scales attribute). */
 export function upsample7(ctx: InferContext): void {
-  propagateElemTypeFromInputToOutput(ctx, 0, 0);
-  if (!hasNInputShapes(ctx, 1)) return;
-  const input = getInputShape(ctx, 0);
-  const out = getOutputShape(ctx, 0);
-  if (out.length > 0) {
-    if (out.length !== input.length) failShape(`Ranks inferred (${input.length}) is not equal to the existing rank value (${out.length}).`);
-  } else for (let i = 0; i < input.length; i++) out.push({});
+  const shapes = resizeShapes(ctx);
+  if (!shapes) return;
   const scales = ctx.getAttribute('scales');
   if (scales) {
     const f = scales.floats ?? [];
-    if (f.length !== input.length) failShape("Number of elements of attribute 'scales' must be same as rank of input 'X'");
-    resizeFromScales(input, f, out);
+    if (f.length !== shapes.input.length) failShape("Number of elements of attribute 'scales' must be same as rank of input 'X'");
+    resizeFromScales(shapes.input, f, shapes.out);
   }
 }
 
+/** DepthToSpace: [N, C, H, W] -> [N, C / b², H * b, W * b] (b = blocksize). */
 export function depthToSpace(ctx: InferContext): void {
-  propagateElemTypeFromInputToOutput(ctx, 0, 0);
-  const b = getAttrInt(ctx, 'blocksize', 0);
-  if (b <= 0) failShape('Blocksize must be positive');
-  if (!hasInputShape(ctx, 0)) return;
-  const s = getInputShape(ctx, 0);
-  if (s.length !== 4) failShape('Input tensor must be 4-dimensional');
-  updateOutputShape(ctx, 0, [cloneDim(s[0]!), divDimInt(s[1]!, b * b), mulDimInt(s[2]!, b), mulDimInt(s[3]!, b)]);
+  moveBlocks(ctx, divDimInt, mulDimInt);
 }
 
+/** SpaceToDepth: [N, C, H, W] -> [N, C * b², H / b, W / b] (b = blocksize). */
 export function spaceToDepth(ctx: InferContext): void {
+  moveBlocks(ctx, mulDimInt, divDimInt);
+}
+
+/** DepthToSpace / SpaceToDepth: the channel dim scaled by `channels` with b², the spatial dims by `spatial` with b. */
+function moveBlocks(ctx: InferContext, channels: (d: Dim, k: number) => Dim, spatial: (d: Dim, k: number) => Dim): void {
   propagateElemTypeFromInputToOutput(ctx, 0, 0);
   const b = getAttrInt(ctx, 'blocksize', 0);
   if (b <= 0) failShape('Blocksize must be positive');
   if (!hasInputShape(ctx, 0)) return;
   const s = getInputShape(ctx, 0);
   if (s.length !== 4) failShape('Input tensor must be 4-dimensional');
-  updateOutputShape(ctx, 0, [cloneDim(s[0]!), mulDimInt(s[1]!, b * b), divDimInt(s[2]!, b), divDimInt(s[3]!, b)]);
+  updateOutputShape(ctx, 0, [cloneDim(s[0]!), channels(s[1]!, b * b), spatial(s[2]!, b), spatial(s[3]!, b)]);
 }
