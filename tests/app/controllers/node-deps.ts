@@ -14,12 +14,18 @@ import { modelFilesDigest, runQualityCheck } from '../../../src/core/quality/ind
 import { hashBytes } from '../../../src/core/batch/hashing.js';
 import { findCompanions } from '../../../src/app/quality/companions.js';
 import type { QualityDeps } from '../../../src/app/controllers/quality.svelte.js';
+import { qualityBackendFor } from '../../../src/core/targets/index.js';
+import { checkOutput } from '../../../workers/output-check.js';
 import type { QuantizeProgress, QuantizeRequest, QuantizeResult } from '../../../workers/quantize-protocol.js';
 import type { QualityRequest, QualityResult, RuntimeInfo } from '../../../workers/quality-protocol.js';
 
 const json = async (b: Blob) => JSON.parse(await b.text()) as object;
 
-/** The quantize worker's work, in this process: open by streaming from the Blob, runMode, collect the output. */
+/**
+ * The quantize worker's work, in this process: open by streaming from the Blob, runMode, collect the output, then the
+ * worker's own target check of the written output (workers/output-check.ts: the request's target, else
+ * android-arm64) and the quality backend that target asks for, as workers/quantize.worker.ts returns them.
+ */
 export async function nodeQuantize(
   file: File,
   _external: File[],
@@ -37,7 +43,17 @@ export async function nodeQuantize(
   const result = await runMode(opened.model, req, { force: request.force === true, signal: opts.signal });
   const bytes = await collectPieces(result.parts);
   if (opts.signal?.aborted) throw new AvaError('abort', 'cancelled');
-  return { blob: new Blob([bytes as Uint8Array<ArrayBuffer>]), storage: 'memory', report: result.report, outputBytes: bytes.length };
+  const blob = new Blob([bytes as Uint8Array<ArrayBuffer>]);
+  const targetCheck = await checkOutput(blob, request.output?.name ?? 'model.onnx', undefined, request.target);
+  return {
+    blob,
+    storage: 'memory',
+    report: result.report,
+    outputBytes: bytes.length,
+    targetCheck,
+    targetRequested: !!request.target,
+    qualityBackend: qualityBackendFor(targetCheck.target).page,
+  };
 }
 
 const runtime = (req: QualityRequest): RuntimeInfo => ({

@@ -85,6 +85,10 @@ describe('QuantizeController', () => {
   it('refusals are not failures: already quantized, nothing to quantize; "Quantize anyway" goes on', async () => {
     const int8Path = pathOf(fixture(MINILM));
     const made = await nodeQuantize(source(int8Path).file, [], { mode: 'int8', options: {} } as never);
+    // As the worker returns it: checked against android-arm64 (no target named), where MiniLM's INT8 runs.
+    expect(made.targetCheck).toMatchObject({ target: 'android-arm64', ok: true, unsupported: [] });
+    expect(made.targetRequested).toBe(false);
+    expect(made.qualityBackend.backend).toBe('wasm');
     const bytes = new Uint8Array(await made.blob.arrayBuffer());
     const file = new File([bytes], 'model-INT8.onnx');
     const quantized = new QuantizeController({ file, externalFiles: [], name: modelName('model-INT8.onnx'), summary: inspectModel(bytes, { fileName: 'model-INT8.onnx' }) }, deps().d);
