@@ -145,7 +145,7 @@ test('the whole main flow by keyboard: folder in, late tokenizer, INT8 with its 
   expect(shared.output.name).toBe(`${REPO}-FP16.onnx`);
   expect(shared.quality?.headline).toMatch(/similar · same top result for 1 of 1 search — safe to ship$/);
   // The history names the model, once per run.
-  await expect(page.getByTestId('history-entry').getByTestId('history-title')).toContainText([`${REPO} → ${REPO}-FP16.onnx`, `${REPO} → ${REPO}-INT8.onnx`]);
+  await expect(page.getByTestId('history-entry').getByTestId('history-title')).toHaveText([`${REPO} → ${REPO}-FP16.onnx`, `${REPO} → ${REPO}-INT8.onnx`]);
 });
 
 /** axe-core (WCAG 2 A/AA) in light and dark: no serious or critical violation; and at 390 px no horizontal page scroll. */
@@ -218,7 +218,10 @@ test('axe-core on every state in light and dark, and no horizontal scroll at 390
   await result.getByTestId('result-details').locator(':scope > summary').click();
   await quality.getByTestId('quality-details').locator(':scope > summary').click();
   await openQualitySettings(quality);
-  await checkState(page, 'everything open (model details, result details, quality details and settings)');
+  // The quantize form's Advanced options (the Weight type select once overflowed the card).
+  await panel.locator('summary', { hasText: /^Advanced$/ }).click();
+  await expect(panel.getByLabel('Weight type')).toBeVisible();
+  await checkState(page, 'everything open (model details, result details, quality details and settings, advanced options)');
 
   // The right vector: CLS pooling on the same output, named in the report.
   await quality.getByTestId('quality-pooling').selectOption('cls');
@@ -252,6 +255,7 @@ test('axe-core on every state in light and dark, and no horizontal scroll at 390
   await cq.getByTestId('quality-run').click();
   await expect(cq).toHaveAttribute('data-busy', 'false', { timeout: 120_000 });
   await expect(cq.getByTestId('quality-advice')).toHaveCount(0);
+  await expect(cq.getByTestId('lineage-warning')).toBeVisible();
   await checkState(page, 'compare with another model');
 
   // Several models: the batch tab, with the models handed over from the cards.
@@ -284,7 +288,8 @@ test('axe-core on every state in light and dark, and no horizontal scroll at 390
   await checkState(page, 'shared report page');
 });
 
-test('sharing before any check asks first; the answer says when a check fails', async ({ page }) => {
+test('sharing before any check asks first; the answer says when a check fails; a repeated run replaces its history entry', async ({ page }) => {
+  test.setTimeout(300_000);
   await page.goto('./');
   await page.getByLabel('Choose a folder', { exact: true }).setInputFiles(repo);
   const c = card(page, REPO);
@@ -319,4 +324,17 @@ test('sharing before any check asks first; the answer says when a check fails', 
   await expect(result.getByTestId('result-answer')).toHaveText(/^\d+\.\d% smaller · Not recommended: mean cosine 0\.\d+ is below the threshold 1/);
   await expect(panel.locator('[data-testid="column-verdict"][data-mode="int8"]')).toHaveText('not recommended');
   await expect(result.getByTestId('result-advice')).toContainText('What to try');
+
+  // The same run again replaces its history entry instead of repeating it.
+  const entries = page.getByTestId('history-entry');
+  await expect(entries).toHaveCount(1);
+  const first = await entries.getAttribute('data-id');
+  const oldResult = await result.getAttribute('data-result');
+  await panel.getByTestId('quantize').click();
+  await expect(result).not.toHaveAttribute('data-result', oldResult!, { timeout: 120_000 });
+  // The new output's answer: its quick check, then the full check of the same files from the cache.
+  await expect(result.getByTestId('result-answer')).toHaveAttribute('data-state', 'full', { timeout: 120_000 });
+  await expect(entries).not.toHaveAttribute('data-id', first!);
+  await expect(entries).toHaveCount(1);
+  await expect(entries.getByTestId('history-title')).toHaveText(`${REPO} → ${REPO}-INT8.onnx`);
 });
