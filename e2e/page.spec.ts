@@ -132,6 +132,8 @@ test('the whole main flow by keyboard: folder in, late tokenizer, INT8 with its 
   await expect(quality).toHaveAttribute('data-busy', 'false', { timeout: 180_000 });
   await expect(quality.getByTestId('quality-headline')).toHaveText(/^\d+\.\d+?\+?% similar · same top result for 1 of 1 search — safe to ship$/);
   await expect(quality.getByTestId('quality-vector')).toContainText('vector from output “last_hidden_state”, mean pooling');
+  await expect(quality.getByTestId('quality-original')).toHaveText(`${REPO}/onnx/model.onnx`);
+  await expect(quality.getByTestId('quality-quantized')).toHaveText(`${REPO}-FP16.onnx`);
 
   // Share (a check has run: no question), by keyboard.
   const integrity = panel.getByTestId('result-integrity');
