@@ -44,6 +44,8 @@ async function open(page: Page) {
   await fixClock(page);
   await page.goto('./');
   await expect(page.getByRole('heading', { level: 1, name: 'AVA Quantizer' })).toBeVisible();
+  // Batch lives in its own tab, below the one drop zone.
+  await page.getByRole('tab', { name: /^Batch/ }).click();
   return page.getByTestId('batch-panel');
 }
 
@@ -89,7 +91,8 @@ test('a folder: quantize all (INT8 + FP16), skip the quantized file, zip with a 
   await expect(batch.getByTestId('quantize-all')).toBeDisabled();
   await batch.getByLabel('Version tag').fill('v1.1');
   await expect(batch.getByTestId('preview-int8')).toHaveText('hello_deepa-INT8-v1.1.onnx');
-  await expect(row('models/more/namaste_deepa.onnx').getByTestId('row-names')).toHaveText('→ namaste_deepa-INT8-v1.1.onnx, namaste_deepa-FP16-v1.1.onnx');
+  // Each output goes beside its input: the zip keeps the folders.
+  await expect(row('models/more/namaste_deepa.onnx').getByTestId('row-names')).toHaveText('→ models/more/namaste_deepa-INT8-v1.1.onnx, models/more/namaste_deepa-FP16-v1.1.onnx');
 
   await batch.getByTestId('quantize-all').click();
   await expect(row('models/hello_deepa.onnx')).toHaveAttribute('data-status', 'done');
@@ -99,10 +102,10 @@ test('a folder: quantize all (INT8 + FP16), skip the quantized file, zip with a 
 
   // Every row shows its input's and outputs' hashes, computed in the page: they are the bytes Node makes.
   const expected: Record<string, Uint8Array> = {
-    'hello_deepa-INT8-v1.1.onnx': helloNode.int8,
-    'hello_deepa-FP16-v1.1.onnx': helloNode.fp16,
-    'namaste_deepa-INT8-v1.1.onnx': namasteNode.int8,
-    'namaste_deepa-FP16-v1.1.onnx': namasteNode.fp16,
+    'models/hello_deepa-INT8-v1.1.onnx': helloNode.int8,
+    'models/hello_deepa-FP16-v1.1.onnx': helloNode.fp16,
+    'models/more/namaste_deepa-INT8-v1.1.onnx': namasteNode.int8,
+    'models/more/namaste_deepa-FP16-v1.1.onnx': namasteNode.fp16,
   };
   for (const [path, bytes] of [
     ['models/hello_deepa.onnx', hello],
@@ -116,7 +119,7 @@ test('a folder: quantize all (INT8 + FP16), skip the quantized file, zip with a 
     await expect(out).toHaveAttribute('data-status', 'done');
     await expect(out.getByTestId('output-sha256')).toHaveText(sha256(bytes));
     await expect(out.getByTestId('output-md5')).toHaveText(md5(bytes));
-    await expect(out.getByTestId('output-download')).toHaveAttribute('download', name);
+    await expect(out.getByTestId('output-download')).toHaveAttribute('download', basename(name));
   }
 
   // Download all: one zip, manifest.json first, its hashes match the files (node:crypto).
@@ -148,6 +151,7 @@ test('a folder: quantize all (INT8 + FP16), skip the quantized file, zip with a 
 
   // History survives a reload: the batch is listed with its date, and opens read-only.
   await page.reload();
+  await page.getByRole('tab', { name: /^History/ }).click();
   const history = page.getByTestId('history');
   const entry = history.getByTestId('history-entry').first();
   await expect(entry).toHaveAttribute('data-kind', 'batch');
@@ -162,7 +166,8 @@ test('a folder: quantize all (INT8 + FP16), skip the quantized file, zip with a 
 
   // Verify a copy: the unzipped FP16 output against a recorded hash (from the history), then a wrong one.
   const copy = join(dir, 'copy.onnx');
-  writeFileSync(copy, files['namaste_deepa-FP16-v1.1.onnx']!);
+  writeFileSync(copy, files['models/more/namaste_deepa-FP16-v1.1.onnx']!);
+  await page.getByRole('tab', { name: 'Verify a copy' }).click();
   const verify = page.getByTestId('verify-copy');
   await verify.getByLabel('Choose a file to verify').setInputFiles(copy);
   await expect(verify.getByTestId('verify-file')).toContainText('copy.onnx');
@@ -180,9 +185,11 @@ test('a folder: quantize all (INT8 + FP16), skip the quantized file, zip with a 
   await expect(verify.getByTestId('verify-error')).toContainText('got 4 hex digits');
 
   // Delete removes the entry, also after a reload.
+  await page.getByRole('tab', { name: /^History/ }).click();
   await entry.getByTestId('history-delete').click();
   await expect(history.getByTestId('history-entry')).toHaveCount(0);
   await page.reload();
+  await page.getByRole('tab', { name: /^History/ }).click();
   await expect(page.getByTestId('history-empty')).toBeVisible();
 });
 
@@ -267,12 +274,12 @@ test('a dropped folder is walked (webkitGetAsEntry); a broken file and an INT8 r
   await batch.getByTestId('download-all').click();
   const zip = unzipSync(new Uint8Array(readFileSync(await (await pending).path())));
   const manifest = parseManifest(new TextDecoder().decode(zip['manifest.json']));
-  expect(Object.keys(zip)).toEqual(['manifest.json', 'hello_deepa-INT8.onnx']);
+  expect(Object.keys(zip)).toEqual(['manifest.json', 'drop/a/b/hello_deepa-INT8.onnx']);
   expect(manifest.inputs.map((i) => i.name)).toEqual(['drop/a/adagrad.onnx', 'drop/a/b/hello_deepa.onnx']);
   expect(manifest.skipped.map((s) => s.name)).toEqual(['drop/a/adagrad.onnx', 'drop/broken.onnx']);
   expect(manifest.skipped[0]!.reason).toBe(`INT8 failed: ${refusal}`);
   expect(manifest.skipped[1]!.reason).toMatch(/^not a usable model: /);
-  expect(sha256(zip['hello_deepa-INT8.onnx']!)).toBe(manifest.outputs[0]!.sha256);
+  expect(sha256(zip['drop/a/b/hello_deepa-INT8.onnx']!)).toBe(manifest.outputs[0]!.sha256);
 });
 
 test('an output describes itself: its model card shows the provenance as text', async ({ page }) => {
@@ -345,7 +352,7 @@ test('an output that would rewrite nothing is a skip with the reason, not a succ
   const pending = page.waitForEvent('download');
   await batch.getByTestId('download-all').click();
   const files = unzipSync(new Uint8Array(readFileSync(await (await pending).path())));
-  expect(Object.keys(files)).toEqual(['manifest.json', 'hello_deepa-INT8.onnx']);
+  expect(Object.keys(files)).toEqual(['manifest.json', 'noop/hello_deepa-INT8.onnx']);
   const manifest = parseManifest(new TextDecoder().decode(files['manifest.json']));
   expect(manifest.skipped).toEqual([{ name: 'noop/relu.onnx', reason: 'INT8 skipped: nothing to quantize: the model has no node INT8 rewrites' }]);
 });

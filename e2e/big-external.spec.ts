@@ -82,7 +82,8 @@ async function quantizeInPage(mode: 'int8' | 'fp16'): Promise<string> {
   const panel = card(page, 'model.onnx').getByTestId('quantize-panel');
   await panel.getByRole('radio', { name: mode === 'int8' ? 'INT8 (recommended)' : 'FP16' }).check();
   await panel.getByRole('button', { name: 'Quantize', exact: true }).click();
-  const result = panel.getByTestId('quantize-result');
+  // Results stay side by side: this mode's result, not the one the previous mode left on the card.
+  const result = panel.locator(`[data-testid="quantize-result"][data-mode="${mode}"]`);
   await expect(result).toBeVisible({ timeout: 10 * 60_000 });
   await expect(result.getByTestId('download-data')).toHaveCount(0); // under 2 GiB: one self-contained file
   const pending = page.waitForEvent('download', { timeout: 5 * 60_000 });

@@ -129,3 +129,17 @@ export function pageProvenance(fileName: string, bytes: Uint8Array): import('../
     date: FIXED_NOW.toISOString(),
   };
 }
+
+/** Opens a quality panel's settings (closed by default: the answer comes first). */
+export async function openQualitySettings(panel: Locator): Promise<void> {
+  const settings = panel.getByTestId('quality-settings');
+  if ((await settings.getAttribute('open')) === null) await settings.locator('summary').click();
+}
+
+/** Waits for a running check (e.g. the quick check after a quantize), then picks exactly these probe sets, WASM only. */
+export async function chooseProbes(panel: Locator, probes: string[]): Promise<void> {
+  await expect(panel).toHaveAttribute('data-busy', 'false', { timeout: 120_000 });
+  await openQualitySettings(panel);
+  for (const p of ['en.json', 'multi.json', 'retrieval.json', 'seed-4doc.json']) await panel.getByTestId(`probe-${p}`).setChecked(probes.includes(p));
+  if (await panel.getByTestId('use-webgpu').count()) await panel.getByTestId('use-webgpu').uncheck();
+}

@@ -105,7 +105,9 @@ test('load by id → model card → quantize INT8 (same bytes as Node); tokenize
   await loadId(page, 'hf:test/small');
   const choices = page.getByTestId('hub-choices');
   await choices.getByRole('button', { name: 'Download and inspect' }).click();
-  const c = card(page, 'model.onnx');
+  // Named after the repository it came from, not "model.onnx".
+  const c = card(page, 'small');
+  await expect(c.getByTestId('file-name')).toHaveText('small/onnx/model.onnx');
   await expect(c).toBeVisible();
   await expect(page.getByTestId('error-card')).toHaveCount(0);
   expect(served.external).toEqual(expect.arrayContaining([`${HUB}/test/small/resolve/main/onnx/model.onnx`, `${HUB}/test/small/resolve/main/tokenizer.json`]));
@@ -196,7 +198,7 @@ test('an aborted request: the listing and the download each say network/CORS; th
   fail = null;
   await loadId(page, 'test/small');
   await page.getByTestId('hub-choices').getByRole('button', { name: 'Download and inspect' }).click();
-  await expect(card(page, 'model.onnx')).toBeVisible();
+  await expect(card(page, 'small')).toBeVisible();
 });
 
 test('cancel a download: no card is left, and the next load works', async ({ page, consoleGuard }) => {
@@ -221,7 +223,7 @@ test('cancel a download: no card is left, and the next load works', async ({ pag
   hold = false;
   await loadId(page, 'test/small');
   await page.getByTestId('hub-choices').getByRole('button', { name: 'Download and inspect' }).click();
-  await expect(card(page, 'model.onnx')).toBeVisible();
+  await expect(card(page, 'small')).toBeVisible();
   await expect(page.getByTestId('model-card')).toHaveCount(1);
 });
 
@@ -236,7 +238,7 @@ test('a gated repository; a .onnx file URL with external data beside it', async 
   );
   // A /resolve/ URL names the file: it downloads at once, with the external data the model names (two files).
   await loadId(page, `${HUB}/test/external-data/resolve/main/onnx/model.onnx`);
-  const c = card(page, 'model.onnx');
+  const c = card(page, 'external-data');
   await expect(c).toBeVisible();
   await expect(c.locator('[data-testid="external-ref"][data-resolved="yes"]')).toHaveCount(2);
   await expect(c.getByTestId('missing-external')).toHaveCount(0);

@@ -98,6 +98,8 @@ test('picking all-MiniLM-L6-v2 shows its model card', async ({ page }) => {
   const inputs = await c.getByTestId('input-row').getByTestId('tensor-name').allTextContents();
   expect(inputs.sort()).toEqual(['attention_mask', 'input_ids', 'token_type_ids']);
   await expect(c.getByTestId('output-row').getByTestId('tensor-name').first()).toHaveText('last_hidden_state');
+  // The full card is one click away ("Model details"): inputs, outputs, operators, weights, metadata.
+  await c.getByTestId('model-details').locator('summary').click();
   await expect(c.getByTestId('external-data-none')).toBeVisible();
   expect(Number(await dataValue(c.getByTestId('parameter-count')))).toBeGreaterThan(22_000_000);
   expect(Number(await dataValue(c.getByTestId('op-count-MatMul')))).toBeGreaterThan(0);

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
 import { pathOf } from '../tests/helpers/fixtures.js';
-import { type ConsoleGuard, card, expect, minilm, test } from './helpers.js';
+import { type ConsoleGuard, card, expect, minilm, test, chooseProbes } from './helpers.js';
 
 const SUB = '/offline/sub/path/';
 const DIST = resolve('dist');
@@ -90,9 +90,7 @@ async function workOffline(page: Page, context: BrowserContext, isolated: boolea
   await c.getByTestId('quantize').click();
   await expect(c.getByTestId('quantize-result')).toBeVisible({ timeout: 120_000 });
   const quality = c.getByTestId('quality-panel');
-  for (const p of ['en.json', 'multi.json', 'retrieval.json']) await quality.getByTestId(`probe-${p}`).setChecked(false);
-  await quality.getByTestId('probe-seed-4doc.json').setChecked(true);
-  if (await quality.getByTestId('use-webgpu').count()) await quality.getByTestId('use-webgpu').uncheck();
+  await chooseProbes(quality, ['seed-4doc.json']);
   await quality.getByTestId('quality-run').click();
   await expect(quality).toHaveAttribute('data-busy', 'true');
   await expect(quality).toHaveAttribute('data-busy', 'false', { timeout: 180_000 });

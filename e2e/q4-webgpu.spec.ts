@@ -13,7 +13,7 @@ import { quantizeQ4, quantizeQ4F16 } from '../src/core/q4/index.js';
 import { loadProbes, runQualityCheck, type QualityReport } from '../src/core/quality/index.js';
 import { PROBE_CHOICES } from '../src/app/quality/selection.js';
 import { pathOf } from '../tests/helpers/fixtures.js';
-import { card, expect, minilm, test } from './helpers.js';
+import { card, expect, minilm, openQualitySettings, test } from './helpers.js';
 
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
 const SEED = ['seed-4doc.json'];
@@ -64,6 +64,7 @@ for (const mode of ['Q4', 'Q4F16'] as const)
       const label = (await select.locator('option').allTextContents()).find((t) => t.startsWith(name))!;
       await select.selectOption({ label });
       const panel = compare.getByTestId('quality-panel');
+      await openQualitySettings(panel); // closed by default: the answer comes first
       for (const p of PROBE_CHOICES) await panel.getByTestId(`probe-${p.file}`).setChecked(SEED.includes(p.file));
       await panel.getByTestId('use-webgpu').check();
       await panel.getByTestId('quality-run').click();
@@ -71,6 +72,9 @@ for (const mode of ['Q4', 'Q4F16'] as const)
       await expect(panel).toHaveAttribute('data-busy', 'false', { timeout: 240_000 });
 
       const node = await reference;
+      // Every measurement per backend sits under "Details".
+      const all = panel.getByTestId('quality-details');
+      if ((await all.getAttribute('open')) === null) await all.locator(':scope > summary').click();
       await expect(column(panel, 'wasm')).toHaveAttribute('data-status', 'done');
       const wasm = Number(await cell(panel, 'cosine-mean', 'wasm').getAttribute('data-value'));
       expect(Math.abs(wasm - node.cosine!.mean!)).toBeLessThanOrEqual(2e-3);

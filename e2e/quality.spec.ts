@@ -88,11 +88,25 @@ async function quantizeWithTokenizer(page: Page, mode: 'int8' | 'fp16'): Promise
   return panel;
 }
 
+/** Waits for the quick check (it runs by itself after a quantize), then opens the settings and picks probes and backends. */
 async function choose(panel: Locator, probes: string[], webgpu: boolean): Promise<void> {
+  await expect(panel).toHaveAttribute('data-busy', 'false', { timeout: 120_000 });
+  await openSettings(panel);
   for (const p of PROBE_CHOICES) await panel.getByTestId(`probe-${p.file}`).setChecked(probes.includes(p.file));
   const gpu = panel.getByTestId('use-webgpu');
   if (webgpu) await gpu.check();
   else if (await gpu.count()) await gpu.uncheck();
+}
+
+async function openSettings(panel: Locator): Promise<void> {
+  const settings = panel.getByTestId('quality-settings');
+  if ((await settings.getAttribute('open')) === null) await settings.locator('summary').click();
+}
+
+/** Opens "Details" (every measurement per backend). */
+async function openDetails(panel: Locator): Promise<void> {
+  const d = panel.getByTestId('quality-details');
+  if ((await d.getAttribute('open')) === null) await d.locator('summary').first().click();
 }
 
 async function runAndWait(panel: Locator, timeout: number): Promise<void> {
@@ -184,6 +198,7 @@ test('INT8: quality check on WASM and WebGPU, numbers agree with onnxruntime-nod
   await expect(cell(panel, 'shape-checks', 'wasm').getByTestId('dims-equal')).toHaveAttribute('data-value', 'true');
   await expect(cell(panel, 'shape-checks', 'wasm').getByTestId('all-finite')).toContainText('all finite');
   await expect(cell(panel, 'shape-checks', 'wasm').getByTestId('norm-band')).toContainText('norms in band');
+  await openDetails(panel);
   await expect(details(panel, 'wasm').getByTestId('cosine-histogram')).toBeVisible();
   await expect(details(panel, 'wasm').getByTestId('histogram-table').locator('tbody tr')).toHaveCount(node.cosine!.histogram.counts.length);
   await expect(details(panel, 'wasm').getByTestId('worst-item').first()).toContainText(node.cosine!.worst[0]!.text.slice(0, 30));
@@ -383,6 +398,7 @@ test('Compare with… a dropped quantized model, without a tokenizer: random ids
     await expect(panel.getByTestId('quality-tokenizer')).toHaveAttribute('data-has-tokenizer', 'false');
     await expect(panel.getByTestId('quality-tokenizer')).toContainText('random token ids');
     // Probe sets need a tokenizer (their checkboxes are disabled); WebGPU stays off.
+    await openSettings(panel);
     await expect(panel.getByTestId('probe-en.json')).toBeDisabled();
     if (await panel.getByTestId('use-webgpu').count()) await panel.getByTestId('use-webgpu').uncheck();
 
@@ -465,7 +481,7 @@ test.describe('the built app from a sub-path, without isolation headers', () => 
       expect(await page.evaluate(() => crossOriginIsolated), 'served without COOP/COEP').toBe(false);
       await page.getByLabel('Choose model files').setInputFiles([f.model, int8Path, f.tokenizer, f.tokenizerConfig, f.pooling]);
       const compare = card(page, 'model.onnx').getByTestId('compare');
-      await expect(compare.getByTestId('card-tokenizer')).toHaveAttribute('data-has-tokenizer', 'true');
+      await expect(card(page, 'model.onnx').getByTestId('card-tokenizer')).toHaveAttribute('data-has-tokenizer', 'true');
       await compare.getByLabel('Compare with…').selectOption({ label: 'model-INT8.onnx (quantized)' });
       const panel = compare.getByTestId('quality-panel');
       await choose(panel, seed, false);

@@ -186,7 +186,7 @@ test('FP16 (defaults): convert, see the result, download the same bytes as Node'
   await expectLoadsInOrt(got);
 });
 
-test('Cancel stops an INT8 run at once: the worker is gone and the card is back to idle', async ({ page }) => {
+test('Cancel stops an INT8 run at once: the worker is gone and the card says Cancelled', async ({ page }) => {
   const { path } = minilm();
   const panel = await openWithModel(page, path);
 
@@ -201,7 +201,9 @@ test('Cancel stops an INT8 run at once: the worker is gone and the card is back 
   await panel.getByRole('button', { name: `Cancel quantization of ${basename(path)}` }).click();
 
   await workerClosed; // terminated, not left running in the background
-  await expect(panel).toHaveAttribute('data-state', 'idle');
+  // A visible "Cancelled" state (nothing was written), not a silent return to the form.
+  await expect(panel).toHaveAttribute('data-state', 'cancelled');
+  await expect(panel.getByTestId('quantize-cancelled')).toHaveText(`Cancelled: INT8 of ${basename(path)} was stopped and nothing was written.`);
   await expect(panel.getByTestId('quantize-progress')).toHaveCount(0);
   await expect(panel.getByTestId('quantize-result')).toHaveCount(0);
   await expect(panel.getByTestId('quantize-error')).toHaveCount(0);

@@ -198,6 +198,7 @@ test('a report with hostile names renders them as text, and its quality data as 
       texts: 80,
       tokenization: 'tokenizer',
       errors: [],
+      headline: '<b>98.7% similar</b>',
     },
   });
   await page.goto(`./#${encodeReport(report)}`);

@@ -9,7 +9,7 @@ import { concatParts, flatten, lenField, type Part } from '../src/core/onnx/writ
 import { GRAPH, MODEL } from '../src/core/onnx/model.js';
 import { CSP, cspString } from '../csp.config.js';
 import { pathOf } from '../tests/helpers/fixtures.js';
-import { card, dropFiles, expect, minilm, test } from './helpers.js';
+import { card, dropFiles, expect, minilm, test, chooseProbes } from './helpers.js';
 
 /** Payloads: each would set window.__xss (or open a dialog) if it ever became markup or script. */
 const X = {
@@ -196,9 +196,7 @@ test('a full session (drop, card, quantize, quality check, share, shared report)
   await c.getByTestId('quantize').click();
   await expect(c.getByTestId('quantize-result')).toBeVisible({ timeout: 120_000 });
   const quality = c.getByTestId('quality-panel');
-  for (const p of ['en.json', 'multi.json', 'retrieval.json']) await quality.getByTestId(`probe-${p}`).setChecked(false);
-  await quality.getByTestId('probe-seed-4doc.json').setChecked(true);
-  if (await quality.getByTestId('use-webgpu').count()) await quality.getByTestId('use-webgpu').uncheck();
+  await chooseProbes(quality, ['seed-4doc.json']);
   await quality.getByTestId('quality-run').click();
   await expect(quality).toHaveAttribute('data-busy', 'true');
   await expect(quality).toHaveAttribute('data-busy', 'false', { timeout: 180_000 });

@@ -7,10 +7,18 @@ import { smallRuns, TOOL } from '../batch/helpers.js';
 describe('batch plan', () => {
   it('names every model x mode uniquely, and reports unusable names per model', () => {
     const tjs = planNames(['a/model.onnx', 'b/model.onnx'], ['int8', 'fp16'], { template: 'transformers.js' });
+    // The zip keeps the folders: each output beside its input (in its onnx/ folder for transformers.js).
     expect(tjs.map((p) => p.names)).toEqual([
-      { int8: 'onnx/model_quantized.onnx', fp16: 'onnx/model_fp16.onnx' },
-      { int8: 'onnx/model_quantized-2.onnx', fp16: 'onnx/model_fp16-2.onnx' },
+      { int8: 'a/onnx/model_quantized.onnx', fp16: 'a/onnx/model_fp16.onnx' },
+      { int8: 'b/onnx/model_quantized.onnx', fp16: 'b/onnx/model_fp16.onnx' },
     ]);
+    expect(planNames(['repo/onnx/model.onnx', 'models/more/a.onnx'], ['int8'], { template: 'transformers.js' }).map((p) => p.names.int8)).toEqual([
+      'repo/onnx/model_quantized.onnx',
+      'models/more/onnx/a_quantized.onnx',
+    ]);
+    expect(planNames(['models/more/a.onnx', 'models/a.onnx'], ['fp16'], {}).map((p) => p.names.fp16)).toEqual(['models/more/a-FP16.onnx', 'models/a-FP16.onnx']);
+    // Two inputs that would write the same file still get unique names.
+    expect(planNames(['m/x.onnx', 'M/x.onnx'], ['int8'], {}).map((p) => p.names.int8)).toEqual(['m/x-INT8.onnx', 'M/x-INT8-2.onnx']);
     const suffix = planNames(['x.onnx', 'bad\u0001.onnx'], ['int8'], namingOptions({ template: 'suffix', version: 'v1.1' }));
     expect(suffix[0]).toEqual({ names: { int8: 'x-INT8-v1.1.onnx' }, error: null });
     expect(suffix[1]!.names).toEqual({});

@@ -14,7 +14,7 @@ import {
   type ShareLinkProblem,
   type ShareableReport,
 } from '../../src/core/share/index.js';
-import { sampleReport, sampleReportV1 } from './sample.js';
+import { sampleReport, sampleReportV1, sampleReportV2 } from './sample.js';
 
 /** An independent encoder: Node's zlib and base64url. */
 const zlibSync = (b: Uint8Array): Uint8Array => new Uint8Array(deflateSync(b, { level: 9 }));
@@ -53,7 +53,7 @@ describe('round trip', () => {
     const reverse = (v: unknown): unknown =>
       Array.isArray(v) ? v.map(reverse) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverse(x)])) : v;
     const shuffled = reverse(r) as ShareableReport;
-    expect(Object.keys(shuffled)[0]).toBe('quality');
+    expect(Object.keys(shuffled)[0]).toBe('agreement');
     expect(encodeReport(shuffled)).toBe(encodeReport(r));
     expect(reportToJson(shuffled)).toBe(reportToJson(r));
     expect(Object.keys(JSON.parse(reportToJson(r)))).toEqual(Object.keys(r));
@@ -86,11 +86,19 @@ describe('round trip', () => {
     expect(() => encodeReport(r)).toThrow(/conversion\.durationMs: expected a finite number, got NaN/);
   });
 
+  it('a link made by version 2 (one backend, no headline) still opens', () => {
+    const fragment = LINK_PREFIX + base64UrlEncode(zlibSync(new TextEncoder().encode(JSON.stringify(sampleReportV2()))));
+    const r = decodeReport(fragment);
+    const expected = sampleReport();
+    expected.quality!.headline = '';
+    expect(r).toEqual(expected);
+  });
+
   it('a link made by version 1 (before the reports were unified) still opens, under the new names', () => {
     const old = sampleReportV1();
     const fragment = LINK_PREFIX + base64UrlEncode(zlibSync(new TextEncoder().encode(JSON.stringify(old))));
     const r = decodeReport(fragment);
-    expect(r.version).toBe(2);
+    expect(r.version).toBe(3);
     expect(r.conversion).toEqual({
       inputBytes: 90378583,
       outputBytes: 23000000,
@@ -101,7 +109,9 @@ describe('round trip', () => {
       facts: { tensorsQuantized: 37, opset: 14 },
       notes: [],
     });
-    expect({ ...r, conversion: null }).toEqual({ ...sampleReport(), conversion: null });
+    const upgraded = sampleReport();
+    upgraded.quality!.headline = '';
+    expect({ ...r, conversion: null }).toEqual({ ...upgraded, conversion: null });
     const v1fp16 = { ...old, mode: 'fp16', conversion: { ...(old.conversion as object), int8: null, fp16: { tensorsConverted: 50, nodesConverted: 300, nodesKeptFp32: 2, castsInserted: 4, clamped: 0, keptOps: { Range: 1 } } } };
     expect(validateReport(v1fp16).conversion).toMatchObject({ rewritten: {}, keptInFloat: { Range: 1 }, facts: { tensorsConverted: 50, nodesConverted: 300, nodesKeptFp32: 2, castsInserted: 4, clamped: 0 } });
   });
@@ -191,7 +201,7 @@ describe('damaged links', () => {
 describe('schema violations in a well-formed link', () => {
   const cases: [string, (r: Record<string, any>) => void, RegExp][] = [
     ['wrong format', (r) => (r.format = 'something-else'), /format: expected "ava-quantizer-report"/],
-    ['wrong version', (r) => (r.version = 3), /version: expected 2, got the number 3/],
+    ['wrong version', (r) => (r.version = 4), /version: expected 3, got the number 4/],
     ['missing key', (r) => delete r.output, /output: missing/],
     ['extra key', (r) => (r.evil = 1), /evil: unexpected key/],
     ['string for a number', (r) => (r.source.bytes = '90378583'), /source\.bytes: expected a number, got a string/],

@@ -22,6 +22,8 @@ describe('escapeMarkdown', () => {
     expect(escapeMarkdown('one\ntwo\r\n\u2028three\u0000')).toBe('one two three ');
     expect(escapeMarkdown('&amp;')).toBe('&amp;amp;');
     expect(escapeMarkdown('all-MiniLM-L6-v2.onnx')).toBe('all-MiniLM-L6-v2.onnx');
+    // Colons are escaped only where they could end a URL scheme.
+    expect(escapeMarkdown('made 22:56, Reason: x, https://e.example')).toBe('made 22:56, Reason: x, https\\://e.example');
     for (const h of HOSTILE) assertInert(escapeMarkdown(h));
   });
 });
@@ -34,7 +36,14 @@ describe('reportToMarkdown', () => {
     expect(md).toContain('- **Preset:** tjs-q8');
     expect(md).toContain(`| all-MiniLM-L6-v2.onnx | 90,378,583 | \`${'a'.repeat(64)}\` | \`${'b'.repeat(32)}\` |`);
     expect(md).toContain(`| all-MiniLM-L6-v2-INT8.onnx | 23,000,000 | \`${'c'.repeat(64)}\` | n/a |`);
-    expect(md).toContain('- opTypes: MatMul, Gather');
+    // Settings by their names in the page's form, the option's key beside it.
+    expect(md).toContain('- Op types to quantize (`opTypes`): MatMul, Gather');
+    expect(md).toContain('- Per-channel scales (`perChannel`): on');
+    expect(md).toContain('**74.5% smaller · 98.7% similar · same top result for 20 of 21 searches — passes; worth a look: 1 warning**');
+    expect(md).toContain('- Reduce range (7-bit weights) (`reduceRange`): on');
+    // The date as people read it, no escapes in it.
+    expect(md).toContain('- **Tool:** ava-quantizer 0.1.0, 2025-06-01 12:34:56 UTC');
+    expect(md).not.toMatch(/\d\\:\d/);
     expect(md).toContain('- Rewritten: Gather ×1, MatMul ×36');
     expect(md).toContain('**PASS**: mean cosine 0.9871 (threshold 0.950) on onnxruntime-web wasm (wasm), 120 texts');
     expect(md).toContain('| 120 texts | 0.9871 | 0.9512 | 0.9633 | 0.9889 | 0.9981 |');

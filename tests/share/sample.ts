@@ -4,7 +4,7 @@ import type { ShareableReport } from '../../src/core/share/index.js';
 export function sampleReport(): ShareableReport {
   return {
     format: 'ava-quantizer-report',
-    version: 2,
+    version: 3,
     tool: { name: 'ava-quantizer', version: '0.1.0' },
     createdAt: '2025-06-01T12:34:56.789Z',
     source: { name: 'all-MiniLM-L6-v2.onnx', bytes: 90378583, sha256: 'a'.repeat(64), md5: 'b'.repeat(32) },
@@ -35,8 +35,19 @@ export function sampleReport(): ShareableReport {
       texts: 120,
       tokenization: 'tokenizer',
       errors: [],
+      headline: '98.7% similar · same top result for 20 of 21 searches — passes; worth a look: 1 warning',
     },
+    otherBackends: [],
+    agreement: null,
   };
+}
+
+/** The same report as written by version 2 (no headline, one backend): links and history entries made then still open. */
+export function sampleReportV2(): Record<string, unknown> {
+  const r = sampleReport() as unknown as Record<string, unknown> & { quality: Record<string, unknown> };
+  const { headline: _h, ...quality } = r.quality;
+  const { otherBackends: _o, agreement: _a, ...rest } = r;
+  return { ...rest, version: 2, quality };
 }
 
 /**
@@ -44,7 +55,7 @@ export function sampleReport(): ShareableReport {
  * made then must still open (upgraded: share/report.ts upgradeConversionV1).
  */
 export function sampleReportV1(): Record<string, unknown> {
-  const r = sampleReport() as unknown as Record<string, unknown>;
+  const r = sampleReportV2();
   return {
     ...r,
     version: 1,

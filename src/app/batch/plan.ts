@@ -40,6 +40,20 @@ export interface PlannedNames {
 }
 
 /**
+ * Where a model's output goes in the zip: beside its input, so the zip keeps the dropped folder structure
+ * ("models/more/a.onnx" -> "models/more/a-INT8.onnx"; the transformers.js layout puts it in the model's onnx/ folder:
+ * "repo/onnx/model.onnx" -> "repo/onnx/model_quantized.onnx", "repo/model.onnx" -> "repo/onnx/model_quantized.onnx").
+ * Throws NamingError.
+ */
+export function outputPath(input: string, mode: OutputMode, naming: NamingOptions): string {
+  const out = outputName(input, mode, naming);
+  const dir = folderOf(input.replace(/\\/g, '/'));
+  if (!dir) return out.path;
+  const last = fileNameOf(dir).toLowerCase();
+  return out.folder && last === out.folder.toLowerCase() ? `${dir}/${out.fileName}` : `${dir}/${out.path}`;
+}
+
+/**
  * Output paths for every model (in order) and mode, made unique across the batch (case-insensitively; manifest.json
  * is reserved). A model whose name cannot be used gets an error instead.
  */
@@ -49,7 +63,7 @@ export function planNames(paths: readonly string[], modes: readonly OutputMode[]
   paths.forEach((p, i) => {
     for (const mode of modes) {
       try {
-        raw.push({ i, mode, path: outputName(p, mode, naming).path });
+        raw.push({ i, mode, path: outputPath(p, mode, naming) });
       } catch (e) {
         if (!(e instanceof NamingError)) throw e;
         out[i]!.error = e.message;

@@ -61,12 +61,19 @@ export function loadHistory(): Promise<void> {
   return loading;
 }
 
-/** Stores a run (or replaces the entry with the same id). Returns false (and sets runHistory.error) when it failed. */
-export async function saveRun(entry: HistoryEntry): Promise<boolean> {
+/**
+ * Stores a run (or replaces the entry with the same id); `replaces` picks earlier entries this one supersedes (the same
+ * run made again), which are deleted, so the history does not fill with identical rows. Returns false (and sets
+ * runHistory.error) when it failed.
+ */
+export async function saveRun(entry: HistoryEntry, opts: { replaces?: (e: HistoryEntry) => boolean } = {}): Promise<boolean> {
   try {
     if (!runHistory.loaded) await loadHistory();
-    const pruned = await writeEntry(backend, $state.snapshot(entry) as HistoryEntry, $state.snapshot(runHistory.entries) as HistoryEntry[]);
-    const rest = runHistory.entries.filter((e) => e.id !== entry.id && !pruned.includes(e.id));
+    const superseded = opts.replaces ? runHistory.entries.filter((e) => e.id !== entry.id && opts.replaces!(e)).map((e) => e.id) : [];
+    for (const old of superseded) await backend.del(old);
+    const kept = runHistory.entries.filter((e) => !superseded.includes(e.id));
+    const pruned = await writeEntry(backend, $state.snapshot(entry) as HistoryEntry, $state.snapshot(kept) as HistoryEntry[]);
+    const rest = kept.filter((e) => e.id !== entry.id && !pruned.includes(e.id));
     runHistory.entries = [entry, ...rest].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
     runHistory.error = null;
     return true;

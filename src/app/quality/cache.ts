@@ -28,6 +28,8 @@ export interface CacheKeyParts {
   userTexts: string;
   threshold: number;
   backend: QualityBackend;
+  /** The output and pooling the user chose ("output=…;pooling=…"), absent for the default. */
+  vector?: string;
 }
 
 export interface CachedResult {
@@ -50,6 +52,7 @@ export function cacheKey(p: CacheKeyParts): string {
     [...p.probes].sort().join('+') || 'no-probes',
     p.userTexts,
     `t${p.threshold}`,
+    ...(p.vector ? [p.vector] : []),
   ].join('/');
 }
 

@@ -13,6 +13,15 @@ export interface Companions {
 
 export const NO_COMPANIONS: Companions = { tokenizerJson: null, tokenizerConfig: null, pooling: null };
 
+/**
+ * A file that belongs to a model without being one: its tokenizer, tokenizer config, sentence-transformers pooling
+ * config, special tokens map or vocabulary. Dropped on its own after the model, it joins the model's card.
+ */
+export function isCompanion(f: File): boolean {
+  const base = f.name.toLowerCase();
+  return ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'config.json', 'sentence_bert_config.json', 'modules.json'].includes(base);
+}
+
 /** The path a file was dropped with ("repo/onnx/model.onnx"), or just its name. */
 export function pathOf(f: File): string {
   const rel = (f as File & { webkitRelativePath?: string }).webkitRelativePath;

@@ -131,7 +131,7 @@ export function probeUrl(file: string, base: string = document.baseURI): string 
   return new URL(`probes/${encodeURIComponent(file)}`, base).href;
 }
 
-async function readProbe(file: string): Promise<unknown> {
+export async function readProbe(file: string): Promise<unknown> {
   let p = fetched.get(file);
   if (!p) {
     p = fetch(probeUrl(file)).then(async (r) => {

@@ -14,4 +14,6 @@ export type RunState =
 export interface BackendRun {
   backend: QualityBackend;
   state: RunState;
+  /** The quick check (a probe subset, run by itself after a quantize), not the full one. */
+  quick?: boolean;
 }

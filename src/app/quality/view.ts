@@ -91,3 +91,24 @@ export function formatWhen(iso: string): string {
     return d.toISOString();
   }
 }
+
+/**
+ * Whether the quality check can feed this model text: an integer graph input named like token ids (input_ids,
+ * ids, …). Other models (speech, vision) get no automatic check after a quantize.
+ */
+export function looksLikeTextEncoder(s: { inputs: readonly { name: string; dtype: string }[] }): boolean {
+  return s.inputs.some((i) => /ids$/i.test(i.name) && /^u?int(32|64)$/.test(i.dtype));
+}
+
+/** "99.6%": a mean cosine as the similarity people read (one decimal; never rounded up to 100% unless it is 1). */
+export function similarity(cos: number | null | undefined): string {
+  if (cos === null || cos === undefined || !Number.isFinite(cos)) return 'n/a';
+  const p = Math.max(0, cos) * 100;
+  const s = p.toFixed(1);
+  return s === '100.0' && cos < 1 ? '99.9+%' : `${s}%`;
+}
+
+/** "1 query" / "2 queries". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}

@@ -19,6 +19,7 @@
  */
 import { MODE_IDS, type ModeId, type ModeReport, modeMeta } from '../modes/registry.js';
 import type { QualityReport } from '../quality/report.js';
+import { compareBackendReports } from '../quality/compare.js';
 import type { ToolInfo } from '../tool.js';
 import {
   LIMITS,
@@ -42,7 +43,8 @@ import {
 } from './schema.js';
 
 export const REPORT_FORMAT = 'ava-quantizer-report';
-export const REPORT_VERSION = 2;
+/** 3: the quality check's one-line headline, every backend's result and their agreement. */
+export const REPORT_VERSION = 3;
 
 /** An output mode (src/core/modes/registry.ts). */
 export type OutputMode = ModeId;
@@ -96,6 +98,17 @@ export interface QualitySummary {
   tokenization: 'tokenizer' | 'random-ids';
   /** Fatal problems of the check. */
   errors: string[];
+  /** The answer in one line ("99.6% similar · same top result for 21 of 21 searches — safe to ship"); '' in version 2 reports. */
+  headline: string;
+}
+
+/** Whether two backends' checks agree (core/quality/compare.ts), as shared. */
+export interface BackendAgreement {
+  agree: boolean;
+  /** What differs, when they disagree. */
+  flags: string[];
+  meanCosineDelta: number | null;
+  maxItemCosineDelta: number | null;
 }
 
 export interface ShareableReport {
@@ -109,7 +122,12 @@ export interface ShareableReport {
   preset: string | null;
   options: Settings;
   conversion: ConversionSummary;
+  /** The primary quality check (WASM, or the quick check), null when none ran. */
   quality: QualitySummary | null;
+  /** The same check on the other backends (WebGPU). */
+  otherBackends: QualitySummary[];
+  /** The primary vs the first other backend, when both completed. */
+  agreement: BackendAgreement | null;
 }
 
 // ---- schema ------------------------------------------------------------------------------------------------
@@ -176,7 +194,7 @@ export function upgradeConversionV1(c: ConversionSummaryV1): ConversionSummary {
   );
 }
 
-export const QUALITY_SCHEMA: Schema<QualitySummary> = obj({
+const QUALITY_FIELDS_V2 = {
   verdict: obj({ pass: bool, metric: short, value: nullable(cos), threshold: num({ min: -1, max: 1 }), reasons: notes, warnings: notes }),
   cosine: nullable(obj({ count, mean: nullable(cos), min: nullable(cos), p5: nullable(cos), median: nullable(cos), max: nullable(cos) })),
   histogram: nullable(obj({ lo: num(), hi: num(), counts: arr(count, 1000) })),
@@ -186,6 +204,15 @@ export const QUALITY_SCHEMA: Schema<QualitySummary> = obj({
   texts: count,
   tokenization: lit('tokenizer', 'random-ids'),
   errors: notes,
+};
+/** Version 2's quality summary (no headline). */
+export const QUALITY_SCHEMA_V2 = obj(QUALITY_FIELDS_V2);
+export const QUALITY_SCHEMA: Schema<QualitySummary> = obj({ ...QUALITY_FIELDS_V2, headline: text });
+const AGREEMENT_SCHEMA: Schema<BackendAgreement> = obj({
+  agree: bool,
+  flags: notes,
+  meanCosineDelta: nullable(num({ min: 0, max: 2.02 })),
+  maxItemCosineDelta: nullable(num({ min: 0, max: 2.02 })),
 });
 
 const REPORT_FIELDS = {
@@ -196,9 +223,8 @@ const REPORT_FIELDS = {
   output: FILE_SCHEMA,
   preset: nullable(short),
   options: SETTINGS_SCHEMA,
-  quality: nullable(QUALITY_SCHEMA),
 };
-const REPORT_SCHEMA_V2: Schema<ShareableReport> = obj({
+const REPORT_SCHEMA_V3: Schema<ShareableReport> = obj({
   format: REPORT_FIELDS.format,
   version: lit(REPORT_VERSION),
   tool: REPORT_FIELDS.tool,
@@ -209,7 +235,22 @@ const REPORT_SCHEMA_V2: Schema<ShareableReport> = obj({
   preset: REPORT_FIELDS.preset,
   options: REPORT_FIELDS.options,
   conversion: CONVERSION_SCHEMA,
-  quality: REPORT_FIELDS.quality,
+  quality: nullable(QUALITY_SCHEMA),
+  otherBackends: arr(QUALITY_SCHEMA, 4),
+  agreement: nullable(AGREEMENT_SCHEMA),
+});
+const REPORT_SCHEMA_V2 = obj({
+  format: REPORT_FIELDS.format,
+  version: lit(2),
+  tool: REPORT_FIELDS.tool,
+  createdAt: REPORT_FIELDS.createdAt,
+  source: REPORT_FIELDS.source,
+  output: REPORT_FIELDS.output,
+  mode: lit(...MODE_IDS),
+  preset: REPORT_FIELDS.preset,
+  options: REPORT_FIELDS.options,
+  conversion: CONVERSION_SCHEMA,
+  quality: nullable(QUALITY_SCHEMA_V2),
 });
 const REPORT_SCHEMA_V1 = obj({
   format: REPORT_FIELDS.format,
@@ -222,16 +263,23 @@ const REPORT_SCHEMA_V1 = obj({
   preset: REPORT_FIELDS.preset,
   options: REPORT_FIELDS.options,
   conversion: CONVERSION_SCHEMA_V1,
-  quality: REPORT_FIELDS.quality,
+  quality: nullable(QUALITY_SCHEMA_V2),
 });
 
-/** A report of this version, or of version 1 upgraded to this one (links and history entries made before). */
+/** A version 2 report under version 3's fields: no headline, no other backends, no agreement. */
+function upgradeV2(r: ReturnType<typeof REPORT_SCHEMA_V2>): ShareableReport {
+  return { ...r, version: REPORT_VERSION, quality: r.quality ? { ...r.quality, headline: '' } : null, otherBackends: [], agreement: null };
+}
+
+/** A report of this version, or of version 1 or 2 upgraded to this one (links and history entries made before). */
 export const REPORT_SCHEMA: Schema<ShareableReport> = (v, path) => {
-  if (v && typeof v === 'object' && (v as { version?: unknown }).version === 1) {
+  const version = v && typeof v === 'object' ? (v as { version?: unknown }).version : undefined;
+  if (version === 1) {
     const old = REPORT_SCHEMA_V1(v, path);
-    return { ...old, version: REPORT_VERSION, conversion: upgradeConversionV1(old.conversion) };
+    return upgradeV2({ ...old, version: 2, conversion: upgradeConversionV1(old.conversion) });
   }
-  return REPORT_SCHEMA_V2(v, path);
+  if (version === 2) return upgradeV2(REPORT_SCHEMA_V2(v, path));
+  return REPORT_SCHEMA_V3(v, path);
 };
 
 /** Checks every field of an untrusted report; returns a normalised copy (stable key order). Throws SchemaError. */
@@ -324,7 +372,15 @@ export function summarizeQuality(q: QualityReport): QualitySummary {
     texts: q.tokenization.texts,
     tokenization: q.tokenization.mode,
     errors: clipList(q.errors, LIMITS.notes, LIMITS.text),
+    headline: clip(q.verdict.headline ?? '', LIMITS.text),
   };
+}
+
+/** Whether two backends' reports agree (compareBackendReports), as shared; null unless both completed. */
+export function agreementOf(a: QualityReport, b: QualityReport): BackendAgreement | null {
+  if (a.errors.length || b.errors.length || !a.cosine || !b.cosine) return null;
+  const c = compareBackendReports(a, b);
+  return { agree: c.agree, flags: clipList(c.flags, LIMITS.notes, LIMITS.text), meanCosineDelta: c.meanCosineDelta, maxItemCosineDelta: c.maxItemCosineDelta };
 }
 
 export interface ShareableReportInput {
@@ -336,6 +392,8 @@ export interface ShareableReportInput {
   output: Omit<FileFacts, 'bytes'> & { bytes?: number };
   report: ModeReport;
   quality?: QualityReport | null;
+  /** The same check on other backends (WebGPU). */
+  otherQuality?: QualityReport[];
 }
 
 /** Assembles and validates a report (throws SchemaError when an input is out of bounds, e.g. a 600-character name). */
@@ -355,6 +413,8 @@ export function buildShareableReport(input: ShareableReportInput): ShareableRepo
     options,
     conversion,
     quality: input.quality ? summarizeQuality(input.quality) : null,
+    otherBackends: input.quality ? (input.otherQuality ?? []).slice(0, 4).map(summarizeQuality) : [],
+    agreement: input.quality && input.otherQuality?.[0] ? agreementOf(input.quality, input.otherQuality[0]) : null,
   });
 }
 
