@@ -15,6 +15,8 @@ import { hashBytes } from '../../../src/core/batch/hashing.js';
 import { findCompanions } from '../../../src/app/quality/companions.js';
 import type { QualityDeps } from '../../../src/app/controllers/quality.svelte.js';
 import type { QuantizeProgress, QuantizeRequest, QuantizeResult } from '../../../workers/quantize-protocol.js';
+import { checkOutput } from '../../../workers/output-check.js';
+import { qualityBackendFor } from '../../../src/core/targets/index.js';
 import type { QualityRequest, QualityResult, RuntimeInfo } from '../../../workers/quality-protocol.js';
 
 const json = async (b: Blob) => JSON.parse(await b.text()) as object;
@@ -37,7 +39,10 @@ export async function nodeQuantize(
   const result = await runMode(opened.model, req, { force: request.force === true, signal: opts.signal });
   const bytes = await collectPieces(result.parts);
   if (opts.signal?.aborted) throw new AvaError('abort', 'cancelled');
-  return { blob: new Blob([bytes as Uint8Array<ArrayBuffer>]), storage: 'memory', report: result.report, outputBytes: bytes.length };
+  const blob = new Blob([bytes as Uint8Array<ArrayBuffer>]);
+  // As the worker does: the written output checked against the request's target (else android-arm64).
+  const targetCheck = await checkOutput(blob, file.name, undefined, request.target);
+  return { blob, storage: 'memory', report: result.report, outputBytes: bytes.length, targetCheck, targetRequested: !!request.target, qualityBackend: qualityBackendFor(targetCheck.target).page };
 }
 
 const runtime = (req: QualityRequest): RuntimeInfo => ({
