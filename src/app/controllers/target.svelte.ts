@@ -284,6 +284,7 @@ export class TargetController {
         date: (this.#deps.now?.() ?? new Date()).toISOString(),
         ...(opts.noCache ? { noCache: true } : {}),
       };
+      signal.throwIfAborted();
       return this.#deps.run(request, { signal, onProgress: progress });
     });
     if (outcome.status === 'done') {
