@@ -11,6 +11,10 @@ import { loadOrt, requestAdapter, threading } from './ort-web.js';
 import { outputTarget } from './output-target.js';
 import { type TargetReportCache, runTargetJob } from './target-job.js';
 import type { TargetRequest, TargetResult, TargetWorkerApi } from './target-protocol.js';
+import { captureOrtConsole } from './ort-console.js';
+
+// onnxruntime's C++ log (warnings too) comes as console.error: kept out of the page console, as the quality worker does.
+captureOrtConsole();
 
 const store = createStore('ava-target', 'reports');
 const cache: TargetReportCache = {
