@@ -197,4 +197,15 @@ test('Smallest model that meets a bar: progress and cancel, the plot with the ba
   await expect(res).toHaveAttribute('data-from-cache', 'true', { timeout: 120_000 });
   await expect(res.getByTestId('target-verdict')).toHaveText(verdict!);
   await expect(tm.getByTestId('target-rerun')).toBeVisible();
+
+  // Another visit: the form of the last run is remembered, and opening the section shows the cached answer by itself.
+  await page.reload();
+  await page.getByLabel('Choose model files').setInputFiles(minilmFiles());
+  const tm2 = card(page, 'model.onnx').getByTestId('target-mode');
+  await tm2.locator('summary').first().click();
+  await expect(tm2.getByRole('textbox', { name: 'Minimum mean cosine' })).toHaveValue('0.98');
+  const res2 = tm2.getByTestId('target-result');
+  await expect(res2).toHaveAttribute('data-from-cache', 'true', { timeout: 120_000 });
+  await expect(res2.getByTestId('target-verdict')).toHaveText(verdict!);
+  await expect(tm2).toHaveAttribute('data-state', 'idle'); // nothing was run
 });

@@ -38,8 +38,8 @@ function throttled<P extends { phase: string; fraction: number }>(cb: ((p: P) =>
 
 let used = false;
 
-const api: TargetWorkerApi = {
-  async run(req: TargetRequest, onProgress): Promise<TargetResult> {
+/** One job per worker: a run, or a cache lookup (`req.cacheOnly`: null when nothing is cached; no adapter needed). */
+async function job(req: TargetRequest, onProgress: Parameters<TargetWorkerApi['run']>[1]): Promise<TargetResult | null> {
     try {
       if (used) throw new Error('internal error: this worker already ran target mode (start a fresh one per run)');
       used = true;
@@ -49,7 +49,7 @@ const api: TargetWorkerApi = {
       ort.env.wasm.numThreads = threads;
       ort.env.wasm.proxy = false; // already off the main thread
       ort.env.logLevel = 'error';
-      if (backend === 'webgpu') {
+      if (backend === 'webgpu' && !req.cacheOnly) {
         const got = await requestAdapter();
         if (!got.adapter) throw new Error(`WebGPU not available: ${got.reason}`);
         ort.env.webgpu.adapter = got.adapter as never;
@@ -75,7 +75,7 @@ const api: TargetWorkerApi = {
         },
         throttled(onProgress),
       );
-      return { ...r, runtime: { backend, ortBuild: build, threads, threadsReason: reason } };
+      return r && { ...r, runtime: { backend, ortBuild: build, threads, threadsReason: reason } };
     } catch (e) {
       throw toErrorData(e);
     } finally {
@@ -86,7 +86,15 @@ const api: TargetWorkerApi = {
         /* already released */
       }
     }
+}
+
+const api: TargetWorkerApi = {
+  async run(req, onProgress) {
+    const r = await job({ ...req, cacheOnly: false }, onProgress);
+    if (!r) throw toErrorData(new Error('internal error: target mode gave no result'));
+    return r;
   },
+  lookup: (req) => job({ ...req, cacheOnly: true }, undefined),
 };
 
 Comlink.expose(api);

@@ -38,6 +38,15 @@ export class TargetBridge extends JobBridge<TargetWorkerApi> {
       return r;
     });
   }
+
+  /** The cached answer for the request, or null (nothing is measured). */
+  lookup(request: TargetRequest, opts: { signal?: AbortSignal } = {}): Promise<TargetResult | null> {
+    return this.call(opts.signal, async (api) => {
+      const r = await api.lookup(request);
+      if (r && r.file !== null && !(r.file instanceof Blob)) throw new AvaError('internal', 'internal error: the target worker returned an answer that is not a file');
+      return r;
+    });
+  }
 }
 
 /**
@@ -52,6 +61,26 @@ export async function runTarget(
   const remove = opts.removeFiles ?? removeJobFiles;
   try {
     return await bridge.run(request, opts);
+  } catch (e) {
+    if (request.output?.jobId) await remove(request.output.jobId);
+    throw e;
+  } finally {
+    bridge.terminate();
+  }
+}
+
+/**
+ * Looks the request up in the target worker's cache (a fresh worker, gone when this settles): the cached answer,
+ * rebuilt and written like a run's, or null when nothing is cached. On cancel or failure the job's file is removed.
+ */
+export async function lookupTarget(
+  request: TargetRequest,
+  opts: { signal?: AbortSignal; factory?: WorkerFactory; removeFiles?: (jobId: string) => Promise<void> } = {},
+): Promise<TargetResult | null> {
+  const bridge = new TargetBridge(60_000, opts.factory ?? defaultFactory);
+  const remove = opts.removeFiles ?? removeJobFiles;
+  try {
+    return await bridge.lookup(request, opts);
   } catch (e) {
     if (request.output?.jobId) await remove(request.output.jobId);
     throw e;

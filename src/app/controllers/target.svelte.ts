@@ -34,6 +34,8 @@ export interface TargetSource {
 export interface TargetDeps {
   /** Runs target mode in its worker (target-bridge.ts runTarget); rejects with an AvaError (kind 'abort' on cancel). */
   run(request: TargetRequest, opts: { signal: AbortSignal; onProgress: (p: TargetProgress) => void }): Promise<TargetResult>;
+  /** The cached answer for the request, or null (target-bridge.ts lookupTarget): nothing is measured. */
+  lookup(request: TargetRequest, opts: { signal: AbortSignal }): Promise<TargetResult | null>;
   newJobId(): string;
   removeJobFiles(jobId: string): Promise<void>;
   /** A shipped probe file (public/probes/<file>) as parsed JSON. */
@@ -41,6 +43,8 @@ export interface TargetDeps {
   findCompanions(model: File, others: readonly File[]): Promise<Companions>;
   announce?(message: string): void;
   now?(): Date;
+  /** Remembers the form of the last run (the page: localStorage), so the next visit starts from it. */
+  saveForm?(form: TargetForm): void;
 }
 
 /** The sentence sets target mode may verify on (the shipped ones; the retrieval sets always come along). */
@@ -73,6 +77,27 @@ export interface TargetForm {
 /** The engine's defaults (src/core/mixed/target.ts, as the CLI's `quantize … target`), bar 0.99 mean cosine. */
 export function defaultTargetForm(): TargetForm {
   return { useCosine: true, minCosine: '0.99', useTop5: false, minTop5: '0.95', probes: ['en', 'multi'], subset: '24', candidates: [...TARGET_CANDIDATES], maxVerifications: '6', uniform: true };
+}
+
+/** A stored form (untrusted JSON) read back: known fields of the right type, the defaults for the rest. */
+export function readStoredForm(raw: unknown): TargetForm {
+  const d = defaultTargetForm();
+  if (!raw || typeof raw !== 'object') return d;
+  const r = raw as Record<string, unknown>;
+  const str = (k: keyof TargetForm) => (typeof r[k] === 'string' ? (r[k] as string) : (d[k] as string));
+  const bool = (k: keyof TargetForm) => (typeof r[k] === 'boolean' ? (r[k] as boolean) : (d[k] as boolean));
+  const list = <T extends string>(k: keyof TargetForm, known: readonly T[]): T[] => (Array.isArray(r[k]) ? (r[k] as unknown[]).filter((x): x is T => known.includes(x as T)) : (d[k] as T[]));
+  return {
+    useCosine: bool('useCosine'),
+    minCosine: str('minCosine'),
+    useTop5: bool('useTop5'),
+    minTop5: str('minTop5'),
+    probes: list('probes', TARGET_PROBES.map((p) => p.id)),
+    subset: str('subset'),
+    candidates: list('candidates', TARGET_CANDIDATES),
+    maxVerifications: str('maxVerifications'),
+    uniform: bool('uniform'),
+  };
 }
 
 export type ParsedTargetForm =
@@ -221,6 +246,8 @@ export class TargetController {
   form = $state<TargetForm>(defaultTargetForm());
   readonly parsed = $derived(parseTargetForm(this.form));
   readonly job = new Job<TargetResult, TargetProgress>();
+  /** A cache lookup (when the panel opens): quiet, no progress; a run started meanwhile wins. */
+  readonly lookupJob = new Job<TargetResult | null>();
   /** The last answer (kept when a later run is cancelled or fails). */
   result = $state.raw<TargetResult | null>(null);
   /** Its download link (an object URL of the answer's file). */
@@ -233,9 +260,10 @@ export class TargetController {
   #jobId: string | null = null;
   #disposed = false;
 
-  constructor(source: TargetSource, deps: TargetDeps) {
+  constructor(source: TargetSource, deps: TargetDeps, form?: TargetForm) {
     this.source = source;
     this.#deps = deps;
+    if (form) this.form = form;
   }
 
   get busy(): boolean {
@@ -254,51 +282,88 @@ export class TargetController {
   async start(target: TargetId, int8Preset: string | null, opts: { noCache?: boolean } = {}): Promise<void> {
     const p = this.parsed;
     if (this.job.busy || !p.ok || this.#disposed) return;
+    this.lookupJob.cancel(); // a run wins over a cache lookup still going
+    this.#deps.saveForm?.($state.snapshot(this.form) as TargetForm);
     const jobId = this.#deps.newJobId();
     const title = this.source.name.title;
     this.#deps.announce?.(`Looking for the smallest ${title} with ${barText(p.bar)}…`);
     const outcome = await this.job.run(async ({ signal, progress, started }) => {
       started();
       signal.addEventListener('abort', () => void this.#deps.removeJobFiles(jobId), { once: true });
-      const others = this.source.companions();
-      const c = await this.#deps.findCompanions(this.source.file, others).catch(() => NO_COMPANIONS);
-      if (p.bar.minTop5Overlap !== undefined && !c.tokenizerJson)
-        throw new AvaError('options', 'a top-5 overlap bar needs the tokenizer: drop tokenizer.json with the model (retrieval needs real text)');
-      const all = await loadProbes((f) => this.#deps.loadProbeFile(f), PROBE_FILES);
-      const probes = { sentenceSets: all.sentenceSets.filter((s) => p.probes.includes(s.id)), retrievalSets: all.retrievalSets };
-      const files = [...new Set([...this.source.externalFiles, ...others])];
-      const request: TargetRequest = {
-        model: { blob: this.source.file, name: this.source.file.name, path: pathOf(this.source.file), others: files.map((f) => ({ path: pathOf(f), blob: f })) },
-        tokenizer: c.tokenizerJson ? { tokenizerJson: c.tokenizerJson, tokenizerConfig: c.tokenizerConfig } : null,
-        pooling: c.pooling,
-        bar: p.bar,
-        probes,
-        sensitivitySentences: p.subset,
-        candidates: p.candidates,
-        maxVerifications: p.maxVerifications,
-        uniform: p.uniform,
-        ...(int8Preset ? { int8: { preset: int8Preset as never } } : {}),
-        backend: qualityBackendFor(target).page.backend,
-        target: { id: target },
-        output: { jobId },
-        date: (this.#deps.now?.() ?? new Date()).toISOString(),
-        ...(opts.noCache ? { noCache: true } : {}),
-      };
+      const request = await this.#request(p, target, int8Preset, jobId, opts.noCache === true);
       signal.throwIfAborted();
       return this.#deps.run(request, { signal, onProgress: progress });
     });
     if (outcome.status === 'done') {
-      this.#release();
-      const r = outcome.result;
-      this.result = r;
-      this.url = r.file ? URL.createObjectURL(r.file) : null;
-      this.#jobId = r.storage === 'opfs' ? jobId : null;
-      this.shownFor = { target, bar: p.bar };
-      this.#deps.announce?.(`${title}: ${r.report.verdict.statement}${r.file ? ` (${formatMiB(r.file.size)})` : ''}`);
+      this.#show(outcome.result, jobId, target, p.bar);
     } else if (outcome.status === 'error') {
       void this.#deps.removeJobFiles(jobId);
       this.#deps.announce?.(`${title}: target mode failed: ${outcome.error.message}`);
     }
+  }
+
+  /**
+   * Shows the cached answer for the current form at once, when there is one (nothing is measured; a miss shows
+   * nothing). Skipped while a run is going; a run started meanwhile wins.
+   */
+  async lookupCached(target: TargetId, int8Preset: string | null): Promise<boolean> {
+    const p = this.parsed;
+    if (this.job.busy || this.lookupJob.busy || !p.ok || this.#disposed) return false;
+    const jobId = this.#deps.newJobId();
+    const outcome = await this.lookupJob.run(async ({ signal, started }) => {
+      started();
+      signal.addEventListener('abort', () => void this.#deps.removeJobFiles(jobId), { once: true });
+      const request = await this.#request(p, target, int8Preset, jobId, false);
+      signal.throwIfAborted();
+      return this.#deps.lookup(request, { signal });
+    });
+    if (outcome.status !== 'done' || !outcome.result) {
+      void this.#deps.removeJobFiles(jobId);
+      return false;
+    }
+    if (this.job.busy) {
+      void this.#deps.removeJobFiles(jobId);
+      return false;
+    }
+    this.#show(outcome.result, jobId, target, p.bar);
+    return true;
+  }
+
+  /** The worker request for the form (probes and tokenizer files read now). */
+  async #request(p: Extract<ParsedTargetForm, { ok: true }>, target: TargetId, int8Preset: string | null, jobId: string, noCache: boolean): Promise<TargetRequest> {
+    const others = this.source.companions();
+    const c = await this.#deps.findCompanions(this.source.file, others).catch(() => NO_COMPANIONS);
+    if (p.bar.minTop5Overlap !== undefined && !c.tokenizerJson)
+      throw new AvaError('options', 'a top-5 overlap bar needs the tokenizer: drop tokenizer.json with the model (retrieval needs real text)');
+    const all = await loadProbes((f) => this.#deps.loadProbeFile(f), PROBE_FILES);
+    const probes = { sentenceSets: all.sentenceSets.filter((s) => p.probes.includes(s.id)), retrievalSets: all.retrievalSets };
+    const files = [...new Set([...this.source.externalFiles, ...others])];
+    return {
+      model: { blob: this.source.file, name: this.source.file.name, path: pathOf(this.source.file), others: files.map((f) => ({ path: pathOf(f), blob: f })) },
+      tokenizer: c.tokenizerJson ? { tokenizerJson: c.tokenizerJson, tokenizerConfig: c.tokenizerConfig } : null,
+      pooling: c.pooling,
+      bar: p.bar,
+      probes,
+      sensitivitySentences: p.subset,
+      candidates: p.candidates,
+      maxVerifications: p.maxVerifications,
+      uniform: p.uniform,
+      ...(int8Preset ? { int8: { preset: int8Preset as never } } : {}),
+      backend: qualityBackendFor(target).page.backend,
+      target: { id: target },
+      output: { jobId },
+      date: (this.#deps.now?.() ?? new Date()).toISOString(),
+      ...(noCache ? { noCache: true } : {}),
+    };
+  }
+
+  #show(r: TargetResult, jobId: string, target: TargetId, bar: TargetBar): void {
+    this.#release();
+    this.result = r;
+    this.url = r.file ? URL.createObjectURL(r.file) : null;
+    this.#jobId = r.storage === 'opfs' ? jobId : null;
+    this.shownFor = { target, bar };
+    this.#deps.announce?.(`${this.source.name.title}: ${r.report.verdict.statement}${r.file ? ` (${formatMiB(r.file.size)})` : ''}`);
   }
 
   cancel(): void {
@@ -317,6 +382,7 @@ export class TargetController {
   dispose(): void {
     this.#disposed = true;
     this.job.cancel();
+    this.lookupJob.cancel();
     this.#release();
     this.result = null;
   }

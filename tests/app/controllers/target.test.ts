@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { QuantizeController, webgpuChoiceFor, type QuantizeDeps } from '../../../src/app/controllers/quantize.svelte.js';
-import { TargetController, barText, defaultTargetForm, groupRows, parseTargetForm, plotOf, qualityRunOf, type TargetDeps } from '../../../src/app/controllers/target.svelte.js';
+import { TargetController, barText, defaultTargetForm, groupRows, parseTargetForm, plotOf, qualityRunOf, readStoredForm, type TargetDeps } from '../../../src/app/controllers/target.svelte.js';
 import { modelName } from '../../../src/app/names.js';
 import { findCompanions, withRelativePath } from '../../../src/app/quality/companions.js';
 import { WHERE_OPTIONS, findingsView, whereOption } from '../../../src/app/target/where.js';
@@ -117,6 +117,9 @@ describe('the target-mode form', () => {
     expect(parseTargetForm({ ...f, candidates: [] })).toMatchObject({ ok: false });
     expect(parseTargetForm({ ...f, subset: '2.5' })).toMatchObject({ ok: false, error: expect.stringMatching(/whole number/) });
     expect(barText({ minCosine: 0.99, minTop5Overlap: 0.95 })).toBe('mean cosine ≥ 0.99 and top-5 overlap ≥ 0.95');
+    // The remembered form is untrusted JSON: known fields of the right type, defaults for the rest.
+    expect(readStoredForm(null)).toEqual(f);
+    expect(readStoredForm({ minCosine: '0.995', probes: ['en', 'klingon'], candidates: ['q4', 'int4'], uniform: 'yes', subset: 6 })).toEqual({ ...f, minCosine: '0.995', probes: ['en'], candidates: ['q4'] });
   });
 });
 
@@ -133,22 +136,25 @@ describe('TargetController on the target worker job (onnxruntime-node)', () => {
   const requests: TargetRequest[] = [];
   const removed: string[] = [];
   let n = 0;
+  const jobDeps = {
+    ort,
+    backendLabel: 'onnxruntime-node cpu',
+    sessionOptions: { executionProviders: ['cpu'] },
+    cache: { get: async (k: string) => stored.get(k), set: async (k: string, v: TargetReport) => void stored.set(k, v) },
+    write: async (bytes: Uint8Array) => ({ file: new Blob([bytes as BlobPart]), storage: 'memory' as const }),
+  };
+  const runtime = (req: TargetRequest) => ({ backend: req.backend ?? 'wasm', ortBuild: 'onnxruntime-node', threads: 1, threadsReason: 'test' });
+  const lookups: TargetRequest[] = [];
   const deps: TargetDeps = {
     run: async (req, opts) => {
       requests.push(req);
-      const j = await runTargetJob(
-        req,
-        {
-          ort,
-          backendLabel: 'onnxruntime-node cpu',
-          sessionOptions: { executionProviders: ['cpu'] },
-          cache: { get: async (k) => stored.get(k), set: async (k, v) => void stored.set(k, v) },
-          write: async (bytes) => ({ file: new Blob([bytes as BlobPart]), storage: 'memory' as const }),
-        },
-        opts.onProgress,
-        opts.signal,
-      );
-      return { ...j, runtime: { backend: req.backend ?? 'wasm', ortBuild: 'onnxruntime-node', threads: 1, threadsReason: 'test' } } satisfies TargetResult;
+      const j = await runTargetJob({ ...req, cacheOnly: false }, jobDeps, opts.onProgress, opts.signal);
+      return { ...j, runtime: runtime(req) } satisfies TargetResult;
+    },
+    lookup: async (req, opts) => {
+      lookups.push(req);
+      const j = await runTargetJob({ ...req, cacheOnly: true }, jobDeps, undefined, opts.signal);
+      return j && { ...j, runtime: runtime(req) };
     },
     newJobId: () => `t-${++n}`,
     removeJobFiles: async (id) => void removed.push(id),
@@ -218,6 +224,20 @@ describe('TargetController on the target worker job (onnxruntime-node)', () => {
     expect(t.job.status).toBe('cancelled');
     expect(t.result).toBe(shown);
     expect(removed).toContain(`t-${n}`);
+  });
+
+  it('opening the panel again (a new controller, e.g. after a reload) shows the cached answer at once; another bar finds nothing and measures nothing', async () => {
+    const before = requests.length;
+    const again = small();
+    expect(await again.lookupCached('browser-wasm', 'arm64')).toBe(true);
+    expect(again.result?.fromCache).toBe(true);
+    expect(again.result?.report.bar).toEqual({ minCosine: 0.98 });
+    expect(lookups.at(-1)?.cacheOnly).toBeUndefined(); // the controller asks; the dependency says "cache only"
+    const other = small();
+    other.form = { ...other.form, minCosine: '0.97' };
+    expect(await other.lookupCached('browser-wasm', 'arm64')).toBe(false);
+    expect(other.result).toBeNull();
+    expect(requests.length).toBe(before);
   });
 
   it('a top-5 bar without a tokenizer is refused before any work, with the reason', async () => {
