@@ -49,20 +49,15 @@ export class TargetBridge extends JobBridge<TargetWorkerApi> {
   }
 }
 
-/**
- * Runs target mode in a fresh worker; the worker is gone when this settles. On cancel (or failure) the job's OPFS
- * file (`<request.output.jobId>.onnx`) is removed.
- */
-export async function runTarget(
-  request: TargetRequest,
-  opts: { signal?: AbortSignal; onProgress?: (p: TargetProgress) => void; factory?: WorkerFactory; removeFiles?: (jobId: string) => Promise<void> } = {},
-): Promise<TargetResult> {
+type FreshOpts = { factory?: WorkerFactory; removeFiles?: (jobId: string) => Promise<void> };
+
+/** `call` on a fresh worker, terminated when it settles; on cancel or failure the job's OPFS file is removed. */
+async function onFreshWorker<T>(request: TargetRequest, opts: FreshOpts, call: (bridge: TargetBridge) => Promise<T>): Promise<T> {
   const bridge = new TargetBridge(60_000, opts.factory ?? defaultFactory);
-  const remove = opts.removeFiles ?? removeJobFiles;
   try {
-    return await bridge.run(request, opts);
+    return await call(bridge);
   } catch (e) {
-    if (request.output?.jobId) await remove(request.output.jobId);
+    if (request.output?.jobId) await (opts.removeFiles ?? removeJobFiles)(request.output.jobId);
     throw e;
   } finally {
     bridge.terminate();
@@ -70,21 +65,17 @@ export async function runTarget(
 }
 
 /**
+ * Runs target mode in a fresh worker; the worker is gone when this settles. On cancel (or failure) the job's OPFS
+ * file (`<request.output.jobId>.onnx`) is removed.
+ */
+export function runTarget(request: TargetRequest, opts: { signal?: AbortSignal; onProgress?: (p: TargetProgress) => void } & FreshOpts = {}): Promise<TargetResult> {
+  return onFreshWorker(request, opts, (b) => b.run(request, opts));
+}
+
+/**
  * Looks the request up in the target worker's cache (a fresh worker, gone when this settles): the cached answer,
  * rebuilt and written like a run's, or null when nothing is cached. On cancel or failure the job's file is removed.
  */
-export async function lookupTarget(
-  request: TargetRequest,
-  opts: { signal?: AbortSignal; factory?: WorkerFactory; removeFiles?: (jobId: string) => Promise<void> } = {},
-): Promise<TargetResult | null> {
-  const bridge = new TargetBridge(60_000, opts.factory ?? defaultFactory);
-  const remove = opts.removeFiles ?? removeJobFiles;
-  try {
-    return await bridge.lookup(request, opts);
-  } catch (e) {
-    if (request.output?.jobId) await remove(request.output.jobId);
-    throw e;
-  } finally {
-    bridge.terminate();
-  }
+export function lookupTarget(request: TargetRequest, opts: { signal?: AbortSignal } & FreshOpts = {}): Promise<TargetResult | null> {
+  return onFreshWorker(request, opts, (b) => b.lookup(request, opts));
 }
