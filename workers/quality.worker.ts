@@ -21,6 +21,7 @@ import {
   type TokenizerFiles,
 } from '../src/core/quality/index.js';
 import { type GpuAdapterLike, adapterInfo, loadOrt, requestAdapter, threading } from './ort-web.js';
+import { captureOrtConsole } from './ort-console.js';
 import type {
   GpuProbe,
   ModelFilesInput,
@@ -44,20 +45,8 @@ class TokenizerFileError extends AvaError {
 // onnxruntime-web prints its C++ log (every level, warnings included) with console.error. Those lines are captured
 // here: node placements tell which execution providers ran, warnings go into the report, nothing reaches the page
 // console as an "error".
-const ORT_LINE = /\[([VIWEF]):onnxruntime/;
-const captured: string[] = [];
-let capturing = false;
-for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-  const original = console[level].bind(console);
-  console[level] = (...args: unknown[]) => {
-    const text = args.map((a) => (typeof a === 'string' ? a : String(a))).join(' ');
-    if (ORT_LINE.test(text)) {
-      if (capturing) captured.push(text.replace(/\u001b\[[0-9;]*m/g, ''));
-      return;
-    }
-    original(...args);
-  };
-}
+const ortConsole = captureOrtConsole();
+const captured = ortConsole.lines;
 
 function placementsOf(lines: string[]): Placement[][] {
   const sessions: Placement[][] = [];
@@ -203,7 +192,7 @@ const api: QualityWorkerApi = {
       if (gpuAdapter) ort.env.webgpu.adapter = gpuAdapter as never;
 
       captured.length = 0;
-      capturing = true;
+      ortConsole.capturing = true;
       let report;
       const urls: string[] = [];
       try {
@@ -224,7 +213,7 @@ const api: QualityWorkerApi = {
           onProgress: onProgress ? (p) => void onProgress(p) : undefined,
         });
       } finally {
-        capturing = false;
+        ortConsole.capturing = false;
         for (const u of urls) URL.revokeObjectURL(u);
       }
 

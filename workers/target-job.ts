@@ -57,13 +57,20 @@ async function readJson(blob: Blob, what: string): Promise<Record<string, unknow
 /** The cache entry's key: the engine's key and the backend that measured (another backend, another answer). */
 export const cacheEntryKey = (engineKey: string, backendLabel: string) => `target/${engineKey}/${backendLabel}`;
 
-/** Runs one target-mode job (see the file comment). Throws AvaErrors for what is the input's or the options' fault. */
+export type TargetJobResult = Omit<TargetResult, 'runtime'> & { cacheNote: string | null };
+
+/**
+ * Runs one target-mode job (see the file comment). Throws AvaErrors for what is the input's or the options' fault.
+ * With `req.cacheOnly`: resolves null when no report is cached for the request (nothing is measured).
+ */
+export async function runTargetJob(req: TargetRequest & { cacheOnly?: false }, deps: TargetJobDeps, onProgress?: (p: TargetProgress) => void, signal?: AbortSignal): Promise<TargetJobResult>;
+export async function runTargetJob(req: TargetRequest, deps: TargetJobDeps, onProgress?: (p: TargetProgress) => void, signal?: AbortSignal): Promise<TargetJobResult | null>;
 export async function runTargetJob(
   req: TargetRequest,
   deps: TargetJobDeps,
   onProgress?: (p: TargetProgress) => void,
   signal?: AbortSignal,
-): Promise<Omit<TargetResult, 'runtime'> & { cacheNote: string | null }> {
+): Promise<TargetJobResult | null> {
   const target = req.target ?? { id: DEFAULT_TARGET };
   if (!isTargetId(target.id)) throw new AvaError('options', `unknown target '${String(target.id)}' (use ${WHERE_CHOICES.join(', ')})`);
   if (target.runtimeVersion !== undefined && !isRuntimeVersion(target.runtimeVersion)) throw new AvaError('options', `not a runtime version: '${target.runtimeVersion}' (e.g. 1.22 or 1.30.0)`);
@@ -126,6 +133,7 @@ export async function runTargetJob(
       onProgress?.({ phase: 'done', fraction: 1, done: 1, total: 1, message: `from the cache: ${report.verdict.statement}` });
     } else report = undefined;
   }
+  if (!report && req.cacheOnly) return null;
   if (!report) {
     try {
       const r = await runTargetMode(options);

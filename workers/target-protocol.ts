@@ -53,6 +53,11 @@ export interface TargetRequest {
   date?: string;
   /** Skip the cache lookup (measure again; the new report replaces the cached one). */
   noCache?: boolean;
+  /**
+   * Only look the report up (no measuring): the answer rebuilt from the cached report, or null when nothing is
+   * cached for this request (TargetWorkerApi.lookup; the page shows a cached answer as soon as its panel opens).
+   */
+  cacheOnly?: boolean;
 }
 
 export interface TargetResult {
@@ -94,4 +99,6 @@ export interface TargetWorkerApi {
    * per worker (onnxruntime's environment is fixed at its first session): the bridge starts a fresh worker per run.
    */
   run(request: TargetRequest, onProgress?: TargetProgressCallback): Promise<TargetResult>;
+  /** The cached answer for this request (as `run` would return it, `fromCache` true), or null: nothing is measured. */
+  lookup(request: TargetRequest): Promise<TargetResult | null>;
 }

@@ -5,12 +5,17 @@
 // terminates it. No DOM here.
 import * as Comlink from 'comlink';
 import { workerJob } from './job.js';
+import { toErrorData } from '../src/core/errors.js';
 import { createStore, get, set } from 'idb-keyval';
 import type { TargetReport } from '../src/core/mixed/index.js';
 import { loadOrt, requestAdapter, threading } from './ort-web.js';
 import { outputTarget } from './output-target.js';
 import { type TargetReportCache, runTargetJob } from './target-job.js';
 import type { TargetRequest, TargetResult, TargetWorkerApi } from './target-protocol.js';
+import { captureOrtConsole } from './ort-console.js';
+
+// onnxruntime's C++ log (warnings too) comes as console.error: kept out of the page console, as the quality worker does.
+captureOrtConsole();
 
 const store = createStore('ava-target', 'reports');
 const cache: TargetReportCache = {
@@ -34,9 +39,9 @@ function throttled<P extends { phase: string; fraction: number }>(cb: ((p: P) =>
 
 let used = false;
 
-const api: TargetWorkerApi = {
-  async run(req: TargetRequest, onProgress): Promise<TargetResult> {
-    return workerJob(onProgress, async () => {
+/** One job per worker: a run, or a cache lookup (`req.cacheOnly`: null when nothing is cached; no adapter needed). */
+function job(req: TargetRequest, onProgress: Parameters<TargetWorkerApi['run']>[1]): Promise<TargetResult | null> {
+  return workerJob(onProgress, async () => {
       if (used) throw new Error('internal error: this worker already ran target mode (start a fresh one per run)');
       used = true;
       const backend = req.backend ?? 'wasm';
@@ -45,7 +50,7 @@ const api: TargetWorkerApi = {
       ort.env.wasm.numThreads = threads;
       ort.env.wasm.proxy = false; // already off the main thread
       ort.env.logLevel = 'error';
-      if (backend === 'webgpu') {
+      if (backend === 'webgpu' && !req.cacheOnly) {
         const got = await requestAdapter();
         if (!got.adapter) throw new Error(`WebGPU not available: ${got.reason}`);
         ort.env.webgpu.adapter = got.adapter as never;
@@ -71,9 +76,17 @@ const api: TargetWorkerApi = {
         },
         throttled(onProgress),
       );
-      return { ...r, runtime: { backend, ortBuild: build, threads, threadsReason: reason } };
-    });
+      return r && { ...r, runtime: { backend, ortBuild: build, threads, threadsReason: reason } };
+  });
+}
+
+const api: TargetWorkerApi = {
+  async run(req, onProgress) {
+    const r = await job({ ...req, cacheOnly: false }, onProgress);
+    if (!r) throw toErrorData(new Error('internal error: target mode gave no result'));
+    return r;
   },
+  lookup: (req) => job({ ...req, cacheOnly: true }, undefined),
 };
 
 Comlink.expose(api);

@@ -38,24 +38,44 @@ export class TargetBridge extends JobBridge<TargetWorkerApi> {
       return r;
     });
   }
+
+  /** The cached answer for the request, or null (nothing is measured). */
+  lookup(request: TargetRequest, opts: { signal?: AbortSignal } = {}): Promise<TargetResult | null> {
+    return this.call(opts.signal, async (api) => {
+      const r = await api.lookup(request);
+      if (r && r.file !== null && !(r.file instanceof Blob)) throw new AvaError('internal', 'internal error: the target worker returned an answer that is not a file');
+      return r;
+    });
+  }
+}
+
+type FreshOpts = { factory?: WorkerFactory; removeFiles?: (jobId: string) => Promise<void> };
+
+/** `call` on a fresh worker, terminated when it settles; on cancel or failure the job's OPFS file is removed. */
+async function onFreshWorker<T>(request: TargetRequest, opts: FreshOpts, call: (bridge: TargetBridge) => Promise<T>): Promise<T> {
+  const bridge = new TargetBridge(60_000, opts.factory ?? defaultFactory);
+  try {
+    return await call(bridge);
+  } catch (e) {
+    if (request.output?.jobId) await (opts.removeFiles ?? removeJobFiles)(request.output.jobId);
+    throw e;
+  } finally {
+    bridge.terminate();
+  }
 }
 
 /**
  * Runs target mode in a fresh worker; the worker is gone when this settles. On cancel (or failure) the job's OPFS
  * file (`<request.output.jobId>.onnx`) is removed.
  */
-export async function runTarget(
-  request: TargetRequest,
-  opts: { signal?: AbortSignal; onProgress?: (p: TargetProgress) => void; factory?: WorkerFactory; removeFiles?: (jobId: string) => Promise<void> } = {},
-): Promise<TargetResult> {
-  const bridge = new TargetBridge(60_000, opts.factory ?? defaultFactory);
-  const remove = opts.removeFiles ?? removeJobFiles;
-  try {
-    return await bridge.run(request, opts);
-  } catch (e) {
-    if (request.output?.jobId) await remove(request.output.jobId);
-    throw e;
-  } finally {
-    bridge.terminate();
-  }
+export function runTarget(request: TargetRequest, opts: { signal?: AbortSignal; onProgress?: (p: TargetProgress) => void } & FreshOpts = {}): Promise<TargetResult> {
+  return onFreshWorker(request, opts, (b) => b.run(request, opts));
+}
+
+/**
+ * Looks the request up in the target worker's cache (a fresh worker, gone when this settles): the cached answer,
+ * rebuilt and written like a run's, or null when nothing is cached. On cancel or failure the job's file is removed.
+ */
+export function lookupTarget(request: TargetRequest, opts: { signal?: AbortSignal } & FreshOpts = {}): Promise<TargetResult | null> {
+  return onFreshWorker(request, opts, (b) => b.lookup(request, opts));
 }

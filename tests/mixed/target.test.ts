@@ -268,7 +268,7 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
       cache: { get: async (k: string) => stored.get(k), set: async (k: string, v: TargetReport) => void stored.set(k, v) },
       write: async (bytes: Uint8Array) => (writes.push(bytes.length), { file: new Blob([bytes as BlobPart]), storage: 'memory' as const }),
     };
-    const j = await runTargetJob(req, deps);
+    const j = await runTargetJob({ ...req, cacheOnly: false }, deps);
     expect(j.fromCache).toBe(true);
     expect(j.report.cacheKey).toBe(r.cacheKey);
     expect(j.fileName).toBe('model-MIXED.onnx');

@@ -13,6 +13,8 @@
  */
 import { alreadyQuantized } from '../../core/modes/already.js';
 import { MODE_IDS, MODE_METAS, modeMeta, type ModeId } from '../../core/modes/registry.js';
+import { withPreset } from '../../core/modes/options.js';
+import { DEFAULT_TARGET, TARGETS, type TargetId } from '../../core/targets/index.js';
 import type { ModelSummary } from '../../core/onnx/summary.js';
 import type { QuantizeProgress, QuantizeReport, QuantizeRequest, QuantizeResult } from '../../../workers/quantize-protocol.js';
 import { formatBytes, formatMiB } from '../format.js';
@@ -67,6 +69,19 @@ export interface ModelResult {
   jobId: string | null;
   quality: QualityController | null;
   createdAt: string;
+  /** The output checked against the target (the request's): what cannot run there, with versions and sources. */
+  targetCheck: QuantizeResult['targetCheck'];
+  targetRequested: boolean;
+  /** Where the quality check should run for that target in the page (and what it approximates). */
+  qualityBackend: QuantizeResult['qualityBackend'];
+}
+
+/**
+ * The quality check's WebGPU choice for a result: on when its target's matching backend is WebGPU (browser-webgpu),
+ * else the user's saved choice (null: on for a hardware adapter). WASM always runs.
+ */
+export function webgpuChoiceFor(r: Pick<ModelResult, 'qualityBackend'>, saved: boolean | null): boolean | null {
+  return r.qualityBackend.backend === 'webgpu' ? true : saved;
 }
 
 export type PanelState = 'idle' | 'queued' | 'running' | 'done' | 'error' | 'refused' | 'cancelled';
@@ -111,6 +126,12 @@ export class QuantizeController {
   mode = $state<ModeId>(MODE_METAS.find((m) => m.recommended)?.id ?? MODE_IDS[0]!);
   forms = $state(initialForms());
   readonly built = $derived(buildRequest(this.mode, this.forms[this.mode]));
+  /** "Where will it run?": the output is checked against it (default: Android / iOS ARM64, the seed's device). */
+  target = $state<TargetId>(DEFAULT_TARGET);
+  /** The user picked the target: from then on INT8's preset follows it (unless they chose a preset themselves). */
+  targetPicked = $state(false);
+  /** The INT8 preset the last target choice set (so a later choice may replace it). */
+  #targetPreset: string | null = null;
   readonly job = new Job<QuantizeResult, QuantizeProgress>();
   /** The mode of the last job (running, failed, refused or cancelled). */
   jobMode = $state<ModeId | null>(null);
@@ -163,6 +184,27 @@ export class QuantizeController {
     if (this.resultFor(mode)) this.selected = mode;
   }
 
+  /**
+   * "Where will it run?": sets the target the output is checked against and, unless the user chose another INT8
+   * preset than the default (or the one a target chose), INT8's preset: the target's (TARGETS[id].int8Preset,
+   * Optimum's arguments). Until the user picks, INT8 keeps its default preset, as the CLI does without --target.
+   */
+  chooseTarget(id: TargetId): void {
+    this.target = id;
+    this.targetPicked = true;
+    const meta = modeMeta('int8');
+    const cur = this.forms.int8.preset;
+    if (cur !== meta.defaultPreset && cur !== this.#targetPreset) return;
+    const preset = TARGETS[id].int8Preset;
+    this.forms.int8 = withPreset(meta, this.forms.int8, preset);
+    this.#targetPreset = preset;
+  }
+
+  /** The INT8 preset target mode should use: the picked target's, else null (the INT8 mode's default). */
+  get targetInt8Preset(): string | null {
+    return this.targetPicked ? TARGETS[this.target].int8Preset : null;
+  }
+
   /** Overall progress of the running job, 0..1 (0 while queued). */
   get fraction(): number {
     return this.job.progress ? overallFraction(this.job.progress) : 0;
@@ -174,7 +216,7 @@ export class QuantizeController {
    */
   async start(opts: { force?: boolean; handle?: FileSystemFileHandle } = {}): Promise<void> {
     if (this.job.busy || !this.built.ok || this.#disposed) return;
-    const request: QuantizeRequest = { ...$state.snapshot(this.built.request), ...(opts.force ? { force: true } : {}) } as QuantizeRequest;
+    const request: QuantizeRequest = { ...$state.snapshot(this.built.request), target: { id: this.target }, ...(opts.force ? { force: true } : {}) } as QuantizeRequest;
     const mode = request.mode;
     const jobId = this.#deps.newJobId();
     const name = opts.handle?.name ?? this.outputName(mode);
@@ -208,6 +250,9 @@ export class QuantizeController {
         wallMs: this.job.elapsedMs ?? 0,
         jobId: res.storage === 'opfs' ? jobId : null,
         createdAt: date,
+        targetCheck: res.targetCheck,
+        targetRequested: res.targetRequested,
+        qualityBackend: res.qualityBackend,
       };
       const result: ModelResult = { ...base, quality: this.#deps.quality?.(base) ?? null };
       const old = this.resultFor(mode);
