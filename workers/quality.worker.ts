@@ -24,7 +24,6 @@ import type {
   GpuProbe,
   ModelFilesInput,
   Placement,
-  QualityBackend,
   QualityRequest,
   QualityResult,
   QualityWorkerApi,
