@@ -147,7 +147,7 @@ async function runOne(base: string, c: BrowserCase, warmup: string | null, timeo
     await page.locator('#files').setInputFiles(c.files);
     if (warmup && c.mode !== 'floor') {
       await page.locator('#warm').setInputFiles(warmup);
-      await page.evaluate((m) => (window as any).benchWarmup(m), c.mode);
+      await page.evaluate((m) => (window as unknown as { benchWarmup(m: string): Promise<void> }).benchWarmup(m), c.mode);
     }
     let baseline: number | null = null;
     const sampler = pid !== undefined ? new RssSampler(pid) : null;

@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { createServer } from 'vite';
 import { convertFp16 } from '../src/core/fp16/index.js';
 import { quantizeInt8 } from '../src/core/int8/index.js';
-import { collectPieces, concatParts, parseModel } from '../src/core/onnx/index.js';
+import { collectPieces, parseModel } from '../src/core/onnx/index.js';
 import type { OrtModule, PoolingConfigJson, TokenizerFiles } from '../src/core/quality/index.js';
 import { fixture, MINILM, pathOf } from '../tests/helpers/fixtures.js';
 import { measureThroughput, type ThroughputResult } from './quality-throughput.js';

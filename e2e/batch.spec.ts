@@ -10,7 +10,7 @@ import type { Page } from '@playwright/test';
 import { parseManifest, skipDecision } from '../src/core/batch/index.js';
 import { convertFp16 } from '../src/core/fp16/index.js';
 import { quantizeInt8 } from '../src/core/int8/index.js';
-import { collectPieces, concatParts, inspectModel, parseModel } from '../src/core/onnx/index.js';
+import { collectPieces, inspectModel, parseModel } from '../src/core/onnx/index.js';
 import { DEFAULT_PRESET } from '../src/core/int8/presets.js';
 import { fixture, nodeTestModels, pathOf } from '../tests/helpers/fixtures.js';
 import { card, expect, fixClock, pageProvenance, test } from './helpers.js';

@@ -448,8 +448,8 @@ test.describe('the built app from a sub-path, without isolation headers', () => 
     expect(existsSync(join(DIST, 'index.html')), 'dist/ is built (the e2e web server runs `npm run build`)').toBe(true);
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
-      let rel = url.pathname.startsWith(SUB) ? decodeURIComponent(url.pathname.slice(SUB.length)) || 'index.html' : null;
-      const abs = rel === null ? null : resolve(DIST, normalize((rel = rel.endsWith('/') ? `${rel}index.html` : rel)));
+      const rel = url.pathname.startsWith(SUB) ? decodeURIComponent(url.pathname.slice(SUB.length)) || 'index.html' : null;
+      const abs = rel === null ? null : resolve(DIST, normalize(rel.endsWith('/') ? `${rel}index.html` : rel));
       if (!abs || !abs.startsWith(DIST + sep) || !existsSync(abs) || !statSync(abs).isFile()) {
         seen.push({ url: url.pathname, status: 404 });
         res.writeHead(404).end('not found');

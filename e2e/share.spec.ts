@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import { hashBytes } from '../src/core/batch/index.js';
 import { quantizeInt8 } from '../src/core/int8/index.js';
-import { collectPieces, concatParts, parseModel } from '../src/core/onnx/index.js';
+import { collectPieces, parseModel } from '../src/core/onnx/index.js';
 import {
   buildShareableReport,
   decodeReport,

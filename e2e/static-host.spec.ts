@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import type { Page } from '@playwright/test';
 import { quantizeInt8 } from '../src/core/int8/index.js';
-import { collectPieces, concatParts, parseModel } from '../src/core/onnx/index.js';
+import { collectPieces, parseModel } from '../src/core/onnx/index.js';
 import { decodeReport } from '../src/core/share/index.js';
 import { DEFAULT_PRESET } from '../src/core/int8/presets.js';
 import { outputFileName } from '../src/app/format.js';

@@ -51,7 +51,7 @@ export function loadManifest() {
   try {
     m = JSON.parse(readFileSync(p, 'utf8'));
   } catch (e) {
-    throw new Error(`Fixture manifest ${p} is unreadable (${e.message}): run \`npm run fixtures\` again.`);
+    throw new Error(`Fixture manifest ${p} is unreadable (${e.message}): run \`npm run fixtures\` again.`, { cause: e });
   }
   if (!m || !Array.isArray(m.fixtures)) {
     throw new Error(`Fixture manifest ${p} has no "fixtures" list: run \`npm run fixtures\` again.`);

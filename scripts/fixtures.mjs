@@ -226,7 +226,7 @@ async function treeDigest(dir) {
   return { sha256: h.digest('hex'), files, bytes, each };
 }
 
-function pipDownload(pkg, version, wheel, sha, into) {
+function pipDownload(pkg, version, wheel, sha) {
   return async () => {
     const dl = freshDir(path.join(TMP, `pip-${pkg}`));
     run('python3', ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-d', dl, `${pkg}==${version}`], {

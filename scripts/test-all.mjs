@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The one test command (`npm test`): fixtures, then vitest, then Playwright.
+// The one test command (`npm test`): fixtures, lint and format checks, then vitest, then Playwright.
 // Keeps going when a step fails, sums the counts from the JSON reports, and prints as its very
 // last line exactly "N passed, N failed" (skipped/todo tests count as failed). Exit code 1 if N failed > 0.
 import { spawnSync } from 'node:child_process';
@@ -51,6 +51,17 @@ if (!existsSync(chromium)) {
 const fixturesStatus = run('fixtures', process.execPath, ['scripts/fixtures.mjs']);
 steps.push(['fixtures', fixturesStatus === 0 ? 'ok' : `failed (exit ${fixturesStatus})`]);
 if (fixturesStatus !== 0) failed += 1;
+
+// 1b. Lint and format: ESLint (eslint.config.js) and Prettier's check (.prettierrc.json); each counts as one test.
+for (const [label, args] of [
+  ['eslint', ['node_modules/eslint/bin/eslint.js', '.']],
+  ['prettier', ['node_modules/prettier/bin/prettier.cjs', '--check', '.']],
+]) {
+  const status = run(label, process.execPath, args);
+  steps.push([label, status === 0 ? 'ok' : `failed (exit ${status})`]);
+  if (status === 0) passed += 1;
+  else failed += 1;
+}
 
 // 2. Unit/integration tests (vitest).
 const vitestStatus = run('vitest', process.execPath, [

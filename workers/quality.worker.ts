@@ -26,7 +26,6 @@ import type {
   GpuProbe,
   ModelFilesInput,
   Placement,
-  QualityBackend,
   QualityRequest,
   QualityResult,
   QualityWorkerApi,

@@ -11,7 +11,7 @@ import type { HashWorkerApi } from './hash-protocol.js';
 import { type ModeRequest, modeMeta } from '../src/core/modes/registry.js';
 import { runMode, writeOutput } from '../src/core/modes/run.js';
 import { TOOL } from '../src/core/tool.js';
-import type { QuantizeProgress, QuantizeProgressCallback, QuantizeResult, QuantizeWorkerApi } from './quantize-protocol.js';
+import type { QuantizeProgress, QuantizeProgressCallback, QuantizeWorkerApi } from './quantize-protocol.js';
 import { AvaError, FileReadError, messageOf } from '../src/core/errors.js';
 import { WHERE_CHOICES, isRuntimeVersion, isTargetId, qualityBackendFor } from '../src/core/targets/index.js';
 import { OptionError } from '../src/core/modes/options.js';

@@ -5,7 +5,7 @@
  * shared; the lines after the size block are the report base every mode has, plus a mode's own (report-text.ts).
  */
 import { MODE_IDS, MODE_METAS, type ModeId, type ModeRequest, isModeId, modeMeta } from '../core/modes/registry.js';
-import { OptionError, booleanFlags, helpLines, modeHelp, parseModeFlags, valueFlags } from '../core/modes/options.js';
+import { OptionError, booleanFlags, helpLines, modeHelp, parseModeFlags } from '../core/modes/options.js';
 import { inputBytes } from '../core/onnx/open.js';
 import { CliError, type CliIo, EXIT, checkOutputPath, int, mb } from './io.js';
 import { openInput, produce, provenanceOf, statInput } from './pipeline.js';
@@ -154,7 +154,9 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   // --target picks INT8's preset (the target's Optimum arguments) unless --preset is given.
   const presetGiven = args.some((a) => a === '--preset' || a.startsWith('--preset='));
   if (mode === 'int8' && target.requested && !presetGiven) parsed.options.preset = TARGETS[target.id].int8Preset;
-  let [input, output] = parsed.positionals as [string, string, string];
+  const given = parsed.positionals as [string, string, string];
+  let input = given[0];
+  const output = given[1];
 
   if (isRemoteModelArg(input) || file) {
     // Refuse an existing output before downloading anything, then run the usual path on the downloaded copy.

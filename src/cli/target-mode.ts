@@ -187,7 +187,8 @@ export async function runTargetModeCommand(allArgs: string[], io: CliIo): Promis
   const { args, target } = takeTargetFlags(withFile);
   const { positionals, flags } = parseTargetArgs(args);
   if (positionals.length !== 3 || positionals[2]!.toLowerCase() !== 'target') throw new CliError(`expected <in.onnx> <out.onnx> target\n${TARGET_MODE_USAGE}`, EXIT.usage);
-  let [input, output] = positionals as [string, string];
+  let input = (positionals as [string, string])[0];
+  const output = (positionals as [string, string])[1];
   if (isRemoteModelArg(input) || file) {
     checkOutputPath(input, output, flags.force);
     input = await resolveModelArg(input, { io, file });

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { convertFp16, type Fp16Report } from '../../src/core/fp16/index.js';
 import { quantizeInt8, type Int8Report } from '../../src/core/int8/index.js';
-import { collectPieces, concatParts, inspectModel, parseModel, type ModelSummary, type Piece } from '../../src/core/onnx/index.js';
+import { collectPieces, inspectModel, parseModel, type ModelSummary, type Piece } from '../../src/core/onnx/index.js';
 import { fixture, pathOf } from '../helpers/fixtures.js';
 
 export { TOOL } from '../../src/core/tool.js';

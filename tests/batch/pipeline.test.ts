@@ -18,7 +18,7 @@ import {
   type Digests,
 } from '../../src/core/batch/index.js';
 import { quantizeInt8, type Int8Report } from '../../src/core/int8/index.js';
-import { collectPieces, concatParts, inspectModel, parseModel, type ModelSummary, type Piece } from '../../src/core/onnx/index.js';
+import { collectPieces, concatParts, inspectModel, parseModel, type ModelSummary } from '../../src/core/onnx/index.js';
 import { retrievalSetFromStrings, runQualityCheck, type QualityReport } from '../../src/core/quality/index.js';
 import { buildShareableReport, decodeReport, encodeReport, reportToMarkdown, type ShareableReport } from '../../src/core/share/index.js';
 import { miniLM, type MiniLM } from '../quality/helpers.js';

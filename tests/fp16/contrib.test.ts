@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { convertFp16 } from '../../src/core/fp16/index.js';
 import { CONTRIB_SCHEMAS, hasSignatureTable, signatureOf } from '../../src/core/fp16/schema.js';
 import { inferTypes } from '../../src/core/fp16/types.js';
 import { parseModel, type ModelView } from '../../src/core/onnx/model.js';

@@ -16,7 +16,6 @@
  *    or naming a file not given;
  *  - control: the base unchanged (every stage must succeed or refuse by design).
  */
-import protobuf from 'protobufjs/minimal.js';
 import { type GraphView, type NodeView, type TensorView, GRAPH, NODE, ATTR, TENSOR, parseModel, type ModelView } from '../../src/core/onnx/model.js';
 import { encodeNode, encodeOpset, encodeValueInfo } from '../../src/core/onnx/encode.js';
 import { type Part, concatParts, flatten, lenField, rebuild, writeModel } from '../../src/core/onnx/writer.js';
@@ -24,7 +23,6 @@ import { type Field, readFields } from '../../src/core/onnx/wire.js';
 import { Rng } from './rng.js';
 import { type LocatedField, locateFields, structureRanges } from './structure.js';
 
-const { Writer } = protobuf;
 
 export const FAMILIES = [
   'control',
@@ -230,7 +228,10 @@ function downstream(g: GraphView, i: number): number[] {
   const stack = [i];
   while (stack.length) {
     const k = stack.pop()!;
-    for (const o of g.nodes[k]!.outputs) for (const c of consumers.get(o) ?? []) if (!seen.has(c)) (seen.add(c), stack.push(c));
+    for (const o of g.nodes[k]!.outputs) for (const c of consumers.get(o) ?? []) if (!seen.has(c)) {
+        seen.add(c);
+        stack.push(c);
+      }
   }
   seen.delete(i);
   return [...seen];
@@ -470,7 +471,7 @@ function danglingName(r: Rng, m: ModelView): Made | null {
   const kind = r.pick(['input', 'input', 'output-of-graph', 'drop-producer']);
   if (kind === 'output-of-graph' && g.outputs.length) {
     const k = r.int(g.outputs.length);
-    const body = rebuildGraph(m.graph, at.path, (no, idx, f) => {
+    const body = rebuildGraph(m.graph, at.path, (no, idx) => {
       if (no !== GRAPH.output || idx !== k) return undefined;
       const vi = g.outputs[k]!;
       return [lenField(GRAPH.output, rebuild(vi, (vf) => (vf.no === 1 ? [strField(1, `${vi.name}__nowhere`)] : undefined)))];

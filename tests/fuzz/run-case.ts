@@ -24,7 +24,6 @@ import { type ModeRequest, runMode, writeOutput } from '../../src/core/modes/ind
 import { Int8Refusal, type PresetName } from '../../src/core/int8/index.js';
 import { Fp16OptionError } from '../../src/core/fp16/options.js';
 import { Q4OptionError, Q4Refusal } from '../../src/core/q4/index.js';
-import { collectPieces } from '../../src/core/onnx/writer.js';
 import { QualityError, createEmbedder } from '../../src/core/quality/embedder.js';
 import type { OrtModule, OrtSessionOptionsLike } from '../../src/core/quality/ort.js';
 import type { Family, FuzzCase } from './cases.js';

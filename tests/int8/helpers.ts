@@ -77,7 +77,7 @@ export interface Golden {
 
 /** The goldens in `dir` (tests/golden/int8 by default), by file name, except the non-golden files named in `except`. */
 export function loadGoldens<G extends { file: string } = Golden>(dir = GOLDEN_DIR, except: readonly string[] = []): G[] {
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.json') && !except.includes(f)).sort();
   } catch {

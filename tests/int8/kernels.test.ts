@@ -111,7 +111,10 @@ describe('quantizeTensor (kernels) equals the straightforward implementation', (
       const [qmin] = quantRange(p.qType, p.reduceRange, p.symmetric);
       for (let i = 0; i < values.length; i++) {
         const x = Math.fround(values[i]! / q.scales[i % 16]!);
-        if (x - Math.floor(x) === 0.5) x > 0 ? pos++ : neg++;
+        if (x - Math.floor(x) === 0.5) {
+          if (x > 0) pos++;
+          else neg++;
+        }
       }
       if (!p.symmetric) zpTies += q.zeroPoints.filter((z) => z === qmin + 40).length; // rint(qmin + 40.5) = qmin + 40
     }

@@ -189,10 +189,10 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
     expect(c.out).toContain(`Verdict               ${r.verdict.statement}`);
     expect(c.out).toMatch(r.verdict.smallerThanInt8 ? /smaller than plain INT8/ : /No mix smaller than plain INT8|Nothing smaller than the float32 original/);
     for (const g of r.groups) expect(c.out).toMatch(new RegExp(`^  ${g.id.replace('.', '\\.')}\\s+${r.chosen?.assignment[g.id] ?? 'fp32'}\\s`, 'm'));
-    expect(c.out.match(/^  (sensitivity|attempt|uniform) /gm)).toHaveLength(r.points.length);
-    expect(c.out).toMatch(/Quality report of the answer \(full probe set\):\n(PASS|FAIL)  mean cosine/);
-    expect(c.out).toMatch(/Cache                 from .*\.node-cpu\.json/);
-    expect(c.out).toMatch(/Target check          runs: /); // the answer checked against android-arm64 (the default) before it was kept
+    expect(c.out.match(/^ {2}(sensitivity|attempt|uniform) /gm)).toHaveLength(r.points.length);
+    expect(c.out).toMatch(/Quality report of the answer \(full probe set\):\n(PASS|FAIL) {2}mean cosine/);
+    expect(c.out).toMatch(/Cache {17}from .*\.node-cpu\.json/);
+    expect(c.out).toMatch(/Target check {10}runs: /); // the answer checked against android-arm64 (the default) before it was kept
     if (r.chosen) expect(Buffer.compare(readFileSync(out), readFileSync(join(work, 'answer.onnx'))), 'the same bytes as the run that measured it').toBe(0);
     // --json: the whole target report (points, groups, chosen assignment, verdict, quality report).
     const j = cli([...args, '--json', '--force'], { AVA_CACHE_DIR: join(work, 'cache') });
@@ -215,7 +215,7 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
       expect(mobile.code, mobile.err).toBe(needs ? 9 : 0);
       expect(existsSync(join(work, 'mobile.onnx'))).toBe(!needs);
       if (needs) {
-        expect(mobile.out).toMatch(/Target check          CANNOT RUN: Android, ORT Mobile package/);
+        expect(mobile.out).toMatch(/Target check {10}CANNOT RUN: Android, ORT Mobile package/);
         expect(mobile.err.trim().split('\n').at(-1)).toMatch(/nothing was written .*--force/);
         expect(readdirSync(work).filter((f) => f.includes('.tmp-'))).toEqual([]);
         const kept = cli([...base, join(work, 'mobile.onnx'), ...same, '--int8-preset', 'avx512-vnni', '--target', 'android-arm64-ort-mobile', '--force'], env);

@@ -20,7 +20,6 @@ import { sampleReport, sampleReportV1, sampleReportV2 } from './sample.js';
 const zlibSync = (b: Uint8Array): Uint8Array => new Uint8Array(deflateSync(b, { level: 9 }));
 const pack = (payload: string | Uint8Array): string =>
   LINK_PREFIX + Buffer.from(zlibSync(typeof payload === 'string' ? new TextEncoder().encode(payload) : payload)).toString('base64url');
-const packJson = (x: unknown): string => pack(JSON.stringify(x));
 const bytesOf = (fragment: string): Uint8Array => new Uint8Array(Buffer.from(fragment.slice(LINK_PREFIX.length), 'base64url'));
 const fromBytes = (b: Uint8Array): string => LINK_PREFIX + Buffer.from(b).toString('base64url');
 

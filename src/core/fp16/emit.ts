@@ -14,7 +14,7 @@ import { type Part, lazyComputed, lenField, rawDataField, rebuild, varintBytes }
 import { castTo, readName } from './casts.js';
 import { finishWeightStats } from './report.js';
 import { HOLE_FIELD } from '../onnx/skeleton.js';
-import { type Emitted, FLOAT, FLOAT16, type GCtx, type NPlan, type Run, forEachCtx, resolve } from './graph.js';
+import { type Emitted, FLOAT, FLOAT16, type GCtx, type NPlan, type Run, resolve } from './graph.js';
 import { convertToFloat16, float16ByteLength, float32ByteLength } from './payload.js';
 import { UNKNOWN, attr } from './types.js';
 import { FIELD } from '../onnx/schema.generated.js';

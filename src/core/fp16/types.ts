@@ -22,6 +22,7 @@ export class TypeScope {
   constructor(readonly parent: TypeScope | null) {}
   /** The type of a name visible here (this graph, then enclosing graphs); undefined if not defined. */
   get(name: string): number | undefined {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walking up the parent chain from this scope
     for (let s: TypeScope | null = this; s; s = s.parent) {
       const t = s.types.get(name);
       if (t !== undefined) return t;

@@ -7,7 +7,6 @@
 import { DT, dtypeBits } from '../onnx/dtypes.js';
 import { encodeOpset, encodeStringEntry } from '../onnx/encode.js';
 import { OnnxFormatError } from '../onnx/errors.js';
-import { AvaError } from '../errors.js';
 import { groupKeptInFloat } from '../modes/report.js';
 import type { ModeReportBase } from '../modes/types.js';
 import { MODEL, type ModelView } from '../onnx/model.js';

@@ -213,7 +213,7 @@ function innermost(buf: Uint8Array, f: Field, ctx: Ctx, kind: MsgKind): string {
   // Parse as many complete fields of the child as the file holds.
   let name = '';
   let opType = '';
-  let pos = f.vstart;
+  const pos = f.vstart;
   for (;;) {
     try {
       const fs = readFields(buf, pos, buf.length);

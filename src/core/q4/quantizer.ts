@@ -36,6 +36,7 @@ export class Q4Graph {
 
   /** get_initializer: the first initializer of that name in this graph, else in the enclosing ones. */
   findInitializer(name: string): { t: WInit; owner: Q4Graph } | null {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walking up the parent chain from this scope
     for (let q: Q4Graph | null = this; q; q = q.parent) {
       const t = q.g.inits.find((x) => x.name === name);
       if (t) return { t, owner: q };
@@ -59,6 +60,7 @@ export class Q4Graph {
    * or an enclosing one (innermost first, first name match wins); null when undeclared or without a shape.
    */
   staticRank(name: string): number | null {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walking up the parent chain from this scope
     for (let q: Q4Graph | null = this; q; q = q.parent) {
       const s = q.g.src;
       for (const vi of [...s.inputs, ...s.valueInfo, ...s.outputs]) if (vi.name === name) return vi.kind === 'tensor' && vi.shape ? vi.shape.length : null;
