@@ -13,6 +13,7 @@
  * Payloads on disk (a model opened by streaming, or external data: `t.data`) are read by range; those over
  * `chunking.aboveBytes` are scanned and converted in chunks, so a big tensor's float32 values are never all in memory.
  */
+import { chunkReader } from '../io/source.js';
 import { DT } from '../onnx/dtypes.js';
 import { type ClampOptions, type ConvertStats, float32BytesToFloat16 } from '../onnx/float16.js';
 import { TENSOR, type TensorDataRef, type TensorView } from '../onnx/model.js';
@@ -104,8 +105,9 @@ export async function scanFloat32Range(t: TensorView, maxFinite: number): Promis
   const d = bigOnDisk(t);
   if (!d) return scan(asFloat32(await payloadBytes(t)), maxFinite);
   const all: RangeScan = { maxAbs: 0, genuine: false };
+  const read = chunkReader(d.source);
   for (const [a, b] of byteChunks(d.length)) {
-    const r = scan(asFloat32(await d.source.read(d.offset + a, b - a)), maxFinite);
+    const r = scan(asFloat32(await read(d.offset + a, b - a)), maxFinite);
     all.maxAbs = Math.max(all.maxAbs, r.maxAbs);
     all.genuine ||= r.genuine;
   }
@@ -141,7 +143,8 @@ export async function convertToFloat16(t: TensorView, clamp: ClampOptions, stats
   const d = bigOnDisk(t);
   if (!d) return float32BytesToFloat16(await payloadBytes(t), clamp, stats);
   const out = new Uint8Array(d.length / 2);
-  for (const [a, b] of byteChunks(d.length)) out.set(float32BytesToFloat16(await d.source.read(d.offset + a, b - a, signal), clamp, stats), a / 2);
+  const read = chunkReader(d.source);
+  for (const [a, b] of byteChunks(d.length)) float32BytesToFloat16(await read(d.offset + a, b - a, signal), clamp, stats, out.subarray(a / 2, b / 2));
   return out;
 }
 
