@@ -17,7 +17,16 @@ async function bundle() {
   if (process.env.AVA_QUANT_TSX === '1') return null;
   const out = join(root, '.cache', 'cli', 'ava-quant.mjs');
   let newest = statSync(join(root, 'package.json')).mtimeMs;
-  for (const f of readdirSync(join(root, 'src'), { recursive: true })) newest = Math.max(newest, statSync(join(root, 'src', f)).mtimeMs);
+  // Every file and folder under src/ (a folder's time changes when a file is added, removed or renamed in it).
+  const walk = (dir) => {
+    newest = Math.max(newest, statSync(dir).mtimeMs);
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  walk(join(root, 'src'));
   try {
     if (statSync(out).mtimeMs > newest) return out;
   } catch {
