@@ -22,7 +22,8 @@
  *   npm run bench -- --modes-table    also size / mean cosine / top-5 overlap of every mode and target mode on each text
  *                                     fixture (bench/modes-table.ts); --modes-table-only: just that
  * --merge-into re-runs models of an earlier run (with --only): the new file is the earlier one with every row of those
- * models replaced (e.g. a model whose run was skewed by other work on a shared machine).
+ * models replaced (e.g. a model whose run was skewed by other work on a shared machine), but for a runtime this run
+ * left out (Chromium under --no-browser), whose rows of the earlier run stay.
  * Before a model's cases its files are read once, untimed, so every case starts from a warm page cache; each row
  * records the machine's 1-minute load average at its start and end.
  * --only takes model names (any fixture of the manifest too, e.g. silero-vad-v5); --repeat defaults to 3 for models
@@ -491,17 +492,22 @@ const results = {
 writeFileSync(file, `${JSON.stringify(mergeInto ? merged(JSON.parse(readFileSync(mergeInto, 'utf8')), results) : results, null, 2)}\n`);
 
 /**
- * --merge-into: an earlier run with this run's models re-run. Every row of a re-run model is replaced by this run's
- * (so each model's ratios still come from one run: its floor, ours and the reference side by side); the rest is the
- * earlier run's. `reruns` lists when and which models.
+ * --merge-into: an earlier run with this run's models re-run. Every row of a re-run model in a runtime this run ran is
+ * replaced by this run's (so each runtime's ratios still come from one run: its floor, ours and the reference side by
+ * side); the rest, including a re-run model's rows in a runtime left out (--no-browser), is the earlier run's. `reruns` lists when and which models.
  */
-function merged(old: { models: { name: string }[]; rows: { model: string }[]; notes: string[]; reruns?: unknown[] }, now: typeof results) {
+function merged(old: { models: { name: string }[]; rows: { model: string; runtime: Runtime }[]; notes: string[]; reruns?: unknown[] }, now: typeof results) {
   const again = new Set(now.models.map((m) => m.name));
   const names = [...old.models.map((m) => m.name), ...now.models.map((m) => m.name).filter((n) => !old.models.some((m) => m.name === n))];
   return {
     ...old,
     models: names.map((n) => (again.has(n) ? now.models.find((m) => m.name === n) : old.models.find((m) => m.name === n))),
-    rows: names.flatMap((n) => (again.has(n) ? now.rows : old.rows).filter((r) => r.model === n)),
+    rows: names.flatMap((n) => {
+      if (!again.has(n)) return old.rows.filter((r) => r.model === n);
+      // A runtime this run did not run (Chromium under --no-browser) keeps the earlier run's rows, floor included.
+      const ran = new Set(now.rows.filter((r) => r.model === n).map((r) => r.runtime));
+      return [...old.rows.filter((r) => r.model === n && !ran.has(r.runtime)), ...now.rows.filter((r) => r.model === n)];
+    }),
     notes: [...old.notes, ...now.notes],
     reruns: [...(old.reruns ?? []), { from: mergeInto, date: machine.date, models: [...again], options: now.options, machine: now.machine }],
   };

@@ -12,26 +12,34 @@ import type { ModelFiles } from '../core/io/files.js';
 import { type ByteSource, checkRange } from '../core/io/source.js';
 import type { ByteSink } from '../core/io/write.js';
 
-/** A source over a file on disk. The handle opens on the first read and stays open until close(). */
+/**
+ * A source over a file on disk. The handle opens on the first read and stays open until close(). read() returns a new
+ * array; readInto() reads straight into the caller's (no allocation).
+ */
 export function fileSource(path: string, size = statSync(path).size, name = basename(path)): ByteSource & { close(): Promise<void> } {
   let fh: Promise<FileHandle> | null = null;
+  const readInto = async (offset: number, into: Uint8Array, signal?: AbortSignal): Promise<void> => {
+    const length = into.length;
+    signal?.throwIfAborted();
+    checkRange(name, size, offset, length);
+    fh ??= open(path, 'r');
+    const h = await fh;
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await h.read(into, got, length - got, offset + got);
+      if (bytesRead === 0) throw new Error(`could not read ${path}: it ended at byte ${offset + got} (was it changed while reading?)`);
+      got += bytesRead;
+    }
+  };
   return {
     name,
     size,
     async read(offset, length, signal) {
-      signal?.throwIfAborted();
-      checkRange(name, size, offset, length);
-      fh ??= open(path, 'r');
-      const h = await fh;
       const out = new Uint8Array(length);
-      let got = 0;
-      while (got < length) {
-        const { bytesRead } = await h.read(out, got, length - got, offset + got);
-        if (bytesRead === 0) throw new Error(`could not read ${path}: it ended at byte ${offset + got} (was it changed while reading?)`);
-        got += bytesRead;
-      }
+      await readInto(offset, out, signal);
       return out;
     },
+    readInto,
     async close() {
       const h = fh;
       fh = null;

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseModel } from '../../src/core/onnx/model.js';
 import { openModel } from '../../src/core/onnx/open.js';
 import { blobSource } from '../../src/core/io/source.js';
+import { fileSource } from '../../src/node/files.js';
 import { chunking } from '../../src/core/onnx/tensor-data.js';
 import { collectPieces } from '../../src/core/onnx/writer.js';
 import type { ModeRequest } from '../../src/core/modes/registry.js';
@@ -24,14 +25,19 @@ describe('streaming input gives the same bytes as in memory (all-MiniLM-L6-v2)',
       const mem = await collectPieces((await runMode(parseModel(bytes), req(prov))).parts);
       const before = chunking.aboveBytes;
       chunking.aboveBytes = 1 << 20;
+      const file = fileSource(pathOf(fixture(MINILM)));
       try {
-        const { model } = await openModel(blobSource(new Blob([bytes]), 'model.onnx'), { holeThreshold: 4096 });
-        const r = await runMode(model, req(late()));
-        const streamed = await collectPieces(r.parts);
-        expect(streamed.length).toBe(mem.length);
-        expect(Buffer.from(streamed).equals(Buffer.from(mem))).toBe(true);
-        if (r.report.mode === 'fp16') expect(r.report.weights.valuesConverted).toBeGreaterThan(20e6);
+        // A Blob (read() per chunk) and a Node file (readInto: every chunk through one reused buffer).
+        for (const src of [blobSource(new Blob([bytes]), 'model.onnx'), file]) {
+          const { model } = await openModel(src, { holeThreshold: 4096 });
+          const r = await runMode(model, req(late()));
+          const streamed = await collectPieces(r.parts);
+          expect(streamed.length).toBe(mem.length);
+          expect(Buffer.from(streamed).equals(Buffer.from(mem))).toBe(true);
+          if (r.report.mode === 'fp16') expect(r.report.weights.valuesConverted).toBeGreaterThan(20e6);
+        }
       } finally {
+        await file.close();
         chunking.aboveBytes = before;
       }
     });

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyCounts, float32BytesToFloat16Bits, float32ToFloat16 } from '../../src/core/kernels/float16.js';
 import { type ClampOptions, emptyStats, float32ArrayToFloat16, float32BytesToFloat16 } from '../../src/core/onnx/float16.js';
 import { oracleConvertWords } from './convert-oracle.js';
+import { scanFloatValues } from '../../src/core/fp16/payload.js';
 import { mulberry32 } from '../../src/core/quality/math.js';
 
 /** Element-wise equality of two typed arrays, reporting the first difference (fast on large arrays). */
@@ -136,5 +137,39 @@ describe('float32BytesToFloat16 (what FP16 tensor conversion calls)', () => {
     const got = emptyStats();
     expect(float32ArrayToFloat16(vals, CLAMPS[0]!, got)).toEqual(want);
     expect(got).toEqual(st);
+  });
+});
+
+describe('the range scan (fp16/payload.ts scanFloatValues) on bit patterns', () => {
+  /** The float-math scan it replaced. */
+  function oracleScan(v: Float32Array, maxFinite: number): { maxAbs: number; genuine: boolean } {
+    let maxAbs = 0;
+    let genuine = false;
+    for (let i = 0; i < v.length; i++) {
+      const a = Math.abs(v[i]!);
+      if (a > maxAbs && a !== Infinity) maxAbs = a;
+      if (a > maxFinite && a < 1e9) genuine = true;
+    }
+    return { maxAbs, genuine };
+  }
+  it('gives the largest finite |x| and the genuine flag of the float scan, at and around every threshold', () => {
+    const near = (x: number) => {
+      const b = bitsOf(x);
+      return [b - 1, b, b + 1].map((w) => ((u[0] = w), f[0]!));
+    };
+    const rnd = mulberry32(7);
+    for (const maxFinite of [65504, 1000, 0.1, 65503.99, 3.14159]) {
+      const specials = [0, -0, NaN, Infinity, -Infinity, 1e9, -1e9, 3.4e38, -3.4e38, ...near(maxFinite), ...near(1e9), ...near(65504)];
+      for (const s of specials) for (const pick of [[s], [s, 0.5], [0.5, s, -2]]) {
+        const v = Float32Array.from(pick);
+        expect(scanFloatValues([...v], maxFinite), `${pick} vs ${maxFinite}`).toEqual(oracleScan(v, maxFinite));
+      }
+      const words = edgeWords();
+      for (let i = 0; i < 2000; i++) {
+        const sub = words.subarray(Math.floor(rnd() * (words.length - 64)));
+        const v = new Float32Array(sub.buffer, sub.byteOffset, 1 + Math.floor(rnd() * 63));
+        expect(scanFloatValues([...v], maxFinite)).toEqual(oracleScan(Float32Array.from(v), maxFinite));
+      }
+    }
   });
 });

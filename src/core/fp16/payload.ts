@@ -13,6 +13,7 @@
  * Payloads on disk (a model opened by streaming, or external data: `t.data`) are read by range; those over
  * `chunking.aboveBytes` are scanned and converted in chunks, so a big tensor's float32 values are never all in memory.
  */
+import { chunkReader } from '../io/source.js';
 import { DT } from '../onnx/dtypes.js';
 import { type ClampOptions, type ConvertStats, float32BytesToFloat16 } from '../onnx/float16.js';
 import { TENSOR, type TensorDataRef, type TensorView } from '../onnx/model.js';
@@ -76,15 +77,55 @@ export interface RangeScan {
   genuine: boolean;
 }
 
-function scan(v: ArrayLike<number>, maxFinite: number): RangeScan {
-  let maxAbs = 0;
-  let genuine = false;
-  for (let i = 0; i < v.length; i++) {
-    const a = Math.abs(v[i]!);
-    if (a > maxAbs && a !== Infinity) maxAbs = a;
-    if (a > maxFinite && a < SENTINEL_MAGNITUDE) genuine = true;
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** Float32 bit pattern of the smallest float32 magnitude `> x` (strict) or `>= x`, for x >= 0. */
+function firstBitsAbove(x: number, strict: boolean): number {
+  f32[0] = x; // nearest float32
+  const b = u32[0]!;
+  return (strict ? f32[0]! > x : f32[0]! >= x) ? b : b + 1;
+}
+
+/**
+ * The range of float32 values ([n]) as their bit patterns: float32 magnitudes order as their bit patterns with the
+ * sign cleared, so the largest finite |x| is the largest pattern below infinity's (0x7f800000; NaN above it is
+ * skipped, as `Math.abs(NaN) > maxAbs` is false), and a genuine out-of-range value is a pattern in
+ * [first above maxFinite, first at SENTINEL_MAGNITUDE). One integer compare per value instead of float math.
+ */
+function scan(v: Float32Array, maxFinite: number): RangeScan {
+  const w = new Uint32Array(v.buffer, v.byteOffset, v.length);
+  const lo = firstBitsAbove(maxFinite, true);
+  const span = firstBitsAbove(SENTINEL_MAGNITUDE, false) - lo;
+  const acc = new Uint32Array(2); // [max finite magnitude bits, genuine]
+  for (let a = 0; a < w.length; a += SCAN_CHUNK) scanChunk(w, a, Math.min(w.length, a + SCAN_CHUNK), lo, span, acc);
+  u32[0] = acc[0]!;
+  return { maxAbs: f32[0]!, genuine: acc[1] === 1 };
+}
+
+/** Values per scanChunk call: the hot loop is a small function called per chunk (see kernels/float16.ts CHUNK). */
+const SCAN_CHUNK = 16384;
+
+function scanChunk(w: Uint32Array, from: number, to: number, lo: number, span: number, acc: Uint32Array): void {
+  // Usual case first: one max over the magnitudes. Below `lo` everything is finite and nothing is out of range.
+  let all = 0;
+  for (let i = from; i < to; i++) {
+    const m = w[i]! & 0x7fffffff;
+    if (m > all) all = m;
   }
-  return { maxAbs, genuine };
+  if (all < lo) {
+    if (all > acc[0]!) acc[0] = all;
+    return;
+  }
+  let max = acc[0]!;
+  let genuine = 0;
+  for (let i = from; i < to; i++) {
+    const m = w[i]! & 0x7fffffff;
+    if (m > max && m < 0x7f800000) max = m;
+    if ((m - lo) >>> 0 < span) genuine = 1;
+  }
+  acc[0] = max;
+  if (genuine) acc[1] = 1;
 }
 
 function asFloat32(src: Uint8Array): Float32Array {
@@ -97,8 +138,9 @@ export async function scanFloat32Range(t: TensorView, maxFinite: number): Promis
   const d = bigOnDisk(t);
   if (!d) return scan(asFloat32(await payloadBytes(t)), maxFinite);
   const all: RangeScan = { maxAbs: 0, genuine: false };
+  const read = chunkReader(d.source);
   for (const [a, b] of byteChunks(d.length)) {
-    const r = scan(asFloat32(await d.source.read(d.offset + a, b - a)), maxFinite);
+    const r = scan(asFloat32(await read(d.offset + a, b - a)), maxFinite);
     all.maxAbs = Math.max(all.maxAbs, r.maxAbs);
     all.genuine ||= r.genuine;
   }
@@ -134,7 +176,8 @@ export async function convertToFloat16(t: TensorView, clamp: ClampOptions, stats
   const d = bigOnDisk(t);
   if (!d) return float32BytesToFloat16(await payloadBytes(t), clamp, stats);
   const out = new Uint8Array(d.length / 2);
-  for (const [a, b] of byteChunks(d.length)) out.set(float32BytesToFloat16(await d.source.read(d.offset + a, b - a, signal), clamp, stats), a / 2);
+  const read = chunkReader(d.source);
+  for (const [a, b] of byteChunks(d.length)) float32BytesToFloat16(await read(d.offset + a, b - a, signal), clamp, stats, out.subarray(a / 2, b / 2));
   return out;
 }
 

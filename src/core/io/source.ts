@@ -17,6 +17,13 @@ export interface ByteSource {
    */
   read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
   /**
+   * Fills `into` with the `into.length` bytes starting at `offset`, allocating nothing (a Node file handle reads
+   * straight into it): for loops over the chunks of a big tensor through one reused buffer (see chunkReader). Same
+   * errors as read(). Optional: a Blob has no read-into (`arrayBuffer()` always returns a new buffer, and a BYOB
+   * reader of `blob.stream()` detaches the buffer it fills), so Blob sources are read with read().
+   */
+  readInto?(offset: number, into: Uint8Array, signal?: AbortSignal): Promise<void>;
+  /**
    * The range as a Blob without reading it, when the source is itself a Blob (browser File): output Blobs built
    * from such slices copy nothing.
    */
@@ -67,6 +74,24 @@ export function blobSource(blob: Blob, name = (blob as File).name ?? 'model.onnx
       checkRange(name, blob.size, offset, length);
       return blob.slice(offset, offset + length);
     },
+  };
+}
+
+/**
+ * Reads ranges of `src` one after another through one reused buffer, so a loop over the chunks of a big tensor
+ * allocates nothing per chunk. The array a call returns (length bytes, starting at a multiple of 4 bytes within its
+ * buffer when `src` has readInto) is valid only until the next call: consume it before reading again, and never
+ * keep it (read() gives arrays to keep). In memory (`src.bytes`) each call is a view, no copy; with readInto the
+ * buffer grows to the longest length asked and is reused; otherwise each call is a plain read().
+ */
+export function chunkReader(src: ByteSource): (offset: number, length: number, signal?: AbortSignal) => Promise<Uint8Array> {
+  if (src.bytes || !src.readInto) return (offset, length, signal) => src.read(offset, length, signal);
+  let buf = new Uint8Array(0);
+  return async (offset, length, signal) => {
+    if (buf.length < length) buf = new Uint8Array(length);
+    const into = buf.subarray(0, length);
+    await src.readInto!(offset, into, signal);
+    return into;
   };
 }
 

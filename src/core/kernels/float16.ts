@@ -275,13 +275,17 @@ const UNALIGNED_CHUNK = 16384;
 
 /**
  * float32 -> float16 from little-endian float32 bytes (any alignment; trailing bytes beyond a multiple of 4 are
- * ignored) into float16 bits ([floor(length / 4)]). Counts as float32ToFloat16. An unaligned source is copied through
+ * ignored) into float16 bits ([floor(length / 4)]: `out`, a new Uint16Array by default). Counts as float32ToFloat16. An unaligned source is copied through
  * a 64 KiB scratch buffer, one chunk at a time.
  */
-export function float32BytesToFloat16Bits(src: Uint8Array, clamp: Float16Clamp | null): { bits: Uint16Array; counts: Float16Counts } {
+export function float32BytesToFloat16Bits(
+  src: Uint8Array,
+  clamp: Float16Clamp | null,
+  out: Uint16Array = new Uint16Array(src.length >>> 2),
+): { bits: Uint16Array; counts: Float16Counts } {
   const n = src.length >>> 2;
-  if (src.byteOffset % 4 === 0) return float32ToFloat16(new Uint32Array(src.buffer, src.byteOffset, n), clamp);
-  const out = new Uint16Array(n);
+  if (src.byteOffset % 4 === 0) return float32ToFloat16(new Uint32Array(src.buffer, src.byteOffset, n), clamp, out);
+  if (out.length !== n) throw new RangeError(`output holds ${out.length} elements, ${n} are needed`);
   const scratch = new Uint32Array(Math.min(n, UNALIGNED_CHUNK));
   const scratchBytes = new Uint8Array(scratch.buffer);
   const counts = emptyCounts();

@@ -52,10 +52,14 @@ export function addStats(a: ConvertStats, b: ConvertStats): void {
  * Converts little-endian float32 bytes to float16 bytes with clamping (as onnxconverter-common's
  * convert_np_to_float16: 0 < |x| < minPositive -> ±minPositive, maxFinite < |x| < inf -> ±maxFinite;
  * 0, ±inf and NaN unchanged), then round-to-nearest-even. `src` may be unaligned. Runs the bulk kernel
- * `float32BytesToFloat16Bits` (kernels/float16.ts) and adds its counters to `stats`.
+ * `float32BytesToFloat16Bits` (kernels/float16.ts) and adds its counters to `stats`. The float16 bytes go to `into`
+ * (2 bytes per whole float32, at an even byte offset; RangeError otherwise) or to a new array; either is returned.
  */
-export function float32BytesToFloat16(src: Uint8Array, opts: ClampOptions, stats: ConvertStats = emptyStats()): Uint8Array {
-  return addResult(float32BytesToFloat16Bits(src, opts), stats);
+export function float32BytesToFloat16(src: Uint8Array, opts: ClampOptions, stats: ConvertStats = emptyStats(), into?: Uint8Array): Uint8Array {
+  if (into && (into.length !== (src.length >>> 2) * 2 || into.byteOffset % 2))
+    throw new RangeError(`float16 output of ${into.length} bytes at byte offset ${into.byteOffset}: ${(src.length >>> 2) * 2} bytes at an even offset are needed`);
+  const out = into ? new Uint16Array(into.buffer, into.byteOffset, into.length >>> 1) : undefined;
+  return addResult(float32BytesToFloat16Bits(src, opts, out), stats);
 }
 
 /** Same as float32BytesToFloat16 for numbers (e.g. a TensorProto's float_data). */

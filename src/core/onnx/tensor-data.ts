@@ -7,6 +7,7 @@ import { OnnxFormatError } from './errors.js';
 import { type ModelView, type TensorView, forEachGraph } from './model.js';
 import { readFloatTensor } from '../int8/numerics.js';
 import { float16BytesToFloat32 } from '../kernels/float16.js';
+import { chunkReader } from '../io/source.js';
 
 /**
  * Refuses a model whose tensors cannot all be read: external data that was missing, too short or refused when the
@@ -104,7 +105,8 @@ export const chunking = { aboveBytes: 64 << 20 };
 
 /**
  * A reader of element ranges of a FLOAT / FLOAT16 tensor whose bytes are on disk (t.data), or null when the tensor
- * is in memory or small enough to read whole. Each read returns float32 values (float16 widened exactly).
+ * is in memory or small enough to read whole. Each read returns float32 values (float16 widened exactly) in a buffer
+ * the next read reuses (chunkReader, src/core/io/source.ts): consume each chunk before reading the next.
  */
 export function floatChunkReader(t: TensorView, signal?: AbortSignal): ((start: number, count: number) => Promise<Float32Array>) | null {
   const d = t.data;
@@ -112,9 +114,14 @@ export function floatChunkReader(t: TensorView, signal?: AbortSignal): ((start: 
   const width = t.dataType === DT.FLOAT ? 4 : 2;
   if (d.length !== elementCount(t.dims) * width)
     throw new OnnxFormatError(`tensor '${t.name}' has ${d.length} bytes of data but its shape [${t.dims.join(', ')}] needs ${elementCount(t.dims) * width}`);
+  const read = chunkReader(d.source);
+  let widened = new Float32Array(0);
   return async (start, count) => {
-    const b = await d.source.read(d.offset + start * width, count * width, signal);
-    if (width === 2) return float16BytesToFloat32(b);
+    const b = await read(d.offset + start * width, count * width, signal);
+    if (width === 2) {
+      if (widened.length < count) widened = new Float32Array(count);
+      return float16BytesToFloat32(b, widened.subarray(0, count));
+    }
     return b.byteOffset % 4 === 0 ? new Float32Array(b.buffer, b.byteOffset, count) : new Float32Array(b.slice().buffer);
   };
 }

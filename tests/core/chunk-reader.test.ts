@@ -1,0 +1,88 @@
+/**
+ * Reading chunks through one reused buffer (ByteSource.readInto, chunkReader): the same bytes as read(), no new
+ * buffer per chunk for a Node file, views for bytes in memory, and the same range errors.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { blobSource, bytesSource, chunkReader } from '../../src/core/io/source.js';
+import { fileSource } from '../../src/node/files.js';
+import { float32BytesToFloat16 } from '../../src/core/onnx/float16.js';
+import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
+
+const path = pathOf(fixture(MINILM));
+const bytes = new Uint8Array(readFileSync(path));
+const ranges: [number, number][] = [
+  [0, 1 << 20],
+  [12_345, 3 << 20],
+  [bytes.length - 100, 100],
+  [7, 0],
+  [5 << 20, 2 << 20],
+];
+
+describe('chunkReader', () => {
+  it('Node file: readInto fills the given array with the bytes read() returns', async () => {
+    const src = fileSource(path);
+    try {
+      const into = new Uint8Array(4096);
+      await src.readInto!(1000, into);
+      expect(Buffer.from(into).equals(Buffer.from(bytes.subarray(1000, 5096)))).toBe(true);
+      expect(Buffer.from(await src.read(1000, 4096)).equals(Buffer.from(into))).toBe(true);
+      await expect(src.readInto!(bytes.length - 10, new Uint8Array(11))).rejects.toThrow(/too short/);
+      const ac = new AbortController();
+      ac.abort(new Error('stopped'));
+      await expect(src.readInto!(0, new Uint8Array(8), ac.signal)).rejects.toThrow('stopped');
+    } finally {
+      await src.close();
+    }
+  });
+
+  it('Node file: every chunk is the file bytes, through one buffer (no new buffer per chunk)', async () => {
+    const src = fileSource(path);
+    try {
+      const read = chunkReader(src);
+      const buffers = new Set<ArrayBufferLike>();
+      for (const [o, n] of ranges) {
+        const got = await read(o, n);
+        expect(got.length).toBe(n);
+        expect(got.byteOffset).toBe(0);
+        expect(Buffer.from(got).equals(Buffer.from(bytes.subarray(o, o + n)))).toBe(true);
+        buffers.add(got.buffer);
+      }
+      // grown once, for the 3 MiB chunk after the first 1 MiB one; reused for the rest
+      expect(buffers.size).toBe(2);
+      await expect(read(bytes.length - 1, 2)).rejects.toThrow(/too short/);
+    } finally {
+      await src.close();
+    }
+  });
+
+  it('bytes in memory: views without copying; a Blob: fresh arrays from read()', async () => {
+    const mem = chunkReader(bytesSource(bytes));
+    const blob = chunkReader(blobSource(new Blob([bytes]), 'model.onnx'));
+    for (const [o, n] of ranges) {
+      const v = await mem(o, n);
+      expect(v.buffer).toBe(bytes.buffer);
+      expect(v.byteOffset).toBe(o);
+      const b = await blob(o, n);
+      expect(Buffer.from(b).equals(Buffer.from(bytes.subarray(o, o + n)))).toBe(true);
+    }
+  });
+});
+
+describe('float32BytesToFloat16 into a given array', () => {
+  it('writes the same bytes as into a new array, aligned or not, and refuses a wrong size', () => {
+    const src = bytes.subarray(1 << 20, (1 << 20) + 40_000);
+    const fresh = float32BytesToFloat16(src, { minPositive: 5.96e-8, maxFinite: 65504 });
+    for (const shift of [0, 1]) {
+      const s = bytes.subarray((1 << 20) + shift, (1 << 20) + shift + 40_000);
+      const want = float32BytesToFloat16(s, { minPositive: 5.96e-8, maxFinite: 65504 });
+      const out = new Uint8Array(20_004);
+      const got = float32BytesToFloat16(s, { minPositive: 5.96e-8, maxFinite: 65504 }, undefined, out.subarray(2, 20_002));
+      expect(got.buffer).toBe(out.buffer);
+      expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
+    }
+    expect(fresh.length).toBe(20_000);
+    expect(() => float32BytesToFloat16(src, { minPositive: 0, maxFinite: 65504 }, undefined, new Uint8Array(19_998))).toThrow(RangeError);
+    expect(() => float32BytesToFloat16(src, { minPositive: 0, maxFinite: 65504 }, undefined, new Uint8Array(20_002).subarray(1, 20_001))).toThrow(RangeError);
+  });
+});
