@@ -72,9 +72,7 @@ function fixturesPlugin(): Plugin {
             path: m.path,
             bytes: m.bytes,
             url: `/__fixtures/files/${m.path.split(/[\\/]/).map(encodeURIComponent).join('/')}`,
-            tokenizerUrl: m.tokenizer
-              ? `/__fixtures/files/${m.tokenizer.split(/[\\/]/).map(encodeURIComponent).join('/')}`
-              : null,
+            tokenizerUrl: m.tokenizer ? `/__fixtures/files/${m.tokenizer.split(/[\\/]/).map(encodeURIComponent).join('/')}` : null,
           }));
           return send(200, JSON.stringify({ models }), 'application/json');
         }

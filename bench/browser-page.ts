@@ -102,7 +102,10 @@ async function benchCase(mode: Mode, modelName: string): Promise<CaseResult> {
     const ms = performance.now() - t0;
     await removeOpfs('out.onnx');
     // Not timed: which external data files the output names (it must name none, being one file).
-    const { externalFiles } = await scanModel(async (pos, n) => new Uint8Array(await r.blob.slice(pos, pos + n).arrayBuffer()), r.blob.size);
+    const { externalFiles } = await scanModel(
+      async (pos, n) => new Uint8Array(await r.blob.slice(pos, pos + n).arrayBuffer()),
+      r.blob.size,
+    );
     await removeJobFiles(jobId);
     return { ms, quantizeMs, saveMs, outBytes: r.outputBytes, outExternalFiles: externalFiles };
   } catch (e) {

@@ -106,7 +106,10 @@ class RssSampler {
   private pids: number[] = [];
   private n = 0;
   readonly samples: number[] = [];
-  constructor(private root: number, private ms = 100) {}
+  constructor(
+    private root: number,
+    private ms = 100,
+  ) {}
 
   sample(): number {
     if (this.n++ % 5 === 0) this.pids = tree(this.root);

@@ -14,8 +14,8 @@ try {
   for (const file of inputs) {
     const fi = openSync(file, 'r');
     try {
-      for (let n; (n = readSync(fi, buf, 0, buf.length, null)) > 0; ) {
-        for (let w = 0; w < n; ) w += writeSync(fo, buf, w, n - w);
+      for (let n; (n = readSync(fi, buf, 0, buf.length, null)) > 0;) {
+        for (let w = 0; w < n;) w += writeSync(fo, buf, w, n - w);
         bytes += n;
       }
     } finally {

@@ -44,20 +44,54 @@ interface Case {
 const INT8_SYM: QuantParams = { qType: DT.INT8, symmetric: true, reduceRange: false, floatType: DT.FLOAT };
 const UINT8_ASYM_RR: QuantParams = { qType: DT.UINT8, symmetric: false, reduceRange: true, floatType: DT.FLOAT };
 const FP16_CLAMP = { minPositive: 1e-7, maxFinite: 1e4 };
-const rawTensor = (raw: Uint8Array, dataType: number): TensorView => ({ buf: raw, fields: [], name: 'w', dims: [K, N], dataType, rawData: raw, data: null, typedFields: [], external: null });
+const rawTensor = (raw: Uint8Array, dataType: number): TensorView => ({
+  buf: raw,
+  fields: [],
+  name: 'w',
+  dims: [K, N],
+  dataType,
+  rawData: raw,
+  data: null,
+  typedFields: [],
+  external: null,
+});
 
 const cases: Case[] = [
-  { name: 'INT8 per-tensor (int8 symmetric)', old: () => oracleQuantizeTensor(weights, [K, N], null, INT8_SYM).data, now: () => quantizeTensor(weights, [K, N], null, INT8_SYM).data },
-  { name: 'INT8 per-tensor (uint8 asym, reduce_range)', old: () => oracleQuantizeTensor(weights, [K, N], null, UINT8_ASYM_RR).data, now: () => quantizeTensor(weights, [K, N], null, UINT8_ASYM_RR).data },
-  { name: 'INT8 per-channel axis -1 (MatMul B)', old: () => oracleQuantizeTensor(weights, [K, N], 1, INT8_SYM).data, now: () => quantizeTensor(weights, [K, N], 1, INT8_SYM).data },
-  { name: 'INT8 per-channel axis 0', old: () => oracleQuantizeTensor(weights, [K, N], 0, INT8_SYM).data, now: () => quantizeTensor(weights, [K, N], 0, INT8_SYM).data },
+  {
+    name: 'INT8 per-tensor (int8 symmetric)',
+    old: () => oracleQuantizeTensor(weights, [K, N], null, INT8_SYM).data,
+    now: () => quantizeTensor(weights, [K, N], null, INT8_SYM).data,
+  },
+  {
+    name: 'INT8 per-tensor (uint8 asym, reduce_range)',
+    old: () => oracleQuantizeTensor(weights, [K, N], null, UINT8_ASYM_RR).data,
+    now: () => quantizeTensor(weights, [K, N], null, UINT8_ASYM_RR).data,
+  },
+  {
+    name: 'INT8 per-channel axis -1 (MatMul B)',
+    old: () => oracleQuantizeTensor(weights, [K, N], 1, INT8_SYM).data,
+    now: () => quantizeTensor(weights, [K, N], 1, INT8_SYM).data,
+  },
+  {
+    name: 'INT8 per-channel axis 0',
+    old: () => oracleQuantizeTensor(weights, [K, N], 0, INT8_SYM).data,
+    now: () => quantizeTensor(weights, [K, N], 0, INT8_SYM).data,
+  },
   {
     name: 'INT8 per-channel -1, float16 weight',
     old: () => oracleQuantizeTensor(halfValues, [K, N], 1, { ...INT8_SYM, floatType: DT.FLOAT16 }).data,
     now: () => quantizeTensor(halfValues, [K, N], 1, { ...INT8_SYM, floatType: DT.FLOAT16 }).data,
   },
-  { name: 'float16 widening (raw_data -> float32)', old: () => u32(oracleReadRaw(halfBytes, n, DT.FLOAT16)), now: () => u32(float16BytesToFloat32(halfBytes)) },
-  { name: 'readFloatTensor float32, unaligned raw', old: () => u32(oracleReadRaw(unaligned, n, DT.FLOAT)), now: () => u32(readFloatTensor(rawTensor(unaligned, DT.FLOAT))) },
+  {
+    name: 'float16 widening (raw_data -> float32)',
+    old: () => u32(oracleReadRaw(halfBytes, n, DT.FLOAT16)),
+    now: () => u32(float16BytesToFloat32(halfBytes)),
+  },
+  {
+    name: 'readFloatTensor float32, unaligned raw',
+    old: () => u32(oracleReadRaw(unaligned, n, DT.FLOAT)),
+    now: () => u32(readFloatTensor(rawTensor(unaligned, DT.FLOAT))),
+  },
   {
     name: 'float32 -> float16 (FP16 clamp 1e-7 / 1e4)',
     old: () => oracleConvertWords(new Uint32Array(weights.buffer), FP16_CLAMP, emptyStats()),
@@ -96,8 +130,12 @@ function measure(f: () => unknown, cpu: number[], wall: number[]): void {
 
 const rate = (ms: number[]) => n / Math.max(Math.min(...ms), 1e-3) / 1e3;
 
-console.log(`kernels: ${K} x ${N} = ${(n / 1e6).toFixed(2)} M elements, best of ${REPS} (old and new interleaved), Node ${process.version}`);
-console.log(`${'case'.padEnd(44)} ${'old M/s'.padStart(8)} ${'new M/s'.padStart(8)} ${'ratio'.padStart(7)} ${'wall ratio'.padStart(11)}  identical`);
+console.log(
+  `kernels: ${K} x ${N} = ${(n / 1e6).toFixed(2)} M elements, best of ${REPS} (old and new interleaved), Node ${process.version}`,
+);
+console.log(
+  `${'case'.padEnd(44)} ${'old M/s'.padStart(8)} ${'new M/s'.padStart(8)} ${'ratio'.padStart(7)} ${'wall ratio'.padStart(11)}  identical`,
+);
 for (const c of cases) {
   const identical = same(c.old(), c.now());
   // Warm-up: JIT tiers, and the allocator (the first large allocations fault in fresh pages; later ones reuse memory).

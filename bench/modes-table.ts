@@ -51,7 +51,9 @@ export async function runModesTable(opts: { bars?: number[]; log?: (s: string) =
   for (const f of manifest().fixtures) {
     if (!f.kind.startsWith('text-embedding')) continue;
     if (f.kind !== 'text-embedding') {
-      notes.push(`${f.name}: skipped (${f.kind === 'text-embedding-external-data' ? 'the same weights as all-MiniLM-L6-v2, stored as external data' : `kind ${f.kind}: already quantized, no float weights to quantize`})`);
+      notes.push(
+        `${f.name}: skipped (${f.kind === 'text-embedding-external-data' ? 'the same weights as all-MiniLM-L6-v2, stored as external data' : `kind ${f.kind}: already quantized, no float weights to quantize`})`,
+      );
       continue;
     }
     if (!f.tokenizer) {
@@ -60,14 +62,28 @@ export async function runModesTable(opts: { bars?: number[]; log?: (s: string) =
     }
     const extra = f.extra as Record<string, string>;
     const bytes = new Uint8Array(readFileSync(pathOf(f)));
-    const tokenizer: TokenizerFiles = { tokenizerJson: json(pathOf(f, f.tokenizer)), tokenizerConfig: extra.tokenizerConfig ? json(pathOf(f, extra.tokenizerConfig)) : undefined };
+    const tokenizer: TokenizerFiles = {
+      tokenizerJson: json(pathOf(f, f.tokenizer)),
+      tokenizerConfig: extra.tokenizerConfig ? json(pathOf(f, extra.tokenizerConfig)) : undefined,
+    };
     const pooling = extra.poolingConfig ? (json(pathOf(f, extra.poolingConfig)) as PoolingConfigJson) : undefined;
     log(`modes table: ${f.name}: embedding the probes with fp32`);
-    const evaluator = await createProbeEvaluator({ ort: ort as unknown as OrtModule, original: bytes, probes, tokenizer, pooling, sessionOptions: { executionProviders: ['cpu'] } });
+    const evaluator = await createProbeEvaluator({
+      ort: ort as unknown as OrtModule,
+      original: bytes,
+      probes,
+      tokenizer,
+      pooling,
+      sessionOptions: { executionProviders: ['cpu'] },
+    });
     probeText = evaluator.description;
     const model = parseModel(bytes);
     const cases: [string, string, () => Promise<{ parts: Piece[] }>][] = [
-      ...RECIPE_NAMES.map((p): [string, string, () => Promise<{ parts: Piece[] }>] => ['INT8', p, () => quantizeInt8(model, { preset: p })]),
+      ...RECIPE_NAMES.map((p): [string, string, () => Promise<{ parts: Piece[] }>] => [
+        'INT8',
+        p,
+        () => quantizeInt8(model, { preset: p }),
+      ]),
       // Optimum's targets, as `quantize … int8 --preset arm64|avx2` runs them (arm64 = avx512 = avx512_vnni).
       ['INT8', 'arm64 (Optimum; = avx512, avx512_vnni)', () => quantizeInt8(model, int8OptionsFor(model, { preset: 'arm64' }))],
       ['INT8', 'avx2 (Optimum)', () => quantizeInt8(model, int8OptionsFor(model, { preset: 'avx2' }))],
@@ -75,30 +91,68 @@ export async function runModesTable(opts: { bars?: number[]; log?: (s: string) =
       ['Q4', 'tjs-q4 (block 32, symmetric)', () => quantizeQ4(model, { preset: 'tjs-q4' })],
       ['Q4', 'block 32, zero points', () => quantizeQ4(model, { blockSize: 32, symmetric: false })],
       ['Q4', 'ort-default (block 128, zero points)', () => quantizeQ4(model, { preset: 'ort-default' })],
-      ['Q4', 'block 32, zero points, + Gather', () => quantizeQ4(model, { blockSize: 32, symmetric: false, opTypes: ['MatMul', 'Gather'] })],
+      [
+        'Q4',
+        'block 32, zero points, + Gather',
+        () => quantizeQ4(model, { blockSize: 32, symmetric: false, opTypes: ['MatMul', 'Gather'] }),
+      ],
       ['Q4F16', 'tjs-q4, q4-first', () => quantizeQ4F16(model, { preset: 'tjs-q4' })],
     ];
-    rows.push({ fixture: f.name, mode: 'fp32', variant: 'original', bytes: bytes.length, ratio: 1, meanCosine: 1, minCosine: 1, top5Overlap: 1, makeMs: 0 });
+    rows.push({
+      fixture: f.name,
+      mode: 'fp32',
+      variant: 'original',
+      bytes: bytes.length,
+      ratio: 1,
+      meanCosine: 1,
+      minCosine: 1,
+      top5Overlap: 1,
+      makeMs: 0,
+    });
     for (const [mode, variant, make] of cases) {
       log(`modes table: ${f.name}: ${mode} ${variant}`);
       const t0 = performance.now();
       const out = await collectPieces((await make()).parts);
       const makeMs = performance.now() - t0;
       const m = await evaluator.evaluate(out);
-      rows.push({ fixture: f.name, mode, variant, bytes: out.length, ratio: out.length / bytes.length, meanCosine: m.meanCosine, minCosine: m.minCosine, top5Overlap: m.top5Overlap, makeMs });
+      rows.push({
+        fixture: f.name,
+        mode,
+        variant,
+        bytes: out.length,
+        ratio: out.length / bytes.length,
+        meanCosine: m.meanCosine,
+        minCosine: m.minCosine,
+        top5Overlap: m.top5Overlap,
+        makeMs,
+      });
     }
     for (const bar of bars) {
       log(`modes table: ${f.name}: target mode, mean cosine >= ${bar}`);
       const t0 = performance.now();
       const { report } = await runTargetMode({
-        ort: ort as unknown as OrtModule, model: bytes, name: f.name, tokenizer, pooling, probes, bar: { minCosine: bar }, sessionOptions: { executionProviders: ['cpu'] },
+        ort: ort as unknown as OrtModule,
+        model: bytes,
+        name: f.name,
+        tokenizer,
+        pooling,
+        probes,
+        bar: { minCosine: bar },
+        sessionOptions: { executionProviders: ['cpu'] },
       });
       const makeMs = performance.now() - t0;
       const c = report.chosen;
       const mix = c ? summarize(c.assignment) : 'none met the bar';
       rows.push({
-        fixture: f.name, mode: 'target', variant: `mean cosine ≥ ${bar}: ${mix}`, bytes: c?.bytes ?? bytes.length, ratio: (c?.bytes ?? bytes.length) / bytes.length,
-        meanCosine: c ? c.meanCosine : 1, minCosine: c ? c.minCosine : 1, top5Overlap: c ? c.top5Overlap : 1, makeMs,
+        fixture: f.name,
+        mode: 'target',
+        variant: `mean cosine ≥ ${bar}: ${mix}`,
+        bytes: c?.bytes ?? bytes.length,
+        ratio: (c?.bytes ?? bytes.length) / bytes.length,
+        meanCosine: c ? c.meanCosine : 1,
+        minCosine: c ? c.minCosine : 1,
+        top5Overlap: c ? c.top5Overlap : 1,
+        makeMs,
         note: `${report.verdict.smallerThanInt8 ? 'smaller than plain INT8' : report.verdict.met ? 'nothing smaller than plain INT8 met it' : 'nothing met it'}; ${report.points.filter((x) => x.kind !== 'sensitivity').length} verified on the full set, ${report.points.filter((x) => x.kind === 'sensitivity').length} sensitivity runs`,
       });
       notes.push(`${f.name} target ${bar}: ${report.verdict.statement} (${(makeMs / 1000).toFixed(1)} s)`);

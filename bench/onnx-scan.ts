@@ -18,15 +18,40 @@ export interface ScanResult {
 
 /** Bytes per element by TensorProto.DataType (onnx/onnx.proto3); 0 = string (no fixed size). */
 const ELEM_BYTES: Record<number, number> = {
-  1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 8: 0, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 14: 8, 15: 16, 16: 2,
-  17: 1, 18: 1, 19: 1, 20: 1, 21: 0.5, 22: 0.5, 23: 0.5, 24: 1,
+  1: 4,
+  2: 1,
+  3: 1,
+  4: 2,
+  5: 2,
+  6: 4,
+  7: 8,
+  8: 0,
+  9: 1,
+  10: 2,
+  11: 8,
+  12: 4,
+  13: 8,
+  14: 8,
+  15: 16,
+  16: 2,
+  17: 1,
+  18: 1,
+  19: 1,
+  20: 1,
+  21: 0.5,
+  22: 0.5,
+  23: 0.5,
+  24: 1,
 };
 
 /** A 64 KiB window over `read`. */
 class Window {
   private buf: Uint8Array = new Uint8Array(0);
   private start = 0;
-  constructor(private read: ReadAt, readonly size: number) {}
+  constructor(
+    private read: ReadAt,
+    readonly size: number,
+  ) {}
 
   async byte(pos: number): Promise<number> {
     if (pos < this.start || pos >= this.start + this.buf.length) {
@@ -89,9 +114,10 @@ export async function scanModel(read: ReadAt, size: number): Promise<ScanResult>
       let elems = 1;
       let dtype = 0;
       for await (const t of fields(w, f.start, f.end)) {
-        if (t.no === 1 && t.wire === 0) elems *= t.value; // dims, unpacked
+        if (t.no === 1 && t.wire === 0)
+          elems *= t.value; // dims, unpacked
         else if (t.no === 1 && t.wire === 2) {
-          for (let p = t.start; p < t.end; ) {
+          for (let p = t.start; p < t.end;) {
             const [d, q] = await w.varint(p);
             elems *= d;
             p = q;

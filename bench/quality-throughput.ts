@@ -3,7 +3,14 @@
  * batches (sorted by length, like the quality check), after one warm-up batch. Shared by the Node side
  * (bench/quality.ts) and the browser worker (bench/quality-worker.ts). No DOM, no Node APIs.
  */
-import { createEmbedder, createTokenizer, type OrtModule, type OrtSessionOptionsLike, type PoolingConfigJson, type TokenizerFiles } from '../src/core/quality/index.js';
+import {
+  createEmbedder,
+  createTokenizer,
+  type OrtModule,
+  type OrtSessionOptionsLike,
+  type PoolingConfigJson,
+  type TokenizerFiles,
+} from '../src/core/quality/index.js';
 
 export interface ThroughputCase {
   model: Uint8Array;

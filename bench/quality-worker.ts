@@ -20,10 +20,13 @@ self.onmessage = async (ev: MessageEvent<WorkerCase>) => {
   console.error = () => undefined;
   try {
     const ort = c.backend === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
-    ort.env.wasm.wasmPaths = c.backend === 'webgpu' ? { wasm: gpuBinaryUrl, mjs: gpuModuleUrl } : { wasm: wasmBinaryUrl, mjs: wasmModuleUrl };
+    ort.env.wasm.wasmPaths =
+      c.backend === 'webgpu' ? { wasm: gpuBinaryUrl, mjs: gpuModuleUrl } : { wasm: wasmBinaryUrl, mjs: wasmModuleUrl };
     ort.env.wasm.numThreads = c.threads;
     ort.env.wasm.proxy = false;
-    const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string } } | null> } }).gpu;
+    const gpu = (
+      navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string } } | null> } }
+    ).gpu;
     let adapter = '';
     if (c.backend === 'webgpu') {
       const a = gpu ? await gpu.requestAdapter() : null;

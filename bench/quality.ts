@@ -38,13 +38,36 @@ export interface QualityBenchOptions {
 }
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? process.env.PLAYWRIGHT_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--enable-unsafe-webgpu',
+];
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
 
-function row(model: QualityRow['model'], runtime: string, threads: number | null, n: number, r: ThroughputResult | null, error?: string, note?: string): QualityRow {
+function row(
+  model: QualityRow['model'],
+  runtime: string,
+  threads: number | null,
+  n: number,
+  r: ThroughputResult | null,
+  error?: string,
+  note?: string,
+): QualityRow {
   return {
-    model, runtime, threads, sentences: r?.sentences ?? n, tokens: r?.tokens ?? null, loadMs: r?.loadMs ?? null, ms: r?.ms ?? null,
-    sentencesPerSecond: r?.sentencesPerSecond ?? null, ...(note ? { note } : {}), ...(error ? { error } : {}),
+    model,
+    runtime,
+    threads,
+    sentences: r?.sentences ?? n,
+    tokens: r?.tokens ?? null,
+    loadMs: r?.loadMs ?? null,
+    ms: r?.ms ?? null,
+    sentencesPerSecond: r?.sentencesPerSecond ?? null,
+    ...(note ? { note } : {}),
+    ...(error ? { error } : {}),
   };
 }
 
@@ -52,7 +75,10 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
   const f = fixture(MINILM);
   const extra = f.extra as Record<string, string>;
   const fp32 = new Uint8Array(readFileSync(pathOf(f)));
-  const tokenizer: TokenizerFiles = { tokenizerJson: json(pathOf(f, f.tokenizer!)), tokenizerConfig: json(pathOf(f, extra.tokenizerConfig!)) };
+  const tokenizer: TokenizerFiles = {
+    tokenizerJson: json(pathOf(f, f.tokenizer!)),
+    tokenizerConfig: json(pathOf(f, extra.tokenizerConfig!)),
+  };
   const pooling = json(pathOf(f, extra.poolingConfig!)) as PoolingConfigJson;
   const sentences = (json('public/probes/en.json').sentences as { text: string }[]).map((s) => s.text);
   const batchSize = opts.batchSize ?? 16;
@@ -70,8 +96,14 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
       process.stderr.write(`bench quality: node ${name} ${threads}t\n`);
       try {
         const r = await measureThroughput(ort as unknown as OrtModule, {
-          model: bytes, tokenizer, pooling, sentences, batchSize,
-          sessionOptions: { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 } as { executionProviders: string[] },
+          model: bytes,
+          tokenizer,
+          pooling,
+          sentences,
+          batchSize,
+          sessionOptions: { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 } as {
+            executionProviders: string[];
+          },
         });
         rows.push(row(name, 'onnxruntime-node cpu', threads, sentences.length, r));
       } catch (e) {
@@ -115,8 +147,18 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
         { backend: 'webgpu', threads: 2, n: gpuN },
       ];
       for (const c of cases) {
-        process.stderr.write(`bench quality: chromium ${c.backend} ${name} ${c.backend === 'wasm' ? `${c.threads}t` : `${c.n} sentences`}\n`);
-        const wc: WorkerCase = { backend: c.backend, threads: c.threads, modelUrl: `${base}__bench-models/${name}.onnx`, tokenizer, pooling, sentences: sentences.slice(0, c.n), batchSize };
+        process.stderr.write(
+          `bench quality: chromium ${c.backend} ${name} ${c.backend === 'wasm' ? `${c.threads}t` : `${c.n} sentences`}\n`,
+        );
+        const wc: WorkerCase = {
+          backend: c.backend,
+          threads: c.threads,
+          modelUrl: `${base}__bench-models/${name}.onnx`,
+          tokenizer,
+          pooling,
+          sentences: sentences.slice(0, c.n),
+          batchSize,
+        };
         const runtime = `chromium onnxruntime-web ${c.backend}`;
         const threads = c.backend === 'wasm' ? c.threads : null;
         try {
@@ -125,10 +167,19 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
           const r = (await run().catch(async () => {
             await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 60_000 });
             return run();
-          })) as
-            | { ok: true; result: ThroughputResult; adapter: string; isolated: boolean }
-            | { ok: false; error: string };
-          if (r.ok) rows.push(row(name, runtime, threads, c.n, r.result, undefined, c.backend === 'webgpu' ? `adapter ${r.adapter || 'unnamed'}` : r.isolated ? undefined : 'not isolated'));
+          })) as { ok: true; result: ThroughputResult; adapter: string; isolated: boolean } | { ok: false; error: string };
+          if (r.ok)
+            rows.push(
+              row(
+                name,
+                runtime,
+                threads,
+                c.n,
+                r.result,
+                undefined,
+                c.backend === 'webgpu' ? `adapter ${r.adapter || 'unnamed'}` : r.isolated ? undefined : 'not isolated',
+              ),
+            );
           else rows.push(row(name, runtime, threads, c.n, null, r.error));
         } catch (e) {
           rows.push(row(name, runtime, threads, c.n, null, (e as Error).message.split('\n')[0]));

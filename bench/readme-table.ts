@@ -58,7 +58,8 @@ export function nodeTable(run: BenchResults): string[] {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const m of run.models) {
-    const find = (runtime: BenchResultRow['runtime'], mode: BenchResultRow['mode']) => run.rows.find((r) => r.model === m.name && r.runtime === runtime && r.mode === mode);
+    const find = (runtime: BenchResultRow['runtime'], mode: BenchResultRow['mode']) =>
+      run.rows.find((r) => r.model === m.name && r.runtime === runtime && r.mode === mode);
     const floor = find('node', 'floor');
     for (const mode of ['int8', 'fp16'] as const) {
       const r = find('node', mode);
@@ -99,7 +100,15 @@ export function chromiumTable(run: BenchResults): string[] {
 }
 
 export function readmeTables(run: BenchResults): string {
-  return ['Node (the CLI as a subprocess):', '', ...nodeTable(run), '', 'Chromium (the app\'s quantize worker, headless):', '', ...chromiumTable(run)].join('\n');
+  return [
+    'Node (the CLI as a subprocess):',
+    '',
+    ...nodeTable(run),
+    '',
+    "Chromium (the app's quantize worker, headless):",
+    '',
+    ...chromiumTable(run),
+  ].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

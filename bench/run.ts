@@ -30,7 +30,19 @@
  * under 200 MB and 1 above (the reference always runs once); failures are shown as their one-line message.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 // @ts-expect-error plain ESM helper shared with scripts
@@ -175,7 +187,8 @@ async function badOutput(out: string | { externalFiles: string[] }, outBytes: nu
   } else if (out.externalFiles.length) {
     return `the output is not self-contained: it names external data (${out.externalFiles.slice(0, 3).join(', ')}) but the worker returned one file`;
   }
-  if (outBytes < inBytes / 10) return `the output is ${(outBytes / MiB).toFixed(1)} MiB for a ${(inBytes / MiB).toFixed(1)} MiB input: its weights are missing`;
+  if (outBytes < inBytes / 10)
+    return `the output is ${(outBytes / MiB).toFixed(1)} MiB for a ${(inBytes / MiB).toFixed(1)} MiB input: its weights are missing`;
   return null;
 }
 
@@ -212,9 +225,16 @@ async function subprocessCase(model: BenchModel, runtime: Runtime, mode: Mode, n
     }
   }
   rows.push({
-    model: model.name, mode, runtime, ms: times.length && !error ? median(times) : null, runs: times.length,
-    inBytes: model.info.totalBytes, outBytes: error ? null : outBytes, peakRssBytes: error ? null : peak,
-    ...(cliMs !== undefined && !error ? { detail: { cliTotalMs: cliMs } } : {}), load: { start: loadStart, end: load1() },
+    model: model.name,
+    mode,
+    runtime,
+    ms: times.length && !error ? median(times) : null,
+    runs: times.length,
+    inBytes: model.info.totalBytes,
+    outBytes: error ? null : outBytes,
+    peakRssBytes: error ? null : peak,
+    ...(cliMs !== undefined && !error ? { detail: { cliTotalMs: cliMs } } : {}),
+    load: { start: loadStart, end: load1() },
     ...(error ? { error } : {}),
   });
 }
@@ -229,7 +249,9 @@ function median(xs: number[]): number {
 
 /** A pinned reference venv (scripts/pinned-venv.sh), made on first use; null with the reason when it cannot be. */
 function referencePython(name: string, requirements: string): { python: string | null; error?: string } {
-  const r = spawnSync('bash', ['-c', `. scripts/pinned-venv.sh && pinned_venv ${name} ${requirements} >&2 && echo "$VENV_PY"`], { encoding: 'utf8' });
+  const r = spawnSync('bash', ['-c', `. scripts/pinned-venv.sh && pinned_venv ${name} ${requirements} >&2 && echo "$VENV_PY"`], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) return { python: null, error: `could not make .cache/${name}: ${(r.stderr || '').trim().split('\n').pop()}` };
   return { python: r.stdout.trim().split('\n').pop()! };
 }
@@ -262,7 +284,9 @@ const machine = {
   node: process.version,
   chromium: (() => {
     try {
-      return execFileSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+      return execFileSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
     } catch {
       return 'n/a';
     }
@@ -273,12 +297,21 @@ const machine = {
 
 const { list, missing } = qualityOnly ? { list: [], missing: [] } : await models();
 const notes: string[] = [];
-for (const name of missing) notes.push(`${name}: not found (a fixture name from .cache/fixtures/manifest.json, or a synthetic model: \`npm run synthetic -- --only ${name}\`)`);
-if (!only && !list.some((m) => m.synthetic)) notes.push('no synthetic models yet: `npm run synthetic` makes them (about 6 GB, a few minutes)');
+for (const name of missing)
+  notes.push(
+    `${name}: not found (a fixture name from .cache/fixtures/manifest.json, or a synthetic model: \`npm run synthetic -- --only ${name}\`)`,
+  );
+if (!only && !list.some((m) => m.synthetic))
+  notes.push('no synthetic models yet: `npm run synthetic` makes them (about 6 GB, a few minutes)');
 
-const int8Ref = reference && !qualityOnly && modes.includes('int8') ? referencePython('parity-venv', 'scripts/parity/requirements.txt') : null;
-const fp16Ref = reference && !qualityOnly && modes.includes('fp16') ? referencePython('fp16-venv', 'scripts/fp16-compare/requirements.txt') : null;
-for (const [label, ref] of [['onnxruntime', int8Ref], ['onnxconverter-common', fp16Ref]] as const) {
+const int8Ref =
+  reference && !qualityOnly && modes.includes('int8') ? referencePython('parity-venv', 'scripts/parity/requirements.txt') : null;
+const fp16Ref =
+  reference && !qualityOnly && modes.includes('fp16') ? referencePython('fp16-venv', 'scripts/fp16-compare/requirements.txt') : null;
+for (const [label, ref] of [
+  ['onnxruntime', int8Ref],
+  ['onnxconverter-common', fp16Ref],
+] as const) {
   if (ref?.error) notes.push(`reference ${label}: ${ref.error}`);
   if (ref?.python) {
     const v = spawnSync(ref.python, ['-c', `import importlib.metadata as m; print(m.version("${label}"))`], { encoding: 'utf8' });
@@ -310,11 +343,18 @@ for (const model of list) {
   const inputs = inputsOf(model);
   warmPageCache(inputs);
   await subprocessCase(model, 'node', 'floor', n, (out) => [process.execPath, ['bench/floor.mjs', out, ...inputs]]);
-  for (const mode of modes) await subprocessCase(model, 'node', mode, n, (out) => [process.execPath, [cli, 'quantize', model.path, out, mode, '--json']]);
+  for (const mode of modes)
+    await subprocessCase(model, 'node', mode, n, (out) => [process.execPath, [cli, 'quantize', model.path, out, mode, '--json']]);
   if (int8Ref?.python && modes.includes('int8'))
-    await subprocessCase(model, 'python', 'int8', 1, (out) => [int8Ref.python!, ['bench/python-case.py', 'int8', model.path, out, JSON.stringify(referenceInt8Args())]]);
+    await subprocessCase(model, 'python', 'int8', 1, (out) => [
+      int8Ref.python!,
+      ['bench/python-case.py', 'int8', model.path, out, JSON.stringify(referenceInt8Args())],
+    ]);
   if (fp16Ref?.python && modes.includes('fp16'))
-    await subprocessCase(model, 'python', 'fp16', 1, (out) => [fp16Ref.python!, ['bench/python-case.py', 'fp16', model.path, out, JSON.stringify(referenceFp16Args())]]);
+    await subprocessCase(model, 'python', 'fp16', 1, (out) => [
+      fp16Ref.python!,
+      ['bench/python-case.py', 'fp16', model.path, out, JSON.stringify(referenceFp16Args())],
+    ]);
 }
 
 if (browser && list.length) {
@@ -325,7 +365,9 @@ if (browser && list.length) {
   }
   let warmed = '';
   // Warm-up: the smallest real model of the fixtures (a few hundred KB), so the worker's start is not timed.
-  const small = manifest().fixtures.filter((f: Fixture) => f.kind === 'audio' || f.kind === 'vision').sort((a: Fixture, b: Fixture) => a.bytes - b.bytes)[0];
+  const small = manifest()
+    .fixtures.filter((f: Fixture) => f.kind === 'audio' || f.kind === 'vision')
+    .sort((a: Fixture, b: Fixture) => a.bytes - b.bytes)[0];
   const byFiles = new Map(list.map((m) => [m.path, m]));
   try {
     await runBrowserBench(cases, {
@@ -354,16 +396,26 @@ async function browserRow(model: BenchModel, mode: Mode, runs: BrowserRun[]): Pr
     (mode !== 'floor' && first?.outBytes != null
       ? ((await badOutput({ externalFiles: first.outExternalFiles ?? [] }, first.outBytes, model.info.totalBytes)) ?? undefined)
       : undefined);
-  const maxOf = (xs: (number | null | undefined)[]) => (xs.some((x) => typeof x === 'number') ? Math.max(...xs.filter((x): x is number => typeof x === 'number')) : null);
+  const maxOf = (xs: (number | null | undefined)[]) =>
+    xs.some((x) => typeof x === 'number') ? Math.max(...xs.filter((x): x is number => typeof x === 'number')) : null;
   const at = ok.length ? ok.reduce((a, b) => ((b.deltaRssBytes ?? 0) > (a.deltaRssBytes ?? 0) ? b : a)) : null;
-  const detail = ok.length && ok[0]!.quantizeMs !== undefined ? { quantizeMs: median(ok.map((r) => r.quantizeMs!)), saveMs: median(ok.map((r) => r.saveMs ?? 0)) } : undefined;
+  const detail =
+    ok.length && ok[0]!.quantizeMs !== undefined
+      ? { quantizeMs: median(ok.map((r) => r.quantizeMs!)), saveMs: median(ok.map((r) => r.saveMs ?? 0)) }
+      : undefined;
   return {
-    model: model.name, mode, runtime: 'chromium', ms: ok.length && !error ? median(ok.map((r) => r.ms!)) : null, runs: ok.length,
-    inBytes: model.info.totalBytes, outBytes: error ? null : (ok[0]?.outBytes ?? null),
+    model: model.name,
+    mode,
+    runtime: 'chromium',
+    ms: ok.length && !error ? median(ok.map((r) => r.ms!)) : null,
+    runs: ok.length,
+    inBytes: model.info.totalBytes,
+    outBytes: error ? null : (ok[0]?.outBytes ?? null),
     peakRssBytes: error ? maxOf(runs.map((r) => r.peakRssBytes)) : (at?.peakRssBytes ?? null),
     baselineRssBytes: error ? (runs[0]?.baselineRssBytes ?? null) : (at?.baselineRssBytes ?? null),
     deltaRssBytes: error ? maxOf(runs.map((r) => r.deltaRssBytes)) : (at?.deltaRssBytes ?? null),
-    ...(detail ? { detail } : {}), ...(runs[0]?.loadStart !== undefined ? { load: { start: runs[0].loadStart, end: load1() } } : {}),
+    ...(detail ? { detail } : {}),
+    ...(runs[0]?.loadStart !== undefined ? { load: { start: runs[0].loadStart, end: load1() } } : {}),
     ...(error ? { error } : {}),
   };
 }
@@ -371,7 +423,8 @@ async function browserRow(model: BenchModel, mode: Mode, runs: BrowserRun[]): Pr
 // ------------------------------------------------------------------------------------------------------------------
 // Report
 
-const find = (model: string, runtime: Runtime, mode: Mode) => rows.find((r) => r.model === model && r.runtime === runtime && r.mode === mode);
+const find = (model: string, runtime: Runtime, mode: Mode) =>
+  rows.find((r) => r.model === model && r.runtime === runtime && r.mode === mode);
 
 /** Output size for the memory target: this row's, else any runtime's for the same model and mode. */
 function targetBytes(r: Row, m: BenchModel): number | null {
@@ -397,7 +450,9 @@ function verdicts(r: Row, m: BenchModel): Verdicts {
   const target = ours ? targetBytes(r, m) : null;
   const mem = r.runtime === 'chromium' ? (r.deltaRssBytes ?? null) : r.peakRssBytes;
   return {
-    xFloor, xRef, target,
+    xFloor,
+    xRef,
+    target,
     speed: ours && r.runtime === 'node' && m.speedTarget ? (r.error ? false : xRef === null ? null : xRef >= 5) : null,
     floor: ours ? (r.error ? false : xFloor === null ? null : xFloor <= 2) : null,
     memory: ours ? (r.error ? false : mem === null || target === null ? null : mem <= target) : null,
@@ -411,14 +466,20 @@ const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 const lines: string[] = [
   `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB RAM, Node ${machine.node}, ${machine.chromium}` +
-    `${Object.keys(machine.reference).length ? `, ${Object.entries(machine.reference).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}; ${machine.date}`,
+    `${
+      Object.keys(machine.reference).length
+        ? `, ${Object.entries(machine.reference)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`
+        : ''
+    }; ${machine.date}`,
   '',
   'time: median wall-clock of the runs (process start to exit; Chromium: the call, plus writing an in-memory output to OPFS). ' +
-    'x floor = time / (read the input + write as many bytes) in the same runtime (Python: Node\'s floor). ' +
+    "x floor = time / (read the input + write as many bytes) in the same runtime (Python: Node's floor). " +
     'x ref = reference time / ours (≥5 is the target on the 470 MB and 1.1 GB models, Node). ' +
-    'peak: Node/Python peak RSS of the process; Chromium: summed RSS of the browser\'s processes (sampled every 100 ms), with Δ = peak − idle. ' +
-    'target = output + largest tensor + 64 MiB, against Node\'s peak and Chromium\'s Δ. ' +
-    'load: the machine\'s 1-minute load average at the start → end of the case (2 cores; above 2, other work was waiting).',
+    "peak: Node/Python peak RSS of the process; Chromium: summed RSS of the browser's processes (sampled every 100 ms), with Δ = peak − idle. " +
+    "target = output + largest tensor + 64 MiB, against Node's peak and Chromium's Δ. " +
+    "load: the machine's 1-minute load average at the start → end of the case (2 cores; above 2, other work was waiting).",
   '',
 ];
 for (const m of list) {
@@ -435,7 +496,8 @@ for (const m of list) {
       const r = find(m.name, runtime, mode);
       if (!r) continue;
       const v = verdicts(r, m);
-      const label = runtime === 'python' ? (mode === 'int8' ? 'onnxruntime' : mode === 'fp16' ? 'onnxconverter-common' : 'python') : runtime;
+      const label =
+        runtime === 'python' ? (mode === 'int8' ? 'onnxruntime' : mode === 'fp16' ? 'onnxconverter-common' : 'python') : runtime;
       const note = r.error ? `**failed**: ${r.error}` : r.runs > 1 ? `median of ${r.runs}` : '';
       lines.push(
         `| ${mode} | ${label} | ${r.error ? '—' : fmt(r.ms! / 1000, 2)} | ${fmt(v.xFloor, 2)} | ${fmt(v.xRef, 1)} | ${mib(r.peakRssBytes)} | ` +
@@ -496,7 +558,10 @@ writeFileSync(file, `${JSON.stringify(mergeInto ? merged(JSON.parse(readFileSync
  * replaced by this run's (so each runtime's ratios still come from one run: its floor, ours and the reference side by
  * side); the rest, including a re-run model's rows in a runtime left out (--no-browser), is the earlier run's. `reruns` lists when and which models.
  */
-function merged(old: { models: { name: string }[]; rows: { model: string; runtime: Runtime }[]; notes: string[]; reruns?: unknown[] }, now: typeof results) {
+function merged(
+  old: { models: { name: string }[]; rows: { model: string; runtime: Runtime }[]; notes: string[]; reruns?: unknown[] },
+  now: typeof results,
+) {
   const again = new Set(now.models.map((m) => m.name));
   const names = [...old.models.map((m) => m.name), ...now.models.map((m) => m.name).filter((n) => !old.models.some((m) => m.name === n))];
   return {
@@ -509,7 +574,10 @@ function merged(old: { models: { name: string }[]; rows: { model: string; runtim
       return [...old.rows.filter((r) => r.model === n && !ran.has(r.runtime)), ...now.rows.filter((r) => r.model === n)];
     }),
     notes: [...old.notes, ...now.notes],
-    reruns: [...(old.reruns ?? []), { from: mergeInto, date: machine.date, models: [...again], options: now.options, machine: now.machine }],
+    reruns: [
+      ...(old.reruns ?? []),
+      { from: mergeInto, date: machine.date, models: [...again], options: now.options, machine: now.machine },
+    ],
   };
 }
 console.log(`\nwritten ${file}`);

@@ -49,7 +49,9 @@ async function open(page: Page) {
   return page.getByTestId('batch-panel');
 }
 
-test('a folder: quantize all (INT8 + FP16), skip the quantized file, zip with a verifiable manifest, history after reload', async ({ page }) => {
+test('a folder: quantize all (INT8 + FP16), skip the quantized file, zip with a verifiable manifest, history after reload', async ({
+  page,
+}) => {
   // models/hello_deepa.onnx, models/more/namaste_deepa.onnx, models/hello_deepa-INT8.onnx (made by the core), notes.txt
   const root = join(dir, 'models');
   mkdirSync(join(root, 'more'), { recursive: true });
@@ -92,7 +94,9 @@ test('a folder: quantize all (INT8 + FP16), skip the quantized file, zip with a 
   await batch.getByLabel('Version tag').fill('v1.1');
   await expect(batch.getByTestId('preview-int8')).toHaveText('hello_deepa-INT8-v1.1.onnx');
   // Each output goes beside its input: the zip keeps the folders.
-  await expect(row('models/more/namaste_deepa.onnx').getByTestId('row-names')).toHaveText('→ models/more/namaste_deepa-INT8-v1.1.onnx, models/more/namaste_deepa-FP16-v1.1.onnx');
+  await expect(row('models/more/namaste_deepa.onnx').getByTestId('row-names')).toHaveText(
+    '→ models/more/namaste_deepa-INT8-v1.1.onnx, models/more/namaste_deepa-FP16-v1.1.onnx',
+  );
 
   await batch.getByTestId('quantize-all').click();
   await expect(row('models/hello_deepa.onnx')).toHaveAttribute('data-status', 'done');
@@ -178,7 +182,9 @@ test('a folder: quantize all (INT8 + FP16), skip the quantized file, zip with a 
   await expect(verify.getByTestId('verify-result')).toHaveAttribute('data-ok', 'yes');
   await verify.getByLabel('Expected hash').fill(md5(hello).toUpperCase());
   await verify.getByTestId('verify-button').click();
-  await expect(verify.getByTestId('verify-result')).toHaveText(`copy.onnx: MD5 does not match: expected ${md5(hello)}, got ${md5(namasteNode.fp16)}`);
+  await expect(verify.getByTestId('verify-result')).toHaveText(
+    `copy.onnx: MD5 does not match: expected ${md5(hello)}, got ${md5(namasteNode.fp16)}`,
+  );
   await expect(verify.getByTestId('verify-result')).toHaveAttribute('role', 'alert');
   await verify.getByLabel('Expected hash').fill('1234');
   await verify.getByTestId('verify-button').click();
@@ -210,44 +216,61 @@ test('a dropped folder is walked (webkitGetAsEntry); a broken file and an INT8 r
   const batch = await open(page);
 
   // A drop whose items are filesystem entries: folders nested two deep, one entry handed out per readEntries call.
-  const accepted = await page.evaluate(async (list) => {
-    type Node = { name: string; file?: File; children?: Map<string, Node> };
-    const root: Node = { name: 'drop', children: new Map() };
-    for (const [path, b64] of list) {
-      const parts = path.split('/').slice(1);
-      let n = root;
-      for (const p of parts.slice(0, -1)) {
-        if (!n.children!.has(p)) n.children!.set(p, { name: p, children: new Map() });
-        n = n.children!.get(p)!;
+  const accepted = await page.evaluate(
+    async (list) => {
+      type Node = { name: string; file?: File; children?: Map<string, Node> };
+      const root: Node = { name: 'drop', children: new Map() };
+      for (const [path, b64] of list) {
+        const parts = path.split('/').slice(1);
+        let n = root;
+        for (const p of parts.slice(0, -1)) {
+          if (!n.children!.has(p)) n.children!.set(p, { name: p, children: new Map() });
+          n = n.children!.get(p)!;
+        }
+        const bin = atob(b64);
+        const u8 = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+        n.children!.set(parts.at(-1)!, { name: parts.at(-1)!, file: new File([u8], parts.at(-1)!) });
       }
-      const bin = atob(b64);
-      const u8 = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-      n.children!.set(parts.at(-1)!, { name: parts.at(-1)!, file: new File([u8], parts.at(-1)!) });
-    }
-    const entry = (n: Node, parent: string): unknown => {
-      const fullPath = `${parent}/${n.name}`;
-      if (n.file) return { isFile: true, isDirectory: false, name: n.name, fullPath, file: (ok: (f: File) => void) => setTimeout(() => ok(n.file!), 0) };
-      const kids = [...n.children!.values()];
-      return {
-        isFile: false,
-        isDirectory: true,
-        name: n.name,
-        fullPath,
-        createReader: () => {
-          let i = 0;
-          return { readEntries: (ok: (e: unknown[]) => void) => setTimeout(() => ok(i < kids.length ? [entry(kids[i++]!, fullPath)] : []), 0) };
-        },
+      const entry = (n: Node, parent: string): unknown => {
+        const fullPath = `${parent}/${n.name}`;
+        if (n.file)
+          return {
+            isFile: true,
+            isDirectory: false,
+            name: n.name,
+            fullPath,
+            file: (ok: (f: File) => void) => setTimeout(() => ok(n.file!), 0),
+          };
+        const kids = [...n.children!.values()];
+        return {
+          isFile: false,
+          isDirectory: true,
+          name: n.name,
+          fullPath,
+          createReader: () => {
+            let i = 0;
+            return {
+              readEntries: (ok: (e: unknown[]) => void) => setTimeout(() => ok(i < kids.length ? [entry(kids[i++]!, fullPath)] : []), 0),
+            };
+          },
+        };
       };
-    };
-    const dt = { types: ['Files'], files: [], items: [{ kind: 'file', webkitGetAsEntry: () => entry(root, ''), getAsFile: () => null }], dropEffect: 'none' };
-    const zone = document.querySelector('[data-testid="batch-drop"]')!;
-    return ['dragenter', 'dragover', 'drop'].map((type) => {
-      const ev = new DragEvent(type, { bubbles: true, cancelable: true });
-      Object.defineProperty(ev, 'dataTransfer', { value: dt });
-      return !zone.dispatchEvent(ev);
-    });
-  }, Object.entries(files).map(([p, b]) => [p, Buffer.from(b).toString('base64')] as const));
+      const dt = {
+        types: ['Files'],
+        files: [],
+        items: [{ kind: 'file', webkitGetAsEntry: () => entry(root, ''), getAsFile: () => null }],
+        dropEffect: 'none',
+      };
+      const zone = document.querySelector('[data-testid="batch-drop"]')!;
+      return ['dragenter', 'dragover', 'drop'].map((type) => {
+        const ev = new DragEvent(type, { bubbles: true, cancelable: true });
+        Object.defineProperty(ev, 'dataTransfer', { value: dt });
+        return !zone.dispatchEvent(ev);
+      });
+    },
+    Object.entries(files).map(([p, b]) => [p, Buffer.from(b).toString('base64')] as const),
+  );
   expect(accepted).toEqual([true, true, true]);
 
   const rows = batch.getByTestId('batch-row');
@@ -323,7 +346,10 @@ test('a real drag from the OS (CDP): a folder onto the batch zone is walked, a f
   await drag('batch-drop', [root]);
   const rows = page.getByTestId('batch-row');
   await expect(rows).toHaveCount(2);
-  expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-path')))).toEqual(['dragged/deeper/namaste_deepa.onnx', 'dragged/hello_deepa.onnx']);
+  expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-path')))).toEqual([
+    'dragged/deeper/namaste_deepa.onnx',
+    'dragged/hello_deepa.onnx',
+  ]);
   await drag('drop-zone', [pathOf(fixture(HELLO))]);
   await expect(card(page, basename(pathOf(fixture(HELLO))))).toBeVisible();
 });
@@ -354,5 +380,7 @@ test('an output that would rewrite nothing is a skip with the reason, not a succ
   const files = unzipSync(new Uint8Array(readFileSync(await (await pending).path())));
   expect(Object.keys(files)).toEqual(['manifest.json', 'noop/hello_deepa-INT8.onnx']);
   const manifest = parseManifest(new TextDecoder().decode(files['manifest.json']));
-  expect(manifest.skipped).toEqual([{ name: 'noop/relu.onnx', reason: 'INT8 skipped: nothing to quantize: the model has no node INT8 rewrites' }]);
+  expect(manifest.skipped).toEqual([
+    { name: 'noop/relu.onnx', reason: 'INT8 skipped: nothing to quantize: the model has no node INT8 rewrites' },
+  ]);
 });

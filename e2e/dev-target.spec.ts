@@ -7,11 +7,15 @@ import { expect, test } from './helpers.js';
 
 test.use({ baseURL: `http://localhost:${devPort}/` });
 
-test('dev: target mode in its worker on onnxruntime-web: report, answer in OPFS, checked against the target; the same run again comes from the cache; cancel removes the job', async ({ page }) => {
+test('dev: target mode in its worker on onnxruntime-web: report, answer in OPFS, checked against the target; the same run again comes from the cache; cancel removes the job', async ({
+  page,
+}) => {
   test.setTimeout(300_000);
   await page.goto('./');
   const r = await page.evaluate(async () => {
-    const manifest = (await (await fetch('/__fixtures/manifest.json')).json()) as { models: { name: string; url: string; tokenizerUrl: string | null }[] };
+    const manifest = (await (await fetch('/__fixtures/manifest.json')).json()) as {
+      models: { name: string; url: string; tokenizerUrl: string | null }[];
+    };
     const f = manifest.models.find((m) => m.name === 'all-MiniLM-L6-v2')!;
     const blob = await (await fetch(f.url)).blob();
     const tokenizerJson = await (await fetch(f.tokenizerUrl!)).blob();
@@ -22,7 +26,17 @@ test('dev: target mode in its worker on onnxruntime-web: report, answer in OPFS,
     const { newJobId } = (await import(/* @vite-ignore */ files)) as typeof import('../src/app/output-files.js');
     const { sentencesFromStrings } = (await import(/* @vite-ignore */ quality)) as typeof import('../src/core/quality/index.js');
     const probes = {
-      sentenceSets: [sentencesFromStrings(['How do I reset my password?', 'The quick brown fox jumps over the lazy dog.', 'Quantization stores weights with fewer bits.', 'It will rain tomorrow.'], 'few')],
+      sentenceSets: [
+        sentencesFromStrings(
+          [
+            'How do I reset my password?',
+            'The quick brown fox jumps over the lazy dog.',
+            'Quantization stores weights with fewer bits.',
+            'It will rain tomorrow.',
+          ],
+          'few',
+        ),
+      ],
       retrievalSets: [],
     };
     const request = {
@@ -50,7 +64,10 @@ test('dev: target mode in its worker on onnxruntime-web: report, answer in OPFS,
     const c = new AbortController();
     const jobId = newJobId();
     let cancelled = '';
-    await runTarget({ ...request, noCache: true, output: { jobId } }, { signal: c.signal, onProgress: (p) => p.phase === 'sensitivity' && c.abort() }).catch((e: { kind?: string }) => (cancelled = e.kind ?? 'none'));
+    await runTarget(
+      { ...request, noCache: true, output: { jobId } },
+      { signal: c.signal, onProgress: (p) => p.phase === 'sensitivity' && c.abort() },
+    ).catch((e: { kind?: string }) => (cancelled = e.kind ?? 'none'));
     const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('ava-output', { create: true });
     const left: string[] = [];
     for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) if (name.startsWith(jobId)) left.push(name);

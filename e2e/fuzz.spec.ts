@@ -23,27 +23,35 @@ function cheapCatalog(): Catalog {
 type PageOutcome = { open: 'ok' | 'OnnxFormatError'; openMessage?: string; int8?: string; fp16?: string };
 
 async function dropCase(page: Page, files: { name: string; bytes: Uint8Array }[]): Promise<void> {
-  await page.evaluate((items) => {
-    const dt = new DataTransfer();
-    const kept: File[] = [];
-    for (const it of items) {
-      const bin = atob(it.b64);
-      const u8 = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-      const f = new File([u8], it.name);
-      kept.push(f);
-      dt.items.add(f);
-    }
-    (window as unknown as { __dropped: File[] }).__dropped = kept;
-    const zone = document.querySelector('[data-testid="drop-zone"]')!;
-    for (const type of ['dragenter', 'dragover', 'drop']) zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
-  }, files.map((f) => ({ name: f.name, b64: Buffer.from(f.bytes).toString('base64') })));
+  await page.evaluate(
+    (items) => {
+      const dt = new DataTransfer();
+      const kept: File[] = [];
+      for (const it of items) {
+        const bin = atob(it.b64);
+        const u8 = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+        const f = new File([u8], it.name);
+        kept.push(f);
+        dt.items.add(f);
+      }
+      (window as unknown as { __dropped: File[] }).__dropped = kept;
+      const zone = document.querySelector('[data-testid="drop-zone"]')!;
+      for (const type of ['dragenter', 'dragover', 'drop'])
+        zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+    },
+    files.map((f) => ({ name: f.name, b64: Buffer.from(f.bytes).toString('base64') })),
+  );
 }
 
 const droppedSha256 = (page: Page) =>
   page.evaluate(async () => {
     const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
-    return Promise.all((window as unknown as { __dropped: File[] }).__dropped.map(async (f) => hex(await crypto.subtle.digest('SHA-256', await f.arrayBuffer()))));
+    return Promise.all(
+      (window as unknown as { __dropped: File[] }).__dropped.map(async (f) =>
+        hex(await crypto.subtle.digest('SHA-256', await f.arrayBuffer())),
+      ),
+    );
   });
 
 const opfsOutputs = (page: Page) =>
@@ -111,7 +119,9 @@ test(`${CASES} seeded hostile files through the page's workers give the same out
         expect(got[mode], `${label} (${mode})`).toBe(n.class === 'ok' ? 'ok' : `refused: ${n.message}`);
       }
     for (const v of [got.openMessage, got.int8, got.fp16]) expect(v ?? '', label).not.toMatch(/internal error/i);
-    expect(await droppedSha256(page), `${label}: the dropped files are unchanged`).toEqual([c.model, ...Object.values(c.siblings)].map(sha));
+    expect(await droppedSha256(page), `${label}: the dropped files are unchanged`).toEqual(
+      [c.model, ...Object.values(c.siblings)].map(sha),
+    );
     // Only a finished result keeps its file (for its download link; INT8's and FP16's stay side by side); a refusal
     // leaves none.
     const left = (await opfsOutputs(page)).filter((n) => !opfsBefore.has(n));

@@ -140,6 +140,7 @@ export async function openQualitySettings(panel: Locator): Promise<void> {
 export async function chooseProbes(panel: Locator, probes: string[]): Promise<void> {
   await expect(panel).toHaveAttribute('data-busy', 'false', { timeout: 120_000 });
   await openQualitySettings(panel);
-  for (const p of ['en.json', 'multi.json', 'retrieval.json', 'seed-4doc.json']) await panel.getByTestId(`probe-${p}`).setChecked(probes.includes(p));
+  for (const p of ['en.json', 'multi.json', 'retrieval.json', 'seed-4doc.json'])
+    await panel.getByTestId(`probe-${p}`).setChecked(probes.includes(p));
   if (await panel.getByTestId('use-webgpu').count()) await panel.getByTestId('use-webgpu').uncheck();
 }

@@ -110,7 +110,9 @@ test('load by id → model card → quantize INT8 (same bytes as Node); tokenize
   await expect(c.getByTestId('file-name')).toHaveText('small/onnx/model.onnx');
   await expect(c).toBeVisible();
   await expect(page.getByTestId('error-card')).toHaveCount(0);
-  expect(served.external).toEqual(expect.arrayContaining([`${HUB}/test/small/resolve/main/onnx/model.onnx`, `${HUB}/test/small/resolve/main/tokenizer.json`]));
+  expect(served.external).toEqual(
+    expect.arrayContaining([`${HUB}/test/small/resolve/main/onnx/model.onnx`, `${HUB}/test/small/resolve/main/tokenizer.json`]),
+  );
   expect(served.external.every((u) => u.startsWith(`${HUB}/`))).toBe(true);
 
   const panel = c.getByTestId('quantize-panel');
@@ -127,7 +129,10 @@ test('load by id → model card → quantize INT8 (same bytes as Node); tokenize
   const prov = JSON.parse(m.metadata.find((e) => e.key === 'ava.quantization')!.value) as OutputProvenance;
   const input = new Uint8Array(readFileSync(pathOf(fixture(SMALL))));
   expect(prov.source).toEqual({ name: 'model.onnx', sha256: sha256(input) });
-  const { parts } = await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET, provenance: { source: prov.source, toolVersion: prov.toolVersion, date: prov.date } });
+  const { parts } = await quantizeInt8(parseModel(input), {
+    preset: DEFAULT_PRESET,
+    provenance: { source: prov.source, toolVersion: prov.toolVersion, date: prov.date },
+  });
   expect(sha256(got)).toBe(sha256(await collectPieces(parts)));
 
   // The tokenizer and pooling config came with the model, with their repository paths.
@@ -182,7 +187,11 @@ test('an .onnx URL on another host is refused before any request: the page conne
 test('an aborted request: the listing and the download each say network/CORS; the next load works', async ({ page, consoleGuard }) => {
   consoleGuard.allow(/Failed to load resource|net::ERR_FAILED/);
   let fail: 'listing' | 'model' | null = 'listing';
-  await serveHub(page, (u) => ((fail === 'listing' && u.pathname.startsWith('/api/')) || (fail === 'model' && u.pathname.endsWith('/onnx/model.onnx')) ? 'abort' : null));
+  await serveHub(page, (u) =>
+    (fail === 'listing' && u.pathname.startsWith('/api/')) || (fail === 'model' && u.pathname.endsWith('/onnx/model.onnx'))
+      ? 'abort'
+      : null,
+  );
   await openPage(page);
   await loadId(page, 'test/small');
   await expect(page.getByTestId('hub-error')).toHaveText(networkMessage('huggingface.co'));

@@ -42,7 +42,10 @@ async function expectCardShows(c: Locator, s: ModelSummary): Promise<void> {
   for (const [dtype, b] of Object.entries(s.initializerBytesByType)) {
     expect(await dataValue(c.getByTestId(`dtype-bytes-${dtype}`)), `bytes of ${dtype}`).toBe(String(b));
   }
-  for (const [kind, list] of [['input', s.inputs], ['output', s.outputs]] as const) {
+  for (const [kind, list] of [
+    ['input', s.inputs],
+    ['output', s.outputs],
+  ] as const) {
     const rows = c.getByTestId(`${kind}-row`);
     await expect(rows).toHaveCount(list.length);
     for (const [i, t] of list.entries()) {
@@ -157,9 +160,9 @@ test('corrupt files show an error card naming the problem', async ({ page }) => 
     { name: 'empty.onnx', bytes: new Uint8Array(0), re: /empty/i },
   ];
   await open(page);
-  await page.getByLabel('Choose model files').setInputFiles(
-    cases.map((k) => ({ name: k.name, mimeType: 'application/octet-stream', buffer: Buffer.from(k.bytes) })),
-  );
+  await page
+    .getByLabel('Choose model files')
+    .setInputFiles(cases.map((k) => ({ name: k.name, mimeType: 'application/octet-stream', buffer: Buffer.from(k.bytes) })));
   const errors = page.getByTestId('error-card');
   await expect(errors).toHaveCount(cases.length);
   for (const k of cases) {
@@ -237,7 +240,12 @@ test('sample model: a failed download shows a clear error card', async ({ page, 
 test('cancel stops a parse in progress, and the next file still works', async ({ page }) => {
   // Opening reads only a model's structure, so a real model's card is up in milliseconds: a valid model whose
   // structure alone is big (200,000 Identity nodes, 7 MB of graph) keeps the parse running for seconds.
-  const nodes = Array.from({ length: 200_000 }, (_, i) => ({ opType: 'Identity', inputs: [i ? `t${i}` : 'x'], outputs: [i === 199_999 ? 'y' : `t${i + 1}`], name: `n${i}` }));
+  const nodes = Array.from({ length: 200_000 }, (_, i) => ({
+    opType: 'Identity',
+    inputs: [i ? `t${i}` : 'x'],
+    outputs: [i === 199_999 ? 'y' : `t${i + 1}`],
+    name: `n${i}`,
+  }));
   const dir = mkdtempSync(join(tmpdir(), 'ava-slow-'));
   const path = join(dir, 'many-nodes.onnx');
   writeFileSync(path, buildModel({ opset: 13, nodes, inputs: [['x', 1, [1]]], outputs: [['y', 1, [1]]] }));

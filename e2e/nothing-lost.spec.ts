@@ -32,28 +32,36 @@ function opfsOutputs(page: Page): Promise<string[]> {
 
 /** Drops files the way a browser does, keeping the File objects on window.__dropped to hash them later. */
 async function drop(page: Page, files: { name: string; bytes: Uint8Array }[]): Promise<void> {
-  await page.evaluate((items) => {
-    const dt = new DataTransfer();
-    const kept: File[] = [];
-    for (const it of items) {
-      const bin = atob(it.b64);
-      const u8 = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-      const f = new File([u8], it.name, { type: 'application/octet-stream' });
-      kept.push(f);
-      dt.items.add(f);
-    }
-    (window as unknown as { __dropped: File[] }).__dropped = kept;
-    const zone = document.querySelector('[data-testid="drop-zone"]')!;
-    for (const type of ['dragenter', 'dragover', 'drop']) zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
-  }, files.map((f) => ({ name: f.name, b64: Buffer.from(f.bytes).toString('base64') })));
+  await page.evaluate(
+    (items) => {
+      const dt = new DataTransfer();
+      const kept: File[] = [];
+      for (const it of items) {
+        const bin = atob(it.b64);
+        const u8 = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+        const f = new File([u8], it.name, { type: 'application/octet-stream' });
+        kept.push(f);
+        dt.items.add(f);
+      }
+      (window as unknown as { __dropped: File[] }).__dropped = kept;
+      const zone = document.querySelector('[data-testid="drop-zone"]')!;
+      for (const type of ['dragenter', 'dragover', 'drop'])
+        zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+    },
+    files.map((f) => ({ name: f.name, b64: Buffer.from(f.bytes).toString('base64') })),
+  );
 }
 
 /** SHA-256 of the dropped File objects, computed in the page. */
 function droppedSha256(page: Page): Promise<string[]> {
   return page.evaluate(async () => {
     const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
-    return Promise.all((window as unknown as { __dropped: File[] }).__dropped.map(async (f) => hex(await crypto.subtle.digest('SHA-256', await f.arrayBuffer()))));
+    return Promise.all(
+      (window as unknown as { __dropped: File[] }).__dropped.map(async (f) =>
+        hex(await crypto.subtle.digest('SHA-256', await f.arrayBuffer())),
+      ),
+    );
   });
 }
 
@@ -118,7 +126,10 @@ test('The same input and options give the same bytes run after run, equal to Nod
     await panel.getByRole('radio', { name: mode === 'int8' ? 'INT8 (recommended)' : 'FP16' }).check();
     const runs: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const before = await panel.getByTestId('quantize-result').getAttribute('data-result').catch(() => null);
+      const before = await panel
+        .getByTestId('quantize-result')
+        .getAttribute('data-result')
+        .catch(() => null);
       await panel.getByTestId('quantize').click();
       // The new result (the earlier one of this mode stays until it is replaced).
       await expect(panel.getByTestId('quantize-result')).toHaveAttribute('data-mode', mode);

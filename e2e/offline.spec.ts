@@ -55,7 +55,8 @@ async function visitAndInstall(page: Page, url: string): Promise<void> {
   await expect(page.getByRole('heading', { level: 1, name: 'AVA Quantizer' })).toBeVisible();
   const scope = await page.evaluate(async () => {
     const reg = await navigator.serviceWorker.ready; // active = installed, i.e. the precache is complete
-    if (!navigator.serviceWorker.controller) await new Promise((ok) => navigator.serviceWorker.addEventListener('controllerchange', ok, { once: true }));
+    if (!navigator.serviceWorker.controller)
+      await new Promise((ok) => navigator.serviceWorker.addEventListener('controllerchange', ok, { once: true }));
     return reg.scope;
   });
   expect(scope).toBe(new URL('.', page.url()).href);
@@ -79,12 +80,21 @@ async function workOffline(page: Page, context: BrowserContext, isolated: boolea
   await page.reload();
   await expect(page.getByRole('heading', { level: 1, name: 'AVA Quantizer' })).toBeVisible();
   // Really offline: what the service worker does not hold cannot be fetched.
-  expect(await page.evaluate(() => fetch(`./not-cached-${Date.now()}.txt`).then(() => 'reached', () => 'offline'))).toBe('offline');
+  expect(
+    await page.evaluate(() =>
+      fetch(`./not-cached-${Date.now()}.txt`).then(
+        () => 'reached',
+        () => 'offline',
+      ),
+    ),
+  ).toBe('offline');
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(isolated);
 
   const { fixture: f, path } = minilm();
   const extra = f.extra as Record<string, string>;
-  await page.getByLabel('Choose model files').setInputFiles([path, pathOf(f, f.tokenizer!), pathOf(f, extra.tokenizerConfig!), pathOf(f, extra.poolingConfig!)]);
+  await page
+    .getByLabel('Choose model files')
+    .setInputFiles([path, pathOf(f, f.tokenizer!), pathOf(f, extra.tokenizerConfig!), pathOf(f, extra.poolingConfig!)]);
   const c = card(page, basename(path));
   await expect(c).toBeVisible();
   await c.getByTestId('quantize').click();
@@ -97,10 +107,17 @@ async function workOffline(page: Page, context: BrowserContext, isolated: boolea
   const wasm = quality.locator('[data-testid="quality-backend"][data-backend="wasm"]');
   await expect(wasm).toHaveAttribute('data-status', 'done');
   await expect(quality.locator('[data-testid="runtime"][data-backend="wasm"]')).toHaveAttribute('data-isolated', String(isolated));
-  expect(failed.filter((f) => !/not-cached-/.test(f)), 'no request failed while offline (but the probe above)').toEqual([]);
+  expect(
+    failed.filter((f) => !/not-cached-/.test(f)),
+    'no request failed while offline (but the probe above)',
+  ).toEqual([]);
 }
 
-test('offline after one visit (vite preview, cross-origin isolated): reload, drop, quantize, quality check', async ({ page, context, consoleGuard }) => {
+test('offline after one visit (vite preview, cross-origin isolated): reload, drop, quantize, quality check', async ({
+  page,
+  context,
+  consoleGuard,
+}) => {
   test.setTimeout(300_000);
   await visitAndInstall(page, './');
   await workOffline(page, context, true, consoleGuard);

@@ -42,12 +42,16 @@ async function tabTo(page: Page, target: Locator, back = false, max = 120): Prom
   throw new Error(`could not reach ${target} with the Tab key`);
 }
 
-test('the whole main flow by keyboard: folder in, late tokenizer, INT8 with its answer, FP16 cancelled then kept side by side, download, full check, share', async ({ page }) => {
+test('the whole main flow by keyboard: folder in, late tokenizer, INT8 with its answer, FP16 cancelled then kept side by side, download, full check, share', async ({
+  page,
+}) => {
   test.setTimeout(300_000);
   await page.goto('./');
   await expect(page.getByTestId('tagline')).toContainText('quality check');
   // One way in: a single drop zone with its pickers, the Hub field and the sample; batch, verify and history are tabs.
-  await expect(page.locator('[data-testid="drop-zone"], [data-testid="batch-drop"], [data-testid="verify-drop"]').filter({ visible: true })).toHaveCount(1);
+  await expect(
+    page.locator('[data-testid="drop-zone"], [data-testid="batch-drop"], [data-testid="verify-drop"]').filter({ visible: true }),
+  ).toHaveCount(1);
   await expect(page.getByRole('tab')).toHaveText(['Batch', 'Verify a copy', 'History']);
 
   // The repository folder, picked with the keyboard.
@@ -101,7 +105,9 @@ test('the whole main flow by keyboard: folder in, late tokenizer, INT8 with its 
   await page.keyboard.press('Enter');
   await expect(panel.getByTestId('result-column')).toHaveText(['INT8', 'FP16'], { timeout: 120_000 });
   for (const mode of ['int8', 'fp16']) {
-    await expect(panel.locator(`[data-testid="column-similarity"][data-mode="${mode}"]`)).toHaveText(/^\d+\.\d\+?% \(quick check\)$/, { timeout: 120_000 });
+    await expect(panel.locator(`[data-testid="column-similarity"][data-mode="${mode}"]`)).toHaveText(/^\d+\.\d\+?% \(quick check\)$/, {
+      timeout: 120_000,
+    });
     await expect(panel.locator(`[data-testid="column-search"][data-mode="${mode}"]`)).toHaveText(/^\d+ of 22 searches$/);
     await expect(panel.locator(`[data-testid="column-verdict"][data-mode="${mode}"]`)).toHaveText('safe to ship');
   }
@@ -122,7 +128,12 @@ test('the whole main flow by keyboard: folder in, late tokenizer, INT8 with its 
     await page.keyboard.press('Space');
     await expect(quality.getByTestId(`probe-${p}`)).not.toBeChecked();
   }
-  if (await quality.getByTestId('use-webgpu').isChecked().catch(() => false)) {
+  if (
+    await quality
+      .getByTestId('use-webgpu')
+      .isChecked()
+      .catch(() => false)
+  ) {
     await tabTo(page, quality.getByTestId('use-webgpu'));
     await page.keyboard.press('Space');
   }
@@ -130,7 +141,9 @@ test('the whole main flow by keyboard: folder in, late tokenizer, INT8 with its 
   await page.keyboard.press('Enter');
   await expect(quality.getByTestId('quality-report')).toHaveAttribute('data-kind', 'full', { timeout: 180_000 });
   await expect(quality).toHaveAttribute('data-busy', 'false', { timeout: 180_000 });
-  await expect(quality.getByTestId('quality-headline')).toHaveText(/^\d+\.\d+?\+?% similar · same top result for 1 of 1 search — safe to ship$/);
+  await expect(quality.getByTestId('quality-headline')).toHaveText(
+    /^\d+\.\d+?\+?% similar · same top result for 1 of 1 search — safe to ship$/,
+  );
   await expect(quality.getByTestId('quality-vector')).toContainText('vector from output “last_hidden_state”, mean pooling');
   await expect(quality.getByTestId('quality-original')).toHaveText(`${REPO}/onnx/model.onnx`);
   await expect(quality.getByTestId('quality-quantized')).toHaveText(`${REPO}-FP16.onnx`);
@@ -147,7 +160,10 @@ test('the whole main flow by keyboard: folder in, late tokenizer, INT8 with its 
   expect(shared.output.name).toBe(`${REPO}-FP16.onnx`);
   expect(shared.quality?.headline).toMatch(/similar · same top result for 1 of 1 search — safe to ship$/);
   // The history names the model, once per run.
-  await expect(page.getByTestId('history-entry').getByTestId('history-title')).toHaveText([`${REPO} → ${REPO}-FP16.onnx`, `${REPO} → ${REPO}-INT8.onnx`]);
+  await expect(page.getByTestId('history-entry').getByTestId('history-title')).toHaveText([
+    `${REPO} → ${REPO}-FP16.onnx`,
+    `${REPO} → ${REPO}-INT8.onnx`,
+  ]);
 });
 
 /** axe-core (WCAG 2 A/AA) in light and dark: no serious or critical violation; and at 390 px no horizontal page scroll. */
@@ -157,7 +173,15 @@ async function checkState(page: Page, state: string): Promise<void> {
     // Colours settle first: a background still in its CSS transition is not the state a person reads.
     await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'));
     const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-    const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
+    const bad = r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map(
+        (v) =>
+          `${v.id} (${v.impact}): ${v.nodes
+            .map((n) => n.target.join(' '))
+            .slice(0, 3)
+            .join(' | ')}`,
+      );
     expect(bad, `${state}, ${scheme}: serious/critical axe violations`).toEqual([]);
   }
   await page.emulateMedia({ colorScheme: 'light' });
@@ -177,18 +201,25 @@ async function checkState(page: Page, state: string): Promise<void> {
         if (scrolls(p)) clipped = true;
         p = p.parentElement;
       }
-      if (!clipped && out.length < 3) out.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')}[${el.getAttribute('data-testid') ?? ''}] right=${Math.round(el.getBoundingClientRect().right)}`);
+      if (!clipped && out.length < 3)
+        out.push(
+          `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}[${el.getAttribute('data-testid') ?? ''}] right=${Math.round(el.getBoundingClientRect().right)}`,
+        );
     }
     return { page: document.documentElement.scrollWidth, body: document.body.scrollWidth, view: window.innerWidth, out };
   });
   expect(widths.page, `${state} at 390 px: no horizontal page scroll (${widths.out.join('; ')})`).toBeLessThanOrEqual(widths.view);
   expect(widths.body, `${state} at 390 px: no horizontal page scroll (${widths.out.join('; ')})`).toBeLessThanOrEqual(widths.view);
   // Wide tables scroll inside their box, with a visible cue while anything is hidden.
-  for (const box of await page.locator('[data-overflows="true"]').filter({ visible: true }).all()) await expect(box.getByTestId('scroll-cue')).toBeVisible();
+  for (const box of await page.locator('[data-overflows="true"]').filter({ visible: true }).all())
+    await expect(box.getByTestId('scroll-cue')).toBeVisible();
   await page.setViewportSize(size);
 }
 
-test('axe-core on every state in light and dark, and no horizontal scroll at 390 px; the right vector; unrelated models warned; sharing before a check asks first', async ({ page, consoleGuard }) => {
+test('axe-core on every state in light and dark, and no horizontal scroll at 390 px; the right vector; unrelated models warned; sharing before a check asks first', async ({
+  page,
+  consoleGuard,
+}) => {
   test.setTimeout(420_000);
   consoleGuard.allow(/Failed to load resource/);
   await page.goto('./');
@@ -290,7 +321,9 @@ test('axe-core on every state in light and dark, and no horizontal scroll at 390
   await checkState(page, 'shared report page');
 });
 
-test('sharing before any check asks first; the answer says when a check fails; a repeated run replaces its history entry', async ({ page }) => {
+test('sharing before any check asks first; the answer says when a check fails; a repeated run replaces its history entry', async ({
+  page,
+}) => {
   test.setTimeout(300_000);
   await page.goto('./');
   await page.getByLabel('Choose a folder', { exact: true }).setInputFiles(repo);
@@ -323,7 +356,9 @@ test('sharing before any check asks first; the answer says when a check fails; a
   await quality.getByTestId('threshold').fill('1');
   await quality.getByTestId('quality-run').click();
   await expect(quality.getByTestId('quality-report')).toHaveAttribute('data-kind', 'full', { timeout: 120_000 });
-  await expect(result.getByTestId('result-answer')).toHaveText(/^\d+\.\d% smaller · Not recommended: mean cosine 0\.\d+ is below the threshold 1/);
+  await expect(result.getByTestId('result-answer')).toHaveText(
+    /^\d+\.\d% smaller · Not recommended: mean cosine 0\.\d+ is below the threshold 1/,
+  );
   await expect(panel.locator('[data-testid="column-verdict"][data-mode="int8"]')).toHaveText('not recommended');
   await expect(result.getByTestId('result-advice')).toContainText('What to try');
 

@@ -21,7 +21,12 @@ const SEED = ['seed-4doc.json'];
 function files() {
   const { fixture: f, path } = minilm();
   const extra = f.extra as Record<string, string>;
-  return { model: path, tokenizer: pathOf(f, f.tokenizer!), tokenizerConfig: pathOf(f, extra.tokenizerConfig!), pooling: pathOf(f, extra.poolingConfig!) };
+  return {
+    model: path,
+    tokenizer: pathOf(f, f.tokenizer!),
+    tokenizerConfig: pathOf(f, extra.tokenizerConfig!),
+    pooling: pathOf(f, extra.poolingConfig!),
+  };
 }
 
 async function nodeCheck(quantized: Uint8Array): Promise<QualityReport> {
@@ -89,12 +94,20 @@ for (const mode of ['Q4', 'Q4F16'] as const)
         outcome = `WebGPU ran: mean cosine ${gpu.toFixed(5)} (Node ${node.cosine!.mean!.toFixed(5)}); ${placement}`;
       } else {
         await expect(column(panel, 'webgpu')).toContainText(/FAIL|ERROR/);
-        const why = ((await details(panel, 'webgpu').locator('[data-testid="report-errors"], [data-testid="backend-failed"]').first().textContent()) ?? '').trim();
+        const why = (
+          (await details(panel, 'webgpu').locator('[data-testid="report-errors"], [data-testid="backend-failed"]').first().textContent()) ??
+          ''
+        ).trim();
         expect(why.length).toBeGreaterThan(10);
         outcome = `WebGPU failed, shown as: ${why.slice(0, 300)}`;
       }
-      test.info().annotations.push({ type: 'webgpu', description: `${mode} (${bytes.length} bytes), adapter "${adapter.trim()}": WASM ${wasm.toFixed(5)} vs Node ${node.cosine!.mean!.toFixed(5)}; ${outcome}` });
-      console.info(`[q4-webgpu] ${mode}: adapter "${adapter.trim()}"; WASM ${wasm.toFixed(5)} vs Node ${node.cosine!.mean!.toFixed(5)}; ${outcome}`);
+      test.info().annotations.push({
+        type: 'webgpu',
+        description: `${mode} (${bytes.length} bytes), adapter "${adapter.trim()}": WASM ${wasm.toFixed(5)} vs Node ${node.cosine!.mean!.toFixed(5)}; ${outcome}`,
+      });
+      console.info(
+        `[q4-webgpu] ${mode}: adapter "${adapter.trim()}"; WASM ${wasm.toFixed(5)} vs Node ${node.cosine!.mean!.toFixed(5)}; ${outcome}`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

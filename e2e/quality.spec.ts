@@ -43,7 +43,12 @@ function files() {
  * The same check in Node, on the same bytes, tokenizer files and probe selection: on onnxruntime-node (native CPU
  * kernels) by default, or on onnxruntime-web's WASM backend in Node ('web-wasm': the page's kernels, another runtime).
  */
-async function nodeCheck(quantized: Uint8Array, probes: string[], withTokenizer = true, runtime: 'node' | 'web-wasm' = 'node'): Promise<QualityReport> {
+async function nodeCheck(
+  quantized: Uint8Array,
+  probes: string[],
+  withTokenizer = true,
+  runtime: 'node' | 'web-wasm' = 'node',
+): Promise<QualityReport> {
   const f = files();
   const p = await loadProbes(async (file) => JSON.parse(await readFile(join('public', 'probes', file), 'utf8')), probes);
   ortWeb.env.wasm.numThreads = 1;
@@ -63,7 +68,8 @@ async function nodeCheck(quantized: Uint8Array, probes: string[], withTokenizer 
 
 async function quantizedInNode(mode: 'int8' | 'fp16'): Promise<Uint8Array> {
   const input = new Uint8Array(readFileSync(files().model));
-  const { parts } = mode === 'int8' ? await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET }) : await convertFp16(parseModel(input), {});
+  const { parts } =
+    mode === 'int8' ? await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET }) : await convertFp16(parseModel(input), {});
   return collectPieces(parts);
 }
 
@@ -125,7 +131,9 @@ const details = (panel: Locator, backend: string) => panel.locator(`[data-testid
 async function pageItems(panel: Locator, backend: string): Promise<Map<string, number>> {
   const rows = await details(panel, backend)
     .getByTestId('quality-item')
-    .evaluateAll((els) => els.map((e) => [`${e.getAttribute('data-set')}/${e.getAttribute('data-id')}`, Number(e.getAttribute('data-cosine'))] as const));
+    .evaluateAll((els) =>
+      els.map((e) => [`${e.getAttribute('data-set')}/${e.getAttribute('data-id')}`, Number(e.getAttribute('data-cosine'))] as const),
+    );
   return new Map(rows);
 }
 
@@ -204,7 +212,9 @@ test('INT8: quality check on WASM and WebGPU, numbers agree with onnxruntime-nod
   await expect(details(panel, 'wasm').getByTestId('worst-item').first()).toContainText(node.cosine!.worst[0]!.text.slice(0, 30));
   // The batch-composition measurement (alone vs in one padded batch) is the WASM kernels' own: compare with them.
   const web = await webEnSeed;
-  expect(Math.abs(Number(await cell(panel, 'batch-effect', 'wasm').getAttribute('data-quantized-min')) - web.batchEffect!.quantized.min!)).toBeLessThanOrEqual(TOL);
+  expect(
+    Math.abs(Number(await cell(panel, 'batch-effect', 'wasm').getAttribute('data-quantized-min')) - web.batchEffect!.quantized.min!),
+  ).toBeLessThanOrEqual(TOL);
 
   // 2. Seed 4-doc on WASM and WebGPU: both columns, the comparison, what ran on the GPU and what fell back to the CPU.
   const seed = ['seed-4doc.json'];
@@ -220,15 +230,22 @@ test('INT8: quality check on WASM and WebGPU, numbers agree with onnxruntime-nod
   const gpuRuntime = cell(panel, 'runtime', 'webgpu');
   await expect(gpuRuntime.getByTestId('adapter')).toContainText(/swiftshader|google/i);
   await expect(gpuRuntime).toContainText('onnxruntime-web/webgpu');
-  if ((await gpuDetails.getByTestId('report-errors').count()) > 0 || (await column(panel, 'webgpu').getAttribute('data-status')) === 'error') {
+  if (
+    (await gpuDetails.getByTestId('report-errors').count()) > 0 ||
+    (await column(panel, 'webgpu').getAttribute('data-status')) === 'error'
+  ) {
     // The WebGPU EP failed: the page must say so, in the WebGPU column, as text.
     await expect(column(panel, 'webgpu')).toContainText(/FAIL|ERROR/);
-    await expect(gpuDetails.locator('[data-testid="report-errors"], [data-testid="backend-failed"]').first()).toContainText(/webgpu|onnxruntime|model/i);
+    await expect(gpuDetails.locator('[data-testid="report-errors"], [data-testid="backend-failed"]').first()).toContainText(
+      /webgpu|onnxruntime|model/i,
+    );
   } else {
     // It ran: nodes on WebGPU, the INT8 ops it lacks reported as CPU fallback, numbers close to Node's, and the
     // backend comparison shown (agree or not, with its reasons).
     await expect(gpuRuntime.getByTestId('placement').first()).toContainText(/nodes on WebGPU/);
-    await expect(gpuRuntime.getByTestId('cpu-fallback').last()).toContainText(/quantized: \d+ nodes ran on the CPU \(WASM\), not on WebGPU/);
+    await expect(gpuRuntime.getByTestId('cpu-fallback').last()).toContainText(
+      /quantized: \d+ nodes ran on the CPU \(WASM\), not on WebGPU/,
+    );
     const gpu = await expectAgreesWithNode(panel, 'webgpu', ns, 2e-2, 2e-2);
     await expectSeedCasePasses(panel, 'webgpu');
     const cmp = panel.getByTestId('backend-comparison');
@@ -244,7 +261,9 @@ test('INT8: quality check on WASM and WebGPU, numbers agree with onnxruntime-nod
   }
 });
 
-test('FP16 vs original on WASM agrees with Node; after a reload the same files show the cached report; WebGPU without shader-f16 is reported', async ({ page }) => {
+test('FP16 vs original on WASM agrees with Node; after a reload the same files show the cached report; WebGPU without shader-f16 is reported', async ({
+  page,
+}) => {
   test.setTimeout(300_000);
   const enSeed = ['en.json', 'seed-4doc.json'];
   let panel = await quantizeWithTokenizer(page, 'fp16');
@@ -260,7 +279,10 @@ test('FP16 vs original on WASM agrees with Node; after a reload the same files s
   expect(wasm.mean).toBeGreaterThan(0.999);
   await expectSeedCasePasses(panel, 'wasm');
   await expect(column(panel, 'wasm').getByTestId('verdict')).toHaveText('PASS');
-  test.info().annotations.push({ type: 'cosine', description: `FP16 en+seed WASM ${wasm.mean.toFixed(6)} (max |Δ| vs Node ${wasm.maxDelta.toExponential(1)})` });
+  test.info().annotations.push({
+    type: 'cosine',
+    description: `FP16 en+seed WASM ${wasm.mean.toFixed(6)} (max |Δ| vs Node ${wasm.maxDelta.toExponential(1)})`,
+  });
 
   // Reload, drop the same files, convert again: the report comes from IndexedDB at once, dated, with Re-run. (The new
   // output differs in its provenance date only; the cache identifies models without their metadata.)
@@ -303,7 +325,9 @@ test('FP16 vs original on WASM agrees with Node; after a reload the same files s
   }
 });
 
-test('a model dropped with its external-data file: the check runs on it in the page and agrees with the CLI\'s way (by path)', async ({ page }) => {
+test("a model dropped with its external-data file: the check runs on it in the page and agrees with the CLI's way (by path)", async ({
+  page,
+}) => {
   test.setTimeout(300_000);
   const dir = mkdtempSync(join(tmpdir(), 'ava-quality-ext-'));
   try {
@@ -320,7 +344,9 @@ test('a model dropped with its external-data file: the check runs on it in the p
     expect(data.length).toBeGreaterThan(80_000_000);
 
     await page.goto('./');
-    await page.getByLabel('Choose model files').setInputFiles([join(sub, 'model.onnx'), join(sub, 'model.onnx_data'), f.tokenizer, f.tokenizerConfig, f.pooling]);
+    await page
+      .getByLabel('Choose model files')
+      .setInputFiles([join(sub, 'model.onnx'), join(sub, 'model.onnx_data'), f.tokenizer, f.tokenizerConfig, f.pooling]);
     const c = card(page, 'model.onnx');
     await expect(c).toBeVisible();
     await c.getByTestId('quantize').click();
@@ -336,7 +362,9 @@ test('a model dropped with its external-data file: the check runs on it in the p
     await expect(panel).toHaveAttribute('data-original-digest', (await modelFilesDigest(bytesSource(onnx), [bytesSource(data)])).sha256);
     await expect(cell(panel, 'cosine-basis', 'wasm')).toHaveAttribute('data-count', '107');
     // A clean pass: one sentence, no warnings; the INT8 output's provenance links it to the dropped model.onnx.
-    await expect(column(panel, 'wasm').getByTestId('verdict-headline')).toContainText(/similar · same top result for 1 of 1 search — safe to ship/);
+    await expect(column(panel, 'wasm').getByTestId('verdict-headline')).toContainText(
+      /similar · same top result for 1 of 1 search — safe to ship/,
+    );
     await expect(details(panel, 'wasm').getByTestId('verdict-warnings')).toHaveCount(0);
     await expect(details(panel, 'wasm').getByTestId('verdict-box')).toHaveAttribute('data-lineage', 'linked');
 
@@ -362,7 +390,9 @@ test('a model dropped with its external-data file: the check runs on it in the p
     // Tensor bytes in the data file (it also holds alignment padding), counted alike in the page and in Node.
     expect(node.models.original.externalBytes).toBeGreaterThan(80_000_000);
     expect(node.models.original.externalBytes).toBeLessThanOrEqual(data.length);
-    await expect(cell(panel, 'shape-checks', 'wasm').getByTestId('load-original')).toContainText(`${node.models.original.externalBytes.toLocaleString('en-US')} bytes of external data`);
+    await expect(cell(panel, 'shape-checks', 'wasm').getByTestId('load-original')).toContainText(
+      `${node.models.original.externalBytes.toLocaleString('en-US')} bytes of external data`,
+    );
     await expectAgreesWithNode(panel, 'wasm', node, TOL, 1e-2);
     await expectSeedCasePasses(panel, 'wasm');
   } finally {
@@ -370,7 +400,10 @@ test('a model dropped with its external-data file: the check runs on it in the p
   }
 });
 
-test('Compare with… a dropped quantized model, without a tokenizer: random ids said clearly; Cancel; storage errors shown', async ({ page, consoleGuard }) => {
+test('Compare with… a dropped quantized model, without a tokenizer: random ids said clearly; Cancel; storage errors shown', async ({
+  page,
+  consoleGuard,
+}) => {
   test.setTimeout(180_000);
   const dir = mkdtempSync(join(tmpdir(), 'ava-quality-'));
   try {
@@ -494,9 +527,18 @@ test.describe('the built app from a sub-path, without isolation headers', () => 
       await expectSeedCasePasses(panel, 'wasm');
       await expectAgreesWithNode(panel, 'wasm', await reference, TOL);
       // onnxruntime-web's .wasm / .mjs came from the built app under the sub-path; nothing failed or left it.
-      expect(seen.some((r) => /ort-wasm-simd-threaded[^/]*\.wasm$/.test(r.url) && r.status === 200), 'wasm binary served from dist').toBe(true);
-      expect(seen.some((r) => /ort-wasm-simd-threaded[^/]*\.mjs$/.test(r.url) && r.status === 200), 'wasm loader served from dist').toBe(true);
-      expect(seen.filter((r) => r.status >= 400 || !r.url.startsWith(SUB)), 'every request stays under the sub-path and succeeds').toEqual([]);
+      expect(
+        seen.some((r) => /ort-wasm-simd-threaded[^/]*\.wasm$/.test(r.url) && r.status === 200),
+        'wasm binary served from dist',
+      ).toBe(true);
+      expect(
+        seen.some((r) => /ort-wasm-simd-threaded[^/]*\.mjs$/.test(r.url) && r.status === 200),
+        'wasm loader served from dist',
+      ).toBe(true);
+      expect(
+        seen.filter((r) => r.status >= 400 || !r.url.startsWith(SUB)),
+        'every request stays under the sub-path and succeeds',
+      ).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

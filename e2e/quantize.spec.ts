@@ -26,11 +26,21 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
  * version and date in the output; without `provenance` a placeholder date of the same length is used (same size),
  * and the exact bytes are compared with the provenance read back from the download.
  */
-async function nodeOutput(path: string, mode: 'int8' | 'fp16', provenance?: OutputProvenance): Promise<{ bytes: Buffer; report: Int8Report | Fp16Report }> {
+async function nodeOutput(
+  path: string,
+  mode: 'int8' | 'fp16',
+  provenance?: OutputProvenance,
+): Promise<{ bytes: Buffer; report: Int8Report | Fp16Report }> {
   const input = new Uint8Array(readFileSync(path));
-  const prov = provenance ?? { source: { name: basename(path), sha256: sha256(input) }, toolVersion: TOOL.version, date: new Date(0).toISOString() };
+  const prov = provenance ?? {
+    source: { name: basename(path), sha256: sha256(input) },
+    toolVersion: TOOL.version,
+    date: new Date(0).toISOString(),
+  };
   const { parts, report } =
-    mode === 'int8' ? await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET, provenance: prov }) : await convertFp16(parseModel(input), { provenance: prov });
+    mode === 'int8'
+      ? await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET, provenance: prov })
+      : await convertFp16(parseModel(input), { provenance: prov });
   return { bytes: Buffer.from(await collectPieces(parts)), report };
 }
 
@@ -176,9 +186,11 @@ test('FP16 (defaults): convert, see the result, download the same bytes as Node'
   // What stayed in float32, by op type and reason (the report base every mode shares), with the policy rule.
   const rows = result.getByTestId('left-row');
   await expect(rows).toHaveCount(r.keptInFloat.length);
-  expect(await rows.evaluateAll((x) => x.map((e) => [e.getAttribute('data-op'), Number(e.getAttribute('data-count')), e.getAttribute('data-rule')]))).toEqual(
-    r.keptInFloat.map((k) => [k.opType, k.count, k.rule]),
-  );
+  expect(
+    await rows.evaluateAll((x) =>
+      x.map((e) => [e.getAttribute('data-op'), Number(e.getAttribute('data-count')), e.getAttribute('data-rule')]),
+    ),
+  ).toEqual(r.keptInFloat.map((k) => [k.opType, k.count, k.rule]));
   expect(r.keptInFloat.reduce((a, k) => a + k.count, 0)).toBe(r.nodes.keptFp32);
 
   const got = await downloadAndCompare(page, result, path, 'fp16', bytes);
@@ -203,7 +215,9 @@ test('Cancel stops an INT8 run at once: the worker is gone and the card says Can
   await workerClosed; // terminated, not left running in the background
   // A visible "Cancelled" state (nothing was written), not a silent return to the form.
   await expect(panel).toHaveAttribute('data-state', 'cancelled');
-  await expect(panel.getByTestId('quantize-cancelled')).toHaveText(`Cancelled: INT8 of ${basename(path)} was stopped and nothing was written.`);
+  await expect(panel.getByTestId('quantize-cancelled')).toHaveText(
+    `Cancelled: INT8 of ${basename(path)} was stopped and nothing was written.`,
+  );
   await expect(panel.getByTestId('quantize-progress')).toHaveCount(0);
   await expect(panel.getByTestId('quantize-result')).toHaveCount(0);
   await expect(panel.getByTestId('quantize-error')).toHaveCount(0);
@@ -242,11 +256,12 @@ test('Save straight to a file: the worker streams the output into the picked fil
   // The browser's save dialog cannot be driven headless: stand in for it with a file handle of the same kind (an
   // origin-private file), which is what showSaveFilePicker resolves to.
   await page.addInitScript(() => {
-    (window as unknown as { showSaveFilePicker: (o: { suggestedName: string }) => Promise<FileSystemFileHandle> }).showSaveFilePicker = async (o) => {
-      (window as unknown as { __picked: string }).__picked = o.suggestedName;
-      const root = await navigator.storage.getDirectory();
-      return root.getFileHandle(`picked-${o.suggestedName}`, { create: true });
-    };
+    (window as unknown as { showSaveFilePicker: (o: { suggestedName: string }) => Promise<FileSystemFileHandle> }).showSaveFilePicker =
+      async (o) => {
+        (window as unknown as { __picked: string }).__picked = o.suggestedName;
+        const root = await navigator.storage.getDirectory();
+        return root.getFileHandle(`picked-${o.suggestedName}`, { create: true });
+      };
   });
   const panel = await openWithModel(page, path);
   await panel.getByTestId('save-direct').check();

@@ -35,7 +35,10 @@ test.beforeAll(() => {
 test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A page in a new browser context (no storage shared with the sharer), failing the test on console errors. */
-async function freshPage(browser: Browser, baseURL: string | undefined): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
+async function freshPage(
+  browser: Browser,
+  baseURL: string | undefined,
+): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
   const context = await browser.newContext({ baseURL, acceptDownloads: true });
   const page = await context.newPage();
   const errors: string[] = [];
@@ -51,11 +54,20 @@ async function nodeReport(name: string, sourceName = basename(MODEL)): Promise<{
   const [i, o] = await Promise.all([hashBytes(bytes), hashBytes(out)]);
   return {
     out,
-    report: buildShareableReport({ tool: TOOL, source: { name: sourceName, ...i }, output: { name, sha256: o.sha256, md5: o.md5 }, report: q.report }),
+    report: buildShareableReport({
+      tool: TOOL,
+      source: { name: sourceName, ...i },
+      output: { name, sha256: o.sha256, md5: o.md5 },
+      report: q.report,
+    }),
   };
 }
 
-test('Share a result: a fresh context opens the link and sees the same numbers, exports them, verifies its copies', async ({ page, browser, baseURL }) => {
+test('Share a result: a fresh context opens the link and sees the same numbers, exports them, verifies its copies', async ({
+  page,
+  browser,
+  baseURL,
+}) => {
   const input = new Uint8Array(readFileSync(MODEL));
   // The page records source, tool version and date in the output: fix its clock so Node makes the same bytes.
   const q = await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET, provenance: pageProvenance(basename(MODEL), input) });
@@ -209,7 +221,8 @@ test('a report with hostile names renders them as text, and its quality data as 
   await expect(view).toContainText('<svg onload=alert(1)>');
   await expect(view).toContainText('<a href="javascript:alert(1)">click</a>');
   await expect(view).toContainText('<marquee>w</marquee>');
-  for (const tag of ['img', 'svg', 'b', 'i', 'u', 'marquee', 'a[href^="javascript"]']) await expect(page.locator(`main ${tag}`)).toHaveCount(0);
+  for (const tag of ['img', 'svg', 'b', 'i', 'u', 'marquee', 'a[href^="javascript"]'])
+    await expect(page.locator(`main ${tag}`)).toHaveCount(0);
   expect(await page.evaluate(() => document.querySelectorAll('script:not([type="module"])').length)).toBe(0);
   expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
 

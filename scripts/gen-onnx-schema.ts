@@ -17,10 +17,21 @@ export const OUT_PATH = fileURLToPath(new URL('../src/core/onnx/schema.generated
 
 /** Protobuf wire types (protobuf encoding spec): VARINT 0, I64 1, LEN 2, I32 5. */
 const SCALAR_WIRE: Record<string, number> = {
-  int32: 0, int64: 0, uint32: 0, uint64: 0, sint32: 0, sint64: 0, bool: 0,
-  fixed64: 1, sfixed64: 1, double: 1,
-  string: 2, bytes: 2,
-  fixed32: 5, sfixed32: 5, float: 5,
+  int32: 0,
+  int64: 0,
+  uint32: 0,
+  uint64: 0,
+  sint32: 0,
+  sint64: 0,
+  bool: 0,
+  fixed64: 1,
+  sfixed64: 1,
+  double: 1,
+  string: 2,
+  bytes: 2,
+  fixed32: 5,
+  sfixed32: 5,
+  float: 5,
 };
 
 const WIRE_NAME: Record<number, string> = { 0: 'VARINT', 1: 'I64', 2: 'LEN', 5: 'I32' };
@@ -56,10 +67,19 @@ export function generateSchema(proto: string): string {
         const fs = obj.fieldsArray;
         fields.push(`  ${name}: { ${fs.map((f) => `${f.name}: ${f.id}`).join(', ')} },`);
         const byWire = [0, 1, 2, 5].map((wt) => [WIRE_NAME[wt], fs.filter((f) => wireType(f) === wt).map((f) => `'${f.name}'`)] as const);
-        wires.push(`  ${name}: { ${byWire.filter(([, ns]) => ns.length > 0).map(([w, ns]) => `${w}: [${ns.join(', ')}]`).join(', ')} },`);
+        wires.push(
+          `  ${name}: { ${byWire
+            .filter(([, ns]) => ns.length > 0)
+            .map(([w, ns]) => `${w}: [${ns.join(', ')}]`)
+            .join(', ')} },`,
+        );
         visit(obj, `${name}_`);
       } else if (obj instanceof protobuf.Enum) {
-        enums.push(`  ${name}: { ${Object.entries(obj.values).map(([k, v]) => `${k}: ${v}`).join(', ')} },`);
+        enums.push(
+          `  ${name}: { ${Object.entries(obj.values)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', ')} },`,
+        );
       }
     }
   };
@@ -75,7 +95,7 @@ export function generateSchema(proto: string): string {
     ...fields,
     '} as const;',
     '',
-    '/** Each message\'s fields by protobuf wire type: VARINT 0 (ints, enums, bool), I64 1, LEN 2 (strings, bytes, messages), I32 5. */',
+    "/** Each message's fields by protobuf wire type: VARINT 0 (ints, enums, bool), I64 1, LEN 2 (strings, bytes, messages), I32 5. */",
     'export const FIELDS_BY_WIRE_TYPE = {',
     ...wires,
     '} as const;',

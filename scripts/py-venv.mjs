@@ -88,13 +88,18 @@ export function ensureVenv(log = (msg) => console.log(msg)) {
     });
   } catch (e) {
     if (/torch/.test(e.message) && /No matching distribution|Could not find a version/.test(e.message)) {
-      e.message += '\n(torch==2.13.0+cpu is the CPU wheel from this machine\'s local pip find-links; it is pinned with +cpu on purpose so that pip never falls back to the multi-GB CUDA build from PyPI.)';
+      e.message +=
+        "\n(torch==2.13.0+cpu is the CPU wheel from this machine's local pip find-links; it is pinned with +cpu on purpose so that pip never falls back to the multi-GB CUDA build from PyPI.)";
     }
     throw e;
   }
-  run(venvPython(), ['-c', 'import torch, transformers, onnx, onnxruntime, tokenizers; assert torch.__version__.endswith("+cpu"), torch.__version__'], {
-    what: 'venv import check',
-  });
+  run(
+    venvPython(),
+    ['-c', 'import torch, transformers, onnx, onnxruntime, tokenizers; assert torch.__version__.endswith("+cpu"), torch.__version__'],
+    {
+      what: 'venv import check',
+    },
+  );
   writeFileSync(stampFile, want);
   log(`python venv ready (${((Date.now() - t) / 1000).toFixed(1)}s)`);
 }

@@ -15,7 +15,10 @@ export const END = '<!-- options:end -->';
 export const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
 export function optionsBlock(): string {
-  return `${BEGIN}\n\n${optionsMarkdown(MODE_METAS, SHARED_FLAGS.map((f) => ({ flag: f.value ? `${f.flag} ${f.value}` : f.flag, help: f.help, page: f.page })))}\n\n${END}`;
+  return `${BEGIN}\n\n${optionsMarkdown(
+    MODE_METAS,
+    SHARED_FLAGS.map((f) => ({ flag: f.value ? `${f.flag} ${f.value}` : f.flag, help: f.help, page: f.page })),
+  )}\n\n${END}`;
 }
 
 /** The README with its option block replaced (throws when the markers are missing). */

@@ -34,7 +34,9 @@ function repoFolder(): string {
 }
 
 async function serve(): Promise<ChildProcess> {
-  const p = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' });
+  const p = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--port', String(PORT), '--strictPort'], {
+    stdio: 'ignore',
+  });
   for (let i = 0; i < 100; i++) {
     try {
       if ((await fetch(BASE)).ok) return p;
@@ -81,7 +83,9 @@ async function main(): Promise<void> {
     await panel.locator('[data-testid="result-answer"][data-state="quick"]').waitFor({ timeout: 120_000 });
     await panel.getByRole('radio', { name: 'FP16' }).check();
     await panel.getByTestId('quantize').click();
-    await panel.locator('[data-testid="quantize-result"][data-mode="fp16"] [data-testid="result-answer"][data-state="quick"]').waitFor({ timeout: 120_000 });
+    await panel
+      .locator('[data-testid="quantize-result"][data-mode="fp16"] [data-testid="result-answer"][data-state="quick"]')
+      .waitFor({ timeout: 120_000 });
     await panel.locator('[data-testid="column-show"][data-mode="int8"]').click();
     await page.locator('[data-testid="quantize-panel"] [data-testid="quality-panel"]').waitFor();
     await card.evaluate((el) => el.scrollIntoView());
@@ -123,7 +127,10 @@ async function main(): Promise<void> {
     server.kill();
     rmSync(join(folder, '..'), { recursive: true, force: true });
   }
-  const total = ['1-start', '2-result', '3-answer', '4-report', '5-report-dark', '6-phone-dark', '7-shared'].reduce((a, n) => a + readFileSync(join(OUT, `${n}.png`)).length, 0);
+  const total = ['1-start', '2-result', '3-answer', '4-report', '5-report-dark', '6-phone-dark', '7-shared'].reduce(
+    (a, n) => a + readFileSync(join(OUT, `${n}.png`)).length,
+    0,
+  );
   console.log(`docs/screenshots/: ${(total / 1024).toFixed(0)} KiB in all`);
 }
 

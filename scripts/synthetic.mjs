@@ -41,13 +41,21 @@ const RECIPES = [
     spec: {
       architecture: 'bert',
       seed: 12,
-      config: { vocab_size: 250037, hidden_size: 384, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 1536, max_position_embeddings: 512, type_vocab_size: 2 },
+      config: {
+        vocab_size: 250037,
+        hidden_size: 384,
+        num_hidden_layers: 12,
+        num_attention_heads: 12,
+        intermediate_size: 1536,
+        max_position_embeddings: 512,
+        type_vocab_size: 2,
+      },
     },
   },
   {
     id: 'synthetic-xlmr-base',
     outputs: [{ name: 'synthetic-xlmr-base', layout: 'single-file' }],
-    like: 'xlm-roberta-base shape (e.g. the seed\'s AVA-ONX-768-MULTI, multilingual-e5-base)',
+    like: "xlm-roberta-base shape (e.g. the seed's AVA-ONX-768-MULTI, multilingual-e5-base)",
     spec: {
       architecture: 'xlm-roberta',
       seed: 768,
@@ -128,7 +136,8 @@ function parseArgs(argv) {
       process.exit(0);
     } else throw new StepError(`unknown option ${a} (use --only, --force, --verify)`);
   }
-  for (const n of opts.only ?? []) if (!NAMES.includes(n)) throw new StepError(`no synthetic model called "${n}" (have: ${NAMES.join(', ')})`);
+  for (const n of opts.only ?? [])
+    if (!NAMES.includes(n)) throw new StepError(`no synthetic model called "${n}" (have: ${NAMES.join(', ')})`);
   return opts;
 }
 
@@ -140,7 +149,9 @@ async function make(recipe, sha) {
   const main = dirs['single-file'] ?? dirs['external-per-tensor'] ?? path.join(TMP, '.export');
   const args = [SCRIPT, '--spec', JSON.stringify(recipe.spec), '--out-dir', main];
   if (dirs['external-one-file']) args.push('--one-file-dir', dirs['external-one-file']);
-  log(`${recipe.id}: making (${recipe.spec.architecture}, ${recipe.spec.config.num_hidden_layers} layers, hidden ${recipe.spec.config.hidden_size}, vocabulary ${recipe.spec.config.vocab_size}) ...`);
+  log(
+    `${recipe.id}: making (${recipe.spec.architecture}, ${recipe.spec.config.num_hidden_layers} layers, hidden ${recipe.spec.config.hidden_size}, vocabulary ${recipe.spec.config.vocab_size}) ...`,
+  );
   const out = run(venvPython(), args, {
     what: 'scripts/make_synthetic.py',
     env: { PYTHONHASHSEED: '0', PYTHONWARNINGS: 'ignore', OMP_NUM_THREADS: '1', TRANSFORMERS_VERBOSITY: 'error' },
@@ -177,8 +188,11 @@ async function make(recipe, sha) {
       initializers: info.initializers,
       seconds: Math.round((seconds + (Date.now() - th) / 1000) * 10) / 10,
       secondsDetail: { ...s, wholeRun: Math.round(madeSeconds * 10) / 10 },
-      export: 'scripts/make_synthetic.py: torch.onnx.export(dynamo=False), opset 14, eager attention, constant folding' +
-        (o.layout === 'external-one-file' ? "; then onnx.save(save_as_external_data=True, all_tensors_to_one_file=True, location='model.onnx_data', size_threshold=1024)" : ''),
+      export:
+        'scripts/make_synthetic.py: torch.onnx.export(dynamo=False), opset 14, eager attention, constant folding' +
+        (o.layout === 'external-one-file'
+          ? "; then onnx.save(save_as_external_data=True, all_tensors_to_one_file=True, location='model.onnx_data', size_threshold=1024)"
+          : ''),
       versions: info.versions,
       recipeSha256: sha,
     });
@@ -224,7 +238,9 @@ async function main() {
   }
   writeManifest([...have.values()]);
   const total = [...have.values()].reduce((n, m) => n + m.totalBytes, 0);
-  log(`manifest ${path.relative(process.cwd(), path.join(ROOT, 'manifest.json'))}: ${have.size} model(s), ${(total / 1e9).toFixed(2)} GB on disk (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  log(
+    `manifest ${path.relative(process.cwd(), path.join(ROOT, 'manifest.json'))}: ${have.size} model(s), ${(total / 1e9).toFixed(2)} GB on disk (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+  );
 }
 
 main().catch((e) => {

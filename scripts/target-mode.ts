@@ -15,11 +15,19 @@ const str = { type: 'string' } as const;
 const { positionals: args, values: flags } = parseArgs({
   allowPositionals: true,
   options: {
-    'min-cosine': str, 'min-top5': str, probes: str, subset: str, candidates: str, 'int8-preset': str, 'max-verifications': str, report: str,
+    'min-cosine': str,
+    'min-top5': str,
+    probes: str,
+    subset: str,
+    candidates: str,
+    'int8-preset': str,
+    'max-verifications': str,
+    report: str,
     'no-uniform': { type: 'boolean' },
   },
 });
-const num = (k: 'min-cosine' | 'min-top5' | 'subset' | 'max-verifications'): number | undefined => (flags[k] === undefined ? undefined : Number(flags[k]));
+const num = (k: 'min-cosine' | 'min-top5' | 'subset' | 'max-verifications'): number | undefined =>
+  flags[k] === undefined ? undefined : Number(flags[k]);
 if (args.length < 1 || args.length > 2 || (flags['min-cosine'] === undefined && flags['min-top5'] === undefined)) {
   process.stderr.write('usage: npx tsx scripts/target-mode.ts <model.onnx> [<out.onnx>] --min-cosine X [--min-top5 Y] [--report FILE]\n');
   process.exit(2);
@@ -33,7 +41,10 @@ try {
     input: args[0]!,
     ...(args[1] ? { output: args[1] } : {}),
     ...(typeof flags.report === 'string' ? { reportPath: flags.report } : {}),
-    bar: { ...(num('min-cosine') !== undefined ? { minCosine: num('min-cosine') } : {}), ...(num('min-top5') !== undefined ? { minTop5Overlap: num('min-top5') } : {}) },
+    bar: {
+      ...(num('min-cosine') !== undefined ? { minCosine: num('min-cosine') } : {}),
+      ...(num('min-top5') !== undefined ? { minTop5Overlap: num('min-top5') } : {}),
+    },
     ...(typeof flags.probes === 'string' ? { probeSets: flags.probes.split(',') } : {}),
     ...(num('subset') !== undefined ? { sensitivitySentences: num('subset') } : {}),
     ...(typeof flags.candidates === 'string' ? { candidates: flags.candidates.split(',') as Precision[] } : {}),
@@ -49,9 +60,18 @@ try {
   });
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
   console.log(report.verdict.statement);
-  console.log(`original ${mib(report.model.bytes)}; plain INT8 ${mib(report.int8.bytes)}; answer ${report.chosen ? mib(report.chosen.bytes) : '—'}`);
-  if (report.chosen) console.log(`per group: ${Object.entries(report.chosen.assignment).map(([g, p]) => `${g}=${p}`).join(' ')}`);
-  console.log(`time: ${(report.timings.totalMs / 1000).toFixed(1)} s (sensitivity ${(report.timings.sensitivityMs / 1000).toFixed(1)} s, verify ${(report.timings.verifyMs / 1000).toFixed(1)} s); wall ${((Date.now() - t0) / 1000).toFixed(1)} s; cache key ${report.cacheKey}`);
+  console.log(
+    `original ${mib(report.model.bytes)}; plain INT8 ${mib(report.int8.bytes)}; answer ${report.chosen ? mib(report.chosen.bytes) : '—'}`,
+  );
+  if (report.chosen)
+    console.log(
+      `per group: ${Object.entries(report.chosen.assignment)
+        .map(([g, p]) => `${g}=${p}`)
+        .join(' ')}`,
+    );
+  console.log(
+    `time: ${(report.timings.totalMs / 1000).toFixed(1)} s (sensitivity ${(report.timings.sensitivityMs / 1000).toFixed(1)} s, verify ${(report.timings.verifyMs / 1000).toFixed(1)} s); wall ${((Date.now() - t0) / 1000).toFixed(1)} s; cache key ${report.cacheKey}`,
+  );
   process.exit(report.chosen ? 0 : 7);
 } catch (e) {
   if ((e as Error).name === 'AbortError') process.exit(130);

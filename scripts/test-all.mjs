@@ -80,9 +80,7 @@ const vitestStatus = run('vitest', process.execPath, [
     const p = r.numPassedTests ?? 0;
     const f = (r.numFailedTests ?? 0) + (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
     // Files that failed before running any test (import/syntax errors) have no assertion results.
-    const brokenFiles = (r.testResults ?? []).filter(
-      (t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0,
-    ).length;
+    const brokenFiles = (r.testResults ?? []).filter((t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0).length;
     passed += p;
     failed += f + brokenFiles;
     steps.push([
@@ -99,12 +97,10 @@ const vitestStatus = run('vitest', process.execPath, [
 }
 
 // 3. End-to-end tests (Playwright against the built app).
-const pwStatus = run(
-  'playwright',
-  process.execPath,
-  ['node_modules/@playwright/test/cli.js', 'test', '--reporter=list,json'],
-  { PLAYWRIGHT_JSON_OUTPUT_FILE: playwrightReport, CHROMIUM_PATH: chromium },
-);
+const pwStatus = run('playwright', process.execPath, ['node_modules/@playwright/test/cli.js', 'test', '--reporter=list,json'], {
+  PLAYWRIGHT_JSON_OUTPUT_FILE: playwrightReport,
+  CHROMIUM_PATH: chromium,
+});
 {
   const r = readJson(playwrightReport);
   if (!r?.stats) {

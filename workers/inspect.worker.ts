@@ -16,12 +16,18 @@ export const pathOf = (f: File): string => f.webkitRelativePath || f.name;
 const api: InspectWorkerApi = {
   async inspect(file: File, others: File[], onProgress?: ProgressCallback) {
     return workerJob(onProgress, async () => {
-      const siblings = siblingsOf(pathOf(file), others.map((f) => ({ path: pathOf(f), source: blobSource(f) })));
+      const siblings = siblingsOf(
+        pathOf(file),
+        others.map((f) => ({ path: pathOf(f), source: blobSource(f) })),
+      );
       let opened;
       try {
-        opened = await openModel({ model: blobSource(file), siblings }, {
-          onProgress: (loaded, total) => void onProgress?.({ phase: 'reading', loaded, total }),
-        });
+        opened = await openModel(
+          { model: blobSource(file), siblings },
+          {
+            onProgress: (loaded, total) => void onProgress?.({ phase: 'reading', loaded, total }),
+          },
+        );
       } catch (e) {
         if (e instanceof AvaError) throw e;
         throw new FileReadError(`could not read the file: ${messageOf(e)}`);

@@ -42,7 +42,9 @@ export async function requestAdapter(): Promise<{ adapter: GpuAdapterLike | null
   if (!gpu) return { adapter: null, reason: 'this browser has no WebGPU (navigator.gpu is missing in workers)' };
   try {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    return adapter ? { adapter, reason: null } : { adapter: null, reason: 'navigator.gpu.requestAdapter() gave no adapter (WebGPU disabled or no usable GPU)' };
+    return adapter
+      ? { adapter, reason: null }
+      : { adapter: null, reason: 'navigator.gpu.requestAdapter() gave no adapter (WebGPU disabled or no usable GPU)' };
   } catch (e) {
     return { adapter: null, reason: `navigator.gpu.requestAdapter() failed: ${messageOf(e)}` };
   }
@@ -52,12 +54,16 @@ export function threading(override: number | undefined): { threads: number; reas
   const hc = typeof navigator.hardwareConcurrency === 'number' && navigator.hardwareConcurrency > 0 ? navigator.hardwareConcurrency : null;
   if (override !== undefined) {
     const t = Math.max(1, Math.floor(override));
-    if (t > 1 && !self.crossOriginIsolated) return { threads: 1, reason: `${t} threads requested, but the page is not cross-origin isolated (no SharedArrayBuffer): 1 thread` };
+    if (t > 1 && !self.crossOriginIsolated)
+      return { threads: 1, reason: `${t} threads requested, but the page is not cross-origin isolated (no SharedArrayBuffer): 1 thread` };
     return { threads: t, reason: `${t} requested` };
   }
   if (!self.crossOriginIsolated) return { threads: 1, reason: 'page not cross-origin isolated (no SharedArrayBuffer): single-threaded' };
   const t = Math.max(1, Math.min(MAX_THREADS, hc ?? 1));
-  return { threads: t, reason: `cross-origin isolated: ${hc ?? 'unknown'} logical cores${hc !== null && hc > MAX_THREADS ? `, capped at ${MAX_THREADS}` : ''}` };
+  return {
+    threads: t,
+    reason: `cross-origin isolated: ${hc ?? 'unknown'} logical cores${hc !== null && hc > MAX_THREADS ? `, capped at ${MAX_THREADS}` : ''}`,
+  };
 }
 
 /** The onnxruntime-web build for a backend: the plain WASM build, or the WebGPU build (WebGPU EP + WASM CPU EP). */
@@ -71,4 +77,3 @@ export async function loadOrt(backend: QualityBackend) {
   ort.env.wasm.wasmPaths = { wasm: wasmBinaryUrl, mjs: wasmModuleUrl };
   return { ort, build: 'onnxruntime-web/wasm' };
 }
-

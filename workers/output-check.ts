@@ -11,7 +11,12 @@ import { DEFAULT_TARGET, TargetCheckError, checkTarget, type TargetCheck, type T
  * The written output checked against the deployment target: opened by streaming (structure only; its data file, when
  * it has one, beside it), then checkTarget. A bad target or runtime version is the options' fault (kind 'options').
  */
-export async function checkOutput(blob: Blob, name: string, data: { name: string; blob: Blob } | undefined, target: { id: TargetId; runtimeVersion?: string } | undefined): Promise<TargetCheck> {
+export async function checkOutput(
+  blob: Blob,
+  name: string,
+  data: { name: string; blob: Blob } | undefined,
+  target: { id: TargetId; runtimeVersion?: string } | undefined,
+): Promise<TargetCheck> {
   const siblings = siblingsOf(name, data ? [{ path: data.name, source: blobSource(data.blob) }] : []);
   const { model } = await openModel({ model: blobSource(blob), siblings });
   try {
@@ -21,4 +26,3 @@ export async function checkOutput(blob: Blob, name: string, data: { name: string
     throw e;
   }
 }
-

@@ -35,7 +35,9 @@ export async function opfsTarget(name: string): Promise<OutputTarget | null> {
   let access: FileSystemSyncAccessHandle;
   try {
     handle = await dir.getFileHandle(name, { create: true });
-    access = await (handle as FileSystemFileHandle & { createSyncAccessHandle(): Promise<FileSystemSyncAccessHandle> }).createSyncAccessHandle();
+    access = await (
+      handle as FileSystemFileHandle & { createSyncAccessHandle(): Promise<FileSystemSyncAccessHandle> }
+    ).createSyncAccessHandle();
   } catch {
     return null;
   }

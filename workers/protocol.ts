@@ -1,9 +1,7 @@
 import type { ModelSummary } from '../src/core/onnx/summary.js';
 
 /** Progress events sent from the inspect worker to the page. */
-export type InspectProgress =
-  | { phase: 'reading'; loaded: number; total: number }
-  | { phase: 'parsing' };
+export type InspectProgress = { phase: 'reading'; loaded: number; total: number } | { phase: 'parsing' };
 
 export type ProgressCallback = (p: InspectProgress) => void;
 

@@ -131,7 +131,10 @@ const api: QualityWorkerApi = {
       const files = filesOf(m);
       // External data is part of what a model computes: hash the files it names, by location. Not ONNX: the file alone.
       const external = await openModel(files).then(
-        (o) => externalDataFiles(o.model).sort((a, b) => (a.location < b.location ? -1 : 1)).map((x) => x.source),
+        (o) =>
+          externalDataFiles(o.model)
+            .sort((a, b) => (a.location < b.location ? -1 : 1))
+            .map((x) => x.source),
         () => [],
       );
       return (await modelFilesDigest(files.model, external)).sha256;
@@ -180,7 +183,8 @@ const api: QualityWorkerApi = {
           tokenizerConfig: req.tokenizer.tokenizerConfig ? await readJson(req.tokenizer.tokenizerConfig, 'tokenizer_config.json') : null,
         };
       }
-      const pooling: PoolingChoice = req.poolingMode ?? (req.pooling ? ((await readJson(req.pooling, '1_Pooling/config.json')) as PoolingConfigJson) : null);
+      const pooling: PoolingChoice =
+        req.poolingMode ?? (req.pooling ? ((await readJson(req.pooling, '1_Pooling/config.json')) as PoolingConfigJson) : null);
 
       const { ort, build } = await loadOrt(req.backend);
       runtime.ortBuild = build;
@@ -228,7 +232,7 @@ const api: QualityWorkerApi = {
         const eps = [...new Set(runtime.placements.flatMap((p) => p.eps.map((e) => e.ep)))];
         report.backend.ranProviders = eps.map(shortEp);
         report.backend.note =
-          'from onnxruntime\'s node-placement log: ' +
+          "from onnxruntime's node-placement log: " +
           runtime.placements.map((p) => `${p.model} ${p.eps.map((e) => `${e.nodes} nodes on ${shortEp(e.ep)}`).join(', ')}`).join('; ');
       }
       return { report, runtime, skipped: null };

@@ -73,10 +73,5 @@ export interface QuantizeWorkerApi {
    * model's external-data references name. Throws ErrorData (src/core/errors.ts): a kind and a message for
    * problems with the input or the options, kind 'internal' (message "internal error: …") otherwise.
    */
-  quantize(
-    file: File,
-    externalFiles: File[],
-    request: QuantizeRequest,
-    onProgress?: QuantizeProgressCallback,
-  ): Promise<QuantizeResult>;
+  quantize(file: File, externalFiles: File[], request: QuantizeRequest, onProgress?: QuantizeProgressCallback): Promise<QuantizeResult>;
 }

@@ -35,8 +35,6 @@ async function sha256Beside(file: File): Promise<string> {
 /** A file's path as given (folder drops and pickers set webkitRelativePath), else its name. */
 const pathOf = (f: File): string => f.webkitRelativePath || f.name;
 
-
-
 /** Sends progress at most every `ms` within a phase; phase changes and the end of a phase always go through. */
 function throttled(cb: QuantizeProgressCallback | undefined, ms = 100): (p: QuantizeProgress) => void {
   let last = 0;
@@ -56,14 +54,21 @@ const api: QuantizeWorkerApi = {
     const progress = throttled(onProgress);
     return workerJob(onProgress, async () => {
       // A bad target is the request's fault: said before any work.
-      if (request.target && !isTargetId(request.target.id)) throw new OptionError(`unknown target '${String(request.target.id)}' (use ${WHERE_CHOICES.join(', ')})`);
+      if (request.target && !isTargetId(request.target.id))
+        throw new OptionError(`unknown target '${String(request.target.id)}' (use ${WHERE_CHOICES.join(', ')})`);
       if (request.target?.runtimeVersion !== undefined && !isRuntimeVersion(request.target.runtimeVersion))
         throw new OptionError(`not a runtime version: '${request.target.runtimeVersion}' (e.g. 1.22 or 1.30.0)`);
       // The model is opened by streaming: its structure is read, tensor payloads stay in the File (read by slices).
-      const siblings = siblingsOf(pathOf(file), externalFiles.map((f) => ({ path: pathOf(f), source: blobSource(f) })));
+      const siblings = siblingsOf(
+        pathOf(file),
+        externalFiles.map((f) => ({ path: pathOf(f), source: blobSource(f) })),
+      );
       let opened;
       try {
-        opened = await openModel({ model: blobSource(file), siblings }, { onProgress: (done, total) => progress({ phase: 'reading', fraction: total ? done / total : 1, done, total }) });
+        opened = await openModel(
+          { model: blobSource(file), siblings },
+          { onProgress: (done, total) => progress({ phase: 'reading', fraction: total ? done / total : 1, done, total }) },
+        );
       } catch (e) {
         if (e instanceof AvaError) throw e;
         throw new FileReadError(`could not read the file: ${messageOf(e)}`);
@@ -88,7 +93,8 @@ const api: QuantizeWorkerApi = {
       let dataFile: Blob | undefined;
       try {
         await writeOutput(result, main.sink, {
-          onProgress: (done, total, item) => progress({ phase, fraction: total ? done / total : 1, done, total, ...(item ? { item } : {}) }),
+          onProgress: (done, total, item) =>
+            progress({ phase, fraction: total ? done / total : 1, done, total, ...(item ? { item } : {}) }),
           dataSink: async () => {
             const t = await outputTarget(`${jobId}.onnx_data`, result.data?.bytes ?? 0);
             targets.push(t);

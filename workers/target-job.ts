@@ -9,7 +9,15 @@ import { hashBytes } from '../src/core/batch/hashing.js';
 import { AvaError, messageOf } from '../src/core/errors.js';
 import { siblingsOf } from '../src/core/io/files.js';
 import { blobSource } from '../src/core/io/source.js';
-import { buildMix, runTargetMode, targetCacheKeyFor, targetTuning, type TargetModeOptions, type TargetProgress, type TargetReport } from '../src/core/mixed/index.js';
+import {
+  buildMix,
+  runTargetMode,
+  targetCacheKeyFor,
+  targetTuning,
+  type TargetModeOptions,
+  type TargetProgress,
+  type TargetReport,
+} from '../src/core/mixed/index.js';
 import { mixedFileName } from '../src/core/mixed/meta.js';
 import { parseModel } from '../src/core/onnx/model.js';
 import { openModel } from '../src/core/onnx/open.js';
@@ -63,8 +71,18 @@ export type TargetJobResult = Omit<TargetResult, 'runtime'> & { cacheNote: strin
  * Runs one target-mode job (see the file comment). Throws AvaErrors for what is the input's or the options' fault.
  * With `req.cacheOnly`: resolves null when no report is cached for the request (nothing is measured).
  */
-export async function runTargetJob(req: TargetRequest & { cacheOnly?: false }, deps: TargetJobDeps, onProgress?: (p: TargetProgress) => void, signal?: AbortSignal): Promise<TargetJobResult>;
-export async function runTargetJob(req: TargetRequest, deps: TargetJobDeps, onProgress?: (p: TargetProgress) => void, signal?: AbortSignal): Promise<TargetJobResult | null>;
+export async function runTargetJob(
+  req: TargetRequest & { cacheOnly?: false },
+  deps: TargetJobDeps,
+  onProgress?: (p: TargetProgress) => void,
+  signal?: AbortSignal,
+): Promise<TargetJobResult>;
+export async function runTargetJob(
+  req: TargetRequest,
+  deps: TargetJobDeps,
+  onProgress?: (p: TargetProgress) => void,
+  signal?: AbortSignal,
+): Promise<TargetJobResult | null>;
 export async function runTargetJob(
   req: TargetRequest,
   deps: TargetJobDeps,
@@ -73,11 +91,15 @@ export async function runTargetJob(
 ): Promise<TargetJobResult | null> {
   const target = req.target ?? { id: DEFAULT_TARGET };
   if (!isTargetId(target.id)) throw new AvaError('options', `unknown target '${String(target.id)}' (use ${WHERE_CHOICES.join(', ')})`);
-  if (target.runtimeVersion !== undefined && !isRuntimeVersion(target.runtimeVersion)) throw new AvaError('options', `not a runtime version: '${target.runtimeVersion}' (e.g. 1.22 or 1.30.0)`);
+  if (target.runtimeVersion !== undefined && !isRuntimeVersion(target.runtimeVersion))
+    throw new AvaError('options', `not a runtime version: '${target.runtimeVersion}' (e.g. 1.22 or 1.30.0)`);
 
   // The model, inline (target mode holds it in memory and builds each candidate from it).
   const others = (req.model.others ?? []).map((o) => ({ path: o.path, source: blobSource(o.blob, o.path.split('/').pop() ?? o.path) }));
-  const opened = await openModel({ model: blobSource(req.model.blob, req.model.name), siblings: siblingsOf(req.model.path ?? req.model.name, others) }, { signal });
+  const opened = await openModel(
+    { model: blobSource(req.model.blob, req.model.name), siblings: siblingsOf(req.model.path ?? req.model.name, others) },
+    { signal },
+  );
   if (opened.problems.length) throw new AvaError('format', opened.problems.map((p) => p.message).join('; '));
   const bytes = await collectPieces(writeModel(opened.model), signal);
 
@@ -85,10 +107,13 @@ export async function runTargetJob(
     ? {
         tokenizerJson: await readJson(req.tokenizer.tokenizerJson, 'tokenizer.json'),
         // Absent, not null: the same cache key as the CLI's run on the same files (src/node/target.ts).
-        ...(req.tokenizer.tokenizerConfig ? { tokenizerConfig: await readJson(req.tokenizer.tokenizerConfig, 'tokenizer_config.json') } : {}),
+        ...(req.tokenizer.tokenizerConfig
+          ? { tokenizerConfig: await readJson(req.tokenizer.tokenizerConfig, 'tokenizer_config.json') }
+          : {}),
       }
     : null;
-  const pooling: PoolingChoice = req.poolingMode ?? (req.pooling ? ((await readJson(req.pooling, '1_Pooling/config.json')) as PoolingConfigJson) : null);
+  const pooling: PoolingChoice =
+    req.poolingMode ?? (req.pooling ? ((await readJson(req.pooling, '1_Pooling/config.json')) as PoolingConfigJson) : null);
   const sha256 = hashBytes(req.model.blob, { md5: false }).then((h) => h.sha256);
   sha256.catch(() => undefined);
   const provenance = { source: { name: req.model.name, sha256 }, toolVersion: TOOL.version, date: req.date ?? new Date().toISOString() };
@@ -129,7 +154,9 @@ export async function runTargetJob(
     }
     if (report && report.cacheKey === engineKey) {
       fromCache = true;
-      answer = report.chosen ? (await buildMix(parseModel(bytes), report.chosen.assignment, { ...report.mixOptions, provenance }, undefined, signal)).bytes : null;
+      answer = report.chosen
+        ? (await buildMix(parseModel(bytes), report.chosen.assignment, { ...report.mixOptions, provenance }, undefined, signal)).bytes
+        : null;
       onProgress?.({ phase: 'done', fraction: 1, done: 1, total: 1, message: `from the cache: ${report.verdict.statement}` });
     } else report = undefined;
   }
@@ -160,5 +187,14 @@ export async function runTargetJob(
     signal?.throwIfAborted();
     ({ file, storage } = await deps.write(answer));
   }
-  return { report, file, fileName: mixedFileName(req.model.name), storage, targetCheck, fromCache, qualityBackend: qualityBackendFor(target.id).page, cacheNote };
+  return {
+    report,
+    file,
+    fileName: mixedFileName(req.model.name),
+    storage,
+    targetCheck,
+    fromCache,
+    qualityBackend: qualityBackendFor(target.id).page,
+    cacheNote,
+  };
 }

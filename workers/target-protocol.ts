@@ -4,7 +4,15 @@
  * answer written to the origin-private file system like the quantize worker's outputs, and reports cached in
  * IndexedDB (database "ava-target") by the engine's cache key and the backend.
  */
-import type { MixFp16Options, MixInt8Options, MixQ4Options, Precision, TargetBar, TargetProgress, TargetReport } from '../src/core/mixed/index.js';
+import type {
+  MixFp16Options,
+  MixInt8Options,
+  MixQ4Options,
+  Precision,
+  TargetBar,
+  TargetProgress,
+  TargetReport,
+} from '../src/core/mixed/index.js';
 import type { RetrievalSet, SentenceSet } from '../src/core/quality/index.js';
 import type { QualityBackendChoice, TargetCheck, TargetId } from '../src/core/targets/index.js';
 import type { ModelFilesInput, QualityBackend, TokenizerInput } from './quality-protocol.js';

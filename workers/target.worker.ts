@@ -24,7 +24,10 @@ const cache: TargetReportCache = {
 };
 
 /** Sends progress at most every `ms` within a phase; phase changes and the end always go through. */
-function throttled<P extends { phase: string; fraction: number }>(cb: ((p: P) => void) | undefined, ms = 150): ((p: P) => void) | undefined {
+function throttled<P extends { phase: string; fraction: number }>(
+  cb: ((p: P) => void) | undefined,
+  ms = 150,
+): ((p: P) => void) | undefined {
   if (!cb) return undefined;
   let last = 0;
   let phase = '';
@@ -42,41 +45,41 @@ let used = false;
 /** One job per worker: a run, or a cache lookup (`req.cacheOnly`: null when nothing is cached; no adapter needed). */
 function job(req: TargetRequest, onProgress: Parameters<TargetWorkerApi['run']>[1]): Promise<TargetResult | null> {
   return workerJob(onProgress, async () => {
-      if (used) throw new Error('internal error: this worker already ran target mode (start a fresh one per run)');
-      used = true;
-      const backend = req.backend ?? 'wasm';
-      const { threads, reason } = threading(req.threads);
-      const { ort, build } = await loadOrt(backend);
-      ort.env.wasm.numThreads = threads;
-      ort.env.wasm.proxy = false; // already off the main thread
-      ort.env.logLevel = 'error';
-      if (backend === 'webgpu' && !req.cacheOnly) {
-        const got = await requestAdapter();
-        if (!got.adapter) throw new Error(`WebGPU not available: ${got.reason}`);
-        ort.env.webgpu.adapter = got.adapter as never;
-      }
-      const jobId = req.output?.jobId ?? `target-${Date.now().toString(36)}`;
-      const r = await runTargetJob(
-        req,
-        {
-          ort: ort as never,
-          backendLabel: `onnxruntime-web ${backend}`,
-          sessionOptions: { executionProviders: [backend] },
-          cache,
-          async write(bytes) {
-            const t = await outputTarget(`${jobId}.onnx`, bytes.length, req.output?.handle);
-            try {
-              await t.sink.write(bytes);
-              return { file: await t.finish(), storage: t.kind };
-            } catch (e) {
-              await t.abort();
-              throw e;
-            }
-          },
+    if (used) throw new Error('internal error: this worker already ran target mode (start a fresh one per run)');
+    used = true;
+    const backend = req.backend ?? 'wasm';
+    const { threads, reason } = threading(req.threads);
+    const { ort, build } = await loadOrt(backend);
+    ort.env.wasm.numThreads = threads;
+    ort.env.wasm.proxy = false; // already off the main thread
+    ort.env.logLevel = 'error';
+    if (backend === 'webgpu' && !req.cacheOnly) {
+      const got = await requestAdapter();
+      if (!got.adapter) throw new Error(`WebGPU not available: ${got.reason}`);
+      ort.env.webgpu.adapter = got.adapter as never;
+    }
+    const jobId = req.output?.jobId ?? `target-${Date.now().toString(36)}`;
+    const r = await runTargetJob(
+      req,
+      {
+        ort: ort as never,
+        backendLabel: `onnxruntime-web ${backend}`,
+        sessionOptions: { executionProviders: [backend] },
+        cache,
+        async write(bytes) {
+          const t = await outputTarget(`${jobId}.onnx`, bytes.length, req.output?.handle);
+          try {
+            await t.sink.write(bytes);
+            return { file: await t.finish(), storage: t.kind };
+          } catch (e) {
+            await t.abort();
+            throw e;
+          }
         },
-        throttled(onProgress),
-      );
-      return r && { ...r, runtime: { backend, ortBuild: build, threads, threadsReason: reason } };
+      },
+      throttled(onProgress),
+    );
+    return r && { ...r, runtime: { backend, ortBuild: build, threads, threadsReason: reason } };
   });
 }
 

@@ -7,7 +7,9 @@ export { formatBytes, formatMiB, formatSavings } from '../core/size.js';
 /** 22713216 -> "22,713,216". Locale-independent so tests can read it. */
 export function formatInt(n: number): string {
   if (!Number.isFinite(n)) return '—';
-  return Math.trunc(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return Math.trunc(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 /** 22_713_216 -> "22.7 M" */

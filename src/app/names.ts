@@ -25,7 +25,11 @@ const GENERIC = /^(model|encoder_model|decoder_model|decoder_model_merged|decode
 /** Folders that hold the ONNX files of a repository rather than name it. */
 const HOLDER = /^(onnx|models?|export|exported|output|outputs|\.)$/i;
 
-const segments = (p: string) => p.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.');
+const segments = (p: string) =>
+  p
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((s) => s !== '' && s !== '.');
 /** Path separators and control characters never reach an output name (the browser sanitises the rest on download). */
 const UNSAFE = /[\u0000-\u001f\u007f/\\]+/g;
 const safe = (s: string) => s.replace(UNSAFE, '_').replace(/^[.\s]+|[.\s]+$/g, '') || 'model';
@@ -39,7 +43,11 @@ export function modelName(path: string): ModelName {
     const folder = [...parts].reverse().find((s) => !HOLDER.test(s));
     if (folder) {
       const variant = stem.toLowerCase() === 'model' ? null : stem;
-      return { title: variant ? `${folder} (${variant})` : folder, base: safe(variant ? `${folder}_${variant}` : folder), path: parts.concat(file).join('/') };
+      return {
+        title: variant ? `${folder} (${variant})` : folder,
+        base: safe(variant ? `${folder}_${variant}` : folder),
+        path: parts.concat(file).join('/'),
+      };
     }
   }
   return { title: file, base: safe(stem), path: parts.concat(file).join('/') };

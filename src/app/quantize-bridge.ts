@@ -4,12 +4,7 @@
  * terminates the worker, which must not take another card's job with it.
  */
 import * as Comlink from 'comlink';
-import type {
-  QuantizeProgress,
-  QuantizeRequest,
-  QuantizeResult,
-  QuantizeWorkerApi,
-} from '../../workers/quantize-protocol.js';
+import type { QuantizeProgress, QuantizeRequest, QuantizeResult, QuantizeWorkerApi } from '../../workers/quantize-protocol.js';
 import { AvaError } from '../core/errors.js';
 import { JobBridge, type WorkerFactory } from './job-bridge.js';
 

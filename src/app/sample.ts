@@ -4,8 +4,7 @@
  * a built/hosted copy downloads it from Hugging Face.
  */
 export const SAMPLE_MODEL_NAME = 'all-MiniLM-L6-v2';
-export const SAMPLE_MODEL_URL =
-  'https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2/resolve/main/onnx/model.onnx';
+export const SAMPLE_MODEL_URL = 'https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2/resolve/main/onnx/model.onnx';
 /** File name given to the downloaded sample (shown on its card). */
 export const SAMPLE_FILE_NAME = `${SAMPLE_MODEL_NAME}.onnx`;
 

@@ -24,7 +24,8 @@ import { removeJobFiles } from './output-files.js';
 
 export type { TargetProgress, TargetRequest, TargetResult };
 
-const defaultFactory: WorkerFactory = () => new Worker(new URL('../../workers/target.worker.ts', import.meta.url), { type: 'module', name: 'ava-target' });
+const defaultFactory: WorkerFactory = () =>
+  new Worker(new URL('../../workers/target.worker.ts', import.meta.url), { type: 'module', name: 'ava-target' });
 
 export class TargetBridge extends JobBridge<TargetWorkerApi> {
   constructor(idleMs = 60_000, factory: WorkerFactory = defaultFactory) {
@@ -34,7 +35,8 @@ export class TargetBridge extends JobBridge<TargetWorkerApi> {
   run(request: TargetRequest, opts: { signal?: AbortSignal; onProgress?: (p: TargetProgress) => void } = {}): Promise<TargetResult> {
     return this.call(opts.signal, async (api) => {
       const r = await api.run(request, opts.onProgress ? Comlink.proxy(opts.onProgress) : undefined);
-      if (r.file !== null && !(r.file instanceof Blob)) throw new AvaError('internal', 'internal error: the target worker returned an answer that is not a file');
+      if (r.file !== null && !(r.file instanceof Blob))
+        throw new AvaError('internal', 'internal error: the target worker returned an answer that is not a file');
       return r;
     });
   }
@@ -43,7 +45,8 @@ export class TargetBridge extends JobBridge<TargetWorkerApi> {
   lookup(request: TargetRequest, opts: { signal?: AbortSignal } = {}): Promise<TargetResult | null> {
     return this.call(opts.signal, async (api) => {
       const r = await api.lookup(request);
-      if (r && r.file !== null && !(r.file instanceof Blob)) throw new AvaError('internal', 'internal error: the target worker returned an answer that is not a file');
+      if (r && r.file !== null && !(r.file instanceof Blob))
+        throw new AvaError('internal', 'internal error: the target worker returned an answer that is not a file');
       return r;
     });
   }
@@ -68,7 +71,10 @@ async function onFreshWorker<T>(request: TargetRequest, opts: FreshOpts, call: (
  * Runs target mode in a fresh worker; the worker is gone when this settles. On cancel (or failure) the job's OPFS
  * file (`<request.output.jobId>.onnx`) is removed.
  */
-export function runTarget(request: TargetRequest, opts: { signal?: AbortSignal; onProgress?: (p: TargetProgress) => void } & FreshOpts = {}): Promise<TargetResult> {
+export function runTarget(
+  request: TargetRequest,
+  opts: { signal?: AbortSignal; onProgress?: (p: TargetProgress) => void } & FreshOpts = {},
+): Promise<TargetResult> {
   return onFreshWorker(request, opts, (b) => b.run(request, opts));
 }
 

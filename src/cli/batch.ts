@@ -28,7 +28,9 @@ every input and output, settings) into the output folder, prints a summary table
 Options:
   --modes LIST        ${MODE_IDS.join(', ')} or several, comma-separated (default ${MODE_IDS[0]})
   --out DIR           output folder (default: <dir> itself, next to the inputs)
-  --preset P          the preset of the modes that have presets (${MODE_METAS.filter((m) => m.presets.length).map((m) => `${m.label}: ${m.presets.map((p) => p.id).join(', ')}; default ${m.defaultPreset}`).join('; ')})
+  --preset P          the preset of the modes that have presets (${MODE_METAS.filter((m) => m.presets.length)
+    .map((m) => `${m.label}: ${m.presets.map((p) => p.id).join(', ')}; default ${m.defaultPreset}`)
+    .join('; ')})
   --template T        suffix (<base>${MODE_METAS[0]!.suffix}.onnx, default) or transformers.js (onnx/${MODE_METAS[0]!.transformersJs.fileName})
   --version TAG       add a version tag: <base>${MODE_METAS[0]!.suffix}-v1.1.onnx
   --force             overwrite existing outputs, process already quantized models, and write outputs that rewrote
@@ -49,7 +51,10 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
   const dir = args[0]!;
   if (!existsSync(dir)) throw new CliError(`folder not found: ${dir}`, EXIT.notFound);
   if (!statSync(dir).isDirectory()) throw new CliError(`${dir} is not a folder`, EXIT.usage);
-  const modeWords = (typeof flags.modes === 'string' ? flags.modes : MODE_IDS[0]!).split(',').map((m) => m.trim().toLowerCase()).filter(Boolean);
+  const modeWords = (typeof flags.modes === 'string' ? flags.modes : MODE_IDS[0]!)
+    .split(',')
+    .map((m) => m.trim().toLowerCase())
+    .filter(Boolean);
   const modes: ModeId[] = [];
   for (const m of modeWords) {
     if (!isModeId(m)) throw new CliError(`--modes: unknown mode '${m}' (use ${MODE_IDS.join(', ')})`, EXIT.usage);
@@ -62,7 +67,13 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
     const withPresets = modes.filter((m) => modeMeta(m).presets.length);
     if (!withPresets.length) throw new CliError(`--preset: none of the chosen modes (${modes.join(', ')}) has presets`, EXIT.usage);
     for (const m of withPresets)
-      if (!modeMeta(m).presets.some((p) => p.id === preset)) throw new CliError(`--preset: unknown preset '${preset}' (${modeMeta(m).label}: use ${modeMeta(m).presets.map((p) => p.id).join(', ')})`, EXIT.usage);
+      if (!modeMeta(m).presets.some((p) => p.id === preset))
+        throw new CliError(
+          `--preset: unknown preset '${preset}' (${modeMeta(m).label}: use ${modeMeta(m)
+            .presets.map((p) => p.id)
+            .join(', ')})`,
+          EXIT.usage,
+        );
   }
   const template = (typeof flags.template === 'string' ? flags.template : 'suffix') as NamingTemplate;
   if (template !== 'suffix' && template !== 'transformers.js') throw new CliError(`--template: use suffix or transformers.js`, EXIT.usage);
@@ -71,7 +82,9 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
   const force = !!flags.force;
   mkdirSync(outDir, { recursive: true });
 
-  const files = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.onnx') && statSync(join(dir, f)).isFile()).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.toLowerCase().endsWith('.onnx') && statSync(join(dir, f)).isFile())
+    .sort();
   if (files.length === 0) throw new CliError(`no .onnx files in ${dir}`, EXIT.notFound);
 
   const rows: Row[] = [];
@@ -120,7 +133,12 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
           mkdirSync(dirname(out), { recursive: true });
           let done;
           try {
-            done = await produce(input, out, req, { startedAt: Date.now(), onProgress: (f, b, item) => progress.update(f, b, item), digests: true, force });
+            done = await produce(input, out, req, {
+              startedAt: Date.now(),
+              onProgress: (f, b, item) => progress.update(f, b, item),
+              digests: true,
+              force,
+            });
           } catch (e) {
             // Nothing to quantize is a skip with its reason, not a failure (and no file is written).
             if (!(e instanceof CliError && e.kind === 'nothing-to-do')) throw e;
@@ -133,13 +151,26 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
           const r = done.result;
           const od = done.digests!;
           progress.finish();
-          outputs.push(manifestOutput({ file: { name: name.path, bytes: r.outputBytes, sha256: od.sha256, md5: od.md5 }, source: file, report: r.report }));
+          outputs.push(
+            manifestOutput({
+              file: { name: name.path, bytes: r.outputBytes, sha256: od.sha256, md5: od.md5 },
+              source: file,
+              report: r.report,
+            }),
+          );
           const pct = 100 * (1 - r.outputBytes / inBytes);
           const change = pct >= 0.05 ? `${pct.toFixed(1)}% smaller` : pct <= -0.05 ? `${(-pct).toFixed(1)}% larger` : 'same size';
           rows.push({ file, mode, status: 'ok', detail: `${name.path}, ${change}`, inBytes, outBytes: r.outputBytes });
         } catch (e) {
           const known = e instanceof CliError || e instanceof NamingError || e instanceof AvaError;
-          rows.push({ file, mode, status: 'failed', detail: known ? (e as Error).message : `internal error: ${(e as Error).message}`, inBytes, outBytes: null });
+          rows.push({
+            file,
+            mode,
+            status: 'failed',
+            detail: known ? (e as Error).message : `internal error: ${(e as Error).message}`,
+            inBytes,
+            outBytes: null,
+          });
         }
       }
     } finally {
@@ -163,7 +194,11 @@ function formatTable(rows: Row[]): string {
   const ok = rows.filter((r) => r.status === 'ok').length;
   const sk = rows.filter((r) => r.status === 'skipped').length;
   const fl = rows.filter((r) => r.status === 'failed').length;
-  return [line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line), '', `${int(ok)} written, ${int(sk)} skipped, ${int(fl)} failed`].join('\n');
+  return [
+    line(head),
+    line(w.map((n) => '-'.repeat(n))),
+    ...body.map(line),
+    '',
+    `${int(ok)} written, ${int(sk)} skipped, ${int(fl)} failed`,
+  ].join('\n');
 }
-
-

@@ -80,10 +80,13 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
   if (args.length !== 2) throw new CliError(`check takes <original.onnx> <quantized.onnx>\n${CHECK_USAGE}`, EXIT.usage);
   const { isRemoteModelArg, resolveModelArg } = await import('./hub.js');
   const file = typeof flags.file === 'string' ? flags.file : null;
-  if (file && !args.some(isRemoteModelArg)) throw new CliError('--file chooses a file of a Hugging Face repository; neither model is one', EXIT.usage);
+  if (file && !args.some(isRemoteModelArg))
+    throw new CliError('--file chooses a file of a Hugging Face repository; neither model is one', EXIT.usage);
   const poolMode = flags.pool;
-  if (poolMode !== undefined && !['mean', 'cls', 'none'].includes(String(poolMode))) throw new CliError('--pool takes mean, cls or none', EXIT.usage);
-  if (flags.output !== undefined && (typeof flags.output !== 'string' || !flags.output)) throw new CliError('--output takes an output name', EXIT.usage);
+  if (poolMode !== undefined && !['mean', 'cls', 'none'].includes(String(poolMode)))
+    throw new CliError('--pool takes mean, cls or none', EXIT.usage);
+  if (flags.output !== undefined && (typeof flags.output !== 'string' || !flags.output))
+    throw new CliError('--output takes an output name', EXIT.usage);
   // A Hugging Face id or URL is downloaded into the cache; its tokenizer and pooling config come with it.
   const resolveArg = (a: string) => resolveModelArg(a, { io, file: isRemoteModelArg(a) ? file : null });
   const origPath = await resolveArg(args[0]!);
@@ -91,7 +94,8 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
   // The models are streamed (structure only) and loaded by onnxruntime-node from their paths: only check they are files.
   for (const p of [origPath, quantPath]) statInput(p);
   // --target: the backend that matches it, and the quantized model against its kernels.
-  if (flags['runtime-version'] !== undefined && flags.target === undefined) throw new CliError('--runtime-version goes with --target', EXIT.usage);
+  if (flags['runtime-version'] !== undefined && flags.target === undefined)
+    throw new CliError('--runtime-version goes with --target', EXIT.usage);
   const target: TargetChoice | null =
     flags.target === undefined
       ? null
@@ -101,7 +105,8 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
         ]).target;
   const choice = target ? qualityBackendFor(target.id).cli : { backend: 'onnxruntime-node cpu' as const, exact: true, note: null };
   const threshold = flags.threshold === undefined ? DEFAULT_THRESHOLD : Number(flags.threshold);
-  if (!Number.isFinite(threshold) || threshold < -1 || threshold > 1) throw new CliError('--threshold takes a number between -1 and 1', EXIT.usage);
+  if (!Number.isFinite(threshold) || threshold < -1 || threshold > 1)
+    throw new CliError('--threshold takes a number between -1 and 1', EXIT.usage);
 
   const tokPath = typeof flags.tokenizer === 'string' ? flags.tokenizer : findBeside(origPath, 'tokenizer.json');
   const tokenizer = tokPath
@@ -114,16 +119,35 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
       }
     : null;
   const poolPath = typeof flags.pooling === 'string' ? flags.pooling : findBeside(origPath, join('1_Pooling', 'config.json'));
-  const pooling = poolMode ? (String(poolMode) as 'mean' | 'cls' | 'none') : poolPath ? (readJson(poolPath, 'pooling config') as PoolingConfigJson) : undefined;
+  const pooling = poolMode
+    ? (String(poolMode) as 'mean' | 'cls' | 'none')
+    : poolPath
+      ? (readJson(poolPath, 'pooling config') as PoolingConfigJson)
+      : undefined;
 
   const probes = await loadProbes(async (f) => readJson(join(PROBE_DIR, f), 'probe set'), PROBE_FILES);
-  const wanted = (typeof flags.probes === 'string' ? flags.probes : 'en,multi').split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = (typeof flags.probes === 'string' ? flags.probes : 'en,multi')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const sentenceSets: SentenceSet[] = [];
   for (const w of wanted) {
     const builtin = probes.sentenceSets.find((s) => s.id === w);
     if (builtin) sentenceSets.push(builtin);
-    else if (existsSync(w)) sentenceSets.push(sentencesFromStrings(readFileSync(w, 'utf8').split(/\r?\n/).filter((l) => l.trim()), w));
-    else throw new CliError(`--probes: '${w}' is neither a built-in set (${probes.sentenceSets.map((s) => s.id).join(', ')}) nor a file`, EXIT.usage);
+    else if (existsSync(w))
+      sentenceSets.push(
+        sentencesFromStrings(
+          readFileSync(w, 'utf8')
+            .split(/\r?\n/)
+            .filter((l) => l.trim()),
+          w,
+        ),
+      );
+    else
+      throw new CliError(
+        `--probes: '${w}' is neither a built-in set (${probes.sentenceSets.map((s) => s.id).join(', ')}) nor a file`,
+        EXIT.usage,
+      );
   }
 
   // One progress line per phase (load, tokenize, embed, …), each with its own 0..100%.
@@ -155,7 +179,10 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
         : async () => ({
             bytes: new Uint8Array(readFileSync(path)),
             externalData: await Promise.all(
-              externalDataFiles(views.get(path)!).map(async ({ location, source }) => ({ path: location, data: await source.read(0, source.size) })),
+              externalDataFiles(views.get(path)!).map(async ({ location, source }) => ({
+                path: location,
+                data: await source.read(0, source.size),
+              })),
             ),
           }),
     sha256: () => sha256File(path),
@@ -205,12 +232,21 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
     }
     check = checkTarget(view, target.id, target.runtimeVersion ? { runtimeVersion: target.runtimeVersion } : {});
   }
-  if (flags.json) io.stdout(`${JSON.stringify(check && target ? { ...report, target: { ...check, requested: true, runtimeVersionAsked: target.runtimeVersion, backend: choice } } : report, null, 2)}\n`);
+  if (flags.json)
+    io.stdout(
+      `${JSON.stringify(check && target ? { ...report, target: { ...check, requested: true, runtimeVersionAsked: target.runtimeVersion, backend: choice } } : report, null, 2)}\n`,
+    );
   else
     io.stdout(
       `${[
         formatReportText(report),
-        ...(check && target ? ['', `backend for --target ${target.id}: ${choice.backend}${choice.exact ? ' (the target\'s own)' : ''}${choice.note ? ` — ${choice.note}` : ''}`, ...targetLines(check, target)] : []),
+        ...(check && target
+          ? [
+              '',
+              `backend for --target ${target.id}: ${choice.backend}${choice.exact ? " (the target's own)" : ''}${choice.note ? ` — ${choice.note}` : ''}`,
+              ...targetLines(check, target),
+            ]
+          : []),
       ].join('\n')}\n`,
     );
   if (check && !check.ok) return EXIT.cannotRun;

@@ -3,7 +3,6 @@ import type { ModelSummary, TensorInfo } from '../core/onnx/summary.js';
 import { MODE_METAS } from '../core/modes/registry.js';
 import { mb } from './io.js';
 
-
 function shape(t: TensorInfo): string {
   return t.shape ? `[${t.shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]` : '(unknown shape)';
 }
@@ -27,7 +26,10 @@ export function formatCard(s: ModelSummary): string {
   if (s.externalData.length) {
     const missing = s.externalData.filter((e) => !e.resolved);
     const files = [...new Set(s.externalData.map((e) => e.location))];
-    kv('External data', `${s.externalData.length} tensors in ${files.join(', ')}${missing.length ? ` — MISSING: ${[...new Set(missing.map((e) => e.location))].join(', ')}` : ''}`);
+    kv(
+      'External data',
+      `${s.externalData.length} tensors in ${files.join(', ')}${missing.length ? ` — MISSING: ${[...new Set(missing.map((e) => e.location))].join(', ')}` : ''}`,
+    );
   }
   for (const [k, v] of Object.entries(s.metadata)) kv(`  meta ${k}`, v);
   // Every registered mode, in the registry's order (default options of each).

@@ -102,7 +102,8 @@ function cacheStore(folder: string): FileStore<string> {
             await closeQuietly();
             await unlink(tmp).catch(() => {});
             const code = (e as NodeJS.ErrnoException).code;
-            if (code === 'ENOSPC' || code === 'EDQUOT') throw new CliError(`disk full while saving ${final} (nothing was kept)`, EXIT.diskFull);
+            if (code === 'ENOSPC' || code === 'EDQUOT')
+              throw new CliError(`disk full while saving ${final} (nothing was kept)`, EXIT.diskFull);
             throw e;
           }
           return final;
@@ -158,7 +159,10 @@ export async function resolveModelArg(arg: string, opts: ResolveOptions): Promis
     else if (offer.preselected) plan = planFromChoice(offer.ref, offer.preselected, offer.listing);
     else {
       const list = offer.choices.map((c) => `${c.model.path} (${mb(c.model.size)})`).join(', ');
-      throw new CliError(`${describeRef(ref)} has several .onnx files and none is onnx/model.onnx: choose one with --file (${list})`, EXIT.usage);
+      throw new CliError(
+        `${describeRef(ref)} has several .onnx files and none is onnx/model.onnx: choose one with --file (${list})`,
+        EXIT.usage,
+      );
     }
     const folder = cacheFolder(ref, env);
     const progress = createProgress(opts.io, `download ${plan.label}`);
@@ -187,7 +191,8 @@ export function takeFileFlag(args: string[]): { args: string[]; file: string | n
     const a = args[i]!;
     if (a === '--file') {
       const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw new CliError('--file needs a path in the repository (e.g. onnx/model_quantized.onnx)', EXIT.usage);
+      if (v === undefined || v.startsWith('--'))
+        throw new CliError('--file needs a path in the repository (e.g. onnx/model_quantized.onnx)', EXIT.usage);
       file = v;
     } else if (a.startsWith('--file=')) file = a.slice(7);
     else out.push(a);

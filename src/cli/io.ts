@@ -6,7 +6,19 @@ import { formatMiBFixed } from '../core/size.js';
 import { walkArgs } from '../core/modes/options.js';
 
 /** Exit codes (documented in the README). 8: a download from the Hub or a URL failed; 9: the output cannot run on the target (`--target`, src/core/targets); 130: cancelled (Ctrl-C). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, badModel: 4, outputExists: 5, diskFull: 6, belowThreshold: 7, download: 8, cannotRun: 9, cancelled: 130 } as const;
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  notFound: 3,
+  badModel: 4,
+  outputExists: 5,
+  diskFull: 6,
+  belowThreshold: 7,
+  download: 8,
+  cannotRun: 9,
+  cancelled: 130,
+} as const;
 
 /** The exit code for each kind of user-facing error (src/core/errors.ts). */
 export const EXIT_FOR_KIND: Record<ErrorKind, number> = {
@@ -65,7 +77,8 @@ export function siblingsOf(path: string): Record<string, number> {
 
 /** Refuses an output path that would overwrite the input, exists (without force), or has no folder. */
 export function checkOutputPath(input: string, output: string, force: boolean): void {
-  if (resolve(input) === resolve(output)) throw new CliError('the output must not be the input file (the input is never modified)', EXIT.usage);
+  if (resolve(input) === resolve(output))
+    throw new CliError('the output must not be the input file (the input is never modified)', EXIT.usage);
   if (existsSync(output)) {
     if (statSync(output).isDirectory()) throw new CliError(`${output} is a directory`, EXIT.usage);
     if (!force) throw new CliError(`${output} exists (use --force to overwrite)`, EXIT.outputExists);
@@ -114,7 +127,11 @@ export const mb = (n: number): string => formatMiBFixed(n, { label: 'MB' });
 export const int = (n: number): string => n.toLocaleString('en-US');
 
 /** A comma-separated option value as a list ("a, b,,c" -> ["a", "b", "c"]). */
-export const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+export const list = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /**
  * Walks a command's words: calls `onFlag(flag, value)` for each `--flag` / `--flag=value` (`value()` takes the

@@ -80,7 +80,8 @@ async function verify(args: string[], json: boolean, io: CliIo): Promise<number>
 const HELP: Record<string, string> = {
   inspect:
     'Usage:\n  ava-quant inspect <model.onnx | org/name[@rev] | URL> [--file onnx/model_x.onnx] [--json]\n\nPrints the model card (the same as the app shows); --json gives the ModelSummary object.\nA Hugging Face id or URL is downloaded into the cache first (--file picks the .onnx when the repository has several).',
-  verify: 'Usage:\n  ava-quant verify <file> <sha256|md5> [--json]\n\nHashes the file once (SHA-256 and MD5 together) and compares with the expected value:\n64 hex digits = SHA-256, 32 = MD5, or a line of sha256sum/md5sum output. Exit 0 on a match, 1 otherwise.',
+  verify:
+    'Usage:\n  ava-quant verify <file> <sha256|md5> [--json]\n\nHashes the file once (SHA-256 and MD5 together) and compares with the expected value:\n64 hex digits = SHA-256, 32 = MD5, or a line of sha256sum/md5sum output. Exit 0 on a match, 1 otherwise.',
 };
 
 export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -93,18 +94,18 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     }
     switch (cmd) {
       case 'inspect': {
-        if (help) return io.stdout(`${HELP.inspect}\n`), EXIT.ok;
+        if (help) return (io.stdout(`${HELP.inspect}\n`), EXIT.ok);
         const { args, flags } = parseFlags(rest, ['json']);
         return await inspect(args, flags, io);
       }
       case 'verify': {
-        if (help) return io.stdout(`${HELP.verify}\n`), EXIT.ok;
+        if (help) return (io.stdout(`${HELP.verify}\n`), EXIT.ok);
         const { args, flags } = parseFlags(rest, ['json']);
         return await verify(args, !!flags.json, io);
       }
       case 'check': {
         const { runCheckCommand, CHECK_USAGE } = await import('./check.js');
-        if (help) return io.stdout(`${CHECK_USAGE}\n`), EXIT.ok;
+        if (help) return (io.stdout(`${CHECK_USAGE}\n`), EXIT.ok);
         const { args, flags } = parseFlags(rest, ['json']);
         return await runCheckCommand(args, flags, io);
       }
@@ -114,7 +115,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       }
       case 'batch': {
         const { runBatchCommand, BATCH_USAGE } = await import('./batch.js');
-        if (help) return io.stdout(`${BATCH_USAGE}\n`), EXIT.ok;
+        if (help) return (io.stdout(`${BATCH_USAGE}\n`), EXIT.ok);
         const { args, flags } = parseFlags(rest, ['json', 'force']);
         return await runBatchCommand(args, flags, io);
       }

@@ -37,7 +37,10 @@ export function statInput(path: string): number {
  * Opens a model file for a mode: structure only (payloads stay on disk), external data resolved in its folder.
  * Exit 4 for a file that is not a valid model or whose external data is missing/short/refused.
  */
-export async function openInput(path: string, opts: { requireData?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<CliInput> {
+export async function openInput(
+  path: string,
+  opts: { requireData?: boolean; onProgress?: (done: number, total: number) => void } = {},
+): Promise<CliInput> {
   statInput(path);
   const files = modelFilesOf(path);
   let opened: OpenedModel;
@@ -124,7 +127,9 @@ export async function produce(
   let result: ModeResult;
   const layout = { location: `${basename(output)}_data`, ...(opts.externalData ? { maxModelBytes: 0 } : {}) };
   try {
-    result = await runMode(input.opened.model, { ...request, options: { ...request.options, layout } } as ModeRequest, { force: opts.force === true });
+    result = await runMode(input.opened.model, { ...request, options: { ...request.options, layout } } as ModeRequest, {
+      force: opts.force === true,
+    });
   } catch (e) {
     return fail(e);
   }
@@ -154,7 +159,8 @@ export async function produce(
   } catch (e) {
     for (const s of sinks) await s.abort();
     const code = (e as NodeJS.ErrnoException | null)?.code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') throw new CliError(`disk full while writing ${output} (nothing was written)`, EXIT.diskFull);
+    if (code === 'ENOSPC' || code === 'EDQUOT')
+      throw new CliError(`disk full while writing ${output} (nothing was written)`, EXIT.diskFull);
     if (code) throw new CliError(`cannot write ${output}: ${(e as Error).message}`, EXIT.failure);
     return fail(e);
   }

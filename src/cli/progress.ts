@@ -31,7 +31,9 @@ export function createProgress(io: CliIo, title: string): Progress {
         const width = 24;
         const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
         const tail = label ? ` ${label.length > 30 ? `…${label.slice(-29)}` : label}` : '';
-        io.stderr(`\r${title} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%${amount}${eta === null ? '' : ` ETA ${eta.toFixed(0)}s`}${tail}\x1b[K`);
+        io.stderr(
+          `\r${title} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}%${amount}${eta === null ? '' : ` ETA ${eta.toFixed(0)}s`}${tail}\x1b[K`,
+        );
         drawn = true;
       } else {
         const q = Math.floor(frac * 4);

@@ -11,7 +11,15 @@ import { CliError, type CliIo, EXIT, checkOutputPath, int, mb } from './io.js';
 import { openInput, produce, provenanceOf, statInput } from './pipeline.js';
 import { createProgress } from './progress.js';
 import { reportLines } from './report-text.js';
-import { TARGET_FLAGS, TARGETS, type TargetChoice, cannotRunMessage, checkModelFile, takeTargetFlags, targetLines } from './target-check.js';
+import {
+  TARGET_FLAGS,
+  TARGETS,
+  type TargetChoice,
+  cannotRunMessage,
+  checkModelFile,
+  takeTargetFlags,
+  targetLines,
+} from './target-check.js';
 import type { TargetCheck } from '../core/targets/index.js';
 
 /**
@@ -177,7 +185,13 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   };
   try {
     const request = { mode, options: { ...parsed.options, provenance: provenanceOf(opened) } } as ModeRequest;
-    ({ result } = await produce(opened, output, request, { startedAt: t0, onProgress: (f, b, item) => progress.update(f, b, item), externalData, force, beforeCommit }));
+    ({ result } = await produce(opened, output, request, {
+      startedAt: t0,
+      onProgress: (f, b, item) => progress.update(f, b, item),
+      externalData,
+      force,
+      beforeCommit,
+    }));
     progress.finish();
   } catch (e) {
     progress.finish();
@@ -194,7 +208,10 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   const ms = Date.now() - t0;
   const inBytes = inputBytes(opened.opened.model);
   const checked = check as TargetCheck | null;
-  if (json) io.stdout(`${JSON.stringify({ input, output, totalMs: Math.round(ms), ...result.report, written: true, target: checked ? targetJson(checked, target) : null }, null, 2)}\n`);
+  if (json)
+    io.stdout(
+      `${JSON.stringify({ input, output, totalMs: Math.round(ms), ...result.report, written: true, target: checked ? targetJson(checked, target) : null }, null, 2)}\n`,
+    );
   else
     io.stdout(
       `${[

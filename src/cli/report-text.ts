@@ -27,9 +27,18 @@ function fp16Lines(r: Fp16Report): string[] {
     kv('Subnormal', `${int(w.subnormal)} (below 6.1e-5: reduced precision)`),
     kv('Largest magnitude', w.largestMagnitude.toPrecision(5)),
     ...w.outOfRange.map((o) => kv('Kept float32 weight', `${o.name} (largest |x| ${o.largestMagnitude.toPrecision(5)} is beyond float16)`)),
-    kv('Nodes', `${int(n.converted)} float16, ${int(n.keptFp32)} kept float32; Casts ${n.castsInserted} inserted, ${n.castsRetargeted} retargeted, ${n.castsRemoved} removed`),
+    kv(
+      'Nodes',
+      `${int(n.converted)} float16, ${int(n.keptFp32)} kept float32; Casts ${n.castsInserted} inserted, ${n.castsRetargeted} retargeted, ${n.castsRemoved} removed`,
+    ),
   ];
-  if (r.unknownTypes.count) lines.push(kv('Unknown types', `${r.unknownTypes.count} values (e.g. ${r.unknownTypes.examples.slice(0, 3).join(', ')}); their nodes were left unchanged`));
+  if (r.unknownTypes.count)
+    lines.push(
+      kv(
+        'Unknown types',
+        `${r.unknownTypes.count} values (e.g. ${r.unknownTypes.examples.slice(0, 3).join(', ')}); their nodes were left unchanged`,
+      ),
+    );
   if (w.keptFp32.some((k) => k.reason.startsWith('stored as external data')))
     lines.push(kv('Warning', 'some weights are stored as external data; they stay float32 and are still read from the external file'));
   return lines;
@@ -57,7 +66,8 @@ export function reportLines(r: ModeReport): string[] {
     const names = k.nodes.slice(0, 3).join(', ') + (k.count > 3 ? ', …' : '');
     lines.push(kv(`  ${k.opType} ×${k.count}`, `${k.reason} (${names})`));
   }
-  if (r.keptInFloat.length > MAX_GROUPS) lines.push(kv('', `… and ${r.keptInFloat.length - MAX_GROUPS} more reasons (--json lists them all)`));
+  if (r.keptInFloat.length > MAX_GROUPS)
+    lines.push(kv('', `… and ${r.keptInFloat.length - MAX_GROUPS} more reasons (--json lists them all)`));
   const noop = nothingDone(r, modeMeta(r.mode).label);
   if (noop) lines.push(kv('Warning', `${noop}; the file was written because of --force`));
   for (const n of r.notes) lines.push(kv('Note', n));

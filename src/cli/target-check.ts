@@ -5,7 +5,17 @@
  * nodes, reason, the runtime versions it holds for and its sources.
  */
 import { openModel } from '../core/onnx/open.js';
-import { DEFAULT_TARGET, TARGET_IDS, TARGETS, WHERE_CHOICES, checkTarget, isRuntimeVersion, isTargetId, type TargetCheck, type TargetId } from '../core/targets/index.js';
+import {
+  DEFAULT_TARGET,
+  TARGET_IDS,
+  TARGETS,
+  WHERE_CHOICES,
+  checkTarget,
+  isRuntimeVersion,
+  isTargetId,
+  type TargetCheck,
+  type TargetId,
+} from '../core/targets/index.js';
 import { fileSource } from '../node/files.js';
 import { CliError, EXIT } from './io.js';
 
@@ -53,7 +63,8 @@ export function takeTargetFlags(args: readonly string[]): { args: string[]; targ
     else version = v;
   }
   if (id !== null && !isTargetId(id)) throw new CliError(`--target: unknown target '${id}' (use ${TARGET_IDS.join(', ')})`, EXIT.usage);
-  if (version !== null && !isRuntimeVersion(version)) throw new CliError(`--runtime-version: not a version: '${version}' (e.g. 1.22 or 1.30.0)`, EXIT.usage);
+  if (version !== null && !isRuntimeVersion(version))
+    throw new CliError(`--runtime-version: not a version: '${version}' (e.g. 1.22 or 1.30.0)`, EXIT.usage);
   return { args: rest, target: { id: (id as TargetId | null) ?? DEFAULT_TARGET, requested: id !== null, runtimeVersion: version } };
 }
 
@@ -74,11 +85,22 @@ const kv = (k: string, v: string) => `${k.padEnd(22)}${v}`;
  * The check as lines: the target and runtime, the verdict, then every finding grouped by op, verdict and reason —
  * blocking first — each with all its nodes, the versions it holds for and its sources.
  */
-export function targetLines(r: TargetCheck, t: TargetChoice, findings: { node: string; op: string; verdict: string; reason: string }[] = [...r.unsupported, ...r.warnings]): string[] {
-  const lines = [kv('Target', `${r.target}: ${r.label} (${r.runtime} ${r.version}, ${r.ep})${t.requested ? '' : ' — the default; choose with --target'}`)];
+export function targetLines(
+  r: TargetCheck,
+  t: TargetChoice,
+  findings: { node: string; op: string; verdict: string; reason: string }[] = [...r.unsupported, ...r.warnings],
+): string[] {
+  const lines = [
+    kv(
+      'Target',
+      `${r.target}: ${r.label} (${r.runtime} ${r.version}, ${r.ep})${t.requested ? '' : ' — the default; choose with --target'}`,
+    ),
+  ];
   lines.push(kv('Target check', r.ok ? `runs: ${r.summary}` : `CANNOT RUN: ${r.summary}`));
   for (const g of r.groups) {
-    const nodes = findings.filter((f) => f.op === g.op && f.verdict === g.verdict && f.reason.replace(/ \[[^\]]*\]$/, '') === g.reason).map((f) => f.node);
+    const nodes = findings
+      .filter((f) => f.op === g.op && f.verdict === g.verdict && f.reason.replace(/ \[[^\]]*\]$/, '') === g.reason)
+      .map((f) => f.node);
     lines.push(kv(`  ${g.blocking ? 'cannot run' : 'warning'}`, `${g.op} ×${g.count} (${g.verdict}): ${g.reason}`));
     lines.push(kv('', `nodes: ${(nodes.length ? nodes : g.nodes).join(', ')}`));
     lines.push(kv('', `holds for: ${g.holdsFor}`));

@@ -71,7 +71,17 @@ interface TargetFlags {
   force: boolean;
 }
 
-const VALUE = new Set(['--min-cosine', '--min-top5', '--probes', '--subset', '--candidates', '--max-verifications', '--int8-preset', '--tokenizer', '--pooling']);
+const VALUE = new Set([
+  '--min-cosine',
+  '--min-top5',
+  '--probes',
+  '--subset',
+  '--candidates',
+  '--max-verifications',
+  '--int8-preset',
+  '--tokenizer',
+  '--pooling',
+]);
 const BOOL = new Set(['--no-uniform', '--no-cache', '--json', '--force']);
 
 function num(flag: string, v: string, lo: number, hi: number, integer = false): number {
@@ -84,55 +94,67 @@ function num(flag: string, v: string, lo: number, hi: number, integer = false): 
 /** Parses target mode's words (after --file / --target were taken out). Throws usage errors. */
 export function parseTargetArgs(args: readonly string[]): { positionals: string[]; flags: TargetFlags } {
   const f: TargetFlags = { uniform: true, cache: true, json: false, force: false };
-  const positionals = walkArgs(args, ({ flag, inline, value }) => {
-    if (BOOL.has(flag)) {
-      if (inline) throw new CliError(`${flag} takes no value`, EXIT.usage);
-      if (flag === '--no-uniform') f.uniform = false;
-      else if (flag === '--no-cache') f.cache = false;
-      else if (flag === '--json') f.json = true;
-      else f.force = true;
-      return;
-    }
-    if (!VALUE.has(flag)) throw new CliError(`unknown option ${flag} for target mode\n${TARGET_MODE_USAGE}`, EXIT.usage);
-    const v = value();
-    const list = () => v.split(',').map((x) => x.trim()).filter(Boolean);
-    switch (flag) {
-      case '--min-cosine':
-        f.minCosine = num(flag, v, -1, 1);
-        break;
-      case '--min-top5':
-        f.minTop5 = num(flag, v, 0, 1);
-        break;
-      case '--probes':
-        f.probes = list();
-        for (const p of f.probes) if (p !== 'en' && p !== 'multi') throw new CliError(`--probes: target mode takes the shipped sets en and multi (got '${p}')`, EXIT.usage);
-        break;
-      case '--subset':
-        f.subset = num(flag, v, 1, 10_000, true);
-        break;
-      case '--candidates': {
-        const c = list();
-        const bad = c.filter((x) => !PRECISIONS.includes(x as Precision) || x === 'fp32');
-        if (bad.length || !c.length) throw new CliError(`--candidates takes ${PRECISIONS.filter((p) => p !== 'fp32').join(', ')} (got '${v}')`, EXIT.usage);
-        f.candidates = c as Precision[];
-        break;
+  const positionals = walkArgs(
+    args,
+    ({ flag, inline, value }) => {
+      if (BOOL.has(flag)) {
+        if (inline) throw new CliError(`${flag} takes no value`, EXIT.usage);
+        if (flag === '--no-uniform') f.uniform = false;
+        else if (flag === '--no-cache') f.cache = false;
+        else if (flag === '--json') f.json = true;
+        else f.force = true;
+        return;
       }
-      case '--max-verifications':
-        f.maxVerifications = num(flag, v, 1, 100, true);
-        break;
-      case '--int8-preset':
-        if (!isPresetName(v)) throw new CliError(`--int8-preset: unknown preset '${v}' (use ${PRESET_NAMES.join(', ')})`, EXIT.usage);
-        f.int8Preset = v;
-        break;
-      case '--tokenizer':
-        f.tokenizer = v;
-        break;
-      case '--pooling':
-        f.pooling = v;
-        break;
-    }
-  }, needsValue);
-  if (f.minCosine === undefined && f.minTop5 === undefined) throw new CliError(`target mode needs a bar: --min-cosine X and/or --min-top5 Y\n${TARGET_MODE_USAGE}`, EXIT.usage);
+      if (!VALUE.has(flag)) throw new CliError(`unknown option ${flag} for target mode\n${TARGET_MODE_USAGE}`, EXIT.usage);
+      const v = value();
+      const list = () =>
+        v
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean);
+      switch (flag) {
+        case '--min-cosine':
+          f.minCosine = num(flag, v, -1, 1);
+          break;
+        case '--min-top5':
+          f.minTop5 = num(flag, v, 0, 1);
+          break;
+        case '--probes':
+          f.probes = list();
+          for (const p of f.probes)
+            if (p !== 'en' && p !== 'multi')
+              throw new CliError(`--probes: target mode takes the shipped sets en and multi (got '${p}')`, EXIT.usage);
+          break;
+        case '--subset':
+          f.subset = num(flag, v, 1, 10_000, true);
+          break;
+        case '--candidates': {
+          const c = list();
+          const bad = c.filter((x) => !PRECISIONS.includes(x as Precision) || x === 'fp32');
+          if (bad.length || !c.length)
+            throw new CliError(`--candidates takes ${PRECISIONS.filter((p) => p !== 'fp32').join(', ')} (got '${v}')`, EXIT.usage);
+          f.candidates = c as Precision[];
+          break;
+        }
+        case '--max-verifications':
+          f.maxVerifications = num(flag, v, 1, 100, true);
+          break;
+        case '--int8-preset':
+          if (!isPresetName(v)) throw new CliError(`--int8-preset: unknown preset '${v}' (use ${PRESET_NAMES.join(', ')})`, EXIT.usage);
+          f.int8Preset = v;
+          break;
+        case '--tokenizer':
+          f.tokenizer = v;
+          break;
+        case '--pooling':
+          f.pooling = v;
+          break;
+      }
+    },
+    needsValue,
+  );
+  if (f.minCosine === undefined && f.minTop5 === undefined)
+    throw new CliError(`target mode needs a bar: --min-cosine X and/or --min-top5 Y\n${TARGET_MODE_USAGE}`, EXIT.usage);
   return { positionals, flags: f };
 }
 
@@ -141,8 +163,16 @@ const f4 = (x: number | null) => (x === null ? '—' : x.toFixed(4));
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
 
 /** The human report: bar, sizes, the precision per layer group, every measured point, the verdict, the quality report. */
-export function targetModeLines(r: TargetReport, o: { input: string; output: string; written: boolean; cached: boolean; cacheFile: string | null; wallMs: number }): string[] {
-  const bar = [r.bar.minCosine !== undefined ? `mean cosine ≥ ${r.bar.minCosine}` : '', r.bar.minTop5Overlap !== undefined ? `top-5 overlap ≥ ${r.bar.minTop5Overlap}` : ''].filter(Boolean).join(' and ');
+export function targetModeLines(
+  r: TargetReport,
+  o: { input: string; output: string; written: boolean; cached: boolean; cacheFile: string | null; wallMs: number },
+): string[] {
+  const bar = [
+    r.bar.minCosine !== undefined ? `mean cosine ≥ ${r.bar.minCosine}` : '',
+    r.bar.minTop5Overlap !== undefined ? `top-5 overlap ≥ ${r.bar.minTop5Overlap}` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
   const L = [
     kv('Input', o.input),
     kv('Output', o.written ? o.output : `${o.output} (not written)`),
@@ -150,27 +180,49 @@ export function targetModeLines(r: TargetReport, o: { input: string; output: str
     kv('Bar', `${bar} on ${r.probes.full}`),
     kv('Sensitivity subset', r.probes.subset),
     kv('Original size', `${mb(r.model.bytes)}`),
-    kv('Plain INT8', `${mb(r.int8.bytes)} (${pct(r.int8.bytes, r.model.bytes)}), mean cosine ${f4(r.int8.meanCosine)}, top-5 ${f4(r.int8.top5Overlap)}: ${r.int8.meetsBar ? 'meets' : 'misses'} the bar`),
-    kv('Answer', r.chosen ? `${mb(r.chosen.bytes)} (${pct(r.chosen.bytes, r.model.bytes)} of the original${r.verdict.smallerThanInt8 ? `, ${(100 * (1 - r.chosen.bytes / r.int8.bytes)).toFixed(1)}% smaller than plain INT8` : ''})` : 'none: only the float32 original meets the bar'),
+    kv(
+      'Plain INT8',
+      `${mb(r.int8.bytes)} (${pct(r.int8.bytes, r.model.bytes)}), mean cosine ${f4(r.int8.meanCosine)}, top-5 ${f4(r.int8.top5Overlap)}: ${r.int8.meetsBar ? 'meets' : 'misses'} the bar`,
+    ),
+    kv(
+      'Answer',
+      r.chosen
+        ? `${mb(r.chosen.bytes)} (${pct(r.chosen.bytes, r.model.bytes)} of the original${r.verdict.smallerThanInt8 ? `, ${(100 * (1 - r.chosen.bytes / r.int8.bytes)).toFixed(1)}% smaller than plain INT8` : ''})`
+        : 'none: only the float32 original meets the bar',
+    ),
     kv('Verdict', r.verdict.statement),
     '',
     'Precision per layer group:',
   ];
   for (const g of r.groups) {
     const p: Precision = r.chosen?.assignment[g.id] ?? 'fp32';
-    L.push(`  ${g.id.padEnd(14)}${p.padEnd(6)}${`${g.nodes} nodes`.padEnd(11)}weights ${mb(g.weightBytes)} -> ${mb(g.predictedBytes[p])}${g.candidates.length === 1 ? ' (no float weights: nothing to change)' : ''}`);
+    L.push(
+      `  ${g.id.padEnd(14)}${p.padEnd(6)}${`${g.nodes} nodes`.padEnd(11)}weights ${mb(g.weightBytes)} -> ${mb(g.predictedBytes[p])}${g.candidates.length === 1 ? ' (no float weights: nothing to change)' : ''}`,
+    );
   }
   L.push('', 'Size vs quality (every model measured; sensitivity points on the subset, the others on the full set):');
-  L.push(`  ${'kind'.padEnd(12)}${'model'.padEnd(28)}${'MB'.padStart(9)}${'% of fp32'.padStart(11)}${'mean cos'.padStart(10)}${'min cos'.padStart(9)}${'top-5'.padStart(8)}  bar`);
-  const sorted = [...r.points].sort((a, b) => (a.kind === b.kind ? a.bytes - b.bytes : a.kind === 'sensitivity' ? 1 : b.kind === 'sensitivity' ? -1 : 0));
+  L.push(
+    `  ${'kind'.padEnd(12)}${'model'.padEnd(28)}${'MB'.padStart(9)}${'% of fp32'.padStart(11)}${'mean cos'.padStart(10)}${'min cos'.padStart(9)}${'top-5'.padStart(8)}  bar`,
+  );
+  const sorted = [...r.points].sort((a, b) =>
+    a.kind === b.kind ? a.bytes - b.bytes : a.kind === 'sensitivity' ? 1 : b.kind === 'sensitivity' ? -1 : 0,
+  );
   for (const p of sorted)
     L.push(
       `  ${p.kind.padEnd(12)}${p.label.slice(0, 27).padEnd(28)}${(p.bytes / 2 ** 20).toFixed(2).padStart(9)}${pct(p.bytes, r.model.bytes).padStart(11)}${f4(p.meanCosine).padStart(10)}${f4(p.minCosine).padStart(9)}${f4(p.top5Overlap).padStart(8)}  ${p.probes === 'subset' ? '(subset)' : p.meetsBar ? 'meets' : 'misses'}`,
     );
   for (const n of r.notes) L.push(kv('Note', n));
   L.push(
-    kv('Time', `${(r.timings.totalMs / 1000).toFixed(1)} s measured (sensitivity ${(r.timings.sensitivityMs / 1000).toFixed(1)} s, verify ${(r.timings.verifyMs / 1000).toFixed(1)} s)${o.cached ? `; this run took the cached report (${(o.wallMs / 1000).toFixed(1)} s)` : ''}`),
-    kv('Cache', o.cacheFile ? `${o.cached ? 'from' : 'saved to'} ${o.cacheFile} (key ${r.cacheKey.slice(0, 16)}…)` : 'off (--no-cache measures again; without the flag results are cached)'),
+    kv(
+      'Time',
+      `${(r.timings.totalMs / 1000).toFixed(1)} s measured (sensitivity ${(r.timings.sensitivityMs / 1000).toFixed(1)} s, verify ${(r.timings.verifyMs / 1000).toFixed(1)} s)${o.cached ? `; this run took the cached report (${(o.wallMs / 1000).toFixed(1)} s)` : ''}`,
+    ),
+    kv(
+      'Cache',
+      o.cacheFile
+        ? `${o.cached ? 'from' : 'saved to'} ${o.cacheFile} (key ${r.cacheKey.slice(0, 16)}…)`
+        : 'off (--no-cache measures again; without the flag results are cached)',
+    ),
   );
   if (r.quality) L.push('', 'Quality report of the answer (full probe set):', formatReportText(r.quality));
   return L;
@@ -186,7 +238,8 @@ export async function runTargetModeCommand(allArgs: string[], io: CliIo): Promis
   const { args: withFile, file } = takeFileFlag(allArgs);
   const { args, target } = takeTargetFlags(withFile);
   const { positionals, flags } = parseTargetArgs(args);
-  if (positionals.length !== 3 || positionals[2]!.toLowerCase() !== 'target') throw new CliError(`expected <in.onnx> <out.onnx> target\n${TARGET_MODE_USAGE}`, EXIT.usage);
+  if (positionals.length !== 3 || positionals[2]!.toLowerCase() !== 'target')
+    throw new CliError(`expected <in.onnx> <out.onnx> target\n${TARGET_MODE_USAGE}`, EXIT.usage);
   let input = (positionals as [string, string])[0];
   const output = (positionals as [string, string])[1];
   if (isRemoteModelArg(input) || file) {
@@ -215,7 +268,10 @@ export async function runTargetModeCommand(allArgs: string[], io: CliIo): Promis
       input,
       output,
       overwrite: flags.force,
-      bar: { ...(flags.minCosine !== undefined ? { minCosine: flags.minCosine } : {}), ...(flags.minTop5 !== undefined ? { minTop5Overlap: flags.minTop5 } : {}) },
+      bar: {
+        ...(flags.minCosine !== undefined ? { minCosine: flags.minCosine } : {}),
+        ...(flags.minTop5 !== undefined ? { minTop5Overlap: flags.minTop5 } : {}),
+      },
       ...(flags.probes ? { probeSets: flags.probes } : {}),
       ...(flags.subset !== undefined ? { sensitivitySentences: flags.subset } : {}),
       ...(flags.candidates ? { candidates: flags.candidates } : {}),
@@ -245,7 +301,9 @@ export async function runTargetModeCommand(allArgs: string[], io: CliIo): Promis
   const wallMs = Date.now() - t0;
   const checked = check as TargetCheck | null;
   if (flags.json)
-    io.stdout(`${JSON.stringify({ input, output, written: res.written, cached: res.cached, cacheFile: res.cacheFile, target: checked ? { ...checked, requested: target.requested, runtimeVersionAsked: target.runtimeVersion } : null, report: r }, null, 2)}\n`);
+    io.stdout(
+      `${JSON.stringify({ input, output, written: res.written, cached: res.cached, cacheFile: res.cacheFile, target: checked ? { ...checked, requested: target.requested, runtimeVersionAsked: target.runtimeVersion } : null, report: r }, null, 2)}\n`,
+    );
   else
     io.stdout(
       `${[
@@ -269,7 +327,10 @@ class CannotRunAnswer extends Error {
 function toCliError(e: unknown, input: string, output: string, target: TargetChoice, io: CliIo, json: boolean): CliError {
   if (e instanceof CliError) return e;
   if (e instanceof CannotRunAnswer) {
-    if (json) io.stdout(`${JSON.stringify({ input, output, written: false, target: { ...e.check, requested: target.requested, runtimeVersionAsked: target.runtimeVersion } }, null, 2)}\n`);
+    if (json)
+      io.stdout(
+        `${JSON.stringify({ input, output, written: false, target: { ...e.check, requested: target.requested, runtimeVersionAsked: target.runtimeVersion } }, null, 2)}\n`,
+      );
     else io.stdout(`${targetLines(e.check, target).join('\n')}\n`);
     return new CliError(cannotRunMessage(output, e.check), EXIT.cannotRun);
   }
@@ -278,6 +339,7 @@ function toCliError(e: unknown, input: string, output: string, target: TargetCho
   if (e instanceof AvaError) return new CliError(`${input}: ${e.message}`, EXIT_FOR_KIND[e.kind], e.kind);
   if (e instanceof RangeError) return new CliError(e.message, EXIT.usage);
   if (e instanceof SyntaxError) return new CliError(`cannot read the tokenizer or pooling config: ${e.message}`, EXIT.usage);
-  if ((e as NodeJS.ErrnoException)?.code === 'ENOENT') return new CliError(`file not found: ${(e as NodeJS.ErrnoException).path ?? err.message}`, EXIT.notFound);
+  if ((e as NodeJS.ErrnoException)?.code === 'ENOENT')
+    return new CliError(`file not found: ${(e as NodeJS.ErrnoException).path ?? err.message}`, EXIT.notFound);
   return new CliError(`${input}: ${err?.message ?? String(e)}`, EXIT.failure);
 }

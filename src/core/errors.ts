@@ -23,16 +23,7 @@
  */
 
 export type ErrorKind =
-  | 'format'
-  | 'refused'
-  | 'options'
-  | 'read'
-  | 'already-quantized'
-  | 'nothing-to-do'
-  | 'zip'
-  | 'tokenizer'
-  | 'abort'
-  | 'internal';
+  'format' | 'refused' | 'options' | 'read' | 'already-quantized' | 'nothing-to-do' | 'zip' | 'tokenizer' | 'abort' | 'internal';
 
 export class AvaError extends Error {
   override name: string = 'AvaError';
@@ -74,7 +65,8 @@ const nameOf = (e: unknown): string => (e && typeof e === 'object' && 'name' in 
 /** Browser file-reading failures (DOMException names), shown to the user as kind 'read'. */
 const READ_FAILURES = new Set(['NotReadableError', 'NotFoundError']);
 
-export const internalMessage = (message: string): string => (message.startsWith('internal error:') ? message : `internal error: ${message}`);
+export const internalMessage = (message: string): string =>
+  message.startsWith('internal error:') ? message : `internal error: ${message}`;
 
 function isErrorData(e: unknown): e is ErrorData {
   return !!e && typeof e === 'object' && (e as { avaError?: unknown }).avaError === 1 && typeof (e as { kind?: unknown }).kind === 'string';

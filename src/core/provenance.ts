@@ -51,16 +51,21 @@ export function provenanceFields(p: OutputProvenance | undefined, sha256?: strin
  * is still being computed, the entry is a lazy part of the same length that waits for it.
  */
 export function metadataEntry(key: string, record: Record<string, unknown>, p: OutputProvenance | undefined): Part {
-  const entry = (sha?: string | null): Part => lenField(MODEL.metadataProps, encodeStringEntry(key, JSON.stringify({ ...record, ...provenanceFields(p, sha) })));
+  const entry = (sha?: string | null): Part =>
+    lenField(MODEL.metadataProps, encodeStringEntry(key, JSON.stringify({ ...record, ...provenanceFields(p, sha) })));
   const sha = p?.source.sha256;
   if (!(sha instanceof Promise)) return entry();
   const placeholder = entry(PENDING);
-  return lazyComputed(partsSize([placeholder]), async () => {
-    const hex = await sha;
-    if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`internal error: a SHA-256 of ${hex.length} characters`);
-    const parts = flatten([entry(hex)]);
-    return concatParts(parts);
-  }, key);
+  return lazyComputed(
+    partsSize([placeholder]),
+    async () => {
+      const hex = await sha;
+      if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`internal error: a SHA-256 of ${hex.length} characters`);
+      const parts = flatten([entry(hex)]);
+      return concatParts(parts);
+    },
+    key,
+  );
 }
 
 // ---- reading it back -------------------------------------------------------------------------------------------
@@ -152,7 +157,19 @@ export function describeProvenance(
     return describe(entriesOf(metadata), producer ?? null);
   } catch (e) {
     // Defensive: nothing above should throw, but untrusted input must never break the caller.
-    return { madeBy: 'other', key: null, mode: null, summary: 'unreadable provenance', preset: null, options: [], source: null, tool: null, date: null, reference: null, problems: [String(e)] };
+    return {
+      madeBy: 'other',
+      key: null,
+      mode: null,
+      summary: 'unreadable provenance',
+      preset: null,
+      options: [],
+      source: null,
+      tool: null,
+      date: null,
+      reference: null,
+      problems: [String(e)],
+    };
   }
 }
 
@@ -197,8 +214,12 @@ function describe(meta: Map<string, string>, producer: { name?: string | null; v
   const madeBy = toolName === null || toolName === TOOL.name ? 'ava-quantizer' : 'other';
   const modeText = str(rec, 'mode', problems);
   // The mode the record names ("int8-dynamic" -> int8, "q4" -> q4, "mixed") among the writers of this key; else the first.
-  const writers: readonly { id: ModeId | 'mixed'; label: string; metadataKey: string }[] = [...MODE_METAS, MIXED_META].filter((m) => m.metadataKey === key);
-  const named = modeText ? writers.find((m) => modeText.toLowerCase() === m.id || modeText.toLowerCase().startsWith(`${m.id}-`)) : undefined;
+  const writers: readonly { id: ModeId | 'mixed'; label: string; metadataKey: string }[] = [...MODE_METAS, MIXED_META].filter(
+    (m) => m.metadataKey === key,
+  );
+  const named = modeText
+    ? writers.find((m) => modeText.toLowerCase() === m.id || modeText.toLowerCase().startsWith(`${m.id}-`))
+    : undefined;
   if (modeText && !named) problems.push(`"mode" ${JSON.stringify(modeText)} does not match the key ${key}`);
   const meta0 = named ?? writers[0]!;
   const mode = meta0.id;

@@ -142,7 +142,10 @@ let signalsInstalled = false;
 export function removeTempFilesOnSignals(stderr: (text: string) => void = (t) => void process.stderr.write(t)): void {
   if (signalsInstalled) return;
   signalsInstalled = true;
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const)
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)
     process.on(sig, () => {
       // Another handler is cancelling its own work gracefully (a Hub download, src/cli/hub.ts): let it finish.
       if (process.listenerCount(sig) > 1) return;
@@ -153,7 +156,9 @@ export function removeTempFilesOnSignals(stderr: (text: string) => void = (t) =>
 }
 
 /** A sink writing to a temporary file next to `out`; commit() renames it into place, abort() removes it. */
-export async function atomicFileSink(out: string): Promise<ByteSink & { commit(): Promise<void>; abort(): Promise<void>; readonly tmp: string }> {
+export async function atomicFileSink(
+  out: string,
+): Promise<ByteSink & { commit(): Promise<void>; abort(): Promise<void>; readonly tmp: string }> {
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
   pendingTemps.add(tmp);
   let fh: FileHandle;

@@ -34,7 +34,15 @@ import { parseModel } from '../core/onnx/model.js';
 import { openModel } from '../core/onnx/open.js';
 import { collectPieces, writeModel } from '../core/onnx/writer.js';
 import type { OutputProvenance } from '../core/provenance.js';
-import { PROBE_FILES, loadProbes, quickSelection, type OrtModule, type PoolingChoice, type ProbeBundle, type TokenizerFiles } from '../core/quality/index.js';
+import {
+  PROBE_FILES,
+  loadProbes,
+  quickSelection,
+  type OrtModule,
+  type PoolingChoice,
+  type ProbeBundle,
+  type TokenizerFiles,
+} from '../core/quality/index.js';
 import { atomicFileSink, modelFilesOf } from './files.js';
 
 const PROBE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../public/probes');
@@ -93,7 +101,8 @@ function readCache(file: string, key: string): TargetReport | null {
   if (!existsSync(file)) return null;
   try {
     const e = JSON.parse(readFileSync(file, 'utf8')) as CacheEntry;
-    if (e.engineVersion !== TARGET_ENGINE_VERSION || e.cacheKey !== key || e.backend !== TARGET_NODE_BACKEND || e.report?.cacheKey !== key) return null;
+    if (e.engineVersion !== TARGET_ENGINE_VERSION || e.cacheKey !== key || e.backend !== TARGET_NODE_BACKEND || e.report?.cacheKey !== key)
+      return null;
     return e.report;
   } catch {
     return null; // unreadable: measured again and rewritten
@@ -126,7 +135,8 @@ const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Record<st
 export async function shippedProbes(sentenceSets: string[] = ['en', 'multi']): Promise<ProbeBundle> {
   const all = await loadProbes(async (f) => readJson(join(PROBE_DIR, f)), PROBE_FILES);
   const unknown = sentenceSets.filter((id) => !all.sentenceSets.some((s) => s.id === id));
-  if (unknown.length) throw new RangeError(`unknown probe set(s) ${unknown.join(', ')} (built in: ${all.sentenceSets.map((s) => s.id).join(', ')})`);
+  if (unknown.length)
+    throw new RangeError(`unknown probe set(s) ${unknown.join(', ')} (built in: ${all.sentenceSets.map((s) => s.id).join(', ')})`);
   return { sentenceSets: all.sentenceSets.filter((s) => sentenceSets.includes(s.id)), retrievalSets: all.retrievalSets };
 }
 
@@ -135,7 +145,8 @@ export async function shippedProbes(sentenceSets: string[] = ['en', 'multi']): P
  * input, and as runTargetMode does; nothing is written when it rejects.
  */
 export async function runTargetModeOnFiles(o: TargetFilesOptions): Promise<TargetFilesResult> {
-  if (o.output && existsSync(o.output) && !o.overwrite) throw new Error(`${o.output} exists: choose another output name (user files are never overwritten)`);
+  if (o.output && existsSync(o.output) && !o.overwrite)
+    throw new Error(`${o.output} exists: choose another output name (user files are never overwritten)`);
   const files = modelFilesOf(o.input);
   let bytes: Uint8Array;
   try {
@@ -147,10 +158,17 @@ export async function runTargetModeOnFiles(o: TargetFilesOptions): Promise<Targe
   }
   const tokPath = o.tokenizer ?? beside(o.input, 'tokenizer.json');
   const tokenizer: TokenizerFiles | null = tokPath
-    ? { tokenizerJson: readJson(tokPath), tokenizerConfig: existsSync(join(dirname(tokPath), 'tokenizer_config.json')) ? readJson(join(dirname(tokPath), 'tokenizer_config.json')) : undefined }
+    ? {
+        tokenizerJson: readJson(tokPath),
+        tokenizerConfig: existsSync(join(dirname(tokPath), 'tokenizer_config.json'))
+          ? readJson(join(dirname(tokPath), 'tokenizer_config.json'))
+          : undefined,
+      }
     : null;
-  const poolPath = o.pooling && !['mean', 'cls', 'none'].includes(o.pooling) ? o.pooling : beside(o.input, join('1_Pooling', 'config.json'));
-  const pooling: PoolingChoice = o.pooling === 'mean' || o.pooling === 'cls' || o.pooling === 'none' ? o.pooling : poolPath ? readJson(poolPath) : undefined;
+  const poolPath =
+    o.pooling && !['mean', 'cls', 'none'].includes(o.pooling) ? o.pooling : beside(o.input, join('1_Pooling', 'config.json'));
+  const pooling: PoolingChoice =
+    o.pooling === 'mean' || o.pooling === 'cls' || o.pooling === 'none' ? o.pooling : poolPath ? readJson(poolPath) : undefined;
   const probes = await shippedProbes(o.probeSets);
   const options: TargetModeOptions = {
     ort: ort as unknown as OrtModule,
@@ -177,7 +195,15 @@ export async function runTargetModeOnFiles(o: TargetFilesOptions): Promise<Targe
     const hit = readCache(cacheFile, key);
     if (hit) {
       cached = true;
-      const answer = hit.chosen ? await buildMix(parseModel(bytes), hit.chosen.assignment, { ...hit.mixOptions, ...(o.provenance ? { provenance: o.provenance } : {}) }, undefined, o.signal) : null;
+      const answer = hit.chosen
+        ? await buildMix(
+            parseModel(bytes),
+            hit.chosen.assignment,
+            { ...hit.mixOptions, ...(o.provenance ? { provenance: o.provenance } : {}) },
+            undefined,
+            o.signal,
+          )
+        : null;
       result = { report: hit, bytes: answer?.bytes ?? null };
       o.onProgress?.({ phase: 'done', fraction: 1, done: 1, total: 1, message: `from the cache: ${hit.verdict.statement}` });
     }
@@ -186,7 +212,13 @@ export async function runTargetModeOnFiles(o: TargetFilesOptions): Promise<Targe
     result = await runTargetMode(options);
     if (cacheFile) {
       mkdirSync(dirname(cacheFile), { recursive: true });
-      const entry: CacheEntry = { engineVersion: TARGET_ENGINE_VERSION, cacheKey: result.report.cacheKey, backend: TARGET_NODE_BACKEND, savedAt: new Date().toISOString(), report: result.report };
+      const entry: CacheEntry = {
+        engineVersion: TARGET_ENGINE_VERSION,
+        cacheKey: result.report.cacheKey,
+        backend: TARGET_NODE_BACKEND,
+        savedAt: new Date().toISOString(),
+        report: result.report,
+      };
       await writeAtomic(cacheFile, new TextEncoder().encode(JSON.stringify(entry)));
     }
   }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { collectFiles, fileNameOf, folderOf, FolderReadError, pickedFiles, takeDropped, type EntryLike } from '../../src/app/batch/entries.js';
+import {
+  collectFiles,
+  fileNameOf,
+  folderOf,
+  FolderReadError,
+  pickedFiles,
+  takeDropped,
+  type EntryLike,
+} from '../../src/app/batch/entries.js';
 
 const file = (name: string, text = name) => new File([text], name);
 
@@ -29,9 +37,20 @@ function dirEntry(name: string, children: EntryLike[], perCall = 1, fullPath?: s
 
 describe('folder drops', () => {
   it('walks folders recursively, reading every batch, in name order, with relative paths', async () => {
-    const tree = dirEntry('models', [fileEntry('b.onnx'), dirEntry('sub', [fileEntry('c.onnx'), fileEntry('tokenizer.json')], 1), fileEntry('a.onnx')], 2, '/models');
+    const tree = dirEntry(
+      'models',
+      [fileEntry('b.onnx'), dirEntry('sub', [fileEntry('c.onnx'), fileEntry('tokenizer.json')], 1), fileEntry('a.onnx')],
+      2,
+      '/models',
+    );
     const got = await collectFiles({ entries: [tree, fileEntry('top.onnx', '/top.onnx')], files: [] });
-    expect(got.map((p) => p.path)).toEqual(['models/a.onnx', 'models/b.onnx', 'models/sub/c.onnx', 'models/sub/tokenizer.json', 'top.onnx']);
+    expect(got.map((p) => p.path)).toEqual([
+      'models/a.onnx',
+      'models/b.onnx',
+      'models/sub/c.onnx',
+      'models/sub/tokenizer.json',
+      'top.onnx',
+    ]);
     expect(await got[0]!.file.text()).toBe('a.onnx');
   });
 
@@ -39,7 +58,10 @@ describe('folder drops', () => {
     const entry = fileEntry('x.onnx');
     const withEntries = takeDropped({ items: [{ kind: 'file', webkitGetAsEntry: () => entry }], files: [file('x.onnx')] });
     expect(withEntries).toEqual({ entries: [entry], files: [] });
-    const synthetic = takeDropped({ items: [{ kind: 'file', webkitGetAsEntry: () => null, getAsFile: () => file('y.onnx') }], files: [file('y.onnx')] });
+    const synthetic = takeDropped({
+      items: [{ kind: 'file', webkitGetAsEntry: () => null, getAsFile: () => file('y.onnx') }],
+      files: [file('y.onnx')],
+    });
     expect(synthetic.entries).toEqual([]);
     expect(synthetic.files.map((f) => f.name)).toEqual(['y.onnx']);
     expect(takeDropped({ items: [{ kind: 'string' }], files: [] })).toEqual({ entries: [], files: [] });
@@ -53,7 +75,9 @@ describe('folder drops', () => {
       name: 'locked',
       createReader: () => ({ readEntries: (_ok, err) => err?.(new DOMException('permission denied', 'NotReadableError')) }),
     };
-    await expect(collectFiles({ entries: [dirEntry('m', [broken])], files: [] })).rejects.toThrow(/could not list the folder "m\/locked": permission denied/);
+    await expect(collectFiles({ entries: [dirEntry('m', [broken])], files: [] })).rejects.toThrow(
+      /could not list the folder "m\/locked": permission denied/,
+    );
     const many = dirEntry('m', [fileEntry('1'), fileEntry('2'), fileEntry('3')], 100);
     await expect(collectFiles({ entries: [many], files: [] }, { maxFiles: 2 })).rejects.toBeInstanceOf(FolderReadError);
     const loop: EntryLike = { isFile: false, isDirectory: true, name: 'loop', createReader: () => ({ readEntries: (ok) => ok([]) }) };

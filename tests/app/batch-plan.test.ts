@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { hashBytes, parseManifest, manifestToJson } from '../../src/core/batch/index.js';
 import { decodeReport, encodeReport } from '../../src/core/share/index.js';
-import { batchManifest, namingOptions, outputReport, planNames, recordedHashes, siblingsOf, zipFileName, type RowOutcome } from '../../src/app/batch/plan.js';
+import {
+  batchManifest,
+  namingOptions,
+  outputReport,
+  planNames,
+  recordedHashes,
+  siblingsOf,
+  zipFileName,
+  type RowOutcome,
+} from '../../src/app/batch/plan.js';
 import { smallRuns, TOOL } from '../batch/helpers.js';
 
 describe('batch plan', () => {
@@ -12,11 +21,13 @@ describe('batch plan', () => {
       { int8: 'a/onnx/model_quantized.onnx', fp16: 'a/onnx/model_fp16.onnx' },
       { int8: 'b/onnx/model_quantized.onnx', fp16: 'b/onnx/model_fp16.onnx' },
     ]);
-    expect(planNames(['repo/onnx/model.onnx', 'models/more/a.onnx'], ['int8'], { template: 'transformers.js' }).map((p) => p.names.int8)).toEqual([
-      'repo/onnx/model_quantized.onnx',
-      'models/more/onnx/a_quantized.onnx',
+    expect(
+      planNames(['repo/onnx/model.onnx', 'models/more/a.onnx'], ['int8'], { template: 'transformers.js' }).map((p) => p.names.int8),
+    ).toEqual(['repo/onnx/model_quantized.onnx', 'models/more/onnx/a_quantized.onnx']);
+    expect(planNames(['models/more/a.onnx', 'models/a.onnx'], ['fp16'], {}).map((p) => p.names.fp16)).toEqual([
+      'models/more/a-FP16.onnx',
+      'models/a-FP16.onnx',
     ]);
-    expect(planNames(['models/more/a.onnx', 'models/a.onnx'], ['fp16'], {}).map((p) => p.names.fp16)).toEqual(['models/more/a-FP16.onnx', 'models/a-FP16.onnx']);
     // Two inputs that would write the same file still get unique names.
     expect(planNames(['m/x.onnx', 'M/x.onnx'], ['int8'], {}).map((p) => p.names.int8)).toEqual(['m/x-INT8.onnx', 'M/x-INT8-2.onnx']);
     const suffix = planNames(['x.onnx', 'bad\u0001.onnx'], ['int8'], namingOptions({ template: 'suffix', version: 'v1.1' }));
@@ -41,13 +52,27 @@ describe('batch plan', () => {
     const out = await hashBytes(runs.int8.parts);
     const createdAt = '2025-01-31T12:00:00.000Z';
     const rows: RowOutcome[] = [
-      { path: 'dir/hello.onnx', input, outputs: [{ mode: 'int8', name: 'hello-INT8.onnx', digests: out, report: runs.int8.report }], skipped: null, skippedOutputs: [], failures: ['FP16 failed: boom'] },
+      {
+        path: 'dir/hello.onnx',
+        input,
+        outputs: [{ mode: 'int8', name: 'hello-INT8.onnx', digests: out, report: runs.int8.report }],
+        skipped: null,
+        skippedOutputs: [],
+        failures: ['FP16 failed: boom'],
+      },
       { path: 'dir/hello-INT8.onnx', input: null, outputs: [], skipped: 'already quantized', skippedOutputs: [], failures: [] },
     ];
     const m = batchManifest(rows, TOOL, createdAt);
     expect(parseManifest(manifestToJson(m))).toEqual(m);
     expect(m.inputs).toEqual([{ name: 'dir/hello.onnx', ...input }]);
-    expect(m.outputs[0]).toMatchObject({ name: 'hello-INT8.onnx', source: 'dir/hello.onnx', sha256: out.sha256, md5: out.md5, bytes: out.bytes, mode: 'int8' });
+    expect(m.outputs[0]).toMatchObject({
+      name: 'hello-INT8.onnx',
+      source: 'dir/hello.onnx',
+      sha256: out.sha256,
+      md5: out.md5,
+      bytes: out.bytes,
+      mode: 'int8',
+    });
     expect(m.skipped).toEqual([
       { name: 'dir/hello.onnx', reason: 'FP16 failed: boom' },
       { name: 'dir/hello-INT8.onnx', reason: 'already quantized' },

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { hashBytes } from '../../src/core/batch/index.js';
 import { buildShareableReport } from '../../src/core/share/index.js';
-import { HistoryError, newEntryId, readHistory, validateEntry, writeEntry, type HistoryBackend, type HistoryEntry } from '../../src/app/history/model.js';
+import {
+  HistoryError,
+  newEntryId,
+  readHistory,
+  validateEntry,
+  writeEntry,
+  type HistoryBackend,
+  type HistoryEntry,
+} from '../../src/app/history/model.js';
 import { smallRuns, TOOL } from '../batch/helpers.js';
 
 class MemoryBackend implements HistoryBackend {
@@ -28,7 +36,15 @@ async function entry(i: number): Promise<HistoryEntry> {
     createdAt,
     title: `run ${i}`,
     settings: { mode: 'int8', preset: 'tjs-q8' },
-    reports: [buildShareableReport({ tool: TOOL, createdAt, source: { name: 'a.onnx', bytes: runs.bytes.length, sha256: null, md5: null }, output: { name: 'a-INT8.onnx', ...d }, report: runs.int8.report })],
+    reports: [
+      buildShareableReport({
+        tool: TOOL,
+        createdAt,
+        source: { name: 'a.onnx', bytes: runs.bytes.length, sha256: null, md5: null },
+        output: { name: 'a-INT8.onnx', ...d },
+        report: runs.int8.report,
+      }),
+    ],
     manifest: null,
     skipped: [],
   };

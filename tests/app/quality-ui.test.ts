@@ -39,7 +39,9 @@ describe('findCompanions', () => {
 
   it('the nearest tokenizer wins; one in an unrelated folder is not used', async () => {
     const model = file('a/onnx/model.onnx');
-    expect(pathOf((await findCompanions(model, [file('a/tokenizer.json'), file('a/onnx/tokenizer.json')])).tokenizerJson!)).toBe('a/onnx/tokenizer.json');
+    expect(pathOf((await findCompanions(model, [file('a/tokenizer.json'), file('a/onnx/tokenizer.json')])).tokenizerJson!)).toBe(
+      'a/onnx/tokenizer.json',
+    );
     expect((await findCompanions(model, [file('b/tokenizer.json')])).tokenizerJson).toBeNull();
     expect((await findCompanions(model, [])).tokenizerJson).toBeNull();
   });
@@ -48,7 +50,16 @@ describe('findCompanions', () => {
 describe('readForm', () => {
   it('accepts the defaults: every probe set, threshold 0.95', () => {
     const r = readForm(defaultForm());
-    expect(r).toEqual({ ok: true, selection: { probes: ['en.json', 'multi.json', 'retrieval.json', 'seed-4doc.json'], sentences: [], documents: [], queries: [], threshold: 0.95 } });
+    expect(r).toEqual({
+      ok: true,
+      selection: {
+        probes: ['en.json', 'multi.json', 'retrieval.json', 'seed-4doc.json'],
+        sentences: [],
+        documents: [],
+        queries: [],
+        threshold: 0.95,
+      },
+    });
   });
 
   it('pasted texts: one per line, blanks dropped; documents need 2+ and a query', () => {
@@ -78,7 +89,14 @@ describe('readForm', () => {
 });
 
 describe('cache key', () => {
-  const parts = { original: 'a'.repeat(64), quantized: 'b'.repeat(64), tokenizer: 't,-,-', probes: ['seed-4doc.json', 'en.json'], userTexts: '-', threshold: 0.95 };
+  const parts = {
+    original: 'a'.repeat(64),
+    quantized: 'b'.repeat(64),
+    tokenizer: 't,-,-',
+    probes: ['seed-4doc.json', 'en.json'],
+    userTexts: '-',
+    threshold: 0.95,
+  };
   it('names both models, tokenizer, probe selection, threshold, backend and app version', () => {
     const k = cacheKey({ ...parts, backend: 'wasm' });
     expect(k).toBe(`quality/v2/${appVersion}/wasm/${'a'.repeat(64)}/${'b'.repeat(64)}/t,-,-/en.json+seed-4doc.json/-/t0.95`);
@@ -106,17 +124,34 @@ describe('display helpers', () => {
     expect(bins.at(-1)!.hi).toBe(1);
   });
   it('adapter, placements and threads in words', () => {
-    expect(formatAdapter({ vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallbackAdapter: true, shaderF16: false })).toBe(
-      'google swiftshader (fallback / software adapter; no shader-f16: float16 models cannot run)',
-    );
-    expect(formatAdapter({ vendor: 'nvidia', architecture: 'ampere', device: '', description: '', isFallbackAdapter: false, shaderF16: true })).toBe('nvidia ampere');
+    expect(
+      formatAdapter({
+        vendor: 'google',
+        architecture: 'swiftshader',
+        device: '',
+        description: '',
+        isFallbackAdapter: true,
+        shaderF16: false,
+      }),
+    ).toBe('google swiftshader (fallback / software adapter; no shader-f16: float16 models cannot run)');
+    expect(
+      formatAdapter({ vendor: 'nvidia', architecture: 'ampere', device: '', description: '', isFallbackAdapter: false, shaderF16: true }),
+    ).toBe('nvidia ampere');
     expect(formatAdapter(null)).toBe('none');
     const rt = {
       backend: 'webgpu' as const,
       ortBuild: 'onnxruntime-web/webgpu',
       ortVersion: '1.30.0',
       requestedProviders: ['webgpu'],
-      placements: [{ model: 'original' as const, eps: [{ ep: 'WebGpuExecutionProvider', nodes: 191 }, { ep: 'CPUExecutionProvider', nodes: 25 }] }],
+      placements: [
+        {
+          model: 'original' as const,
+          eps: [
+            { ep: 'WebGpuExecutionProvider', nodes: 191 },
+            { ep: 'CPUExecutionProvider', nodes: 25 },
+          ],
+        },
+      ],
       threads: 1,
       threadsReason: 'page not cross-origin isolated (no SharedArrayBuffer): single-threaded',
       crossOriginIsolated: false,

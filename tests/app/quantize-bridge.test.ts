@@ -9,7 +9,11 @@ const file = new File([new Uint8Array([1, 2, 3])], 'm.onnx');
 const int8 = { mode: 'int8', options: { preset: 'ort-default' } } as const;
 const report = { mode: 'int8', quantizedBytes: 4 } as unknown as QuantizeResult['report'];
 /** The target check the worker adds (its content is the worker's: tests/app/quantize-worker-target.test.ts). */
-const checked = { targetCheck: { ok: true } as QuantizeResult['targetCheck'], targetRequested: false, qualityBackend: { backend: 'wasm' as const, exact: false, note: null } };
+const checked = {
+  targetCheck: { ok: true } as QuantizeResult['targetCheck'],
+  targetRequested: false,
+  qualityBackend: { backend: 'wasm' as const, exact: false, note: null },
+};
 
 function setup(impl: QuantizeWorkerApi['quantize']) {
   const workers: FakeWorker[] = [];
@@ -26,7 +30,13 @@ describe('QuantizeBridge', () => {
     const seen: unknown[] = [];
     const { bridge } = setup(async (_f, _x, req, cb) => {
       await cb?.({ phase: 'quantizing', fraction: 0.5, done: 1, total: 2, item: 'w' });
-      return { blob: new Blob([new Uint8Array(4)]), storage: 'memory' as const, ...checked, report: { ...report, options: req.options } as never, outputBytes: 4 };
+      return {
+        blob: new Blob([new Uint8Array(4)]),
+        storage: 'memory' as const,
+        ...checked,
+        report: { ...report, options: req.options } as never,
+        outputBytes: 4,
+      };
     });
     const r = await bridge.quantize(file, [], int8, { onProgress: (p) => seen.push(p) });
     expect(r.blob.size).toBe(4);
@@ -36,7 +46,13 @@ describe('QuantizeBridge', () => {
   });
 
   it('refuses an output whose Blob size differs from its byte count', async () => {
-    const { bridge } = setup(async () => ({ blob: new Blob([new Uint8Array(3)]), storage: 'memory' as const, ...checked, report, outputBytes: 4 }));
+    const { bridge } = setup(async () => ({
+      blob: new Blob([new Uint8Array(3)]),
+      storage: 'memory' as const,
+      ...checked,
+      report,
+      outputBytes: 4,
+    }));
     await expect(bridge.quantize(file, [], int8)).rejects.toMatchObject({ kind: 'internal' });
     bridge.terminate();
   });
@@ -95,7 +111,11 @@ describe('errors from the quantize worker', () => {
     const { bridge } = setup(async () => {
       throw toErrorData(new Int8Refusal('the model must import the default ONNX domain exactly once'));
     });
-    await expect(bridge.quantize(file, [], int8)).rejects.toMatchObject({ name: 'Int8Refusal', kind: 'refused', message: 'the model must import the default ONNX domain exactly once' });
+    await expect(bridge.quantize(file, [], int8)).rejects.toMatchObject({
+      name: 'Int8Refusal',
+      kind: 'refused',
+      message: 'the model must import the default ONNX domain exactly once',
+    });
     bridge.terminate();
   });
 });

@@ -45,9 +45,18 @@ describe('quantize form -> worker request', () => {
         },
       },
     });
-    expect(buildRequest('int8', { ...f, values: { ...f.values, opTypes: [] } })).toEqual({ ok: false, error: 'Choose at least one op type to quantize.' });
+    expect(buildRequest('int8', { ...f, values: { ...f.values, opTypes: [] } })).toEqual({
+      ok: false,
+      error: 'Choose at least one op type to quantize.',
+    });
     const tjs = withPreset(int8, f, 'tjs-q8');
-    expect(tjs.values).toMatchObject({ perChannel: true, reduceRange: true, weightType: 'auto-conv', enableSubgraph: true, excludeNodes: f.values.excludeNodes });
+    expect(tjs.values).toMatchObject({
+      perChannel: true,
+      reduceRange: true,
+      weightType: 'auto-conv',
+      enableSubgraph: true,
+      excludeNodes: f.values.excludeNodes,
+    });
   });
 
   it('FP16: defaults send nothing; bad numbers are refused by the table rule, by label', () => {
@@ -58,8 +67,14 @@ describe('quantize form -> worker request', () => {
       ok: true,
       request: { mode: 'fp16', options: { keepIoTypes: false, opBlockList: ['Softmax', 'Pow'], minPositive: 0, maxFinite: 10000 } },
     });
-    expect(buildRequest('fp16', v({ outOfRange: 'clamp' }))).toEqual({ ok: true, request: { mode: 'fp16', options: { outOfRange: 'clamp' } } });
-    expect(buildRequest('fp16', v({ maxFinite: '70000' }))).toEqual({ ok: false, error: 'Max finite must be above 0 and at most 65504 (got 70000)' });
+    expect(buildRequest('fp16', v({ outOfRange: 'clamp' }))).toEqual({
+      ok: true,
+      request: { mode: 'fp16', options: { outOfRange: 'clamp' } },
+    });
+    expect(buildRequest('fp16', v({ maxFinite: '70000' }))).toEqual({
+      ok: false,
+      error: 'Max finite must be above 0 and at most 65504 (got 70000)',
+    });
     expect(buildRequest('fp16', v({ maxFinite: '0' }))).toMatchObject({ ok: false, error: expect.stringMatching(/above 0/) });
     expect(buildRequest('fp16', v({ minPositive: 'abc' }))).toEqual({ ok: false, error: 'Min positive must be a number (got "abc")' });
   });

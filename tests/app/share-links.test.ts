@@ -8,7 +8,12 @@ async function report() {
   const runs = await smallRuns();
   const input = await hashBytes(runs.bytes);
   const output = await hashBytes(runs.fp16.parts);
-  const r = buildShareableReport({ tool: TOOL, source: { name: 'm/hello.onnx', ...input }, output: { name: 'hello-FP16.onnx', ...output }, report: runs.fp16.report });
+  const r = buildShareableReport({
+    tool: TOOL,
+    source: { name: 'm/hello.onnx', ...input },
+    output: { name: 'hello-FP16.onnx', ...output },
+    report: runs.fp16.report,
+  });
   return { r, input, output, runs };
 }
 

@@ -4,12 +4,36 @@ import { runTarget } from '../../src/app/target-bridge.js';
 import { AvaError, toErrorData } from '../../src/core/errors.js';
 import type { TargetRequest, TargetResult, TargetWorkerApi } from '../../workers/target-protocol.js';
 
-const request = { model: { blob: new Blob([new Uint8Array(3)]), name: 'm.onnx' }, tokenizer: null, pooling: null, bar: { minCosine: 0.99 }, probes: { sentenceSets: [], retrievalSets: [] }, output: { jobId: 'job-1' } } as TargetRequest;
-const result = { report: { cacheKey: 'k' }, file: new Blob([new Uint8Array(5)]), fileName: 'm-MIXED.onnx', storage: 'memory', targetCheck: null, fromCache: false, runtime: { backend: 'wasm', ortBuild: 'x', threads: 1, threadsReason: '' }, qualityBackend: { backend: 'wasm', exact: true, note: null }, cacheNote: null } as unknown as TargetResult;
+const request = {
+  model: { blob: new Blob([new Uint8Array(3)]), name: 'm.onnx' },
+  tokenizer: null,
+  pooling: null,
+  bar: { minCosine: 0.99 },
+  probes: { sentenceSets: [], retrievalSets: [] },
+  output: { jobId: 'job-1' },
+} as TargetRequest;
+const result = {
+  report: { cacheKey: 'k' },
+  file: new Blob([new Uint8Array(5)]),
+  fileName: 'm-MIXED.onnx',
+  storage: 'memory',
+  targetCheck: null,
+  fromCache: false,
+  runtime: { backend: 'wasm', ortBuild: 'x', threads: 1, threadsReason: '' },
+  qualityBackend: { backend: 'wasm', exact: true, note: null },
+  cacheNote: null,
+} as unknown as TargetResult;
 
 function factory(run: TargetWorkerApi['run']) {
   const workers: FakeWorker[] = [];
-  return { workers, make: () => { const w = new FakeWorker({ run }); workers.push(w); return w as unknown as Worker; } };
+  return {
+    workers,
+    make: () => {
+      const w = new FakeWorker({ run });
+      workers.push(w);
+      return w as unknown as Worker;
+    },
+  };
 }
 
 describe('runTarget (src/app/target-bridge.ts)', () => {
@@ -41,6 +65,9 @@ describe('runTarget (src/app/target-bridge.ts)', () => {
     const f = factory(async () => {
       throw toErrorData(new AvaError('options', 'minCosine must be in (-1, 1] (got 2)'));
     });
-    await expect(runTarget(request, { factory: f.make, removeFiles: async () => undefined })).rejects.toMatchObject({ kind: 'options', message: 'minCosine must be in (-1, 1] (got 2)' });
+    await expect(runTarget(request, { factory: f.make, removeFiles: async () => undefined })).rejects.toMatchObject({
+      kind: 'options',
+      message: 'minCosine must be in (-1, 1] (got 2)',
+    });
   });
 });

@@ -3,7 +3,15 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { HashFormatError, hashBytes, parseExpectedHash, sumFileLine, verifyHash, type ByteSource, type HashProgress } from '../../src/core/batch/index.js';
+import {
+  HashFormatError,
+  hashBytes,
+  parseExpectedHash,
+  sumFileLine,
+  verifyHash,
+  type ByteSource,
+  type HashProgress,
+} from '../../src/core/batch/index.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -33,17 +41,20 @@ function splitAt(data: Uint8Array, cuts: number[]): Uint8Array[] {
 
 function streamOf(parts: readonly Uint8Array[], hooks: { pulled?: () => void; cancelled?: () => void } = {}): ReadableStream<Uint8Array> {
   let i = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(c) {
-      hooks.pulled?.();
-      if (i < parts.length) c.enqueue(parts[i++]!);
-      else c.close();
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(c) {
+        hooks.pulled?.();
+        if (i < parts.length) c.enqueue(parts[i++]!);
+        else c.close();
+      },
+      cancel() {
+        hooks.cancelled?.();
+      },
+      // Pull only when read (the default high-water mark of 1 pulls at construction).
     },
-    cancel() {
-      hooks.cancelled?.();
-    },
-    // Pull only when read (the default high-water mark of 1 pulls at construction).
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
 }
 
 async function* asyncOf(parts: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
@@ -57,7 +68,12 @@ describe('known vectors', () => {
   const vectors: [string, Uint8Array, string, string][] = [
     ['empty', new Uint8Array(0), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'd41d8cd98f00b204e9800998ecf8427e'],
     ['"abc"', enc('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', '900150983cd24fb0d6963f7d28e17f72'],
-    ['1,000,000 × "a"', new Uint8Array(1_000_000).fill(0x61), 'cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0', '7707d6ae4e027c70eea2a935c2296f21'],
+    [
+      '1,000,000 × "a"',
+      new Uint8Array(1_000_000).fill(0x61),
+      'cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0',
+      '7707d6ae4e027c70eea2a935c2296f21',
+    ],
   ];
   it.each(vectors)('%s', async (_, data, sha256, md5) => {
     expect(await hashBytes(data)).toEqual({ sha256, md5, bytes: data.length });
@@ -140,7 +156,9 @@ describe('abort', () => {
     let pulled = 0;
     const ac = new AbortController();
     ac.abort();
-    await expect(hashBytes(streamOf([enc('x')], { pulled: () => pulled++ }), { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(hashBytes(streamOf([enc('x')], { pulled: () => pulled++ }), { signal: ac.signal })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
     expect(pulled).toBe(0);
   });
 
@@ -164,7 +182,9 @@ describe('abort', () => {
     let last = 0;
     const t0 = Date.now();
     setTimeout(() => ac.abort(), 150);
-    await expect(hashBytes(parts, { signal: ac.signal, onProgress: (p) => (last = p.bytes) })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(hashBytes(parts, { signal: ac.signal, onProgress: (p) => (last = p.bytes) })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
     expect(last).toBeLessThan(250 * block.length);
     expect(Date.now() - t0).toBeLessThan(2000);
   });
@@ -191,7 +211,12 @@ describe('verifyHash', () => {
     ];
     for (const [expected, algorithm] of accepted) {
       const r = await verifyHash(data, expected);
-      expect(r, expected).toMatchObject({ ok: true, algorithm, expected: algorithm === 'sha256' ? SHA : MD5, message: `${algorithm === 'sha256' ? 'SHA-256' : 'MD5'} matches` });
+      expect(r, expected).toMatchObject({
+        ok: true,
+        algorithm,
+        expected: algorithm === 'sha256' ? SHA : MD5,
+        message: `${algorithm === 'sha256' ? 'SHA-256' : 'MD5'} matches`,
+      });
       expect(r.digests).toEqual({ sha256: SHA, md5: MD5, bytes: 3 });
     }
   });
@@ -201,7 +226,11 @@ describe('verifyHash', () => {
     const r = await verifyHash(streamOf([data]), other);
     expect(r).toMatchObject({ ok: false, algorithm: 'sha256', expected: other, actual: SHA });
     expect(r.message).toBe(`SHA-256 does not match: expected ${other}, got ${SHA}`);
-    expect(await verifyHash(data, '0'.repeat(32))).toMatchObject({ ok: false, algorithm: 'md5', message: expect.stringMatching(/^MD5 does not match/) });
+    expect(await verifyHash(data, '0'.repeat(32))).toMatchObject({
+      ok: false,
+      algorithm: 'md5',
+      message: expect.stringMatching(/^MD5 does not match/),
+    });
   });
 
   it('picks the line for the file from a SHA256SUMS file', async () => {

@@ -21,7 +21,10 @@ let manifest: Manifest;
 beforeAll(async () => {
   runs = await smallRuns();
   const input = { name: runs.name, ...(await hashBytes(runs.bytes)) };
-  const out = async (parts: Uint8Array[], mode: 'int8' | 'fp16') => ({ name: outputName(runs.name, mode).path, ...(await hashBytes(parts)) });
+  const out = async (parts: Uint8Array[], mode: 'int8' | 'fp16') => ({
+    name: outputName(runs.name, mode).path,
+    ...(await hashBytes(parts)),
+  });
   manifest = createManifest({
     tool: TOOL,
     createdAt: new Date('2025-06-01T10:00:00Z'),
@@ -36,15 +39,34 @@ beforeAll(async () => {
 
 describe('manifest', () => {
   it('records inputs and outputs with sizes, hashes, settings and report summaries', () => {
-    const sha = (b: Uint8Array | Uint8Array[]) => [b].flat().reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
+    const sha = (b: Uint8Array | Uint8Array[]) =>
+      [b]
+        .flat()
+        .reduce((h, p) => h.update(p), createHash('sha256'))
+        .digest('hex');
     expect(manifest.format).toBe('ava-quantizer-manifest');
     expect(manifest.version).toBe(2);
     expect(manifest.tool).toEqual({ name: 'ava-quantizer', version: '0.1.0' });
     expect(manifest.createdAt).toBe('2025-06-01T10:00:00.000Z');
-    expect(manifest.inputs).toEqual([{ name: 'hello_deepa.onnx', bytes: runs.bytes.length, sha256: sha(runs.bytes), md5: expect.stringMatching(/^[0-9a-f]{32}$/) }]);
+    expect(manifest.inputs).toEqual([
+      { name: 'hello_deepa.onnx', bytes: runs.bytes.length, sha256: sha(runs.bytes), md5: expect.stringMatching(/^[0-9a-f]{32}$/) },
+    ]);
     const [i8, f16] = manifest.outputs;
-    expect(i8).toMatchObject({ name: 'hello_deepa-INT8.onnx', source: 'hello_deepa.onnx', mode: 'int8', preset: 'tjs-q8', sha256: sha(runs.int8.parts), quality: null });
-    expect(i8!.options).toMatchObject({ perChannel: true, reduceRange: true, weightType: runs.int8.report.options.weightType, enableSubgraph: true, opTypes: runs.int8.report.options.opTypes });
+    expect(i8).toMatchObject({
+      name: 'hello_deepa-INT8.onnx',
+      source: 'hello_deepa.onnx',
+      mode: 'int8',
+      preset: 'tjs-q8',
+      sha256: sha(runs.int8.parts),
+      quality: null,
+    });
+    expect(i8!.options).toMatchObject({
+      perChannel: true,
+      reduceRange: true,
+      weightType: runs.int8.report.options.weightType,
+      enableSubgraph: true,
+      opTypes: runs.int8.report.options.opTypes,
+    });
     expect(Object.keys(i8!.options)).toEqual([...Object.keys(i8!.options)].sort());
     expect(i8!.report.inputBytes).toBe(runs.bytes.length);
     expect(i8!.report.outputBytes).toBe(i8!.bytes);
@@ -63,9 +85,28 @@ describe('manifest', () => {
     const json = manifestToJson(manifest);
     expect(json.endsWith('}\n')).toBe(true);
     expect(Object.keys(JSON.parse(json))).toEqual(['format', 'version', 'tool', 'createdAt', 'inputs', 'outputs', 'skipped']);
-    expect(Object.keys(JSON.parse(json).outputs[0])).toEqual(['name', 'bytes', 'sha256', 'md5', 'source', 'mode', 'preset', 'options', 'report', 'quality']);
+    expect(Object.keys(JSON.parse(json).outputs[0])).toEqual([
+      'name',
+      'bytes',
+      'sha256',
+      'md5',
+      'source',
+      'mode',
+      'preset',
+      'options',
+      'report',
+      'quality',
+    ]);
     const reverse = (v: unknown): unknown =>
-      Array.isArray(v) ? v.map(reverse) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverse(x)])) : v;
+      Array.isArray(v)
+        ? v.map(reverse)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v)
+                .reverse()
+                .map(([k, x]) => [k, reverse(x)]),
+            )
+          : v;
     expect(manifestToJson(reverse(manifest) as Manifest)).toBe(json);
     expect(parseManifest(json)).toEqual(manifest);
     expect(manifestToJson(parseManifest(json))).toBe(json);
@@ -96,7 +137,9 @@ describe('manifest', () => {
     expect(bad((m) => delete m.skipped)).toMatch(/skipped: missing/);
     expect(() => parseManifest('{"format":')).toThrow(/manifest.json is not valid JSON/);
     expect(isManifest({})).toBe(false);
-    expect(() => createManifest({ tool: TOOL, inputs: [], outputs: [], createdAt: 'not a date' })).toThrow(/createdAt: expected an ISO 8601/);
+    expect(() => createManifest({ tool: TOOL, inputs: [], outputs: [], createdAt: 'not a date' })).toThrow(
+      /createdAt: expected an ISO 8601/,
+    );
   });
 
   it('reads a version 1 manifest (written before the reports were unified) under the new names', () => {
@@ -112,7 +155,15 @@ describe('manifest', () => {
           outputBytes: o.report.outputBytes,
           reductionPercent: o.report.reductionPercent,
           timeMs: o.report.durationMs,
-          int8: o.mode === 'int8' ? { tensorsQuantized: o.report.facts.tensorsQuantized, rewritten: o.report.rewritten, leftInFloat: 0, opset: o.report.facts.opset } : null,
+          int8:
+            o.mode === 'int8'
+              ? {
+                  tensorsQuantized: o.report.facts.tensorsQuantized,
+                  rewritten: o.report.rewritten,
+                  leftInFloat: 0,
+                  opset: o.report.facts.opset,
+                }
+              : null,
           fp16: o.mode === 'fp16' ? { ...o.report.facts, keptOps: o.report.keptInFloat } : null,
           notes: o.report.notes,
         },

@@ -31,7 +31,13 @@ describe('agreement with the quantizers', () => {
     expect(p.summary).toBe('INT8 (dynamic) by ava-quantizer, preset tjs-q8');
     expect(p.reference).toMatch(/^onnxruntime 1\.32\.0/);
     const opts = Object.fromEntries(p.options.map((o) => [o.key, o.value]));
-    expect(opts).toMatchObject({ perChannel: 'true', reduceRange: 'true', enableSubgraph: 'true', weightSymmetric: 'none', weightType: runs.int8.report.options.weightType });
+    expect(opts).toMatchObject({
+      perChannel: 'true',
+      reduceRange: 'true',
+      enableSubgraph: 'true',
+      weightSymmetric: 'none',
+      weightType: runs.int8.report.options.weightType,
+    });
     expect(opts.opTypes).toBe(runs.int8.report.options.opTypes.join(', '));
     expect(skipDecision('hello_deepa.onnx', s)).toMatchObject({ skip: true, by: 'metadata' });
   });
@@ -64,16 +70,28 @@ describe('agreement with the quantizers', () => {
     expect(p).toMatchObject({ madeBy: 'onnxruntime', key: null, mode: 'int8', tool: { name: 'onnx.quantize', version: '0.1.0' } });
     expect(p.summary).toBe('quantized by onnxruntime.quantization (producer onnx.quantize 0.1.0)');
     // The model card decides even with a neutral file name.
-    expect(skipDecision('embedding.onnx', s)).toMatchObject({ skip: true, by: 'model', reason: expect.stringMatching(/^already quantized: .*MatMulInteger/) });
+    expect(skipDecision('embedding.onnx', s)).toMatchObject({
+      skip: true,
+      by: 'model',
+      reason: expect.stringMatching(/^already quantized: .*MatMulInteger/),
+    });
   });
 });
 
 describe('the one record, read back', () => {
-  const provenance = { source: { name: 'model.onnx', sha256: 'e'.repeat(64) }, toolVersion: TOOL.version, date: '2025-06-01T10:00:00.000Z' };
+  const provenance = {
+    source: { name: 'model.onnx', sha256: 'e'.repeat(64) },
+    toolVersion: TOOL.version,
+    date: '2025-06-01T10:00:00.000Z',
+  };
 
   it('every mode records tool, mode, provenance the same way; INT8 and Q4 share a key and are told apart by "mode"', async () => {
     const bytes = runs.bytes;
-    const int8 = parseModel(await collectPieces((await (await import('../../src/core/int8/index.js')).quantizeInt8(parseModel(bytes), { preset: 'avx512-vnni', provenance })).parts));
+    const int8 = parseModel(
+      await collectPieces(
+        (await (await import('../../src/core/int8/index.js')).quantizeInt8(parseModel(bytes), { preset: 'avx512-vnni', provenance })).parts,
+      ),
+    );
     const q4 = parseModel(await collectPieces((await quantizeQ4(parseModel(bytes), { provenance })).parts));
     for (const [model, mode, label] of [
       [int8, 'int8', 'INT8 (dynamic)'],
@@ -101,11 +119,17 @@ describe('untrusted metadata never throws', () => {
   const q = (value: string) => ({ 'ava.quantization': value });
 
   it('gives a partial description with the problems', () => {
-    expect(describeProvenance(q('not json'))).toMatchObject({ mode: 'int8', key: 'ava.quantization', problems: ['ava.quantization is not valid JSON'] });
+    expect(describeProvenance(q('not json'))).toMatchObject({
+      mode: 'int8',
+      key: 'ava.quantization',
+      problems: ['ava.quantization is not valid JSON'],
+    });
     expect(describeProvenance(q('[1,2]'))!.problems).toEqual(['ava.quantization is not a JSON object']);
     expect(describeProvenance(q('null'))!.problems).toEqual(['ava.quantization is not a JSON object']);
     expect(describeProvenance(q(`"${'x'.repeat(70_000)}"`))!.problems[0]).toMatch(/too large to read \(70002 characters\)/);
-    const wrong = describeProvenance(q('{"tool": 5, "preset": {"a": 1}, "source": "model.onnx", "options": [1], "mode": "fp16-ish", "date": false}'))!;
+    const wrong = describeProvenance(
+      q('{"tool": 5, "preset": {"a": 1}, "source": "model.onnx", "options": [1], "mode": "fp16-ish", "date": false}'),
+    )!;
     expect([...wrong.problems].sort()).toEqual(
       [
         '"tool" is not a string',

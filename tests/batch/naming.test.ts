@@ -48,7 +48,12 @@ describe('output names', () => {
     expect(templatePattern('int8')).toBe('<name>-INT8.onnx');
     expect(templatePattern('fp16', { version: 'v1.1' })).toBe('<name>-FP16-v1.1.onnx');
     expect(templatePattern('fp16', { template: 'transformers.js' })).toBe('onnx/<name>_fp16.onnx');
-    expect(previewName('int8', { version: 'v3' })).toEqual({ ok: true, path: 'model-INT8-v3.onnx', pattern: '<name>-INT8-v3.onnx', notes: [] });
+    expect(previewName('int8', { version: 'v3' })).toEqual({
+      ok: true,
+      path: 'model-INT8-v3.onnx',
+      pattern: '<name>-INT8-v3.onnx',
+      notes: [],
+    });
     expect(previewName('fp16', {}, 'bge-small.onnx')).toMatchObject({ ok: true, path: 'bge-small-FP16.onnx' });
     const bad = previewName('int8', { version: '../x' });
     expect(bad.ok).toBe(false);
@@ -56,7 +61,18 @@ describe('output names', () => {
   });
 
   it('refuses unsafe names and tags', () => {
-    for (const input of ['.onnx', '', '/', 'dir/', '...onnx', '...ONNX', '../..', 'a/.onnx', 'bad\u0000name.onnx', `${'x'.repeat(201)}.onnx`])
+    for (const input of [
+      '.onnx',
+      '',
+      '/',
+      'dir/',
+      '...onnx',
+      '...ONNX',
+      '../..',
+      'a/.onnx',
+      'bad\u0000name.onnx',
+      `${'x'.repeat(201)}.onnx`,
+    ])
       expect(() => outputName(input, 'int8'), input).toThrow(NamingError);
     for (const version of ['v1/2', 'v1\\2', '..', 'v1..2', '-../x', 'v 1', 'v1;rm', '.hidden', 'v1.', 'x'.repeat(33), 'ü1'])
       expect(() => outputName('model.onnx', 'int8', { version }), version).toThrow(NamingError);
@@ -71,7 +87,10 @@ describe('output names', () => {
     const names = ['a/model.onnx', 'b/model.onnx', 'c/MODEL.onnx'].map((n) => outputName(n, 'int8').path);
     expect(uniqueNames(names)).toEqual(['model-INT8.onnx', 'model-INT8-2.onnx', 'MODEL-INT8-3.onnx']);
     expect(uniqueNames(['x-FP16.onnx'], ['X-fp16.onnx'])).toEqual(['x-FP16-2.onnx']);
-    expect(uniqueNames(['onnx/model_quantized.onnx', 'onnx/model_quantized.onnx'])).toEqual(['onnx/model_quantized.onnx', 'onnx/model_quantized-2.onnx']);
+    expect(uniqueNames(['onnx/model_quantized.onnx', 'onnx/model_quantized.onnx'])).toEqual([
+      'onnx/model_quantized.onnx',
+      'onnx/model_quantized-2.onnx',
+    ]);
   });
 });
 
@@ -94,7 +113,15 @@ describe('already quantized?', () => {
       expect(quantizedNameSuffix(name), name).toBe(suffix);
       expect(isAlreadyQuantizedName(name), name).toBe(true);
     }
-    for (const name of ['model.onnx', 'int8-model.onnx', 'model-int8x.onnx', 'model_quantized_v2.onnx', 'fp16/model.onnx', 'modelINT8.onnx', 'model.int8.onnx'])
+    for (const name of [
+      'model.onnx',
+      'int8-model.onnx',
+      'model-int8x.onnx',
+      'model_quantized_v2.onnx',
+      'fp16/model.onnx',
+      'modelINT8.onnx',
+      'model.int8.onnx',
+    ])
       expect(isAlreadyQuantizedName(name), name).toBe(false);
   });
 
@@ -106,12 +133,23 @@ describe('already quantized?', () => {
     const ours = skipDecision('model.onnx', { quantized: { quantized: true, evidence: ['x'] }, metadata: { 'ava.quantization': '{}' } });
     expect(ours).toMatchObject({ skip: true, by: 'metadata' });
     expect(ours.reason).toMatch(/INT8 by AVA Quantizer/);
-    expect(skipDecision('model.onnx', { metadata: { 'ava.conversion': '{}' } })).toMatchObject({ skip: true, by: 'metadata', reason: expect.stringMatching(/FP16/) });
+    expect(skipDecision('model.onnx', { metadata: { 'ava.conversion': '{}' } })).toMatchObject({
+      skip: true,
+      by: 'metadata',
+      reason: expect.stringMatching(/FP16/),
+    });
 
-    const card = skipDecision('model.onnx', { quantized: { quantized: true, evidence: ['MatMulInteger nodes (36)', 'int8 weights (21.9 MiB)'] }, metadata: {} });
+    const card = skipDecision('model.onnx', {
+      quantized: { quantized: true, evidence: ['MatMulInteger nodes (36)', 'int8 weights (21.9 MiB)'] },
+      metadata: {},
+    });
     expect(card).toEqual({ skip: true, reason: 'already quantized: MatMulInteger nodes (36), int8 weights (21.9 MiB)', by: 'model' });
 
-    expect(skipDecision('model-INT8.onnx')).toEqual({ skip: true, reason: 'the name ends in "-INT8", which marks an already quantized model', by: 'name' });
+    expect(skipDecision('model-INT8.onnx')).toEqual({
+      skip: true,
+      reason: 'the name ends in "-INT8", which marks an already quantized model',
+      by: 'name',
+    });
     // The seed's rule: the name alone skips, and the reason says the model itself shows no sign of it.
     const renamed = skipDecision('model_quantized.onnx', plain);
     expect(renamed.skip).toBe(true);
@@ -119,10 +157,16 @@ describe('already quantized?', () => {
     expect(renamed.reason).toMatch(/no sign of quantization/);
 
     const forced = skipDecision('model-FP16.onnx', undefined, { force: true });
-    expect(forced).toEqual({ skip: false, reason: 'the name ends in "-FP16", which marks an already quantized model; processing it anyway (forced)', by: 'name' });
+    expect(forced).toEqual({
+      skip: false,
+      reason: 'the name ends in "-FP16", which marks an already quantized model; processing it anyway (forced)',
+      by: 'name',
+    });
   });
 
   it('does not trip over prototype keys in untrusted metadata', () => {
-    expect(skipDecision('m.onnx', { metadata: JSON.parse('{"__proto__": {"ava.quantization": "x"}, "constructor": "y"}') }).skip).toBe(false);
+    expect(skipDecision('m.onnx', { metadata: JSON.parse('{"__proto__": {"ava.quantization": "x"}, "constructor": "y"}') }).skip).toBe(
+      false,
+    );
   });
 });

@@ -52,10 +52,22 @@ beforeAll(async () => {
     pooling: m.pooling,
     sessionOptions: { executionProviders: ['cpu'] },
     backend: 'onnxruntime-node cpu',
-    sentences: ['The cat sat on the mat.', 'Stock markets fell sharply on Monday.', 'How do I reset my password?', 'A quick brown fox jumps over the lazy dog.'],
+    sentences: [
+      'The cat sat on the mat.',
+      'Stock markets fell sharply on Monday.',
+      'How do I reset my password?',
+      'A quick brown fox jumps over the lazy dog.',
+    ],
     retrievalSets: [
       retrievalSetFromStrings(
-        ['Cats are small domesticated felines.', 'The central bank raised interest rates.', 'Reset your password from the login page.', 'Foxes are wild canids.', 'Bread is baked in an oven.', 'Rain is expected tomorrow.'],
+        [
+          'Cats are small domesticated felines.',
+          'The central bank raised interest rates.',
+          'Reset your password from the login page.',
+          'Foxes are wild canids.',
+          'Bread is baked in an oven.',
+          'Rain is expected tomorrow.',
+        ],
         ['kittens', 'interest rates', 'forgot my password'],
       ),
     ],
@@ -90,7 +102,14 @@ describe('batch pipeline on all-MiniLM-L6-v2', () => {
     expect(r.source.sha256).toBe(m.fixture.sha256);
     expect(r.output.bytes).toBe(outputDigests.bytes);
     expect(r.conversion.reductionPercent).toBeGreaterThan(70);
-    expect(r.quality!.cosine).toEqual({ count: quality.cosine!.count, mean: quality.cosine!.mean, min: quality.cosine!.min, p5: quality.cosine!.p5, median: quality.cosine!.median, max: quality.cosine!.max });
+    expect(r.quality!.cosine).toEqual({
+      count: quality.cosine!.count,
+      mean: quality.cosine!.mean,
+      min: quality.cosine!.min,
+      p5: quality.cosine!.p5,
+      median: quality.cosine!.median,
+      max: quality.cosine!.max,
+    });
     expect(r.quality!.histogram!.counts.reduce((a, b) => a + b, 0)).toBe(quality.cosine!.count);
     expect(r.quality!.topK.map((t) => t.k)).toEqual([1, 3, 5]);
     expect(r.quality!.verdict).toMatchObject({ pass: true, metric: 'mean cosine', threshold: 0.95 });

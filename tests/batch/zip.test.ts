@@ -22,7 +22,8 @@ import { concatBytes } from '../../src/core/io/bytes.js';
 
 const concat = concatBytes;
 /** Byte equality (vitest's toEqual walks big typed arrays element by element). */
-const same = (a: Uint8Array | undefined, b: Uint8Array): boolean => !!a && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+const same = (a: Uint8Array | undefined, b: Uint8Array): boolean =>
+  !!a && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 const hex = (alg: 'sha256' | 'md5', b: Uint8Array) => createHash(alg).update(b).digest('hex');
 
 let runs: SmallRuns;
@@ -59,7 +60,11 @@ describe('zip round trip', () => {
     for (const e of entries) expect(same(files[e.name], concat([...e.parts])), e.name).toBe(true);
     for (const o of m.outputs) {
       const b = files[o.name]!;
-      expect({ bytes: b.length, sha256: hex('sha256', b), md5: hex('md5', b) }, o.name).toEqual({ bytes: o.bytes, sha256: o.sha256, md5: o.md5 });
+      expect({ bytes: b.length, sha256: hex('sha256', b), md5: hex('md5', b) }, o.name).toEqual({
+        bytes: o.bytes,
+        sha256: o.sha256,
+        md5: o.md5,
+      });
     }
     // Stored, not compressed: method 0 in every local header, data descriptor flag set.
     const view = new DataView(zip.buffer, zip.byteOffset);
@@ -104,7 +109,18 @@ describe('zip round trip', () => {
 describe('zip safety', () => {
   it('refuses unsafe and duplicate names before producing anything', () => {
     const one = (name: string) => [{ name, parts: [new Uint8Array([1])] }];
-    for (const name of ['', '/etc/passwd', '../evil.onnx', 'a/../../evil.onnx', 'a//b.onnx', './x.onnx', 'a\\b.onnx', 'C:/x.onnx', 'x\u0000.onnx', 'dir/'])
+    for (const name of [
+      '',
+      '/etc/passwd',
+      '../evil.onnx',
+      'a/../../evil.onnx',
+      'a//b.onnx',
+      './x.onnx',
+      'a\\b.onnx',
+      'C:/x.onnx',
+      'x\u0000.onnx',
+      'dir/',
+    ])
       expect(() => zipChunks(one(name)).next(), JSON.stringify(name)).toThrow(ZipError);
     expect(() => checkEntryName('onnx/model_quantized.onnx')).not.toThrow();
     expect(() => zipSize([...one('A.onnx'), ...one('a.onnx')])).toThrow(/two files would be named "a.onnx"/);
@@ -113,7 +129,9 @@ describe('zip safety', () => {
   });
 
   it('refuses a manifest that lists a file not in the zip', () => {
-    expect(() => zipSize(entries.slice(0, 1), { manifest })).toThrow(/the manifest lists "hello_deepa-FP16-v1.1.onnx", which is not among the files to zip/);
+    expect(() => zipSize(entries.slice(0, 1), { manifest })).toThrow(
+      /the manifest lists "hello_deepa-FP16-v1.1.onnx", which is not among the files to zip/,
+    );
   });
 
   it('refuses zips over 4 GiB (no ZIP64) without touching the data', () => {

@@ -31,7 +31,9 @@ async function cancelWhileWriting(mode: 'int8' | 'fp16', signal: 'SIGINT' | 'SIG
   const child = spawn(process.execPath, [BIN, 'quantize', input, out, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((ok) => child.on('exit', (code, sig) => ok({ code, signal: sig })));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((ok) =>
+    child.on('exit', (code, sig) => ok({ code, signal: sig })),
+  );
   let sawTemp = false;
   for (let i = 0; i < 3000 && child.exitCode === null; i++) {
     if (readdirSync(d).some((f) => f.startsWith('.model-') && f.includes('.tmp-'))) {

@@ -46,7 +46,18 @@ describe('inspect', () => {
     const r = cli('inspect', pathOf(fixture(MINILM)), '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
-    for (const k of ['irVersion', 'opsets', 'inputs', 'outputs', 'opCounts', 'parameterCount', 'initializerBytesByType', 'embeddingDim', 'quantized', 'predictedBytes'])
+    for (const k of [
+      'irVersion',
+      'opsets',
+      'inputs',
+      'outputs',
+      'opCounts',
+      'parameterCount',
+      'initializerBytesByType',
+      'embeddingDim',
+      'quantized',
+      'predictedBytes',
+    ])
       expect(j, k).toHaveProperty(k);
     expect(j.embeddingDim).toBe(384);
     expect(j.predictedBytes.int8).toBeLessThan(j.fileBytes * 0.26);
@@ -54,7 +65,8 @@ describe('inspect', () => {
     expect(Object.keys(j.predictedBytes).sort()).toEqual(['fp16', 'int8', 'q4', 'q4f16']);
     expect(j.predictedBytes.q4f16).toBeLessThan(j.predictedBytes.q4);
     const card = cli('inspect', pathOf(fixture(MINILM)));
-    for (const label of ['INT8', 'FP16', 'Q4', 'Q4F16']) expect(card.out).toMatch(new RegExp(`Predicted ${label} size\\s+[\\d.]+ MB \\([\\d.]+% of the original\\)`));
+    for (const label of ['INT8', 'FP16', 'Q4', 'Q4F16'])
+      expect(card.out).toMatch(new RegExp(`Predicted ${label} size\\s+[\\d.]+ MB \\([\\d.]+% of the original\\)`));
   });
   it('missing file exits 3; not ONNX exits 4 with the reason on stderr', () => {
     expect(cli('inspect', join(dir, 'nope.onnx')).code).toBe(3);
@@ -168,11 +180,19 @@ describe('check (the deployment gate)', () => {
     expect(bad.out).toMatch(/FAIL/);
   });
 
-  it('--probes FILE: the verdict is over the file\'s sentences only; retrieval is reported apart; the report says how many of which', () => {
+  it("--probes FILE: the verdict is over the file's sentences only; retrieval is reported apart; the report says how many of which", () => {
     const f = fixture(MINILM);
-    const en = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'public', 'probes', 'en.json'), 'utf8')) as { sentences: { text: string }[] };
+    const en = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'public', 'probes', 'en.json'), 'utf8')) as {
+      sentences: { text: string }[];
+    };
     const file = join(dir, 'seventy.txt');
-    writeFileSync(file, `${en.sentences.slice(0, 70).map((x) => x.text).join('\n')}\n\n`);
+    writeFileSync(
+      file,
+      `${en.sentences
+        .slice(0, 70)
+        .map((x) => x.text)
+        .join('\n')}\n\n`,
+    );
     const damaged = join(dir, 'damaged-70.onnx');
     writeFileSync(damaged, damagedMiniLM(new Uint8Array(readFileSync(pathOf(f)))).bytes);
     const r = cli('check', pathOf(f), damaged, '--probes', file, '--json');
@@ -183,9 +203,14 @@ describe('check (the deployment gate)', () => {
     expect(rep.cosine.basis.description).toBe(`70 texts: ${file} 70 (retrieval documents and queries reported apart: 78)`);
     expect(rep.cosine.histogram.counts.reduce((a: number, b: number) => a + b, 0)).toBe(70);
     expect(rep.items).toHaveLength(148);
-    expect(rep.retrieval.sets.map((x: { id: string; cosine: { count: number } }) => [x.id, x.cosine.count])).toEqual([['retrieval', 73], ['seed-4doc', 5]]);
+    expect(rep.retrieval.sets.map((x: { id: string; cosine: { count: number } }) => [x.id, x.cosine.count])).toEqual([
+      ['retrieval', 73],
+      ['seed-4doc', 5],
+    ]);
     const text = cli('check', pathOf(f), damaged, '--probes', file);
-    expect(text.out).toContain(`Cosine original vs quantized, over 70 texts: ${file} 70 (retrieval documents and queries reported apart: 78)`);
+    expect(text.out).toContain(
+      `Cosine original vs quantized, over 70 texts: ${file} 70 (retrieval documents and queries reported apart: 78)`,
+    );
   });
 
   it('--output and --pool choose the vector, and the report names it; a bad --pool is a usage error', () => {

@@ -89,7 +89,7 @@ describe('bad input is named, never a crash', () => {
     const small = realModels().sort((a, b) => a.bytes - b.bytes)[0]!;
     const orig = bytesOf(small);
     let seed = 12345;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let k = 0; k < 300; k++) {
       const b = orig.slice();
       for (let j = 0; j < 4; j++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);

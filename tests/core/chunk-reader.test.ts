@@ -83,6 +83,8 @@ describe('float32BytesToFloat16 into a given array', () => {
     }
     expect(fresh.length).toBe(20_000);
     expect(() => float32BytesToFloat16(src, { minPositive: 0, maxFinite: 65504 }, undefined, new Uint8Array(19_998))).toThrow(RangeError);
-    expect(() => float32BytesToFloat16(src, { minPositive: 0, maxFinite: 65504 }, undefined, new Uint8Array(20_002).subarray(1, 20_001))).toThrow(RangeError);
+    expect(() =>
+      float32BytesToFloat16(src, { minPositive: 0, maxFinite: 65504 }, undefined, new Uint8Array(20_002).subarray(1, 20_001)),
+    ).toThrow(RangeError);
   });
 });

@@ -32,7 +32,10 @@ describe('AvaError kinds', () => {
 
   it('cancels, browser read failures and anything else', () => {
     expect(asAvaError(new DOMException('x', 'AbortError'))).toMatchObject({ kind: 'abort', message: 'cancelled' });
-    expect(asAvaError(new DOMException('gone', 'NotReadableError'))).toMatchObject({ kind: 'read', message: 'could not read the file: gone' });
+    expect(asAvaError(new DOMException('gone', 'NotReadableError'))).toMatchObject({
+      kind: 'read',
+      message: 'could not read the file: gone',
+    });
     const internal = asAvaError(new TypeError('x is undefined'));
     expect(internal).toMatchObject({ kind: 'internal', message: 'internal error: x is undefined', name: 'TypeError' });
     expect(internal.stack).toMatch(/TypeError/);

@@ -39,14 +39,19 @@ const weights = (pad = 0) => {
 
 describe('external data in', () => {
   it('is read by range from the file the location names, and comes back inline in every mode', async () => {
-    const { model, problems, externalBytes, externalFiles } = await openBytes(modelWith('weights.bin', 64), 'm.onnx', { 'weights.bin': weights(64) });
+    const { model, problems, externalBytes, externalFiles } = await openBytes(modelWith('weights.bin', 64), 'm.onnx', {
+      'weights.bin': weights(64),
+    });
     expect(problems).toEqual([]);
     expect(externalBytes).toBe(K * N * 4);
     expect(externalFiles).toEqual([{ path: 'weights.bin', bytes: 64 + K * N * 4 }]);
     for (const mode of ['int8', 'fp16'] as const) {
       const r = await runMode(model, mode === 'int8' ? { mode, options: {} } : { mode, options: {} });
       const out = parseModel(await collectPieces(r.parts));
-      expect(out.graph.initializers.every((t) => !t.external), mode).toBe(true);
+      expect(
+        out.graph.initializers.every((t) => !t.external),
+        mode,
+      ).toBe(true);
       expect(r.data).toBeNull();
     }
   });
@@ -58,8 +63,18 @@ describe('external data in', () => {
 
   const cases: [string, string, Record<string, Uint8Array>, RegExp][] = [
     ['missing', 'weights.bin', {}, /tensor 'W' is stored in external data that 'weights\.bin' was not provided/],
-    ['too short', 'weights.bin', { 'weights.bin': weights().subarray(0, 100) }, /tensor 'W' .* is too short: 'weights\.bin' is 100 bytes but the tensor needs bytes 0–512/],
-    ['outside the folder', '../weights.bin', { 'weights.bin': weights() }, /tensor 'W' .* points outside the model's folder \('\.\.\/weights\.bin'\) \(refused\)/],
+    [
+      'too short',
+      'weights.bin',
+      { 'weights.bin': weights().subarray(0, 100) },
+      /tensor 'W' .* is too short: 'weights\.bin' is 100 bytes but the tensor needs bytes 0–512/,
+    ],
+    [
+      'outside the folder',
+      '../weights.bin',
+      { 'weights.bin': weights() },
+      /tensor 'W' .* points outside the model's folder \('\.\.\/weights\.bin'\) \(refused\)/,
+    ],
     ['absolute', '/etc/weights.bin', { 'weights.bin': weights() }, /tensor 'W' .* refers to an absolute path \('\/etc\/weights\.bin'\)/],
     ['a Windows drive', 'C:\\data\\weights.bin', { 'weights.bin': weights() }, /absolute path/],
   ];

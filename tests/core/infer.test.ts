@@ -77,7 +77,8 @@ describe('shape inference on tiny graphs, as onnx.shape_inference.infer_shapes',
 describe('shape inference: rules, fallbacks and encoding', () => {
   it('every operator with a rule has at least one golden case', () => {
     const seen = new Set<string>();
-    for (const c of cases) forEachGraph(parseModel(new Uint8Array(Buffer.from(c.model, 'base64'))).graph, (g) => g.nodes.forEach((n) => seen.add(n.opType)));
+    for (const c of cases)
+      forEachGraph(parseModel(new Uint8Array(Buffer.from(c.model, 'base64'))).graph, (g) => g.nodes.forEach((n) => seen.add(n.opType)));
     expect(RULE_OPS.filter((op) => !seen.has(op))).toEqual([]);
   });
 
@@ -88,7 +89,10 @@ describe('shape inference: rules, fallbacks and encoding', () => {
           { opType: 'ReverseSequence', inputs: ['x', 'l'], outputs: ['r'] },
           { opType: 'Relu', inputs: ['r'], outputs: ['y'] },
         ],
-        inputs: [['x', F32, ['T', 'N', 3]], ['l', 7, ['N']]],
+        inputs: [
+          ['x', F32, ['T', 'N', 3]],
+          ['l', 7, ['N']],
+        ],
         outputs: [['y', F32, null]],
       },
       17,
@@ -106,7 +110,10 @@ describe('shape inference: rules, fallbacks and encoding', () => {
           { opType: 'SkipLayerNormalization', domain: 'com.microsoft', inputs: ['x', 'x', 'g'], outputs: ['s'] },
           { opType: 'Relu', inputs: ['s'], outputs: ['y'] },
         ],
-        inputs: [['x', F32, ['N', 4]], ['g', F32, [4]]],
+        inputs: [
+          ['x', F32, ['N', 4]],
+          ['g', F32, [4]],
+        ],
         outputs: [['y', F32, null]],
       },
       17,
@@ -130,7 +137,14 @@ describe('shape inference: rules, fallbacks and encoding', () => {
 const fixtureGoldens = readdirSync(DIR)
   .filter((f) => f.endsWith('.json') && f !== 'cases.json')
   .sort()
-  .map((f) => JSON.parse(readFileSync(path.join(DIR, f), 'utf8')) as { fixture: { name: string; path: string }; input_sha256: string; graphs: Record<string, Decls> });
+  .map(
+    (f) =>
+      JSON.parse(readFileSync(path.join(DIR, f), 'utf8')) as {
+        fixture: { name: string; path: string };
+        input_sha256: string;
+        graphs: Record<string, Decls>;
+      },
+  );
 
 describe('shape inference on the fixtures, as onnx.shape_inference.infer_shapes', () => {
   for (const g of fixtureGoldens) {

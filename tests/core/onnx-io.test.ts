@@ -4,7 +4,8 @@ import { concatParts, inspectModel, parseModel, writeModel } from '../../src/cor
 import { readFileSync } from 'node:fs';
 import { MINILM, bytesOf, fixture, manifest, nodeTestModels, ofKind, pathOf, realModels } from '../helpers/fixtures.js';
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+const sameBytes = (a: Uint8Array, b: Uint8Array) =>
+  Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 
 describe('lossless round trip', () => {
   it.each(realModels().map((f) => [f.name, f] as const))('%s re-writes byte-identical', (_n, f) => {

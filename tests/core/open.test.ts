@@ -12,7 +12,8 @@ import { parseModel } from '../../src/core/onnx/model.js';
 import { OnnxFormatError } from '../../src/core/onnx/errors.js';
 import { MINILM, bytesOf, fixture, nodeTestModels, realModels } from '../helpers/fixtures.js';
 
-const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+const same = (a: Uint8Array, b: Uint8Array) =>
+  Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 
 /** A Blob-backed source that records every range read (what a dropped File does in the page). */
 function recording(bytes: Uint8Array, name = 'model.onnx'): ByteSource & { reads: [number, number][] } {

@@ -35,7 +35,17 @@ describe('the generated ONNX schema module', () => {
       return protobuf.Reader.create(bytes).uint32();
     };
     const sample = (f: protobuf.Field): unknown =>
-      f.resolvedType instanceof protobuf.Type ? {} : f.resolvedType instanceof protobuf.Enum ? 1 : f.type === 'string' ? 'x' : f.type === 'bytes' ? 'eA==' : f.type === 'bool' ? true : 1;
+      f.resolvedType instanceof protobuf.Type
+        ? {}
+        : f.resolvedType instanceof protobuf.Enum
+          ? 1
+          : f.type === 'string'
+            ? 'x'
+            : f.type === 'bytes'
+              ? 'eA=='
+              : f.type === 'bool'
+                ? true
+                : 1;
     let checked = 0;
     for (const [msg, fields] of Object.entries(FIELD)) {
       const type = root.lookupType(`onnx.${msg.replace(/_/g, '.')}`);

@@ -15,7 +15,10 @@ import { runMode } from '../../src/core/modes/run.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
 
 const prov = { source: { name: 'model.onnx', sha256: '0'.repeat(64) }, toolVersion: '0', date: '2026-01-01T00:00:00.000Z' };
-const late = () => ({ ...prov, source: { name: 'model.onnx', sha256: new Promise<string>((r) => setTimeout(() => r('0'.repeat(64)), 20)) } });
+const late = () => ({
+  ...prov,
+  source: { name: 'model.onnx', sha256: new Promise<string>((r) => setTimeout(() => r('0'.repeat(64)), 20)) },
+});
 
 describe('streaming input gives the same bytes as in memory (all-MiniLM-L6-v2)', () => {
   const bytes = new Uint8Array(readFileSync(pathOf(fixture(MINILM))));

@@ -38,12 +38,27 @@ const problem = (bytes: Uint8Array) => {
 describe('validateModel on small graphs', () => {
   it('accepts a well-formed graph, an initializer backing an input, and subgraphs reading outer names', () => {
     expect(problem(tinyModel(io({ nodes: [relu('x', 'a'), relu('a', 'y')] })))).toBeNull();
-    expect(problem(tinyModel({ ...io({ nodes: [{ opType: 'Add', inputs: ['x', 'w'], outputs: ['y'] }] }, ['x', 'w']), inits: [{ name: 'w', dims: [2], values: [1, 2] }] }))).toBeNull();
+    expect(
+      problem(
+        tinyModel({
+          ...io({ nodes: [{ opType: 'Add', inputs: ['x', 'w'], outputs: ['y'] }] }, ['x', 'w']),
+          inits: [{ name: 'w', dims: [2], values: [1, 2] }],
+        }),
+      ),
+    ).toBeNull();
     const branch = (name: string, out: string): GraphSpec => ({ name, nodes: [relu('a', out)], inputs: [], outputs: [[out, F32, [2]]] });
     const g: GraphSpec = {
       nodes: [
         relu('x', 'a'),
-        { opType: 'If', inputs: ['c'], outputs: ['y'], attributes: { then_branch: { kind: 'graph', value: graphParts(branch('t', 't_out')) }, else_branch: { kind: 'graph', value: graphParts(branch('e', 'e_out')) } } },
+        {
+          opType: 'If',
+          inputs: ['c'],
+          outputs: ['y'],
+          attributes: {
+            then_branch: { kind: 'graph', value: graphParts(branch('t', 't_out')) },
+            else_branch: { kind: 'graph', value: graphParts(branch('e', 'e_out')) },
+          },
+        },
       ],
       inputs: [
         ['x', F32, [2]],
@@ -60,16 +75,33 @@ describe('validateModel on small graphs', () => {
     const r = problem(tinyModel(io({ nodes: [relu('x', 'a', 'first'), relu('b', 'y', 'second')] })));
     expect(r).toEqual({
       problem: 'undefined-tensor',
-      message: "the model reads tensors nothing defines: 'b' (read by Relu node 'second' in graph 'g'). The file is damaged or was edited; it cannot load in onnxruntime",
+      message:
+        "the model reads tensors nothing defines: 'b' (read by Relu node 'second' in graph 'g'). The file is damaged or was edited; it cannot load in onnxruntime",
     });
     // a graph output nothing produces
     expect(problem(tinyModel(io({ nodes: [relu('x', 'a')] })))?.message).toContain("'y' (output of graph 'g')");
   });
 
   it('refuses an undefined read inside a subgraph (outer names are visible, others are not)', () => {
-    const body = (read: string): GraphSpec => ({ name: 'then', nodes: [relu(read, 't_out', 'inner')], inputs: [], outputs: [['t_out', F32, [2]]] });
+    const body = (read: string): GraphSpec => ({
+      name: 'then',
+      nodes: [relu(read, 't_out', 'inner')],
+      inputs: [],
+      outputs: [['t_out', F32, [2]]],
+    });
     const g = (read: string): GraphSpec => ({
-      nodes: [relu('x', 'a'), { opType: 'If', inputs: ['c'], outputs: ['y'], attributes: { then_branch: { kind: 'graph', value: graphParts(body(read)) }, else_branch: { kind: 'graph', value: graphParts(body('a')) } } }],
+      nodes: [
+        relu('x', 'a'),
+        {
+          opType: 'If',
+          inputs: ['c'],
+          outputs: ['y'],
+          attributes: {
+            then_branch: { kind: 'graph', value: graphParts(body(read)) },
+            else_branch: { kind: 'graph', value: graphParts(body('a')) },
+          },
+        },
+      ],
       inputs: [
         ['x', F32, [2]],
         ['c', BOOL, []],
@@ -84,7 +116,13 @@ describe('validateModel on small graphs', () => {
     const dup = problem(tinyModel(io({ nodes: [relu('x', 'y', 'one'), relu('x', 'y', 'two')] })));
     expect(dup?.problem).toBe('duplicate-definition');
     expect(dup?.message).toContain("'y' (output of Relu node 'two' in graph 'g')");
-    const cycle = problem(tinyModel(io({ nodes: [relu('x', 'a'), { opType: 'Add', inputs: ['a', 'c'], outputs: ['b'], name: 'b' }, relu('b', 'c', 'c'), relu('c', 'y')] })));
+    const cycle = problem(
+      tinyModel(
+        io({
+          nodes: [relu('x', 'a'), { opType: 'Add', inputs: ['a', 'c'], outputs: ['b'], name: 'b' }, relu('b', 'c', 'c'), relu('c', 'y')],
+        }),
+      ),
+    );
     expect(cycle?.problem).toBe('cycle');
     expect(cycle?.message).toContain("Add node 'b', Relu node 'c'");
   });
@@ -136,7 +174,9 @@ describe('a one-byte corruption of a tensor name in all-MiniLM-L6-v2', () => {
     }
     expect(progress).toBe(0); // refused before any work reported progress
     expect(messages[0]).toBe(messages[1]);
-    expect(messages[0]).toMatch(new RegExp(`^the model reads tensors nothing defines: '${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' \\(read by MatMul node`));
+    expect(messages[0]).toMatch(
+      new RegExp(`^the model reads tensors nothing defines: '${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' \\(read by MatMul node`),
+    );
   });
 
   it('the CLI refuses it in both modes with exit 4 and the same message, and writes nothing', async () => {

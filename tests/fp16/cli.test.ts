@@ -52,10 +52,24 @@ describe('quantize <in> <out> fp16 (CLI)', () => {
     const r = await run([input, out, 'fp16']);
     expect(r.code).toBe(FP16_EXIT.outputExists);
     expect(readFileSync(out, 'utf8')).toBe('keep me');
-    const f = await run([input, out, 'fp16', '--force', '--json', '--no-keep-io-types', '--op-block-list', 'Relu,Sigmoid', '--max-finite=60000']);
+    const f = await run([
+      input,
+      out,
+      'fp16',
+      '--force',
+      '--json',
+      '--no-keep-io-types',
+      '--op-block-list',
+      'Relu,Sigmoid',
+      '--max-finite=60000',
+    ]);
     expect(f.code, f.err).toBe(FP16_EXIT.ok);
     const rep = JSON.parse(f.out);
-    expect(rep).toMatchObject({ mode: 'fp16', output: out, options: { keepIoTypes: false, opBlockList: ['Relu', 'Sigmoid'], maxFinite: 60000 } });
+    expect(rep).toMatchObject({
+      mode: 'fp16',
+      output: out,
+      options: { keepIoTypes: false, opBlockList: ['Relu', 'Sigmoid'], maxFinite: 60000 },
+    });
     expect(rep.keptOps.map((k: { op: string }) => k.op).sort()).toEqual(['Add', 'Div', 'Pow', 'ReduceMean', 'Relu', 'Sigmoid', 'Sqrt']);
     expect(rep.outputBytes).toBe(readFileSync(out).length);
   });

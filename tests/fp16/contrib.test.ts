@@ -55,7 +55,12 @@ function matMulNBitsModel(withZeroPoints: boolean): Uint8Array {
           name: 'mm',
           inputs: withZeroPoints ? ['a', 'B', 'scales', 'zp', '', 'bias'] : ['a', 'B', 'scales', '', '', 'bias'],
           outputs: ['y'],
-          attributes: { K: { kind: 'int', value: K }, N: { kind: 'int', value: N }, bits: { kind: 'int', value: 4 }, block_size: { kind: 'int', value: 32 } },
+          attributes: {
+            K: { kind: 'int', value: K },
+            N: { kind: 'int', value: N },
+            bits: { kind: 'int', value: 4 },
+            block_size: { kind: 'int', value: 32 },
+          },
         },
         { opType: 'Relu', inputs: ['y'], outputs: ['out'] },
       ],
@@ -80,7 +85,20 @@ describe('MatMulNBits through the FP16 converter', () => {
     // Re-type only A: a graph input of float16 feeding MatMulNBits directly, scales left float32.
     const bad = tinyModel(
       {
-        nodes: [{ opType: 'MatMulNBits', domain: 'com.microsoft', inputs: ['a', 'B', 'scales'], outputs: ['y'], attributes: { K: { kind: 'int', value: 32 }, N: { kind: 'int', value: 8 }, bits: { kind: 'int', value: 4 }, block_size: { kind: 'int', value: 32 } } }],
+        nodes: [
+          {
+            opType: 'MatMulNBits',
+            domain: 'com.microsoft',
+            inputs: ['a', 'B', 'scales'],
+            outputs: ['y'],
+            attributes: {
+              K: { kind: 'int', value: 32 },
+              N: { kind: 'int', value: 8 },
+              bits: { kind: 'int', value: 4 },
+              block_size: { kind: 'int', value: 32 },
+            },
+          },
+        ],
         inits: [
           { name: 'B', dataType: U8, dims: [8, 1, 16], values: new Array(128).fill(0x88) },
           { name: 'scales', dims: [8], values: new Array(8).fill(0.5) },
@@ -110,7 +128,11 @@ describe('MatMulNBits through the FP16 converter', () => {
       expect(types.get(mm.inputs[0]!)).toBe(F16);
       expect(types.get(mm.outputs[0]!)).toBe(F16);
       expect(conv.report.keptOps.filter((k) => k.op.includes('MatMulNBits'))).toEqual([]);
-      const a = new ort.Tensor('float32', Float32Array.from({ length: 64 }, (_, i) => Math.sin(i) * 2), [2, 32]);
+      const a = new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: 64 }, (_, i) => Math.sin(i) * 2),
+        [2, 32],
+      );
       const ref = await runModel(src, { a });
       const got = await runModel(conv.bytes, { a });
       const d = diff(ref['out']!, got['out']!);
@@ -151,14 +173,20 @@ describe('all-MiniLM-L6-v2 Q4F16 (MatMul + Gather): MatMulNBits and GatherBlockQ
     const dir = mkdtempSync(path.join(tmpdir(), 'ava-q4f16-'));
     try {
       const optimizedModelFilePath = path.join(dir, 'opt.onnx');
-      const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled', optimizedModelFilePath, logSeverityLevel: 3 });
+      const s = await ort.InferenceSession.create(bytes, {
+        graphOptimizationLevel: 'disabled',
+        optimizedModelFilePath,
+        logSeverityLevel: 3,
+      });
       await s.release();
       const ran = parseModel(new Uint8Array(readFileSync(optimizedModelFilePath)));
       const original = new Set(out.graph.nodes.map((n) => n.name));
       const inserted = ran.graph.nodes.filter((n) => n.opType === 'Cast' && !original.has(n.name)).length;
       const contrib = ran.graph.nodes.filter((n) => n.opType === 'MatMulNBits' || n.opType === 'GatherBlockQuantized');
       expect(contrib).toHaveLength(mms.length + gbqs.length);
-      console.info(`[fp16 contrib] onnxruntime-node CPU EP, optimizations off: ${inserted} Casts inserted (float16 regions without CPU kernels)`);
+      console.info(
+        `[fp16 contrib] onnxruntime-node CPU EP, optimizations off: ${inserted} Casts inserted (float16 regions without CPU kernels)`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -179,7 +207,9 @@ describe('all-MiniLM-L6-v2 Q4F16 (MatMul + Gather): MatMulNBits and GatherBlockQ
     // Per token (384 values each): the float16 run stays within float16 rounding of the float32 Q4 run.
     let worst = 1;
     for (let t = 0; t < a.length / 384; t++) {
-      let dot = 0, na = 0, nb = 0;
+      let dot = 0,
+        na = 0,
+        nb = 0;
       for (let i = t * 384; i < (t + 1) * 384; i++) {
         dot += a[i]! * b[i]!;
         na += a[i]! * a[i]!;
@@ -187,7 +217,9 @@ describe('all-MiniLM-L6-v2 Q4F16 (MatMul + Gather): MatMulNBits and GatherBlockQ
       }
       worst = Math.min(worst, dot / Math.sqrt(na * nb));
     }
-    console.info(`[fp16 contrib] MiniLM Q4F16 (MatMul + Gather): ${mms.length} MatMulNBits, ${gbqs.length} GatherBlockQuantized in float16; ${bytes.length} bytes (Q4: ${q4.length}); worst per-token cosine vs Q4 ${worst.toFixed(5)}`);
+    console.info(
+      `[fp16 contrib] MiniLM Q4F16 (MatMul + Gather): ${mms.length} MatMulNBits, ${gbqs.length} GatherBlockQuantized in float16; ${bytes.length} bytes (Q4: ${q4.length}); worst per-token cosine vs Q4 ${worst.toFixed(5)}`,
+    );
     expect(worst).toBeGreaterThan(0.999);
   });
 });

@@ -31,9 +31,17 @@ const NON_TEXT = realModels().filter((f) => f.kind === 'vision' || f.kind === 'a
 
 describe('fp16 on the non-text fixtures (onnxruntime-node)', () => {
   it('the fixture set is the expected one', () => {
-    expect(NON_TEXT.map((f) => f.name).sort()).toEqual(
-      ['PP-OCRv4-det', 'PP-OCRv4-rec', 'openwakeword-hello-deepa', 'openwakeword-hello-deepa-old', 'openwakeword-namaste-deepa', 'ppocr-mobile-v2.0-cls', 'silero-vad-legacy', 'silero-vad-v5', 'silero-vad-v6'],
-    );
+    expect(NON_TEXT.map((f) => f.name).sort()).toEqual([
+      'PP-OCRv4-det',
+      'PP-OCRv4-rec',
+      'openwakeword-hello-deepa',
+      'openwakeword-hello-deepa-old',
+      'openwakeword-namaste-deepa',
+      'ppocr-mobile-v2.0-cls',
+      'silero-vad-legacy',
+      'silero-vad-v5',
+      'silero-vad-v6',
+    ]);
   });
 
   for (const f of NON_TEXT) {
@@ -53,7 +61,9 @@ describe('fp16 on the non-text fixtures (onnxruntime-node)', () => {
         expect(d.cosine, k).toBeGreaterThan(0.999);
         expect(d.maxRel, k).toBeLessThan(0.1);
       }
-      console.log(`[fp16] ${f.name}: ${(100 * report.ratio).toFixed(1)}% of the size; ${lines.join('; ')}; kept fp32: ${report.keptOps.map((k) => `${k.op}×${k.count}`).join(', ') || 'none'}`);
+      console.log(
+        `[fp16] ${f.name}: ${(100 * report.ratio).toFixed(1)}% of the size; ${lines.join('; ')}; kept fp32: ${report.keptOps.map((k) => `${k.op}×${k.count}`).join(', ') || 'none'}`,
+      );
     });
   }
 
@@ -63,7 +73,11 @@ describe('fp16 on the non-text fixtures (onnxruntime-node)', () => {
       const once = await toFp16(bytes);
       const twice = await toFp16(once.bytes);
       expect(twice.report.nodes, f.name).toMatchObject({ converted: 0, castsInserted: 0, castsRetargeted: 0, castsRemoved: 0 });
-      for (const variant of [twice.bytes, (await toFp16(bytes, { keepIoTypes: false })).bytes, (await toFp16(bytes, { opBlockList: ['If', 'Conv', 'MatMul', 'Gemm', 'Add', 'Mul'] })).bytes]) {
+      for (const variant of [
+        twice.bytes,
+        (await toFp16(bytes, { keepIoTypes: false })).bytes,
+        (await toFp16(bytes, { opBlockList: ['If', 'Conv', 'MatMul', 'Gemm', 'Add', 'Mul'] })).bytes,
+      ]) {
         const s = await ort.InferenceSession.create(variant);
         await s.release();
       }
@@ -98,7 +112,8 @@ describe('fp16 vs the reference converter (onnxconverter-common golden)', () => 
   const failing = golden.cases.filter((c) => c.fp32.loads && !(c.reference.loads && c.reference.runs));
   it('the reference breaks some models that load in float32 (Cast type mismatches, If subgraphs)', () => {
     expect(failing.map((c) => c.fixture).sort()).toEqual(['all-MiniLM-L6-v2', 'silero-vad-legacy', 'silero-vad-v5', 'silero-vad-v6']);
-    for (const c of failing) expect(c.reference.error).toMatch(/Type \(tensor\(float16\)\) of output arg .* does not match expected type \(tensor\(float\)\)/);
+    for (const c of failing)
+      expect(c.reference.error).toMatch(/Type \(tensor\(float16\)\) of output arg .* does not match expected type \(tensor\(float\)\)/);
   });
 
   for (const c of failing) {

@@ -7,7 +7,10 @@ import { mulberry32 } from '../../src/core/quality/math.js';
 import { expect } from 'vitest';
 import { type GraphSpec, tinyModel } from '../helpers/tiny-model.js';
 
-export async function toFp16(bytes: Uint8Array, opts: Fp16Options = {}): Promise<{ bytes: Uint8Array; report: Fp16Report; model: ModelView }> {
+export async function toFp16(
+  bytes: Uint8Array,
+  opts: Fp16Options = {},
+): Promise<{ bytes: Uint8Array; report: Fp16Report; model: ModelView }> {
   const model = parseModel(bytes);
   const { parts, report } = await convertFp16(model, opts);
   return { bytes: await collectPieces(parts), report, model };
@@ -48,8 +51,7 @@ export function feedsFor(name: string, seed = 1): Feeds {
       return (v - 0.5) / 0.5;
     });
   const sr = new ort.Tensor('int64', BigInt64Array.from([16000n]), []);
-  if (name === 'silero-vad-legacy')
-    return { input: audio(512), sr, h: f32([2, 1, 64], () => 0), c: f32([2, 1, 64], () => 0) };
+  if (name === 'silero-vad-legacy') return { input: audio(512), sr, h: f32([2, 1, 64], () => 0), c: f32([2, 1, 64], () => 0) };
   if (name.startsWith('silero-vad')) return { input: audio(512), state: f32([2, 1, 128], () => 0), sr };
   if (name === 'PP-OCRv4-det') return { x: image(3, 96, 160) };
   if (name === 'PP-OCRv4-rec') return { x: image(3, 48, 160) };
@@ -82,7 +84,10 @@ export interface Diff {
 /** Float outputs: numeric differences; other types must match exactly (reported as maxAbs 0 or Infinity). */
 export function diff(ref: ort.Tensor, got: ort.Tensor): Diff {
   if (ref.type !== 'float32' || got.type !== 'float32') {
-    const same = ref.type === got.type && ref.data.length === got.data.length && Array.from(ref.data as ArrayLike<unknown>).every((v, i) => v === (got.data as ArrayLike<unknown>)[i]);
+    const same =
+      ref.type === got.type &&
+      ref.data.length === got.data.length &&
+      Array.from(ref.data as ArrayLike<unknown>).every((v, i) => v === (got.data as ArrayLike<unknown>)[i]);
     return { maxAbs: same ? 0 : Infinity, maxRel: same ? 0 : Infinity, cosine: same ? 1 : 0, nonFinite: 0 };
   }
   const a = ref.data as Float32Array;

@@ -25,7 +25,8 @@ const bitsOf = (x: number) => ((f[0] = x), u[0]!);
 /** Every sign/exponent/top-mantissa pattern (high 16 bits) with low bits below, at and above the rounding point. */
 function edgeWords(): Uint32Array {
   const out: number[] = [];
-  for (let hi = 0; hi < 65536; hi++) for (const lo of [0x0000, 0x0001, 0x0fff, 0x1000, 0x1001, 0x1fff, 0x2000, 0xffff]) out.push(((hi << 16) | lo) >>> 0);
+  for (let hi = 0; hi < 65536; hi++)
+    for (const lo of [0x0000, 0x0001, 0x0fff, 0x1000, 0x1001, 0x1fff, 0x2000, 0xffff]) out.push(((hi << 16) | lo) >>> 0);
   return Uint32Array.from(out);
 }
 
@@ -61,7 +62,10 @@ function expectSame(words: Uint32Array, opts: ClampOptions, what: string): void 
   const want = new Uint16Array(oracleConvertWords(words, opts, wantStats).buffer);
   const r = float32ToFloat16(words, opts);
   for (let i = 0; i < want.length; i++)
-    if (r.bits[i] !== want[i]) expect(`${what}: 0x${words[i]!.toString(16)} -> 0x${r.bits[i]!.toString(16)}`).toBe(`${what}: 0x${words[i]!.toString(16)} -> 0x${want[i]!.toString(16)}`);
+    if (r.bits[i] !== want[i])
+      expect(`${what}: 0x${words[i]!.toString(16)} -> 0x${r.bits[i]!.toString(16)}`).toBe(
+        `${what}: 0x${words[i]!.toString(16)} -> 0x${want[i]!.toString(16)}`,
+      );
   const { count, ...counts } = wantStats;
   expect(count, what).toBe(words.length);
   expect(r.counts, what).toEqual(counts);
@@ -74,7 +78,11 @@ describe('float32ToFloat16 (bulk) equals the per-value converter', () => {
       expectSame(edges, opts, 'edges');
       expectSame(thresholdWords(CLAMPS), opts, 'thresholds');
       const r = mulberry32(Math.round(opts.maxFinite));
-      expectSame(Uint32Array.from({ length: 50000 }, () => Math.floor(r() * 2 ** 32)), opts, 'random bits');
+      expectSame(
+        Uint32Array.from({ length: 50000 }, () => Math.floor(r() * 2 ** 32)),
+        opts,
+        'random bits',
+      );
     });
 
   it('typical weights (every value on the fast path): same bits and max |x|', () => {
@@ -113,7 +121,9 @@ describe('float32BytesToFloat16 (what FP16 tensor conversion calls)', () => {
   it('aligned and unaligned bytes, across chunk borders, trailing bytes ignored; counters added to the running stats', () => {
     const r = mulberry32(42);
     const n = 40000; // more than two 16384-word chunks
-    const words = Uint32Array.from({ length: n }, () => (r() < 0.1 ? Math.floor(r() * 2 ** 32) : bitsOf((r() - 0.5) * 10 ** (-9 + r() * 14))));
+    const words = Uint32Array.from({ length: n }, () =>
+      r() < 0.1 ? Math.floor(r() * 2 ** 32) : bitsOf((r() - 0.5) * 10 ** (-9 + r() * 14)),
+    );
     const wantStats = emptyStats();
     const want = oracleConvertWords(words, CLAMPS[0]!, wantStats);
     for (const offset of [0, 1, 2, 3]) {
@@ -160,10 +170,11 @@ describe('the range scan (fp16/payload.ts scanFloatValues) on bit patterns', () 
     const rnd = mulberry32(7);
     for (const maxFinite of [65504, 1000, 0.1, 65503.99, 3.14159]) {
       const specials = [0, -0, NaN, Infinity, -Infinity, 1e9, -1e9, 3.4e38, -3.4e38, ...near(maxFinite), ...near(1e9), ...near(65504)];
-      for (const s of specials) for (const pick of [[s], [s, 0.5], [0.5, s, -2]]) {
-        const v = Float32Array.from(pick);
-        expect(scanFloatValues([...v], maxFinite), `${pick} vs ${maxFinite}`).toEqual(oracleScan(v, maxFinite));
-      }
+      for (const s of specials)
+        for (const pick of [[s], [s, 0.5], [0.5, s, -2]]) {
+          const v = Float32Array.from(pick);
+          expect(scanFloatValues([...v], maxFinite), `${pick} vs ${maxFinite}`).toEqual(oracleScan(v, maxFinite));
+        }
       const words = edgeWords();
       for (let i = 0; i < 2000; i++) {
         const sub = words.subarray(Math.floor(rnd() * (words.length - 64)));

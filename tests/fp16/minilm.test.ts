@@ -52,13 +52,26 @@ describe(`fp16 ${MINILM}`, () => {
     const L = ids.length;
     const i64 = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, L]);
     const s = await ort.InferenceSession.create(bytes);
-    const ref = (await s.run({ input_ids: i64(ids), attention_mask: i64(ids.map(() => 1)), token_type_ids: i64(ids.map(() => 0)) })).last_hidden_state!;
+    const ref = (await s.run({ input_ids: i64(ids), attention_mask: i64(ids.map(() => 1)), token_type_ids: i64(ids.map(() => 0)) }))
+      .last_hidden_state!;
     await s.release();
     let nonFinite = 0;
     let f16Values = 0;
     const got = evaluate(
       parseModel(fp16),
-      { input_ids: tensor(7, [1, L], ids), attention_mask: tensor(7, [1, L], ids.map(() => 1)), token_type_ids: tensor(7, [1, L], ids.map(() => 0)) },
+      {
+        input_ids: tensor(7, [1, L], ids),
+        attention_mask: tensor(
+          7,
+          [1, L],
+          ids.map(() => 1),
+        ),
+        token_type_ids: tensor(
+          7,
+          [1, L],
+          ids.map(() => 0),
+        ),
+      },
       {
         onNode: (_n, outs) => {
           for (const o of outs)
@@ -76,7 +89,9 @@ describe(`fp16 ${MINILM}`, () => {
     const r = ref.data as Float32Array;
     const tokenCos = ids.map((_, j) => cosine(r.subarray(j * D, (j + 1) * D), got.data.subarray(j * D, (j + 1) * D)));
     const pool = (x: ArrayLike<number>) => Array.from({ length: D }, (_, d) => ids.reduce((a, _i, j) => a + x[j * D + d]!, 0) / L);
-    console.log(`[fp16] ${MINILM} under float16 arithmetic: min token cosine ${Math.min(...tokenCos).toFixed(6)}, pooled ${cosine(pool(r), pool(got.data)).toFixed(8)}`);
+    console.log(
+      `[fp16] ${MINILM} under float16 arithmetic: min token cosine ${Math.min(...tokenCos).toFixed(6)}, pooled ${cosine(pool(r), pool(got.data)).toFixed(8)}`,
+    );
     expect(Math.min(...tokenCos)).toBeGreaterThan(0.9995);
     expect(cosine(pool(r), pool(got.data))).toBeGreaterThan(0.99999);
   });
@@ -95,7 +110,10 @@ describe(`fp16 ${MINILM}`, () => {
     expect(report.weights.clamped).toBe(1); // the -3.4e38 attention-mask constant -> -65504
 
     const extra = f.extra as { tokenizerConfig: string };
-    const tok = new Tokenizer(JSON.parse(readFileSync(pathOf(f, f.tokenizer!), 'utf8')), JSON.parse(readFileSync(pathOf(f, extra.tokenizerConfig), 'utf8')));
+    const tok = new Tokenizer(
+      JSON.parse(readFileSync(pathOf(f, f.tokenizer!), 'utf8')),
+      JSON.parse(readFileSync(pathOf(f, extra.tokenizerConfig), 'utf8')),
+    );
     const enc = SENTENCES.map((s) => tok.encode(s, { return_token_type_ids: true }));
     const L = Math.max(...enc.map((e) => e.ids.length));
     const B = SENTENCES.length;
@@ -110,7 +128,11 @@ describe(`fp16 ${MINILM}`, () => {
       }),
     );
     expect(enc[0]!.ids[0]).toBe(101); // [CLS]
-    const feeds = { input_ids: new ort.Tensor('int64', ids, [B, L]), attention_mask: new ort.Tensor('int64', mask, [B, L]), token_type_ids: new ort.Tensor('int64', types, [B, L]) };
+    const feeds = {
+      input_ids: new ort.Tensor('int64', ids, [B, L]),
+      attention_mask: new ort.Tensor('int64', mask, [B, L]),
+      token_type_ids: new ort.Tensor('int64', types, [B, L]),
+    };
 
     const embed = async (model: Uint8Array) => {
       const s = await ort.InferenceSession.create(model);
@@ -132,7 +154,9 @@ describe(`fp16 ${MINILM}`, () => {
     const cos = a.map((x, i) => cosine(x, b[i]!));
     const mean = cos.reduce((s, c) => s + c, 0) / cos.length;
     const min = Math.min(...cos);
-    console.log(`[fp16] ${MINILM}: ${(100 * report.ratio).toFixed(2)}% of the size, mean cosine ${mean.toFixed(8)}, min ${min.toFixed(8)} over ${B} sentences`);
+    console.log(
+      `[fp16] ${MINILM}: ${(100 * report.ratio).toFixed(2)}% of the size, mean cosine ${mean.toFixed(8)}, min ${min.toFixed(8)} over ${B} sentences`,
+    );
     expect(mean).toBeGreaterThanOrEqual(0.9999);
     expect(min).toBeGreaterThan(0.999);
   });

@@ -13,10 +13,33 @@ import { ofKind, pathOf } from '../helpers/fixtures.js';
 import { diff, toFp16 } from './helpers.js';
 
 const ORT_TYPE: Record<number, ort.Tensor.Type> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64',
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
 };
 const CTOR: Record<number, new (n: number) => ArrayLike<unknown>> = {
-  1: Float32Array, 2: Uint8Array, 3: Int8Array, 4: Uint16Array, 5: Int16Array, 6: Int32Array, 7: BigInt64Array, 9: Uint8Array, 10: Uint16Array, 11: Float64Array, 12: Uint32Array, 13: BigUint64Array,
+  1: Float32Array,
+  2: Uint8Array,
+  3: Int8Array,
+  4: Uint16Array,
+  5: Int16Array,
+  6: Int32Array,
+  7: BigInt64Array,
+  9: Uint8Array,
+  10: Uint16Array,
+  11: Float64Array,
+  12: Uint32Array,
+  13: BigUint64Array,
 };
 
 /** A TensorProto file (input_N.pb) as an ort.Tensor; null for types or forms this helper does not read. */
@@ -116,7 +139,8 @@ describe('fp16 on the ONNX backend node tests', () => {
       for (const k of Object.keys(ref)) {
         const a = ref[k]!;
         const b = got[k]!;
-        if (!b || a.type !== b.type || a.dims.join() !== b.dims.join()) failures.push(`${rel}: output ${k} is ${b?.type}[${b?.dims}] instead of ${a.type}[${a.dims}]`);
+        if (!b || a.type !== b.type || a.dims.join() !== b.dims.join())
+          failures.push(`${rel}: output ${k} is ${b?.type}[${b?.dims}] instead of ${a.type}[${a.dims}]`);
       }
       if (conv.report.nodes.converted > 0) {
         stats.withFloat++;

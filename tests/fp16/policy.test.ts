@@ -25,12 +25,18 @@ describe('the policy table', () => {
 
   it('has unique ids, and each graph rule its own test file', () => {
     expect(new Set(KEEP_RULES.map((r) => r.id)).size).toBe(KEEP_RULES.length);
-    for (const r of KEEP_RULES.filter((x) => x.scope === 'graph')) expect(existsSync(join(import.meta.dirname, `rule-${r.id}.test.ts`)), r.id).toBe(true);
+    for (const r of KEEP_RULES.filter((x) => x.scope === 'graph'))
+      expect(existsSync(join(import.meta.dirname, `rule-${r.id}.test.ts`)), r.id).toBe(true);
   });
 });
 
 const relu = (x: string, y: string, name = y) => ({ opType: 'Relu', inputs: [x], outputs: [y], name });
-const one = (nodes: GraphSpec['nodes'], extra: Partial<GraphSpec> = {}): GraphSpec => ({ nodes, inputs: [['x', F32, [2]]], outputs: [['y', F32, [2]]], ...extra });
+const one = (nodes: GraphSpec['nodes'], extra: Partial<GraphSpec> = {}): GraphSpec => ({
+  nodes,
+  inputs: [['x', F32, [2]]],
+  outputs: [['y', F32, [2]]],
+  ...extra,
+});
 
 interface Case {
   rule: KeepRuleId;
@@ -44,48 +50,93 @@ interface Case {
 }
 
 const ifNode = (name: string): GraphSpec['nodes'][number] => {
-  const branch = (g: string, out: string): GraphSpec => ({ name: g, nodes: [relu('a', out, `${g}_relu`)], inputs: [], outputs: [[out, F32, [2]]] });
+  const branch = (g: string, out: string): GraphSpec => ({
+    name: g,
+    nodes: [relu('a', out, `${g}_relu`)],
+    inputs: [],
+    outputs: [[out, F32, [2]]],
+  });
   return {
     opType: 'If',
     name,
     inputs: ['c'],
     outputs: ['y'],
-    attributes: { then_branch: { kind: 'graph', value: graphParts(branch('then', 't_out')) }, else_branch: { kind: 'graph', value: graphParts(branch('else', 'e_out')) } },
+    attributes: {
+      then_branch: { kind: 'graph', value: graphParts(branch('then', 't_out')) },
+      else_branch: { kind: 'graph', value: graphParts(branch('else', 'e_out')) },
+    },
   };
 };
 
 /** One small model per node / signature rule (graph rules have their own files: rule-<id>.test.ts). */
 const CASES: Case[] = [
-  { rule: 'opset-below-6', node: 'y', reason: 'opset 5 (< 6): Casts cannot be inserted reliably, nothing converted', model: tinyModel(one([relu('x', 'y')]), 5), runs: false },
+  {
+    rule: 'opset-below-6',
+    node: 'y',
+    reason: 'opset 5 (< 6): Casts cannot be inserted reliably, nothing converted',
+    model: tinyModel(one([relu('x', 'y')]), 5),
+    runs: false,
+  },
   {
     rule: 'blocked-container',
     node: 'then_relu',
     reason: "inside If node 'cond' (in the node block list)",
-    model: tinyModel({ nodes: [relu('x', 'a'), ifNode('cond')], inputs: [['x', F32, [2]], ['c', BOOL, []]], outputs: [['y', F32, [2]]] }),
+    model: tinyModel({
+      nodes: [relu('x', 'a'), ifNode('cond')],
+      inputs: [
+        ['x', F32, [2]],
+        ['c', BOOL, []],
+      ],
+      outputs: [['y', F32, [2]]],
+    }),
     options: { nodeBlockList: ['cond'] },
     runs: true,
   },
-  { rule: 'node-block-list', node: 'y', reason: 'in the node block list', model: tinyModel(one([relu('x', 'y')])), options: { nodeBlockList: ['y'] }, runs: true },
-  { rule: 'op-block-list', node: 'y', reason: 'in the op block list', model: tinyModel(one([relu('x', 'y')])), options: { opBlockList: ['Relu'] }, runs: true },
+  {
+    rule: 'node-block-list',
+    node: 'y',
+    reason: 'in the node block list',
+    model: tinyModel(one([relu('x', 'y')])),
+    options: { nodeBlockList: ['y'] },
+    runs: true,
+  },
+  {
+    rule: 'op-block-list',
+    node: 'y',
+    reason: 'in the op block list',
+    model: tinyModel(one([relu('x', 'y')])),
+    options: { opBlockList: ['Relu'] },
+    runs: true,
+  },
   {
     rule: 'default-op-block-list',
     node: 'y',
     reason: 'in the default op block list',
-    model: tinyModel(one([{ opType: 'CumSum', inputs: ['x', 'axis'], outputs: ['y'], name: 'y' }], { inits: [{ name: 'axis', dataType: 7, dims: [], values: [0] }] })),
+    model: tinyModel(
+      one([{ opType: 'CumSum', inputs: ['x', 'axis'], outputs: ['y'], name: 'y' }], {
+        inits: [{ name: 'axis', dataType: 7, dims: [], values: [0] }],
+      }),
+    ),
     runs: true,
   },
   {
     rule: 'unknown-domain',
     node: 'y',
     reason: "operator domain 'com.microsoft': no known signature",
-    model: tinyModel(one([{ opType: 'Gelu', domain: 'com.microsoft', inputs: ['x'], outputs: ['y'], name: 'y' }]), 17, [['com.microsoft', 1]]),
+    model: tinyModel(one([{ opType: 'Gelu', domain: 'com.microsoft', inputs: ['x'], outputs: ['y'], name: 'y' }]), 17, [
+      ['com.microsoft', 1],
+    ]),
     runs: true,
   },
   {
     rule: 'ort-no-float16',
     node: 'y',
     reason: 'onnxruntime has no float16 path for it',
-    model: tinyModel({ nodes: [{ opType: 'MeanVarianceNormalization', inputs: ['x'], outputs: ['y'], name: 'y' }], inputs: [['x', F32, [1, 2, 2, 2]]], outputs: [['y', F32, [1, 2, 2, 2]]] }),
+    model: tinyModel({
+      nodes: [{ opType: 'MeanVarianceNormalization', inputs: ['x'], outputs: ['y'], name: 'y' }],
+      inputs: [['x', F32, [1, 2, 2, 2]]],
+      outputs: [['y', F32, [1, 2, 2, 2]]],
+    }),
     runs: true,
   },
   {
@@ -100,7 +151,17 @@ const CASES: Case[] = [
           name: 'map',
           inputs: ['seq'],
           outputs: ['mapped'],
-          attributes: { body: { kind: 'graph', value: graphParts({ name: 'body', nodes: [relu('bx', 'by', 'body_relu')], inputs: [['bx', F32, [2]]], outputs: [['by', F32, [2]]] }) } },
+          attributes: {
+            body: {
+              kind: 'graph',
+              value: graphParts({
+                name: 'body',
+                nodes: [relu('bx', 'by', 'body_relu')],
+                inputs: [['bx', F32, [2]]],
+                outputs: [['by', F32, [2]]],
+              }),
+            },
+          },
         },
         { opType: 'ConcatFromSequence', inputs: ['mapped'], outputs: ['y'], attributes: { axis: { kind: 'int', value: 0 } } },
       ],
@@ -109,21 +170,50 @@ const CASES: Case[] = [
     }),
     runs: true,
   },
-  { rule: 'no-signature', node: 'y', reason: 'no ONNX signature for Gelu at opset 17', model: tinyModel(one([{ opType: 'Gelu', inputs: ['x'], outputs: ['y'], name: 'y' }], { valueInfo: [] })), runs: false },
+  {
+    rule: 'no-signature',
+    node: 'y',
+    reason: 'no ONNX signature for Gelu at opset 17',
+    model: tinyModel(one([{ opType: 'Gelu', inputs: ['x'], outputs: ['y'], name: 'y' }], { valueInfo: [] })),
+    runs: false,
+  },
   {
     rule: 'unknown-type',
     node: 'y',
     reason: "element type of 'g' unknown",
-    model: tinyModel(one([{ opType: 'Gelu', domain: 'com.microsoft', inputs: ['x'], outputs: ['g'] }, { opType: 'Add', inputs: ['g', 'x'], outputs: ['y'], name: 'y' }]), 17, [['com.microsoft', 1]]),
+    model: tinyModel(
+      one([
+        { opType: 'Gelu', domain: 'com.microsoft', inputs: ['x'], outputs: ['g'] },
+        { opType: 'Add', inputs: ['g', 'x'], outputs: ['y'], name: 'y' },
+      ]),
+      17,
+      [['com.microsoft', 1]],
+    ),
     runs: true,
   },
-  { rule: 'signature-mismatch', node: 'y', reason: 'Relu has more inputs than its signature', model: tinyModel(one([{ opType: 'Relu', inputs: ['x', 'x'], outputs: ['y'], name: 'y' }])), runs: false },
-  { rule: 'no-float16-in-signature', node: 'y', reason: 'Celu-12 does not accept float16 for T', model: tinyModel(one([{ opType: 'Celu', inputs: ['x'], outputs: ['y'], name: 'y' }])), runs: true },
+  {
+    rule: 'signature-mismatch',
+    node: 'y',
+    reason: 'Relu has more inputs than its signature',
+    model: tinyModel(one([{ opType: 'Relu', inputs: ['x', 'x'], outputs: ['y'], name: 'y' }])),
+    runs: false,
+  },
+  {
+    rule: 'no-float16-in-signature',
+    node: 'y',
+    reason: 'Celu-12 does not accept float16 for T',
+    model: tinyModel(one([{ opType: 'Celu', inputs: ['x'], outputs: ['y'], name: 'y' }])),
+    runs: true,
+  },
   {
     rule: 'output-type-attribute',
     node: 'y',
     reason: 'EyeLike: output type set by an attribute (kept float32)',
-    model: tinyModel({ nodes: [{ opType: 'EyeLike', inputs: ['x'], outputs: ['y'], name: 'y' }], inputs: [['x', F32, [2, 2]]], outputs: [['y', F32, [2, 2]]] }),
+    model: tinyModel({
+      nodes: [{ opType: 'EyeLike', inputs: ['x'], outputs: ['y'], name: 'y' }],
+      inputs: [['x', F32, [2, 2]]],
+      outputs: [['y', F32, [2, 2]]],
+    }),
     runs: true,
   },
 ];

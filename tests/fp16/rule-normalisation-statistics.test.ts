@@ -14,7 +14,12 @@ import { F16, F32, type GraphSpec, tinyModel } from '../helpers/tiny-model.js';
 
 const D = 8;
 const axes = { axes: { kind: 'ints' as const, value: [-1] } };
-const cast = (from: string, to: string, type: number) => ({ opType: 'Cast', inputs: [from], outputs: [to], attributes: { to: { kind: 'int' as const, value: type } } });
+const cast = (from: string, to: string, type: number) => ({
+  opType: 'Cast',
+  inputs: [from],
+  outputs: [to],
+  attributes: { to: { kind: 'int' as const, value: type } },
+});
 /** A token whose variance is 224,321 (|x − mean| = 473.6: its square is beyond float16's 65504), and an ordinary one. */
 const A = Math.sqrt(224321);
 const X = [...Array.from({ length: D }, (_, i) => 3 + (i % 2 ? -A : A)), 0.5, -1.25, 2, 0.75, -0.5, 1.5, -2, 0.25];
@@ -129,7 +134,9 @@ describe('normalisation statistics stay float32 until back in float16 range', ()
   it('RMSNorm (Pow, ReduceMean, Add, Sqrt, Reciprocal, Mul(x, ·)) and Mul(x, x) with Pow(·, −0.5)', async () => {
     const rms = (square: 'pow' | 'mul'): GraphSpec => ({
       nodes: [
-        square === 'pow' ? { opType: 'Pow', inputs: ['x', 'two'], outputs: ['sq'], name: 'sq' } : { opType: 'Mul', inputs: ['x', 'x'], outputs: ['sq'], name: 'sq' },
+        square === 'pow'
+          ? { opType: 'Pow', inputs: ['x', 'two'], outputs: ['sq'], name: 'sq' }
+          : { opType: 'Mul', inputs: ['x', 'x'], outputs: ['sq'], name: 'sq' },
         { opType: 'ReduceMean', inputs: ['sq'], outputs: ['ms'], attributes: axes, name: 'ms' },
         { opType: 'Add', inputs: ['ms', 'eps'], outputs: ['mse'], name: 'eps' },
         ...(square === 'pow'
@@ -154,7 +161,9 @@ describe('normalisation statistics stay float32 until back in float16 range', ()
       const fp32 = tinyModel(rms(square), 13);
       const conv = await toFp16(fp32);
       const kept = conv.report.keptOps.flatMap((k) => k.examples).sort();
-      expect(kept, square).toEqual(square === 'pow' ? ['eps', 'ms', 'recip', 'scale', 'sq', 'sqrt'] : ['eps', 'ms', 'rsqrt', 'scale', 'sq']);
+      expect(kept, square).toEqual(
+        square === 'pow' ? ['eps', 'ms', 'recip', 'scale', 'sq', 'sqrt'] : ['eps', 'ms', 'rsqrt', 'scale', 'sq'],
+      );
       const [ref0, ref1] = tokens(evaluate(parseModel(fp32), feeds()).y!);
       const [got0, got1] = tokens(evaluate(parseModel(conv.bytes), feeds()).y!);
       expect(cosine(got0, ref0), square).toBeGreaterThan(0.99999);

@@ -35,7 +35,11 @@ describe('weights beyond the float16 range', () => {
     const out = parseModel(conv.bytes);
     expect(conv.report.weights.outOfRange).toEqual([{ name: 'big', largestMagnitude: 2 ** 20 }]);
     expect(conv.report.keptOps.map((k) => k.op).sort()).toEqual(['Add', 'Log', 'Mul']);
-    expect(conv.report.keptOps.flatMap((k) => k.reasons.map((r) => r.rule))).toEqual(['out-of-range-weights', 'out-of-range-weights', 'out-of-range-weights']);
+    expect(conv.report.keptOps.flatMap((k) => k.reasons.map((r) => r.rule))).toEqual([
+      'out-of-range-weights',
+      'out-of-range-weights',
+      'out-of-range-weights',
+    ]);
     expect(conv.report.keptOps.find((k) => k.op === 'Mul')!.reasons[0]!.reason).toBe("reads values beyond the float16 range (from 'big')");
     expect(out.graph.initializers.map((x) => [x.name, x.dataType])).toEqual([
       ['big', F32],
@@ -54,7 +58,6 @@ describe('weights beyond the float16 range', () => {
     const clamp = await runModel((await toFp16(model, { outOfRange: 'clamp' })).bytes, feeds);
     expect(Math.abs((clamp.y!.data as Float32Array)[0]! - a[0]!)).toBeGreaterThan(2.5);
   });
-
 
   it("outOfRange: 'clamp' converts them like the reference converters (and reports the clamping)", async () => {
     const g: GraphSpec = {

@@ -14,9 +14,19 @@ import { diff, expectAllConverted, runModel, toFp16 } from './helpers.js';
 import { allNodes, castsOf, F16, F32, I64, type GraphSpec, tinyModel } from '../helpers/tiny-model.js';
 
 const f32 = (dims: number[], f: (i: number) => number = (i) => (i % 7) / 7) =>
-  new ort.Tensor('float32', Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => f(i)), dims);
+  new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => f(i)),
+    dims,
+  );
 const i64 = (dims: number[], v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), dims);
-const cast = (from: string, to: string, type: number, name = to) => ({ opType: 'Cast', inputs: [from], outputs: [to], name, attributes: { to: { kind: 'int' as const, value: type } } });
+const cast = (from: string, to: string, type: number, name = to) => ({
+  opType: 'Cast',
+  inputs: [from],
+  outputs: [to],
+  name,
+  attributes: { to: { kind: 'int' as const, value: type } },
+});
 const shapeKept = (r: Awaited<ReturnType<typeof toFp16>>['report']) =>
   r.keptOps
     .filter((k) => k.reasons.some((x) => x.rule === 'shape-arithmetic'))
@@ -57,7 +67,13 @@ describe('shape arithmetic stays float32', () => {
       nodes: [
         { opType: 'Mul', inputs: ['s', 'one'], outputs: ['s2'], name: 'mul' },
         { opType: 'Concat', inputs: ['ones', 's2'], outputs: ['scales'], name: 'concat', attributes: { axis: { kind: 'int', value: 0 } } },
-        { opType: 'Resize', inputs: ['x', '', 'scales'], outputs: ['r'], name: 'resize', attributes: { mode: { kind: 'string', value: 'nearest' } } },
+        {
+          opType: 'Resize',
+          inputs: ['x', '', 'scales'],
+          outputs: ['r'],
+          name: 'resize',
+          attributes: { mode: { kind: 'string', value: 'nearest' } },
+        },
         { opType: 'Add', inputs: ['r', 'b'], outputs: ['y'], name: 'add' },
       ],
       inits: [

@@ -44,7 +44,12 @@ describe('fp16 graph rules', () => {
       inputs: [['x', F32, [2, 4]]],
       outputs: [['y', F32, [2, 3]]],
     };
-    const { out, report } = await check(tinyModel(g), { x: t([2, 4], seq(8, (i) => i / 3)) });
+    const { out, report } = await check(tinyModel(g), {
+      x: t(
+        [2, 4],
+        seq(8, (i) => i / 3),
+      ),
+    });
     expect(out.graph.initializers.map((x) => x.dataType)).toEqual([F16, F16]);
     expect(out.graph.inputs[0]!.elemType).toBe(F32);
     expect(out.graph.outputs[0]!.elemType).toBe(F32);
@@ -99,7 +104,14 @@ describe('fp16 graph rules', () => {
     expect(out.graph.initializers.find((x) => x.name === 'k')!.dataType).toBe(F16);
     // x -> fp16 (Mul), a -> fp32 (Resize), r -> fp16 (Add), y -> fp32 (output)
     expect(castsOf(out).map((c) => c.to)).toEqual([F16, F32, F16, F32]);
-    expect(report.keptOps).toEqual([{ op: 'Resize', count: 1, reasons: [{ reason: 'in the default op block list', count: 1, rule: 'default-op-block-list' }], examples: ['r'] }]);
+    expect(report.keptOps).toEqual([
+      {
+        op: 'Resize',
+        count: 1,
+        reasons: [{ reason: 'in the default op block list', count: 1, rule: 'default-op-block-list' }],
+        examples: ['r'],
+      },
+    ]);
     expect(report.weights.keptFp32).toContainEqual({ name: 'scales', reason: 'only read as float32' });
   });
 
@@ -208,7 +220,9 @@ describe('fp16 graph rules', () => {
     // k feeds both float16 (Mul, Add) and float32 (Max) consumers: one float16 copy, one Cast back
     expect(out.graph.initializers.find((x) => x.name === 'k')!.dataType).toBe(F16);
     expect(out.graph.initializers.find((x) => x.name === 'k2')!.dataType).toBe(F32);
-    const pairs = allNodes(out.graph).filter((n) => n.opType === 'Cast' && allNodes(out.graph).some((p) => p.opType === 'Cast' && p.outputs[0] === n.inputs[0]));
+    const pairs = allNodes(out.graph).filter(
+      (n) => n.opType === 'Cast' && allNodes(out.graph).some((p) => p.opType === 'Cast' && p.outputs[0] === n.inputs[0]),
+    );
     expect(pairs).toEqual([]);
   });
 
@@ -257,7 +271,11 @@ describe('fp16 graph rules', () => {
     };
     const { out, report } = await check(tinyModel(g), { x: t([3], [1, 2, 3]) });
     const consts = allNodes(out.graph).filter((n) => n.opType === 'Constant' || n.opType === 'ConstantOfShape');
-    expect(consts.map((n) => n.attributes.map((a) => [a.name, a.t?.dataType]))).toEqual([[['value', F16]], [['value', F16]], [['value', F16]]]);
+    expect(consts.map((n) => n.attributes.map((a) => [a.name, a.t?.dataType]))).toEqual([
+      [['value', F16]],
+      [['value', F16]],
+      [['value', F16]],
+    ]);
     expect(report.weights.tensorsConverted).toBe(2); // c1 and c2's values (ConstantOfShape's default is new)
   });
 
@@ -283,7 +301,12 @@ describe('fp16 graph rules', () => {
     const g: GraphSpec = {
       nodes: [
         { opType: 'Mul', inputs: ['x', 'w'], outputs: ['a'] },
-        { opType: 'If', inputs: ['cond'], outputs: ['r'], attributes: { then_branch: { kind: 'graph', value: graphOf(then) }, else_branch: { kind: 'graph', value: graphOf(els) } } },
+        {
+          opType: 'If',
+          inputs: ['cond'],
+          outputs: ['r'],
+          attributes: { then_branch: { kind: 'graph', value: graphOf(then) }, else_branch: { kind: 'graph', value: graphOf(els) } },
+        },
         { opType: 'Sigmoid', inputs: ['r'], outputs: ['y'] },
       ],
       inits: [{ name: 'w', dims: [1], values: [0.5] }],
@@ -358,7 +381,12 @@ describe('fp16 graph rules', () => {
     const { out, report } = await check(model, { x: t([4], [-2, -1, 1, 2]) });
     expect(castsOf(out).map((c) => c.to)).toEqual([F16, F32, F16, F32]);
     expect(report.keptOps).toEqual([
-      { op: 'com.microsoft:Gelu', count: 1, reasons: [{ reason: "operator domain 'com.microsoft': no known signature", count: 1, rule: 'unknown-domain' }], examples: ['b'] },
+      {
+        op: 'com.microsoft:Gelu',
+        count: 1,
+        reasons: [{ reason: "operator domain 'com.microsoft': no known signature", count: 1, rule: 'unknown-domain' }],
+        examples: ['b'],
+      },
     ]);
   });
 
@@ -434,7 +462,9 @@ describe('fp16 graph rules', () => {
   });
 
   it('options are validated; progress is reported; an aborted signal stops the conversion', async () => {
-    const m = parseModel(tinyModel({ nodes: [{ opType: 'Relu', inputs: ['x'], outputs: ['y'] }], inputs: [['x', F32, [1]]], outputs: [['y', F32, [1]]] }));
+    const m = parseModel(
+      tinyModel({ nodes: [{ opType: 'Relu', inputs: ['x'], outputs: ['y'] }], inputs: [['x', F32, [1]]], outputs: [['y', F32, [1]]] }),
+    );
     await expect(convertFp16(m, { maxFinite: 70000 })).rejects.toThrow(Fp16OptionError);
     await expect(convertFp16(m, { minPositive: -1 })).rejects.toThrow(Fp16OptionError);
     const phases: string[] = [];
@@ -454,4 +484,3 @@ function tensorPartsOf(dims: number[], values: number[]) {
 function graphOf(g: GraphSpec) {
   return graphParts(g);
 }
-

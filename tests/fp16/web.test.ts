@@ -13,9 +13,13 @@ ortWeb.env.wasm.numThreads = 1;
 async function runWeb(bytes: Uint8Array, feeds: Feeds): Promise<Record<string, ort.Tensor>> {
   const s = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
   try {
-    const wf = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ortWeb.Tensor(t.type as 'float32', t.data as Float32Array, t.dims)]));
+    const wf = Object.fromEntries(
+      Object.entries(feeds).map(([k, t]) => [k, new ortWeb.Tensor(t.type as 'float32', t.data as Float32Array, t.dims)]),
+    );
     const out = await s.run(wf);
-    return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims)]));
+    return Object.fromEntries(
+      Object.entries(out).map(([k, t]) => [k, new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims)]),
+    );
   } finally {
     await s.release();
   }

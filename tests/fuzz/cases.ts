@@ -16,13 +16,22 @@
  *    or naming a file not given;
  *  - control: the base unchanged (every stage must succeed or refuse by design).
  */
-import { type GraphView, type NodeView, type TensorView, GRAPH, NODE, ATTR, TENSOR, parseModel, type ModelView } from '../../src/core/onnx/model.js';
+import {
+  type GraphView,
+  type NodeView,
+  type TensorView,
+  GRAPH,
+  NODE,
+  ATTR,
+  TENSOR,
+  parseModel,
+  type ModelView,
+} from '../../src/core/onnx/model.js';
 import { encodeNode, encodeOpset, encodeValueInfo } from '../../src/core/onnx/encode.js';
 import { type Part, concatParts, flatten, lenField, rebuild, writeModel } from '../../src/core/onnx/writer.js';
 import { type Field, readFields } from '../../src/core/onnx/wire.js';
 import { Rng } from './rng.js';
 import { type LocatedField, locateFields, structureRanges } from './structure.js';
-
 
 export const FAMILIES = [
   'control',
@@ -228,10 +237,12 @@ function downstream(g: GraphView, i: number): number[] {
   const stack = [i];
   while (stack.length) {
     const k = stack.pop()!;
-    for (const o of g.nodes[k]!.outputs) for (const c of consumers.get(o) ?? []) if (!seen.has(c)) {
-        seen.add(c);
-        stack.push(c);
-      }
+    for (const o of g.nodes[k]!.outputs)
+      for (const c of consumers.get(o) ?? [])
+        if (!seen.has(c)) {
+          seen.add(c);
+          stack.push(c);
+        }
   }
   seen.delete(i);
   return [...seen];
@@ -298,13 +309,19 @@ function varintLength(r: Rng, b: Uint8Array, fields: LocatedField[]): Made | nul
   const len = f.end - f.vstart;
   const choice = r.pick(['huge', 'huge', 'negative', 'max', 'off', 'off', 'zero', '2^31', '2^32']);
   const v: bigint =
-    choice === 'huge' ? BigInt(r.range(2 ** 20, 2 ** 30)) * 1024n
-    : choice === 'negative' ? BigInt(-r.range(1, 1 << 20))
-    : choice === 'max' ? (1n << 64n) - 1n
-    : choice === 'zero' ? 0n
-    : choice === '2^31' ? 2n ** 31n
-    : choice === '2^32' ? 2n ** 32n + BigInt(len)
-    : BigInt(Math.max(0, len + r.pick([-16, -3, -1, 1, 2, 7, 100])));
+    choice === 'huge'
+      ? BigInt(r.range(2 ** 20, 2 ** 30)) * 1024n
+      : choice === 'negative'
+        ? BigInt(-r.range(1, 1 << 20))
+        : choice === 'max'
+          ? (1n << 64n) - 1n
+          : choice === 'zero'
+            ? 0n
+            : choice === '2^31'
+              ? 2n ** 31n
+              : choice === '2^32'
+                ? 2n ** 32n + BigInt(len)
+                : BigInt(Math.max(0, len + r.pick([-16, -3, -1, 1, 2, 7, 100])));
   return {
     model: splice(b, f.lenAt, f.vstart, varint(v)),
     note: `length of field ${f.no} (${f.parent}, depth ${f.depth}, at byte ${f.start}) ${len} -> ${BigInt.asIntN(64, v)} (${choice})`,
@@ -316,7 +333,10 @@ function wireType(r: Rng, b: Uint8Array, fields: LocatedField[]): Made | null {
   if (!nonPayload.length) return null;
   const f = r.pick(nonPayload);
   const wt = r.pick([0, 1, 2, 3, 4, 5, 6, 7].filter((w) => w !== f.wt));
-  return { model: splice(b, f.start, f.lenAt === f.vstart && f.wt !== 2 ? tagEnd(b, f.start) : f.lenAt, tag(f.no, wt)), note: `field ${f.no} (${f.parent}, at byte ${f.start}) wire type ${f.wt} -> ${wt}` };
+  return {
+    model: splice(b, f.start, f.lenAt === f.vstart && f.wt !== 2 ? tagEnd(b, f.start) : f.lenAt, tag(f.no, wt)),
+    note: `field ${f.no} (${f.parent}, at byte ${f.start}) wire type ${f.wt} -> ${wt}`,
+  };
 }
 
 function tagEnd(b: Uint8Array, start: number): number {
@@ -327,7 +347,24 @@ function tagEnd(b: Uint8Array, start: number): number {
 
 function foreignFile(r: Rng): Made {
   const text = (s: string) => utf8.encode(s);
-  const kind = r.pick(['zip', 'gzip', 'html', 'json', 'png', 'pdf', 'gguf', 'safetensors', 'lfs', 'text', 'empty', 'random', 'random-small', 'utf16', 'elf', 'ff']);
+  const kind = r.pick([
+    'zip',
+    'gzip',
+    'html',
+    'json',
+    'png',
+    'pdf',
+    'gguf',
+    'safetensors',
+    'lfs',
+    'text',
+    'empty',
+    'random',
+    'random-small',
+    'utf16',
+    'elf',
+    'ff',
+  ]);
   const rnd = (n: number) => r.bytes(n);
   const body: Record<string, () => Uint8Array> = {
     zip: () => cat(Uint8Array.from([0x50, 0x4b, 3, 4]), rnd(r.range(0, 4000))),
@@ -369,7 +406,18 @@ function randomMessage(r: Rng, depth: number): Uint8Array {
 }
 
 function notAModel(r: Rng, base: Uint8Array | null, fields: LocatedField[]): Made {
-  const kind = r.pick(['tensor', 'graph', 'node', 'random', 'random', 'garbage-graph', 'ir-only', 'ir-absurd', 'unknown-fields', 'opset-only']);
+  const kind = r.pick([
+    'tensor',
+    'graph',
+    'node',
+    'random',
+    'random',
+    'garbage-graph',
+    'ir-only',
+    'ir-absurd',
+    'unknown-fields',
+    'opset-only',
+  ]);
   const pickField = (parent: string, no: number) => {
     const fs = fields.filter((f) => f.parent === parent && f.no === no && f.wt === 2);
     return fs.length ? r.pick(fs) : null;
@@ -392,16 +440,29 @@ function notAModel(r: Rng, base: Uint8Array | null, fields: LocatedField[]): Mad
       break;
     }
     case 'garbage-graph':
-      return { model: cat(intField(1, 8), strField(7, r.bytes(r.range(1, 300))), strField(8, bytesOf(encodeOpset('', 17)))), note: 'a ModelProto whose graph field holds random bytes' };
+      return {
+        model: cat(intField(1, 8), strField(7, r.bytes(r.range(1, 300))), strField(8, bytesOf(encodeOpset('', 17)))),
+        note: 'a ModelProto whose graph field holds random bytes',
+      };
     case 'ir-only':
       return { model: intField(1, r.range(1, 12)), note: 'a ModelProto with only ir_version' };
     case 'ir-absurd': {
       const ir = r.pick([0n, -1n, 2n ** 40n, 1000n]);
-      const graph = bytesOf([lenField(GRAPH.node, encodeNode({ opType: 'Relu', inputs: ['x'], outputs: ['y'] })), lenField(GRAPH.input, encodeValueInfo('x', 1, [1])), lenField(GRAPH.output, encodeValueInfo('y', 1, [1]))]);
-      return { model: cat(intField(1, ir), strField(7, graph), strField(8, bytesOf(encodeOpset('', 17)))), note: `a tiny model with ir_version ${ir}` };
+      const graph = bytesOf([
+        lenField(GRAPH.node, encodeNode({ opType: 'Relu', inputs: ['x'], outputs: ['y'] })),
+        lenField(GRAPH.input, encodeValueInfo('x', 1, [1])),
+        lenField(GRAPH.output, encodeValueInfo('y', 1, [1])),
+      ]);
+      return {
+        model: cat(intField(1, ir), strField(7, graph), strField(8, bytesOf(encodeOpset('', 17)))),
+        note: `a tiny model with ir_version ${ir}`,
+      };
     }
     case 'unknown-fields':
-      return { model: cat(intField(1000, 5), strField(2000, r.bytes(20)), intField(30000, 1)), note: 'a protobuf with only unknown fields' };
+      return {
+        model: cat(intField(1000, 5), strField(2000, r.bytes(20)), intField(30000, 1)),
+        note: 'a protobuf with only unknown fields',
+      };
     case 'opset-only':
       return { model: cat(intField(1, 8), strField(8, bytesOf(encodeOpset('', 17)))), note: 'a ModelProto with an opset but no graph' };
   }
@@ -435,7 +496,13 @@ export function nestedIfModel(depth: number): Uint8Array {
     const pre1 = cat(strField(ATTR.name, 'then_branch'), tag(ATTR.g, 2), varint(innerLen));
     const post1 = intField(ATTR.type, 5);
     const thenLen = pre1.length + innerLen + post1.length;
-    const nodePre = cat(strField(NODE.input, 'c'), strField(NODE.output, `y${d}`), strField(NODE.opType, 'If'), tag(NODE.attribute, 2), varint(thenLen));
+    const nodePre = cat(
+      strField(NODE.input, 'c'),
+      strField(NODE.output, `y${d}`),
+      strField(NODE.opType, 'If'),
+      tag(NODE.attribute, 2),
+      varint(thenLen),
+    );
     const nodeLen = nodePre.length + thenLen + elseAttr.length;
     const io = d === 0 ? [lenField(GRAPH.input, encodeValueInfo('c', 9, [])), lenField(GRAPH.input, encodeValueInfo('x', 1, [1]))] : [];
     const tail = bytesOf([strField(GRAPH.name, `g${d}`), ...io, lenField(GRAPH.output, encodeValueInfo(`y${d}`, 1, [1]))]);
@@ -460,8 +527,13 @@ function cycle(r: Rng, m: ModelView): Made | null {
   const n = g.nodes[i]!;
   const inputs = n.inputs.length ? n.inputs.map((x, k) => (k === r.int(n.inputs.length) ? src : x)) : [src];
   if (!inputs.includes(src)) inputs[0] = src;
-  const body = rebuildGraph(m.graph, at.path, (no, k) => (no === GRAPH.node && k === i ? [lenField(GRAPH.node, editedNode(n, { inputs }))] : undefined));
-  return { model: emitWithGraph(m, body), note: `${where(at)}: node ${i} (${n.opType}) now reads '${src}' from node ${j}${j === i ? ' (itself)' : ' downstream of it'}` };
+  const body = rebuildGraph(m.graph, at.path, (no, k) =>
+    no === GRAPH.node && k === i ? [lenField(GRAPH.node, editedNode(n, { inputs }))] : undefined,
+  );
+  return {
+    model: emitWithGraph(m, body),
+    note: `${where(at)}: node ${i} (${n.opType}) now reads '${src}' from node ${j}${j === i ? ' (itself)' : ' downstream of it'}`,
+  };
 }
 
 function danglingName(r: Rng, m: ModelView): Made | null {
@@ -474,7 +546,12 @@ function danglingName(r: Rng, m: ModelView): Made | null {
     const body = rebuildGraph(m.graph, at.path, (no, idx) => {
       if (no !== GRAPH.output || idx !== k) return undefined;
       const vi = g.outputs[k]!;
-      return [lenField(GRAPH.output, rebuild(vi, (vf) => (vf.no === 1 ? [strField(1, `${vi.name}__nowhere`)] : undefined)))];
+      return [
+        lenField(
+          GRAPH.output,
+          rebuild(vi, (vf) => (vf.no === 1 ? [strField(1, `${vi.name}__nowhere`)] : undefined)),
+        ),
+      ];
     });
     return { model: emitWithGraph(m, body), note: `${where(at)}: graph output ${k} renamed to a name nothing defines` };
   }
@@ -489,7 +566,9 @@ function danglingName(r: Rng, m: ModelView): Made | null {
   const k = r.pick(n.inputs.map((x, idx) => [x, idx] as const).filter(([x]) => x)).at(1) as number;
   const name = r.pick([`${n.inputs[k]}_`, 'undefined', '\u0000', `x${r.int(1e6)}`, n.inputs[k]!.toUpperCase() + 'Z']);
   const inputs = n.inputs.map((x, idx) => (idx === k ? name : x));
-  const body = rebuildGraph(m.graph, at.path, (no, idx) => (no === GRAPH.node && idx === i ? [lenField(GRAPH.node, editedNode(n, { inputs }))] : undefined));
+  const body = rebuildGraph(m.graph, at.path, (no, idx) =>
+    no === GRAPH.node && idx === i ? [lenField(GRAPH.node, editedNode(n, { inputs }))] : undefined,
+  );
   return { model: emitWithGraph(m, body), note: `${where(at)}: input ${k} of node ${i} (${n.opType}) renamed to ${JSON.stringify(name)}` };
 }
 
@@ -502,7 +581,9 @@ function duplicateName(r: Rng, m: ModelView): Made | null {
     const i = r.int(g.nodes.length);
     const n = g.nodes[i]!;
     const copy = rebuild(n);
-    const body = rebuildGraph(m.graph, at.path, (no, idx) => (no === GRAPH.node && idx === i ? [lenField(GRAPH.node, rebuild(n)), lenField(GRAPH.node, copy)] : undefined));
+    const body = rebuildGraph(m.graph, at.path, (no, idx) =>
+      no === GRAPH.node && idx === i ? [lenField(GRAPH.node, rebuild(n)), lenField(GRAPH.node, copy)] : undefined,
+    );
     return { model: emitWithGraph(m, body), note: `${where(at)}: node ${i} (${n.opType}) appears twice` };
   }
   if (kind === 'initializer-clash' && g.initializers.length >= 2) {
@@ -510,8 +591,13 @@ function duplicateName(r: Rng, m: ModelView): Made | null {
     let b = r.int(g.initializers.length - 1);
     if (b >= a) b++;
     const t = g.initializers[b]!;
-    const body = rebuildGraph(m.graph, at.path, (no, idx) => (no === GRAPH.initializer && idx === b ? [lenField(GRAPH.initializer, editedTensor(t, { name: g.initializers[a]!.name }))] : undefined));
-    return { model: emitWithGraph(m, body), note: `${where(at)}: initializer ${b} renamed to '${g.initializers[a]!.name}' (defined twice)` };
+    const body = rebuildGraph(m.graph, at.path, (no, idx) =>
+      no === GRAPH.initializer && idx === b ? [lenField(GRAPH.initializer, editedTensor(t, { name: g.initializers[a]!.name }))] : undefined,
+    );
+    return {
+      model: emitWithGraph(m, body),
+      note: `${where(at)}: initializer ${b} renamed to '${g.initializers[a]!.name}' (defined twice)`,
+    };
   }
   const i = r.int(g.nodes.length);
   const n = g.nodes[i]!;
@@ -519,7 +605,9 @@ function duplicateName(r: Rng, m: ModelView): Made | null {
   if (!others.length || !n.outputs.length) return null;
   const name = r.pick(others);
   const outputs = n.outputs.map((o, k) => (k === 0 ? name : o));
-  const body = rebuildGraph(m.graph, at.path, (no, idx) => (no === GRAPH.node && idx === i ? [lenField(GRAPH.node, editedNode(n, { outputs }))] : undefined));
+  const body = rebuildGraph(m.graph, at.path, (no, idx) =>
+    no === GRAPH.node && idx === i ? [lenField(GRAPH.node, editedNode(n, { outputs }))] : undefined,
+  );
   return { model: emitWithGraph(m, body), note: `${where(at)}: node ${i} (${n.opType}) now also defines '${name}'` };
 }
 
@@ -529,7 +617,15 @@ function unknownOp(r: Rng, m: ModelView): Made | null {
     const v = r.pick([0, -3, 99999, 2 ** 40]);
     const model = concatParts(
       writeModel(m, {
-        replace: (f) => (f.no === 8 ? [lenField(8, rebuild({ buf: m.buf, fields: readFields(m.buf, f.vstart, f.end) }, (sf) => (sf.no === 2 ? [intField(2, v)] : undefined)))] : undefined),
+        replace: (f) =>
+          f.no === 8
+            ? [
+                lenField(
+                  8,
+                  rebuild({ buf: m.buf, fields: readFields(m.buf, f.vstart, f.end) }, (sf) => (sf.no === 2 ? [intField(2, v)] : undefined)),
+                ),
+              ]
+            : undefined,
       }),
     );
     return { model, note: `every opset_import version set to ${v}` };
@@ -539,8 +635,13 @@ function unknownOp(r: Rng, m: ModelView): Made | null {
   const g = at.graph;
   const i = r.int(g.nodes.length);
   const n = g.nodes[i]!;
-  const e = kind === 'domain' ? { domain: r.pick(['com.example.evil', 'ai.onnx.ml', 'com.microsoft', '\u202e']) } : { opType: kind === 'empty-op' ? '' : r.pick(['AvaNoSuchOp', `${n.opType}X`, n.opType.toLowerCase(), '<script>']) };
-  const body = rebuildGraph(m.graph, at.path, (no, idx) => (no === GRAPH.node && idx === i ? [lenField(GRAPH.node, editedNode(n, e))] : undefined));
+  const e =
+    kind === 'domain'
+      ? { domain: r.pick(['com.example.evil', 'ai.onnx.ml', 'com.microsoft', '\u202e']) }
+      : { opType: kind === 'empty-op' ? '' : r.pick(['AvaNoSuchOp', `${n.opType}X`, n.opType.toLowerCase(), '<script>']) };
+  const body = rebuildGraph(m.graph, at.path, (no, idx) =>
+    no === GRAPH.node && idx === i ? [lenField(GRAPH.node, editedNode(n, e))] : undefined,
+  );
   return { model: emitWithGraph(m, body), note: `${where(at)}: node ${i} (${n.opType}) -> ${JSON.stringify(e)}` };
 }
 
@@ -553,11 +654,18 @@ function absurdDims(r: Rng, m: ModelView): Made | null {
     const k = r.int(g.initializers.length);
     const t = g.initializers[k]!;
     const e =
-      kind === 'initializer-dims' ? { dims: t.dims.length ? t.dims.map((d, i) => (i === r.int(t.dims.length) ? huge() : d)) : [huge()] }
-      : kind === 'initializer-rank' ? { dims: Array.from({ length: r.pick([9, 64, 1000]) }, () => r.pick([1, 1, 2])) }
-      : { dataType: r.pick([0, 8, 12, 17, 23, 99, 999, -1]) };
-    const body = rebuildGraph(m.graph, at.path, (no, idx) => (no === GRAPH.initializer && idx === k ? [lenField(GRAPH.initializer, editedTensor(t, e))] : undefined));
-    return { model: emitWithGraph(m, body), note: `${where(at)}: initializer '${t.name}' ${JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).slice(0, 200)}` };
+      kind === 'initializer-dims'
+        ? { dims: t.dims.length ? t.dims.map((d, i) => (i === r.int(t.dims.length) ? huge() : d)) : [huge()] }
+        : kind === 'initializer-rank'
+          ? { dims: Array.from({ length: r.pick([9, 64, 1000]) }, () => r.pick([1, 1, 2])) }
+          : { dataType: r.pick([0, 8, 12, 17, 23, 99, 999, -1]) };
+    const body = rebuildGraph(m.graph, at.path, (no, idx) =>
+      no === GRAPH.initializer && idx === k ? [lenField(GRAPH.initializer, editedTensor(t, e))] : undefined,
+    );
+    return {
+      model: emitWithGraph(m, body),
+      note: `${where(at)}: initializer '${t.name}' ${JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).slice(0, 200)}`,
+    };
   }
   const vis = g.inputs.length ? g.inputs : g.outputs;
   if (!vis.length) return null;
@@ -565,13 +673,24 @@ function absurdDims(r: Rng, m: ModelView): Made | null {
   const k = r.int(vis.length);
   const v = vis[k]!;
   const elem = kind === 'input-type' ? r.pick([0, 13, 99, 999, -5]) : v.elemType || 1;
-  const dims = kind === 'input-type' ? (v.shape ?? []).map((d) => d.value ?? d.param ?? null) : Array.from({ length: r.range(1, 4) }, () => Number(BigInt.asIntN(53, BigInt(huge()))));
-  const body = rebuildGraph(m.graph, at.path, (fno, idx) => (fno === no && idx === k ? [lenField(no, encodeValueInfo(v.name, elem, dims))] : undefined));
-  return { model: emitWithGraph(m, body), note: `${where(at)}: ${no === GRAPH.input ? 'input' : 'output'} '${v.name}' type ${elem} shape [${dims.join(', ')}]` };
+  const dims =
+    kind === 'input-type'
+      ? (v.shape ?? []).map((d) => d.value ?? d.param ?? null)
+      : Array.from({ length: r.range(1, 4) }, () => Number(BigInt.asIntN(53, BigInt(huge()))));
+  const body = rebuildGraph(m.graph, at.path, (fno, idx) =>
+    fno === no && idx === k ? [lenField(no, encodeValueInfo(v.name, elem, dims))] : undefined,
+  );
+  return {
+    model: emitWithGraph(m, body),
+    note: `${where(at)}: ${no === GRAPH.input ? 'input' : 'output'} '${v.name}' type ${elem} shape [${dims.join(', ')}]`,
+  };
 }
 
 /** The base with every initializer payload of at least 64 bytes moved to `weights.bin` (as onnx saves external data). */
-function externalize(m: ModelView, location = 'weights.bin'): { model: Uint8Array; data: Uint8Array; moved: { name: string; offset: number; length: number; index: number }[] } {
+function externalize(
+  m: ModelView,
+  location = 'weights.bin',
+): { model: Uint8Array; data: Uint8Array; moved: { name: string; offset: number; length: number; index: number }[] } {
   const chunks: Uint8Array[] = [];
   const moved: { name: string; offset: number; length: number; index: number }[] = [];
   let offset = 0;
@@ -587,7 +706,14 @@ function externalize(m: ModelView, location = 'weights.bin'): { model: Uint8Arra
     moved.push({ name: t.name, offset, length: t.rawData.length, index: i });
     chunks.push(t.rawData);
     const parts = rebuild(t, (tf) =>
-      tf.no === TENSOR.rawData ? [entry('location', location), entry('offset', String(offset)), entry('length', String(t.rawData!.length)), intField(TENSOR.dataLocation, 1)] : undefined,
+      tf.no === TENSOR.rawData
+        ? [
+            entry('location', location),
+            entry('offset', String(offset)),
+            entry('length', String(t.rawData!.length)),
+            intField(TENSOR.dataLocation, 1),
+          ]
+        : undefined,
     );
     offset += t.rawData.length;
     return [lenField(GRAPH.initializer, parts)];
@@ -609,7 +735,9 @@ function editExternal(model: Uint8Array, index: number, e: { location?: string; 
     return v === null ? [] : [entry(key, v)];
   });
   const idx = fieldIndexer();
-  const body = rebuild(mm.graph, (f) => (f.no === GRAPH.initializer && idx(f) === index ? [lenField(GRAPH.initializer, parts)] : undefined));
+  const body = rebuild(mm.graph, (f) =>
+    f.no === GRAPH.initializer && idx(f) === index ? [lenField(GRAPH.initializer, parts)] : undefined,
+  );
   return emitWithGraph(mm, body);
 }
 
@@ -618,22 +746,48 @@ function externalRange(r: Rng, m: ModelView): Made | null {
   if (!ext.moved.length) return null;
   const t = r.pick(ext.moved);
   const size = ext.data.length;
-  const kind = r.pick(['valid', 'offset-past-end', 'length-past-end', 'negative-offset', 'negative-length', 'nan', 'huge', 'overflow', 'no-length', 'short-file', 'float']);
+  const kind = r.pick([
+    'valid',
+    'offset-past-end',
+    'length-past-end',
+    'negative-offset',
+    'negative-length',
+    'nan',
+    'huge',
+    'overflow',
+    'no-length',
+    'short-file',
+    'float',
+  ]);
   const e: { offset?: string; length?: string | null } =
-    kind === 'valid' ? {}
-    : kind === 'offset-past-end' ? { offset: String(size + r.range(0, 100)) }
-    : kind === 'length-past-end' ? { length: String(size - t.offset + r.range(1, 1000)) }
-    : kind === 'negative-offset' ? { offset: String(-r.range(1, 1 << 20)) }
-    : kind === 'negative-length' ? { length: '-4' }
-    : kind === 'nan' ? { offset: r.pick(['abc', '', '0x10', ' 12']) }
-    : kind === 'huge' ? { length: r.pick(['9007199254740993', '1e400', String(2 ** 62)]) }
-    : kind === 'overflow' ? { offset: String(2 ** 53 - 8), length: '16' }
-    : kind === 'float' ? { offset: '1.5' }
-    : kind === 'no-length' ? { length: null }
-    : {};
+    kind === 'valid'
+      ? {}
+      : kind === 'offset-past-end'
+        ? { offset: String(size + r.range(0, 100)) }
+        : kind === 'length-past-end'
+          ? { length: String(size - t.offset + r.range(1, 1000)) }
+          : kind === 'negative-offset'
+            ? { offset: String(-r.range(1, 1 << 20)) }
+            : kind === 'negative-length'
+              ? { length: '-4' }
+              : kind === 'nan'
+                ? { offset: r.pick(['abc', '', '0x10', ' 12']) }
+                : kind === 'huge'
+                  ? { length: r.pick(['9007199254740993', '1e400', String(2 ** 62)]) }
+                  : kind === 'overflow'
+                    ? { offset: String(2 ** 53 - 8), length: '16' }
+                    : kind === 'float'
+                      ? { offset: '1.5' }
+                      : kind === 'no-length'
+                        ? { length: null }
+                        : {};
   const model = kind === 'valid' ? ext.model : editExternal(ext.model, t.index, e);
   const data = kind === 'short-file' ? ext.data.subarray(0, Math.max(0, size - r.range(1, 64))) : ext.data;
-  return { model, siblings: { 'weights.bin': data }, note: `external data (${ext.moved.length} tensors in weights.bin, ${size} bytes): '${t.name}' ${kind} ${JSON.stringify(e)}` };
+  return {
+    model,
+    siblings: { 'weights.bin': data },
+    note: `external data (${ext.moved.length} tensors in weights.bin, ${size} bytes): '${t.name}' ${kind} ${JSON.stringify(e)}`,
+  };
 }
 
 function externalPath(r: Rng, m: ModelView): Made | null {
@@ -660,7 +814,11 @@ function externalPath(r: Rng, m: ModelView): Made | null {
   ]);
   const siblings: Record<string, Uint8Array> = { 'weights.bin': ext.data };
   if (location === 'sub/weights.bin') siblings['sub/weights.bin'] = ext.data;
-  return { model: editExternal(ext.model, t.index, { location }), siblings, note: `external data: '${t.name}' location ${JSON.stringify(location.slice(0, 60))}` };
+  return {
+    model: editExternal(ext.model, t.index, { location }),
+    siblings,
+    note: `external data: '${t.name}' location ${JSON.stringify(location.slice(0, 60))}`,
+  };
 }
 
 // ---- the case ---------------------------------------------------------------------------------------------------
@@ -701,10 +859,20 @@ export function makeCase(seed: number, index: number, catalog: Catalog): FuzzCas
   const fallbacks = [...catalog.tiers.small, ...catalog.tiers['node-test']];
   for (let attempt = 0; attempt < 8 + fallbacks.length && !made; attempt++) {
     // Not applicable to this base (no nodes, no weights to move out): another random base, then every cheap one in turn.
-    if (attempt > 0 && !synthetic) base = attempt < 8 ? (pickBase(r, catalog, family.startsWith('external') ? ['small'] : ['node-test', 'small']) ?? base) : fallbacks[attempt - 8]!;
+    if (attempt > 0 && !synthetic)
+      base =
+        attempt < 8
+          ? (pickBase(r, catalog, family.startsWith('external') ? ['small'] : ['node-test', 'small']) ?? base)
+          : fallbacks[attempt - 8]!;
     const b = base ? catalog.load(base) : null;
     const fields = b ? locateFields(b) : [];
-    const m = b && !['truncate', 'bitflip', 'zero-run', 'varint-length', 'wire-type', 'foreign-file', 'deep-nesting', 'not-a-model', 'control'].includes(family) ? parseModel(b) : null;
+    const m =
+      b &&
+      !['truncate', 'bitflip', 'zero-run', 'varint-length', 'wire-type', 'foreign-file', 'deep-nesting', 'not-a-model', 'control'].includes(
+        family,
+      )
+        ? parseModel(b)
+        : null;
     switch (family) {
       case 'control':
         made = { model: b!.slice(), note: 'the base model unchanged' };

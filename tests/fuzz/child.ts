@@ -12,7 +12,10 @@ import { fixtureCatalog } from './catalog.js';
 import { runCase } from './run-case.js';
 import { loadReproducer } from './reproducers.js';
 
-type In = { type: 'run'; seed: number; index: number } | { type: 'repro'; path: string } | { type: 'selftest'; what: 'hang' | 'crash' | 'heap' | 'rss' };
+type In =
+  | { type: 'run'; seed: number; index: number }
+  | { type: 'repro'; path: string }
+  | { type: 'selftest'; what: 'hang' | 'crash' | 'heap' | 'rss' };
 
 /** Misbehaviours the harness must catch (tests of the harness itself, fuzz.test.ts). */
 async function selftest(what: 'hang' | 'crash' | 'heap' | 'rss'): Promise<void> {
@@ -21,7 +24,8 @@ async function selftest(what: 'hang' | 'crash' | 'heap' | 'rss'): Promise<void> 
   if (what === 'crash') process.abort();
   const keep: unknown[] = [];
   for (let i = 0; ; i++) {
-    if (what === 'heap') keep.push(new Array(1 << 20).fill(i + 0.5)); // 8 MiB of heap numbers each
+    if (what === 'heap')
+      keep.push(new Array(1 << 20).fill(i + 0.5)); // 8 MiB of heap numbers each
     else {
       keep.push(Buffer.alloc(32 << 20, 1)); // outside the V8 heap: only the resident-memory watch sees it
       await new Promise((r) => setTimeout(r, 5));

@@ -31,7 +31,9 @@ const dir = join(REPO, 'tests', 'fuzz', 'reproducers');
 
 const line = (o: Outcome) => {
   const r = o.result;
-  const cls = r.harness ? r.harness.class : (['open', 'int8', 'fp16', 'q4', 'q4f16', 'quality'] as const).map((s) => `${s}=${r.stages[s].class}`).join(' ');
+  const cls = r.harness
+    ? r.harness.class
+    : (['open', 'int8', 'fp16', 'q4', 'q4f16', 'quality'] as const).map((s) => `${s}=${r.stages[s].class}`).join(' ');
   return `${o.problems.length ? 'FAIL' : 'ok  '} ${r.id.padEnd(12)} ${r.family.padEnd(20)} ${(r.base || '-').slice(0, 40).padEnd(40)} ${String(r.ms).padStart(6)} ms  ${cls}`;
 };
 
@@ -41,8 +43,15 @@ if (reproIdx >= 0) {
   outcomes = await runReproducers(args.slice(reproIdx + 1).filter((a) => !a.startsWith('--')));
   for (const o of outcomes) console.log(line(o));
 } else {
-  console.log(`fuzz: seed ${seed}, ${count !== undefined ? `cases ${from}..${from + count - 1}` : `${minutes} minute(s) from case ${from}`}`);
-  outcomes = await runSeeded({ seed, from, ...(count !== undefined ? { count } : { minutes: minutes! }), onOutcome: (o) => console.log(line(o)) });
+  console.log(
+    `fuzz: seed ${seed}, ${count !== undefined ? `cases ${from}..${from + count - 1}` : `${minutes} minute(s) from case ${from}`}`,
+  );
+  outcomes = await runSeeded({
+    seed,
+    from,
+    ...(count !== undefined ? { count } : { minutes: minutes! }),
+    onOutcome: (o) => console.log(line(o)),
+  });
 }
 
 const failed = outcomes.filter((o) => o.problems.length);
@@ -54,9 +63,11 @@ if (failed.length) {
   for (const o of failed) {
     console.log(`\n${o.result.id} (${o.result.family}, ${o.result.base || 'synthetic'}): ${o.result.note}`);
     for (const p of o.problems) console.log(`  - ${p}`);
-    for (const [s, v] of Object.entries(o.result.stages)) if (v.stack) console.log(`  ${s}: ${v.stack.split('\n').slice(0, 6).join('\n    ')}`);
+    for (const [s, v] of Object.entries(o.result.stages))
+      if (v.stack) console.log(`  ${s}: ${v.stack.split('\n').slice(0, 6).join('\n    ')}`);
     if (o.job.type === 'run') console.log(`  again: npm run fuzz -- --seed ${o.job.seed} --from ${o.job.index} --cases 1`);
-    if (catalog && o.job.type === 'run') console.log(`  saved: ${saveReproducer(dir, makeCase(o.job.seed, o.job.index, catalog), o.problems, catalog)}`);
+    if (catalog && o.job.type === 'run')
+      console.log(`  saved: ${saveReproducer(dir, makeCase(o.job.seed, o.job.index, catalog), o.problems, catalog)}`);
   }
 }
 process.exitCode = failed.length ? 1 : 0;

@@ -23,34 +23,40 @@ export const CI_SEED = 20261130;
 export const CI_CASES = 1200;
 const DIR = join(REPO, 'tests', 'fuzz', 'reproducers');
 
-const explain = (o: Outcome) => `${o.result.id} ${o.result.family} on ${o.result.base || 'a synthetic file'} (${o.result.note}):\n  - ${o.problems.join('\n  - ')}`;
+const explain = (o: Outcome) =>
+  `${o.result.id} ${o.result.family} on ${o.result.base || 'a synthetic file'} (${o.result.note}):\n  - ${o.problems.join('\n  - ')}`;
 
 describe('fuzz: hostile files through every reader and mode', () => {
-  it(`${CI_CASES} seeded cases (seed ${CI_SEED}) end in a result or a named refusal, within bounds, input untouched, modes agreeing`, async () => {
-    const outcomes = await runSeeded({ seed: CI_SEED, count: CI_CASES });
-    const failed = outcomes.filter((o) => o.problems.length);
-    if (failed.length) {
-      const catalog = fixtureCatalog();
-      for (const o of failed.slice(0, 20)) if (o.job.type === 'run') saveReproducer(DIR, makeCase(o.job.seed, o.job.index, catalog), o.problems, catalog);
-    }
-    console.log(`fuzz: ${outcomes.length} cases, ${failed.length} failed\n${tallyTable(outcomes)}`);
-    expect(outcomes).toHaveLength(CI_CASES);
-    expect(failed.map(explain), `failing cases (saved as reproducers in ${DIR})`).toEqual([]);
+  it(
+    `${CI_CASES} seeded cases (seed ${CI_SEED}) end in a result or a named refusal, within bounds, input untouched, modes agreeing`,
+    async () => {
+      const outcomes = await runSeeded({ seed: CI_SEED, count: CI_CASES });
+      const failed = outcomes.filter((o) => o.problems.length);
+      if (failed.length) {
+        const catalog = fixtureCatalog();
+        for (const o of failed.slice(0, 20))
+          if (o.job.type === 'run') saveReproducer(DIR, makeCase(o.job.seed, o.job.index, catalog), o.problems, catalog);
+      }
+      console.log(`fuzz: ${outcomes.length} cases, ${failed.length} failed\n${tallyTable(outcomes)}`);
+      expect(outcomes).toHaveLength(CI_CASES);
+      expect(failed.map(explain), `failing cases (saved as reproducers in ${DIR})`).toEqual([]);
 
-    // The run reached what it claims to reach: every family, models our readers accept and refuse, every mode
-    // succeeding and refusing, onnxruntime loading inputs and mode outputs.
-    expect(new Set(outcomes.map((o) => o.result.family))).toEqual(new Set(FAMILIES));
-    const t = tally(outcomes);
-    expect(t.open.ok).toBeGreaterThan(CI_CASES / 4);
-    expect(t.open.OnnxFormatError).toBeGreaterThan(CI_CASES / 4);
-    for (const mode of FUZZ_MODES) {
-      expect(t[mode].ok, mode).toBeGreaterThan(CI_CASES / 10);
-      expect(t[mode].OnnxFormatError, mode).toBeGreaterThan(CI_CASES / 20);
-      expect(t[`${mode}Loads`].ok, `${mode} outputs loaded in onnxruntime`).toBeGreaterThan(CI_CASES / 20);
-    }
-    expect(t.quality.OrtRefused).toBeGreaterThan(0);
-    expect(outcomes.filter((o) => o.result.deterministic === true).length).toBeGreaterThan(CI_CASES / 40);
-  }, 30 * 60_000);
+      // The run reached what it claims to reach: every family, models our readers accept and refuse, every mode
+      // succeeding and refusing, onnxruntime loading inputs and mode outputs.
+      expect(new Set(outcomes.map((o) => o.result.family))).toEqual(new Set(FAMILIES));
+      const t = tally(outcomes);
+      expect(t.open.ok).toBeGreaterThan(CI_CASES / 4);
+      expect(t.open.OnnxFormatError).toBeGreaterThan(CI_CASES / 4);
+      for (const mode of FUZZ_MODES) {
+        expect(t[mode].ok, mode).toBeGreaterThan(CI_CASES / 10);
+        expect(t[mode].OnnxFormatError, mode).toBeGreaterThan(CI_CASES / 20);
+        expect(t[`${mode}Loads`].ok, `${mode} outputs loaded in onnxruntime`).toBeGreaterThan(CI_CASES / 20);
+      }
+      expect(t.quality.OrtRefused).toBeGreaterThan(0);
+      expect(outcomes.filter((o) => o.result.deterministic === true).length).toBeGreaterThan(CI_CASES / 40);
+    },
+    30 * 60_000,
+  );
 
   const files = reproducerFiles(DIR);
   it('reproducers are committed for the failures found so far', () => expect(files.length).toBeGreaterThan(0));
@@ -95,16 +101,20 @@ describe('fuzz: the harness enforces its bounds', () => {
     ['crash', 'crash'],
     ['heap', 'out-of-memory'],
     ['rss', 'out-of-memory'],
-  ] as const)('a case that does "%s" ends as %s, and the next case runs in a fresh runner', async (what, cls) => {
-    const runner = new Runner(limits(what));
-    try {
-      const r = await runner.run({ type: 'selftest', what });
-      expect(r.harness?.class, r.harness?.message).toBe(cls);
-      const next = await runner.run({ type: 'run', seed: 1, index: FAMILIES.indexOf('foreign-file') });
-      expect(next.harness).toBeUndefined();
-      expect(next.stages.open.class).toBe('OnnxFormatError');
-    } finally {
-      runner.stop();
-    }
-  }, 120_000);
+  ] as const)(
+    'a case that does "%s" ends as %s, and the next case runs in a fresh runner',
+    async (what, cls) => {
+      const runner = new Runner(limits(what));
+      try {
+        const r = await runner.run({ type: 'selftest', what });
+        expect(r.harness?.class, r.harness?.message).toBe(cls);
+        const next = await runner.run({ type: 'run', seed: 1, index: FAMILIES.indexOf('foreign-file') });
+        expect(next.harness).toBeUndefined();
+        expect(next.stages.open.class).toBe('OnnxFormatError');
+      } finally {
+        runner.stop();
+      }
+    },
+    120_000,
+  );
 });

@@ -31,7 +31,10 @@ export const DEFAULT_LIMITS: Limits = {
   timeoutMs: (bytes) => 60_000 + Math.ceil(bytes / 2 ** 20) * 1_500,
 };
 
-export type Job = { type: 'run'; seed: number; index: number } | { type: 'repro'; path: string } | { type: 'selftest'; what: 'hang' | 'crash' | 'heap' | 'rss' };
+export type Job =
+  | { type: 'run'; seed: number; index: number }
+  | { type: 'repro'; path: string }
+  | { type: 'selftest'; what: 'hang' | 'crash' | 'heap' | 'rss' };
 
 export interface Outcome {
   job: Job;
@@ -82,7 +85,8 @@ export class Runner {
     await new Promise<void>((ok, fail) => {
       this.listener = (m) => {
         if (m.type === 'ready') ok();
-        else if (m.type === 'exit') fail(new Error(`the fuzz case runner did not start (exit ${m.code ?? m.signal}): ${this.stderr.trim()}`));
+        else if (m.type === 'exit')
+          fail(new Error(`the fuzz case runner did not start (exit ${m.code ?? m.signal}): ${this.stderr.trim()}`));
       };
     });
   }
@@ -124,12 +128,16 @@ export class Runner {
       const arm = (bytes: number) => {
         const limit = this.limits.timeoutMs(bytes);
         if (timer) clearTimeout(timer);
-        timer = setTimeout(() => kill({ class: 'timeout', message: `the case did not finish within ${Math.round(limit / 1000)} s (input ${bytes} bytes)` }), limit);
+        timer = setTimeout(
+          () => kill({ class: 'timeout', message: `the case did not finish within ${Math.round(limit / 1000)} s (input ${bytes} bytes)` }),
+          limit,
+        );
       };
       arm(0);
       poll = setInterval(() => {
         const mb = child.pid ? rssMb(child.pid) : null;
-        if (mb !== null && mb > this.limits.rssMb) kill({ class: 'out-of-memory', message: `the case runner held ${Math.round(mb)} MiB (limit ${this.limits.rssMb} MiB)` });
+        if (mb !== null && mb > this.limits.rssMb)
+          kill({ class: 'out-of-memory', message: `the case runner held ${Math.round(mb)} MiB (limit ${this.limits.rssMb} MiB)` });
       }, 100);
       this.listener = (m) => {
         if (m.type === 'started') {
@@ -148,7 +156,10 @@ export class Runner {
             killedFor ??
             (/heap limit|heap out of memory|Allocation failed/i.test(this.stderr)
               ? { class: 'out-of-memory' as const, message: `the V8 heap limit (${this.limits.heapMb} MiB) was reached: ${tail}` }
-              : { class: 'crash' as const, message: `the case runner died (exit ${m.code ?? ''}${m.signal ? ` signal ${m.signal}` : ''}) after ${Date.now() - started} ms: ${tail}` });
+              : {
+                  class: 'crash' as const,
+                  message: `the case runner died (exit ${m.code ?? ''}${m.signal ? ` signal ${m.signal}` : ''}) after ${Date.now() - started} ms: ${tail}`,
+                });
           resolve(fallback(why, id));
         }
       };
@@ -211,7 +222,10 @@ export async function runReproducers(paths: string[], limits?: Limits): Promise<
 
 /** Outcome classes per stage over a run: { stage: { class: count } } (harness failures under "harness"). */
 export function tally(outcomes: Outcome[]): Record<Stage | 'harness', Record<string, number>> {
-  const t = Object.fromEntries([...STAGES, 'harness'].map((s) => [s, {} as Record<string, number>])) as Record<Stage | 'harness', Record<string, number>>;
+  const t = Object.fromEntries([...STAGES, 'harness'].map((s) => [s, {} as Record<string, number>])) as Record<
+    Stage | 'harness',
+    Record<string, number>
+  >;
   for (const { result } of outcomes) {
     if (result.harness) {
       t.harness[result.harness.class] = (t.harness[result.harness.class] ?? 0) + 1;
@@ -228,7 +242,13 @@ export function tally(outcomes: Outcome[]): Record<Stage | 'harness', Record<str
 /** A Markdown table of `tally` (stages as rows). */
 export function tallyTable(outcomes: Outcome[]): string {
   const t = tally(outcomes);
-  const classes = [...new Set(Object.values(t).flatMap((x) => Object.keys(x)))].sort((a, b) => (a === 'ok' ? -1 : b === 'ok' ? 1 : a.localeCompare(b)));
+  const classes = [...new Set(Object.values(t).flatMap((x) => Object.keys(x)))].sort((a, b) =>
+    a === 'ok' ? -1 : b === 'ok' ? 1 : a.localeCompare(b),
+  );
   const rows = Object.entries(t).filter(([, x]) => Object.keys(x).length);
-  return [`| stage | ${classes.join(' | ')} |`, `| --- |${classes.map(() => ' ---: |').join('')}`, ...rows.map(([s, x]) => `| ${s} | ${classes.map((c) => x[c] ?? 0).join(' | ')} |`)].join('\n');
+  return [
+    `| stage | ${classes.join(' | ')} |`,
+    `| --- |${classes.map(() => ' ---: |').join('')}`,
+    ...rows.map(([s, x]) => `| ${s} | ${classes.map((c) => x[c] ?? 0).join(' | ')} |`),
+  ].join('\n');
 }

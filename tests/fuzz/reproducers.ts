@@ -67,7 +67,9 @@ function decode(e: Encoded, base: Uint8Array | null, regenerate: () => Uint8Arra
     b.set(base.subarray(base.length - e.suffix), e.prefix + middle.length);
   } else b = regenerate();
   if (sha(b) !== e.sha256)
-    throw new Error(`${what}: the rebuilt bytes do not match the reproducer's sha256 (the generator or the fixture changed); re-save it with the current generator`);
+    throw new Error(
+      `${what}: the rebuilt bytes do not match the reproducer's sha256 (the generator or the fixture changed); re-save it with the current generator`,
+    );
   return b;
 }
 
@@ -115,11 +117,16 @@ export function loadReproducer(path: string, catalog: Catalog & { sha256(id: str
     siblings: Object.fromEntries(
       Object.entries(r.siblings).map(([k, e]) => [
         k,
-        decode(e, null, () => {
-          const s = again().siblings[k];
-          if (!s) throw new Error(`${path}: the regenerated case has no sibling '${k}'`);
-          return s;
-        }, `${path} (${k})`),
+        decode(
+          e,
+          null,
+          () => {
+            const s = again().siblings[k];
+            if (!s) throw new Error(`${path}: the regenerated case has no sibling '${k}'`);
+            return s;
+          },
+          `${path} (${k})`,
+        ),
       ]),
     ),
   };

@@ -29,7 +29,7 @@ export class Rng {
   /** Uniform integer in [0, n) (n ≥ 1, up to 2^53). */
   int(n: number): number {
     if (n <= 2 ** 32) return Math.floor(this.next() * n);
-    return Math.floor((this.u32() * 2 ** 21 + (this.u32() >>> 11)) / 2 ** 53 * n);
+    return Math.floor(((this.u32() * 2 ** 21 + (this.u32() >>> 11)) / 2 ** 53) * n);
   }
   /** Uniform integer in [lo, hi]. */
   range(lo: number, hi: number): number {

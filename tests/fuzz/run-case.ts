@@ -129,7 +129,11 @@ export function classify(e: unknown): StageOutcome {
   const hit = named.find(([C]) => err instanceof C);
   // A named error must still read as the user's problem: an empty message or "internal error: …" is a bug.
   if (hit && err.message && !/^internal\b/i.test(err.message)) return { class: hit[1], message: err.message };
-  return { class: 'internal', message: `${err.name}: ${err.message}`, ...(err.stack ? { stack: err.stack.split('\n').slice(0, 12).join('\n') } : {}) };
+  return {
+    class: 'internal',
+    message: `${err.name}: ${err.message}`,
+    ...(err.stack ? { stack: err.stack.split('\n').slice(0, 12).join('\n') } : {}),
+  };
 }
 
 async function stage(fn: () => Promise<string | undefined | void>): Promise<StageOutcome> {
@@ -207,7 +211,9 @@ export async function runCase(c: FuzzCase): Promise<CaseResult> {
   });
   stages.parse = await stage(async () => void parseModel(c.model));
   const o = opened as OpenedModel | null;
-  stages.inspect = o ? await stage(async () => void summarize(o.model, { fileName: c.modelName, fileBytes: c.model.length }, c.model.length)) : skipped;
+  stages.inspect = o
+    ? await stage(async () => void summarize(o.model, { fileName: c.modelName, fileBytes: c.model.length }, c.model.length))
+    : skipped;
 
   const reqs = requestsFor(c.index, before[0]!, c.modelName);
   const outputs: Partial<Record<FuzzMode, Uint8Array>> = {};
@@ -276,10 +282,17 @@ export async function runCase(c: FuzzCase): Promise<CaseResult> {
 }
 
 const refused = (s: StageOutcome) => s.class === 'OnnxFormatError';
-const firstLine = (m: string) => m.trim().split('\n').pop()!.replace(/^.*?\] /, '').slice(0, 200);
+const firstLine = (m: string) =>
+  m
+    .trim()
+    .split('\n')
+    .pop()!
+    .replace(/^.*?\] /, '')
+    .slice(0, 200);
 
 /** onnxruntime's load-time errors for a structurally broken graph (onnxruntime/core/graph/graph.cc). */
-export const STRUCTURAL = /is not a graph input, initializer, or output of a previous node|not acyclic|has cycles|does not exist in the graph|Duplicate definition/i;
+export const STRUCTURAL =
+  /is not a graph input, initializer, or output of a previous node|not acyclic|has cycles|does not exist in the graph|Duplicate definition/i;
 
 /** The guarantees a result breaks (empty when the case passed). */
 export function problemsOf(r: CaseResult): string[] {
@@ -292,7 +305,8 @@ export function problemsOf(r: CaseResult): string[] {
       continue;
     }
     if (o.class === 'ok' || o.class === 'skipped') continue;
-    if (!ALLOWED[s].includes(o.class)) out.push(`${s}: ${o.class === 'internal' ? 'internal error' : `unexpected ${o.class}`}: ${o.message}`);
+    if (!ALLOWED[s].includes(o.class))
+      out.push(`${s}: ${o.class === 'internal' ? 'internal error' : `unexpected ${o.class}`}: ${o.message}`);
   }
   if (!r.inputUnchanged) out.push('the input bytes changed');
   if (r.deterministic === false) out.push('a mode gave different bytes on a second run');
@@ -300,15 +314,23 @@ export function problemsOf(r: CaseResult): string[] {
   // Every mode refuses exactly the files the others refuse as bad (OnnxFormatError), with the same message.
   const ran = FUZZ_MODES.filter((m) => r.stages[m].class !== 'skipped');
   const verdicts = new Set(ran.map((m) => (refused(r.stages[m]) ? `refused: ${r.stages[m].message}` : 'not refused')));
-  if (verdicts.size > 1) out.push(`modes disagree: ${ran.map((m) => `${m} ${r.stages[m].class}${r.stages[m].message ? ` (${r.stages[m].message})` : ''}`).join(', ')}`);
+  if (verdicts.size > 1)
+    out.push(
+      `modes disagree: ${ran.map((m) => `${m} ${r.stages[m].class}${r.stages[m].message ? ` (${r.stages[m].message})` : ''}`).join(', ')}`,
+    );
   if ((open.class === 'ok') !== (parse.class === 'ok') && !/external data/.test(r.family))
-    out.push(`the streaming reader and the in-memory reader disagree: open ${open.class} (${open.message ?? ''}), parse ${parse.class} (${parse.message ?? ''})`);
+    out.push(
+      `the streaming reader and the in-memory reader disagree: open ${open.class} (${open.message ?? ''}), parse ${parse.class} (${parse.message ?? ''})`,
+    );
   // onnxruntime's own verdict on the graph, as an independent oracle: a graph it calls invalid (a tensor nothing
   // defines, a name defined twice, a cycle) must be refused by every mode, before any output is written.
   if (r.ortInput && !r.ortInput.loaded && STRUCTURAL.test(r.ortInput.message ?? ''))
     for (const mode of FUZZ_MODES)
       if (r.stages[mode].class !== 'skipped' && !refused(r.stages[mode]))
-        out.push(`${mode} ${r.stages[mode].class === 'ok' ? 'wrote an output for' : `refused with ${r.stages[mode].class}, not as a bad file,`} a graph onnxruntime calls invalid (${firstLine(r.ortInput.message!)})`);
-  if (r.family === 'control' && (open.class !== 'ok' || FUZZ_MODES.some((m) => refused(r.stages[m])))) out.push('an unmodified fixture was refused');
+        out.push(
+          `${mode} ${r.stages[mode].class === 'ok' ? 'wrote an output for' : `refused with ${r.stages[mode].class}, not as a bad file,`} a graph onnxruntime calls invalid (${firstLine(r.ortInput.message!)})`,
+        );
+  if (r.family === 'control' && (open.class !== 'ok' || FUZZ_MODES.some((m) => refused(r.stages[m]))))
+    out.push('an unmodified fixture was refused');
   return out;
 }

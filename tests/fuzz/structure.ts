@@ -6,7 +6,21 @@
  */
 import { type Field, readFields, readVarint, WT_LEN } from '../../src/core/onnx/wire.js';
 
-export type MsgKind = 'model' | 'graph' | 'node' | 'attribute' | 'tensor' | 'valueInfo' | 'type' | 'tensorType' | 'shape' | 'dim' | 'opset' | 'entry' | 'function' | 'sparse';
+export type MsgKind =
+  | 'model'
+  | 'graph'
+  | 'node'
+  | 'attribute'
+  | 'tensor'
+  | 'valueInfo'
+  | 'type'
+  | 'tensorType'
+  | 'shape'
+  | 'dim'
+  | 'opset'
+  | 'entry'
+  | 'function'
+  | 'sparse';
 
 /** Length-delimited fields of each message kind that hold messages (field number -> kind). */
 const CHILD: Record<MsgKind, Record<number, MsgKind>> = {
@@ -66,7 +80,10 @@ export function locateFields(buf: Uint8Array): LocatedField[] {
 
 /** Byte ranges [start, end) that are structure (everything but raw_data payload values). */
 export function structureRanges(buf: Uint8Array, fields: LocatedField[]): [number, number][] {
-  const payloads = fields.filter((f) => f.payload).map((f) => [f.vstart, f.end] as [number, number]).sort((a, b) => a[0] - b[0]);
+  const payloads = fields
+    .filter((f) => f.payload)
+    .map((f) => [f.vstart, f.end] as [number, number])
+    .sort((a, b) => a[0] - b[0]);
   const out: [number, number][] = [];
   let at = 0;
   for (const [s, e] of payloads) {

@@ -73,7 +73,11 @@ export class FakeHub {
   }
 
   private json(status: number, body: unknown, extra: Record<string, string> = {}): FakeResponse {
-    return { status, headers: { ...CORS, 'Content-Type': 'application/json', ...extra }, body: new TextEncoder().encode(JSON.stringify(body)) };
+    return {
+      status,
+      headers: { ...CORS, 'Content-Type': 'application/json', ...extra },
+      body: new TextEncoder().encode(JSON.stringify(body)),
+    };
   }
   private error(status: number, code: string, message: string): FakeResponse {
     return this.json(status, { error: message }, { 'X-Error-Code': code, 'X-Error-Message': message });
@@ -92,7 +96,7 @@ export class FakeHub {
       const [, , org, name, verb, rev] = segs;
       const repo = this.repos[`${org}/${name}`];
       if (!repo) return this.error(401, 'RepoNotFound', 'Repository not found');
-      if (verb !== 'tree' || !rev) return this.json(404, { error: 'Sorry, we can\'t find the page you are looking for.' });
+      if (verb !== 'tree' || !rev) return this.json(404, { error: "Sorry, we can't find the page you are looking for." });
       if (!(repo.revisions ?? ['main']).includes(rev)) return this.error(404, 'RevisionNotFound', 'Revision Not Found');
       const entries = Object.entries(repo.files).map(([path, f]) => {
         const size = this.sizeOf(f);
@@ -101,11 +105,20 @@ export class FakeHub {
           ? { type: 'file', oid: oid.slice(0, 40), size, lfs: { oid, size, pointerSize: 134 }, path }
           : { type: 'file', oid: oid.slice(0, 40), size, path };
       });
-      const dirs = [...new Set(Object.keys(repo.files).filter((p) => p.includes('/')).map((p) => p.slice(0, p.lastIndexOf('/'))))];
+      const dirs = [
+        ...new Set(
+          Object.keys(repo.files)
+            .filter((p) => p.includes('/'))
+            .map((p) => p.slice(0, p.lastIndexOf('/'))),
+        ),
+      ];
       const all = [...dirs.map((d) => ({ type: 'directory', oid: '0'.repeat(40), size: 0, path: d })), ...entries];
       const cursor = Number(url.searchParams.get('cursor') ?? 0);
       const page = all.slice(cursor, cursor + this.pageSize);
-      const next = cursor + this.pageSize < all.length ? `<${url.origin}${url.pathname}?recursive=true&cursor=${cursor + this.pageSize}>; rel="next"` : null;
+      const next =
+        cursor + this.pageSize < all.length
+          ? `<${url.origin}${url.pathname}?recursive=true&cursor=${cursor + this.pageSize}>; rel="next"`
+          : null;
       return this.json(200, page, next ? { Link: next } : {});
     }
     const [org, name, verb, rev, ...rest] = segs;
@@ -127,7 +140,12 @@ export class FakeHub {
     const body = this.bytesOf(f);
     return {
       status: 200,
-      headers: { ...CORS, 'Content-Type': 'application/octet-stream', 'Content-Length': String(body.length), ETag: `"${this.oid(repoId, path, f)}"` },
+      headers: {
+        ...CORS,
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': String(body.length),
+        ETag: `"${this.oid(repoId, path, f)}"`,
+      },
       body,
       ...(f.stallAfter !== undefined ? { stallAfter: f.stallAfter } : {}),
       ...(f.breakAfter !== undefined ? { breakAfter: f.breakAfter } : {}),

@@ -26,8 +26,7 @@ export const MINILM = 'all-MiniLM-L6-v2';
  * Every real model except the single-op ONNX node tests and the external-data copies of all-MiniLM-L6-v2 (the same
  * weights as all-MiniLM-L6-v2; use `externalDataModels()` for them).
  */
-export const realModels = (): Fixture[] =>
-  manifest().fixtures.filter((f) => f.kind !== 'onnx-node-test' && f.kind !== EXTERNAL_DATA_KIND);
+export const realModels = (): Fixture[] => manifest().fixtures.filter((f) => f.kind !== 'onnx-node-test' && f.kind !== EXTERNAL_DATA_KIND);
 
 /** Kind of the fixtures whose weights live in ONNX external data files next to model.onnx. */
 export const EXTERNAL_DATA_KIND = 'text-embedding-external-data';

@@ -58,14 +58,30 @@ export function fromTensorProto(t: TensorView): Tensor {
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < n; i++) {
       switch (t.dataType) {
-        case FLOAT: data[i] = dv.getFloat32(i * 4, true); break;
-        case FLOAT16: data[i] = F16_TABLE[dv.getUint16(i * 2, true)]!; break;
-        case INT64: data[i] = Number(dv.getBigInt64(i * 8, true)); break;
-        case 6: data[i] = dv.getInt32(i * 4, true); break;
-        case 11: data[i] = dv.getFloat64(i * 8, true); break;
-        case BOOL: case 2: data[i] = raw[i]!; break;
-        case 3: data[i] = dv.getInt8(i); break;
-        default: throw new Error(`fp16-eval: tensor '${t.name}' of type ${t.dataType}`);
+        case FLOAT:
+          data[i] = dv.getFloat32(i * 4, true);
+          break;
+        case FLOAT16:
+          data[i] = F16_TABLE[dv.getUint16(i * 2, true)]!;
+          break;
+        case INT64:
+          data[i] = Number(dv.getBigInt64(i * 8, true));
+          break;
+        case 6:
+          data[i] = dv.getInt32(i * 4, true);
+          break;
+        case 11:
+          data[i] = dv.getFloat64(i * 8, true);
+          break;
+        case BOOL:
+        case 2:
+          data[i] = raw[i]!;
+          break;
+        case 3:
+          data[i] = dv.getInt8(i);
+          break;
+        default:
+          throw new Error(`fp16-eval: tensor '${t.name}' of type ${t.dataType}`);
       }
     }
   } else {
@@ -144,7 +160,10 @@ function broadcastIndex(out: number[], ins: number[][]): Int32Array[] {
 
 function elementwise(inputs: Tensor[], type: number, f: (...v: number[]) => number): Tensor {
   const dims = broadcastDims(inputs.map((t) => t.dims));
-  const maps = broadcastIndex(dims, inputs.map((t) => t.dims));
+  const maps = broadcastIndex(
+    dims,
+    inputs.map((t) => t.dims),
+  );
   const n = size(dims);
   const data = new Float64Array(n);
   const args = new Array<number>(inputs.length);

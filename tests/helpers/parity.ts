@@ -87,7 +87,12 @@ export async function summarize(s: ort.InferenceSession, feeds: Record<string, o
  * Runs `bytes` on input set k of a golden (goldenFeeds), graph optimizations disabled, or with onnxruntime's default
  * options (`defaults`; `optimizedPath` receives the graph it runs).
  */
-export async function runSummaries(bytes: Uint8Array, inputs: GoldenInput[], k: number, opts: { defaults?: boolean; optimizedPath?: string } = {}) {
+export async function runSummaries(
+  bytes: Uint8Array,
+  inputs: GoldenInput[],
+  k: number,
+  opts: { defaults?: boolean; optimizedPath?: string } = {},
+) {
   const feeds = goldenFeeds(inputs, k);
   return summarize(opts.defaults ? await defaultSession(bytes, opts.optimizedPath) : await session(bytes), feeds);
 }
@@ -98,7 +103,12 @@ export function expectOutput(name: string, o: OutputStats, r: OutputSummary, lab
   const sumAbs = num(r.sum_abs);
   expect(close(o.sum, num(r.sum), sumAbs), `${label} ${name} sum ${o.sum} vs ${r.sum}`).toBe(true);
   expect(close(o.sumAbs, sumAbs, sumAbs), `${label} ${name} sum_abs ${o.sumAbs} vs ${sumAbs}`).toBe(true);
-  const scale = sumAbs / Math.max(1, o.dims.reduce((a, b) => a * b, 1));
+  const scale =
+    sumAbs /
+    Math.max(
+      1,
+      o.dims.reduce((a, b) => a * b, 1),
+    );
   r.first64.forEach((v, i) => expect(close(o.first64[i]!, num(v), Math.max(Math.abs(num(v)), scale)), `${label} ${name}[${i}]`).toBe(true));
 }
 
@@ -141,16 +151,23 @@ export async function expectOutputs(
  * session options: the graph onnxruntime optimizes ours into must be the reference's, op for op, and its outputs the
  * reference's.
  */
-export async function expectInt8Outputs(out: Uint8Array, outs: Outputs, label: string): Promise<{ ours: (Record<string, OutputStats> | undefined)[]; skipped: string[] }> {
+export async function expectInt8Outputs(
+  out: Uint8Array,
+  outs: Outputs,
+  label: string,
+): Promise<{ ours: (Record<string, OutputStats> | undefined)[]; skipped: string[] }> {
   const plain = await expectOutputs(outs.inputs, outs.quantized, (inputs, k) => runSummaries(out, inputs, k), label);
   for (const ref of outs.quantized_default!)
     expect(runError(ref), `the reference-quantized model fails under default options: ${JSON.stringify(ref).slice(0, 200)}`).toBeNull();
   const dir = mkdtempSync(path.join(tmpdir(), 'ava-parity-'));
   try {
     const optimizedPath = path.join(dir, 'optimized.onnx');
-    const run = (inputs: GoldenInput[], k: number) => runSummaries(out, inputs, k, { defaults: true, ...(k === 0 ? { optimizedPath } : {}) });
+    const run = (inputs: GoldenInput[], k: number) =>
+      runSummaries(out, inputs, k, { defaults: true, ...(k === 0 ? { optimizedPath } : {}) });
     await expectOutputs(outs.inputs, outs.quantized_default!, run, `${label} (default options)`);
-    expect(opHistogram(parseModel(new Uint8Array(readFileSync(optimizedPath)))), 'graph onnxruntime runs under default options').toEqual(outs.optimized_ops);
+    expect(opHistogram(parseModel(new Uint8Array(readFileSync(optimizedPath)))), 'graph onnxruntime runs under default options').toEqual(
+      outs.optimized_ops,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -51,7 +51,13 @@ export function tensorParts(t: TensorSpec): Part[] {
   const dataType = t.dataType ?? F32;
   const storage = t.storage ?? 'raw';
   if (storage === 'raw') return encodeTensor({ name: t.name, dataType, dims: t.dims, raw: rawBytes(t) });
-  if (storage !== 'typed') return encodeTensor({ name: t.name, dataType, dims: t.dims, external: { location: storage.file, offset: storage.offset, length: rawBytes(t).length } });
+  if (storage !== 'typed')
+    return encodeTensor({
+      name: t.name,
+      dataType,
+      dims: t.dims,
+      external: { location: storage.file, offset: storage.offset, length: rawBytes(t).length },
+    });
   const w = Writer.create();
   if (dataType === F32) {
     w.uint32((TENSOR.floatData << 3) | 2).fork();
@@ -90,7 +96,10 @@ export interface ModelSpec extends GraphSpec {
 export function graphParts(g: GraphSpec, name = g.name ?? 'g'): Part[] {
   return [
     ...g.nodes.map((n) => lenField(GRAPH.node, encodeNode(n))),
-    Writer.create().uint32((GRAPH.name << 3) | 2).string(name).finish(),
+    Writer.create()
+      .uint32((GRAPH.name << 3) | 2)
+      .string(name)
+      .finish(),
     ...(g.inits ?? []).map((t) => lenField(GRAPH.initializer, tensorParts(t))),
     ...g.inputs.map(([n, t, s]) => lenField(GRAPH.input, encodeValueInfo(n, t, s))),
     ...g.outputs.map(([n, t, s]) => lenField(GRAPH.output, encodeValueInfo(n, t, s))),
@@ -100,7 +109,9 @@ export function graphParts(g: GraphSpec, name = g.name ?? 'g'): Part[] {
 
 /** The model's bytes: ir_version, producer_name (if any), graph, the default opset, the extra opsets. */
 export function buildModel(s: ModelSpec): Uint8Array {
-  const head = Writer.create().uint32(MODEL.irVersion << 3).int64(s.irVersion ?? 8);
+  const head = Writer.create()
+    .uint32(MODEL.irVersion << 3)
+    .int64(s.irVersion ?? 8);
   if (s.producer !== undefined) head.uint32((MODEL.producerName << 3) | 2).string(s.producer);
   const parts: Part[] = [head.finish(), lenField(MODEL.graph, graphParts(s))];
   parts.push(lenField(MODEL.opsetImport, encodeOpset('', s.opset ?? 13)));

@@ -91,7 +91,11 @@ describe('quantize by id', () => {
     expect(r.err).toMatch(/download sentence-transformers\/all-MiniLM-L6-v2@v1\.0: 100%/);
     const folder = join(cache, 'hub', 'sentence-transformers', 'all-MiniLM-L6-v2', 'v1.0');
     expect(tree(folder)).toEqual(['1_Pooling/config.json', 'config.json', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
-    expect(createHash('sha256').update(readFileSync(join(folder, 'onnx', 'model.onnx'))).digest('hex')).toBe(fixture(MINILM).sha256);
+    expect(
+      createHash('sha256')
+        .update(readFileSync(join(folder, 'onnx', 'model.onnx')))
+        .digest('hex'),
+    ).toBe(fixture(MINILM).sha256);
 
     const l = await cli(['quantize', pathOf(fixture(MINILM)), fromLocal, 'int8']);
     expect(l.code, l.err).toBe(0);
@@ -134,14 +138,18 @@ describe('quantize by id', () => {
     const out2 = join(dir, 'ext-local-int8.onnx');
     expect((await cli(['quantize', join(local, 'model.onnx'), out2, 'int8'])).code).toBe(0);
     const a = new Uint8Array(readFileSync(out));
-    const b = Buffer.from(readFileSync(out2)).toString('latin1').replace(provenanceDate(readFileSync(out2)), provenanceDate(a));
+    const b = Buffer.from(readFileSync(out2))
+      .toString('latin1')
+      .replace(provenanceDate(readFileSync(out2)), provenanceDate(a));
     expect(Buffer.from(b, 'latin1').equals(Buffer.from(a))).toBe(true);
   });
 
   it('--file chooses among several .onnx files; without it the choices are listed', async () => {
     const none = await cli(['inspect', 'test/two-models']);
     expect(none.code).toBe(2);
-    expect(none.err).toMatch(/^ava-quant: test\/two-models has several \.onnx files and none is onnx\/model\.onnx: choose one with --file \(onnx\/model_a\.onnx \(0\.\d\d MB\), onnx\/model_b\.onnx \(0\.\d\d MB\)\)\n$/);
+    expect(none.err).toMatch(
+      /^ava-quant: test\/two-models has several \.onnx files and none is onnx\/model\.onnx: choose one with --file \(onnx\/model_a\.onnx \(0\.\d\d MB\), onnx\/model_b\.onnx \(0\.\d\d MB\)\)\n$/,
+    );
     const r = await cli(['quantize', 'test/two-models', join(dir, 'b.onnx'), 'fp16', '--file', 'onnx/model_b.onnx']);
     expect(r.code, r.err).toBe(0);
     expect(tree(join(cache, 'hub', 'test', 'two-models', 'main'))).toEqual(['onnx/model_b.onnx', 'tokenizer.json']);
@@ -179,12 +187,42 @@ describe('failures: message, exit code, nothing half-written', () => {
   const partials = () => tree(cache).filter((p) => p.includes('.part-'));
 
   it.each([
-    ['no such repository', ['inspect', 'nobody/nothing'], 3, /^ava-quant: no repository 'nobody\/nothing' on 127\.0\.0\.1:\d+, or it is private \(HTTP 401\): check the id; for a private model, download the files yourself and pass the local \.onnx path\n$/],
-    ['no such revision', ['inspect', `${MINILM_REPO}@nope`], 3, /^ava-quant: 'sentence-transformers\/all-MiniLM-L6-v2' has no revision 'nope' \(HTTP 404\): check the branch, tag or commit\n$/],
-    ['no such file', ['inspect', `${MINILM_REPO}`, '--file', 'onnx/model_q4.onnx'], 3, /has no file 'onnx\/model_q4\.onnx'; its \.onnx files: onnx\/model\.onnx\n$/],
-    ['a missing URL', ['inspect', 'URL/cdn/test/external-data/main/onnx/nothing.onnx'], 3, /^ava-quant: http:\/\/127\.0\.0\.1:\d+\/cdn\/test\/external-data\/main\/onnx\/nothing\.onnx does not exist \(HTTP 404\): check the address\n$/],
-    ['gated', ['quantize', 'test/gated', 'OUT', 'int8'], 8, /^ava-quant: 'test\/gated' is gated \(HTTP 403\); this tool sends no credentials: accept the model's terms on 127\.0\.0\.1:\d+, then download the files yourself and pass the local \.onnx path\n$/],
-    ['broken connection', ['inspect', 'test/breaks'], 8, /^ava-quant: the download of 'onnx\/model\.onnx' from 127\.0\.0\.1:\d+ (broke off|ended) after \d+ of 90378583 bytes.*check the connection and try again\n$/],
+    [
+      'no such repository',
+      ['inspect', 'nobody/nothing'],
+      3,
+      /^ava-quant: no repository 'nobody\/nothing' on 127\.0\.0\.1:\d+, or it is private \(HTTP 401\): check the id; for a private model, download the files yourself and pass the local \.onnx path\n$/,
+    ],
+    [
+      'no such revision',
+      ['inspect', `${MINILM_REPO}@nope`],
+      3,
+      /^ava-quant: 'sentence-transformers\/all-MiniLM-L6-v2' has no revision 'nope' \(HTTP 404\): check the branch, tag or commit\n$/,
+    ],
+    [
+      'no such file',
+      ['inspect', `${MINILM_REPO}`, '--file', 'onnx/model_q4.onnx'],
+      3,
+      /has no file 'onnx\/model_q4\.onnx'; its \.onnx files: onnx\/model\.onnx\n$/,
+    ],
+    [
+      'a missing URL',
+      ['inspect', 'URL/cdn/test/external-data/main/onnx/nothing.onnx'],
+      3,
+      /^ava-quant: http:\/\/127\.0\.0\.1:\d+\/cdn\/test\/external-data\/main\/onnx\/nothing\.onnx does not exist \(HTTP 404\): check the address\n$/,
+    ],
+    [
+      'gated',
+      ['quantize', 'test/gated', 'OUT', 'int8'],
+      8,
+      /^ava-quant: 'test\/gated' is gated \(HTTP 403\); this tool sends no credentials: accept the model's terms on 127\.0\.0\.1:\d+, then download the files yourself and pass the local \.onnx path\n$/,
+    ],
+    [
+      'broken connection',
+      ['inspect', 'test/breaks'],
+      8,
+      /^ava-quant: the download of 'onnx\/model\.onnx' from 127\.0\.0\.1:\d+ (broke off|ended) after \d+ of 90378583 bytes.*check the connection and try again\n$/,
+    ],
     ['not an id', ['inspect', 'hf:justonename'], 2, /is not a Hugging Face model id/],
   ])('%s', async (_name, args, code, message) => {
     const a = args.map((x) => (x === 'OUT' ? join(dir, `out-${Math.random()}.onnx`) : x.replace(/^URL/, server.endpoint)));
@@ -201,7 +239,9 @@ describe('failures: message, exit code, nothing half-written', () => {
     const port = await closedPort();
     const r = await cli(['inspect', MINILM_REPO], { env: { AVA_HF_ENDPOINT: `http://127.0.0.1:${port}` } });
     expect(r.code).toBe(8);
-    expect(r.err).toBe(`ava-quant: could not reach 127.0.0.1:${port} (ECONNREFUSED): check the connection and AVA_HF_ENDPOINT, or download the files yourself and pass the local .onnx path\n`);
+    expect(r.err).toBe(
+      `ava-quant: could not reach 127.0.0.1:${port} (ECONNREFUSED): check the connection and AVA_HF_ENDPOINT, or download the files yourself and pass the local .onnx path\n`,
+    );
   });
 
   it('Ctrl-C during a download: exit 130, "cancelled", no partial file, no output', async () => {

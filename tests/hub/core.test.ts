@@ -29,7 +29,13 @@ import { MINILM_REPO, closedPort, externalDataModel, makeHub } from './repos.js'
 const HF = 'https://huggingface.co';
 
 describe('parseModelRef', () => {
-  const hub = (repo: string, revision = 'main', file: string | null = null, endpoint = HF) => ({ kind: 'hub', endpoint, repo, revision, file });
+  const hub = (repo: string, revision = 'main', file: string | null = null, endpoint = HF) => ({
+    kind: 'hub',
+    endpoint,
+    repo,
+    revision,
+    file,
+  });
   it.each([
     ['sentence-transformers/all-MiniLM-L6-v2', hub('sentence-transformers/all-MiniLM-L6-v2')],
     ['  Xenova/bge-m3@v1.2  ', hub('Xenova/bge-m3', 'v1.2')],
@@ -47,11 +53,17 @@ describe('parseModelRef', () => {
     expect(parseModelRef(input)).toEqual(want);
   });
   it('URLs on a configured endpoint are Hub URLs; ids use that endpoint', () => {
-    expect(parseModelRef('http://127.0.0.1:9/org/name/tree/x', 'http://127.0.0.1:9/')).toEqual(hub('org/name', 'x', null, 'http://127.0.0.1:9'));
+    expect(parseModelRef('http://127.0.0.1:9/org/name/tree/x', 'http://127.0.0.1:9/')).toEqual(
+      hub('org/name', 'x', null, 'http://127.0.0.1:9'),
+    );
     expect(parseModelRef('org/name', 'https://mirror.example/')).toEqual(hub('org/name', 'main', null, 'https://mirror.example'));
   });
   it('any https URL of an .onnx file', () => {
-    expect(parseModelRef('https://example.com/models/my%20model.onnx?x=1')).toEqual({ kind: 'url', url: 'https://example.com/models/my%20model.onnx?x=1', fileName: 'my model.onnx' });
+    expect(parseModelRef('https://example.com/models/my%20model.onnx?x=1')).toEqual({
+      kind: 'url',
+      url: 'https://example.com/models/my%20model.onnx?x=1',
+      fileName: 'my model.onnx',
+    });
     expect(parseModelRef('http://localhost:8080/m.onnx')).toMatchObject({ kind: 'url', fileName: 'm.onnx' });
   });
   it.each([
@@ -81,7 +93,9 @@ describe('parseModelRef', () => {
   it('builds the Hub URLs with the revision encoded as one segment', () => {
     const r = parseModelRef('org/name@refs/pr/1') as Extract<ReturnType<typeof parseModelRef>, { kind: 'hub' }>;
     expect(treeUrl(r)).toBe('https://huggingface.co/api/models/org/name/tree/refs%2Fpr%2F1?recursive=true');
-    expect(resolveUrl(r, '1_Pooling/config file.json')).toBe('https://huggingface.co/org/name/resolve/refs%2Fpr%2F1/1_Pooling/config%20file.json');
+    expect(resolveUrl(r, '1_Pooling/config file.json')).toBe(
+      'https://huggingface.co/org/name/resolve/refs%2Fpr%2F1/1_Pooling/config%20file.json',
+    );
   });
 });
 
@@ -89,9 +103,18 @@ describe('choosing files', () => {
   const f = (path: string, size = 10) => ({ path, size });
   it('offers every .onnx, the default first, with its data files and nearest companions', () => {
     const files = [
-      f('README.md'), f('tokenizer.json', 5), f('config.json', 2), f('1_Pooling/config.json', 1), f('onnx/model_quantized.onnx', 3),
-      f('onnx/model.onnx', 100), f('onnx/model.onnx_data', 1000), f('onnx/model_fp16.onnx', 50), f('onnx/model_fp16.onnx_data', 500),
-      f('model.onnx', 7), f('other/tokenizer.json'), f('onnx/tokenizer_config.json', 4),
+      f('README.md'),
+      f('tokenizer.json', 5),
+      f('config.json', 2),
+      f('1_Pooling/config.json', 1),
+      f('onnx/model_quantized.onnx', 3),
+      f('onnx/model.onnx', 100),
+      f('onnx/model.onnx_data', 1000),
+      f('onnx/model_fp16.onnx', 50),
+      f('onnx/model_fp16.onnx_data', 500),
+      f('model.onnx', 7),
+      f('other/tokenizer.json'),
+      f('onnx/tokenizer_config.json', 4),
     ];
     const c = onnxChoices(files);
     expect(c.map((x) => x.model.path)).toEqual(['onnx/model.onnx', 'model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx']);
@@ -99,7 +122,12 @@ describe('choosing files', () => {
     expect(c[2]!.dataFiles.map((x) => x.path)).toEqual(['onnx/model_fp16.onnx_data']);
     expect(c[3]!.dataFiles).toEqual([]);
     // tokenizer_config.json in onnx/ is nearer to onnx/model.onnx than the root's (none at the root here).
-    expect(c[0]!.companions.map((x) => x.path)).toEqual(['tokenizer.json', 'onnx/tokenizer_config.json', 'config.json', '1_Pooling/config.json']);
+    expect(c[0]!.companions.map((x) => x.path)).toEqual([
+      'tokenizer.json',
+      'onnx/tokenizer_config.json',
+      'config.json',
+      '1_Pooling/config.json',
+    ]);
     expect(c[0]!.totalBytes).toBe(100 + 1000 + 5 + 4 + 2 + 1);
     expect(c[1]!.companions.map((x) => x.path)).toEqual(['tokenizer.json', 'config.json', '1_Pooling/config.json']);
   });
@@ -108,7 +136,9 @@ describe('choosing files', () => {
     expect(defaultChoice(onnxChoices([f('x/y.onnx')]), 'r')!.model.path).toBe('x/y.onnx');
     expect(defaultChoice(onnxChoices([f('onnx/a.onnx'), f('onnx/b.onnx')]), 'r')).toBeNull();
     expect(defaultChoice(onnxChoices([f('onnx/a.onnx'), f('onnx/b.onnx')]), 'r', 'onnx/b.onnx')!.model.path).toBe('onnx/b.onnx');
-    expect(() => defaultChoice(onnxChoices([f('onnx/a.onnx')]), "'r'", 'onnx/c.onnx')).toThrow(/'r' has no file 'onnx\/c.onnx'; its .onnx files: onnx\/a.onnx/);
+    expect(() => defaultChoice(onnxChoices([f('onnx/a.onnx')]), "'r'", 'onnx/c.onnx')).toThrow(
+      /'r' has no file 'onnx\/c.onnx'; its .onnx files: onnx\/a.onnx/,
+    );
     expect(() => defaultChoice([], "'r'")).toThrow(/'r' has no .onnx file/);
   });
   it('external-data locations stay inside the model folder', () => {
@@ -178,7 +208,14 @@ describe('against a local Hub', () => {
   it('lists a repository across pages, with sizes and LFS hashes, directories left out', async () => {
     const before = hub.requests.length;
     const files = await listRepoFiles(ref(MINILM_REPO), client());
-    expect(files.map((f) => f.path).sort()).toEqual(['1_Pooling/config.json', 'README.md', 'config.json', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(files.map((f) => f.path).sort()).toEqual([
+      '1_Pooling/config.json',
+      'README.md',
+      'config.json',
+      'onnx/model.onnx',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     const model = files.find((f) => f.path === 'onnx/model.onnx')!;
     expect(model.size).toBe(fixture(MINILM).bytes);
     expect(model.sha256).toBe(fixture(MINILM).sha256);
@@ -247,7 +284,9 @@ describe('against a local Hub', () => {
   it('classifies failures: repository, revision, file, gated, server', async () => {
     const repo = await hubError(listRepoFiles(ref('nobody/nothing'), client()));
     expect([repo.kind, repo.detail.what, repo.detail.status]).toEqual(['not-found', 'repository', 401]);
-    expect(repo.message).toMatch(/^no repository 'nobody\/nothing' on 127\.0\.0\.1:\d+, or it is private \(HTTP 401\): check the id; for a private model, download the files yourself and pass the local \.onnx path$/);
+    expect(repo.message).toMatch(
+      /^no repository 'nobody\/nothing' on 127\.0\.0\.1:\d+, or it is private \(HTTP 401\): check the id; for a private model, download the files yourself and pass the local \.onnx path$/,
+    );
     const rev = await hubError(listRepoFiles(ref(`${MINILM_REPO}@v9`), client()));
     expect([rev.kind, rev.detail.what]).toEqual(['not-found', 'revision']);
     expect(rev.message).toBe(`'${MINILM_REPO}' has no revision 'v9' (HTTP 404): check the branch, tag or commit`);
@@ -258,9 +297,17 @@ describe('against a local Hub', () => {
     if (offer.kind !== 'choose') throw new Error('expected a choice');
     const gated = await hubError(downloadPlan(planFromChoice(r, offer.preselected!, offer.listing), memoryStore(), client()));
     expect([gated.kind, gated.detail.status]).toEqual(['access', 403]);
-    expect(gated.message).toMatch(/^'test\/gated' is gated \(HTTP 403\); this tool sends no credentials: accept the model's terms on 127\.0\.0\.1:\d+, then download the files yourself and pass the local \.onnx path$/);
+    expect(gated.message).toMatch(
+      /^'test\/gated' is gated \(HTTP 403\); this tool sends no credentials: accept the model's terms on 127\.0\.0\.1:\d+, then download the files yourself and pass the local \.onnx path$/,
+    );
     // A file the listing has but the server does not (deleted meanwhile): EntryNotFound.
-    const gone = await hubError(downloadPlan({ ...planFromChoice(ref(MINILM_REPO), onnxChoices([{ path: 'onnx/gone.onnx', size: 5 }])[0]!, []), listing: [] }, memoryStore(), client()));
+    const gone = await hubError(
+      downloadPlan(
+        { ...planFromChoice(ref(MINILM_REPO), onnxChoices([{ path: 'onnx/gone.onnx', size: 5 }])[0]!, []), listing: [] },
+        memoryStore(),
+        client(),
+      ),
+    );
     expect([gone.kind, gone.detail.what]).toEqual(['not-found', 'file']);
     expect(gone.message).toBe(`${MINILM_REPO} has no file 'onnx/gone.onnx' (HTTP 404)`);
   });
@@ -292,7 +339,11 @@ describe('against a local Hub', () => {
     const store = memoryStore();
     const e = await hubError(downloadPlan(planFromChoice(r, offer.preselected!, offer.listing), store, client()));
     expect(e.kind).toBe('network');
-    expect(e.message).toMatch(new RegExp(`^the download of 'onnx/model.onnx' from 127\\.0\\.0\\.1:\\d+ (broke off|ended) after \\d+ of ${fixture(MINILM).bytes} bytes`));
+    expect(e.message).toMatch(
+      new RegExp(
+        `^the download of 'onnx/model.onnx' from 127\\.0\\.0\\.1:\\d+ (broke off|ended) after \\d+ of ${fixture(MINILM).bytes} bytes`,
+      ),
+    );
     expect(store.aborted).toEqual(['onnx/model.onnx']);
   });
 
@@ -300,7 +351,9 @@ describe('against a local Hub', () => {
     const port = await closedPort();
     const e = await hubError(listRepoFiles(parseModelRef('a/b', `http://127.0.0.1:${port}`) as never, client()));
     expect(e.kind).toBe('network');
-    expect(e.message).toBe(`could not reach 127.0.0.1:${port} (ECONNREFUSED): check the connection and AVA_HF_ENDPOINT, or download the files yourself and pass the local .onnx path`);
+    expect(e.message).toBe(
+      `could not reach 127.0.0.1:${port} (ECONNREFUSED): check the connection and AVA_HF_ENDPOINT, or download the files yourself and pass the local .onnx path`,
+    );
   });
 
   it('a server that is not a Hub', async () => {
@@ -311,7 +364,9 @@ describe('against a local Hub', () => {
     try {
       const e = await hubError(listRepoFiles(parseModelRef('a/b', endpoint) as never, client()));
       expect(e.kind).toBe('bad-response');
-      expect(e.message).toBe(`${endpoint.slice(7)} did not answer with the Hub's file list for 'a/b' (not JSON): is ${endpoint} a Hugging Face Hub?`);
+      expect(e.message).toBe(
+        `${endpoint.slice(7)} did not answer with the Hub's file list for 'a/b' (not JSON): is ${endpoint} a Hugging Face Hub?`,
+      );
     } finally {
       s.close();
     }

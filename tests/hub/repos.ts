@@ -50,23 +50,35 @@ export function minilmFiles(): FakeRepo['files'] {
 export function makeHub(cdnOrigin: string | null | 'none' = null): FakeHub {
   const ext = externalDataModel();
   const small = { disk: pathOf(fixture('openwakeword-hello-deepa')) };
-  return new FakeHub({
-    [MINILM_REPO]: { files: minilmFiles(), revisions: ['main', 'v1.0', 'refs/pr/1'] },
-    // A small real model (a wake-word head) with MiniLM's tokenizer files: the page's e2e downloads this one in full
-    // (Playwright's route.fulfill cannot carry the 86 MB MiniLM body).
-    'test/small': { files: { 'onnx/model.onnx': small, 'tokenizer.json': minilmFiles()['tokenizer.json']!, '1_Pooling/config.json': minilmFiles()['1_Pooling/config.json']! } },
-    'test/two-models': { files: { 'onnx/model_a.onnx': small, 'onnx/model_b.onnx': small, 'tokenizer.json': { bytes: new TextEncoder().encode('{}') } } },
-    'test/external-data': {
-      files: {
-        'onnx/model.onnx': { bytes: ext.model },
-        'onnx/model.onnx_data': { bytes: ext.data },
-        'onnx/w2.bin': { bytes: ext.w2 },
-        'onnx/unused.bin': { bytes: new Uint8Array(1000) },
+  return new FakeHub(
+    {
+      [MINILM_REPO]: { files: minilmFiles(), revisions: ['main', 'v1.0', 'refs/pr/1'] },
+      // A small real model (a wake-word head) with MiniLM's tokenizer files: the page's e2e downloads this one in full
+      // (Playwright's route.fulfill cannot carry the 86 MB MiniLM body).
+      'test/small': {
+        files: {
+          'onnx/model.onnx': small,
+          'tokenizer.json': minilmFiles()['tokenizer.json']!,
+          '1_Pooling/config.json': minilmFiles()['1_Pooling/config.json']!,
+        },
       },
+      'test/two-models': {
+        files: { 'onnx/model_a.onnx': small, 'onnx/model_b.onnx': small, 'tokenizer.json': { bytes: new TextEncoder().encode('{}') } },
+      },
+      'test/external-data': {
+        files: {
+          'onnx/model.onnx': { bytes: ext.model },
+          'onnx/model.onnx_data': { bytes: ext.data },
+          'onnx/w2.bin': { bytes: ext.w2 },
+          'onnx/unused.bin': { bytes: new Uint8Array(1000) },
+        },
+      },
+      'test/missing-data': { files: { 'onnx/model.onnx': { bytes: ext.model }, 'onnx/model.onnx_data': { bytes: ext.data } } },
+      'test/gated': { files: minilmFiles(), gated: true },
+      'test/stalls': { files: { 'onnx/model.onnx': { disk: pathOf(fixture(MINILM)), stallAfter: 1 << 20 } } },
+      'test/breaks': { files: { 'onnx/model.onnx': { disk: pathOf(fixture(MINILM)), breakAfter: 1 << 20 } } },
     },
-    'test/missing-data': { files: { 'onnx/model.onnx': { bytes: ext.model }, 'onnx/model.onnx_data': { bytes: ext.data } } },
-    'test/gated': { files: minilmFiles(), gated: true },
-    'test/stalls': { files: { 'onnx/model.onnx': { disk: pathOf(fixture(MINILM)), stallAfter: 1 << 20 } } },
-    'test/breaks': { files: { 'onnx/model.onnx': { disk: pathOf(fixture(MINILM)), breakAfter: 1 << 20 } } },
-  }, 3, cdnOrigin);
+    3,
+    cdnOrigin,
+  );
 }

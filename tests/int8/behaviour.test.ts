@@ -37,8 +37,15 @@ function spec(opts: { opset?: number; storage?: TensorSpec['storage']; w?: numbe
       { name: 'E', dims: [V, K], values: values(V * K, 3), dataType: dt },
       { name: 'W', dims: [K, N], values: opts.w ?? values(K * N, 7), dataType: dt, ...(opts.storage ? { storage: opts.storage } : {}) },
     ],
-    inputs: [['ids', 7, [2, 3]], ['x', dt, [2, 3, K]], ['B', dt, [N, 4]]],
-    outputs: [['out', dt, null], ['emb', dt, null]],
+    inputs: [
+      ['ids', 7, [2, 3]],
+      ['x', dt, [2, 3, K]],
+      ['B', dt, [N, 4]],
+    ],
+    outputs: [
+      ['out', dt, null],
+      ['emb', dt, null],
+    ],
   };
 }
 
@@ -78,11 +85,19 @@ describe('int8 on small in-memory models', () => {
     expect(sha256(bytes)).toBe(before); // input untouched
     expect(r.report.rewritten).toEqual({ Gather: 1, MatMul: 1 });
     expect(r.report.tensorsQuantized).toBe(2);
-    expect(r.report.leftInFloat).toEqual([{ opType: 'MatMul', node: 'mm2', graph: '', reason: 'two activation inputs: not quantized (MatMulConstBOnly)' }]);
+    expect(r.report.leftInFloat).toEqual([
+      { opType: 'MatMul', node: 'mm2', graph: '', reason: 'two activation inputs: not quantized (MatMulConstBOnly)' },
+    ]);
     expect(r.q.producerName).toBe('onnx.quantize');
     const meta = JSON.parse(r.q.metadata.find((m) => m.key === METADATA_KEY)!.value) as Record<string, unknown>;
     // No options: the default preset (avx512-vnni), recorded by name.
-    expect(meta).toMatchObject({ mode: 'int8-dynamic', preset: 'avx512-vnni', weightType: 'qint8', perChannel: true, matMulConstBOnly: true });
+    expect(meta).toMatchObject({
+      mode: 'int8-dynamic',
+      preset: 'avx512-vnni',
+      weightType: 'qint8',
+      perChannel: true,
+      matMulConstBOnly: true,
+    });
     expect(r.q.opsets).toEqual([{ domain: '', version: 13 }]); // no com.microsoft: nothing from that domain emitted
     const ops = r.q.graph.nodes.map((n) => n.opType);
     expect(ops).toEqual(expect.arrayContaining(['DynamicQuantizeLinear', 'MatMulInteger', 'Cast', 'DequantizeLinear']));
@@ -122,14 +137,16 @@ describe('int8 on small in-memory models', () => {
     expect(r.report.notes.join(' ')).not.toContain('shape inference fails');
   });
 
-  it('keeps the file\'s value_info when onnx shape inference would fail (the reference raises), and says so', async () => {
+  it("keeps the file's value_info when onnx shape inference would fail (the reference raises), and says so", async () => {
     // An initializer contradicting its declared graph input makes onnx.shape_inference.infer_shapes raise.
     const s = spec();
     s.inputs.push(['W', 1, [K, N + 1]]);
     const r = await quantize(buildModel(s));
     expect(r.q.graph.valueInfo).toEqual([]);
     expect(r.q.metadata.map((m) => m.key)).toEqual([METADATA_KEY]);
-    expect(r.report.notes.join(' ')).toMatch(/ONNX shape inference fails on this model \(\[ShapeInferenceError\] Inferred shape and existing shape differ in dimension 1: \(8\) vs \(9\)\)/);
+    expect(r.report.notes.join(' ')).toMatch(
+      /ONNX shape inference fails on this model \(\[ShapeInferenceError\] Inferred shape and existing shape differ in dimension 1: \(8\) vs \(9\)\)/,
+    );
     // Element types still come from what was inferred: the MatMul with the constant W is quantized.
     expect(r.report.rewritten).toEqual({ Gather: 1, MatMul: 1 });
   });
@@ -145,9 +162,13 @@ describe('int8 on small in-memory models', () => {
     file.set(rawBytes(w), 16);
     // Without its file: opening names the tensor and the file, and the model cannot be written.
     const missing = await openBytes(ext, 'm.onnx');
-    expect(missing.problems.map((p) => p.message)).toEqual([expect.stringMatching(/tensor 'W' is stored in external data that 'weights\.bin' was not provided/)]);
+    expect(missing.problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(/tensor 'W' is stored in external data that 'weights\.bin' was not provided/),
+    ]);
     await expect(quantizeInt8(missing.model)).rejects.toThrow(/tensor 'W' is stored in external data that 'weights\.bin' was not provided/);
-    await expect(quantizeInt8(parseModel(ext))).rejects.toThrow(/'W' is stored in the external data file 'weights\.bin', which was not provided/);
+    await expect(quantizeInt8(parseModel(ext))).rejects.toThrow(
+      /'W' is stored in the external data file 'weights\.bin', which was not provided/,
+    );
     await expect(quantizeInt8(parseModel(ext))).rejects.toBeInstanceOf(OnnxFormatError);
     // With it: read by offset and length, and the output holds the weights inline (no reference to weights.bin).
     const opened = await openBytes(ext, 'm.onnx', { 'weights.bin': file });
@@ -181,7 +202,9 @@ describe('int8 on small in-memory models', () => {
     upsample.nodes.push({ opType: 'Upsample', inputs: ['out', 'scales'], outputs: ['up'], name: 'up' });
     upsample.inits!.push({ name: 'scales', dims: [3], values: [1, 2, 2] }); // a model that reads an undefined name is refused before anything else
     await expect(quantizeInt8(parseModel(buildModel(upsample)))).rejects.toThrow(Int8Refusal);
-    await expect(quantizeInt8(parseModel(buildModel(upsample)))).rejects.toThrow(/version_converter adapters AVA does not implement \(for Upsample\)/);
+    await expect(quantizeInt8(parseModel(buildModel(upsample)))).rejects.toThrow(
+      /version_converter adapters AVA does not implement \(for Upsample\)/,
+    );
   });
 
   it('float16 activations and tables stay float (the reference would emit an unloadable model)', async () => {
@@ -189,7 +212,10 @@ describe('int8 on small in-memory models', () => {
     const r = await quantize(bytes);
     const reasons = r.report.leftInFloat.map((l) => `${l.node}: ${l.reason}`);
     expect(reasons).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^gather: .*float16 and DequantizeLinear takes float16 scales only from opset 19/), expect.stringMatching(/^mm: .*float16 and DynamicQuantizeLinear only takes float32/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^gather: .*float16 and DequantizeLinear takes float16 scales only from opset 19/),
+        expect.stringMatching(/^mm: .*float16 and DynamicQuantizeLinear only takes float32/),
+      ]),
     );
     await (await session(r.out)).release(); // loads
   });
@@ -213,7 +239,16 @@ describe('int8 on small in-memory models', () => {
     const s = (extra: Record<string, { kind: 'ints'; value: number[] }> = {}): ModelSpec => ({
       opset: 13,
       extraOpsets: [['com.microsoft', 1]],
-      nodes: [{ opType: 'Attention', domain: 'com.microsoft', inputs: ['x', 'W', 'b'], outputs: ['y'], name: 'attn', attributes: { num_heads: { kind: 'int', value: 2 }, ...extra } }],
+      nodes: [
+        {
+          opType: 'Attention',
+          domain: 'com.microsoft',
+          inputs: ['x', 'W', 'b'],
+          outputs: ['y'],
+          name: 'attn',
+          attributes: { num_heads: { kind: 'int', value: 2 }, ...extra },
+        },
+      ],
       inits: [
         { name: 'W', dims: [4, 12], values: values(48) },
         { name: 'b', dims: [12], values: values(12, 5) },
@@ -232,7 +267,9 @@ describe('int8 on small in-memory models', () => {
 
     const qkv = await quantize(buildModel(s({ qkv_hidden_sizes: { kind: 'ints', value: [4, 4, 4] } })));
     expect(qkv.report.rewritten).toEqual({});
-    expect(qkv.report.leftInFloat).toEqual([expect.objectContaining({ opType: 'Attention', node: 'attn', reason: expect.stringMatching(/qkv_hidden_sizes/) })]);
+    expect(qkv.report.leftInFloat).toEqual([
+      expect.objectContaining({ opType: 'Attention', node: 'attn', reason: expect.stringMatching(/qkv_hidden_sizes/) }),
+    ]);
   });
 
   it('per-channel is declined for a weight that is not 2-D (the reference emits a model onnxruntime cannot run)', async () => {
@@ -275,7 +312,9 @@ describe('progress and cancellation (all-MiniLM-L6-v2)', () => {
     const t0 = performance.now();
     const r = await quantizeInt8(model, { preset: 'ort-default' }, (p) => seen.push(p));
     await writePieces(r.parts, memorySink());
-    console.info(`[int8] all-MiniLM-L6-v2 ort-default quantized in ${Math.round(performance.now() - t0)} ms (report: ${r.report.durationMs} ms), ${r.report.outputBytes} bytes`);
+    console.info(
+      `[int8] all-MiniLM-L6-v2 ort-default quantized in ${Math.round(performance.now() - t0)} ms (report: ${r.report.durationMs} ms), ${r.report.outputBytes} bytes`,
+    );
     expect(seen.length).toBe(r.report.tensorsQuantized + 1);
     expect(seen[0]!.done).toBe(0);
     for (let i = 1; i < seen.length; i++) {
@@ -299,4 +338,3 @@ describe('progress and cancellation (all-MiniLM-L6-v2)', () => {
     expect(last).toBeGreaterThan(0);
   });
 });
-

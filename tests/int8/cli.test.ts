@@ -33,7 +33,17 @@ describe('ava-quant quantize ... int8', () => {
     const code = await runQuantizeCommand([input, out, 'int8', '--preset', 'tjs-q8'], c.io);
     expect(code, c.err.join('')).toBe(0);
     const text = c.out.join('');
-    for (const label of ['Input', 'Output', 'Mode', 'Original size', 'Quantized size', 'Size reduction', 'Saved', 'Time', 'Nodes rewritten'])
+    for (const label of [
+      'Input',
+      'Output',
+      'Mode',
+      'Original size',
+      'Quantized size',
+      'Size reduction',
+      'Saved',
+      'Time',
+      'Nodes rewritten',
+    ])
       expect(text).toMatch(new RegExp(`^${label}\\s`, 'm'));
     expect(text).toMatch(/Original size\s+\d+\.\d\d MB \([\d,]+ bytes\)/);
     expect(text).toMatch(/Size reduction\s+\d+\.\d%/);
@@ -59,7 +69,12 @@ describe('ava-quant quantize ... int8', () => {
   it('--json gives the report', async () => {
     const c = io();
     expect(await runQuantizeCommand([input, join(dir, 'j.onnx'), 'int8', '--per-channel', '--json'], c.io)).toBe(0);
-    const r = JSON.parse(c.out.join('')) as { mode: string; rewritten: Record<string, number>; options: { perChannel: boolean }; outputBytes: number };
+    const r = JSON.parse(c.out.join('')) as {
+      mode: string;
+      rewritten: Record<string, number>;
+      options: { perChannel: boolean };
+      outputBytes: number;
+    };
     expect(r.mode).toBe('int8');
     expect(r.options.perChannel).toBe(true);
     expect(r.rewritten).toMatchObject({ Gemm: 3, MatMul: 3 });
@@ -75,13 +90,16 @@ describe('ava-quant quantize ... int8', () => {
     writeFileSync(junk, 'this is not a model at all');
     expect(await runQuantizeCommand([junk, join(dir, 'u.onnx'), 'int8'], io().io)).toBe(4);
     const old = join(dir, 'old.onnx');
-    writeFileSync(old, buildModel({
-      opset: 5,
-      nodes: [{ opType: 'MatMul', inputs: ['x', 'W'], outputs: ['y'], name: 'mm' }],
-      inits: [{ name: 'W', dims: [4, 2], values: values(8) }],
-      inputs: [['x', 1, [1, 4]]],
-      outputs: [['y', 1, null]],
-    }));
+    writeFileSync(
+      old,
+      buildModel({
+        opset: 5,
+        nodes: [{ opType: 'MatMul', inputs: ['x', 'W'], outputs: ['y'], name: 'mm' }],
+        inits: [{ name: 'W', dims: [4, 2], values: values(8) }],
+        inputs: [['x', 1, [1, 4]]],
+        outputs: [['y', 1, null]],
+      }),
+    );
     const c = io();
     expect(await runQuantizeCommand([old, join(dir, 'u.onnx'), 'int8'], c.io)).toBe(4);
     expect(c.err.join('')).toMatch(/opset 5/);

@@ -8,7 +8,14 @@ import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { type Piece, collectPieces } from '../../src/core/onnx/writer.js';
 import { DT } from '../../src/core/onnx/dtypes.js';
-import { type AttributeView, type GraphView, type ModelView, TENSOR, type TensorView, type ValueInfoView } from '../../src/core/onnx/model.js';
+import {
+  type AttributeView,
+  type GraphView,
+  type ModelView,
+  TENSOR,
+  type TensorView,
+  type ValueInfoView,
+} from '../../src/core/onnx/model.js';
 import { WT_I32, WT_I64, WT_LEN, readVarintSigned } from '../../src/core/onnx/wire.js';
 import { float16BitsToNumber } from '../../src/core/int8/numerics.js';
 import { type CompactType, compactType, valueSlot } from '../../src/core/onnx/infer/index.js';
@@ -79,7 +86,9 @@ export interface Golden {
 export function loadGoldens<G extends { file: string } = Golden>(dir = GOLDEN_DIR, except: readonly string[] = []): G[] {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json') && !except.includes(f)).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json') && !except.includes(f))
+      .sort();
   } catch {
     return [];
   }
@@ -139,7 +148,7 @@ export function tensorNumpyBytes(t: TensorView): Uint8Array {
         put(BigInt(v));
         return next;
       };
-      if (f.wt === WT_LEN) for (let p = f.vstart; p < f.end; ) p = push(p, f.end);
+      if (f.wt === WT_LEN) for (let p = f.vstart; p < f.end;) p = push(p, f.end);
       else push(f.vstart, f.end);
     }
   }
@@ -237,7 +246,11 @@ export function opHistogram(m: ModelView): [string, number][] {
   return [...c.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-export function describeModel(m: ModelView): { nodes: GoldenNode[]; initializers: Record<string, GoldenTensor>; opsets: [string, number][] } {
+export function describeModel(m: ModelView): {
+  nodes: GoldenNode[];
+  initializers: Record<string, GoldenTensor>;
+  opsets: [string, number][];
+} {
   const initializers: Record<string, GoldenTensor> = {};
   const nodes = describeGraphNodes(m.graph, '', initializers);
   return { nodes, initializers, opsets: m.opsets.map((o) => [o.domain, o.version]) };
@@ -276,7 +289,16 @@ export function hashU32(n: number, k: number, name: string): Uint32Array {
   return out;
 }
 
-const ORT_TYPE: Record<string, ort.Tensor.Type> = { float32: 'float32', int64: 'int64', int32: 'int32', float16: 'float16', uint8: 'uint8', int8: 'int8', bool: 'bool', float64: 'float64' };
+const ORT_TYPE: Record<string, ort.Tensor.Type> = {
+  float32: 'float32',
+  int64: 'int64',
+  int32: 'int32',
+  float16: 'float16',
+  uint8: 'uint8',
+  int8: 'int8',
+  bool: 'bool',
+  float64: 'float64',
+};
 
 /** Rebuilds input set k of a golden (checked against its sha256 when it has one). */
 export function goldenFeeds(inputs: GoldenInput[], k: number): Record<string, ort.Tensor> {
@@ -326,7 +348,11 @@ export async function session(bytes: Uint8Array): Promise<ort.InferenceSession> 
  * thread as make_golden.py uses; `optimizedModelFilePath` receives the graph it runs.
  */
 export async function defaultSession(bytes: Uint8Array, optimizedModelFilePath?: string): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, logSeverityLevel: 3, ...(optimizedModelFilePath ? { optimizedModelFilePath } : {}) });
+  return ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: 1,
+    logSeverityLevel: 3,
+    ...(optimizedModelFilePath ? { optimizedModelFilePath } : {}),
+  });
 }
 
 export function num(v: number | string): number {

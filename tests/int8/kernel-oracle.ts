@@ -3,11 +3,27 @@
  * kernels are compared with byte for byte (tests/int8/kernels.test.ts) and timed against (bench/kernels.ts).
  * Not used by the app. The NaN / infinity refusal (checkFinite) is the app's: only where the old code checks is compared.
  */
-import { checkFinite, computeScaleZp, float16Bits, float16BitsToNumber, quantRange, typeRange, type FloatType, type QuantParams, type QuantizedTensor } from '../../src/core/int8/numerics.js';
+import {
+  checkFinite,
+  computeScaleZp,
+  float16Bits,
+  float16BitsToNumber,
+  quantRange,
+  typeRange,
+  type FloatType,
+  type QuantParams,
+  type QuantizedTensor,
+} from '../../src/core/int8/numerics.js';
 import { DT } from '../../src/core/onnx/dtypes.js';
 
 /** The pre-kernel `quantizeTensor` (numerics.ts): ranges, scales and the quantize pass as they were. */
-export function oracleQuantizeTensor(values: Float32Array, dims: readonly number[], axis: number | null, p: QuantParams, name = ''): QuantizedTensor {
+export function oracleQuantizeTensor(
+  values: Float32Array,
+  dims: readonly number[],
+  axis: number | null,
+  p: QuantParams,
+  name = '',
+): QuantizedTensor {
   const [qmin, qmax] = quantRange(p.qType, p.reduceRange, p.symmetric);
   const [lo, hi] = typeRange(p.qType);
   const channels = axis === null ? 1 : dims[axis]!;
@@ -82,7 +98,16 @@ export function oracleFloatBytes(values: ArrayLike<number>, floatType: FloatType
  * The quantize pass of the pre-kernel `quantizeTensor` (oracleQuantizeTensor runs it), for arbitrary scales / zero
  * points: values as [outer, channels, inner].
  */
-export function oracleQuantizePass(values: Float32Array, outer: number, channels: number, inner: number, scales: ArrayLike<number>, zeroPoints: ArrayLike<number>, lo: number, hi: number): Uint8Array {
+export function oracleQuantizePass(
+  values: Float32Array,
+  outer: number,
+  channels: number,
+  inner: number,
+  scales: ArrayLike<number>,
+  zeroPoints: ArrayLike<number>,
+  lo: number,
+  hi: number,
+): Uint8Array {
   const n = values.length;
   const block = channels * inner;
   const out = new Uint8Array(n);

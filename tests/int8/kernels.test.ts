@@ -8,7 +8,15 @@
 import { describe, expect, it } from 'vitest';
 import { channelLayout, channelMinMax, quantizeChannels } from '../../src/core/kernels/int8.js';
 import { float16BytesToFloat32, float16ToFloat32 } from '../../src/core/kernels/float16.js';
-import { type QuantParams, type QType, floatBytes, quantRange, quantizeTensor, quantizeTensorChunked, readFloatTensor } from '../../src/core/int8/numerics.js';
+import {
+  type QuantParams,
+  type QType,
+  floatBytes,
+  quantRange,
+  quantizeTensor,
+  quantizeTensorChunked,
+  readFloatTensor,
+} from '../../src/core/int8/numerics.js';
 import { DT } from '../../src/core/onnx/dtypes.js';
 import type { TensorView } from '../../src/core/onnx/model.js';
 import { oracleFloatBytes, oracleQuantizePass, oracleQuantizeTensor, oracleReadRaw } from './kernel-oracle.js';
@@ -22,7 +30,8 @@ for (const qType of [DT.INT8, DT.UINT8] as QType[])
 const SHAPES: number[][] = [[37], [7, 5], [33, 40], [5, 64], [3, 4, 5], [2, 3, 40], [2, 3, 4, 5], [3, 2, 1, 33], [4, 1, 2, 1], [3, 100, 8]];
 
 const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
-const modeLabel = (p: QuantParams) => `${p.qType === DT.INT8 ? 'int8' : 'uint8'} ${p.symmetric ? 'sym' : 'asym'}${p.reduceRange ? ' rr' : ''}${p.floatType === DT.FLOAT16 ? ' f16' : ''}`;
+const modeLabel = (p: QuantParams) =>
+  `${p.qType === DT.INT8 ? 'int8' : 'uint8'} ${p.symmetric ? 'sym' : 'asym'}${p.reduceRange ? ' rr' : ''}${p.floatType === DT.FLOAT16 ? ' f16' : ''}`;
 
 /** Channel of element i when quantizing along `axis`. */
 function channelOf(dims: readonly number[], axis: number | null, i: number): number {
@@ -90,7 +99,7 @@ function expectSame(values: Float32Array, dims: number[], axis: number | null, p
 describe('quantizeTensor (kernels) equals the straightforward implementation', () => {
   for (const [gname, gen] of Object.entries(GENS))
     it(`${gname} tensors: every shape, axis and mode`, () => {
-      const r = mulberry32(0x5eed ^ gname.length * 7919 ^ gname.charCodeAt(0));
+      const r = mulberry32(0x5eed ^ (gname.length * 7919) ^ gname.charCodeAt(0));
       for (const dims of SHAPES)
         for (const axis of [null, ...dims.map((_, i) => i)])
           for (const p of MODES) {
@@ -127,7 +136,8 @@ describe('quantizeTensor (kernels) equals the straightforward implementation', (
     for (const c of [0, -0, 0.3, -0.3, 2 ** -149, -(2 ** -149), 3e38, -3e38])
       for (const dims of [[6], [4, 6], [2, 3, 4]])
         for (const axis of [null, dims.length - 1, 0])
-          for (const p of MODES) expectSame(new Float32Array(size(dims)).fill(c), dims, axis, p, `all ${c} [${dims}] axis ${axis} ${modeLabel(p)}`);
+          for (const p of MODES)
+            expectSame(new Float32Array(size(dims)).fill(c), dims, axis, p, `all ${c} [${dims}] axis ${axis} ${modeLabel(p)}`);
   });
 
   it('zero-size tensors: scale 1 and zero point 0 for every (empty) channel', () => {
@@ -211,9 +221,12 @@ describe('quantizeChannels with arbitrary scales and zero points', () => {
             const z = zps[c]!;
             const pick = r();
             let x: number;
-            if (pick < 0.3) x = lo - z + Math.floor(r() * 4) - 2 + (r() < 0.5 ? 0.5 : 0.4999); // around the lower clip edge
-            else if (pick < 0.6) x = hi - z + Math.floor(r() * 4) - 2 + (r() < 0.5 ? 0.5 : 0.5001); // around the upper edge
-            else if (pick < 0.8) x = Math.floor((r() - 0.5) * 600) + 0.5; // ties, both signs
+            if (pick < 0.3)
+              x = lo - z + Math.floor(r() * 4) - 2 + (r() < 0.5 ? 0.5 : 0.4999); // around the lower clip edge
+            else if (pick < 0.6)
+              x = hi - z + Math.floor(r() * 4) - 2 + (r() < 0.5 ? 0.5 : 0.5001); // around the upper edge
+            else if (pick < 0.8)
+              x = Math.floor((r() - 0.5) * 600) + 0.5; // ties, both signs
             else x = (r() - 0.5) * 1e12; // far outside the range
             values[i] = x * s;
           }
@@ -287,7 +300,9 @@ describe('readFloatTensor and floatBytes (kernels) equal the straightforward imp
       expectEqualArrays(bitsOf(got), bitsOf(oracleReadRaw(raw, 1001, DT.FLOAT)), `offset ${offset}`);
       expect(got.buffer === buf.buffer, `offset ${offset}`).toBe(offset % 4 === 0);
     }
-    expect(() => readFloatTensor(rawTensor(new Uint8Array(10), [3], DT.FLOAT))).toThrow(/has 10 bytes of data but its shape \[3\] needs 12/);
+    expect(() => readFloatTensor(rawTensor(new Uint8Array(10), [3], DT.FLOAT))).toThrow(
+      /has 10 bytes of data but its shape \[3\] needs 12/,
+    );
   });
 
   it('floatBytes: float16 bits of float32 values (every exponent, ties, overflow, NaN) and float32 copies', () => {
@@ -310,13 +325,20 @@ describe('readFloatTensor and floatBytes (kernels) equal the straightforward imp
 
 describe('quantizeTensorChunked (big tensors on disk, two passes over chunks)', () => {
   const layouts: [number[], number | null][] = [
-    [[37, 11], null], [[37, 11], 1], [[37, 11], 0], [[5, 7, 9], 0], [[5, 7, 9], 1], [[5, 7, 9], 2], [[3, 4, 5, 6], 1], [[1000], null],
+    [[37, 11], null],
+    [[37, 11], 1],
+    [[37, 11], 0],
+    [[5, 7, 9], 0],
+    [[5, 7, 9], 1],
+    [[5, 7, 9], 2],
+    [[3, 4, 5, 6], 1],
+    [[1000], null],
   ];
   for (const [dims, axis] of layouts)
     for (const chunk of [1, 7, 64, 100000])
       it(`[${dims}] axis ${axis}, chunks of ${chunk}: byte-identical to quantizeTensor`, async () => {
         const n = dims.reduce((a, b) => a * b, 1);
-        const v = new Float32Array(n).map((_, i) => Math.sin(i * 12.9898) * 43758.5453 % 3);
+        const v = new Float32Array(n).map((_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 3);
         const p = { qType: DT.INT8, symmetric: true, reduceRange: false, floatType: DT.FLOAT } as const;
         for (const params of [p, { ...p, qType: DT.UINT8, symmetric: false, reduceRange: true }] as const) {
           const whole = quantizeTensor(v, dims, axis, params);

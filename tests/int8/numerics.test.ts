@@ -19,7 +19,16 @@ const UINT8 = DT.UINT8;
 describe('roundHalfEven (numpy rint)', () => {
   it('rounds ties to the even neighbour, unlike Math.round', () => {
     const cases: [number, number][] = [
-      [0.5, 0], [1.5, 2], [2.5, 2], [3.5, 4], [-0.5, 0], [-1.5, -2], [-2.5, -2], [-3.5, -4], [126.5, 126], [127.5, 128],
+      [0.5, 0],
+      [1.5, 2],
+      [2.5, 2],
+      [3.5, 4],
+      [-0.5, 0],
+      [-1.5, -2],
+      [-2.5, -2],
+      [-3.5, -4],
+      [126.5, 126],
+      [127.5, 128],
     ];
     for (const [x, want] of cases) expect(roundHalfEven(x) === want, `rint(${x})`).toBe(true);
     expect(Math.round(2.5)).toBe(3); // the trap
@@ -110,21 +119,47 @@ describe('quantizeValue / quantizeTensor', () => {
     expect(quantizeValue(-100, s, 0, -128, 127)).toBe(-128); // full range, not the symmetric [-127, 127]
   });
   it('per-tensor int8 symmetric, stored as two complement bytes', () => {
-    const q = quantizeTensor(Float32Array.from([-1, -0.5, 0, 0.5, 1]), [5], null, { qType: INT8, symmetric: true, reduceRange: false, floatType: DT.FLOAT });
+    const q = quantizeTensor(Float32Array.from([-1, -0.5, 0, 0.5, 1]), [5], null, {
+      qType: INT8,
+      symmetric: true,
+      reduceRange: false,
+      floatType: DT.FLOAT,
+    });
     expect(q.scales).toEqual([Math.fround(2 / 254)]);
     expect(q.zeroPoints).toEqual([0]);
     expect([...new Int8Array(q.data.buffer)]).toEqual([-127, -64, 0, 64, 127]); // 0.5/scale = 63.5 -> 64 (even)
   });
   it('per-channel along the last axis slices columns (weights.take(i, axis))', () => {
     // [[1, -2], [3, -4]]: column 0 = {1, 3}, column 1 = {-2, -4}; uint8 asymmetric.
-    const q = quantizeTensor(Float32Array.from([1, -2, 3, -4]), [2, 2], 1, { qType: UINT8, symmetric: false, reduceRange: false, floatType: DT.FLOAT });
+    const q = quantizeTensor(Float32Array.from([1, -2, 3, -4]), [2, 2], 1, {
+      qType: UINT8,
+      symmetric: false,
+      reduceRange: false,
+      floatType: DT.FLOAT,
+    });
     expect(q.scales).toEqual([Math.fround(3 / 255), Math.fround(4 / 255)]);
     expect(q.zeroPoints).toEqual([0, 255]);
     expect([...q.data]).toEqual([85, 128, 255, 0]); // 1/(3/255) = 85; -2/(4/255) + 255 = 127.5 -> 128
   });
   it('rejects NaN / infinite weights with a clear message', () => {
-    expect(() => quantizeTensor(Float32Array.from([1, NaN]), [2], null, { qType: INT8, symmetric: true, reduceRange: false, floatType: DT.FLOAT }, 'w')).toThrow(/'w' contains NaN/);
-    expect(() => quantizeTensor(Float32Array.from([1, Infinity]), [2], null, { qType: INT8, symmetric: true, reduceRange: false, floatType: DT.FLOAT }, 'w')).toThrow(/infinite/);
+    expect(() =>
+      quantizeTensor(
+        Float32Array.from([1, NaN]),
+        [2],
+        null,
+        { qType: INT8, symmetric: true, reduceRange: false, floatType: DT.FLOAT },
+        'w',
+      ),
+    ).toThrow(/'w' contains NaN/);
+    expect(() =>
+      quantizeTensor(
+        Float32Array.from([1, Infinity]),
+        [2],
+        null,
+        { qType: INT8, symmetric: true, reduceRange: false, floatType: DT.FLOAT },
+        'w',
+      ),
+    ).toThrow(/infinite/);
   });
 });
 

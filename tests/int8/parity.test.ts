@@ -61,7 +61,9 @@ describe.skipIf(goldens.length === 0)('int8 parity with onnxruntime quantize_dyn
             expect(g.error, `we refused but the reference succeeded: ${(e as Error).message}`).toBeTruthy();
             expect(e).toBeInstanceOf(Int8Refusal);
             expect((e as Error).message.length).toBeGreaterThan(40);
-            console.info(`[parity] ${g.file}: reference raises (${g.error!.slice(0, 80)}); AVA refuses: ${(e as Error).message.slice(0, 160)}`);
+            console.info(
+              `[parity] ${g.file}: reference raises (${g.error!.slice(0, 80)}); AVA refuses: ${(e as Error).message.slice(0, 160)}`,
+            );
             return;
           }
           const out = await joinParts(result.parts);
@@ -103,12 +105,17 @@ describe.skipIf(goldens.length === 0)('int8 parity with onnxruntime quantize_dyn
           // default session options (the same optimized graph as the reference's).
           const outs = g.outputs!;
           const { ours, skipped } = await expectInt8Outputs(out, outs, g.file);
-          for (const error of skipped) console.info(`[parity] ${g.file}: the reference-quantized model failed to run: ${error.slice(0, 120)}`);
+          for (const error of skipped)
+            console.info(`[parity] ${g.file}: the reference-quantized model failed to run: ${error.slice(0, 120)}`);
           const fp = outs.fp32[0]!;
           if (ours[0]) {
             const notes = Object.entries(ours[0]).flatMap(([name, o]) => {
               const f = 'error' in fp ? undefined : (fp as Record<string, { first64: (number | string)[] }>)[name];
-              return f ? [`${name}: max|q-fp32| (first 64) ${Math.max(...f.first64.map((v, i) => Math.abs(num(v) - o.first64[i]!))).toExponential(2)}`] : [];
+              return f
+                ? [
+                    `${name}: max|q-fp32| (first 64) ${Math.max(...f.first64.map((v, i) => Math.abs(num(v) - o.first64[i]!))).toExponential(2)}`,
+                  ]
+                : [];
             });
             console.info(`[parity] ${g.file}: identical nodes/initializers/value_info; outputs match the reference; ${notes.join('; ')}`);
           }

@@ -102,7 +102,9 @@ describe('all-MiniLM-L6-v2 INT8 quality', () => {
       const q = await embed(out);
       const cos = q.map((v, i) => cosine(v, fp32[i]!));
       const mean = cos.reduce((a, b) => a + b, 0) / cos.length;
-      console.info(`[int8] MiniLM ${preset}: ${(ratio * 100).toFixed(2)}% of fp32, mean cosine ${mean.toFixed(5)}, min ${Math.min(...cos).toFixed(5)}`);
+      console.info(
+        `[int8] MiniLM ${preset}: ${(ratio * 100).toFixed(2)}% of fp32, mean cosine ${mean.toFixed(5)}, min ${Math.min(...cos).toFixed(5)}`,
+      );
       expect(mean).toBeGreaterThanOrEqual(MIN_MEAN_COSINE[preset]);
     });
   }

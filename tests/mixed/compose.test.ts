@@ -13,7 +13,15 @@ import { parseModel, type ModelView } from '../../src/core/onnx/model.js';
 import { collectPieces } from '../../src/core/onnx/writer.js';
 import { quantizeQ4 } from '../../src/core/q4/index.js';
 import { modelDigest } from '../../src/core/quality/index.js';
-import { PRECISIONS, buildMix, layerGroups, predictMixBytes, resolveMixOptions, type Assignment, type Precision } from '../../src/core/mixed/index.js';
+import {
+  PRECISIONS,
+  buildMix,
+  layerGroups,
+  predictMixBytes,
+  resolveMixOptions,
+  type Assignment,
+  type Precision,
+} from '../../src/core/mixed/index.js';
 import { buildModel, values } from '../helpers/tiny-model.js';
 import { miniLM, type MiniLM } from '../quality/helpers.js';
 import { embedSentences, meanCos, renameNodes } from './helpers.js';
@@ -39,14 +47,26 @@ describe('layer groups', () => {
     expect(names.length).toBe(model.graph.nodes.length);
     expect(new Set(names).size).toBe(names.length);
     for (const g of plan.groups.filter((x) => x.kind === 'layer')) {
-      expect(g.weights.filter((w) => w.role === 'matmul-b').map((w) => w.dims.join('x')).sort()).toEqual(['1536x384', '384x1536', '384x384', '384x384', '384x384', '384x384']);
+      expect(
+        g.weights
+          .filter((w) => w.role === 'matmul-b')
+          .map((w) => w.dims.join('x'))
+          .sort(),
+      ).toEqual(['1536x384', '384x1536', '384x384', '384x384', '384x384', '384x384']);
       // Scope-named nodes of the layer, and generic ones ("Constant_208") that feed it.
       expect(g.nodes.every((n) => n.includes(`/${g.id}/`) || /^[A-Za-z]+_\d+$/.test(n))).toBe(true);
       expect(g.nodes.filter((n) => n.includes(`/${g.id}/`)).length).toBeGreaterThan(70);
     }
     const emb = plan.groups[0]!;
-    expect(emb.weights.filter((w) => w.role === 'gather-table').map((w) => w.name).sort()).toEqual([
-      'm.embeddings.position_embeddings.weight', 'm.embeddings.token_type_embeddings.weight', 'm.embeddings.word_embeddings.weight',
+    expect(
+      emb.weights
+        .filter((w) => w.role === 'gather-table')
+        .map((w) => w.name)
+        .sort(),
+    ).toEqual([
+      'm.embeddings.position_embeddings.weight',
+      'm.embeddings.token_type_embeddings.weight',
+      'm.embeddings.word_embeddings.weight',
     ]);
     // Every initializer is owned by exactly one group, and the groups' weights add up to the model's.
     const owned = plan.groups.flatMap((g) => g.weights.map((w) => w.name));
@@ -62,13 +82,26 @@ describe('layer groups', () => {
       const named = layerGroups(model);
       expect(plan.method).toBe('names');
       for (const id of ['embeddings', ...LAYERS]) {
-        const ws = (p: typeof plan) => p.groups.find((g) => g.id === id)!.weights.filter((w) => w.role !== 'other').map((w) => w.name).sort();
+        const ws = (p: typeof plan) =>
+          p.groups
+            .find((g) => g.id === id)!
+            .weights.filter((w) => w.role !== 'other')
+            .map((w) => w.name)
+            .sort();
         expect(ws(plan), id).toEqual(ws(named));
       }
       if (variant === 'no names at all') {
         // Node lists need names: compose names them first, and a mix of all four precisions runs.
         expect(plan.groups.reduce((a, g) => a + g.unnamed, 0)).toBe(model.graph.nodes.length);
-        const a: Assignment = { embeddings: 'int8', 'layer.0': 'q4', 'layer.1': 'fp16', 'layer.2': 'int8', 'layer.3': 'fp32', 'layer.4': 'q4', 'layer.5': 'fp16' };
+        const a: Assignment = {
+          embeddings: 'int8',
+          'layer.0': 'q4',
+          'layer.1': 'fp16',
+          'layer.2': 'int8',
+          'layer.3': 'fp32',
+          'layer.4': 'q4',
+          'layer.5': 'fp16',
+        };
         const mix = await buildMix(parseModel(bytes), a);
         const out = parseModel(mix.bytes);
         expect(out.graph.nodes.every((n) => n.name)).toBe(true);
@@ -93,7 +126,9 @@ describe('layer groups', () => {
     const plan = layerGroups(parseModel(buildModel({ nodes, inits, inputs: [['x', 1, [2, 8]]], outputs: [[x, 1, [2, 8]]] })));
     expect(plan.method).toBe('matmul-runs');
     expect(plan.groups.map((g) => g.id)).toEqual(['block.0', 'block.1', 'block.2', 'block.3', 'block.4', 'block.5', 'block.6', 'block.7']);
-    expect(plan.groups.map((g) => g.nodes)).toEqual(Array.from({ length: 8 }, (_, b) => [`MatMul_${2 * b}`, `Relu_${2 * b}`, `MatMul_${2 * b + 1}`, `Relu_${2 * b + 1}`]));
+    expect(plan.groups.map((g) => g.nodes)).toEqual(
+      Array.from({ length: 8 }, (_, b) => [`MatMul_${2 * b}`, `Relu_${2 * b}`, `MatMul_${2 * b + 1}`, `Relu_${2 * b + 1}`]),
+    );
     expect(plan.notes.join(' ')).toMatch(/no layer index: 16 weighted .* groups of 2/);
   });
 });
@@ -133,7 +168,27 @@ describe('uniform assignments are the plain modes', () => {
 describe('mixes load and run', () => {
   // A de Bruijn sequence over the four precisions: every ordered pair of neighbouring precisions occurs (16 pairs
   // over 17 positions, cut into windows of 7 groups that overlap by one; the rest group cycles through all four).
-  const seq: Precision[] = ['fp32', 'fp32', 'fp16', 'fp32', 'int8', 'fp32', 'q4', 'fp16', 'fp16', 'int8', 'fp16', 'q4', 'int8', 'int8', 'q4', 'q4', 'fp32', 'fp32', 'fp32'];
+  const seq: Precision[] = [
+    'fp32',
+    'fp32',
+    'fp16',
+    'fp32',
+    'int8',
+    'fp32',
+    'q4',
+    'fp16',
+    'fp16',
+    'int8',
+    'fp16',
+    'q4',
+    'int8',
+    'int8',
+    'q4',
+    'q4',
+    'fp32',
+    'fp32',
+    'fp32',
+  ];
   const mixes: Assignment[] = [0, 6, 12].map((s, k) => ({
     ...Object.fromEntries(['embeddings', ...LAYERS].map((g, i) => [g, seq[s + i]!])),
     rest: PRECISIONS[k + 1]!,
@@ -168,7 +223,11 @@ describe('mixes load and run', () => {
     const session = async (b: Uint8Array) => {
       const s = await ort.InferenceSession.create(b);
       const t = (v: bigint[]) => new ort.Tensor('int64', BigInt64Array.from(v), [1, v.length]);
-      const r = await s.run({ input_ids: t([101n, 7592n, 2088n, 102n]), attention_mask: t([1n, 1n, 1n, 1n]), token_type_ids: t([0n, 0n, 0n, 0n]) });
+      const r = await s.run({
+        input_ids: t([101n, 7592n, 2088n, 102n]),
+        attention_mask: t([1n, 1n, 1n, 1n]),
+        token_type_ids: t([0n, 0n, 0n, 0n]),
+      });
       await s.release();
       return r.last_hidden_state!.data as Float32Array;
     };
@@ -188,9 +247,15 @@ describe('mixes load and run', () => {
 
   it('cancels: an aborted signal rejects with an AbortError', async () => {
     const c = new AbortController();
-    const run = buildMix(model, { embeddings: 'q4', 'layer.0': 'int8', 'layer.1': 'fp16' }, {}, (p) => {
-      if (p.step === 'int8') c.abort();
-    }, c.signal);
+    const run = buildMix(
+      model,
+      { embeddings: 'q4', 'layer.0': 'int8', 'layer.1': 'fp16' },
+      {},
+      (p) => {
+        if (p.step === 'int8') c.abort();
+      },
+      c.signal,
+    );
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
   });
 });

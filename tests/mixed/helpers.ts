@@ -17,7 +17,13 @@ export function renameNodes(bytes: Uint8Array, name: (old: string, i: number) =>
     const n = m.graph.nodes[++k]!;
     const fresh = name(n.name, k);
     const body = rebuild(n, (nf) => (nf.no === NODE.name ? [] : undefined));
-    if (fresh !== null) body.push(Writer.create().uint32((NODE.name << 3) | 2).string(fresh).finish());
+    if (fresh !== null)
+      body.push(
+        Writer.create()
+          .uint32((NODE.name << 3) | 2)
+          .string(fresh)
+          .finish(),
+      );
     return [lenField(GRAPH.node, body as Part[])];
   });
   return concatParts(writeModel(m, { graph }));
@@ -35,7 +41,12 @@ export async function embedSentences(bytes: Uint8Array, tokenizer: TokenizerFile
   const tok = createTokenizer(tokenizer, {});
   const emb = await createEmbedder({ ort: ort as unknown as OrtModule, model: bytes, pooling });
   try {
-    return (await emb.embed(SENTENCES.map((s) => tok.encode(s)), tok.padId)).vectors;
+    return (
+      await emb.embed(
+        SENTENCES.map((s) => tok.encode(s)),
+        tok.padId,
+      )
+    ).vectors;
   } finally {
     await emb.release();
   }

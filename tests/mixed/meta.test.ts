@@ -16,7 +16,11 @@ import { MINILM, bytesOf, fixture } from '../helpers/fixtures.js';
 describe('mixed-precision outputs: name, provenance, already quantized', () => {
   it('a mix records mode "mixed", read back as MIXED with its source; the card and runMode call it already quantized', async () => {
     const provenance = { source: { name: 'model.onnx', sha256: 'ab'.repeat(32) }, toolVersion: '9.9.9', date: '2026-01-01T00:00:00.000Z' };
-    const mix = await buildMix(parseModel(bytesOf(fixture(MINILM))), { embeddings: 'int8', 'layer.0': 'fp16', 'layer.1': 'q4' }, { provenance });
+    const mix = await buildMix(
+      parseModel(bytesOf(fixture(MINILM))),
+      { embeddings: 'int8', 'layer.0': 'fp16', 'layer.1': 'q4' },
+      { provenance },
+    );
     const out = parseModel(mix.bytes);
     const p = describeProvenance(out.metadata, { name: out.producerName, version: out.producerVersion })!;
     expect(p.mode).toBe('mixed');

@@ -21,7 +21,12 @@ function instance(seed: number, n: number): SearchGroup[] {
     const base = 1000 + Math.floor(r() * 9000);
     const options: GroupOption[] = [{ precision: 'fp32', deltaBytes: 0, cosLoss: 0, top5Loss: 0 }];
     (['fp16', 'int8', 'q4'] as Precision[]).forEach((p, k) => {
-      options.push({ precision: p, deltaBytes: -Math.round(base * [0.5, 0.75, 0.86][k]!), cosLoss: r() * 0.002 * (k + 1) ** 2 * (k ? 1 : 0.01), top5Loss: r() * 0.03 * k });
+      options.push({
+        precision: p,
+        deltaBytes: -Math.round(base * [0.5, 0.75, 0.86][k]!),
+        cosLoss: r() * 0.002 * (k + 1) ** 2 * (k ? 1 : 0.01),
+        top5Loss: r() * 0.03 * k,
+      });
     });
     return { id: `g${i}`, options };
   });

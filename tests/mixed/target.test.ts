@@ -18,8 +18,25 @@ import { encodeStringEntry } from '../../src/core/onnx/encode.js';
 import { MODEL } from '../../src/core/onnx/model.js';
 import { collectPieces, concatParts, lenField, writeModel } from '../../src/core/onnx/writer.js';
 import { lineageFacts } from '../../src/core/quality/lineage.js';
-import { modelDigest, quickSelection, runQualityCheck, type OrtModule, type ProbeBundle, type QualityReport } from '../../src/core/quality/index.js';
-import { buildMix, resolveMixOptions, runTargetMode, targetCacheKey, targetCacheKeyFor, top5Overlap, type TargetProgress, type TargetReport, type TargetResult } from '../../src/core/mixed/index.js';
+import {
+  modelDigest,
+  quickSelection,
+  runQualityCheck,
+  type OrtModule,
+  type ProbeBundle,
+  type QualityReport,
+} from '../../src/core/quality/index.js';
+import {
+  buildMix,
+  resolveMixOptions,
+  runTargetMode,
+  targetCacheKey,
+  targetCacheKeyFor,
+  top5Overlap,
+  type TargetProgress,
+  type TargetReport,
+  type TargetResult,
+} from '../../src/core/mixed/index.js';
 import { miniLM, probes, withInitializer, type MiniLM } from '../quality/helpers.js';
 import { runTargetModeOnFiles, shippedProbes } from '../../src/node/target.js';
 import { TOOL } from '../../src/core/tool.js';
@@ -106,7 +123,9 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
     expect(r.int8.bytes).toBe(int8Bytes.length);
     const int8Report = await check(int8Bytes);
     expect(r.int8.meanCosine).toBeCloseTo(int8Report.cosine!.mean!, 10);
-    console.info(`[target] plain INT8 ${mib(int8Bytes.length)} MiB mean cosine ${int8Report.cosine!.mean!.toFixed(4)}; answer ${r.chosen ? `${mib(r.chosen.bytes)} MiB ${r.chosen.meanCosine!.toFixed(4)}` : 'none'}`);
+    console.info(
+      `[target] plain INT8 ${mib(int8Bytes.length)} MiB mean cosine ${int8Report.cosine!.mean!.toFixed(4)}; answer ${r.chosen ? `${mib(r.chosen.bytes)} MiB ${r.chosen.meanCosine!.toFixed(4)}` : 'none'}`,
+    );
 
     if (r.chosen) {
       // The answer, checked by the quality check itself on the full probe set (en + multi).
@@ -120,7 +139,9 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
       expect(r.quality!.cosine!.mean!).toBeCloseTo(q.cosine!.mean!, 10);
       expect(q.lineage!.status).not.toBe('unrelated');
       // Rebuilding from the report gives the same bytes (with the same provenance), and they are the file written.
-      expect(Buffer.compare((await buildMix(parseModel(m.bytes), r.chosen.assignment, { ...r.mixOptions, provenance })).bytes, result.bytes!)).toBe(0);
+      expect(
+        Buffer.compare((await buildMix(parseModel(m.bytes), r.chosen.assignment, { ...r.mixOptions, provenance })).bytes, result.bytes!),
+      ).toBe(0);
       expect(Buffer.compare(readFileSync(join(work, 'answer.onnx')), result.bytes!)).toBe(0);
     }
     if (r.verdict.smallerThanInt8) {
@@ -142,7 +163,9 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
     expect(r.groups.map((g) => g.id)).toEqual(['embeddings', 'layer.0', 'layer.1', 'layer.2', 'layer.3', 'layer.4', 'layer.5', 'rest']);
     const sens = r.points.filter((x) => x.kind === 'sensitivity');
     expect(sens.map((x) => x.label).sort()).toEqual(
-      ['embeddings', 'layer.0', 'layer.1', 'layer.2', 'layer.3', 'layer.4', 'layer.5'].flatMap((g) => ['fp16', 'int8', 'q4'].map((q) => `${g} ${q}`)).sort(),
+      ['embeddings', 'layer.0', 'layer.1', 'layer.2', 'layer.3', 'layer.4', 'layer.5']
+        .flatMap((g) => ['fp16', 'int8', 'q4'].map((q) => `${g} ${q}`))
+        .sort(),
     );
     expect(sens.every((x) => x.probes === 'subset' && x.meanCosine! > 0.98 && x.meanCosine! <= 1)).toBe(true);
     // fp16 is the least lossy candidate of every group.
@@ -180,23 +203,46 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
     expect(existsSync(cacheFile)).toBe(true);
     expect(cacheFile).toContain(r.cacheKey);
     const out = join(work, 'cli.onnx');
-    const args = ['quantize', pathOf(fixture(MINILM)), out, 'target', '--min-cosine', String(BAR), '--subset', '12', '--no-uniform', '--max-verifications', '4'];
+    const args = [
+      'quantize',
+      pathOf(fixture(MINILM)),
+      out,
+      'target',
+      '--min-cosine',
+      String(BAR),
+      '--subset',
+      '12',
+      '--no-uniform',
+      '--max-verifications',
+      '4',
+    ];
     const t0 = performance.now();
     const c = cli(args, { AVA_CACHE_DIR: join(work, 'cache') });
     console.info(`[target] CLI from the cache in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     expect(c.code, c.err).toBe(r.chosen ? 0 : 7);
     // The verdict, honest about plain INT8; the precision chosen per layer group; the plot's points; the report.
     expect(c.out).toContain(`Verdict               ${r.verdict.statement}`);
-    expect(c.out).toMatch(r.verdict.smallerThanInt8 ? /smaller than plain INT8/ : /No mix smaller than plain INT8|Nothing smaller than the float32 original/);
-    for (const g of r.groups) expect(c.out).toMatch(new RegExp(`^  ${g.id.replace('.', '\\.')}\\s+${r.chosen?.assignment[g.id] ?? 'fp32'}\\s`, 'm'));
+    expect(c.out).toMatch(
+      r.verdict.smallerThanInt8 ? /smaller than plain INT8/ : /No mix smaller than plain INT8|Nothing smaller than the float32 original/,
+    );
+    for (const g of r.groups)
+      expect(c.out).toMatch(new RegExp(`^  ${g.id.replace('.', '\\.')}\\s+${r.chosen?.assignment[g.id] ?? 'fp32'}\\s`, 'm'));
     expect(c.out.match(/^ {2}(sensitivity|attempt|uniform) /gm)).toHaveLength(r.points.length);
     expect(c.out).toMatch(/Quality report of the answer \(full probe set\):\n(PASS|FAIL) {2}mean cosine/);
     expect(c.out).toMatch(/Cache {17}from .*\.node-cpu\.json/);
     expect(c.out).toMatch(/Target check {10}runs: /); // the answer checked against android-arm64 (the default) before it was kept
-    if (r.chosen) expect(Buffer.compare(readFileSync(out), readFileSync(join(work, 'answer.onnx'))), 'the same bytes as the run that measured it').toBe(0);
+    if (r.chosen)
+      expect(Buffer.compare(readFileSync(out), readFileSync(join(work, 'answer.onnx'))), 'the same bytes as the run that measured it').toBe(
+        0,
+      );
     // --json: the whole target report (points, groups, chosen assignment, verdict, quality report).
     const j = cli([...args, '--json', '--force'], { AVA_CACHE_DIR: join(work, 'cache') });
-    const parsed = JSON.parse(j.out) as { cached: boolean; written: boolean; report: TargetReport; target: { target: string; ok: boolean } };
+    const parsed = JSON.parse(j.out) as {
+      cached: boolean;
+      written: boolean;
+      report: TargetReport;
+      target: { target: string; ok: boolean };
+    };
     expect(parsed.cached).toBe(true);
     expect(parsed.report.cacheKey).toBe(r.cacheKey);
     expect(parsed.report.points).toEqual(JSON.parse(JSON.stringify(r.points)));
@@ -211,14 +257,20 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
     if (r.chosen) {
       // The ORT Mobile package has no float16 kernels and no MatMulNBits: an answer with fp16 / q4 groups cannot run there.
       const needs = Object.values(r.chosen.assignment).some((x) => x === 'fp16' || x === 'q4');
-      const mobile = cli([...base, join(work, 'mobile.onnx'), ...same, '--int8-preset', 'avx512-vnni', '--target', 'android-arm64-ort-mobile'], env);
+      const mobile = cli(
+        [...base, join(work, 'mobile.onnx'), ...same, '--int8-preset', 'avx512-vnni', '--target', 'android-arm64-ort-mobile'],
+        env,
+      );
       expect(mobile.code, mobile.err).toBe(needs ? 9 : 0);
       expect(existsSync(join(work, 'mobile.onnx'))).toBe(!needs);
       if (needs) {
         expect(mobile.out).toMatch(/Target check {10}CANNOT RUN: Android, ORT Mobile package/);
         expect(mobile.err.trim().split('\n').at(-1)).toMatch(/nothing was written .*--force/);
         expect(readdirSync(work).filter((f) => f.includes('.tmp-'))).toEqual([]);
-        const kept = cli([...base, join(work, 'mobile.onnx'), ...same, '--int8-preset', 'avx512-vnni', '--target', 'android-arm64-ort-mobile', '--force'], env);
+        const kept = cli(
+          [...base, join(work, 'mobile.onnx'), ...same, '--int8-preset', 'avx512-vnni', '--target', 'android-arm64-ort-mobile', '--force'],
+          env,
+        );
         expect(kept.code).toBe(0);
         expect(existsSync(join(work, 'mobile.onnx'))).toBe(true);
       }
@@ -226,14 +278,47 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
     // A cached report for another bar whose answer is "none": what the CLI says and does with it.
     const bar = 0.99999;
     const key = await targetCacheKeyFor({
-      model: m.bytes, tokenizer: m.tokenizer, pooling: m.pooling, probes: await shippedProbes(), sensitivitySentences: 12, uniform: false, maxVerifications: 4, bar: { minCosine: bar },
+      model: m.bytes,
+      tokenizer: m.tokenizer,
+      pooling: m.pooling,
+      probes: await shippedProbes(),
+      sensitivitySentences: 12,
+      uniform: false,
+      maxVerifications: 4,
+      bar: { minCosine: bar },
     });
     const none: TargetReport = {
-      ...r, cacheKey: key, bar: { minCosine: bar }, chosen: null, quality: null,
-      verdict: { met: false, smallerThanInt8: false, int8MeetsBar: false, statement: `Nothing smaller than the float32 original met the bar (mean cosine ≥ ${bar}); plain INT8 misses it.` },
+      ...r,
+      cacheKey: key,
+      bar: { minCosine: bar },
+      chosen: null,
+      quality: null,
+      verdict: {
+        met: false,
+        smallerThanInt8: false,
+        int8MeetsBar: false,
+        statement: `Nothing smaller than the float32 original met the bar (mean cosine ≥ ${bar}); plain INT8 misses it.`,
+      },
     };
-    writeFileSync(join(work, 'cache', 'target', `${key}.node-cpu.json`), JSON.stringify({ engineVersion: r.engineVersion, cacheKey: key, backend: 'onnxruntime-node cpu', savedAt: 'test', report: none }));
-    const c = cli([...base, join(work, 'none.onnx'), 'target', '--min-cosine', String(bar), '--subset', '12', '--no-uniform', '--max-verifications', '4'], env);
+    writeFileSync(
+      join(work, 'cache', 'target', `${key}.node-cpu.json`),
+      JSON.stringify({ engineVersion: r.engineVersion, cacheKey: key, backend: 'onnxruntime-node cpu', savedAt: 'test', report: none }),
+    );
+    const c = cli(
+      [
+        ...base,
+        join(work, 'none.onnx'),
+        'target',
+        '--min-cosine',
+        String(bar),
+        '--subset',
+        '12',
+        '--no-uniform',
+        '--max-verifications',
+        '4',
+      ],
+      env,
+    );
     expect(c.code, c.err).toBe(7);
     expect(existsSync(join(work, 'none.onnx'))).toBe(false);
     expect(c.out).toContain('none: only the float32 original meets the bar');
@@ -264,7 +349,9 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
     const stored = new Map<string, TargetReport>([[cacheEntryKey(r.cacheKey, label), r]]);
     const writes: number[] = [];
     const deps = {
-      ort: ortNode, backendLabel: label, sessionOptions: { executionProviders: ['cpu'] },
+      ort: ortNode,
+      backendLabel: label,
+      sessionOptions: { executionProviders: ['cpu'] },
       cache: { get: async (k: string) => stored.get(k), set: async (k: string, v: TargetReport) => void stored.set(k, v) },
       write: async (bytes: Uint8Array) => (writes.push(bytes.length), { file: new Blob([bytes as BlobPart]), storage: 'memory' as const }),
     };
@@ -274,14 +361,22 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
     expect(j.fileName).toBe('model-MIXED.onnx');
     expect(j.qualityBackend).toMatchObject({ backend: 'wasm', exact: true });
     if (r.chosen) {
-      expect(Buffer.compare(new Uint8Array(await j.file!.arrayBuffer()), readFileSync(join(work, 'answer.onnx'))), 'the bytes the measuring run wrote').toBe(0);
+      expect(
+        Buffer.compare(new Uint8Array(await j.file!.arrayBuffer()), readFileSync(join(work, 'answer.onnx'))),
+        'the bytes the measuring run wrote',
+      ).toBe(0);
       expect(j.targetCheck).toMatchObject({ target: 'browser-wasm', ok: true });
       expect(writes).toEqual([r.chosen.bytes]);
     } else expect(j.file).toBeNull();
     // What is the request's fault, said as such (before any measuring).
-    await expect(runTargetJob({ ...req, bar: { minCosine: 2 } }, deps)).rejects.toMatchObject({ kind: 'options', message: expect.stringMatching(/minCosine must be in/) });
+    await expect(runTargetJob({ ...req, bar: { minCosine: 2 } }, deps)).rejects.toMatchObject({
+      kind: 'options',
+      message: expect.stringMatching(/minCosine must be in/),
+    });
     await expect(runTargetJob({ ...req, target: { id: 'pdp11' as never } }, deps)).rejects.toMatchObject({ kind: 'options' });
-    await expect(runTargetJob({ ...req, tokenizer: { tokenizerJson: new Blob(['{ not json']) } }, deps)).rejects.toMatchObject({ kind: 'tokenizer' });
+    await expect(runTargetJob({ ...req, tokenizer: { tokenizerJson: new Blob(['{ not json']) } }, deps)).rejects.toMatchObject({
+      kind: 'tokenizer',
+    });
   });
 
   it('progress runs from 0 to 1 through the phases in order', () => {
@@ -298,8 +393,15 @@ describe('target mode: cancel, bad bars, cache key', () => {
   it('cancel during the sensitivity phase rejects with an AbortError', async () => {
     const c = new AbortController();
     const run = runTargetMode({
-      ort: ortNode, model: m.bytes, tokenizer: m.tokenizer, pooling: m.pooling, probes: full, sensitivitySentences: 4, uniform: false,
-      bar: { minCosine: 0.99 }, signal: c.signal,
+      ort: ortNode,
+      model: m.bytes,
+      tokenizer: m.tokenizer,
+      pooling: m.pooling,
+      probes: full,
+      sensitivitySentences: 4,
+      uniform: false,
+      bar: { minCosine: 0.99 },
+      signal: c.signal,
       onProgress: (e) => {
         if (e.phase === 'sensitivity' && e.done === 1) c.abort();
       },
@@ -311,14 +413,24 @@ describe('target mode: cancel, bad bars, cache key', () => {
     const base = { ort: ortNode, model: m.bytes, tokenizer: m.tokenizer, probes: full };
     await expect(runTargetMode({ ...base, bar: {} })).rejects.toThrow(/needs a bar: minCosine and\/or minTop5Overlap/);
     await expect(runTargetMode({ ...base, bar: { minCosine: 1.5 } })).rejects.toThrow(/minCosine must be in \(-1, 1\] \(got 1.5\)/);
-    await expect(runTargetMode({ ...base, tokenizer: null, bar: { minTop5Overlap: 0.9 } })).rejects.toThrow(/minTop5Overlap needs a tokenizer/);
+    await expect(runTargetMode({ ...base, tokenizer: null, bar: { minTop5Overlap: 0.9 } })).rejects.toThrow(
+      /minTop5Overlap needs a tokenizer/,
+    );
   });
 
   it('the cache key: same inputs, same key; the bar, options, probes or weights change it; metadata does not', async () => {
     const input = async (bytes: Uint8Array) => ({
-      modelSha256: (await modelDigest(bytes)).sha256, bar: { minCosine: 0.995 }, candidates: ['fp32', 'fp16', 'int8', 'q4'] as const,
-      options: resolveMixOptions(), maxVerifications: 6, uniform: true, probes: full, sensitivityProbes: quickSelection(full, 24),
-      tokenizer: m.tokenizer, pooling: m.pooling, outputName: undefined,
+      modelSha256: (await modelDigest(bytes)).sha256,
+      bar: { minCosine: 0.995 },
+      candidates: ['fp32', 'fp16', 'int8', 'q4'] as const,
+      options: resolveMixOptions(),
+      maxVerifications: 6,
+      uniform: true,
+      probes: full,
+      sensitivityProbes: quickSelection(full, 24),
+      tokenizer: m.tokenizer,
+      pooling: m.pooling,
+      outputName: undefined,
     });
     const base = await input(m.bytes);
     const key = await targetCacheKey({ ...base, candidates: [...base.candidates] });
@@ -328,11 +440,19 @@ describe('target mode: cancel, bad bars, cache key', () => {
       { ...base, bar: { minCosine: 0.99 } },
       { ...base, options: resolveMixOptions({ int8: { preset: 'tjs-q8' } }) },
       { ...base, sensitivityProbes: quickSelection(full, 12) },
-      await input(withInitializer(m.bytes, (n) => n.endsWith('LayerNorm.bias'), (x) => x + 1e-3).bytes),
+      await input(
+        withInitializer(
+          m.bytes,
+          (n) => n.endsWith('LayerNorm.bias'),
+          (x) => x + 1e-3,
+        ).bytes,
+      ),
     ];
     for (const o of other) expect(await targetCacheKey({ ...o, candidates: [...o.candidates] })).not.toBe(key);
     // Our own outputs record a date in metadata_props: the model's digest leaves metadata out.
-    const withMeta = concatParts(writeModel(parseModel(m.bytes), { append: [lenField(MODEL.metadataProps, encodeStringEntry('note', 'copied on Tuesday'))] }));
+    const withMeta = concatParts(
+      writeModel(parseModel(m.bytes), { append: [lenField(MODEL.metadataProps, encodeStringEntry('note', 'copied on Tuesday'))] }),
+    );
     expect(withMeta.length).toBeGreaterThan(m.bytes.length);
     const again = await input(withMeta);
     expect(await targetCacheKey({ ...again, candidates: [...again.candidates] })).toBe(key);

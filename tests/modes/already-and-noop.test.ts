@@ -32,7 +32,7 @@ describe('core: runMode refuses an already quantized input and a no-op, unless f
       expect(e).toBeInstanceOf(AlreadyQuantizedError);
       expect(e).toMatchObject({ kind: 'already-quantized' });
       expect((e as Error).message).toBe(
-        "already quantized: DequantizeLinear nodes (17), DynamicQuantizeLinear nodes (12), MatMulInteger nodes (16), uint8 weights (62.5 MiB): quantizing it again would not make it smaller and may cost quality",
+        'already quantized: DequantizeLinear nodes (17), DynamicQuantizeLinear nodes (12), MatMulInteger nodes (16), uint8 weights (62.5 MiB): quantizing it again would not make it smaller and may cost quality',
       );
       expect((e as AlreadyQuantizedError).evidence).toContain("producer 'onnx.quantize'");
     }
@@ -48,11 +48,15 @@ describe('core: runMode refuses an already quantized input and a no-op, unless f
 
   it('nothing to quantize: NothingToQuantizeError with what stayed float; forced, the output is the same size', async () => {
     const relu = parseModel(new Uint8Array(readFileSync(reluModel())));
-    await expect(runMode(relu, { mode: 'int8', options: {} })).rejects.toThrow(new NothingToQuantizeError('nothing to quantize: the model has no node INT8 rewrites'));
+    await expect(runMode(relu, { mode: 'int8', options: {} })).rejects.toThrow(
+      new NothingToQuantizeError('nothing to quantize: the model has no node INT8 rewrites'),
+    );
     const hello = parseModel(new Uint8Array(readFileSync(pathOf(fixture('openwakeword-hello-deepa')))));
     const e = await runMode(hello, { mode: 'int8', options: { opTypes: ['Conv'] } }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(NothingToQuantizeError);
-    expect((e as Error).message).toMatch(/^nothing to quantize: INT8 rewrote no node with these options; left in float: MatMul ×\d+ \(op type MatMul not selected\)/);
+    expect((e as Error).message).toMatch(
+      /^nothing to quantize: INT8 rewrote no node with these options; left in float: MatMul ×\d+ \(op type MatMul not selected\)/,
+    );
     const forced = await runMode(relu, { mode: 'int8', options: {} }, { force: true });
     expect(forced.report.rewritten).toEqual({});
   });
@@ -71,7 +75,9 @@ describe('CLI quantize', () => {
       const r = await cli('quantize', quantizedModel(), out, mode);
       expect(r.code).toBe(4);
       expect(r.out).toBe('');
-      expect(r.err).toMatch(/^ava-quant: embedding_model_quantized\.onnx: already quantized: DequantizeLinear nodes \(17\), .*: quantizing it again would not make it smaller and may cost quality \(use --force to quantize it anyway\)\n$/);
+      expect(r.err).toMatch(
+        /^ava-quant: embedding_model_quantized\.onnx: already quantized: DequantizeLinear nodes \(17\), .*: quantizing it again would not make it smaller and may cost quality \(use --force to quantize it anyway\)\n$/,
+      );
       expect(existsSync(out)).toBe(false);
     }
     const forced = await cli('quantize', quantizedModel(), join(dir, 'q-forced.onnx'), 'fp16', '--force');
@@ -83,13 +89,17 @@ describe('CLI quantize', () => {
     const out = join(dir, 'relu-INT8.onnx');
     const r = await cli('quantize', reluModel(), out, 'int8');
     expect(r.code).toBe(4);
-    expect(r.err).toBe('ava-quant: model.onnx: nothing to quantize: the model has no node INT8 rewrites (use --force to write it anyway)\n');
+    expect(r.err).toBe(
+      'ava-quant: model.onnx: nothing to quantize: the model has no node INT8 rewrites (use --force to write it anyway)\n',
+    );
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
     const forced = await cli('quantize', reluModel(), out, 'int8', '--force');
     expect(forced.code, forced.err).toBe(0);
     expect(forced.out).toMatch(/^Nodes rewritten\s+none$/m);
-    expect(forced.out).toMatch(/^Warning\s+nothing to quantize: the model has no node INT8 rewrites; the file was written because of --force$/m);
+    expect(forced.out).toMatch(
+      /^Warning\s+nothing to quantize: the model has no node INT8 rewrites; the file was written because of --force$/m,
+    );
   });
 });
 
@@ -103,12 +113,21 @@ describe('CLI batch', () => {
       copyFileSync(pathOf(fixture('openwakeword-hello-deepa')), join(src, 'hello.onnx'));
       const r = await cli('batch', src, '--modes', 'int8,fp16', '--out', join(dir, 'out'), '--json');
       expect(r.code, r.err).toBe(0);
-      const { rows, manifest } = JSON.parse(r.out) as { rows: { file: string; mode: string; status: string; detail: string }[]; manifest: { skipped: { name: string; reason: string }[]; outputs: { name: string }[] } };
+      const { rows, manifest } = JSON.parse(r.out) as {
+        rows: { file: string; mode: string; status: string; detail: string }[];
+        manifest: { skipped: { name: string; reason: string }[]; outputs: { name: string }[] };
+      };
       expect(rows.find((x) => x.file === 'relu.onnx' && x.mode === 'int8')).toEqual(
-        expect.objectContaining({ status: 'skipped', detail: 'nothing to quantize: the model has no node INT8 rewrites (use --force to write it anyway)' }),
+        expect.objectContaining({
+          status: 'skipped',
+          detail: 'nothing to quantize: the model has no node INT8 rewrites (use --force to write it anyway)',
+        }),
       );
       expect(rows.find((x) => x.file === 'relu.onnx' && x.mode === 'fp16')?.status).toBe('ok');
-      expect(manifest.skipped).toContainEqual({ name: 'relu.onnx (int8)', reason: 'nothing to quantize: the model has no node INT8 rewrites (use --force to write it anyway)' });
+      expect(manifest.skipped).toContainEqual({
+        name: 'relu.onnx (int8)',
+        reason: 'nothing to quantize: the model has no node INT8 rewrites (use --force to write it anyway)',
+      });
       expect(manifest.outputs.map((o) => o.name).sort()).toEqual(['hello-FP16.onnx', 'hello-INT8.onnx', 'relu-FP16.onnx']);
       expect(existsSync(join(dir, 'out', 'relu-INT8.onnx'))).toBe(false);
     } finally {

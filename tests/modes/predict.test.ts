@@ -55,7 +55,10 @@ describe('predictors with options (all-MiniLM-L6-v2)', () => {
   for (const req of CASES)
     it(`${req.mode} ${JSON.stringify(req.options)}: within 1%`, async () => {
       const model = parseModel(bytes());
-      const predicted = (MODES[req.mode].predict as (t: ReturnType<typeof initializerTable>, o: unknown) => number)(initializerTable(model), req.options);
+      const predicted = (MODES[req.mode].predict as (t: ReturnType<typeof initializerTable>, o: unknown) => number)(
+        initializerTable(model),
+        req.options,
+      );
       const real = (await runMode(model, req)).outputBytes;
       expect(within(predicted, real), `predicted ${predicted}, real ${real}`).toBeLessThan(0.01);
     });

@@ -68,7 +68,12 @@ describe('every mode table is consistent', () => {
         arity.set(f, takesValue);
       }
       for (const o of m.options) {
-        const want = { boolean: ['checkbox'], enum: ['select'], number: ['number'], list: o.kind === 'list' && o.choices ? ['checkboxes', 'textarea'] : ['textarea'] }[o.kind];
+        const want = {
+          boolean: ['checkbox'],
+          enum: ['select'],
+          number: ['number'],
+          list: o.kind === 'list' && o.choices ? ['checkboxes', 'textarea'] : ['textarea'],
+        }[o.kind];
         expect(want, `${m.id}.${o.key}`).toContain(o.page.control);
         expect(o.help.length, `${m.id}.${o.key} help`).toBeGreaterThan(5);
       }
@@ -81,7 +86,8 @@ describe('the CLI comes from the tables', () => {
     for (const m of MODE_METAS) {
       expect(QUANTIZE_USAGE).toContain(`<out.onnx> ${m.id} [options]`);
       const help = modeUsage(m.id as never);
-      for (const f of [...booleanFlags(m), ...valueFlags(m), ...SHARED_FLAGS.map((x) => x.flag)]) expect(help, `${m.id} --help lacks ${f}`).toContain(f);
+      for (const f of [...booleanFlags(m), ...valueFlags(m), ...SHARED_FLAGS.map((x) => x.flag)])
+        expect(help, `${m.id} --help lacks ${f}`).toContain(f);
       for (const p of m.presets) expect(help).toContain(p.id);
       for (const o of m.options) {
         expect(help).toContain(o.help);
@@ -103,8 +109,12 @@ describe('the CLI comes from the tables', () => {
       expect(() => parseModeFlags(m, ['--bogus'])).toThrow(/unknown option --bogus/);
     }
     expect(() => parseModeFlags(modeMeta('int8'), ['--op-types', 'MatMul,Gemm'])).toThrow(/--op-types: unknown value 'Gemm'/);
-    expect(() => parseModeFlags(modeMeta('fp16'), ['--max-finite', '1e6'])).toThrow('--max-finite must be above 0 and at most 65504 (got 1e6)');
-    expect(() => parseModeFlags(modeMeta('fp16'), ['--out-of-range', 'nope'])).toThrow('--out-of-range takes keep-fp32, clamp (got \'nope\')');
+    expect(() => parseModeFlags(modeMeta('fp16'), ['--max-finite', '1e6'])).toThrow(
+      '--max-finite must be above 0 and at most 65504 (got 1e6)',
+    );
+    expect(() => parseModeFlags(modeMeta('fp16'), ['--out-of-range', 'nope'])).toThrow(
+      "--out-of-range takes keep-fp32, clamp (got 'nope')",
+    );
     expect(() => parseModeFlags(modeMeta('int8'), ['--per-channel=no'])).toThrow(/takes no value/);
   });
 
@@ -140,7 +150,10 @@ describe('the page form comes from the tables', () => {
       for (const o of m.options) {
         const { form, expected } = otherValue(o);
         const r = optionsFromForm(m, { ...base, values: { ...base.values, [o.key]: form as never } });
-        expect(r, `${m.id}.${o.key}`).toEqual({ ok: true, options: { ...(m.defaultPreset ? { preset: m.defaultPreset } : {}), [o.key]: expected } });
+        expect(r, `${m.id}.${o.key}`).toEqual({
+          ok: true,
+          options: { ...(m.defaultPreset ? { preset: m.defaultPreset } : {}), [o.key]: expected },
+        });
       }
     }
   });

@@ -78,7 +78,9 @@ describe('Q4 report and output (all-MiniLM-L6-v2)', () => {
     chunking.aboveBytes = 1 << 20;
     matmulChunking.bytes = 256 << 10;
     try {
-      const { model: opened } = await openModel(blobSource(new Blob([bytes as Uint8Array<ArrayBuffer>]), 'model.onnx'), { holeThreshold: 4096 });
+      const { model: opened } = await openModel(blobSource(new Blob([bytes as Uint8Array<ArrayBuffer>]), 'model.onnx'), {
+        holeThreshold: 4096,
+      });
       const streamed = await collectPieces((await quantizeQ4(opened, { provenance: prov, symmetric: false })).parts);
       expect(Buffer.from(streamed).equals(Buffer.from(mem))).toBe(true);
     } finally {

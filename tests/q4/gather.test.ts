@@ -80,7 +80,9 @@ describe('Gather -> GatherBlockQuantized', () => {
         ids.forEach((row, i) => {
           for (let c = 0; c < 70; c++) {
             const want = d[row * 70 + c]!;
-            expect(Math.abs(got[i * 70 + c]! - want), `row ${row} col ${c}`).toBeLessThanOrEqual(half ? Math.abs(want) * 1e-3 + 1e-6 : 1e-6);
+            expect(Math.abs(got[i * 70 + c]! - want), `row ${row} col ${c}`).toBeLessThanOrEqual(
+              half ? Math.abs(want) * 1e-3 + 1e-6 : 1e-6,
+            );
           }
         });
       });
@@ -99,8 +101,7 @@ describe('Gather -> GatherBlockQuantized', () => {
     expect(parseModel(out).graph.nodes[0]!.attributes.find((a) => a.name === 'gather_axis')!.i).toBe(1);
     const e = (await runOut(out, { cols: new ort.Tensor('int64', BigInt64Array.from([3n, 39n]), [2]) })).data as Float32Array;
     const d = dequantRows(table, [6, 40], 16, false, false);
-    for (let row = 0; row < 6; row++)
-      [3, 39].forEach((c, j) => expect(Math.abs(e[row * 2 + j]! - d[row * 40 + c]!)).toBeLessThan(1e-6));
+    for (let row = 0; row < 6; row++) [3, 39].forEach((c, j) => expect(Math.abs(e[row * 2 + j]! - d[row * 40 + c]!)).toBeLessThan(1e-6));
   });
 
   it('a 1-D table and an integer table stay (reasons given); a Gather on an activation is not reported', async () => {

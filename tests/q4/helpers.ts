@@ -6,13 +6,26 @@
 import path from 'node:path';
 import { DT } from '../../src/core/onnx/dtypes.js';
 import type { ModelView, TensorView, GraphView } from '../../src/core/onnx/model.js';
-import { type Golden, type GoldenNode, type GoldenTensor, type OutputSummary, REPO, describeModel, loadGoldens, sha256 } from '../int8/helpers.js';
+import {
+  type Golden,
+  type GoldenNode,
+  type GoldenTensor,
+  type OutputSummary,
+  REPO,
+  describeModel,
+  loadGoldens,
+  sha256,
+} from '../int8/helpers.js';
 
 export const Q4_GOLDEN_DIR = path.join(REPO, 'tests', 'golden', 'q4');
 
 type Outputs = NonNullable<Golden['outputs']>;
 export interface Q4Golden extends Omit<Golden, 'nodes' | 'initializers' | 'reference'> {
-  reference: { preset: string; onnxruntime: string; args: { block_size: number; is_symmetric: boolean; op_types_to_quantize: string[] | null; bits: number } };
+  reference: {
+    preset: string;
+    onnxruntime: string;
+    args: { block_size: number; is_symmetric: boolean; op_types_to_quantize: string[] | null; bits: number };
+  };
   nodes?: GoldenNode[] | { same_as_preset: string };
   initializers?: Record<string, GoldenTensor> | { same_as_preset: string };
   outputs_default?: Outputs;
@@ -28,11 +41,18 @@ export function loadQ4Goldens(): Q4Golden[] {
 export function goldenNodes(g: Q4Golden, all: Q4Golden[]): GoldenNode[] {
   const n = g.nodes!;
   if (Array.isArray(n)) return n;
-  return goldenNodes(all.find((x) => x.fixture.name === g.fixture.name && x.reference.preset === n.same_as_preset)!, all);
+  return goldenNodes(
+    all.find((x) => x.fixture.name === g.fixture.name && x.reference.preset === n.same_as_preset)!,
+    all,
+  );
 }
 export function goldenInits(g: Q4Golden, all: Q4Golden[]): Record<string, GoldenTensor> {
   const i = g.initializers!;
-  if ('same_as_preset' in i && typeof i.same_as_preset === 'string') return goldenInits(all.find((x) => x.fixture.name === g.fixture.name && x.reference.preset === i.same_as_preset)!, all);
+  if ('same_as_preset' in i && typeof i.same_as_preset === 'string')
+    return goldenInits(
+      all.find((x) => x.fixture.name === g.fixture.name && x.reference.preset === i.same_as_preset)!,
+      all,
+    );
   return i as Record<string, GoldenTensor>;
 }
 
@@ -43,7 +63,8 @@ function unpack4(b: Uint8Array, count: number): Uint8Array {
 }
 
 function int4Fix(g: GraphView, prefix: string, inits: Record<string, GoldenTensor>): void {
-  for (const t of g.initializers) if (t.dataType === DT.INT4 || t.dataType === DT.UINT4) inits[(prefix ? `${prefix}/` : '') + t.name] = describeInt4(t);
+  for (const t of g.initializers)
+    if (t.dataType === DT.INT4 || t.dataType === DT.UINT4) inits[(prefix ? `${prefix}/` : '') + t.name] = describeInt4(t);
   g.nodes.forEach((n, idx) => {
     for (const a of n.attributes) {
       const key = `${prefix ? `${prefix}/` : ''}${n.name || `${n.opType}#${idx}`}:${a.name}`;
@@ -86,7 +107,14 @@ export interface SpecGraph {
   inputs: VI[];
   outputs: VI[];
   inits: { name: string; dims: number[]; dtype: number; amp: number }[];
-  nodes: { op: string; inputs: string[]; outputs: string[]; name: string; attrs?: Record<string, number>; graphs?: Record<string, SpecGraph> }[];
+  nodes: {
+    op: string;
+    inputs: string[];
+    outputs: string[];
+    name: string;
+    attrs?: Record<string, number>;
+    graphs?: Record<string, SpecGraph>;
+  }[];
 }
 const { Writer } = protobuf;
 
@@ -115,7 +143,14 @@ function specGraphParts(g: SpecGraph, name: string) {
 
 /** The synthetic model as bytes (ir_version, graph, opset_import, producer), the same content make_golden_q4.py saves. */
 export function buildSpec(s: Spec): Uint8Array {
-  const parts: Part[] = [Writer.create().uint32(MODEL.irVersion << 3).int64(s.ir).uint32((MODEL.producerName << 3) | 2).string('ava-q4-synthetic').finish()];
+  const parts: Part[] = [
+    Writer.create()
+      .uint32(MODEL.irVersion << 3)
+      .int64(s.ir)
+      .uint32((MODEL.producerName << 3) | 2)
+      .string('ava-q4-synthetic')
+      .finish(),
+  ];
   parts.push(lenField(MODEL.graph, specGraphParts(s, 'g')));
   parts.push(lenField(MODEL.opsetImport, encodeOpset('', s.opset)));
   return concatParts(flatten(parts));
@@ -133,7 +168,8 @@ export function feedsFor(inputs: GoldenInput[], k: number): Record<string, ort.T
       const n = d.shape.reduce((a, b) => a * b, 1);
       const u = hashU32(n, k, d.name);
       const bits = Uint16Array.from(u, (x) => float16Bits(Number(m[1]) * ((x / 2 ** 32) * 2 - 1)));
-      if (sha256(new Uint8Array(bits.buffer)) !== d.sha256) throw new Error(`input '${d.name}' (set ${k}) does not match the golden's sha256`);
+      if (sha256(new Uint8Array(bits.buffer)) !== d.sha256)
+        throw new Error(`input '${d.name}' (set ${k}) does not match the golden's sha256`);
       feeds[d.name] = new ort.Tensor('float16', bits, d.shape);
     }
   }

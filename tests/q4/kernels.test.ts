@@ -28,7 +28,16 @@ interface Source {
 interface Cases {
   sources: Record<string, Source>;
   matmul_cases: { src: string; block_size: number; symmetric: boolean; packed: string; scales: string; zero_points: string | null }[];
-  gather_cases: { src: string; axis: number; block_size: number; symmetric: boolean; packed: string; scales: string; scales_shape: number[]; zero_points: string | null }[];
+  gather_cases: {
+    src: string;
+    axis: number;
+    block_size: number;
+    symmetric: boolean;
+    packed: string;
+    scales: string;
+    scales_shape: number[];
+    zero_points: string | null;
+  }[];
 }
 
 const CASES = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'golden', 'q4', 'kernel-cases.json'), 'utf8')) as Cases;
@@ -55,7 +64,15 @@ describe('MatMulNBits block quantizer vs onnxruntime quantize_matmul_4bits (kern
   });
   it('covers the cases that tell the rounding rules and layout quirks apart', () => {
     const names = new Set(CASES.matmul_cases.map((c) => c.src));
-    for (const n of ['ties-sym/float32', 'ties-asym/float32', 'zeros/float32', 'neg-zeros/float32', 'odd-K-5/float32', 'K-100-N1/float32', 'ties-sym/float16'])
+    for (const n of [
+      'ties-sym/float32',
+      'ties-asym/float32',
+      'zeros/float32',
+      'neg-zeros/float32',
+      'odd-K-5/float32',
+      'K-100-N1/float32',
+      'ties-sym/float16',
+    ])
       expect(names.has(n), n).toBe(true);
     // ties: half away from zero (roundf), not NumPy's half to even: -7.5*0.25 / -0.5 ... gives .5 cases
     const tie = CASES.matmul_cases.find((c) => c.src === 'ties-sym/float32' && c.block_size === 32 && c.symmetric)!;
@@ -69,7 +86,13 @@ describe('MatMulNBits block quantizer vs onnxruntime quantize_matmul_4bits (kern
     expect(new Uint32Array(z.scales.buffer)[0]).toBe(0x80000000);
     expect([...z.packed]).toEqual(new Array(8).fill(0x88));
     // asymmetric with one block: the zero-point byte's high nibble stays 8
-    const a = quantizeMatMulNBits(Float32Array.from({ length: 16 }, (_, i) => i - 3), 16, 1, 16, false);
+    const a = quantizeMatMulNBits(
+      Float32Array.from({ length: 16 }, (_, i) => i - 3),
+      16,
+      1,
+      16,
+      false,
+    );
     expect(a.zeroPoints![0]! >> 4).toBe(8);
   });
 });
@@ -107,20 +130,23 @@ function edgeMatrix(K: number, N: number, seed: number, half: boolean): Float32A
     const u = r();
     if (u < 0.05) a[i] = 0;
     else if (u < 0.08) a[i] = -0;
-    else if (u < 0.2) a[i] = (Math.floor(r() * 32) - 16) * 0.125 + 0.0625; // multiples of 1/16: .5 ties after scaling
+    else if (u < 0.2)
+      a[i] = (Math.floor(r() * 32) - 16) * 0.125 + 0.0625; // multiples of 1/16: .5 ties after scaling
     else if (u < 0.22) a[i] = (r() - 0.5) * 1e-6;
     else a[i] = (r() - 0.5) * 0.2;
   }
   // whole zero columns / blocks
   for (let i = 0; i < Math.min(K, 40); i++) a[i * N] = 0;
-  if (half) for (let i = 0; i < a.length; i++) a[i] = Math.fround(float16BytesToFloat32(new Uint8Array(new Uint16Array([halfBits(a[i]!)]).buffer))[0]!);
+  if (half)
+    for (let i = 0; i < a.length; i++)
+      a[i] = Math.fround(float16BytesToFloat32(new Uint8Array(new Uint16Array([halfBits(a[i]!)]).buffer))[0]!);
   return a;
 }
 function halfBits(x: number): number {
   const f = new Float32Array([x]);
   const u = new Uint32Array(f.buffer)[0]!;
   // reuse the codec under test only for building inputs (any rounding is fine here)
-  return ((u >>> 16) & 0x8000) | (Math.abs(x) < 6e-5 ? 0 : (((((u >>> 23) & 0xff) - 112) << 10) | ((u >>> 13) & 0x3ff)));
+  return ((u >>> 16) & 0x8000) | (Math.abs(x) < 6e-5 ? 0 : ((((u >>> 23) & 0xff) - 112) << 10) | ((u >>> 13) & 0x3ff));
 }
 
 describe('kernels vs straightforward oracles', () => {
@@ -170,7 +196,13 @@ describe('kernels vs straightforward oracles', () => {
 
   for (const half of [false, true])
     it(`GatherBlockQuantized ${half ? 'float16' : 'float32'} tables: every axis, block size, sym/asym`, () => {
-      const tables: number[][] = [[7, 40], [3, 100], [2, 5, 33], [50, 64], [1, 17]];
+      const tables: number[][] = [
+        [7, 40],
+        [3, 100],
+        [2, 5, 33],
+        [50, 64],
+        [1, 17],
+      ];
       for (const dims of tables)
         for (let axis = 0; axis < dims.length; axis++)
           for (const bs of [16, 32, 128])

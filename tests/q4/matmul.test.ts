@@ -100,7 +100,12 @@ describe('MatMul -> MatMulNBits', () => {
     const y = await run(with4.out, { A: new ort.Tensor('float32', Float32Array.from(values(128, 3)), [2, 64]) });
     expect(y.Y!.dims).toEqual([2, 8]);
     const with0 = await q4(bytes, { accuracyLevel: 0 });
-    expect(with0.q.graph.nodes.find((n) => n.opType === 'MatMulNBits')!.attributes.map((a) => a.name)).toEqual(['K', 'N', 'bits', 'block_size']);
+    expect(with0.q.graph.nodes.find((n) => n.opType === 'MatMulNBits')!.attributes.map((a) => a.name)).toEqual([
+      'K',
+      'N',
+      'bits',
+      'block_size',
+    ]);
   });
 
   it('leaves in float, with the reason: B not an initializer, batched B, 1-D B, integer B, excluded nodes', async () => {

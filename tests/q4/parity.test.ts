@@ -23,7 +23,17 @@ import { Q4_METADATA_KEY, quantizeQ4, type Q4OpType } from '../../src/core/q4/in
 import { pathOf } from '../helpers/fixtures.js';
 import { expectOutputs, expectStructure, groupBy, summarize } from '../helpers/parity.js';
 import { describeModel, joinParts, session, sha256 } from '../int8/helpers.js';
-import { type Q4Golden, type Spec, buildSpec, countOps, describeQ4Model, feedsFor, goldenInits, goldenNodes, loadQ4Goldens } from './helpers.js';
+import {
+  type Q4Golden,
+  type Spec,
+  buildSpec,
+  countOps,
+  describeQ4Model,
+  feedsFor,
+  goldenInits,
+  goldenNodes,
+  loadQ4Goldens,
+} from './helpers.js';
 
 const goldens = loadQ4Goldens();
 const byFixture = groupBy(goldens, (g) => g.fixture.name);
@@ -33,11 +43,23 @@ async function defaultSession(bytes: Uint8Array): Promise<ort.InferenceSession> 
 }
 
 /** Our outputs vs the reference-quantized model's outputs recorded in `outs`; returns a note. */
-async function compareOutputs(bytes: Uint8Array, outs: NonNullable<Q4Golden['outputs']>, open: (b: Uint8Array) => Promise<ort.InferenceSession>, label: string): Promise<string> {
+async function compareOutputs(
+  bytes: Uint8Array,
+  outs: NonNullable<Q4Golden['outputs']>,
+  open: (b: Uint8Array) => Promise<ort.InferenceSession>,
+  label: string,
+): Promise<string> {
   if (outs.error) return `${label}: no reference outputs (${JSON.stringify(outs.error).slice(0, 100)})`;
-  const { skipped } = await expectOutputs(outs.inputs, outs.quantized, async (inputs, k) => summarize(await open(bytes), feedsFor(inputs, k)), label);
+  const { skipped } = await expectOutputs(
+    outs.inputs,
+    outs.quantized,
+    async (inputs, k) => summarize(await open(bytes), feedsFor(inputs, k)),
+    label,
+  );
   if (skipped.length) return `${label}: the reference-quantized model failed: ${skipped[0]!.slice(0, 100)}`;
-  const notes = Object.entries(outs.max_abs_diff[0] ?? {}).flatMap(([name, d]) => (d === undefined || d === null ? [] : [`${name}: reference max|q4 - fp32| ${Number(d).toExponential(2)}`]));
+  const notes = Object.entries(outs.max_abs_diff[0] ?? {}).flatMap(([name, d]) =>
+    d === undefined || d === null ? [] : [`${name}: reference max|q4 - fp32| ${Number(d).toExponential(2)}`],
+  );
   return `${label}: outputs match the reference${notes.length ? ` (${notes.join('; ')})` : ''}`;
 }
 
@@ -45,7 +67,16 @@ describe.skipIf(goldens.length === 0)('q4 parity with onnxruntime MatMulNBitsQua
   it('has goldens for every block size x symmetric/asymmetric on every fixture', () => {
     for (const [, list] of byFixture) {
       const presets = list.map((g) => g.reference.preset).sort();
-      expect(presets).toEqual(['b128-asym', 'b128-asym-gather', 'b128-sym', 'b32-asym', 'b32-sym', 'b32-sym-gather', 'b64-asym', 'b64-sym']);
+      expect(presets).toEqual([
+        'b128-asym',
+        'b128-asym-gather',
+        'b128-sym',
+        'b32-asym',
+        'b32-sym',
+        'b32-sym-gather',
+        'b64-asym',
+        'b64-sym',
+      ]);
     }
     expect(byFixture.size).toBeGreaterThanOrEqual(27);
   });
@@ -63,7 +94,8 @@ describe.skipIf(goldens.length === 0)('q4 parity with onnxruntime MatMulNBitsQua
           model = parseModel(bytes);
           const want = (g as Q4Golden & { spec_initializer_sha256: Record<string, string> }).spec_initializer_sha256;
           const inits = describeModel(model).initializers;
-          for (const [name, sha] of Object.entries(want)) expect(Object.entries(inits).find(([k]) => k === name || k.endsWith(`/${name}`))?.[1].sha256, name).toBe(sha);
+          for (const [name, sha] of Object.entries(want))
+            expect(Object.entries(inits).find(([k]) => k === name || k.endsWith(`/${name}`))?.[1].sha256, name).toBe(sha);
         } else {
           bytes = new Uint8Array(readFileSync(pathOf(g.fixture.path)));
           model = parseModel(bytes);
@@ -87,7 +119,9 @@ describe.skipIf(goldens.length === 0)('q4 parity with onnxruntime MatMulNBitsQua
             expect(result.report.leftInFloat.map((l) => l.reason).join(' ')).toMatch(/quantize axis 1 is outside its table's 1 dimension/);
             const s = await session(out);
             await s.release();
-            console.info(`[parity-q4] ${g.file}: the reference raises (${g.error.slice(0, 60)}); AVA leaves it in float: ${result.report.leftInFloat[0]!.reason}`);
+            console.info(
+              `[parity-q4] ${g.file}: the reference raises (${g.error.slice(0, 60)}); AVA leaves it in float: ${result.report.leftInFloat[0]!.reason}`,
+            );
             return;
           }
 
@@ -95,11 +129,19 @@ describe.skipIf(goldens.length === 0)('q4 parity with onnxruntime MatMulNBitsQua
           const got = describeQ4Model(q);
           const gather = opTypes.includes('Gather');
           // Deviation (documented above): with Gather the reference sets ai.onnx to 21; we keep the input's opset.
-          const wantOpsets = Object.entries(want.opsets).map(([d, v]) => [d, gather && (d === '' || d === 'ai.onnx') ? model.opsets.find((o) => o.domain === d)!.version : v]);
+          const wantOpsets = Object.entries(want.opsets).map(([d, v]) => [
+            d,
+            gather && (d === '' || d === 'ai.onnx') ? model.opsets.find((o) => o.domain === d)!.version : v,
+          ]);
           const nodes = goldenNodes(g, goldens);
           expectStructure(q, got, want, { nodes, initializers: goldenInits(g, goldens), opsets: wantOpsets, metadataKey: Q4_METADATA_KEY });
-          if (gather && model.opsets.find((o) => o.domain === '')!.version < 21) expect(result.report.notes.join(' ')).toMatch(/opset stays/);
-          expect(JSON.parse(q.metadata.find((m) => m.key === Q4_METADATA_KEY)!.value)).toMatchObject({ mode: 'q4', blockSize: a.block_size, symmetric: a.is_symmetric });
+          if (gather && model.opsets.find((o) => o.domain === '')!.version < 21)
+            expect(result.report.notes.join(' ')).toMatch(/opset stays/);
+          expect(JSON.parse(q.metadata.find((m) => m.key === Q4_METADATA_KEY)!.value)).toMatchObject({
+            mode: 'q4',
+            blockSize: a.block_size,
+            symmetric: a.is_symmetric,
+          });
           const mm = countOps(nodes, 'MatMulNBits');
           const gbq = countOps(nodes, 'GatherBlockQuantized');
           expect(result.report.rewritten['MatMul'] ?? 0).toBe(mm);
@@ -107,9 +149,16 @@ describe.skipIf(goldens.length === 0)('q4 parity with onnxruntime MatMulNBitsQua
 
           const notes = [
             await compareOutputs(out, (gather ? g.outputs_opset_kept : g.outputs)!, session, 'optimizations disabled'),
-            await compareOutputs(out, (gather ? g.outputs_default_opset_kept : g.outputs_default)!, defaultSession, 'default session options'),
+            await compareOutputs(
+              out,
+              (gather ? g.outputs_default_opset_kept : g.outputs_default)!,
+              defaultSession,
+              'default session options',
+            ),
           ];
-          console.info(`[parity-q4] ${g.file}: identical nodes/initializers (${mm} MatMulNBits, ${gbq} GatherBlockQuantized); ${notes.join('; ')}`);
+          console.info(
+            `[parity-q4] ${g.file}: identical nodes/initializers (${mm} MatMulNBits, ${gbq} GatherBlockQuantized); ${notes.join('; ')}`,
+          );
         });
       }
     });

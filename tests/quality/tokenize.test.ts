@@ -62,7 +62,10 @@ describe('tokenizer (bert-base-uncased vocab of all-MiniLM-L6-v2)', () => {
     expect(capped.notes[0]).toMatch(/capped/);
     const noTrunc = { tokenizerJson: { ...m.tokenizer.tokenizerJson, truncation: null }, tokenizerConfig: m.tokenizer.tokenizerConfig };
     expect(resolveMaxLength(noTrunc, {})).toMatchObject({ maxLength: 512, source: 'tokenizer_config model_max_length' });
-    expect(resolveMaxLength({ tokenizerJson: {} }, { modelMaxPositions: 256 })).toMatchObject({ maxLength: 256, source: 'model position table' });
+    expect(resolveMaxLength({ tokenizerJson: {} }, { modelMaxPositions: 256 })).toMatchObject({
+      maxLength: 256,
+      source: 'model position table',
+    });
     expect(resolveMaxLength(null, {})).toMatchObject({ maxLength: 512, source: 'default' });
     expect(() => resolveMaxLength(null, { maxLength: 0 })).toThrow(RangeError);
   });

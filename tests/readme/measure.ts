@@ -79,7 +79,15 @@ export async function measure(c: Case): Promise<Measured> {
   if (r.errors.length) throw new Error(`the check failed: ${r.errors.join('; ')}`);
   const en = r.cosine?.bySet['en'];
   if (!en || en.mean === null) throw new Error('the check has no en row');
-  return { id: c.id, cli: c.cli, inputBytes: m.bytes.length, outputBytes: out.length, sizePercent: (100 * out.length) / m.bytes.length, meanCosine: en.mean, sentences: en.count };
+  return {
+    id: c.id,
+    cli: c.cli,
+    inputBytes: m.bytes.length,
+    outputBytes: out.length,
+    sizePercent: (100 * out.length) / m.bytes.length,
+    meanCosine: en.mean,
+    sentences: en.count,
+  };
 }
 
 export async function measureAll(cases: readonly Case[] = CASES): Promise<Measured[]> {
@@ -91,5 +99,7 @@ export async function measureAll(cases: readonly Case[] = CASES): Promise<Measur
 // `npm run readme:numbers`: print them.
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*[\\/]tests[\\/]/, 'tests/'))) {
   for (const r of await measureAll())
-    console.log(`${r.id.padEnd(20)} ${r.sizePercent.toFixed(2)}%  mean cosine ${r.meanCosine.toFixed(7)} over ${r.sentences} sentences   (quantize … ${r.cli}; check … --probes en)`);
+    console.log(
+      `${r.id.padEnd(20)} ${r.sizePercent.toFixed(2)}%  mean cosine ${r.meanCosine.toFixed(7)} over ${r.sentences} sentences   (quantize … ${r.cli}; check … --probes en)`,
+    );
 }

@@ -24,7 +24,11 @@ function line(key: string): string {
 }
 
 /** The cells of a Markdown table row. */
-const cells = (row: string): string[] => row.split('|').slice(1, -1).map((c) => c.trim());
+const cells = (row: string): string[] =>
+  row
+    .split('|')
+    .slice(1, -1)
+    .map((c) => c.trim());
 
 /** `x` printed with as many decimals as `printed` has, then compared. */
 function same(printed: string, x: number): void {
@@ -49,7 +53,10 @@ describe('the README says what the product measures (all-MiniLM-L6-v2)', () => {
   let measured: Measured[];
   beforeAll(async () => {
     measured = await measureAll(CASES);
-    for (const m of measured) console.info(`[readme] ${m.id}: ${m.sizePercent.toFixed(3)}% of fp32, mean cosine ${m.meanCosine.toFixed(7)} over ${m.sentences} sentences`);
+    for (const m of measured)
+      console.info(
+        `[readme] ${m.id}: ${m.sizePercent.toFixed(3)}% of fp32, mean cosine ${m.meanCosine.toFixed(7)} over ${m.sentences} sentences`,
+      );
   }, 600_000);
 
   it('every case has its place in the README, and the sentences are the 107 English probes', () => {
@@ -85,7 +92,9 @@ describe('the README says what the product measures (all-MiniLM-L6-v2)', () => {
 
   it("the result panel's example is the default preset's output", () => {
     const m = measured.find((x) => x.id === 'int8 avx512-vnni')!;
-    expect(README.replace(/\n/g, ' ')).toContain(`\`${formatSavings(m.inputBytes, m.outputBytes)}\` (all-MiniLM-L6-v2, INT8 default preset)`);
+    expect(README.replace(/\n/g, ' ')).toContain(
+      `\`${formatSavings(m.inputBytes, m.outputBytes)}\` (all-MiniLM-L6-v2, INT8 default preset)`,
+    );
   });
 });
 
@@ -117,9 +126,13 @@ describe('counts the README states are those of the files', () => {
 
   it('INT8 parity: the pairs the reference can do, of all the goldens', () => {
     const dir = join(ROOT, 'tests', 'golden', 'int8');
-    const goldens = readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { error?: string });
+    const goldens = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { error?: string });
     const ok = goldens.filter((g) => !g.error).length;
-    expect(README).toContain(`identical on all ${ok} fixture × preset pairs the reference can do (of ${goldens.length}; the reference raises on the other ${goldens.length - ok})`);
+    expect(README).toContain(
+      `identical on all ${ok} fixture × preset pairs the reference can do (of ${goldens.length}; the reference raises on the other ${goldens.length - ok})`,
+    );
   });
 });
 
@@ -132,7 +145,11 @@ describe('the benchmark tables are the recorded runs they cite', () => {
     const lines = [...nodeTable(run), ...chromiumTable(run)].filter((l) => !l.startsWith('| ---'));
     // Both tables: the header, a row per model and mode (INT8, FP16) that ran.
     expect(lines.length).toBeGreaterThan(4);
-    for (const l of lines) expect(README.split('\n').filter((x) => x === l), l).toHaveLength(1);
+    for (const l of lines)
+      expect(
+        README.split('\n').filter((x) => x === l),
+        l,
+      ).toHaveLength(1);
     // The machine the README names is the run's.
     expect(flat).toContain(`${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memGiB} GiB`);
   });
@@ -148,32 +165,48 @@ describe('the benchmark tables are the recorded runs they cite', () => {
       const v = q.sentencesPerSecond!;
       return v < 10 ? v.toFixed(1) : String(Math.round(v));
     };
-    expect(cells(line('| onnxruntime-node, 2 threads |')).slice(1)).toEqual(['fp32', 'int8', 'fp16'].map((m) => rate(m, /^onnxruntime-node/, 2)));
+    expect(cells(line('| onnxruntime-node, 2 threads |')).slice(1)).toEqual(
+      ['fp32', 'int8', 'fp16'].map((m) => rate(m, /^onnxruntime-node/, 2)),
+    );
     expect(cells(line('| Chromium WASM, 2 threads |')).slice(1)).toEqual(['fp32', 'int8', 'fp16'].map((m) => rate(m, /wasm/, 2)));
     expect(cells(line('| Chromium WebGPU (SwiftShader')).slice(1, 3)).toEqual(['fp32', 'int8'].map((m) => rate(m, /webgpu/, null)));
   });
 });
 
 describe('the modes table (issue 13) is the recorded run it cites', () => {
-  const file = /`npm run bench -- --modes-table-only --no-browser` \(recorded run `(bench\/results\/[^`]+)`/.exec(README.replace(/\n/g, ' '))![1]!;
+  const file = /`npm run bench -- --modes-table-only --no-browser` \(recorded run `(bench\/results\/[^`]+)`/.exec(
+    README.replace(/\n/g, ' '),
+  )![1]!;
   const run = JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as { modesTable: ModesRow[] };
 
   it('every recorded row is in the README as the bench prints it, and the target mode sentences quote it', () => {
     expect(run.modesTable.length).toBeGreaterThan(10);
     // The bench's own Markdown for the rows (bench/modes-table.ts modesTableText), each line in the README once.
-    const rows = modesTableText({ rows: run.modesTable, notes: [], probes: '' }).split('\n').filter((l) => l.startsWith('| all-MiniLM'));
+    const rows = modesTableText({ rows: run.modesTable, notes: [], probes: '' })
+      .split('\n')
+      .filter((l) => l.startsWith('| all-MiniLM'));
     expect(rows).toHaveLength(run.modesTable.length);
-    for (const r of rows) expect(README.split('\n').filter((l) => l === r), r).toHaveLength(1);
+    for (const r of rows)
+      expect(
+        README.split('\n').filter((l) => l === r),
+        r,
+      ).toHaveLength(1);
     const target = (bar: string) => run.modesTable.find((r) => r.mode === 'target' && r.variant.startsWith(`mean cosine ≥ ${bar}:`))!;
     const t99 = target('0.99');
     const t995 = target('0.995');
     const int8 = run.modesTable.find((r) => r.mode === 'INT8' && r.variant === 'avx512-vnni')!;
     const mib = (b: number) => (b / 2 ** 20).toFixed(2);
     const flat = README.replace(/\n\s*/g, ' ');
-    expect(flat).toContain(`**Bar 0.99**: met at ${mib(t99.bytes)} MiB, ${(100 * t99.ratio).toFixed(1)}% of fp32 and ${(100 * (1 - t99.bytes / int8.bytes)).toFixed(1)}% smaller than plain INT8 (${mib(int8.bytes)} MiB)`);
-    expect(flat).toContain(`mean cosine ${t99.meanCosine!.toFixed(4)} and a better top-5 overlap than plain INT8 (${t99.top5Overlap!.toFixed(3)} vs ${int8.top5Overlap!.toFixed(3)})`);
+    expect(flat).toContain(
+      `**Bar 0.99**: met at ${mib(t99.bytes)} MiB, ${(100 * t99.ratio).toFixed(1)}% of fp32 and ${(100 * (1 - t99.bytes / int8.bytes)).toFixed(1)}% smaller than plain INT8 (${mib(int8.bytes)} MiB)`,
+    );
+    expect(flat).toContain(
+      `mean cosine ${t99.meanCosine!.toFixed(4)} and a better top-5 overlap than plain INT8 (${t99.top5Overlap!.toFixed(3)} vs ${int8.top5Overlap!.toFixed(3)})`,
+    );
     expect(t995.note).toMatch(/^nothing smaller than plain INT8 met it/);
-    expect(flat).toContain(`plain INT8 misses the bar (${int8.meanCosine!.toFixed(4)}); the smallest model that met it is ${mib(t995.bytes)} MiB`);
+    expect(flat).toContain(
+      `plain INT8 misses the bar (${int8.meanCosine!.toFixed(4)}); the smallest model that met it is ${mib(t995.bytes)} MiB`,
+    );
     expect(flat).toContain(`mean cosine ${t995.meanCosine!.toFixed(4)})`);
   });
 });

@@ -50,7 +50,15 @@ describe('round trip', () => {
   it('encoding is deterministic and independent of key order', () => {
     const r = sampleReport();
     const reverse = (v: unknown): unknown =>
-      Array.isArray(v) ? v.map(reverse) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverse(x)])) : v;
+      Array.isArray(v)
+        ? v.map(reverse)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v)
+                .reverse()
+                .map(([k, x]) => [k, reverse(x)]),
+            )
+          : v;
     const shuffled = reverse(r) as ShareableReport;
     expect(Object.keys(shuffled)[0]).toBe('agreement');
     expect(encodeReport(shuffled)).toBe(encodeReport(r));
@@ -69,7 +77,7 @@ describe('round trip', () => {
     expect(decodeReport(encodeReport(r))).toEqual(r);
   });
 
-  it('our base64url equals Node\'s for every length, and decodes back', () => {
+  it("our base64url equals Node's for every length, and decodes back", () => {
     for (let n = 0; n < 70; n++) {
       const b = new Uint8Array(n).map((_, i) => (i * 97 + n * 31) & 255);
       const s = base64UrlEncode(b);
@@ -111,8 +119,20 @@ describe('round trip', () => {
     const upgraded = sampleReport();
     upgraded.quality!.headline = '';
     expect({ ...r, conversion: null }).toEqual({ ...upgraded, conversion: null });
-    const v1fp16 = { ...old, mode: 'fp16', conversion: { ...(old.conversion as object), int8: null, fp16: { tensorsConverted: 50, nodesConverted: 300, nodesKeptFp32: 2, castsInserted: 4, clamped: 0, keptOps: { Range: 1 } } } };
-    expect(validateReport(v1fp16).conversion).toMatchObject({ rewritten: {}, keptInFloat: { Range: 1 }, facts: { tensorsConverted: 50, nodesConverted: 300, nodesKeptFp32: 2, castsInserted: 4, clamped: 0 } });
+    const v1fp16 = {
+      ...old,
+      mode: 'fp16',
+      conversion: {
+        ...(old.conversion as object),
+        int8: null,
+        fp16: { tensorsConverted: 50, nodesConverted: 300, nodesKeptFp32: 2, castsInserted: 4, clamped: 0, keptOps: { Range: 1 } },
+      },
+    };
+    expect(validateReport(v1fp16).conversion).toMatchObject({
+      rewritten: {},
+      keptInFloat: { Range: 1 },
+      facts: { tensorsConverted: 50, nodesConverted: 300, nodesKeptFp32: 2, castsInserted: 4, clamped: 0 },
+    });
   });
 });
 
@@ -164,7 +184,10 @@ describe('damaged links', () => {
   });
 
   it('bad base64: foreign characters, impossible length, non-canonical end', () => {
-    expect(problem(`${good.slice(0, 20)}+${good.slice(21)}`)).toMatchObject({ code: 'base64', message: expect.stringMatching(/character "\+" at position/) });
+    expect(problem(`${good.slice(0, 20)}+${good.slice(21)}`)).toMatchObject({
+      code: 'base64',
+      message: expect.stringMatching(/character "\+" at position/),
+    });
     expect(problem(`${good.slice(0, 20)}=${good.slice(21)}`).code).toBe('base64');
     expect(problem(`${good}AAAAA`.slice(0, 3 + 4 * 10 + 1)).code).toBe('base64');
     // "AB" -> one byte 0x00 with non-zero leftover bits.
@@ -173,12 +196,21 @@ describe('damaged links', () => {
 
   it('bad deflate, bad checksum, not UTF-8, not JSON', () => {
     expect(problem(fromBytes(new Uint8Array([0x78, 0xda, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])))).toMatchObject({ code: 'deflate' });
-    expect(problem(fromBytes(new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3])))).toMatchObject({ code: 'deflate', message: expect.stringMatching(/zlib header/) });
+    expect(problem(fromBytes(new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3])))).toMatchObject({
+      code: 'deflate',
+      message: expect.stringMatching(/zlib header/),
+    });
     const z = zlibSync(new TextEncoder().encode(JSON.stringify(sampleReport())));
     z[z.length - 1]! ^= 0xff;
-    expect(problem(fromBytes(z))).toEqual({ code: 'checksum', message: 'the link is damaged: its checksum does not match (a character was changed or lost)' });
+    expect(problem(fromBytes(z))).toEqual({
+      code: 'checksum',
+      message: 'the link is damaged: its checksum does not match (a character was changed or lost)',
+    });
     expect(problem(pack(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))).code).toBe('utf8');
-    expect(problem(pack('not json at all'))).toMatchObject({ code: 'json', message: expect.stringMatching(/^the link does not hold valid JSON/) });
+    expect(problem(pack('not json at all'))).toMatchObject({
+      code: 'json',
+      message: expect.stringMatching(/^the link does not hold valid JSON/),
+    });
     expect(problem(pack('{"format": "ava-quantizer-report",'))).toMatchObject({ code: 'json' });
     expect(problem(pack('NaN')).code).toBe('json');
   });
@@ -188,10 +220,16 @@ describe('damaged links', () => {
     const bomb = pack(new Uint8Array(40 * 1024 * 1024));
     expect(bomb.length).toBeLessThan(MAX_FRAGMENT_CHARS);
     const t0 = performance.now();
-    expect(problem(bomb)).toEqual({ code: 'too-large', message: 'the report in this link inflates to more than 2 MB; refusing to decode it' });
+    expect(problem(bomb)).toEqual({
+      code: 'too-large',
+      message: 'the report in this link inflates to more than 2 MB; refusing to decode it',
+    });
     expect(performance.now() - t0).toBeLessThan(1500);
     // A longer link is not even decoded.
-    expect(problem(`r1.${'A'.repeat(MAX_FRAGMENT_CHARS)}`)).toMatchObject({ code: 'too-long', message: expect.stringMatching(/too long to be a report/) });
+    expect(problem(`r1.${'A'.repeat(MAX_FRAGMENT_CHARS)}`)).toMatchObject({
+      code: 'too-long',
+      message: expect.stringMatching(/too long to be a report/),
+    });
     // A JSON bomb: valid JSON padded with 3 MB of spaces.
     expect(problem(pack(`${' '.repeat(3 * 1024 * 1024)}{}`)).code).toBe('too-large');
   });
@@ -216,7 +254,11 @@ describe('schema violations in a well-formed link', () => {
     ['bad mode', (r) => (r.mode = 'int4'), /mode: expected "int8" or "fp16" or "q4" or "q4f16", got "int4"/],
     ['cosine out of range', (r) => (r.quality.cosine.mean = 3), /quality\.cosine\.mean: 3 is above the maximum 1\.01/],
     ['histogram of strings', (r) => (r.quality.histogram.counts = ['1']), /quality\.histogram\.counts\[0\]: expected a number/],
-    ['object for an option', (r) => (r.options.weightType = { a: 1 }), /options\.weightType: expected a string, number, true\/false, null or a list of strings/],
+    [
+      'object for an option',
+      (r) => (r.options.weightType = { a: 1 }),
+      /options\.weightType: expected a string, number, true\/false, null or a list of strings/,
+    ],
     ['prototype key', (r) => (r.options = JSON.parse('{"__proto__": 1}')), /options: key '__proto__' is not allowed/],
     ['array for an object', (r) => (r.quality = []), /quality: expected an object, got an array/],
     ['bool as string', (r) => (r.quality.verdict.pass = 'true'), /quality\.verdict\.pass: expected true or false/],

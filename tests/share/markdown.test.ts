@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { escapeMarkdown, reportToJson, reportToMarkdown, SchemaError } from '../../src/core/share/index.js';
 import { sampleReport } from './sample.js';
 
-const HOSTILE = ['<img src=x onerror=alert(1)>', '[x](javascript:alert(1))', '![p](https://evil.example/t.png)', '<script>alert(1)</script>', '`code` *em* _u_ | cell | ~~s~~', 'line1\n# heading\r\n<b>', '<https://evil.example>', '&lt;already&gt;'];
+const HOSTILE = [
+  '<img src=x onerror=alert(1)>',
+  '[x](javascript:alert(1))',
+  '![p](https://evil.example/t.png)',
+  '<script>alert(1)</script>',
+  '`code` *em* _u_ | cell | ~~s~~',
+  'line1\n# heading\r\n<b>',
+  '<https://evil.example>',
+  '&lt;already&gt;',
+];
 
 /** What a Markdown renderer could turn into markup: raw tags, links/images, autolinks, unescaped emphasis or table pipes. */
 function assertInert(md: string): void {

@@ -11,7 +11,14 @@ export function sampleReport(): ShareableReport {
     output: { name: 'all-MiniLM-L6-v2-INT8.onnx', bytes: 23000000, sha256: 'c'.repeat(64), md5: null },
     mode: 'int8',
     preset: 'tjs-q8',
-    options: { activationSymmetric: false, perChannel: true, reduceRange: true, opTypes: ['MatMul', 'Gather'], weightSymmetric: null, weightType: 'qint8' },
+    options: {
+      activationSymmetric: false,
+      perChannel: true,
+      reduceRange: true,
+      opTypes: ['MatMul', 'Gather'],
+      weightSymmetric: null,
+      weightType: 'qint8',
+    },
     conversion: {
       inputBytes: 90378583,
       outputBytes: 23000000,
@@ -23,7 +30,14 @@ export function sampleReport(): ShareableReport {
       notes: [],
     },
     quality: {
-      verdict: { pass: true, metric: 'mean cosine', value: 0.9871, threshold: 0.95, reasons: [], warnings: ['batch composition changes INT8 embeddings slightly'] },
+      verdict: {
+        pass: true,
+        metric: 'mean cosine',
+        value: 0.9871,
+        threshold: 0.95,
+        reasons: [],
+        warnings: ['batch composition changes INT8 embeddings slightly'],
+      },
       cosine: { count: 120, mean: 0.9871, min: 0.9512, p5: 0.9633, median: 0.9889, max: 0.9981 },
       histogram: { lo: 0.9, hi: 1, counts: [0, 0, 0, 0, 0, 1, 3, 10, 40, 66] },
       topK: [

@@ -35,7 +35,8 @@ import { MINILM, bytesOf, fixture, manifest, pathOf } from '../helpers/fixtures.
 
 const int8 = async (m: ModelView, opts: Parameters<typeof quantizeInt8>[1]) => collectPieces((await quantizeInt8(m, opts)).parts);
 const blockingOps = (r: TargetCheck) => [...new Set(r.unsupported.map((f) => f.op))].sort();
-const verdicts = (r: TargetCheck, op: string) => [...new Set([...r.unsupported, ...r.warnings].filter((f) => f.op === op).map((f) => f.verdict))].sort();
+const verdicts = (r: TargetCheck, op: string) =>
+  [...new Set([...r.unsupported, ...r.warnings].filter((f) => f.op === op).map((f) => f.verdict))].sort();
 
 function nodeTestModel(rel: string): ModelView {
   const f = manifest().fixtures.find((x) => x.kind === 'onnx-node-test')!;
@@ -72,7 +73,14 @@ describe('the data', () => {
     expect(avx512_vnni.options).toEqual(arm64.options);
     expect({ ...avx2.options, weightType: 'qint8' }).toEqual(arm64.options);
     expect(avx2.options.weightType).toBe('quint8');
-    expect(arm64.options).toMatchObject({ weightType: 'qint8', perChannel: true, reduceRange: false, weightSymmetric: true, activationSymmetric: false, matMulConstBOnly: false });
+    expect(arm64.options).toMatchObject({
+      weightType: 'qint8',
+      perChannel: true,
+      reduceRange: false,
+      weightSymmetric: true,
+      activationSymmetric: false,
+      matMulConstBOnly: false,
+    });
   });
 
   it('"where will it run" -> preset, runtime and quality backend; nothing known -> Android ARM64', () => {
@@ -128,7 +136,9 @@ describe('an INT8 Conv model with int8 Conv weights (pytorch-converted Conv mode
       expect(wasm.version).toBe('1.30.0');
       expect(wasm.ok).toBe(true);
       expect(verdicts(wasm, 'ConvInteger')).toEqual(['older-runtime']);
-      expect(wasm.warnings.find((w) => w.op === 'ConvInteger')!.reason).toMatch(/runs in onnxruntime-web .* 1\.30\.0; with a release before 1\.24\.0/);
+      expect(wasm.warnings.find((w) => w.op === 'ConvInteger')!.reason).toMatch(
+        /runs in onnxruntime-web .* 1\.30\.0; with a release before 1\.24\.0/,
+      );
       const oldWasm = checkTarget(q, 'browser-wasm', { runtimeVersion: '1.23.2' });
       expect(blockingOps(oldWasm)).toEqual(['ConvInteger']);
 
@@ -193,7 +203,8 @@ describe('all-MiniLM-L6-v2', () => {
       const mobile = checkTarget(q, 'android-arm64-ort-mobile');
       expect(mobile.ok).toBe(true);
       expect(mobile.warnings.map((w) => w.rule)).toEqual(['reduced-build-opset']);
-      if (label === 'default preset') console.info(`[targets] MiniLM INT8 (${label}): ${WHERE_CHOICES.map((id) => checkTarget(q, id).summary).join(' | ')}`);
+      if (label === 'default preset')
+        console.info(`[targets] MiniLM INT8 (${label}): ${WHERE_CHOICES.map((id) => checkTarget(q, id).summary).join(' | ')}`);
     }
     // Optimum's targets quantize attention's activation x activation MatMuls too (MatMulConstBOnly off): 48 vs 36.
     const count = (b: Uint8Array) => parseModel(b).graph.nodes.filter((n) => n.opType === 'MatMulInteger').length;
@@ -226,6 +237,8 @@ describe('all-MiniLM-L6-v2', () => {
     expect(w16.ok).toBe(true);
     expect(verdicts(w16, 'com.microsoft.MatMulNBits')).toEqual([]);
     expect(verdicts(w16, 'MatMul')).toEqual(['cast-fallback']);
-    console.info(`[targets] MiniLM Q4 / Q4F16: ${gpu.summary} | ${g16.summary}; WASM Q4F16: ${w16.groups.map((g) => `${g.op} x${g.count} ${g.verdict}`).join(', ')}`);
+    console.info(
+      `[targets] MiniLM Q4 / Q4F16: ${gpu.summary} | ${g16.summary}; WASM Q4F16: ${w16.groups.map((g) => `${g.op} x${g.count} ${g.verdict}`).join(', ')}`,
+    );
   });
 });

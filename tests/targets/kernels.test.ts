@@ -129,7 +129,12 @@ describe('kernel facts vs onnxruntime-node 1.30 and onnxruntime-web 1.30 (WASM),
         let outcome: Outcome;
         let s: ort.InferenceSession | null = null;
         try {
-          s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled', optimizedModelFilePath, intraOpNumThreads: 1, logSeverityLevel: 4 });
+          s = await ort.InferenceSession.create(bytes, {
+            graphOptimizationLevel: 'disabled',
+            optimizedModelFilePath,
+            intraOpNumThreads: 1,
+            logSeverityLevel: 4,
+          });
         } catch {
           outcome = 'load-fail';
         }
@@ -146,7 +151,8 @@ describe('kernel facts vs onnxruntime-node 1.30 and onnxruntime-web 1.30 (WASM),
         }
         const want = predicted(checkTarget(model, 'x86-vnni', { runtimeVersion: '1.30.0' }));
         if (outcome! !== want) wrong.push(`${c.name}: onnxruntime-node did ${outcome!}, checker says ${want}`);
-        if (outcome! !== kind(golden.results['1.30.0']![c.name]!)) wrong.push(`${c.name}: onnxruntime-node did ${outcome!}, python 1.30.0 did ${golden.results['1.30.0']![c.name]}`);
+        if (outcome! !== kind(golden.results['1.30.0']![c.name]!))
+          wrong.push(`${c.name}: onnxruntime-node did ${outcome!}, python 1.30.0 did ${golden.results['1.30.0']![c.name]}`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -25,7 +25,12 @@ import { MINILM, bytesOf, fixture, pathOf } from '../helpers/fixtures.js';
 import { ERROR_FIXTURE_INPUTS, expectDeclarations, expectInt8Outputs, expectStructure, groupBy, runSummaries } from '../helpers/parity.js';
 import { type Golden, type GoldenInput, describeModel, joinParts, loadGoldens, sha256 } from '../int8/helpers.js';
 
-type TargetGolden = Omit<Golden, 'reference'> & { reference: { target: OptimumTarget; onnxruntime: string; args: unknown }; same_as_target?: OptimumTarget; quantized_file_sha256?: string; ortquantizer?: { differs_in?: string[]; error?: string } };
+type TargetGolden = Omit<Golden, 'reference'> & {
+  reference: { target: OptimumTarget; onnxruntime: string; args: unknown };
+  same_as_target?: OptimumTarget;
+  quantized_file_sha256?: string;
+  ortquantizer?: { differs_in?: string[]; error?: string };
+};
 
 const goldens = loadGoldens<TargetGolden>(path.resolve(__dirname, '../golden/targets'), ['kernels.json']); // kernels.json: the kernel probe (kernels.test.ts)
 const byFixture = groupBy(goldens, (g) => g.fixture.path);
@@ -33,7 +38,9 @@ const byFixture = groupBy(goldens, (g) => g.fixture.path);
 /** The recorded inputs of this fixture's INT8 goldens (tests/golden/int8/), for fixtures where every target golden is an error. */
 function int8GoldenInputs(fixture: string): GoldenInput[] | undefined {
   const dir = path.resolve(__dirname, '../golden/int8');
-  for (const f of readdirSync(dir).filter((x) => x.startsWith(`${fixture}.`) && x.endsWith('.json')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((x) => x.startsWith(`${fixture}.`) && x.endsWith('.json'))
+    .sort()) {
     const g = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Golden;
     if (g.outputs?.inputs?.[0]) return g.outputs.inputs[0];
   }
@@ -119,8 +126,11 @@ describe.skipIf(goldens.length === 0)('Optimum targets: parity with onnxruntime 
               expect(refusal?.message).toBe(twin.message);
             } else {
               // The same bytes but for our provenance record, which names the preset asked for.
-              expect((await modelDigest(out!)).sha256, `byte-identical to our ${g.same_as_target} output (metadata_props aside)`).toBe((await modelDigest(twin!)).sha256);
-              const rec = (b: Uint8Array) => JSON.parse(parseModel(b).metadata.find((m) => m.key === METADATA_KEY)!.value) as Record<string, unknown>;
+              expect((await modelDigest(out!)).sha256, `byte-identical to our ${g.same_as_target} output (metadata_props aside)`).toBe(
+                (await modelDigest(twin!)).sha256,
+              );
+              const rec = (b: Uint8Array) =>
+                JSON.parse(parseModel(b).metadata.find((m) => m.key === METADATA_KEY)!.value) as Record<string, unknown>;
               expect(rec(out!)).toEqual({ ...rec(twin!), preset: target });
             }
             return;
@@ -129,7 +139,9 @@ describe.skipIf(goldens.length === 0)('Optimum targets: parity with onnxruntime 
           if (refusal) {
             expect(g.error, `we refused but the reference succeeded: ${refusal.message}`).toBeTruthy();
             expect(refusal).toBeInstanceOf(Int8Refusal);
-            console.info(`[targets parity] ${g.file}: reference raises (${g.error!.slice(0, 80)}); AVA refuses: ${refusal.message.slice(0, 160)}`);
+            console.info(
+              `[targets parity] ${g.file}: reference raises (${g.error!.slice(0, 80)}); AVA refuses: ${refusal.message.slice(0, 160)}`,
+            );
             return;
           }
           const q = parseModel(out!);
@@ -140,19 +152,27 @@ describe.skipIf(goldens.length === 0)('Optimum targets: parity with onnxruntime 
           if (g.error) {
             const m = /Expected (.+) to be an initializer/.exec(g.error);
             if (m) expect(result!.report.leftInFloat.some((l) => l.reason.includes(`Expected ${m[1]} to be an initializer`))).toBe(true);
-            const inputs = list.find((x) => x.outputs?.inputs)?.outputs?.inputs[0] ?? int8GoldenInputs(g.fixture.name) ?? ERROR_FIXTURE_INPUTS[g.fixture.name];
+            const inputs =
+              list.find((x) => x.outputs?.inputs)?.outputs?.inputs[0] ??
+              int8GoldenInputs(g.fixture.name) ??
+              ERROR_FIXTURE_INPUTS[g.fixture.name];
             expect(inputs, 'inputs to run the model on').toBeDefined();
             const o = await runSummaries(out!, inputs!, 0);
             for (const v of Object.values(o)) for (const x of v.first64) expect(Number.isFinite(x)).toBe(true);
-            console.info(`[targets parity] ${g.file}: reference raises; AVA quantized ${JSON.stringify(result!.report.rewritten)}, ${result!.report.leftInFloat.length} nodes left in float`);
+            console.info(
+              `[targets parity] ${g.file}: reference raises; AVA quantized ${JSON.stringify(result!.report.rewritten)}, ${result!.report.leftInFloat.length} nodes left in float`,
+            );
             return;
           }
 
           expectStructure(q, describeModel(q), g.output!, { nodes: g.nodes!, initializers: g.initializers!, metadataKey: METADATA_KEY });
           expectDeclarations(q, g);
           const { skipped } = await expectInt8Outputs(out!, g.outputs!, g.file);
-          for (const error of skipped) console.info(`[targets parity] ${g.file}: the reference-quantized model failed to run: ${error.slice(0, 120)}`);
-          console.info(`[targets parity] ${g.file}: identical nodes/initializers/value_info; outputs match; ORTQuantizer's own path ${g.ortquantizer?.error ? 'raises' : g.ortquantizer?.differs_in?.length ? `differs from quantize_dynamic in ${g.ortquantizer.differs_in.join(', ')}` : 'gives the same file'}`);
+          for (const error of skipped)
+            console.info(`[targets parity] ${g.file}: the reference-quantized model failed to run: ${error.slice(0, 120)}`);
+          console.info(
+            `[targets parity] ${g.file}: identical nodes/initializers/value_info; outputs match; ORTQuantizer's own path ${g.ortquantizer?.error ? 'raises' : g.ortquantizer?.differs_in?.length ? `differs from quantize_dynamic in ${g.ortquantizer.differs_in.join(', ')}` : 'gives the same file'}`,
+          );
         });
       }
     });

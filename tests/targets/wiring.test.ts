@@ -23,7 +23,8 @@ const conv = () => {
   const f = manifest().fixtures.find((x) => x.kind === 'onnx-node-test')!;
   return pathOf(`${f.path}/pytorch-converted/test_Conv2d/model.onnx`);
 };
-const record = (p: string) => JSON.parse(parseModel(new Uint8Array(readFileSync(p))).metadata.find((m) => m.key === METADATA_KEY)!.value) as Record<string, unknown>;
+const record = (p: string) =>
+  JSON.parse(parseModel(new Uint8Array(readFileSync(p))).metadata.find((m) => m.key === METADATA_KEY)!.value) as Record<string, unknown>;
 
 let dir: string;
 beforeAll(() => {
@@ -40,15 +41,21 @@ describe('quantize --target', () => {
     expect(existsSync(out)).toBe(false);
     expect(leftovers()).toEqual([]);
     // Every finding: op, nodes, reason, the runtime versions it holds for, its sources.
-    expect(r.out).toMatch(/^Target {16}android-arm64: Android \/ iOS, ONNX Runtime on ARM64 \(.* 1\.22\.0, CPU\) — the default; choose with --target$/m);
+    expect(r.out).toMatch(
+      /^Target {16}android-arm64: Android \/ iOS, ONNX Runtime on ARM64 \(.* 1\.22\.0, CPU\) — the default; choose with --target$/m,
+    );
     expect(r.out).toMatch(/^Target check {10}CANNOT RUN: /m);
-    expect(r.out).toMatch(/^ {2}cannot run {10}ConvInteger ×1 \(no-kernel\): ConvInteger has a CPU kernel for uint8 input x uint8 weights only before onnxruntime 1\.24/m);
+    expect(r.out).toMatch(
+      /^ {2}cannot run {10}ConvInteger ×1 \(no-kernel\): ConvInteger has a CPU kernel for uint8 input x uint8 weights only before onnxruntime 1\.24/m,
+    );
     expect(r.out).toMatch(/^ {22}nodes: \S+/m);
     expect(r.out).toMatch(/^ {22}holds for: .*before 1\.24\.0$/m);
     expect(r.out).toMatch(/^ {22}source: .*conv_integer\.cc/m);
     expect(r.out).toMatch(/^ {2}warning {13}ConvInteger ×1 \(reduced-build-risk\)/m);
     const err = r.err.trim().split('\n').at(-1)!;
-    expect(err).toMatch(/^ava-quant: .*conv-default\.onnx: .*cannot run .*ConvInteger x1; nothing was written \(choose where it will run with --target .*--force\)$/);
+    expect(err).toMatch(
+      /^ava-quant: .*conv-default\.onnx: .*cannot run .*ConvInteger x1; nothing was written \(choose where it will run with --target .*--force\)$/,
+    );
   });
 
   it('--force keeps it (exit 0, a warning); --runtime-version 1.24 says it runs; --json carries the findings (written: false on a refusal)', () => {
@@ -57,7 +64,17 @@ describe('quantize --target', () => {
     expect(existsSync(join(dir, 'conv-forced.onnx'))).toBe(true);
     expect(kept.out).toMatch(/kept because of --force although it cannot run on the target/);
 
-    const newer = cli('quantize', conv(), join(dir, 'conv-124.onnx'), 'int8', '--preset', 'ort-default', '--runtime-version', '1.24', '--json');
+    const newer = cli(
+      'quantize',
+      conv(),
+      join(dir, 'conv-124.onnx'),
+      'int8',
+      '--preset',
+      'ort-default',
+      '--runtime-version',
+      '1.24',
+      '--json',
+    );
     expect(newer.code).toBe(0);
     const j = JSON.parse(newer.out);
     expect(j.written).toBe(true);
@@ -76,7 +93,7 @@ describe('quantize --target', () => {
     expect(existsSync(join(dir, 'conv-json.onnx'))).toBe(false);
   });
 
-  it('--target picks INT8 preset (the target\'s Optimum arguments, recorded by name) unless --preset is given; x86-avx2 gives uint8 Conv weights that run', () => {
+  it("--target picks INT8 preset (the target's Optimum arguments, recorded by name) unless --preset is given; x86-avx2 gives uint8 Conv weights that run", () => {
     const avx2 = join(dir, 'conv-avx2.onnx');
     const r = cli('quantize', conv(), avx2, 'int8', '--target', 'x86-avx2', '--json');
     expect(r.code, r.err).toBe(0);
@@ -105,7 +122,9 @@ describe('quantize --target', () => {
   it('bad values are usage errors (exit 2) before any work', () => {
     const a = cli('quantize', conv(), join(dir, 'x.onnx'), 'int8', '--target', 'pdp11');
     expect(a.code).toBe(2);
-    expect(a.err).toMatch(/--target: unknown target 'pdp11' \(use android-arm64, x86-avx2, x86-vnni, browser-wasm, browser-webgpu, android-arm64-ort-mobile\)/);
+    expect(a.err).toMatch(
+      /--target: unknown target 'pdp11' \(use android-arm64, x86-avx2, x86-vnni, browser-wasm, browser-webgpu, android-arm64-ort-mobile\)/,
+    );
     const b = cli('quantize', conv(), join(dir, 'x.onnx'), 'fp16', '--runtime-version', 'latest');
     expect(b.code).toBe(2);
     expect(b.err).toMatch(/--runtime-version: not a version: 'latest'/);
@@ -144,7 +163,9 @@ describe('check --target: the matching backend, and the quantized model against 
     const r = cli('check', pathOf(fixture(MINILM)), q4, '--probes', texts, '--target', 'android-arm64-ort-mobile');
     expect(r.code).toBe(9);
     expect(r.out).toMatch(/^(PASS|FAIL) {2}mean cosine/m);
-    expect(r.out).toMatch(/backend for --target android-arm64-ort-mobile: onnxruntime-node cpu — onnxruntime-node's CPU execution provider on this machine approximates Android, ORT Mobile package/);
+    expect(r.out).toMatch(
+      /backend for --target android-arm64-ort-mobile: onnxruntime-node cpu — onnxruntime-node's CPU execution provider on this machine approximates Android, ORT Mobile package/,
+    );
     expect(r.out).toMatch(/cannot run {10}com\.microsoft\.MatMulNBits ×36 \(not-in-build\)/);
     expect(cli('check', pathOf(fixture(MINILM)), q4, '--runtime-version', '1.24').code).toBe(2);
   });
@@ -152,8 +173,14 @@ describe('check --target: the matching backend, and the quantized model against 
 
 describe('the quality backend of each target (deploymentPlan.qualityCheck)', () => {
   it('browser targets run their own backend in the page; CPU targets run WASM / onnxruntime-node CPU with a note that it approximates the device', () => {
-    expect(qualityBackendFor('browser-wasm')).toMatchObject({ page: { backend: 'wasm', exact: true }, cli: { backend: 'onnxruntime-web wasm', exact: true } });
-    expect(qualityBackendFor('browser-webgpu')).toMatchObject({ page: { backend: 'webgpu', exact: true }, cli: { backend: 'onnxruntime-web wasm', exact: false } });
+    expect(qualityBackendFor('browser-wasm')).toMatchObject({
+      page: { backend: 'wasm', exact: true },
+      cli: { backend: 'onnxruntime-web wasm', exact: true },
+    });
+    expect(qualityBackendFor('browser-webgpu')).toMatchObject({
+      page: { backend: 'webgpu', exact: true },
+      cli: { backend: 'onnxruntime-web wasm', exact: false },
+    });
     for (const id of ['android-arm64', 'x86-avx2', 'x86-vnni', 'android-arm64-ort-mobile'] as const) {
       const q = qualityBackendFor(id);
       expect(q.page.backend).toBe('wasm');
@@ -184,7 +211,9 @@ describe("the quantize worker's check of its written output (workers/output-chec
     expect(arm.unsupported.map((f) => f.op)).toEqual(['ConvInteger']);
     expect((await checkOutput(blob, 'out.onnx', undefined, { id: 'x86-avx2' })).ok).toBe(false);
     expect((await checkOutput(blob, 'out.onnx', undefined, { id: 'android-arm64', runtimeVersion: '1.24' })).ok).toBe(true);
-    await expect(checkOutput(blob, 'out.onnx', undefined, { id: 'android-arm64', runtimeVersion: 'v2' })).rejects.toBeInstanceOf(OptionError);
+    await expect(checkOutput(blob, 'out.onnx', undefined, { id: 'android-arm64', runtimeVersion: 'v2' })).rejects.toBeInstanceOf(
+      OptionError,
+    );
     const avx2 = await written(conv(), { mode: 'int8', options: { preset: 'avx2' } });
     expect((await checkOutput(avx2, 'out.onnx', undefined, { id: 'x86-avx2' })).ok).toBe(true);
   });

@@ -109,7 +109,8 @@ function fileOf(entry: FileEntryLike, where: string): Promise<File> {
 }
 
 function errorText(e: unknown): string {
-  if (e && typeof e === 'object' && 'message' in e && typeof (e as { message: unknown }).message === 'string') return (e as Error).message || 'unknown error';
+  if (e && typeof e === 'object' && 'message' in e && typeof (e as { message: unknown }).message === 'string')
+    return (e as Error).message || 'unknown error';
   return String(e);
 }
 
@@ -123,7 +124,8 @@ export async function collectFiles(items: DroppedItems, opts: { maxFiles?: numbe
   const maxDepth = opts.maxDepth ?? MAX_DEPTH;
   const out: PickedFile[] = [];
   const push = (p: PickedFile): void => {
-    if (out.length >= maxFiles) throw new FolderReadError(`too many files (more than ${maxFiles.toLocaleString('en-US')}): drop a smaller folder`);
+    if (out.length >= maxFiles)
+      throw new FolderReadError(`too many files (more than ${maxFiles.toLocaleString('en-US')}): drop a smaller folder`);
     out.push(p);
   };
   const walk = async (entry: EntryLike, parent: string, depth: number): Promise<void> => {

@@ -38,7 +38,11 @@ export class HashBridge extends JobBridge<HashWorkerApi> {
     return this.call(signal, (api) => api.verify(blob, expected, fileName, onProgress ? Comlink.proxy(onProgress) : undefined));
   }
 
-  zip(files: ZipFileInput[], manifest: Manifest | null, opts: { signal?: AbortSignal; onProgress?: (p: ZipProgress) => void } = {}): Promise<Blob> {
+  zip(
+    files: ZipFileInput[],
+    manifest: Manifest | null,
+    opts: { signal?: AbortSignal; onProgress?: (p: ZipProgress) => void } = {},
+  ): Promise<Blob> {
     const { signal, onProgress } = opts;
     return this.call(signal, (api) => api.zip(files, manifest, onProgress ? Comlink.proxy(onProgress) : undefined));
   }

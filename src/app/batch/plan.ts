@@ -107,11 +107,17 @@ export interface RowOutcome {
 
 /** manifest.json for a finished batch: hashed inputs, outputs, and skipped / failed files with why. */
 export function batchManifest(rows: readonly RowOutcome[], tool: ToolInfo, createdAt: string): Manifest {
-  const inputs = rows.filter((r) => r.input).map((r) => ({ name: r.path, bytes: r.input!.bytes, sha256: r.input!.sha256, md5: r.input!.md5 }));
+  const inputs = rows
+    .filter((r) => r.input)
+    .map((r) => ({ name: r.path, bytes: r.input!.bytes, sha256: r.input!.sha256, md5: r.input!.md5 }));
   const outputs = rows.flatMap((r) =>
     r.input
       ? r.outputs.map((o) =>
-          manifestOutput({ file: { name: o.name, bytes: o.digests.bytes, sha256: o.digests.sha256, md5: o.digests.md5 }, source: r.path, report: o.report }),
+          manifestOutput({
+            file: { name: o.name, bytes: o.digests.bytes, sha256: o.digests.sha256, md5: o.digests.md5 },
+            source: r.path,
+            report: o.report,
+          }),
         )
       : [],
   );
@@ -124,7 +130,13 @@ export function batchManifest(rows: readonly RowOutcome[], tool: ToolInfo, creat
 }
 
 /** The shareable report of one batch output (with its quality check, when one was run). */
-export function outputReport(row: RowOutcome, o: BatchOutput, tool: ToolInfo, createdAt: string, quality: QualityReport | null = null): ShareableReport {
+export function outputReport(
+  row: RowOutcome,
+  o: BatchOutput,
+  tool: ToolInfo,
+  createdAt: string,
+  quality: QualityReport | null = null,
+): ShareableReport {
   const i = row.input;
   return buildShareableReport({
     tool,
@@ -144,7 +156,9 @@ export interface RecordedHash {
 }
 
 /** Every SHA-256 / MD5 a batch or a history entry recorded, for the "Verify a copy" picker (deduplicated). */
-export function recordedHashes(files: readonly { name: string; role: string; sha256: string | null; md5: string | null }[]): RecordedHash[] {
+export function recordedHashes(
+  files: readonly { name: string; role: string; sha256: string | null; md5: string | null }[],
+): RecordedHash[] {
   const seen = new Set<string>();
   const out: RecordedHash[] = [];
   for (const f of files) {

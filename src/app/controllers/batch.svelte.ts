@@ -19,7 +19,17 @@ import type { ModelSummary } from '../../core/onnx/summary.js';
 import { TOOL } from '../../core/tool.js';
 import type { QuantizeProgress, QuantizeReport, QuantizeRequest, QuantizeResult } from '../../../workers/quantize-protocol.js';
 import type { PickedFile } from '../batch/entries.js';
-import { batchManifest, isModelPath, namingOptions, outputReport, planNames, siblingsOf, zipFileName, type BatchOutput, type RowOutcome } from '../batch/plan.js';
+import {
+  batchManifest,
+  isModelPath,
+  namingOptions,
+  outputReport,
+  planNames,
+  siblingsOf,
+  zipFileName,
+  type BatchOutput,
+  type RowOutcome,
+} from '../batch/plan.js';
 import { formatInt } from '../format.js';
 import { newEntryId, type HistoryEntry } from '../history/model.js';
 import { Job } from '../job.svelte.js';
@@ -28,9 +38,18 @@ import { buildRequest } from '../quantize-options.js';
 export interface BatchDeps {
   inspect(file: File, siblings: File[]): Promise<ModelSummary>;
   /** Queued behind the page's other quantize jobs (quantize-bridge.ts runQueued). */
-  quantize(file: File, externalFiles: File[], request: QuantizeRequest, opts: { signal: AbortSignal; onProgress: (p: QuantizeProgress) => void; onStart: () => void }): Promise<QuantizeResult>;
+  quantize(
+    file: File,
+    externalFiles: File[],
+    request: QuantizeRequest,
+    opts: { signal: AbortSignal; onProgress: (p: QuantizeProgress) => void; onStart: () => void },
+  ): Promise<QuantizeResult>;
   hash(blob: Blob, opts: { signal?: AbortSignal; onProgress?: (p: { bytes: number; total: number | null }) => void }): Promise<Digests>;
-  zip(files: { name: string; blob: Blob }[], manifest: Manifest, opts: { onProgress?: (p: { bytes: number; total: number | null }) => void }): Promise<Blob>;
+  zip(
+    files: { name: string; blob: Blob }[],
+    manifest: Manifest,
+    opts: { onProgress?: (p: { bytes: number; total: number | null }) => void },
+  ): Promise<Blob>;
   saveRun(entry: HistoryEntry): Promise<unknown>;
   announce?(message: string): void;
   now?(): Date;
@@ -84,7 +103,9 @@ export class BatchController {
   announcement = $state('');
   modes = $state<Record<OutputMode, boolean>>(Object.fromEntries(MODE_IDS.map((m, i) => [m, i === 0])) as Record<OutputMode, boolean>);
   /** The preset of each mode that has presets (each mode's other options are its defaults). */
-  presets = $state<Record<string, string>>(Object.fromEntries(MODE_METAS.filter((m) => m.defaultPreset).map((m) => [m.id, m.defaultPreset!])));
+  presets = $state<Record<string, string>>(
+    Object.fromEntries(MODE_METAS.filter((m) => m.defaultPreset).map((m) => [m.id, m.defaultPreset!])),
+  );
   template = $state<NamingTemplate>('suffix');
   version = $state('');
   runError = $state<string | null>(null);
@@ -145,7 +166,18 @@ export class BatchController {
       if (this.rows.some((r) => r.path === m.path && r.file.size === m.file.size && r.file.lastModified === m.file.lastModified)) continue;
       const siblings = siblingsOf(m.path, picked).map((p) => p.file);
       const id = this.#nextId++;
-      this.rows.push({ id, path: m.path, file: m.file, siblings, externalFiles: [], status: 'inspecting', message: '', input: null, inputFraction: null, outs: [] });
+      this.rows.push({
+        id,
+        path: m.path,
+        file: m.file,
+        siblings,
+        externalFiles: [],
+        status: 'inspecting',
+        message: '',
+        input: null,
+        inputFraction: null,
+        outs: [],
+      });
       added++;
       this.#inspect(id);
     }
@@ -243,7 +275,17 @@ export class BatchController {
       r.input = null;
       r.inputFraction = null;
       r.message = plan[k]!.error ?? '';
-      r.outs = chosen.map((mode) => ({ mode, name: plan[k]!.names[mode] ?? '', status: 'pending', fraction: 0, phase: 'waiting', blob: null, digests: null, report: null, error: null }));
+      r.outs = chosen.map((mode) => ({
+        mode,
+        name: plan[k]!.names[mode] ?? '',
+        status: 'pending',
+        fraction: 0,
+        phase: 'waiting',
+        blob: null,
+        digests: null,
+        report: null,
+        error: null,
+      }));
     }
     const createdAt = (this.#deps.now?.() ?? new Date()).toISOString();
     this.#say(`Quantizing ${plural(targets.length, 'model')}…`);
@@ -261,7 +303,10 @@ export class BatchController {
         try {
           r.inputFraction = 0;
           // Progress arrives on its own channel, possibly after the result: each handler checks it is still current.
-          r.input = await this.#deps.hash(r.file, { signal, onProgress: (p) => void (r.input === null && (r.inputFraction = p.total ? p.bytes / p.total : 0)) });
+          r.input = await this.#deps.hash(r.file, {
+            signal,
+            onProgress: (p) => void (r.input === null && (r.inputFraction = p.total ? p.bytes / p.total : 0)),
+          });
         } catch (e) {
           const err = asAvaError(e);
           if (err.kind === 'abort') break;
@@ -276,21 +321,29 @@ export class BatchController {
           o.status = 'running';
           o.phase = 'waiting for the quantizer';
           try {
-            const res = await this.#deps.quantize(r.file, [...r.externalFiles], { ...reqs[o.mode], date: createdAt }, {
-              signal,
-              onStart: () => (o.phase = 'starting'),
-              onProgress: (p) => {
-                if (o.status !== 'running') return;
-                o.phase = PHASE[p.phase];
-                o.fraction = p.fraction;
+            const res = await this.#deps.quantize(
+              r.file,
+              [...r.externalFiles],
+              { ...reqs[o.mode], date: createdAt },
+              {
+                signal,
+                onStart: () => (o.phase = 'starting'),
+                onProgress: (p) => {
+                  if (o.status !== 'running') return;
+                  o.phase = PHASE[p.phase];
+                  o.fraction = p.fraction;
+                },
               },
-            });
+            );
             o.blob = res.blob;
             o.report = res.report;
             o.status = 'hashing';
             o.phase = 'hashing the output';
             o.fraction = 0;
-            o.digests = await this.#deps.hash(res.blob, { signal, onProgress: (p) => void (o.status === 'hashing' && (o.fraction = p.total ? p.bytes / p.total : 0)) });
+            o.digests = await this.#deps.hash(res.blob, {
+              signal,
+              onProgress: (p) => void (o.status === 'hashing' && (o.fraction = p.total ? p.bytes / p.total : 0)),
+            });
             o.status = 'done';
           } catch (e) {
             const err = asAvaError(e);
@@ -344,7 +397,8 @@ export class BatchController {
       ...r.outs.filter((o) => o.status === 'cancelled').map((o) => `${label(o.mode)} cancelled`),
     ];
     const outsSkipped = r.outs.filter((o) => o.status === 'skipped');
-    const skipped = r.status === 'skipped' && !outsSkipped.length ? r.message : r.status === 'invalid' ? `not a usable model: ${r.message}` : null;
+    const skipped =
+      r.status === 'skipped' && !outsSkipped.length ? r.message : r.status === 'invalid' ? `not a usable model: ${r.message}` : null;
     const skippedOutputs = outsSkipped.map((o) => `${label(o.mode)} skipped: ${o.error}`);
     return { path: r.path, input: r.input ? { ...r.input } : null, outputs, skipped, skippedOutputs, failures };
   }
@@ -358,7 +412,9 @@ export class BatchController {
     if (!outcomes.some((o) => o.input)) return;
     try {
       const manifest = batchManifest(outcomes, TOOL, createdAt);
-      const files = targets.flatMap((r) => r.outs.filter((o) => o.status === 'done' && o.blob).map((o) => ({ name: o.name, blob: o.blob! })));
+      const files = targets.flatMap((r) =>
+        r.outs.filter((o) => o.status === 'done' && o.blob).map((o) => ({ name: o.name, blob: o.blob! })),
+      );
       this.lastRun = { manifest, files, createdAt };
       const reports = outcomes.flatMap((o) => o.outputs.map((out) => outputReport(o, out, TOOL, createdAt)));
       const entry: HistoryEntry = {
@@ -399,7 +455,9 @@ export class BatchController {
     this.zipFraction = 0;
     this.zip = null;
     const outcome = await this.zipJob.run(() =>
-      this.#deps.zip(run.files, $state.snapshot(run.manifest) as Manifest, { onProgress: (p) => (this.zipFraction = p.total ? p.bytes / p.total : 0) }),
+      this.#deps.zip(run.files, $state.snapshot(run.manifest) as Manifest, {
+        onProgress: (p) => (this.zipFraction = p.total ? p.bytes / p.total : 0),
+      }),
     );
     if (outcome.status === 'done') {
       this.zip = { blob: outcome.result, name: zipFileName(this.#deps.now?.() ?? new Date()) };

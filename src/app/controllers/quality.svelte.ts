@@ -14,7 +14,16 @@
  * backend; the quick check has its own entry.
  */
 import { asAvaError } from '../../core/errors.js';
-import { compareBackendReports, loadProbes, PROBE_FILES, quickSelection, retrievalSetFromStrings, type BackendComparison, type ProbeBundle, type QualityReport } from '../../core/quality/index.js';
+import {
+  compareBackendReports,
+  loadProbes,
+  PROBE_FILES,
+  quickSelection,
+  retrievalSetFromStrings,
+  type BackendComparison,
+  type ProbeBundle,
+  type QualityReport,
+} from '../../core/quality/index.js';
 import type { GpuProbe, ModelFilesInput, QualityBackend, QualityRequest, QualityResult } from '../../../workers/quality-protocol.js';
 import type { QualityProgress } from '../../core/quality/index.js';
 import { cacheKey, type CachedResult } from '../quality/cache.js';
@@ -140,7 +149,8 @@ export class QualityController {
       if (found === NO_COMPANIONS && (c.pooling || c.tokenizerConfig)) found = c;
     }
     const cur = this.companions;
-    if (cur && cur.tokenizerJson === found.tokenizerJson && cur.tokenizerConfig === found.tokenizerConfig && cur.pooling === found.pooling) return;
+    if (cur && cur.tokenizerJson === found.tokenizerJson && cur.tokenizerConfig === found.tokenizerConfig && cur.pooling === found.pooling)
+      return;
     this.companions = found;
   }
 
@@ -148,7 +158,8 @@ export class QualityController {
   get answer(): Answer | null {
     const full = this.runs.wasm;
     if (full.status === 'done' && full.result.report) return { report: full.result.report, kind: 'full', backend: 'wasm' };
-    if (this.quick.status === 'done' && this.quick.result.report) return { report: this.quick.result.report, kind: 'quick', backend: 'wasm' };
+    if (this.quick.status === 'done' && this.quick.result.report)
+      return { report: this.quick.result.report, kind: 'quick', backend: 'wasm' };
     for (const b of BACKENDS) {
       const r = this.runs[b];
       if (r.status === 'done' && r.result.report) return { report: r.result.report, kind: 'full', backend: b };
@@ -201,7 +212,15 @@ export class QualityController {
       userTexts ? this.#textHash(userTexts) : '-',
     ]);
     this.digests = { original: o, quantized: q };
-    const parts = { original: o, quantized: q, tokenizer: [tj, tc, pl].join(','), probes, userTexts: texts, threshold, ...(this.vectorKey ? { vector: this.vectorKey } : {}) };
+    const parts = {
+      original: o,
+      quantized: q,
+      tokenizer: [tj, tc, pl].join(','),
+      probes,
+      userTexts: texts,
+      threshold,
+      ...(this.vectorKey ? { vector: this.vectorKey } : {}),
+    };
     return { wasm: cacheKey({ ...parts, backend: 'wasm' }), webgpu: cacheKey({ ...parts, backend: 'webgpu' }) };
   }
 
@@ -214,7 +233,12 @@ export class QualityController {
     return { blob: m.blob, name: m.name, path: m.path ?? m.name, others: (m.others ?? []).map((o) => ({ path: o.path, blob: o.blob })) };
   }
 
-  #request(backend: QualityBackend, sets: { sentenceSets: ProbeBundle['sentenceSets']; retrievalSets: ProbeBundle['retrievalSets'] }, sentences: string[], threshold: number): QualityRequest {
+  #request(
+    backend: QualityBackend,
+    sets: { sentenceSets: ProbeBundle['sentenceSets']; retrievalSets: ProbeBundle['retrievalSets'] },
+    sentences: string[],
+    threshold: number,
+  ): QualityRequest {
     const comp = this.companions ?? NO_COMPANIONS;
     return {
       backend,
@@ -248,7 +272,9 @@ export class QualityController {
 
   /** What the webgpu column shows when WebGPU is not run: "not available" (visible), or nothing when just unticked. */
   #gpuOff(): RunState {
-    return this.gpu && !this.gpu.available ? { status: 'skipped', reason: `WebGPU not available: ${this.gpu.reason ?? 'unknown'}` } : { status: 'idle' };
+    return this.gpu && !this.gpu.available
+      ? { status: 'skipped', reason: `WebGPU not available: ${this.gpu.reason ?? 'unknown'}` }
+      : { status: 'idle' };
   }
 
   /** Shows cached reports for the current files and selection (quick and full). */
@@ -282,7 +308,9 @@ export class QualityController {
       try {
         const hit = await this.#deps.loadCached(keys[b]);
         if (id !== this.#lookupId || this.busy || this.#disposed) return;
-        this.runs[b] = hit ? { status: 'done', result: hit.result, key: keys[b], cachedAt: hit.storedAt, wallMs: null } : { status: 'idle' };
+        this.runs[b] = hit
+          ? { status: 'done', result: hit.result, key: keys[b], cachedAt: hit.storedAt, wallMs: null }
+          : { status: 'idle' };
       } catch (e) {
         this.#notice(e);
         this.runs[b] = { status: 'idle' };
@@ -290,7 +318,8 @@ export class QualityController {
     }
     if (this.quick.status !== 'done' || this.quick.key !== quickKey) {
       const hit = await this.#deps.loadCached(quickKey).catch((e: unknown) => (this.#notice(e), null));
-      if (id === this.#lookupId && !this.busy && hit) this.quick = { status: 'done', result: hit.result, key: quickKey, cachedAt: hit.storedAt, wallMs: null };
+      if (id === this.#lookupId && !this.busy && hit)
+        this.quick = { status: 'done', result: hit.result, key: quickKey, cachedAt: hit.storedAt, wallMs: null };
     }
     this.#publish();
   }
@@ -394,14 +423,18 @@ export class QualityController {
         if (signal.aborted) return;
         this.runs[b] = { status: 'done', result, key: keys[b], cachedAt: null, wallMs: now() - t0 };
         const v = result.report?.verdict;
-        this.#deps.announce?.(v ? `Quality check on ${BACKEND_NAME[b]}: ${v.headline}` : `Quality check on ${BACKEND_NAME[b]}: not run (${result.skipped})`);
+        this.#deps.announce?.(
+          v ? `Quality check on ${BACKEND_NAME[b]}: ${v.headline}` : `Quality check on ${BACKEND_NAME[b]}: not run (${result.skipped})`,
+        );
         if (result.report) await this.#deps.storeCached(keys[b], snapshot(result)).catch((e: unknown) => this.#notice(e));
       }
     });
     this.phase = 'ready';
     if (outcome.status === 'error') {
       this.#notice(outcome.error);
-      for (const b of BACKENDS) if (this.runs[b].status === 'queued' || this.runs[b].status === 'running') this.runs[b] = { status: 'error', message: outcome.error.message };
+      for (const b of BACKENDS)
+        if (this.runs[b].status === 'queued' || this.runs[b].status === 'running')
+          this.runs[b] = { status: 'error', message: outcome.error.message };
     }
     this.#publish();
   }

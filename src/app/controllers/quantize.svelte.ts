@@ -216,7 +216,11 @@ export class QuantizeController {
    */
   async start(opts: { force?: boolean; handle?: FileSystemFileHandle } = {}): Promise<void> {
     if (this.job.busy || !this.built.ok || this.#disposed) return;
-    const request: QuantizeRequest = { ...$state.snapshot(this.built.request), target: { id: this.target }, ...(opts.force ? { force: true } : {}) } as QuantizeRequest;
+    const request: QuantizeRequest = {
+      ...$state.snapshot(this.built.request),
+      target: { id: this.target },
+      ...(opts.force ? { force: true } : {}),
+    } as QuantizeRequest;
     const mode = request.mode;
     const jobId = this.#deps.newJobId();
     const name = opts.handle?.name ?? this.outputName(mode);
@@ -231,7 +235,12 @@ export class QuantizeController {
       ({ signal, progress, started }) => {
         // A cancel terminates the worker mid-write: its partial files go too.
         signal.addEventListener('abort', () => void this.#deps.removeJobFiles(jobId), { once: true });
-        return this.#deps.quantize(file, [...this.source.externalFiles], { ...request, date, output }, { signal, onProgress: progress, onStart: started });
+        return this.#deps.quantize(
+          file,
+          [...this.source.externalFiles],
+          { ...request, date, output },
+          { signal, onProgress: progress, onStart: started },
+        );
       },
       { queued: true },
     );
@@ -245,7 +254,9 @@ export class QuantizeController {
         blob: res.blob,
         name,
         url: URL.createObjectURL(res.blob),
-        ...(res.data ? { data: { name: res.data.name, url: URL.createObjectURL(res.data.blob), bytes: res.data.blob.size, blob: res.data.blob } } : {}),
+        ...(res.data
+          ? { data: { name: res.data.name, url: URL.createObjectURL(res.data.blob), bytes: res.data.blob.size, blob: res.data.blob } }
+          : {}),
         saved: res.storage === 'picked',
         wallMs: this.job.elapsedMs ?? 0,
         jobId: res.storage === 'opfs' ? jobId : null,

@@ -76,7 +76,17 @@ export interface TargetForm {
 
 /** The engine's defaults (src/core/mixed/target.ts, as the CLI's `quantize … target`), bar 0.99 mean cosine. */
 export function defaultTargetForm(): TargetForm {
-  return { useCosine: true, minCosine: '0.99', useTop5: false, minTop5: '0.95', probes: ['en', 'multi'], subset: '24', candidates: [...TARGET_CANDIDATES], maxVerifications: '6', uniform: true };
+  return {
+    useCosine: true,
+    minCosine: '0.99',
+    useTop5: false,
+    minTop5: '0.95',
+    probes: ['en', 'multi'],
+    subset: '24',
+    candidates: [...TARGET_CANDIDATES],
+    maxVerifications: '6',
+    uniform: true,
+  };
 }
 
 /** A stored form (untrusted JSON) read back: known fields of the right type, the defaults for the rest. */
@@ -86,13 +96,17 @@ export function readStoredForm(raw: unknown): TargetForm {
   const r = raw as Record<string, unknown>;
   const str = (k: keyof TargetForm) => (typeof r[k] === 'string' ? (r[k] as string) : (d[k] as string));
   const bool = (k: keyof TargetForm) => (typeof r[k] === 'boolean' ? (r[k] as boolean) : (d[k] as boolean));
-  const list = <T extends string>(k: keyof TargetForm, known: readonly T[]): T[] => (Array.isArray(r[k]) ? (r[k] as unknown[]).filter((x): x is T => known.includes(x as T)) : (d[k] as T[]));
+  const list = <T extends string>(k: keyof TargetForm, known: readonly T[]): T[] =>
+    Array.isArray(r[k]) ? (r[k] as unknown[]).filter((x): x is T => known.includes(x as T)) : (d[k] as T[]);
   return {
     useCosine: bool('useCosine'),
     minCosine: str('minCosine'),
     useTop5: bool('useTop5'),
     minTop5: str('minTop5'),
-    probes: list('probes', TARGET_PROBES.map((p) => p.id)),
+    probes: list(
+      'probes',
+      TARGET_PROBES.map((p) => p.id),
+    ),
     subset: str('subset'),
     candidates: list('candidates', TARGET_CANDIDATES),
     maxVerifications: str('maxVerifications'),
@@ -101,7 +115,15 @@ export function readStoredForm(raw: unknown): TargetForm {
 }
 
 export type ParsedTargetForm =
-  | { ok: true; bar: TargetBar; probes: string[]; subset: number; candidates: Exclude<Precision, 'fp32'>[]; maxVerifications: number; uniform: boolean }
+  | {
+      ok: true;
+      bar: TargetBar;
+      probes: string[];
+      subset: number;
+      candidates: Exclude<Precision, 'fp32'>[];
+      maxVerifications: number;
+      uniform: boolean;
+    }
   | { ok: false; error: string };
 
 function num(text: string, what: string, lo: number, hi: number, loOpen = false): number | string {
@@ -146,7 +168,12 @@ export function parseTargetForm(f: TargetForm): ParsedTargetForm {
 
 /** "mean cosine ≥ 0.99 and top-5 overlap ≥ 0.95". */
 export function barText(bar: TargetBar): string {
-  return [bar.minCosine !== undefined ? `mean cosine ≥ ${bar.minCosine}` : null, bar.minTop5Overlap !== undefined ? `top-5 overlap ≥ ${bar.minTop5Overlap}` : null].filter(Boolean).join(' and ');
+  return [
+    bar.minCosine !== undefined ? `mean cosine ≥ ${bar.minCosine}` : null,
+    bar.minTop5Overlap !== undefined ? `top-5 overlap ≥ ${bar.minTop5Overlap}` : null,
+  ]
+    .filter(Boolean)
+    .join(' and ');
 }
 
 /** One row of the per-layer-group table: the answer's precision and its predicted bytes. */
@@ -208,7 +235,16 @@ export function plotOf(report: TargetReport): Plot {
       missing++;
       continue;
     }
-    points.push({ x: p.bytes, y, kind: p.kind, label: p.label, probes: p.probes, meetsBar: p.meetsBar, int8: same(p, report.int8), chosen: same(p, report.chosen) });
+    points.push({
+      x: p.bytes,
+      y,
+      kind: p.kind,
+      label: p.label,
+      probes: p.probes,
+      meetsBar: p.meetsBar,
+      int8: same(p, report.int8),
+      chosen: same(p, report.chosen),
+    });
   }
   const xs = points.map((p) => p.x);
   const ys = [...points.map((p) => p.y), ...(bar !== null ? [bar] : [])];
@@ -239,7 +275,10 @@ export function qualityRunOf(r: TargetResult): BackendRun | null {
     adapter: null,
     ortLog: [],
   };
-  return { backend: r.runtime.backend, state: { status: 'done', result: { report, runtime, skipped: null }, key: r.report.cacheKey, cachedAt: null, wallMs: null } };
+  return {
+    backend: r.runtime.backend,
+    state: { status: 'done', result: { report, runtime, skipped: null }, key: r.report.cacheKey, cachedAt: null, wallMs: null },
+  };
 }
 
 export class TargetController {
@@ -330,16 +369,30 @@ export class TargetController {
   }
 
   /** The worker request for the form (probes and tokenizer files read now). */
-  async #request(p: Extract<ParsedTargetForm, { ok: true }>, target: TargetId, int8Preset: string | null, jobId: string, noCache: boolean): Promise<TargetRequest> {
+  async #request(
+    p: Extract<ParsedTargetForm, { ok: true }>,
+    target: TargetId,
+    int8Preset: string | null,
+    jobId: string,
+    noCache: boolean,
+  ): Promise<TargetRequest> {
     const others = this.source.companions();
     const c = await this.#deps.findCompanions(this.source.file, others).catch(() => NO_COMPANIONS);
     if (p.bar.minTop5Overlap !== undefined && !c.tokenizerJson)
-      throw new AvaError('options', 'a top-5 overlap bar needs the tokenizer: drop tokenizer.json with the model (retrieval needs real text)');
+      throw new AvaError(
+        'options',
+        'a top-5 overlap bar needs the tokenizer: drop tokenizer.json with the model (retrieval needs real text)',
+      );
     const all = await loadProbes((f) => this.#deps.loadProbeFile(f), PROBE_FILES);
     const probes = { sentenceSets: all.sentenceSets.filter((s) => p.probes.includes(s.id)), retrievalSets: all.retrievalSets };
     const files = [...new Set([...this.source.externalFiles, ...others])];
     return {
-      model: { blob: this.source.file, name: this.source.file.name, path: pathOf(this.source.file), others: files.map((f) => ({ path: pathOf(f), blob: f })) },
+      model: {
+        blob: this.source.file,
+        name: this.source.file.name,
+        path: pathOf(this.source.file),
+        others: files.map((f) => ({ path: pathOf(f), blob: f })),
+      },
       tokenizer: c.tokenizerJson ? { tokenizerJson: c.tokenizerJson, tokenizerConfig: c.tokenizerConfig } : null,
       pooling: c.pooling,
       bar: p.bar,

@@ -38,7 +38,8 @@ export function setHistoryBackend(b: HistoryBackend): void {
 }
 
 const describe = (e: unknown): string => {
-  if (e && typeof e === 'object' && 'name' in e && (e as { name: unknown }).name === 'QuotaExceededError') return 'the browser storage is full';
+  if (e && typeof e === 'object' && 'name' in e && (e as { name: unknown }).name === 'QuotaExceededError')
+    return 'the browser storage is full';
   return e instanceof Error ? e.message || e.name : String(e);
 };
 

@@ -58,7 +58,9 @@ export function validateEntry(x: unknown): HistoryEntry {
 }
 
 export function newEntryId(now: number = Date.now(), rand: () => number = Math.random): string {
-  return `run-${String(Math.max(0, Math.floor(now))).padStart(13, '0').slice(-13)}-${Math.floor(rand() * 36 ** 8).toString(36)}`;
+  return `run-${String(Math.max(0, Math.floor(now)))
+    .padStart(13, '0')
+    .slice(-13)}-${Math.floor(rand() * 36 ** 8).toString(36)}`;
 }
 
 /** What the history code needs from storage. */
@@ -83,7 +85,8 @@ export async function readHistory(backend: HistoryBackend): Promise<HistoryListi
     const key = String(k);
     try {
       const e = validateEntry(v);
-      if (e.id !== key) throw new HistoryError(`unreadable history entry: stored under ${JSON.stringify(key.slice(0, 40))} but its id is ${e.id}`);
+      if (e.id !== key)
+        throw new HistoryError(`unreadable history entry: stored under ${JSON.stringify(key.slice(0, 40))} but its id is ${e.id}`);
       entries.push(e);
     } catch (err) {
       unreadable.push({ key, error: err instanceof Error ? err.message : String(err) });
@@ -94,7 +97,12 @@ export async function readHistory(backend: HistoryBackend): Promise<HistoryListi
 }
 
 /** Validates and stores an entry, then deletes the oldest beyond `max`. Returns the ids deleted. */
-export async function writeEntry(backend: HistoryBackend, entry: HistoryEntry, existing: readonly HistoryEntry[], max = MAX_ENTRIES): Promise<string[]> {
+export async function writeEntry(
+  backend: HistoryBackend,
+  entry: HistoryEntry,
+  existing: readonly HistoryEntry[],
+  max = MAX_ENTRIES,
+): Promise<string[]> {
   const clean = validateEntry(entry);
   await backend.set(clean.id, clean);
   const others = existing.filter((e) => e.id !== clean.id);

@@ -36,7 +36,10 @@ const client = (signal?: AbortSignal): HubClient => ({ fetch: (u, i) => fetch(u,
 export function pageMayFetch(url: string): boolean {
   const u = new URL(url);
   const h = u.hostname;
-  return u.origin === new URL(HUB_ENDPOINT).origin || (u.protocol === 'https:' && (h === 'huggingface.co' || h.endsWith('.huggingface.co') || h === 'hf.co' || h.endsWith('.hf.co')));
+  return (
+    u.origin === new URL(HUB_ENDPOINT).origin ||
+    (u.protocol === 'https:' && (h === 'huggingface.co' || h.endsWith('.huggingface.co') || h === 'hf.co' || h.endsWith('.hf.co')))
+  );
 }
 
 /**
@@ -96,7 +99,10 @@ export function blobStore(folder: string): FileStore<File> {
 }
 
 /** Downloads a plan's files as Files (model, its external data, tokenizer/pooling companions). Throws HubError. */
-export function downloadModel(plan: ModelPlan, opts: { signal: AbortSignal; onProgress: (p: TransferProgress) => void }): Promise<LoadedModel<File>> {
+export function downloadModel(
+  plan: ModelPlan,
+  opts: { signal: AbortSignal; onProgress: (p: TransferProgress) => void },
+): Promise<LoadedModel<File>> {
   const folder = plan.ref.kind === 'hub' ? plan.ref.repo.split('/')[1]! : '';
   return downloadPlan(plan, blobStore(folder), client(opts.signal), opts.onProgress);
 }

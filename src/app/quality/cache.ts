@@ -63,7 +63,9 @@ function describe(e: unknown, doing: string): CacheError {
   const name = e && typeof e === 'object' && 'name' in e ? String((e as { name: unknown }).name) : '';
   const message = e instanceof Error ? e.message : String(e);
   if (name === 'QuotaExceededError' || /quota/i.test(message))
-    return new CacheError(`Could not ${doing}: the browser's storage quota is full (${name || 'quota exceeded'}). Free some site data and re-run.`);
+    return new CacheError(
+      `Could not ${doing}: the browser's storage quota is full (${name || 'quota exceeded'}). Free some site data and re-run.`,
+    );
   if (typeof indexedDB === 'undefined') return new CacheError(`Could not ${doing}: this browser has no IndexedDB (private mode?).`);
   return new CacheError(`Could not ${doing}: ${name ? `${name}: ` : ''}${message}`);
 }

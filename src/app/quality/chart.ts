@@ -27,7 +27,12 @@ const decimalsFor = (width: number) => Math.min(6, Math.max(2, Math.ceil(-Math.l
  * `threshold` null: the report's range. `cosines`: the texts the histogram counts (their number must equal the
  * histogram's total, else the report's bins are used). Bins: the report's count (at least 10).
  */
-export function chartBins(h: Histogram, threshold: number | null, cosines: readonly number[] | null = null, binCount = Math.max(10, h.counts.length)): Chart {
+export function chartBins(
+  h: Histogram,
+  threshold: number | null,
+  cosines: readonly number[] | null = null,
+  binCount = Math.max(10, h.counts.length),
+): Chart {
   const total = h.counts.reduce((a, b) => a + b, 0);
   const lo0 = threshold !== null ? Math.min(h.lo, threshold) : h.lo;
   const hi0 = Math.max(h.hi, lo0 + 1e-6);
@@ -51,7 +56,12 @@ export function chartBins(h: Histogram, threshold: number | null, cosines: reado
   const n = h.counts.length;
   const w = (h.hi - h.lo) / Math.max(1, n);
   const d = decimalsFor(Math.min(w, hi0 - lo0));
-  return { lo: lo0, hi: hi0, decimals: d, bins: h.counts.map((count, i) => binOf(h.lo + i * w, i === n - 1 ? h.hi : h.lo + (i + 1) * w, count, d)) };
+  return {
+    lo: lo0,
+    hi: hi0,
+    decimals: d,
+    bins: h.counts.map((count, i) => binOf(h.lo + i * w, i === n - 1 ? h.hi : h.lo + (i + 1) * w, count, d)),
+  };
 }
 
 function binOf(lo: number, hi: number, count: number, d: number): ChartBin {

@@ -19,7 +19,15 @@ export const NO_COMPANIONS: Companions = { tokenizerJson: null, tokenizerConfig:
  */
 export function isCompanion(f: File): boolean {
   const base = f.name.toLowerCase();
-  return ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'config.json', 'sentence_bert_config.json', 'modules.json'].includes(base);
+  return [
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'special_tokens_map.json',
+    'vocab.txt',
+    'config.json',
+    'sentence_bert_config.json',
+    'modules.json',
+  ].includes(base);
 }
 
 /** The path a file was dropped with ("repo/onnx/model.onnx"), or just its name. */
@@ -72,7 +80,8 @@ export async function findCompanions(model: File, others: readonly File[]): Prom
   // A repo keeps the model in onnx/ and the tokenizer at the root: search from the model's folder upwards.
   const tokenizerJson = nearest(files, modelDir, (b) => b === 'tokenizer.json');
   const root = tokenizerJson ? dirOf(pathOf(tokenizerJson)) : modelDir;
-  const tokenizerConfig = nearest(files, root, (b) => b === 'tokenizer_config.json') ?? nearest(files, modelDir, (b) => b === 'tokenizer_config.json');
+  const tokenizerConfig =
+    nearest(files, root, (b) => b === 'tokenizer_config.json') ?? nearest(files, modelDir, (b) => b === 'tokenizer_config.json');
   // 1_Pooling/config.json by path (the 1_Pooling folder sits beside the tokenizer, or above the model);
   // a bare config.json (flat drop) only when its keys are pooling_mode_*.
   let pooling: File | null = null;

@@ -2,12 +2,7 @@
  * What the check embeds: the shipped probe sets (public/probes/*.json, fetched relative to the page so a copy served
  * from a sub-path works) and the user's pasted sentences / documents / queries.
  */
-import {
-  loadProbes,
-  retrievalSetFromStrings,
-  type RetrievalSet,
-  type SentenceSet,
-} from '../../core/quality/index.js';
+import { loadProbes, retrievalSetFromStrings, type RetrievalSet, type SentenceSet } from '../../core/quality/index.js';
 
 export interface ProbeChoice {
   file: string;
@@ -114,7 +109,13 @@ export function readForm(f: SelectionForm): { ok: true; selection: Selection } |
   const known = new Set(PROBE_CHOICES.map((p) => p.file));
   return {
     ok: true,
-    selection: { probes: PROBE_CHOICES.map((p) => p.file).filter((x) => f.probes.includes(x) && known.has(x)), sentences, documents, queries, threshold },
+    selection: {
+      probes: PROBE_CHOICES.map((p) => p.file).filter((x) => f.probes.includes(x) && known.has(x)),
+      sentences,
+      documents,
+      queries,
+      threshold,
+    },
   };
 }
 

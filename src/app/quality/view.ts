@@ -51,7 +51,10 @@ export function formatAdapter(a: AdapterInfo | null): string {
   if (!a) return 'none';
   const parts = [a.vendor, a.architecture, a.device, a.description].filter((s) => s && s.trim().length > 0);
   const head = parts.length ? [...new Set(parts)].join(' ') : 'unnamed adapter';
-  const notes = [a.isFallbackAdapter ? 'fallback / software adapter' : null, a.shaderF16 === false ? 'no shader-f16: float16 models cannot run' : null].filter(Boolean);
+  const notes = [
+    a.isFallbackAdapter ? 'fallback / software adapter' : null,
+    a.shaderF16 === false ? 'no shader-f16: float16 models cannot run' : null,
+  ].filter(Boolean);
   return notes.length ? `${head} (${notes.join('; ')})` : head;
 }
 

@@ -66,9 +66,17 @@ export function checkCopy(report: ShareableReport, fileName: string, d: Digests)
     ['source', report.source],
     ['output', report.output],
   ] as const;
-  if (!files.some(([, f]) => hasHash(f))) return { fileName, digests: d, role: null, ok: false, message: 'the report has no hashes to compare with' };
+  if (!files.some(([, f]) => hasHash(f)))
+    return { fileName, digests: d, role: null, ok: false, message: 'the report has no hashes to compare with' };
   for (const [role, f] of files) {
-    if (matches(f, d)) return { fileName, digests: d, role, ok: true, message: `matches the ${role} ${lastSegment(f.name)} (${which(f)}, ${d.bytes.toLocaleString('en-US')} bytes)` };
+    if (matches(f, d))
+      return {
+        fileName,
+        digests: d,
+        role,
+        ok: true,
+        message: `matches the ${role} ${lastSegment(f.name)} (${which(f)}, ${d.bytes.toLocaleString('en-US')} bytes)`,
+      };
   }
   const byName = files.find(([, f]) => lastSegment(f.name) === lastSegment(fileName) && hasHash(f));
   if (byName) {
@@ -80,5 +88,11 @@ export function checkCopy(report: ShareableReport, fileName: string, d: Digests)
     ].filter(Boolean);
     return { fileName, digests: d, role, ok: false, message: `does not match the ${role} ${lastSegment(f.name)}: ${diffs.join('; ')}` };
   }
-  return { fileName, digests: d, role: null, ok: false, message: `matches neither the source nor the output of this report (SHA-256 ${d.sha256})` };
+  return {
+    fileName,
+    digests: d,
+    role: null,
+    ok: false,
+    message: `matches neither the source nor the output of this report (SHA-256 ${d.sha256})`,
+  };
 }

@@ -45,7 +45,16 @@ export function whereOption(id: TargetId): WhereOption {
   // A target outside the page's list (e.g. the reduced build, from a saved result): the core's words all the same.
   const t = TARGETS[id];
   const q = qualityBackendFor(t).page;
-  return { id, label: t.label, where: t.where, advice: t.advice, runtime: `${t.runtime.packages} ${t.runtime.defaultVersion}`, int8Preset: t.int8Preset, quality: { backend: q.backend, note: q.note }, isDefault: false };
+  return {
+    id,
+    label: t.label,
+    where: t.where,
+    advice: t.advice,
+    runtime: `${t.runtime.packages} ${t.runtime.defaultVersion}`,
+    int8Preset: t.int8Preset,
+    quality: { backend: q.backend, note: q.note },
+    isDefault: false,
+  };
 }
 
 /** One finding group as the page lists it: the op, how many nodes, why, for which runtime versions, and its sources. */
@@ -72,7 +81,15 @@ export interface FindingsView {
   notes: string[];
 }
 
-const row = (g: FindingGroup): FindingRow => ({ op: g.op, count: g.count, nodes: g.nodes, reason: g.reason, holdsFor: g.holdsFor, verdict: g.verdict, sources: g.source });
+const row = (g: FindingGroup): FindingRow => ({
+  op: g.op,
+  count: g.count,
+  nodes: g.nodes,
+  reason: g.reason,
+  holdsFor: g.holdsFor,
+  verdict: g.verdict,
+  sources: g.source,
+});
 
 /** The findings of a target check, for the result panel. */
 export function findingsView(check: TargetCheck): FindingsView {

@@ -57,7 +57,8 @@ const YIELD_MS = 50;
 
 const isReadableStream = (s: unknown): s is ReadableStream<Uint8Array> => typeof (s as ReadableStream)?.getReader === 'function';
 const isBlob = (s: unknown): s is Blob => typeof (s as Blob)?.stream === 'function' && typeof (s as Blob)?.size === 'number';
-const isAsyncIterable = (s: unknown): s is AsyncIterable<Uint8Array> => typeof (s as AsyncIterable<Uint8Array>)?.[Symbol.asyncIterator] === 'function';
+const isAsyncIterable = (s: unknown): s is AsyncIterable<Uint8Array> =>
+  typeof (s as AsyncIterable<Uint8Array>)?.[Symbol.asyncIterator] === 'function';
 
 async function* chunksOf(source: ByteSource): AsyncGenerator<Uint8Array> {
   if (source instanceof Uint8Array) {
@@ -111,7 +112,8 @@ export async function hashBytes(source: ByteSource, options: HashOptions & { md5
   let last = Date.now();
   onProgress?.({ bytes, total });
   for await (const chunk of chunksOf(source)) {
-    if (!(chunk instanceof Uint8Array)) throw new TypeError(`hashBytes: expected Uint8Array chunks, got ${Object.prototype.toString.call(chunk)}`);
+    if (!(chunk instanceof Uint8Array))
+      throw new TypeError(`hashBytes: expected Uint8Array chunks, got ${Object.prototype.toString.call(chunk)}`);
     for (let off = 0; off < chunk.length; off += SLICE) {
       signal?.throwIfAborted();
       const slice = chunk.length <= SLICE ? chunk : chunk.subarray(off, Math.min(chunk.length, off + SLICE));
@@ -138,17 +140,22 @@ export interface ExpectedHash {
 }
 
 const LENGTHS: Record<number, string> = { 40: 'SHA-1', 56: 'SHA-224', 96: 'SHA-384', 128: 'SHA-512', 8: 'CRC-32' };
-const FORMAT_HINT = 'expected a SHA-256 (64 hex digits) or MD5 (32 hex digits) checksum, optionally as a sha256sum/md5sum line "<hex>  <file name>"';
+const FORMAT_HINT =
+  'expected a SHA-256 (64 hex digits) or MD5 (32 hex digits) checksum, optionally as a sha256sum/md5sum line "<hex>  <file name>"';
 
 function hexAlgorithm(hex: string, raw: string): HashAlgorithm {
   if (!/^[0-9a-f]+$/i.test(hex)) {
     const bad = /[^0-9a-f]/i.exec(hex)![0];
-    throw new HashFormatError(`${FORMAT_HINT}; ${JSON.stringify(raw.slice(0, 80))} contains ${JSON.stringify(bad)}, which is not a hex digit`);
+    throw new HashFormatError(
+      `${FORMAT_HINT}; ${JSON.stringify(raw.slice(0, 80))} contains ${JSON.stringify(bad)}, which is not a hex digit`,
+    );
   }
   if (hex.length === 64) return 'sha256';
   if (hex.length === 32) return 'md5';
   const looks = LENGTHS[hex.length];
-  throw new HashFormatError(`${FORMAT_HINT}; got ${hex.length} hex digits${looks ? ` (that looks like ${looks}, which is not supported)` : ''}`);
+  throw new HashFormatError(
+    `${FORMAT_HINT}; got ${hex.length} hex digits${looks ? ` (that looks like ${looks}, which is not supported)` : ''}`,
+  );
 }
 
 interface Line {
@@ -190,14 +197,17 @@ export function parseExpectedHash(text: string, fileName?: string): ExpectedHash
     const hits = want ? parsed.filter((l) => l.name !== null && fileOf(l.name) === want) : [];
     if (hits.length !== 1) {
       const where = want ? `none of them is for ${JSON.stringify(want)}` : 'say which file to check';
-      throw new HashFormatError(`the checksum text has ${lines.length} lines and ${hits.length > 1 ? `${hits.length} of them are for ${JSON.stringify(want)}` : where}`);
+      throw new HashFormatError(
+        `the checksum text has ${lines.length} lines and ${hits.length > 1 ? `${hits.length} of them are for ${JSON.stringify(want)}` : where}`,
+      );
     }
     picked = hits[0]!;
   }
   const algorithm = hexAlgorithm(picked.hex, picked.raw);
   if (picked.tag) {
     const tagAlg = /md5/i.test(picked.tag) ? 'md5' : 'sha256';
-    if (tagAlg !== algorithm) throw new HashFormatError(`the line says ${picked.tag.toUpperCase()} but has ${picked.hex.length} hex digits`);
+    if (tagAlg !== algorithm)
+      throw new HashFormatError(`the line says ${picked.tag.toUpperCase()} but has ${picked.hex.length} hex digits`);
   }
   return { algorithm, hex: picked.hex.toLowerCase(), fileName: picked.name };
 }
@@ -220,7 +230,11 @@ const LABEL: Record<HashAlgorithm, string> = { sha256: 'SHA-256', md5: 'MD5' };
  * Hashes `source` and compares it with `expected` (see parseExpectedHash). The expected value is parsed first, so a
  * malformed value throws HashFormatError before any byte is read.
  */
-export async function verifyHash(source: ByteSource, expected: string, options: HashOptions & { fileName?: string } = {}): Promise<VerifyResult> {
+export async function verifyHash(
+  source: ByteSource,
+  expected: string,
+  options: HashOptions & { fileName?: string } = {},
+): Promise<VerifyResult> {
   const want = parseExpectedHash(expected, options.fileName);
   const digests = await hashBytes(source, options);
   const actual = digests[want.algorithm];

@@ -30,7 +30,21 @@ import {
   summarizeQuality,
   upgradeConversionV1,
 } from '../share/report.js';
-import { LIMITS, type Schema, SchemaError, arr, count, createdAtIso, isoDate, lit, md5, nullable, obj, sha256, str } from '../share/schema.js';
+import {
+  LIMITS,
+  type Schema,
+  SchemaError,
+  arr,
+  count,
+  createdAtIso,
+  isoDate,
+  lit,
+  md5,
+  nullable,
+  obj,
+  sha256,
+  str,
+} from '../share/schema.js';
 
 export const MANIFEST_FORMAT = 'ava-quantizer-manifest';
 export const MANIFEST_VERSION = 2;
@@ -127,8 +141,10 @@ export function validateManifest(x: unknown): Manifest {
   const inputs = new Set(m.inputs.map((i) => i.name));
   const seen = new Set<string>();
   m.outputs.forEach((o, i) => {
-    if (!inputs.has(o.source)) throw new ManifestError(`invalid manifest: outputs[${i}].source ${JSON.stringify(o.source)} is not one of the inputs`);
-    if (o.report.outputBytes !== o.bytes) throw new ManifestError(`invalid manifest: outputs[${i}] has ${o.bytes} bytes but its report says ${o.report.outputBytes}`);
+    if (!inputs.has(o.source))
+      throw new ManifestError(`invalid manifest: outputs[${i}].source ${JSON.stringify(o.source)} is not one of the inputs`);
+    if (o.report.outputBytes !== o.bytes)
+      throw new ManifestError(`invalid manifest: outputs[${i}] has ${o.bytes} bytes but its report says ${o.report.outputBytes}`);
     const key = o.name.toLowerCase();
     if (seen.has(key)) throw new ManifestError(`invalid manifest: output name ${JSON.stringify(o.name)} appears twice`);
     seen.add(key);

@@ -56,7 +56,8 @@ const MAX_NAME = 200;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 function checkMode(mode: OutputMode): void {
-  if (typeof mode !== 'string' || !isModeId(mode)) throw new NamingError(`unknown output mode ${JSON.stringify(mode)} (expected ${MODE_IDS.map((m) => `'${m}'`).join(' or ')})`);
+  if (typeof mode !== 'string' || !isModeId(mode))
+    throw new NamingError(`unknown output mode ${JSON.stringify(mode)} (expected ${MODE_IDS.map((m) => `'${m}'`).join(' or ')})`);
 }
 
 /** The last path segment of a file name or relative path. */
@@ -72,8 +73,10 @@ export function baseName(input: string): string {
   const seg = lastSegment(input);
   const base = seg.replace(/\.onnx$/i, '');
   if (!base.trim()) throw new NamingError(`cannot name an output after ${JSON.stringify(input)}: the file name is empty without ".onnx"`);
-  if (base === '.' || base === '..') throw new NamingError(`cannot name an output after ${JSON.stringify(input)}: "${base}" is not a file name`);
-  if (CONTROL.test(base)) throw new NamingError(`cannot name an output after ${JSON.stringify(input)}: the name contains control characters`);
+  if (base === '.' || base === '..')
+    throw new NamingError(`cannot name an output after ${JSON.stringify(input)}: "${base}" is not a file name`);
+  if (CONTROL.test(base))
+    throw new NamingError(`cannot name an output after ${JSON.stringify(input)}: the name contains control characters`);
   if (base.length > MAX_NAME) throw new NamingError(`the file name is too long (${base.length} characters, at most ${MAX_NAME})`);
   return base;
 }
@@ -104,7 +107,8 @@ export function outputName(input: string, mode: OutputMode, options: NamingOptio
     const notes = version ? [`version tag "${version}" not applied: transformers.js loads onnx/${fileName} by that exact name`] : [];
     return { path: `onnx/${fileName}`, fileName, folder: 'onnx', notes };
   }
-  if (template !== 'suffix') throw new NamingError(`unknown naming template ${JSON.stringify(template)} (expected 'suffix' or 'transformers.js')`);
+  if (template !== 'suffix')
+    throw new NamingError(`unknown naming template ${JSON.stringify(template)} (expected 'suffix' or 'transformers.js')`);
   const fileName = `${base}${suffixOf(mode)}${version ? `-${version}` : ''}.onnx`;
   return { path: fileName, fileName, folder: null, notes: [] };
 }
@@ -153,7 +157,10 @@ export function uniqueNames(paths: readonly string[], taken: readonly string[] =
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const NAMED = [...MODE_METAS, MIXED_META];
 const OURS = new RegExp(`(${NAMED.map((m) => escape(m.suffix)).join('|')})(?:-[A-Za-z0-9][A-Za-z0-9._+-]*)?$`, 'i');
-const TJS = new RegExp(`(${[...new Set([...NAMED.map((m) => m.transformersJs.suffix), '_int8', '_uint8', '_q4', '_q4f16', '_bnb4'])].map(escape).join('|')})$`, 'i');
+const TJS = new RegExp(
+  `(${[...new Set([...NAMED.map((m) => m.transformersJs.suffix), '_int8', '_uint8', '_q4', '_q4f16', '_bnb4'])].map(escape).join('|')})$`,
+  'i',
+);
 
 /** The suffix that marks `name` as quantized, as written in the name (e.g. "-INT8", "_quantized"), or null. */
 export function quantizedNameSuffix(name: string): string | null {

@@ -90,7 +90,9 @@ function plan(entries: readonly ZipEntry[], options: ZipOptions): Planned[] {
   if (files.length > MAX_ENTRIES) throw new ZipError(`too many files for a zip (${files.length}, at most ${MAX_ENTRIES})`);
   const total = sizeOf(files);
   if (total > MAX_BYTES)
-    throw new ZipError(`the zip would be ${(total / 2 ** 30).toFixed(2)} GiB; zips over 4 GiB need ZIP64, which is not supported: download the files one by one`);
+    throw new ZipError(
+      `the zip would be ${(total / 2 ** 30).toFixed(2)} GiB; zips over 4 GiB need ZIP64, which is not supported: download the files one by one`,
+    );
   return files;
 }
 

@@ -65,7 +65,11 @@ export function decideSources(run: Run, main: GCtx): void {
           if (out.orig === FLOAT)
             keptFp32.push({
               name: out.name,
-              reason: !out.wants.has(FLOAT16) ? 'Constant only read as float32' : out.keepFp32 ? out.keepFp32.reason : 'Constant form not convertible',
+              reason: !out.wants.has(FLOAT16)
+                ? 'Constant only read as float32'
+                : out.keepFp32
+                  ? out.keepFp32.reason
+                  : 'Constant form not convertible',
             });
         }
       } else if (p.mode === 'cast' && out) {
@@ -132,7 +136,9 @@ function castKey(run: Run, r: VRec, to: number): string {
 
 /** Cast's `to` attribute: an int from opset 6 on, a type name before (Cast-1). */
 export function castTo(run: Run, to: number): AttrValue {
-  return run.opset >= 6 ? { kind: 'int', value: to } : { kind: 'string', value: to === FLOAT16 ? 'FLOAT16' : to === FLOAT ? 'FLOAT' : String(to) };
+  return run.opset >= 6
+    ? { kind: 'int', value: to }
+    : { kind: 'string', value: to === FLOAT16 ? 'FLOAT16' : to === FLOAT ? 'FLOAT' : String(to) };
 }
 
 function castNode(run: Run, input: string, output: string, to: number, order: number): Emitted {

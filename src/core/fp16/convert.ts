@@ -41,7 +41,12 @@ export interface Fp16Result {
  * Throws Fp16OptionError for bad options, InvalidGraphError (an OnnxFormatError, from src/core/onnx/validate.ts)
  * for a model whose graph is broken, and the AbortSignal's reason when aborted.
  */
-export async function convertFp16(model: ModelView, options: Fp16Options = {}, onProgress?: (p: Fp16Progress) => void, signal?: AbortSignal): Promise<Fp16Result> {
+export async function convertFp16(
+  model: ModelView,
+  options: Fp16Options = {},
+  onProgress?: (p: Fp16Progress) => void,
+  signal?: AbortSignal,
+): Promise<Fp16Result> {
   const t0 = performance.now();
   const opts = resolveOptions(options);
   signal?.throwIfAborted();
@@ -117,4 +122,3 @@ function collectNames(model: ModelView): Set<string> {
   visit(model.graph);
   return names;
 }
-

@@ -60,15 +60,19 @@ export function convertWeights(run: Run, main: GCtx): void {
     w.bytesAfter += float16ByteLength(t);
     run.converted.set(
       t,
-      lazyComputed(float16ByteLength(t), async (signal) => {
-        const st = emptyStats();
-        const half = await convertToFloat16(t, run.clamp, st, signal);
-        addStats(run.stats, st);
-        finishWeightStats(run);
-        done += before;
-        run.onProgress?.({ phase: 'convert', fraction: total ? Math.min(1, done / total) : 1, done, total, message: t.name });
-        return half;
-      }, t.name),
+      lazyComputed(
+        float16ByteLength(t),
+        async (signal) => {
+          const st = emptyStats();
+          const half = await convertToFloat16(t, run.clamp, st, signal);
+          addStats(run.stats, st);
+          finishWeightStats(run);
+          done += before;
+          run.onProgress?.({ phase: 'convert', fraction: total ? Math.min(1, done / total) : 1, done, total, message: t.name });
+          return half;
+        },
+        t.name,
+      ),
     );
   }
 }
@@ -117,7 +121,10 @@ export function emitGraph(run: Run, ctx: GCtx): EmittedGraph {
   }
   // Order: original position first (an inserted Cast carries its consumer's position), then data
   // dependencies (topoSort keeps list order among ready nodes).
-  const pre = [...emitted, ...ctx.extra].map((e, i) => ({ e, i })).sort((a, b) => a.e.order - b.e.order || a.i - b.i).map((x) => x.e);
+  const pre = [...emitted, ...ctx.extra]
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.order - b.e.order || a.i - b.i)
+    .map((x) => x.e);
   const sorted = topoSort(pre.map((e) => ({ reads: e.reads, writes: e.writes })));
   if (sorted.cyclic.length) run.report.notes.push(`graph '${g.name}': ${sorted.cyclic.length} nodes in a cycle kept in file order`);
   const ordered = sorted.order.map((i) => pre[i]!);
@@ -160,7 +167,8 @@ export function emitGraph(run: Run, ctx: GCtx): EmittedGraph {
         if (!v) return undefined;
         const name = ctx.outNames[i]!;
         const t = v.kind === 'tensor' ? ctx.outWant[i] || v.elemType : 0;
-        if (name !== v.name || (t && t !== v.elemType)) return [lenField(GRAPH.output, retypeValueInfo(v, t, name !== v.name ? name : null))];
+        if (name !== v.name || (t && t !== v.elemType))
+          return [lenField(GRAPH.output, retypeValueInfo(v, t, name !== v.name ? name : null))];
         return undefined;
       }
       case GRAPH.valueInfo: {
@@ -230,7 +238,15 @@ function emitNode(run: Run, p: NPlan): Emitted {
   if (p.retype) {
     const op = n.opType;
     if (op === 'ConstantOfShape' && !attr(n, 'value'))
-      parts.push(lenField(NODE.attribute, encodeAttribute('value', { kind: 'tensor', value: encodeTensor({ name: '', dataType: FLOAT16, dims: [1], raw: new Uint8Array(2) }) })));
+      parts.push(
+        lenField(
+          NODE.attribute,
+          encodeAttribute('value', {
+            kind: 'tensor',
+            value: encodeTensor({ name: '', dataType: FLOAT16, dims: [1], raw: new Uint8Array(2) }),
+          }),
+        ),
+      );
     if (op === 'Cast') run.report.nodes.castsRetargeted++;
   }
   return { parts, reads, writes, order: p.index };
@@ -252,7 +268,10 @@ function retypeAttribute(run: Run, p: NPlan, a: AttributeView): Part[] | null {
     run.report.weights.tensorsConverted++;
     run.report.weights.bytesBefore += vals.length * 4;
     run.report.weights.bytesAfter += raw.length;
-    return encodeAttribute('value', { kind: 'tensor', value: encodeTensor({ name: '', dataType: FLOAT16, dims: a.name === 'value_float' ? [] : [vals.length], raw }) });
+    return encodeAttribute('value', {
+      kind: 'tensor',
+      value: encodeTensor({ name: '', dataType: FLOAT16, dims: a.name === 'value_float' ? [] : [vals.length], raw }),
+    });
   }
   return null;
 }

@@ -177,7 +177,8 @@ export async function convertToFloat16(t: TensorView, clamp: ClampOptions, stats
   if (!d) return float32BytesToFloat16(await payloadBytes(t), clamp, stats);
   const out = new Uint8Array(d.length / 2);
   const read = chunkReader(d.source);
-  for (const [a, b] of byteChunks(d.length)) float32BytesToFloat16(await read(d.offset + a, b - a, signal), clamp, stats, out.subarray(a / 2, b / 2));
+  for (const [a, b] of byteChunks(d.length))
+    float32BytesToFloat16(await read(d.offset + a, b - a, signal), clamp, stats, out.subarray(a / 2, b / 2));
   return out;
 }
 

@@ -13,7 +13,14 @@ import { formalAt, isFixed, signatureOf } from './schema.js';
 import { UNKNOWN, isDefaultDomain } from './types.js';
 
 /** Builds the plan of a graph and, recursively, of its subgraphs. */
-export function buildCtx(run: Run, g: GraphView, parent: GCtx | null, kind: GCtx['kind'], blockAll: Verdict | null, owner: NPlan | null): GCtx {
+export function buildCtx(
+  run: Run,
+  g: GraphView,
+  parent: GCtx | null,
+  kind: GCtx['kind'],
+  blockAll: Verdict | null,
+  owner: NPlan | null,
+): GCtx {
   const scope = run.info.scopes.get(g);
   if (!scope) throw new Error(`internal: graph '${g.name}' was not typed`);
   const ctx: GCtx = {
@@ -34,7 +41,18 @@ export function buildCtx(run: Run, g: GraphView, parent: GCtx | null, kind: GCtx
   };
   const typeOf = (name: string) => scope.get(name) ?? UNKNOWN;
   const add = (name: string, kind: VRec['kind'], extra: Partial<VRec> = {}) => {
-    const r: VRec = { name, ctx, orig: typeOf(name), ct: typeOf(name), kind, wants: new Set(), stored: name, alias: null, keepFp32: null, ...extra };
+    const r: VRec = {
+      name,
+      ctx,
+      orig: typeOf(name),
+      ct: typeOf(name),
+      kind,
+      wants: new Set(),
+      stored: name,
+      alias: null,
+      keepFp32: null,
+      ...extra,
+    };
     ctx.recs.set(name, r);
     run.recId.set(r, run.recId.size);
     return r;
@@ -81,7 +99,18 @@ function planNode(run: Run, ctx: GCtx, n: NodeView, index: number): NPlan {
   const inT = n.inputs.map(typeOf);
   const outT = n.outputs.map(typeOf);
   const hasFloat = [...inT, ...outT].includes(FLOAT);
-  const p: NPlan = { n, ctx, index, mode: 'neutral', inWant: [...inT], outCt: [...outT], hasFloat, subs: [], removed: false, retype: false };
+  const p: NPlan = {
+    n,
+    ctx,
+    index,
+    mode: 'neutral',
+    inWant: [...inT],
+    outCt: [...outT],
+    hasFloat,
+    subs: [],
+    removed: false,
+    retype: false,
+  };
   const op = n.opType;
   const defaultDomain = isDefaultDomain(n.domain);
   const subgraphAttrs = n.attributes.filter((a) => a.g || a.graphs);
@@ -98,8 +127,11 @@ function planNode(run: Run, ctx: GCtx, n: NodeView, index: number): NPlan {
     const containerBlocked = block ?? firstRule(facts, 'container');
     const label = `inside ${op} node '${n.name || n.outputs[0] || '?'}'`;
     for (const a of subgraphAttrs) {
-      const kind: GCtx['kind'] = op === 'If' && defaultDomain ? 'branch' : (op === 'Loop' || op === 'Scan') && defaultDomain ? 'body' : 'other';
-      const inner: Verdict | null = containerBlocked ? (ctx.blockAll ?? { rule: 'blocked-container', reason: `${label} (${containerBlocked.reason})` }) : null;
+      const kind: GCtx['kind'] =
+        op === 'If' && defaultDomain ? 'branch' : (op === 'Loop' || op === 'Scan') && defaultDomain ? 'body' : 'other';
+      const inner: Verdict | null = containerBlocked
+        ? (ctx.blockAll ?? { rule: 'blocked-container', reason: `${label} (${containerBlocked.reason})` })
+        : null;
       for (const sg of a.g ? [a.g] : (a.graphs ?? [])) p.subs.push(buildCtx(run, sg, ctx, kind, inner, p));
     }
     if (containerBlocked) {
@@ -153,5 +185,3 @@ function planNode(run: Run, ctx: GCtx, n: NodeView, index: number): NPlan {
   p.outCt = outT.map((t, i) => (n.outputs[i] ? map(sig.outputs, i, t) : t));
   return p;
 }
-
-

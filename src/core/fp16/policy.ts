@@ -108,7 +108,8 @@ export const KEEP_RULES: readonly KeepRule[] = [
   {
     id: 'opset-below-6',
     scope: 'model',
-    summary: 'Models below opset 6: Cast-1 names its target type with a string onnxruntime does not type-infer, so no Cast can be inserted reliably; nothing is converted.',
+    summary:
+      'Models below opset 6: Cast-1 names its target type with a string onnxruntime does not type-infer, so no Cast can be inserted reliably; nothing is converted.',
     modelCheck: (run) => (run.opset < 6 ? `opset ${run.opset} (< 6): Casts cannot be inserted reliably, nothing converted` : null),
   },
   {
@@ -141,7 +142,10 @@ export const KEEP_RULES: readonly KeepRule[] = [
     scope: 'node',
     summary:
       'Ops of other domains (custom ops, com.microsoft ops other than MatMulNBits and GatherBlockQuantized, whose signatures schema.ts carries): no known signature, so no type can be changed safely.',
-    check: (f) => (isDefaultDomain(f.n.domain) || hasSignatureTable(f.n.domain, f.n.opType) ? null : `operator domain '${f.n.domain}': no known signature`),
+    check: (f) =>
+      isDefaultDomain(f.n.domain) || hasSignatureTable(f.n.domain, f.n.opType)
+        ? null
+        : `operator domain '${f.n.domain}': no known signature`,
   },
   {
     id: 'ort-no-float16',
@@ -154,18 +158,22 @@ export const KEEP_RULES: readonly KeepRule[] = [
     id: 'subgraphs-not-converted',
     scope: 'container',
     summary: 'Nodes with subgraphs other than If, Loop and Scan (and everything inside them).',
-    check: (f) => (isDefaultDomain(f.n.domain) && (f.n.opType === 'If' || f.n.opType === 'Loop' || f.n.opType === 'Scan') ? null : `${f.n.opType}: subgraphs of this op are not converted`),
+    check: (f) =>
+      isDefaultDomain(f.n.domain) && (f.n.opType === 'If' || f.n.opType === 'Loop' || f.n.opType === 'Scan')
+        ? null
+        : `${f.n.opType}: subgraphs of this op are not converted`,
   },
   {
     id: 'no-signature',
     scope: 'signature',
-    summary: 'Default-domain ops with no schema at the model\'s opset (schema.generated.ts).',
+    summary: "Default-domain ops with no schema at the model's opset (schema.generated.ts).",
     check: (f) => (f.sig ? null : `no ONNX signature for ${f.n.opType} at opset ${f.run.opset}`),
   },
   {
     id: 'unknown-type',
     scope: 'signature',
-    summary: 'Nodes reading or writing a value whose element type is unknown (types.ts could not infer it; listed in `report.unknownTypes`).',
+    summary:
+      'Nodes reading or writing a value whose element type is unknown (types.ts could not infer it; listed in `report.unknownTypes`).',
     check: (f) => {
       const i = f.n.inputs.findIndex((x, k) => x && !f.inT[k]);
       const o = f.n.outputs.findIndex((x, k) => x && !f.outT[k]);
@@ -190,7 +198,8 @@ export const KEEP_RULES: readonly KeepRule[] = [
   {
     id: 'output-type-attribute',
     scope: 'signature',
-    summary: 'Ops whose float output type is set by an attribute (EyeLike, RandomNormal, RandomUniform, Bernoulli, …); ConstantOfShape is retyped instead.',
+    summary:
+      'Ops whose float output type is set by an attribute (EyeLike, RandomNormal, RandomUniform, Bernoulli, …); ConstantOfShape is retyped instead.',
     check: (f) => (firstUnconvertible(f)?.kind === 'attribute' ? `${f.n.opType}: output type set by an attribute (kept float32)` : null),
   },
   {
@@ -204,7 +213,7 @@ export const KEEP_RULES: readonly KeepRule[] = [
     id: 'out-of-range-weights',
     scope: 'graph',
     summary:
-      'With `outOfRange: \'keep-fp32\'` (default): weights with values beyond maxFinite that are not infinity stand-ins (magnitude below 1e9), every node reading them and everything downstream up to a range-reducing op (Log, Softmax, a normalization, …).',
+      "With `outOfRange: 'keep-fp32'` (default): weights with values beyond maxFinite that are not infinity stand-ins (magnitude below 1e9), every node reading them and everything downstream up to a range-reducing op (Log, Softmax, a normalization, …).",
     apply: keepOutOfRange,
   },
   {
@@ -221,7 +230,8 @@ export const KEEP_RULES: readonly KeepRule[] = [
  * converting the ONNX backend node tests; see tests/fp16/node-tests.test.ts).
  */
 function ortNoFloat16(n: NodeView): string | null {
-  if (n.opType === 'MeanVarianceNormalization') return 'onnxruntime has no float16 path for it (its function body mixes in float32 constants)';
+  if (n.opType === 'MeanVarianceNormalization')
+    return 'onnxruntime has no float16 path for it (its function body mixes in float32 constants)';
   if (n.opType === 'ScatterElements' || n.opType === 'ScatterND') {
     const r = attr(n, 'reduction')?.s;
     const red = r ? new TextDecoder().decode(r) : 'none';
@@ -293,7 +303,8 @@ export async function collectTensorFacts(run: Run, main: GCtx): Promise<TensorFa
         if (s !== null) facts.scalars.set(r, s);
       }
       if (!scanRanges) continue;
-      if (a.name === 'value' && a.t && a.t.dataType === DT.FLOAT && !(a.t.external && !a.t.data)) facts.ranges.set(r, await scanFloat32Range(a.t, run.opts.maxFinite));
+      if (a.name === 'value' && a.t && a.t.dataType === DT.FLOAT && !(a.t.external && !a.t.data))
+        facts.ranges.set(r, await scanFloat32Range(a.t, run.opts.maxFinite));
       else if (a.name === 'value_float' || a.name === 'value_floats')
         facts.ranges.set(r, scanFloatValues(a.name === 'value_float' ? [a.f ?? 0] : (a.floats ?? []), run.opts.maxFinite));
     }

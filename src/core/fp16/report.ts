@@ -104,13 +104,17 @@ export function finishReport(run: Run, main: GCtx, outputBytes: number): void {
       }
     }
   });
-  r.keptOps = [...kept].map(
-    ([op, k]): KeptOp => ({ op, count: k.count, reasons: [...k.reasons].map(([reason, e]) => ({ reason, count: e.count, rule: e.rule })), examples: k.examples }),
-  );
+  r.keptOps = [...kept].map(([op, k]): KeptOp => ({
+    op,
+    count: k.count,
+    reasons: [...k.reasons].map(([reason, e]) => ({ reason, count: e.count, rule: e.rule })),
+    examples: k.examples,
+  }));
   r.keptOps.sort((a, b) => b.count - a.count || a.op.localeCompare(b.op));
   r.keptInFloat = groupKeptInFloat(keptNodes);
   r.unknownTypes = { count: run.unknownTypeValues.size, examples: [...run.unknownTypeValues].slice(0, 10) };
-  if (r.unknownTypes.count) r.notes.push(`${r.unknownTypes.count} values have an unknown element type; nodes reading or writing them were left unchanged`);
+  if (r.unknownTypes.count)
+    r.notes.push(`${r.unknownTypes.count} values have an unknown element type; nodes reading or writing them were left unchanged`);
   if (r.weights.keptFp32.length > 50) {
     const n = r.weights.keptFp32.length;
     r.weights.keptFp32 = r.weights.keptFp32.slice(0, 50);

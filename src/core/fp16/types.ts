@@ -83,7 +83,11 @@ export function dependencyOrder(g: GraphView): number[] {
 }
 
 export function inferTypes(model: ModelView): TypeInfo {
-  const info: TypeInfo = { scopes: new Map(), mismatches: [], domainOpsets: new Map(model.opsets.filter((o) => !isDefaultDomain(o.domain)).map((o) => [o.domain, o.version])) };
+  const info: TypeInfo = {
+    scopes: new Map(),
+    mismatches: [],
+    domainOpsets: new Map(model.opsets.filter((o) => !isDefaultDomain(o.domain)).map((o) => [o.domain, o.version])),
+  };
   inferGraph(model.graph, null, defaultOpset(model), info, null);
   return info;
 }
@@ -129,8 +133,22 @@ function attrInt(n: NodeView, name: string): number | undefined {
 }
 
 const DTYPE_NAMES: Record<string, number> = {
-  FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11,
-  UINT32: 12, UINT64: 13, COMPLEX64: 14, COMPLEX128: 15, BFLOAT16: 16,
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  UINT16: 4,
+  INT16: 5,
+  INT32: 6,
+  INT64: 7,
+  STRING: 8,
+  BOOL: 9,
+  FLOAT16: 10,
+  DOUBLE: 11,
+  UINT32: 12,
+  UINT64: 13,
+  COMPLEX64: 14,
+  COMPLEX128: 15,
+  BFLOAT16: 16,
 };
 
 /** Cast's target type: an int (opset >= 6) or a type name string (Cast-1). */
@@ -182,11 +200,15 @@ function nodeOutputTypes(n: NodeView, ins: number[], opset: number, scope: TypeS
       const a = n.attributes[0];
       if (!a) return out;
       const t =
-        a.name === 'value' ? (a.t?.dataType ?? UNKNOWN)
-        : a.name === 'value_float' || a.name === 'value_floats' ? FLOAT
-        : a.name === 'value_int' || a.name === 'value_ints' ? INT64
-        : a.name === 'value_string' || a.name === 'value_strings' ? STRING
-        : UNKNOWN;
+        a.name === 'value'
+          ? (a.t?.dataType ?? UNKNOWN)
+          : a.name === 'value_float' || a.name === 'value_floats'
+            ? FLOAT
+            : a.name === 'value_int' || a.name === 'value_ints'
+              ? INT64
+              : a.name === 'value_string' || a.name === 'value_strings'
+                ? STRING
+                : UNKNOWN;
       return [t];
     }
     case 'Cast':

@@ -29,9 +29,7 @@ export interface RepoFile {
 }
 
 /** What a request was for, to word its failure. */
-export type RequestContext =
-  | { what: 'listing'; ref: Extract<ModelRef, { kind: 'hub' }> }
-  | { what: 'file'; ref: ModelRef; path: string };
+export type RequestContext = { what: 'listing'; ref: Extract<ModelRef, { kind: 'hub' }> } | { what: 'file'; ref: ModelRef; path: string };
 
 /** Turns a non-2xx response into a HubError naming the repository, revision or file, and what to do. */
 export async function responseError(res: Response, ctx: RequestContext, audience: Audience): Promise<HubError> {
@@ -40,7 +38,8 @@ export async function responseError(res: Response, ctx: RequestContext, audience
   if (!serverSays) {
     try {
       const body = (await res.json()) as unknown;
-      if (body && typeof body === 'object' && typeof (body as { error?: unknown }).error === 'string') serverSays = (body as { error: string }).error;
+      if (body && typeof body === 'object' && typeof (body as { error?: unknown }).error === 'string')
+        serverSays = (body as { error: string }).error;
     } catch {
       /* not JSON */
     }
@@ -51,10 +50,15 @@ export async function responseError(res: Response, ctx: RequestContext, audience
   const http = `HTTP ${status}`;
   if (ctx.ref.kind === 'url') {
     const target = ctx.ref.url;
-    if (status === 404 || status === 410) return new HubError('not-found', `${target} does not exist (${http}): check the address`, { status, url, what: 'file' });
+    if (status === 404 || status === 410)
+      return new HubError('not-found', `${target} does not exist (${http}): check the address`, { status, url, what: 'file' });
     if (status === 401 || status === 403)
       return new HubError('access', `${hostOf(target)} refused access to ${target} (${http}): ${advice}`, { status, url, what: 'file' });
-    return new HubError('http', `${hostOf(target)} answered ${http} for ${target}: try again later, or ${advice}`, { status, url, what: 'file' });
+    return new HubError('http', `${hostOf(target)} answered ${http} for ${target}: try again later, or ${advice}`, {
+      status,
+      url,
+      what: 'file',
+    });
   }
   const ref = ctx.ref;
   const repo = `'${ref.repo}'`;
@@ -64,17 +68,37 @@ export async function responseError(res: Response, ctx: RequestContext, audience
   // JSON body's `error` ("Repository not found", "Revision Not Found", "Entry not found") is readable.
   const says = (re: RegExp) => re.test(serverSays);
   if (code === 'GatedRepo' || says(/gated|restricted/i))
-    return new HubError('access', `${repo} is gated (${http}); this tool sends no credentials: accept the model's terms on ${host}, then ${advice}`, { status, url, what: 'repository' });
+    return new HubError(
+      'access',
+      `${repo} is gated (${http}); this tool sends no credentials: accept the model's terms on ${host}, then ${advice}`,
+      { status, url, what: 'repository' },
+    );
   if (code === 'RevisionNotFound' || says(/revision not found/i))
-    return new HubError('not-found', `${repo} has no revision '${ref.revision}' (${http}): check the branch, tag or commit`, { status, url, what: 'revision' });
+    return new HubError('not-found', `${repo} has no revision '${ref.revision}' (${http}): check the branch, tag or commit`, {
+      status,
+      url,
+      what: 'revision',
+    });
   const repoMissing = code === 'RepoNotFound' || says(/repository not found/i);
   if (code === 'EntryNotFound' || says(/entry not found/i) || (ctx.what === 'file' && status === 404 && !repoMissing))
     return new HubError('not-found', `${describeRef(ref)} has no file ${file} (${http})`, { status, url, what: 'file' });
   if (repoMissing || status === 404)
-    return new HubError('not-found', `no repository ${repo} on ${host}, or it is private (${http}): check the id; for a private model, ${advice}`, { status, url, what: 'repository' });
+    return new HubError(
+      'not-found',
+      `no repository ${repo} on ${host}, or it is private (${http}): check the id; for a private model, ${advice}`,
+      { status, url, what: 'repository' },
+    );
   if (status === 401 || status === 403)
-    return new HubError('access', `${repo} is private or gated (${http}${serverSays ? `: ${serverSays}` : ''}); this tool sends no credentials: ${advice}`, { status, url, what: 'repository' });
-  return new HubError('http', `${host} answered ${http}${serverSays ? ` (${serverSays})` : ''} for ${ctx.what === 'file' ? file : `the file list of ${repo}`}: try again later, or ${advice}`, { status, url });
+    return new HubError(
+      'access',
+      `${repo} is private or gated (${http}${serverSays ? `: ${serverSays}` : ''}); this tool sends no credentials: ${advice}`,
+      { status, url, what: 'repository' },
+    );
+  return new HubError(
+    'http',
+    `${host} answered ${http}${serverSays ? ` (${serverSays})` : ''} for ${ctx.what === 'file' ? file : `the file list of ${repo}`}: try again later, or ${advice}`,
+    { status, url },
+  );
 }
 
 /** The `rel="next"` URL of a Link header (RFC 8288), or null. */
@@ -111,10 +135,18 @@ export async function listRepoFiles(ref: Extract<ModelRef, { kind: 'hub' }>, cli
       body = await res.json();
     } catch (e) {
       if (client.signal?.aborted) throw networkError(e, url, client.audience, client.signal);
-      throw new HubError('bad-response', `${hostOf(url)} did not answer with the Hub's file list for '${ref.repo}' (not JSON): is ${ref.endpoint} a Hugging Face Hub?`, { url });
+      throw new HubError(
+        'bad-response',
+        `${hostOf(url)} did not answer with the Hub's file list for '${ref.repo}' (not JSON): is ${ref.endpoint} a Hugging Face Hub?`,
+        { url },
+      );
     }
     if (!Array.isArray(body))
-      throw new HubError('bad-response', `${hostOf(url)} did not answer with the Hub's file list for '${ref.repo}' (not a list): is ${ref.endpoint} a Hugging Face Hub?`, { url });
+      throw new HubError(
+        'bad-response',
+        `${hostOf(url)} did not answer with the Hub's file list for '${ref.repo}' (not a list): is ${ref.endpoint} a Hugging Face Hub?`,
+        { url },
+      );
     for (const e of body as unknown[]) {
       if (!e || typeof e !== 'object') continue;
       const { type, path, size, lfs } = e as { type?: unknown; path?: unknown; size?: unknown; lfs?: { oid?: unknown; size?: unknown } };

@@ -95,12 +95,20 @@ export async function downloadTo<T>(
           } catch (e) {
             if (signal?.aborted) throw cancelledError();
             const where = expected !== null ? `${received} of ${expected} bytes` : `${received} bytes`;
-            throw new HubError('network', `the download of '${label}' from ${hostOf(res.url || url)} broke off after ${where} (${(e as Error).message || 'connection lost'}): check the connection and try again`, { url });
+            throw new HubError(
+              'network',
+              `the download of '${label}' from ${hostOf(res.url || url)} broke off after ${where} (${(e as Error).message || 'connection lost'}): check the connection and try again`,
+              { url },
+            );
           }
           if (r.done) break;
           received += r.value.byteLength;
           if (expected !== null && received > expected)
-            throw new HubError('bad-response', `'${label}' from ${hostOf(res.url || url)} is longer than the ${expected} bytes announced: refused`, { url });
+            throw new HubError(
+              'bad-response',
+              `'${label}' from ${hostOf(res.url || url)} is longer than the ${expected} bytes announced: refused`,
+              { url },
+            );
           await sink.write(r.value);
           opts.onBytes?.(r.value.byteLength);
         }
@@ -112,7 +120,11 @@ export async function downloadTo<T>(
     }
     if (signal?.aborted) throw cancelledError();
     if (expected !== null && received !== expected)
-      throw new HubError('network', `the download of '${label}' from ${hostOf(res.url || url)} ended after ${received} of ${expected} bytes: check the connection and try again`, { url });
+      throw new HubError(
+        'network',
+        `the download of '${label}' from ${hostOf(res.url || url)} ended after ${received} of ${expected} bytes: check the connection and try again`,
+        { url },
+      );
     return await sink.close();
   } catch (e) {
     await sink.abort();

@@ -86,7 +86,13 @@ export async function offerFor(ref: ModelRef, client: HubClient, wanted?: string
 /** Relative, inside the model's folder: no absolute paths, drive letters, backslashes or `..` (onnx's own rule). */
 export function checkLocation(location: string): string {
   const clean = location.replace(/^\.\/+/, '');
-  if (!clean || /^[/\\]/.test(clean) || /^[A-Za-z]:/.test(clean) || clean.includes('\\') || clean.split('/').some((s) => s === '..' || s === ''))
+  if (
+    !clean ||
+    /^[/\\]/.test(clean) ||
+    /^[A-Za-z]:/.test(clean) ||
+    clean.includes('\\') ||
+    clean.split('/').some((s) => s === '..' || s === '')
+  )
     throw new HubError('bad-response', `the model names its external data at '${location}', outside its own folder: refused`);
   return clean;
 }
@@ -110,7 +116,11 @@ function mayHaveExternalData(plan: ModelPlan): boolean {
   return plan.listing.some((f) => {
     if (f.path === plan.model.path || !f.path.startsWith(dir ? `${dir}/` : '')) return false;
     const name = f.path.slice(f.path.lastIndexOf('/') + 1).toLowerCase();
-    return !/\.(onnx|md|txt|json|py|gitattributes|png|jpe?g|safetensors|pt|pth|h5|msgpack|ot|gguf|ckpt)$/.test(name) && !COMPANION_NAMES.has(name) && !name.startsWith('.');
+    return (
+      !/\.(onnx|md|txt|json|py|gitattributes|png|jpe?g|safetensors|pt|pth|h5|msgpack|ot|gguf|ckpt)$/.test(name) &&
+      !COMPANION_NAMES.has(name) &&
+      !name.startsWith('.')
+    );
   });
 }
 
@@ -155,10 +165,13 @@ export async function downloadPlan<T>(
     const byPath = new Map((plan.listing ?? []).map((f) => [f.path, f]));
     const files: PlannedFile[] = locations.map((loc) => {
       const path = dir ? `${dir}/${loc}` : loc;
-      if (plan.ref.kind === 'url') return { path: loc, url: new URL(loc.split('/').map(encodeURIComponent).join('/'), plan.ref.url).href, size: null };
+      if (plan.ref.kind === 'url')
+        return { path: loc, url: new URL(loc.split('/').map(encodeURIComponent).join('/'), plan.ref.url).href, size: null };
       const listed = byPath.get(path);
       if (!listed)
-        throw new HubError('not-found', `${plan.model.path} keeps weights in '${loc}', but ${plan.label} has no file '${path}'`, { what: 'file' });
+        throw new HubError('not-found', `${plan.model.path} keeps weights in '${loc}', but ${plan.label} has no file '${path}'`, {
+          what: 'file',
+        });
       return planned(plan.ref, listed);
     });
     // The exact total now that the model has said which data files it needs.

@@ -82,7 +82,10 @@ function hubUrlRef(url: URL, endpoint: string, input: string): ModelRef | null {
   if (verb === 'tree') return { kind: 'hub', endpoint, repo, revision, file: null };
   const file = rest.map((s) => decode(s, input)).join('/');
   if (!/\.onnx$/i.test(file))
-    throw new HubError('input', `'${input}' points at ${file ? `'${file}'` : 'a folder'}, not an .onnx file: give the repository (org/name) or an .onnx file's URL`);
+    throw new HubError(
+      'input',
+      `'${input}' points at ${file ? `'${file}'` : 'a folder'}, not an .onnx file: give the repository (org/name) or an .onnx file's URL`,
+    );
   return { kind: 'hub', endpoint, repo, revision, file };
 }
 
@@ -123,7 +126,8 @@ export function parseModelRef(rawInput: string, endpoint: string = DEFAULT_HUB_E
   }
   const last = url.pathname.split('/').pop() ?? '';
   const fileName = decode(last, input);
-  if (!/\.onnx$/i.test(fileName)) throw new HubError('input', `'${input}' does not end in .onnx: give the URL of an .onnx file, or a Hugging Face model id`);
+  if (!/\.onnx$/i.test(fileName))
+    throw new HubError('input', `'${input}' does not end in .onnx: give the URL of an .onnx file, or a Hugging Face model id`);
   return { kind: 'url', url: url.href, fileName };
 }
 

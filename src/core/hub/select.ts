@@ -34,7 +34,13 @@ export function looksLikeDataFile(modelBase: string, name: string): boolean {
   if (lower.endsWith('.onnx')) return false;
   for (const prefix of [modelBase, stem]) {
     const p = prefix.toLowerCase();
-    if (lower.startsWith(`${p}_data`) || lower.startsWith(`${p}.data`) || lower.startsWith(`${p}.onnx_data`) || lower.startsWith(`${p}.extra`)) return true;
+    if (
+      lower.startsWith(`${p}_data`) ||
+      lower.startsWith(`${p}.data`) ||
+      lower.startsWith(`${p}.onnx_data`) ||
+      lower.startsWith(`${p}.extra`)
+    )
+      return true;
   }
   return false;
 }
@@ -86,7 +92,12 @@ export function onnxChoices(files: readonly RepoFile[]): OnnxChoice[] {
  * user must pick (several files, none of them the default). Throws HubError('not-found') when there is no `.onnx` file.
  */
 export function defaultChoice(choices: readonly OnnxChoice[], repoLabel: string, wanted?: string | null): OnnxChoice | null {
-  if (choices.length === 0) throw new HubError('not-found', `${repoLabel} has no .onnx file: it is not exported to ONNX (look for an "onnx" variant of the model, e.g. under Xenova/ or onnx-community/)`, { what: 'file' });
+  if (choices.length === 0)
+    throw new HubError(
+      'not-found',
+      `${repoLabel} has no .onnx file: it is not exported to ONNX (look for an "onnx" variant of the model, e.g. under Xenova/ or onnx-community/)`,
+      { what: 'file' },
+    );
   const list = () => choices.map((c) => c.model.path).join(', ');
   if (wanted) {
     const w = wanted.replace(/^\/+/, '');

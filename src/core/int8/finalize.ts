@@ -10,7 +10,8 @@ export function cleanInitializers(g: WGraph): Set<string> {
   const req = new Set<string>();
   for (const n of g.nodes) for (const i of n.inputs) if (i) req.add(i);
   for (const o of g.src.outputs) if (o.name) req.add(o.name);
-  for (const n of g.nodes) if (n.subgraphs) for (const gs of n.subgraphs.values()) for (const sg of gs) for (const r of cleanInitializers(sg)) req.add(r);
+  for (const n of g.nodes)
+    if (n.subgraphs) for (const gs of n.subgraphs.values()) for (const sg of gs) for (const r of cleanInitializers(sg)) req.add(r);
   for (const n of g.nodes) for (const o of n.outputs) req.delete(o);
   const kept = [];
   for (const t of g.inits) {
@@ -55,7 +56,10 @@ export function topologicalSort(g: WGraph): void {
     for (const o of nodes[sorted[start]!]!.outputs) for (const idx of consumers.get(o) ?? []) if (--deps[idx]! === 0) sorted.push(idx);
   }
   if (sorted.length !== nodes.length) {
-    const missing = nodes.filter((_, i) => deps[i]! > 0).slice(0, 3).map((n) => n.name || n.outputs[0]);
+    const missing = nodes
+      .filter((_, i) => deps[i]! > 0)
+      .slice(0, 3)
+      .map((n) => n.name || n.outputs[0]);
     throw new Error(`the graph is not a DAG or reads undefined tensors (e.g. nodes ${missing.join(', ')})`);
   }
   g.nodes = sorted.map((i) => nodes[i]!);

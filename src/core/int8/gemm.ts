@@ -59,14 +59,24 @@ export function replaceGemmWithMatMul(root: WGraph): GemmResult {
       const transB = attrOf(node, 'transB')?.i ?? 0;
       const label = node.name || `(unnamed, output '${node.outputs[0] ?? ''}')`;
       if (!(alpha === 1 && beta === 1 && transA === 0)) {
-        res.left.push({ opType: 'Gemm', node: label, graph: g.path, reason: 'alpha/beta are not 1 or transA is set: kept as Gemm, not quantized (as the reference does)' });
+        res.left.push({
+          opType: 'Gemm',
+          node: label,
+          graph: g.path,
+          reason: 'alpha/beta are not 1 or transA is set: kept as Gemm, not quantized (as the reference does)',
+        });
         out.push(node);
         continue;
       }
       const [a = '', b = '', c] = node.inputs;
       if (node.inputs.length > 2 && !c) {
         // The reference would emit an Add reading an empty name (an invalid graph); keep the Gemm instead.
-        res.left.push({ opType: 'Gemm', node: label, graph: g.path, reason: 'it has an empty optional C input: kept as Gemm (AVA deviation: the reference emits an invalid Add)' });
+        res.left.push({
+          opType: 'Gemm',
+          node: label,
+          graph: g.path,
+          reason: 'it has an empty optional C input: kept as Gemm (AVA deviation: the reference emits an invalid Add)',
+        });
         out.push(node);
         continue;
       }
@@ -75,8 +85,17 @@ export function replaceGemmWithMatMul(root: WGraph): GemmResult {
         const B = findInPath(path, b);
         if (B) {
           const width = dtypeBits(B.dataType);
-          if (B.dims.length !== 2 || width % 8 !== 0 || (!B.src?.rawData && !B.src?.external && B.dataType !== DT.FLOAT && B.dataType !== DT.FLOAT16)) {
-            res.left.push({ opType: 'Gemm', node: label, graph: g.path, reason: `its B '${b}' cannot be transposed by AVA (not a 2-D numeric initializer): kept as Gemm` });
+          if (
+            B.dims.length !== 2 ||
+            width % 8 !== 0 ||
+            (!B.src?.rawData && !B.src?.external && B.dataType !== DT.FLOAT && B.dataType !== DT.FLOAT16)
+          ) {
+            res.left.push({
+              opType: 'Gemm',
+              node: label,
+              graph: g.path,
+              reason: `its B '${b}' cannot be transposed by AVA (not a 2-D numeric initializer): kept as Gemm`,
+            });
             out.push(node);
             continue;
           }

@@ -111,7 +111,11 @@ export function buildGraph(g: GraphView, parent: WGraph | null, path: string): W
       const label = n.name || `${n.opType}(${n.outputs[0] ?? ''})`;
       for (const a of n.attributes) {
         if (a.g) wn.subgraphs.set(a, [buildGraph(a.g, wg, `${path ? `${path}/` : ''}${label}:${a.name}`)]);
-        else if (a.graphs) wn.subgraphs.set(a, a.graphs.map((sg, i) => buildGraph(sg, wg, `${path ? `${path}/` : ''}${label}:${a.name}:${i}`)));
+        else if (a.graphs)
+          wn.subgraphs.set(
+            a,
+            a.graphs.map((sg, i) => buildGraph(sg, wg, `${path ? `${path}/` : ''}${label}:${a.name}:${i}`)),
+          );
       }
     }
     wg.nodes.push(wn);
@@ -215,7 +219,12 @@ export function emitInit(t: WInit): Part[] {
   if (t.job) {
     const job = t.job;
     if (t.rawLength === undefined) throw new Error(`internal: initializer '${t.name}' has no length`);
-    return encodeTensor({ name: t.name, dataType: t.dataType, dims: t.dims, raw: lazyComputed(t.rawLength, (signal) => takeJobOutput(job, t, signal), t.name) });
+    return encodeTensor({
+      name: t.name,
+      dataType: t.dataType,
+      dims: t.dims,
+      raw: lazyComputed(t.rawLength, (signal) => takeJobOutput(job, t, signal), t.name),
+    });
   }
   if (t.src && !t.raw) return rebuild(t.src);
   if (!t.raw) throw new Error(`internal: initializer '${t.name}' was never computed`);

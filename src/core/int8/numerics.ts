@@ -169,7 +169,13 @@ export function checkFinite(v: number, name: string): void {
  * Errors: Int8Refusal when the weight holds NaN or ±inf (naming the tensor). An empty tensor (or empty channels)
  * gets scale 1 and zero point 0, as compute_data_quant_params keeps them.
  */
-export function quantizeTensor(values: Float32Array, dims: readonly number[], axis: number | null, p: QuantParams, name = ''): QuantizedTensor {
+export function quantizeTensor(
+  values: Float32Array,
+  dims: readonly number[],
+  axis: number | null,
+  p: QuantParams,
+  name = '',
+): QuantizedTensor {
   const [qmin, qmax] = quantRange(p.qType, p.reduceRange, p.symmetric);
   const [lo, hi] = typeRange(p.qType);
   const layout = channelLayout(dims, axis);
@@ -211,13 +217,14 @@ export function readFloatTensor(t: TensorView): Float32Array {
   const n = t.dims.reduce((a, b) => a * b, 1);
   if (t.dataType !== DT.FLOAT && t.dataType !== DT.FLOAT16)
     throw new OnnxFormatError(`tensor '${t.name}' is not float32/float16 (data type ${t.dataType})`);
-  if (t.external || t.data)
-    throw new OnnxFormatError(`internal error: tensor '${t.name}' is not in memory (read it with readFloatValues)`);
+  if (t.external || t.data) throw new OnnxFormatError(`internal error: tensor '${t.name}' is not in memory (read it with readFloatValues)`);
   const raw = t.rawData;
   if (raw) {
     const width = t.dataType === DT.FLOAT ? 4 : 2;
     if (raw.length !== n * width)
-      throw new OnnxFormatError(`tensor '${t.name}' has ${raw.length} bytes of data but its shape [${t.dims.join(', ')}] needs ${n * width}`);
+      throw new OnnxFormatError(
+        `tensor '${t.name}' has ${raw.length} bytes of data but its shape [${t.dims.join(', ')}] needs ${n * width}`,
+      );
     if (LITTLE_ENDIAN) {
       if (width === 2) return float16BytesToFloat32(raw);
       // Values are read as stored (little-endian); an unaligned view is copied (slice gives an aligned buffer).
@@ -254,8 +261,7 @@ export function readFloatTensor(t: TensorView): Float32Array {
       }
     } else put(float16BitsToNumber(readVarintSigned(t.buf, f.vstart, f.end)[0] & 0xffff));
   }
-  if (k !== n)
-    throw new OnnxFormatError(`tensor '${t.name}' holds ${k} values but its shape [${t.dims.join(', ')}] needs ${n}`);
+  if (k !== n) throw new OnnxFormatError(`tensor '${t.name}' holds ${k} values but its shape [${t.dims.join(', ')}] needs ${n}`);
   return out;
 }
 
@@ -352,7 +358,15 @@ export async function quantizeTensorChunked(
   const data = new Uint8Array(n);
   for (const ch of chunks) {
     const sub = (a: number[]) => a.slice(ch.firstChannel, ch.firstChannel + ch.layout.channels);
-    quantizeChannels(await read(ch.start, ch.count), ch.layout, sub(scales), sub(zeroPoints), lo, hi, data.subarray(ch.start, ch.start + ch.count));
+    quantizeChannels(
+      await read(ch.start, ch.count),
+      ch.layout,
+      sub(scales),
+      sub(zeroPoints),
+      lo,
+      hi,
+      data.subarray(ch.start, ch.start + ch.count),
+    );
   }
   return { data, scales, zeroPoints };
 }

@@ -112,9 +112,9 @@ export const DEFAULT_PRESET: PresetName = 'avx512-vnni';
 export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
   'avx512-vnni': 'sentence-transformers / Optimum: int8 weights, per-channel, symmetric (recommended)',
   'tjs-q8': 'transformers.js "q8": per-channel, reduce_range (7-bit), subgraphs too',
-  'ort-default': "onnxruntime quantize_dynamic defaults: int8, per-tensor (lowest quality on small encoders)",
+  'ort-default': 'onnxruntime quantize_dynamic defaults: int8, per-tensor (lowest quality on small encoders)',
   arm64:
-    "Optimum AutoQuantizationConfig.arm64 as ORTQuantizer runs it: int8 weights, per-channel, symmetric, also the attention MatMuls (Q·Kᵀ, scores·V); the same arguments as avx512 and avx512_vnni",
+    'Optimum AutoQuantizationConfig.arm64 as ORTQuantizer runs it: int8 weights, per-channel, symmetric, also the attention MatMuls (Q·Kᵀ, scores·V); the same arguments as avx512 and avx512_vnni',
   avx2: 'Optimum AutoQuantizationConfig.avx2: uint8 weights (symmetric, zero point 127), per-channel, also the attention MatMuls',
   avx512: 'Optimum AutoQuantizationConfig.avx512: the same arguments as arm64 (and avx512_vnni)',
   avx512_vnni:
@@ -138,7 +138,7 @@ export function presetOfOptions(o: Int8Options & { weightSymmetric?: boolean }):
   const same = (p: PresetName) => {
     const b = PRESETS[p];
     if (!PRESET_FIELDS.every((k) => b[k] === o[k])) return false;
-    const ws = (x: Int8Options) => x.weightSymmetric ?? (x.weightType === 'qint8');
+    const ws = (x: Int8Options) => x.weightSymmetric ?? x.weightType === 'qint8';
     if (ws(b) !== ws(o)) return false;
     return presetGroup(p) === 'target' || b.enableSubgraph === o.enableSubgraph;
   };

@@ -75,7 +75,6 @@ export interface Int8Report extends ModeReportBase<'int8'> {
   tensorsQuantized: number;
 }
 
-
 function hasOp(g: WGraph, op: string): boolean {
   let found = false;
   forEachWGraph(g, (sg) => {
@@ -127,7 +126,8 @@ async function elementBytes(t: WInit, signal?: AbortSignal): Promise<Uint8Array>
   const s = t.src;
   if (!s) throw new Error(`internal: '${t.name}' has no source`);
   if (s.rawData || s.data || s.external) return rawBytes(s, signal);
-  if (s.dataType === DT.FLOAT || s.dataType === DT.FLOAT16) return floatBytes(await readFloatValues(s, signal), s.dataType as typeof DT.FLOAT);
+  if (s.dataType === DT.FLOAT || s.dataType === DT.FLOAT16)
+    return floatBytes(await readFloatValues(s, signal), s.dataType as typeof DT.FLOAT);
   throw new Error(`internal: cannot read '${t.name}'`);
 }
 
@@ -192,9 +192,14 @@ export async function quantizeInt8(
       );
     for (const [n, d] of plan.drops) n.dropAttrs = d;
     opset = 11;
-    notes.push(`opset ${srcOpset} upgraded to 11 (as the reference does with onnx.version_converter)${plan.drops.size ? `; dropped legacy attributes on ${plan.drops.size} nodes` : ''}`);
+    notes.push(
+      `opset ${srcOpset} upgraded to 11 (as the reference does with onnx.version_converter)${plan.drops.size ? `; dropped legacy attributes on ${plan.drops.size} nodes` : ''}`,
+    );
   }
-  if (opset === 10) notes.push('opset 10: activations are quantized with a ReduceMin/ReduceMax subgraph + QuantizeLinear (no DynamicQuantizeLinear before opset 11), as the reference does');
+  if (opset === 10)
+    notes.push(
+      'opset 10: activations are quantized with a ReduceMin/ReduceMax subgraph + QuantizeLinear (no DynamicQuantizeLinear before opset 11), as the reference does',
+    );
 
   // The reference's shape inference passes (value_info of the output, element types for the quantizers).
   const shapeState = inferBeforeRewrite(model, root, srcOpset, opset);
@@ -202,7 +207,8 @@ export async function quantizeInt8(
   const shapes = inferAfterRewrite(shapeState, root);
   const types = shapes.types;
   notes.push(...shapes.notes);
-  const weightQType = options.weightType === 'quint8' || (options.weightTypeSpec === 'auto-conv' && hasOp(root, 'Conv')) ? DT.UINT8 : DT.INT8;
+  const weightQType =
+    options.weightType === 'quint8' || (options.weightTypeSpec === 'auto-conv' && hasOp(root, 'Conv')) ? DT.UINT8 : DT.INT8;
   options.weightType = weightQType === DT.UINT8 ? 'quint8' : 'qint8';
   const settings: Int8Settings = {
     weightQType,
@@ -242,7 +248,8 @@ export async function quantizeInt8(
   }
   if (!settings.enableSubgraph) {
     let inner = 0;
-    for (const n of root.nodes) if (n.subgraphs) for (const gs of n.subgraphs.values()) for (const sg of gs) forEachWGraph(sg, (g) => (inner += g.nodes.length));
+    for (const n of root.nodes)
+      if (n.subgraphs) for (const gs of n.subgraphs.values()) for (const sg of gs) forEachWGraph(sg, (g) => (inner += g.nodes.length));
     if (inner) notes.push(`${inner} nodes inside If/Loop/Scan bodies were not visited (EnableSubgraph is off)`);
   }
 
@@ -262,7 +269,10 @@ export async function quantizeInt8(
   });
   const hasMs = model.opsets.some((o) => o.domain === 'com.microsoft');
   const addMs = msNeeded && !hasMs;
-  if (addMs && msInSubgraphOnly) notes.push('added the com.microsoft opset import for contrib ops inside subgraphs (the reference omits it there, which makes the model unloadable)');
+  if (addMs && msInSubgraphOnly)
+    notes.push(
+      'added the com.microsoft opset import for contrib ops inside subgraphs (the reference omits it there, which makes the model unloadable)',
+    );
 
   // Tensor work: only for initializers that survived cleaning (a transposed copy gets its job here).
   const jobs = scheduleJobs(root, onProgress, (t) => {
@@ -304,26 +314,30 @@ export async function quantizeInt8(
   const tail: Part[] = [...(addMs ? [lenField(MODEL.opsetImport, encodeOpset('com.microsoft', 1))] : []), ...metaParts];
   const anchor = lastOpset >= 0 ? lastOpset : graphIndex;
   let producerDone = false;
-  const { model: parts, data } = emitModel(model, {
-    graph: emitGraph(root),
-    replace: (f, i) => {
-      if (f.no === MODEL.producerName || f.no === MODEL.producerVersion || f.no === MODEL.metadataProps) return [];
-      if (f.no === MODEL.opsetImport && opset !== srcOpset) {
-        const o = model.opsets[model.fields.slice(0, i).filter((x) => x.no === MODEL.opsetImport).length]!;
-        if (o.domain === '' || o.domain === 'ai.onnx') {
-          const p: Part[] = [lenField(MODEL.opsetImport, encodeOpset(o.domain, opset))];
-          return i === anchor ? [...p, ...tail] : p;
+  const { model: parts, data } = emitModel(
+    model,
+    {
+      graph: emitGraph(root),
+      replace: (f, i) => {
+        if (f.no === MODEL.producerName || f.no === MODEL.producerVersion || f.no === MODEL.metadataProps) return [];
+        if (f.no === MODEL.opsetImport && opset !== srcOpset) {
+          const o = model.opsets[model.fields.slice(0, i).filter((x) => x.no === MODEL.opsetImport).length]!;
+          if (o.domain === '' || o.domain === 'ai.onnx') {
+            const p: Part[] = [lenField(MODEL.opsetImport, encodeOpset(o.domain, opset))];
+            return i === anchor ? [...p, ...tail] : p;
+          }
         }
-      }
-      if (f.no === MODEL.irVersion && !producerDone) {
-        producerDone = true;
-        return [rawField(model, f), producer];
-      }
-      if (i === anchor && f.no !== MODEL.graph) return [rawField(model, f), ...tail];
-      return undefined;
+        if (f.no === MODEL.irVersion && !producerDone) {
+          producerDone = true;
+          return [rawField(model, f), producer];
+        }
+        if (i === anchor && f.no !== MODEL.graph) return [rawField(model, f), ...tail];
+        return undefined;
+      },
+      append: anchor === graphIndex ? tail : [],
     },
-    append: anchor === graphIndex ? tail : [],
-  }, opts.layout);
+    opts.layout,
+  );
   const report: Int8Report = {
     mode: 'int8',
     options: (({ weightTypeSpec: _w, ...rest }) => rest)(options),

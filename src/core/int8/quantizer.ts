@@ -168,7 +168,9 @@ export class GraphQuantizer {
   /** Why isFloatTensor is false, for the report: "type unknown" (shape inference could not type it) or its real type. */
   whyNotFloat(name: string): string {
     const t = this.typeOf(name);
-    return t ? `'${name}' is ${dtypeName(t)}` : `the type of '${name}' is unknown (ONNX shape inference cannot type it, so the reference does not quantize it either)`;
+    return t
+      ? `'${name}' is ${dtypeName(t)}`
+      : `the type of '${name}' is unknown (ONNX shape inference cannot type it, so the reference does not quantize it either)`;
   }
 
   findInitializerInPath(name: string): boolean {
@@ -228,7 +230,17 @@ export class GraphQuantizer {
 
   // ---- weights --------------------------------------------------------------------------------------------
 
-  private weightJob(src: WInit, qInit: WInit, scaleInit: WInit, zpInit: WInit, axis: number | null, qType: QType, symmetric: boolean, reduceRange: boolean, post?: (d: Uint8Array) => Uint8Array): void {
+  private weightJob(
+    src: WInit,
+    qInit: WInit,
+    scaleInit: WInit,
+    zpInit: WInit,
+    axis: number | null,
+    qType: QType,
+    symmetric: boolean,
+    reduceRange: boolean,
+    post?: (d: Uint8Array) => Uint8Array,
+  ): void {
     const floatType = src.dataType as FloatType;
     const n = src.dims.reduce((a, b) => a * b, 1);
     const count = (t: WInit) => t.dims.reduce((a, b) => a * b, 1);
@@ -279,7 +291,13 @@ export class GraphQuantizer {
    * weight's shape for the computation (the LSTM rewriter flattens [dirs, 4H, I] to [dirs*4H, I]); `post`
    * transforms the quantized bytes (LSTM transposes them).
    */
-  quantizeWeightPerChannel(name: string, qType: QType, axis: number, reduceRange: boolean, opt: { dims?: number[]; qDims?: number[]; scaleDims?: number[]; post?: (d: Uint8Array) => Uint8Array } = {}): QV {
+  quantizeWeightPerChannel(
+    name: string,
+    qType: QType,
+    axis: number,
+    reduceRange: boolean,
+    opt: { dims?: number[]; qDims?: number[]; scaleDims?: number[]; post?: (d: Uint8Array) => Uint8Array } = {},
+  ): QV {
     const cached = this.qmap.get(name);
     if (cached) return cached;
     const w = this.findInit(name);
@@ -339,7 +357,12 @@ export class GraphQuantizer {
     this.addInitIfMissing({ name: qrange, dataType: ft, dims: [], raw: floatBytes([255], ft) });
     this.addInitIfMissing({ name: zero, dataType: ft, dims: [], raw: floatBytes([0], ft) });
     const n = (opType: string, name: string, inputs: string[], outputs: string[], attrs?: [string, AttrValue][]): WNode => ({
-      opType, domain: '', name, inputs, outputs, ...(attrs ? { attrs } : {}),
+      opType,
+      domain: '',
+      name,
+      inputs,
+      outputs,
+      ...(attrs ? { attrs } : {}),
     });
     const nodes = [
       n('ReduceMin', rmin, [input], [`${rmin}:0`], keep0),
@@ -363,7 +386,15 @@ export class GraphQuantizer {
    * __quantize_inputs: initializers become 8-bit initializers (per-channel when asked), other tensors get a
    * DynamicQuantizeLinear (shared: found by name), outer-scope tensors are quantized by the enclosing graph.
    */
-  quantizeInputs(node: WNode, indices: number[], useWeightQType: boolean, reduceRange: boolean, opLevelPerChannel: boolean, axis: number, fromSubgraph: boolean): QuantizedInputs {
+  quantizeInputs(
+    node: WNode,
+    indices: number[],
+    useWeightQType: boolean,
+    reduceRange: boolean,
+    opLevelPerChannel: boolean,
+    axis: number,
+    fromSubgraph: boolean,
+  ): QuantizedInputs {
     const r: QuantizedInputs = { names: [], zps: [], scales: [], nodes: [] };
     for (const idx of indices) {
       const input = node.inputs[idx] ?? '';
@@ -383,7 +414,10 @@ export class GraphQuantizer {
       const init = this.findInit(input);
       if (init) {
         const qType = useWeightQType ? this.s.weightQType : ACTIVATION_QTYPE;
-        const qv = this.s.perChannel && opLevelPerChannel ? this.quantizeWeightPerChannel(init.name, qType, axis, reduceRange) : this.quantizeInitializer(init, qType, reduceRange);
+        const qv =
+          this.s.perChannel && opLevelPerChannel
+            ? this.quantizeWeightPerChannel(init.name, qType, axis, reduceRange)
+            : this.quantizeInitializer(init, qType, reduceRange);
         r.names.push(qv.q);
         r.zps.push(qv.zp);
         r.scales.push(qv.scale);

@@ -45,7 +45,13 @@ export interface ShapeState {
 function initSource(t: WInit, externalFromBytes: number | undefined): TensorSource {
   if (t.src) return tensorSource(t.src, externalFromBytes === undefined ? {} : { externalFromBytes });
   const raw = (t.dims.reduce((a, b) => a * b, 1) * dtypeBits(t.dataType)) / 8;
-  return { name: t.name, dataType: t.dataType, dims: t.dims, external: externalFromBytes !== undefined && raw >= externalFromBytes, values: () => null };
+  return {
+    name: t.name,
+    dataType: t.dataType,
+    dims: t.dims,
+    external: externalFromBytes !== undefined && raw >= externalFromBytes,
+    values: () => null,
+  };
 }
 
 /** The inference view of a working graph; `drops` applies the opset upgrade's attribute removals. */
@@ -82,7 +88,6 @@ function adapt(
   return ig;
 }
 
-
 function pass(state: ShapeState, root: WGraph, opset: number, opts: { drops: boolean; externalFromBytes?: number }): InferResult {
   const byInfer = new Map<InferGraph, WGraph>();
   const graph = adapt(root, state.decls, byInfer, opts);
@@ -108,7 +113,8 @@ export function inferBeforeRewrite(model: ModelView, root: WGraph, srcOpset: num
   return state;
 }
 
-const sameType = (a: TypeProto | undefined, b: TypeProto | undefined): boolean => JSON.stringify(compactType(a)) === JSON.stringify(compactType(b));
+const sameType = (a: TypeProto | undefined, b: TypeProto | undefined): boolean =>
+  JSON.stringify(compactType(a)) === JSON.stringify(compactType(b));
 
 /**
  * Pass 3 (after the Gemm rewrite, on the external-data copy) and the result: element types per graph for the
@@ -121,7 +127,10 @@ export function inferAfterRewrite(state: ShapeState, root: WGraph): { types: Map
   let res: InferResult | null = null;
   if (!state.failure) res = pass(state, root, state.opset, { drops: true, externalFromBytes: EXTERNAL_FROM_BYTES });
   const notes = [...state.notes];
-  if (state.failure) notes.push(`ONNX shape inference fails on this model (${state.failure.slice(0, 200)}); the reference would stop here. value_info is left as it was.`);
+  if (state.failure)
+    notes.push(
+      `ONNX shape inference fails on this model (${state.failure.slice(0, 200)}); the reference would stop here. value_info is left as it was.`,
+    );
   else if (res) {
     if (res.noRule.size)
       notes.push(

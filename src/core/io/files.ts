@@ -15,7 +15,10 @@ export type Resolution = { source: ByteSource; path: string } | { problem: strin
 
 /** Normalises a location: '\\' -> '/', leading './' removed, repeated '/' collapsed. */
 export function normalizeLocation(location: string): string {
-  return location.replace(/\\/g, '/').replace(/\/{2,}/g, '/').replace(/^(\.\/)+/, '');
+  return location
+    .replace(/\\/g, '/')
+    .replace(/\/{2,}/g, '/')
+    .replace(/^(\.\/)+/, '');
 }
 
 /**
@@ -45,7 +48,10 @@ export function resolveExternal(location: string, siblings: ReadonlyMap<string, 
   const base = path.split('/').pop()!;
   const byBase = [...siblings.entries()].filter(([p]) => p.split('/').pop() === base);
   if (new Set(byBase.map(([, s]) => s)).size === 1) return { source: byBase[0]![1], path: byBase[0]![0] };
-  if (byBase.length > 1) return { problem: `'${location}' matches several files given (${byBase.map(([p]) => p).join(', ')}); give the model's folder as it is` };
+  if (byBase.length > 1)
+    return {
+      problem: `'${location}' matches several files given (${byBase.map(([p]) => p).join(', ')}); give the model's folder as it is`,
+    };
   return { problem: `'${location}' was not provided: give it together with the model (same folder)` };
 }
 

@@ -67,7 +67,8 @@ export function blobSource(blob: Blob, name = (blob as File).name ?? 'model.onnx
       checkRange(name, blob.size, offset, length);
       const buf = await blob.slice(offset, offset + length).arrayBuffer();
       signal?.throwIfAborted();
-      if (buf.byteLength !== length) throw new Error(`could not read '${name}': got ${buf.byteLength} of ${length} bytes (was the file changed or removed?)`);
+      if (buf.byteLength !== length)
+        throw new Error(`could not read '${name}': got ${buf.byteLength} of ${length} bytes (was the file changed or removed?)`);
       return new Uint8Array(buf);
     },
     slice(offset, length) {

@@ -80,7 +80,8 @@ function table(): Uint32Array {
       const mant = h & 0x3ff;
       let bits: number;
       if (exp === 31) bits = mant ? nanBits : sign | 0x7f800000;
-      else if (exp !== 0) bits = sign | ((exp + 112) << 23) | (mant << 13); // rebias 15 -> 127
+      else if (exp !== 0)
+        bits = sign | ((exp + 112) << 23) | (mant << 13); // rebias 15 -> 127
       else if (mant === 0) bits = sign;
       else {
         // subnormal mant * 2^-24: shift the leading 1 up to the implicit bit
@@ -200,7 +201,14 @@ export function float32ToFloat16(
   u32[0] = acc[ACC_MAXABS]!;
   return {
     bits: out,
-    counts: { clamped: acc[ACC_CLAMPED]!, raised: acc[ACC_RAISED]!, flushed: acc[ACC_FLUSHED]!, subnormal: acc[ACC_SUBNORMAL]!, nonFinite: acc[ACC_NONFINITE]!, maxAbs: f32[0]! },
+    counts: {
+      clamped: acc[ACC_CLAMPED]!,
+      raised: acc[ACC_RAISED]!,
+      flushed: acc[ACC_FLUSHED]!,
+      subnormal: acc[ACC_SUBNORMAL]!,
+      nonFinite: acc[ACC_NONFINITE]!,
+      maxAbs: f32[0]!,
+    },
   };
 }
 

@@ -33,7 +33,8 @@ export function channelLayout(dims: readonly number[], axis: number | null): Cha
     return p;
   };
   if (axis === null) return { outer: 1, channels: 1, inner: size(0, dims.length) };
-  if (!Number.isInteger(axis) || axis < 0 || axis >= dims.length) throw new RangeError(`quantization axis ${axis} is outside the tensor's ${dims.length} dimensions`);
+  if (!Number.isInteger(axis) || axis < 0 || axis >= dims.length)
+    throw new RangeError(`quantization axis ${axis} is outside the tensor's ${dims.length} dimensions`);
   return { outer: size(0, axis), channels: dims[axis]!, inner: size(axis + 1, dims.length) };
 }
 
@@ -126,7 +127,10 @@ function rowsMinMax(v: Float32Array, cols: number, from: number, to: number, cmi
     const r2 = v.subarray(base + 2 * cols, base + 3 * cols);
     const r3 = v.subarray(base + 3 * cols, base + 4 * cols);
     for (let c = 0; c < cols; c++) {
-      const x0 = r0[c]!, x1 = r1[c]!, x2 = r2[c]!, x3 = r3[c]!;
+      const x0 = r0[c]!,
+        x1 = r1[c]!,
+        x2 = r2[c]!,
+        x3 = r3[c]!;
       cmin[c] = Math.min(cmin[c]!, x0, x1, x2, x3);
       cmax[c] = Math.max(cmax[c]!, x0, x1, x2, x3);
     }
@@ -143,11 +147,20 @@ function rowsMinMax(v: Float32Array, cols: number, from: number, to: number, cmi
 
 /** Math.min / Math.max over values[from, to) folded into min[c] / max[c] (four independent chains). */
 function segmentMinMax(v: Float32Array, from: number, to: number, min: Float64Array, max: Float64Array, c: number): void {
-  let a0 = min[c]!, b0 = max[c]!;
-  let a1 = a0, b1 = b0, a2 = a0, b2 = b0, a3 = a0, b3 = b0;
+  let a0 = min[c]!,
+    b0 = max[c]!;
+  let a1 = a0,
+    b1 = b0,
+    a2 = a0,
+    b2 = b0,
+    a3 = a0,
+    b3 = b0;
   let i = from;
   for (; i + 3 < to; i += 4) {
-    const x0 = v[i]!, x1 = v[i + 1]!, x2 = v[i + 2]!, x3 = v[i + 3]!;
+    const x0 = v[i]!,
+      x1 = v[i + 1]!,
+      x2 = v[i + 2]!,
+      x3 = v[i + 3]!;
     a0 = Math.min(a0, x0);
     b0 = Math.max(b0, x0);
     a1 = Math.min(a1, x1);
@@ -261,7 +274,10 @@ function quantizeRows(v: Float32Array, cols: number, from: number, to: number, p
     const d2 = out.subarray(base + 2 * cols, base + 3 * cols);
     const d3 = out.subarray(base + 3 * cols, base + 4 * cols);
     for (let c = 0, k = 0; c < cols; c++, k += 4) {
-      const s = p[k]!, l = p[k + 1]!, h = p[k + 2]!, z = p[k + 3]!;
+      const s = p[k]!,
+        l = p[k + 1]!,
+        h = p[k + 2]!,
+        z = p[k + 3]!;
       let x0 = Math.fround(r0[c]! / s);
       let x1 = Math.fround(r1[c]! / s);
       let x2 = Math.fround(r2[c]! / s);
@@ -302,7 +318,16 @@ function quantizeSegment(v: Float32Array, from: number, to: number, s: number, z
 }
 
 /** The same result without the magic-number rounding (any zero point). */
-function quantizeSegmentExact(v: Float32Array, from: number, to: number, s: number, z: number, lo: number, hi: number, out: Uint8Array): void {
+function quantizeSegmentExact(
+  v: Float32Array,
+  from: number,
+  to: number,
+  s: number,
+  z: number,
+  lo: number,
+  hi: number,
+  out: Uint8Array,
+): void {
   for (let i = from; i < to; i++) {
     const x = Math.fround(v[i]! / s);
     let r = Math.round(x);

@@ -207,7 +207,14 @@ export function quantizeMatMulNBitsRows(
 }
 
 /** MatMulNBits weights of a whole [K, N] row-major B (see quantizeMatMulNBitsRows and the file header). */
-export function quantizeMatMulNBits(src: Float32Array, K: number, N: number, blockSize: number, symmetric: boolean, scaleType: ScaleType = 'float32'): MatMulNBitsWeights {
+export function quantizeMatMulNBits(
+  src: Float32Array,
+  K: number,
+  N: number,
+  blockSize: number,
+  symmetric: boolean,
+  scaleType: ScaleType = 'float32',
+): MatMulNBitsWeights {
   const out = allocMatMulNBits(K, N, blockSize, symmetric, scaleType);
   quantizeMatMulNBitsRows(src, 0, K, K, N, blockSize, symmetric, scaleType, out);
   return out;
@@ -229,9 +236,17 @@ export interface BlockQuantizedTable {
  * the table's values in row-major order (float16 widened exactly when scaleType is 'float16'; the arithmetic is then
  * rounded to float16 after each operation, as NumPy's float16 loops do).
  */
-export function quantizeBlockTable(src: Float32Array, dims: readonly number[], axis: number, blockSize: number, symmetric: boolean, scaleType: ScaleType = 'float32'): BlockQuantizedTable {
+export function quantizeBlockTable(
+  src: Float32Array,
+  dims: readonly number[],
+  axis: number,
+  blockSize: number,
+  symmetric: boolean,
+  scaleType: ScaleType = 'float32',
+): BlockQuantizedTable {
   checkBlockSize(blockSize);
-  if (!Number.isInteger(axis) || axis < 0 || axis >= dims.length) throw new RangeError(`quantize axis ${axis} is outside the table's ${dims.length} dimensions`);
+  if (!Number.isInteger(axis) || axis < 0 || axis >= dims.length)
+    throw new RangeError(`quantize axis ${axis} is outside the table's ${dims.length} dimensions`);
   let m = 1;
   let n = 1;
   dims.forEach((d, i) => {

@@ -106,13 +106,13 @@ export async function nameUnnamedNodes(model: ModelView, signal?: AbortSignal): 
   return out;
 }
 
-
 /** The complete assignment over the plan's groups (missing = fp32), checked. Throws RangeError for an unknown group or precision. */
 export function completeAssignment(plan: GroupPlan, assignment: Readonly<Record<string, string>>): Assignment {
   const ids = new Set(plan.groups.map((g) => g.id));
   for (const [id, p] of Object.entries(assignment)) {
     if (!ids.has(id)) throw new RangeError(`no layer group '${id}' in this model (groups: ${[...ids].join(', ')})`);
-    if (!(PRECISIONS as readonly string[]).includes(p)) throw new RangeError(`group '${id}': precision '${p}' is not one of ${PRECISIONS.join(', ')}`);
+    if (!(PRECISIONS as readonly string[]).includes(p))
+      throw new RangeError(`group '${id}': precision '${p}' is not one of ${PRECISIONS.join(', ')}`);
   }
   return Object.fromEntries(plan.groups.map((g) => [g.id, (assignment[g.id] as Precision | undefined) ?? 'fp32']));
 }
@@ -146,7 +146,18 @@ export async function buildMix(
     progress('metadata', 1, 'done');
     return {
       bytes,
-      report: { mode: 'mixed', assignment: full, uniform, groupMethod: plan0.method, originalBytes, outputBytes: bytes.length, predictedBytes, steps, notes, durationMs: Date.now() - t0 },
+      report: {
+        mode: 'mixed',
+        assignment: full,
+        uniform,
+        groupMethod: plan0.method,
+        originalBytes,
+        outputBytes: bytes.length,
+        predictedBytes,
+        steps,
+        notes,
+        durationMs: Date.now() - t0,
+      },
     };
   };
 

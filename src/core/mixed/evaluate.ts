@@ -93,9 +93,24 @@ export async function createProbeEvaluator(o: ProbeEvaluatorOptions): Promise<Pr
   const plan: PassPlan = planPass(texts.items, o.batchSize ?? 16, o.maxBatchTokens ?? 4096, 0);
   const padId = texts.tokenization.padId;
   const pass = async (bytes: Uint8Array, role: 'original' | 'quantized', signal?: AbortSignal): Promise<ModelPass> => {
-    const emb = await createEmbedder({ ort: o.ort, model: bytes, sessionOptions: o.sessionOptions, pooling: o.pooling, outputName: o.outputName });
+    const emb = await createEmbedder({
+      ort: o.ort,
+      model: bytes,
+      sessionOptions: o.sessionOptions,
+      pooling: o.pooling,
+      outputName: o.outputName,
+    });
     try {
-      return await runPass(role, emb, texts.items, plan, padId, signal, () => undefined, (e) => (e as Error)?.message ?? String(e));
+      return await runPass(
+        role,
+        emb,
+        texts.items,
+        plan,
+        padId,
+        signal,
+        () => undefined,
+        (e) => (e as Error)?.message ?? String(e),
+      );
     } finally {
       await emb.release().catch(() => undefined);
     }

@@ -84,8 +84,6 @@ function layerIndex(s: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-
-
 /**
  * The layer groups of `model` (main graph; subgraph bodies follow their holder). Never throws on a valid model; a
  * graph with neither layer names nor weighted nodes gives one `rest` group (and embeddings when found).
@@ -108,10 +106,11 @@ export function layerGroups(model: ModelView): GroupPlan {
   const indexOf = (n: NodeView): number | null => {
     const own = n.name ? layerIndex(n.name) : null;
     if (own !== null) return own;
-    for (const i of n.inputs) if (inits.has(i)) {
-      const k = layerIndex(i);
-      if (k !== null) return k;
-    }
+    for (const i of n.inputs)
+      if (inits.has(i)) {
+        const k = layerIndex(i);
+        if (k !== null) return k;
+      }
     return null;
   };
 
@@ -127,7 +126,8 @@ export function layerGroups(model: ModelView): GroupPlan {
     const n = g.nodes[i]!;
     if (byName[i] !== null || SCOPE_RE.test(n.name) || isEmbedding(n)) continue;
     let best: number | null = null;
-    for (const out of n.outputs) for (const c of consumers.get(out) ?? []) if (c > i && byName[c] !== null && (best === null || byName[c]! < best)) best = byName[c]!;
+    for (const out of n.outputs)
+      for (const c of consumers.get(out) ?? []) if (c > i && byName[c] !== null && (best === null || byName[c]! < best)) best = byName[c]!;
     byName[i] = best;
   }
   const distinct = new Set(byName.filter((x): x is number => x !== null));
@@ -137,7 +137,9 @@ export function layerGroups(model: ModelView): GroupPlan {
     ids = g.nodes.map((n, i) => (byName[i] !== null ? `layer.${byName[i]}` : isEmbedding(n) ? 'embeddings' : 'rest'));
   } else {
     method = 'matmul-runs';
-    const weighted = new Set(g.nodes.filter((n) => WEIGHTED.has(n.opType) && inits.has(n.inputs[1] ?? '') && isFloat(inits.get(n.inputs[1]!)!.dataType)));
+    const weighted = new Set(
+      g.nodes.filter((n) => WEIGHTED.has(n.opType) && inits.has(n.inputs[1] ?? '') && isFloat(inits.get(n.inputs[1]!)!.dataType)),
+    );
     const size = Math.max(1, Math.ceil(weighted.size / 8));
     let seen = 0;
     // A weighted node opens or continues its block; any other node joins the block of the last weighted node before
@@ -162,7 +164,16 @@ export function layerGroups(model: ModelView): GroupPlan {
     let grp = groups.get(id);
     if (!grp) {
       const kind: GroupKind = id === 'embeddings' ? 'embeddings' : id === 'rest' ? 'rest' : id.startsWith('layer.') ? 'layer' : 'block';
-      grp = { id, kind, index: kind === 'layer' || kind === 'block' ? Number(id.split('.')[1]) : null, nodes: [], subgraphNodes: [], unnamed: 0, weights: [], weightBytes: 0 };
+      grp = {
+        id,
+        kind,
+        index: kind === 'layer' || kind === 'block' ? Number(id.split('.')[1]) : null,
+        nodes: [],
+        subgraphNodes: [],
+        unnamed: 0,
+        weights: [],
+        weightBytes: 0,
+      };
       groups.set(id, grp);
     }
     if (n.name) grp.nodes.push(n.name);
@@ -175,7 +186,13 @@ export function layerGroups(model: ModelView): GroupPlan {
       const t = inits.get(name);
       if (!t || owner.has(name)) continue;
       owner.set(name, grp);
-      const w: GroupWeight = { name, dims: t.dims, dataType: t.dataType, bytes: tensorBytes(t), ...(k >= 0 ? weightRole(n, k, t.dataType) : { role: 'other' as const }) };
+      const w: GroupWeight = {
+        name,
+        dims: t.dims,
+        dataType: t.dataType,
+        bytes: tensorBytes(t),
+        ...(k >= 0 ? weightRole(n, k, t.dataType) : { role: 'other' as const }),
+      };
       grp.weights.push(w);
       grp.weightBytes += w.bytes;
     }

@@ -5,9 +5,29 @@
  *   const { bytes, report } = await buildMix(parseModel(model), { embeddings: 'int8', 'layer.0': 'fp16', … });
  */
 export { layerGroups, type GroupKind, type GroupPlan, type GroupWeight, type LayerGroup } from './groups.js';
-export { PRECISIONS, TARGET_Q4_DEFAULTS, resolveMixOptions, type Assignment, type MixFp16Options, type MixInt8Options, type MixOptions, type MixQ4Options, type Precision, type ResolvedMixOptions } from './options.js';
+export {
+  PRECISIONS,
+  TARGET_Q4_DEFAULTS,
+  resolveMixOptions,
+  type Assignment,
+  type MixFp16Options,
+  type MixInt8Options,
+  type MixOptions,
+  type MixQ4Options,
+  type Precision,
+  type ResolvedMixOptions,
+} from './options.js';
 export { predictGroupBytes, predictMixBytes, weightBytes } from './sizes.js';
-export { MIXED_METADATA_KEY, buildMix, completeAssignment, nameUnnamedNodes, type BuildMixOptions, type MixProgress, type MixReport, type MixStep } from './compose.js';
+export {
+  MIXED_METADATA_KEY,
+  buildMix,
+  completeAssignment,
+  nameUnnamedNodes,
+  type BuildMixOptions,
+  type MixProgress,
+  type MixReport,
+  type MixStep,
+} from './compose.js';
 export { createProbeEvaluator, top5Overlap, type ProbeEvaluator, type ProbeEvaluatorOptions, type ProbeMetrics } from './evaluate.js';
 export { cheapestMix, type GroupOption, type MixChoice, type SearchBudget, type SearchGroup } from './search.js';
 export {

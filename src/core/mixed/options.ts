@@ -19,7 +19,9 @@ export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'int8', 'q4'];
 export type Assignment = Record<string, Precision>;
 
 /** INT8 options of target mode: any INT8 option but the node lists (target mode sets those). */
-export type MixInt8Options = Omit<QuantizeInt8Options, 'nodesToQuantize' | 'excludeNodes' | 'provenance' | 'layout'> & { preset?: PresetName };
+export type MixInt8Options = Omit<QuantizeInt8Options, 'nodesToQuantize' | 'excludeNodes' | 'provenance' | 'layout'> & {
+  preset?: PresetName;
+};
 export type MixQ4Options = Partial<Omit<Q4Options, 'nodesToInclude' | 'excludeNodes'>> & { preset?: Q4PresetName };
 export type MixFp16Options = Omit<Fp16Options, 'nodeBlockList' | 'provenance' | 'layout'>;
 
@@ -40,13 +42,21 @@ export interface ResolvedMixOptions {
  * tests/q4/quality.test.ts) and Gather too, so an embeddings group can take 4-bit tables (GatherBlockQuantized).
  * INT8 and FP16 take their modes' defaults (INT8: DEFAULT_PRESET, avx512-vnni).
  */
-export const TARGET_Q4_DEFAULTS: Pick<Q4Options, 'blockSize' | 'symmetric' | 'opTypes'> = { blockSize: 32, symmetric: false, opTypes: ['MatMul', 'Gather'] };
+export const TARGET_Q4_DEFAULTS: Pick<Q4Options, 'blockSize' | 'symmetric' | 'opTypes'> = {
+  blockSize: 32,
+  symmetric: false,
+  opTypes: ['MatMul', 'Gather'],
+};
 
 /** The modes' resolved options (throws their option errors: Q4OptionError, Fp16OptionError). */
 export function resolveMixOptions(o: MixOptions = {}): ResolvedMixOptions {
   const { weightTypeSpec: _w, nodesToQuantize: _n, excludeNodes: _e, ...int8 } = resolveInt8Options(o.int8 ?? {});
   const q4Given = o.q4 ?? {};
-  const { nodesToInclude: _i, excludeNodes: _x, ...q4 } = resolveQ4Options(q4Given.preset ? q4Given : { ...TARGET_Q4_DEFAULTS, ...q4Given });
+  const {
+    nodesToInclude: _i,
+    excludeNodes: _x,
+    ...q4
+  } = resolveQ4Options(q4Given.preset ? q4Given : { ...TARGET_Q4_DEFAULTS, ...q4Given });
   const { nodeBlockList: _b, ...fp16 } = resolveFp16Options(o.fp16 ?? {});
   return { int8, q4, fp16 };
 }

@@ -78,7 +78,13 @@ export function cheapestMix(groups: readonly SearchGroup[], budget: SearchBudget
         const o = oi + bin(opt.top5Loss, budget.top5);
         if (c > R || o > (budget.top5 === null ? 0 : R)) return;
         const nk = c * W + o;
-        const cand: State = { bytes: s.bytes + opt.deltaBytes, cos: s.cos + Math.max(0, opt.cosLoss), top5: s.top5 + Math.max(0, opt.top5Loss), prev: key, pick: k };
+        const cand: State = {
+          bytes: s.bytes + opt.deltaBytes,
+          cos: s.cos + Math.max(0, opt.cosLoss),
+          top5: s.top5 + Math.max(0, opt.top5Loss),
+          prev: key,
+          pick: k,
+        };
         const cur = next.get(nk);
         if (!cur || cand.bytes < cur.bytes || (cand.bytes === cur.bytes && cand.cos < cur.cos)) next.set(nk, cand);
       });

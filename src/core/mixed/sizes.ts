@@ -30,7 +30,14 @@ export function weightBytes(w: GroupWeight, p: Precision, o: ResolvedMixOptions)
   if (p === 'fp32') return w.bytes;
   if (p === 'fp16') return fp16WeightBytes(w);
   if (p === 'int8') return int8WeightBytes(w, { perChannel: o.int8.perChannel, opTypes: o.int8.opTypes, enableSubgraph: true });
-  return q4WeightBytes(w, { blockSize: o.q4.blockSize, symmetric: o.q4.symmetric, opTypes: o.q4.opTypes, gatherQuantizeAxis: o.q4.gatherQuantizeAxis }) ?? w.bytes;
+  return (
+    q4WeightBytes(w, {
+      blockSize: o.q4.blockSize,
+      symmetric: o.q4.symmetric,
+      opTypes: o.q4.opTypes,
+      gatherQuantizeAxis: o.q4.gatherQuantizeAxis,
+    }) ?? w.bytes
+  );
 }
 
 /** Predicted payload bytes of a group under each precision (fp32 = as stored). */
@@ -43,7 +50,12 @@ export function predictGroupBytes(g: LayerGroup, o: ResolvedMixOptions): Record<
  * Predicted size of the whole file with `assignment` (group id -> precision; missing = fp32): the input's size
  * plus, per group, the change of its payload bytes.
  */
-export function predictMixBytes(fileBytes: number, groups: readonly LayerGroup[], assignment: Readonly<Record<string, Precision>>, o: ResolvedMixOptions): number {
+export function predictMixBytes(
+  fileBytes: number,
+  groups: readonly LayerGroup[],
+  assignment: Readonly<Record<string, Precision>>,
+  o: ResolvedMixOptions,
+): number {
   let total = fileBytes;
   for (const g of groups) {
     const p = assignment[g.id] ?? 'fp32';

@@ -161,7 +161,15 @@ export interface TargetReport {
   };
   /** runQualityCheck of the answer on the full probe set (null when there is no answer). */
   quality: QualityReport | null;
-  timings: { groupsMs: number; baselineMs: number; sensitivityMs: number; searchMs: number; verifyMs: number; reportMs: number; totalMs: number };
+  timings: {
+    groupsMs: number;
+    baselineMs: number;
+    sensitivityMs: number;
+    searchMs: number;
+    verifyMs: number;
+    reportMs: number;
+    totalMs: number;
+  };
 }
 
 export interface TargetResult {
@@ -176,7 +184,13 @@ const WEIGHTS = { groups: 0.01, baseline: 0.14, sensitivity: 0.5, search: 0.01, 
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }
 
@@ -201,7 +215,15 @@ export interface TargetCacheInput {
  * output) and TARGET_ENGINE_VERSION. Execution providers are not in it (the caller adds them when it caches per backend).
  */
 export async function targetCacheKey(i: TargetCacheInput): Promise<string> {
-  const json = JSON.stringify(canonical({ engine: TARGET_ENGINE_VERSION, ...i, tokenizer: i.tokenizer ?? null, pooling: i.pooling ?? null, outputName: i.outputName ?? null }));
+  const json = JSON.stringify(
+    canonical({
+      engine: TARGET_ENGINE_VERSION,
+      ...i,
+      tokenizer: i.tokenizer ?? null,
+      pooling: i.pooling ?? null,
+      outputName: i.outputName ?? null,
+    }),
+  );
   return (await hashBytes(new TextEncoder().encode(json), { md5: false })).sha256;
 }
 
@@ -210,7 +232,11 @@ function settingsOf(o: Omit<TargetModeOptions, 'ort'>) {
   const candidates: Precision[] = ['fp32', ...PRECISIONS.filter((p) => p !== 'fp32' && (o.candidates ?? PRECISIONS).includes(p))];
   const maxVerifications = Math.max(1, Math.floor(o.maxVerifications ?? 6));
   const uniform = o.uniform ?? true;
-  const mixOptions: MixOptions = { ...(o.int8 ? { int8: o.int8 } : {}), ...(o.q4 ? { q4: o.q4 } : {}), ...(o.fp16 ? { fp16: o.fp16 } : {}) };
+  const mixOptions: MixOptions = {
+    ...(o.int8 ? { int8: o.int8 } : {}),
+    ...(o.q4 ? { q4: o.q4 } : {}),
+    ...(o.fp16 ? { fp16: o.fp16 } : {}),
+  };
   const resolved = resolveMixOptions(mixOptions);
   const subsetProbes = o.sensitivityProbes ?? quickSelection(o.probes, o.sensitivitySentences ?? 24);
   return { candidates, maxVerifications, uniform, mixOptions, resolved, subsetProbes };
@@ -224,8 +250,17 @@ function settingsOf(o: Omit<TargetModeOptions, 'ort'>) {
 export async function targetCacheKeyFor(o: Omit<TargetModeOptions, 'ort'>, modelSha256?: string): Promise<string> {
   const s = settingsOf(o);
   return targetCacheKey({
-    modelSha256: modelSha256 ?? (await modelDigest(o.model)).sha256, bar: o.bar, candidates: s.candidates, options: s.resolved, maxVerifications: s.maxVerifications,
-    uniform: s.uniform, probes: o.probes, sensitivityProbes: s.subsetProbes, tokenizer: o.tokenizer ?? null, pooling: o.pooling, outputName: o.outputName,
+    modelSha256: modelSha256 ?? (await modelDigest(o.model)).sha256,
+    bar: o.bar,
+    candidates: s.candidates,
+    options: s.resolved,
+    maxVerifications: s.maxVerifications,
+    uniform: s.uniform,
+    probes: o.probes,
+    sensitivityProbes: s.subsetProbes,
+    tokenizer: o.tokenizer ?? null,
+    pooling: o.pooling,
+    outputName: o.outputName,
   });
 }
 
@@ -252,7 +287,9 @@ function describeMix(a: Assignment): string {
   const by = new Map<Precision, string[]>();
   for (const [g, p] of Object.entries(a)) by.set(p, [...(by.get(p) ?? []), g]);
   if (by.size === 1) return `all ${[...by.keys()][0]}`;
-  return PRECISIONS.filter((p) => by.has(p)).map((p) => `${p}: ${by.get(p)!.join(', ')}`).join('; ');
+  return PRECISIONS.filter((p) => by.has(p))
+    .map((p) => `${p}: ${by.get(p)!.join(', ')}`)
+    .join('; ');
 }
 
 /**
@@ -266,7 +303,15 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
   signal?.throwIfAborted();
   checkBar(o.bar, !!o.tokenizer);
   const { candidates, maxVerifications, uniform, mixOptions, resolved, subsetProbes } = settingsOf(o);
-  const timings: TargetReport['timings'] = { groupsMs: 0, baselineMs: 0, sensitivityMs: 0, searchMs: 0, verifyMs: 0, reportMs: 0, totalMs: 0 };
+  const timings: TargetReport['timings'] = {
+    groupsMs: 0,
+    baselineMs: 0,
+    sensitivityMs: 0,
+    searchMs: 0,
+    verifyMs: 0,
+    reportMs: 0,
+    totalMs: 0,
+  };
   const order = ['groups', 'baseline', 'sensitivity', 'search', 'verify', 'report'] as const;
   const progress = (phase: TargetProgress['phase'], done: number, total: number, message: string) => {
     const before = phase === 'done' ? 1 : order.slice(0, order.indexOf(phase)).reduce((a, p) => a + WEIGHTS[p], 0);
@@ -293,14 +338,23 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
       candidates: candidates.filter((p) => p === 'fp32' || (g.weights.some((w) => w.dataType === DT.FLOAT) && pb[p] !== pb.fp32)),
     };
   });
-  const predictedOf = (a: Assignment) => plan.groups.reduce((s, g) => s + predicted.get(g.id)![a[g.id] ?? 'fp32'] - predicted.get(g.id)!.fp32, fileBytes);
+  const predictedOf = (a: Assignment) =>
+    plan.groups.reduce((s, g) => s + predicted.get(g.id)![a[g.id] ?? 'fp32'] - predicted.get(g.id)!.fp32, fileBytes);
   const sha256 = (await modelDigest(o.model)).sha256;
   const cacheKey = await targetCacheKeyFor(o, sha256);
   const notes = [...plan.notes];
   timings.groupsMs = ms(now() - t);
   progress('groups', 1, 1, `${plan.groups.length} groups (${plan.method})`);
 
-  const evalOpts = { ort: o.ort, original: o.model, tokenizer: o.tokenizer ?? null, pooling: o.pooling, outputName: o.outputName, sessionOptions: o.sessionOptions, signal };
+  const evalOpts = {
+    ort: o.ort,
+    original: o.model,
+    tokenizer: o.tokenizer ?? null,
+    pooling: o.pooling,
+    outputName: o.outputName,
+    sessionOptions: o.sessionOptions,
+    signal,
+  };
   const build = (a: Assignment) => buildMix(model, a, { ...mixOptions, provenance: o.provenance }, undefined, signal);
   const all = (p: Precision): Assignment => Object.fromEntries(plan.groups.map((g) => [g.id, p]));
   const points: TargetPoint[] = [];
@@ -310,12 +364,31 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
   const consider = (pt: TargetPoint, bytes: Uint8Array, mix: MixReport) => {
     verified.push(pt);
     if (!pt.meetsBar || pt.bytes >= fileBytes) return;
-    if (!best || pt.bytes < best.point.bytes || (pt.bytes === best.point.bytes && (pt.meanCosine ?? 0) > (best.point.meanCosine ?? 0))) best = { point: pt, bytes, mix };
+    if (!best || pt.bytes < best.point.bytes || (pt.bytes === best.point.bytes && (pt.meanCosine ?? 0) > (best.point.meanCosine ?? 0)))
+      best = { point: pt, bytes, mix };
   };
-  const point = (kind: TargetPoint['kind'], label: string, a: Assignment, bytes: number, probes: 'subset' | 'full', m: ProbeMetrics, extra: Partial<TargetPoint> = {}): TargetPoint => {
+  const point = (
+    kind: TargetPoint['kind'],
+    label: string,
+    a: Assignment,
+    bytes: number,
+    probes: 'subset' | 'full',
+    m: ProbeMetrics,
+    extra: Partial<TargetPoint> = {},
+  ): TargetPoint => {
     const p: TargetPoint = {
-      kind, label, assignment: a, bytes, predictedBytes: predictedOf(a), probes,
-      meanCosine: m.meanCosine, minCosine: m.minCosine, top5Overlap: m.top5Overlap, nonFinite: m.nonFinite, meetsBar: meets(m, o.bar), ...extra,
+      kind,
+      label,
+      assignment: a,
+      bytes,
+      predictedBytes: predictedOf(a),
+      probes,
+      meanCosine: m.meanCosine,
+      minCosine: m.minCosine,
+      top5Overlap: m.top5Overlap,
+      nonFinite: m.nonFinite,
+      meetsBar: meets(m, o.bar),
+      ...extra,
     };
     points.push(p);
     return p;
@@ -323,7 +396,9 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
 
   // ---- 2. baseline ----------------------------------------------------------------------------------------------
   t = now();
-  const uniformList = (['int8', ...(uniform ? (['fp16', 'q4'] as const) : [])] as Precision[]).filter((p) => p === 'int8' || candidates.includes(p));
+  const uniformList = (['int8', ...(uniform ? (['fp16', 'q4'] as const) : [])] as Precision[]).filter(
+    (p) => p === 'int8' || candidates.includes(p),
+  );
   const baseTotal = 2 + uniformList.length;
   progress('baseline', 0, baseTotal, 'embedding the probe subset with the original');
   const subset: ProbeEvaluator = await createProbeEvaluator({ ...evalOpts, probes: subsetProbes });
@@ -336,7 +411,14 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
     const a = all(p);
     const mix = await build(a);
     const m = await fullEval.evaluate(mix.bytes, signal);
-    const pt = point('uniform', p === 'int8' ? `plain INT8 (${resolved.int8.preset ?? 'custom'})` : `plain ${p}`, a, mix.bytes.length, 'full', m);
+    const pt = point(
+      'uniform',
+      p === 'int8' ? `plain INT8 (${resolved.int8.preset ?? 'custom'})` : `plain ${p}`,
+      a,
+      mix.bytes.length,
+      'full',
+      m,
+    );
     consider(pt, mix.bytes, mix.report);
     if (p === 'int8') int8Point = pt;
   }
@@ -346,7 +428,9 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
   // ---- 3. sensitivity -------------------------------------------------------------------------------------------
   t = now();
   const jobs = groupInfo.flatMap((g) => g.candidates.filter((p) => p !== 'fp32').map((p) => ({ g: g.id, p })));
-  const options = new Map<string, GroupOption[]>(groupInfo.map((g) => [g.id, [{ precision: 'fp32', deltaBytes: 0, cosLoss: 0, top5Loss: 0 }]]));
+  const options = new Map<string, GroupOption[]>(
+    groupInfo.map((g) => [g.id, [{ precision: 'fp32', deltaBytes: 0, cosLoss: 0, top5Loss: 0 }]]),
+  );
   for (const [i, j] of jobs.entries()) {
     signal?.throwIfAborted();
     progress('sensitivity', i, jobs.length, `${j.g} at ${j.p}`);
@@ -371,7 +455,10 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
   // ---- 4. search (and the curve for the plot) --------------------------------------------------------------------
   t = now();
   const searchGroups: SearchGroup[] = groupInfo.map((g) => ({ id: g.id, options: options.get(g.id)! }));
-  const budget = { cos: o.bar.minCosine !== undefined ? 1 - o.bar.minCosine : null, top5: o.bar.minTop5Overlap !== undefined ? 1 - o.bar.minTop5Overlap : null };
+  const budget = {
+    cos: o.bar.minCosine !== undefined ? 1 - o.bar.minCosine : null,
+    top5: o.bar.minTop5Overlap !== undefined ? 1 - o.bar.minTop5Overlap : null,
+  };
   const curve: TargetReport['curve'] = [];
   const seen = new Set<string>();
   const cosRef = budget.cos ?? 0.005;
@@ -379,7 +466,12 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
     const c = cheapestMix(searchGroups, { cos: cosRef * f, top5: null });
     if (!c || seen.has(keyOf(c.assignment))) continue;
     seen.add(keyOf(c.assignment));
-    curve.push({ cosBudget: cosRef * f, predictedBytes: fileBytes + c.deltaBytes, predictedMeanCosine: 1 - c.cosLoss, assignment: c.assignment });
+    curve.push({
+      cosBudget: cosRef * f,
+      predictedBytes: fileBytes + c.deltaBytes,
+      predictedMeanCosine: 1 - c.cosLoss,
+      assignment: c.assignment,
+    });
   }
   timings.searchMs = ms(now() - t);
   progress('search', 1, 1, `${curve.length} points on the predicted curve`);
@@ -413,14 +505,18 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
     }
     const known = best as { point: TargetPoint } | null;
     if (known && fileBytes + sol.deltaBytes >= known.point.bytes) {
-      notes.push(`search: the next mix (${describeMix(sol.assignment)}) is predicted no smaller than ${known.point.label}, which met the bar: stopped`);
+      notes.push(
+        `search: the next mix (${describeMix(sol.assignment)}) is predicted no smaller than ${known.point.label}, which met the bar: stopped`,
+      );
       break;
     }
     tried.add(key);
     progress('verify', it, maxVerifications, `verifying ${describeMix(sol.assignment)}`);
     const mix = await build(sol.assignment);
     const m = await fullEval.evaluate(mix.bytes, signal);
-    const pt = point('attempt', `attempt ${it + 1}`, sol.assignment, mix.bytes.length, 'full', m, { predicted: { cosLoss: sol.cosLoss, top5Loss: sol.top5Loss, budget: b } });
+    const pt = point('attempt', `attempt ${it + 1}`, sol.assignment, mix.bytes.length, 'full', m, {
+      predicted: { cosLoss: sol.cosLoss, top5Loss: sol.top5Loss, budget: b },
+    });
     consider(pt, mix.bytes, mix.report);
     if (pt.meetsBar) {
       passedInLoop = true;
@@ -488,13 +584,20 @@ export async function runTargetMode(o: TargetModeOptions): Promise<TargetResult>
     });
     const q5 = top5Overlap(quality.retrieval);
     if (quality.cosine && (quality.cosine.mean !== answer.point.meanCosine || q5 !== answer.point.top5Overlap))
-      notes.push(`the final report measured mean cosine ${f4(quality.cosine.mean)}, top-5 ${f4(q5)} (the search measured ${f4(answer.point.meanCosine)}, ${f4(answer.point.top5Overlap)})`);
+      notes.push(
+        `the final report measured mean cosine ${f4(quality.cosine.mean)}, top-5 ${f4(q5)} (the search measured ${f4(answer.point.meanCosine)}, ${f4(answer.point.top5Overlap)})`,
+      );
   }
   timings.reportMs = ms(now() - t);
 
   const int8 = int8Point!;
   const smallerThanInt8 = !!answer && answer.point.bytes < int8.bytes;
-  const barText = [o.bar.minCosine !== undefined ? `mean cosine ≥ ${o.bar.minCosine}` : '', o.bar.minTop5Overlap !== undefined ? `top-5 overlap ≥ ${o.bar.minTop5Overlap}` : ''].filter(Boolean).join(' and ');
+  const barText = [
+    o.bar.minCosine !== undefined ? `mean cosine ≥ ${o.bar.minCosine}` : '',
+    o.bar.minTop5Overlap !== undefined ? `top-5 overlap ≥ ${o.bar.minTop5Overlap}` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
   const int8Text = `${int8.label} at ${mib(int8.bytes)} (mean cosine ${f4(int8.meanCosine)}, top-5 ${f4(int8.top5Overlap)})`;
   let statement: string;
   if (answer && smallerThanInt8)

@@ -27,12 +27,16 @@ function modeOfRecord(key: string, value: string | undefined) {
   let mode = '';
   try {
     const rec: unknown = JSON.parse(value ?? '');
-    if (rec && typeof rec === 'object' && typeof (rec as { mode?: unknown }).mode === 'string') mode = (rec as { mode: string }).mode.toLowerCase();
+    if (rec && typeof rec === 'object' && typeof (rec as { mode?: unknown }).mode === 'string')
+      mode = (rec as { mode: string }).mode.toLowerCase();
   } catch {
     /* an unreadable record still says which tool wrote it */
   }
   const writers = [...MODE_METAS, MIXED_META];
-  return writers.find((m) => m.metadataKey === key && (mode === m.id || mode.startsWith(`${m.id}-`))) ?? writers.find((m) => m.metadataKey === key)!;
+  return (
+    writers.find((m) => m.metadataKey === key && (mode === m.id || mode.startsWith(`${m.id}-`))) ??
+    writers.find((m) => m.metadataKey === key)!
+  );
 }
 
 export function alreadyQuantized(e: QuantizedEvidence | null | undefined): AlreadyQuantized | null {

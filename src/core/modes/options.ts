@@ -35,7 +35,14 @@ export class OptionError extends AvaError {
 
 /** "a, b\nc,,a" -> ["a", "b", "c"]: names separated by commas or line breaks, trimmed, empty ones and repeats dropped. */
 export function parseList(text: string): string[] {
-  return [...new Set(text.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== ''))];
+  return [
+    ...new Set(
+      text
+        .split(/[\n,]/)
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    ),
+  ];
 }
 
 export function presetOf(meta: ModeMeta, id: string | null | undefined): ModePreset | null {
@@ -81,7 +88,10 @@ function parseEnumOption(spec: EnumOption, text: string, name: string): string |
 function checkList(spec: ListOption, values: string[], name: string): string[] {
   if (spec.choices) {
     const bad = values.filter((v) => !spec.choices!.includes(v));
-    if (bad.length) throw new OptionError(`${name}: unknown ${bad.length === 1 ? 'value' : 'values'} ${bad.map((b) => `'${b}'`).join(', ')} (use ${spec.choices.join(', ')})`);
+    if (bad.length)
+      throw new OptionError(
+        `${name}: unknown ${bad.length === 1 ? 'value' : 'values'} ${bad.map((b) => `'${b}'`).join(', ')} (use ${spec.choices.join(', ')})`,
+      );
   }
   if (!values.length && spec.emptyError) throw new OptionError(spec.emptyError);
   return values;
@@ -149,7 +159,8 @@ export function parseModeFlags(meta: ModeMeta, args: readonly string[]): { optio
   const onFlag = ({ flag, inline, value }: FlagWord): void => {
     if (flag === '--preset' && meta.presets.length) {
       const v = value();
-      if (!meta.presets.some((p) => p.id === v)) throw new OptionError(`unknown preset '${v}' (use ${meta.presets.map((p) => p.id).join(', ')})`);
+      if (!meta.presets.some((p) => p.id === v))
+        throw new OptionError(`unknown preset '${v}' (use ${meta.presets.map((p) => p.id).join(', ')})`);
       options.preset = v;
       return;
     }
@@ -253,7 +264,10 @@ const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.
  * The options a form asks for: the preset (when the mode has presets) plus only the values that differ from it
  * (or from the table's defaults). `{ ok: false, error }` names the first bad value, by its label.
  */
-export function optionsFromForm(meta: ModeMeta, form: ModeForm): { ok: true; options: Record<string, unknown> } | { ok: false; error: string } {
+export function optionsFromForm(
+  meta: ModeMeta,
+  form: ModeForm,
+): { ok: true; options: Record<string, unknown> } | { ok: false; error: string } {
   const options: Record<string, unknown> = meta.presets.length ? { preset: form.preset ?? meta.defaultPreset } : {};
   try {
     for (const o of meta.options) {
@@ -288,7 +302,9 @@ const md = (s: string) => s.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(
 const code = (s: string) => `\`${s}\``;
 
 function pageText(o: OptionSpec): string {
-  const kind = { checkbox: 'checkbox', select: 'select', checkboxes: 'checkboxes', textarea: 'text box', number: 'number field' }[o.page.control];
+  const kind = { checkbox: 'checkbox', select: 'select', checkboxes: 'checkboxes', textarea: 'text box', number: 'number field' }[
+    o.page.control
+  ];
   return `${kind} "${o.page.label}"${o.page.advanced ? ' (Advanced)' : ''}`;
 }
 
@@ -299,14 +315,18 @@ function pageText(o: OptionSpec): string {
 export function optionsMarkdown(metas: readonly ModeMeta[], shared: readonly { flag: string; help: string; page: string }[]): string {
   const L: string[] = [];
   for (const m of metas) {
-    L.push(`**${m.label}** (\`quantize <in.onnx> <out.onnx> ${m.id}\`, about ${m.expectedReduction}% smaller, output \`<name>${m.suffix}.onnx\`):`, '');
+    L.push(
+      `**${m.label}** (\`quantize <in.onnx> <out.onnx> ${m.id}\`, about ${m.expectedReduction}% smaller, output \`<name>${m.suffix}.onnx\`):`,
+      '',
+    );
     L.push('| flag | values | default | what it does | in the page |', '| --- | --- | --- | --- | --- |');
     if (m.presets.length)
       L.push(
         `| ${code('--preset P')} | ${m.presets.map((p) => code(p.id)).join(', ')} | ${code(m.defaultPreset ?? '')} | the recipe: ${m.presets.map((p) => `${code(p.id)} ${md(p.description)}`).join('; ')} | select "Preset" |`,
       );
     for (const o of m.options) {
-      const flags = o.kind === 'boolean' ? `${code(o.flag)} / ${code(noFlag(o))}` : code(`${o.flag} ${o.kind === 'enum' ? 'V' : o.valueName}`);
+      const flags =
+        o.kind === 'boolean' ? `${code(o.flag)} / ${code(noFlag(o))}` : code(`${o.flag} ${o.kind === 'enum' ? 'V' : o.valueName}`);
       const values = o.kind === 'boolean' ? 'on / off' : md(valuesText(o) || 'names');
       L.push(`| ${flags} | ${values} | ${md(defaultText(m, o))} | ${md(o.help)} | ${md(pageText(o))} |`);
     }

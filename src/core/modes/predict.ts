@@ -55,7 +55,8 @@ export function weightRole(n: NodeView, input: number, dataType: number): { role
   if (!isFloat(dataType)) return { role: 'other' };
   const def = n.domain === '' || n.domain === 'ai.onnx';
   if (def && n.opType === 'MatMul' && input === 1) return { role: 'matmul-b' };
-  if (def && n.opType === 'Gemm' && input === 1) return { role: 'gemm-b', transB: n.attributes.some((a) => a.name === 'transB' && a.i === 1) };
+  if (def && n.opType === 'Gemm' && input === 1)
+    return { role: 'gemm-b', transB: n.attributes.some((a) => a.name === 'transB' && a.i === 1) };
   if (def && n.opType === 'Gather' && input === 0) return { role: 'gather-table' };
   if (def && n.opType === 'Conv' && input === 1) return { role: 'conv-w' };
   return { role: 'other' };
@@ -85,10 +86,27 @@ export function initializerTable(model: ModelView): InitializerTable {
         if (t && !roles.has(x!)) roles.set(x!, weightRole(n, k, t.dataType));
       });
     for (const t of g.initializers)
-      entries.push({ name: t.name, dataType: t.dataType, dims: t.dims, bytes: tensorBytes(t), ...(roles.get(t.name) ?? { role: 'other' }), inSubgraph, constant: false });
+      entries.push({
+        name: t.name,
+        dataType: t.dataType,
+        dims: t.dims,
+        bytes: tensorBytes(t),
+        ...(roles.get(t.name) ?? { role: 'other' }),
+        inSubgraph,
+        constant: false,
+      });
     for (const n of g.nodes) {
       for (const a of n.attributes) {
-        if (n.opType === 'Constant' && a.t) entries.push({ name: n.outputs[0] ?? n.name, dataType: a.t.dataType, dims: a.t.dims, bytes: tensorBytes(a.t), role: 'other', inSubgraph, constant: true });
+        if (n.opType === 'Constant' && a.t)
+          entries.push({
+            name: n.outputs[0] ?? n.name,
+            dataType: a.t.dataType,
+            dims: a.t.dims,
+            bytes: tensorBytes(a.t),
+            role: 'other',
+            inSubgraph,
+            constant: true,
+          });
         if (a.g) visit(a.g, true);
         a.graphs?.forEach((sg) => visit(sg, true));
       }

@@ -26,7 +26,12 @@ function defineMode<const Id extends string, O, R extends ModeReportBase<Id>, P>
   load: () => Promise<{ run: ModeRun<O, R> }>,
 ) {
   let loaded: Promise<ModeRun<O, R>> | null = null;
-  const run = async (model: ModelView, options: O, onProgress?: (p: ModeProgress) => void, signal?: AbortSignal): Promise<ModeOutput<R>> => {
+  const run = async (
+    model: ModelView,
+    options: O,
+    onProgress?: (p: ModeProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<ModeOutput<R>> => {
     loaded ??= load().then((m) => m.run);
     return (await loaded)(model, options, onProgress, signal);
   };

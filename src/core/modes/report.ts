@@ -10,7 +10,9 @@ const MAX_NODES = 50;
  * Groups nodes left in float by (op type, reason), most frequent first (ties by op type). `graph` names the
  * subgraph a node is in ("" for the main graph); such nodes are listed as "graph / node". At most 50 names per group.
  */
-export function groupKeptInFloat(entries: Iterable<{ opType: string; reason: string; node: string; graph?: string; rule?: string }>): KeptInFloat[] {
+export function groupKeptInFloat(
+  entries: Iterable<{ opType: string; reason: string; node: string; graph?: string; rule?: string }>,
+): KeptInFloat[] {
   const groups = new Map<string, KeptInFloat>();
   for (const e of entries) {
     const key = `${e.opType}\u0000${e.reason}`;

@@ -41,7 +41,9 @@ export interface RunModeOptions {
 export function alreadyQuantizedError(model: ModelView): AlreadyQuantizedError | null {
   const s = summarize(model, { fileName: '' }, model.fileBytes);
   const a = alreadyQuantized({ quantized: s.quantized, metadata: s.metadata });
-  return a ? new AlreadyQuantizedError(`${a.reason}: quantizing it again would not make it smaller and may cost quality`, a.evidence) : null;
+  return a
+    ? new AlreadyQuantizedError(`${a.reason}: quantizing it again would not make it smaller and may cost quality`, a.evidence)
+    : null;
 }
 
 /**
@@ -88,10 +90,13 @@ export async function writeOutput(
 ): Promise<void> {
   const total = result.outputBytes;
   let before = 0;
-  const progress = opts.onProgress ? (done: number, _t: number, label?: string) => opts.onProgress!(before + done, total, label) : undefined;
+  const progress = opts.onProgress
+    ? (done: number, _t: number, label?: string) => opts.onProgress!(before + done, total, label)
+    : undefined;
   const w = { ...(opts.signal ? { signal: opts.signal } : {}), ...(progress ? { onProgress: progress } : {}) };
   if (result.data) {
-    if (!opts.dataSink) throw new Error(`internal error: the output needs an external-data file (${result.data.location}) but no sink was given`);
+    if (!opts.dataSink)
+      throw new Error(`internal error: the output needs an external-data file (${result.data.location}) but no sink was given`);
     before = await writePieces(result.data.pieces, await opts.dataSink(), w);
   }
   await writePieces(result.parts, sink, w);

@@ -21,8 +21,24 @@ export type AttrValue =
 
 const AT = ENUM.AttributeProto_AttributeType;
 /** AttributeProto.AttributeType of each kind. */
-const ATTR_TYPE = { float: AT.FLOAT, int: AT.INT, string: AT.STRING, tensor: AT.TENSOR, graph: AT.GRAPH, floats: AT.FLOATS, ints: AT.INTS } as const;
-const { StringStringEntryProto: ENTRY, ValueInfoProto: VI, TypeProto: TP, TypeProto_Tensor: TT, TensorShapeProto: SHAPE, TensorShapeProto_Dimension: DIM, OperatorSetIdProto: OPSET } = FIELD;
+const ATTR_TYPE = {
+  float: AT.FLOAT,
+  int: AT.INT,
+  string: AT.STRING,
+  tensor: AT.TENSOR,
+  graph: AT.GRAPH,
+  floats: AT.FLOATS,
+  ints: AT.INTS,
+} as const;
+const {
+  StringStringEntryProto: ENTRY,
+  ValueInfoProto: VI,
+  TypeProto: TP,
+  TypeProto_Tensor: TT,
+  TensorShapeProto: SHAPE,
+  TensorShapeProto_Dimension: DIM,
+  OperatorSetIdProto: OPSET,
+} = FIELD;
 
 export interface NewNode {
   opType: string;

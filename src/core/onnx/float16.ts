@@ -6,7 +6,16 @@
  * browser and Node platform is.
  */
 
-import { type Float16Clamp, type Float16Counts, addCounts, emptyCounts, f16BitsToNumber, f32BitsToF16Bits, float32BytesToFloat16Bits, float32ToFloat16 } from '../kernels/float16.js';
+import {
+  type Float16Clamp,
+  type Float16Counts,
+  addCounts,
+  emptyCounts,
+  f16BitsToNumber,
+  f32BitsToF16Bits,
+  float32BytesToFloat16Bits,
+  float32ToFloat16,
+} from '../kernels/float16.js';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -55,9 +64,16 @@ export function addStats(a: ConvertStats, b: ConvertStats): void {
  * `float32BytesToFloat16Bits` (kernels/float16.ts) and adds its counters to `stats`. The float16 bytes go to `into`
  * (2 bytes per whole float32, at an even byte offset; RangeError otherwise) or to a new array; either is returned.
  */
-export function float32BytesToFloat16(src: Uint8Array, opts: ClampOptions, stats: ConvertStats = emptyStats(), into?: Uint8Array): Uint8Array {
+export function float32BytesToFloat16(
+  src: Uint8Array,
+  opts: ClampOptions,
+  stats: ConvertStats = emptyStats(),
+  into?: Uint8Array,
+): Uint8Array {
   if (into && (into.length !== (src.length >>> 2) * 2 || into.byteOffset % 2))
-    throw new RangeError(`float16 output of ${into.length} bytes at byte offset ${into.byteOffset}: ${(src.length >>> 2) * 2} bytes at an even offset are needed`);
+    throw new RangeError(
+      `float16 output of ${into.length} bytes at byte offset ${into.byteOffset}: ${(src.length >>> 2) * 2} bytes at an even offset are needed`,
+    );
   const out = into ? new Uint16Array(into.buffer, into.byteOffset, into.length >>> 1) : undefined;
   return addResult(float32BytesToFloat16Bits(src, opts, out), stats);
 }

@@ -16,12 +16,36 @@ export interface InspectOptions {
 }
 
 const QUANT_OPS = new Set([
-  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'MatMulInteger', 'ConvInteger', 'QLinearMatMul',
-  'QLinearConv', 'MatMulNBits', 'GatherBlockQuantized', 'QAttention', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat',
-  'QGemm', 'DynamicQuantizeLSTM', 'QEmbedLayerNormalization', 'QOrderedMatMul',
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'DynamicQuantizeLinear',
+  'MatMulInteger',
+  'ConvInteger',
+  'QLinearMatMul',
+  'QLinearConv',
+  'MatMulNBits',
+  'GatherBlockQuantized',
+  'QAttention',
+  'DynamicQuantizeMatMul',
+  'MatMulIntegerToFloat',
+  'QGemm',
+  'DynamicQuantizeLSTM',
+  'QEmbedLayerNormalization',
+  'QOrderedMatMul',
 ]);
 
-const LOW_PRECISION = new Set<number>([DT.INT8, DT.UINT8, DT.FLOAT16, DT.BFLOAT16, DT.INT4, DT.UINT4, DT.FLOAT8E4M3FN, DT.FLOAT8E5M2, DT.INT2, DT.UINT2]);
+const LOW_PRECISION = new Set<number>([
+  DT.INT8,
+  DT.UINT8,
+  DT.FLOAT16,
+  DT.BFLOAT16,
+  DT.INT4,
+  DT.UINT4,
+  DT.FLOAT8E4M3FN,
+  DT.FLOAT8E5M2,
+  DT.INT2,
+  DT.UINT2,
+]);
 
 export function inspectModel(bytes: Uint8Array, opts: InspectOptions): ModelSummary {
   return summarize(parseModel(bytes), opts, bytes.length);
@@ -75,11 +99,12 @@ export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: numbe
       if (n.opType === 'Constant') for (const a of n.attributes) if (a.t) addTensor(a.t);
     }
   });
-  for (const f of m.functions) for (const n of f.nodes) {
-    nodeCount++;
-    const key = `${n.domain ? `${n.domain}:` : ''}${n.opType}`;
-    opCounts[key] = (opCounts[key] ?? 0) + 1;
-  }
+  for (const f of m.functions)
+    for (const n of f.nodes) {
+      nodeCount++;
+      const key = `${n.domain ? `${n.domain}:` : ''}${n.opType}`;
+      opCounts[key] = (opCounts[key] ?? 0) + 1;
+    }
 
   // Predictions: each mode's predictor on the initializer table (src/core/modes/<id>/predict.ts); external weights
   // come back inline, so the total size is the base.
@@ -132,7 +157,6 @@ export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: numbe
   };
 }
 
-
 /** Graph inputs that are real inputs (older IRs list initializers among the inputs too). */
 export function graphInputs(g: GraphView): ValueInfoView[] {
   const inits = new Set(g.initializers.map((t) => t.name));
@@ -156,10 +180,7 @@ function embeddingDim(g: GraphView): number | null {
   const ids = ins.find((i) => /input_ids|^ids$|tokens?$/i.test(i.name) && (i.elemType === DT.INT64 || i.elemType === DT.INT32));
   if (!ids) return null;
   const outs = g.outputs.filter((o) => o.elemType === DT.FLOAT || o.elemType === DT.FLOAT16);
-  const preferred = [
-    ...outs.filter((o) => /sentence_embedding|last_hidden_state|embedding/i.test(o.name)),
-    ...outs,
-  ];
+  const preferred = [...outs.filter((o) => /sentence_embedding|last_hidden_state|embedding/i.test(o.name)), ...outs];
   for (const o of preferred) {
     const last = o.shape?.[o.shape.length - 1];
     if (o.shape && o.shape.length >= 2 && last?.value && last.value > 1) return last.value;

@@ -204,7 +204,14 @@ function childKind(kind: MsgKind, no: number): { kind: MsgKind; label: string } 
   return null;
 }
 
-const NAME_FIELD: Record<MsgKind, number> = { model: 0, graph: GRAPH.name, node: NODE.name, tensor: TENSOR.name, attr: ATTR.name, other: 1 };
+const NAME_FIELD: Record<MsgKind, number> = {
+  model: 0,
+  graph: GRAPH.name,
+  node: NODE.name,
+  tensor: TENSOR.name,
+  attr: ATTR.name,
+  other: 1,
+};
 
 /** Lenient walk into a truncated field to name the deepest message the file's end falls in. */
 function innermost(buf: Uint8Array, f: Field, ctx: Ctx, kind: MsgKind): string {
@@ -393,7 +400,8 @@ export function nestingError(where: string): OnnxFormatError {
 let graphDepth = -1;
 
 export function parseGraph(buf: Uint8Array, f: Field, ctx: Ctx): GraphView {
-  if (graphDepth >= MAX_SUBGRAPH_DEPTH) throw nestingError(`inside ${ctx.length >= 3 ? `${ctx[ctx.length - 3]} ${ctx[ctx.length - 2]}` : describe(ctx)}`);
+  if (graphDepth >= MAX_SUBGRAPH_DEPTH)
+    throw nestingError(`inside ${ctx.length >= 3 ? `${ctx[ctx.length - 3]} ${ctx[ctx.length - 2]}` : describe(ctx)}`);
   graphDepth++;
   try {
     return parseGraphBody(buf, f, ctx);

@@ -53,11 +53,24 @@ const DESCEND: Record<Kind, Record<number, Kind>> = {
   graph: { [G.node]: 'node', [G.initializer]: 'tensor', [G.sparseInitializer]: 'sparse' },
   function: { [F.node]: 'node' },
   node: { [N.attribute]: 'attribute' },
-  attribute: { [A.t]: 'tensor', [A.g]: 'graph', [A.tensors]: 'tensor', [A.graphs]: 'graph', [A.sparseTensor]: 'sparse', [A.sparseTensors]: 'sparse' },
+  attribute: {
+    [A.t]: 'tensor',
+    [A.g]: 'graph',
+    [A.tensors]: 'tensor',
+    [A.graphs]: 'graph',
+    [A.sparseTensor]: 'sparse',
+    [A.sparseTensors]: 'sparse',
+  },
   sparse: { [S.values]: 'tensor', [S.indices]: 'tensor' },
   tensor: {},
 };
-const LABEL: Partial<Record<Kind, string>> = { graph: 'graph', node: 'node', tensor: 'initializer', function: 'function', attribute: 'attribute' };
+const LABEL: Partial<Record<Kind, string>> = {
+  graph: 'graph',
+  node: 'node',
+  tensor: 'initializer',
+  function: 'function',
+  attribute: 'attribute',
+};
 /** Field number of each kind's name, for messages. */
 const NAME_NO: Partial<Record<Kind, number>> = { graph: G.name, node: N.name, tensor: T.name, function: F.name, attribute: A.name };
 
@@ -184,10 +197,14 @@ class Scanner {
     const left = end - vstart;
     if (end === size && len < 2 ** 31) {
       const inner = rawOf ? `the raw data of ${rawOf}` : this.where(ctx);
-      return new OnnxFormatError(`the file is truncated: it ends at byte ${fmtInt(size)} inside ${inner} (at least ${fmtInt(this.missing ?? vstart + len - size)} bytes are missing)`);
+      return new OnnxFormatError(
+        `the file is truncated: it ends at byte ${fmtInt(size)} inside ${inner} (at least ${fmtInt(this.missing ?? vstart + len - size)} bytes are missing)`,
+      );
     }
     const leftText = end === size ? `the file has ${fmtBytes(left)} left` : `its enclosing message has ${fmtBytes(left)} left`;
-    return new OnnxFormatError(`a field claims ${fmtBytes(len)} but ${leftText} (field ${no} at byte ${fmtInt(fstart)} inside ${this.where(ctx)})`);
+    return new OnnxFormatError(
+      `a field claims ${fmtBytes(len)} but ${leftText} (field ${no} at byte ${fmtInt(fstart)} inside ${this.where(ctx)})`,
+    );
   }
 
   private progress(): void {
@@ -248,7 +265,8 @@ class Scanner {
       }
       if (wt === WT_I64 || wt === WT_I32) {
         const w = wt === WT_I64 ? 8 : 4;
-        if (cur.pos + w > end) throw this.overrun(no, fstart, cur.pos, w, end, { labels: [...ctx.labels, label()], graphs: ctx.graphs }, null);
+        if (cur.pos + w > end)
+          throw this.overrun(no, fstart, cur.pos, w, end, { labels: [...ctx.labels, label()], graphs: ctx.graphs }, null);
         cur.pos += w;
         parts.push(await cur.bytes(fstart, cur.pos));
         continue;
@@ -261,7 +279,10 @@ class Scanner {
       const vstart = cur.pos;
       const vend = vstart + len;
       const child = DESCEND[kind][no];
-      const here: Ctx = { labels: kind === 'model' ? ctx.labels : [...ctx.labels, label()], graphs: ctx.graphs + (child === 'graph' ? 1 : 0) };
+      const here: Ctx = {
+        labels: kind === 'model' ? ctx.labels : [...ctx.labels, label()],
+        graphs: ctx.graphs + (child === 'graph' ? 1 : 0),
+      };
       if (here.graphs > MAX_SUBGRAPH_DEPTH + 1) throw nestingError(`inside ${label()} at byte ${fmtInt(fstart)}`);
       if (vend > end) {
         // A truncated file: name the innermost message the end falls in, by scanning what is there.
@@ -324,7 +345,8 @@ class Scanner {
     };
     if (!loc) return problem('names no file (no location)');
     if (!Number.isSafeInteger(offset) || offset < 0) return problem(`has an invalid offset '${ext.offset}' in '${loc}'`);
-    if (ext.length !== undefined && (!Number.isSafeInteger(length) || length < 0)) return problem(`has an invalid length '${ext.length}' in '${loc}'`);
+    if (ext.length !== undefined && (!Number.isSafeInteger(length) || length < 0))
+      return problem(`has an invalid length '${ext.length}' in '${loc}'`);
     const r = resolveExternal(loc, this.files.siblings);
     if ('problem' in r) return problem(r.problem);
     if (length < 0) length = r.source.size - offset;
@@ -358,7 +380,6 @@ function stringEntry(b: Uint8Array): { key: string; value: string } {
   }
   return out;
 }
-
 
 /**
  * Opens a model from `files` (or a single source) without reading its tensor payloads. Throws OnnxFormatError for
@@ -403,9 +424,13 @@ export function inputBytes(m: ModelView): number {
   return m.fileBytes + m.externalBytes;
 }
 
-
 /** Opens bytes already in memory (tests, small inputs); external data from `siblings` by relative path. */
-export function openBytes(bytes: Uint8Array, name = 'model.onnx', siblings: Record<string, Uint8Array> = {}, opts: OpenOptions = {}): Promise<OpenedModel> {
+export function openBytes(
+  bytes: Uint8Array,
+  name = 'model.onnx',
+  siblings: Record<string, Uint8Array> = {},
+  opts: OpenOptions = {},
+): Promise<OpenedModel> {
   const sib = new Map(Object.entries(siblings).map(([k, v]) => [k, bytesSource(v, k)] as const));
   return openModel({ model: bytesSource(bytes, name), siblings: sib }, opts);
 }

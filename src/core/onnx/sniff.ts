@@ -15,8 +15,7 @@ export function sniffNotOnnx(b: Uint8Array, fileSize = b.length): string | null 
   if (ascii(0, '\x89PNG')) return 'the file is a PNG image';
   if (ascii(0, '%PDF')) return 'the file is a PDF document';
   if (ascii(0, '\x7fELF')) return 'the file is an executable (ELF)';
-  if (ascii(0, 'version https://git-lfs'))
-    return 'the file is a Git LFS pointer, not the model itself (fetch it with git lfs pull)';
+  if (ascii(0, 'version https://git-lfs')) return 'the file is a Git LFS pointer, not the model itself (fetch it with git lfs pull)';
   if (b.length >= 10) {
     // safetensors: 8-byte little-endian header length, then a JSON object
     const n = b[0]! + b[1]! * 2 ** 8 + b[2]! * 2 ** 16 + b[3]! * 2 ** 24 + b[4]! * 2 ** 32;
@@ -24,7 +23,12 @@ export function sniffNotOnnx(b: Uint8Array, fileSize = b.length): string | null 
       return 'the file is a safetensors weights file; export the model to ONNX first';
   }
   let i = 0;
-  while (i < b.length && i < 64 && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09 || b[i] === 0xef || b[i] === 0xbb || b[i] === 0xbf)) i++;
+  while (
+    i < b.length &&
+    i < 64 &&
+    (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09 || b[i] === 0xef || b[i] === 0xbb || b[i] === 0xbf)
+  )
+    i++;
   if (b[i] === 0x7b || b[i] === 0x5b) return 'the file is JSON text (e.g. tokenizer.json or config.json), not a model';
   if (b[i] === 0x3c) return 'the file is HTML or XML text (perhaps an error page saved instead of the model)';
   // Mostly printable text in the first KB: not a protobuf.

@@ -113,7 +113,9 @@ export function floatChunkReader(t: TensorView, signal?: AbortSignal): ((start: 
   if (!d || d.length <= chunking.aboveBytes || (t.dataType !== DT.FLOAT && t.dataType !== DT.FLOAT16)) return null;
   const width = t.dataType === DT.FLOAT ? 4 : 2;
   if (d.length !== elementCount(t.dims) * width)
-    throw new OnnxFormatError(`tensor '${t.name}' has ${d.length} bytes of data but its shape [${t.dims.join(', ')}] needs ${elementCount(t.dims) * width}`);
+    throw new OnnxFormatError(
+      `tensor '${t.name}' has ${d.length} bytes of data but its shape [${t.dims.join(', ')}] needs ${elementCount(t.dims) * width}`,
+    );
   const read = chunkReader(d.source);
   let widened = new Float32Array(0);
   return async (start, count) => {

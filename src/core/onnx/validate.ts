@@ -94,7 +94,9 @@ function checkGraph(g: GraphView, outer: ReadonlySet<string>, depth: number, fou
     for (const i of n.inputs) if (i && !visible.has(i)) found.undefinedReads.push(`'${i}' (read by ${nodeLabel(n)} in ${where})`);
   for (const o of g.outputs) if (o.name && !visible.has(o.name)) found.undefinedReads.push(`'${o.name}' (output of ${where})`);
 
-  const sorted = topoSort(g.nodes.map((n) => ({ reads: [...n.inputs, ...subgraphsOf(n).flatMap((sg) => outerReads(sg, cache))], writes: n.outputs })));
+  const sorted = topoSort(
+    g.nodes.map((n) => ({ reads: [...n.inputs, ...subgraphsOf(n).flatMap((sg) => outerReads(sg, cache))], writes: n.outputs })),
+  );
   const selfReads = g.nodes.filter((n) => n.inputs.some((i) => i && n.outputs.includes(i)));
   const cyclic = [...new Set([...sorted.cyclic.map((i) => g.nodes[i]!), ...selfReads])];
   if (cyclic.length) found.cycles.push(`${list(cyclic.map(nodeLabel))} in ${where}`);

@@ -202,12 +202,15 @@ const RAW_DATA_TAG = tagOf(T.rawData, WT_LEN);
 function expandField(buf: Uint8Array, f: Field, holes: number[]): Part {
   if (f.no === HOLE_FIELD) {
     const h = decodeHole(buf, f.vstart, f.end, skeletonInfo(buf));
-    if (!h.source) throw new Error('internal error: a tensor whose external data is missing reached the writer (the model should have been refused)');
+    if (!h.source)
+      throw new Error('internal error: a tensor whose external data is missing reached the writer (the model should have been refused)');
     const header = h.kind === 'inline' ? h.extra : Uint8Array.from([RAW_DATA_TAG, ...varintBytes(h.length)]);
     const data = lazyRange(h.source, h.offset, h.length);
     return { no: 0, parts: [header, data], inline: true, payload: { data } };
   }
-  const sub = readFields(buf, f.vstart, f.end).map((sf) => (containsHole(holes, sf.start, sf.end) ? expandField(buf, sf, holes) : buf.subarray(sf.start, sf.end)));
+  const sub = readFields(buf, f.vstart, f.end).map((sf) =>
+    containsHole(holes, sf.start, sf.end) ? expandField(buf, sf, holes) : buf.subarray(sf.start, sf.end),
+  );
   return { no: f.no, parts: sub };
 }
 

@@ -1,4 +1,12 @@
-export { quantizeQ4, Q4Refusal, Q4_METADATA_KEY, Q4_REFERENCE, type Q4Progress, type Q4Report, type QuantizeQ4Options } from './quantize.js';
+export {
+  quantizeQ4,
+  Q4Refusal,
+  Q4_METADATA_KEY,
+  Q4_REFERENCE,
+  type Q4Progress,
+  type Q4Report,
+  type QuantizeQ4Options,
+} from './quantize.js';
 export { quantizeQ4F16, type Q4F16Order, type Q4F16Report } from './q4f16.js';
 export {
   BLOCK_SIZES,

@@ -45,8 +45,9 @@ export interface Q4Preset {
 export const Q4_PRESETS: Record<Q4PresetName, Q4Preset> = {
   'tjs-q4': {
     options: { blockSize: 32, symmetric: true, accuracyLevel: 0, opTypes: ['MatMul'] },
-    description: 'transformers.js q4 / q4f16: block 32, symmetric, MatMul only (model_q4.onnx); also the quantizer command line\'s defaults',
-    source: 'transformers.js scripts/quantize.py quantize_q4 (MatMul4BitsQuantizer(block_size=32, is_symmetric=True)); matmul_nbits_quantizer.py parse_args',
+    description: "transformers.js q4 / q4f16: block 32, symmetric, MatMul only (model_q4.onnx); also the quantizer command line's defaults",
+    source:
+      'transformers.js scripts/quantize.py quantize_q4 (MatMul4BitsQuantizer(block_size=32, is_symmetric=True)); matmul_nbits_quantizer.py parse_args',
   },
   'ort-default': {
     options: { blockSize: 128, symmetric: false, accuracyLevel: 0, opTypes: ['MatMul'] },
@@ -89,7 +90,9 @@ export function resolveQ4Options(o: Partial<Q4Options> & { preset?: Q4PresetName
   if (!Number.isInteger(r.accuracyLevel) || r.accuracyLevel < 0 || r.accuracyLevel > 4)
     throw new Q4OptionError(`accuracy level ${r.accuracyLevel} is not 0-4 (0 unset, 1 fp32, 2 fp16, 3 bf16, 4 int8)`);
   for (const t of r.opTypes)
-    if (!(Q4_OP_TYPES as readonly string[]).includes(t)) throw new Q4OptionError(`op type '${t}' cannot be 4-bit quantized (choose ${Q4_OP_TYPES.join(', ')})`);
-  if (!Number.isInteger(r.gatherQuantizeAxis)) throw new Q4OptionError(`the Gather quantize axis ${r.gatherQuantizeAxis} is not an integer`);
+    if (!(Q4_OP_TYPES as readonly string[]).includes(t))
+      throw new Q4OptionError(`op type '${t}' cannot be 4-bit quantized (choose ${Q4_OP_TYPES.join(', ')})`);
+  if (!Number.isInteger(r.gatherQuantizeAxis))
+    throw new Q4OptionError(`the Gather quantize axis ${r.gatherQuantizeAxis} is not an integer`);
   return r;
 }

@@ -69,14 +69,18 @@ export async function quantizeQ4F16(
   const notes: string[] = [];
   const keptContrib = f.report.keptOps.filter((k) => /(^|:)(MatMulNBits|GatherBlockQuantized)$/.test(k.op));
   if (order === 'fp16-first')
-    notes.push('MatMulNBits runs in float16 with float16 scales (MatMulNBitsQuantizer on the FP16 model): the 4-bit values come from the float16-rounded weights');
+    notes.push(
+      'MatMulNBits runs in float16 with float16 scales (MatMulNBitsQuantizer on the FP16 model): the 4-bit values come from the float16-rounded weights',
+    );
   if (keptContrib.length && order === 'q4-first')
     notes.push(
       `${keptContrib.reduce((a, k) => a + k.count, 0)} MatMulNBits/GatherBlockQuantized nodes stay float32 (Casts around them): ${keptContrib.flatMap((k) => k.reasons.map((r) => r.reason)).join('; ')}`,
     );
   const rewritten: Record<string, number> = { ...q4.report.rewritten };
   for (const [op, n] of Object.entries(f.report.rewritten)) rewritten[op] = (rewritten[op] ?? 0) + n;
-  const keptInFloat = [...q4.report.keptInFloat, ...f.report.keptInFloat].sort((a, b) => b.count - a.count || (a.opType < b.opType ? -1 : a.opType > b.opType ? 1 : 0));
+  const keptInFloat = [...q4.report.keptInFloat, ...f.report.keptInFloat].sort(
+    (a, b) => b.count - a.count || (a.opType < b.opType ? -1 : a.opType > b.opType ? 1 : 0),
+  );
   return {
     parts,
     data: null,

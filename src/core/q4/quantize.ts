@@ -13,7 +13,16 @@ import { MODEL, type ModelView } from '../onnx/model.js';
 import { WT_VARINT, tagOf } from '../onnx/wire.js';
 import { checkTensorData } from '../onnx/tensor-data.js';
 import { validateModel } from '../onnx/validate.js';
-import { emitModel, lenField, rawField, type ExternalLayout, type ModelEdits, type ModelOutput, type Part, type Piece } from '../onnx/writer.js';
+import {
+  emitModel,
+  lenField,
+  rawField,
+  type ExternalLayout,
+  type ModelEdits,
+  type ModelOutput,
+  type Part,
+  type Piece,
+} from '../onnx/writer.js';
 import { type OutputProvenance, metadataEntry } from '../provenance.js';
 import { abortError, finalizeGraph, scheduleJobs, type TensorProgress } from '../int8/finalize.js';
 import { type WGraph, buildGraph, emitGraph } from '../int8/graph.js';
@@ -30,7 +39,8 @@ import protobuf from 'protobufjs/minimal.js';
 const { Writer } = protobuf;
 
 /** What we reproduce (and what the parity goldens were made with). */
-export const Q4_REFERENCE = 'onnxruntime 1.32.0 onnxruntime.quantization.matmul_nbits_quantizer.MatMulNBitsQuantizer (DefaultWeightOnlyQuantConfig, QOperator, 4 bits)';
+export const Q4_REFERENCE =
+  'onnxruntime 1.32.0 onnxruntime.quantization.matmul_nbits_quantizer.MatMulNBitsQuantizer (DefaultWeightOnlyQuantConfig, QOperator, 4 bits)';
 /** metadata_props key recording what AVA did (shared with INT8; the JSON's `mode` tells them apart). */
 export const Q4_METADATA_KEY = 'ava.quantization';
 
@@ -106,14 +116,16 @@ export async function quantizeQ4(
   // Model-level fields, as MatMulNBitsQuantizer.process sets them.
   const gatherChosen = options.opTypes.includes('Gather');
   const irVersion = gatherChosen && model.irVersion < 10 ? 10 : model.irVersion;
-  if (irVersion !== model.irVersion) notes.push(`IR version ${model.irVersion} raised to 10 (int4 tensors need it; the reference raises it whenever Gather is chosen)`);
+  if (irVersion !== model.irVersion)
+    notes.push(`IR version ${model.irVersion} raised to 10 (int4 tensors need it; the reference raises it whenever Gather is chosen)`);
   const defaultOpset = model.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0;
   if (gatherChosen && defaultOpset < 21)
     notes.push(
       `the ai.onnx opset stays ${defaultOpset}: the reference raises it to 21 without converting the graph, and its output then fails to load ` +
         `wherever an op changed since (e.g. ReduceMean's axes became an input at opset 18)`,
     );
-  if (options.opTypes.includes('MatMul') && !run.rewritten['MatMul'] && !run.leftInFloat.some((l) => l.opType === 'MatMul')) notes.push('the model has no MatMul: nothing to quantize to 4 bits there');
+  if (options.opTypes.includes('MatMul') && !run.rewritten['MatMul'] && !run.leftInFloat.some((l) => l.opType === 'MatMul'))
+    notes.push('the model has no MatMul: nothing to quantize to 4 bits there');
 
   // Tensor work: only for initializers that survived cleaning; the float ones left are counted for the report.
   let floatCount = 0;
@@ -139,7 +151,11 @@ export async function quantizeQ4(
     ...(options.excludeNodes.length ? { excludeNodes: options.excludeNodes } : {}),
     ...(options.nodesToInclude.length ? { nodesToInclude: options.nodesToInclude } : {}),
   };
-  const { model: parts, data } = emitModel(model, modelEdits(model, root, irVersion, metadataEntry(Q4_METADATA_KEY, record, opts.provenance)), opts.layout);
+  const { model: parts, data } = emitModel(
+    model,
+    modelEdits(model, root, irVersion, metadataEntry(Q4_METADATA_KEY, record, opts.provenance)),
+    opts.layout,
+  );
   const quantizedBytes = parts.reduce((a, p) => a + p.length, 0) + (data?.bytes ?? 0);
   return {
     parts,
@@ -185,8 +201,10 @@ function modelEdits(model: ModelView, root: WGraph, irVersion: number, ourMeta: 
     graph,
     replace: (f, i) => {
       let head: Part[] | undefined;
-      if (f.no === MODEL.irVersion && irVersion !== model.irVersion) head = [Writer.create().uint32(tagOf(MODEL.irVersion, WT_VARINT)).int64(irVersion).finish()];
-      else if (f.no === MODEL.opsetImport && msIndex >= 0 && opsetFields.indexOf(i) === msIndex) head = [lenField(MODEL.opsetImport, encodeOpset('com.microsoft', 1))];
+      if (f.no === MODEL.irVersion && irVersion !== model.irVersion)
+        head = [Writer.create().uint32(tagOf(MODEL.irVersion, WT_VARINT)).int64(irVersion).finish()];
+      else if (f.no === MODEL.opsetImport && msIndex >= 0 && opsetFields.indexOf(i) === msIndex)
+        head = [lenField(MODEL.opsetImport, encodeOpset('com.microsoft', 1))];
       else if (f.no === MODEL.graph) head = [lenField(MODEL.graph, graph)];
       const t = tail(i);
       if (!head && !t.length) return undefined;

@@ -63,13 +63,19 @@ export class Q4Graph {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- walking up the parent chain from this scope
     for (let q: Q4Graph | null = this; q; q = q.parent) {
       const s = q.g.src;
-      for (const vi of [...s.inputs, ...s.valueInfo, ...s.outputs]) if (vi.name === name) return vi.kind === 'tensor' && vi.shape ? vi.shape.length : null;
+      for (const vi of [...s.inputs, ...s.valueInfo, ...s.outputs])
+        if (vi.name === name) return vi.kind === 'tensor' && vi.shape ? vi.shape.length : null;
     }
     return null;
   }
 
   leave(node: WNode, reason: string): string {
-    this.run.leftInFloat.push({ opType: node.opType, node: node.name || `(unnamed, output '${node.outputs[0] ?? ''}')`, graph: this.g.path, reason });
+    this.run.leftInFloat.push({
+      opType: node.opType,
+      node: node.name || `(unnamed, output '${node.outputs[0] ?? ''}')`,
+      graph: this.g.path,
+      reason,
+    });
     return reason;
   }
 }

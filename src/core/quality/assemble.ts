@@ -24,7 +24,16 @@ export interface CheckSettings {
 export function checkSettings(
   o: Pick<
     QualityCheckOptions,
-    'threshold' | 'batchSize' | 'maxBatchTokens' | 'histogramBins' | 'worst' | 'seed' | 'normBand' | 'normRatioBand' | 'batchEffectItems' | 'randomSequences'
+    | 'threshold'
+    | 'batchSize'
+    | 'maxBatchTokens'
+    | 'histogramBins'
+    | 'worst'
+    | 'seed'
+    | 'normBand'
+    | 'normRatioBand'
+    | 'batchEffectItems'
+    | 'randomSequences'
   >,
 ): CheckSettings {
   const threshold = o.threshold ?? DEFAULT_THRESHOLD;
@@ -67,8 +76,24 @@ export function draftReport(
             ? 'as reported by the caller'
             : 'the single requested provider (nodes it does not support fall back to CPU inside onnxruntime)',
     },
-    settings: { threshold: s.threshold, batchSize: s.batchSize, maxBatchTokens: s.maxBatchTokens, histogramBins: s.bins, worst: s.worstN, seed: s.seed },
-    tokenization: { mode: o.tokenizer ? 'tokenizer' : 'random-ids', maxLength: 0, maxLengthSource: '', padId: 0, texts: 0, tokens: 0, truncated: 0, note: '' },
+    settings: {
+      threshold: s.threshold,
+      batchSize: s.batchSize,
+      maxBatchTokens: s.maxBatchTokens,
+      histogramBins: s.bins,
+      worst: s.worstN,
+      seed: s.seed,
+    },
+    tokenization: {
+      mode: o.tokenizer ? 'tokenizer' : 'random-ids',
+      maxLength: 0,
+      maxLengthSource: '',
+      padId: 0,
+      texts: 0,
+      tokens: 0,
+      truncated: 0,
+      note: '',
+    },
     models,
     lineage: null,
     shape: null,

@@ -134,8 +134,13 @@ export async function runQualityCheck(opts: QualityCheckOptions): Promise<Qualit
   }
   progress('load', 2, 2, 'models read');
   if (models.original.quantization.kind !== 'none' && views.original)
-    models.original.notes.push(`the "original" model looks quantized already (${models.original.quantization.evidence.join('; ') || models.original.quantization.kind})`);
-  const graphs = { original: views.original && encoderGraphInfo(views.original), quantized: views.quantized && encoderGraphInfo(views.quantized) };
+    models.original.notes.push(
+      `the "original" model looks quantized already (${models.original.quantization.evidence.join('; ') || models.original.quantization.kind})`,
+    );
+  const graphs = {
+    original: views.original && encoderGraphInfo(views.original),
+    quantized: views.quantized && encoderGraphInfo(views.quantized),
+  };
   if (views.original && views.quantized) {
     r.lineage = await checkLineage(lineageFacts(views.original), lineageFacts(views.quantized), sha256Of(opts.original));
   }
@@ -194,7 +199,13 @@ export async function runQualityCheck(opts: QualityCheckOptions): Promise<Qualit
       signal?.throwIfAborted();
       const tl2 = now();
       progress('load', i, 2, `loading the ${role} model`);
-      live = await loadModel(opts[role], view, models[role], { ort: opts.ort, sessionOptions: opts.sessionOptions, pooling: opts.pooling, outputName: opts.outputName }, signal);
+      live = await loadModel(
+        opts[role],
+        view,
+        models[role],
+        { ort: opts.ort, sessionOptions: opts.sessionOptions, pooling: opts.pooling, outputName: opts.outputName },
+        signal,
+      );
       timings.loadMs = ms(timings.loadMs + (now() - tl2));
       if (!live) {
         errors.push(`${role} model: ${models[role].error}`);
@@ -204,8 +215,15 @@ export async function runQualityCheck(opts: QualityCheckOptions): Promise<Qualit
       if (errors.length === 0) {
         const te = now();
         try {
-          const pass = await runPass(role, live, items, plan, r.tokenization.padId, signal, (message) => progress('embed', done++, runs, message), (e) =>
-            explainFailure(e, { bytes: models[role].fileBytes + models[role].externalBytes, browser: inBrowser() }),
+          const pass = await runPass(
+            role,
+            live,
+            items,
+            plan,
+            r.tokenization.padId,
+            signal,
+            (message) => progress('embed', done++, runs, message),
+            (e) => explainFailure(e, { bytes: models[role].fileBytes + models[role].externalBytes, browser: inBrowser() }),
           );
           passes[role] = pass;
           models[role].embedMs = ms(pass.runMs);
@@ -232,7 +250,14 @@ export async function runQualityCheck(opts: QualityCheckOptions): Promise<Qualit
 
   // ---- analyse ------------------------------------------------------------------------------------------------------
   progress('analyse', 0, 1, 'comparing');
-  const cmp = compareEmbeddings(items, o, q, { original: models.original.declaredDim, quantized: models.quantized.declaredDim }, s.normBand, s.ratioBand);
+  const cmp = compareEmbeddings(
+    items,
+    o,
+    q,
+    { original: models.original.declaredDim, quantized: models.quantized.declaredDim },
+    s.normBand,
+    s.ratioBand,
+  );
   r.shape = cmp.shape;
   if (!cmp.dimsEqual) {
     errors.push(`embedding dimensions differ (original ${o.dim}, quantized ${q.dim}): the models cannot be compared`);
@@ -242,7 +267,11 @@ export async function runQualityCheck(opts: QualityCheckOptions): Promise<Qualit
   r.cosine = cosineReport(items, cmp.cos, texts.basis, texts.basisInfo, s.bins, s.worstN);
   if (opts.tokenizer) r.retrieval = retrievalReport(opts.retrievalSets ?? [], texts.docIndex, o.vectors, q.vectors, cmp.cos);
   if (plan.batchEffect.length) {
-    r.batchEffect = batchEffectReport(plan.batchEffect.map((i) => items[i]!), o, q);
+    r.batchEffect = batchEffectReport(
+      plan.batchEffect.map((i) => items[i]!),
+      o,
+      q,
+    );
     progress('batch-effect', 1, 1, 'batch composition compared');
   }
   return finish();

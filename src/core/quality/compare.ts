@@ -53,7 +53,8 @@ export function compareBackendReports(a: QualityReport, b: QualityReport, opts: 
         maxCos = d;
         worst = { id: ia.id, set: ia.set, cosine: [ia.cosine, ib.cosine] };
       }
-    } else if ((ia.cosine === null) !== (ib.cosine === null)) flags.push(`${ia.set}/${ia.id}: finite on one backend, NaN/Infinity on the other`);
+    } else if ((ia.cosine === null) !== (ib.cosine === null))
+      flags.push(`${ia.set}/${ia.id}: finite on one backend, NaN/Infinity on the other`);
     for (const role of ['original', 'quantized'] as const) {
       const x = ia.norm[role];
       const y = ib.norm[role];
@@ -71,15 +72,20 @@ export function compareBackendReports(a: QualityReport, b: QualityReport, opts: 
   const ma = a.cosine?.mean ?? null;
   const mb = b.cosine?.mean ?? null;
   const meanDelta = ma !== null && mb !== null ? Math.abs(ma - mb) : null;
-  if (meanDelta !== null && meanDelta > meanTol) flags.push(`mean cosine differs by ${meanDelta.toFixed(4)} (${ma!.toFixed(4)} vs ${mb!.toFixed(4)})`);
+  if (meanDelta !== null && meanDelta > meanTol)
+    flags.push(`mean cosine differs by ${meanDelta.toFixed(4)} (${ma!.toFixed(4)} vs ${mb!.toFixed(4)})`);
   if (maxCos !== null && maxCos > itemTol && worst)
-    flags.push(`cosine of ${worst.set}/${worst.id} differs by ${maxCos.toFixed(4)} (${worst.cosine[0].toFixed(4)} vs ${worst.cosine[1].toFixed(4)})`);
+    flags.push(
+      `cosine of ${worst.set}/${worst.id} differs by ${maxCos.toFixed(4)} (${worst.cosine[0].toFixed(4)} vs ${worst.cosine[1].toFixed(4)})`,
+    );
   for (const role of ['original', 'quantized'] as const) {
     const m = maxNorm[role];
     if (m !== null && m > normTol) flags.push(`${role} model: embedding norms differ by up to ${(m * 100).toFixed(2)}% between backends`);
   }
   if (a.verdict.pass !== b.verdict.pass)
-    flags.push(`verdicts disagree: ${a.verdict.pass ? 'pass' : 'fail'} on ${a.backend.label}, ${b.verdict.pass ? 'pass' : 'fail'} on ${b.backend.label}`);
+    flags.push(
+      `verdicts disagree: ${a.verdict.pass ? 'pass' : 'fail'} on ${a.backend.label}, ${b.verdict.pass ? 'pass' : 'fail'} on ${b.backend.label}`,
+    );
   const top1Changes: BackendComparison['top1Changes'] = [];
   for (const sa of a.retrieval.sets) {
     const sb = b.retrieval.sets.find((s) => s.id === sa.id);

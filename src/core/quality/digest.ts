@@ -65,7 +65,11 @@ async function* slices(src: ByteSource, ranges: readonly [number, number][], sig
  * The digest of a model file and its external-data files (pass them in a stable order, e.g. by location).
  * Rejects only when a source cannot be read (or on abort).
  */
-export async function modelFilesDigest(model: ByteSource, external: readonly ByteSource[] = [], opts: { signal?: AbortSignal } = {}): Promise<ModelDigest> {
+export async function modelFilesDigest(
+  model: ByteSource,
+  external: readonly ByteSource[] = [],
+  opts: { signal?: AbortSignal } = {},
+): Promise<ModelDigest> {
   const { signal } = opts;
   const ranges = await keptRanges(model, signal);
   const whole: [number, number][] = [[0, model.size]];

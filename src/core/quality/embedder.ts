@@ -7,7 +7,14 @@
 import { parseModel, type ModelView } from '../onnx/model.js';
 import { halfToFloat, clsPool, l2Norm, meanPool } from './math.js';
 import { encoderGraphInfo, inputRole, type EncoderGraphInfo, type InputRole } from './model-info.js';
-import { createSession, type OrtModelSource, type OrtModule, type OrtSessionLike, type OrtSessionOptionsLike, type OrtTensorLike } from './ort.js';
+import {
+  createSession,
+  type OrtModelSource,
+  type OrtModule,
+  type OrtSessionLike,
+  type OrtSessionOptionsLike,
+  type OrtTensorLike,
+} from './ort.js';
 import { padBatch, type EncodedText } from './tokenize.js';
 
 export class QualityError extends Error {
@@ -93,7 +100,12 @@ export function resolvePooling(p: PoolingChoice): { mode: 'mean' | 'cls' | 'none
 }
 
 /** Output to read from the session and whether it is sentence-level (rank 2) or token-level (rank 3). */
-function chooseOutput(session: OrtSessionLike, g: EncoderGraphInfo, forced?: string, wantTokens = false): { name: string; sentence: boolean | null } {
+function chooseOutput(
+  session: OrtSessionLike,
+  g: EncoderGraphInfo,
+  forced?: string,
+  wantTokens = false,
+): { name: string; sentence: boolean | null } {
   const rankOf = (name: string): number | null => {
     const md = session.outputMetadata?.find((o) => o.name === name);
     if (md?.isTensor && md.shape && md.shape.length > 0) return md.shape.length;
@@ -188,7 +200,11 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
 
     const tensor = (type: 'int64' | 'int32', data: number[], dims: number[]): OrtTensorLike =>
       type === 'int64'
-        ? new opts.ort.Tensor('int64', BigInt64Array.from(data, (x) => BigInt(x)), dims)
+        ? new opts.ort.Tensor(
+            'int64',
+            BigInt64Array.from(data, (x) => BigInt(x)),
+            dims,
+          )
         : new opts.ort.Tensor('int32', Int32Array.from(data), dims);
 
     const embed = async (items: readonly EncodedText[], padId: number): Promise<Embeddings> => {
@@ -201,7 +217,12 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
         if (inp.role === 'input_ids') feeds[inp.name] = tensor(type, b.ids, dims);
         else if (inp.role === 'attention_mask') feeds[inp.name] = tensor(type, b.mask, dims);
         else if (inp.role === 'token_type_ids') feeds[inp.name] = tensor(type, b.typeIds, dims);
-        else if (inp.role === 'position_ids') feeds[inp.name] = tensor(type, Array.from({ length: b.batch * b.seq }, (_, i) => i % b.seq), dims);
+        else if (inp.role === 'position_ids')
+          feeds[inp.name] = tensor(
+            type,
+            Array.from({ length: b.batch * b.seq }, (_, i) => i % b.seq),
+            dims,
+          );
       }
       let result: Record<string, OrtTensorLike>;
       try {
@@ -226,7 +247,9 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
         } else if (t.dims.length === 3) {
           if (info.pooling === 'model output') {
             if (pool.mode === 'none')
-              throw new QualityError(`output '${out.name}' has one vector per token (shape [${t.dims.join(', ')}]): choose mean or CLS pooling`);
+              throw new QualityError(
+                `output '${out.name}' has one vector per token (shape [${t.dims.join(', ')}]): choose mean or CLS pooling`,
+              );
             info.pooling = tokenMode;
             info.poolingSource = `output '${out.name}' has rank 3 at run time: ${tokenMode} pooling`;
           }

@@ -18,14 +18,42 @@
  */
 export type { OrtModule, OrtModelSource, OrtSessionLike, OrtSessionOptionsLike, OrtTensorLike, OrtValueMetadataLike } from './ort.js';
 export { runQualityCheck, type QualityCheckOptions } from './check.js';
-export { emptyModelReport, explainFailure, externalDataFiles, isOutOfMemory, type Lazy, type ModelBytes, type ModelInput, type ModelSpec } from './load.js';
+export {
+  emptyModelReport,
+  explainFailure,
+  externalDataFiles,
+  isOutOfMemory,
+  type Lazy,
+  type ModelBytes,
+  type ModelInput,
+  type ModelSpec,
+} from './load.js';
 export { DEFAULT_THRESHOLD, adviceFor, headline, makeVerdict, quantKind, sameTopResult } from './verdict.js';
 export { checkLineage, lineageFacts, lineageWarning, type LineageFacts } from './lineage.js';
 export { modelDigest, modelFilesDigest, type ModelDigest } from './digest.js';
 export { compareBackendReports, type BackendComparison, type BackendComparisonOptions } from './compare.js';
 export { formatReportText } from './format.js';
-export { createEmbedder, resolvePooling, QualityError, type Embedder, type EmbedderInfo, type EmbedderOptions, type Embeddings, type PoolingConfigJson, type PoolingChoice } from './embedder.js';
-export { createTokenizer, randomTokenSequences, padBatch, resolveMaxLength, type TokenizerFiles, type TextTokenizer, type EncodedText, type TokenizerOptions } from './tokenize.js';
+export {
+  createEmbedder,
+  resolvePooling,
+  QualityError,
+  type Embedder,
+  type EmbedderInfo,
+  type EmbedderOptions,
+  type Embeddings,
+  type PoolingConfigJson,
+  type PoolingChoice,
+} from './embedder.js';
+export {
+  createTokenizer,
+  randomTokenSequences,
+  padBatch,
+  resolveMaxLength,
+  type TokenizerFiles,
+  type TextTokenizer,
+  type EncodedText,
+  type TokenizerOptions,
+} from './tokenize.js';
 export { encoderGraphInfo, type EncoderGraphInfo } from './model-info.js';
 export * from './probes.js';
 export * from './report.js';

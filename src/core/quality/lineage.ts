@@ -57,7 +57,8 @@ export function lineageFacts(m: ModelView): LineageFacts {
   // Packed bytes (uint8 / int8 storage) hold 8 / bits values each; int4 / uint4 tensors (GatherBlockQuantized's data
   // as the quantizer writes it) already count one element per value.
   const byteStored = (t: TensorView) => t.dataType === DT.UINT8 || t.dataType === DT.INT8;
-  for (const t of tensors) if (t.dims.length >= 2 && !blockParams.has(t.name)) weights += elementCount(t.dims) * (byteStored(t) ? (packed.get(t.name) ?? 1) : 1);
+  for (const t of tensors)
+    if (t.dims.length >= 2 && !blockParams.has(t.name)) weights += elementCount(t.dims) * (byteStored(t) ? (packed.get(t.name) ?? 1) : 1);
   const prov = describeProvenance(m.metadata, { name: m.producerName, version: m.producerVersion });
   return { inputs, weights, source: prov?.source ?? null, key: prov?.key ?? null };
 }
@@ -66,7 +67,11 @@ export function lineageFacts(m: ModelView): LineageFacts {
  * The lineage of `original` and `quantized`. `originalSha256` gives the original file's SHA-256 (lowercase hex); it is
  * called only when the quantized file's provenance names a source SHA-256 to compare with.
  */
-export async function checkLineage(o: LineageFacts, q: LineageFacts, originalSha256?: () => Promise<string | null>): Promise<LineageReport> {
+export async function checkLineage(
+  o: LineageFacts,
+  q: LineageFacts,
+  originalSha256?: () => Promise<string | null>,
+): Promise<LineageReport> {
   const evidence: string[] = [];
   const differences: string[] = [];
   let linked = false;
@@ -89,8 +94,13 @@ export async function checkLineage(o: LineageFacts, q: LineageFacts, originalSha
   else evidence.push('the same graph inputs');
   const rel = Math.abs(o.weights - q.weights) / Math.max(1, o.weights, q.weights);
   if (rel > WEIGHT_TOLERANCE)
-    differences.push(`the weight counts differ (original ${o.weights.toLocaleString('en-US')}, quantized ${q.weights.toLocaleString('en-US')})`);
-  else evidence.push(`the same number of weights (${o.weights.toLocaleString('en-US')}${rel > 0 ? ` within ${(WEIGHT_TOLERANCE * 100).toFixed(0)}%` : ''})`);
+    differences.push(
+      `the weight counts differ (original ${o.weights.toLocaleString('en-US')}, quantized ${q.weights.toLocaleString('en-US')})`,
+    );
+  else
+    evidence.push(
+      `the same number of weights (${o.weights.toLocaleString('en-US')}${rel > 0 ? ` within ${(WEIGHT_TOLERANCE * 100).toFixed(0)}%` : ''})`,
+    );
   const status: LineageReport['status'] = differences.length ? 'unrelated' : linked ? 'linked' : 'unverified';
   return { status, evidence, differences, weights: { original: o.weights, quantized: q.weights } };
 }

@@ -106,7 +106,9 @@ export function externalDataFiles(m: ModelView): { location: string; source: Byt
 
 /** True for errors that say memory ran out (WebAssembly heap, ArrayBuffer allocation, C++ bad_alloc). */
 export function isOutOfMemory(message: string): boolean {
-  return /out of memory|\bOOM\b|bad_alloc|allocation failed|could not allocate|failed to allocate|Cannot enlarge memory|Array buffer allocation|WebAssembly\.Memory|Maximum memory size|RangeError: (Invalid array buffer length|Array buffer)/i.test(message);
+  return /out of memory|\bOOM\b|bad_alloc|allocation failed|could not allocate|failed to allocate|Cannot enlarge memory|Array buffer allocation|WebAssembly\.Memory|Maximum memory size|RangeError: (Invalid array buffer length|Array buffer)/i.test(
+    message,
+  );
 }
 
 /**
@@ -169,7 +171,13 @@ export interface LoadOptions {
  * Creates the model's session (one at a time: the caller releases it before the next) and fills its report.
  * Returns null with `mr.error` set when onnxruntime cannot load it; rethrows aborts.
  */
-export async function loadModel(input: ModelInput, view: ModelView, mr: ModelReport, o: LoadOptions, signal?: AbortSignal): Promise<Embedder | null> {
+export async function loadModel(
+  input: ModelInput,
+  view: ModelView,
+  mr: ModelReport,
+  o: LoadOptions,
+  signal?: AbortSignal,
+): Promise<Embedder | null> {
   const now = () => (globalThis.performance ? globalThis.performance.now() : Date.now());
   const ts = now();
   try {
@@ -195,7 +203,11 @@ export async function loadModel(input: ModelInput, view: ModelView, mr: ModelRep
     return emb;
   } catch (e) {
     if (signal?.aborted) throw e;
-    const reason = explainFailure(e, { bytes: mr.fileBytes + mr.externalBytes, browser: inBrowser(), largestTensor: largestTensorBytes(view) });
+    const reason = explainFailure(e, {
+      bytes: mr.fileBytes + mr.externalBytes,
+      browser: inBrowser(),
+      largestTensor: largestTensorBytes(view),
+    });
     mr.error = e instanceof QualityError ? reason : `onnxruntime could not load it: ${reason}`;
     return null;
   }

@@ -117,7 +117,7 @@ export function topKOverlap(a: readonly number[], b: readonly number[]): number 
 export function ranksDescending(scores: readonly number[]): number[] {
   const idx = scores.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
   const ranks = new Array<number>(scores.length);
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j + 1 < idx.length && scores[idx[j + 1]!] === scores[idx[i]!]) j++;
     const r = (i + j) / 2 + 1;

@@ -75,9 +75,13 @@ export function compareEmbeddings(
     issues: [],
   };
   if (!dimsEqual) shape.issues.push(`embedding dimensions differ: original ${dimO}, quantized ${dimQ}`);
-  for (const [role, d] of [['original', declared.original], ['quantized', declared.quantized]] as const) {
+  for (const [role, d] of [
+    ['original', declared.original],
+    ['quantized', declared.quantized],
+  ] as const) {
     const seen = role === 'original' ? dimO : dimQ;
-    if (d !== null && seen !== null && d !== seen) shape.issues.push(`${role}: the graph declares dimension ${d} but the output has ${seen}`);
+    if (d !== null && seen !== null && d !== seen)
+      shape.issues.push(`${role}: the graph declares dimension ${d} but the output has ${seen}`);
   }
   if (nfO.length) shape.issues.push(`original: ${nfO.length} embeddings contain NaN/Infinity`);
   if (nfQ.length) shape.issues.push(`quantized: ${nfQ.length} embeddings contain NaN/Infinity`);
@@ -90,32 +94,39 @@ export function compareEmbeddings(
     shape.issues.push(
       `quantized/original norm ratio outside [${ratioBand[0]}, ${ratioBand[1]}] for ${shape.norms.ratio.outOfBand} texts (range ${fmt(shape.norms.ratio.min)}–${fmt(shape.norms.ratio.max)})`,
     );
-  const cos = dimsEqual ? items.map((_, i) => (finite(i) ? Math.min(1, Math.max(-1, dot(o.vectors[i]!, q.vectors[i]!))) : null)) : items.map(() => null);
+  const cos = dimsEqual
+    ? items.map((_, i) => (finite(i) ? Math.min(1, Math.max(-1, dot(o.vectors[i]!, q.vectors[i]!))) : null))
+    : items.map(() => null);
   return { shape, dimsEqual, cos, norms: { original: normsO, quantized: normsQ } };
 }
 
 /** Per-text results for the report (every text, the verdict's and the retrieval sets'). */
 export function itemResults(items: readonly Item[], c: Comparison): ItemResult[] {
-  return items.map(
-    (it, i): ItemResult => ({
-      id: it.id,
-      set: it.set,
-      role: it.role,
-      lang: it.lang,
-      kind: it.kind,
-      tokens: it.enc.ids.length,
-      truncated: it.enc.truncated,
-      cosine: c.cos[i]!,
-      norm: { original: c.norms.original[i]!, quantized: c.norms.quantized[i]! },
-    }),
-  );
+  return items.map((it, i): ItemResult => ({
+    id: it.id,
+    set: it.set,
+    role: it.role,
+    lang: it.lang,
+    kind: it.kind,
+    tokens: it.enc.ids.length,
+    truncated: it.enc.truncated,
+    cosine: c.cos[i]!,
+    norm: { original: c.norms.original[i]!, quantized: c.norms.quantized[i]! },
+  }));
 }
 
 /**
  * Cosine statistics over the basis texts. Percentiles interpolate linearly (numpy's default); the histogram's lower
  * edge is the tightest of 0.99, 0.95, 0.9, 0.8, 0.5, 0, -1 that still holds the minimum (comparable across runs).
  */
-export function cosineReport(items: readonly Item[], cos: readonly (number | null)[], basis: readonly number[], info: CosineBasis, bins: number, worstN: number): CosineReport {
+export function cosineReport(
+  items: readonly Item[],
+  cos: readonly (number | null)[],
+  basis: readonly number[],
+  info: CosineBasis,
+  bins: number,
+  worstN: number,
+): CosineReport {
   const valid = basis.map((i) => cos[i]).filter((c): c is number => c !== null && c !== undefined);
   const st = basicStats(valid);
   const lo = [0.99, 0.95, 0.9, 0.8, 0.5, 0, -1].find((e) => !(st.min < e)) ?? -1;

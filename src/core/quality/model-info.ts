@@ -70,7 +70,11 @@ export function encoderGraphInfo(m: ModelView): EncoderGraphInfo {
   }
   let maxPositions: number | null = null;
   for (const t of inits.values())
-    if (/position_embeddings?(\.weight)?$|pos_embed/i.test(t.name) && t.dims.length === 2 && (hiddenSize === null || t.dims[1] === hiddenSize)) {
+    if (
+      /position_embeddings?(\.weight)?$|pos_embed/i.test(t.name) &&
+      t.dims.length === 2 &&
+      (hiddenSize === null || t.dims[1] === hiddenSize)
+    ) {
       maxPositions = t.dims[0]!;
       break;
     }

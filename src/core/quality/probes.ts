@@ -83,7 +83,8 @@ function str(o: Json, key: string, where: string, optional = false): string | un
 function strList(o: Json, key: string, where: string, optional = false): string[] | undefined {
   const v = o[key];
   if (v === undefined && optional) return undefined;
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ProbeFormatError(`${where}: "${key}" must be a list of strings`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw new ProbeFormatError(`${where}: "${key}" must be a list of strings`);
   return v as string[];
 }
 

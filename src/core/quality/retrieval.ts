@@ -123,7 +123,7 @@ export function retrievalReport(
     rankCorrelation: 'spearman',
     note:
       'documents are ranked by cosine to the query under each model; overlap@k = |top-k original ∩ top-k quantized| / k ' +
-      '(k < number of documents); rank correlation = Spearman\'s rho over the full document ranking (tie-averaged ranks)' +
+      "(k < number of documents); rank correlation = Spearman's rho over the full document ranking (tie-averaged ranks)" +
       (skippedSets.length ? `; skipped (fewer than 2 documents or no queries): ${skippedSets.join(', ')}` : ''),
     sets: out,
     skipped: out.length ? null : sets.length ? 'no retrieval set has 2+ documents and a query' : 'no retrieval sets given',

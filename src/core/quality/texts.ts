@@ -93,7 +93,15 @@ export function buildTexts(input: TextsInput): Texts {
     const n = Math.max(1, input.randomSequences);
     const maxLen = Math.min(64, maxLength);
     randomTokenSequences(n, input.vocabSize, { seed: input.seed, minLen: Math.min(4, maxLen), maxLen }).forEach((enc, i) =>
-      items.push({ id: `random-${i + 1}`, set: 'random', role: 'random', lang: null, kind: null, text: `[random ids #${i + 1}: ${enc.ids.length} tokens]`, enc }),
+      items.push({
+        id: `random-${i + 1}`,
+        set: 'random',
+        role: 'random',
+        lang: null,
+        kind: null,
+        text: `[random ids #${i + 1}: ${enc.ids.length} tokens]`,
+        enc,
+      }),
     );
     tokenization.note =
       `NO TOKENIZER: the check fed ${n} random token-id sequences (ids uniform in [0, ${input.vocabSize}), the vocabulary size read from the ` +
@@ -112,7 +120,8 @@ function basisOf(items: readonly Item[], basis: readonly number[]): CosineBasis 
   for (const i of basis) sets.set(items[i]!.set, (sets.get(items[i]!.set) ?? 0) + 1);
   const list = [...sets].map(([id, texts]) => ({ id, texts }));
   const first = basis.length ? items[basis[0]!]!.role : null;
-  const kind: CosineBasis['kind'] = first === 'random' ? 'random ids' : first === 'document' || first === 'query' ? 'retrieval texts' : 'probe sentences';
+  const kind: CosineBasis['kind'] =
+    first === 'random' ? 'random ids' : first === 'document' || first === 'query' ? 'retrieval texts' : 'probe sentences';
   const apart = items.length - basis.length;
   const parts = list.map((s) => `${s.id} ${s.texts}`).join(', ');
   const description =

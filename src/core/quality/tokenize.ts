@@ -20,7 +20,8 @@ export interface EncodedText {
   truncated: boolean;
 }
 
-export type MaxLengthSource = 'option' | 'tokenizer.json truncation' | 'tokenizer_config model_max_length' | 'model position table' | 'default';
+export type MaxLengthSource =
+  'option' | 'tokenizer.json truncation' | 'tokenizer_config model_max_length' | 'model position table' | 'default';
 
 export interface TextTokenizer {
   encode(text: string): EncodedText;
@@ -108,7 +109,12 @@ export function createTokenizer(files: TokenizerFiles, opts: TokenizerOptions = 
     const specials = ids.length - body.length;
     const keep = maxLength - specials;
     let at = -1;
-    if (specials >= 0 && keep > 0) for (let p = 0; p <= specials; p++) if (sameRun(ids, p, body)) { at = p; break; }
+    if (specials >= 0 && keep > 0)
+      for (let p = 0; p <= specials; p++)
+        if (sameRun(ids, p, body)) {
+          at = p;
+          break;
+        }
     if (at < 0) return { ids: ids.slice(0, maxLength), typeIds: typeIds.slice(0, maxLength), truncated: true };
     const end = at + body.length;
     return {
@@ -124,7 +130,11 @@ export function createTokenizer(files: TokenizerFiles, opts: TokenizerOptions = 
  * Seeded random id sequences in [0, vocabSize), for models without a tokenizer. Lengths vary from minLen to
  * maxLen so padding and masking are exercised like with real text.
  */
-export function randomTokenSequences(count: number, vocabSize: number, opts: { seed?: number; minLen?: number; maxLen?: number } = {}): EncodedText[] {
+export function randomTokenSequences(
+  count: number,
+  vocabSize: number,
+  opts: { seed?: number; minLen?: number; maxLen?: number } = {},
+): EncodedText[] {
   if (!(vocabSize > 1)) throw new RangeError(`vocabulary size must be > 1 (got ${vocabSize})`);
   const rnd = mulberry32(opts.seed ?? 1234);
   const minLen = Math.max(1, opts.minLen ?? 4);

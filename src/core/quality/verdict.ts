@@ -15,8 +15,10 @@ export const DEFAULT_THRESHOLD = 0.95;
 export function quantKind(s: ModelSummary): QuantKind {
   const ops = Object.keys(s.opCounts).map((k) => k.split(':').pop()!);
   const has = (...names: string[]) => names.some((n) => ops.includes(n));
-  if (has('MatMulNBits', 'GatherBlockQuantized') || (s.initializerBytesByType.int4 ?? 0) + (s.initializerBytesByType.uint4 ?? 0) > 0) return 'int4';
-  if (has('MatMulInteger', 'DynamicQuantizeLinear', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'DynamicQuantizeLSTM')) return 'int8-dynamic';
+  if (has('MatMulNBits', 'GatherBlockQuantized') || (s.initializerBytesByType.int4 ?? 0) + (s.initializerBytesByType.uint4 ?? 0) > 0)
+    return 'int4';
+  if (has('MatMulInteger', 'DynamicQuantizeLinear', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', 'DynamicQuantizeLSTM'))
+    return 'int8-dynamic';
   if (has('QuantizeLinear', 'DequantizeLinear', 'QLinearMatMul', 'QLinearConv', 'QGemm', 'QAttention')) return 'int8-static';
   const total = Object.values(s.initializerBytesByType).reduce((a, b) => a + b, 0);
   if (total > 0 && (s.initializerBytesByType.float16 ?? 0) / total > 0.5) return 'fp16';
@@ -59,7 +61,8 @@ export function makeVerdict(r: Omit<QualityReport, 'verdict'>, threshold: number
   if (unrelated) warnings.push(unrelated);
   else if (r.lineage?.status === 'unverified')
     notes.push(`no provenance links the quantized file to the original (${r.lineage.evidence.join('; ')}): taken as a copy of it`);
-  if (r.shape && !r.shape.allFinite.quantized) reasons.push(`the quantized model produced NaN/Infinity for ${r.shape.nonFiniteItems.quantized.length} texts`);
+  if (r.shape && !r.shape.allFinite.quantized)
+    reasons.push(`the quantized model produced NaN/Infinity for ${r.shape.nonFiniteItems.quantized.length} texts`);
   if (r.shape && !r.shape.allFinite.original) warnings.push('the original model itself produced NaN/Infinity for some texts');
   if (mean === null) reasons.push('no cosine could be computed');
   else if (mean < threshold) reasons.push(`mean cosine ${mean.toFixed(4)} is below the threshold ${threshold}`);
@@ -68,10 +71,12 @@ export function makeVerdict(r: Omit<QualityReport, 'verdict'>, threshold: number
       if (!rule.quantized.pass && rule.original.pass)
         reasons.push(`retrieval case failed on the quantized model: ${rule.description} (top: ${rule.quantized.ranking[0]?.id})`);
       else if (!rule.quantized.pass) warnings.push(`retrieval case fails on both models: ${rule.description}`);
-      else if (!rule.original.pass) warnings.push(`retrieval case fails on the original but passes on the quantized model: ${rule.description}`);
+      else if (!rule.original.pass)
+        warnings.push(`retrieval case fails on the original but passes on the quantized model: ${rule.description}`);
     }
   if (c && mean !== null && mean >= threshold) {
-    if (c.p5 !== null && c.p5 < threshold) warnings.push(`5% of texts have cosine below ${c.p5.toFixed(4)} (under the threshold) although the mean passes`);
+    if (c.p5 !== null && c.p5 < threshold)
+      warnings.push(`5% of texts have cosine below ${c.p5.toFixed(4)} (under the threshold) although the mean passes`);
     if (c.min !== null && c.min < threshold - 0.1 && c.worst[0])
       warnings.push(`worst text has cosine ${c.min.toFixed(4)}: "${c.worst[0].text.slice(0, 80)}"`);
   }
@@ -107,7 +112,17 @@ export function makeVerdict(r: Omit<QualityReport, 'verdict'>, threshold: number
 
 /** The verdict of a report that could not be completed (errors say why). */
 export function failedVerdict(r: Omit<QualityReport, 'verdict'>, threshold: number): Verdict {
-  const v: Verdict = { pass: false, metric: 'mean cosine', value: null, threshold, reasons: [...r.errors], advice: [], warnings: [], notes: [], headline: '' };
+  const v: Verdict = {
+    pass: false,
+    metric: 'mean cosine',
+    value: null,
+    threshold,
+    reasons: [...r.errors],
+    advice: [],
+    warnings: [],
+    notes: [],
+    headline: '',
+  };
   const unrelated = lineageWarning(r.lineage);
   if (unrelated) v.warnings.push(unrelated);
   v.headline = headline(r, v);

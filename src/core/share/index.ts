@@ -24,6 +24,14 @@ export {
   type ShareableReportInput,
   type ToolInfo,
 } from './report.js';
-export { LINK_PREFIX, MAX_FRAGMENT_CHARS, MAX_REPORT_BYTES, ShareLinkError, decodeReport, encodeReport, type ShareLinkProblem } from './link.js';
+export {
+  LINK_PREFIX,
+  MAX_FRAGMENT_CHARS,
+  MAX_REPORT_BYTES,
+  ShareLinkError,
+  decodeReport,
+  encodeReport,
+  type ShareLinkProblem,
+} from './link.js';
 export { escapeMarkdown, reportToMarkdown } from './markdown.js';
 export { SchemaError } from './schema.js';

@@ -18,7 +18,10 @@ const EXTRA: Record<string, string> = {
 
 /** "matMulConstBOnly" -> "Mat mul const b only": the last resort for a key nobody named. */
 function humanize(key: string): string {
-  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').toLowerCase();
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

@@ -23,7 +23,8 @@ export const MAX_FRAGMENT_CHARS = 100_000;
 /** Largest inflated JSON accepted (bytes). */
 export const MAX_REPORT_BYTES = 2 * 1024 * 1024;
 
-export type ShareLinkProblem = 'empty' | 'too-long' | 'prefix' | 'version' | 'base64' | 'deflate' | 'too-large' | 'checksum' | 'utf8' | 'json' | 'schema';
+export type ShareLinkProblem =
+  'empty' | 'too-long' | 'prefix' | 'version' | 'base64' | 'deflate' | 'too-large' | 'checksum' | 'utf8' | 'json' | 'schema';
 
 export class ShareLinkError extends Error {
   override name = 'ShareLinkError';
@@ -61,7 +62,8 @@ export function base64UrlEncode(bytes: Uint8Array): string {
 
 /** Strict base64url without padding: only the 64 URL-safe characters, canonical trailing bits. */
 export function base64UrlDecode(s: string): Uint8Array {
-  if (s.length % 4 === 1) throw new ShareLinkError('base64', `the link is damaged: ${s.length} base64 characters cannot encode whole bytes (was it cut off?)`);
+  if (s.length % 4 === 1)
+    throw new ShareLinkError('base64', `the link is damaged: ${s.length} base64 characters cannot encode whole bytes (was it cut off?)`);
   const out = new Uint8Array(Math.floor((s.length * 3) / 4));
   let o = 0;
   let acc = 0;
@@ -69,7 +71,8 @@ export function base64UrlDecode(s: string): Uint8Array {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     const v = c < 128 ? DECODE[c]! : -1;
-    if (v < 0) throw new ShareLinkError('base64', `the link is damaged: character ${JSON.stringify(s[i])} at position ${i} is not base64url`);
+    if (v < 0)
+      throw new ShareLinkError('base64', `the link is damaged: character ${JSON.stringify(s[i])} at position ${i} is not base64url`);
     acc = (acc << 6) | v;
     bits += 6;
     if (bits >= 8) {
@@ -88,7 +91,7 @@ function adler32(chunks: readonly Uint8Array[]): number {
   let a = 1;
   let b = 0;
   for (const c of chunks) {
-    for (let i = 0; i < c.length; ) {
+    for (let i = 0; i < c.length;) {
       const end = Math.min(c.length, i + 3800);
       for (; i < end; i++) {
         a += c[i]!;
@@ -114,7 +117,11 @@ export function boundedUnzlib(data: Uint8Array, cap: number): Uint8Array {
   let finished = false;
   const inflater = new Inflate((chunk, final) => {
     total += chunk.length;
-    if (total > cap) throw new ShareLinkError('too-large', `the report in this link inflates to more than ${formatMiBFixed(cap, { decimals: 0, label: 'MB' })}; refusing to decode it`);
+    if (total > cap)
+      throw new ShareLinkError(
+        'too-large',
+        `the report in this link inflates to more than ${formatMiBFixed(cap, { decimals: 0, label: 'MB' })}; refusing to decode it`,
+      );
     // The inflater reuses its window buffer: keep a copy.
     if (chunk.length) chunks.push(chunk.slice());
     if (final) finished = true;
@@ -122,16 +129,21 @@ export function boundedUnzlib(data: Uint8Array, cap: number): Uint8Array {
   // Small slices bound the work per push: deflate expands at most ~1032x, so one push yields at most ~1 MB.
   const SLICE = 512;
   try {
-    for (let i = 0; i < body.length; i += SLICE) inflater.push(body.subarray(i, Math.min(body.length, i + SLICE)), i + SLICE >= body.length);
+    for (let i = 0; i < body.length; i += SLICE)
+      inflater.push(body.subarray(i, Math.min(body.length, i + SLICE)), i + SLICE >= body.length);
     if (body.length === 0) inflater.push(new Uint8Array(0), true);
   } catch (e) {
     if (e instanceof ShareLinkError) throw e;
-    throw new ShareLinkError('deflate', `the link is damaged: the compressed data is invalid (${e instanceof Error ? e.message : String(e)})`);
+    throw new ShareLinkError(
+      'deflate',
+      `the link is damaged: the compressed data is invalid (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
   if (!finished) throw new ShareLinkError('deflate', 'the link is damaged: the compressed data ends early');
   const t = data.length - 4;
   const expected = ((data[t]! << 24) | (data[t + 1]! << 16) | (data[t + 2]! << 8) | data[t + 3]!) >>> 0;
-  if (adler32(chunks) !== expected) throw new ShareLinkError('checksum', 'the link is damaged: its checksum does not match (a character was changed or lost)');
+  if (adler32(chunks) !== expected)
+    throw new ShareLinkError('checksum', 'the link is damaged: its checksum does not match (a character was changed or lost)');
   return concatBytes(chunks);
 }
 
@@ -142,7 +154,8 @@ export function encodeReport(report: ShareableReport): string {
   const json = JSON.stringify(validateReport(report));
   const packed = zlibSync(new TextEncoder().encode(json), { level: 9 });
   const fragment = LINK_PREFIX + base64UrlEncode(packed);
-  if (fragment.length > MAX_FRAGMENT_CHARS) throw new ShareLinkError('too-long', `the report is too large for a link (${fragment.length} characters)`);
+  if (fragment.length > MAX_FRAGMENT_CHARS)
+    throw new ShareLinkError('too-long', `the report is too large for a link (${fragment.length} characters)`);
   return fragment;
 }
 
@@ -155,10 +168,15 @@ export function decodeReport(fragment: string): ShareableReport {
   // Line breaks and spaces creep in when a link is pasted from mail or chat.
   s = s.replace(/\s+/g, '');
   if (!s) throw new ShareLinkError('empty', 'no report in this link (the part after # is empty)');
-  if (s.length > MAX_FRAGMENT_CHARS) throw new ShareLinkError('too-long', `this link is too long to be a report (${s.length} characters, at most ${MAX_FRAGMENT_CHARS})`);
+  if (s.length > MAX_FRAGMENT_CHARS)
+    throw new ShareLinkError('too-long', `this link is too long to be a report (${s.length} characters, at most ${MAX_FRAGMENT_CHARS})`);
   if (!s.startsWith(LINK_PREFIX)) {
     const m = /^r(\d{1,6})\./.exec(s);
-    if (m) throw new ShareLinkError('version', `this report link has format version ${m[1]}, which this version of the page cannot read (it reads version 1): open it with a newer ${TOOL_DISPLAY_NAME}`);
+    if (m)
+      throw new ShareLinkError(
+        'version',
+        `this report link has format version ${m[1]}, which this version of the page cannot read (it reads version 1): open it with a newer ${TOOL_DISPLAY_NAME}`,
+      );
     throw new ShareLinkError('prefix', `this is not an ${TOOL_DISPLAY_NAME} report link (it should start with "${LINK_PREFIX}")`);
   }
   const bytes = base64UrlDecode(s.slice(LINK_PREFIX.length));

@@ -21,12 +21,14 @@ const ENTITIES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;
 
 /** Escapes untrusted text for use inline in Markdown (CommonMark / GFM). */
 export function escapeMarkdown(s: string): string {
-  return s
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
-    .replace(/[<>&]/g, (c) => ENTITIES[c]!)
-    .replace(/[\\`*_{}[\]()#+!|~$^]/g, (c) => `\\${c}`)
-    // A colon only where it could end a URL scheme ("javascript:", "https://"): "22:56" and "Reason: x" stay as written.
-    .replace(/([A-Za-z]):(?!\s|$)/g, '$1\\:');
+  return (
+    s
+      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+      .replace(/[<>&]/g, (c) => ENTITIES[c]!)
+      .replace(/[\\`*_{}[\]()#+!|~$^]/g, (c) => `\\${c}`)
+      // A colon only where it could end a URL scheme ("javascript:", "https://"): "22:56" and "Reason: x" stay as written.
+      .replace(/([A-Za-z]):(?!\s|$)/g, '$1\\:')
+  );
 }
 
 const mib = (n: number): string => formatMiBFixed(n);
@@ -43,12 +45,15 @@ export function reportToMarkdown(input: ShareableReport): string {
   L.push(`- **Source:** ${e(r.source.name)} (${mib(r.source.bytes)})`);
   const meta = modeMeta(r.mode);
   L.push(`- **Output:** ${e(r.output.name)} (${mib(r.output.bytes)}, ${meta.label})`);
-  L.push(`- **Size:** ${mib(c.inputBytes)} → ${mib(c.outputBytes)} (${c.reductionPercent.toFixed(1)}% smaller) in ${(c.durationMs / 1000).toFixed(1)} s`);
+  L.push(
+    `- **Size:** ${mib(c.inputBytes)} → ${mib(c.outputBytes)} (${c.reductionPercent.toFixed(1)}% smaller) in ${(c.durationMs / 1000).toFixed(1)} s`,
+  );
   L.push(`- **Preset:** ${r.preset === null ? 'none' : e(r.preset)}`);
   L.push(`- **Tool:** ${e(r.tool.name)} ${e(r.tool.version)}, ${r.createdAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')}`);
   L.push('');
   L.push('| file | bytes | sha256 | md5 |', '| --- | ---: | --- | --- |');
-  for (const f of [r.source, r.output]) L.push(`| ${e(f.name)} | ${int(f.bytes)} | ${f.sha256 ? `\`${f.sha256}\`` : 'n/a'} | ${f.md5 ? `\`${f.md5}\`` : 'n/a'} |`);
+  for (const f of [r.source, r.output])
+    L.push(`| ${e(f.name)} | ${int(f.bytes)} | ${f.sha256 ? `\`${f.sha256}\`` : 'n/a'} | ${f.md5 ? `\`${f.md5}\`` : 'n/a'} |`);
   L.push('');
 
   const opts = Object.entries(r.options);
@@ -67,7 +72,10 @@ export function reportToMarkdown(input: ShareableReport): string {
   L.push(`## ${meta.label} ${meta.verb === 'quantizing' ? 'quantization' : 'conversion'}`, '');
   const facts = meta.reportFacts.filter((f) => f.key in c.facts).map((f) => `${f.label}: ${int(c.facts[f.key]!)}`);
   if (facts.length) L.push(`- ${facts.join('; ')}`);
-  const counts = (o: Record<string, number>) => Object.entries(o).map(([k, n]) => `${e(k)} ×${n}`).join(', ');
+  const counts = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, n]) => `${e(k)} ×${n}`)
+      .join(', ');
   L.push(`- Rewritten: ${counts(c.rewritten) || 'nothing'}`);
   if (Object.keys(c.keptInFloat).length) L.push(`- Left in float: ${counts(c.keptInFloat)}`);
   for (const n of c.notes) L.push(`- Note: ${e(n)}`);
@@ -85,7 +93,12 @@ export function reportToMarkdown(input: ShareableReport): string {
     }
     if (r.agreement) {
       const a = r.agreement;
-      L.push(a.agree ? `Backends agree (mean cosine Δ ${a.meanCosineDelta?.toExponential(1) ?? 'n/a'}).` : `Backends disagree: ${a.flags.map(e).join('; ')}.`, '');
+      L.push(
+        a.agree
+          ? `Backends agree (mean cosine Δ ${a.meanCosineDelta?.toExponential(1) ?? 'n/a'}).`
+          : `Backends disagree: ${a.flags.map(e).join('; ')}.`,
+        '',
+      );
     }
   }
   return `${L.join('\n').replace(/\n+$/, '')}\n`;
@@ -95,11 +108,16 @@ export function reportToMarkdown(input: ShareableReport): string {
 function qualityLines(L: string[], q: QualitySummary): void {
   const e = escapeMarkdown;
   const v = q.verdict;
-  L.push(`**${v.pass ? 'PASS' : 'FAIL'}**: ${e(v.metric)} ${fixed(v.value)} (threshold ${fixed(v.threshold, 3)}) on ${e(q.backend)}${q.providers.length ? ` (${q.providers.map(e).join(', ')})` : ''}, ${int(q.texts)} texts${q.tokenization === 'random-ids' ? ' (random token ids: no tokenizer)' : ''}`);
+  L.push(
+    `**${v.pass ? 'PASS' : 'FAIL'}**: ${e(v.metric)} ${fixed(v.value)} (threshold ${fixed(v.threshold, 3)}) on ${e(q.backend)}${q.providers.length ? ` (${q.providers.map(e).join(', ')})` : ''}, ${int(q.texts)} texts${q.tokenization === 'random-ids' ? ' (random token ids: no tokenizer)' : ''}`,
+  );
   L.push('');
   if (q.cosine) {
     L.push('| cosine | mean | min | p5 | median | max |', '| --- | ---: | ---: | ---: | ---: | ---: |');
-    L.push(`| ${int(q.cosine.count)} texts | ${fixed(q.cosine.mean)} | ${fixed(q.cosine.min)} | ${fixed(q.cosine.p5)} | ${fixed(q.cosine.median)} | ${fixed(q.cosine.max)} |`, '');
+    L.push(
+      `| ${int(q.cosine.count)} texts | ${fixed(q.cosine.mean)} | ${fixed(q.cosine.min)} | ${fixed(q.cosine.p5)} | ${fixed(q.cosine.median)} | ${fixed(q.cosine.max)} |`,
+      '',
+    );
   }
   if (q.histogram) {
     const h = q.histogram;
@@ -107,7 +125,11 @@ function qualityLines(L: string[], q: QualitySummary): void {
     // Decimals enough to tell neighbouring bin edges apart (0.01 wide: 3; 0.0005 wide: 5).
     const d = Math.min(6, Math.max(3, Math.ceil(-Math.log10(w)) + 1));
     const nonEmpty = h.counts.map((n, i) => [n, i] as const).filter(([n]) => n > 0);
-    if (nonEmpty.length) L.push(`Histogram: ${nonEmpty.map(([n, i]) => `[${(h.lo + i * w).toFixed(d)}, ${(i === h.counts.length - 1 ? h.hi : h.lo + (i + 1) * w).toFixed(d)}): ${n}`).join('; ')}`, '');
+    if (nonEmpty.length)
+      L.push(
+        `Histogram: ${nonEmpty.map(([n, i]) => `[${(h.lo + i * w).toFixed(d)}, ${(i === h.counts.length - 1 ? h.hi : h.lo + (i + 1) * w).toFixed(d)}): ${n}`).join('; ')}`,
+        '',
+      );
   }
   if (q.topK.length) {
     L.push('| retrieval set | k | mean overlap | min overlap |', '| --- | ---: | ---: | ---: |');

@@ -142,7 +142,13 @@ const frac = num({ min: 0, max: 1 });
 export const TOOL_SCHEMA: Schema<ToolInfo> = obj({ name: str(100, { min: 1 }), version: str(100) });
 export const FILE_SCHEMA: Schema<FileFacts> = obj({ name, bytes: count, sha256: nullable(sha256), md5: nullable(md5) });
 export const SETTINGS_SCHEMA: Schema<Settings> = record<SettingValue>(
-  oneOf<SettingValue>('a string, number, true/false, null or a list of strings', nullable(short), num(), bool, arr(short, LIMITS.listItems)),
+  oneOf<SettingValue>(
+    'a string, number, true/false, null or a list of strings',
+    nullable(short),
+    num(),
+    bool,
+    arr(short, LIMITS.listItems),
+  ),
   LIMITS.optionKeys,
 );
 const opCounts = record(count, 500);
@@ -189,7 +195,16 @@ export function upgradeConversionV1(c: ConversionSummaryV1): ConversionSummary {
     keptInFloat = keptOps;
   }
   return CONVERSION_SCHEMA(
-    { inputBytes: c.originalBytes, outputBytes: c.outputBytes, reductionPercent: c.reductionPercent, durationMs: c.timeMs, rewritten, keptInFloat, facts, notes: c.notes },
+    {
+      inputBytes: c.originalBytes,
+      outputBytes: c.outputBytes,
+      reductionPercent: c.reductionPercent,
+      durationMs: c.timeMs,
+      rewritten,
+      keptInFloat,
+      facts,
+      notes: c.notes,
+    },
     'conversion',
   );
 }
@@ -310,7 +325,12 @@ export function toSettings(options: Record<string, unknown>): Settings {
     if (v === null || typeof v === 'boolean') out[k] = v;
     else if (typeof v === 'number') out[k] = Number.isFinite(v) ? v : String(v);
     else if (typeof v === 'string') out[k] = clip(v, LIMITS.short);
-    else if (Array.isArray(v)) out[k] = clipList(v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x) ?? String(x))), LIMITS.listItems, LIMITS.short);
+    else if (Array.isArray(v))
+      out[k] = clipList(
+        v.map((x) => (typeof x === 'string' ? x : (JSON.stringify(x) ?? String(x)))),
+        LIMITS.listItems,
+        LIMITS.short,
+      );
     else out[k] = clip(JSON.stringify(v) ?? String(v), LIMITS.short);
   }
   return out;
@@ -366,7 +386,9 @@ export function summarizeQuality(q: QualityReport): QualitySummary {
     },
     cosine: c ? { count: c.count, mean: c.mean, min: c.min, p5: c.p5, median: c.median, max: c.max } : null,
     histogram: c ? { lo: c.histogram.lo, hi: c.histogram.hi, counts: [...c.histogram.counts] } : null,
-    topK: q.retrieval.sets.flatMap((s) => s.overlap.map((o) => ({ set: clip(s.id, LIMITS.short), k: o.k, mean: o.mean, min: o.min }))).slice(0, 200),
+    topK: q.retrieval.sets
+      .flatMap((s) => s.overlap.map((o) => ({ set: clip(s.id, LIMITS.short), k: o.k, mean: o.mean, min: o.min })))
+      .slice(0, 200),
     backend: clip(q.backend.label, LIMITS.short),
     providers: clipList(q.backend.ranProviders ?? q.backend.requestedProviders, 20, LIMITS.short),
     texts: q.tokenization.texts,
@@ -380,7 +402,12 @@ export function summarizeQuality(q: QualityReport): QualitySummary {
 export function agreementOf(a: QualityReport, b: QualityReport): BackendAgreement | null {
   if (a.errors.length || b.errors.length || !a.cosine || !b.cosine) return null;
   const c = compareBackendReports(a, b);
-  return { agree: c.agree, flags: clipList(c.flags, LIMITS.notes, LIMITS.text), meanCosineDelta: c.meanCosineDelta, maxItemCosineDelta: c.maxItemCosineDelta };
+  return {
+    agree: c.agree,
+    flags: clipList(c.flags, LIMITS.notes, LIMITS.text),
+    meanCosineDelta: c.meanCosineDelta,
+    maxItemCosineDelta: c.maxItemCosineDelta,
+  };
 }
 
 export interface ShareableReportInput {

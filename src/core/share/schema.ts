@@ -61,7 +61,11 @@ export const bool: Schema<boolean> = (v, path) => {
 
 export function lit<const T extends string | number | boolean>(...values: T[]): Schema<T> {
   return (v, path) => {
-    if (!values.includes(v as T)) throw new SchemaError(path, `expected ${values.map((x) => JSON.stringify(x)).join(' or ')}, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : describe(v)}`);
+    if (!values.includes(v as T))
+      throw new SchemaError(
+        path,
+        `expected ${values.map((x) => JSON.stringify(x)).join(' or ')}, got ${typeof v === 'string' ? JSON.stringify(v.slice(0, 40)) : describe(v)}`,
+      );
     return v as T;
   };
 }
@@ -79,7 +83,8 @@ export function arr<T>(s: Schema<T>, max: number): Schema<T[]> {
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const keyPath = (path: string, k: string): string => (/^[A-Za-z_$][\w$]*$/.test(k) ? (path ? `${path}.${k}` : k) : `${path}[${JSON.stringify(k.slice(0, 60))}]`);
+const keyPath = (path: string, k: string): string =>
+  /^[A-Za-z_$][\w$]*$/.test(k) ? (path ? `${path}.${k}` : k) : `${path}[${JSON.stringify(k.slice(0, 60))}]`;
 
 type Shape = Record<string, Schema<unknown>>;
 export type FromShape<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
@@ -89,7 +94,8 @@ export function obj<S extends Shape>(shape: S): Schema<FromShape<S>> {
   const keys = Object.keys(shape);
   return (v, path) => {
     if (!isPlainObject(v)) throw new SchemaError(path, `expected an object, got ${describe(v)}`);
-    for (const k of Object.keys(v)) if (!Object.prototype.hasOwnProperty.call(shape, k)) throw new SchemaError(keyPath(path, k), 'unexpected key');
+    for (const k of Object.keys(v))
+      if (!Object.prototype.hasOwnProperty.call(shape, k)) throw new SchemaError(keyPath(path, k), 'unexpected key');
     const out: Record<string, unknown> = {};
     for (const k of keys) {
       if (!Object.prototype.hasOwnProperty.call(v, k)) throw new SchemaError(keyPath(path, k), 'missing');

@@ -160,7 +160,8 @@ function buildScopes(model: ModelView, notes: string[]): Map<GraphView, Scope> {
   let decls: ReturnType<typeof inferShapes> | null = null;
   try {
     decls = inferShapes(modelFromView(model, {}, byView));
-    if (decls.failure) notes.push(`type inference stopped early (${decls.failure}); types come from the file's declarations where it did not reach`);
+    if (decls.failure)
+      notes.push(`type inference stopped early (${decls.failure}); types come from the file's declarations where it did not reach`);
   } catch (e) {
     notes.push(`type inference failed (${(e as Error).message}); types come from the file's declarations`);
   }
@@ -179,7 +180,12 @@ function buildScopes(model: ModelView, notes: string[]): Map<GraphView, Scope> {
     if (d) {
       for (const v of [...d.inputs, ...d.outputs, ...d.valueInfo]) {
         const tt = v.type?.tensor;
-        if (tt && tt.elem) put(v.name, tt.elem, tt.shape?.map((x) => (typeof x.value === 'number' ? x.value : null)));
+        if (tt && tt.elem)
+          put(
+            v.name,
+            tt.elem,
+            tt.shape?.map((x) => (typeof x.value === 'number' ? x.value : null)),
+          );
       }
     }
     for (const v of [...g.inputs, ...g.outputs, ...g.valueInfo])
@@ -349,11 +355,22 @@ export function checkTarget(model: ModelView, target: TargetId | Target, options
       for (const r of t.rules) {
         if (!r.ops.includes(key)) continue;
         const applies = inRange(version, r.versions);
-        if (!applies && !(t.policy.warnOlderRuntimes && r.versions?.before && cmp(version, r.versions.before) >= 0 && BLOCKING.has(r.verdict))) continue;
+        if (
+          !applies &&
+          !(t.policy.warnOlderRuntimes && r.versions?.before && cmp(version, r.versions.before) >= 0 && BLOCKING.has(r.verdict))
+        )
+          continue;
         if (!holds(r.when, c)) continue;
         if (applies) {
           covered ||= r.verdict === 'cpu-fallback';
-          add({ ...base, verdict: r.verdict, reason: `${r.reason} [${typesOf(c)}]`, holdsFor: `${t.runtime.packages} ${rangeText(r.versions)}`, sources: r.sources, rule: r.id });
+          add({
+            ...base,
+            verdict: r.verdict,
+            reason: `${r.reason} [${typesOf(c)}]`,
+            holdsFor: `${t.runtime.packages} ${rangeText(r.versions)}`,
+            sources: r.sources,
+            rule: r.id,
+          });
         } else {
           add({
             ...base,
@@ -369,28 +386,85 @@ export function checkTarget(model: ModelView, target: TargetId | Target, options
       const p = t.policy;
       if (p.kind === 'cpu') {
         if (fp16 && p.fp16Native && !p.fp16Native.has(key))
-          add({ ...base, verdict: 'cast-fallback', reason: `float16 ${key}: no float16 CPU kernel; ${p.fp16Note ?? ''}`.trim(), holdsFor: `${t.runtime.packages} 1.22.0–1.32.0 (measured on x86-64)`, sources: ['measured-fp16-cpu', 'ort-mlas-f16vec'], rule: 'cpu-fp16' });
+          add({
+            ...base,
+            verdict: 'cast-fallback',
+            reason: `float16 ${key}: no float16 CPU kernel; ${p.fp16Note ?? ''}`.trim(),
+            holdsFor: `${t.runtime.packages} 1.22.0–1.32.0 (measured on x86-64)`,
+            sources: ['measured-fp16-cpu', 'ort-mlas-f16vec'],
+            rule: 'cpu-fp16',
+          });
         if (n.domain === 'com.microsoft' && !p.contribOps.has(n.opType))
-          add({ ...base, verdict: 'not-checked', reason: `no fact recorded for com.microsoft ${n.opType} on the CPU EP`, holdsFor: runtimeLabel, sources: ['ort-cpu-contrib'], rule: 'cpu-contrib-unknown' });
+          add({
+            ...base,
+            verdict: 'not-checked',
+            reason: `no fact recorded for com.microsoft ${n.opType} on the CPU EP`,
+            holdsFor: runtimeLabel,
+            sources: ['ort-cpu-contrib'],
+            rule: 'cpu-contrib-unknown',
+          });
         else if (n.domain && n.domain !== 'ai.onnx' && n.domain !== 'com.microsoft')
-          add({ ...base, verdict: 'not-checked', reason: `domain '${n.domain}': no facts recorded`, holdsFor: runtimeLabel, sources: ['ort-cpu-contrib'], rule: 'domain-unknown' });
+          add({
+            ...base,
+            verdict: 'not-checked',
+            reason: `domain '${n.domain}': no facts recorded`,
+            holdsFor: runtimeLabel,
+            sources: ['ort-cpu-contrib'],
+            rule: 'domain-unknown',
+          });
       } else if (p.kind === 'webgpu') {
         if (!covered) {
           if (!n.domain || n.domain === 'ai.onnx') {
             const r = p.gpuOps?.[n.opType];
             const opset = opsets.get('') ?? 0;
             if (!r || opset < r[0] || (r[1] !== null && opset > r[1]))
-              add({ ...base, verdict: 'cpu-fallback', reason: `no WebGPU kernel for ${n.opType} (opset ${opset}) in the native WebGPU EP: it runs on the CPU (WASM) EP, with copies between GPU and CPU memory`, holdsFor: runtimeLabel, sources: ['ort-webgpu-ep', 'ort-web-cpu-fallback'], rule: 'webgpu-coverage' });
+              add({
+                ...base,
+                verdict: 'cpu-fallback',
+                reason: `no WebGPU kernel for ${n.opType} (opset ${opset}) in the native WebGPU EP: it runs on the CPU (WASM) EP, with copies between GPU and CPU memory`,
+                holdsFor: runtimeLabel,
+                sources: ['ort-webgpu-ep', 'ort-web-cpu-fallback'],
+                rule: 'webgpu-coverage',
+              });
           } else if (n.domain === 'com.microsoft') {
             if (!p.contribOps.has(n.opType))
-              add({ ...base, verdict: 'cpu-fallback', reason: `no WebGPU kernel for com.microsoft ${n.opType}: it runs on the CPU (WASM) EP`, holdsFor: runtimeLabel, sources: ['ort-webgpu-contrib', 'ort-web-cpu-fallback'], rule: 'webgpu-coverage' });
-          } else add({ ...base, verdict: 'not-checked', reason: `domain '${n.domain}': no facts recorded`, holdsFor: runtimeLabel, sources: ['ort-webgpu-ep'], rule: 'domain-unknown' });
+              add({
+                ...base,
+                verdict: 'cpu-fallback',
+                reason: `no WebGPU kernel for com.microsoft ${n.opType}: it runs on the CPU (WASM) EP`,
+                holdsFor: runtimeLabel,
+                sources: ['ort-webgpu-contrib', 'ort-web-cpu-fallback'],
+                rule: 'webgpu-coverage',
+              });
+          } else
+            add({
+              ...base,
+              verdict: 'not-checked',
+              reason: `domain '${n.domain}': no facts recorded`,
+              holdsFor: runtimeLabel,
+              sources: ['ort-webgpu-ep'],
+              rule: 'domain-unknown',
+            });
         }
       } else if (p.kind === 'reduced-build') {
         if (!p.buildOps?.has(key))
-          add({ ...base, verdict: 'not-in-build', reason: `${key} is not in the ORT Mobile package's operator set: "no registered kernel" when the model loads`, holdsFor: runtimeLabel, sources: ['ort-mobile-ops'], rule: 'reduced-build-ops' });
+          add({
+            ...base,
+            verdict: 'not-in-build',
+            reason: `${key} is not in the ORT Mobile package's operator set: "no registered kernel" when the model loads`,
+            holdsFor: runtimeLabel,
+            sources: ['ort-mobile-ops'],
+            rule: 'reduced-build-ops',
+          });
         else if (fp16)
-          add({ ...base, verdict: 'not-in-build', reason: `float16 ${key}: the ORT Mobile package keeps float, int8 and uint8 kernels only`, holdsFor: runtimeLabel, sources: ['ort-mobile-ops'], rule: 'reduced-build-types' });
+          add({
+            ...base,
+            verdict: 'not-in-build',
+            reason: `float16 ${key}: the ORT Mobile package keeps float, int8 and uint8 kernels only`,
+            holdsFor: runtimeLabel,
+            sources: ['ort-mobile-ops'],
+            rule: 'reduced-build-types',
+          });
       }
 
       for (const a of n.attributes) {
@@ -405,14 +479,35 @@ export function checkTarget(model: ModelView, target: TargetId | Target, options
   const model0 = { op: '(model)', node: '(model)', graph: '' };
   if (t.policy.kind === 'webgpu') {
     if (float16Nodes)
-      add({ ...model0, verdict: 'needs-feature', reason: `${float16Nodes} float16 nodes: the WebGPU EP runs float16 only on an adapter with the 'shader-f16' feature; without it the session fails`, holdsFor: runtimeLabel, sources: ['measured-shader-f16'], rule: 'webgpu-shader-f16' });
+      add({
+        ...model0,
+        verdict: 'needs-feature',
+        reason: `${float16Nodes} float16 nodes: the WebGPU EP runs float16 only on an adapter with the 'shader-f16' feature; without it the session fails`,
+        holdsFor: runtimeLabel,
+        sources: ['measured-shader-f16'],
+        rule: 'webgpu-shader-f16',
+      });
     if (int8Nodes)
-      add({ ...model0, verdict: 'may-be-wrong', reason: `dynamic INT8 graph (${int8Nodes} DynamicQuantizeLinear / MatMulInteger / ConvInteger nodes): WebGPU and WASM results are reported to disagree for int8 models; compare on this backend (the quality check) before shipping`, holdsFor: runtimeLabel, sources: ['report-tjs-webgpu-int8'], rule: 'webgpu-int8-report' });
+      add({
+        ...model0,
+        verdict: 'may-be-wrong',
+        reason: `dynamic INT8 graph (${int8Nodes} DynamicQuantizeLinear / MatMulInteger / ConvInteger nodes): WebGPU and WASM results are reported to disagree for int8 models; compare on this backend (the quality check) before shipping`,
+        holdsFor: runtimeLabel,
+        sources: ['report-tjs-webgpu-int8'],
+        rule: 'webgpu-int8-report',
+      });
   }
   if (t.policy.kind === 'reduced-build') {
     const op = opsets.get('') ?? 0;
     if (op > 13)
-      add({ ...model0, verdict: 'not-checked', reason: `the model imports ai.onnx opset ${op}; the ORT Mobile package's kernels were chosen for opsets 12 and 13, so ops redefined after opset 13 (e.g. Add-14, Reshape-14) may have no kernel`, holdsFor: runtimeLabel, sources: ['ort-mobile-ops'], rule: 'reduced-build-opset' });
+      add({
+        ...model0,
+        verdict: 'not-checked',
+        reason: `the model imports ai.onnx opset ${op}; the ORT Mobile package's kernels were chosen for opsets 12 and 13, so ops redefined after opset 13 (e.g. Add-14, Reshape-14) may have no kernel`,
+        holdsFor: runtimeLabel,
+        sources: ['ort-mobile-ops'],
+        rule: 'reduced-build-opset',
+      });
   }
 
   const unsupported = findings.filter((f) => BLOCKING.has(f.verdict));
@@ -421,8 +516,23 @@ export function checkTarget(model: ModelView, target: TargetId | Target, options
   const ok = unsupported.length === 0;
   const summary = ok
     ? `${t.label}: every node has a kernel in ${runtimeLabel}${warnings.length ? ` (${groups.filter((g) => !g.blocking).length} kinds of warning on ${warnings.length} nodes)` : ''}`
-    : `${t.label}: ${unsupported.length} node${unsupported.length === 1 ? '' : 's'} cannot run in ${runtimeLabel}: ${groups.filter((g) => g.blocking).map((g) => `${g.op} x${g.count}`).join(', ')}`;
-  return { target: t.id, label: t.label, runtime: t.runtime.packages, ep: t.runtime.ep, version, unsupported, warnings, groups, ok, summary, notes: [...new Set(notes)] };
+    : `${t.label}: ${unsupported.length} node${unsupported.length === 1 ? '' : 's'} cannot run in ${runtimeLabel}: ${groups
+        .filter((g) => g.blocking)
+        .map((g) => `${g.op} x${g.count}`)
+        .join(', ')}`;
+  return {
+    target: t.id,
+    label: t.label,
+    runtime: t.runtime.packages,
+    ep: t.runtime.ep,
+    version,
+    unsupported,
+    warnings,
+    groups,
+    ok,
+    summary,
+    notes: [...new Set(notes)],
+  };
 }
 
 function groupFindings(findings: Finding[]): FindingGroup[] {
@@ -432,7 +542,16 @@ function groupFindings(findings: Finding[]): FindingGroup[] {
     const k = `${f.op}\u0000${f.verdict}\u0000${reason}`;
     let g = m.get(k);
     if (!g) {
-      g = { op: f.op, verdict: f.verdict, reason, blocking: BLOCKING.has(f.verdict), count: 0, nodes: [], holdsFor: f.holdsFor, source: f.source };
+      g = {
+        op: f.op,
+        verdict: f.verdict,
+        reason,
+        blocking: BLOCKING.has(f.verdict),
+        count: 0,
+        nodes: [],
+        holdsFor: f.holdsFor,
+        source: f.source,
+      };
       m.set(k, g);
     }
     g.count++;

@@ -2,7 +2,15 @@
  * Deployment targets: where the quantized model will run, what that runtime's kernels can do with it, and the
  * Optimum INT8 targets (arm64, avx2, avx512, avx512_vnni). See README.md in this folder for the facts and sources.
  */
-export { checkTarget, isRuntimeVersion, TargetCheckError, type CheckOptions, type Finding, type FindingGroup, type TargetCheck } from './check.js';
+export {
+  checkTarget,
+  isRuntimeVersion,
+  TargetCheckError,
+  type CheckOptions,
+  type Finding,
+  type FindingGroup,
+  type TargetCheck,
+} from './check.js';
 export {
   BLOCKING,
   CPU_CONTRIB_OPS,

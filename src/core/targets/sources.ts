@@ -39,7 +39,8 @@ const LIST: Source[] = [
   {
     id: 'measured-conv-integer',
     kind: 'measured',
-    where: 'tests/targets/kernels.test.ts (onnxruntime-node 1.30, onnxruntime-web 1.30 wasm) and the python wheels onnxruntime 1.22.0, 1.23.2, 1.24.2, 1.30.0, 1.32.0 on single-op models',
+    where:
+      'tests/targets/kernels.test.ts (onnxruntime-node 1.30, onnxruntime-web 1.30 wasm) and the python wheels onnxruntime 1.22.0, 1.23.2, 1.24.2, 1.30.0, 1.32.0 on single-op models',
     says: 'ConvInteger with an int8 input or weight: "NOT_IMPLEMENTED : Could not find an implementation for ConvInteger(10) node" in 1.22.0 and 1.23.2; loads and runs in 1.24.2, 1.30.0, 1.32.0 and onnxruntime-web 1.30 (wasm)',
   },
   {
@@ -52,7 +53,8 @@ const LIST: Source[] = [
   {
     id: 'measured-matmul-integer',
     kind: 'measured',
-    where: 'tests/targets/kernels.test.ts and the python wheels 1.22.0–1.32.0 (onnxruntime/core/providers/cpu/quantization/matmul_integer.cc registers the typed kernels)',
+    where:
+      'tests/targets/kernels.test.ts and the python wheels 1.22.0–1.32.0 (onnxruntime/core/providers/cpu/quantization/matmul_integer.cc registers the typed kernels)',
     says: 'MatMulInteger uint8 x uint8, uint8 x int8 and int8 x int8 load in every version; int8 x uint8 fails ("Could not find an implementation for MatMulInteger(10)") in 1.22.0 and 1.23.2 and loads from 1.24.2',
   },
   {
@@ -71,13 +73,15 @@ const LIST: Source[] = [
   {
     id: 'measured-fp16-cpu',
     kind: 'measured',
-    where: 'onnxruntime 1.22.0 and 1.30.0 (x86-64 CPU EP), optimized_model_filepath of single-op float16 models; onnxruntime/core/optimizer/insert_cast_transformer.cc',
+    where:
+      'onnxruntime 1.22.0 and 1.30.0 (x86-64 CPU EP), optimized_model_filepath of single-op float16 models; onnxruntime/core/optimizer/insert_cast_transformer.cc',
     says: 'float16 nodes without a float16 CPU kernel still load: onnxruntime inserts Cast float16->float32 before and float32->float16 after them and computes in float32. Native float16 there: data movement (Reshape, Transpose, Gather, Concat, Slice, Split, Squeeze, Unsqueeze, Expand, Flatten, Shape, Identity, Cast), LayerNormalization, Max, Min, Clip, DequantizeLinear, MatMulNBits, GatherBlockQuantized. Through Casts: MatMul, Gemm, Add, Sub, Mul, Div, Pow, Sqrt, Erf, Exp, Tanh, Sigmoid, Relu, Softmax, ReduceMean, ReduceSum, Where, Equal, Pad, Tile, Conv, ConvTranspose, pools, Resize, BatchNormalization, LSTM, … (all-MiniLM-L6-v2 FP16: 155 Casts inserted)',
   },
   {
     id: 'ort-mlas-f16vec',
     kind: 'kernel-registration',
-    where: 'microsoft/onnxruntime onnxruntime/core/mlas/inc/mlas.h; onnxruntime/core/providers/cpu/fp16/fp16_pool.cc, fp16_conv.cc; cpu/activation element-wise registrations',
+    where:
+      'microsoft/onnxruntime onnxruntime/core/mlas/inc/mlas.h; onnxruntime/core/providers/cpu/fp16/fp16_pool.cc, fp16_conv.cc; cpu/activation element-wise registrations',
     says: '#define MLAS_F16VEC_INTRINSICS_SUPPORTED for MLAS_TARGET_ARM64 except __APPLE__; under it the CPU EP registers MLFloat16 kernels for Conv (FusedConvFp16), MaxPool, AveragePool, GlobalAveragePool, Relu, LeakyRelu — on Android ARM64, not on iOS, x86 or WebAssembly',
     url: `${ORT}/blob/main/onnxruntime/core/mlas/inc/mlas.h`,
   },
@@ -98,7 +102,8 @@ const LIST: Source[] = [
   {
     id: 'ort-x64quantprecision',
     kind: 'docs',
-    where: 'microsoft/onnxruntime include/onnxruntime/core/session/onnxruntime_session_options_config_keys.h (kOrtSessionOptionsAvx2PrecisionMode) and the commit adding it',
+    where:
+      'microsoft/onnxruntime include/onnxruntime/core/session/onnxruntime_session_options_config_keys.h (kOrtSessionOptionsAvx2PrecisionMode) and the commit adding it',
     says: '"x64 SSE4.1/AVX2/AVX512(with no VNNI) has overflow problem with quantized matrix multiplication with U8S8. To avoid this we need to use slower U8U8 matrix multiplication instead" — session option "session.x64quantprecision" (default off) converts u8s8 to u8u8 when a constant weight has values outside [-64, 63]',
     url: `${ORT}/blob/main/include/onnxruntime/core/session/onnxruntime_session_options_config_keys.h`,
   },
@@ -111,7 +116,8 @@ const LIST: Source[] = [
   {
     id: 'report-x64-saturation',
     kind: 'bug-report',
-    where: 'microsoft/onnxruntime #5849 (quantized DistilBERT wrong on a Xeon without VNNI), #6004 ("Incorrect INT8 quantized BERT model prediction on AVX2 only CPU"), #14642 (maintainer: "AVX2 and AVX512 instructions have saturation problems … turn on session option session.x64quantprecision", PR #12088)',
+    where:
+      'microsoft/onnxruntime #5849 (quantized DistilBERT wrong on a Xeon without VNNI), #6004 ("Incorrect INT8 quantized BERT model prediction on AVX2 only CPU"), #14642 (maintainer: "AVX2 and AVX512 instructions have saturation problems … turn on session option session.x64quantprecision", PR #12088)',
     says: 'full-range int8 weights with uint8 activations give wrong outputs on x86 CPUs without VNNI unless the U8U8 precision mode is on',
     url: `${ORT}/issues/6004`,
   },
@@ -132,7 +138,8 @@ const LIST: Source[] = [
   {
     id: 'ort-web-cpu-fallback',
     kind: 'measured',
-    where: 'e2e/quality.spec.ts (this project: the page\'s quality check, onnxruntime-web 1.30 WebGPU on SwiftShader) and onnxruntime/core/framework/fallback_cpu_capability.cc',
+    where:
+      "e2e/quality.spec.ts (this project: the page's quality check, onnxruntime-web 1.30 WebGPU on SwiftShader) and onnxruntime/core/framework/fallback_cpu_capability.cc",
     says: 'nodes without a WebGPU kernel are assigned to the CPU (WASM) EP, with copies between GPU and CPU memory: the INT8 model\'s DynamicQuantizeLinear / MatMulInteger run on the CPU ("quantized: N nodes ran on the CPU (WASM), not on WebGPU")',
   },
   {
@@ -184,7 +191,8 @@ const LIST: Source[] = [
   {
     id: 'measured-shader-f16',
     kind: 'measured',
-    where: 'e2e/q4-webgpu.spec.ts and src/core/q4/README.md (this project: onnxruntime-web 1.30 WebGPU on the SwiftShader adapter, which lacks shader-f16)',
+    where:
+      'e2e/q4-webgpu.spec.ts and src/core/q4/README.md (this project: onnxruntime-web 1.30 WebGPU on the SwiftShader adapter, which lacks shader-f16)',
     says: 'a float16 graph fails on an adapter without the "shader-f16" feature ("Gather … shader_helper … GenerateSourceCode"); float32 Q4 runs there',
   },
 ];

@@ -39,7 +39,9 @@ describe('BatchController', () => {
   it('a folder: every model into every chosen mode, the skip with its reason, a zip that keeps the folders', async () => {
     const hello = read('openwakeword-hello-deepa');
     const namaste = read('openwakeword-namaste-deepa');
-    const helloInt8 = new Uint8Array(await (await nodeQuantize(new File([hello], 'hello_deepa.onnx'), [], { mode: 'int8', options: {} } as never)).blob.arrayBuffer());
+    const helloInt8 = new Uint8Array(
+      await (await nodeQuantize(new File([hello], 'hello_deepa.onnx'), [], { mode: 'int8', options: {} } as never)).blob.arrayBuffer(),
+    );
     const saved: HistoryEntry[] = [];
     const b = new BatchController(deps(saved));
     b.addFiles([

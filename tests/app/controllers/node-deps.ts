@@ -71,14 +71,22 @@ const runtime = (req: QualityRequest): RuntimeInfo => ({
 });
 
 /** The quality worker's check, on onnxruntime-node (both backends run on the CPU here: only the label differs). */
-export async function nodeRunCheck(req: QualityRequest, opts: { signal?: AbortSignal; onProgress?: (p: import('../../../src/core/quality/index.js').QualityProgress) => void }): Promise<QualityResult> {
+export async function nodeRunCheck(
+  req: QualityRequest,
+  opts: { signal?: AbortSignal; onProgress?: (p: import('../../../src/core/quality/index.js').QualityProgress) => void },
+): Promise<QualityResult> {
   try {
     const pooling = req.poolingMode ?? (req.pooling ? await json(req.pooling) : null);
     const report = await runQualityCheck({
       ort,
       original: { bytes: new Uint8Array(await req.original.blob.arrayBuffer()), name: req.original.name },
       quantized: { bytes: new Uint8Array(await req.quantized.blob.arrayBuffer()), name: req.quantized.name },
-      tokenizer: req.tokenizer ? { tokenizerJson: await json(req.tokenizer.tokenizerJson), tokenizerConfig: req.tokenizer.tokenizerConfig ? await json(req.tokenizer.tokenizerConfig) : null } : null,
+      tokenizer: req.tokenizer
+        ? {
+            tokenizerJson: await json(req.tokenizer.tokenizerJson),
+            tokenizerConfig: req.tokenizer.tokenizerConfig ? await json(req.tokenizer.tokenizerConfig) : null,
+          }
+        : null,
       pooling: pooling as never,
       ...(req.outputName ? { outputName: req.outputName } : {}),
       sentenceSets: req.sentenceSets,
@@ -98,7 +106,9 @@ export async function nodeRunCheck(req: QualityRequest, opts: { signal?: AbortSi
 }
 
 /** QualityDeps on Node: real check and hashing, probes from public/probes, an in-memory cache. */
-export function nodeQualityDeps(extra: Partial<QualityDeps> = {}): QualityDeps & { cache: Map<string, QualityResult>; announced: string[]; published: unknown[][] } {
+export function nodeQualityDeps(
+  extra: Partial<QualityDeps> = {},
+): QualityDeps & { cache: Map<string, QualityResult>; announced: string[]; published: unknown[][] } {
   const cache = new Map<string, QualityResult>();
   const announced: string[] = [];
   const published: unknown[][] = [];

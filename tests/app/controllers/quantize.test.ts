@@ -38,7 +38,13 @@ describe('QuantizeController', () => {
   it('INT8 then FP16: both results stay side by side, named after the model', async () => {
     const { d, announced } = deps();
     const made: string[] = [];
-    d.quality = (r) => (made.push(r.name), new QualityController({ original: { blob: c.source.file, name: 'model.onnx' }, quantized: { blob: r.blob, name: r.name }, sources: () => [] }, nodeQualityDeps()));
+    d.quality = (r) => (
+      made.push(r.name),
+      new QualityController(
+        { original: { blob: c.source.file, name: 'model.onnx' }, quantized: { blob: r.blob, name: r.name }, sources: () => [] },
+        nodeQualityDeps(),
+      )
+    );
     const c = new QuantizeController(source(pathOf(fixture(MINILM)), 'all-MiniLM-L6-v2/onnx/model.onnx'), d);
     expect(c.mode).toBe('int8');
     expect(c.state).toBe('idle');
@@ -91,7 +97,10 @@ describe('QuantizeController', () => {
     expect(made.qualityBackend.backend).toBe('wasm');
     const bytes = new Uint8Array(await made.blob.arrayBuffer());
     const file = new File([bytes], 'model-INT8.onnx');
-    const quantized = new QuantizeController({ file, externalFiles: [], name: modelName('model-INT8.onnx'), summary: inspectModel(bytes, { fileName: 'model-INT8.onnx' }) }, deps().d);
+    const quantized = new QuantizeController(
+      { file, externalFiles: [], name: modelName('model-INT8.onnx'), summary: inspectModel(bytes, { fileName: 'model-INT8.onnx' }) },
+      deps().d,
+    );
     expect(quantized.already?.reason).toMatch(/quantized/);
     quantized.mode = 'fp16';
     await quantized.start();
@@ -123,6 +132,9 @@ describe('QuantizeController', () => {
     const p = { phase: 'parsing' as const, fraction: 0 };
     expect(overallFraction(p)).toBe(0.25);
     expect(describeProgress(p).status).toBe('Parsing the model… 25%');
-    expect(describeProgress({ phase: 'reading', fraction: 0.5, done: 512, total: 1024 })).toEqual({ status: 'Reading the file… 13%', detail: '512 bytes of 1.0 KiB' });
+    expect(describeProgress({ phase: 'reading', fraction: 0.5, done: 512, total: 1024 })).toEqual({
+      status: 'Reading the file… 13%',
+      detail: '512 bytes of 1.0 KiB',
+    });
   });
 });

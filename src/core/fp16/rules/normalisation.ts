@@ -28,7 +28,8 @@ const PASS_THROUGH = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Expand', 'Tran
 /** Ops that put a floor (or ceiling) on a statistic: the stage is unchanged. */
 const BOUNDS = new Set(['Clip', 'Max', 'Min']);
 
-export const NORMALISATION_REASON = 'normalisation statistic: float32 from the squares until divided back into range (squares overflow float16 once |x| > 256)';
+export const NORMALISATION_REASON =
+  'normalisation statistic: float32 from the squares until divided back into range (squares overflow float16 once |x| > 256)';
 
 export function keepNormalisationStatistics(pass: GraphPass, rule: KeepRuleId): void {
   const { main, consumers, facts } = pass;
@@ -112,7 +113,9 @@ export function keepNormalisationStatistics(pass: GraphPass, rule: KeepRuleId): 
         chain.add(p);
         follow(out, p.n.opType === 'ReduceL2' ? 'root' : 'square');
       } else if (isSquare(p) && p.mode !== 'neutral') {
-        const reducers = (consumers.get(out) ?? []).filter((u) => REDUCERS.has(u.n.opType) && isDefaultDomain(u.n.domain) && u.n.inputs[0] === p.n.outputs[0]);
+        const reducers = (consumers.get(out) ?? []).filter(
+          (u) => REDUCERS.has(u.n.opType) && isDefaultDomain(u.n.domain) && u.n.inputs[0] === p.n.outputs[0],
+        );
         if (!reducers.length) continue;
         chain.add(p);
         for (const u of reducers) {

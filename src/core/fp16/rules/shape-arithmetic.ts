@@ -23,7 +23,18 @@ import { castTarget, isDefaultDomain } from '../types.js';
 
 /** Integer element types (ONNX TensorProto.DataType). */
 export const INTEGER_TYPES: ReadonlySet<number> = new Set([
-  DT.UINT8, DT.INT8, DT.UINT16, DT.INT16, DT.INT32, DT.INT64, DT.UINT32, DT.UINT64, DT.UINT4, DT.INT4, DT.UINT2, DT.INT2,
+  DT.UINT8,
+  DT.INT8,
+  DT.UINT16,
+  DT.INT16,
+  DT.INT32,
+  DT.INT64,
+  DT.UINT32,
+  DT.UINT64,
+  DT.UINT4,
+  DT.INT4,
+  DT.UINT2,
+  DT.INT2,
 ]);
 
 /** Inputs of `op` (default domain, at `opset`) whose float values set an output shape. */

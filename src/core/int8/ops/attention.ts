@@ -13,21 +13,28 @@ export const attention: OpRewriter = {
   check(q, node) {
     const sel = q.nodeSelection(node);
     if (sel) return sel;
-    if (keptAttrs(node).some((a) => a.name === 'qkv_hidden_sizes')) return 'it has qkv_hidden_sizes, which QAttention does not support (the reference leaves it too)';
+    if (keptAttrs(node).some((a) => a.name === 'qkv_hidden_sizes'))
+      return 'it has qkv_hidden_sizes, which QAttention does not support (the reference leaves it too)';
     return float16Refusal(q, [node.inputs[0] ?? '', node.inputs[1] ?? '']);
   },
   quantize(q, node) {
     const act = q.quantizeActivation(node, [0]);
     const w = q.quantizeWeight(node, [1], true, true);
     const inputs = [
-      ...act.names, ...w.names,
+      ...act.names,
+      ...w.names,
       node.inputs[2] ?? '',
-      ...act.scales, ...w.scales,
+      ...act.scales,
+      ...w.scales,
       node.inputs.length > 3 ? node.inputs[3]! : '',
-      ...act.zps, ...w.zps,
+      ...act.zps,
+      ...w.zps,
       node.inputs.length > 4 ? node.inputs[4]! : '',
     ];
-    const n = mk('QAttention', inputs, [...node.outputs], node.name ? `${node.name}_quant` : '', { domain: 'com.microsoft', copiedAttrs: keptAttrs(node) });
+    const n = mk('QAttention', inputs, [...node.outputs], node.name ? `${node.name}_quant` : '', {
+      domain: 'com.microsoft',
+      copiedAttrs: keptAttrs(node),
+    });
     q.newNodes.push(...act.nodes, ...w.nodes, n);
     q.count('Attention');
   },

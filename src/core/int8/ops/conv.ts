@@ -24,14 +24,21 @@ export const conv: OpRewriter = {
     if (!q.isFloatTensor(x)) return `input ${q.whyNotFloat(x)}`;
     if (node.inputs.length === 3 && !q.findInit(w))
       return `it has a bias but its weight '${w}' is not an initializer of this graph (the reference raises "Expected ${w} to be an initializer" here)`;
-    if (!outputFloatType(q, node, 1)) return `the output type of '${node.outputs[0]}' is unknown (the reference reads it from ONNX shape inference)`;
+    if (!outputFloatType(q, node, 1))
+      return `the output type of '${node.outputs[0]}' is unknown (the reference reads it from ONNX shape inference)`;
     return float16Refusal(q, [x, w]);
   },
   quantize(q, node) {
     const out = node.outputs[0]!;
     const hasBias = node.inputs.length === 3;
     const scaled = hasBias ? `${out}quant_scaled_output` : out;
-    const nodes = integerOpNodes(q, node, { opType: 'ConvInteger', extra: { copiedAttrs: keptAttrs(node) } }, { reduceRange: q.s.reduceRange, opLevelPerChannel: false }, scaled);
+    const nodes = integerOpNodes(
+      q,
+      node,
+      { opType: 'ConvInteger', extra: { copiedAttrs: keptAttrs(node) } },
+      { reduceRange: q.s.reduceRange, opLevelPerChannel: false },
+      scaled,
+    );
     if (hasBias) {
       const weight = q.findInit(node.inputs[1]!)!;
       const shapeName = `${out}_bias_reshape_shape`;

@@ -17,8 +17,18 @@ export const embedLayerNorm: OpRewriter = {
   },
   quantize(q, node) {
     const r = q.quantizeActivation(node, [2, 3, 4, 5, 6]);
-    const inputs = [node.inputs[0] ?? '', node.inputs[1] ?? '', ...r.names, node.inputs.length > 7 ? node.inputs[7]! : '', ...r.scales, ...r.zps];
-    const n = mk('QEmbedLayerNormalization', inputs, [...node.outputs], node.name ? `${node.name}_quant` : '', { domain: 'com.microsoft', copiedAttrs: keptAttrs(node) });
+    const inputs = [
+      node.inputs[0] ?? '',
+      node.inputs[1] ?? '',
+      ...r.names,
+      node.inputs.length > 7 ? node.inputs[7]! : '',
+      ...r.scales,
+      ...r.zps,
+    ];
+    const n = mk('QEmbedLayerNormalization', inputs, [...node.outputs], node.name ? `${node.name}_quant` : '', {
+      domain: 'com.microsoft',
+      copiedAttrs: keptAttrs(node),
+    });
     q.newNodes.push(...r.nodes, n);
     q.count('EmbedLayerNormalization');
   },

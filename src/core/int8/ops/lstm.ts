@@ -25,8 +25,7 @@ function weights(q: GraphQuantizer, node: { inputs: string[] }): { w?: WInit; r?
   if (!q.isValidQuantizeWeight(wn) || !q.isValidQuantizeWeight(rn)) return { why: 'its weights W and R are not float initializers' };
   const w = q.findInit(wn);
   const r = q.findInit(rn);
-  if (!w || !r)
-    return { why: 'its weights live in an enclosing graph (the reference fails here: it looks them up in the subgraph only)' };
+  if (!w || !r) return { why: 'its weights live in an enclosing graph (the reference fails here: it looks them up in the subgraph only)' };
   if (w.dims.length !== 3 || r.dims.length !== 3) return { why: 'W or R is not 3-D' };
   if (w.dataType !== DT.FLOAT || r.dataType !== DT.FLOAT) return { why: 'DynamicQuantizeLSTM takes float32 weights only' };
   return { w, r };
@@ -70,7 +69,12 @@ export const lstm: OpRewriter = {
     for (let i = 3; i <= 7; i++) inputs.push(node.inputs[i] ?? '');
     inputs.push(wq.scale, wq.zp, rq.scale, rq.zp);
     const attrs = keptAttrs(node).filter((a) => a.name !== 'layout');
-    q.newNodes.push(mk('DynamicQuantizeLSTM', inputs, [...node.outputs], node.name ? `${node.name}_quant` : '', { domain: 'com.microsoft', copiedAttrs: attrs }));
+    q.newNodes.push(
+      mk('DynamicQuantizeLSTM', inputs, [...node.outputs], node.name ? `${node.name}_quant` : '', {
+        domain: 'com.microsoft',
+        copiedAttrs: attrs,
+      }),
+    );
     const dq = q.dequantizeValue(node.inputs[0]!);
     if (dq) q.newNodes.push(dq);
     q.count('LSTM');

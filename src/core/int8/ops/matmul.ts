@@ -12,9 +12,9 @@ export const matmul: OpRewriter = {
     if (sel) return sel;
     const [a = '', b = ''] = node.inputs;
     if (!q.isFloatTensor(b) && !q.isFloatTensor(a)) return `neither input is float (${q.whyNotFloat(a)}; ${q.whyNotFloat(b)})`;
-    if (q.s.matMulConstBOnly && !q.findInitializerInPath(b))
-      return 'two activation inputs: not quantized (MatMulConstBOnly)';
-    if (!outputFloatType(q, node, 1)) return `the output type of '${node.outputs[0]}' is unknown (the reference reads it from ONNX shape inference)`;
+    if (q.s.matMulConstBOnly && !q.findInitializerInPath(b)) return 'two activation inputs: not quantized (MatMulConstBOnly)';
+    if (!outputFloatType(q, node, 1))
+      return `the output type of '${node.outputs[0]}' is unknown (the reference reads it from ONNX shape inference)`;
     // Deviation: per-channel scales for a B that is not 2-D give a model onnxruntime cannot load (1-D B) or run
     // (batched B: "b zero point is not valid"); the reference emits it anyway.
     const w = q.findWeight(b);

@@ -59,7 +59,12 @@ export const FP16_META = {
       valueName: 'a,b',
       default: [],
       help: 'node names to keep in float32',
-      page: { control: 'textarea', label: 'Node block list', hint: 'Node names to keep in float32, one per line or separated by commas.', advanced: true },
+      page: {
+        control: 'textarea',
+        label: 'Node block list',
+        hint: 'Node names to keep in float32, one per line or separated by commas.',
+        advanced: true,
+      },
     },
     {
       key: 'minPositive',
@@ -81,7 +86,12 @@ export const FP16_META = {
       minExclusive: true,
       max: 65504,
       help: 'finite weight magnitudes above X are clamped to ±X or kept in float32 (see --out-of-range; at most 65504)',
-      page: { control: 'number', label: 'Max finite', hint: 'Larger weights are clamped to ±this or kept in float32, see below.', advanced: true },
+      page: {
+        control: 'number',
+        label: 'Max finite',
+        hint: 'Larger weights are clamped to ±this or kept in float32, see below.',
+        advanced: true,
+      },
     },
     {
       key: 'outOfRange',

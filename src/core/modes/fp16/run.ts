@@ -13,7 +13,11 @@ export const run: ModeRun<Fp16Options, Fp16Report> = (model, options, onProgress
     onProgress &&
       ((p) => {
         const [a, b] = SPAN[p.phase];
-        onProgress({ fraction: a + (b - a) * p.fraction, ...(p.done !== undefined ? { done: p.done, total: p.total } : {}), ...(p.message ? { item: p.message } : {}) });
+        onProgress({
+          fraction: a + (b - a) * p.fraction,
+          ...(p.done !== undefined ? { done: p.done, total: p.total } : {}),
+          ...(p.message ? { item: p.message } : {}),
+        });
       }),
     signal,
   );

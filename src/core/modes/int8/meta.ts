@@ -28,7 +28,12 @@ export const INT8_META = {
   verb: 'quantizing',
   metadataKey: 'ava.quantization',
   // The recipes, then Optimum's four targets (group 'target'; their EnableSubgraph is resolved per model by run.ts).
-  presets: PRESET_NAMES.map((id): ModePreset => ({ id, description: PRESET_DESCRIPTIONS[id], group: presetGroup(id), values: PRESETS[id] })),
+  presets: PRESET_NAMES.map((id): ModePreset => ({
+    id,
+    description: PRESET_DESCRIPTIONS[id],
+    group: presetGroup(id),
+    values: PRESETS[id],
+  })),
   defaultPreset: DEFAULT_PRESET,
   reportFacts: [
     { key: 'tensorsQuantized', label: 'Tensors quantized', path: 'tensorsQuantized' },

@@ -39,7 +39,10 @@ export function int8SizeOptions(o: Partial<Int8Options> & { preset?: PresetName 
 }
 
 /** Bytes of one weight after INT8 (as stored when INT8 leaves it). */
-export function int8WeightBytes(w: Pick<TableEntry, 'role' | 'dims' | 'dataType' | 'bytes' | 'transB'> & { inSubgraph?: boolean }, o: Int8SizeOptions): number {
+export function int8WeightBytes(
+  w: Pick<TableEntry, 'role' | 'dims' | 'dataType' | 'bytes' | 'transB'> & { inSubgraph?: boolean },
+  o: Int8SizeOptions,
+): number {
   if (w.dataType !== DT.FLOAT && w.dataType !== DT.FLOAT16) return w.bytes;
   if (w.inSubgraph && !o.enableSubgraph) return w.bytes;
   const ops = new Set(o.opTypes);

@@ -12,7 +12,8 @@ import type { ModeRun } from '../types.js';
 /** The options for `model`: a target preset's EnableSubgraph as ORTQuantizer sets it (when not given). */
 export function int8OptionsFor(model: Parameters<typeof hasTopLevelControlFlow>[0], options: QuantizeInt8Options): QuantizeInt8Options {
   const preset: PresetName | undefined = options.preset;
-  if (preset && isOptimumTarget(preset) && options.enableSubgraph === undefined) return { ...options, enableSubgraph: hasTopLevelControlFlow(model) };
+  if (preset && isOptimumTarget(preset) && options.enableSubgraph === undefined)
+    return { ...options, enableSubgraph: hasTopLevelControlFlow(model) };
   return options;
 }
 

@@ -76,7 +76,12 @@ export const Q4_OPTIONS = [
     valueName: 'a,b',
     default: [],
     help: 'node names to quantize whatever their op type (MatMul or Gather only)',
-    page: { control: 'textarea', label: 'Also quantize these nodes', hint: 'Node names, one per line or separated by commas.', advanced: true },
+    page: {
+      control: 'textarea',
+      label: 'Also quantize these nodes',
+      hint: 'Node names, one per line or separated by commas.',
+      advanced: true,
+    },
   },
 ] as const satisfies readonly OptionSpec[];
 

@@ -128,7 +128,8 @@ const DT_NAME: Record<number, string> = { 1: 'float', 6: 'int32', 7: 'int64', 11
 /** ParseData<T>: the values of a constant of exactly element type `dataType`, or an InferenceError. */
 export function parseData(t: TensorSource, dataType: number): number[] {
   if (!t.dataType) failShape(`The type of tensor: ${t.name} is undefined so it cannot be parsed.`);
-  if (t.dataType !== dataType) failShape(`ParseData type mismatch for tensor: ${t.name}. Expected:${DT_NAME[dataType] ?? dataType} Actual:${t.dataType}`);
+  if (t.dataType !== dataType)
+    failShape(`ParseData type mismatch for tensor: ${t.name}. Expected:${DT_NAME[dataType] ?? dataType} Actual:${t.dataType}`);
   if (t.external) failShape(`Cannot parse data from external tensors. Please load external data into raw data for tensor: ${t.name}`);
   const v = t.values();
   if (!v) failShape(`Cannot parse data of tensor: ${t.name}`);
@@ -314,13 +315,19 @@ export function propagateShapeAndTypeFromFirstInput(ctx: InferContext): void {
   propagateShapeFromInputToOutput(ctx, 0, 0);
 }
 
-export function appendSingleDimCopiedFromInputTypeToOutputType(ctx: InferContext, inputIndex: number, outputIndex: number, fromDim: number): void {
+export function appendSingleDimCopiedFromInputTypeToOutputType(
+  ctx: InferContext,
+  inputIndex: number,
+  outputIndex: number,
+  fromDim: number,
+): void {
   const ot = ctx.getOutputType(outputIndex);
   const it = ctx.getInputType(inputIndex)!;
   const oc = valueCase(ot);
   const ic = valueCase(it);
   if (oc !== ic) failType(`Input: ${inputIndex} type: ${ic} does not match type of output: ${outputIndex}type: ${oc}`);
-  if (ic !== 'tensor' && ic !== 'sparse') failType(`Input ${inputIndex} and Output ${outputIndex} expected to have tensor or sparse tensor type`);
+  if (ic !== 'tensor' && ic !== 'sparse')
+    failType(`Input ${inputIndex} and Output ${outputIndex} expected to have tensor or sparse tensor type`);
   const d = tensorLike(it)!.shape?.[fromDim] ?? {};
   mutableShape(tensorLike(ot)!).push(cloneDim(d));
 }
@@ -393,7 +400,9 @@ export function mergeInDimensionInfo(source: Dim, target: Dim, index: number): v
   if (source.value !== undefined) {
     if (target.value !== undefined) {
       if (target.value !== source.value)
-        failShape(`Can't merge shape info. Both inferred and declared dimension have values but they differ. Inferred=${source.value} Declared=${target.value} Dimension=${index}`);
+        failShape(
+          `Can't merge shape info. Both inferred and declared dimension have values but they differ. Inferred=${source.value} Declared=${target.value} Dimension=${index}`,
+        );
     } else {
       delete target.param;
       target.value = source.value;

@@ -166,7 +166,9 @@ class GraphRun {
     let version = this.e.opsets.get(n.domain);
     if (version === undefined && n.domain === '') version = this.e.opsets.get('ai.onnx');
     if (version === undefined)
-      throw new InferenceError(`[TypeInferenceError] Cannot infer type and shape for node name ${n.name}. No opset import for domain ${n.domain} optype ${n.opType}`);
+      throw new InferenceError(
+        `[TypeInferenceError] Cannot infer type and shape for node name ${n.name}. No opset import for domain ${n.domain} optype ${n.opType}`,
+      );
     const res = resolveRule(n.domain, n.opType, version);
     const key = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType;
     if (res.kind === 'no-schema') {
@@ -192,7 +194,12 @@ class GraphRun {
       if (res.kind === 'rule') res.rule(ctx);
       else {
         this.e.noRule.set(key, (this.e.noRule.get(key) ?? 0) + 1);
-        const elems = schemaElemTypes(n.opType, version, inputTypes.map((t) => (t ? (tensorLike(t)?.elem ?? 0) : 0)), n.outputs.length);
+        const elems = schemaElemTypes(
+          n.opType,
+          version,
+          inputTypes.map((t) => (t ? (tensorLike(t)?.elem ?? 0) : 0)),
+          n.outputs.length,
+        );
         elems.forEach((el, i) => {
           if (el) mutableTensor(ctx.getOutputType(i)).elem = el;
         });
@@ -253,9 +260,13 @@ class GraphRun {
         const inits = new Set(sub.initializers.map((t) => t.name));
         const n = inputTypes.length;
         if (this.irVersion >= 4) {
-          if (d.inputs.length !== n) throw new InferenceError(`[ShapeInferenceError] Graph has ${d.inputs.length} inputs but ${n} were provided`);
+          if (d.inputs.length !== n)
+            throw new InferenceError(`[ShapeInferenceError] Graph has ${d.inputs.length} inputs but ${n} were provided`);
           for (const i of d.inputs)
-            if (inits.has(i.name)) throw new InferenceError(`[ShapeInferenceError] Cannot use the same name as both a subgraph initializer and subgraph input: ${i.name}`);
+            if (inits.has(i.name))
+              throw new InferenceError(
+                `[ShapeInferenceError] Cannot use the same name as both a subgraph initializer and subgraph input: ${i.name}`,
+              );
         } else if (n > d.inputs.length) {
           throw new InferenceError(`[ShapeInferenceError] Graph has ${d.inputs.length} inputs but ${n} were provided.`);
         }
@@ -302,7 +313,9 @@ export function inferShapes(model: InferModel): InferResult {
 export function withInferred(g: InferGraph, res: InferResult): InferGraph {
   const d = res.graphs.get(g);
   const nodes = g.nodes.map((n) =>
-    n.attributes.some((a) => a.g) ? { ...n, attributes: n.attributes.map((a) => (a.g ? { ...a, g: withInferred(a.g as InferGraph, res) } : a)) } : n,
+    n.attributes.some((a) => a.g)
+      ? { ...n, attributes: n.attributes.map((a) => (a.g ? { ...a, g: withInferred(a.g as InferGraph, res) } : a)) }
+      : n,
   );
   return d ? { ...g, inputs: d.inputs, outputs: d.outputs, valueInfo: d.valueInfo, nodes } : { ...g, nodes };
 }

@@ -7,7 +7,16 @@
  *   const result = inferShapes(modelFromView(parseModel(bytes)));
  *   result.graphs.get(graph)   // { inputs, outputs, valueInfo } after inference
  */
-export { inferShapes, withInferred, type InferGraph, type InferModel, type InferNode, type InferResult, type GraphDecls, type ValueSlot } from './engine.js';
+export {
+  inferShapes,
+  withInferred,
+  type InferGraph,
+  type InferModel,
+  type InferNode,
+  type InferResult,
+  type GraphDecls,
+  type ValueSlot,
+} from './engine.js';
 export { type InferAttr, type TensorSource } from './context.js';
 export { RULE_OPS, resolveRule } from './rules/index.js';
 export { compactDecls, encodeSlot, graphFromView, modelFromView, tensorSource, tensorValues, valueSlot, type ViewOptions } from './view.js';

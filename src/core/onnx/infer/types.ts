@@ -13,7 +13,15 @@ import { FIELD } from '../schema.generated.js';
 import { concatBytes } from '../../io/bytes.js';
 
 // TypeProto.Tensor and TypeProto.SparseTensor share field numbers, as do TypeProto.Sequence and TypeProto.Optional.
-const { TypeProto: TP, TypeProto_Tensor: TT, TypeProto_Sequence: SEQ, TypeProto_Map: MAP, TensorShapeProto: SHAPE, TensorShapeProto_Dimension: DIM, ValueInfoProto: VI } = FIELD;
+const {
+  TypeProto: TP,
+  TypeProto_Tensor: TT,
+  TypeProto_Sequence: SEQ,
+  TypeProto_Map: MAP,
+  TensorShapeProto: SHAPE,
+  TensorShapeProto_Dimension: DIM,
+  ValueInfoProto: VI,
+} = FIELD;
 
 const { Writer } = protobuf;
 
@@ -200,7 +208,8 @@ export function checkShapesAndTypes(inferred: TypeProto, existing: TypeProto): v
   else if (ic === 'sequence') checkShapesAndTypes(inferred.sequence!.elem ?? {}, existing.sequence!.elem ?? {});
   else if (ic === 'optional') checkShapesAndTypes(inferred.optional!.elem ?? {}, existing.optional!.elem ?? {});
   else if (ic === 'map') {
-    if (inferred.map!.key !== existing.map!.key) failType(`key type mismatch from MapProto. existing=${existing.map!.key} inferred=${inferred.map!.key}`);
+    if (inferred.map!.key !== existing.map!.key)
+      failType(`key type mismatch from MapProto. existing=${existing.map!.key} inferred=${inferred.map!.key}`);
     checkShapesAndTypes(inferred.map!.value ?? {}, existing.map!.value ?? {});
   } else failType(`type case unsupported. existing=${caseName[ec]} inferred=${caseName[ic]}`);
 }
@@ -330,7 +339,8 @@ export function decodeTypeProto(buf: Uint8Array, start: number, end: number): Ty
       case TP.optionalType: {
         clearCase(t);
         const inner: { elem?: TypeProto } = {};
-        for (const x of readFields(buf, f.vstart, f.end)) if (x.no === SEQ.elemType && x.wt === WT_LEN) inner.elem = decodeTypeProto(buf, x.vstart, x.end);
+        for (const x of readFields(buf, f.vstart, f.end))
+          if (x.no === SEQ.elemType && x.wt === WT_LEN) inner.elem = decodeTypeProto(buf, x.vstart, x.end);
         if (f.no === TP.sequenceType) t.sequence = inner;
         else t.optional = inner;
         break;

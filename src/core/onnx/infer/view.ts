@@ -49,13 +49,16 @@ export function tensorValues(t: TensorView): number[] | null {
   }
   const out: number[] = [];
   for (const f of t.typedFields) {
-    if ((f.no === TENSOR.int64Data || f.no === TENSOR.int32Data) && (t.dataType === DT.INT64 || t.dataType === DT.INT32 || t.dataType === DT.FLOAT16)) {
+    if (
+      (f.no === TENSOR.int64Data || f.no === TENSOR.int32Data) &&
+      (t.dataType === DT.INT64 || t.dataType === DT.INT32 || t.dataType === DT.FLOAT16)
+    ) {
       const push = (p: number, end: number) => {
         const [v, next] = readVarintSigned(t.buf, p, end);
         out.push(t.dataType === DT.FLOAT16 ? float16BitsToNumber(v & 0xffff) : v);
         return next;
       };
-      if (f.wt === WT_LEN) for (let p = f.vstart; p < f.end; ) p = push(p, f.end);
+      if (f.wt === WT_LEN) for (let p = f.vstart; p < f.end;) p = push(p, f.end);
       else push(f.vstart, f.end);
     } else if (f.no === TENSOR.floatData && t.dataType === DT.FLOAT) {
       if (f.wt === WT_LEN) {
@@ -69,7 +72,14 @@ export function tensorValues(t: TensorView): number[] | null {
       } else if (f.wt === WT_I64) out.push(new DataView(t.buf.buffer, t.buf.byteOffset + f.vstart, 8).getFloat64(0, true));
     }
   }
-  if (t.dataType !== DT.FLOAT && t.dataType !== DT.INT32 && t.dataType !== DT.INT64 && t.dataType !== DT.FLOAT16 && t.dataType !== DT.DOUBLE) return null;
+  if (
+    t.dataType !== DT.FLOAT &&
+    t.dataType !== DT.INT32 &&
+    t.dataType !== DT.INT64 &&
+    t.dataType !== DT.FLOAT16 &&
+    t.dataType !== DT.DOUBLE
+  )
+    return null;
   return n >= 0 ? out : null;
 }
 
@@ -115,7 +125,14 @@ export function inferAttr(a: AttributeView, opts: ViewOptions, graph: (g: GraphV
 }
 
 export function inferNode(n: NodeView, opts: ViewOptions, graph: (g: GraphView) => InferGraph): InferNode {
-  return { opType: n.opType, domain: n.domain, name: n.name, inputs: n.inputs, outputs: n.outputs, attributes: n.attributes.map((a) => inferAttr(a, opts, graph)) };
+  return {
+    opType: n.opType,
+    domain: n.domain,
+    name: n.name,
+    inputs: n.inputs,
+    outputs: n.outputs,
+    attributes: n.attributes.map((a) => inferAttr(a, opts, graph)),
+  };
 }
 
 /** The inference view of a GraphView (subgraphs included); `byView` records which InferGraph each GraphView became. */
@@ -142,7 +159,11 @@ export function encodeSlot(s: ValueSlot): Uint8Array {
 }
 
 /** Compact description of a graph's declarations: [[name, compact type], ...] per list (goldens, tests, messages). */
-export function compactDecls(d: GraphDecls): { inputs: [string, CompactType][]; outputs: [string, CompactType][]; value_info: [string, CompactType][] } {
+export function compactDecls(d: GraphDecls): {
+  inputs: [string, CompactType][];
+  outputs: [string, CompactType][];
+  value_info: [string, CompactType][];
+} {
   const c = (l: ValueSlot[]) => l.map((s): [string, CompactType] => [s.name, compactType(s.type)]);
   return { inputs: c(d.inputs), outputs: c(d.outputs), value_info: c(d.valueInfo) };
 }

@@ -4,7 +4,14 @@ import type { AttrValue } from '../../onnx/encode.js';
 import type { WInit, WNode } from '../../int8/graph.js';
 
 /** onnx.helper.make_node for the nodes the rewriters emit (attributes are emitted sorted by name, as make_node does). */
-export function mk(opType: string, inputs: string[], outputs: string[], name: string, attrs: [string, AttrValue][] = [], domain = ''): WNode {
+export function mk(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  name: string,
+  attrs: [string, AttrValue][] = [],
+  domain = '',
+): WNode {
   return { opType, domain, name, inputs, outputs, attrs };
 }
 

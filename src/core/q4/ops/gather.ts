@@ -32,7 +32,8 @@ export const gather: Q4Rewriter = (q, node) => {
   const o = q.run.o;
   const rank = t.dims.length;
   const axisIn = o.gatherQuantizeAxis;
-  if (axisIn >= rank || axisIn < -rank) return `the quantize axis ${axisIn} is outside its table's ${rank} dimension(s) (the reference fails an assertion)`;
+  if (axisIn >= rank || axisIn < -rank)
+    return `the quantize axis ${axisIn} is outside its table's ${rank} dimension(s) (the reference fails an assertion)`;
   const axis = (axisIn + rank) % rank;
   const bs = o.blockSize;
   const dims = [...t.dims];
@@ -42,8 +43,15 @@ export const gather: Q4Rewriter = (q, node) => {
   const count = elementCount(dims);
   const scaleCount = elementCount(scaleDims);
   const packed: WInit = { name: `${t.name}_Q4`, dataType: qType, dims, rawLength: Math.ceil(count / 2) };
-  const scales: WInit = { name: `${t.name}_scales`, dataType: t.dataType, dims: scaleDims, rawLength: scaleCount * (scaleType === 'float16' ? 2 : 4) };
-  const zp: WInit | null = o.symmetric ? null : { name: `${t.name}_zero_points`, dataType: DT.UINT4, dims: scaleDims, rawLength: Math.ceil(scaleCount / 2) };
+  const scales: WInit = {
+    name: `${t.name}_scales`,
+    dataType: t.dataType,
+    dims: scaleDims,
+    rawLength: scaleCount * (scaleType === 'float16' ? 2 : 4),
+  };
+  const zp: WInit | null = o.symmetric
+    ? null
+    : { name: `${t.name}_zero_points`, dataType: DT.UINT4, dims: scaleDims, rawLength: Math.ceil(scaleCount / 2) };
   const outs = zp ? [packed, scales, zp] : [packed, scales];
   const job: Job = {
     kind: 'quantize',

@@ -36,7 +36,8 @@ export const matmul: Q4Rewriter = (q, node) => {
   const dims = b.dims;
   if (dims.length < 2) return `B '${bName}' has ${dims.length} dimension(s); MatMulNBits needs a 2-D weight`;
   const leading = dims.slice(0, -2);
-  if (leading.some((d) => d !== 1)) return `B '${bName}' has batch dims [${leading.join(', ')}] that are not all 1 (batched weights are not supported by MatMulNBits)`;
+  if (leading.some((d) => d !== 1))
+    return `B '${bName}' has batch dims [${leading.join(', ')}] that are not all 1 (batched weights are not supported by MatMulNBits)`;
   const scaleType = scaleTypeOf(b.dataType);
   if (!scaleType) return `B '${bName}' is ${dtypeName(b.dataType)}; only float32 and float16 weights are quantized`;
   const K = dims[dims.length - 2]!;
@@ -47,8 +48,15 @@ export const matmul: Q4Rewriter = (q, node) => {
   const owner = found.owner;
 
   const packed: WInit = { name: `${b.name}_Q4`, dataType: DT.UINT8, dims: [N, kb, bs / 2], rawLength: N * kb * (bs / 2) };
-  const scales: WInit = { name: `${b.name}_scales`, dataType: b.dataType, dims: [N, kb], rawLength: N * kb * (scaleType === 'float16' ? 2 : 4) };
-  const zp: WInit | null = o.symmetric ? null : { name: `${b.name}_zero_points`, dataType: DT.UINT8, dims: [N, Math.ceil(kb / 2)], rawLength: N * Math.ceil(kb / 2) };
+  const scales: WInit = {
+    name: `${b.name}_scales`,
+    dataType: b.dataType,
+    dims: [N, kb],
+    rawLength: N * kb * (scaleType === 'float16' ? 2 : 4),
+  };
+  const zp: WInit | null = o.symmetric
+    ? null
+    : { name: `${b.name}_zero_points`, dataType: DT.UINT8, dims: [N, Math.ceil(kb / 2)], rawLength: N * Math.ceil(kb / 2) };
   const outs = zp ? [packed, scales, zp] : [packed, scales];
   const job: Job = {
     kind: 'quantize',
@@ -59,7 +67,10 @@ export const matmul: Q4Rewriter = (q, node) => {
       const w = allocMatMulNBits(K, N, bs, o.symmetric, scaleType);
       const reader = floatChunkReader(src, signal);
       if (reader) {
-        const rowsPer = Math.max(CHUNK_ROWS_ALIGN, Math.floor(matmulChunking.bytes / 4 / Math.max(1, N) / CHUNK_ROWS_ALIGN) * CHUNK_ROWS_ALIGN);
+        const rowsPer = Math.max(
+          CHUNK_ROWS_ALIGN,
+          Math.floor(matmulChunking.bytes / 4 / Math.max(1, N) / CHUNK_ROWS_ALIGN) * CHUNK_ROWS_ALIGN,
+        );
         for (let r = 0; r < K; r += rowsPer) {
           const n = Math.min(rowsPer, K - r);
           quantizeMatMulNBitsRows(await reader(r * N, n * N), r, n, K, N, bs, o.symmetric, scaleType, w);
@@ -91,7 +102,9 @@ export const matmul: Q4Rewriter = (q, node) => {
   const aRank = rankB > 2 ? q.staticRank(a) : null;
   const needsReshape = rankB > 2 && (aRank === null || aRank < rankB);
   const qOut = needsReshape ? `${out}_pre_reshape` : out;
-  const nodes: WNode[] = [mk('MatMulNBits', [a, packed.name, scales.name, ...(zp ? [zp.name] : [])], [qOut], nodeName, attrs, 'com.microsoft')];
+  const nodes: WNode[] = [
+    mk('MatMulNBits', [a, packed.name, scales.name, ...(zp ? [zp.name] : [])], [qOut], nodeName, attrs, 'com.microsoft'),
+  ];
   if (needsReshape) nodes.push(...outputReshape(owner, a, rankB, N, node.name ? nodeName : `${b.name}_Q4`, qOut, out));
   return nodes;
 };
@@ -128,7 +141,9 @@ function outputReshape(owner: Q4Graph, a: string, rankB: number, n: number, pref
     mk('Sub', [`${p}_a_rank`, `${p}_one`], [`${p}_a_rank_m1`], `${p}_sub_one`),
     mk('Reshape', [`${p}_a_rank_m1`, `${p}_one_vec`], [`${p}_a_rank_m1_vec`], `${p}_reshape_rank_m1`),
     mk('Slice', [`${p}_a_shape`, `${p}_zero_vec`, `${p}_a_rank_m1_vec`, `${p}_zero_vec`], [`${p}_a_prefix_shape`], `${p}_slice_a_prefix`),
-    mk('Concat', [`${p}_extra_ones`, `${p}_a_prefix_shape`, `${p}_n_vec`], [`${p}_target_shape`], `${p}_concat_target`, [['axis', { kind: 'int', value: 0 }]]),
+    mk('Concat', [`${p}_extra_ones`, `${p}_a_prefix_shape`, `${p}_n_vec`], [`${p}_target_shape`], `${p}_concat_target`, [
+      ['axis', { kind: 'int', value: 0 }],
+    ]),
     mk('Reshape', [preOut, `${p}_target_shape`], [finalOut], `${p}_reshape_out`),
   ];
 }

@@ -53,7 +53,8 @@ export function loopRule(ctx: InferContext): void {
     const sub = bodyOut[i + 1]!;
     const out = ctx.getOutputType(i);
     const c = valueCase(sub);
-    if (c !== 'tensor' && c !== 'sequence' && c !== 'optional') failType(`Loop 'body' subgraph outputs should all be tensors or sequences or optionals, but output ${i} was ${c}`);
+    if (c !== 'tensor' && c !== 'sequence' && c !== 'optional')
+      failType(`Loop 'body' subgraph outputs should all be tensors or sequences or optionals, but output ${i} was ${c}`);
     propagateElemTypeWithValidation(sub, out);
     if (i >= numStateVars && sub.tensor?.shape) {
       const dims = [{}, ...sub.tensor.shape.map(cloneDim)];
@@ -63,7 +64,8 @@ export function loopRule(ctx: InferContext): void {
         dims.forEach((d, k) => {
           const tgt = ot.shape![k]!;
           if ((d as { value?: number }).value !== undefined) ot.shape![k] = cloneDim(d);
-          else if (tgt.value === undefined && tgt.param === undefined && (d as { param?: string }).param !== undefined) ot.shape![k] = cloneDim(d);
+          else if (tgt.value === undefined && tgt.param === undefined && (d as { param?: string }).param !== undefined)
+            ot.shape![k] = cloneDim(d);
         });
       }
     }

@@ -57,7 +57,8 @@ export function variadicBroadcast(ctx: InferContext): void {
 /** Where: type of input 1, broadcast over the three inputs. */
 export function where(ctx: InferContext): void {
   propagateElemTypeFromInputToOutput(ctx, 1, 0);
-  if (hasNInputShapes(ctx, 3)) multidirectionalBroadcastShapeInference([inputDims(ctx, 0), inputDims(ctx, 1), inputDims(ctx, 2)], outputTensorShape(ctx, 0));
+  if (hasNInputShapes(ctx, 3))
+    multidirectionalBroadcastShapeInference([inputDims(ctx, 0), inputDims(ctx, 1), inputDims(ctx, 2)], outputTensorShape(ctx, 0));
 }
 
 /** IsNaN / IsInf: bool, same shape. */
@@ -96,7 +97,8 @@ export function matmulShape(ctx: InferContext, a: number, b: number): void {
   const r: Dim[] = s1.length === 1 ? [s1[0]!, { value: 1 }] : s1;
   const dl = l[l.length - 1]!;
   const dr = r[r.length - 2]!;
-  if (dl.value !== undefined && dr.value !== undefined && dl.value !== dr.value) failShape('Incompatible dimensions for matrix multiplication');
+  if (dl.value !== undefined && dr.value !== undefined && dl.value !== dr.value)
+    failShape('Incompatible dimensions for matrix multiplication');
   const result: Dim[] = [];
   bidirectionalBroadcastShapeInference(l.slice(0, l.length - 2), r.slice(0, r.length - 2), result);
   if (s0.length !== 1) result.push(cloneDim(l[l.length - 2]!));
@@ -221,7 +223,8 @@ export function dropout12(ctx: InferContext): void {
   propagateElemTypeFromInputToOutput(ctx, 0, 0);
   if (hasInputShape(ctx, 0)) propagateShapeFromInputToOutput(ctx, 0, 0);
   if (ctx.getNumInputs() > 1 && hasInputShape(ctx, 1) && inputDims(ctx, 1).length !== 0) failShape('Ratio of Dropout must be a scalar.');
-  if (ctx.getNumInputs() > 2 && hasInputShape(ctx, 2) && inputDims(ctx, 2).length !== 0) failShape('training_mode of Dropout must be a scalar.');
+  if (ctx.getNumInputs() > 2 && hasInputShape(ctx, 2) && inputDims(ctx, 2).length !== 0)
+    failShape('training_mode of Dropout must be a scalar.');
   if (ctx.getNumOutputs() === 2) {
     updateOutputElemType(ctx, 1, BOOL);
     if (hasNInputShapes(ctx, 1)) propagateShapeFromInputToOutput(ctx, 0, 1);

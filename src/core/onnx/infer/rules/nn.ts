@@ -62,13 +62,21 @@ function setSamePads(pads: number[], i: number, n: number, total: number, autoPa
 }
 
 /** convPoolShapeInference(ctx, use_dilation, require_kernel_shape, input1, input2). */
-export function convPoolShapeInference(ctx: InferContext, useDilation: boolean, requireKernelShape: boolean, in1: number, in2: number): void {
+export function convPoolShapeInference(
+  ctx: InferContext,
+  useDilation: boolean,
+  requireKernelShape: boolean,
+  in1: number,
+  in2: number,
+): void {
   if (!hasInputShape(ctx, in1)) return;
   if (!requireKernelShape && !hasInputShape(ctx, in2)) return;
   const input = inputDims(ctx, in1);
   if (input.length < 2) failShape('Input tensor must have at least 2 dimensions');
   const n = input.length - 2;
-  const dilations = useDilation ? (perAxisInts(ctx, 'dilations', n, 1) ?? failShape('Attribute dilations has incorrect size')) : new Array<number>(n).fill(1);
+  const dilations = useDilation
+    ? (perAxisInts(ctx, 'dilations', n, 1) ?? failShape('Attribute dilations has incorrect size'))
+    : new Array<number>(n).fill(1);
   const strides = perAxisInts(ctx, 'strides', n, 1) ?? failShape('Attribute strides has incorrect size');
   let kernel = getAttrInts(ctx, 'kernel_shape');
   if (kernel) {

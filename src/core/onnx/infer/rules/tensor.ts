@@ -52,7 +52,10 @@ export function reshape5(ctx: InferContext): void {
   propagateElemTypeFromInputToOutput(ctx, 0, 0);
   const data = ctx.getInputData(1);
   if (!data) return;
-  reshapeTo(ctx, parseData(data, INT64).map((v) => ({ value: v })));
+  reshapeTo(
+    ctx,
+    parseData(data, INT64).map((v) => ({ value: v })),
+  );
 }
 
 function reshapeTo(ctx: InferContext, target: Dim[]): void {
@@ -410,7 +413,8 @@ export function transpose(ctx: InferContext): void {
   else if (perm.length) {
     const seen = new Array<boolean>(shape.length).fill(false);
     for (const p of perm) {
-      if (!(p >= 0 && p < shape.length)) failType(`Invalid attribute perm {${perm.join(', ')}}, input shape = {${shape.map((d) => d.value ?? 0).join(', ')}}`);
+      if (!(p >= 0 && p < shape.length))
+        failType(`Invalid attribute perm {${perm.join(', ')}}, input shape = {${shape.map((d) => d.value ?? 0).join(', ')}}`);
       if (seen[p]) failType(`Attribute perm for Transpose has repeated value: ${p}`);
       seen[p] = true;
     }
@@ -455,7 +459,10 @@ export function tile(ctx: InferContext): void {
     const data = ctx.getInputData(1);
     if (data) {
       const r = parseData(data, INT64);
-      if (r.length !== rank) failShape(`'Repeats' input has incorrect number of values. The number of values in 'repeats' must be equal to the number of input dimensions.`);
+      if (r.length !== rank)
+        failShape(
+          `'Repeats' input has incorrect number of values. The number of values in 'repeats' must be equal to the number of input dimensions.`,
+        );
       for (let i = 0; i < rank; i++) {
         const d = input[i]!;
         out.push(d.value !== undefined ? { value: d.value * r[i]! } : {});
@@ -505,7 +512,8 @@ export function pad11(ctx: InferContext): void {
   }
   const padsT = ctx.getInputData(1);
   if (!padsT) return;
-  if (padsT.dims.length !== 1 || padsT.dataType !== INT64) failShape("'pads' input must be a 1D (shape: [2 * n_axes]) tensor of type int64");
+  if (padsT.dims.length !== 1 || padsT.dataType !== INT64)
+    failShape("'pads' input must be a 1D (shape: [2 * n_axes]) tensor of type int64");
   const pads = parseData(padsT, INT64);
   if (pads.length !== 2 * n) failShape(`Pads has incorrect number of values. Expected 2 * ${n} values. Got ${pads.length} values.`);
   for (let i = 0; i < rank; i++) {
@@ -547,14 +555,21 @@ export function constant1(ctx: InferContext): void {
 function constantFromTensor(ctx: InferContext, a: InferAttr | undefined): void {
   if (!a || !a.t) failShape("Attribute 'value' of Constant node must exist with 'Tensor' data.");
   updateOutputElemType(ctx, 0, a.t.dataType);
-  updateOutputShape(ctx, 0, a.t.dims.map((v) => ({ value: v })));
+  updateOutputShape(
+    ctx,
+    0,
+    a.t.dims.map((v) => ({ value: v })),
+  );
 }
 
 /**
  * Constant's value_* attributes (opset 12+): the output's element type; a list attribute gives a 1-D output of its
  * length (`length`), a single value a scalar (`missing`: the error when the attribute holds no value).
  */
-const CONSTANT_VALUE_ATTRS: Record<string, { elemType: number; length?: (a: InferAttr) => number; missing?: [(a: InferAttr) => boolean, string] }> = {
+const CONSTANT_VALUE_ATTRS: Record<
+  string,
+  { elemType: number; length?: (a: InferAttr) => number; missing?: [(a: InferAttr) => boolean, string] }
+> = {
   value_int: { elemType: INT64, missing: [(a) => a.i === undefined, "Attribute 'value_int' expect an integer."] },
   value_ints: { elemType: INT64, length: (a) => a.ints?.length ?? 0 },
   value_float: { elemType: FLOAT, missing: [(a) => a.f === undefined, "Attribute 'value_float' expect a float."] },
@@ -567,7 +582,8 @@ const CONSTANT_VALUE_ATTRS: Record<string, { elemType: number; length?: (a: Infe
 export function constant12(ctx: InferContext): void {
   const names = ['value', ...Object.keys(CONSTANT_VALUE_ATTRS), 'sparse_value'];
   const present = names.filter((n) => ctx.getAttribute(n));
-  if (present.length !== 1) failShape("One and only one of the attributes 'value', 'value_*' or 'sparse_value' must be specified for a Constant node.");
+  if (present.length !== 1)
+    failShape("One and only one of the attributes 'value', 'value_*' or 'sparse_value' must be specified for a Constant node.");
   const name = present[0]!;
   const a = ctx.getAttribute(name)!;
   if (name === 'value') return constantFromTensor(ctx, a);
@@ -598,11 +614,13 @@ export function range(ctx: InferContext): void {
   if (s.dataType !== l.dataType || s.dataType !== d.dataType) failShape("All inputs to 'Range' op must be of the same type");
   const dt = s.dataType;
   if (dt !== FLOAT && dt !== INT32 && dt !== INT64 && dt !== DOUBLE) return;
-  for (const t of [s, l, d]) if (t.dims.length !== 0) failShape("Input to 'Range' op should be scalars (Tensor with only one element and shape empty)");
+  for (const t of [s, l, d])
+    if (t.dims.length !== 0) failShape("Input to 'Range' op should be scalars (Tensor with only one element and shape empty)");
   const [a] = parseData(s, dt);
   const [b] = parseData(l, dt);
   const [c] = parseData(d, dt);
-  if (a === undefined || b === undefined || c === undefined) failShape("Input to 'Range' op should be scalars (Tensor with only one element and shape empty)");
+  if (a === undefined || b === undefined || c === undefined)
+    failShape("Input to 'Range' op should be scalars (Tensor with only one element and shape empty)");
   let n = dt === FLOAT ? Math.ceil(Math.fround(Math.fround(b - a) / c)) : Math.ceil((1.0 * (b - a)) / c);
   if (n < 0) n = 0;
   dim.value = n;
