@@ -4,11 +4,10 @@
 // the same outcome class and, for refusals, the same message. No console error, no internal error, no page crash, no
 // file left in the origin-private file system, and the dropped Files unchanged.
 import { createHash } from 'node:crypto';
-import type { Page } from '@playwright/test';
 import { type Catalog, FAMILIES, makeCase } from '../tests/fuzz/cases.js';
 import { fixtureCatalog } from '../tests/fuzz/catalog.js';
 import { runCase } from '../tests/fuzz/run-case.js';
-import { card, expect, test } from './helpers.js';
+import { card, droppedSha256, dropFiles, expect, opfsOutputs, test } from './helpers.js';
 
 const SEED = 4242;
 /** Two rounds of every family: ~32 cases, a couple of minutes. */
@@ -21,50 +20,6 @@ function cheapCatalog(): Catalog {
 }
 
 type PageOutcome = { open: 'ok' | 'OnnxFormatError'; openMessage?: string; int8?: string; fp16?: string };
-
-async function dropCase(page: Page, files: { name: string; bytes: Uint8Array }[]): Promise<void> {
-  await page.evaluate(
-    (items) => {
-      const dt = new DataTransfer();
-      const kept: File[] = [];
-      for (const it of items) {
-        const bin = atob(it.b64);
-        const u8 = new Uint8Array(bin.length);
-        for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-        const f = new File([u8], it.name);
-        kept.push(f);
-        dt.items.add(f);
-      }
-      (window as unknown as { __dropped: File[] }).__dropped = kept;
-      const zone = document.querySelector('[data-testid="drop-zone"]')!;
-      for (const type of ['dragenter', 'dragover', 'drop'])
-        zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
-    },
-    files.map((f) => ({ name: f.name, b64: Buffer.from(f.bytes).toString('base64') })),
-  );
-}
-
-const droppedSha256 = (page: Page) =>
-  page.evaluate(async () => {
-    const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
-    return Promise.all(
-      (window as unknown as { __dropped: File[] }).__dropped.map(async (f) =>
-        hex(await crypto.subtle.digest('SHA-256', await f.arrayBuffer())),
-      ),
-    );
-  });
-
-const opfsOutputs = (page: Page) =>
-  page.evaluate(async () => {
-    try {
-      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('ava-output');
-      const names: string[] = [];
-      for await (const [name] of (dir as unknown as { entries(): AsyncIterable<[string, unknown]> }).entries()) names.push(name);
-      return names;
-    } catch {
-      return [];
-    }
-  });
 
 test(`${CASES} seeded hostile files through the page's workers give the same outcomes as in Node`, async ({ page }) => {
   test.setTimeout(600_000);
@@ -82,7 +37,8 @@ test(`${CASES} seeded hostile files through the page's workers give the same out
     const label = `${c.id} ${c.family} on ${c.base || 'a synthetic file'}: ${c.note}`;
     await page.goto('./');
     const opfsBefore = new Set(await opfsOutputs(page));
-    await dropCase(page, [{ name, bytes: c.model }, ...Object.entries(c.siblings).map(([n, bytes]) => ({ name: n, bytes }))]);
+    // Files without a MIME type, as the OS gives for unknown extensions.
+    await dropFiles(page, [{ name, bytes: c.model }, ...Object.entries(c.siblings).map(([n, bytes]) => ({ name: n, bytes }))], '');
 
     const got: PageOutcome = { open: 'ok' };
     const cardEl = card(page, name);

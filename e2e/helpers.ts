@@ -91,24 +91,97 @@ export function expectedFormatError(bytes: Uint8Array, fileName: string): string
 export const card = (page: Page, fileName: string): Locator =>
   page.locator(`article[data-testid="model-card"][aria-label="${fileName.replace(/["\\]/g, '\\$&')}"]`);
 
-/** Drops files on the zone the way a browser does: dragenter, dragover, drop with a DataTransfer of Files. */
-export async function dropFiles(page: Page, files: { name: string; bytes: Uint8Array }[]): Promise<boolean[]> {
+/**
+ * Drops files on the zone the way a browser does: dragenter, dragover, drop with a DataTransfer of Files of this MIME
+ * `type`. The File objects stay on `window.__dropped` (droppedSha256 hashes them later). Returns, per event, whether
+ * the page accepted it (called preventDefault).
+ */
+export async function dropFiles(
+  page: Page,
+  files: { name: string; bytes: Uint8Array }[],
+  type = 'application/octet-stream',
+): Promise<boolean[]> {
   const payload = files.map((f) => ({ name: f.name, b64: Buffer.from(f.bytes).toString('base64') }));
-  return page.evaluate((items) => {
-    const dt = new DataTransfer();
-    for (const it of items) {
-      const bin = atob(it.b64);
-      const u8 = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-      dt.items.add(new File([u8], it.name, { type: 'application/octet-stream' }));
-    }
-    const zone = document.querySelector('[data-testid="drop-zone"]');
-    if (!zone) throw new Error('drop zone not found');
-    // dispatchEvent returns false when the handler called preventDefault (= accepted the drag / drop).
-    return ['dragenter', 'dragover', 'drop'].map(
-      (type) => !zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt })),
+  return page.evaluate(
+    ({ items, type }) => {
+      const dt = new DataTransfer();
+      const kept: File[] = [];
+      for (const it of items) {
+        const bin = atob(it.b64);
+        const u8 = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+        const f = new File([u8], it.name, { type });
+        kept.push(f);
+        dt.items.add(f);
+      }
+      (window as unknown as { __dropped: File[] }).__dropped = kept;
+      const zone = document.querySelector('[data-testid="drop-zone"]');
+      if (!zone) throw new Error('drop zone not found');
+      // dispatchEvent returns false when the handler called preventDefault (= accepted the drag / drop).
+      return ['dragenter', 'dragover', 'drop'].map(
+        (type) => !zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt })),
+      );
+    },
+    { items: payload, type },
+  );
+}
+
+/** SHA-256 (hex) of the File objects the last dropFiles left on `window.__dropped`, computed in the page. */
+export function droppedSha256(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+    return Promise.all(
+      (window as unknown as { __dropped: File[] }).__dropped.map(async (f) =>
+        hex(await crypto.subtle.digest('SHA-256', await f.arrayBuffer())),
+      ),
     );
-  }, payload);
+  });
+}
+
+/** Names (sorted) in the OPFS output folder (workers/output-target.ts writes `ava-output/<jobId>.onnx`); [] without it. */
+export function opfsOutputs(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    let dir: FileSystemDirectoryHandle;
+    try {
+      dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('ava-output');
+    } catch {
+      return [];
+    }
+    const names: string[] = [];
+    for await (const [name] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) names.push(name);
+    return names.sort();
+  });
+}
+
+/** all-MiniLM-L6-v2's model and the files the quality check needs beside it (paths in the fixtures cache). */
+export function minilmFiles(): { model: string; tokenizer: string; tokenizerConfig: string; pooling: string } {
+  const { fixture: f, path } = minilm();
+  const extra = f.extra as Record<string, string>;
+  return {
+    model: path,
+    tokenizer: pathOf(f, f.tokenizer!),
+    tokenizerConfig: pathOf(f, extra.tokenizerConfig!),
+    pooling: pathOf(f, extra.poolingConfig!),
+  };
+}
+
+/**
+ * Chooses MiniLM with its tokenizer files, quantizes it with the defaults and runs the quality check on the seed 4-doc
+ * set on WASM; returns the model's card once the check is done.
+ */
+export async function quantizeMinilmAndCheck(page: Page): Promise<Locator> {
+  const f = minilmFiles();
+  await page.getByLabel('Choose model files').setInputFiles([f.model, f.tokenizer, f.tokenizerConfig, f.pooling]);
+  const c = card(page, basename(f.model));
+  await expect(c).toBeVisible();
+  await c.getByTestId('quantize').click();
+  await expect(c.getByTestId('quantize-result')).toBeVisible({ timeout: 120_000 });
+  const quality = c.getByTestId('quality-panel');
+  await chooseProbes(quality, ['seed-4doc.json']);
+  await quality.getByTestId('quality-run').click();
+  await expect(quality).toHaveAttribute('data-busy', 'true');
+  await expect(quality).toHaveAttribute('data-busy', 'false', { timeout: 180_000 });
+  return c;
 }
 
 /**

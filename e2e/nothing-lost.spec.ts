@@ -10,60 +10,9 @@ import { convertFp16 } from '../src/core/fp16/index.js';
 import { collectPieces, parseModel } from '../src/core/onnx/index.js';
 import { DEFAULT_PRESET } from '../src/core/int8/presets.js';
 import { fixture, pathOf } from '../tests/helpers/fixtures.js';
-import { card, expect, fixClock, minilm, pageProvenance, test } from './helpers.js';
+import { card, droppedSha256, dropFiles, expect, fixClock, minilm, opfsOutputs, pageProvenance, test } from './helpers.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-/** Names in the OPFS output folder (workers/output-target.ts writes `ava-output/<jobId>.onnx`). */
-function opfsOutputs(page: Page): Promise<string[]> {
-  return page.evaluate(async () => {
-    const root = await navigator.storage.getDirectory();
-    let dir: FileSystemDirectoryHandle;
-    try {
-      dir = await root.getDirectoryHandle('ava-output');
-    } catch {
-      return [];
-    }
-    const names: string[] = [];
-    for await (const [name] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) names.push(name);
-    return names.sort();
-  });
-}
-
-/** Drops files the way a browser does, keeping the File objects on window.__dropped to hash them later. */
-async function drop(page: Page, files: { name: string; bytes: Uint8Array }[]): Promise<void> {
-  await page.evaluate(
-    (items) => {
-      const dt = new DataTransfer();
-      const kept: File[] = [];
-      for (const it of items) {
-        const bin = atob(it.b64);
-        const u8 = new Uint8Array(bin.length);
-        for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-        const f = new File([u8], it.name, { type: 'application/octet-stream' });
-        kept.push(f);
-        dt.items.add(f);
-      }
-      (window as unknown as { __dropped: File[] }).__dropped = kept;
-      const zone = document.querySelector('[data-testid="drop-zone"]')!;
-      for (const type of ['dragenter', 'dragover', 'drop'])
-        zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
-    },
-    files.map((f) => ({ name: f.name, b64: Buffer.from(f.bytes).toString('base64') })),
-  );
-}
-
-/** SHA-256 of the dropped File objects, computed in the page. */
-function droppedSha256(page: Page): Promise<string[]> {
-  return page.evaluate(async () => {
-    const hex = (b: ArrayBuffer) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
-    return Promise.all(
-      (window as unknown as { __dropped: File[] }).__dropped.map(async (f) =>
-        hex(await crypto.subtle.digest('SHA-256', await f.arrayBuffer())),
-      ),
-    );
-  });
-}
 
 async function download(page: Page, panel: Locator): Promise<Uint8Array> {
   const pending = page.waitForEvent('download');
@@ -97,7 +46,7 @@ test('A run that fails while writing (INT8 meets a NaN weight) leaves no file in
   const w = [...m.graph.initializers].reverse().find((t) => t.dataType === 1 && t.rawData && t.rawData.length >= 1024)!;
   new DataView(bytes.buffer).setFloat32(w.rawData!.byteOffset - bytes.byteOffset + 16, NaN, true);
   await page.goto('./');
-  await drop(page, [{ name: 'nan.onnx', bytes }]);
+  await dropFiles(page, [{ name: 'nan.onnx', bytes }]);
   const panel = card(page, 'nan.onnx').getByTestId('quantize-panel');
   await panel.getByTestId('quantize').click();
   await expect(panel.getByTestId('quantize-error')).toHaveText(/^INT8 failed: tensor '.*' contains NaN values; it cannot be quantized$/);
@@ -120,7 +69,7 @@ test('The same input and options give the same bytes run after run, equal to Nod
   };
   await fixClock(page);
   await page.goto('./');
-  await drop(page, [{ name, bytes: input }]);
+  await dropFiles(page, [{ name, bytes: input }]);
   const panel = card(page, name).getByTestId('quantize-panel');
   for (const mode of ['int8', 'fp16'] as const) {
     await panel.getByRole('radio', { name: mode === 'int8' ? 'INT8 (recommended)' : 'FP16' }).check();

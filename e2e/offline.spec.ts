@@ -2,52 +2,25 @@
 // the network gone the app reloads, opens a dropped model, quantizes it and runs the quality check on onnxruntime-web's
 // WebAssembly. Both as `vite preview` serves it (cross-origin isolated) and from a sub-path of a plain static host
 // without COOP/COEP.
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { basename, extname, join, normalize, resolve, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
-import { pathOf } from '../tests/helpers/fixtures.js';
-import { type ConsoleGuard, card, expect, minilm, test, chooseProbes } from './helpers.js';
+import { type ConsoleGuard, expect, quantizeMinilmAndCheck, test } from './helpers.js';
+import { DIST, serveDist, type StaticDist } from './static-dist.js';
 
 const SUB = '/offline/sub/path/';
-const DIST = resolve('dist');
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-};
 
-let server: Server;
-let staticBase: string;
+let dist: StaticDist;
 /** Requests the static server answered (it must see none while offline). */
-const served: string[] = [];
+let served: StaticDist['seen'];
 
 test.beforeAll(async () => {
   expect(existsSync(join(DIST, 'sw.js')), 'dist/ is built with its service worker').toBe(true);
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    served.push(url.pathname);
-    if (!url.pathname.startsWith(SUB)) return void res.writeHead(404).end();
-    let rel = decodeURIComponent(url.pathname.slice(SUB.length)) || 'index.html';
-    if (rel.endsWith('/')) rel += 'index.html';
-    const abs = resolve(DIST, normalize(rel));
-    if (!abs.startsWith(DIST + sep) || !existsSync(abs) || !statSync(abs).isFile()) return void res.writeHead(404).end();
-    // No COOP / COEP, as on most static hosts.
-    res.writeHead(200, { 'Content-Type': TYPES[extname(abs)] ?? 'application/octet-stream', 'Content-Length': statSync(abs).size });
-    createReadStream(abs).pipe(res);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  staticBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}${SUB}`;
+  dist = await serveDist(SUB);
+  served = dist.seen;
 });
 
-test.afterAll(async () => {
-  await new Promise<void>((ok) => server.close(() => ok()));
-});
+test.afterAll(() => dist.close());
 
 /** Visits `url` and waits until the service worker has precached everything and controls the page. */
 async function visitAndInstall(page: Page, url: string): Promise<void> {
@@ -90,20 +63,7 @@ async function workOffline(page: Page, context: BrowserContext, isolated: boolea
   ).toBe('offline');
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(isolated);
 
-  const { fixture: f, path } = minilm();
-  const extra = f.extra as Record<string, string>;
-  await page
-    .getByLabel('Choose model files')
-    .setInputFiles([path, pathOf(f, f.tokenizer!), pathOf(f, extra.tokenizerConfig!), pathOf(f, extra.poolingConfig!)]);
-  const c = card(page, basename(path));
-  await expect(c).toBeVisible();
-  await c.getByTestId('quantize').click();
-  await expect(c.getByTestId('quantize-result')).toBeVisible({ timeout: 120_000 });
-  const quality = c.getByTestId('quality-panel');
-  await chooseProbes(quality, ['seed-4doc.json']);
-  await quality.getByTestId('quality-run').click();
-  await expect(quality).toHaveAttribute('data-busy', 'true');
-  await expect(quality).toHaveAttribute('data-busy', 'false', { timeout: 180_000 });
+  const quality = (await quantizeMinilmAndCheck(page)).getByTestId('quality-panel');
   const wasm = quality.locator('[data-testid="quality-backend"][data-backend="wasm"]');
   await expect(wasm).toHaveAttribute('data-status', 'done');
   await expect(quality.locator('[data-testid="runtime"][data-backend="wasm"]')).toHaveAttribute('data-isolated', String(isolated));
@@ -125,11 +85,14 @@ test('offline after one visit (vite preview, cross-origin isolated): reload, dro
 
 test('offline after one visit from a sub-path of a static host without COOP/COEP', async ({ page, context, consoleGuard }) => {
   test.setTimeout(300_000);
-  await visitAndInstall(page, staticBase);
+  await visitAndInstall(page, dist.base);
   const before = served.length;
   await workOffline(page, context, false, consoleGuard);
   // Chromium's own service-worker update check (sw.js and the script it imports, fetched by the browser on navigation)
   // is not covered by Playwright's offline emulation; really offline it fails and the installed worker keeps serving.
-  const seen = served.slice(before).filter((u) => !/\/(sw|workbox-[\w-]+)\.js$/.test(u));
+  const seen = served
+    .slice(before)
+    .map((r) => r.url)
+    .filter((u) => !/\/(sw|workbox-[\w-]+)\.js$/.test(u));
   expect(seen, 'the static server saw nothing from the page or its workers while offline').toEqual([]);
 });

@@ -12,25 +12,13 @@ import { collectPieces, parseModel } from '../src/core/onnx/index.js';
 import { quantizeQ4, quantizeQ4F16 } from '../src/core/q4/index.js';
 import { loadProbes, runQualityCheck, type QualityReport } from '../src/core/quality/index.js';
 import { PROBE_CHOICES } from '../src/app/quality/selection.js';
-import { pathOf } from '../tests/helpers/fixtures.js';
-import { card, expect, minilm, openQualitySettings, test } from './helpers.js';
+import { card, expect, minilmFiles, openQualitySettings, test } from './helpers.js';
 
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
 const SEED = ['seed-4doc.json'];
 
-function files() {
-  const { fixture: f, path } = minilm();
-  const extra = f.extra as Record<string, string>;
-  return {
-    model: path,
-    tokenizer: pathOf(f, f.tokenizer!),
-    tokenizerConfig: pathOf(f, extra.tokenizerConfig!),
-    pooling: pathOf(f, extra.poolingConfig!),
-  };
-}
-
 async function nodeCheck(quantized: Uint8Array): Promise<QualityReport> {
-  const f = files();
+  const f = minilmFiles();
   const p = await loadProbes(async (file) => JSON.parse(await readFile(join('public', 'probes', file), 'utf8')), SEED);
   return runQualityCheck({
     ort,
@@ -54,13 +42,13 @@ for (const mode of ['Q4', 'Q4F16'] as const)
     test.setTimeout(300_000);
     const dir = mkdtempSync(join(tmpdir(), 'ava-q4-'));
     try {
-      const input = parseModel(new Uint8Array(readFileSync(files().model)));
+      const input = parseModel(new Uint8Array(readFileSync(minilmFiles().model)));
       const { parts } = mode === 'Q4' ? await quantizeQ4(input, {}) : await quantizeQ4F16(input, {});
       const bytes = await collectPieces(parts);
       const name = `model-${mode}.onnx`;
       writeFileSync(join(dir, name), bytes);
       const reference = nodeCheck(bytes);
-      const f = files();
+      const f = minilmFiles();
       await page.goto('./');
       await page.getByLabel('Choose model files').setInputFiles([f.model, join(dir, name), f.tokenizer, f.tokenizerConfig, f.pooling]);
       await expect(card(page, name)).toBeVisible();

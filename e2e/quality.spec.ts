@@ -2,12 +2,10 @@
 // worker (onnxruntime-web WASM, and WebGPU on the headless SwiftShader adapter), and compare the page's numbers with
 // an independent run of the same core on onnxruntime-node over the same bytes, tokenizer and probe selection.
 // WebGPU on SwiftShader is ~100x slower than WASM here, so it runs on the seed 4-doc set only.
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { basename, extname, join, normalize, resolve, sep } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
@@ -21,23 +19,12 @@ import { loadProbes, runQualityCheck, type OrtModule, type QualityReport } from 
 import { DEFAULT_PRESET } from '../src/core/int8/presets.js';
 import { PROBE_CHOICES } from '../src/app/quality/selection.js';
 import { modelDigest, modelFilesDigest } from '../src/core/quality/digest.js';
-import { pathOf } from '../tests/helpers/fixtures.js';
 import { devPort } from '../playwright.config.js';
-import { card, expect, minilm, test } from './helpers.js';
+import { card, expect, minilmFiles, test } from './helpers.js';
+import { DIST, serveDist, type StaticDist } from './static-dist.js';
 
 const TOL = 1e-4;
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
-
-function files() {
-  const { fixture: f, path } = minilm();
-  const extra = f.extra as Record<string, string>;
-  return {
-    model: path,
-    tokenizer: pathOf(f, f.tokenizer!),
-    tokenizerConfig: pathOf(f, extra.tokenizerConfig!),
-    pooling: pathOf(f, extra.poolingConfig!),
-  };
-}
 
 /**
  * The same check in Node, on the same bytes, tokenizer files and probe selection: on onnxruntime-node (native CPU
@@ -49,7 +36,7 @@ async function nodeCheck(
   withTokenizer = true,
   runtime: 'node' | 'web-wasm' = 'node',
 ): Promise<QualityReport> {
-  const f = files();
+  const f = minilmFiles();
   const p = await loadProbes(async (file) => JSON.parse(await readFile(join('public', 'probes', file), 'utf8')), probes);
   ortWeb.env.wasm.numThreads = 1;
   return runQualityCheck({
@@ -67,7 +54,7 @@ async function nodeCheck(
 }
 
 async function quantizedInNode(mode: 'int8' | 'fp16'): Promise<Uint8Array> {
-  const input = new Uint8Array(readFileSync(files().model));
+  const input = new Uint8Array(readFileSync(minilmFiles().model));
   const { parts } =
     mode === 'int8' ? await quantizeInt8(parseModel(input), { preset: DEFAULT_PRESET }) : await convertFp16(parseModel(input), {});
   return collectPieces(parts);
@@ -82,7 +69,7 @@ async function downloaded(page: Page, panel: Locator): Promise<Uint8Array> {
 
 /** Opens the app, drops the model with its tokenizer files, quantizes, and returns the quality panel. */
 async function quantizeWithTokenizer(page: Page, mode: 'int8' | 'fp16'): Promise<Locator> {
-  const f = files();
+  const f = minilmFiles();
   await page.goto('./');
   await page.getByLabel('Choose model files').setInputFiles([f.model, f.tokenizer, f.tokenizerConfig, f.pooling]);
   const c = card(page, basename(f.model));
@@ -332,7 +319,7 @@ test("a model dropped with its external-data file: the check runs on it in the p
   const dir = mkdtempSync(join(tmpdir(), 'ava-quality-ext-'));
   try {
     // all-MiniLM-L6-v2 as model.onnx (the graph, ~120 KB) + model.onnx_data (the weights), written by the core's writer.
-    const f = files();
+    const f = minilmFiles();
     const opened = await openBytes(new Uint8Array(readFileSync(f.model)), 'model.onnx', {}, { holeThreshold: 1024 });
     const out = emitModel(opened.model, {}, { location: 'model.onnx_data', maxModelBytes: 0 });
     const sub = join(dir, 'minilm-ext');
@@ -420,7 +407,7 @@ test('Compare with… a dropped quantized model, without a tokenizer: random ids
     });
     consoleGuard.allow(/QuotaExceededError/);
     await page.goto('./');
-    await page.getByLabel('Choose model files').setInputFiles([files().model, int8Path]);
+    await page.getByLabel('Choose model files').setInputFiles([minilmFiles().model, int8Path]);
     const c = card(page, 'model.onnx');
     await expect(card(page, 'model-INT8.onnx')).toBeVisible();
     const compare = c.getByTestId('compare');
@@ -463,43 +450,17 @@ test('Compare with… a dropped quantized model, without a tokenizer: random ids
 
 test.describe('the built app from a sub-path, without isolation headers', () => {
   const SUB = '/ava/quality/';
-  const DIST = resolve('dist');
-  const TYPES: Record<string, string> = {
-    '.html': 'text/html; charset=utf-8',
-    '.js': 'text/javascript; charset=utf-8',
-    '.mjs': 'text/javascript; charset=utf-8',
-    '.css': 'text/css; charset=utf-8',
-    '.json': 'application/json',
-    '.wasm': 'application/wasm',
-    '.svg': 'image/svg+xml',
-  };
-  let server: Server;
+  let dist: StaticDist;
   let base = '';
-  const seen: { url: string; status: number }[] = [];
+  let seen: StaticDist['seen'] = [];
 
   test.beforeAll(async () => {
     expect(existsSync(join(DIST, 'index.html')), 'dist/ is built (the e2e web server runs `npm run build`)').toBe(true);
-    server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const rel = url.pathname.startsWith(SUB) ? decodeURIComponent(url.pathname.slice(SUB.length)) || 'index.html' : null;
-      const abs = rel === null ? null : resolve(DIST, normalize(rel.endsWith('/') ? `${rel}index.html` : rel));
-      if (!abs || !abs.startsWith(DIST + sep) || !existsSync(abs) || !statSync(abs).isFile()) {
-        seen.push({ url: url.pathname, status: 404 });
-        res.writeHead(404).end('not found');
-        return;
-      }
-      seen.push({ url: url.pathname, status: 200 });
-      // Plain static hosting: no Cross-Origin-Opener-Policy / Cross-Origin-Embedder-Policy.
-      res.writeHead(200, { 'Content-Type': TYPES[extname(abs)] ?? 'application/octet-stream', 'Content-Length': statSync(abs).size });
-      createReadStream(abs).pipe(res);
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}${SUB}`;
+    dist = await serveDist(SUB);
+    ({ base, seen } = dist);
   });
 
-  test.afterAll(async () => {
-    await new Promise<void>((ok) => server.close(() => ok()));
-  });
+  test.afterAll(() => dist.close());
 
   test('Compare with…: onnxruntime-web loads from the app, runs single-threaded and says why', async ({ page }) => {
     const dir = mkdtempSync(join(tmpdir(), 'ava-quality-'));
@@ -509,7 +470,7 @@ test.describe('the built app from a sub-path, without isolation headers', () => 
       writeFileSync(int8Path, int8);
       const seed = ['seed-4doc.json'];
       const reference = nodeCheck(int8, seed, true, 'web-wasm');
-      const f = files();
+      const f = minilmFiles();
       await page.goto(base);
       expect(await page.evaluate(() => crossOriginIsolated), 'served without COOP/COEP').toBe(false);
       await page.getByLabel('Choose model files').setInputFiles([f.model, int8Path, f.tokenizer, f.tokenizerConfig, f.pooling]);

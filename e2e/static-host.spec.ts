@@ -2,10 +2,8 @@
 // GitHub Pages or a bucket): it loads, its workers start, a real model quantizes and downloads byte-identical to the
 // Node output, and share links point back to the sub-path.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { basename, extname, join, normalize, resolve, sep } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { quantizeInt8 } from '../src/core/int8/index.js';
 import { collectPieces, parseModel } from '../src/core/onnx/index.js';
@@ -14,56 +12,22 @@ import { DEFAULT_PRESET } from '../src/core/int8/presets.js';
 import { outputFileName } from '../src/app/format.js';
 import { fixture, pathOf } from '../tests/helpers/fixtures.js';
 import { card, expect, fixClock, minilm, pageProvenance, test } from './helpers.js';
+import { DIST, serveDist, type StaticDist } from './static-dist.js';
 
 const SUB = '/some/sub/path/';
-const DIST = resolve('dist');
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.txt': 'text/plain; charset=utf-8',
-  '.map': 'application/json',
-};
 
-let server: Server;
+let dist: StaticDist;
 let base: string;
 /** Every request the server saw, with the status it answered. */
-const seen: { url: string; status: number }[] = [];
+let seen: StaticDist['seen'];
 
 test.beforeAll(async () => {
   expect(existsSync(join(DIST, 'index.html')), 'dist/ is built (the e2e web server runs `npm run build`)').toBe(true);
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const send = (status: number, body = '') => {
-      seen.push({ url: url.pathname, status });
-      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' }).end(body);
-    };
-    if (url.pathname === SUB.slice(0, -1)) {
-      seen.push({ url: url.pathname, status: 301 });
-      res.writeHead(301, { Location: SUB }).end();
-      return;
-    }
-    if (!url.pathname.startsWith(SUB)) return send(404, 'not under the sub-path');
-    let rel = decodeURIComponent(url.pathname.slice(SUB.length)) || 'index.html';
-    if (rel.endsWith('/')) rel += 'index.html';
-    const abs = resolve(DIST, normalize(rel));
-    if (!abs.startsWith(DIST + sep) || !existsSync(abs) || !statSync(abs).isFile()) return send(404, 'not found');
-    seen.push({ url: url.pathname, status: 200 });
-    // Deliberately no Cross-Origin-Opener-Policy / Cross-Origin-Embedder-Policy.
-    res.writeHead(200, { 'Content-Type': TYPES[extname(abs)] ?? 'application/octet-stream', 'Content-Length': statSync(abs).size });
-    createReadStream(abs).pipe(res);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}${SUB}`;
+  dist = await serveDist(SUB);
+  ({ base, seen } = dist);
 });
 
-test.afterAll(async () => {
-  await new Promise<void>((ok) => server.close(() => ok()));
-});
+test.afterAll(() => dist.close());
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

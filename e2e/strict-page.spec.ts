@@ -2,14 +2,12 @@
 // string from a model, file name or share link ever becomes markup or script; and a whole session (drop, card,
 // quantize, quality check, share) makes no request anywhere but the app's own origin.
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
 import { encodeNode, encodeOpset, encodeStringEntry, encodeTensor, encodeValueInfo } from '../src/core/onnx/encode.js';
 import { concatParts, flatten, lenField, type Part } from '../src/core/onnx/writer.js';
 import { GRAPH, MODEL } from '../src/core/onnx/model.js';
 import { CSP, cspString } from '../csp.config.js';
-import { pathOf } from '../tests/helpers/fixtures.js';
-import { card, dropFiles, expect, minilm, test, chooseProbes } from './helpers.js';
+import { card, dropFiles, expect, quantizeMinilmAndCheck, test } from './helpers.js';
 
 /** Payloads: each would set window.__xss (or open a dialog) if it ever became markup or script. */
 const X = {
@@ -210,21 +208,9 @@ test('a full session (drop, card, quantize, quality check, share, shared report)
   test.setTimeout(300_000);
   const w = await watch(page);
   const urls = recordRequests(context);
-  const { fixture: f, path } = minilm();
-  const extra = f.extra as Record<string, string>;
   await page.goto('./');
-  await page
-    .getByLabel('Choose model files')
-    .setInputFiles([path, pathOf(f, f.tokenizer!), pathOf(f, extra.tokenizerConfig!), pathOf(f, extra.poolingConfig!)]);
-  const c = card(page, basename(path));
-  await expect(c).toBeVisible();
-  await c.getByTestId('quantize').click();
-  await expect(c.getByTestId('quantize-result')).toBeVisible({ timeout: 120_000 });
+  const c = await quantizeMinilmAndCheck(page);
   const quality = c.getByTestId('quality-panel');
-  await chooseProbes(quality, ['seed-4doc.json']);
-  await quality.getByTestId('quality-run').click();
-  await expect(quality).toHaveAttribute('data-busy', 'true');
-  await expect(quality).toHaveAttribute('data-busy', 'false', { timeout: 180_000 });
   await expect(quality.locator('[data-testid="quality-backend"][data-backend="wasm"]')).toHaveAttribute('data-status', 'done');
   const integrity = c.getByTestId('result-integrity');
   await integrity.getByTestId('share-button').click();

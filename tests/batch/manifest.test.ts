@@ -14,6 +14,7 @@ import {
   type Manifest,
 } from '../../src/core/batch/index.js';
 import { TOOL, smallRuns, type SmallRuns } from './helpers.js';
+import { reverseKeys } from '../helpers/objects.js';
 
 let runs: SmallRuns;
 let manifest: Manifest;
@@ -97,17 +98,7 @@ describe('manifest', () => {
       'report',
       'quality',
     ]);
-    const reverse = (v: unknown): unknown =>
-      Array.isArray(v)
-        ? v.map(reverse)
-        : v && typeof v === 'object'
-          ? Object.fromEntries(
-              Object.entries(v)
-                .reverse()
-                .map(([k, x]) => [k, reverse(x)]),
-            )
-          : v;
-    expect(manifestToJson(reverse(manifest) as Manifest)).toBe(json);
+    expect(manifestToJson(reverseKeys(manifest) as Manifest)).toBe(json);
     expect(parseManifest(json)).toEqual(manifest);
     expect(manifestToJson(parseManifest(json))).toBe(json);
     expect(isManifest(JSON.parse(json))).toBe(true);

@@ -15,6 +15,7 @@ import {
   type ShareableReport,
 } from '../../src/core/share/index.js';
 import { sampleReport, sampleReportV1, sampleReportV2 } from './sample.js';
+import { reverseKeys } from '../helpers/objects.js';
 
 /** An independent encoder: Node's zlib and base64url. */
 const zlibSync = (b: Uint8Array): Uint8Array => new Uint8Array(deflateSync(b, { level: 9 }));
@@ -49,17 +50,7 @@ describe('round trip', () => {
 
   it('encoding is deterministic and independent of key order', () => {
     const r = sampleReport();
-    const reverse = (v: unknown): unknown =>
-      Array.isArray(v)
-        ? v.map(reverse)
-        : v && typeof v === 'object'
-          ? Object.fromEntries(
-              Object.entries(v)
-                .reverse()
-                .map(([k, x]) => [k, reverse(x)]),
-            )
-          : v;
-    const shuffled = reverse(r) as ShareableReport;
+    const shuffled = reverseKeys(r) as ShareableReport;
     expect(Object.keys(shuffled)[0]).toBe('agreement');
     expect(encodeReport(shuffled)).toBe(encodeReport(r));
     expect(reportToJson(shuffled)).toBe(reportToJson(r));

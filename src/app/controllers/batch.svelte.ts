@@ -17,7 +17,7 @@ import { formFor } from '../../core/modes/options.js';
 import { MODE_IDS, MODE_METAS, modeMeta, type ModeId } from '../../core/modes/registry.js';
 import type { ModelSummary } from '../../core/onnx/summary.js';
 import { TOOL } from '../../core/tool.js';
-import type { QuantizeProgress, QuantizeReport, QuantizeRequest, QuantizeResult } from '../../../workers/quantize-protocol.js';
+import type { QuantizeProgress, QuantizeReport, QuantizeRequest } from '../../../workers/quantize-protocol.js';
 import type { PickedFile } from '../batch/entries.js';
 import {
   batchManifest,
@@ -34,16 +34,12 @@ import { formatInt } from '../format.js';
 import { newEntryId, type HistoryEntry } from '../history/model.js';
 import { Job } from '../job.svelte.js';
 import { buildRequest } from '../quantize-options.js';
+import type { QuantizeDeps } from './quantize.svelte.js';
 
 export interface BatchDeps {
   inspect(file: File, siblings: File[]): Promise<ModelSummary>;
   /** Queued behind the page's other quantize jobs (quantize-bridge.ts runQueued). */
-  quantize(
-    file: File,
-    externalFiles: File[],
-    request: QuantizeRequest,
-    opts: { signal: AbortSignal; onProgress: (p: QuantizeProgress) => void; onStart: () => void },
-  ): Promise<QuantizeResult>;
+  quantize: QuantizeDeps['quantize'];
   hash(blob: Blob, opts: { signal?: AbortSignal; onProgress?: (p: { bytes: number; total: number | null }) => void }): Promise<Digests>;
   zip(
     files: { name: string; blob: Blob }[],

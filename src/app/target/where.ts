@@ -23,8 +23,8 @@ export interface WhereOption {
   isDefault: boolean;
 }
 
-/** The page's choices, in the core's order (WHERE_CHOICES), default first. */
-export const WHERE_OPTIONS: readonly WhereOption[] = WHERE_CHOICES.map((id) => {
+/** A target as the page shows it: the core's words (TARGETS) and where its quality check runs. */
+function optionOf(id: TargetId, isDefault: boolean): WhereOption {
   const t = TARGETS[id];
   const q = qualityBackendFor(t).page;
   return {
@@ -35,26 +35,16 @@ export const WHERE_OPTIONS: readonly WhereOption[] = WHERE_CHOICES.map((id) => {
     runtime: `${t.runtime.packages} ${t.runtime.defaultVersion}`,
     int8Preset: t.int8Preset,
     quality: { backend: q.backend, note: q.note },
-    isDefault: id === DEFAULT_TARGET,
+    isDefault,
   };
-});
+}
+
+/** The page's choices, in the core's order (WHERE_CHOICES), default first. */
+export const WHERE_OPTIONS: readonly WhereOption[] = WHERE_CHOICES.map((id) => optionOf(id, id === DEFAULT_TARGET));
 
 export function whereOption(id: TargetId): WhereOption {
-  const o = WHERE_OPTIONS.find((w) => w.id === id);
-  if (o) return o;
   // A target outside the page's list (e.g. the reduced build, from a saved result): the core's words all the same.
-  const t = TARGETS[id];
-  const q = qualityBackendFor(t).page;
-  return {
-    id,
-    label: t.label,
-    where: t.where,
-    advice: t.advice,
-    runtime: `${t.runtime.packages} ${t.runtime.defaultVersion}`,
-    int8Preset: t.int8Preset,
-    quality: { backend: q.backend, note: q.note },
-    isDefault: false,
-  };
+  return WHERE_OPTIONS.find((w) => w.id === id) ?? optionOf(id, false);
 }
 
 /** One finding group as the page lists it: the op, how many nodes, why, for which runtime versions, and its sources. */

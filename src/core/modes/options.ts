@@ -25,6 +25,29 @@ export const EXCLUDE_NODES_OPTION = {
   page: { control: 'textarea', label: 'Exclude nodes', hint: 'Node names, one per line or separated by commas.', advanced: true },
 } as const satisfies ListOption<'excludeNodes'>;
 
+/**
+ * A mode's names from its label and its transformers.js name: label 'INT8' -> output suffix '-INT8' (model-INT8.onnx);
+ * transformers.js name 'quantized' -> suffix '_quantized', file model_quantized.onnx (transformers.js' `dtype` file
+ * names, e.g. onnx/model_q4f16.onnx).
+ */
+export function modeNames<const Id extends string, const Label extends string, const Js extends string>(id: Id, label: Label, js: Js) {
+  return {
+    id,
+    label,
+    suffix: `-${label}` as const,
+    transformersJs: { suffix: `_${js}` as const, fileName: `model_${js}.onnx` as const },
+  };
+}
+
+/** The modes that quantize (INT8, Q4, Q4F16): their verb and the metadata key of their provenance record. */
+export const QUANTIZING = { verb: 'quantizing', metadataKey: 'ava.quantization' } as const;
+
+/** The report facts INT8 and Q4 keep (their reports share these names). */
+export const QUANTIZED_FACTS = [
+  { key: 'tensorsQuantized', label: 'Tensors quantized', path: 'tensorsQuantized' },
+  { key: 'opset', label: 'Opset', path: 'opset' },
+] as const;
+
 /** A bad option value (kind 'options'): the CLI exits 2, the page shows the message under the form. */
 export class OptionError extends AvaError {
   override name = 'OptionError';

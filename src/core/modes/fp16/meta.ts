@@ -5,12 +5,10 @@
  */
 import { DEFAULT_MAX_FINITE, DEFAULT_MIN_POSITIVE, DEFAULT_OP_BLOCK_LIST, type Fp16Options } from '../../fp16/options.js';
 import type { ModeMeta } from '../types.js';
+import { modeNames } from '../options.js';
 
 export const FP16_META = {
-  id: 'fp16',
-  label: 'FP16',
-  suffix: '-FP16',
-  transformersJs: { suffix: '_fp16', fileName: 'model_fp16.onnx' },
+  ...modeNames('fp16', 'FP16', 'fp16'),
   expectedReduction: 50,
   recommended: false,
   summary: '~50% smaller, near-lossless; inputs/outputs stay float32',

@@ -5,7 +5,7 @@
 import { DEFAULT_PRESET, PRESET_DESCRIPTIONS, PRESET_NAMES, PRESETS, presetGroup } from '../../int8/presets.js';
 import type { QuantizeInt8Options } from '../../int8/quantize.js';
 import type { ModeMeta, ModePreset } from '../types.js';
-import { EXCLUDE_NODES_OPTION } from '../options.js';
+import { EXCLUDE_NODES_OPTION, modeNames, QUANTIZED_FACTS, QUANTIZING } from '../options.js';
 
 import { INT8_OP_TYPES } from '../../int8/op-types.js';
 
@@ -15,18 +15,14 @@ export { INT8_OP_TYPES };
 const DEFAULTS = PRESETS[DEFAULT_PRESET];
 
 export const INT8_META = {
-  id: 'int8',
-  label: 'INT8',
-  suffix: '-INT8',
-  transformersJs: { suffix: '_quantized', fileName: 'model_quantized.onnx' },
+  ...modeNames('int8', 'INT8', 'quantized'),
   expectedReduction: 75,
   recommended: true,
   summary: '~75% smaller, small quality loss; weights 8-bit, activations quantized at run time',
   description:
     "Dynamic INT8, the same numerics as onnxruntime's quantize_dynamic: weights of MatMul/Gemm/Gather/Conv become 8-bit, " +
     'activations are quantized at run time (DynamicQuantizeLinear). About 75% smaller.',
-  verb: 'quantizing',
-  metadataKey: 'ava.quantization',
+  ...QUANTIZING,
   // The recipes, then Optimum's four targets (group 'target'; their EnableSubgraph is resolved per model by run.ts).
   presets: PRESET_NAMES.map((id): ModePreset => ({
     id,
@@ -35,10 +31,7 @@ export const INT8_META = {
     values: PRESETS[id],
   })),
   defaultPreset: DEFAULT_PRESET,
-  reportFacts: [
-    { key: 'tensorsQuantized', label: 'Tensors quantized', path: 'tensorsQuantized' },
-    { key: 'opset', label: 'Opset', path: 'opset' },
-  ],
+  reportFacts: QUANTIZED_FACTS,
   options: [
     {
       key: 'perChannel',

@@ -5,7 +5,7 @@
 import { BLOCK_SIZES, DEFAULT_Q4_PRESET, Q4_OP_TYPES, Q4_PRESETS, type Q4PresetName } from '../../q4/options.js';
 import type { QuantizeQ4Options } from '../../q4/quantize.js';
 import type { ModeMeta, ModePreset, OptionSpec } from '../types.js';
-import { EXCLUDE_NODES_OPTION } from '../options.js';
+import { EXCLUDE_NODES_OPTION, modeNames, QUANTIZED_FACTS, QUANTIZING } from '../options.js';
 
 const DEFAULTS = Q4_PRESETS[DEFAULT_Q4_PRESET].options;
 
@@ -93,24 +93,17 @@ export const Q4_MODE_PRESETS: ModePreset[] = (Object.keys(Q4_PRESETS) as Q4Prese
 }));
 
 export const Q4_META = {
-  id: 'q4',
-  label: 'Q4',
-  suffix: '-Q4',
-  transformersJs: { suffix: '_q4', fileName: 'model_q4.onnx' },
+  ...modeNames('q4', 'Q4', 'q4'),
   expectedReduction: 65,
   recommended: false,
   summary: '~65% smaller (less when the embedding table is large: MiniLM 40%), more quality loss than INT8; 4-bit MatMul weights',
   description:
     "Q4: MatMul weights become 4-bit blocks (com.microsoft MatMulNBits), onnxruntime's MatMulNBitsQuantizer byte for byte; " +
     'embedding tables optionally GatherBlockQuantized (--op-types MatMul,Gather). The rest stays float32.',
-  verb: 'quantizing',
-  metadataKey: 'ava.quantization',
+  ...QUANTIZING,
   presets: Q4_MODE_PRESETS,
   defaultPreset: DEFAULT_Q4_PRESET,
-  reportFacts: [
-    { key: 'tensorsQuantized', label: 'Tensors quantized', path: 'tensorsQuantized' },
-    { key: 'opset', label: 'Opset', path: 'opset' },
-  ],
+  reportFacts: QUANTIZED_FACTS,
   options: Q4_OPTIONS,
 } as const satisfies ModeMeta<'q4'>;
 

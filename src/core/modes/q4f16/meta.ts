@@ -7,12 +7,10 @@ import type { QuantizeQ4Options } from '../../q4/quantize.js';
 import type { Q4F16Order } from '../../q4/q4f16.js';
 import { Q4_MODE_PRESETS, Q4_OPTIONS } from '../q4/meta.js';
 import type { ModeMeta } from '../types.js';
+import { modeNames, QUANTIZING } from '../options.js';
 
 export const Q4F16_META = {
-  id: 'q4f16',
-  label: 'Q4F16',
-  suffix: '-Q4F16',
-  transformersJs: { suffix: '_q4f16', fileName: 'model_q4f16.onnx' },
+  ...modeNames('q4f16', 'Q4F16', 'q4f16'),
   expectedReduction: 75,
   recommended: false,
   summary: '~75% smaller (MiniLM 67%): 4-bit MatMul weights, the rest float16; inputs/outputs stay float32',
@@ -20,8 +18,7 @@ export const Q4F16_META = {
     "Q4F16: Q4 (4-bit MatMul weights, onnxruntime's MatMulNBitsQuantizer) and the rest converted to float16 by the FP16 " +
     "converter with its defaults (MatMulNBits then runs in float16 with float16 scales), in transformers.js's order " +
     '(--order q4-first) or the other way round.',
-  verb: 'quantizing',
-  metadataKey: 'ava.quantization',
+  ...QUANTIZING,
   presets: Q4_MODE_PRESETS,
   defaultPreset: DEFAULT_Q4_PRESET,
   reportFacts: [
