@@ -72,7 +72,9 @@ function readJson(path: string, what: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new CliError(`cannot read ${what} ${path}: ${(e as Error).message}`, existsSync(path) ? EXIT.usage : EXIT.notFound);
+    // One line: a JSON parser's message can quote the file's own newlines.
+    const why = (e as Error).message.replace(/\s+/g, ' ');
+    throw new CliError(`cannot read ${what} ${path}: ${why}`, existsSync(path) ? EXIT.usage : EXIT.notFound);
   }
 }
 
@@ -249,6 +251,10 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
           : []),
       ].join('\n')}\n`,
     );
+  // A file that is not a readable model (or lacks its external data) is exit 4, as --help says, not a quality failure.
+  const unreadable = (['original', 'quantized'] as const).filter((k) => report.models[k].error);
+  for (const k of unreadable) io.stderr(`ava-quant: ${k === 'original' ? origPath : quantPath}: ${report.models[k].error}\n`);
+  if (unreadable.length) return EXIT.badModel;
   if (check && !check.ok) return EXIT.cannotRun;
   return report.verdict.pass ? EXIT.ok : EXIT.belowThreshold;
 }

@@ -178,6 +178,21 @@ describe('check (the deployment gate)', () => {
     const bad = cli('check', pathOf(f), damaged, '--probes', 'en', '--tokenizer', pathOf(f, f.tokenizer!));
     expect(bad.code).toBe(7);
     expect(bad.out).toMatch(/FAIL/);
+
+    // Not a model at all is exit 4 (as --help says) with the file named on stderr, not a quality failure (7).
+    const text = join(dir, 'text.onnx');
+    writeFileSync(text, 'hello world\n');
+    const notModel = cli('check', pathOf(f), text, '--probes', 'en', '--tokenizer', pathOf(f, f.tokenizer!));
+    expect(notModel.code, notModel.err).toBe(4);
+    expect(notModel.err).toContain(`ava-quant: ${text}: not a readable ONNX model: not an ONNX model`);
+    // A tokenizer that is not JSON: one line naming the file, the parser's message without the file's newlines.
+    const badTok = cli('check', pathOf(f), q, '--probes', 'en', '--tokenizer', text);
+    expect(badTok.code).toBe(2);
+    const lines = badTok.err.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(`^ava-quant: cannot read tokenizer ${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*not valid JSON`),
+    );
   });
 
   it("--probes FILE: the verdict is over the file's sentences only; retrieval is reported apart; the report says how many of which", () => {
