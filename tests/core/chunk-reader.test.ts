@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { blobSource, bytesSource, chunkReader } from '../../src/core/io/source.js';
+import { type ByteSource, blobSource, bytesSource, chunkReader } from '../../src/core/io/source.js';
 import { fileSource } from '../../src/node/files.js';
 import { float32BytesToFloat16 } from '../../src/core/onnx/float16.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
@@ -66,6 +66,72 @@ describe('chunkReader', () => {
       const b = await blob(o, n);
       expect(Buffer.from(b).equals(Buffer.from(bytes.subarray(o, o + n)))).toBe(true);
     }
+  });
+});
+
+describe('chunkReader read-ahead over a region', () => {
+  /** A source over `bytes` that logs each readInto / read as it starts, and fails the ranges in `failAt`. */
+  const logged = (withReadInto: boolean, failAt = new Set<number>()) => {
+    const log: number[] = [];
+    const base = bytesSource(bytes);
+    const src: ByteSource = {
+      name: 'logged',
+      size: bytes.length,
+      read: async (o, n, signal) => {
+        log.push(o);
+        if (failAt.has(o)) throw new Error(`disk error at ${o}`);
+        return (await base.read(o, n, signal)).slice();
+      },
+      ...(withReadInto
+        ? {
+            readInto: async (o: number, into: Uint8Array) => {
+              log.push(o);
+              await Promise.resolve();
+              if (failAt.has(o)) throw new Error(`disk error at ${o}`);
+              into.set(bytes.subarray(o, o + into.length));
+            },
+          }
+        : {}),
+    };
+    return { src, log };
+  };
+  const region = { start: 1000, end: 1000 + 10 * 4096 + 123 };
+  const walk = function* (): Generator<[number, number]> {
+    for (let o = region.start; o < region.end; o += 4096) yield [o, Math.min(4096, region.end - o)];
+  };
+
+  for (const withReadInto of [true, false])
+    it(`${withReadInto ? 'readInto (two buffers)' : 'read (a Blob)'}: the next chunk is asked for before the caller asks, bytes right over two passes`, async () => {
+      const { src, log } = logged(withReadInto);
+      const read = chunkReader(src, { ...region, passes: 2 });
+      const buffers = new Set<ArrayBufferLike>();
+      for (let pass = 0; pass < 2; pass++)
+        for (const [o, n] of walk()) {
+          const got = await read(o, n);
+          expect(Buffer.from(got).equals(Buffer.from(bytes.subarray(o, o + n)))).toBe(true);
+          buffers.add(got.buffer);
+          // the chunk after this one (or the first, when a pass remains) is already being read
+          const next = o + n < region.end ? o + n : pass === 0 ? region.start : null;
+          if (next !== null) expect(log.at(-1)).toBe(next);
+        }
+      // every range read exactly once per pass: nothing read twice, nothing read past the last pass
+      expect(log.length).toBe(2 * [...walk()].length);
+      if (withReadInto) expect(buffers.size).toBe(2);
+    });
+
+  it('calls out of order still get the right bytes; a failed read-ahead rejects only the call that asks for it', async () => {
+    const chunks = [...walk()];
+    const bad = chunks[3]![0];
+    const { src } = logged(true, new Set([bad]));
+    const read = chunkReader(src, region);
+    for (const i of [0, 5, 2]) {
+      const [o, n] = chunks[i]!;
+      expect(Buffer.from(await read(o, n)).equals(Buffer.from(bytes.subarray(o, o + n)))).toBe(true);
+    }
+    // chunk 3 was read ahead after chunk 2 and failed: asking for it rejects; asking for another one does not
+    await expect(read(...chunks[3]!)).rejects.toThrow(`disk error at ${bad}`);
+    const [o, n] = chunks[7]!;
+    expect(Buffer.from(await read(o, n)).equals(Buffer.from(bytes.subarray(o, o + n)))).toBe(true);
   });
 });
 

@@ -37,8 +37,8 @@ function floatDataSpans(t: TensorView): { start: number; end: number }[] {
  * A tensor's raw_data bytes, or null when it stores its values in typed fields. The single read of raw tensor
  * data in FP16: with an asynchronous byte source this becomes `await source.read(offset, length)`.
  */
-async function rawBytes(t: TensorView): Promise<Uint8Array | null> {
-  return hasRawBytes(t) ? readRaw(t) : null;
+async function rawBytes(t: TensorView, signal?: AbortSignal): Promise<Uint8Array | null> {
+  return hasRawBytes(t) ? readRaw(t, signal) : null;
 }
 
 /** Byte ranges [start, end) of a big on-disk payload, in chunks of about 16 MiB (multiples of 4 bytes). */
@@ -53,8 +53,8 @@ function bigOnDisk(t: TensorView): TensorDataRef | null {
 }
 
 /** The little-endian float32 bytes of a FLOAT tensor stored in the model (raw_data, or float_data packed or not). */
-async function payloadBytes(t: TensorView): Promise<Uint8Array> {
-  const raw = await rawBytes(t);
+async function payloadBytes(t: TensorView, signal?: AbortSignal): Promise<Uint8Array> {
+  const raw = await rawBytes(t, signal);
   if (raw) return raw;
   const chunks = floatDataSpans(t).map((s) => t.buf.subarray(s.start, s.end));
   if (chunks.length === 1) return chunks[0]!;
@@ -133,14 +133,14 @@ function asFloat32(src: Uint8Array): Float32Array {
   return src.byteOffset % 4 === 0 ? new Float32Array(src.buffer, src.byteOffset, n) : new Float32Array(src.slice(0, n * 4).buffer);
 }
 
-/** Range of a float32 tensor's values against maxFinite (see RangeScan). */
-export async function scanFloat32Range(t: TensorView, maxFinite: number): Promise<RangeScan> {
+/** Range of a float32 tensor's values against maxFinite (see RangeScan). Rejects with the signal's reason when aborted. */
+export async function scanFloat32Range(t: TensorView, maxFinite: number, signal?: AbortSignal): Promise<RangeScan> {
   const d = bigOnDisk(t);
-  if (!d) return scan(asFloat32(await payloadBytes(t)), maxFinite);
+  if (!d) return scan(asFloat32(await payloadBytes(t, signal)), maxFinite);
   const all: RangeScan = { maxAbs: 0, genuine: false };
-  const read = chunkReader(d.source);
+  const read = chunkReader(d.source, { start: d.offset, end: d.offset + d.length });
   for (const [a, b] of byteChunks(d.length)) {
-    const r = scan(asFloat32(await read(d.offset + a, b - a)), maxFinite);
+    const r = scan(asFloat32(await read(d.offset + a, b - a, signal)), maxFinite);
     all.maxAbs = Math.max(all.maxAbs, r.maxAbs);
     all.genuine ||= r.genuine;
   }
@@ -176,7 +176,7 @@ export async function convertToFloat16(t: TensorView, clamp: ClampOptions, stats
   const d = bigOnDisk(t);
   if (!d) return float32BytesToFloat16(await payloadBytes(t), clamp, stats);
   const out = new Uint8Array(d.length / 2);
-  const read = chunkReader(d.source);
+  const read = chunkReader(d.source, { start: d.offset, end: d.offset + d.length });
   for (const [a, b] of byteChunks(d.length))
     float32BytesToFloat16(await read(d.offset + a, b - a, signal), clamp, stats, out.subarray(a / 2, b / 2));
   return out;

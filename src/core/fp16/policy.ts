@@ -11,7 +11,8 @@
  *  - `graph`: passes over the planned model that follow values from node to node (rules/*.ts); they move
  *    nodes planned for float16 back to float32 and mark values that must be produced in float32.
  */
-import type { NodeView } from '../onnx/model.js';
+import type { NodeView, TensorView } from '../onnx/model.js';
+import pLimit from 'p-limit';
 import { type Binding, FLOAT, FLOAT16, type GCtx, type NPlan, type Run, type VRec, type Verdict, forEachCtx, resolve } from './graph.js';
 import { type RangeScan, scalarValue, scanFloat32Range, scanFloatValues } from './payload.js';
 import { keepNormalisationStatistics } from './rules/normalisation.js';
@@ -272,14 +273,19 @@ export function applyGraphRules(pass: GraphPass): void {
   for (const r of SCOPES.graph) r.apply!(pass, r.id);
 }
 
+/** Range scans run this many at a time, so one tensor is read while another is scanned (I/O overlaps the work). */
+const SCANS_IN_FLIGHT = 2;
+
 /**
  * Reads what the graph rules need from tensor payloads, once, before they run: the value of every one-element
  * initializer / Constant (e.g. Pow exponents) and, with outOfRange 'keep-fp32', the range of every float32
- * initializer / Constant stored in the model. Cancellable between tensors.
+ * initializer / Constant stored in the model (SCANS_IN_FLIGHT at a time; big tensors in chunks, so memory holds at
+ * most that many small tensors or chunk buffers). Cancellable between tensors.
  */
 export async function collectTensorFacts(run: Run, main: GCtx): Promise<TensorFacts> {
   const facts: TensorFacts = { scalars: new Map(), ranges: new Map() };
   const scanRanges = run.opts.outOfRange === 'keep-fp32';
+  const scans: [VRec, TensorView][] = [];
   const ctxs: GCtx[] = [];
   forEachCtx(main, (c) => ctxs.push(c));
   for (const ctx of ctxs) {
@@ -289,7 +295,7 @@ export async function collectTensorFacts(run: Run, main: GCtx): Promise<TensorFa
       if (!t) continue;
       const s = await scalarValue(t);
       if (s !== null) facts.scalars.set(r, s);
-      if (scanRanges && t.dataType === DT.FLOAT) facts.ranges.set(r, await scanFloat32Range(t, run.opts.maxFinite));
+      if (scanRanges && t.dataType === DT.FLOAT) scans.push([r, t]);
     }
     for (const p of ctx.plans) {
       if (p.n.opType !== 'Constant' || !isDefaultDomain(p.n.domain) || !p.n.outputs[0]) continue;
@@ -303,12 +309,20 @@ export async function collectTensorFacts(run: Run, main: GCtx): Promise<TensorFa
         if (s !== null) facts.scalars.set(r, s);
       }
       if (!scanRanges) continue;
-      if (a.name === 'value' && a.t && a.t.dataType === DT.FLOAT && !(a.t.external && !a.t.data))
-        facts.ranges.set(r, await scanFloat32Range(a.t, run.opts.maxFinite));
+      if (a.name === 'value' && a.t && a.t.dataType === DT.FLOAT && !(a.t.external && !a.t.data)) scans.push([r, a.t]);
       else if (a.name === 'value_float' || a.name === 'value_floats')
         facts.ranges.set(r, scanFloatValues(a.name === 'value_float' ? [a.f ?? 0] : (a.floats ?? []), run.opts.maxFinite));
     }
   }
+  const limit = pLimit(SCANS_IN_FLIGHT);
+  await Promise.all(
+    scans.map(([r, t]) =>
+      limit(async () => {
+        run.signal?.throwIfAborted();
+        facts.ranges.set(r, await scanFloat32Range(t, run.opts.maxFinite, run.signal));
+      }),
+    ),
+  );
   return facts;
 }
 

@@ -255,7 +255,7 @@ export class GraphQuantizer {
       run: async (signal) => {
         const params = { qType, symmetric, reduceRange, floatType };
         // A big weight on disk is read in chunks (two passes) so its float32 values are never all in memory.
-        const chunks = src.src ? floatChunkReader(src.src, signal) : null;
+        const chunks = src.src ? floatChunkReader(src.src, signal, 2) : null;
         const r = chunks
           ? await quantizeTensorChunked(chunks, src.dims, axis, params, src.name)
           : quantizeTensor(await this.ctx.valuesOf(src, signal), src.dims, axis, params, src.name);

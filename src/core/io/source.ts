@@ -78,21 +78,72 @@ export function blobSource(blob: Blob, name = (blob as File).name ?? 'model.onnx
   };
 }
 
+/** Where a chunkReader's reads fall, so it can read the next chunk while the caller works on this one. */
+export interface ChunkRange {
+  /** First byte of the region the caller reads chunk by chunk, in order. */
+  start: number;
+  /** End of that region (exclusive): nothing past it is read ahead. */
+  end: number;
+  /**
+   * How many times the caller walks the region from start to end (default 1): a two-pass kernel (range, then
+   * values) passes 2, so the first chunk of the second pass is read while the last of the first is processed.
+   */
+  passes?: number;
+}
+
 /**
- * Reads ranges of `src` one after another through one reused buffer, so a loop over the chunks of a big tensor
- * allocates nothing per chunk. The array a call returns (length bytes, starting at a multiple of 4 bytes within its
- * buffer when `src` has readInto) is valid only until the next call: consume it before reading again, and never
- * keep it (read() gives arrays to keep). In memory (`src.bytes`) each call is a view, no copy; with readInto the
- * buffer grows to the longest length asked and is reused; otherwise each call is a plain read().
+ * Reads ranges of `src` one after another. The array a call returns is valid only until the next call: consume it
+ * before reading again, and never keep it (read() gives arrays to keep). In memory (`src.bytes`) each call is a
+ * view, no copy. Otherwise, given the `region` the calls walk, each call also starts reading the chunk that follows
+ * (same length, clipped to the region; after the region's end the start again while passes remain), so reading
+ * overlaps the caller's work on this chunk (the read runs on the I/O thread of Node or the browser). With readInto
+ * that takes two buffers, reused, each as long as the longest length asked (arrays start at a multiple of 4 bytes
+ * within their buffer); without it (a Blob), one chunk more is held. A call that does not ask for the chunk read ahead
+ * waits for that read to settle, ignores it and reads what it asked for, so any order of calls gives the right bytes.
+ * Errors: as src.read(); a failed read-ahead rejects only the call that asks for that chunk.
  */
-export function chunkReader(src: ByteSource): (offset: number, length: number, signal?: AbortSignal) => Promise<Uint8Array> {
-  if (src.bytes || !src.readInto) return (offset, length, signal) => src.read(offset, length, signal);
-  let buf = new Uint8Array(0);
+export function chunkReader(
+  src: ByteSource,
+  region?: ChunkRange,
+): (offset: number, length: number, signal?: AbortSignal) => Promise<Uint8Array> {
+  if (src.bytes) return (offset, length, signal) => src.read(offset, length, signal);
+  const buffers = [new Uint8Array(0), new Uint8Array(0)];
+  let turn = 0;
+  let passesLeft = (region?.passes ?? 1) - 1;
+  let firstLength = 0;
+  let ahead: { offset: number; length: number; done: Promise<Uint8Array> } | null = null;
+  const start = (offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> => {
+    if (!src.readInto) return src.read(offset, length, signal);
+    const b = turn;
+    if (region) turn ^= 1; // without a region nothing is read ahead: one buffer
+    if (buffers[b]!.length < length) buffers[b] = new Uint8Array(length);
+    const into = buffers[b]!.subarray(0, length);
+    return src.readInto(offset, into, signal).then(() => into);
+  };
   return async (offset, length, signal) => {
-    if (buf.length < length) buf = new Uint8Array(length);
-    const into = buf.subarray(0, length);
-    await src.readInto!(offset, into, signal);
-    return into;
+    let done: Promise<Uint8Array>;
+    if (ahead && ahead.offset === offset && ahead.length === length) done = ahead.done;
+    else {
+      if (ahead) await ahead.done.catch(() => undefined); // its buffer is free only once the read has settled
+      done = start(offset, length, signal);
+    }
+    ahead = null;
+    if (region) {
+      if (offset === region.start) firstLength ||= length;
+      let next = offset + length;
+      if (next >= region.end && passesLeft > 0 && firstLength) {
+        passesLeft--;
+        next = region.start;
+        length = firstLength;
+      }
+      const len = Math.min(length, region.end - next);
+      if (len > 0 && next >= region.start) {
+        const d = start(next, len, signal);
+        d.catch(() => undefined); // rejects the call that asks for it, if any
+        ahead = { offset: next, length: len, done: d };
+      }
+    }
+    return done;
   };
 }
 

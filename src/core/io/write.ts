@@ -17,7 +17,7 @@ export interface WriteOptions {
   onProgress?: (done: number, total: number, label?: string) => void;
   /** Upper bound of bytes read ahead of the write position (default 64 MiB; at least one piece). */
   lookaheadBytes?: number;
-  /** Upper bound of lazy pieces in flight (default 4). */
+  /** Upper bound of lazy pieces in flight (default 16). */
   lookaheadPieces?: number;
 }
 
@@ -52,7 +52,7 @@ export function yieldToEventLoop(): Promise<void> {
 export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts: WriteOptions = {}): Promise<number> {
   const total = pieces.reduce((a, p) => a + p.length, 0);
   const maxBytes = opts.lookaheadBytes ?? 64 * 1024 * 1024;
-  const maxPieces = opts.lookaheadPieces ?? 4;
+  const maxPieces = opts.lookaheadPieces ?? 16;
   const inflight = new Map<number, Promise<Uint8Array>>();
   let inflightBytes = 0;
   let next = 0; // next piece index to consider starting
@@ -105,6 +105,7 @@ export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts
         inflightBytes -= p.length;
         label = p.label;
         if (bytes.length !== p.length) throw new Error(`internal error: a piece of ${p.length} bytes read as ${bytes.length}`);
+        start(); // the next pieces compute while this one is written
       }
       if (bytes.length >= CHUNK) {
         await flush();

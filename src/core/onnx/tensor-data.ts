@@ -106,9 +106,14 @@ export const chunking = { aboveBytes: 64 << 20 };
 /**
  * A reader of element ranges of a FLOAT / FLOAT16 tensor whose bytes are on disk (t.data), or null when the tensor
  * is in memory or small enough to read whole. Each read returns float32 values (float16 widened exactly) in a buffer
- * the next read reuses (chunkReader, src/core/io/source.ts): consume each chunk before reading the next.
+ * the next read reuses (chunkReader, src/core/io/source.ts): consume each chunk before reading the next. Reads walk
+ * the tensor in order `passes` times (a two-pass kernel passes 2): the next chunk is read while this one is used.
  */
-export function floatChunkReader(t: TensorView, signal?: AbortSignal): ((start: number, count: number) => Promise<Float32Array>) | null {
+export function floatChunkReader(
+  t: TensorView,
+  signal?: AbortSignal,
+  passes = 1,
+): ((start: number, count: number) => Promise<Float32Array>) | null {
   const d = t.data;
   if (!d || d.length <= chunking.aboveBytes || (t.dataType !== DT.FLOAT && t.dataType !== DT.FLOAT16)) return null;
   const width = t.dataType === DT.FLOAT ? 4 : 2;
@@ -116,7 +121,7 @@ export function floatChunkReader(t: TensorView, signal?: AbortSignal): ((start: 
     throw new OnnxFormatError(
       `tensor '${t.name}' has ${d.length} bytes of data but its shape [${t.dims.join(', ')}] needs ${elementCount(t.dims) * width}`,
     );
-  const read = chunkReader(d.source);
+  const read = chunkReader(d.source, { start: d.offset, end: d.offset + d.length, passes });
   let widened = new Float32Array(0);
   return async (start, count) => {
     const b = await read(d.offset + start * width, count * width, signal);
