@@ -20,6 +20,7 @@ import { TENSOR, type TensorDataRef, type TensorView } from '../onnx/model.js';
 import { chunking, hasRawBytes, rawByteLength, rawBytes as readRaw } from '../onnx/tensor-data.js';
 import { WT_I32, WT_LEN, pushInts } from '../onnx/wire.js';
 import { SENTINEL_MAGNITUDE } from './options.js';
+import { simd, simdMaxMagnitude } from '../kernels/simd.js';
 import { concatBytes } from '../io/bytes.js';
 
 /** The float_data fields of a tensor as byte spans of the model, in order (when it has no raw_data). */
@@ -109,7 +110,14 @@ const SCAN_CHUNK = 16384;
 function scanChunk(w: Uint32Array, from: number, to: number, lo: number, span: number, acc: Uint32Array): void {
   // Usual case first: one max over the magnitudes. Below `lo` everything is finite and nothing is out of range.
   let all = 0;
-  for (let i = from; i < to; i++) {
+  let i = from;
+  const k = to - from >= 64 ? simd() : null; // the SIMD twin (kernels/simd.ts) takes all but the last few values
+  if (k) {
+    const r = simdMaxMagnitude(k, w, from, to);
+    all = r.max;
+    i += r.done;
+  }
+  for (; i < to; i++) {
     const m = w[i]! & 0x7fffffff;
     if (m > all) all = m;
   }

@@ -18,6 +18,8 @@
  * per-tensor is channels = 1.
  */
 
+import { BLOCK, simd, simdMinMax, simdQuantize, simdQuantizeRows, simdRowsFit, simdRowsMinMax } from './simd.js';
+
 /** The tensor as [outer, channels, inner] for a quantization axis (null = per-tensor: one channel). */
 export interface ChannelLayout {
   outer: number;
@@ -103,8 +105,10 @@ export function channelMinMax(values: Float32Array, layout: ChannelLayout): Chan
   const cmin = inner === 1 ? min : new Float64Array(cols).fill(Infinity);
   const cmax = inner === 1 ? max : new Float64Array(cols).fill(-Infinity);
   const step = rowsPerCall(cols) * cols;
-  for (let base = 0, end = outer * cols; base < end; base += step) rowsMinMax(values, cols, base, Math.min(end, base + step), cmin, cmax);
-  let hasNaN = false;
+  const kernels = simdRowsFit(cols) ? simd() : null; // the SIMD twin (kernels/simd.ts)
+  let hasNaN = kernels ? simdRowsMinMax(kernels, values, cols, 0, outer * cols, cmin, cmax) : false;
+  if (!kernels)
+    for (let base = 0, end = outer * cols; base < end; base += step) rowsMinMax(values, cols, base, Math.min(end, base + step), cmin, cmax);
   for (let k = 0; k < cols; k++) if (cmin[k] !== cmin[k]) hasNaN = true; // Math.min propagates NaN
   if (inner !== 1)
     for (let c = 0; c < channels; c++)
@@ -145,8 +149,20 @@ function rowsMinMax(v: Float32Array, cols: number, from: number, to: number, cmi
   }
 }
 
-/** Math.min / Math.max over values[from, to) folded into min[c] / max[c] (four independent chains). */
+/**
+ * Math.min / Math.max over values[from, to) folded into min[c] / max[c] (four independent chains; the WebAssembly
+ * SIMD twin for long segments, kernels/simd.ts).
+ */
 function segmentMinMax(v: Float32Array, from: number, to: number, min: Float64Array, max: Float64Array, c: number): void {
+  const k = to - from >= SIMD_FROM ? simd() : null;
+  if (k) {
+    for (let a = from; a < to; a += BLOCK) {
+      const [lo, hi] = simdMinMax(k, v, a, Math.min(to, a + BLOCK));
+      min[c] = Math.min(min[c]!, lo);
+      max[c] = Math.max(max[c]!, hi);
+    }
+    return;
+  }
   let a0 = min[c]!,
     b0 = max[c]!;
   let a1 = a0,
@@ -178,6 +194,9 @@ function segmentMinMax(v: Float32Array, from: number, to: number, min: Float64Ar
   min[c] = Math.min(a0, a1, a2, a3);
   max[c] = Math.max(b0, b1, b2, b3);
 }
+
+/** Segments at least this long go to the SIMD kernels (shorter ones are not worth the copy and the call). */
+const SIMD_FROM = 64;
 
 /** 1.5 * 2^52: for |x| <= 2^51, (x + ROUND_MAGIC) - ROUND_MAGIC is x rounded to the nearest integer, ties to even. */
 const ROUND_MAGIC = 6755399441055744;
@@ -253,6 +272,11 @@ export function quantizeChannels(
       p[k + 3] = z;
     }
   }
+  const k = simdRowsFit(cols) && ((lo === -128 && hi === 127) || (lo === 0 && hi === 255)) ? simd() : null;
+  if (k) {
+    simdQuantizeRows(k, values, cols, 0, outer * cols, p, lo, out); // the SIMD twin (kernels/simd.ts)
+    return out;
+  }
   const step = rowsPerCall(cols) * cols;
   for (let base = 0, end = outer * cols; base < end; base += step) quantizeRows(values, cols, base, Math.min(end, base + step), p, out);
   return out;
@@ -305,8 +329,15 @@ function quantizeRows(v: Float32Array, cols: number, from: number, to: number, p
   }
 }
 
-/** values[from, to) of one channel: clip(rint(float32(w / s)) + z, lo, hi) (see quantizeChannels). */
+/**
+ * values[from, to) of one channel: clip(rint(float32(w / s)) + z, lo, hi) (see quantizeChannels); long segments of
+ * int8 / uint8 go to the WebAssembly SIMD twin (kernels/simd.ts) and only their last few values run here.
+ */
 function quantizeSegment(v: Float32Array, from: number, to: number, s: number, z: number, lo: number, hi: number, out: Uint8Array): void {
+  if (to - from >= SIMD_FROM && ((lo === -128 && hi === 127) || (lo === 0 && hi === 255))) {
+    const k = simd();
+    if (k) while (to - from >= 16) from += simdQuantize(k, v, from, Math.min(to, from + BLOCK), s, z, lo, out);
+  }
   const l = lo - z;
   const h = hi - z;
   for (let i = from; i < to; i++) {
