@@ -67,7 +67,7 @@ describe('INT8: range and quantization', () => {
       [129, 384],
       [200, 1024],
       [5, 30], // not a multiple of 4: TypeScript both times
-    ]) {
+    ] as [number, number][]) {
       const n = rows * cols;
       const values = Float32Array.from({ length: n }, () => gauss() * 0.05);
       values[cols + 5] = -0;

@@ -17,7 +17,7 @@ export interface WriteOptions {
   onProgress?: (done: number, total: number, label?: string) => void;
   /** Upper bound of bytes read ahead of the write position (default 64 MiB; at least one piece). */
   lookaheadBytes?: number;
-  /** Upper bound of lazy pieces in flight (default 16). */
+  /** Upper bound of lazy pieces being computed at once (default 16; finished pieces waiting to be written count only in bytes). */
   lookaheadPieces?: number;
 }
 
@@ -61,16 +61,29 @@ export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts
   let pendingBytes = 0;
   const signal = opts.signal;
 
+  let computing = 0; // pieces started and not yet settled (finished ones wait in `inflight` for their turn)
+  let stopped = false;
   const start = (): void => {
-    while (next < pieces.length) {
+    while (!stopped && next < pieces.length) {
       const p = pieces[next]!;
       if (p instanceof Uint8Array) {
         next++;
         continue;
       }
-      if (inflight.size > 0 && (inflight.size >= maxPieces || inflightBytes + p.length > maxBytes)) return;
+      if (inflight.size > 0 && (computing >= maxPieces || inflightBytes + p.length > maxBytes)) return;
       const read = (p as LazyPart).read(signal);
-      read.catch(() => undefined); // awaited later; avoid unhandled rejections when we stop early
+      computing++;
+      // When a piece is done, the next ones start even while the writer waits on the sink (a big write must not
+      // leave the work idle); errors are taken when the piece's turn comes.
+      read.then(
+        () => {
+          computing--;
+          start();
+        },
+        () => {
+          computing--;
+        },
+      );
       inflight.set(next, read);
       inflightBytes += p.length;
       next++;
@@ -121,6 +134,7 @@ export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts
     }
     await flush();
   } catch (e) {
+    stopped = true;
     await Promise.allSettled(inflight.values());
     throw e;
   }
