@@ -14,6 +14,7 @@
  * `chunking.aboveBytes` are scanned and converted in chunks, so a big tensor's float32 values are never all in memory.
  */
 import { chunkReader } from '../io/source.js';
+import { withBytes } from '../io/pool.js';
 import { DT } from '../onnx/dtypes.js';
 import { type ClampOptions, type ConvertStats, float32BytesToFloat16 } from '../onnx/float16.js';
 import { TENSOR, type TensorDataRef, type TensorView } from '../onnx/model.js';
@@ -144,6 +145,7 @@ function asFloat32(src: Uint8Array): Float32Array {
 /** Range of a float32 tensor's values against maxFinite (see RangeScan). Rejects with the signal's reason when aborted. */
 export async function scanFloat32Range(t: TensorView, maxFinite: number, signal?: AbortSignal): Promise<RangeScan> {
   const d = bigOnDisk(t);
+  if (!d && t.data) return withBytes(t.data.source, t.data.offset, t.data.length, signal, (b) => scan(asFloat32(b), maxFinite));
   if (!d) return scan(asFloat32(await payloadBytes(t, signal)), maxFinite);
   const all: RangeScan = { maxAbs: 0, genuine: false };
   const read = chunkReader(d.source, { start: d.offset, end: d.offset + d.length });
@@ -182,6 +184,7 @@ export async function scalarValue(t: TensorView): Promise<number | null> {
  */
 export async function convertToFloat16(t: TensorView, clamp: ClampOptions, stats: ConvertStats, signal?: AbortSignal): Promise<Uint8Array> {
   const d = bigOnDisk(t);
+  if (!d && t.data) return withBytes(t.data.source, t.data.offset, t.data.length, signal, (b) => float32BytesToFloat16(b, clamp, stats));
   if (!d) return float32BytesToFloat16(await payloadBytes(t), clamp, stats);
   const out = new Uint8Array(d.length / 2);
   const read = chunkReader(d.source, { start: d.offset, end: d.offset + d.length });

@@ -13,6 +13,7 @@ import { DT, dtypeName } from '../onnx/dtypes.js';
 import { type Job, type WGraph, type WInit, type WNode } from './graph.js';
 import { type FloatType, type QType, floatBytes, quantizeTensor, quantizeTensorChunked } from './numerics.js';
 import { floatChunkReader, readFloatValues } from '../onnx/tensor-data.js';
+import { withBytes } from '../io/pool.js';
 import type { LocalTypes } from './shapes.js';
 
 /** A quantized value: where its 8-bit version, scale and zero point live (QuantizedValue). */
@@ -256,9 +257,15 @@ export class GraphQuantizer {
         const params = { qType, symmetric, reduceRange, floatType };
         // A big weight on disk is read in chunks (two passes) so its float32 values are never all in memory.
         const chunks = src.src ? floatChunkReader(src.src, signal, 2) : null;
+        // A float32 weight on disk is read into a pooled buffer, quantized, and the buffer reused (src/core/io/pool.ts).
+        const d = src.src?.data;
         const r = chunks
           ? await quantizeTensorChunked(chunks, src.dims, axis, params, src.name)
-          : quantizeTensor(await this.ctx.valuesOf(src, signal), src.dims, axis, params, src.name);
+          : d && src.src!.dataType === DT.FLOAT && d.length === n * 4
+            ? await withBytes(d.source, d.offset, d.length, signal, (b) =>
+                quantizeTensor(new Float32Array(b.buffer, b.byteOffset, n), src.dims, axis, params, src.name),
+              )
+            : quantizeTensor(await this.ctx.valuesOf(src, signal), src.dims, axis, params, src.name);
         qInit.raw = post ? post(r.data) : r.data;
         scaleInit.raw = floatBytes(r.scales, floatType);
         zpInit.raw = Uint8Array.from(r.zeroPoints.map((z) => z & 0xff));
