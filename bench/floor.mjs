@@ -1,7 +1,7 @@
 /**
  * The Node floor: the least any mode can cost in this runtime. Reads every input file in 16 MiB slices and writes
- * the same bytes to one output file (so the output is as large as the input), then fsyncs nothing (neither do the
- * CLI or the reference tools). Run in a fresh process by bench/run.ts through bench/measure.py:
+ * the same bytes to one output file (so the output is as large as the input), and fsyncs nothing, as the reference
+ * tools do not (the CLI does fsync its output before renaming it into place, so that cost is ours). Run in a fresh process by bench/run.ts through bench/measure.py:
  *   node bench/floor.mjs <out> <in> [<in> ...]      prints {"bytes": N}
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
