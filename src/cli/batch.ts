@@ -13,7 +13,7 @@ import { inputBytes } from '../core/onnx/open.js';
 import { digestsOfFile } from '../node/files.js';
 import { AvaError } from '../core/errors.js';
 import { type CliInput, openInput, produce, provenanceDate } from './pipeline.js';
-import { CliError, type CliIo, EXIT, int, mb, siblingsOf } from './io.js';
+import { CliError, type CliIo, EXIT, int, mb, siblingsOf, unknownValue } from './io.js';
 import { createProgress } from './progress.js';
 import { TOOL } from '../core/tool.js';
 
@@ -57,7 +57,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
     .filter(Boolean);
   const modes: ModeId[] = [];
   for (const m of modeWords) {
-    if (!isModeId(m)) throw new CliError(`--modes: unknown mode '${m}' (use ${MODE_IDS.join(', ')})`, EXIT.usage);
+    if (!isModeId(m)) throw unknownValue('--modes', m, MODE_IDS);
     modes.push(m);
   }
   // --preset applies to the chosen modes that have presets; each of them must know it.
@@ -76,7 +76,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
         );
   }
   const template = (typeof flags.template === 'string' ? flags.template : 'suffix') as NamingTemplate;
-  if (template !== 'suffix' && template !== 'transformers.js') throw new CliError(`--template: use suffix or transformers.js`, EXIT.usage);
+  if (template !== 'suffix' && template !== 'transformers.js') throw unknownValue('--template', template, ['suffix', 'transformers.js']);
   const version = typeof flags.version === 'string' ? flags.version : null;
   const outDir = typeof flags.out === 'string' ? flags.out : dir;
   const force = !!flags.force;

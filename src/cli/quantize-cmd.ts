@@ -52,7 +52,7 @@ export const SHARED_FLAGS = [
 ] as const;
 
 const EXIT_CODES =
-  'Exit codes: 0 ok, 1 failure, 2 usage, 3 input not found, 4 not a valid ONNX model, refused, already quantized or nothing to quantize, 5 output exists, 6 disk full, ' +
+  'Exit codes: 0 ok, 1 failure, 2 usage, 3 input or output folder not found, 4 not a valid ONNX model, refused, already quantized or nothing to quantize, 5 output exists, 6 disk full, ' +
   '9 the output cannot run on the target (nothing written; --force keeps it)';
 
 const sharedHelp = (): string[] => helpLines(SHARED_FLAGS.map((f) => [f.value ? `${f.flag} ${f.value}` : f.flag, f.help]));
@@ -196,10 +196,15 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   } catch (e) {
     progress.finish();
     if (e instanceof CannotRun) {
-      // Nothing was kept: say what cannot run, then the one-line refusal (exit 9).
-      if (json) io.stdout(`${JSON.stringify({ input, output, written: false, target: targetJson(e.check, target) }, null, 2)}\n`);
-      else io.stdout(`${targetLines(e.check, target).join('\n')}\n`);
-      throw new CliError(cannotRunMessage(output, e.check), EXIT.cannotRun);
+      // Nothing was kept: say what cannot run, then the one-line refusal (exit 9); --json: the findings go with the
+      // error object (main.ts).
+      if (!json) io.stdout(`${targetLines(e.check, target).join('\n')}\n`);
+      throw new CliError(cannotRunMessage(output, e.check), EXIT.cannotRun, null, {
+        input,
+        output,
+        written: false,
+        target: targetJson(e.check, target),
+      });
     }
     throw e;
   } finally {

@@ -85,6 +85,15 @@ describe('quantize --target', () => {
     const k = JSON.parse(refused.out);
     expect(k.written).toBe(false);
     expect(k.target.ok).toBe(false);
+    // One JSON document: the findings and the error (exit code and the stderr line).
+    expect(k.error).toEqual({
+      code: 9,
+      message: refused.err
+        .trim()
+        .split('\n')
+        .at(-1)!
+        .replace(/^ava-quant: /, ''),
+    });
     const f = k.target.unsupported[0];
     expect(f).toMatchObject({ op: 'ConvInteger', verdict: 'no-kernel' });
     expect(f.node).toBeTruthy();

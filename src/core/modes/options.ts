@@ -84,14 +84,17 @@ export function baseValue(meta: ModeMeta, spec: OptionSpec, presetId?: string | 
 
 // ---- value rules (CLI and page) -------------------------------------------------------------------------------
 
-function numberRange(spec: NumberOption): string {
+/** The range rule of a number option (also the CLI's other numeric flags: src/cli/io.ts numberFlag). */
+export type NumberRange = Pick<NumberOption, 'integer' | 'min' | 'minExclusive' | 'max'>;
+
+function numberRange(spec: NumberRange): string {
   const lo = spec.min === undefined ? null : `${spec.minExclusive ? 'above' : 'at least'} ${spec.min}`;
   const hi = spec.max === undefined ? null : `at most ${spec.max}`;
   return [lo, hi].filter(Boolean).join(' and ');
 }
 
 /** A number option's value from text; `name` is the flag or the label the message uses. Throws OptionError. */
-export function parseNumberOption(spec: NumberOption, text: string, name: string): number {
+export function parseNumberOption(spec: NumberRange, text: string, name: string): number {
   const t = text.trim();
   const n = Number(t);
   if (t === '' || !Number.isFinite(n)) throw new OptionError(`${name} must be a number (got "${text}")`);
