@@ -23,7 +23,7 @@ import {
 import type { ModelSpec, OrtModule } from '../core/quality/index.js';
 import { openModel } from '../core/onnx/open.js';
 import { modelFilesOf, sha256File } from '../node/files.js';
-import { CliError, type CliIo, EXIT, numberFlag, unknownValue } from './io.js';
+import { CliError, type CliIo, EXIT, POOLING_MODES, numberFlag, unknownValue } from './io.js';
 import { WHERE_CHOICES, checkTarget, qualityBackendFor, type TargetCheck } from '../core/targets/index.js';
 import { externalDataFiles } from '../core/quality/index.js';
 import { takeTargetFlags, targetLines, type TargetChoice } from './target-check.js';
@@ -78,8 +78,6 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
-const POOL_MODES = ['mean', 'cls', 'none'];
-
 /**
  * `--output NAME` must be one of the original model's graph outputs: a usage error naming the value and the outputs
  * it has (exit 2), not a failed check. A model that does not open is left to the check (its report says why, exit 4).
@@ -104,7 +102,7 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
   if (file && !args.some(isRemoteModelArg))
     throw new CliError('--file chooses a file of a Hugging Face repository; neither model is one', EXIT.usage);
   const poolMode = flags.pool;
-  if (poolMode !== undefined && !POOL_MODES.includes(String(poolMode))) throw unknownValue('--pool', String(poolMode), POOL_MODES);
+  if (poolMode !== undefined && !POOLING_MODES.includes(String(poolMode))) throw unknownValue('--pool', String(poolMode), POOLING_MODES);
   if (flags.output !== undefined && (typeof flags.output !== 'string' || !flags.output))
     throw new CliError('--output takes an output name', EXIT.usage);
   // A Hugging Face id or URL is downloaded into the cache; its tokenizer and pooling config come with it.

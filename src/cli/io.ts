@@ -187,5 +187,8 @@ export function withFlagNames(message: string, pairs: Iterable<readonly [string,
   return m;
 }
 
+/** The pooling modes `check --pool` and target mode's `--pooling` take (the quality core's PoolingChoice words). */
+export const POOLING_MODES: readonly string[] = ['mean', 'cls', 'none'];
+
 /** The usage error for a flag given without its value. */
 export const needsValue = (flag: string): CliError => new CliError(`${flag} needs a value`, EXIT.usage);

@@ -10,6 +10,7 @@
  * Target mode stays outside the mode registry's `run` (src/core/modes/): it needs onnxruntime, a tokenizer and the
  * probe sets, and measures dozens of candidate models, where a registry mode is a pure rewrite of the graph.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Precision, TargetReport } from '../core/mixed/index.js';
 import { PRECISIONS } from '../core/mixed/index.js';
@@ -17,7 +18,18 @@ import { PRESET_NAMES, isPresetName, type PresetName } from '../core/int8/preset
 import { formatReportText } from '../core/quality/index.js';
 import { AvaError } from '../core/errors.js';
 import type { TargetCheck } from '../core/targets/index.js';
-import { CliError, type CliIo, EXIT, EXIT_FOR_KIND, checkOutputPath, mb, needsValue, numberFlag, withFlagNames } from './io.js';
+import {
+  CliError,
+  type CliIo,
+  EXIT,
+  EXIT_FOR_KIND,
+  checkOutputPath,
+  mb,
+  needsValue,
+  numberFlag,
+  POOLING_MODES,
+  withFlagNames,
+} from './io.js';
 import { walkArgs } from '../core/modes/options.js';
 import { openInput, provenanceOf, statInput } from './pipeline.js';
 import { createProgress } from './progress.js';
@@ -149,6 +161,9 @@ export function parseTargetArgs(args: readonly string[]): { positionals: string[
           f.tokenizer = v;
           break;
         case '--pooling':
+          // A pooling mode, or a 1_Pooling/config.json: a word that is neither is a usage error naming both.
+          if (!POOLING_MODES.includes(v) && !existsSync(v))
+            throw new CliError(`--pooling: '${v}' is neither a pooling mode (${POOLING_MODES.join(', ')}) nor a file`, EXIT.usage);
           f.pooling = v;
           break;
       }

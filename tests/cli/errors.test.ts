@@ -86,6 +86,7 @@ describe('enum flags: a usage error naming the value and the valid ones', () => 
       [['quantize', small(), out, 'q4', '--block-size', '48'], '48', '32'],
       [['quantize', small(), out, 'int8', '--target', 'pdp11'], 'pdp11', 'x86-avx2'],
       [['quantize', minilm(), out, 'target', '--min-cosine', '0.9', '--candidates', 'int4'], 'int4', 'fp16, int8, q4'],
+      [['quantize', minilm(), out, 'target', '--min-cosine', '0.9', '--pooling', 'max'], 'max', 'mean, cls, none'],
     ];
     for (const [args, value, choices] of cases) {
       const r = cli(...args);

@@ -119,6 +119,14 @@ const { UINT8: U8, INT8: I8 } = DT;
 
 // ---- the CPU execution provider (native apps and onnxruntime-web's WASM build) ---------------------------------
 
+/**
+ * An op that first came in a known release: no kernel before `version` (the rule applies at any version asked,
+ * inside the checked range or not).
+ */
+function firstIn(id: string, op: string, version: string, reason: string, sources: string[]): Rule {
+  return { id, ops: [op], versions: { before: version }, when: { kind: 'always' }, verdict: 'no-kernel', reason, sources };
+}
+
 /** CPU-EP kernel gaps, by runtime version (tests/golden/targets/kernels.json). */
 const CPU_KERNEL_RULES: Rule[] = [
   {
@@ -146,16 +154,13 @@ const CPU_KERNEL_RULES: Rule[] = [
       'ConvInteger with a per-channel weight zero point loads, then fails at the first run: "Non per-tensor quantization is not supported now" (every version)',
     sources: ['ort-conv-integer-zp'],
   },
-  {
-    id: 'matmulnbits-introduced',
-    ops: ['com.microsoft.MatMulNBits'],
-    versions: { before: '1.17.0' },
-    when: { kind: 'always' },
-    verdict: 'no-kernel',
-    reason:
-      'MatMulNBits (4-bit weights) first came in onnxruntime 1.17: an older release has no such op or kernel and the model does not load; run onnxruntime 1.17+',
-    sources: ['ort-pr-17890'],
-  },
+  firstIn(
+    'matmulnbits-introduced',
+    'com.microsoft.MatMulNBits',
+    '1.17.0',
+    'MatMulNBits (4-bit weights) first came in onnxruntime 1.17: an older release has no such op or kernel and the model does not load; run onnxruntime 1.17+',
+    ['ort-pr-17890'],
+  ),
   {
     id: 'matmul-integer-s8u8',
     ops: ['MatMulInteger'],
