@@ -3,9 +3,19 @@
  * skipped with the reason, outputs named as the app names them, hashes and a manifest.json, a summary table,
  * exit 1 when any model failed.
  */
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createManifest, manifestOutput, manifestToJson, type ManifestInput, type ManifestOutput } from '../core/batch/manifest.js';
+import {
+  MANIFEST_NAME,
+  createManifest,
+  manifestOutput,
+  manifestToJson,
+  mergeManifest,
+  parseManifest,
+  type Manifest,
+  type ManifestInput,
+  type ManifestOutput,
+} from '../core/batch/manifest.js';
 import { NamingError, outputName, skipDecision, type NamingTemplate } from '../core/batch/naming.js';
 import { MODE_IDS, MODE_METAS, type ModeId, type ModeRequest, isModeId, modeMeta } from '../core/modes/registry.js';
 import { summarize } from '../core/onnx/inspect.js';
@@ -13,7 +23,7 @@ import { inputBytes } from '../core/onnx/open.js';
 import { digestsOfFile } from '../node/files.js';
 import { AvaError } from '../core/errors.js';
 import { type CliInput, openInput, produce, provenanceDate } from './pipeline.js';
-import { CliError, type CliIo, EXIT, int, mb, siblingsOf } from './io.js';
+import { CliError, type CliIo, EXIT, int, mb, siblingsOf, unknownValue, writeAtomically } from './io.js';
 import { createProgress } from './progress.js';
 import { TOOL } from '../core/tool.js';
 
@@ -24,6 +34,8 @@ Quantizes every .onnx file in <dir> (not subfolders). Files that are already qua
 ${MODE_METAS.map((m) => m.suffix).join('/')}, or the model itself says so) are skipped with the reason, and so is an output that would
 rewrite nothing ("nothing to quantize: …"). Writes the outputs and a manifest.json (sizes, SHA-256 and MD5 of
 every input and output, settings) into the output folder, prints a summary table, and exits 1 if any model failed.
+A manifest.json already in the output folder is merged: this run's outputs replace entries of the same name, the
+others stay while their files are still there.
 
 Options:
   --modes LIST        ${MODE_IDS.join(', ')} or several, comma-separated (default ${MODE_IDS[0]})
@@ -42,8 +54,38 @@ interface Row {
   mode: ModeId | '-';
   status: 'ok' | 'skipped' | 'failed';
   detail: string;
-  inBytes: number;
+  /** The input's bytes (.onnx and external data; the .onnx file alone when it does not open); null when unknown. */
+  inBytes: number | null;
+  /** The output's bytes; null when nothing was written. */
   outBytes: number | null;
+}
+
+/** The size of a file that did not open as a model: its bytes on disk, or null when even that is unknown. */
+function fileBytes(path: string): number | null {
+  try {
+    return statSync(path).size;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The manifest to write: this run's, merged into the earlier manifest.json of the output folder when there is one
+ * (src/core/batch/manifest.ts mergeManifest; earlier outputs whose files are gone are dropped). An earlier manifest
+ * that cannot be read is replaced, and stderr says so.
+ */
+function withEarlier(run: Manifest, outDir: string, io: CliIo): Manifest {
+  const path = join(outDir, MANIFEST_NAME);
+  if (!existsSync(path)) return run;
+  try {
+    const earlier = parseManifest(readFileSync(path, 'utf8'));
+    return mergeManifest(earlier, run, (name) => existsSync(join(outDir, name)));
+  } catch (e) {
+    io.stderr(
+      `ava-quant: the earlier ${path} cannot be read (${(e as Error).message.replace(/\s+/g, ' ')}); it is replaced by this run's\n`,
+    );
+    return run;
+  }
 }
 
 export async function runBatchCommand(args: string[], flags: Record<string, string | boolean>, io: CliIo): Promise<number> {
@@ -57,7 +99,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
     .filter(Boolean);
   const modes: ModeId[] = [];
   for (const m of modeWords) {
-    if (!isModeId(m)) throw new CliError(`--modes: unknown mode '${m}' (use ${MODE_IDS.join(', ')})`, EXIT.usage);
+    if (!isModeId(m)) throw unknownValue('--modes', m, MODE_IDS);
     modes.push(m);
   }
   // --preset applies to the chosen modes that have presets; each of them must know it.
@@ -76,7 +118,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
         );
   }
   const template = (typeof flags.template === 'string' ? flags.template : 'suffix') as NamingTemplate;
-  if (template !== 'suffix' && template !== 'transformers.js') throw new CliError(`--template: use suffix or transformers.js`, EXIT.usage);
+  if (template !== 'suffix' && template !== 'transformers.js') throw unknownValue('--template', template, ['suffix', 'transformers.js']);
   const version = typeof flags.version === 'string' ? flags.version : null;
   const outDir = typeof flags.out === 'string' ? flags.out : dir;
   const force = !!flags.force;
@@ -98,7 +140,14 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
     try {
       input = await openInput(path, { requireData: false });
     } catch (e) {
-      rows.push({ file, mode: '-', status: 'failed', detail: (e as Error).message.replace(`${path}: `, ''), inBytes: 0, outBytes: null });
+      rows.push({
+        file,
+        mode: '-',
+        status: 'failed',
+        detail: (e as Error).message.replace(`${path}: `, ''),
+        inBytes: fileBytes(path),
+        outBytes: null,
+      });
       continue;
     }
     try {
@@ -178,17 +227,19 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
     }
   }
 
-  const manifest = createManifest({ tool: TOOL, inputs, outputs, skipped });
-  writeFileSync(join(outDir, 'manifest.json'), manifestToJson(manifest));
+  const manifest = withEarlier(createManifest({ tool: TOOL, inputs, outputs, skipped }), outDir, io);
+  writeAtomically(join(outDir, MANIFEST_NAME), [new TextEncoder().encode(manifestToJson(manifest))]);
   const failed = rows.filter((r) => r.status === 'failed').length;
   if (flags.json) io.stdout(`${JSON.stringify({ rows, manifest }, null, 2)}\n`);
-  else io.stdout(`${formatTable(rows)}\n\nmanifest: ${join(outDir, 'manifest.json')}\n`);
+  else io.stdout(`${formatTable(rows)}\n\nmanifest: ${join(outDir, MANIFEST_NAME)}\n`);
   return failed ? EXIT.failure : EXIT.ok;
 }
 
 function formatTable(rows: Row[]): string {
   const head = ['file', 'mode', 'status', 'original', 'output', 'detail'];
-  const body = rows.map((r) => [r.file, r.mode, r.status, mb(r.inBytes), r.outBytes === null ? '-' : mb(r.outBytes), r.detail]);
+  // A size that is not known (nothing written, a file that could not be read) is an em dash, never 0.
+  const size = (n: number | null) => (n === null ? '—' : mb(n));
+  const body = rows.map((r) => [r.file, r.mode, r.status, size(r.inBytes), size(r.outBytes), r.detail]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(w[i]!))).join('  ');
   const ok = rows.filter((r) => r.status === 'ok').length;

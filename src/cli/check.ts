@@ -23,7 +23,7 @@ import {
 import type { ModelSpec, OrtModule } from '../core/quality/index.js';
 import { openModel } from '../core/onnx/open.js';
 import { modelFilesOf, sha256File } from '../node/files.js';
-import { CliError, type CliIo, EXIT } from './io.js';
+import { CliError, type CliIo, EXIT, POOLING_MODES, numberFlag, unknownValue } from './io.js';
 import { WHERE_CHOICES, checkTarget, qualityBackendFor, type TargetCheck } from '../core/targets/index.js';
 import { externalDataFiles } from '../core/quality/index.js';
 import { takeTargetFlags, targetLines, type TargetChoice } from './target-check.js';
@@ -78,6 +78,23 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
+/**
+ * `--output NAME` must be one of the original model's graph outputs: a usage error naming the value and the outputs
+ * it has (exit 2), not a failed check. A model that does not open is left to the check (its report says why, exit 4).
+ */
+async function checkOutputName(path: string, name: string): Promise<void> {
+  const files = modelFilesOf(path);
+  let names: string[];
+  try {
+    names = (await openModel(files)).model.graph.outputs.map((o) => o.name);
+  } catch {
+    return;
+  } finally {
+    await files.close();
+  }
+  if (!names.includes(name)) throw unknownValue('--output', name, names);
+}
+
 export async function runCheckCommand(args: string[], flags: Record<string, string | boolean>, io: CliIo): Promise<number> {
   if (args.length !== 2) throw new CliError(`check takes <original.onnx> <quantized.onnx>\n${CHECK_USAGE}`, EXIT.usage);
   const { isRemoteModelArg, resolveModelArg } = await import('./hub.js');
@@ -85,8 +102,7 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
   if (file && !args.some(isRemoteModelArg))
     throw new CliError('--file chooses a file of a Hugging Face repository; neither model is one', EXIT.usage);
   const poolMode = flags.pool;
-  if (poolMode !== undefined && !['mean', 'cls', 'none'].includes(String(poolMode)))
-    throw new CliError('--pool takes mean, cls or none', EXIT.usage);
+  if (poolMode !== undefined && !POOLING_MODES.includes(String(poolMode))) throw unknownValue('--pool', String(poolMode), POOLING_MODES);
   if (flags.output !== undefined && (typeof flags.output !== 'string' || !flags.output))
     throw new CliError('--output takes an output name', EXIT.usage);
   // A Hugging Face id or URL is downloaded into the cache; its tokenizer and pooling config come with it.
@@ -95,6 +111,7 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
   const quantPath = await resolveArg(args[1]!);
   // The models are streamed (structure only) and loaded by onnxruntime-node from their paths: only check they are files.
   for (const p of [origPath, quantPath]) statInput(p);
+  if (typeof flags.output === 'string') await checkOutputName(origPath, flags.output);
   // --target: the backend that matches it, and the quantized model against its kernels.
   if (flags['runtime-version'] !== undefined && flags.target === undefined)
     throw new CliError('--runtime-version goes with --target', EXIT.usage);
@@ -106,9 +123,8 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
           ...(typeof flags['runtime-version'] === 'string' ? ['--runtime-version', flags['runtime-version']] : []),
         ]).target;
   const choice = target ? qualityBackendFor(target.id).cli : { backend: 'onnxruntime-node cpu' as const, exact: true, note: null };
-  const threshold = flags.threshold === undefined ? DEFAULT_THRESHOLD : Number(flags.threshold);
-  if (!Number.isFinite(threshold) || threshold < -1 || threshold > 1)
-    throw new CliError('--threshold takes a number between -1 and 1', EXIT.usage);
+  const threshold =
+    flags.threshold === undefined ? DEFAULT_THRESHOLD : numberFlag('--threshold', String(flags.threshold), { min: -1, max: 1 });
 
   const tokPath = typeof flags.tokenizer === 'string' ? flags.tokenizer : findBeside(origPath, 'tokenizer.json');
   const tokenizer = tokPath

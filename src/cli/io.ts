@@ -3,7 +3,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, st
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ErrorKind } from '../core/errors.js';
 import { formatMiBFixed } from '../core/size.js';
-import { walkArgs } from '../core/modes/options.js';
+import { type NumberRange, OptionError, parseNumberOption, walkArgs } from '../core/modes/options.js';
 
 /** Exit codes (documented in the README). 8: a download from the Hub or a URL failed; 9: the output cannot run on the target (`--target`, src/core/targets); 130: cancelled (Ctrl-C). */
 export const EXIT = {
@@ -41,6 +41,11 @@ export class CliError extends Error {
     readonly code: number,
     /** The kind of the AvaError it came from, when it did (batch tells a skip from a failure by it). */
     readonly kind: ErrorKind | null = null,
+    /**
+     * With --json: what the command has to say besides the error (e.g. the target findings of a refused output),
+     * printed on stdout with `error` added (main.ts).
+     */
+    readonly json: Record<string, unknown> | null = null,
   ) {
     super(message);
   }
@@ -83,7 +88,19 @@ export function checkOutputPath(input: string, output: string, force: boolean): 
     if (statSync(output).isDirectory()) throw new CliError(`${output} is a directory`, EXIT.usage);
     if (!force) throw new CliError(`${output} exists (use --force to overwrite)`, EXIT.outputExists);
   }
-  if (!existsSync(dirname(resolve(output)))) throw new CliError(`the output folder ${dirname(output)} does not exist`, EXIT.failure);
+  if (!existsSync(dirname(resolve(output)))) throw missingFolder(dirname(output));
+}
+
+/** The one-line error for an output folder that is not there: exit 3, as for an input that is not there. */
+export const missingFolder = (dir: string): CliError =>
+  new CliError(`the output folder ${dir} does not exist (create it first)`, EXIT.notFound);
+
+/** An error writing `out` (an errno error): disk full is exit 6, a folder that vanished exit 3, the rest exit 1. */
+export function writeError(out: string, e: unknown): CliError {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new CliError(`disk full while writing ${out} (nothing was written)`, EXIT.diskFull);
+  if (code === 'ENOENT' && !existsSync(dirname(resolve(out)))) return missingFolder(dirname(out));
+  return new CliError(`cannot write ${out}: ${(e as Error).message}`, EXIT.failure);
 }
 
 /**
@@ -116,9 +133,7 @@ export function writeAtomically(out: string, parts: Uint8Array[]): void {
     } catch {
       /* nothing was created */
     }
-    const code = (e as NodeJS.ErrnoException | null)?.code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') throw new CliError(`disk full while writing ${out} (nothing was written)`, EXIT.diskFull);
-    throw new CliError(`cannot write ${out}: ${(e as Error).message}`, EXIT.failure);
+    throw writeError(out, e);
   }
 }
 
@@ -140,6 +155,40 @@ export const list = (v: string): string[] =>
 export function walkFlags(args: string[], onFlag: (flag: string, value: () => string) => void): string[] {
   return walkArgs(args, (w) => onFlag(w.flag, w.value), needsValue);
 }
+
+/**
+ * The usage error for a value a flag does not take, one line: `--flag: unknown value 'x' (use a, b, c)`; every
+ * enum-valued flag of every command says it this way.
+ */
+export const unknownValue = (flag: string, value: string, choices: readonly string[]): CliError =>
+  new CliError(`${flag}: unknown value '${value}' (use ${choices.join(', ')})`, EXIT.usage);
+
+/**
+ * A number flag's value, checked by the rule the mode option tables use (src/core/modes/options.ts
+ * parseNumberOption), so every numeric flag says its range the same way: `--flag must be above -1 and at most 1
+ * (got 2)`. Throws a usage error naming the flag as typed.
+ */
+export function numberFlag(flag: string, text: string, range: NumberRange): number {
+  try {
+    return parseNumberOption(range, text, flag);
+  } catch (e) {
+    if (e instanceof OptionError) throw new CliError(e.message, EXIT.usage);
+    throw e;
+  }
+}
+
+/**
+ * An engine message with its option names (keys) replaced by the flags as typed (`minCosine` -> `--min-cosine`),
+ * so an error the engine raises reads like the CLI's own. `pairs`: [key, flag].
+ */
+export function withFlagNames(message: string, pairs: Iterable<readonly [string, string]>): string {
+  let m = message;
+  for (const [key, flag] of pairs) m = m.replace(new RegExp(`\\b${key}\\b`, 'g'), flag);
+  return m;
+}
+
+/** The pooling modes `check --pool` and target mode's `--pooling` take (the quality core's PoolingChoice words). */
+export const POOLING_MODES: readonly string[] = ['mean', 'cls', 'none'];
 
 /** The usage error for a flag given without its value. */
 export const needsValue = (flag: string): CliError => new CliError(`${flag} needs a value`, EXIT.usage);

@@ -24,15 +24,16 @@ Usage:
   ava-quant check <original.onnx> <quantized.onnx> [options]     quality report; exit 7 below threshold (--target T: its backend and kernels)
   ava-quant verify <file> <sha256|md5>                           does a copy match a recorded hash
 
-Every command takes --help and --json. Where a model path goes, inspect, quantize and check also take a
+Every command takes --help and --json (with --json an error is also printed on stdout as
+{"error": {"code": <exit code>, "message": "…"}}). Where a model path goes, inspect, quantize and check also take a
 Hugging Face id (org/name, org/name@revision, hf:org/name@revision), a huggingface.co URL or an https URL of an
 .onnx file, with --file onnx/model_x.onnx to choose among a repository's files. Downloads are cached in
 AVA_CACHE_DIR (default ~/.cache/ava-quant); the Hub is AVA_HF_ENDPOINT (default https://huggingface.co).
 
-Exit codes: 0 ok, 1 failure, 2 usage, 3 file not found/unreadable (or not on the Hub), 4 not a valid ONNX model (or refused),
-            5 output exists, 6 disk full, 7 quality below threshold, 8 download failed, 9 the output cannot run on
-            the target (--target; default android-arm64), 130 / 143 cancelled (Ctrl-C / SIGTERM; unfinished outputs
-            are removed)`;
+Exit codes: 0 ok, 1 failure, 2 usage, 3 file or folder not found/unreadable (an input, an output's folder; or not
+            on the Hub), 4 not a valid ONNX model (or refused), 5 output exists, 6 disk full, 7 quality below
+            threshold, 8 download failed, 9 the output cannot run on the target (--target; default android-arm64),
+            130 / 143 cancelled (Ctrl-C / SIGTERM; unfinished outputs are removed)`;
 
 /** Generic flag parsing for commands without their own parser: --key value, --key=value, --flag. */
 export function parseFlags(argv: string[], booleans: readonly string[]): { args: string[]; flags: Record<string, string | boolean> } {
@@ -123,11 +124,19 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
         throw new CliError(`unknown command '${cmd}' (try --help)`, EXIT.usage);
     }
   } catch (e) {
-    if (e instanceof CliError) {
-      io.stderr(`ava-quant: ${e.message}\n`);
-      return e.code;
-    }
-    io.stderr(`ava-quant: internal error: ${(e as Error).stack ?? String(e)}\n`);
-    return EXIT.failure;
+    const err = e instanceof CliError ? e : new CliError(`internal error: ${(e as Error | null)?.stack ?? String(e)}`, EXIT.failure);
+    io.stderr(`ava-quant: ${err.message}\n`);
+    // --json: stdout gets a JSON object for every error too, so a script always has one to parse.
+    if (rest.includes('--json')) io.stdout(`${JSON.stringify(jsonError(err), null, 2)}\n`);
+    return err.code;
   }
+}
+
+/**
+ * What `--json` prints on stdout when a command fails: `{"error": {"code": <exit code>, "message": "…"}}`, plus
+ * whatever the command had to say besides (e.g. a refused output's target findings: `written`, `target`). The
+ * message is the stderr line without the `ava-quant: ` prefix (its first line, for usage errors that add the help).
+ */
+export function jsonError(e: CliError): Record<string, unknown> {
+  return { ...(e.json ?? {}), error: { code: e.code, message: e.message.split('\n')[0] } };
 }

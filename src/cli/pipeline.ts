@@ -5,12 +5,12 @@
  */
 import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { ModeRequest } from '../core/modes/registry.js';
+import { type ModeRequest, modeMeta } from '../core/modes/registry.js';
 import { type ModeResult, runMode, writeOutput } from '../core/modes/run.js';
 import { AvaError } from '../core/errors.js';
 import { type OpenedModel, openModel } from '../core/onnx/open.js';
 import { atomicFileSink, hashingSink, modelFilesOf, sha256File } from '../node/files.js';
-import { CliError, EXIT, EXIT_FOR_KIND } from './io.js';
+import { CliError, EXIT, EXIT_FOR_KIND, withFlagNames, writeError } from './io.js';
 import { TOOL } from '../core/tool.js';
 
 export interface CliInput {
@@ -120,7 +120,15 @@ export async function produce(
     if (e instanceof CliError) throw e;
     if (e instanceof AvaError) {
       const hint = FORCE_HINT[e.kind] ?? '';
-      throw new CliError(`${e.kind === 'format' ? input.path : basename(input.path)}: ${e.message}${hint}`, EXIT_FOR_KIND[e.kind], e.kind);
+      // An engine's option error names the flags (the mode's option table: minPositive -> --min-positive).
+      const message =
+        e.kind === 'options'
+          ? withFlagNames(
+              e.message,
+              modeMeta(request.mode).options.map((o) => [o.key, o.flag] as const),
+            )
+          : e.message;
+      throw new CliError(`${e.kind === 'format' ? input.path : basename(input.path)}: ${message}${hint}`, EXIT_FOR_KIND[e.kind], e.kind);
     }
     throw e;
   };
@@ -141,7 +149,7 @@ export async function produce(
     if (opts.digests) sink = hashing = hashingSink(sink);
     sinks.push(sink);
   } catch (e) {
-    throw new CliError(`cannot write ${output}: ${(e as Error).message}`, EXIT.failure);
+    throw writeError(output, e);
   }
   try {
     await writeOutput(result, sink, {
@@ -158,10 +166,7 @@ export async function produce(
     for (const s of [...sinks].reverse()) await s.commit();
   } catch (e) {
     for (const s of sinks) await s.abort();
-    const code = (e as NodeJS.ErrnoException | null)?.code;
-    if (code === 'ENOSPC' || code === 'EDQUOT')
-      throw new CliError(`disk full while writing ${output} (nothing was written)`, EXIT.diskFull);
-    if (code) throw new CliError(`cannot write ${output}: ${(e as Error).message}`, EXIT.failure);
+    if ((e as NodeJS.ErrnoException | null)?.code) throw writeError(output, e);
     return fail(e);
   }
   return { result, digests: hashing?.digests() ?? null };

@@ -4,8 +4,9 @@
  * run itself (core/modes/run.ts, the same call the app's worker makes), safe writing and the seed's size block are
  * shared; the lines after the size block are the report base every mode has, plus a mode's own (report-text.ts).
  */
-import { MODE_IDS, MODE_METAS, type ModeId, type ModeRequest, isModeId, modeMeta } from '../core/modes/registry.js';
-import { OptionError, booleanFlags, helpLines, modeHelp, parseModeFlags } from '../core/modes/options.js';
+import { MODE_IDS, MODE_METAS, type ModeId, type ModeRequest, isModeId, modeMeta, predictMode } from '../core/modes/registry.js';
+import { OptionError, booleanFlags, helpLines, modeHelp, parseModeFlags, typicalSavingText } from '../core/modes/options.js';
+import { initializerTable } from '../core/modes/predict.js';
 import { inputBytes } from '../core/onnx/open.js';
 import { CliError, type CliIo, EXIT, checkOutputPath, int, mb } from './io.js';
 import { openInput, produce, provenanceOf, statInput } from './pipeline.js';
@@ -52,13 +53,13 @@ export const SHARED_FLAGS = [
 ] as const;
 
 const EXIT_CODES =
-  'Exit codes: 0 ok, 1 failure, 2 usage, 3 input not found, 4 not a valid ONNX model, refused, already quantized or nothing to quantize, 5 output exists, 6 disk full, ' +
+  'Exit codes: 0 ok, 1 failure, 2 usage, 3 input or output folder not found, 4 not a valid ONNX model, refused, already quantized or nothing to quantize, 5 output exists, 6 disk full, ' +
   '9 the output cannot run on the target (nothing written; --force keeps it)';
 
 const sharedHelp = (): string[] => helpLines(SHARED_FLAGS.map((f) => [f.value ? `${f.flag} ${f.value}` : f.flag, f.help]));
 
 export const QUANTIZE_USAGE = `Usage:
-${MODE_METAS.map((m) => `  ava-quant quantize <in.onnx> <out.onnx> ${`${m.id} [options]`.padEnd(Math.max(...MODE_METAS.map((x) => x.id.length)) + 13)}about ${m.expectedReduction}% smaller, ${m.label} (quantize x y ${m.id} --help)`).join('\n')}
+${MODE_METAS.map((m) => `  ava-quant quantize <in.onnx> <out.onnx> ${`${m.id} [options]`.padEnd(Math.max(...MODE_METAS.map((x) => x.id.length)) + 13)}${m.label}: ${typicalSavingText(m)} (quantize x y ${m.id} --help)`).join('\n')}
   ava-quant quantize <in.onnx> <out.onnx> target --min-cosine X   the smallest mix that meets a quality bar (quantize x y target --help)
 
 Every mode:
@@ -106,15 +107,26 @@ export function positionals(args: readonly string[]): string[] {
   return out;
 }
 
-/** The seed's report block: input, output, mode and expected reduction, sizes, reduction, saved, time. */
-export function sizeBlock(input: string, output: string, mode: ModeId, inBytes: number, outBytes: number, ms: number): string[] {
+/**
+ * The seed's report block: input, output, mode and expected reduction, sizes, reduction, saved, time. The expected
+ * reduction is this model's, predicted from its weights with the run's options (`expectedBytes`: registry.ts
+ * predictMode), not a fixed figure per mode.
+ */
+export function sizeBlock(
+  input: string,
+  output: string,
+  mode: ModeId,
+  sizes: { inBytes: number; expectedBytes: number; outBytes: number },
+  ms: number,
+): string[] {
   const kv = (k: string, v: string) => `${k.padEnd(22)}${v}`;
   const m = modeMeta(mode);
+  const { inBytes, expectedBytes, outBytes } = sizes;
   const saved = inBytes - outBytes;
   return [
     kv('Input', input),
     kv('Output', output),
-    kv('Mode', `${m.label} (expected: about ${m.expectedReduction}% smaller)`),
+    kv('Mode', `${m.label} (expected: about ${pct(inBytes, expectedBytes)} for this model, predicted from its weights)`),
     kv('Original size', `${mb(inBytes)} (${int(inBytes)} bytes)`),
     kv('Quantized size', `${mb(outBytes)} (${int(outBytes)} bytes)`),
     kv('Size reduction', `${((100 * saved) / inBytes).toFixed(1)}%`),
@@ -196,10 +208,15 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   } catch (e) {
     progress.finish();
     if (e instanceof CannotRun) {
-      // Nothing was kept: say what cannot run, then the one-line refusal (exit 9).
-      if (json) io.stdout(`${JSON.stringify({ input, output, written: false, target: targetJson(e.check, target) }, null, 2)}\n`);
-      else io.stdout(`${targetLines(e.check, target).join('\n')}\n`);
-      throw new CliError(cannotRunMessage(output, e.check), EXIT.cannotRun);
+      // Nothing was kept: say what cannot run, then the one-line refusal (exit 9); --json: the findings go with the
+      // error object (main.ts).
+      if (!json) io.stdout(`${targetLines(e.check, target).join('\n')}\n`);
+      throw new CliError(cannotRunMessage(output, e.check), EXIT.cannotRun, null, {
+        input,
+        output,
+        written: false,
+        target: targetJson(e.check, target),
+      });
     }
     throw e;
   } finally {
@@ -207,6 +224,7 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   }
   const ms = Date.now() - t0;
   const inBytes = inputBytes(opened.opened.model);
+  const expectedBytes = predictMode(mode, initializerTable(opened.opened.model), parsed.options);
   const checked = check as TargetCheck | null;
   if (json)
     io.stdout(
@@ -215,7 +233,7 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   else
     io.stdout(
       `${[
-        ...sizeBlock(input, output, mode, inBytes, result.outputBytes, ms),
+        ...sizeBlock(input, output, mode, { inBytes, expectedBytes, outBytes: result.outputBytes }, ms),
         ...reportLines(result.report),
         ...(checked ? targetLines(checked, target) : []),
         ...(checked && !checked.ok ? [`${'Warning'.padEnd(22)}kept because of --force although it cannot run on the target`] : []),
@@ -227,6 +245,12 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
 /** The target check in --json: checkTarget's result, whether --target named it, and the runtime version asked for. */
 function targetJson(c: TargetCheck, t: TargetChoice) {
   return { ...c, requested: t.requested, runtimeVersionAsked: t.runtimeVersion };
+}
+
+/** "39.6% smaller" (or "3.0% larger") from the input's and the output's bytes. */
+function pct(inBytes: number, outBytes: number): string {
+  const p = inBytes ? 100 * (1 - outBytes / inBytes) : 0;
+  return p >= 0 ? `${p.toFixed(1)}% smaller` : `${(-p).toFixed(1)}% larger`;
 }
 
 /** The output cannot run on the target (before it is kept). */

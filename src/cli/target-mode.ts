@@ -10,6 +10,7 @@
  * Target mode stays outside the mode registry's `run` (src/core/modes/): it needs onnxruntime, a tokenizer and the
  * probe sets, and measures dozens of candidate models, where a registry mode is a pure rewrite of the graph.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Precision, TargetReport } from '../core/mixed/index.js';
 import { PRECISIONS } from '../core/mixed/index.js';
@@ -17,7 +18,18 @@ import { PRESET_NAMES, isPresetName, type PresetName } from '../core/int8/preset
 import { formatReportText } from '../core/quality/index.js';
 import { AvaError } from '../core/errors.js';
 import type { TargetCheck } from '../core/targets/index.js';
-import { CliError, type CliIo, EXIT, EXIT_FOR_KIND, checkOutputPath, mb, needsValue } from './io.js';
+import {
+  CliError,
+  type CliIo,
+  EXIT,
+  EXIT_FOR_KIND,
+  checkOutputPath,
+  mb,
+  needsValue,
+  numberFlag,
+  POOLING_MODES,
+  withFlagNames,
+} from './io.js';
 import { walkArgs } from '../core/modes/options.js';
 import { openInput, provenanceOf, statInput } from './pipeline.js';
 import { createProgress } from './progress.js';
@@ -52,7 +64,7 @@ Options:
   --force               overwrite <out.onnx>; keep an answer the target cannot run
 
 Exit codes: 0 a model smaller than the original met the bar (written), 7 nothing did (nothing written), 2 usage,
-3 not found, 4 not a valid model or cannot be quantized, 5 output exists, 9 the answer cannot run on the target,
+3 not found (an input, the output's folder), 4 not a valid model or cannot be quantized, 5 output exists, 9 the answer cannot run on the target,
 130 cancelled.`;
 
 interface TargetFlags {
@@ -84,12 +96,14 @@ const VALUE = new Set([
 ]);
 const BOOL = new Set(['--no-uniform', '--no-cache', '--json', '--force']);
 
-function num(flag: string, v: string, lo: number, hi: number, integer = false): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < lo || n > hi || (integer && !Number.isInteger(n)))
-    throw new CliError(`${flag} takes ${integer ? 'a whole number' : 'a number'} from ${lo} to ${hi} (got '${v}')`, EXIT.usage);
-  return n;
-}
+/**
+ * The bar's flags and the engine's names for them (src/core/mixed/target.ts): the flag's range is the engine's,
+ * and an engine message is said with the flag as typed.
+ */
+const BAR_FLAGS = {
+  '--min-cosine': { key: 'minCosine', range: { min: -1, minExclusive: true, max: 1 } },
+  '--min-top5': { key: 'minTop5Overlap', range: { min: 0, max: 1 } },
+} as const;
 
 /** Parses target mode's words (after --file / --target were taken out). Throws usage errors. */
 export function parseTargetArgs(args: readonly string[]): { positionals: string[]; flags: TargetFlags } {
@@ -114,10 +128,10 @@ export function parseTargetArgs(args: readonly string[]): { positionals: string[
           .filter(Boolean);
       switch (flag) {
         case '--min-cosine':
-          f.minCosine = num(flag, v, -1, 1);
+          f.minCosine = numberFlag(flag, v, BAR_FLAGS[flag].range);
           break;
         case '--min-top5':
-          f.minTop5 = num(flag, v, 0, 1);
+          f.minTop5 = numberFlag(flag, v, BAR_FLAGS[flag].range);
           break;
         case '--probes':
           f.probes = list();
@@ -126,7 +140,7 @@ export function parseTargetArgs(args: readonly string[]): { positionals: string[
               throw new CliError(`--probes: target mode takes the shipped sets en and multi (got '${p}')`, EXIT.usage);
           break;
         case '--subset':
-          f.subset = num(flag, v, 1, 10_000, true);
+          f.subset = numberFlag(flag, v, { min: 1, max: 10_000, integer: true });
           break;
         case '--candidates': {
           const c = list();
@@ -137,7 +151,7 @@ export function parseTargetArgs(args: readonly string[]): { positionals: string[
           break;
         }
         case '--max-verifications':
-          f.maxVerifications = num(flag, v, 1, 100, true);
+          f.maxVerifications = numberFlag(flag, v, { min: 1, max: 100, integer: true });
           break;
         case '--int8-preset':
           if (!isPresetName(v)) throw new CliError(`--int8-preset: unknown preset '${v}' (use ${PRESET_NAMES.join(', ')})`, EXIT.usage);
@@ -147,6 +161,9 @@ export function parseTargetArgs(args: readonly string[]): { positionals: string[
           f.tokenizer = v;
           break;
         case '--pooling':
+          // A pooling mode, or a 1_Pooling/config.json: a word that is neither is a usage error naming both.
+          if (!POOLING_MODES.includes(v) && !existsSync(v))
+            throw new CliError(`--pooling: '${v}' is neither a pooling mode (${POOLING_MODES.join(', ')}) nor a file`, EXIT.usage);
           f.pooling = v;
           break;
       }
@@ -324,20 +341,30 @@ class CannotRunAnswer extends Error {
   }
 }
 
-function toCliError(e: unknown, input: string, output: string, target: TargetChoice, io: CliIo, json: boolean): CliError {
+function toCliError(e: unknown, input: string, output: string, target: TargetChoice, io: CliIo, jsonOut: boolean): CliError {
   if (e instanceof CliError) return e;
   if (e instanceof CannotRunAnswer) {
-    if (json)
-      io.stdout(
-        `${JSON.stringify({ input, output, written: false, target: { ...e.check, requested: target.requested, runtimeVersionAsked: target.runtimeVersion } }, null, 2)}\n`,
-      );
-    else io.stdout(`${targetLines(e.check, target).join('\n')}\n`);
-    return new CliError(cannotRunMessage(output, e.check), EXIT.cannotRun);
+    // Text: the findings on stdout before the one-line refusal; --json: the findings go with the error (main.ts).
+    const json = {
+      input,
+      output,
+      written: false,
+      target: { ...e.check, requested: target.requested, runtimeVersionAsked: target.runtimeVersion },
+    };
+    if (!jsonOut) io.stdout(`${targetLines(e.check, target).join('\n')}\n`);
+    return new CliError(cannotRunMessage(output, e.check), EXIT.cannotRun, null, json);
   }
   const err = e as Error;
   if (err?.name === 'AbortError') return new CliError('cancelled; nothing was written', EXIT.cancelled);
   if (e instanceof AvaError) return new CliError(`${input}: ${e.message}`, EXIT_FOR_KIND[e.kind], e.kind);
-  if (e instanceof RangeError) return new CliError(e.message, EXIT.usage);
+  if (e instanceof RangeError)
+    return new CliError(
+      withFlagNames(
+        e.message,
+        Object.entries(BAR_FLAGS).map(([flag, { key }]) => [key, flag] as const),
+      ),
+      EXIT.usage,
+    );
   if (e instanceof SyntaxError) return new CliError(`cannot read the tokenizer or pooling config: ${e.message}`, EXIT.usage);
   if ((e as NodeJS.ErrnoException)?.code === 'ENOENT')
     return new CliError(`file not found: ${(e as NodeJS.ErrnoException).path ?? err.message}`, EXIT.notFound);

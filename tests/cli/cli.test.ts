@@ -111,6 +111,21 @@ describe('quantize', () => {
     expect(sha(input)).toBe(before);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
+  it("says the saving it expects for this model (predicted from its weights), not a fixed figure per mode; help says what each mode's figure applies to", () => {
+    // all-MiniLM-L6-v2 Q4, default preset: the embedding table stays float32, so about 40% smaller, not 65%.
+    const r = cli('quantize', pathOf(fixture(MINILM)), join(dir, 'minilm-q4.onnx'), 'q4');
+    expect(r.code, r.err).toBe(0);
+    const expected = Number(
+      /^Mode\s+Q4 \(expected: about (\d+\.\d)% smaller for this model, predicted from its weights\)$/m.exec(r.out)![1],
+    );
+    const real = Number(/^Size reduction\s+(\d+\.\d)%$/m.exec(r.out)![1]);
+    expect(Math.abs(expected - real), `expected ${expected}, real ${real}`).toBeLessThan(1);
+    expect(real).toBeLessThan(45);
+    const help = cli('quantize', '--help').out;
+    for (const m of ['INT8', 'FP16', 'Q4', 'Q4F16'])
+      expect(help).toMatch(new RegExp(`^ {2}ava-quant quantize .* ${m}: about \\d+% smaller on the `, 'm'));
+    expect(help).toMatch(/Q4: about 84% smaller on the MatMul weights \(the rest, embedding tables included, stays float32\)/);
+  });
   it('an unknown mode exits 2; a missing input exits 3', () => {
     expect(cli('quantize', small(), join(dir, 'x.onnx'), 'int3').code).toBe(2);
     expect(cli('quantize', join(dir, 'missing.onnx'), join(dir, 'x.onnx'), 'int8').code).toBe(3);

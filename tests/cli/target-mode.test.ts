@@ -31,12 +31,12 @@ describe('quantize … target: usage and refusals', () => {
     const out = join(dir, 'x.onnx');
     const cases: [string[], RegExp][] = [
       [[], /target mode needs a bar: --min-cosine X and\/or --min-top5 Y/],
-      [['--min-cosine', '1.5'], /--min-cosine takes a number from -1 to 1 \(got '1\.5'\)/],
-      [['--min-top5', 'most'], /--min-top5 takes a number from 0 to 1/],
+      [['--min-cosine', '1.5'], /--min-cosine must be above -1 and at most 1 \(got 1\.5\)/],
+      [['--min-top5', 'most'], /--min-top5 must be a number \(got "most"\)/],
       [['--min-cosine', '0.99', '--candidates', 'int4'], /--candidates takes fp16, int8, q4 \(got 'int4'\)/],
       [['--min-cosine', '0.99', '--probes', 'retrieval'], /--probes: target mode takes the shipped sets en and multi/],
       [['--min-cosine', '0.99', '--int8-preset', 'fast'], /--int8-preset: unknown preset 'fast'/],
-      [['--min-cosine', '0.99', '--subset', '0'], /--subset takes a whole number from 1/],
+      [['--min-cosine', '0.99', '--subset', '0'], /--subset must be at least 1 and at most 10000 \(got 0\)/],
       [['--min-cosine', '0.99', '--frobnicate'], /unknown option --frobnicate for target mode/],
       [['--min-cosine', '0.99', '--target', 'toaster'], /--target: unknown target 'toaster'/],
     ];

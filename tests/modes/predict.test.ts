@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { summarize } from '../../src/core/onnx/inspect.js';
 import { parseModel } from '../../src/core/onnx/model.js';
-import { initializerTable } from '../../src/core/modes/predict.js';
+import { initializerTable, savingOn } from '../../src/core/modes/predict.js';
+import { typicalSavingText } from '../../src/core/modes/options.js';
 import { MODES, MODE_IDS, type ModeRequest } from '../../src/core/modes/registry.js';
 import { runMode } from '../../src/core/modes/run.js';
 import { AvaError } from '../../src/core/errors.js';
@@ -75,5 +76,32 @@ describe('predictors with options (all-MiniLM-L6-v2)', () => {
         await files.close();
       }
     }
+  });
+});
+
+describe("each mode's typical saving (help, README) is what its predictor gives on the weights it names", () => {
+  it('every part, on every real fixture with over 1 MiB of those weights: within 2 points; the words say what it applies to', () => {
+    const seen = new Set<string>();
+    for (const f of realModels()) {
+      const table = initializerTable(parseModel(bytesOf(f)));
+      for (const id of MODE_IDS)
+        for (const part of MODES[id].meta.typicalSaving) {
+          const s = savingOn(table, (t) => MODES[id].predict(t), part.roles);
+          if (s.percent === null || s.before < 1 << 20) continue;
+          seen.add(`${id} ${part.on}`);
+          expect(Math.abs(s.percent - part.percent), `${id} on ${part.on}, ${f.name}: ${s.percent.toFixed(1)}%`).toBeLessThan(2);
+        }
+    }
+    // Every part of every mode was held to a real model.
+    expect([...seen].sort()).toEqual(MODE_IDS.flatMap((id) => MODES[id].meta.typicalSaving.map((p) => `${id} ${p.on}`)).sort());
+    for (const id of MODE_IDS) expect(typicalSavingText(MODES[id].meta)).toMatch(/^about \d+% smaller on the /);
+  });
+
+  it('all-MiniLM-L6-v2 Q4 (default preset): 84% on the MatMul weights is about 40% on the model, as its card predicts', () => {
+    const table = initializerTable(parseModel(bytesOf(fixture(MINILM))));
+    const whole = 100 * (1 - MODES.q4.predict(table) / table.totalBytes);
+    expect(whole).toBeGreaterThan(38);
+    expect(whole).toBeLessThan(42);
+    expect(MODES.q4.meta.typicalSaving[0]!.on).toMatch(/MatMul weights .*embedding tables included.* float32/);
   });
 });

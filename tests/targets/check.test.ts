@@ -28,6 +28,8 @@ import {
   WHERE_CHOICES,
   checkTarget,
   deploymentPlan,
+  isCheckedVersion,
+  ruleReason,
   targetInt8Options,
   type TargetCheck,
 } from '../../src/core/targets/index.js';
@@ -106,6 +108,97 @@ describe('the data', () => {
     expect(() => checkTarget(m, 'android-arm64', { runtimeVersion: 'latest' })).toThrow(TargetCheckError);
     expect(() => checkTarget(m, 'android-arm64', { runtimeVersion: 'latest' })).toThrow(/not a runtime version: 'latest'/);
     expect(() => checkTarget(m, 'pdp11' as never)).toThrow(/unknown target 'pdp11'/);
+  });
+});
+
+describe('runtime versions: the range the facts were checked for, and ops with a known first version', () => {
+  let q4: ModelView;
+  beforeAll(async () => {
+    q4 = parseModel(await collectPieces((await quantizeQ4(parseModel(bytesOf(fixture(MINILM))), {})).parts));
+  });
+  const outsideNote = (r: TargetCheck) => r.warnings.filter((f) => f.rule === 'version-not-checked');
+
+  it('every target names the versions its facts were checked for (the kernel golden covers the native range)', () => {
+    for (const id of TARGET_IDS) {
+      const rt = TARGETS[id].runtime;
+      expect(rt.newestVersion, id).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(isCheckedVersion(rt.defaultVersion, rt), id).toBe(true);
+      expect(isCheckedVersion(rt.oldestVersion, rt) && isCheckedVersion(rt.newestVersion, rt), id).toBe(true);
+    }
+    const rt = TARGETS['android-arm64'].runtime;
+    expect([rt.oldestVersion, rt.newestVersion]).toEqual(['1.22.0', '1.32.0']);
+    expect(['1.21.9', '1.22', '1.32.4', '1.33.0', '0.1', '99.0'].map((v) => isCheckedVersion(v, rt))).toEqual([
+      false,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  it("Q4 (MatMulNBits) cannot run on a release before 1.17, the op's first; 1.17 and later run it", () => {
+    for (const id of ['android-arm64', 'x86-vnni', 'browser-wasm', 'browser-webgpu'] as const) {
+      for (const v of ['1.5', '1.10', '0.1', '1.16.3']) {
+        const r = checkTarget(q4, id, { runtimeVersion: v });
+        expect(r.ok, `${id} ${v}`).toBe(false);
+        expect(blockingOps(r), `${id} ${v}`).toEqual(['com.microsoft.MatMulNBits']);
+        expect(r.unsupported[0]).toMatchObject({
+          verdict: 'no-kernel',
+          rule: 'matmulnbits-introduced',
+          holdsFor: expect.stringMatching(/before 1\.17\.0$/),
+        });
+        expect(r.unsupported[0]!.reason).toMatch(/^MatMulNBits .*1\.17/);
+        expect(r.unsupported[0]!.source.map((x) => x.id)).toEqual(['ort-pr-17890']);
+        expect(r.summary).toMatch(/cannot run/);
+      }
+      expect(checkTarget(q4, id, { runtimeVersion: '1.17' }).ok, id).toBe(true);
+    }
+  });
+
+  it('a version outside the checked range gets a plain finding that says so (not a silent pass); inside it, none', () => {
+    for (const v of ['99.0', '1.17', '0.1', '1.33.0']) {
+      const r = checkTarget(q4, 'android-arm64', { runtimeVersion: v });
+      const [note, ...more] = outsideNote(r);
+      expect(more, v).toEqual([]);
+      expect(note, v).toMatchObject({ op: '(model)', verdict: 'not-checked' });
+      expect(note!.reason, v).toContain(
+        `checked for onnxruntime (onnxruntime-android, onnxruntime-c, onnxruntime-objc), full build 1.22.0–1.32.0; ${v} is outside that range`,
+      );
+    }
+    const future = checkTarget(q4, 'x86-vnni', { runtimeVersion: '99.0' });
+    expect(future.ok).toBe(true);
+    expect(future.summary).toMatch(/^x86 .*: no known gap in onnxruntime 99\.0, but the facts were checked for 1\.22\.0–1\.32\.0 only/);
+    for (const v of ['1.22', '1.24', '1.32.0', '1.32.3'])
+      expect(outsideNote(checkTarget(q4, 'android-arm64', { runtimeVersion: v })), v).toEqual([]);
+    // The default versions are in range: no note by default on any target.
+    for (const id of TARGET_IDS) expect(outsideNote(checkTarget(q4, id)), id).toEqual([]);
+  });
+
+  it('a fact without a version bound says the versions checked, not "every version", whatever version is asked', () => {
+    const r = checkTarget(q4, 'android-arm64', { runtimeVersion: '0.1' });
+    const risk = r.warnings.find((f) => f.rule === 'ort-mobile-missing')!;
+    expect(risk.holdsFor).toMatch(/ 1\.22\.0–1\.32\.0 \(the versions checked\)$/);
+    expect(JSON.stringify(r)).not.toMatch(/every version checked/);
+  });
+
+  it('every finding names the op it is about: a rule over several ops says each one, never another', () => {
+    const short = (op: string) => op.replace(/^com\.microsoft\./, '');
+    for (const id of TARGET_IDS)
+      for (const rule of TARGETS[id].rules)
+        for (const op of rule.ops) {
+          const text = ruleReason(rule, short(op));
+          expect(text, `${rule.id} ${op}`).toMatch(new RegExp(`\\b${short(op)}\\b`));
+          for (const other of rule.ops.filter((o) => o !== op))
+            expect(text, `${rule.id} ${op} names ${other}`).not.toMatch(new RegExp(`\\b${short(other)}\\b`));
+        }
+    // On a real model: Q4's MatMulNBits warning on android-arm64 names MatMulNBits, not ConvInteger.
+    const risk = checkTarget(q4, 'android-arm64').warnings.filter((f) => f.op === 'com.microsoft.MatMulNBits');
+    expect(risk.length).toBeGreaterThan(0);
+    for (const f of risk) {
+      expect(f.reason).toMatch(/\bMatMulNBits\b/);
+      expect(f.reason).not.toMatch(/ConvInteger/);
+    }
   });
 });
 

@@ -85,6 +85,15 @@ describe('quantize --target', () => {
     const k = JSON.parse(refused.out);
     expect(k.written).toBe(false);
     expect(k.target.ok).toBe(false);
+    // One JSON document: the findings and the error (exit code and the stderr line).
+    expect(k.error).toEqual({
+      code: 9,
+      message: refused.err
+        .trim()
+        .split('\n')
+        .at(-1)!
+        .replace(/^ava-quant: /, ''),
+    });
     const f = k.target.unsupported[0];
     expect(f).toMatchObject({ op: 'ConvInteger', verdict: 'no-kernel' });
     expect(f.node).toBeTruthy();
@@ -117,6 +126,28 @@ describe('quantize --target', () => {
     const j = JSON.parse(int8.out);
     expect(j.options.preset).toBe('avx512-vnni');
     expect(j.target).toMatchObject({ target: 'android-arm64', ok: true, requested: false });
+  });
+
+  it('--runtime-version older than MatMulNBits (1.17) refuses Q4 (exit 9, named); a version outside the checked range is said, not passed silently', () => {
+    const m = pathOf(fixture(MINILM));
+    for (const v of ['1.10', '0.1']) {
+      const out = join(dir, `q4-${v}.onnx`);
+      const r = cli('quantize', m, out, 'q4', '--runtime-version', v);
+      expect(r.code, v).toBe(9);
+      expect(existsSync(out)).toBe(false);
+      expect(r.out).toMatch(
+        /^ {2}cannot run {10}com\.microsoft\.MatMulNBits ×\d+ \(no-kernel\): MatMulNBits \(4-bit weights\) first came in onnxruntime 1\.17/m,
+      );
+      expect(r.out).toMatch(
+        /^ {2}warning {13}\(model\) ×1 \(not-checked\): the kernel facts were checked for .* 1\.22\.0–1\.32\.0; .* is outside that range/m,
+      );
+      expect(r.out).not.toMatch(/every version checked|ConvInteger/);
+    }
+    const future = cli('quantize', m, join(dir, 'q4-99.onnx'), 'q4', '--runtime-version', '99.0', '--json');
+    expect(future.code, future.err).toBe(0);
+    const j = JSON.parse(future.out);
+    expect(j.target.warnings.map((w: { rule: string }) => w.rule)).toContain('version-not-checked');
+    expect(j.target.summary).toMatch(/the facts were checked for 1\.22\.0–1\.32\.0 only/);
   });
 
   it('bad values are usage errors (exit 2) before any work', () => {

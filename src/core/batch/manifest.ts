@@ -219,3 +219,21 @@ export function createManifest(init: ManifestInit): Manifest {
     skipped: init.skipped ?? [],
   });
 }
+
+/**
+ * A batch run's manifest merged into the one already in its output folder: this run's outputs replace earlier
+ * entries with the same output name (compared case-insensitively, as validateManifest does); earlier outputs stay
+ * when `stillThere(name)` says their file is still in the folder; inputs are this run's plus the earlier ones a kept
+ * output was made from (this run's win on a name clash); `skipped` is this run's. Pure; the result is validated.
+ */
+export function mergeManifest(earlier: Manifest, run: Manifest, stillThere: (outputName: string) => boolean): Manifest {
+  const mine = new Set(run.outputs.map((o) => o.name.toLowerCase()));
+  const kept = earlier.outputs.filter((o) => !mine.has(o.name.toLowerCase()) && stillThere(o.name));
+  const runInputs = new Set(run.inputs.map((i) => i.name));
+  const sources = new Set(kept.map((o) => o.source));
+  return validateManifest({
+    ...run,
+    inputs: [...earlier.inputs.filter((i) => sources.has(i.name) && !runInputs.has(i.name)), ...run.inputs],
+    outputs: [...kept, ...run.outputs],
+  });
+}

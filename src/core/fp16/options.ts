@@ -104,11 +104,11 @@ export function resolveOptions(o: Fp16Options = {}): ResolvedFp16Options {
   const minPositive = o.minPositive ?? DEFAULT_MIN_POSITIVE;
   const maxFinite = o.maxFinite ?? DEFAULT_MAX_FINITE;
   if (!Number.isFinite(maxFinite) || maxFinite <= 0 || maxFinite > 65504)
-    throw new Fp16OptionError(`maxFinite must be in (0, 65504] (the largest finite float16); got ${maxFinite}`);
+    throw new Fp16OptionError(`maxFinite must be above 0 and at most 65504 (the largest finite float16) (got ${maxFinite})`);
   if (!Number.isFinite(minPositive) || minPositive < 0 || minPositive >= maxFinite)
-    throw new Fp16OptionError(`minPositive must be >= 0 and below maxFinite; got ${minPositive}`);
+    throw new Fp16OptionError(`minPositive must be at least 0 and below maxFinite (got ${minPositive})`);
   if (o.outOfRange !== undefined && o.outOfRange !== 'keep-fp32' && o.outOfRange !== 'clamp')
-    throw new Fp16OptionError(`outOfRange must be 'keep-fp32' or 'clamp'; got ${String(o.outOfRange)}`);
+    throw new Fp16OptionError(`outOfRange takes keep-fp32, clamp (got '${String(o.outOfRange)}')`);
   return {
     keepIoTypes: o.keepIoTypes ?? true,
     opBlockList: [...new Set(o.opBlockList ?? [])],

@@ -26,6 +26,15 @@ export const EXCLUDE_NODES_OPTION = {
 } as const satisfies ListOption<'excludeNodes'>;
 
 /**
+ * A mode's typical saving in words, stating what it applies to (ModeMeta.typicalSaving): "about 84% smaller on the
+ * MatMul weights (…)"; parts joined by "; ". For where no model is known (help, README); with a model, its own
+ * saving is computed from its weights (registry.ts predictMode).
+ */
+export function typicalSavingText(m: Pick<ModeMeta<string>, 'typicalSaving'>): string {
+  return m.typicalSaving.map((p) => `about ${p.percent}% smaller on ${p.on}`).join('; ');
+}
+
+/**
  * A mode's names from its label and its transformers.js name: label 'INT8' -> output suffix '-INT8' (model-INT8.onnx);
  * transformers.js name 'quantized' -> suffix '_quantized', file model_quantized.onnx (transformers.js' `dtype` file
  * names, e.g. onnx/model_q4f16.onnx).
@@ -84,14 +93,17 @@ export function baseValue(meta: ModeMeta, spec: OptionSpec, presetId?: string | 
 
 // ---- value rules (CLI and page) -------------------------------------------------------------------------------
 
-function numberRange(spec: NumberOption): string {
+/** The range rule of a number option (also the CLI's other numeric flags: src/cli/io.ts numberFlag). */
+export type NumberRange = Pick<NumberOption, 'integer' | 'min' | 'minExclusive' | 'max'>;
+
+function numberRange(spec: NumberRange): string {
   const lo = spec.min === undefined ? null : `${spec.minExclusive ? 'above' : 'at least'} ${spec.min}`;
   const hi = spec.max === undefined ? null : `at most ${spec.max}`;
   return [lo, hi].filter(Boolean).join(' and ');
 }
 
 /** A number option's value from text; `name` is the flag or the label the message uses. Throws OptionError. */
-export function parseNumberOption(spec: NumberOption, text: string, name: string): number {
+export function parseNumberOption(spec: NumberRange, text: string, name: string): number {
   const t = text.trim();
   const n = Number(t);
   if (t === '' || !Number.isFinite(n)) throw new OptionError(`${name} must be a number (got "${text}")`);
@@ -338,10 +350,7 @@ function pageText(o: OptionSpec): string {
 export function optionsMarkdown(metas: readonly ModeMeta[], shared: readonly { flag: string; help: string; page: string }[]): string {
   const L: string[] = [];
   for (const m of metas) {
-    L.push(
-      `**${m.label}** (\`quantize <in.onnx> <out.onnx> ${m.id}\`, about ${m.expectedReduction}% smaller, output \`<name>${m.suffix}.onnx\`):`,
-      '',
-    );
+    L.push(`**${m.label}** (\`quantize <in.onnx> <out.onnx> ${m.id}\`, ${typicalSavingText(m)}, output \`<name>${m.suffix}.onnx\`):`, '');
     L.push('| flag | values | default | what it does | in the page |', '| --- | --- | --- | --- | --- |');
     if (m.presets.length)
       L.push(

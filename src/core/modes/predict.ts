@@ -131,3 +131,27 @@ export function predictWith(table: InitializerTable, bytesOf: (e: TableEntry) =>
   }
   return Math.max(0, Math.round(total));
 }
+
+/**
+ * A mode's saving on part of a model's weights: the float tensors whose role is in `roles` (main graph and
+ * subgraphs; Constant values and non-float tensors left out), each predicted alone with `predict` (a one-entry
+ * table, so a mode's fixed per-model bytes do not count; its per-weight bytes do). `percent` is 100 × (1 − after /
+ * before) over the weights the mode changes (null when it changes none); `before` / `after` in bytes. What the
+ * typical figures of a mode's meta (ModeMeta.typicalSaving) are held to.
+ */
+export function savingOn(
+  table: InitializerTable,
+  predict: (t: InitializerTable) => number,
+  roles: readonly WeightRole[],
+): { before: number; after: number; percent: number | null } {
+  let before = 0;
+  let after = 0;
+  for (const e of table.entries) {
+    if (e.constant || !isFloat(e.dataType) || !roles.includes(e.role)) continue;
+    const out = predict({ totalBytes: e.bytes, entries: [e], untypedValues: { count: 0, nameBytes: 0 } });
+    if (out === e.bytes) continue;
+    before += e.bytes;
+    after += out;
+  }
+  return { before, after, percent: before ? 100 * (1 - after / before) : null };
+}

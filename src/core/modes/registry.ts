@@ -79,3 +79,11 @@ export const MODE_METAS: readonly ModeMeta<ModeId>[] = MODE_IDS.map(modeMeta);
 export function predictAll(table: InitializerTable): Record<ModeId, number> {
   return Object.fromEntries(MODE_IDS.map((id) => [id, MODES[id].predict(table)])) as Record<ModeId, number>;
 }
+
+/**
+ * A mode's predicted output size in bytes for the table with `options` (the request's: preset and flags; default
+ * options when absent): `<mode>/predict.ts`. What the CLI says it expects before a run, for the model at hand.
+ */
+export function predictMode(id: ModeId, table: InitializerTable, options?: object): number {
+  return (MODES[id].predict as (t: InitializerTable, o?: object) => number)(table, options);
+}

@@ -4,6 +4,16 @@
  */
 import type { ModelView } from '../onnx/model.js';
 import type { ModelOutput, Piece } from '../onnx/writer.js';
+import type { WeightRole } from './predict.js';
+
+/** One part of a mode's typical saving: `percent` smaller on the float weights of `roles`, said as `on`. */
+export interface SavingPart {
+  percent: number;
+  /** What it applies to, in words ("the MatMul weights"). */
+  on: string;
+  /** The weights it applies to, by how they are read (predict.ts WeightRole). */
+  roles: readonly WeightRole[];
+}
 
 // ---- the options table ---------------------------------------------------------------------------------------
 
@@ -98,8 +108,14 @@ export interface ModeMeta<Id extends string = string> {
   suffix: `-${string}`;
   /** transformers.js' layout: onnx/model.onnx -> onnx/model_quantized.onnx (`<base><suffix>.onnx`). */
   transformersJs: { suffix: `_${string}`; fileName: string };
-  /** Expected size reduction, percent of the input (e.g. 75), for headers and the CLI's size block. */
-  expectedReduction: number;
+  /**
+   * The typical saving on the weights the mode rewrites (default preset), one part per kind of weight: what the CLI's
+   * help and the README say where no model is known. It is not a saving on the whole model (how much of a model those
+   * weights are varies: Q4 leaves a MiniLM's large embedding table in float32); where a model is known the CLI and the
+   * page compute its saving from its weights (`<mode>/predict.ts`). tests/modes/predict.test.ts holds each part to
+   * the mode's predictor on the fixtures.
+   */
+  typicalSaving: readonly SavingPart[];
   /** Recommended in the page's mode choice. */
   recommended: boolean;
   /** One line under the mode's radio button. */

@@ -6,7 +6,7 @@
 import { DT, dtypeName, elementCount } from '../onnx/dtypes.js';
 import type { GraphView, ModelView, NodeView, TensorView } from '../onnx/model.js';
 import { inferShapes, modelFromView, type InferGraph } from '../onnx/infer/index.js';
-import { BLOCKING, TARGETS, type Condition, type Rule, type Target, type TargetId, type Verdict } from './data.js';
+import { BLOCKING, TARGETS, type Condition, type Rule, type Runtime, type Target, type TargetId, type Verdict } from './data.js';
 import { sourceOf, type Source } from './sources.js';
 
 export interface Finding {
@@ -92,8 +92,31 @@ function inRange(v: string, r: Rule['versions']): boolean {
   return true;
 }
 
-function rangeText(r: Rule['versions']): string {
-  if (!r) return 'every version checked';
+/** The versions a target's facts were collected for, as text ("1.22.0–1.32.0"). */
+function checkedRange(rt: Runtime): string {
+  return rt.oldestVersion === rt.newestVersion ? rt.oldestVersion : `${rt.oldestVersion}–${rt.newestVersion}`;
+}
+
+/**
+ * Whether `v` lies in the versions the target's facts were collected for: from oldestVersion to newestVersion's
+ * patch releases (1.32.5 is in 1.22.0–1.32.0; 1.33.0 is not).
+ */
+export function isCheckedVersion(v: string, rt: Runtime): boolean {
+  const [major, minor] = parseVersion(v);
+  const [nMajor, nMinor] = parseVersion(rt.newestVersion);
+  return cmp(v, rt.oldestVersion) >= 0 && (major! < nMajor! || (major === nMajor && minor! <= nMinor!));
+}
+
+/**
+ * A rule's reason for one node: `{op}` becomes the node's op type, so a rule over several ops names the op each
+ * finding is about (data.ts Rule.reason).
+ */
+export function ruleReason(r: Pick<Rule, 'reason'>, opType: string): string {
+  return r.reason.replaceAll('{op}', opType);
+}
+
+function rangeText(r: Rule['versions'], rt: Runtime): string {
+  if (!r) return `${checkedRange(rt)} (the versions checked)`;
   if (r.from && r.before) return `${r.from} to before ${r.before}`;
   if (r.from) return `${r.from} and later`;
   return `before ${r.before}`;
@@ -355,28 +378,26 @@ export function checkTarget(model: ModelView, target: TargetId | Target, options
       for (const r of t.rules) {
         if (!r.ops.includes(key)) continue;
         const applies = inRange(version, r.versions);
-        if (
-          !applies &&
-          !(t.policy.warnOlderRuntimes && r.versions?.before && cmp(version, r.versions.before) >= 0 && BLOCKING.has(r.verdict))
-        )
-          continue;
+        // Older releases are worth a warning when the page may pin one: a release the facts were checked for.
+        const olderChecked =
+          t.policy.warnOlderRuntimes &&
+          r.versions?.before &&
+          cmp(version, r.versions.before) >= 0 &&
+          cmp(r.versions.before, t.runtime.oldestVersion) > 0 &&
+          BLOCKING.has(r.verdict);
+        if (!applies && !olderChecked) continue;
         if (!holds(r.when, c)) continue;
+        const reason = ruleReason(r, n.opType);
+        const holdsFor = `${t.runtime.packages} ${rangeText(r.versions, t.runtime)}`;
         if (applies) {
           covered ||= r.verdict === 'cpu-fallback';
-          add({
-            ...base,
-            verdict: r.verdict,
-            reason: `${r.reason} [${typesOf(c)}]`,
-            holdsFor: `${t.runtime.packages} ${rangeText(r.versions)}`,
-            sources: r.sources,
-            rule: r.id,
-          });
+          add({ ...base, verdict: r.verdict, reason: `${reason} [${typesOf(c)}]`, holdsFor, sources: r.sources, rule: r.id });
         } else {
           add({
             ...base,
             verdict: 'older-runtime',
-            reason: `runs in ${runtimeLabel}; with a release ${rangeText(r.versions)}: ${r.reason} [${typesOf(c)}]`,
-            holdsFor: `${t.runtime.packages} ${rangeText(r.versions)}`,
+            reason: `${n.opType} runs in ${runtimeLabel}; with a release ${rangeText(r.versions, t.runtime)}: ${reason} [${typesOf(c)}]`,
+            holdsFor,
             sources: r.sources,
             rule: r.id,
           });
@@ -390,7 +411,7 @@ export function checkTarget(model: ModelView, target: TargetId | Target, options
             ...base,
             verdict: 'cast-fallback',
             reason: `float16 ${key}: no float16 CPU kernel; ${p.fp16Note ?? ''}`.trim(),
-            holdsFor: `${t.runtime.packages} 1.22.0–1.32.0 (measured on x86-64)`,
+            holdsFor: `${t.runtime.packages} ${checkedRange(t.runtime)} (measured on x86-64)`,
             sources: ['measured-fp16-cpu', 'ort-mlas-f16vec'],
             rule: 'cpu-fp16',
           });
@@ -407,7 +428,7 @@ export function checkTarget(model: ModelView, target: TargetId | Target, options
           add({
             ...base,
             verdict: 'not-checked',
-            reason: `domain '${n.domain}': no facts recorded`,
+            reason: `${n.opType}: domain '${n.domain}' has no facts recorded`,
             holdsFor: runtimeLabel,
             sources: ['ort-cpu-contrib'],
             rule: 'domain-unknown',
@@ -440,7 +461,7 @@ export function checkTarget(model: ModelView, target: TargetId | Target, options
             add({
               ...base,
               verdict: 'not-checked',
-              reason: `domain '${n.domain}': no facts recorded`,
+              reason: `${n.opType}: domain '${n.domain}' has no facts recorded`,
               holdsFor: runtimeLabel,
               sources: ['ort-webgpu-ep'],
               rule: 'domain-unknown',
@@ -477,6 +498,17 @@ export function checkTarget(model: ModelView, target: TargetId | Target, options
 
   // Model-level facts.
   const model0 = { op: '(model)', node: '(model)', graph: '' };
+  const outside = !isCheckedVersion(version, t.runtime);
+  if (outside)
+    add({
+      ...model0,
+      verdict: 'not-checked',
+      reason: `the kernel facts were checked for ${t.runtime.packages} ${checkedRange(t.runtime)}; ${version} is outside that range, so a node with no finding here may still have no kernel there (only facts with a known first version, e.g. MatMulNBits from 1.17, are applied outside it)`,
+      holdsFor: `${t.runtime.packages} ${checkedRange(t.runtime)}`,
+      // Where the range comes from: the versions measured (or the reduced build's operator list).
+      sources: [t.policy.kind === 'reduced-build' ? 'ort-mobile-ops' : 'measured-matmul-integer'],
+      rule: 'version-not-checked',
+    });
   if (t.policy.kind === 'webgpu') {
     if (float16Nodes)
       add({
@@ -514,8 +546,11 @@ export function checkTarget(model: ModelView, target: TargetId | Target, options
   const warnings = findings.filter((f) => !BLOCKING.has(f.verdict));
   const groups = groupFindings(findings);
   const ok = unsupported.length === 0;
+  const warned = warnings.length ? ` (${groups.filter((g) => !g.blocking).length} kinds of warning on ${warnings.length} nodes)` : '';
   const summary = ok
-    ? `${t.label}: every node has a kernel in ${runtimeLabel}${warnings.length ? ` (${groups.filter((g) => !g.blocking).length} kinds of warning on ${warnings.length} nodes)` : ''}`
+    ? outside
+      ? `${t.label}: no known gap in ${runtimeLabel}, but the facts were checked for ${checkedRange(t.runtime)} only${warned}`
+      : `${t.label}: every node has a kernel in ${runtimeLabel}${warned}`
     : `${t.label}: ${unsupported.length} node${unsupported.length === 1 ? '' : 's'} cannot run in ${runtimeLabel}: ${groups
         .filter((g) => g.blocking)
         .map((g) => `${g.op} x${g.count}`)

@@ -5,7 +5,9 @@
  * EP, WebGPU coverage, reduced-build op list, ops with no recorded fact).
  *
  * Versions: facts were read from onnxruntime's kernel registrations and measured on the wheels 1.22.0, 1.23.2,
- * 1.24.2, 1.30.0, 1.32.0 (tests/golden/targets/kernels.json, x86-64) and onnxruntime-node / onnxruntime-web 1.30
+ * 1.24.2, 1.30.0, 1.32.0 (each target's runtime says the range: oldestVersion–newestVersion; a version outside it is
+ * checked with a finding that says so, and rules with a version bound from the sources apply outside it too, e.g.
+ * MatMulNBits before 1.17) (tests/golden/targets/kernels.json, x86-64) and onnxruntime-node / onnxruntime-web 1.30
  * (tests/targets/kernels.test.ts). ARM64 binds the same kernel registrations as x86-64 (none of the quantization
  * kernels below is platform-conditional); its float16 extras are listed from the source (MLAS_F16VEC).
  */
@@ -58,6 +60,7 @@ export interface Rule {
   versions?: { from?: string; before?: string };
   when: Condition;
   verdict: Verdict;
+  /** Why, in one sentence that names the op: `{op}` stands for the node's op type (for rules over several ops). */
   reason: string;
   sources: string[];
 }
@@ -71,6 +74,11 @@ export interface Runtime {
   defaultVersion: string;
   /** Oldest version the facts were collected for. */
   oldestVersion: string;
+  /**
+   * Newest version the facts were collected for (its patch releases included). A version outside
+   * oldestVersion–newestVersion gets a finding that says so: the facts may not hold there.
+   */
+  newestVersion: string;
 }
 
 export interface Target {
@@ -111,6 +119,14 @@ const { UINT8: U8, INT8: I8 } = DT;
 
 // ---- the CPU execution provider (native apps and onnxruntime-web's WASM build) ---------------------------------
 
+/**
+ * An op that first came in a known release: no kernel before `version` (the rule applies at any version asked,
+ * inside the checked range or not).
+ */
+function firstIn(id: string, op: string, version: string, reason: string, sources: string[]): Rule {
+  return { id, ops: [op], versions: { before: version }, when: { kind: 'always' }, verdict: 'no-kernel', reason, sources };
+}
+
 /** CPU-EP kernel gaps, by runtime version (tests/golden/targets/kernels.json). */
 const CPU_KERNEL_RULES: Rule[] = [
   {
@@ -138,6 +154,13 @@ const CPU_KERNEL_RULES: Rule[] = [
       'ConvInteger with a per-channel weight zero point loads, then fails at the first run: "Non per-tensor quantization is not supported now" (every version)',
     sources: ['ort-conv-integer-zp'],
   },
+  firstIn(
+    'matmulnbits-introduced',
+    'com.microsoft.MatMulNBits',
+    '1.17.0',
+    'MatMulNBits (4-bit weights) first came in onnxruntime 1.17: an older release has no such op or kernel and the model does not load; run onnxruntime 1.17+',
+    ['ort-pr-17890'],
+  ),
   {
     id: 'matmul-integer-s8u8',
     ops: ['MatMulInteger'],
@@ -168,7 +191,7 @@ const U8S8_SATURATION: Rule = {
   when: { kind: 'u8s8-weight-above', activation: 0, input: 1, limit: 64 },
   verdict: 'may-be-wrong',
   reason:
-    'uint8 activations x int8 weights beyond 7 bits (|w| > 64): on x86 CPUs without VNNI (AVX2, AVX-512 without VNNI) the u8s8 kernel sums pairs of products in 16 bits and saturates. Fix: the avx2 target (uint8 weights), reduce_range, or session option session.x64quantprecision=1 (slower U8U8 path)',
+    '{op} with uint8 activations x int8 weights beyond 7 bits (|w| > 64): on x86 CPUs without VNNI (AVX2, AVX-512 without VNNI) the u8s8 kernel sums pairs of products in 16 bits and saturates. Fix: the avx2 target (uint8 weights), reduce_range, or session option session.x64quantprecision=1 (slower U8U8 path)',
   sources: ['ort-x64quantprecision', 'optimum-saturation', 'report-x64-saturation'],
 };
 
@@ -247,7 +270,7 @@ const REDUCED_BUILD_RISK: Rule = {
   when: { kind: 'always' },
   verdict: 'reduced-build-risk',
   reason:
-    'fine in the full onnxruntime-android / iOS packages, but missing from the ORT Mobile package (onnxruntime-mobile <= 1.18) and from reduced-ops builds made with its operator config: the reported "no registered kernel for ConvInteger" on ARM devices',
+    '{op} is in the full onnxruntime-android / iOS packages, but not in the ORT Mobile package (onnxruntime-mobile <= 1.18) nor in reduced-ops builds made with its operator config: there the model does not load ("no registered kernel" for {op})',
   sources: ['ort-mobile-ops', 'maven-android'],
 };
 
@@ -403,7 +426,7 @@ const WEBGPU_RULES: Rule[] = [
     when: { kind: 'always' },
     verdict: 'cpu-fallback',
     reason:
-      'no WebGPU kernel: onnxruntime runs it on the CPU (WASM) EP, copying activations between GPU and CPU memory around it — dynamic INT8 gains little on WebGPU; Q4 (MatMulNBits) or FP16 run on the GPU',
+      'no WebGPU kernel for {op}: onnxruntime runs it on the CPU (WASM) EP, copying activations between GPU and CPU memory around it — dynamic INT8 gains little on WebGPU; Q4 (MatMulNBits) or FP16 run on the GPU',
     sources: ['ort-webgpu-ep', 'ort-webgpu-contrib', 'ort-web-cpu-fallback'],
   },
   {
@@ -457,6 +480,7 @@ export const TARGETS: Readonly<Record<TargetId, Target>> = Object.freeze({
       ep: 'CPU',
       defaultVersion: '1.22.0',
       oldestVersion: '1.22.0',
+      newestVersion: '1.32.0',
     },
     int8Preset: 'arm64',
     advice:
@@ -475,7 +499,7 @@ export const TARGETS: Readonly<Record<TargetId, Target>> = Object.freeze({
     id: 'x86-avx2',
     label: 'x86 desktop (AVX2, no VNNI)',
     where: 'laptops and desktops without AVX-512 VNNI / AVX-VNNI: onnxruntime (python, node, C#, C++) CPU execution provider',
-    runtime: { packages: 'onnxruntime', ep: 'CPU', defaultVersion: '1.22.0', oldestVersion: '1.22.0' },
+    runtime: { packages: 'onnxruntime', ep: 'CPU', defaultVersion: '1.22.0', oldestVersion: '1.22.0', newestVersion: '1.32.0' },
     int8Preset: 'avx2',
     advice: 'INT8 with uint8 weights (the avx2 target): u8 x u8 has no 16-bit saturation on AVX2',
     adviceSources: ['ort-x64quantprecision', 'optimum-saturation'],
@@ -487,7 +511,7 @@ export const TARGETS: Readonly<Record<TargetId, Target>> = Object.freeze({
     id: 'x86-vnni',
     label: 'x86 server with VNNI (AVX-512 VNNI / AVX-VNNI)',
     where: 'servers and recent CPUs with VPDPBUSD: onnxruntime CPU execution provider',
-    runtime: { packages: 'onnxruntime', ep: 'CPU', defaultVersion: '1.22.0', oldestVersion: '1.22.0' },
+    runtime: { packages: 'onnxruntime', ep: 'CPU', defaultVersion: '1.22.0', oldestVersion: '1.22.0', newestVersion: '1.32.0' },
     int8Preset: 'avx512_vnni',
     advice: 'INT8 with int8 weights, full 8-bit range (VPDPBUSD accumulates in 32 bits)',
     adviceSources: ['optimum-arm64-u8s8', 'ort-x64quantprecision'],
@@ -499,7 +523,13 @@ export const TARGETS: Readonly<Record<TargetId, Target>> = Object.freeze({
     id: 'browser-wasm',
     label: 'Browser, WebAssembly (onnxruntime-web)',
     where: "a web page or worker running onnxruntime-web's WASM backend (the CPU kernels compiled to WebAssembly SIMD)",
-    runtime: { packages: 'onnxruntime-web (onnxruntime-web/wasm)', ep: 'CPU (WASM)', defaultVersion: '1.30.0', oldestVersion: '1.22.0' },
+    runtime: {
+      packages: 'onnxruntime-web (onnxruntime-web/wasm)',
+      ep: 'CPU (WASM)',
+      defaultVersion: '1.30.0',
+      oldestVersion: '1.22.0',
+      newestVersion: '1.32.0',
+    },
     int8Preset: 'arm64',
     advice:
       'INT8 (int8 weights: the WASM QGEMM widens to 16 bits, no saturation; int8 Conv weights need onnxruntime-web 1.24+) or Q4; float16 saves download size only (computed in float32 between Casts)',
@@ -517,6 +547,7 @@ export const TARGETS: Readonly<Record<TargetId, Target>> = Object.freeze({
       ep: 'WebGPU (+ CPU fallback)',
       defaultVersion: '1.30.0',
       oldestVersion: '1.22.0',
+      newestVersion: '1.32.0',
     },
     int8Preset: 'arm64',
     advice: 'Q4 (MatMulNBits runs on the GPU) or FP16 where the adapter has shader-f16; dynamic INT8 falls back to the CPU',
@@ -529,7 +560,13 @@ export const TARGETS: Readonly<Record<TargetId, Target>> = Object.freeze({
     id: 'android-arm64-ort-mobile',
     label: 'Android, ORT Mobile package / reduced-ops build',
     where: 'apps on onnxruntime-mobile (<= 1.18, ORT format) or a custom build made with its operator config',
-    runtime: { packages: 'onnxruntime-mobile (reduced operator set)', ep: 'CPU', defaultVersion: '1.18.0', oldestVersion: '1.18.0' },
+    runtime: {
+      packages: 'onnxruntime-mobile (reduced operator set)',
+      ep: 'CPU',
+      defaultVersion: '1.18.0',
+      oldestVersion: '1.18.0',
+      newestVersion: '1.18.0',
+    },
     int8Preset: 'arm64',
     advice: 'INT8 MatMul-only models (MatMulInteger, DynamicQuantizeLinear are in the build); no ConvInteger, no 4-bit, no float16',
     adviceSources: ['ort-mobile-ops', 'maven-android'],

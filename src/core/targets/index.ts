@@ -4,7 +4,9 @@
  */
 export {
   checkTarget,
+  isCheckedVersion,
   isRuntimeVersion,
+  ruleReason,
   TargetCheckError,
   type CheckOptions,
   type Finding,

@@ -71,6 +71,14 @@ const LIST: Source[] = [
     url: `${ORT}/blob/main/onnxruntime/contrib_ops/cpu/cpu_contrib_kernels.cc`,
   },
   {
+    id: 'ort-pr-17890',
+    kind: 'kernel-registration',
+    where:
+      'microsoft/onnxruntime PR #17890 "Add MatMul 4bits support on GPU" (merged 2023-10, after the 1.16 release: first in onnxruntime 1.17)',
+    says: 'adds the com.microsoft MatMulNBits schema and its CPU and CUDA kernels ("Add a contrib op MatMulNBits and related toolchain"); releases before 1.17 have no MatMulNBits (intel/neural-compressor PR #1327: "Support MatMulNBit op for ort 1.17")',
+    url: `${ORT}/pull/17890`,
+  },
+  {
     id: 'measured-fp16-cpu',
     kind: 'measured',
     where:

@@ -9,9 +9,9 @@ import { modeNames } from '../options.js';
 
 export const FP16_META = {
   ...modeNames('fp16', 'FP16', 'fp16'),
-  expectedReduction: 50,
+  typicalSaving: [{ percent: 50, on: 'the float32 weights', roles: ['matmul-b', 'gemm-b', 'gather-table', 'conv-w', 'other'] }],
   recommended: false,
-  summary: '~50% smaller, near-lossless; inputs/outputs stay float32',
+  summary: 'near-lossless; inputs/outputs stay float32',
   description:
     'FP16 ("conservative"): float32 weights and activations become float16 (about half the size); graph inputs and ' +
     'outputs stay float32 unless --no-keep-io-types. Ops that need float32 (shape arithmetic, normalisation ' +

@@ -16,12 +16,14 @@ const DEFAULTS = PRESETS[DEFAULT_PRESET];
 
 export const INT8_META = {
   ...modeNames('int8', 'INT8', 'quantized'),
-  expectedReduction: 75,
+  typicalSaving: [
+    { percent: 75, on: 'the MatMul, Gemm, Gather and Conv weights', roles: ['matmul-b', 'gemm-b', 'gather-table', 'conv-w'] },
+  ],
   recommended: true,
-  summary: '~75% smaller, small quality loss; weights 8-bit, activations quantized at run time',
+  summary: 'small quality loss; weights 8-bit, activations quantized at run time',
   description:
     "Dynamic INT8, the same numerics as onnxruntime's quantize_dynamic: weights of MatMul/Gemm/Gather/Conv become 8-bit, " +
-    'activations are quantized at run time (DynamicQuantizeLinear). About 75% smaller.',
+    'activations are quantized at run time (DynamicQuantizeLinear): about 75% smaller on those weights.',
   ...QUANTIZING,
   // The recipes, then Optimum's four targets (group 'target'; their EnableSubgraph is resolved per model by run.ts).
   presets: PRESET_NAMES.map((id): ModePreset => ({

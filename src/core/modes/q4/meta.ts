@@ -94,9 +94,9 @@ export const Q4_MODE_PRESETS: ModePreset[] = (Object.keys(Q4_PRESETS) as Q4Prese
 
 export const Q4_META = {
   ...modeNames('q4', 'Q4', 'q4'),
-  expectedReduction: 65,
+  typicalSaving: [{ percent: 84, on: 'the MatMul weights (the rest, embedding tables included, stays float32)', roles: ['matmul-b'] }],
   recommended: false,
-  summary: '~65% smaller (less when the embedding table is large: MiniLM 40%), more quality loss than INT8; 4-bit MatMul weights',
+  summary: 'more quality loss than INT8; 4-bit MatMul weights, the rest (embedding tables included) stays float32',
   description:
     "Q4: MatMul weights become 4-bit blocks (com.microsoft MatMulNBits), onnxruntime's MatMulNBitsQuantizer byte for byte; " +
     'embedding tables optionally GatherBlockQuantized (--op-types MatMul,Gather). The rest stays float32.',

@@ -11,9 +11,12 @@ import { modeNames, QUANTIZING } from '../options.js';
 
 export const Q4F16_META = {
   ...modeNames('q4f16', 'Q4F16', 'q4f16'),
-  expectedReduction: 75,
+  typicalSaving: [
+    { percent: 86, on: 'the MatMul weights', roles: ['matmul-b'] },
+    { percent: 50, on: 'the other float32 weights', roles: ['gemm-b', 'gather-table', 'conv-w', 'other'] },
+  ],
   recommended: false,
-  summary: '~75% smaller (MiniLM 67%): 4-bit MatMul weights, the rest float16; inputs/outputs stay float32',
+  summary: '4-bit MatMul weights, the rest float16; inputs/outputs stay float32',
   description:
     "Q4F16: Q4 (4-bit MatMul weights, onnxruntime's MatMulNBitsQuantizer) and the rest converted to float16 by the FP16 " +
     "converter with its defaults (MatMulNBits then runs in float16 with float16 scales), in transformers.js's order " +
