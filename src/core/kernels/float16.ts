@@ -205,7 +205,7 @@ export function float32ToFloat16(
     let from = a;
     if (k) {
       // The SIMD twin takes the fast path of whole groups of 8; groups with any other value are redone exactly here.
-      const r = simdNarrow(k, words, a, to, out, fastLo, fastHi);
+      const r = simdNarrow(k, words, [a, to], out, [fastLo, fastHi]);
       if (r.maxAbsBits > acc[ACC_MAXABS]!) acc[ACC_MAXABS] = r.maxAbsBits;
       for (const g of r.slow) narrowChunk(words, g, g + 8, out, fastLo, fastHi, minBits, maxBits, acc);
       from += r.done;

@@ -336,7 +336,7 @@ function quantizeRows(v: Float32Array, cols: number, from: number, to: number, p
 function quantizeSegment(v: Float32Array, from: number, to: number, s: number, z: number, lo: number, hi: number, out: Uint8Array): void {
   if (to - from >= SIMD_FROM && ((lo === -128 && hi === 127) || (lo === 0 && hi === 255))) {
     const k = simd();
-    if (k) while (to - from >= 16) from += simdQuantize(k, v, from, Math.min(to, from + BLOCK), s, z, lo, out);
+    if (k) while (to - from >= 16) from += simdQuantize(k, v, from, Math.min(to, from + BLOCK), { s, z, lo }, out);
   }
   const l = lo - z;
   const h = hi - z;

@@ -13,13 +13,15 @@
 import { SIMD_WASM_BASE64 } from './simd.generated.js';
 
 /** Byte offsets of the module's regions (see simd.wat). */
-const IN = 0;
-const OUT = 262144;
-const SLOW = 393216;
-const RES = 458752;
-const PARAMS = 524288;
-const CMIN = 1048576;
-const CMAX = 1179648;
+const { IN, OUT, SLOW, RES, PARAMS, CMIN, CMAX } = {
+  IN: 0,
+  OUT: 262144,
+  SLOW: 393216,
+  RES: 458752,
+  PARAMS: 524288,
+  CMIN: 1048576,
+  CMAX: 1179648,
+};
 /** Most columns the row kernels take (PARAMS, CMIN and CMAX hold 32768 per array). */
 export const MAX_COLS = 32768;
 /** Values one call takes at most (IN holds 65536 float32). */
@@ -90,11 +92,10 @@ export function simdQuantize(
   v: Float32Array,
   from: number,
   to: number,
-  s: number,
-  z: number,
-  lo: number,
+  q: { s: number; z: number; lo: number },
   out: Uint8Array,
 ): number {
+  const { s, z, lo } = q;
   const n = (to - from) & ~15;
   if (n === 0) return 0;
   k.f32.set(v.subarray(from, from + n), IN / 4);
@@ -112,11 +113,9 @@ export function simdQuantize(
 export function simdNarrow(
   k: SimdKernels,
   words: Uint32Array,
-  from: number,
-  to: number,
+  [from, to]: readonly [number, number],
   out: Uint16Array,
-  fastLo: number,
-  fastHi: number,
+  [fastLo, fastHi]: readonly [number, number],
 ): { done: number; maxAbsBits: number; slow: Uint32Array } {
   const n = (to - from) & ~7;
   if (n === 0) return { done: 0, maxAbsBits: 0, slow: new Uint32Array(0) };
