@@ -49,12 +49,15 @@ describe('withBytes', () => {
     }
   });
 
-  it('bytes in memory and small reads are plain reads (views, not pooled)', async () => {
+  it('bytes in memory, small reads and reads over 16 MiB are plain reads (not pooled)', async () => {
     const mem = bytesSource(bytes);
     await withBytes(mem, 100, 2 << 20, undefined, (b) => expect(b.buffer).toBe(bytes.buffer));
     const src = fileSource(path);
     try {
       await withBytes(src, 100, 4096, undefined, (b) => expect(Buffer.from(b).equals(Buffer.from(bytes.subarray(100, 4196)))).toBe(true));
+      const before = pooledBytes();
+      await withBytes(src, 0, 17 << 20, undefined, (b) => expect(b.length).toBe(17 << 20));
+      expect(pooledBytes()).toBe(before);
     } finally {
       await src.close();
     }

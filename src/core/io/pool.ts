@@ -9,6 +9,8 @@ import type { ByteSource } from './source.js';
 
 /** Reads shorter than this are not pooled (a small allocation is cheap). */
 const POOL_FROM = 1 << 20;
+/** Reads longer than this are not pooled either: one model has few weights that big, so a kept one would mostly sit idle. */
+const POOL_UP_TO = 16 << 20;
 /** Most bytes kept for reuse at once. */
 const POOL_BYTES = 128 << 20;
 
@@ -20,8 +22,8 @@ function sizeClass(length: number): number {
 }
 
 /**
- * Reads `length` bytes at `offset` of `src` into a pooled buffer when the source reads in place and the read is at
- * least 1 MiB (else a plain read()), runs `use` on them (sync or async; the array starts at byte 0 of its buffer, so any typed view
+ * Reads `length` bytes at `offset` of `src` into a pooled buffer when the source reads in place and the read is
+ * 1–16 MiB (else a plain read()), runs `use` on them (sync or async; the array starts at byte 0 of its buffer, so any typed view
  * of it is aligned) and gives the buffer back when `use` is done: `use` must not keep the array or any view of it
  * past its own return (copy what it keeps). Errors: those of src.read / readInto, and whatever `use` throws.
  */
@@ -32,7 +34,7 @@ export async function withBytes<T>(
   signal: AbortSignal | undefined,
   use: (bytes: Uint8Array) => T | Promise<T>,
 ): Promise<T> {
-  if (!src.readInto || src.bytes || length < POOL_FROM) return use(await src.read(offset, length, signal));
+  if (!src.readInto || src.bytes || length < POOL_FROM || length > POOL_UP_TO) return use(await src.read(offset, length, signal));
   const size = sizeClass(length);
   let buf = free.get(size)?.pop();
   if (buf) kept -= size;
