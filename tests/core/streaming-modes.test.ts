@@ -10,6 +10,7 @@ import { blobSource } from '../../src/core/io/source.js';
 import { fileSource } from '../../src/node/files.js';
 import { chunking } from '../../src/core/onnx/tensor-data.js';
 import { collectPieces } from '../../src/core/onnx/writer.js';
+import { memorySink, writePieces } from '../../src/core/io/write.js';
 import type { ModeRequest } from '../../src/core/modes/registry.js';
 import { runMode } from '../../src/core/modes/run.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
@@ -38,6 +39,12 @@ describe('streaming input gives the same bytes as in memory (all-MiniLM-L6-v2)',
           expect(streamed.length).toBe(mem.length);
           expect(Buffer.from(streamed).equals(Buffer.from(mem))).toBe(true);
           if (r.report.mode === 'fp16') expect(r.report.weights.valuesConverted).toBeGreaterThan(20e6);
+          // Through the writer, which streams big converted weights chunk by chunk (LazyPart.chunks): same bytes, same counts.
+          const w = await runMode(model, req(late()));
+          const sink = memorySink();
+          await writePieces(w.parts, sink);
+          expect(Buffer.from(sink.bytes()).equals(Buffer.from(mem))).toBe(true);
+          if (w.report.mode === 'fp16' && r.report.mode === 'fp16') expect(w.report.weights).toEqual(r.report.weights);
         }
       } finally {
         await file.close();

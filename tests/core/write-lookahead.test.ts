@@ -90,4 +90,41 @@ describe('writePieces lookahead', () => {
     expect(log.started.length).toBe(seen);
     expect(seen).toBeLessThan(30);
   });
+
+  it('a piece offered chunk by chunk is written as it is produced, in order; a failure closes the producer', async () => {
+    const events: string[] = [];
+    const chunked = (fail: boolean): LazyPart => ({
+      lazy: true,
+      length: 4 * 1000,
+      read: () => Promise.reject(new Error('read() is not used for a chunked piece')),
+      async *chunks() {
+        try {
+          for (let k = 0; k < 4; k++) {
+            await new Promise((r) => setTimeout(r, 1));
+            if (fail && k === 2) throw new Error('chunk 2 failed');
+            events.push(`made ${k}`);
+            yield new Uint8Array(1000).fill(10 + k);
+          }
+        } finally {
+          events.push('closed');
+        }
+      },
+    });
+    const sink = memorySink();
+    const logged: ByteSink = {
+      write: async (c) => {
+        events.push(`wrote ${c[0]}`);
+        await sink.write(c);
+      },
+    };
+    const pieces: Piece[] = [Uint8Array.of(1, 2), chunked(false), Uint8Array.of(3)];
+    expect(await writePieces(pieces, logged)).toBe(4003);
+    const want = concatParts([Uint8Array.of(1, 2), ...[0, 1, 2, 3].map((k) => new Uint8Array(1000).fill(10 + k)), Uint8Array.of(3)]);
+    expect(Buffer.from(sink.bytes()).equals(Buffer.from(want))).toBe(true);
+    // the first chunk is written before the last is made (at most one chunk made ahead of the writer)
+    expect(events.indexOf('wrote 10')).toBeLessThan(events.indexOf('made 3'));
+    events.length = 0;
+    await expect(writePieces([chunked(true)], memorySink())).rejects.toThrow('chunk 2 failed');
+    expect(events).toContain('closed');
+  });
 });

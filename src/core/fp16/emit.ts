@@ -10,12 +10,12 @@ import { addStats, emptyStats, float32ArrayToFloat16 } from '../onnx/float16.js'
 import { ATTR, type AttributeView, GRAPH, NODE, TENSOR, type TensorView, type ValueInfoView } from '../onnx/model.js';
 import { topoSort } from '../onnx/toposort.js';
 import { type Field, WT_LEN, readFields, tagOf } from '../onnx/wire.js';
-import { type Part, lazyComputed, lenField, rawDataField, rebuild, varintBytes } from '../onnx/writer.js';
+import { type LazyPart, type Part, lazyComputed, lenField, rawDataField, rebuild, varintBytes } from '../onnx/writer.js';
 import { castTo, readName } from './casts.js';
 import { finishWeightStats } from './report.js';
 import { HOLE_FIELD } from '../onnx/skeleton.js';
 import { type Emitted, FLOAT, FLOAT16, type GCtx, type NPlan, type Run, resolve } from './graph.js';
-import { convertToFloat16, float16ByteLength, float32ByteLength } from './payload.js';
+import { convertToFloat16, float16ByteLength, float16Chunks, float32ByteLength } from './payload.js';
 import { UNKNOWN, attr } from './types.js';
 import { FIELD } from '../onnx/schema.generated.js';
 
@@ -58,21 +58,36 @@ export function convertWeights(run: Run, main: GCtx): void {
     w.tensorsConverted++;
     w.bytesBefore += before;
     w.bytesAfter += float16ByteLength(t);
+    const finish = (st: ReturnType<typeof emptyStats>) => {
+      addStats(run.stats, st);
+      finishWeightStats(run);
+      done += before;
+      run.onProgress?.({ phase: 'convert', fraction: total ? Math.min(1, done / total) : 1, done, total, message: t.name });
+    };
+    const lazy: LazyPart = lazyComputed(
+      float16ByteLength(t),
+      async (signal) => {
+        const st = emptyStats();
+        const half = await convertToFloat16(t, run.clamp, st, signal);
+        finish(st);
+        return half;
+      },
+      t.name,
+    );
+    // A big weight on disk is also offered chunk by chunk, so the writer writes it while the rest converts.
+    const big = float16Chunks(t, run.clamp);
     run.converted.set(
       t,
-      lazyComputed(
-        float16ByteLength(t),
-        async (signal) => {
-          const st = emptyStats();
-          const half = await convertToFloat16(t, run.clamp, st, signal);
-          addStats(run.stats, st);
-          finishWeightStats(run);
-          done += before;
-          run.onProgress?.({ phase: 'convert', fraction: total ? Math.min(1, done / total) : 1, done, total, message: t.name });
-          return half;
-        },
-        t.name,
-      ),
+      big
+        ? {
+            ...lazy,
+            async *chunks(signal) {
+              const st = emptyStats();
+              yield* big(st, signal);
+              finish(st);
+            },
+          }
+        : lazy,
     );
   }
 }

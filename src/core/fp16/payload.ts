@@ -193,6 +193,23 @@ export async function convertToFloat16(t: TensorView, clamp: ClampOptions, stats
   return out;
 }
 
+/**
+ * convertToFloat16's payload of a big on-disk tensor as a sequence of chunks (each a new array, about 8 MiB of
+ * float16, in order), so a writer can write the first while the next are converted; null for a tensor convertToFloat16
+ * does in one piece (in memory, or 64 MiB or less). Counts go to the `stats` given, as the chunks are made.
+ */
+export function float16Chunks(
+  t: TensorView,
+  clamp: ClampOptions,
+): ((stats: ConvertStats, signal?: AbortSignal) => AsyncGenerator<Uint8Array>) | null {
+  const d = bigOnDisk(t);
+  if (!d) return null;
+  return async function* (stats, signal) {
+    const read = chunkReader(d.source, { start: d.offset, end: d.offset + d.length });
+    for (const [a, b] of byteChunks(d.length)) yield float32BytesToFloat16(await read(d.offset + a, b - a, signal), clamp, stats);
+  };
+}
+
 /** Bytes of the float16 payload convertToFloat16 will produce (half the float32 payload), without reading it. */
 export function float16ByteLength(t: TensorView): number {
   return float32ByteLength(t) / 2;

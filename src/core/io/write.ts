@@ -66,8 +66,8 @@ export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts
   const start = (): void => {
     while (!stopped && next < pieces.length) {
       const p = pieces[next]!;
-      if (p instanceof Uint8Array) {
-        next++;
+      if (p instanceof Uint8Array || p.chunks) {
+        next++; // bytes already here, or a piece streamed chunk by chunk when its turn comes (writeChunks)
         continue;
       }
       if (inflight.size > 0 && (computing >= maxPieces || inflightBytes + p.length > maxBytes)) return;
@@ -108,6 +108,16 @@ export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts
       const p = pieces[i]!;
       let bytes: Uint8Array;
       let label: string | undefined;
+      if (!(p instanceof Uint8Array) && p.chunks) {
+        await flush();
+        const wrote = await writeChunks(p, sink, signal, (n) => {
+          done += n;
+          opts.onProgress?.(done, total, p.label);
+        });
+        if (wrote !== p.length) throw new Error(`internal error: a piece of ${p.length} bytes was produced as ${wrote}`);
+        start();
+        continue;
+      }
       if (p instanceof Uint8Array) bytes = p;
       else {
         if (next <= i) next = i; // never skip a lazy piece
@@ -139,6 +149,32 @@ export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts
     throw e;
   }
   return done;
+}
+
+/**
+ * Writes a chunked piece as it is produced: chunk k + 1 is computed while chunk k is written (two chunks in memory
+ * at most). On an error (a failed chunk, a failed write, the signal) the producer is closed and the error rethrown.
+ * Returns the bytes written; `onWritten` gets each chunk's length.
+ */
+async function writeChunks(p: LazyPart, sink: ByteSink, signal: AbortSignal | undefined, onWritten: (n: number) => void): Promise<number> {
+  const it = p.chunks!(signal)[Symbol.asyncIterator]();
+  let wrote = 0;
+  let pending = it.next();
+  try {
+    for (;;) {
+      const r = await pending;
+      if (r.done) return wrote;
+      pending = it.next();
+      signal?.throwIfAborted();
+      await sink.write(r.value);
+      wrote += r.value.length;
+      onWritten(r.value.length);
+    }
+  } catch (e) {
+    await pending.catch(() => undefined);
+    await it.return?.();
+    throw e;
+  }
 }
 
 /** A sink that keeps everything in memory (tests, small outputs). */

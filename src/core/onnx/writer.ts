@@ -34,6 +34,12 @@ export interface LazyPart {
   blob?(): Blob | undefined;
   /** What this is, for progress (a tensor name). */
   readonly label?: string;
+  /**
+   * The same bytes in order, produced chunk by chunk (a big converted tensor), so a writer can write the first
+   * chunks while the rest are computed (writePieces in src/core/io/write.ts) instead of holding the whole; optional.
+   * Each array may be written at once and dropped; their lengths add up to `length`.
+   */
+  chunks?(signal?: AbortSignal): AsyncIterable<Uint8Array>;
 }
 
 export type Part = Uint8Array | Composite | LazyPart;
