@@ -8,7 +8,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { statInput } from './pipeline.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
 import {
   DEFAULT_THRESHOLD,
   PROBE_FILES,
@@ -207,7 +206,7 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
   });
   const ortModule: OrtModule =
     choice.backend === 'onnxruntime-node cpu'
-      ? (ort as unknown as OrtModule)
+      ? ((await import('onnxruntime-node')) as unknown as OrtModule) // loaded on use (a native binding: start-up time, memory)
       : await import('onnxruntime-web').then((web) => {
           web.env.wasm.numThreads = 1;
           return web as unknown as OrtModule;

@@ -15,7 +15,6 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
 import {
   TARGET_ENGINE_VERSION,
   buildMix,
@@ -171,7 +170,8 @@ export async function runTargetModeOnFiles(o: TargetFilesOptions): Promise<Targe
     o.pooling === 'mean' || o.pooling === 'cls' || o.pooling === 'none' ? o.pooling : poolPath ? readJson(poolPath) : undefined;
   const probes = await shippedProbes(o.probeSets);
   const options: TargetModeOptions = {
-    ort: ort as unknown as OrtModule,
+    // Loaded on use: the native binding costs start-up time and memory to every command that does not run a model.
+    ort: (await import('onnxruntime-node')) as unknown as OrtModule,
     model: bytes,
     name: o.input.split(/[\\/]/).pop()!,
     tokenizer,
