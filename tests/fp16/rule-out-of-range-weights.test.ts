@@ -8,11 +8,58 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { parseModel } from '../../src/core/onnx/model.js';
 import { runModel, toFp16 } from './helpers.js';
-import { F16, F32, type GraphSpec, tinyModel } from '../helpers/tiny-model.js';
+import { F16, F32, type GraphSpec, rawBytes, tinyModel } from '../helpers/tiny-model.js';
+import { openBytes } from '../../src/core/onnx/open.js';
+import { convertFp16 } from '../../src/core/fp16/convert.js';
+import { collectPieces, concatParts } from '../../src/core/onnx/writer.js';
 
 const t = (dims: number[], values: number[]) => new ort.Tensor('float32', Float32Array.from(values), dims);
 
 describe('weights beyond the float16 range', () => {
+  it('weights in external data get the same verdicts as weights inside the model (the range of every weight is read)', async () => {
+    // A bge-m3-style model keeps its weights in model.onnx_data: the out-of-range rule must see them too.
+    const inits = [
+      { name: 'big', dims: [1], values: [2 ** 20] },
+      { name: 'w', dims: [3], values: [0.5, -3e5, 2] }, // 3e5 > 65504: genuine, not a sentinel
+      { name: 'mask', dims: [3], values: [0, 0, -3.4028234663852886e38] },
+    ];
+    const g = (ext: boolean): GraphSpec => {
+      let offset = 0;
+      return {
+        nodes: [
+          { opType: 'Mul', inputs: ['x', 'big'], outputs: ['a'] },
+          { opType: 'Add', inputs: ['a', 'w'], outputs: ['b'] },
+          { opType: 'Add', inputs: ['b', 'mask'], outputs: ['y'] },
+        ],
+        inits: inits.map((t) => {
+          if (!ext) return t;
+          const storage = { file: 'model.onnx_data', offset };
+          offset += rawBytes(t).length;
+          return { ...t, storage };
+        }),
+        inputs: [['x', F32, [3]]],
+        outputs: [['y', F32, [3]]],
+      };
+    };
+    const inline = await toFp16(tinyModel(g(false)));
+    const data = concatParts(inits.map((t) => rawBytes(t)));
+    const opened = await openBytes(tinyModel(g(true)), 'model.onnx', { 'model.onnx_data': data });
+    expect(opened.problems).toEqual([]);
+    const { parts, report } = await convertFp16(opened.model);
+    const out = parseModel(await collectPieces(parts));
+    expect(report.weights.outOfRange).toEqual(inline.report.weights.outOfRange);
+    expect(report.weights.outOfRange.map((w) => w.name)).toEqual(['big', 'w']);
+    expect(report.keptOps).toEqual(inline.report.keptOps);
+    expect(report.weights.clamped).toBe(inline.report.weights.clamped);
+    const types = (m: ReturnType<typeof parseModel>) => m.graph.initializers.map((x) => [x.name, x.dataType]);
+    expect(types(out)).toEqual(types(parseModel(inline.bytes)));
+    expect(
+      types(out)
+        .filter(([, dt]) => dt === F32)
+        .map(([n]) => n),
+    ).toEqual(expect.arrayContaining(['big', 'w']));
+  });
+
   it('weights beyond the float16 range: kept float32 with their consumers up to a range-reducing op; sentinels clamp', async () => {
     const g: GraphSpec = {
       nodes: [

@@ -63,7 +63,7 @@ export function keepOutOfRange(pass: GraphPass, rule: KeepRuleId): void {
   const outputUses = new Map<VRec, { ctx: GCtx; i: number }[]>();
   forEachCtx(main, (ctx) => {
     for (const r of ctx.recs.values()) {
-      if (r.kind !== 'init' || !r.tensor || r.tensor.dataType !== FLOAT || r.tensor.external) continue;
+      if (r.kind !== 'init' || !r.tensor || r.tensor.dataType !== FLOAT || (r.tensor.external && !r.tensor.data)) continue;
       const sc = facts.ranges.get(r);
       if (sc?.genuine) {
         run.report.weights.outOfRange.push({ name: r.name, largestMagnitude: sc.maxAbs });
