@@ -133,25 +133,45 @@ export function removePendingTempFiles(): string[] {
 
 let signalsInstalled = false;
 
+/** The signals that end a run, with the exit code shells report for them (128 + the signal's number). */
+const CANCEL_SIGNALS = [
+  ['SIGINT', 130], // Ctrl-C
+  ['SIGTERM', 143], // kill, CI timeouts
+  ['SIGHUP', 129], // the terminal closed
+  ['SIGQUIT', 131], // Ctrl-\
+] as const;
+
 /**
- * A cancelled run leaves nothing half-written: on SIGINT (Ctrl-C) or SIGTERM the temporary files of unfinished
- * outputs are removed, one line goes to stderr, and the process exits 130 / 143 (128 + the signal, as shells report
- * it). Finished outputs (a batch's earlier models) stay. While another SIGINT handler is installed (a Hub download
- * cancels itself and exits 130 through the command), this one stands aside. Installed once, by the CLI entry.
+ * A cancelled or failed run leaves nothing half-written. On SIGINT, SIGTERM, SIGHUP or SIGQUIT the temporary files
+ * of unfinished outputs are removed, one line goes to stderr (`ava-quant: cancelled …`; with --json also
+ * `{"error": {"code", "message"}}` on stdout, as every other error) and the process exits 128 + the signal (130, 143,
+ * 129, 131), as shells report it. Whatever else ends the process (an error escaping everything, process.exit) removes
+ * them too, from the 'exit' event. A closed stdout or stderr (the CLI piped into `head`) is not an error: output that
+ * cannot be shown is dropped and the run finishes. Finished outputs (a batch's earlier models) stay. While another
+ * handler of the signal is installed (a Hub download cancels itself and exits 130 through the command), this one
+ * stands aside. Installed once, by the CLI entry.
  */
-export function removeTempFilesOnSignals(stderr: (text: string) => void = (t) => void process.stderr.write(t)): void {
+export function removeTempFilesOnSignals(
+  stderr: (text: string) => void = (t) => void process.stderr.write(t),
+  stdout: (text: string) => void = (t) => void process.stdout.write(t),
+  json = process.argv.slice(2).includes('--json'),
+): void {
   if (signalsInstalled) return;
   signalsInstalled = true;
-  for (const [sig, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const)
+  for (const [sig, code] of CANCEL_SIGNALS)
     process.on(sig, () => {
       // Another handler is cancelling its own work gracefully (a Hub download, src/cli/hub.ts): let it finish.
       if (process.listenerCount(sig) > 1) return;
       const removed = removePendingTempFiles();
-      stderr(`cancelled${removed.length ? ` (removed ${removed.length} unfinished output file${removed.length > 1 ? 's' : ''})` : ''}\n`);
+      const message = `cancelled${removed.length ? ` (removed ${removed.length} unfinished output file${removed.length > 1 ? 's' : ''})` : ''}`;
+      stderr(`ava-quant: ${message}\n`);
+      if (json) stdout(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
       process.exit(code);
+    });
+  process.on('exit', () => void removePendingTempFiles());
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
     });
 }
 

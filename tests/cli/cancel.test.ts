@@ -20,7 +20,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starts `quantize`, waits until its temporary output file exists, sends `signal`, and returns how it ended. */
-async function cancelWhileWriting(mode: 'int8' | 'fp16', signal: 'SIGINT' | 'SIGTERM', sub: string) {
+async function cancelWhileWriting(mode: 'int8' | 'fp16', signal: NodeJS.Signals, sub: string, extra: string[] = []) {
   const d = join(dir, sub);
   rmSync(d, { recursive: true, force: true });
   mkdirSync(d);
@@ -28,9 +28,11 @@ async function cancelWhileWriting(mode: 'int8' | 'fp16', signal: 'SIGINT' | 'SIG
   copyFileSync(pathOf(fixture(MINILM)), input);
   const before = sha(input);
   const out = join(d, `model-${mode}.onnx`);
-  const child = spawn(process.execPath, [BIN, 'quantize', input, out, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'quantize', input, out, mode, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  let stdout = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   const exited = new Promise<{ code: number | null; signal: string | null }>((ok) =>
     child.on('exit', (code, sig) => ok({ code, signal: sig })),
   );
@@ -44,20 +46,44 @@ async function cancelWhileWriting(mode: 'int8' | 'fp16', signal: 'SIGINT' | 'SIG
     await new Promise((r) => setTimeout(r, 10));
   }
   const end = await exited;
-  return { sawTemp, end, stderr, files: readdirSync(d).sort(), inputUnchanged: sha(input) === before };
+  return { sawTemp, end, stderr, stdout, files: readdirSync(d).sort(), inputUnchanged: sha(input) === before };
 }
 
 describe('a cancelled CLI run leaves nothing behind', () => {
   it.each([
     ['int8', 'SIGINT', 130],
     ['fp16', 'SIGTERM', 143],
+    ['fp16', 'SIGHUP', 129], // the terminal closed
+    ['int8', 'SIGQUIT', 131],
   ] as const)('%s quantize, %s while the output is being written: exit %i, no output, no temporary file', async (mode, signal, code) => {
     const r = await cancelWhileWriting(mode, signal, `${mode}-${signal}`);
     expect(r.sawTemp, 'the temporary output existed when the signal was sent').toBe(true);
     expect(r.end.code, r.stderr).toBe(code);
-    expect(r.stderr).toMatch(/cancelled \(removed 1 unfinished output file\)/);
+    expect(r.stderr).toMatch(/^ava-quant: cancelled \(removed 1 unfinished output file\)$/m);
     expect(r.files).toEqual(['model.onnx']);
     expect(r.inputUnchanged).toBe(true);
+  });
+});
+
+describe('cancelled with --json, or with its stderr closed', () => {
+  it('--json: the cancellation is also a JSON error on stdout, as every other error', async () => {
+    const r = await cancelWhileWriting('fp16', 'SIGTERM', 'json', ['--json']);
+    expect(r.sawTemp).toBe(true);
+    expect(r.end.code, r.stderr).toBe(143);
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 143, message: 'cancelled (removed 1 unfinished output file)' } });
+    expect(r.files).toEqual(['model.onnx']);
+  });
+
+  it('stderr piped into a reader that quits at once (`2>&1 | head -1`): the run finishes, the output is whole, no temporary file', async () => {
+    const d = join(dir, 'epipe');
+    mkdirSync(d, { recursive: true });
+    const out = join(d, 'out.onnx');
+    const child = spawn(process.execPath, [BIN, 'quantize', pathOf(fixture(MINILM)), out, 'fp16'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.once('data', () => child.stderr.destroy()); // the reader goes away after its first line
+    const code = await new Promise<number | null>((ok) => child.on('exit', (c) => ok(c)));
+    expect(code).toBe(0);
+    expect(readdirSync(d)).toEqual(['out.onnx']);
+    expect(parseModel(new Uint8Array(readFileSync(out))).graph.initializers.length).toBeGreaterThan(0);
   });
 });
 
