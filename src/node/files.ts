@@ -5,11 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { createReadStream, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { createReadStream, lstatSync, readdirSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { ModelFiles } from '../core/io/files.js';
 import { type ByteSource, checkRange } from '../core/io/source.js';
+import { OnnxFormatError } from '../core/onnx/errors.js';
 import type { ByteSink } from '../core/io/write.js';
 
 /**
@@ -48,12 +49,28 @@ export function fileSource(path: string, size = statSync(path).size, name = base
   };
 }
 
-/** Files in the model's folder and one level of subfolders, as siblings by relative path ('/'-separated). */
+/**
+ * Files in the model's folder and one level of subfolders, as siblings by relative path ('/'-separated). A link is
+ * followed only to a file inside the model's folder or inside the folder the model file itself really is in (a
+ * Hugging Face cache links `snapshots/<rev>/onnx/model.onnx` and its data to files side by side in `blobs/`, as
+ * onnxruntime allows); any other link, a broken one, and anything that is not a regular file (a pipe, a device)
+ * is listed as refused, so a model naming it is refused with the reason instead of reading what it leads to.
+ */
 export function modelFilesOf(path: string): ModelFiles & { close(): Promise<void> } {
   const dir = dirname(resolve(path));
   const self = resolve(path);
   const model = fileSource(path);
   const siblings = new Map<string, ByteSource & { close(): Promise<void> }>();
+  const real = (p: string): string | null => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return null;
+    }
+  };
+  const homes = [real(dir), dirname(real(self) ?? self)].filter((d): d is string => d !== null);
+  const inside = (target: string) => homes.some((h) => target === h || target.startsWith(h.endsWith(sep) ? h : h + sep));
+  const refused = (rel: string, why: string) => siblings.set(rel, refusedSource(rel, why));
   const walk = (d: string, depth: number) => {
     let names: string[];
     try {
@@ -63,15 +80,32 @@ export function modelFilesOf(path: string): ModelFiles & { close(): Promise<void
     }
     for (const n of names) {
       const p = join(d, n);
+      const rel = relative(dir, p).split(sep).join('/');
+      let link: boolean;
+      try {
+        link = lstatSync(p).isSymbolicLink();
+      } catch {
+        continue;
+      }
       let st;
       try {
         st = statSync(p);
       } catch {
+        if (link) refused(rel, 'is a broken link (refused)');
         continue;
       }
+      if (link && st.isFile()) {
+        const target = real(p);
+        if (!target || !inside(target)) {
+          refused(rel, `is a link to '${target ?? '?'}', outside the model's folder (refused, as a '../' location is)`);
+          continue;
+        }
+      }
       if (st.isDirectory()) {
-        if (depth < 1) walk(p, depth + 1);
-      } else if (st.isFile() && resolve(p) !== self) siblings.set(relative(dir, p).split(sep).join('/'), fileSource(p, st.size));
+        if (depth < 1 && !link) walk(p, depth + 1);
+      } else if (st.isFile()) {
+        if (resolve(p) !== self) siblings.set(rel, fileSource(p, st.size));
+      } else refused(rel, 'is not a regular file (a pipe, a device or a socket) (refused)');
     }
   };
   walk(dir, 0);
@@ -82,6 +116,12 @@ export function modelFilesOf(path: string): ModelFiles & { close(): Promise<void
       await Promise.all([model.close(), ...[...siblings.values()].map((s) => s.close())]);
     },
   };
+}
+
+/** A sibling that must not be read (see modelFilesOf): size 0, every read rejects with the reason. */
+function refusedSource(name: string, why: string): ByteSource & { close(): Promise<void> } {
+  const fail = () => Promise.reject(new OnnxFormatError(`'${name}' ${why}`));
+  return { name, size: 0, refused: why, read: fail, readInto: fail, close: () => Promise.resolve() };
 }
 
 /** The hashing thread's code: SHA-256 of a file, streamed (plain JS, so it runs without the TypeScript loader). */

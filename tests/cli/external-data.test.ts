@@ -5,7 +5,8 @@
  * SHA-256 differs, as the .onnx files differ), a missing data file is named with its tensor, and --external-data
  * splits an output as onnx writes it.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +82,41 @@ describe('external data (all-MiniLM-L6-v2 re-saved with onnx)', () => {
     expect(r.code).toBe(4);
     expect(r.err).toMatch(/'model\.onnx_data' was not provided/);
     expect(readdirSync(copy)).toEqual(['model.onnx']);
+  });
+
+  it('links: a data file linked from outside the model folder is refused by name; a Hugging Face cache layout works', () => {
+    const f = variants.find((v) => v.name === 'all-MiniLM-L6-v2-external')!;
+    const data = join(dirname(pathOf(f)), 'model.onnx_data');
+    // A cloned repository whose data file is a link to some other file on the machine: never read it.
+    const evil = join(dir, 'evil');
+    mkdirSync(evil);
+    copyFileSync(pathOf(f), join(evil, 'model.onnx'));
+    symlinkSync(process.execPath, join(evil, 'model.onnx_data'));
+    const r = cli('quantize', join(evil, 'model.onnx'), join(evil, 'out.onnx'), 'int8');
+    expect(r.code, r.err).toBe(4);
+    expect(r.err).toMatch(/'model\.onnx_data' is a link to '.+', outside the model's folder \(refused/);
+    expect(readdirSync(evil).sort()).toEqual(['model.onnx', 'model.onnx_data']);
+    // Not a regular file (a pipe): refused by name too, not "not provided".
+    const pipe = join(dir, 'pipe');
+    mkdirSync(pipe);
+    copyFileSync(pathOf(f), join(pipe, 'model.onnx'));
+    spawnSync('mkfifo', [join(pipe, 'model.onnx_data')]);
+    const p = cli('inspect', join(pipe, 'model.onnx'), '--json');
+    expect(JSON.parse(p.out).externalDataProblems[0]).toMatch(/'model\.onnx_data' is not a regular file/);
+    // huggingface_hub's cache: snapshots/<rev>/ holds links to blobs/ beside it; the model is a link too.
+    const hub = join(dir, 'models--org--name');
+    mkdirSync(join(hub, 'blobs'), { recursive: true });
+    mkdirSync(join(hub, 'snapshots', 'rev1', 'onnx'), { recursive: true });
+    copyFileSync(pathOf(f), join(hub, 'blobs', 'aaa'));
+    copyFileSync(data, join(hub, 'blobs', 'bbb'));
+    symlinkSync('../../../blobs/aaa', join(hub, 'snapshots', 'rev1', 'onnx', 'model.onnx'));
+    symlinkSync('../../../blobs/bbb', join(hub, 'snapshots', 'rev1', 'onnx', 'model.onnx_data'));
+    const out = join(dir, 'hub-int8.onnx');
+    const ok = cli('quantize', join(hub, 'snapshots', 'rev1', 'onnx', 'model.onnx'), out, 'int8');
+    expect(ok.code, ok.err).toBe(0);
+    const direct = join(dir, 'direct-int8.onnx');
+    expect(cli('quantize', pathOf(f), direct, 'int8').code).toBe(0);
+    expect(withoutSourceHash(out).equals(withoutSourceHash(direct))).toBe(true);
   });
 
   it('--external-data: <out>.onnx + <out>.onnx_data that load from another folder', async () => {

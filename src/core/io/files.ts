@@ -43,11 +43,13 @@ export function resolveExternal(location: string, siblings: ReadonlyMap<string, 
   const problem = locationProblem(location);
   if (problem) return { problem };
   const path = normalizeLocation(location);
+  const found = (source: ByteSource, p: string): Resolution =>
+    source.refused ? { problem: `'${location}' ${source.refused}` } : { source, path: p };
   const exact = siblings.get(path);
-  if (exact) return { source: exact, path };
+  if (exact) return found(exact, path);
   const base = path.split('/').pop()!;
   const byBase = [...siblings.entries()].filter(([p]) => p.split('/').pop() === base);
-  if (new Set(byBase.map(([, s]) => s)).size === 1) return { source: byBase[0]![1], path: byBase[0]![0] };
+  if (new Set(byBase.map(([, s]) => s)).size === 1) return found(byBase[0]![1], byBase[0]![0]);
   if (byBase.length > 1)
     return {
       problem: `'${location}' matches several files given (${byBase.map(([p]) => p).join(', ')}); give the model's folder as it is`,

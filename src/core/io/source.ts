@@ -30,6 +30,12 @@ export interface ByteSource {
   slice?(offset: number, length: number): Blob;
   /** The whole content when it is already in memory (tests, small inputs): lets readers skip the async path. */
   readonly bytes?: Uint8Array;
+  /**
+   * Why this file must not be read as a model's external data, when it must not (a link that leads out of the model's
+   * folder, not a regular file): the model is then refused with this reason, as for a `../` location. Set by the
+   * Node file layer (src/node/files.ts).
+   */
+  readonly refused?: string;
 }
 
 /** Throws when [offset, offset + length) is not inside a source of `size` bytes. */
