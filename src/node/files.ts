@@ -11,6 +11,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { ModelFiles } from '../core/io/files.js';
 import { type ByteSource, checkRange } from '../core/io/source.js';
 import { OnnxFormatError } from '../core/onnx/errors.js';
+import { FileReadError } from '../core/errors.js';
 import type { ByteSink } from '../core/io/write.js';
 
 /**
@@ -23,14 +24,21 @@ export function fileSource(path: string, size = statSync(path).size, name = base
     const length = into.length;
     signal?.throwIfAborted();
     checkRange(name, size, offset, length);
-    fh ??= open(path, 'r');
-    const h = await fh;
     let got = 0;
-    while (got < length) {
-      const { bytesRead } = await h.read(into, got, length - got, offset + got);
-      if (bytesRead === 0) throw new Error(`could not read ${path}: it ended at byte ${offset + got} (was it changed while reading?)`);
-      got += bytesRead;
+    try {
+      fh ??= open(path, 'r');
+      const h = await fh;
+      while (got < length) {
+        const { bytesRead } = await h.read(into, got, length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+    } catch (e) {
+      // Removed, unreadable or failing while the run reads it: a read error naming the file, not an internal one.
+      fh = null;
+      throw new FileReadError(`could not read ${path}: ${(e as Error).message}`);
     }
+    if (got < length) throw new FileReadError(`could not read ${path}: it ended at byte ${offset + got} (was it changed while reading?)`);
   };
   return {
     name,

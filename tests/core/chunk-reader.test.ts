@@ -3,7 +3,10 @@
  * buffer per chunk for a Node file, views for bytes in memory, and the same range errors.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AvaError } from '../../src/core/errors.js';
 import { type ByteSource, blobSource, bytesSource, chunkReader } from '../../src/core/io/source.js';
 import { fileSource } from '../../src/node/files.js';
 import { float32BytesToFloat16 } from '../../src/core/onnx/float16.js';
@@ -65,6 +68,32 @@ describe('chunkReader', () => {
       expect(v.byteOffset).toBe(o);
       const b = await blob(o, n);
       expect(Buffer.from(b).equals(Buffer.from(bytes.subarray(o, o + n)))).toBe(true);
+    }
+  });
+});
+
+describe('a file that changes or goes away while it is read', () => {
+  it('is a read error naming the file (AvaError kind read, exit 3 in the CLI), not an internal error', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ava-shrink-'));
+    try {
+      const p = join(d, 'model.onnx_data');
+      writeFileSync(p, bytes.subarray(0, 1 << 20));
+      const src = fileSource(p); // size taken now: 1 MiB
+      truncateSync(p, 1000);
+      const e = await src.readInto!(0, new Uint8Array(4096)).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(AvaError);
+      expect(e).toMatchObject({
+        kind: 'read',
+        message: expect.stringMatching(/model\.onnx_data: it ended at byte 1000 \(was it changed while reading\?\)/),
+      });
+      await src.close();
+      const gone = fileSource(p);
+      rmSync(p);
+      const g = await gone.read(0, 10).catch((x: unknown) => x);
+      expect(g).toMatchObject({ kind: 'read', message: expect.stringMatching(/could not read .*model\.onnx_data: .*ENOENT/) });
+      await gone.close();
+    } finally {
+      rmSync(d, { recursive: true, force: true });
     }
   });
 });

@@ -4,6 +4,7 @@
  * in the browser (`Blob.slice`), a file handle in Node (src/node/file-source.ts), or bytes already in memory.
  */
 import { OnnxFormatError } from '../onnx/errors.js';
+import { FileReadError } from '../errors.js';
 
 export interface ByteSource {
   /** File name (or external-data location) for messages. */
@@ -74,7 +75,7 @@ export function blobSource(blob: Blob, name = (blob as File).name ?? 'model.onnx
       const buf = await blob.slice(offset, offset + length).arrayBuffer();
       signal?.throwIfAborted();
       if (buf.byteLength !== length)
-        throw new Error(`could not read '${name}': got ${buf.byteLength} of ${length} bytes (was the file changed or removed?)`);
+        throw new FileReadError(`could not read '${name}': got ${buf.byteLength} of ${length} bytes (was the file changed or removed?)`);
       return new Uint8Array(buf);
     },
     slice(offset, length) {
