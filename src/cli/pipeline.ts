@@ -30,6 +30,9 @@ export function statInput(path: string): number {
     throw new CliError(`file not found: ${path}`, EXIT.notFound);
   }
   if (st.isDirectory()) throw new CliError(`${path} is a directory, not a file`, EXIT.notFound);
+  // A pipe (`cat m.onnx | ava-quant quantize /dev/stdin …`) or a device has no size to read a model by offset from.
+  if (!st.isFile())
+    throw new CliError(`${path} is not a regular file (a pipe or a device?): give the path of the .onnx file`, EXIT.notFound);
   return st.size;
 }
 

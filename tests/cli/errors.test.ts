@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
-import { runCli } from '../helpers/cli.js';
+import { CLI_BIN, runCli } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
 
 let dir: string;
 const cli = (...args: string[]) => runCli(args, { AVA_CACHE_DIR: dir });
@@ -26,6 +27,20 @@ const errLine = (r: { err: string }): string => {
   expect(lines, r.err).toHaveLength(1);
   return lines[0]!.replace(/^ava-quant: /, '');
 };
+
+describe('inputs that are not regular files', () => {
+  it('a pipe (`cat m.onnx | ava-quant quantize /dev/stdin …`) is named as such, not "the file is empty"', () => {
+    const r = spawnSync(
+      'sh',
+      ['-c', `cat "${small()}" | "${process.execPath}" "${CLI_BIN}" quantize /dev/stdin "${join(dir, 'p.onnx')}" int8`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status, r.stderr).toBe(3);
+    expect(errLine({ err: r.stderr })).toBe('/dev/stdin is not a regular file (a pipe or a device?): give the path of the .onnx file');
+  });
+});
 
 describe('numeric flags: the flag as typed, one range wording', () => {
   it('--min-cosine -1 names --min-cosine and says the range as the flag check does (not the engine name or interval notation)', () => {

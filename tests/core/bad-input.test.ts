@@ -84,6 +84,10 @@ describe('bad input is named, never a crash', () => {
       expect(errorOf(full.subarray(0, Math.floor(full.length * frac)))).toMatch(/truncated|no operator set/);
     }
     expect(errorOf(full.subarray(0, full.length - 1))).toMatch(/truncated|no operator set/);
+    // One byte short inside the last field: "1 byte missing", counted in the singular.
+    const lastField = parseModel(full).fields.at(-1)!;
+    const oneShort = errorOf(full.subarray(0, lastField.end - 1));
+    expect(oneShort).toMatch(/at least 1 byte missing/);
   });
   it('random corruption never throws anything but a named format error', () => {
     const small = realModels().sort((a, b) => a.bytes - b.bytes)[0]!;

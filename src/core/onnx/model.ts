@@ -14,6 +14,7 @@ import {
   fieldInt,
   fieldString,
   fmtBytes,
+  bytesWord,
   fmtInt,
   pushFloats,
   pushInts,
@@ -182,7 +183,7 @@ function overrunError(buf: Uint8Array, o: Overrun, parentEnd: number, ctx: Ctx, 
     // Plausible length, file just too short: find the innermost message the end falls in.
     const inner = innermost(buf, o.field, ctx, kind);
     return new OnnxFormatError(
-      `the file is truncated: it ends at byte ${fmtInt(buf.length)} inside ${inner} (at least ${fmtInt(o.claimed - fileLeft)} bytes are missing)`,
+      `the file is truncated: it ends at byte ${fmtInt(buf.length)} inside ${inner} (at least ${bytesWord(o.claimed - fileLeft)} missing)`,
     );
   }
   const where = `at byte ${fmtInt(o.field.start)} inside ${describe(ctx)}`;

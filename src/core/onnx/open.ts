@@ -12,7 +12,7 @@ import { OnnxFormatError } from './errors.js';
 import { type ModelFiles, resolveExternal } from '../io/files.js';
 import { type ByteSource, bytesSource } from '../io/source.js';
 import { MAX_SUBGRAPH_DEPTH, type ModelView, nestingError, parseModel } from './model.js';
-import { WT_I32, WT_I64, WT_LEN, WT_VARINT, fmtBytes, fmtInt, tagOf } from './wire.js';
+import { WT_I32, WT_I64, WT_LEN, WT_VARINT, bytesWord, fmtBytes, fmtInt, tagOf } from './wire.js';
 import { ENUM, FIELD } from './schema.generated.js';
 import { sniffNotOnnx } from './sniff.js';
 import { HOLE_EXTERNAL, HOLE_FIELD, HOLE_INLINE, holeField, registerSkeleton, varintArray as varint } from './skeleton.js';
@@ -198,7 +198,7 @@ class Scanner {
     if (end === size && len < 2 ** 31) {
       const inner = rawOf ? `the raw data of ${rawOf}` : this.where(ctx);
       return new OnnxFormatError(
-        `the file is truncated: it ends at byte ${fmtInt(size)} inside ${inner} (at least ${fmtInt(this.missing ?? vstart + len - size)} bytes are missing)`,
+        `the file is truncated: it ends at byte ${fmtInt(size)} inside ${inner} (at least ${bytesWord(this.missing ?? vstart + len - size)} missing)`,
       );
     }
     const leftText = end === size ? `the file has ${fmtBytes(left)} left` : `its enclosing message has ${fmtBytes(left)} left`;

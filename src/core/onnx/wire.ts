@@ -162,6 +162,11 @@ export function fmtInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** "1 byte", "1,024 bytes". */
+export function bytesWord(n: number): string {
+  return `${fmtInt(n)} byte${Math.round(n) === 1 ? '' : 's'}`;
+}
+
 export function fmtBytes(n: number): string {
   const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
   let v = n;
