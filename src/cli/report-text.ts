@@ -26,7 +26,12 @@ function fp16Lines(r: Fp16Report): string[] {
     kv('Flushed to zero', int(w.flushedToZero)),
     kv('Subnormal', `${int(w.subnormal)} (below 6.1e-5: reduced precision)`),
     kv('Largest magnitude', w.largestMagnitude.toPrecision(5)),
-    ...w.outOfRange.map((o) => kv('Kept float32 weight', `${o.name} (largest |x| ${o.largestMagnitude.toPrecision(5)} is beyond float16)`)),
+    ...w.outOfRange.map((o) =>
+      kv(
+        'Kept float32 weight',
+        `${o.name} (largest |x| ${o.largestMagnitude.toPrecision(5)} is beyond ${r.options.maxFinite === 65504 ? 'float16' : `--max-finite ${r.options.maxFinite}`})`,
+      ),
+    ),
     kv(
       'Nodes',
       `${int(n.converted)} float16, ${int(n.keptFp32)} kept float32; Casts ${n.castsInserted} inserted, ${n.castsRetargeted} retargeted, ${n.castsRemoved} removed`,

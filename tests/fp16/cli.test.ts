@@ -28,6 +28,14 @@ describe('quantize <in> <out> fp16 (CLI)', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('a weight kept float32 under a lowered --max-finite says it is beyond that bound, not beyond float16', async () => {
+    const r = await run([input, join(dir, 'bound.onnx'), 'fp16', '--max-finite', '0.1']);
+    expect(r.code, r.err).toBe(FP16_EXIT.ok);
+    expect(r.out).toMatch(/Kept float32 weight\s+\S+ \(largest \|x\| [\d.]+ is beyond --max-finite 0\.1\)/);
+    expect(r.out).not.toMatch(/is beyond float16/);
+    rmSync(join(dir, 'bound.onnx'));
+  });
+
   it('converts, prints the size report, never touches the input, leaves no temp file', async () => {
     const before = sha(input);
     const out = join(dir, 'out.onnx');
