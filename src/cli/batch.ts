@@ -138,7 +138,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
     io.stderr(`[${i + 1}/${files.length}] ${file}\n`);
     let input: CliInput;
     try {
-      input = await openInput(path, { requireData: false });
+      input = await openInput(path, { requireData: false, hashNow: true });
     } catch (e) {
       rows.push({
         file,

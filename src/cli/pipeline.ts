@@ -42,25 +42,10 @@ export function statInput(path: string): number {
  */
 export async function openInput(
   path: string,
-  opts: { requireData?: boolean; onProgress?: (done: number, total: number) => void } = {},
+  opts: { requireData?: boolean; onProgress?: (done: number, total: number) => void; hashNow?: boolean } = {},
 ): Promise<CliInput> {
   statInput(path);
-  const files = modelFilesOf(path);
-  let opened: OpenedModel;
-  try {
-    opened = await openModel(files, opts.onProgress ? { onProgress: opts.onProgress } : {});
-  } catch (e) {
-    await files.close();
-    if (e instanceof AvaError) throw new CliError(`${path}: ${e.message}`, EXIT_FOR_KIND[e.kind]);
-    if ((e as NodeJS.ErrnoException).code) throw new CliError(`cannot read ${path}: ${(e as Error).message}`, EXIT.notFound);
-    throw e;
-  }
-  if (opts.requireData !== false && opened.problems.length) {
-    await files.close();
-    const more = opened.problems.length > 1 ? ` (and ${opened.problems.length - 1} more)` : '';
-    throw new CliError(`${path}: ${opened.problems[0]!.message}${more}`, EXIT.badModel);
-  }
-  let sha: Promise<string> | null = null;
+  let sha: ReturnType<typeof sha256File> | null = null;
   const sha256 = () => {
     if (!sha) {
       sha = sha256File(path);
@@ -68,6 +53,28 @@ export async function openInput(
     }
     return sha;
   };
+  // The hash (needed by every output's provenance) starts before the model is parsed: it is the longest single
+  // task of a run on a big one-file model, and it has the second core to itself while the main thread parses.
+  if (opts.hashNow) void sha256();
+  const files = modelFilesOf(path);
+  const fail = async () => {
+    sha?.stop();
+    await files.close();
+  };
+  let opened: OpenedModel;
+  try {
+    opened = await openModel(files, opts.onProgress ? { onProgress: opts.onProgress } : {});
+  } catch (e) {
+    await fail();
+    if (e instanceof AvaError) throw new CliError(`${path}: ${e.message}`, EXIT_FOR_KIND[e.kind]);
+    if ((e as NodeJS.ErrnoException).code) throw new CliError(`cannot read ${path}: ${(e as Error).message}`, EXIT.notFound);
+    throw e;
+  }
+  if (opts.requireData !== false && opened.problems.length) {
+    await fail();
+    const more = opened.problems.length > 1 ? ` (and ${opened.problems.length - 1} more)` : '';
+    throw new CliError(`${path}: ${opened.problems[0]!.message}${more}`, EXIT.badModel);
+  }
   return { path, opened, sha256, close: () => files.close() };
 }
 

@@ -187,7 +187,7 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   statInput(input);
   checkOutputPath(input, output, force);
   const progress = createProgress(io, mode);
-  const opened = await openInput(input);
+  const opened = await openInput(input, { hashNow: true });
   let result;
   // The output is checked against the target before it is kept (src/cli/target-check.ts).
   let check: TargetCheck | null = null;

@@ -267,7 +267,7 @@ export async function runTargetModeCommand(allArgs: string[], io: CliIo): Promis
   checkOutputPath(input, output, flags.force);
 
   // The provenance the answer records: the source's name and SHA-256, the tool version and the date.
-  const opened = await openInput(input);
+  const opened = await openInput(input, { hashNow: true });
   const provenance = provenanceOf(opened);
   await opened.close();
 

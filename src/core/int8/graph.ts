@@ -25,6 +25,13 @@ export interface WInit {
   transposeOf?: WInit;
   /** Runs the (deferred) computation that fills `raw` of this initializer and its siblings. */
   job?: Job;
+  /**
+   * Set when planned: the job fills `stream` instead of `raw` (a big weight quantized chunk by chunk as it is
+   * written, src/core/int8/numerics.ts quantizeTensorStreamed), so its bytes are never all in memory.
+   */
+  streamed?: boolean;
+  /** Filled by the job of a `streamed` initializer: its bytes in order (arrays valid as quantizeTensorStreamed says). */
+  stream?: () => AsyncIterable<Uint8Array>;
 }
 
 /**
@@ -47,6 +54,35 @@ export interface Job {
 
 /** The bytes of a job's output initializer `t`: runs the job if needed; releases them once every output took its own. */
 export async function takeJobOutput(job: Job, t: WInit, signal?: AbortSignal): Promise<Uint8Array> {
+  if (t.streamed) {
+    // Someone wants the whole array (not the writer, which takes the chunks): gather them.
+    const out = new Uint8Array(t.rawLength ?? 0);
+    let at = 0;
+    for await (const c of await takeJobStream(job, t, signal)) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+  await runJob(job, signal);
+  const b = t.raw;
+  if (!b) throw new Error(`internal: job '${job.label}' did not fill '${t.name}'`);
+  t.raw = undefined;
+  taken(job);
+  return b;
+}
+
+/** The chunks of a job's `streamed` output `t` (runs the job if needed; the chunks are computed as they are taken). */
+export async function takeJobStream(job: Job, t: WInit, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
+  await runJob(job, signal);
+  const s = t.stream;
+  if (!s) throw new Error(`internal: job '${job.label}' did not fill '${t.name}'`);
+  t.stream = undefined;
+  taken(job);
+  return s();
+}
+
+function runJob(job: Job, signal?: AbortSignal): Promise<void> {
   if (!job.pending) {
     job.taken = 0;
     job.pending = job.run(signal).then(() => {
@@ -54,13 +90,12 @@ export async function takeJobOutput(job: Job, t: WInit, signal?: AbortSignal): P
       job.onDone?.(job);
     });
   }
-  await job.pending;
-  const b = t.raw;
-  if (!b) throw new Error(`internal: job '${job.label}' did not fill '${t.name}'`);
-  t.raw = undefined;
+  return job.pending;
+}
+
+function taken(job: Job): void {
   job.taken = (job.taken ?? 0) + 1;
   if (job.taken >= job.outputs.length) job.pending = null;
-  return b;
 }
 
 export interface WNode {
@@ -219,11 +254,19 @@ export function emitInit(t: WInit): Part[] {
   if (t.job) {
     const job = t.job;
     if (t.rawLength === undefined) throw new Error(`internal: initializer '${t.name}' has no length`);
+    const lazy = lazyComputed(t.rawLength, (signal) => takeJobOutput(job, t, signal), t.name);
     return encodeTensor({
       name: t.name,
       dataType: t.dataType,
       dims: t.dims,
-      raw: lazyComputed(t.rawLength, (signal) => takeJobOutput(job, t, signal), t.name),
+      raw: t.streamed
+        ? {
+            ...lazy,
+            async *chunks(signal) {
+              yield* await takeJobStream(job, t, signal);
+            },
+          }
+        : lazy,
     });
   }
   if (t.src && !t.raw) return rebuild(t.src);

@@ -297,7 +297,8 @@ export type FloatChunkReader = (start: number, count: number) => Promise<Float32
  * quantizeTensor for a tensor too big to hold as float32 at once: two passes over chunks read from disk (the range,
  * then the quantized values), so memory holds the int8 output and one chunk (`chunkElements`, whole rows or whole
  * channels) rather than the tensor. The result is byte-identical to quantizeTensor on the whole tensor (the same
- * kernels over the same values; min/max per channel combine exactly).
+ * kernels over the same values; min/max per channel combine exactly). quantizeTensorStreamed without holding the
+ * output.
  */
 export async function quantizeTensorChunked(
   read: FloatChunkReader,
@@ -307,12 +308,41 @@ export async function quantizeTensorChunked(
   name = '',
   chunkElements = 4 << 20,
 ): Promise<QuantizedTensor> {
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (n === 0) return quantizeTensor(new Float32Array(0), dims, axis, p, name);
+  const { scales, zeroPoints, chunks } = await quantizeTensorStreamed(read, dims, axis, p, name, chunkElements);
+  const data = new Uint8Array(n);
+  let at = 0;
+  for await (const c of chunks()) {
+    data.set(c, at);
+    at += c.length;
+  }
+  return { data, scales, zeroPoints };
+}
+
+/**
+ * The streamed form of quantizeTensorChunked: runs the range pass over the chunks (`read`, in order) now and returns
+ * the scales and zero points (one per channel, as quantizeTensor) and `chunks()`, which runs the value pass: the
+ * quantized bytes in order, one array per chunk (whole rows or channels, about `chunkElements` bytes), their lengths
+ * adding up to the element count. The arrays are two buffers used in turn: each is valid until the chunk after the
+ * next is asked for (as src/core/io/write.ts writeChunks consumes them: a sink keeps no reference after its write
+ * settles); copy to keep. Call chunks() once. Same errors as quantizeTensor (NaN / ±inf named, from the range pass).
+ * Not for empty tensors (use quantizeTensor).
+ */
+export async function quantizeTensorStreamed(
+  read: FloatChunkReader,
+  dims: readonly number[],
+  axis: number | null,
+  p: QuantParams,
+  name = '',
+  chunkElements = 4 << 20,
+): Promise<{ scales: number[]; zeroPoints: number[]; chunks: () => AsyncIterable<Uint8Array> }> {
   const [qmin, qmax] = quantRange(p.qType, p.reduceRange, p.symmetric);
   const [lo, hi] = typeRange(p.qType);
   const layout = channelLayout(dims, axis);
   const { outer, channels, inner } = layout;
   const n = outer * channels * inner;
-  if (n === 0) return quantizeTensor(new Float32Array(0), dims, axis, p, name);
+  if (n === 0) throw new Error(`internal: quantizeTensorStreamed on the empty tensor '${name}'`);
   // Chunks are whole rows of [channels * inner] when there are several rows, else whole channels, else elements.
   type Chunk = { start: number; count: number; layout: typeof layout; firstChannel: number };
   const chunks: Chunk[] = [];
@@ -355,18 +385,17 @@ export async function quantizeTensorChunked(
     scales.push(scale);
     zeroPoints.push(zeroPoint);
   }
-  const data = new Uint8Array(n);
-  for (const ch of chunks) {
-    const sub = (a: number[]) => a.slice(ch.firstChannel, ch.firstChannel + ch.layout.channels);
-    quantizeChannels(
-      await read(ch.start, ch.count),
-      ch.layout,
-      sub(scales),
-      sub(zeroPoints),
-      lo,
-      hi,
-      data.subarray(ch.start, ch.start + ch.count),
-    );
+  const longest = chunks.reduce((a, c) => Math.max(a, c.count), 0);
+  async function* values(): AsyncGenerator<Uint8Array> {
+    const out = [new Uint8Array(longest), new Uint8Array(chunks.length > 1 ? longest : 0)];
+    let turn = 0;
+    for (const ch of chunks) {
+      const sub = (a: number[]) => a.slice(ch.firstChannel, ch.firstChannel + ch.layout.channels);
+      const data = out[turn]!.subarray(0, ch.count);
+      turn ^= 1;
+      quantizeChannels(await read(ch.start, ch.count), ch.layout, sub(scales), sub(zeroPoints), lo, hi, data);
+      yield data;
+    }
   }
-  return { data, scales, zeroPoints };
+  return { scales, zeroPoints, chunks: values };
 }

@@ -11,8 +11,8 @@
 import type { AttrValue } from '../onnx/encode.js';
 import { DT, dtypeName } from '../onnx/dtypes.js';
 import { type Job, type WGraph, type WInit, type WNode } from './graph.js';
-import { type FloatType, type QType, floatBytes, quantizeTensor, quantizeTensorChunked } from './numerics.js';
-import { floatChunkReader, readFloatValues } from '../onnx/tensor-data.js';
+import { type FloatType, type QType, floatBytes, quantizeTensor, quantizeTensorChunked, quantizeTensorStreamed } from './numerics.js';
+import { floatChunkReader, readFloatValues, readsInChunks } from '../onnx/tensor-data.js';
 import { withBytes } from '../io/pool.js';
 import type { LocalTypes } from './shapes.js';
 
@@ -248,6 +248,8 @@ export class GraphQuantizer {
     qInit.rawLength = n;
     scaleInit.rawLength = count(scaleInit) * (floatType === DT.FLOAT ? 4 : 2);
     zpInit.rawLength = count(zpInit);
+    // A big weight on disk: the range pass runs with the job, the values are quantized chunk by chunk as written.
+    if (src.src && !post && n > 0 && readsInChunks(src.src)) qInit.streamed = true;
     const job: Job = {
       kind: 'quantize',
       label: src.name,
@@ -257,6 +259,13 @@ export class GraphQuantizer {
         const params = { qType, symmetric, reduceRange, floatType };
         // A big weight on disk is read in chunks (two passes) so its float32 values are never all in memory.
         const chunks = src.src ? floatChunkReader(src.src, signal, 2) : null;
+        if (chunks && qInit.streamed) {
+          const r = await quantizeTensorStreamed(chunks, src.dims, axis, params, src.name);
+          qInit.stream = r.chunks;
+          scaleInit.raw = floatBytes(r.scales, floatType);
+          zpInit.raw = Uint8Array.from(r.zeroPoints.map((z) => z & 0xff));
+          return;
+        }
         // A float32 weight on disk is read into a pooled buffer, quantized, and the buffer reused (src/core/io/pool.ts).
         const d = src.src?.data;
         const r = chunks

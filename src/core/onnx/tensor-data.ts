@@ -103,6 +103,11 @@ export async function readFloatValues(t: TensorView, signal?: AbortSignal): Prom
 /** Float tensors on disk bigger than `aboveBytes` are quantized in chunks (see quantizeTensorChunked); tests lower it. */
 export const chunking = { aboveBytes: 64 << 20 };
 
+/** Whether floatChunkReader reads `t` in chunks: a FLOAT / FLOAT16 tensor on disk bigger than chunking.aboveBytes. */
+export function readsInChunks(t: TensorView): boolean {
+  return !!t.data && t.data.length > chunking.aboveBytes && (t.dataType === DT.FLOAT || t.dataType === DT.FLOAT16);
+}
+
 /**
  * A reader of element ranges of a FLOAT / FLOAT16 tensor whose bytes are on disk (t.data), or null when the tensor
  * is in memory or small enough to read whole. Each read returns float32 values (float16 widened exactly) in a buffer
@@ -115,7 +120,7 @@ export function floatChunkReader(
   passes = 1,
 ): ((start: number, count: number) => Promise<Float32Array>) | null {
   const d = t.data;
-  if (!d || d.length <= chunking.aboveBytes || (t.dataType !== DT.FLOAT && t.dataType !== DT.FLOAT16)) return null;
+  if (!d || !readsInChunks(t)) return null;
   const width = t.dataType === DT.FLOAT ? 4 : 2;
   if (d.length !== elementCount(t.dims) * width)
     throw new OnnxFormatError(
