@@ -171,7 +171,11 @@ export async function produce(
         return s;
       },
     });
+    // The flush to disk runs while the written model is checked (the check reads it back from the page cache).
+    const flushed = sinks.map((s) => s.sync());
+    flushed.forEach((f) => f.catch(() => undefined));
     if (opts.beforeCommit) await opts.beforeCommit(sinks[0]!.tmp);
+    await Promise.all(flushed);
     // The data file first: a model file never points at a data file that is not there.
     for (const s of [...sinks].reverse()) await s.commit();
   } catch (e) {

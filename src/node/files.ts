@@ -240,10 +240,14 @@ export function removeTempFilesOnSignals(
     });
 }
 
-/** A sink writing to a temporary file next to `out`; commit() renames it into place, abort() removes it. */
+/**
+ * A sink writing to a temporary file next to `out`; commit() flushes it to disk (fsync) and renames it into place,
+ * abort() removes it. sync() starts the flush early (once; commit() waits for it), so checks of the written file can
+ * run while the disk catches up.
+ */
 export async function atomicFileSink(
   out: string,
-): Promise<ByteSink & { commit(): Promise<void>; abort(): Promise<void>; readonly tmp: string }> {
+): Promise<ByteSink & { sync(): Promise<void>; commit(): Promise<void>; abort(): Promise<void>; readonly tmp: string }> {
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
   pendingTemps.add(tmp);
   let fh: FileHandle;
@@ -254,6 +258,8 @@ export async function atomicFileSink(
     throw e;
   }
   let closed = false;
+  let synced: Promise<void> | null = null;
+  const sync = () => (synced ??= fh.sync());
   const close = async () => {
     if (!closed) {
       closed = true;
@@ -266,14 +272,16 @@ export async function atomicFileSink(
       let off = 0;
       while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
     },
+    sync,
     async commit() {
-      await fh.sync();
+      await sync();
       await close();
       await rename(tmp, out);
       pendingTemps.delete(tmp);
     },
     async abort() {
       try {
+        await synced?.catch(() => undefined);
         await close();
       } catch {
         /* already failing */

@@ -14,7 +14,7 @@
  * `chunking.aboveBytes` are scanned and converted in chunks, so a big tensor's float32 values are never all in memory.
  */
 import { chunkReader } from '../io/source.js';
-import { withBytes } from '../io/pool.js';
+import { kernelMemoryBuffers, withBytes } from '../io/pool.js';
 import { DT } from '../onnx/dtypes.js';
 import { type ClampOptions, type ConvertStats, float32BytesToFloat16 } from '../onnx/float16.js';
 import { TENSOR, type TensorDataRef, type TensorView } from '../onnx/model.js';
@@ -148,11 +148,16 @@ export async function scanFloat32Range(t: TensorView, maxFinite: number, signal?
   if (!d && t.data) return withBytes(t.data.source, t.data.offset, t.data.length, signal, (b) => scan(asFloat32(b), maxFinite));
   if (!d) return scan(asFloat32(await payloadBytes(t, signal)), maxFinite);
   const all: RangeScan = { maxAbs: 0, genuine: false };
-  const read = chunkReader(d.source, { start: d.offset, end: d.offset + d.length });
-  for (const [a, b] of byteChunks(d.length)) {
-    const r = scan(asFloat32(await read(d.offset + a, b - a, signal)), maxFinite);
-    all.maxAbs = Math.max(all.maxAbs, r.maxAbs);
-    all.genuine ||= r.genuine;
+  const buffers = kernelMemoryBuffers();
+  try {
+    const read = chunkReader(d.source, { start: d.offset, end: d.offset + d.length, alloc: buffers.alloc });
+    for (const [a, b] of byteChunks(d.length)) {
+      const r = scan(asFloat32(await read(d.offset + a, b - a, signal)), maxFinite);
+      all.maxAbs = Math.max(all.maxAbs, r.maxAbs);
+      all.genuine ||= r.genuine;
+    }
+  } finally {
+    buffers.release();
   }
   return all;
 }
@@ -194,9 +199,11 @@ export async function convertToFloat16(t: TensorView, clamp: ClampOptions, stats
 }
 
 /**
- * convertToFloat16's payload of a big on-disk tensor as a sequence of chunks (each a new array, about 8 MiB of
- * float16, in order), so a writer can write the first while the next are converted; null for a tensor convertToFloat16
- * does in one piece (in memory, or 64 MiB or less). Counts go to the `stats` given, as the chunks are made.
+ * convertToFloat16's payload of a big on-disk tensor as a sequence of chunks (about 8 MiB of float16 each, in order),
+ * so a writer can write the first while the next are converted; null for a tensor convertToFloat16 does in one piece
+ * (in memory, or 64 MiB or less). Counts go to the `stats` given, as the chunks are made. The chunks are two arrays
+ * used in turn: each is valid until the chunk after the next is asked for (as src/core/io/write.ts writeChunks
+ * consumes them); copy to keep.
  */
 export function float16Chunks(
   t: TensorView,
@@ -205,8 +212,21 @@ export function float16Chunks(
   const d = bigOnDisk(t);
   if (!d) return null;
   return async function* (stats, signal) {
-    const read = chunkReader(d.source, { start: d.offset, end: d.offset + d.length });
-    for (const [a, b] of byteChunks(d.length)) yield float32BytesToFloat16(await read(d.offset + a, b - a, signal), clamp, stats);
+    const buffers = kernelMemoryBuffers();
+    const out = [new Uint8Array(0), new Uint8Array(0)];
+    let turn = 0;
+    try {
+      const read = chunkReader(d.source, { start: d.offset, end: d.offset + d.length, alloc: buffers.alloc });
+      for (const [a, b] of byteChunks(d.length)) {
+        const n = (b - a) / 2;
+        if (out[turn]!.length < n) out[turn] = new Uint8Array(n);
+        const into = out[turn]!.subarray(0, n);
+        turn ^= 1;
+        yield float32BytesToFloat16(await read(d.offset + a, b - a, signal), clamp, stats, into);
+      }
+    } finally {
+      buffers.release();
+    }
   };
 }
 

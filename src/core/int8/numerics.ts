@@ -290,8 +290,11 @@ export function floatBytes(values: ArrayLike<number>, floatType: FloatType): Uin
   return b;
 }
 
-/** Reads elements [start, start + count) of a tensor as float32 values (float16 widened). */
-export type FloatChunkReader = (start: number, count: number) => Promise<Float32Array>;
+/**
+ * Reads elements [start, start + count) of a tensor as float32 values (float16 widened). `release`, when present, is
+ * called once the reader is no longer used (src/core/onnx/tensor-data.ts floatChunkReader's kernel-memory slots).
+ */
+export type FloatChunkReader = ((start: number, count: number) => Promise<Float32Array>) & { release?(): void };
 
 /**
  * quantizeTensor for a tensor too big to hold as float32 at once: two passes over chunks read from disk (the range,
@@ -327,7 +330,8 @@ export async function quantizeTensorChunked(
  * adding up to the element count. The arrays are two buffers used in turn: each is valid until the chunk after the
  * next is asked for (as src/core/io/write.ts writeChunks consumes them: a sink keeps no reference after its write
  * settles); copy to keep. Call chunks() once. Same errors as quantizeTensor (NaN / ±inf named, from the range pass).
- * Not for empty tensors (use quantizeTensor).
+ * Not for empty tensors (use quantizeTensor). `read.release()` is called when the value pass ends (or the range pass
+ * fails).
  */
 export async function quantizeTensorStreamed(
   read: FloatChunkReader,
@@ -367,34 +371,43 @@ export async function quantizeTensorStreamed(
   }
   const min = new Float64Array(channels).fill(Infinity);
   const max = new Float64Array(channels).fill(-Infinity);
-  for (const ch of chunks) {
-    const r = channelMinMax(await read(ch.start, ch.count), ch.layout);
-    if (r.hasNaN) checkFinite(NaN, name);
-    for (let c = 0; c < ch.layout.channels; c++) {
-      const g = ch.firstChannel + c;
-      if (r.min[c]! < min[g]!) min[g] = r.min[c]!;
-      if (r.max[c]! > max[g]!) max[g] = r.max[c]!;
-    }
-  }
   const scales: number[] = [];
   const zeroPoints: number[] = [];
-  for (let c = 0; c < channels; c++) {
-    checkFinite(min[c]!, name);
-    checkFinite(max[c]!, name);
-    const { scale, zeroPoint } = computeScaleZp(min[c]!, max[c]!, qmin, qmax, p.symmetric, p.floatType);
-    scales.push(scale);
-    zeroPoints.push(zeroPoint);
+  try {
+    for (const ch of chunks) {
+      const r = channelMinMax(await read(ch.start, ch.count), ch.layout);
+      if (r.hasNaN) checkFinite(NaN, name);
+      for (let c = 0; c < ch.layout.channels; c++) {
+        const g = ch.firstChannel + c;
+        if (r.min[c]! < min[g]!) min[g] = r.min[c]!;
+        if (r.max[c]! > max[g]!) max[g] = r.max[c]!;
+      }
+    }
+    for (let c = 0; c < channels; c++) {
+      checkFinite(min[c]!, name);
+      checkFinite(max[c]!, name);
+      const { scale, zeroPoint } = computeScaleZp(min[c]!, max[c]!, qmin, qmax, p.symmetric, p.floatType);
+      scales.push(scale);
+      zeroPoints.push(zeroPoint);
+    }
+  } catch (e) {
+    read.release?.();
+    throw e;
   }
   const longest = chunks.reduce((a, c) => Math.max(a, c.count), 0);
   async function* values(): AsyncGenerator<Uint8Array> {
     const out = [new Uint8Array(longest), new Uint8Array(chunks.length > 1 ? longest : 0)];
     let turn = 0;
-    for (const ch of chunks) {
-      const sub = (a: number[]) => a.slice(ch.firstChannel, ch.firstChannel + ch.layout.channels);
-      const data = out[turn]!.subarray(0, ch.count);
-      turn ^= 1;
-      quantizeChannels(await read(ch.start, ch.count), ch.layout, sub(scales), sub(zeroPoints), lo, hi, data);
-      yield data;
+    try {
+      for (const ch of chunks) {
+        const sub = (a: number[]) => a.slice(ch.firstChannel, ch.firstChannel + ch.layout.channels);
+        const data = out[turn]!.subarray(0, ch.count);
+        turn ^= 1;
+        quantizeChannels(await read(ch.start, ch.count), ch.layout, sub(scales), sub(zeroPoints), lo, hi, data);
+        yield data;
+      }
+    } finally {
+      read.release?.();
     }
   }
   return { scales, zeroPoints, chunks: values };

@@ -258,7 +258,7 @@ export class GraphQuantizer {
       run: async (signal) => {
         const params = { qType, symmetric, reduceRange, floatType };
         // A big weight on disk is read in chunks (two passes) so its float32 values are never all in memory.
-        const chunks = src.src ? floatChunkReader(src.src, signal, 2) : null;
+        const chunks = src.src ? floatChunkReader(src.src, signal, 2, !!qInit.streamed) : null;
         if (chunks && qInit.streamed) {
           const r = await quantizeTensorStreamed(chunks, src.dims, axis, params, src.name);
           qInit.stream = r.chunks;

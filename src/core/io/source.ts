@@ -96,6 +96,12 @@ export interface ChunkRange {
    * values) passes 2, so the first chunk of the second pass is read while the last of the first is processed.
    */
   passes?: number;
+  /**
+   * Where the two read buffers come from (default: new arrays): e.g. slots of the WebAssembly kernels' memory
+   * (src/core/kernels/simd.ts leaseSlot), so kernels read the chunks in place. Called when a buffer must grow; what
+   * it returns must hold `length` bytes.
+   */
+  alloc?: (length: number) => Uint8Array;
 }
 
 /**
@@ -114,7 +120,7 @@ export function chunkReader(
   region?: ChunkRange,
 ): (offset: number, length: number, signal?: AbortSignal) => Promise<Uint8Array> {
   if (src.bytes) return (offset, length, signal) => src.read(offset, length, signal);
-  const buffers = [new Uint8Array(0), new Uint8Array(0)];
+  const buffers: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
   let turn = 0;
   let passesLeft = (region?.passes ?? 1) - 1;
   let firstLength = 0;
@@ -123,7 +129,7 @@ export function chunkReader(
     if (!src.readInto) return src.read(offset, length, signal);
     const b = turn;
     if (region) turn ^= 1; // without a region nothing is read ahead: one buffer
-    if (buffers[b]!.length < length) buffers[b] = new Uint8Array(length);
+    if (buffers[b]!.length < length) buffers[b] = region?.alloc?.(length) ?? new Uint8Array(length);
     const into = buffers[b]!.subarray(0, length);
     return src.readInto(offset, into, signal).then(() => into);
   };

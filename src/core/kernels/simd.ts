@@ -7,13 +7,15 @@
  * src/core/kernels/simd.wat, compiled by scripts/gen-wasm-kernels.ts into simd.generated.ts.
  *
  * Values are copied into the module's memory a block (at most BLOCK values) at a time: callers pass the chunks their
- * loops already walk (16384 values), which stay in the CPU cache between the copy and the kernel. An engine without
+ * loops already walk (16384 values), which stay in the CPU cache between the copy and the kernel — unless they are
+ * already there: a file read can fill a slot of the module's memory directly (leaseSlot; src/core/io/pool.ts and
+ * the chunk reader of big weights do, in Node), and the kernels then read them in place. An engine without
  * WebAssembly SIMD (or with WebAssembly disabled) gets null from simd() and the TypeScript loops run.
  */
 import { SIMD_WASM_BASE64 } from './simd.generated.js';
 
 /** Byte offsets of the module's regions (see simd.wat). */
-const { IN, OUT, SLOW, RES, PARAMS, CMIN, CMAX } = {
+const { IN, OUT, SLOW, RES, PARAMS, CMIN, CMAX, ARENA } = {
   IN: 0,
   OUT: 262144,
   SLOW: 393216,
@@ -21,20 +23,25 @@ const { IN, OUT, SLOW, RES, PARAMS, CMIN, CMAX } = {
   PARAMS: 524288,
   CMIN: 1048576,
   CMAX: 1179648,
+  ARENA: 2097152,
 };
+/** Bytes of one arena slot (16 MiB) and how many there are. */
+export const SLOT_BYTES = 16 << 20;
+const SLOTS = 6;
 /** Most columns the row kernels take (PARAMS, CMIN and CMAX hold 32768 per array). */
 export const MAX_COLS = 32768;
 /** Values one call takes at most (IN holds 65536 float32). */
 export const BLOCK = 65536;
 
+/** The module's functions; `src` is the byte offset of their input in the module's memory. */
 interface Exports {
   memory: WebAssembly.Memory;
-  minmax(n: number): void;
-  quantize(n: number, s: number, l: number, h: number, z: number, unsigned: number): void;
-  narrow(n: number, fastLo: number, fastHi: number): number;
-  maxmag(n: number): number;
-  rows_minmax(rows: number, cols: number): void;
-  quantize_rows(rows: number, cols: number, unsigned: number): void;
+  minmax(src: number, n: number): void;
+  quantize(src: number, n: number, s: number, l: number, h: number, z: number, unsigned: number): void;
+  narrow(src: number, n: number, fastLo: number, fastHi: number): number;
+  maxmag(src: number, n: number): number;
+  rows_minmax(src: number, rows: number, cols: number): void;
+  quantize_rows(src: number, rows: number, cols: number, unsigned: number): void;
 }
 
 /** The instantiated kernels and views of their memory (fixed size: the views never detach). */
@@ -44,6 +51,8 @@ export interface SimdKernels {
   readonly u32: Uint32Array;
   readonly u16: Uint16Array;
   readonly u8: Uint8Array;
+  /** Free arena slots (indices). */
+  readonly free: number[];
 }
 
 /** Whether the SIMD kernels are used where available (tests turn them off to run the TypeScript twins). */
@@ -66,10 +75,42 @@ function load(): SimdKernels | null {
     if (!WebAssembly.validate(bytes)) return null;
     const x = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as Exports;
     const buf = x.memory.buffer;
-    return { x, f32: new Float32Array(buf), u32: new Uint32Array(buf), u16: new Uint16Array(buf), u8: new Uint8Array(buf) };
+    const free = Array.from({ length: SLOTS }, (_, i) => SLOTS - 1 - i);
+    return { x, f32: new Float32Array(buf), u32: new Uint32Array(buf), u16: new Uint16Array(buf), u8: new Uint8Array(buf), free };
   } catch {
     return null; // no WebAssembly here (or a policy forbids compiling it): the TypeScript kernels run
   }
+}
+
+/**
+ * A free 16 MiB slot of the kernels' memory for a file read to fill (`bytes`, SLOT_BYTES long, at a multiple of
+ * 64 KiB), or null when the kernels are off or every slot is taken (then read into an ordinary buffer: the kernels
+ * copy from it, with the same results). `release()` gives the slot back (once; later calls do nothing). Arrays over a
+ * slot must not be used after release.
+ */
+export function leaseSlot(): { bytes: Uint8Array; release(): void } | null {
+  const k = simd();
+  const i = k?.free.pop();
+  if (!k || i === undefined) return null;
+  let held = true;
+  return {
+    bytes: k.u8.subarray(ARENA + i * SLOT_BYTES, ARENA + (i + 1) * SLOT_BYTES),
+    release() {
+      if (held) k.free.push(i);
+      held = false;
+    },
+  };
+}
+
+/**
+ * Where the kernels read v[from, from + n) (4-byte elements): in place when v lies in their memory (a leased slot),
+ * else copied into IN (n at most BLOCK). Returns the byte offset.
+ */
+function place(k: SimdKernels, v: Float32Array | Uint32Array, from: number, n: number): number {
+  if (v.buffer === k.x.memory.buffer) return v.byteOffset + from * 4;
+  if (v instanceof Float32Array) k.f32.set(v.subarray(from, from + n), IN / 4);
+  else k.u32.set(v.subarray(from, from + n), IN / 4);
+  return IN;
 }
 
 /**
@@ -77,8 +118,7 @@ function load(): SimdKernels | null {
  * ±0 is returned when both occur is unspecified, as in int8.ts).
  */
 export function simdMinMax(k: SimdKernels, v: Float32Array, from: number, to: number): [number, number] {
-  k.f32.set(v.subarray(from, to), IN / 4);
-  k.x.minmax(to - from);
+  k.x.minmax(place(k, v, from, to - from), to - from);
   return [k.f32[RES / 4]!, k.f32[RES / 4 + 1]!];
 }
 
@@ -98,8 +138,7 @@ export function simdQuantize(
   const { s, z, lo } = q;
   const n = (to - from) & ~15;
   if (n === 0) return 0;
-  k.f32.set(v.subarray(from, from + n), IN / 4);
-  k.x.quantize(n, s, lo - z, (lo === 0 ? 255 : 127) - z, z, lo === 0 ? 1 : 0);
+  k.x.quantize(place(k, v, from, n), n, s, lo - z, (lo === 0 ? 255 : 127) - z, z, lo === 0 ? 1 : 0);
   out.set(k.u8.subarray(OUT, OUT + n), from);
   return n;
 }
@@ -119,8 +158,7 @@ export function simdNarrow(
 ): { done: number; maxAbsBits: number; slow: Uint32Array } {
   const n = (to - from) & ~7;
   if (n === 0) return { done: 0, maxAbsBits: 0, slow: new Uint32Array(0) };
-  k.u32.set(words.subarray(from, from + n), IN / 4);
-  const slowCount = k.x.narrow(n, fastLo, fastHi);
+  const slowCount = k.x.narrow(place(k, words, from, n), n, fastLo, fastHi);
   out.set(k.u16.subarray(OUT / 2, OUT / 2 + n), from);
   const slow = k.u32.subarray(SLOW / 4, SLOW / 4 + slowCount);
   for (let j = 0; j < slowCount; j++) slow[j] = from + slow[j]! * 8;
@@ -134,8 +172,7 @@ export function simdNarrow(
 export function simdMaxMagnitude(k: SimdKernels, w: Uint32Array, from: number, to: number): { done: number; max: number } {
   const n = (to - from) & ~3;
   if (n === 0) return { done: 0, max: 0 };
-  k.u32.set(w.subarray(from, from + n), IN / 4);
-  return { done: n, max: k.x.maxmag(n) >>> 0 };
+  return { done: n, max: k.x.maxmag(place(k, w, from, n), n) >>> 0 };
 }
 
 /** Whether the row kernels below take rows of `cols` columns (a multiple of 4, at most MAX_COLS). */
@@ -163,8 +200,7 @@ export function simdRowsMinMax(
   const step = Math.floor(BLOCK / cols) * cols;
   for (let a = from; a < to; a += step) {
     const b = Math.min(to, a + step);
-    k.f32.set(v.subarray(a, b), IN / 4);
-    k.x.rows_minmax((b - a) / cols, cols);
+    k.x.rows_minmax(place(k, v, a, b - a), (b - a) / cols, cols);
   }
   cmin.set(k.f32.subarray(CMIN / 4, CMIN / 4 + cols));
   cmax.set(k.f32.subarray(CMAX / 4, CMAX / 4 + cols));
@@ -196,8 +232,7 @@ export function simdQuantizeRows(
   const step = Math.floor(BLOCK / cols) * cols;
   for (let a = from; a < to; a += step) {
     const b = Math.min(to, a + step);
-    k.f32.set(v.subarray(a, b), IN / 4);
-    k.x.quantize_rows((b - a) / cols, cols, lo === 0 ? 1 : 0);
+    k.x.quantize_rows(place(k, v, a, b - a), (b - a) / cols, cols, lo === 0 ? 1 : 0);
     out.set(k.u8.subarray(OUT, OUT + (b - a)), a);
   }
 }

@@ -8,6 +8,7 @@ import { type ModelView, type TensorView, forEachGraph } from './model.js';
 import { readFloatTensor } from '../int8/numerics.js';
 import { float16BytesToFloat32 } from '../kernels/float16.js';
 import { chunkReader } from '../io/source.js';
+import { kernelMemoryBuffers } from '../io/pool.js';
 
 /**
  * Refuses a model whose tensors cannot all be read: external data that was missing, too short or refused when the
@@ -113,12 +114,16 @@ export function readsInChunks(t: TensorView): boolean {
  * is in memory or small enough to read whole. Each read returns float32 values (float16 widened exactly) in a buffer
  * the next read reuses (chunkReader, src/core/io/source.ts): consume each chunk before reading the next. Reads walk
  * the tensor in order `passes` times (a two-pass kernel passes 2): the next chunk is read while this one is used.
+ * With `inKernelMemory`, float32 chunks of up to 16 MiB are read into slots of the WebAssembly kernels' memory when
+ * free (src/core/kernels/simd.ts leaseSlot), where the kernels read them without a copy; the caller must then call
+ * the reader's `release()` when done with it (the slots go back; the reader must not be used after).
  */
 export function floatChunkReader(
   t: TensorView,
   signal?: AbortSignal,
   passes = 1,
-): ((start: number, count: number) => Promise<Float32Array>) | null {
+  inKernelMemory = false,
+): (((start: number, count: number) => Promise<Float32Array>) & { release(): void }) | null {
   const d = t.data;
   if (!d || !readsInChunks(t)) return null;
   const width = t.dataType === DT.FLOAT ? 4 : 2;
@@ -126,9 +131,15 @@ export function floatChunkReader(
     throw new OnnxFormatError(
       `tensor '${t.name}' has ${d.length} bytes of data but its shape [${t.dims.join(', ')}] needs ${elementCount(t.dims) * width}`,
     );
-  const read = chunkReader(d.source, { start: d.offset, end: d.offset + d.length, passes });
+  const buffers = inKernelMemory && width === 4 ? kernelMemoryBuffers() : null;
+  const read = chunkReader(d.source, {
+    start: d.offset,
+    end: d.offset + d.length,
+    passes,
+    ...(buffers ? { alloc: buffers.alloc } : {}),
+  });
   let widened = new Float32Array(0);
-  return async (start, count) => {
+  const reader = async (start: number, count: number) => {
     const b = await read(d.offset + start * width, count * width, signal);
     if (width === 2) {
       if (widened.length < count) widened = new Float32Array(count);
@@ -136,4 +147,5 @@ export function floatChunkReader(
     }
     return b.byteOffset % 4 === 0 ? new Float32Array(b.buffer, b.byteOffset, count) : new Float32Array(b.slice().buffer);
   };
+  return Object.assign(reader, { release: () => buffers?.release() });
 }
