@@ -54,8 +54,8 @@ const MODE = { int8: 'INT8', fp16: 'FP16' } as const;
 /** The Node table: ours (the CLI) beside the floor and the reference, per model and mode. */
 export function nodeTable(run: BenchResults): string[] {
   const out = [
-    '| model (input) | mode | ours s | floor s | × floor (≤ 2) | reference s | ref ÷ ours (≥ 5) | peak MiB | target MiB | ÷ target (≤ 1) | reference peak MiB | load |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| model (input) | mode | ours s | floor s | × floor (≤ 2) | repeat s (hash remembered) | × floor | reference s | ref ÷ ours (≥ 5) | peak MiB | target MiB | ÷ target (≤ 1) | reference peak MiB | load |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const m of run.models) {
     const find = (runtime: BenchResultRow['runtime'], mode: BenchResultRow['mode']) =>
@@ -67,8 +67,11 @@ export function nodeTable(run: BenchResults): string[] {
       if (!r) continue;
       const mem = r.peakRssBytes !== null && r.targetBytes ? r.peakRssBytes / r.targetBytes : null;
       const fail = failed(r);
+      const repeat = r.detail?.['repeatMs'] ?? null;
+      const xRepeat = repeat !== null && floor?.ms ? repeat / floor.ms : null;
       out.push(
         `| ${modelLabel(m)} | ${MODE[mode]} | ${fail ?? s(r.ms)} | ${s(floor?.ms ?? null)} | ${ratio(r.xFloor, 2, r.targets.floor)} | ` +
+          `${s(repeat)} | ${ratio(xRepeat, 2, xRepeat === null ? null : xRepeat <= 2)} | ` +
           `${failed(ref) ?? s(ref?.ms ?? null)} | ${ratio(r.xRef, 1, r.targets.speed)} | ${mib(r.peakRssBytes)} | ${mib(r.targetBytes)} | ` +
           `${ratio(mem, 2, r.targets.memory)} | ${mib(ref?.peakRssBytes)} | ${load(r)} |`,
       );

@@ -11,6 +11,8 @@ import { AvaError } from '../core/errors.js';
 import { type OpenedModel, openModel } from '../core/onnx/open.js';
 import { atomicFileSink, hashingSink, modelFilesOf, sha256File } from '../node/files.js';
 import { CliError, EXIT, EXIT_FOR_KIND, withFlagNames, writeError } from './io.js';
+import { cacheRoot } from './hub.js';
+import { rememberSha256, rememberedSha256, statKey } from '../node/hash-cache.js';
 import { TOOL } from '../core/tool.js';
 
 export interface CliInput {
@@ -45,11 +47,22 @@ export async function openInput(
   opts: { requireData?: boolean; onProgress?: (done: number, total: number) => void; hashNow?: boolean } = {},
 ): Promise<CliInput> {
   statInput(path);
-  let sha: ReturnType<typeof sha256File> | null = null;
+  let sha: Promise<string> | null = null;
+  let hashing: ReturnType<typeof sha256File> | null = null;
   const sha256 = () => {
     if (!sha) {
-      sha = sha256File(path);
-      sha.catch(() => undefined);
+      // Remembered from an earlier run on this very file (src/node/hash-cache.ts), else hashed on a worker thread.
+      const root = cacheRoot();
+      const hit = rememberedSha256(root, path);
+      if (hit) sha = Promise.resolve(hit);
+      else {
+        const before = statKey(root, path);
+        sha = hashing = sha256File(path);
+        sha.then(
+          (hex) => rememberSha256(root, path, before, hex),
+          () => undefined,
+        );
+      }
     }
     return sha;
   };
@@ -58,7 +71,7 @@ export async function openInput(
   if (opts.hashNow) void sha256();
   const files = modelFilesOf(path);
   const fail = async () => {
-    sha?.stop();
+    hashing?.stop();
     await files.close();
   };
   let opened: OpenedModel;

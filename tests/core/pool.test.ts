@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { withBytes, pooledBytes } from '../../src/core/io/pool.js';
+import { pooledBytes, pooling, withBytes } from '../../src/core/io/pool.js';
+import { simd } from '../../src/core/kernels/simd.js';
 import { bytesSource } from '../../src/core/io/source.js';
 import { fileSource } from '../../src/node/files.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
@@ -16,6 +17,7 @@ const bytes = new Uint8Array(readFileSync(path));
 describe('withBytes', () => {
   it('reads the bytes asked for and reuses one buffer per size class once its user is done', async () => {
     const src = fileSource(path);
+    pooling.wasmSlots = false; // the pool proper (the kernels' memory slots are the first choice: next test)
     try {
       const seen: ArrayBufferLike[] = [];
       for (const [o, n] of [
@@ -45,6 +47,7 @@ describe('withBytes', () => {
         await withBytes(src, 0, 3 << 20, undefined, (inner) => expect(inner.buffer).not.toBe(outer.buffer));
       });
     } finally {
+      pooling.wasmSlots = true;
       await src.close();
     }
   });
@@ -58,6 +61,39 @@ describe('withBytes', () => {
       const before = pooledBytes();
       await withBytes(src, 0, 17 << 20, undefined, (b) => expect(b.length).toBe(17 << 20));
       expect(pooledBytes()).toBe(before);
+    } finally {
+      await src.close();
+    }
+  });
+
+  it('reads into a free slot of the kernels memory first, and gives the slot back after the user (also when it throws)', async () => {
+    const src = fileSource(path);
+    const k = simd()!;
+    try {
+      const free = k.free.length;
+      const seen: number[] = [];
+      for (let i = 0; i < 3; i++)
+        await withBytes(src, 1000, 3 << 20, undefined, (b) => {
+          expect(b.buffer).toBe(k.x.memory.buffer);
+          expect(b.byteOffset % 65536).toBe(0);
+          expect(k.free.length).toBe(free - 1);
+          seen.push(b.byteOffset);
+          expect(Buffer.from(b).equals(Buffer.from(bytes.subarray(1000, 1000 + (3 << 20))))).toBe(true);
+        });
+      expect(new Set(seen).size).toBe(1); // the same slot each time
+      await expect(
+        withBytes(src, 0, 2 << 20, undefined, () => {
+          throw new Error('use failed');
+        }),
+      ).rejects.toThrow('use failed');
+      expect(k.free.length).toBe(free);
+      // all slots taken: an ordinary pooled buffer
+      const held = k.free.splice(0);
+      try {
+        await withBytes(src, 0, 2 << 20, undefined, (b) => expect(b.buffer).not.toBe(k.x.memory.buffer));
+      } finally {
+        k.free.push(...held);
+      }
     } finally {
       await src.close();
     }

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OUT_PATH, WAT_PATH, generateKernels } from '../../scripts/gen-wasm-kernels.js';
-import { BLOCK, simd, simdSwitch } from '../../src/core/kernels/simd.js';
+import { BLOCK, leaseSlot, simd, simdSwitch } from '../../src/core/kernels/simd.js';
 import { channelLayout, channelMinMax, quantizeChannels } from '../../src/core/kernels/int8.js';
 import { type Float16Clamp, float32ToFloat16 } from '../../src/core/kernels/float16.js';
 import { scanFloatValues } from '../../src/core/fp16/payload.js';
@@ -175,5 +175,65 @@ describe('FP16: narrowing and range scan', () => {
           expect(got.simd).toEqual(got.ts);
         }
     }
+  });
+});
+
+describe('values read into a slot of the kernels memory (no copy) give what copied values give', () => {
+  /** `values` placed at the start of a leased slot, as a file read fills it (src/core/io/pool.ts). */
+  function inSlot(values: Float32Array): { v: Float32Array; release(): void } {
+    const slot = leaseSlot();
+    if (!slot) throw new Error('no free slot');
+    const v = new Float32Array(slot.bytes.buffer, slot.bytes.byteOffset, values.length);
+    v.set(values);
+    return { v, release: slot.release };
+  }
+  const r = mulberry32(11);
+  const values = Float32Array.from({ length: BLOCK * 2 + 44 }, (_, i) => (i % 97 === 0 ? 0.5 : (r() - 0.5) * 0.2));
+
+  it('range, quantization per tensor and per channel, float16 narrowing and the range scan', () => {
+    const s = inSlot(values);
+    try {
+      expect(s.v.buffer).toBe(simd()!.x.memory.buffer);
+      const n = values.length;
+      for (const layout of [channelLayout([n], null), channelLayout([n / 4, 4], 1), channelLayout([4, n / 4], 0)]) {
+        const copied = channelMinMax(values, layout);
+        const inPlace = channelMinMax(s.v, layout);
+        expect([...inPlace.min]).toEqual([...copied.min]);
+        expect([...inPlace.max]).toEqual([...copied.max]);
+        const scales = Array.from({ length: layout.channels }, (_, c) => 0.001 + c * 1e-4);
+        const zps = Array.from({ length: layout.channels }, (_, c) => (c % 3) - 1);
+        const a = quantizeChannels(values, layout, scales, zps, -128, 127);
+        const b = quantizeChannels(s.v, layout, scales, zps, -128, 127);
+        expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
+        // and what the TypeScript twin gives
+        simdSwitch.enabled = false;
+        const ts = quantizeChannels(values, layout, scales, zps, -128, 127);
+        simdSwitch.enabled = true;
+        expect(Buffer.from(b).equals(Buffer.from(ts))).toBe(true);
+      }
+      const words = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
+      const h1 = float32ToFloat16(words(values), null);
+      const h2 = float32ToFloat16(words(s.v), null);
+      expect(Buffer.from(h2.bits.buffer).equals(Buffer.from(h1.bits.buffer))).toBe(true);
+      expect(h2.counts).toEqual(h1.counts);
+    } finally {
+      s.release();
+    }
+  });
+
+  it('slots run out (then null: callers read into ordinary arrays) and come back on release, once', () => {
+    const held = [];
+    for (let l = leaseSlot(); l; l = leaseSlot()) held.push(l);
+    expect(held.length).toBeGreaterThanOrEqual(2);
+    expect(leaseSlot()).toBeNull();
+    held[0]!.release();
+    held[0]!.release(); // a second release gives nothing back twice
+    const again = leaseSlot();
+    expect(again).not.toBeNull();
+    expect(leaseSlot()).toBeNull();
+    again!.release();
+    for (const l of held.slice(1)) l.release();
+    simdSwitch.enabled = false;
+    expect(leaseSlot()).toBeNull(); // no kernels, no slots
   });
 });
