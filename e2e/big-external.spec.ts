@@ -121,13 +121,15 @@ test('a 2.26 GB external-data model: the card counts it, INT8 and FP16 equal the
     expect(await sha256File(got), `${mode}: the page's download is byte-identical to the CLI's output`).toBe(await sha256File(want));
     rmSync(want);
     // Self-contained: no external reference, loads from its own folder, gives finite embeddings.
-    const { model } = await openModel(fileSource(got));
+    const src = fileSource(got);
+    const { model } = await openModel(src);
     let external = 0;
     let float16 = 0;
     for (const t of model.graph.initializers) {
       if (t.external) external++;
       if (t.dataType === DT.FLOAT16) float16 += t.data?.length ?? t.rawData?.length ?? 0;
     }
+    await src.close();
     expect(external).toBe(0);
     if (mode === 'fp16') expect(float16, 'FP16: the weights are float16').toBeGreaterThan(statSync(got).size * 0.95);
     const v = await embed(got);
