@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Precision, TargetReport } from '../core/mixed/index.js';
 import { PRECISIONS } from '../core/mixed/index.js';
 import { PRESET_NAMES, isPresetName, type PresetName } from '../core/int8/presets.js';
-import { formatReportText } from '../core/quality/index.js';
+import { COSINE_BAR_RANGE, OVERLAP_BAR_RANGE, formatReportText } from '../core/quality/index.js';
 import { AvaError } from '../core/errors.js';
 import type { TargetCheck } from '../core/targets/index.js';
 import {
@@ -30,7 +30,7 @@ import {
   POOLING_MODES,
   withFlagNames,
 } from './io.js';
-import { walkArgs } from '../core/modes/options.js';
+import { numberRangeText, walkArgs } from '../core/modes/options.js';
 import { openInput, provenanceOf, statInput } from './pipeline.js';
 import { createProgress } from './progress.js';
 import { TARGETS, type TargetChoice, cannotRunMessage, checkModelFile, takeTargetFlags, targetLines } from './target-check.js';
@@ -46,8 +46,8 @@ Runs onnxruntime-node on this machine; the tokenizer and pooling config are foun
 up), as check finds them. Results are cached in $AVA_CACHE_DIR/target/ (default ~/.cache/ava-quant/target/).
 
 Options:
-  --min-cosine X        mean cosine (original vs answer) over the probe sentences must be >= X
-  --min-top5 Y          top-5 retrieval overlap must be >= Y (0..1; needs a tokenizer); both bars when both given
+  --min-cosine X        mean cosine (original vs answer) over the probe sentences must be >= X (${numberRangeText(COSINE_BAR_RANGE)})
+  --min-top5 Y          top-5 retrieval overlap must be >= Y (${numberRangeText(OVERLAP_BAR_RANGE)}; needs a tokenizer); both bars when both given
   --probes LIST         the full probe set: en, multi or both (default en,multi); the retrieval sets always come along
   --subset N            sentences in the sensitivity subset (default 24)
   --candidates LIST     precisions a group may take besides fp32: ${PRECISIONS.filter((p) => p !== 'fp32').join(',')} (default all)
@@ -101,8 +101,8 @@ const BOOL = new Set(['--no-uniform', '--no-cache', '--json', '--force']);
  * and an engine message is said with the flag as typed.
  */
 const BAR_FLAGS = {
-  '--min-cosine': { key: 'minCosine', range: { min: -1, minExclusive: true, max: 1 } },
-  '--min-top5': { key: 'minTop5Overlap', range: { min: 0, max: 1 } },
+  '--min-cosine': { key: 'minCosine', range: COSINE_BAR_RANGE },
+  '--min-top5': { key: 'minTop5Overlap', range: OVERLAP_BAR_RANGE },
 } as const;
 
 /** Parses target mode's words (after --file / --target were taken out). Throws usage errors. */
