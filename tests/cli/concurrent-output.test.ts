@@ -216,6 +216,33 @@ describe('two runs, one output path', () => {
   });
 });
 
+describe('two batches, one output folder', () => {
+  it('a manifest.json another batch wrote between reading and writing is read and merged again, not lost', async () => {
+    const a = folder('batch-a');
+    const b = folder('batch-b');
+    copyFileSync(a.input, join(a.d, 'alpha.onnx'));
+    rmSync(a.input);
+    copyFileSync(b.input, join(b.d, 'beta.onnx'));
+    rmSync(b.input);
+    const out = join(dir, 'batch-out');
+    // Batch A runs first; its manifest is kept aside and taken away, as if A were still finishing.
+    expect((await run(['batch', a.d, '--out', out])).code).toBe(EXIT.ok);
+    const manifest = join(out, 'manifest.json');
+    const fromA = readFileSync(manifest);
+    rmSync(manifest);
+    // Batch B reads no manifest; A's lands in the instant before B places its own.
+    placeOps.link = (from, to) => {
+      if (String(to) === manifest && !existsSync(manifest)) writeFileSync(manifest, fromA);
+      realLink(from, to);
+    };
+    const r = await run(['batch', b.d, '--out', out]);
+    expect(r.code, r.err).toBe(EXIT.ok);
+    const names = (JSON.parse(readFileSync(manifest, 'utf8')) as { outputs: { name: string }[] }).outputs.map((o) => o.name).sort();
+    expect(names).toEqual(['alpha-INT8.onnx', 'beta-INT8.onnx']);
+    expect(temps(out)).toEqual([]);
+  });
+});
+
 describe('the input is never an output', () => {
   it("the input's data file as the output (with --force) is refused, exit 2; the data is unchanged", async () => {
     const f = externalDataModels().find((x) => x.name === 'all-MiniLM-L6-v2-external')!;
