@@ -27,6 +27,8 @@ export interface BenchResultRow {
   targets: { speed: boolean | null; floor: boolean | null; memory: boolean | null };
   load?: { start: number; end: number };
   error?: string;
+  /** Extra figures: cliTotalMs, repeatMs (Node: the median of repeat runs with the source hash remembered). */
+  detail?: Record<string, number>;
 }
 
 export interface BenchResults {

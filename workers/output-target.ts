@@ -1,3 +1,4 @@
+/// <reference lib="webworker" />
 /**
  * Where a worker writes an output model: a file the user picked (File System Access), else a file in the
  * origin-private file system (OPFS, written through a sync access handle), else memory. Disk-backed targets hold
@@ -27,8 +28,21 @@ export async function outputDir(): Promise<FileSystemDirectoryHandle | null> {
   }
 }
 
-/** An OPFS file `name` in the output folder, written with a sync access handle (dedicated workers only). */
-export async function opfsTarget(name: string): Promise<OutputTarget | null> {
+/**
+ * The error of a write that failed, naming the file the user will get (`shown`: a split output's data file, not its
+ * model): storage full (QuotaExceededError, or a write that took nothing) said as such.
+ */
+function writeFailed(shown: string, e?: unknown): Error {
+  if (e === undefined || (e as { name?: string } | null)?.name === 'QuotaExceededError')
+    return new Error(`could not write ${shown}: the browser's storage is full (nothing was kept)`);
+  return new Error(`could not write ${shown}: ${(e as Error | null)?.message ?? String(e)}`);
+}
+
+/**
+ * An OPFS file `name` in the output folder, written with a sync access handle (dedicated workers only); `shown` is
+ * the name the user will save it as, for messages.
+ */
+export async function opfsTarget(name: string, shown = name): Promise<OutputTarget | null> {
   const dir = await outputDir();
   if (!dir) return null;
   let handle: FileSystemFileHandle;
@@ -57,8 +71,13 @@ export async function opfsTarget(name: string): Promise<OutputTarget | null> {
       write(chunk) {
         let off = 0;
         while (off < chunk.length) {
-          const n = access.write(chunk.subarray(off), { at: at + off });
-          if (n <= 0) throw new Error(`could not write the output (${name}): the browser's storage is full`);
+          let n: number;
+          try {
+            n = access.write(chunk.subarray(off), { at: at + off });
+          } catch (e) {
+            return Promise.reject(writeFailed(shown, e));
+          }
+          if (n <= 0) return Promise.reject(writeFailed(shown));
           off += n;
         }
         at += chunk.length;
@@ -85,7 +104,12 @@ export async function pickedTarget(handle: FileSystemFileHandle): Promise<Output
   const w = await handle.createWritable();
   return {
     kind: 'picked',
-    sink: { write: (chunk) => w.write(chunk as Uint8Array<ArrayBuffer>) },
+    sink: {
+      write: (chunk) =>
+        w.write(chunk as Uint8Array<ArrayBuffer>).catch((e: unknown) => {
+          throw writeFailed(handle.name, e);
+        }),
+    },
     async finish() {
       await w.close();
       return handle.getFile();
@@ -125,8 +149,11 @@ async function roomFor(bytes: number): Promise<boolean> {
   }
 }
 
-/** The best target available for `bytes` of output: the picked file, else OPFS when it has room, else memory. */
-export async function outputTarget(name: string, bytes: number, picked?: FileSystemFileHandle): Promise<OutputTarget> {
+/**
+ * The best target available for `bytes` of output: the picked file, else OPFS when it has room, else memory. `shown`:
+ * the name the user saves the file as (messages name it; default `name`).
+ */
+export async function outputTarget(name: string, bytes: number, picked?: FileSystemFileHandle, shown = name): Promise<OutputTarget> {
   if (picked) return pickedTarget(picked);
-  return ((await roomFor(bytes)) ? await opfsTarget(name) : null) ?? memoryTarget();
+  return ((await roomFor(bytes)) ? await opfsTarget(name, shown) : null) ?? memoryTarget();
 }

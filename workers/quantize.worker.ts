@@ -88,7 +88,8 @@ const api: QuantizeWorkerApi = {
       const result = await runMode(opened.model, req, { force: request.force === true });
 
       // Streamed to disk (the picked file, else OPFS): the output is never held in memory as a whole.
-      const main = await outputTarget(`${jobId}.onnx`, result.outputBytes - (result.data?.bytes ?? 0), request.output?.handle);
+      // Messages name the files as the user saves them (the model, or its data file `<name>_data`).
+      const main = await outputTarget(`${jobId}.onnx`, result.outputBytes - (result.data?.bytes ?? 0), request.output?.handle, name);
       const targets = [main];
       let dataFile: Blob | undefined;
       try {
@@ -96,7 +97,7 @@ const api: QuantizeWorkerApi = {
           onProgress: (done, total, item) =>
             progress({ phase, fraction: total ? done / total : 1, done, total, ...(item ? { item } : {}) }),
           dataSink: async () => {
-            const t = await outputTarget(`${jobId}.onnx_data`, result.data?.bytes ?? 0);
+            const t = await outputTarget(`${jobId}.onnx_data`, result.data?.bytes ?? 0, undefined, layout.location);
             targets.push(t);
             return t.sink;
           },

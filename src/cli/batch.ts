@@ -20,10 +20,10 @@ import { NamingError, outputName, skipDecision, type NamingTemplate } from '../c
 import { MODE_IDS, MODE_METAS, type ModeId, type ModeRequest, isModeId, modeMeta } from '../core/modes/registry.js';
 import { summarize } from '../core/onnx/inspect.js';
 import { inputBytes } from '../core/onnx/open.js';
-import { digestsOfFile } from '../node/files.js';
+import { claimOutput, digestsOfFile, fileIdOf } from '../node/files.js';
 import { AvaError } from '../core/errors.js';
 import { type CliInput, openInput, produce, provenanceDate } from './pipeline.js';
-import { CliError, type CliIo, EXIT, int, mb, siblingsOf, unknownValue, writeAtomically } from './io.js';
+import { CliError, type CliIo, EXIT, dataPathOf, int, mb, siblingsOf, unknownValue, writeAtomically } from './io.js';
 import { createProgress } from './progress.js';
 import { TOOL } from '../core/tool.js';
 
@@ -175,6 +175,8 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
             skipped.push({ name: `${file} (${mode})`, reason: `${name.path} exists` });
             continue;
           }
+          // What this output may overwrite (with --force): what is there now; never what another run writes meanwhile.
+          const claims = { model: claimOutput(out, force), data: claimOutput(dataPathOf(out), force) };
           const provenance = { source: { name: file, sha256: digests.sha256 }, toolVersion: TOOL.version, date: provenanceDate() };
           const p = presetFor(mode);
           const req = { mode, options: { ...(p ? { preset: p } : {}), provenance } } as ModeRequest;
@@ -187,6 +189,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
               onProgress: (f, b, item) => progress.update(f, b, item),
               digests: true,
               force,
+              claims,
             });
           } catch (e) {
             // Nothing to quantize is a skip with its reason, not a failure (and no file is written).
@@ -227,8 +230,21 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
     }
   }
 
-  const manifest = withEarlier(createManifest({ tool: TOOL, inputs, outputs, skipped }), outDir, io);
-  writeAtomically(join(outDir, MANIFEST_NAME), [new TextEncoder().encode(manifestToJson(manifest))]);
+  // The manifest merges the folder's earlier one (withEarlier). Another batch writing into the same folder at the same
+  // time is not lost: when the manifest changed between reading and writing, it is read and merged again.
+  const manifestPath = join(outDir, MANIFEST_NAME);
+  const run = createManifest({ tool: TOOL, inputs, outputs, skipped });
+  let manifest: Manifest;
+  for (let attempt = 1; ; attempt++) {
+    const before = fileIdOf(manifestPath);
+    manifest = withEarlier(run, outDir, io);
+    try {
+      writeAtomically(manifestPath, [new TextEncoder().encode(manifestToJson(manifest))], { before, replace: true });
+      break;
+    } catch (e) {
+      if (!(e instanceof CliError && e.code === EXIT.outputExists) || attempt >= 5) throw e;
+    }
+  }
   const failed = rows.filter((r) => r.status === 'failed').length;
   if (flags.json) io.stdout(`${JSON.stringify({ rows, manifest }, null, 2)}\n`);
   else io.stdout(`${formatTable(rows)}\n\nmanifest: ${join(outDir, MANIFEST_NAME)}\n`);

@@ -9,6 +9,7 @@ import { statInput } from './pipeline.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  COSINE_BAR_RANGE,
   DEFAULT_THRESHOLD,
   PROBE_FILES,
   type PoolingConfigJson,
@@ -23,6 +24,7 @@ import type { ModelSpec, OrtModule } from '../core/quality/index.js';
 import { openModel } from '../core/onnx/open.js';
 import { modelFilesOf, sha256File } from '../node/files.js';
 import { CliError, type CliIo, EXIT, POOLING_MODES, numberFlag, unknownValue } from './io.js';
+import { numberRangeText } from '../core/modes/options.js';
 import { WHERE_CHOICES, checkTarget, qualityBackendFor, type TargetCheck } from '../core/targets/index.js';
 import { externalDataFiles } from '../core/quality/index.js';
 import { takeTargetFlags, targetLines, type TargetChoice } from './target-check.js';
@@ -44,7 +46,7 @@ Options:
                         The verdict is over these texts; the retrieval sets are reported apart.
   --output NAME         the model output to read (default: sentence_embedding-like, else last_hidden_state)
   --pool MODE           mean, cls or none (read the output as sentence vectors); overrides --pooling
-  --threshold X         pass when mean cosine >= X (default ${DEFAULT_THRESHOLD})
+  --threshold X         pass when mean cosine >= X (${numberRangeText(COSINE_BAR_RANGE)}; default ${DEFAULT_THRESHOLD})
   --target T            where the quantized model will run (${WHERE_CHOICES.join(', ')}): the check runs on the
                         backend that matches it (browser-wasm: onnxruntime-web WASM; browser-webgpu: Node has no
                         WebGPU, so onnxruntime-web WASM stands in, and the report says so; the CPU targets:
@@ -123,7 +125,7 @@ export async function runCheckCommand(args: string[], flags: Record<string, stri
         ]).target;
   const choice = target ? qualityBackendFor(target.id).cli : { backend: 'onnxruntime-node cpu' as const, exact: true, note: null };
   const threshold =
-    flags.threshold === undefined ? DEFAULT_THRESHOLD : numberFlag('--threshold', String(flags.threshold), { min: -1, max: 1 });
+    flags.threshold === undefined ? DEFAULT_THRESHOLD : numberFlag('--threshold', String(flags.threshold), COSINE_BAR_RANGE);
 
   const tokPath = typeof flags.tokenizer === 'string' ? flags.tokenizer : findBeside(origPath, 'tokenizer.json');
   const tokenizer = tokPath

@@ -1,6 +1,7 @@
 /** What every subcommand shares: exit codes, one-line errors, reading inputs and writing outputs safely. */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { type OutputClaim, OutputConflictError, OutputWriteError, claimOutput, writeFileAtomicSync } from '../node/files.js';
 import type { ErrorKind } from '../core/errors.js';
 import { formatMiBFixed } from '../core/size.js';
 import { type NumberRange, OptionError, parseNumberOption, walkArgs } from '../core/modes/options.js';
@@ -80,59 +81,70 @@ export function siblingsOf(path: string): Record<string, number> {
   return out;
 }
 
-/** Refuses an output path that would overwrite the input, exists (without force), or has no folder. */
-export function checkOutputPath(input: string, output: string, force: boolean): void {
+/**
+ * What a run may overwrite when it commits: the model path and its data file (`<out>_data`, written when the output
+ * is split). See OutputClaim (src/node/files.ts): a file that appears or changes there meanwhile is never overwritten.
+ */
+export interface OutputClaims {
+  model: OutputClaim;
+  data: OutputClaim;
+}
+
+/** The data file a split output `out` writes next to it (`<out>_data`, as the writer's layout names it). */
+export const dataPathOf = (out: string): string => join(dirname(out), `${basename(out)}_data`);
+
+/**
+ * Refuses an output path that would overwrite the input, exists (without force), or has no folder; with
+ * `externalData` (--external-data), also an existing `<out>_data` without force. Returns what the run may overwrite
+ * when it commits: the files there now, with --force; nothing else.
+ */
+export function checkOutputPath(input: string, output: string, force: boolean, opts: { externalData?: boolean } = {}): OutputClaims {
   if (resolve(input) === resolve(output))
     throw new CliError('the output must not be the input file (the input is never modified)', EXIT.usage);
   if (existsSync(output)) {
     if (statSync(output).isDirectory()) throw new CliError(`${output} is a directory`, EXIT.usage);
     if (!force) throw new CliError(`${output} exists (use --force to overwrite)`, EXIT.outputExists);
   }
+  const data = dataPathOf(output);
+  if (opts.externalData && !force && existsSync(data)) throw new CliError(`${data} exists (use --force to overwrite)`, EXIT.outputExists);
   if (!existsSync(dirname(resolve(output)))) throw missingFolder(dirname(output));
+  return { model: claimOutput(output, force), data: claimOutput(data, force) };
 }
 
 /** The one-line error for an output folder that is not there: exit 3, as for an input that is not there. */
 export const missingFolder = (dir: string): CliError =>
   new CliError(`the output folder ${dir} does not exist (create it first)`, EXIT.notFound);
 
-/** An error writing `out` (an errno error): disk full is exit 6, a folder that vanished exit 3, the rest exit 1. */
+/**
+ * An error writing an output (an errno error, or an OutputWriteError naming the file that failed: a split output's
+ * data file, not its model): disk full is exit 6, a folder that vanished exit 3, the rest exit 1. An output another
+ * program wrote meanwhile (OutputConflictError) is exit 5, as an output that exists.
+ */
 export function writeError(out: string, e: unknown): CliError {
-  const code = (e as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new CliError(`disk full while writing ${out} (nothing was written)`, EXIT.diskFull);
-  if (code === 'ENOENT' && !existsSync(dirname(resolve(out)))) return missingFolder(dirname(out));
-  return new CliError(`cannot write ${out}: ${(e as Error).message}`, EXIT.failure);
+  if (e instanceof OutputConflictError)
+    return new CliError(
+      e.reason === 'exists'
+        ? `${e.path} exists (use --force to overwrite)`
+        : `${e.message}; nothing was written (run again, or choose another output)`,
+      EXIT.outputExists,
+    );
+  const path = e instanceof OutputWriteError ? e.path : out;
+  const cause = e instanceof OutputWriteError ? e.cause : e;
+  const code = (cause as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new CliError(`disk full while writing ${path} (nothing was written)`, EXIT.diskFull);
+  if (code === 'ENOENT' && !existsSync(dirname(resolve(path)))) return missingFolder(dirname(path));
+  return new CliError(`cannot write ${path}: ${(cause as Error).message}`, EXIT.failure);
 }
 
 /**
- * Writes parts to a temporary file next to `out`, then renames it into place: a failure (disk full, ...) leaves
- * no partial output behind.
+ * Writes parts to a temporary file next to `out`, then places it as `claim` allows (src/node/files.ts placeAll):
+ * a failure (disk full, ...) leaves no partial output behind; a file another program wrote there meanwhile is not
+ * overwritten (exit 5).
  */
-export function writeAtomically(out: string, parts: Uint8Array[]): void {
-  const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
-  let fd: number | null = null;
+export function writeAtomically(out: string, parts: Uint8Array[], claim: OutputClaim): void {
   try {
-    fd = openSync(tmp, 'wx');
-    for (const p of parts) {
-      let off = 0;
-      while (off < p.length) off += writeSync(fd, p, off, p.length - off);
-    }
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, out);
+    writeFileAtomicSync(out, parts, claim);
   } catch (e) {
-    if (fd !== null) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* already failing */
-      }
-    }
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing was created */
-    }
     throw writeError(out, e);
   }
 }

@@ -31,8 +31,8 @@ Hugging Face id (org/name, org/name@revision, hf:org/name@revision), a huggingfa
 AVA_CACHE_DIR (default ~/.cache/ava-quant); the Hub is AVA_HF_ENDPOINT (default https://huggingface.co).
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 file or folder not found/unreadable (an input, an output's folder; or not
-            on the Hub), 4 not a valid ONNX model (or refused), 5 output exists, 6 disk full, 7 quality below
-            threshold, 8 download failed, 9 the output cannot run on the target (--target; default android-arm64),
+            on the Hub), 4 not a valid ONNX model (or refused), 5 output exists (or another run wrote it meanwhile),
+            6 disk full, 7 quality below threshold, 8 download failed, 9 the output cannot run on the target (--target; default android-arm64),
             130 / 143 / 129 / 131 cancelled (Ctrl-C / SIGTERM / SIGHUP / SIGQUIT; unfinished outputs are removed)`;
 
 /** Generic flag parsing for commands without their own parser: --key value, --key=value, --flag. */

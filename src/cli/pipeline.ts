@@ -1,7 +1,8 @@
 /**
  * The CLI's one path from an input file to a written output, shared by `quantize` and `batch`: open the model by
  * streaming (external data found next to it), hash the source beside the work, plan the mode's output, stream it to
- * a temp file renamed at the end. Errors become CliErrors with the documented exit codes.
+ * a temp file placed at the end (never over a file another run wrote meanwhile). Errors become CliErrors with the
+ * documented exit codes.
  */
 import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -9,8 +10,19 @@ import { type ModeRequest, modeMeta } from '../core/modes/registry.js';
 import { type ModeResult, runMode, writeOutput } from '../core/modes/run.js';
 import { AvaError } from '../core/errors.js';
 import { type OpenedModel, openModel } from '../core/onnx/open.js';
-import { atomicFileSink, hashingSink, modelFilesOf, sha256File } from '../node/files.js';
-import { CliError, EXIT, EXIT_FOR_KIND, withFlagNames, writeError } from './io.js';
+import {
+  type AtomicFileSink,
+  OutputConflictError,
+  OutputWriteError,
+  atomicFileSink,
+  claimOutput,
+  commitOutputs,
+  hashingSink,
+  modelFilesOf,
+  sameFile,
+  sha256File,
+} from '../node/files.js';
+import { CliError, EXIT, EXIT_FOR_KIND, type OutputClaims, dataPathOf, withFlagNames, writeError } from './io.js';
 import { cacheRoot } from './hub.js';
 import { rememberSha256, rememberedSha256, statKey } from '../node/hash-cache.js';
 import { TOOL } from '../core/tool.js';
@@ -92,6 +104,17 @@ export async function openInput(
 }
 
 /**
+ * Refuses outputs that are files of the input (exit 2): the input is never modified, not its .onnx and not its data
+ * files (`quantize m.onnx m.onnx_data … --force` would replace the data the model needs). Links are followed.
+ */
+export function checkNotInput(input: CliInput, outputs: readonly string[]): void {
+  const inputFiles = [input.path, ...input.opened.externalFiles.map((f) => join(dirname(input.path), f.path))];
+  for (const out of outputs)
+    if (inputFiles.some((f) => sameFile(f, out)))
+      throw new CliError(`${out} is a file of the input ${input.path} (the input is never modified): choose another output`, EXIT.usage);
+}
+
+/**
  * The date an output records: now, or SOURCE_DATE_EPOCH (seconds) when set — the reproducible-builds convention
  * (https://reproducible-builds.org/specs/source-date-epoch/), so a run can be repeated byte for byte.
  */
@@ -137,6 +160,11 @@ export async function produce(
      * (the target check: src/cli/target-check.ts).
      */
     beforeCommit?: (tempModelPath: string) => Promise<void>;
+    /**
+     * What the run may overwrite (checkOutputPath's answer, taken when the command began); default: nothing, so the
+     * output and its data file are written only where nothing is when the run commits.
+     */
+    claims?: OutputClaims;
   },
 ): Promise<{ result: ModeResult; digests: { sha256: string; md5: string; bytes: number } | null }> {
   const fail = (e: unknown): never => {
@@ -156,7 +184,9 @@ export async function produce(
     throw e;
   };
   let result: ModeResult;
-  const layout = { location: `${basename(output)}_data`, ...(opts.externalData ? { maxModelBytes: 0 } : {}) };
+  const dataPath = dataPathOf(output);
+  const claims = opts.claims ?? { model: claimOutput(output, false), data: claimOutput(dataPath, false) };
+  const layout = { location: basename(dataPath), ...(opts.externalData ? { maxModelBytes: 0 } : {}) };
   try {
     result = await runMode(input.opened.model, { ...request, options: { ...request.options, layout } } as ModeRequest, {
       force: opts.force === true,
@@ -164,13 +194,14 @@ export async function produce(
   } catch (e) {
     return fail(e);
   }
-  const sinks: Awaited<ReturnType<typeof atomicFileSink>>[] = [];
+  checkNotInput(input, result.data ? [output, dataPath] : [output]);
+  const files: AtomicFileSink[] = [];
   let sink;
   let hashing: ReturnType<typeof hashingSink> | null = null;
   try {
-    sink = await atomicFileSink(output);
-    if (opts.digests) sink = hashing = hashingSink(sink);
-    sinks.push(sink);
+    const model = await atomicFileSink(output, claims.model);
+    files.push(model);
+    sink = opts.digests ? (hashing = hashingSink(model)) : model;
   } catch (e) {
     throw writeError(output, e);
   }
@@ -179,21 +210,22 @@ export async function produce(
       startedAt: opts.startedAt,
       onProgress: (done, total, label) => opts.onProgress?.(total ? done / total : 1, { done, total }, label),
       dataSink: async () => {
-        const s = await atomicFileSink(join(dirname(output), layout.location));
-        sinks.push(s);
+        const s = await atomicFileSink(dataPath, claims.data);
+        files.push(s);
         return s;
       },
     });
     // The flush to disk runs while the written model is checked (the check reads it back from the page cache).
-    const flushed = sinks.map((s) => s.sync());
+    const flushed = files.map((s) => s.sync());
     flushed.forEach((f) => f.catch(() => undefined));
-    if (opts.beforeCommit) await opts.beforeCommit(sinks[0]!.tmp);
-    await Promise.all(flushed);
-    // The data file first: a model file never points at a data file that is not there.
-    for (const s of [...sinks].reverse()) await s.commit();
+    if (opts.beforeCommit) await opts.beforeCommit(files[0]!.tmp);
+    // Both files or neither; the data file first: a model file never points at a data file that is not there.
+    await commitOutputs([...files].reverse());
   } catch (e) {
-    for (const s of sinks) await s.abort();
-    if ((e as NodeJS.ErrnoException | null)?.code) throw writeError(output, e);
+    for (const s of files) await s.abort();
+    // An error writing names the file that failed (the data file of a split output, not the model).
+    if (e instanceof OutputWriteError || e instanceof OutputConflictError || (e as NodeJS.ErrnoException | null)?.code)
+      throw writeError(output, e);
     return fail(e);
   }
   return { result, digests: hashing?.digests() ?? null };

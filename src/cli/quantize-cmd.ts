@@ -8,7 +8,7 @@ import { MODE_IDS, MODE_METAS, type ModeId, type ModeRequest, isModeId, modeMeta
 import { OptionError, booleanFlags, helpLines, modeHelp, parseModeFlags, typicalSavingText } from '../core/modes/options.js';
 import { initializerTable } from '../core/modes/predict.js';
 import { inputBytes } from '../core/onnx/open.js';
-import { CliError, type CliIo, EXIT, checkOutputPath, int, mb } from './io.js';
+import { CliError, type CliIo, EXIT, type OutputClaims, checkOutputPath, int, mb } from './io.js';
 import { openInput, produce, provenanceOf, statInput } from './pipeline.js';
 import { createProgress } from './progress.js';
 import { reportLines } from './report-text.js';
@@ -53,7 +53,7 @@ export const SHARED_FLAGS = [
 ] as const;
 
 const EXIT_CODES =
-  'Exit codes: 0 ok, 1 failure, 2 usage, 3 input or output folder not found, 4 not a valid ONNX model, refused, already quantized or nothing to quantize, 5 output exists, 6 disk full, ' +
+  'Exit codes: 0 ok, 1 failure, 2 usage, 3 input or output folder not found, 4 not a valid ONNX model, refused, already quantized or nothing to quantize, 5 output exists (or another run wrote it meanwhile), 6 disk full, ' +
   '9 the output cannot run on the target (nothing written; --force keeps it)';
 
 const sharedHelp = (): string[] => helpLines(SHARED_FLAGS.map((f) => [f.value ? `${f.flag} ${f.value}` : f.flag, f.help]));
@@ -178,14 +178,18 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   let input = given[0];
   const output = given[1];
 
+  // What the run may overwrite is what is there when it begins (with --force): a file another run writes there
+  // meanwhile is never overwritten (exit 5 at the end).
+  let claims: OutputClaims | null = null;
   if (isRemoteModelArg(input) || file) {
     // Refuse an existing output before downloading anything, then run the usual path on the downloaded copy.
-    checkOutputPath(input, output, force);
+    claims = checkOutputPath(input, output, force, { externalData });
     input = await resolveModelArg(input, { io, file });
   }
   const t0 = Date.now();
   statInput(input);
-  checkOutputPath(input, output, force);
+  const here = checkOutputPath(input, output, force, { externalData });
+  claims ??= here;
   const progress = createProgress(io, mode);
   const opened = await openInput(input, { hashNow: true });
   let result;
@@ -203,6 +207,7 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
       externalData,
       force,
       beforeCommit,
+      claims,
     }));
     progress.finish();
   } catch (e) {

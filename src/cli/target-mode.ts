@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Precision, TargetReport } from '../core/mixed/index.js';
 import { PRECISIONS } from '../core/mixed/index.js';
 import { PRESET_NAMES, isPresetName, type PresetName } from '../core/int8/presets.js';
-import { formatReportText } from '../core/quality/index.js';
+import { COSINE_BAR_RANGE, OVERLAP_BAR_RANGE, formatReportText } from '../core/quality/index.js';
 import { AvaError } from '../core/errors.js';
 import type { TargetCheck } from '../core/targets/index.js';
 import {
@@ -23,15 +23,18 @@ import {
   type CliIo,
   EXIT,
   EXIT_FOR_KIND,
+  type OutputClaims,
   checkOutputPath,
   mb,
   needsValue,
   numberFlag,
   POOLING_MODES,
   withFlagNames,
+  writeError,
 } from './io.js';
-import { walkArgs } from '../core/modes/options.js';
-import { openInput, provenanceOf, statInput } from './pipeline.js';
+import { OutputConflictError, OutputWriteError } from '../node/files.js';
+import { numberRangeText, walkArgs } from '../core/modes/options.js';
+import { checkNotInput, openInput, provenanceOf, statInput } from './pipeline.js';
 import { createProgress } from './progress.js';
 import { TARGETS, type TargetChoice, cannotRunMessage, checkModelFile, takeTargetFlags, targetLines } from './target-check.js';
 
@@ -46,8 +49,8 @@ Runs onnxruntime-node on this machine; the tokenizer and pooling config are foun
 up), as check finds them. Results are cached in $AVA_CACHE_DIR/target/ (default ~/.cache/ava-quant/target/).
 
 Options:
-  --min-cosine X        mean cosine (original vs answer) over the probe sentences must be >= X
-  --min-top5 Y          top-5 retrieval overlap must be >= Y (0..1; needs a tokenizer); both bars when both given
+  --min-cosine X        mean cosine (original vs answer) over the probe sentences must be >= X (${numberRangeText(COSINE_BAR_RANGE)})
+  --min-top5 Y          top-5 retrieval overlap must be >= Y (${numberRangeText(OVERLAP_BAR_RANGE)}; needs a tokenizer); both bars when both given
   --probes LIST         the full probe set: en, multi or both (default en,multi); the retrieval sets always come along
   --subset N            sentences in the sensitivity subset (default 24)
   --candidates LIST     precisions a group may take besides fp32: ${PRECISIONS.filter((p) => p !== 'fp32').join(',')} (default all)
@@ -64,8 +67,8 @@ Options:
   --force               overwrite <out.onnx>; keep an answer the target cannot run
 
 Exit codes: 0 a model smaller than the original met the bar (written), 7 nothing did (nothing written), 2 usage,
-3 not found (an input, the output's folder), 4 not a valid model or cannot be quantized, 5 output exists, 9 the answer cannot run on the target,
-130 cancelled.`;
+3 not found (an input, the output's folder), 4 not a valid model or cannot be quantized, 5 output exists (or another run wrote it
+meanwhile), 6 disk full, 9 the answer cannot run on the target, 130 cancelled.`;
 
 interface TargetFlags {
   minCosine?: number;
@@ -101,8 +104,8 @@ const BOOL = new Set(['--no-uniform', '--no-cache', '--json', '--force']);
  * and an engine message is said with the flag as typed.
  */
 const BAR_FLAGS = {
-  '--min-cosine': { key: 'minCosine', range: { min: -1, minExclusive: true, max: 1 } },
-  '--min-top5': { key: 'minTop5Overlap', range: { min: 0, max: 1 } },
+  '--min-cosine': { key: 'minCosine', range: COSINE_BAR_RANGE },
+  '--min-top5': { key: 'minTop5Overlap', range: OVERLAP_BAR_RANGE },
 } as const;
 
 /** Parses target mode's words (after --file / --target were taken out). Throws usage errors. */
@@ -259,17 +262,25 @@ export async function runTargetModeCommand(allArgs: string[], io: CliIo): Promis
     throw new CliError(`expected <in.onnx> <out.onnx> target\n${TARGET_MODE_USAGE}`, EXIT.usage);
   let input = (positionals as [string, string])[0];
   const output = (positionals as [string, string])[1];
+  // What the answer may overwrite: what is there when the command begins (with --force), never a file another run
+  // writes there meanwhile (exit 5 at the end).
+  let claims: OutputClaims | null = null;
   if (isRemoteModelArg(input) || file) {
-    checkOutputPath(input, output, flags.force);
+    claims = checkOutputPath(input, output, flags.force);
     input = await resolveModelArg(input, { io, file });
   }
   statInput(input);
-  checkOutputPath(input, output, flags.force);
+  const here = checkOutputPath(input, output, flags.force);
+  claims ??= here;
 
   // The provenance the answer records: the source's name and SHA-256, the tool version and the date.
   const opened = await openInput(input, { hashNow: true });
+  try {
+    checkNotInput(opened, [output]);
+  } finally {
+    await opened.close();
+  }
   const provenance = provenanceOf(opened);
-  await opened.close();
 
   const int8Preset: PresetName | undefined = flags.int8Preset ?? (target.requested ? TARGETS[target.id].int8Preset : undefined);
   const { runTargetModeOnFiles } = await import('../node/target.js');
@@ -285,6 +296,7 @@ export async function runTargetModeCommand(allArgs: string[], io: CliIo): Promis
       input,
       output,
       overwrite: flags.force,
+      outputClaim: claims.model,
       bar: {
         ...(flags.minCosine !== undefined ? { minCosine: flags.minCosine } : {}),
         ...(flags.minTop5 !== undefined ? { minTop5Overlap: flags.minTop5 } : {}),
@@ -356,6 +368,9 @@ function toCliError(e: unknown, input: string, output: string, target: TargetCho
   }
   const err = e as Error;
   if (err?.name === 'AbortError') return new CliError('cancelled; nothing was written', EXIT.cancelled);
+  // Writing the answer (or the cache file) failed: named by the file that failed (disk full: exit 6; written by
+  // another run meanwhile: exit 5).
+  if (e instanceof OutputWriteError || e instanceof OutputConflictError) return writeError(output, e);
   if (e instanceof AvaError) return new CliError(`${input}: ${e.message}`, EXIT_FOR_KIND[e.kind], e.kind);
   if (e instanceof RangeError)
     return new CliError(

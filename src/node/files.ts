@@ -1,12 +1,26 @@
 /**
  * Node's side of the streaming I/O: byte sources over file handles (read by offset and length, never a whole
- * file), the model's folder as its siblings (external data found by relative path), an atomic file sink (temp
- * file renamed at the end; nothing left behind on failure) and SHA-256 of a file with node:crypto.
+ * file), the model's folder as its siblings (external data found by relative path), an atomic file sink (a temp
+ * file placed at its output at the end, never over a file another run wrote meanwhile; nothing left behind on
+ * failure) and SHA-256 of a file with node:crypto.
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { createReadStream, lstatSync, readdirSync, realpathSync, statSync, unlinkSync } from 'node:fs';
-import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import {
+  closeSync,
+  createReadStream,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { ModelFiles } from '../core/io/files.js';
 import { type ByteSource, checkRange } from '../core/io/source.js';
@@ -240,22 +254,237 @@ export function removeTempFilesOnSignals(
     });
 }
 
+/** Whether two paths are the same file (links followed); false when either is not there. */
+export function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a, { bigint: true });
+    const y = statSync(b, { bigint: true });
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+// ---- committing outputs -------------------------------------------------------------------------------------
+
 /**
- * A sink writing to a temporary file next to `out`; commit() flushes it to disk (fsync) and renames it into place,
- * abort() removes it. sync() starts the flush early (once; commit() waits for it), so checks of the written file can
- * run while the disk catches up.
+ * Which file a path holds: device, inode, size and modification time (lstat: a link is itself), or null when the
+ * path holds nothing. Two runs that write the same path are told apart by it (OutputClaim).
  */
-export async function atomicFileSink(
-  out: string,
-): Promise<ByteSink & { sync(): Promise<void>; commit(): Promise<void>; abort(): Promise<void>; readonly tmp: string }> {
-  const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+export type FileId = string;
+
+export function fileIdOf(path: string): FileId | null {
+  try {
+    const st = lstatSync(path, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw e;
+  }
+}
+
+/**
+ * What a run may do to an output path when it commits: `before` is the file the path held when the run checked it
+ * (null: none), `replace` whether it may overwrite that very file (the CLI's --force). Whatever else is there at
+ * commit — a file another run created or replaced meanwhile — is never overwritten: the commit fails with an
+ * OutputConflictError and this run's output is removed. 'replace-any': overwrite whatever is there (caches, where
+ * every writer writes the same thing).
+ */
+export type OutputClaim = { before: FileId | null; replace: boolean } | 'replace-any';
+
+/** The claim on `path` as it is now (`replace`: --force). */
+export function claimOutput(path: string, replace: boolean): OutputClaim {
+  return { before: fileIdOf(path), replace };
+}
+
+/**
+ * An output not committed because its path holds a file this run may not overwrite: it was there when the run
+ * checked ('exists', without --force), or it appeared ('created') or was replaced ('replaced') while the run worked:
+ * another run writing the same path. Nothing of the output was kept.
+ */
+export class OutputConflictError extends Error {
+  override name = 'OutputConflictError';
+  readonly code = 'EEXIST';
+  constructor(
+    readonly path: string,
+    readonly reason: 'exists' | 'created' | 'replaced',
+  ) {
+    super(
+      reason === 'exists'
+        ? `${path} exists`
+        : `${path} was ${reason} by another program while this run was writing it (another run writing the same output?)`,
+    );
+  }
+}
+
+/** An error writing or committing an output file, naming that file (a split output's data file, not its model). */
+export class OutputWriteError extends Error {
+  override name = 'OutputWriteError';
+  readonly code: string | undefined;
+  constructor(
+    readonly path: string,
+    override readonly cause: unknown,
+  ) {
+    super(`cannot write ${path}: ${(cause as Error | null)?.message ?? String(cause)}`);
+    this.code = (cause as NodeJS.ErrnoException | null)?.code;
+  }
+}
+
+/** Errors of link() that mean the file system has no hard links (FAT, exFAT, some network and FUSE mounts). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV', 'EINVAL']);
+
+/** The file-system calls placing uses, replaceable by tests (a file system without hard links). */
+export const placeOps = { link: linkSync };
+
+/** A temporary file placed at its output path: how (so it can be undone), and the file's id there. */
+interface Placed {
+  out: string;
+  tmp: string;
+  id: FileId | null;
+  /** 'link': the temp file is still there (removed by finishPlaced); 'rename': it was moved. */
+  how: 'link' | 'rename';
+  /** An existing file (claimed with --force) was replaced: it cannot be brought back. */
+  replaced: boolean;
+}
+
+/** Throws OutputConflictError when `out` holds a file the claim does not let this run overwrite. */
+function checkClaim(out: string, claim: OutputClaim): void {
+  if (claim === 'replace-any') return;
+  let now: FileId | null;
+  try {
+    now = fileIdOf(out);
+  } catch (e) {
+    throw new OutputWriteError(out, e);
+  }
+  if (now === null || (claim.replace && now === claim.before)) return;
+  throw new OutputConflictError(out, now === claim.before ? 'exists' : claim.before === null ? 'created' : 'replaced');
+}
+
+/**
+ * Puts the finished temp file `tmp` at `out`, synchronously, never over a file the claim does not allow: a hard
+ * link (fails if anything is there: no-clobber, whatever another process does meanwhile), else — on a file system
+ * without hard links — an exclusive create of `out` that the rename then replaces. A file the claim lets it replace
+ * (--force) is replaced by one rename (readers see the old file or the new one, never none).
+ */
+function placeFile(tmp: string, out: string, claim: OutputClaim): Placed {
+  const id = fileIdOf(tmp);
+  const renamed = (replaced: boolean): Placed => {
+    try {
+      renameSync(tmp, out);
+    } catch (e) {
+      throw new OutputWriteError(out, e);
+    }
+    return { out, tmp, id, how: 'rename', replaced };
+  };
+  const taken = (): Placed => {
+    const there = fileIdOf(out) !== null;
+    checkClaim(out, claim); // throws unless the file there may be replaced
+    return renamed(there);
+  };
+  if (claim === 'replace-any') return renamed(false);
+  try {
+    placeOps.link(tmp, out);
+    return { out, tmp, id, how: 'link', replaced: false };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return taken();
+    if (!NO_HARD_LINKS.has(code)) throw new OutputWriteError(out, e);
+  }
+  let fd: number;
+  try {
+    fd = openSync(out, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return taken();
+    throw new OutputWriteError(out, e);
+  }
+  closeSync(fd);
+  try {
+    return renamed(false);
+  } catch (e) {
+    try {
+      unlinkSync(out); // the empty placeholder
+    } catch {
+      /* already gone */
+    }
+    throw e;
+  }
+}
+
+/** Takes a placed file back off its path (a later file of the same output failed), when it is still this run's. */
+function unplace(p: Placed): void {
+  if (p.replaced) return;
+  try {
+    if (fileIdOf(p.out) === p.id) unlinkSync(p.out);
+  } catch {
+    /* nothing more to undo */
+  }
+}
+
+/** After every file of an output was placed: removes the temp names that stayed (links). */
+function finishPlaced(p: Placed): void {
+  if (p.how === 'link') {
+    try {
+      unlinkSync(p.tmp);
+    } catch {
+      /* already gone */
+    }
+  }
+  pendingTemps.delete(p.tmp);
+}
+
+/**
+ * Places finished temp files at their outputs, all or none, synchronously (so a signal is handled before or after,
+ * never between two files of one output): every claim is checked first, then each file is placed in order (a split
+ * output's data file before its model, so a model never points at a data file that is not there); a failure takes
+ * back the files already placed and throws (OutputConflictError, OutputWriteError). The temp files stay for the
+ * caller to remove on failure.
+ */
+export function placeAll(files: readonly { tmp: string; out: string; claim: OutputClaim }[]): void {
+  for (const f of files) checkClaim(f.out, f.claim);
+  const placed: Placed[] = [];
+  try {
+    for (const f of files) placed.push(placeFile(f.tmp, f.out, f.claim));
+  } catch (e) {
+    for (const p of placed.reverse()) unplace(p);
+    throw e;
+  }
+  for (const p of placed) finishPlaced(p);
+}
+
+/** A file being written next to its output (see atomicFileSink). */
+export interface AtomicFileSink extends ByteSink {
+  readonly tmp: string;
+  readonly out: string;
+  /** Syncs, closes and places the file at its output (commitOutputs of this one file). */
+  commit(): Promise<void>;
+  /** Closes and removes the temp file. */
+  abort(): Promise<void>;
+  /** Syncs and closes the temp file (the first half of a commit); errors name the output. */
+  close(): Promise<void>;
+  /**
+   * Starts the flush to disk early (once; close() waits for it), so checks of the written file can run while the
+   * disk catches up.
+   */
+  sync(): Promise<void>;
+  readonly claim: OutputClaim;
+}
+
+const tempName = (out: string) => join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+
+/**
+ * A sink writing to a temporary file next to `out`; commit() places it at `out` as `claim` allows (default: only
+ * where nothing is), abort() removes it. Write errors are OutputWriteErrors naming `out`.
+ */
+export async function atomicFileSink(out: string, claim: OutputClaim = { before: null, replace: false }): Promise<AtomicFileSink> {
+  const tmp = tempName(out);
   pendingTemps.add(tmp);
   let fh: FileHandle;
   try {
     fh = await open(tmp, 'wx');
   } catch (e) {
     pendingTemps.delete(tmp);
-    throw e;
+    throw new OutputWriteError(out, e);
   }
   let closed = false;
   let synced: Promise<void> | null = null;
@@ -266,19 +495,28 @@ export async function atomicFileSink(
       await fh.close();
     }
   };
-  return {
+  const sink: AtomicFileSink = {
     tmp,
+    out,
+    claim,
     async write(chunk) {
-      let off = 0;
-      while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+      try {
+        let off = 0;
+        while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+      } catch (e) {
+        throw new OutputWriteError(out, e);
+      }
     },
     sync,
-    async commit() {
-      await sync();
-      await close();
-      await rename(tmp, out);
-      pendingTemps.delete(tmp);
+    async close() {
+      try {
+        if (!closed) await sync();
+        await close();
+      } catch (e) {
+        throw new OutputWriteError(out, e);
+      }
     },
+    commit: () => commitOutputs([sink]),
     async abort() {
       try {
         await synced?.catch(() => undefined);
@@ -290,6 +528,57 @@ export async function atomicFileSink(
       pendingTemps.delete(tmp);
     },
   };
+  return sink;
+}
+
+/**
+ * Commits the files of one output together (a split output: its data file first, then the model): each is synced
+ * and closed, then all are placed or none (placeAll). On failure nothing of the output is at its paths; the caller
+ * aborts the sinks to remove the temp files.
+ */
+export async function commitOutputs(files: readonly AtomicFileSink[]): Promise<void> {
+  for (const f of files) await f.close();
+  placeAll(files);
+}
+
+/**
+ * Writes `parts` to `out` at once, synchronously, through a temp file placed as `claim` allows (placeAll); on failure
+ * the temp file is removed and the error (OutputWriteError naming `out`, OutputConflictError) thrown.
+ */
+export function writeFileAtomicSync(out: string, parts: readonly Uint8Array[], claim: OutputClaim): void {
+  const tmp = tempName(out);
+  let fd: number | null = null;
+  pendingTemps.add(tmp);
+  try {
+    try {
+      fd = openSync(tmp, 'wx');
+      for (const p of parts) {
+        let off = 0;
+        while (off < p.length) off += writeSync(fd, p, off, p.length - off);
+      }
+      fsyncSync(fd);
+      closeSync(fd);
+      fd = null;
+    } catch (e) {
+      throw new OutputWriteError(out, e);
+    }
+    placeAll([{ tmp, out, claim }]);
+  } catch (e) {
+    if (fd !== null) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* nothing was created */
+    }
+    pendingTemps.delete(tmp);
+    throw e;
+  }
 }
 
 /** Wraps a sink so SHA-256 and MD5 of everything written are computed on the way (node:crypto). */

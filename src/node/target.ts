@@ -3,8 +3,9 @@
  * (src/cli/target-mode.ts). Reads the model (external data included, brought inline), its tokenizer and pooling
  * config (next to it or one folder up, as `check` finds them) and the shipped probe sets; looks the answer up in the
  * cache (`cacheDir`: one JSON report per run, named by the engine's cache key and the backend) or runs runTargetMode
- * and caches its report; writes the answer to `output` through a temp file renamed at the end (nothing is left behind
- * on failure or cancel; an existing file is not overwritten unless `overwrite`) and the report as JSON when asked.
+ * and caches its report; writes the answer to `output` through a temp file placed at the end (nothing is left behind
+ * on failure or cancel; an existing file is not overwritten unless `overwrite`, and a file another run wrote there
+ * meanwhile never is: OutputConflictError) and the report as JSON when asked.
  *
  * A cached report holds no model bytes: the answer is rebuilt from it (buildMix with the report's assignment and
  * options: the same bytes as the run that measured it, with this call's provenance), so no quality pass runs again.
@@ -42,7 +43,7 @@ import {
   type ProbeBundle,
   type TokenizerFiles,
 } from '../core/quality/index.js';
-import { atomicFileSink, modelFilesOf } from './files.js';
+import { type OutputClaim, atomicFileSink, claimOutput, modelFilesOf } from './files.js';
 
 const PROBE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../public/probes');
 
@@ -72,6 +73,11 @@ export interface TargetFilesOptions extends MixOptions {
   provenance?: OutputProvenance;
   /** Replace an existing output (the CLI's --force, after its own checks). */
   overwrite?: boolean;
+  /**
+   * What the answer may overwrite when it is written (the CLI's check when the command began); default: the file at
+   * `output` when this call begins, with `overwrite`.
+   */
+  outputClaim?: OutputClaim;
   /** Called with the written temp file before it is renamed into place; throwing removes it (the target check). */
   beforeCommit?: (tempPath: string) => Promise<void>;
 }
@@ -108,8 +114,13 @@ function readCache(file: string, key: string): TargetReport | null {
   }
 }
 
-async function writeAtomic(path: string, bytes: Uint8Array, beforeCommit?: (tmp: string) => Promise<void>): Promise<void> {
-  const sink = await atomicFileSink(path);
+async function writeAtomic(
+  path: string,
+  bytes: Uint8Array,
+  claim: OutputClaim,
+  beforeCommit?: (tmp: string) => Promise<void>,
+): Promise<void> {
+  const sink = await atomicFileSink(path, claim);
   try {
     await sink.write(bytes);
     if (beforeCommit) await beforeCommit(sink.tmp);
@@ -146,6 +157,7 @@ export async function shippedProbes(sentenceSets: string[] = ['en', 'multi']): P
 export async function runTargetModeOnFiles(o: TargetFilesOptions): Promise<TargetFilesResult> {
   if (o.output && existsSync(o.output) && !o.overwrite)
     throw new Error(`${o.output} exists: choose another output name (user files are never overwritten)`);
+  const claim = o.outputClaim ?? (o.output ? claimOutput(o.output, o.overwrite === true) : null);
   const files = modelFilesOf(o.input);
   let bytes: Uint8Array;
   try {
@@ -219,13 +231,14 @@ export async function runTargetModeOnFiles(o: TargetFilesOptions): Promise<Targe
         savedAt: new Date().toISOString(),
         report: result.report,
       };
-      await writeAtomic(cacheFile, new TextEncoder().encode(JSON.stringify(entry)));
+      // Every run that writes this cache file writes the same report: the last one stays.
+      await writeAtomic(cacheFile, new TextEncoder().encode(JSON.stringify(entry)), 'replace-any');
     }
   }
   const r = result!;
   let written = false;
   if (o.output && r.bytes) {
-    await writeAtomic(o.output, r.bytes, o.beforeCommit);
+    await writeAtomic(o.output, r.bytes, claim!, o.beforeCommit);
     written = true;
   }
   if (o.reportPath) await writeFile(o.reportPath, JSON.stringify(r.report, null, 1));

@@ -63,11 +63,11 @@ describe('runTarget (src/app/target-bridge.ts)', () => {
 
   it("the worker's errors come back as AvaErrors of their kind", async () => {
     const f = factory(async () => {
-      throw toErrorData(new AvaError('options', 'minCosine must be in (-1, 1] (got 2)'));
+      throw toErrorData(new AvaError('options', 'minCosine must be above -1 and at most 1 (got 2)'));
     });
     await expect(runTarget(request, { factory: f.make, removeFiles: async () => undefined })).rejects.toMatchObject({
       kind: 'options',
-      message: 'minCosine must be in (-1, 1] (got 2)',
+      message: 'minCosine must be above -1 and at most 1 (got 2)',
     });
   });
 });

@@ -3,10 +3,10 @@
  * model.onnx_data, and one file per tensor): the card counts the data, INT8 and FP16 outputs are self-contained and
  * byte-identical to the outputs of the same weights stored inline (same date, same source name; only the source's
  * SHA-256 differs, as the .onnx files differ), a missing data file is named with its tensor, and --external-data
- * splits an output as onnx writes it.
+ * splits an output as onnx writes it (and a full disk names the file that could not be written).
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,5 +127,29 @@ describe('external data (all-MiniLM-L6-v2 re-saved with onnx)', () => {
     const m = parseModel(new Uint8Array(readFileSync(out)));
     expect(m.graph.initializers.filter((t) => t.external).every((t) => t.external!.location === 'model-INT8.onnx_data')).toBe(true);
     await ort.InferenceSession.create(out);
+  });
+
+  it('--external-data on a full disk names the file that failed (the data file, or the model when the data fit): exit 6, nothing left (tmpfs; needs root)', () => {
+    const mnt = join(dir, 'full');
+    mkdirSync(mnt);
+    // The data file is written first: 64 KiB hold neither; the data file's size plus 128 KiB hold it but not the model.
+    const ref = join(dir, 'full-ref', 'out.onnx');
+    mkdirSync(dirname(ref), { recursive: true });
+    expect(cli('quantize', inline(), ref, 'int8', '--external-data').code).toBe(0);
+    const dataBytes = statSync(`${ref}_data`).size;
+    for (const [size, failing] of [
+      [64 << 10, 'out.onnx_data'],
+      [Math.ceil(dataBytes / 4096) * 4096 + (128 << 10), 'out.onnx'],
+    ] as const) {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt], { stdio: 'ignore' });
+      try {
+        const r = cli('quantize', inline(), join(mnt, 'out.onnx'), 'int8', '--external-data');
+        expect(r.code, r.err).toBe(6);
+        expect(r.err.trim().split('\n').pop()).toBe(`ava-quant: disk full while writing ${join(mnt, failing)} (nothing was written)`);
+        expect(readdirSync(mnt)).toEqual([]);
+      } finally {
+        execFileSync('umount', [mnt]);
+      }
+    }
   });
 });

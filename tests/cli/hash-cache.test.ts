@@ -54,7 +54,7 @@ describe('remembered source hashes', () => {
     // New bytes of the same size with the modification time set back: the change time moved, so it is a miss.
     const st = statSync(model);
     const bytes = readFileSync(model);
-    bytes[bytes.length - 1] ^= 1;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
     writeFileSync(model, bytes);
     utimesSync(model, st.atime, st.mtime);
     const changed = sha(model);

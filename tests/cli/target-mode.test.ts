@@ -2,7 +2,8 @@
  * `ava-quant quantize <in> <out> target …`: its usage and refusals, before any measuring (the search itself, its
  * output and its cache: tests/mixed/target.test.ts).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,5 +59,23 @@ describe('quantize … target: usage and refusals', () => {
     const noTok = cli('quantize', m(), join(dir, 'z.onnx'), 'target', '--min-top5', '0.9', '--tokenizer', join(dir, 'none.json'));
     expect(noTok.code).toBe(3);
     expect(existsSync(join(dir, 'z.onnx'))).toBe(false);
+  });
+
+  it('the answer on a full disk: exit 6 naming the answer file, nothing left (tmpfs; needs root)', () => {
+    // A small search, measured once (cached), then written again onto a 64 KiB tmpfs.
+    const small = ['target', '--min-cosine', '0.9', '--probes', 'en', '--subset', '4', '--max-verifications', '1', '--no-uniform'];
+    const first = cli('quantize', m(), join(dir, 'answer.onnx'), ...small, '--candidates', 'int8');
+    expect(first.code, first.err).toBe(0);
+    const mnt = join(dir, 'full');
+    mkdirSync(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { stdio: 'ignore' });
+    try {
+      const r = cli('quantize', m(), join(mnt, 'answer.onnx'), ...small, '--candidates', 'int8');
+      expect(r.code, r.err).toBe(6);
+      expect(r.err.trim().split('\n').pop()).toBe(`ava-quant: disk full while writing ${join(mnt, 'answer.onnx')} (nothing was written)`);
+      expect(readdirSync(mnt)).toEqual([]);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
   });
 });

@@ -12,6 +12,7 @@ import ort from 'onnxruntime-node';
 import { openBytes } from '../../src/core/onnx/open.js';
 import { parseModel } from '../../src/core/onnx/model.js';
 import { collectPieces } from '../../src/core/onnx/writer.js';
+import { readFloatValues } from '../../src/core/onnx/tensor-data.js';
 import { runMode } from '../../src/core/modes/run.js';
 import { MINILM, bytesOf, fixture } from '../helpers/fixtures.js';
 import { buildModel, rawBytes, values, type TensorSpec } from '../helpers/tiny-model.js';
@@ -20,19 +21,19 @@ const K = 16;
 const N = 8;
 const W: TensorSpec = { name: 'W', dims: [K, N], values: values(K * N, 3) };
 
-function modelWith(location: string, offset = 0): Uint8Array {
+function modelWith(location: string, offset = 0, { noLength = false, packedDims = false } = {}): Uint8Array {
   return buildModel({
     opset: 13,
     nodes: [{ opType: 'MatMul', inputs: ['x', 'W'], outputs: ['y'], name: 'mm' }],
-    inits: [{ ...W, storage: { file: location, offset } }],
+    inits: [{ ...W, storage: { file: location, offset, noLength, packedDims } }],
     inputs: [['x', 1, [2, K]]],
     outputs: [['y', 1, [2, N]]],
   });
 }
 
-const weights = (pad = 0) => {
+const weights = (pad = 0, trailing = 0) => {
   const w = rawBytes(W);
-  const f = new Uint8Array(pad + w.length);
+  const f = new Uint8Array(pad + w.length + trailing).fill(0x7f);
   f.set(w, pad);
   return f;
 };
@@ -54,6 +55,48 @@ describe('external data in', () => {
       ).toBe(true);
       expect(r.data).toBeNull();
     }
+  });
+
+  it("without a length: the tensor's own byte size from its offset, bytes after it ignored, as onnxruntime reads it", async () => {
+    // onnxruntime 1.32 (Python, and onnxruntime-node here) loads such a model: the size it reads is the tensor's
+    // (tensorprotoutils.cc), the file may go on after it. Only a file too short for the tensor is refused.
+    const bytes = modelWith('weights.bin', 64, { noLength: true });
+    const data = weights(64, 100);
+    const { model, problems, externalBytes } = await openBytes(bytes, 'm.onnx', { 'weights.bin': data });
+    expect(problems).toEqual([]);
+    expect(externalBytes).toBe(K * N * 4);
+    const w = model.graph.initializers.find((t) => t.name === 'W')!;
+    expect(Array.from(await readFloatValues(w))).toEqual(Array.from(Float32Array.from(W.values)));
+    const tmp = mkdtempSync(join(tmpdir(), 'ava-nolength-'));
+    try {
+      writeFileSync(join(tmp, 'm.onnx'), bytes);
+      writeFileSync(join(tmp, 'weights.bin'), data);
+      const x = new ort.Tensor('float32', Float32Array.from(values(2 * K, 5)), [2, K]);
+      const original = await ort.InferenceSession.create(join(tmp, 'm.onnx'));
+      const want = (await original.run({ x })).y!.data as Float32Array;
+      await original.release();
+      for (const mode of ['int8', 'fp16'] as const) {
+        const r = await runMode(model, { mode, options: {} });
+        const out = await ort.InferenceSession.create(await collectPieces(r.parts));
+        const got = (await out.run({ x })).y!.data as Float32Array;
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!), `${mode} [${i}]`).toBeLessThan(0.05);
+        await out.release();
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    // The same file cut short of the tensor is still refused, naming the bytes it needs.
+    const short = await openBytes(bytes, 'm.onnx', { 'weights.bin': weights(64).subarray(0, 64 + 100) });
+    expect(short.problems.map((p) => p.message)).toEqual([
+      "tensor 'W' is stored in external data that is too short: 'weights.bin' is 164 bytes but the tensor needs bytes 64–576",
+    ]);
+    // Dims written as one packed field give the same size.
+    const packed = await openBytes(modelWith('weights.bin', 64, { noLength: true, packedDims: true }), 'm.onnx', { 'weights.bin': data });
+    expect(packed.problems).toEqual([]);
+    expect(packed.externalBytes).toBe(K * N * 4);
+    const pw = packed.model.graph.initializers.find((t) => t.name === 'W')!;
+    expect(pw.dims).toEqual([K, N]);
+    expect(Array.from(await readFloatValues(pw))).toEqual(Array.from(Float32Array.from(W.values)));
   });
 
   it('finds a file dropped without its folder by base name, and a per-tensor file in a subfolder by path', async () => {

@@ -22,8 +22,11 @@ export interface TensorSpec {
   /** F32 by default; F16 stores the float16 bits of each value (rounded to nearest even), I64/I32/U8/BOOL integers. */
   dataType?: number;
   values: number[];
-  /** 'raw' (default), 'typed' (float_data / int32_data), or external data in `file` at `offset`. */
-  storage?: 'raw' | 'typed' | { file: string; offset: number };
+  /**
+   * 'raw' (default), 'typed' (float_data / int32_data), or external data in `file` at `offset` (with its `length`
+   * entry unless `noLength`; dims as one packed field with `packedDims`, as some writers do).
+   */
+  storage?: 'raw' | 'typed' | { file: string; offset: number; noLength?: boolean; packedDims?: boolean };
 }
 
 /** Little-endian element bytes of a tensor, as raw_data holds them. */
@@ -51,13 +54,20 @@ export function tensorParts(t: TensorSpec): Part[] {
   const dataType = t.dataType ?? F32;
   const storage = t.storage ?? 'raw';
   if (storage === 'raw') return encodeTensor({ name: t.name, dataType, dims: t.dims, raw: rawBytes(t) });
-  if (storage !== 'typed')
-    return encodeTensor({
+  if (storage !== 'typed') {
+    const parts = encodeTensor({
       name: t.name,
       dataType,
-      dims: t.dims,
-      external: { location: storage.file, offset: storage.offset, length: rawBytes(t).length },
+      dims: storage.packedDims ? [] : t.dims,
+      external: { location: storage.file, offset: storage.offset, ...(storage.noLength ? {} : { length: rawBytes(t).length }) },
     });
+    if (!storage.packedDims) return parts;
+    const w = Writer.create()
+      .uint32((TENSOR.dims << 3) | 2)
+      .fork();
+    for (const d of t.dims) w.int64(d);
+    return [w.ldelim().finish(), ...parts];
+  }
   const w = Writer.create();
   if (dataType === F32) {
     w.uint32((TENSOR.floatData << 3) | 2).fork();

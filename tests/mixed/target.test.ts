@@ -371,7 +371,7 @@ describe(`target mode on all-MiniLM-L6-v2, bar mean cosine >= ${BAR}`, () => {
     // What is the request's fault, said as such (before any measuring).
     await expect(runTargetJob({ ...req, bar: { minCosine: 2 } }, deps)).rejects.toMatchObject({
       kind: 'options',
-      message: expect.stringMatching(/minCosine must be in/),
+      message: 'minCosine must be above -1 and at most 1 (got 2)',
     });
     await expect(runTargetJob({ ...req, target: { id: 'pdp11' as never } }, deps)).rejects.toMatchObject({ kind: 'options' });
     await expect(runTargetJob({ ...req, tokenizer: { tokenizerJson: new Blob(['{ not json']) } }, deps)).rejects.toMatchObject({
@@ -412,7 +412,13 @@ describe('target mode: cancel, bad bars, cache key', () => {
   it('a bar is required and checked', async () => {
     const base = { ort: ortNode, model: m.bytes, tokenizer: m.tokenizer, probes: full };
     await expect(runTargetMode({ ...base, bar: {} })).rejects.toThrow(/needs a bar: minCosine and\/or minTop5Overlap/);
-    await expect(runTargetMode({ ...base, bar: { minCosine: 1.5 } })).rejects.toThrow(/minCosine must be in \(-1, 1\] \(got 1.5\)/);
+    // The wording of the CLI's flags and the page's form (one range: above -1 and at most 1), never an interval.
+    await expect(runTargetMode({ ...base, bar: { minCosine: 1.5 } })).rejects.toThrow('minCosine must be above -1 and at most 1 (got 1.5)');
+    await expect(runTargetMode({ ...base, bar: { minCosine: -1 } })).rejects.toThrow('minCosine must be above -1 and at most 1 (got -1)');
+    await expect(runTargetMode({ ...base, bar: { minTop5Overlap: 1.5 } })).rejects.toThrow(
+      'minTop5Overlap must be at least 0 and at most 1 (got 1.5)',
+    );
+    await expect(runTargetMode({ ...base, bar: { minCosine: Number.NaN } })).rejects.toThrow('minCosine must be a number (got NaN)');
     await expect(runTargetMode({ ...base, tokenizer: null, bar: { minTop5Overlap: 0.9 } })).rejects.toThrow(
       /minTop5Overlap needs a tokenizer/,
     );

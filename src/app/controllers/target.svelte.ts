@@ -14,7 +14,8 @@
  */
 import { AvaError } from '../../core/errors.js';
 import type { Precision, TargetBar, TargetPoint, TargetReport } from '../../core/mixed/index.js';
-import { loadProbes, PROBE_FILES } from '../../core/quality/index.js';
+import { COSINE_BAR_RANGE, loadProbes, OVERLAP_BAR_RANGE, PROBE_FILES } from '../../core/quality/index.js';
+import { type NumberRange, OptionError, parseNumberOption } from '../../core/modes/options.js';
 import { qualityBackendFor, type TargetId } from '../../core/targets/index.js';
 import type { TargetProgress, TargetRequest, TargetResult } from '../../../workers/target-protocol.js';
 import type { BackendRun } from '../quality/types.js';
@@ -126,12 +127,14 @@ export type ParsedTargetForm =
     }
   | { ok: false; error: string };
 
-function num(text: string, what: string, lo: number, hi: number, loOpen = false): number | string {
-  const t = text.trim();
-  const n = Number(t);
-  if (t === '' || !Number.isFinite(n)) return `${what} must be a number (got "${text}")`;
-  if ((loOpen ? n <= lo : n < lo) || n > hi) return `${what} must be in ${loOpen ? '(' : '['}${lo}, ${hi}] (got ${t})`;
-  return n;
+/** A bar from the form: the range and the wording of the CLI's flags and the engine ("above -1 and at most 1"). */
+function num(text: string, what: string, range: NumberRange): number | string {
+  try {
+    return parseNumberOption(range, text, what);
+  } catch (e) {
+    if (e instanceof OptionError) return e.message;
+    throw e;
+  }
 }
 
 function int(text: string, what: string, lo: number): number | string {
@@ -146,12 +149,12 @@ export function parseTargetForm(f: TargetForm): ParsedTargetForm {
   if (!f.useCosine && !f.useTop5) return { ok: false, error: 'choose a bar: a minimum mean cosine, a minimum top-5 overlap, or both' };
   const bar: TargetBar = {};
   if (f.useCosine) {
-    const c = num(f.minCosine, 'Minimum mean cosine', -1, 1, true);
+    const c = num(f.minCosine, 'Minimum mean cosine', COSINE_BAR_RANGE);
     if (typeof c === 'string') return { ok: false, error: c };
     bar.minCosine = c;
   }
   if (f.useTop5) {
-    const t = num(f.minTop5, 'Minimum top-5 overlap', 0, 1);
+    const t = num(f.minTop5, 'Minimum top-5 overlap', OVERLAP_BAR_RANGE);
     if (typeof t === 'string') return { ok: false, error: t };
     bar.minTop5Overlap = t;
   }

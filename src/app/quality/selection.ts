@@ -2,7 +2,8 @@
  * What the check embeds: the shipped probe sets (public/probes/*.json, fetched relative to the page so a copy served
  * from a sub-path works) and the user's pasted sentences / documents / queries.
  */
-import { loadProbes, retrievalSetFromStrings, type RetrievalSet, type SentenceSet } from '../../core/quality/index.js';
+import { COSINE_BAR_RANGE, loadProbes, retrievalSetFromStrings, type RetrievalSet, type SentenceSet } from '../../core/quality/index.js';
+import { numberRangeProblem, numberRangeText } from '../../core/modes/options.js';
 
 export interface ProbeChoice {
   file: string;
@@ -95,8 +96,8 @@ export interface Selection {
 export function readForm(f: SelectionForm): { ok: true; selection: Selection } | { ok: false; errors: string[] } {
   const errors: string[] = [];
   const threshold = Number(f.threshold.trim());
-  if (f.threshold.trim() === '' || !Number.isFinite(threshold) || threshold <= -1 || threshold > 1)
-    errors.push('Threshold must be a number above -1 and at most 1 (e.g. 0.95).');
+  if (f.threshold.trim() === '' || !Number.isFinite(threshold) || numberRangeProblem(COSINE_BAR_RANGE, threshold, 'Threshold'))
+    errors.push(`Threshold must be a number ${numberRangeText(COSINE_BAR_RANGE)} (e.g. 0.95).`);
   const sentences = lines(f.sentences);
   const documents = lines(f.documents);
   const queries = lines(f.queries);

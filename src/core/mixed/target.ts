@@ -22,7 +22,8 @@
 import { hashBytes } from '../batch/hashing.js';
 import { parseModel, type ModelView } from '../onnx/model.js';
 import type { OutputProvenance } from '../provenance.js';
-import { DEFAULT_THRESHOLD, runQualityCheck } from '../quality/check.js';
+import { COSINE_BAR_RANGE, DEFAULT_THRESHOLD, OVERLAP_BAR_RANGE, runQualityCheck } from '../quality/check.js';
+import { numberRangeProblem } from '../modes/options.js';
 import { modelDigest } from '../quality/digest.js';
 import type { PoolingChoice } from '../quality/embedder.js';
 import type { OrtModule, OrtSessionOptionsLike } from '../quality/ort.js';
@@ -267,8 +268,11 @@ export async function targetCacheKeyFor(o: Omit<TargetModeOptions, 'ort'>, model
 function checkBar(bar: TargetBar, tokenizer: boolean): void {
   const { minCosine: c, minTop5Overlap: t } = bar;
   if (c === undefined && t === undefined) throw new RangeError('target mode needs a bar: minCosine and/or minTop5Overlap');
-  if (c !== undefined && !(c > -1 && c <= 1)) throw new RangeError(`minCosine must be in (-1, 1] (got ${c})`);
-  if (t !== undefined && !(t >= 0 && t <= 1)) throw new RangeError(`minTop5Overlap must be in [0, 1] (got ${t})`);
+  // The ranges the CLI's flags and the page's form check too, said the same way: "above -1 and at most 1".
+  const bad =
+    (c !== undefined ? numberRangeProblem(COSINE_BAR_RANGE, c, 'minCosine') : null) ??
+    (t !== undefined ? numberRangeProblem(OVERLAP_BAR_RANGE, t, 'minTop5Overlap') : null);
+  if (bad) throw new RangeError(bad);
   if (t !== undefined && !tokenizer) throw new RangeError('minTop5Overlap needs a tokenizer (retrieval needs real text)');
 }
 

@@ -96,10 +96,23 @@ export function baseValue(meta: ModeMeta, spec: OptionSpec, presetId?: string | 
 /** The range rule of a number option (also the CLI's other numeric flags: src/cli/io.ts numberFlag). */
 export type NumberRange = Pick<NumberOption, 'integer' | 'min' | 'minExclusive' | 'max'>;
 
-function numberRange(spec: NumberRange): string {
+/** A range in words, the one wording of every message about one: "above -1 and at most 1", "at least 0 and at most 1". */
+export function numberRangeText(spec: NumberRange): string {
   const lo = spec.min === undefined ? null : `${spec.minExclusive ? 'above' : 'at least'} ${spec.min}`;
   const hi = spec.max === undefined ? null : `at most ${spec.max}`;
   return [lo, hi].filter(Boolean).join(' and ');
+}
+
+/**
+ * What is wrong with a number given as a number (an engine's option, not typed text), said as parseNumberOption says
+ * it: `minCosine must be above -1 and at most 1 (got 2)`; null when it is in range.
+ */
+export function numberRangeProblem(spec: NumberRange, n: number, name: string): string | null {
+  if (typeof n !== 'number' || !Number.isFinite(n)) return `${name} must be a number (got ${String(n)})`;
+  if (spec.integer && !Number.isInteger(n)) return `${name} must be a whole number (got ${n})`;
+  const low = spec.min !== undefined && (spec.minExclusive ? n <= spec.min : n < spec.min);
+  const high = spec.max !== undefined && n > spec.max;
+  return low || high ? `${name} must be ${numberRangeText(spec)} (got ${n})` : null;
 }
 
 /** A number option's value from text; `name` is the flag or the label the message uses. Throws OptionError. */
@@ -110,7 +123,7 @@ export function parseNumberOption(spec: NumberRange, text: string, name: string)
   if (spec.integer && !Number.isInteger(n)) throw new OptionError(`${name} must be a whole number (got ${t})`);
   const low = spec.min !== undefined && (spec.minExclusive ? n <= spec.min : n < spec.min);
   const high = spec.max !== undefined && n > spec.max;
-  if (low || high) throw new OptionError(`${name} must be ${numberRange(spec)} (got ${t})`);
+  if (low || high) throw new OptionError(`${name} must be ${numberRangeText(spec)} (got ${t})`);
   return n;
 }
 
@@ -230,7 +243,7 @@ function flagText(spec: OptionSpec): string {
 function valuesText(spec: OptionSpec): string {
   if (spec.kind === 'enum') return spec.choices.map((c) => (String(c.value) === c.label ? c.label : `${c.value} = ${c.label}`)).join('; ');
   if (spec.kind === 'list' && spec.choices) return spec.choices.join(', ');
-  if (spec.kind === 'number') return numberRange(spec) || 'a number';
+  if (spec.kind === 'number') return numberRangeText(spec) || 'a number';
   return '';
 }
 

@@ -12,7 +12,8 @@ import { OnnxFormatError } from './errors.js';
 import { type ModelFiles, resolveExternal } from '../io/files.js';
 import { type ByteSource, bytesSource } from '../io/source.js';
 import { MAX_SUBGRAPH_DEPTH, type ModelView, nestingError, parseModel } from './model.js';
-import { WT_I32, WT_I64, WT_LEN, WT_VARINT, bytesWord, fmtBytes, fmtInt, tagOf } from './wire.js';
+import { WT_I32, WT_I64, WT_LEN, WT_VARINT, bytesWord, fmtBytes, fmtInt, readVarint, tagOf } from './wire.js';
+import { dtypeBits } from './dtypes.js';
 import { ENUM, FIELD } from './schema.generated.js';
 import { sniffNotOnnx } from './sniff.js';
 import { HOLE_EXTERNAL, HOLE_FIELD, HOLE_INLINE, holeField, registerSkeleton, varintArray as varint } from './skeleton.js';
@@ -79,6 +80,8 @@ const NESTED = new WeakSet<Error>();
 const TENSOR_RAW = T.rawData;
 const TENSOR_EXTERNAL = T.externalData;
 const TENSOR_LOCATION = T.dataLocation;
+const TENSOR_DIMS = T.dims;
+const TENSOR_TYPE = T.dataType;
 const EXTERNAL = ENUM.TensorProto_DataLocation.EXTERNAL;
 const STRING_ENTRY = FIELD.StringStringEntryProto;
 const WINDOW = 64 * 1024;
@@ -238,6 +241,9 @@ class Scanner {
     let extIndex = -1;
     let location = 0;
     const ext: Record<string, string> = {};
+    // tensor: its shape and element type, for the byte size of external data that gives no length.
+    const dims: number[] = [];
+    let dataType = 0;
     const label = (): string => {
       const l = LABEL[kind];
       if (!l) return this.where(ctx);
@@ -254,6 +260,8 @@ class Scanner {
       if (wt === WT_VARINT) {
         const v = await cur.varint(end);
         const bytes = await cur.bytes(fstart, cur.pos);
+        if (kind === 'tensor' && no === TENSOR_DIMS) dims.push(v);
+        if (kind === 'tensor' && no === TENSOR_TYPE) dataType = v;
         if (kind === 'tensor' && no === TENSOR_LOCATION) {
           location = v;
           (extFields ??= []).push(bytes);
@@ -316,6 +324,18 @@ class Scanner {
       const bytes = await cur.bytes(fstart, vend);
       if (no === NAME_NO[kind] && len < 4096) name = new TextDecoder().decode(bytes.subarray(vstart - fstart));
       if (kind === 'node' && no === N.opType && len < 4096) opType = new TextDecoder().decode(bytes.subarray(vstart - fstart));
+      if (kind === 'tensor' && no === TENSOR_DIMS) {
+        // Packed dims; a malformed run is reported by parseModel (here the size is just not known).
+        try {
+          for (let p = vstart - fstart; p < bytes.length;) {
+            const [d, next] = readVarint(bytes, p, bytes.length);
+            dims.push(d);
+            p = next;
+          }
+        } catch {
+          dims.push(NaN);
+        }
+      }
       if (kind === 'tensor' && no === TENSOR_EXTERNAL) {
         (extFields ??= []).push(bytes);
         if (extIndex < 0) extIndex = parts.length;
@@ -328,14 +348,20 @@ class Scanner {
     if (cur.pos !== end) throw new OnnxFormatError(`a field runs past the end of ${this.where(ctx)} at byte ${fmtInt(end)}`);
     if (extFields) {
       const extra = concatParts(extFields);
-      if (location === EXTERNAL) parts.splice(extIndex, 0, { hole: this.externalHole(name, ext, extra) });
+      if (location === EXTERNAL) parts.splice(extIndex, 0, { hole: this.externalHole(name, ext, extra, tensorBytes(dims, dataType)) });
       else parts.splice(extIndex, 0, extra);
     }
     this.progress();
     return parts;
   }
 
-  private externalHole(tensor: string, ext: Record<string, string>, extra: Uint8Array): Uint8Array {
+  /**
+   * The hole of an external-data reference. Without a `length` the tensor's bytes are `need` bytes from `offset`
+   * (its shape times its element size), as onnxruntime reads them (tensorprotoutils.cc: the size to read is the
+   * tensor's, and the file may go on after it); only a tensor whose size is not known from its type (strings) takes
+   * the rest of the file.
+   */
+  private externalHole(tensor: string, ext: Record<string, string>, extra: Uint8Array, need: number | null): Uint8Array {
     const loc = ext.location ?? '';
     const offset = ext.offset !== undefined ? Number(ext.offset) : 0;
     let length = ext.length !== undefined ? Number(ext.length) : -1;
@@ -349,7 +375,7 @@ class Scanner {
       return problem(`has an invalid length '${ext.length}' in '${loc}'`);
     const r = resolveExternal(loc, this.files.siblings);
     if ('problem' in r) return problem(r.problem);
-    if (length < 0) length = r.source.size - offset;
+    if (length < 0) length = need ?? r.source.size - offset;
     if (offset + length > r.source.size)
       return problem(
         `is too short: '${r.path}' is ${fmtInt(r.source.size)} bytes but the tensor needs bytes ${fmtInt(offset)}–${fmtInt(offset + length)}`,
@@ -357,6 +383,16 @@ class Scanner {
     this.externalBytes += length;
     return holeField(HOLE_EXTERNAL, this.sourceFor(r.path, r.source), offset, length, extra);
   }
+}
+
+/** Bytes a tensor of this shape and element type takes, or null when its type has no fixed width (or a dim is bad). */
+function tensorBytes(dims: readonly number[], dataType: number): number | null {
+  const bits = dtypeBits(dataType);
+  if (!bits) return null;
+  let n = 1;
+  for (const d of dims) n *= d;
+  const bytes = Math.ceil((n * bits) / 8);
+  return Number.isSafeInteger(bytes) ? bytes : null;
 }
 
 function stringEntry(b: Uint8Array): { key: string; value: string } {

@@ -4,7 +4,8 @@
  */
 import { providerNames, type OrtSessionOptionsLike } from './ort.js';
 import { REPORT_VERSION, type ModelReport, type QualityReport } from './report.js';
-import { DEFAULT_THRESHOLD, failedVerdict, makeVerdict } from './verdict.js';
+import { COSINE_BAR_RANGE, DEFAULT_THRESHOLD, failedVerdict, makeVerdict } from './verdict.js';
+import { numberRangeProblem } from '../modes/options.js';
 import type { QualityCheckOptions } from './check.js';
 
 export interface CheckSettings {
@@ -37,7 +38,8 @@ export function checkSettings(
   >,
 ): CheckSettings {
   const threshold = o.threshold ?? DEFAULT_THRESHOLD;
-  if (!(threshold > -1 && threshold <= 1)) throw new RangeError(`threshold must be in (-1, 1] (got ${threshold})`);
+  const bad = numberRangeProblem(COSINE_BAR_RANGE, threshold, 'threshold');
+  if (bad) throw new RangeError(bad);
   return {
     threshold,
     batchSize: Math.max(1, Math.floor(o.batchSize ?? 16)),

@@ -28,7 +28,7 @@ import { retrievalReport } from './retrieval.js';
 import { buildTexts } from './texts.js';
 import type { TokenizerFiles } from './tokenize.js';
 
-export { DEFAULT_THRESHOLD, adviceFor, quantKind } from './verdict.js';
+export { COSINE_BAR_RANGE, DEFAULT_THRESHOLD, OVERLAP_BAR_RANGE, adviceFor, quantKind } from './verdict.js';
 export type { ModelBytes, ModelInput, ModelSpec, Lazy } from './load.js';
 
 export interface QualityCheckOptions {

@@ -28,7 +28,16 @@ export {
   type ModelInput,
   type ModelSpec,
 } from './load.js';
-export { DEFAULT_THRESHOLD, adviceFor, headline, makeVerdict, quantKind, sameTopResult } from './verdict.js';
+export {
+  COSINE_BAR_RANGE,
+  DEFAULT_THRESHOLD,
+  OVERLAP_BAR_RANGE,
+  adviceFor,
+  headline,
+  makeVerdict,
+  quantKind,
+  sameTopResult,
+} from './verdict.js';
 export { checkLineage, lineageFacts, lineageWarning, type LineageFacts } from './lineage.js';
 export { modelDigest, modelFilesDigest, type ModelDigest } from './digest.js';
 export { compareBackendReports, type BackendComparison, type BackendComparisonOptions } from './compare.js';

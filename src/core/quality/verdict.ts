@@ -4,12 +4,23 @@
  * advice only when it failed and there is something to do (by quantization kind; never for two unrelated models);
  * warnings for what may be wrong although it passed; notes for facts that need no action; one headline sentence.
  */
+import type { NumberRange } from '../modes/options.js';
 import type { ModelSummary } from '../onnx/summary.js';
 import { lineageWarning } from './lineage.js';
 import type { QualityReport, QuantKind, Verdict } from './report.js';
 
 /** Pass when the mean cosine is at least this (a common bar for INT8 text embeddings; adjustable per check). */
 export const DEFAULT_THRESHOLD = 0.95;
+
+/**
+ * The values a mean-cosine bar takes (the check's threshold, target mode's minCosine, in the CLI and the page): above
+ * -1 (every cosine is at least -1, so a bar of -1 would pass anything) and at most 1. Messages say it with
+ * numberRangeText (src/core/modes/options.ts): "above -1 and at most 1".
+ */
+export const COSINE_BAR_RANGE: NumberRange = { min: -1, minExclusive: true, max: 1 };
+
+/** The values a top-5 overlap bar takes (target mode's minTop5Overlap, a fraction): at least 0 and at most 1. */
+export const OVERLAP_BAR_RANGE: NumberRange = { min: 0, max: 1 };
 
 /** The kind of quantization a model shows, from its op types and initializer types (ModelSummary). */
 export function quantKind(s: ModelSummary): QuantKind {

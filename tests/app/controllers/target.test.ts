@@ -142,11 +142,19 @@ describe('the target-mode form', () => {
       uniform: true,
     });
     expect(parseTargetForm({ ...f, useCosine: false })).toEqual({ ok: false, error: expect.stringMatching(/choose a bar/) });
-    expect(parseTargetForm({ ...f, minCosine: '1.5' })).toEqual({ ok: false, error: 'Minimum mean cosine must be in (-1, 1] (got 1.5)' });
+    // The range and its wording are the CLI flags' and the engine's (COSINE_BAR_RANGE, OVERLAP_BAR_RANGE).
+    expect(parseTargetForm({ ...f, minCosine: '1.5' })).toEqual({
+      ok: false,
+      error: 'Minimum mean cosine must be above -1 and at most 1 (got 1.5)',
+    });
+    expect(parseTargetForm({ ...f, minCosine: '-1' })).toEqual({
+      ok: false,
+      error: 'Minimum mean cosine must be above -1 and at most 1 (got -1)',
+    });
     expect(parseTargetForm({ ...f, minCosine: 'high' })).toEqual({ ok: false, error: 'Minimum mean cosine must be a number (got "high")' });
     expect(parseTargetForm({ ...f, useTop5: true, minTop5: '95' })).toEqual({
       ok: false,
-      error: 'Minimum top-5 overlap must be in [0, 1] (got 95)',
+      error: 'Minimum top-5 overlap must be at least 0 and at most 1 (got 95)',
     });
     expect(parseTargetForm({ ...f, probes: [] })).toMatchObject({ ok: false });
     expect(parseTargetForm({ ...f, candidates: [] })).toMatchObject({ ok: false });
