@@ -35,6 +35,12 @@ export interface LazyPart {
   /** What this is, for progress (a tensor name). */
   readonly label?: string;
   /**
+   * Where these bytes are stored, when they are a range of a source (lazyRange): a reader that needs only part of
+   * them reads that part from `source` at `offset` + its position, instead of read() of the whole (see
+   * src/core/onnx/pieces-source.ts). Absent for computed bytes, which exist only once read() made them.
+   */
+  readonly at?: { readonly source: ByteSource; readonly offset: number };
+  /**
    * The same bytes in order, produced chunk by chunk (a big converted tensor), so a writer can write the first
    * chunks while the rest are computed (writePieces in src/core/io/write.ts) instead of holding the whole; optional.
    * Each array may be written at once and dropped; their lengths add up to `length`.
@@ -54,6 +60,7 @@ export function lazyRange(source: ByteSource, offset: number, length: number, la
     lazy: true,
     length,
     ...(label ? { label } : {}),
+    at: { source, offset },
     read: (signal) => source.read(offset, length, signal),
     blob: () => source.slice?.(offset, length),
   };
