@@ -15,7 +15,7 @@ import { type ByteSink, writePieces } from '../../src/core/io/write.js';
 import { parseModel, type ModelView } from '../../src/core/onnx/model.js';
 import { openModel } from '../../src/core/onnx/open.js';
 import { openPieces, piecesSource } from '../../src/core/onnx/pieces-source.js';
-import { collectPieces, lazyComputed, lazyRange, piecesSize, type Piece } from '../../src/core/onnx/writer.js';
+import { collectPieces, lazyComputed, lazyRange, piecesSize, rangeChunking, type Piece } from '../../src/core/onnx/writer.js';
 import { quantizeQ4, quantizeQ4F16, type Q4F16Order, type Q4Progress, type QuantizeQ4Options } from '../../src/core/q4/index.js';
 import { fileSource, modelFilesOf } from '../../src/node/files.js';
 import { largestAllocation } from '../helpers/allocations.js';
@@ -205,6 +205,60 @@ describe('Q4F16 never holds its intermediate model in one buffer', () => {
         await file.close();
       }
     });
+});
+
+describe('Q4 copies a tensor it carries through in chunks, never whole', () => {
+  // A float32 table Q4 leaves as it is (MatMul only), 8 MiB, beside a small MatMul weight.
+  let dir: string;
+  let path: string;
+  const table = 8 << 20;
+  beforeAll(() => {
+    const model = buildModel({
+      opset: 17,
+      nodes: [
+        { opType: 'MatMul', inputs: ['x', 'W'], outputs: ['h'], name: 'mm' },
+        { opType: 'Mul', inputs: ['y', 'C'], outputs: ['z'], name: 'mul' },
+      ],
+      inits: [
+        { name: 'W', dims: [64, 64], values: values(64 * 64, 3) },
+        { name: 'C', dims: [1024, 2048], values: values(1024 * 2048, 4) },
+      ],
+      inputs: [
+        ['x', F32, [2, 64]],
+        ['y', F32, [1024, 2048]],
+      ],
+      outputs: [
+        ['h', F32, [2, 64]],
+        ['z', F32, [1024, 2048]],
+      ],
+    });
+    dir = mkdtempSync(join(tmpdir(), 'ava-q4-range-'));
+    path = join(dir, 'model.onnx');
+    writeFileSync(path, model);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('an 8 MiB table is written in 1 MiB chunks read when written (ranges over 1 MiB chunked here), same bytes', async () => {
+    const file = fileSource(path);
+    const before = { ...rangeChunking };
+    try {
+      const { model } = await openModel(file);
+      const want = sha(await collectPieces((await quantizeQ4(model, {})).parts));
+      rangeChunking.aboveBytes = 1 << 20;
+      rangeChunking.bytes = 1 << 20;
+      const sink = hashSink();
+      const { bytes } = await largestAllocation(async () => {
+        const r = await quantizeQ4(model, {});
+        expect(r.parts.filter((p) => !(p instanceof Uint8Array) && p.chunks).map((p) => p.length)).toEqual([table]);
+        await writePieces(r.parts, sink);
+      });
+      expect(bytes, 'the biggest buffer allocated').toBeLessThanOrEqual(2 << 20); // 8 MiB when the table was read whole
+      expect(sink.digest()).toBe(want);
+    } finally {
+      Object.assign(rangeChunking, before);
+      await file.close();
+    }
+  });
 });
 
 describe('piecesSource: a source over output pieces', () => {

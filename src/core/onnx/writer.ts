@@ -54,8 +54,19 @@ export type Piece = Uint8Array | LazyPart;
 
 export const isLazy = (p: Part): p is LazyPart => (p as LazyPart).lazy === true;
 
-/** A lazy piece over a range of a source (input file or external-data file). */
+/**
+ * Ranges longer than `aboveBytes` are also offered chunk by chunk (LazyPart.chunks), `bytes` at a time, as FP16 offers
+ * its big weights; tests lower both.
+ */
+export const rangeChunking = { aboveBytes: 64 << 20, bytes: 16 << 20 };
+
+/**
+ * A lazy piece over a range of a source (input file or external-data file). A range over 64 MiB (a float32
+ * embedding table carried through unchanged) is also offered in 16 MiB chunks, each a new array read when asked,
+ * so a writer copies it to the output without ever holding it whole.
+ */
 export function lazyRange(source: ByteSource, offset: number, length: number, label?: string): LazyPart {
+  const step = rangeChunking.bytes;
   return {
     lazy: true,
     length,
@@ -63,6 +74,13 @@ export function lazyRange(source: ByteSource, offset: number, length: number, la
     at: { source, offset },
     read: (signal) => source.read(offset, length, signal),
     blob: () => source.slice?.(offset, length),
+    ...(length > rangeChunking.aboveBytes
+      ? {
+          async *chunks(signal?: AbortSignal) {
+            for (let o = 0; o < length; o += step) yield await source.read(offset + o, Math.min(step, length - o), signal);
+          },
+        }
+      : {}),
   };
 }
 
