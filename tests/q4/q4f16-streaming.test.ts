@@ -15,12 +15,14 @@ import { type ByteSink, writePieces } from '../../src/core/io/write.js';
 import { parseModel, type ModelView } from '../../src/core/onnx/model.js';
 import { openModel } from '../../src/core/onnx/open.js';
 import { openPieces, piecesSource } from '../../src/core/onnx/pieces-source.js';
+import { chunking } from '../../src/core/onnx/tensor-data.js';
 import { collectPieces, lazyComputed, lazyRange, piecesSize, rangeChunking, type Piece } from '../../src/core/onnx/writer.js';
 import { quantizeQ4, quantizeQ4F16, type Q4F16Order, type Q4Progress, type QuantizeQ4Options } from '../../src/core/q4/index.js';
+import { matmulChunking } from '../../src/core/q4/ops/matmul.js';
 import { fileSource, modelFilesOf } from '../../src/node/files.js';
 import { largestAllocation } from '../helpers/allocations.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
-import { F32, buildModel, type TensorSpec, values } from '../helpers/tiny-model.js';
+import { F32, I64, buildModel, type TensorSpec, values } from '../helpers/tiny-model.js';
 
 type Opts = QuantizeQ4Options & { fp16?: Fp16Options };
 
@@ -207,8 +209,8 @@ describe('Q4F16 never holds its intermediate model in one buffer', () => {
     });
 });
 
-describe('Q4 copies a tensor it carries through in chunks, never whole', () => {
-  // A float32 table Q4 leaves as it is (MatMul only), 8 MiB, beside a small MatMul weight.
+describe('Q4 never reads a big table whole', () => {
+  // An 8 MiB float32 table read by a Mul and a Gather (Q4 leaves it as it is unless Gather is chosen), and a small MatMul weight.
   let dir: string;
   let path: string;
   const table = 8 << 20;
@@ -218,6 +220,7 @@ describe('Q4 copies a tensor it carries through in chunks, never whole', () => {
       nodes: [
         { opType: 'MatMul', inputs: ['x', 'W'], outputs: ['h'], name: 'mm' },
         { opType: 'Mul', inputs: ['y', 'C'], outputs: ['z'], name: 'mul' },
+        { opType: 'Gather', inputs: ['C', 'ids'], outputs: ['g'], name: 'gather' },
       ],
       inits: [
         { name: 'W', dims: [64, 64], values: values(64 * 64, 3) },
@@ -226,10 +229,12 @@ describe('Q4 copies a tensor it carries through in chunks, never whole', () => {
       inputs: [
         ['x', F32, [2, 64]],
         ['y', F32, [1024, 2048]],
+        ['ids', I64, [3]],
       ],
       outputs: [
         ['h', F32, [2, 64]],
         ['z', F32, [1024, 2048]],
+        ['g', F32, [3, 2048]],
       ],
     });
     dir = mkdtempSync(join(tmpdir(), 'ava-q4-range-'));
@@ -256,6 +261,31 @@ describe('Q4 copies a tensor it carries through in chunks, never whole', () => {
       expect(sink.digest()).toBe(want);
     } finally {
       Object.assign(rangeChunking, before);
+      await file.close();
+    }
+  });
+
+  it('Gather chosen: the 8 MiB table is read and quantized in 1 MiB slices (tables over 1 MiB sliced here), same bytes', async () => {
+    const file = fileSource(path);
+    const before = [chunking.aboveBytes, matmulChunking.bytes, { ...rangeChunking }] as const;
+    const opts: QuantizeQ4Options = { opTypes: ['MatMul', 'Gather'], symmetric: false };
+    try {
+      const { model } = await openModel(file);
+      const want = sha(await collectPieces((await quantizeQ4(model, opts)).parts));
+      chunking.aboveBytes = 1 << 20;
+      matmulChunking.bytes = 1 << 20;
+      Object.assign(rangeChunking, { aboveBytes: 1 << 20, bytes: 1 << 20 }); // the table is also carried (for the Mul)
+      const sink = hashSink();
+      const { bytes, where } = await largestAllocation(async () => {
+        const r = await quantizeQ4(model, opts);
+        expect(r.report.rewritten).toEqual({ MatMul: 1, Gather: 1 });
+        await writePieces(r.parts, sink);
+      });
+      expect(bytes, `the biggest buffer allocated, at ${where}`).toBeLessThanOrEqual(1 << 20); // 8 MiB when the table was read whole
+      expect(sink.digest()).toBe(want);
+    } finally {
+      [chunking.aboveBytes, matmulChunking.bytes] = before;
+      Object.assign(rangeChunking, before[2]);
       await file.close();
     }
   });
