@@ -11,7 +11,15 @@ import { blobSource } from '../../src/core/io/source.js';
 import { chunking } from '../../src/core/onnx/tensor-data.js';
 import { collectPieces } from '../../src/core/onnx/writer.js';
 import { expectCancellation } from '../helpers/cancel.js';
-import { Q4OptionError, Q4_METADATA_KEY, quantizeQ4, quantizeQ4F16, resolveQ4Options, type Q4Progress } from '../../src/core/q4/index.js';
+import {
+  Q4OptionError,
+  Q4_METADATA_KEY,
+  quantizeQ4,
+  quantizeQ4F16,
+  resolveQ4Options,
+  type Q4Progress,
+  type QuantizeQ4Options,
+} from '../../src/core/q4/index.js';
 import { matmulChunking } from '../../src/core/q4/ops/matmul.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
 import { sha256 } from '../int8/helpers.js';
@@ -70,9 +78,16 @@ describe('Q4 report and output (all-MiniLM-L6-v2)', () => {
     expect(resolveQ4Options({ preset: 'ort-default' })).toMatchObject({ blockSize: 128, symmetric: false });
   });
 
-  it('a model opened by ranges, weights read from it in chunks: the same bytes as from memory', async () => {
+  it('a model opened by ranges, weights and tables read from it in chunks: the same bytes as from memory', async () => {
     const prov = { source: { name: 'model.onnx', sha256: '0'.repeat(64) }, toolVersion: '0', date: '2026-01-01T00:00:00.000Z' };
-    const mem = await collectPieces((await quantizeQ4(model, { provenance: prov, symmetric: false })).parts);
+    const cases: QuantizeQ4Options[] = [
+      { symmetric: false },
+      // The word embedding [30522, 384] too: in slices of whole rows (axis 1) or of blocks along the vocabulary (axis 0).
+      { opTypes: ['MatMul', 'Gather'] },
+      { opTypes: ['Gather'], gatherQuantizeAxis: 0, symmetric: false, blockSize: 64 },
+    ];
+    const mem = [];
+    for (const o of cases) mem.push(await collectPieces((await quantizeQ4(model, { provenance: prov, ...o })).parts));
     const before = [chunking.aboveBytes, matmulChunking.bytes];
     // The FFN weights (2.25 MiB each) are read from the file in chunks of 512 rows: 3 reads for [1536, 384].
     chunking.aboveBytes = 1 << 20;
@@ -81,8 +96,10 @@ describe('Q4 report and output (all-MiniLM-L6-v2)', () => {
       const { model: opened } = await openModel(blobSource(new Blob([bytes as Uint8Array<ArrayBuffer>]), 'model.onnx'), {
         holeThreshold: 4096,
       });
-      const streamed = await collectPieces((await quantizeQ4(opened, { provenance: prov, symmetric: false })).parts);
-      expect(Buffer.from(streamed).equals(Buffer.from(mem))).toBe(true);
+      for (const [i, o] of cases.entries()) {
+        const streamed = await collectPieces((await quantizeQ4(opened, { provenance: prov, ...o })).parts);
+        expect(Buffer.from(streamed).equals(Buffer.from(mem[i]!)), JSON.stringify(o)).toBe(true);
+      }
     } finally {
       [chunking.aboveBytes, matmulChunking.bytes] = before as [number, number];
     }

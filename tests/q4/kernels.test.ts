@@ -11,8 +11,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   allocMatMulNBits,
+  allocBlockTable,
+  blockTableSlices,
   packNibbles,
   quantizeBlockTable,
+  quantizeBlockTableRows,
   quantizeMatMulNBits,
   quantizeMatMulNBitsRows,
   type ScaleType,
@@ -216,6 +219,20 @@ describe('kernels vs straightforward oracles', () => {
               expect(hex(got.scales), label).toBe(hex(want.scales));
               expect(got.scaleDims, label).toEqual(want.scaleDims);
               expect(got.zeroPoints && hex(got.zeroPoints), label).toBe(want.zeroPoints && hex(want.zeroPoints));
+              // In slices (as a big table on disk is read), small and odd-sized, in reverse order: the same bytes.
+              for (const most of [1, 37, 200]) {
+                const t = allocBlockTable(dims, axis, bs, sym, half ? 'float16' : 'float32');
+                const slices = [...blockTableSlices(t, most)];
+                expect(
+                  slices.reduce((a, sl) => a + sl.count, 0),
+                  label,
+                ).toBe(count);
+                for (const sl of slices.reverse())
+                  quantizeBlockTableRows(t, src.subarray(sl.start, sl.start + sl.count), sl.a0, sl.a1, sl.b0, sl.b1);
+                expect(hex(t.packed), `${label}, slices of ${most}`).toBe(hex(want.packed));
+                expect(hex(t.scales), `${label}, slices of ${most}`).toBe(hex(want.scales));
+                expect(t.zeroPoints && hex(t.zeroPoints), `${label}, slices of ${most}`).toBe(want.zeroPoints && hex(want.zeroPoints));
+              }
             }
     });
 

@@ -32,6 +32,14 @@ export interface ByteSource {
   /** The whole content when it is already in memory (tests, small inputs): lets readers skip the async path. */
   readonly bytes?: Uint8Array;
   /**
+   * The end (exclusive) of the bytes from `offset` on that can be read without computing anything, for a source
+   * some of whose bytes are made only when read (a mode's output read as the next mode's input,
+   * src/core/onnx/pieces-source.ts): a reader that reads ahead on speculation (openModel's scan of the structure)
+   * stops there, so it never makes a tensor it will skip. Equal to `offset` when the byte at `offset` is computed.
+   * Optional: in a file every byte is as cheap as the next.
+   */
+  readAheadEnd?(offset: number): number;
+  /**
    * Why this file must not be read as a model's external data, when it must not (a link that leads out of the model's
    * folder, not a regular file): the model is then refused with this reason, as for a `../` location. Set by the
    * Node file layer (src/node/files.ts).

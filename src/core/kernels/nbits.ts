@@ -232,18 +232,33 @@ export interface BlockQuantizedTable {
 }
 
 /**
- * Block quantization of a table along `axis` (NumPy semantics of quantize_ndarray, see the file header). `src` holds
- * the table's values in row-major order (float16 widened exactly when scaleType is 'float16'; the arithmetic is then
- * rounded to float16 after each operation, as NumPy's float16 loops do).
+ * A table being block-quantized slice by slice (allocBlockTable, quantizeBlockTableRows): its shape seen as
+ * [m, k, n] with the blocks along k (m: the dims before the axis multiplied, n: those after), and the output arrays,
+ * zero-filled and filled as slices are quantized.
  */
-export function quantizeBlockTable(
-  src: Float32Array,
+export interface BlockTable extends BlockQuantizedTable {
+  m: number;
+  k: number;
+  n: number;
+  /** Blocks along k. */
+  kb: number;
+  blockSize: number;
+  symmetric: boolean;
+  scaleType: ScaleType;
+}
+
+/**
+ * The empty outputs of quantizeBlockTable for a table of `dims` quantized along `axis`: packed [ceil(count / 2)]
+ * bytes, scales in the scale dims (float32, or float16 bits), zero points packed when asymmetric. Throws RangeError
+ * for a block size that is not a power of two >= 16 or an axis outside the dims.
+ */
+export function allocBlockTable(
   dims: readonly number[],
   axis: number,
   blockSize: number,
   symmetric: boolean,
   scaleType: ScaleType = 'float32',
-): BlockQuantizedTable {
+): BlockTable {
   checkBlockSize(blockSize);
   if (!Number.isInteger(axis) || axis < 0 || axis >= dims.length)
     throw new RangeError(`quantize axis ${axis} is outside the table's ${dims.length} dimensions`);
@@ -254,15 +269,71 @@ export function quantizeBlockTable(
     else if (i > axis) n *= d;
   });
   const k = dims[axis]!;
-  if (src.length !== m * k * n) throw new RangeError(`${src.length} values do not fill a [${dims.join(', ')}] table`);
   const kb = kBlockCount(k, blockSize);
-  const half = scaleType === 'float16';
+  const scaleDims = [...dims];
+  scaleDims[axis] = kb;
+  const scaleCount = m * kb * n;
+  return {
+    m,
+    k,
+    n,
+    kb,
+    blockSize,
+    symmetric,
+    scaleType,
+    packed: new Uint8Array((m * k * n + 1) >>> 1),
+    scales: scaleType === 'float16' ? new Uint16Array(scaleCount) : new Float32Array(scaleCount),
+    scaleDims,
+    zeroPoints: symmetric ? null : new Uint8Array((scaleCount + 1) >>> 1),
+  };
+}
+
+/**
+ * The slices a table can be quantized in, in order, each a contiguous range of its elements of at most about
+ * `maxElements` (at least one block row, `blockSize * n` elements): whole outer rows (a0..a1, every block) when one
+ * outer row fits, else blocks b0..b1 of one outer row. `start` and `count` are the slice's elements in the table.
+ */
+export function* blockTableSlices(
+  t: BlockTable,
+  maxElements: number,
+): Generator<{ a0: number; a1: number; b0: number; b1: number; start: number; count: number }> {
+  const row = t.k * t.n;
+  if (row <= maxElements || t.kb === 1) {
+    const rows = Math.max(1, Math.floor(maxElements / Math.max(1, row)));
+    for (let a0 = 0; a0 < t.m; a0 += rows) {
+      const a1 = Math.min(t.m, a0 + rows);
+      yield { a0, a1, b0: 0, b1: t.kb, start: a0 * row, count: (a1 - a0) * row };
+    }
+    return;
+  }
+  const blocks = Math.max(1, Math.floor(maxElements / (t.blockSize * t.n)));
+  for (let a = 0; a < t.m; a++)
+    for (let b0 = 0; b0 < t.kb; b0 += blocks) {
+      const b1 = Math.min(t.kb, b0 + blocks);
+      const i0 = b0 * t.blockSize;
+      const i1 = Math.min(t.k, b1 * t.blockSize);
+      yield { a0: a, a1: a + 1, b0, b1, start: (a * t.k + i0) * t.n, count: (i1 - i0) * t.n };
+    }
+}
+
+/**
+ * Quantizes blocks [b0, b1) of outer rows [a0, a1) of `t` (every block when the slice spans several outer rows, as
+ * blockTableSlices gives them) into its outputs. `src` holds exactly that slice's elements, in the table's order.
+ * Slices may come in any order; each must be quantized once. The result is the same as quantizeBlockTable's.
+ */
+export function quantizeBlockTableRows(t: BlockTable, src: Float32Array, a0: number, a1: number, b0 = 0, b1 = t.kb): void {
+  const { k, n, kb, blockSize, symmetric, packed } = t;
+  const base = (a0 * k + b0 * blockSize) * n;
+  const half = t.scaleType === 'float16';
   const rnd = half ? (x: number) => f16BitsToNumber(toF16Bits(fr(x))) : fr;
-  const scales = new Float64Array(m * kb * n);
-  const zpArr = symmetric ? null : new Uint8Array(m * kb * n);
-  const q = new Uint8Array(m * k * n);
-  for (let a = 0; a < m; a++)
-    for (let b = 0; b < kb; b++) {
+  const scales = t.scales;
+  const zps = t.zeroPoints;
+  // An element's 4-bit value goes into its nibble: element 2i low, 2i + 1 high (pack_int8_to_int4; the outputs start at 0).
+  const put = (out: Uint8Array, e: number, v: number) => {
+    out[e >>> 1]! |= (v & 0xf) << ((e & 1) << 2);
+  };
+  for (let a = a0; a < a1; a++)
+    for (let b = b0; b < b1; b++) {
       const i0 = b * blockSize;
       const i1 = Math.min(i0 + blockSize, k);
       for (let c = 0; c < n; c++) {
@@ -270,48 +341,61 @@ export function quantizeBlockTable(
         let mx = -Infinity;
         let nan = false;
         for (let i = i0; i < i1; i++) {
-          const v = src[(a * k + i) * n + c]!;
+          const v = src[(a * k + i) * n + c - base]!;
           if (v !== v) nan = true;
           if (v < mn) mn = v;
           if (v > mx) mx = v;
         }
         if (nan) mn = mx = NaN;
         const si = (a * kb + b) * n + c;
+        let scale: number;
         if (symmetric) {
           const am = Math.abs(mx) > Math.abs(mn) ? mx : mn;
-          const scale = rnd(am / -8);
-          scales[si] = scale;
+          scale = rnd(am / -8);
           for (let i = i0; i < i1; i++) {
             const e = (a * k + i) * n + c;
-            let v = scale === 0 ? 0 : rint(rnd(src[e]! / scale));
+            let v = scale === 0 ? 0 : rint(rnd(src[e - base]! / scale));
             v = v < -8 ? -8 : v > 7 ? 7 : v === v ? v : 0;
-            q[e] = v & 0xf;
+            put(packed, e, v);
           }
         } else {
           mn = Math.min(mn, 0);
           mx = Math.max(mx, 0);
-          const scale = rnd(rnd(mx - mn) / 15);
-          scales[si] = scale;
+          scale = rnd(rnd(mx - mn) / 15);
           let zp = scale === 0 ? 8 : rint(rnd(-mn / scale));
           zp = zp < 0 ? 0 : zp > 15 ? 15 : zp === zp ? zp : 0;
-          zpArr![si] = zp;
+          put(zps!, si, zp);
           for (let i = i0; i < i1; i++) {
             const e = (a * k + i) * n + c;
-            let v = scale === 0 ? 8 : rint(rnd(rnd(src[e]! / scale) + zp));
+            let v = scale === 0 ? 8 : rint(rnd(rnd(src[e - base]! / scale) + zp));
             v = v < 0 ? 0 : v > 15 ? 15 : v === v ? v : 0;
-            q[e] = v;
+            put(packed, e, v);
           }
         }
+        scales[si] = half ? toF16Bits(scale) : scale;
       }
     }
-  const scaleDims = [...dims];
-  scaleDims[axis] = kb;
-  let outScales: Float32Array | Uint16Array;
-  if (half) {
-    outScales = new Uint16Array(scales.length);
-    for (let i = 0; i < scales.length; i++) outScales[i] = toF16Bits(scales[i]!);
-  } else outScales = Float32Array.from(scales);
-  return { packed: packNibbles(q), scales: outScales, scaleDims, zeroPoints: zpArr ? packNibbles(zpArr) : null };
+}
+
+/**
+ * Block quantization of a table along `axis` (NumPy semantics of quantize_ndarray, see the file header). `src` holds
+ * the table's values in row-major order (float16 widened exactly when scaleType is 'float16'; the arithmetic is then
+ * rounded to float16 after each operation, as NumPy's float16 loops do). A big table can be quantized slice by
+ * slice with the same result: allocBlockTable, blockTableSlices, quantizeBlockTableRows. Throws RangeError for a
+ * block size that is not a power of two >= 16, an axis outside the dims, or values that do not fill the dims.
+ */
+export function quantizeBlockTable(
+  src: Float32Array,
+  dims: readonly number[],
+  axis: number,
+  blockSize: number,
+  symmetric: boolean,
+  scaleType: ScaleType = 'float32',
+): BlockQuantizedTable {
+  const t = allocBlockTable(dims, axis, blockSize, symmetric, scaleType);
+  if (src.length !== t.m * t.k * t.n) throw new RangeError(`${src.length} values do not fill a [${dims.join(', ')}] table`);
+  quantizeBlockTableRows(t, src, 0, t.m);
+  return { packed: t.packed, scales: t.scales, scaleDims: t.scaleDims, zeroPoints: t.zeroPoints };
 }
 
 /** Two 4-bit values per byte, element 2i in the low nibble, a last odd element padded with 0 (pack_int8_to_int4). */

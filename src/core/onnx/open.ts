@@ -131,12 +131,19 @@ class Cursor {
   get bufEnd(): number {
     return this.bufStart + this.buf.length;
   }
-  /** Makes [pos, pos + n) available (n clipped to the file's end). */
+  /**
+   * Makes [pos, pos + n) available (n clipped to the file's end), reading a window of up to 64 KiB. A source that
+   * computes some of its bytes (ByteSource.readAheadEnd) is read only up to the first of them, at least one byte:
+   * then less than n may be available.
+   */
   async need(n: number): Promise<void> {
-    const want = Math.min(n, this.src.size - this.pos);
+    let want = Math.min(n, this.src.size - this.pos);
+    const stop = want > 0 ? this.src.readAheadEnd?.(this.pos) : undefined;
+    if (stop !== undefined) want = Math.min(want, Math.max(1, stop - this.pos));
     if (this.pos >= this.bufStart && this.pos + want <= this.bufEnd) return;
     this.signal?.throwIfAborted();
-    const len = Math.min(Math.max(want, WINDOW), this.src.size - this.pos);
+    let len = Math.min(Math.max(want, WINDOW), this.src.size - this.pos);
+    if (stop !== undefined) len = Math.min(len, Math.max(want, stop - this.pos));
     this.buf = await this.src.read(this.pos, len, this.signal);
     this.bufStart = this.pos;
   }
@@ -147,6 +154,7 @@ class Cursor {
     let mul = 1;
     for (let i = 0; i < 10; i++) {
       if (this.pos >= end) throw new OnnxFormatError(`the data ends at byte ${fmtInt(this.pos)} in the middle of a number`);
+      if (this.pos >= this.bufEnd) await this.need(10 - i); // need() stopped short of computed bytes
       const b = this.buf[this.pos - this.bufStart]!;
       this.pos++;
       r += (b & 0x7f) * mul;
@@ -425,7 +433,8 @@ function stringEntry(b: Uint8Array): { key: string; value: string } {
 export async function openModel(files: ModelFiles | ByteSource, opts: OpenOptions = {}): Promise<OpenedModel> {
   const mf: ModelFiles = 'model' in files ? files : { model: files, siblings: new Map() };
   const src = mf.model;
-  const head = await src.read(0, Math.min(src.size, 4096), opts.signal);
+  // The first bytes, for recognising other file types (not past bytes a source would have to compute).
+  const head = await src.read(0, Math.min(src.size, 4096, Math.max(1, src.readAheadEnd?.(0) ?? Infinity)), opts.signal);
   const notOnnx = sniffNotOnnx(head, src.size);
   if (notOnnx) throw new OnnxFormatError(`not an ONNX model: ${notOnnx}`);
   const threshold = opts.holeThreshold ?? (src.bytes ? Infinity : 64 * 1024);

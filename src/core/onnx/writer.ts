@@ -35,6 +35,12 @@ export interface LazyPart {
   /** What this is, for progress (a tensor name). */
   readonly label?: string;
   /**
+   * Where these bytes are stored, when they are a range of a source (lazyRange): a reader that needs only part of
+   * them reads that part from `source` at `offset` + its position, instead of read() of the whole (see
+   * src/core/onnx/pieces-source.ts). Absent for computed bytes, which exist only once read() made them.
+   */
+  readonly at?: { readonly source: ByteSource; readonly offset: number };
+  /**
    * The same bytes in order, produced chunk by chunk (a big converted tensor), so a writer can write the first
    * chunks while the rest are computed (writePieces in src/core/io/write.ts) instead of holding the whole; optional.
    * Each array may be written at once and dropped; their lengths add up to `length`.
@@ -48,14 +54,33 @@ export type Piece = Uint8Array | LazyPart;
 
 export const isLazy = (p: Part): p is LazyPart => (p as LazyPart).lazy === true;
 
-/** A lazy piece over a range of a source (input file or external-data file). */
+/**
+ * Ranges longer than `aboveBytes` are also offered chunk by chunk (LazyPart.chunks), `bytes` at a time, as FP16 offers
+ * its big weights; tests lower both.
+ */
+export const rangeChunking = { aboveBytes: 64 << 20, bytes: 16 << 20 };
+
+/**
+ * A lazy piece over a range of a source (input file or external-data file). A range over 64 MiB (a float32
+ * embedding table carried through unchanged) is also offered in 16 MiB chunks, each a new array read when asked,
+ * so a writer copies it to the output without ever holding it whole.
+ */
 export function lazyRange(source: ByteSource, offset: number, length: number, label?: string): LazyPart {
+  const step = rangeChunking.bytes;
   return {
     lazy: true,
     length,
     ...(label ? { label } : {}),
+    at: { source, offset },
     read: (signal) => source.read(offset, length, signal),
     blob: () => source.slice?.(offset, length),
+    ...(length > rangeChunking.aboveBytes
+      ? {
+          async *chunks(signal?: AbortSignal) {
+            for (let o = 0; o < length; o += step) yield await source.read(offset + o, Math.min(step, length - o), signal);
+          },
+        }
+      : {}),
   };
 }
 

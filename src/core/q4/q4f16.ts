@@ -16,8 +16,9 @@
  * values come from the float16-rounded weights).
  */
 import { convertFp16, type Fp16Options, type Fp16Report } from '../fp16/index.js';
-import { parseModel, type ModelView } from '../onnx/model.js';
-import { collectPieces, type Piece } from '../onnx/writer.js';
+import type { ModelView } from '../onnx/model.js';
+import { openPieces } from '../onnx/pieces-source.js';
+import type { Piece } from '../onnx/writer.js';
 import type { ModeReportBase } from '../modes/types.js';
 import type { ResolvedQ4Options } from './options.js';
 import { type Q4Progress, type Q4Report, type QuantizeQ4Options, quantizeQ4 } from './quantize.js';
@@ -31,7 +32,10 @@ export interface Q4F16Report extends ModeReportBase<'q4f16'> {
   order: Q4F16Order;
   /** The Q4 step (its sizes are those of its input and output: the intermediate model on one side). */
   q4: Q4Report;
-  /** The FP16 step. */
+  /**
+   * The FP16 step. Its weight statistics are complete once the output is written, as FP16's own are (in either order:
+   * the step's tensors are converted when the output's writer reaches them).
+   */
   fp16: Fp16Report;
 }
 
@@ -39,9 +43,12 @@ export type Q4F16Order = 'q4-first' | 'fp16-first';
 
 /**
  * Quantizes `model` to Q4 and converts the rest to float16, in `order` (default 'q4-first'). `fp16` options go to
- * convertFp16 unchanged. Progress reports the Q4 weights. The intermediate model is held in memory (q4-first: about
- * 1/7 of a float32 model; fp16-first: 1/2). Throws what quantizeQ4 and convertFp16 throw, and an AbortError
- * DOMException when `signal` aborts.
+ * convertFp16 unchanged. Progress reports the Q4 weights. The intermediate model is never held whole: the second
+ * stage reads the first stage's output pieces through a source over them (openPieces), so tensors carried through
+ * are read from the input by range and the first stage computes each tensor when the second reads it (q4-first: the
+ * 4-bit weights and scales, held from the FP16 stage's range scan until written, at most about the 4-bit weights'
+ * size; fp16-first: one float16 tensor at a time). Returns the output as pieces (never split: `data` is null).
+ * Throws what quantizeQ4 and convertFp16 throw, and an AbortError DOMException when `signal` aborts.
  */
 export async function quantizeQ4F16(
   model: ModelView,
@@ -54,15 +61,20 @@ export async function quantizeQ4F16(
   let q4: Awaited<ReturnType<typeof quantizeQ4>>;
   let f: { parts: Piece[]; report: Fp16Report };
   let parts: Piece[];
+  // The first stage's output is never collected: the second stage opens its pieces (structure only) and reads each
+  // tensor from where it is (src/core/onnx/pieces-source.ts); the first stage's tensor work runs when the second
+  // reads those tensors.
   if (order === 'fp16-first') {
     f = await convertFp16(model, fp16Options ?? {}, undefined, signal);
-    const f16Model = parseModel(await collectPieces(f.parts, signal));
-    q4 = await quantizeQ4(f16Model, q4Options, onProgress, signal);
+    const mid = await openPieces(f.parts, 'the FP16 stage output', signal);
+    q4 = await quantizeQ4(mid.model, q4Options, onProgress, signal);
+    mid.source.writing();
     parts = q4.parts;
   } else {
     q4 = await quantizeQ4(model, q4Options, onProgress, signal);
-    const q4Model = parseModel(await collectPieces(q4.parts, signal));
-    f = await convertFp16(q4Model, fp16Options ?? {}, undefined, signal);
+    const mid = await openPieces(q4.parts, 'the Q4 stage output', signal);
+    f = await convertFp16(mid.model, fp16Options ?? {}, undefined, signal);
+    mid.source.writing();
     parts = f.parts;
   }
   const quantizedBytes = parts.reduce((a, p) => a + p.length, 0);

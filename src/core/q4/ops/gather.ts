@@ -4,7 +4,8 @@
  *  - the table (input 0) must be an initializer of this graph or an enclosing one; Gathers on activations stay
  *    silently;
  *  - blocks run along `gatherQuantizeAxis` (default 1, the hidden axis of an [vocab, hidden] table), NumPy numerics
- *    (kernels/nbits.ts quantizeBlockTable);
+ *    (kernels/nbits.ts quantizeBlockTable); a table over 64 MiB on disk is read and quantized in slices of whole
+ *    blocks of about 16 MiB (quantizeBlockTableRows), never read whole;
  *  - new initializers in the table's graph: `<T>_Q4` (INT4 when symmetric, else UINT4; the table's dims),
  *    `<T>_scales` (the table's float type, dims with the axis replaced by its block count) and when asymmetric
  *    `<T>_zero_points` (UINT4, the scales' dims); the table's graph input (if any) is removed;
@@ -14,9 +15,10 @@
  * tables of other types than float32 / float16 stay (the reference would quantize integer tables too).
  */
 import { DT, dtypeName, elementCount } from '../../onnx/dtypes.js';
-import { readFloatValues } from '../../onnx/tensor-data.js';
+import { floatChunkReader, readFloatValues } from '../../onnx/tensor-data.js';
 import { attrOf, type Job, type WInit } from '../../int8/graph.js';
-import { kBlockCount, quantizeBlockTable } from '../../kernels/nbits.js';
+import { allocBlockTable, blockTableSlices, kBlockCount, quantizeBlockTableRows } from '../../kernels/nbits.js';
+import { matmulChunking } from './matmul.js';
 import type { Q4Rewriter } from '../quantizer.js';
 import { bytesOf, mk, scaleTypeOf } from './common.js';
 
@@ -59,7 +61,19 @@ export const gather: Q4Rewriter = (q, node) => {
     bytes: count * (scaleType === 'float16' ? 2 : 4),
     outputs: outs,
     run: async (signal) => {
-      const r = quantizeBlockTable(await readFloatValues(src, signal), dims, axis, bs, o.symmetric, scaleType);
+      const r = allocBlockTable(dims, axis, bs, o.symmetric, scaleType);
+      const reader = floatChunkReader(src, signal);
+      if (reader) {
+        // A big table on disk (an embedding) is read and quantized a slice of whole blocks at a time.
+        for (const sl of blockTableSlices(r, matmulChunking.bytes / 4)) {
+          quantizeBlockTableRows(r, await reader(sl.start, sl.count), sl.a0, sl.a1, sl.b0, sl.b1);
+          signal?.throwIfAborted();
+        }
+      } else {
+        const values = await readFloatValues(src, signal);
+        if (values.length !== count) throw new RangeError(`${values.length} values do not fill a [${dims.join(', ')}] table`);
+        quantizeBlockTableRows(r, values, 0, r.m);
+      }
       packed.raw = r.packed;
       scales.raw = bytesOf(r.scales);
       if (zp) zp.raw = r.zeroPoints!;

@@ -23,7 +23,7 @@ import { bytesOf, int64Init, mk, scaleTypeOf } from './common.js';
 
 /** Rows per read when B is on disk and large: a multiple of every pair of blocks (2 * 256). */
 const CHUNK_ROWS_ALIGN = 512;
-/** float32 bytes per chunk of rows read from disk (whole rows, at least 512); tests lower it. */
+/** float32 bytes per chunk read from disk: of MatMul rows (whole rows, at least 512), of Gather table slices (gather.ts); tests lower it. */
 export const matmulChunking = { bytes: 16 << 20 };
 
 export const matmul: Q4Rewriter = (q, node) => {
