@@ -300,20 +300,14 @@ export type FloatChunkReader = ((start: number, count: number) => Promise<Float3
  * quantizeTensor for a tensor too big to hold as float32 at once: two passes over chunks read from disk (the range,
  * then the quantized values), so memory holds the int8 output and one chunk (`chunkElements`, whole rows or whole
  * channels) rather than the tensor. The result is byte-identical to quantizeTensor on the whole tensor (the same
- * kernels over the same values; min/max per channel combine exactly). quantizeTensorStreamed without holding the
- * output.
+ * kernels over the same values; min/max per channel combine exactly). Arguments as quantizeTensorStreamed, which
+ * does the same without holding the output.
  */
-export async function quantizeTensorChunked(
-  read: FloatChunkReader,
-  dims: readonly number[],
-  axis: number | null,
-  p: QuantParams,
-  name = '',
-  chunkElements = 4 << 20,
-): Promise<QuantizedTensor> {
+export async function quantizeTensorChunked(...args: Parameters<typeof quantizeTensorStreamed>): Promise<QuantizedTensor> {
+  const [, dims, axis, p, name] = args;
   const n = dims.reduce((a, b) => a * b, 1);
   if (n === 0) return quantizeTensor(new Float32Array(0), dims, axis, p, name);
-  const { scales, zeroPoints, chunks } = await quantizeTensorStreamed(read, dims, axis, p, name, chunkElements);
+  const { scales, zeroPoints, chunks } = await quantizeTensorStreamed(...args);
   const data = new Uint8Array(n);
   let at = 0;
   for await (const c of chunks()) {
