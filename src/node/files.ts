@@ -480,9 +480,20 @@ export async function atomicFileSink(out: string, claim: OutputClaim = { before:
   const tmp = tempName(out);
   pendingTemps.add(tmp);
   let fh: FileHandle;
+  let created = false;
   try {
-    fh = await open(tmp, 'wx');
+    // Created synchronously, then opened without O_CREAT: an asynchronous create still waiting in the I/O thread
+    // pool when a signal's handler removes the temp files would make the file after the process chose to exit.
+    closeSync(openSync(tmp, 'wx'));
+    created = true;
+    fh = await open(tmp, 'r+');
   } catch (e) {
+    if (created)
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* already removed by a signal's handler */
+      }
     pendingTemps.delete(tmp);
     throw new OutputWriteError(out, e);
   }

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Settings (tests lower minBytes). */
 export const hashCache = { minBytes: 64 << 20 };
@@ -62,13 +62,34 @@ export function rememberSha256(
   const e = entryFor(root, path, env);
   if (!e || !before || e.key !== before.key) return;
   try {
-    mkdirSync(join(root, 'source-sha256'), { recursive: true });
+    makeFolder(join(root, 'source-sha256'));
     const tmp = `${e.file}.${process.pid}.tmp`;
     writeFileSync(tmp, `${JSON.stringify(e.key)}\n${hex}\n`);
     renameSync(tmp, e.file);
   } catch {
     /* a read-only or full cache folder: the next run hashes again */
   }
+}
+
+/**
+ * mkdir -p without `recursive: true`, which never returns under /proc in Node 20 (a cache folder set there would
+ * hang the run): each missing parent is made in turn, at most 32 levels. Throws what mkdir throws.
+ */
+function makeFolder(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; missing.length < 32; d = dirname(d)) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') break;
+      if (code !== 'ENOENT' || dirname(d) === d) throw e;
+      missing.push(d);
+      continue;
+    }
+    break;
+  }
+  for (const d of missing.reverse()) mkdirSync(d);
 }
 
 /** The stat key of `path` now (for rememberSha256), or null when it would not be remembered. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModel } from '../../src/core/onnx/model.js';
+import { atomicFileSink, removePendingTempFiles } from '../../src/node/files.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'ava-quant.mjs');
@@ -106,5 +107,20 @@ describe('a CLI run that fails while writing leaves nothing behind', () => {
     expect(r.stderr).toMatch(/contains NaN values/);
     expect(readdirSync(d)).toEqual(['nan.onnx']);
     expect(sha(input)).toBe(before);
+  });
+});
+
+describe('a signal while the temp output file is being opened', () => {
+  it('the temp file exists as soon as the sink is asked for, so the signal handler removes it and nothing comes back', async () => {
+    const d = join(dir, 'opening');
+    mkdirSync(d, { recursive: true });
+    // What the signal handler does, at the worst moment: right after the sink was asked for, before its open settled
+    // (an asynchronous create still queued behind reads in the I/O thread pool used to make the file afterwards).
+    const pending = atomicFileSink(join(d, 'out.onnx'));
+    expect(readdirSync(d)).toHaveLength(1);
+    expect(removePendingTempFiles()).toHaveLength(1);
+    await expect(pending).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(d)).toEqual([]);
   });
 });

@@ -119,15 +119,22 @@ describe('external data (all-MiniLM-L6-v2 re-saved with onnx)', () => {
     expect(withoutSourceHash(out).equals(withoutSourceHash(direct))).toBe(true);
   });
 
-  it('--external-data: <out>.onnx + <out>.onnx_data that load from another folder', async () => {
-    const out = join(dir, 'split', 'model-INT8.onnx');
-    mkdirSync(dirname(out), { recursive: true });
-    expect(cli('quantize', inline(), out, 'int8', '--external-data').code).toBe(0);
-    expect(readdirSync(dirname(out)).sort()).toEqual(['model-INT8.onnx', 'model-INT8.onnx_data']);
-    const m = parseModel(new Uint8Array(readFileSync(out)));
-    expect(m.graph.initializers.filter((t) => t.external).every((t) => t.external!.location === 'model-INT8.onnx_data')).toBe(true);
-    await ort.InferenceSession.create(out);
-  });
+  // Every mode: Q4F16 (two stages) once ignored the flag and wrote one file.
+  for (const mode of ['int8', 'fp16', 'q4', 'q4f16'] as const)
+    it(`--external-data (${mode}): <out>.onnx + <out>.onnx_data that load from another folder`, async () => {
+      const name = `model-${mode.toUpperCase()}.onnx`;
+      const out = join(dir, `split-${mode}`, name);
+      mkdirSync(dirname(out), { recursive: true });
+      const r = cli('quantize', inline(), out, mode, '--external-data');
+      expect(r.code, r.err).toBe(0);
+      expect(readdirSync(dirname(out)).sort()).toEqual([name, `${name}_data`]);
+      const m = parseModel(new Uint8Array(readFileSync(out)));
+      const ext = m.graph.initializers.filter((t) => t.external);
+      expect(ext.length).toBeGreaterThan(10);
+      expect(ext.every((t) => t.external!.location === `${name}_data`)).toBe(true);
+      expect(statSync(`${out}_data`).size).toBeGreaterThan(statSync(out).size);
+      await ort.InferenceSession.create(out);
+    });
 
   it('--external-data on a full disk names the file that failed (the data file, or the model when the data fit): exit 6, nothing left (tmpfs; needs root)', () => {
     const mnt = join(dir, 'full');

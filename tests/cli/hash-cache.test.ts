@@ -87,6 +87,11 @@ describe('remembered source hashes', () => {
       rmSync(f);
       copyFileSync(h, f);
       expect(rememberedSha256(root, f)).toBeNull();
+      // A cache folder that cannot be made is skipped, at once (mkdir's recursive mode never returns under /proc).
+      for (const bad of ['/proc/self', '/sys/ava-x', join(h, 'below-a-file')]) {
+        rememberSha256(bad, h, statKey(bad, h), 'cd'.repeat(32));
+        expect(rememberedSha256(bad, h)).toBeNull();
+      }
       hashCache.minBytes = 1 << 20;
       expect(statKey(root, h)).toBeNull(); // small files are not remembered
     } finally {

@@ -18,7 +18,7 @@
 import { convertFp16, type Fp16Options, type Fp16Report } from '../fp16/index.js';
 import type { ModelView } from '../onnx/model.js';
 import { openPieces } from '../onnx/pieces-source.js';
-import type { Piece } from '../onnx/writer.js';
+import type { ModelOutput, Piece } from '../onnx/writer.js';
 import type { ModeReportBase } from '../modes/types.js';
 import type { ResolvedQ4Options } from './options.js';
 import { type Q4Progress, type Q4Report, type QuantizeQ4Options, quantizeQ4 } from './quantize.js';
@@ -47,7 +47,8 @@ export type Q4F16Order = 'q4-first' | 'fp16-first';
  * stage reads the first stage's output pieces through a source over them (openPieces), so tensors carried through
  * are read from the input by range and the first stage computes each tensor when the second reads it (q4-first: the
  * 4-bit weights and scales, held from the FP16 stage's range scan until written, at most about the 4-bit weights'
- * size; fp16-first: one float16 tensor at a time). Returns the output as pieces (never split: `data` is null).
+ * size; fp16-first: one float16 tensor at a time). Returns the output as pieces and, when `layout` splits it (over 2 GiB, or asked),
+ * the external-data file (`data`), as the last stage lays it out.
  * Throws what quantizeQ4 and convertFp16 throw, and an AbortError DOMException when `signal` aborts.
  */
 export async function quantizeQ4F16(
@@ -55,29 +56,33 @@ export async function quantizeQ4F16(
   opts: QuantizeQ4Options & { fp16?: Fp16Options; order?: Q4F16Order } = {},
   onProgress?: (p: Q4Progress) => void,
   signal?: AbortSignal,
-): Promise<{ parts: Piece[]; data: null; report: Q4F16Report }> {
+): Promise<{ parts: Piece[]; data: ModelOutput['data']; report: Q4F16Report }> {
   const t0 = Date.now();
-  const { fp16: fp16Options, layout: _layout, order = 'q4-first', ...q4Options } = opts;
+  const { fp16: fp16Options, layout, order = 'q4-first', ...q4Options } = opts;
   let q4: Awaited<ReturnType<typeof quantizeQ4>>;
   let f: { parts: Piece[]; report: Fp16Report };
   let parts: Piece[];
+  let data: ModelOutput['data'];
+  // The first stage's output stays one piece list (the second reads it); the layout splits the final output.
+  const last = layout ? { layout } : {};
   // The first stage's output is never collected: the second stage opens its pieces (structure only) and reads each
   // tensor from where it is (src/core/onnx/pieces-source.ts); the first stage's tensor work runs when the second
   // reads those tensors.
   if (order === 'fp16-first') {
     f = await convertFp16(model, fp16Options ?? {}, undefined, signal);
     const mid = await openPieces(f.parts, 'the FP16 stage output', signal);
-    q4 = await quantizeQ4(mid.model, q4Options, onProgress, signal);
+    q4 = await quantizeQ4(mid.model, { ...q4Options, ...last }, onProgress, signal);
     mid.source.writing();
-    parts = q4.parts;
+    ({ parts, data } = q4);
   } else {
     q4 = await quantizeQ4(model, q4Options, onProgress, signal);
     const mid = await openPieces(q4.parts, 'the Q4 stage output', signal);
-    f = await convertFp16(mid.model, fp16Options ?? {}, undefined, signal);
+    const last16 = await convertFp16(mid.model, { ...fp16Options, ...last }, undefined, signal);
+    f = last16;
     mid.source.writing();
-    parts = f.parts;
+    ({ parts, data } = last16);
   }
-  const quantizedBytes = parts.reduce((a, p) => a + p.length, 0);
+  const quantizedBytes = parts.reduce((a, p) => a + p.length, 0) + (data?.bytes ?? 0);
   const notes: string[] = [];
   const keptContrib = f.report.keptOps.filter((k) => /(^|:)(MatMulNBits|GatherBlockQuantized)$/.test(k.op));
   if (order === 'fp16-first')
@@ -95,7 +100,7 @@ export async function quantizeQ4F16(
   );
   return {
     parts,
-    data: null,
+    data,
     report: {
       mode: 'q4f16',
       options: { ...q4.report.options, order },
