@@ -13,6 +13,7 @@ import {
   linkSync,
   lstatSync,
   openSync,
+  readSync as readSyncFd,
   readdirSync,
   realpathSync,
   renameSync,
@@ -34,6 +35,8 @@ import type { ByteSink } from '../core/io/write.js';
  */
 export function fileSource(path: string, size = statSync(path).size, name = basename(path)): ByteSource & { close(): Promise<void> } {
   let fh: Promise<FileHandle> | null = null;
+  // A descriptor of its own for readSync (the handle above may still be opening).
+  let fd: number | null = null;
   const readInto = async (offset: number, into: Uint8Array, signal?: AbortSignal): Promise<void> => {
     const length = into.length;
     signal?.throwIfAborted();
@@ -63,9 +66,28 @@ export function fileSource(path: string, size = statSync(path).size, name = base
       return out;
     },
     readInto,
+    readSync(offset, length) {
+      checkRange(name, size, offset, length);
+      const out = new Uint8Array(length);
+      let got = 0;
+      try {
+        fd ??= openSync(path, 'r');
+        while (got < length) {
+          const n = readSyncFd(fd, out, got, length - got, offset + got);
+          if (n === 0) break;
+          got += n;
+        }
+      } catch (e) {
+        throw new FileReadError(`could not read ${path}: ${(e as Error).message}`);
+      }
+      if (got < length) throw new FileReadError(`could not read ${path}: it ended at byte ${offset + got} (was it changed while reading?)`);
+      return out;
+    },
     async close() {
       const h = fh;
       fh = null;
+      if (fd !== null) closeSync(fd);
+      fd = null;
       if (h) await (await h).close();
     },
   };

@@ -10,7 +10,8 @@ import { type ByteSource, blobSource, bytesSource } from '../../src/core/io/sour
 import { collectPieces, writeModel } from '../../src/core/onnx/writer.js';
 import { parseModel } from '../../src/core/onnx/model.js';
 import { OnnxFormatError } from '../../src/core/onnx/errors.js';
-import { MINILM, bytesOf, fixture, nodeTestModels, realModels } from '../helpers/fixtures.js';
+import { MINILM, bytesOf, fixture, nodeTestModels, pathOf, realModels } from '../helpers/fixtures.js';
+import { fileSource } from '../../src/node/files.js';
 
 const same = (a: Uint8Array, b: Uint8Array) =>
   Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
@@ -86,5 +87,52 @@ describe('openModel: skeleton with holes', () => {
     await expect(openModel(bytesSource(zip))).rejects.toThrow(/starts with a ZIP header/);
     await expect(openModel(recording(new TextEncoder().encode('{"model": "tokenizer"}')))).rejects.toThrow(/JSON text/);
     await expect(openModel(recording(Uint8Array.from([0x0f, 1, 2, 3])))).rejects.toThrow(/not an ONNX model: .*wire type 7/);
+  });
+});
+
+describe('openModel: a source that reads synchronously (a Node file)', () => {
+  /** fileSource over a fixture, counting its asynchronous and synchronous reads. */
+  function counted(path: string) {
+    const inner = fileSource(path);
+    const n = { async: 0, sync: 0 };
+    const src: ByteSource & { close(): Promise<void> } = {
+      ...inner,
+      read(offset, length, signal) {
+        n.async++;
+        return inner.read(offset, length, signal);
+      },
+      readSync(offset, length) {
+        n.sync++;
+        return inner.readSync!(offset, length);
+      },
+    };
+    return { src, n };
+  }
+
+  it.each(realModels().map((f) => [f.name, f] as const))(
+    '%s: opened with no asynchronous read (each a round trip of the I/O thread pool), written back byte-identical',
+    async (_n, f) => {
+      const { src, n } = counted(pathOf(f));
+      try {
+        // A small hole threshold: many holes, so fields kept as they are form runs that cross read windows.
+        const { model } = await openModel(src, { holeThreshold: 1024 });
+        expect(n.async).toBe(0);
+        expect(n.sync).toBeGreaterThan(0);
+        // Writing reads the holes back (asynchronously, by offset and length) and gives the file's bytes.
+        expect(same(await collectPieces(writeModel(model)), bytesOf(f))).toBe(true);
+      } finally {
+        await src.close();
+      }
+    },
+  );
+
+  it('a file cut short while it is read is a read error naming it, from readSync as from read', async () => {
+    const src = fileSource(pathOf(fixture(MINILM)));
+    try {
+      expect(() => src.readSync!(src.size - 10, 20)).toThrow(/too short/);
+      await expect(src.read(src.size - 10, 20)).rejects.toThrow(/too short/);
+    } finally {
+      await src.close();
+    }
   });
 });

@@ -12,7 +12,7 @@ import { OnnxFormatError } from './errors.js';
 import { type ModelFiles, resolveExternal } from '../io/files.js';
 import { type ByteSource, bytesSource } from '../io/source.js';
 import { MAX_SUBGRAPH_DEPTH, type ModelView, nestingError, parseModel } from './model.js';
-import { WT_I32, WT_I64, WT_LEN, WT_VARINT, bytesWord, fmtBytes, fmtInt, readVarint, tagOf } from './wire.js';
+import { WT_I32, WT_I64, WT_LEN, WT_VARINT, bytesWord, fmtBytes, fmtInt, readVarint, tagOf, utf8Text } from './wire.js';
 import { dtypeBits } from './dtypes.js';
 import { ENUM, FIELD } from './schema.generated.js';
 import { sniffNotOnnx } from './sniff.js';
@@ -110,7 +110,11 @@ function encode(parts: SPart[]): { bytes: Uint8Array; holes: number[] } {
       bytes.set(p.hole, o);
       o += p.hole.length;
     } else {
-      for (const b of [...varint(tagOf(p.no, WT_LEN)), ...varint(p.size!)]) bytes[o++] = b;
+      const tag = varint(tagOf(p.no, WT_LEN));
+      const len = varint(p.size!);
+      bytes.set(tag, o);
+      bytes.set(len, o + tag.length);
+      o += tag.length + len.length;
       for (const c of p.parts) put(c);
     }
   };
@@ -144,8 +148,33 @@ class Cursor {
     this.signal?.throwIfAborted();
     let len = Math.min(Math.max(want, WINDOW), this.src.size - this.pos);
     if (stop !== undefined) len = Math.min(len, Math.max(want, stop - this.pos));
-    this.buf = await this.src.read(this.pos, len, this.signal);
+    this.buf = this.src.readSync ? this.src.readSync(this.pos, len) : await this.src.read(this.pos, len, this.signal);
     this.bufStart = this.pos;
+  }
+  /** Are [pos, pos + n) in the buffer? */
+  ready(n: number): boolean {
+    return this.pos >= this.bufStart && this.pos + n <= this.bufEnd;
+  }
+  /**
+   * A varint at pos (must be inside `end`), read from the buffer, which must hold 10 bytes from pos (`ready(10)`:
+   * the longest varint); advances. The scanner's common case, without a promise per number.
+   */
+  varintNow(end: number): number {
+    const buf = this.buf;
+    let at = this.pos - this.bufStart;
+    let r = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos + i >= end) throw new OnnxFormatError(`the data ends at byte ${fmtInt(this.pos + i)} in the middle of a number`);
+      const b = buf[at++]!;
+      r += (b & 0x7f) * mul;
+      if (!(b & 0x80)) {
+        this.pos += i + 1;
+        return r;
+      }
+      mul *= 128;
+    }
+    throw new OnnxFormatError(`malformed number (varint longer than 10 bytes) at byte ${fmtInt(this.pos)}`);
   }
   /** A varint at pos (must be inside `end`); advances. */
   async varint(end: number): Promise<number> {
@@ -163,13 +192,23 @@ class Cursor {
     }
     throw new OnnxFormatError(`malformed number (varint longer than 10 bytes) at byte ${fmtInt(this.pos - 10)}`);
   }
+  /** Bytes [from, to) of the file as a view when they are in the buffer (valid until the next need()), else read. */
+  async view(from: number, to: number): Promise<Uint8Array> {
+    if (from >= this.bufStart && to <= this.bufEnd) return this.buf.subarray(from - this.bufStart, to - this.bufStart);
+    return this.read(from, to);
+  }
   /** Bytes [from, to) of the file, which must be at or before pos; copied unless the source is in memory. */
   async bytes(from: number, to: number): Promise<Uint8Array> {
     if (from >= this.bufStart && to <= this.bufEnd) {
       const v = this.buf.subarray(from - this.bufStart, to - this.bufStart);
       return this.src.bytes ? v : v.slice();
     }
-    return this.src.read(from, to - from, this.signal);
+    return this.read(from, to);
+  }
+  private async read(from: number, to: number): Promise<Uint8Array> {
+    if (!this.src.readSync) return this.src.read(from, to - from, this.signal);
+    this.signal?.throwIfAborted();
+    return this.src.readSync(from, to - from);
   }
 }
 
@@ -238,7 +277,11 @@ class Scanner {
     return i;
   }
 
-  /** Scans one message body [cur.pos, end) of `kind`; returns its skeleton parts. */
+  /**
+   * Scans one message body [cur.pos, end) of `kind`; returns its skeleton parts. Fields copied as they are form runs
+   * (one part per run of neighbouring fields, not one per field); a run ends where a field becomes something else
+   * (a nested message, a hole, external-data fields) and at the message's end.
+   */
   async message(kind: Kind, end: number, ctx: Ctx): Promise<SPart[]> {
     const cur = this.cur;
     const parts: SPart[] = [];
@@ -252,31 +295,42 @@ class Scanner {
     // tensor: its shape and element type, for the byte size of external data that gives no length.
     const dims: number[] = [];
     let dataType = 0;
+    const isTensor = kind === 'tensor';
+    const descend = DESCEND[kind];
+    const nameNo = NAME_NO[kind];
     const label = (): string => {
       const l = LABEL[kind];
       if (!l) return this.where(ctx);
-      const what = kind === 'tensor' && ctx.labels.length && /attribute/.test(ctx.labels[ctx.labels.length - 1]!) ? 'tensor' : l;
+      const what = isTensor && ctx.labels.length && /attribute/.test(ctx.labels[ctx.labels.length - 1]!) ? 'tensor' : l;
       return `${what}${name ? ` '${name}'` : ''}${opType ? ` (${opType})` : ''}`;
+    };
+    const inner = (graphs: number): Ctx => ({ labels: kind === 'model' ? ctx.labels : [...ctx.labels, label()], graphs });
+    // The current run of fields copied as they are: [runStart, the field being read).
+    let runStart = cur.pos;
+    const endRun = async (at: number): Promise<void> => {
+      if (at > runStart) parts.push(await cur.bytes(runStart, at));
     };
     while (cur.pos < end) {
       const fstart = cur.pos;
-      const tag = await cur.varint(end);
+      const tag = cur.ready(10) ? cur.varintNow(end) : await cur.varint(end);
       const no = Math.floor(tag / 8);
       const wt = tag & 7;
       if (no === 0) throw new OnnxFormatError(`invalid field number 0 at byte ${fmtInt(fstart)}`);
       if (no === HOLE_FIELD) throw new OnnxFormatError(`field number ${HOLE_FIELD} at byte ${fmtInt(fstart)} is not supported`);
       if (wt === WT_VARINT) {
-        const v = await cur.varint(end);
-        const bytes = await cur.bytes(fstart, cur.pos);
-        if (kind === 'tensor' && no === TENSOR_DIMS) dims.push(v);
-        if (kind === 'tensor' && no === TENSOR_TYPE) dataType = v;
-        if (kind === 'tensor' && no === TENSOR_LOCATION) {
-          location = v;
-          (extFields ??= []).push(bytes);
-          if (extIndex < 0) extIndex = parts.length;
-          continue;
+        const v = cur.ready(10) ? cur.varintNow(end) : await cur.varint(end);
+        if (isTensor) {
+          if (no === TENSOR_DIMS) dims.push(v);
+          else if (no === TENSOR_TYPE) dataType = v;
+          else if (no === TENSOR_LOCATION) {
+            location = v;
+            const field = await cur.bytes(fstart, cur.pos);
+            await endRun(fstart);
+            runStart = cur.pos;
+            (extFields ??= []).push(field);
+            if (extIndex < 0) extIndex = parts.length;
+          }
         }
-        parts.push(bytes);
         continue;
       }
       if (wt === WT_I64 || wt === WT_I32) {
@@ -284,23 +338,20 @@ class Scanner {
         if (cur.pos + w > end)
           throw this.overrun(no, fstart, cur.pos, w, end, { labels: [...ctx.labels, label()], graphs: ctx.graphs }, null);
         cur.pos += w;
-        parts.push(await cur.bytes(fstart, cur.pos));
         continue;
       }
       if (wt !== WT_LEN) {
         const msg = `invalid protobuf wire type ${wt} for field ${no} at byte ${fmtInt(fstart)}`;
         throw new OnnxFormatError(kind === 'model' ? msg : `${msg}, inside ${label()}`);
       }
-      const len = await cur.varint(end);
+      const len = cur.ready(10) ? cur.varintNow(end) : await cur.varint(end);
       const vstart = cur.pos;
       const vend = vstart + len;
-      const child = DESCEND[kind][no];
-      const here: Ctx = {
-        labels: kind === 'model' ? ctx.labels : [...ctx.labels, label()],
-        graphs: ctx.graphs + (child === 'graph' ? 1 : 0),
-      };
-      if (here.graphs > MAX_SUBGRAPH_DEPTH + 1) throw nestingError(`inside ${label()} at byte ${fmtInt(fstart)}`);
+      const child = descend[no];
+      const graphs = ctx.graphs + (child === 'graph' ? 1 : 0);
+      if (graphs > MAX_SUBGRAPH_DEPTH + 1) throw nestingError(`inside ${label()} at byte ${fmtInt(fstart)}`);
       if (vend > end) {
+        const here = inner(graphs);
         // A truncated file: name the innermost message the end falls in, by scanning what is there.
         if (child && end === this.files.model.size && len < 2 ** 31) {
           // The outermost cut message says how much is missing (as parseModel reports it).
@@ -310,50 +361,67 @@ class Scanner {
             throw e;
           });
         }
-        throw this.overrun(no, fstart, vstart, len, end, here, kind === 'tensor' && no === TENSOR_RAW ? label() : null);
+        throw this.overrun(no, fstart, vstart, len, end, here, isTensor && no === TENSOR_RAW ? label() : null);
       }
-      if (kind === 'tensor' && no === TENSOR_RAW && len >= this.threshold) {
+      if (isTensor && no === TENSOR_RAW && len >= this.threshold) {
         const header = await cur.bytes(fstart, vstart);
+        await endRun(fstart);
         parts.push({ hole: holeField(HOLE_INLINE, 1, vstart, len, header) });
-        cur.pos = vend;
+        cur.pos = runStart = vend;
         this.progress();
         continue;
       }
       if (child) {
+        await endRun(fstart);
         try {
-          parts.push({ no, parts: await this.message(child, vend, here) });
+          parts.push({ no, parts: await this.message(child, vend, inner(graphs)) });
         } catch (e) {
           if (e instanceof Error) NESTED.add(e);
           throw e;
         }
+        runStart = cur.pos;
         continue;
       }
-      cur.pos = vend;
-      const bytes = await cur.bytes(fstart, vend);
-      if (no === NAME_NO[kind] && len < 4096) name = new TextDecoder().decode(bytes.subarray(vstart - fstart));
-      if (kind === 'node' && no === N.opType && len < 4096) opType = new TextDecoder().decode(bytes.subarray(vstart - fstart));
-      if (kind === 'tensor' && no === TENSOR_DIMS) {
+      // A field kept as it is; a few are looked into first (names for messages, a tensor's shape and external data).
+      const looked =
+        (no === nameNo || (kind === 'node' && no === N.opType)) && len < 4096
+          ? 'name'
+          : isTensor && (no === TENSOR_DIMS || no === TENSOR_EXTERNAL)
+            ? 'tensor'
+            : null;
+      if (!looked) {
+        cur.pos = vend;
+        continue;
+      }
+      const value = await cur.view(vstart, vend);
+      if (looked === 'name') {
+        const text = utf8Text(value, 0, value.length);
+        if (no === nameNo) name = text;
+        else opType = text;
+      } else if (no === TENSOR_DIMS) {
         // Packed dims; a malformed run is reported by parseModel (here the size is just not known).
         try {
-          for (let p = vstart - fstart; p < bytes.length;) {
-            const [d, next] = readVarint(bytes, p, bytes.length);
+          for (let p = 0; p < value.length;) {
+            const [d, next] = readVarint(value, p, value.length);
             dims.push(d);
             p = next;
           }
         } catch {
           dims.push(NaN);
         }
-      }
-      if (kind === 'tensor' && no === TENSOR_EXTERNAL) {
-        (extFields ??= []).push(bytes);
-        if (extIndex < 0) extIndex = parts.length;
-        const e = stringEntry(bytes.subarray(vstart - fstart));
+      } else {
+        const e = stringEntry(value);
         ext[e.key] = e.value;
-        continue;
+        const field = await cur.bytes(fstart, vend);
+        await endRun(fstart);
+        runStart = vend;
+        (extFields ??= []).push(field);
+        if (extIndex < 0) extIndex = parts.length;
       }
-      parts.push(bytes);
+      cur.pos = vend;
     }
     if (cur.pos !== end) throw new OnnxFormatError(`a field runs past the end of ${this.where(ctx)} at byte ${fmtInt(end)}`);
+    await endRun(end);
     if (extFields) {
       const extra = concatParts(extFields);
       if (location === EXTERNAL) parts.splice(extIndex, 0, { hole: this.externalHole(name, ext, extra, tensorBytes(dims, dataType)) });
@@ -434,7 +502,8 @@ export async function openModel(files: ModelFiles | ByteSource, opts: OpenOption
   const mf: ModelFiles = 'model' in files ? files : { model: files, siblings: new Map() };
   const src = mf.model;
   // The first bytes, for recognising other file types (not past bytes a source would have to compute).
-  const head = await src.read(0, Math.min(src.size, 4096, Math.max(1, src.readAheadEnd?.(0) ?? Infinity)), opts.signal);
+  const headBytes = Math.min(src.size, 4096, Math.max(1, src.readAheadEnd?.(0) ?? Infinity));
+  const head = src.readSync ? src.readSync(0, headBytes) : await src.read(0, headBytes, opts.signal);
   const notOnnx = sniffNotOnnx(head, src.size);
   if (notOnnx) throw new OnnxFormatError(`not an ONNX model: ${notOnnx}`);
   const threshold = opts.holeThreshold ?? (src.bytes ? Infinity : 64 * 1024);

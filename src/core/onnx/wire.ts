@@ -82,15 +82,18 @@ export function readFields(buf: Uint8Array, start: number, end: number): Field[]
   let pos = start;
   while (pos < end) {
     const fstart = pos;
-    const [tag, p1] = readVarint(buf, pos, end);
+    // One-byte varints (most tags and lengths) are read here: no call, no [value, next] pair.
+    let tag = buf[pos]!;
+    if (tag < 0x80) pos++;
+    else [tag, pos] = readVarint(buf, pos, end);
     const no = Math.floor(tag / 8);
     const wt = tag & 7;
     if (no === 0) throw new OnnxFormatError(`invalid field number 0 at byte ${fmtInt(fstart)}`);
-    pos = p1;
     let vstart = pos;
     switch (wt) {
       case WT_VARINT: {
-        [, pos] = readVarint(buf, pos, end);
+        if (buf[pos]! < 0x80 && pos < end) pos++;
+        else [, pos] = readVarint(buf, pos, end);
         break;
       }
       case WT_I64:
@@ -102,9 +105,10 @@ export function readFields(buf: Uint8Array, start: number, end: number): Field[]
         if (pos > end) throw new Overrun({ no, wt, start: fstart, vstart, end: pos }, 4, end - vstart);
         break;
       case WT_LEN: {
-        const [len, p2] = readVarint(buf, pos, end);
-        vstart = p2;
-        pos = p2 + len;
+        let len = buf[pos]!;
+        if (len < 0x80 && pos < end) vstart = pos + 1;
+        else [len, vstart] = readVarint(buf, pos, end);
+        pos = vstart + len;
         if (pos > end) throw new Overrun({ no, wt, start: fstart, vstart, end: pos }, len, end - vstart);
         break;
       }
@@ -118,8 +122,23 @@ export function readFields(buf: Uint8Array, start: number, end: number): Field[]
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+/**
+ * A string field's UTF-8 text. Short ASCII strings (node, tensor and value names: most of a model's strings) are
+ * built directly, which costs less than a TextDecoder call each; anything else is decoded (invalid bytes become
+ * U+FFFD, as protobuf readers do).
+ */
 export function fieldString(buf: Uint8Array, f: Field): string {
-  return utf8.decode(buf.subarray(f.vstart, f.end));
+  return utf8Text(buf, f.vstart, f.end);
+}
+
+/** UTF-8 text of buf[start, end) (see fieldString). */
+export function utf8Text(buf: Uint8Array, start: number, end: number): string {
+  if (end - start <= 64) {
+    let ascii = true;
+    for (let i = start; i < end; i++) if (buf[i]! >= 0x80) ascii = false;
+    if (ascii) return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
+  }
+  return utf8.decode(buf.subarray(start, end));
 }
 
 export function fieldBytes(buf: Uint8Array, f: Field): Uint8Array {
