@@ -18,7 +18,6 @@
  * With several lines, the one for `fileName` is used.
  */
 import { AvaError } from '../errors.js';
-import { createMD5, createSHA256 } from 'hash-wasm';
 
 export type HashAlgorithm = 'sha256' | 'md5';
 
@@ -104,6 +103,8 @@ const nextTick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 export async function hashBytes(source: ByteSource, options: HashOptions & { md5?: boolean } = {}): Promise<Digests> {
   const { onProgress, signal } = options;
   signal?.throwIfAborted();
+  // Loaded when first used: a command that hashes nothing (the CLI's quantize) does not pay for loading it.
+  const { createMD5, createSHA256 } = await import('hash-wasm');
   const [sha, md] = await Promise.all([createSHA256(), options.md5 === false ? null : createMD5()]);
   sha.init();
   md?.init();
