@@ -16,8 +16,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 async function bundle() {
   if (process.env.AVA_QUANT_TSX === '1') return null;
   const out = join(root, '.cache', 'cli', 'ava-quant.mjs');
-  let newest = statSync(join(root, 'package.json')).mtimeMs;
-  // Every file and folder under src/ (a folder's time changes when a file is added, removed or renamed in it).
+  // package.json, this file (its ENTRY is bundled) and every file and folder under src/.
+  let newest = Math.max(statSync(join(root, 'package.json')).mtimeMs, statSync(fileURLToPath(import.meta.url)).mtimeMs);
+  // A folder's time changes when a file is added, removed or renamed in it.
   const walk = (dir) => {
     newest = Math.max(newest, statSync(dir).mtimeMs);
     for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -58,9 +59,13 @@ async function bundle() {
 const ENTRY = `
 import { removeTempFilesOnSignals } from './src/node/files.ts';
 import { run } from './src/cli/main.ts';
-// Ctrl-C / SIGTERM: unfinished outputs are removed before the process exits (src/node/files.ts).
-removeTempFilesOnSignals();
-process.exitCode = await run(process.argv.slice(2));
+import { serveWeightQuantizer } from './src/node/quantize-pool.ts';
+// A worker thread of this bundle quantizes weights (src/node/quantize-pool.ts); the main thread runs the CLI.
+if (!serveWeightQuantizer()) {
+  // Ctrl-C / SIGTERM: unfinished outputs are removed before the process exits (src/node/files.ts).
+  removeTempFilesOnSignals();
+  process.exitCode = await run(process.argv.slice(2));
+}
 `;
 
 const built = await bundle();

@@ -10,6 +10,7 @@ import { initializerTable } from '../core/modes/predict.js';
 import { inputBytes } from '../core/onnx/open.js';
 import { CliError, type CliIo, EXIT, type OutputClaims, checkOutputPath, int, mb } from './io.js';
 import { openInput, produce, provenanceOf, statInput } from './pipeline.js';
+import { startWeightWorkers } from '../node/quantize-pool.js';
 import { createProgress } from './progress.js';
 import { reportLines } from './report-text.js';
 import {
@@ -192,6 +193,8 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   claims ??= here;
   const progress = createProgress(io, mode);
   const opened = await openInput(input, { hashNow: true });
+  // A big model's INT8 weights are quantized on the other cores too (src/node/quantize-pool.ts); same bytes.
+  const workers = startWeightWorkers(inputBytes(opened.opened.model));
   let result;
   // The output is checked against the target before it is kept (src/cli/target-check.ts).
   let check: TargetCheck | null = null;
@@ -225,6 +228,7 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
     }
     throw e;
   } finally {
+    workers?.stop();
     await opened.close();
   }
   const ms = Date.now() - t0;
@@ -233,7 +237,19 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   const checked = check as TargetCheck | null;
   if (json)
     io.stdout(
-      `${JSON.stringify({ input, output, totalMs: Math.round(ms), ...result.report, written: true, target: checked ? targetJson(checked, target) : null }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          input,
+          output,
+          totalMs: Math.round(ms),
+          ...result.report,
+          written: true,
+          target: checked ? targetJson(checked, target) : null,
+          weightThreads: workers?.stats() ?? null,
+        },
+        null,
+        2,
+      )}\n`,
     );
   else
     io.stdout(

@@ -31,9 +31,15 @@ import type { ByteSink } from '../core/io/write.js';
 
 /**
  * A source over a file on disk. The handle opens on the first read and stays open until close(). read() returns a new
- * array; readInto() reads straight into the caller's (no allocation).
+ * array; readInto() reads straight into the caller's (no allocation). `path` (absolute), `dev` and `ino` let another
+ * thread open the same file and check it is the same (src/node/quantize-pool.ts).
  */
-export function fileSource(path: string, size = statSync(path).size, name = basename(path)): ByteSource & { close(): Promise<void> } {
+export function fileSource(
+  path: string,
+  size = statSync(path).size,
+  name = basename(path),
+): ByteSource & { close(): Promise<void>; path: string; dev: number; ino: number } {
+  const { dev, ino } = statSync(path);
   let fh: Promise<FileHandle> | null = null;
   // A descriptor of its own for readSync (the handle above may still be opening).
   let fd: number | null = null;
@@ -60,6 +66,9 @@ export function fileSource(path: string, size = statSync(path).size, name = base
   return {
     name,
     size,
+    path: resolve(path),
+    dev,
+    ino,
     async read(offset, length, signal) {
       const out = new Uint8Array(length);
       await readInto(offset, out, signal);

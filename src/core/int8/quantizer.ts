@@ -14,6 +14,7 @@ import { type Job, type WGraph, type WInit, type WNode } from './graph.js';
 import { type FloatType, type QType, floatBytes, quantizeTensor, quantizeTensorChunked, quantizeTensorStreamed } from './numerics.js';
 import { floatChunkReader, readFloatValues, readsInChunks } from '../onnx/tensor-data.js';
 import { withBytes } from '../io/pool.js';
+import { offloadWeight } from './offload.js';
 import type { LocalTypes } from './shapes.js';
 
 /** A quantized value: where its 8-bit version, scale and zero point live (QuantizedValue). */
@@ -268,13 +269,20 @@ export class GraphQuantizer {
         }
         // A float32 weight on disk is read into a pooled buffer, quantized, and the buffer reused (src/core/io/pool.ts).
         const d = src.src?.data;
-        const r = chunks
-          ? await quantizeTensorChunked(chunks, src.dims, axis, params, src.name)
-          : d && src.src!.dataType === DT.FLOAT && d.length === n * 4
-            ? await withBytes(d.source, d.offset, d.length, signal, (b) =>
-                quantizeTensor(new Float32Array(b.buffer, b.byteOffset, n), src.dims, axis, params, src.name),
-              )
-            : quantizeTensor(await this.ctx.valuesOf(src, signal), src.dims, axis, params, src.name);
+        const inOnePiece = !chunks && d && src.src!.dataType === DT.FLOAT && d.length === n * 4 ? d : null;
+        // Another thread may quantize it (offload.ts); if it declines or fails, it is quantized here.
+        const elsewhere = inOnePiece
+          ? offloadWeight({ ...inOnePiece, dims: src.dims, axis, params, name: src.name }, signal)?.catch(() => null)
+          : null;
+        const r =
+          (elsewhere && (await elsewhere)) ||
+          (chunks
+            ? await quantizeTensorChunked(chunks, src.dims, axis, params, src.name)
+            : inOnePiece
+              ? await withBytes(inOnePiece.source, inOnePiece.offset, inOnePiece.length, signal, (b) =>
+                  quantizeTensor(new Float32Array(b.buffer, b.byteOffset, n), src.dims, axis, params, src.name),
+                )
+              : quantizeTensor(await this.ctx.valuesOf(src, signal), src.dims, axis, params, src.name));
         qInit.raw = post ? post(r.data) : r.data;
         scaleInit.raw = floatBytes(r.scales, floatType);
         zpInit.raw = Uint8Array.from(r.zeroPoints.map((z) => z & 0xff));

@@ -1,0 +1,81 @@
+/**
+ * INT8 weights quantized on worker threads (src/node/quantize-pool.ts, src/core/int8/offload.ts) by the real CLI.
+ * Forced on (AVA_QUANT_WORKERS=1) for all-MiniLM-L6-v2, one file and one data file per tensor: the workers take
+ * weights and the output is byte-identical to one thread's. A weight holding NaN fails with the message and exit code
+ * of one thread (the worker's failure makes the main thread quantize that weight and raise its own error). By default
+ * a model under 256 MiB gets no worker.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openModel } from '../../src/core/onnx/open.js';
+import { modelFilesOf } from '../../src/node/files.js';
+import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
+import { runCli } from '../helpers/cli.js';
+
+const EPOCH = '1796040000';
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ava-workers-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `quantize <model> <out> int8 --json` with AVA_QUANT_WORKERS=`workers` (unset: the CLI's choice). */
+function quantize(model: string, out: string, workers?: '0' | '1') {
+  const env: Record<string, string> = { SOURCE_DATE_EPOCH: EPOCH, AVA_QUANT_HASH_CACHE: '0' };
+  if (workers) env.AVA_QUANT_WORKERS = workers;
+  return runCli(['quantize', model, out, 'int8', '--json'], env);
+}
+
+describe('INT8 weights on worker threads', () => {
+  for (const name of [MINILM, 'all-MiniLM-L6-v2-external-per-tensor'])
+    it(`${name}: the workers quantize weights and the output is byte-identical to one thread's`, () => {
+      const one = quantize(pathOf(fixture(name)), join(dir, `${name}-1.onnx`), '0');
+      const many = quantize(pathOf(fixture(name)), join(dir, `${name}-n.onnx`), '1');
+      expect(one.code, one.err).toBe(0);
+      expect(many.code, many.err).toBe(0);
+      expect(JSON.parse(one.out).weightThreads).toBeNull();
+      const stats = JSON.parse(many.out).weightThreads as { threads: number; weights: number; bytes: number };
+      expect(stats.threads).toBeGreaterThanOrEqual(1);
+      expect(stats.weights).toBeGreaterThan(0);
+      expect(stats.bytes).toBeGreaterThanOrEqual(stats.weights * (256 << 10));
+      expect(Buffer.compare(readFileSync(join(dir, `${name}-1.onnx`)), readFileSync(join(dir, `${name}-n.onnx`)))).toBe(0);
+    });
+
+  it('weights holding NaN fail as on one thread (same message, same exit code)', async () => {
+    // all-MiniLM-L6-v2 with NaN as the first value of every MatMul weight of 256 KiB or more: the first of them the
+    // workers take fails there and is quantized again on the main thread, which names the weight.
+    const src = pathOf(fixture(MINILM));
+    const files = modelFilesOf(src);
+    let offsets: number[];
+    try {
+      const { model } = await openModel(files);
+      const matmulB = new Set(model.graph.nodes.filter((n) => n.opType === 'MatMul').map((n) => n.inputs[1]));
+      offsets = model.graph.initializers
+        .filter((t) => matmulB.has(t.name) && t.data && t.data.length >= 256 << 10)
+        .map((t) => t.data!.offset);
+    } finally {
+      await files.close();
+    }
+    expect(offsets.length).toBeGreaterThan(10);
+    const bytes = readFileSync(src);
+    for (const o of offsets) bytes.writeFloatLE(NaN, o);
+    const bad = join(dir, 'nan.onnx');
+    writeFileSync(bad, bytes);
+
+    const one = quantize(bad, join(dir, 'nan-1.onnx'), '0');
+    const many = quantize(bad, join(dir, 'nan-n.onnx'), '1');
+    expect(one.code).not.toBe(0);
+    expect((JSON.parse(one.out) as { error: { message: string } }).error.message).toMatch(/tensor '.+' contains NaN values/);
+    expect(many.code).toBe(one.code);
+    expect(many.out).toBe(one.out);
+    expect(many.err).toBe(one.err);
+  });
+
+  it('by default a model under 256 MiB gets none', () => {
+    const r = quantize(pathOf(fixture(MINILM)), join(dir, 'default.onnx'));
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).weightThreads).toBeNull();
+  });
+});
