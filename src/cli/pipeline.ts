@@ -151,6 +151,8 @@ export async function produce(
     onProgress?: (fraction: number, bytes?: { done: number; total: number }, item?: string) => void;
     /** Always put the weights in `<output>_data` (default: only when the model would be over 2 GiB). */
     externalData?: boolean;
+    /** How far ahead of the write position pieces are computed (writeOutput's lookahead; default: the writer's). */
+    lookahead?: { bytes: number; pieces: number };
     /** Compute SHA-256 and MD5 of the output while writing it (batch manifests). */
     digests?: boolean;
     /** Go on with an already quantized model, and write an output that rewrote nothing (runMode's `force`). */
@@ -208,6 +210,7 @@ export async function produce(
   try {
     await writeOutput(result, sink, {
       startedAt: opts.startedAt,
+      ...(opts.lookahead ? { lookahead: opts.lookahead } : {}),
       onProgress: (done, total, label) => opts.onProgress?.(total ? done / total : 1, { done, total }, label),
       dataSink: async () => {
         const s = await atomicFileSink(dataPath, claims.data);

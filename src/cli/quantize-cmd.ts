@@ -211,6 +211,7 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
       force,
       beforeCommit,
       claims,
+      ...(workers ? { lookahead: workers.lookahead } : {}),
     }));
     progress.finish();
   } catch (e) {

@@ -2,8 +2,8 @@
  * INT8 weights quantized on a second core (src/core/int8/offload.ts): worker threads that open the model's files
  * themselves, read a weight by offset and length into their own kernel memory and run `quantizeTensor` on it, then
  * hand back the quantized bytes (transferred, not copied) with the scales and zero points. The main thread keeps
- * reading, quantizing and writing the rest; each worker holds up to eight weights at a time and the main thread
- * quantizes what they decline, so both cores stay busy and the writer's order is unchanged. Same function, same bytes:
+ * reading, quantizing (big weights in chunks) and writing, and takes queued weights too when the workers fall behind,
+ * so both cores stay busy and the writer's order is unchanged. Same function, same bytes:
  * the output is byte-identical to one thread (tests/cli/weight-workers.test.ts).
  *
  * A worker runs the CLI's own bundle (bin/ava-quant.mjs builds it into .cache/cli/), entered with `workerData.role`;
@@ -20,11 +20,15 @@ import { SLOT_BYTES, leaseSlot } from '../core/kernels/simd.js';
 const ROLE = 'ava-quant:int8-weights';
 /** Weights smaller than this are quantized on the main thread (a message costs more than the work). */
 const MIN_BYTES = 256 << 10;
+/** Weights a worker holds at once: one quantizing, one waiting in its port (so it never waits for the main thread). */
+const WORKER_DEPTH = 2;
 /**
- * Weights a worker holds at once (quantizing or queued). The writer starts the jobs of the next pieces ahead of
- * writing them (src/core/io/write.ts); those a full worker declines are quantized on the main thread meanwhile.
+ * The main thread takes a queued weight only while more than this many wait (the workers are behind), one at a time:
+ * it has the streamed weights, the writing and the rest of the run to do.
  */
-const DEPTH = 8;
+const HERE_FROM_QUEUED = 4;
+/** Weights the main thread quantizes at once from the queue. */
+const HERE_DEPTH = 1;
 
 interface Request {
   id: number;
@@ -99,11 +103,23 @@ function bundlePath(): string | null {
   return url.startsWith('file:') && url.endsWith('.mjs') ? fileURLToPath(url) : null;
 }
 
+/** A weight waiting for a thread: quantized by a worker, or here with `here`. */
+interface Item {
+  req: WeightQuantizeRequest;
+  file: Reopenable;
+  here: () => Promise<QuantizedTensor>;
+  resolve: (q: QuantizedTensor) => void;
+  reject: (e: unknown) => void;
+  signal: AbortSignal | undefined;
+}
+
 /**
  * Starts `workers` threads (default: one per core beyond the first, at most 3; none on one core) and returns the
- * offload to register (setWeightOffload) and close() to end them; null when no worker can run (one core, or not run
- * from the CLI's bundle). A request is declined (the main thread quantizes it) when its source is not a file another
- * thread can open, when it is under 256 KiB, or when every worker already holds eight.
+ * offload to register (setWeightOffload), stats() and close() to end them; null when no worker can run (one core, or
+ * not run from the CLI's bundle). Weights wait in one queue, in the order the writer asked for them; each worker holds
+ * up to two (one quantizing, one queued in its port) and the main thread takes one when more than four wait, so
+ * whichever thread is free takes the next weight and the main thread keeps to its own work otherwise. A weight whose
+ * source is not a file another thread can open, or under 256 KiB, is quantized here at once.
  */
 export function weightQuantizePool(
   workers = Math.min(3, availableParallelism() - 1),
@@ -111,68 +127,86 @@ export function weightQuantizePool(
   const entry = bundlePath();
   if (!entry || workers < 1) return null;
   let nextId = 1;
-  const pending = new Map<number, { resolve: (q: QuantizedTensor) => void; reject: (e: Error) => void }>();
+  const queue: Item[] = [];
+  let hereBusy = 0;
   const stats: WeightThreadStats = { threads: workers, weights: 0, bytes: 0 };
+  const settle = (it: Item, run: Promise<QuantizedTensor>) => run.then(it.resolve, it.reject);
+  const runHere = (it: Item) => {
+    hereBusy++;
+    void settle(it, it.here()).finally(() => {
+      hereBusy--;
+      pump();
+    });
+  };
   const pool = Array.from({ length: workers }, () => {
     const w = new Worker(entry, { workerData: { role: ROLE } });
     w.unref(); // never keeps the process alive
-    const held = new Set<number>();
-    const fail = (e: Error) => {
-      for (const id of held) pending.get(id)?.reject(e);
-      held.clear();
+    const held = new Map<number, Item>();
+    const member = { w, held, dead: false };
+    // A weight the worker could not quantize is quantized here (the error, if any, is then this thread's).
+    const fail = () => {
       member.dead = true;
+      for (const it of held.values()) void settle(it, it.here());
+      held.clear();
+      pump();
     };
     w.on('message', (m: Reply) => {
+      const it = held.get(m.id);
       held.delete(m.id);
-      const p = pending.get(m.id);
-      pending.delete(m.id);
-      if (!p) return; // given up on (cancelled)
-      if ('q' in m) p.resolve(m.q);
-      else p.reject(new Error(m.error));
+      if (it)
+        if ('q' in m) {
+          stats.weights++;
+          stats.bytes += it.req.length;
+          it.resolve(m.q);
+        } else void settle(it, it.here());
+      pump();
     });
     w.on('error', fail);
-    w.on('exit', () => fail(new Error('the quantize thread ended')));
-    const member = { w, held, dead: false };
+    w.on('exit', fail);
     return member;
   });
-  const offload: WeightOffload = (req: WeightQuantizeRequest, signal?: AbortSignal) => {
+  /** Hands queued weights to free workers, then to this thread. */
+  function pump(): void {
+    for (const m of pool)
+      while (!m.dead && m.held.size < WORKER_DEPTH && queue.length) {
+        const it = queue.shift()!;
+        const id = nextId++;
+        m.held.set(id, it);
+        const { req, file } = it;
+        m.w.postMessage({
+          id,
+          path: file.path,
+          dev: file.dev,
+          ino: file.ino,
+          offset: req.offset,
+          length: req.length,
+          dims: req.dims,
+          axis: req.axis,
+          params: req.params,
+          name: req.name,
+        } satisfies Request);
+      }
+    // With no worker left (they failed to start or ended), every weight is quantized here.
+    const alone = pool.every((m) => m.dead);
+    while (queue.length && (alone || (hereBusy < HERE_DEPTH && queue.length > HERE_FROM_QUEUED))) runHere(queue.shift()!);
+  }
+  const offload: WeightOffload = (req, here, signal) => {
     const file = req.source as Partial<Reopenable>;
-    if (!file.path || file.dev === undefined || file.ino === undefined || req.length < MIN_BYTES) return null;
-    const member = pool.filter((m) => !m.dead && m.held.size < DEPTH).sort((a, b) => a.held.size - b.held.size)[0];
-    if (!member) return null;
-    const id = nextId++;
-    const r: Request = {
-      id,
-      path: file.path,
-      dev: file.dev,
-      ino: file.ino,
-      offset: req.offset,
-      length: req.length,
-      dims: req.dims,
-      axis: req.axis,
-      params: req.params,
-      name: req.name,
-    };
+    if (!file.path || file.dev === undefined || file.ino === undefined || req.length < MIN_BYTES) return here();
     return new Promise<QuantizedTensor>((resolve, reject) => {
+      const it: Item = { req, file: file as Reopenable, here, resolve, reject, signal };
+      // Cancelled while waiting: out of the queue at once (the writer waits for every weight it started).
       const onAbort = () => {
-        pending.delete(id);
-        reject(signal!.reason as Error);
+        const at = queue.indexOf(it);
+        if (at >= 0) queue.splice(at, 1);
+        reject(signal!.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      pending.set(id, {
-        resolve: (q) => {
-          signal?.removeEventListener('abort', onAbort);
-          stats.weights++;
-          stats.bytes += req.length;
-          resolve(q);
-        },
-        reject: (e) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      });
-      member.held.add(id);
-      member.w.postMessage(r);
+      const done = () => signal?.removeEventListener('abort', onAbort);
+      it.resolve = (q) => (done(), resolve(q));
+      it.reject = (e) => (done(), reject(e));
+      queue.push(it);
+      pump();
     });
   };
   return {
@@ -191,6 +225,12 @@ export interface WeightThreadStats {
   bytes: number;
 }
 
+/**
+ * How far ahead of the write position the writer starts weight jobs when workers run (its default is 64 MiB and 16
+ * pieces, for one thread): enough queued weights that a worker never waits while the main thread streams a big one.
+ */
+const LOOKAHEAD = { bytes: 128 << 20, pieces: 48 };
+
 /** Inputs at least this big (the .onnx plus its external data) get weight workers by default. */
 export const WORKERS_FROM_BYTES = 256 << 20;
 
@@ -202,7 +242,7 @@ export const WORKERS_FROM_BYTES = 256 << 20;
 export function startWeightWorkers(
   inputBytes: number,
   env: NodeJS.ProcessEnv = process.env,
-): { stop(): void; stats(): WeightThreadStats } | null {
+): { stop(): void; stats(): WeightThreadStats; lookahead: { bytes: number; pieces: number } } | null {
   const want = env.AVA_QUANT_WORKERS;
   if (want === '0' || (want !== '1' && inputBytes < WORKERS_FROM_BYTES)) return null;
   const pool = weightQuantizePool();
@@ -210,6 +250,7 @@ export function startWeightWorkers(
   setWeightOffload(pool.offload);
   return {
     stats: pool.stats,
+    lookahead: LOOKAHEAD,
     stop() {
       setWeightOffload(null);
       pool.close();

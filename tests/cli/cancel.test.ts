@@ -21,7 +21,13 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starts `quantize`, waits until its temporary output file exists, sends `signal`, and returns how it ended. */
-async function cancelWhileWriting(mode: 'int8' | 'fp16', signal: NodeJS.Signals, sub: string, extra: string[] = []) {
+async function cancelWhileWriting(
+  mode: 'int8' | 'fp16',
+  signal: NodeJS.Signals,
+  sub: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+) {
   const d = join(dir, sub);
   rmSync(d, { recursive: true, force: true });
   mkdirSync(d);
@@ -29,7 +35,10 @@ async function cancelWhileWriting(mode: 'int8' | 'fp16', signal: NodeJS.Signals,
   copyFileSync(pathOf(fixture(MINILM)), input);
   const before = sha(input);
   const out = join(d, `model-${mode}.onnx`);
-  const child = spawn(process.execPath, [BIN, 'quantize', input, out, mode, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'quantize', input, out, mode, ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let stderr = '';
   let stdout = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -61,6 +70,16 @@ describe('a cancelled CLI run leaves nothing behind', () => {
     expect(r.sawTemp, 'the temporary output existed when the signal was sent').toBe(true);
     expect(r.end.code, r.stderr).toBe(code);
     expect(r.stderr).toMatch(/^ava-quant: cancelled \(removed 1 unfinished output file\)$/m);
+    expect(r.files).toEqual(['model.onnx']);
+    expect(r.inputUnchanged).toBe(true);
+  });
+});
+
+describe('cancelled while worker threads quantize weights (src/node/quantize-pool.ts)', () => {
+  it('int8, SIGINT: exit 130, no output, no temporary file, and the process does not wait for the workers', async () => {
+    const r = await cancelWhileWriting('int8', 'SIGINT', 'workers', [], { AVA_QUANT_WORKERS: '1' });
+    expect(r.sawTemp).toBe(true);
+    expect(r.end.code, r.stderr).toBe(130);
     expect(r.files).toEqual(['model.onnx']);
     expect(r.inputUnchanged).toBe(true);
   });

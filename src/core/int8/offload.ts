@@ -1,10 +1,10 @@
 /**
  * Quantizing weights on another thread. A runtime with more than one core can register an offload (the CLI does:
  * src/node/quantize-pool.ts); the INT8 planner's weight jobs (quantizer.ts) then hand it the float32 weights they
- * would read and quantize in one piece (not the big weights streamed in chunks, not those with a post-transform), and
- * run whatever it declines (null) here. The offload runs the same `quantizeTensor` (numerics.ts) on the same bytes,
- * so the output is byte-identical to one thread. When the other thread fails for any reason (a NaN weight, a read
- * error, the file replaced meanwhile) the job runs here, so every error is the one a single thread raises.
+ * read and quantize in one piece (not the big weights streamed in chunks, not those with a post-transform), with the
+ * function that quantizes one here. The offload runs the same `quantizeTensor` (numerics.ts) on the same bytes, so
+ * the output is byte-identical to one thread. When the other thread fails for any reason (a NaN weight, a read
+ * error, the file replaced meanwhile) the weight is quantized here, so every error is the one a single thread raises.
  */
 import type { ByteSource } from '../io/source.js';
 import type { QuantParams, QuantizedTensor } from './numerics.js';
@@ -24,10 +24,15 @@ export interface WeightQuantizeRequest {
 }
 
 /**
- * Takes a request, or declines it (null: the caller quantizes it itself). The promise resolves with what
- * `quantizeTensor` returns for these values, or rejects (the caller then quantizes it itself, raising its own error).
+ * Quantizes the weight of `req`, on another thread or by calling `here` (which quantizes it on this thread: what a job
+ * does without an offload), whichever is free first. Resolves with what `quantizeTensor` returns for these values;
+ * when the other thread fails, `here` runs instead, so an error is this thread's (e.g. Int8Refusal for NaN).
  */
-export type WeightOffload = (req: WeightQuantizeRequest, signal?: AbortSignal) => Promise<QuantizedTensor> | null;
+export type WeightOffload = (
+  req: WeightQuantizeRequest,
+  here: () => Promise<QuantizedTensor>,
+  signal?: AbortSignal,
+) => Promise<QuantizedTensor>;
 
 let current: WeightOffload | null = null;
 
@@ -36,7 +41,11 @@ export function setWeightOffload(offload: WeightOffload | null): void {
   current = offload;
 }
 
-/** The registered offload's answer to `req` (null when none is registered or it declines). */
-export function offloadWeight(req: WeightQuantizeRequest, signal?: AbortSignal): Promise<QuantizedTensor> | null {
-  return current ? current(req, signal) : null;
+/** Quantizes `req` through the registered offload, or with `here` when none is registered. */
+export function offloadWeight(
+  req: WeightQuantizeRequest,
+  here: () => Promise<QuantizedTensor>,
+  signal?: AbortSignal,
+): Promise<QuantizedTensor> {
+  return current ? current(req, here, signal) : here();
 }

@@ -270,19 +270,19 @@ export class GraphQuantizer {
         // A float32 weight on disk is read into a pooled buffer, quantized, and the buffer reused (src/core/io/pool.ts).
         const d = src.src?.data;
         const inOnePiece = !chunks && d && src.src!.dataType === DT.FLOAT && d.length === n * 4 ? d : null;
-        // Another thread may quantize it (offload.ts); if it declines or fails, it is quantized here.
-        const elsewhere = inOnePiece
-          ? offloadWeight({ ...inOnePiece, dims: src.dims, axis, params, name: src.name }, signal)?.catch(() => null)
-          : null;
-        const r =
-          (elsewhere && (await elsewhere)) ||
-          (chunks
-            ? await quantizeTensorChunked(chunks, src.dims, axis, params, src.name)
-            : inOnePiece
-              ? await withBytes(inOnePiece.source, inOnePiece.offset, inOnePiece.length, signal, (b) =>
-                  quantizeTensor(new Float32Array(b.buffer, b.byteOffset, n), src.dims, axis, params, src.name),
-                )
-              : quantizeTensor(await this.ctx.valuesOf(src, signal), src.dims, axis, params, src.name));
+        const r = chunks
+          ? await quantizeTensorChunked(chunks, src.dims, axis, params, src.name)
+          : inOnePiece
+            ? // Here or on another thread (offload.ts), whichever is free first.
+              await offloadWeight(
+                { ...inOnePiece, dims: src.dims, axis, params, name: src.name },
+                () =>
+                  withBytes(inOnePiece.source, inOnePiece.offset, inOnePiece.length, signal, (b) =>
+                    quantizeTensor(new Float32Array(b.buffer, b.byteOffset, n), src.dims, axis, params, src.name),
+                  ),
+                signal,
+              )
+            : quantizeTensor(await this.ctx.valuesOf(src, signal), src.dims, axis, params, src.name);
         qInit.raw = post ? post(r.data) : r.data;
         scaleInit.raw = floatBytes(r.scales, floatType);
         zpInit.raw = Uint8Array.from(r.zeroPoints.map((z) => z & 0xff));

@@ -86,6 +86,8 @@ export async function writeOutput(
     onProgress?: (done: number, total: number, label?: string) => void;
     startedAt?: number;
     dataSink?: () => Promise<ByteSink>;
+    /** How far the writer computes pieces ahead of writing them (writePieces' lookaheadBytes / lookaheadPieces). */
+    lookahead?: { bytes: number; pieces: number };
   } = {},
 ): Promise<void> {
   const total = result.outputBytes;
@@ -93,7 +95,11 @@ export async function writeOutput(
   const progress = opts.onProgress
     ? (done: number, _t: number, label?: string) => opts.onProgress!(before + done, total, label)
     : undefined;
-  const w = { ...(opts.signal ? { signal: opts.signal } : {}), ...(progress ? { onProgress: progress } : {}) };
+  const w = {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(progress ? { onProgress: progress } : {}),
+    ...(opts.lookahead ? { lookaheadBytes: opts.lookahead.bytes, lookaheadPieces: opts.lookahead.pieces } : {}),
+  };
   if (result.data) {
     if (!opts.dataSink)
       throw new Error(`internal error: the output needs an external-data file (${result.data.location}) but no sink was given`);
