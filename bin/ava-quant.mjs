@@ -59,9 +59,9 @@ async function bundle() {
 const ENTRY = `
 import { removeTempFilesOnSignals } from './src/node/files.ts';
 import { run } from './src/cli/main.ts';
-import { serveWeightQuantizer } from './src/node/quantize-pool.ts';
-// A worker thread of this bundle quantizes weights (src/node/quantize-pool.ts); the main thread runs the CLI.
-if (!serveWeightQuantizer()) {
+import { serveTensorWork } from './src/node/tensor-workers.ts';
+// A worker thread of this bundle does tensor work (src/node/tensor-workers.ts); the main thread runs the CLI.
+if (!serveTensorWork()) {
   // Ctrl-C / SIGTERM: unfinished outputs are removed before the process exits (src/node/files.ts).
   removeTempFilesOnSignals();
   process.exitCode = await run(process.argv.slice(2));

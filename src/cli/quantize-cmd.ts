@@ -10,7 +10,7 @@ import { initializerTable } from '../core/modes/predict.js';
 import { inputBytes } from '../core/onnx/open.js';
 import { CliError, type CliIo, EXIT, type OutputClaims, checkOutputPath, int, mb } from './io.js';
 import { openInput, produce, provenanceOf, statInput } from './pipeline.js';
-import { startWeightWorkers } from '../node/quantize-pool.js';
+import { startTensorWorkers } from '../node/tensor-workers.js';
 import { createProgress } from './progress.js';
 import { reportLines } from './report-text.js';
 import {
@@ -193,8 +193,8 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   claims ??= here;
   const progress = createProgress(io, mode);
   const opened = await openInput(input, { hashNow: true });
-  // A big model's INT8 weights are quantized on the other cores too (src/node/quantize-pool.ts); same bytes.
-  const workers = startWeightWorkers(inputBytes(opened.opened.model));
+  // A big model's tensors are quantized or converted on the other cores too (src/node/tensor-workers.ts); same bytes.
+  const workers = startTensorWorkers(inputBytes(opened.opened.model));
   let result;
   // The output is checked against the target before it is kept (src/cli/target-check.ts).
   let check: TargetCheck | null = null;
@@ -246,7 +246,7 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
           ...result.report,
           written: true,
           target: checked ? targetJson(checked, target) : null,
-          weightThreads: workers?.stats() ?? null,
+          tensorThreads: workers?.stats() ?? null,
         },
         null,
         2,

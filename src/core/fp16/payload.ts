@@ -14,15 +14,17 @@
  * `chunking.aboveBytes` are scanned and converted in chunks, so a big tensor's float32 values are never all in memory.
  */
 import { chunkReader } from '../io/source.js';
-import { kernelMemoryBuffers, withBytes } from '../io/pool.js';
+import { kernelMemoryBuffers } from '../io/pool.js';
 import { DT } from '../onnx/dtypes.js';
-import { type ClampOptions, type ConvertStats, float32BytesToFloat16 } from '../onnx/float16.js';
+import { type ClampOptions, type ConvertStats, addStats, float32BytesToFloat16 } from '../onnx/float16.js';
+import { tensorWork } from '../offload.js';
 import { TENSOR, type TensorDataRef, type TensorView } from '../onnx/model.js';
 import { chunking, hasRawBytes, rawByteLength, rawBytes as readRaw } from '../onnx/tensor-data.js';
 import { WT_I32, WT_LEN, pushInts } from '../onnx/wire.js';
-import { SENTINEL_MAGNITUDE } from './options.js';
-import { simd, simdMaxMagnitude } from '../kernels/simd.js';
+import { type RangeScan, scanFloat32 } from './range.js';
 import { concatBytes } from '../io/bytes.js';
+
+export type { RangeScan };
 
 /** The float_data fields of a tensor as byte spans of the model, in order (when it has no raw_data). */
 function floatDataSpans(t: TensorView): { start: number; end: number }[] {
@@ -72,71 +74,6 @@ export function float32ByteLength(t: TensorView): number {
   return n;
 }
 
-export interface RangeScan {
-  /** Largest finite |x| (0 for an empty tensor). */
-  maxAbs: number;
-  /** Some finite value beyond maxFinite is below SENTINEL_MAGNITUDE (a genuine weight, not an infinity stand-in). */
-  genuine: boolean;
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** Float32 bit pattern of the smallest float32 magnitude `> x` (strict) or `>= x`, for x >= 0. */
-function firstBitsAbove(x: number, strict: boolean): number {
-  f32[0] = x; // nearest float32
-  const b = u32[0]!;
-  return (strict ? f32[0]! > x : f32[0]! >= x) ? b : b + 1;
-}
-
-/**
- * The range of float32 values ([n]) as their bit patterns: float32 magnitudes order as their bit patterns with the
- * sign cleared, so the largest finite |x| is the largest pattern below infinity's (0x7f800000; NaN above it is
- * skipped, as `Math.abs(NaN) > maxAbs` is false), and a genuine out-of-range value is a pattern in
- * [first above maxFinite, first at SENTINEL_MAGNITUDE). One integer compare per value instead of float math.
- */
-function scan(v: Float32Array, maxFinite: number): RangeScan {
-  const w = new Uint32Array(v.buffer, v.byteOffset, v.length);
-  const lo = firstBitsAbove(maxFinite, true);
-  const span = firstBitsAbove(SENTINEL_MAGNITUDE, false) - lo;
-  const acc = new Uint32Array(2); // [max finite magnitude bits, genuine]
-  for (let a = 0; a < w.length; a += SCAN_CHUNK) scanChunk(w, a, Math.min(w.length, a + SCAN_CHUNK), lo, span, acc);
-  u32[0] = acc[0]!;
-  return { maxAbs: f32[0]!, genuine: acc[1] === 1 };
-}
-
-/** Values per scanChunk call: the hot loop is a small function called per chunk (see kernels/float16.ts CHUNK). */
-const SCAN_CHUNK = 16384;
-
-function scanChunk(w: Uint32Array, from: number, to: number, lo: number, span: number, acc: Uint32Array): void {
-  // Usual case first: one max over the magnitudes. Below `lo` everything is finite and nothing is out of range.
-  let all = 0;
-  let i = from;
-  const k = to - from >= 64 ? simd() : null; // the SIMD twin (kernels/simd.ts) takes all but the last few values
-  if (k) {
-    const r = simdMaxMagnitude(k, w, from, to);
-    all = r.max;
-    i += r.done;
-  }
-  for (; i < to; i++) {
-    const m = w[i]! & 0x7fffffff;
-    if (m > all) all = m;
-  }
-  if (all < lo) {
-    if (all > acc[0]!) acc[0] = all;
-    return;
-  }
-  let max = acc[0]!;
-  let genuine = 0;
-  for (let i = from; i < to; i++) {
-    const m = w[i]! & 0x7fffffff;
-    if (m > max && m < 0x7f800000) max = m;
-    if ((m - lo) >>> 0 < span) genuine = 1;
-  }
-  acc[0] = max;
-  if (genuine) acc[1] = 1;
-}
-
 function asFloat32(src: Uint8Array): Float32Array {
   const n = src.length >>> 2;
   return src.byteOffset % 4 === 0 ? new Float32Array(src.buffer, src.byteOffset, n) : new Float32Array(src.slice(0, n * 4).buffer);
@@ -145,14 +82,14 @@ function asFloat32(src: Uint8Array): Float32Array {
 /** Range of a float32 tensor's values against maxFinite (see RangeScan). Rejects with the signal's reason when aborted. */
 export async function scanFloat32Range(t: TensorView, maxFinite: number, signal?: AbortSignal): Promise<RangeScan> {
   const d = bigOnDisk(t);
-  if (!d && t.data) return withBytes(t.data.source, t.data.offset, t.data.length, signal, (b) => scan(asFloat32(b), maxFinite));
-  if (!d) return scan(asFloat32(await payloadBytes(t, signal)), maxFinite);
+  if (!d && t.data) return tensorWork({ ...t.data, task: { op: 'fp16-range', maxFinite } }, signal);
+  if (!d) return scanFloat32(asFloat32(await payloadBytes(t, signal)), maxFinite);
   const all: RangeScan = { maxAbs: 0, genuine: false };
   const buffers = kernelMemoryBuffers();
   try {
     const read = chunkReader(d.source, { start: d.offset, end: d.offset + d.length, alloc: buffers.alloc });
     for (const [a, b] of byteChunks(d.length)) {
-      const r = scan(asFloat32(await read(d.offset + a, b - a, signal)), maxFinite);
+      const r = scanFloat32(asFloat32(await read(d.offset + a, b - a, signal)), maxFinite);
       all.maxAbs = Math.max(all.maxAbs, r.maxAbs);
       all.genuine ||= r.genuine;
     }
@@ -164,7 +101,7 @@ export async function scanFloat32Range(t: TensorView, maxFinite: number, signal?
 
 /** The same scan over values already decoded (a Constant's value_float / value_floats attribute). */
 export function scanFloatValues(values: readonly number[], maxFinite: number): RangeScan {
-  return scan(Float32Array.from(values), maxFinite);
+  return scanFloat32(Float32Array.from(values), maxFinite);
 }
 
 /** The value of a one-element FLOAT, INT32 or INT64 tensor stored in the model; null for anything else. */
@@ -189,7 +126,12 @@ export async function scalarValue(t: TensorView): Promise<number | null> {
  */
 export async function convertToFloat16(t: TensorView, clamp: ClampOptions, stats: ConvertStats, signal?: AbortSignal): Promise<Uint8Array> {
   const d = bigOnDisk(t);
-  if (!d && t.data) return withBytes(t.data.source, t.data.offset, t.data.length, signal, (b) => float32BytesToFloat16(b, clamp, stats));
+  if (!d && t.data) {
+    // Here or on another thread (src/core/offload.ts), whichever is free first.
+    const r = await tensorWork({ ...t.data, task: { op: 'fp16-convert', clamp } }, signal);
+    addStats(stats, r.stats);
+    return r.bytes;
+  }
   if (!d) return float32BytesToFloat16(await payloadBytes(t), clamp, stats);
   const out = new Uint8Array(d.length / 2);
   const read = chunkReader(d.source, { start: d.offset, end: d.offset + d.length });

@@ -13,8 +13,7 @@ import { DT, dtypeName } from '../onnx/dtypes.js';
 import { type Job, type WGraph, type WInit, type WNode } from './graph.js';
 import { type FloatType, type QType, floatBytes, quantizeTensor, quantizeTensorChunked, quantizeTensorStreamed } from './numerics.js';
 import { floatChunkReader, readFloatValues, readsInChunks } from '../onnx/tensor-data.js';
-import { withBytes } from '../io/pool.js';
-import { offloadWeight } from './offload.js';
+import { tensorWork } from '../offload.js';
 import type { LocalTypes } from './shapes.js';
 
 /** A quantized value: where its 8-bit version, scale and zero point live (QuantizedValue). */
@@ -273,15 +272,8 @@ export class GraphQuantizer {
         const r = chunks
           ? await quantizeTensorChunked(chunks, src.dims, axis, params, src.name)
           : inOnePiece
-            ? // Here or on another thread (offload.ts), whichever is free first.
-              await offloadWeight(
-                { ...inOnePiece, dims: src.dims, axis, params, name: src.name },
-                () =>
-                  withBytes(inOnePiece.source, inOnePiece.offset, inOnePiece.length, signal, (b) =>
-                    quantizeTensor(new Float32Array(b.buffer, b.byteOffset, n), src.dims, axis, params, src.name),
-                  ),
-                signal,
-              )
+            ? // Here or on another thread (src/core/offload.ts), whichever is free first.
+              await tensorWork({ ...inOnePiece, task: { op: 'int8-quantize', dims: src.dims, axis, params, name: src.name } }, signal)
             : quantizeTensor(await this.ctx.valuesOf(src, signal), src.dims, axis, params, src.name);
         qInit.raw = post ? post(r.data) : r.data;
         scaleInit.raw = floatBytes(r.scales, floatType);

@@ -1,5 +1,5 @@
 /**
- * INT8 weights quantized on worker threads (src/node/quantize-pool.ts, src/core/int8/offload.ts) by the real CLI.
+ * Tensor work on worker threads (src/node/tensor-workers.ts, src/core/offload.ts) by the real CLI: INT8 and FP16.
  * Forced on (AVA_QUANT_WORKERS=1) for all-MiniLM-L6-v2, one file and one data file per tensor: the workers take
  * weights and the output is byte-identical to one thread's. A weight holding NaN fails with the message and exit code
  * of one thread (the worker's failure makes the main thread quantize that weight and raise its own error). By default
@@ -21,27 +21,37 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** `quantize <model> <out> int8 --json` with AVA_QUANT_WORKERS=`workers` (unset: the CLI's choice). */
-function quantize(model: string, out: string, workers?: '0' | '1') {
+/** `quantize <model> <out> <mode> --json` with AVA_QUANT_WORKERS=`workers` (unset: the CLI's choice). */
+function quantize(model: string, out: string, workers?: '0' | '1', mode: 'int8' | 'fp16' = 'int8') {
   const env: Record<string, string> = { SOURCE_DATE_EPOCH: EPOCH, AVA_QUANT_HASH_CACHE: '0' };
   if (workers) env.AVA_QUANT_WORKERS = workers;
-  return runCli(['quantize', model, out, 'int8', '--json'], env);
+  return runCli(['quantize', model, out, mode, '--json'], env);
 }
 
-describe('INT8 weights on worker threads', () => {
+/** The --json report without what differs between runs (times, output path, the threads' own figures). */
+function report(out: string): Record<string, unknown> {
+  const { totalMs: _t, durationMs: _d, output: _o, tensorThreads: _w, ...rest } = JSON.parse(out) as Record<string, unknown>;
+  return rest;
+}
+
+describe('tensor work on worker threads', () => {
   for (const name of [MINILM, 'all-MiniLM-L6-v2-external-per-tensor'])
-    it(`${name}: the workers quantize weights and the output is byte-identical to one thread's`, () => {
-      const one = quantize(pathOf(fixture(name)), join(dir, `${name}-1.onnx`), '0');
-      const many = quantize(pathOf(fixture(name)), join(dir, `${name}-n.onnx`), '1');
-      expect(one.code, one.err).toBe(0);
-      expect(many.code, many.err).toBe(0);
-      expect(JSON.parse(one.out).weightThreads).toBeNull();
-      const stats = JSON.parse(many.out).weightThreads as { threads: number; weights: number; bytes: number };
-      expect(stats.threads).toBeGreaterThanOrEqual(1);
-      expect(stats.weights).toBeGreaterThan(0);
-      expect(stats.bytes).toBeGreaterThanOrEqual(stats.weights * (256 << 10));
-      expect(Buffer.compare(readFileSync(join(dir, `${name}-1.onnx`)), readFileSync(join(dir, `${name}-n.onnx`)))).toBe(0);
-    });
+    for (const mode of ['int8', 'fp16'] as const)
+      it(`${name} ${mode}: the workers take tensors; output and report are byte-identical to one thread's`, () => {
+        const one = quantize(pathOf(fixture(name)), join(dir, `${name}-${mode}-1.onnx`), '0', mode);
+        const many = quantize(pathOf(fixture(name)), join(dir, `${name}-${mode}-n.onnx`), '1', mode);
+        expect(one.code, one.err).toBe(0);
+        expect(many.code, many.err).toBe(0);
+        expect(JSON.parse(one.out).tensorThreads).toBeNull();
+        const stats = JSON.parse(many.out).tensorThreads as { threads: number; tensors: number; bytes: number };
+        expect(stats.threads).toBeGreaterThanOrEqual(1);
+        expect(stats.tensors).toBeGreaterThan(0);
+        expect(stats.bytes).toBeGreaterThanOrEqual(stats.tensors * (256 << 10));
+        expect(report(many.out)).toEqual(report(one.out));
+        const a = readFileSync(join(dir, `${name}-${mode}-1.onnx`));
+        const b = readFileSync(join(dir, `${name}-${mode}-n.onnx`));
+        expect(Buffer.compare(a, b)).toBe(0);
+      });
 
   it('weights holding NaN fail as on one thread (same message, same exit code)', async () => {
     // all-MiniLM-L6-v2 with NaN as the first value of every MatMul weight of 256 KiB or more: the first of them the
@@ -76,6 +86,6 @@ describe('INT8 weights on worker threads', () => {
   it('by default a model under 256 MiB gets none', () => {
     const r = quantize(pathOf(fixture(MINILM)), join(dir, 'default.onnx'));
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(r.out).weightThreads).toBeNull();
+    expect(JSON.parse(r.out).tensorThreads).toBeNull();
   });
 });

@@ -1,10 +1,10 @@
 /**
- * INT8 weights quantized on a second core (src/core/int8/offload.ts): worker threads that open the model's files
- * themselves, read a weight by offset and length into their own kernel memory and run `quantizeTensor` on it, then
- * hand back the quantized bytes (transferred, not copied) with the scales and zero points. The main thread keeps
- * reading, quantizing (big weights in chunks) and writing, and takes queued weights too when the workers fall behind,
- * so both cores stay busy and the writer's order is unchanged. Same function, same bytes:
- * the output is byte-identical to one thread (tests/cli/weight-workers.test.ts).
+ * Tensor work on the other cores (src/core/offload.ts): worker threads that open the model's files themselves, read a
+ * tensor by offset and length into their own kernel memory and run the task on it (INT8's quantize, FP16's convert and
+ * range scan: `runTensorTask`), then hand back what it made (bytes transferred, not copied). The main thread keeps
+ * reading, processing the big tensors in chunks and writing, and takes queued tensors too when the workers fall
+ * behind, so both cores stay busy and the writer's order is unchanged. Same function, same bytes: the output is
+ * byte-identical to one thread (tests/cli/tensor-workers.test.ts).
  *
  * A worker runs the CLI's own bundle (bin/ava-quant.mjs builds it into .cache/cli/), entered with `workerData.role`;
  * run from the TypeScript sources (tsx) there is no bundle for a worker to load, and nothing is offloaded.
@@ -13,21 +13,20 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { quantizeTensor, type QuantParams, type QuantizedTensor } from '../core/int8/numerics.js';
-import { type WeightOffload, type WeightQuantizeRequest, setWeightOffload } from '../core/int8/offload.js';
+import { type TaskResult, type TensorOffload, type TensorTask, type TensorWork, runTensorTask, setTensorOffload } from '../core/offload.js';
 import { SLOT_BYTES, leaseSlot } from '../core/kernels/simd.js';
 
-const ROLE = 'ava-quant:int8-weights';
-/** Weights smaller than this are quantized on the main thread (a message costs more than the work). */
+const ROLE = 'ava-quant:tensor-work';
+/** Tensors smaller than this are processed on the main thread (a message costs more than the work). */
 const MIN_BYTES = 256 << 10;
-/** Weights a worker holds at once: one quantizing, one waiting in its port (so it never waits for the main thread). */
+/** Tensors a worker holds at once: one in work, one waiting in its port (so it never waits for the main thread). */
 const WORKER_DEPTH = 2;
 /**
- * The main thread takes a queued weight only while more than this many wait (the workers are behind), one at a time:
- * it has the streamed weights, the writing and the rest of the run to do.
+ * The main thread takes a queued tensor only while more than this many wait (the workers are behind), one at a time:
+ * it has the streamed tensors, the writing and the rest of the run to do.
  */
 const HERE_FROM_QUEUED = 4;
-/** Weights the main thread quantizes at once from the queue. */
+/** Tensors the main thread takes at once from the queue. */
 const HERE_DEPTH = 1;
 
 interface Request {
@@ -38,12 +37,9 @@ interface Request {
   ino: number;
   offset: number;
   length: number;
-  dims: readonly number[];
-  axis: number | null;
-  params: QuantParams;
-  name: string;
+  task: TensorTask;
 }
-type Reply = { id: number; q: QuantizedTensor } | { id: number; error: string };
+type Reply = { id: number; result: TaskResult<TensorTask> } | { id: number; error: string };
 
 /** A file source that can be opened again by another thread (src/node/files.ts fileSource). */
 interface Reopenable {
@@ -53,10 +49,10 @@ interface Reopenable {
 }
 
 /**
- * In a worker started by weightQuantizePool: serves requests until the main thread ends it, and returns true.
+ * In a worker started by tensorWorkerPool: serves requests until the main thread ends it, and returns true.
  * Anywhere else: does nothing, returns false. The CLI's entry calls it first (bin/ava-quant.mjs).
  */
-export function serveWeightQuantizer(): boolean {
+export function serveTensorWork(): boolean {
   if (isMainThread || (workerData as { role?: string } | null)?.role !== ROLE) return false;
   const port = parentPort!;
   const fds = new Map<string, number>();
@@ -84,10 +80,12 @@ export function serveWeightQuantizer(): boolean {
         if (n === 0) throw new Error(`${r.path} ended at byte ${r.offset + got}`);
         got += n;
       }
-      const q = quantizeTensor(new Float32Array(bytes.buffer, bytes.byteOffset, r.length / 4), r.dims, r.axis, r.params, r.name);
-      // The quantized bytes are sent by moving their buffer: one the array has to itself.
-      const data = q.data.byteOffset === 0 && q.data.byteLength === q.data.buffer.byteLength ? q.data : q.data.slice();
-      port.postMessage({ id: r.id, q: { ...q, data } } satisfies Reply, [data.buffer as ArrayBuffer]);
+      const result = runTensorTask(r.task, bytes);
+      // Bytes made by the task are sent by moving their buffer, when the array has it to itself (else copied).
+      const made = 'data' in result ? result.data : 'bytes' in result ? result.bytes : null;
+      const own = made && made.byteOffset === 0 && made.byteLength === made.buffer.byteLength ? made : made?.slice();
+      const sent = own && made !== own ? ('data' in result ? { ...result, data: own } : { ...result, bytes: own }) : result;
+      port.postMessage({ id: r.id, result: sent } satisfies Reply, own ? [own.buffer as ArrayBuffer] : []);
     } catch (e) {
       port.postMessage({ id: r.id, error: (e as Error).message } satisfies Reply);
     } finally {
@@ -103,34 +101,33 @@ function bundlePath(): string | null {
   return url.startsWith('file:') && url.endsWith('.mjs') ? fileURLToPath(url) : null;
 }
 
-/** A weight waiting for a thread: quantized by a worker, or here with `here`. */
+/** A tensor's work waiting for a thread: done by a worker, or here with `here`. */
 interface Item {
-  req: WeightQuantizeRequest;
+  work: TensorWork;
   file: Reopenable;
-  here: () => Promise<QuantizedTensor>;
-  resolve: (q: QuantizedTensor) => void;
+  here: () => Promise<unknown>;
+  resolve: (r: unknown) => void;
   reject: (e: unknown) => void;
-  signal: AbortSignal | undefined;
 }
 
 /**
  * Starts `workers` threads (default: one per core beyond the first, at most 3; none on one core) and returns the
- * offload to register (setWeightOffload), stats() and close() to end them; null when no worker can run (one core, or
- * not run from the CLI's bundle). Weights wait in one queue, in the order the writer asked for them; each worker holds
+ * offload to register (setTensorOffload), stats() and close() to end them; null when no worker can run (one core, or
+ * not run from the CLI's bundle). Tensors wait in one queue, in the order the writer asked for them; each worker holds
  * up to two (one quantizing, one queued in its port) and the main thread takes one when more than four wait, so
- * whichever thread is free takes the next weight and the main thread keeps to its own work otherwise. A weight whose
- * source is not a file another thread can open, or under 256 KiB, is quantized here at once.
+ * whichever thread is free takes the next tensor and the main thread keeps to its own work otherwise. A tensor whose
+ * source is not a file another thread can open, or under 256 KiB, is processed here at once.
  */
-export function weightQuantizePool(
+export function tensorWorkerPool(
   workers = Math.min(3, availableParallelism() - 1),
-): { offload: WeightOffload; stats(): WeightThreadStats; close(): void } | null {
+): { offload: TensorOffload; stats(): TensorThreadStats; close(): void } | null {
   const entry = bundlePath();
   if (!entry || workers < 1) return null;
   let nextId = 1;
   const queue: Item[] = [];
   let hereBusy = 0;
-  const stats: WeightThreadStats = { threads: workers, weights: 0, bytes: 0 };
-  const settle = (it: Item, run: Promise<QuantizedTensor>) => run.then(it.resolve, it.reject);
+  const stats: TensorThreadStats = { threads: workers, tensors: 0, bytes: 0 };
+  const settle = (it: Item, run: Promise<unknown>) => run.then(it.resolve, it.reject);
   const runHere = (it: Item) => {
     hereBusy++;
     void settle(it, it.here()).finally(() => {
@@ -143,7 +140,7 @@ export function weightQuantizePool(
     w.unref(); // never keeps the process alive
     const held = new Map<number, Item>();
     const member = { w, held, dead: false };
-    // A weight the worker could not quantize is quantized here (the error, if any, is then this thread's).
+    // Work a worker could not do is done here (the error, if any, is then this thread's).
     const fail = () => {
       member.dead = true;
       for (const it of held.values()) void settle(it, it.here());
@@ -154,10 +151,10 @@ export function weightQuantizePool(
       const it = held.get(m.id);
       held.delete(m.id);
       if (it)
-        if ('q' in m) {
-          stats.weights++;
-          stats.bytes += it.req.length;
-          it.resolve(m.q);
+        if ('result' in m) {
+          stats.tensors++;
+          stats.bytes += it.work.length;
+          it.resolve(m.result);
         } else void settle(it, it.here());
       pump();
     });
@@ -165,37 +162,38 @@ export function weightQuantizePool(
     w.on('exit', fail);
     return member;
   });
-  /** Hands queued weights to free workers, then to this thread. */
+  /** Hands queued tensors to free workers, then to this thread. */
   function pump(): void {
     for (const m of pool)
       while (!m.dead && m.held.size < WORKER_DEPTH && queue.length) {
         const it = queue.shift()!;
         const id = nextId++;
         m.held.set(id, it);
-        const { req, file } = it;
+        const { work, file } = it;
         m.w.postMessage({
           id,
           path: file.path,
           dev: file.dev,
           ino: file.ino,
-          offset: req.offset,
-          length: req.length,
-          dims: req.dims,
-          axis: req.axis,
-          params: req.params,
-          name: req.name,
+          offset: work.offset,
+          length: work.length,
+          task: work.task,
         } satisfies Request);
       }
-    // With no worker left (they failed to start or ended), every weight is quantized here.
+    // With no worker left (they failed to start or ended), every tensor is processed here.
     const alone = pool.every((m) => m.dead);
     while (queue.length && (alone || (hereBusy < HERE_DEPTH && queue.length > HERE_FROM_QUEUED))) runHere(queue.shift()!);
   }
-  const offload: WeightOffload = (req, here, signal) => {
-    const file = req.source as Partial<Reopenable>;
-    if (!file.path || file.dev === undefined || file.ino === undefined || req.length < MIN_BYTES) return here();
-    return new Promise<QuantizedTensor>((resolve, reject) => {
-      const it: Item = { req, file: file as Reopenable, here, resolve, reject, signal };
-      // Cancelled while waiting: out of the queue at once (the writer waits for every weight it started).
+  const offload: TensorOffload = <T extends TensorTask>(
+    work: TensorWork<T>,
+    here: () => Promise<TaskResult<T>>,
+    signal?: AbortSignal,
+  ): Promise<TaskResult<T>> => {
+    const file = work.source as Partial<Reopenable>;
+    if (!file.path || file.dev === undefined || file.ino === undefined || work.length < MIN_BYTES) return here();
+    return new Promise<TaskResult<T>>((resolve, reject) => {
+      const it: Item = { work, file: file as Reopenable, here, resolve: () => undefined, reject };
+      // Cancelled while waiting: out of the queue at once (the writer waits for every piece it started).
       const onAbort = () => {
         const at = queue.indexOf(it);
         if (at >= 0) queue.splice(at, 1);
@@ -203,7 +201,7 @@ export function weightQuantizePool(
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       const done = () => signal?.removeEventListener('abort', onAbort);
-      it.resolve = (q) => (done(), resolve(q));
+      it.resolve = (r) => (done(), resolve(r as TaskResult<T>));
       it.reject = (e) => (done(), reject(e));
       queue.push(it);
       pump();
@@ -218,41 +216,41 @@ export function weightQuantizePool(
   };
 }
 
-/** What the workers did: threads started, weights they quantized and those weights' float bytes. */
-export interface WeightThreadStats {
+/** What the workers did: threads started, tensors they processed and those tensors' float32 bytes. */
+export interface TensorThreadStats {
   threads: number;
-  weights: number;
+  tensors: number;
   bytes: number;
 }
 
 /**
- * How far ahead of the write position the writer starts weight jobs when workers run (its default is 64 MiB and 16
- * pieces, for one thread): enough queued weights that a worker never waits while the main thread streams a big one.
+ * How far ahead of the write position the writer starts tensor jobs when workers run (its default is 64 MiB and 16
+ * pieces, for one thread): enough queued tensors that a worker never waits while the main thread streams a big one.
  */
 const LOOKAHEAD = { bytes: 128 << 20, pieces: 48 };
 
-/** Inputs at least this big (the .onnx plus its external data) get weight workers by default. */
+/** Inputs at least this big (the .onnx plus its external data) get tensor workers by default. */
 export const WORKERS_FROM_BYTES = 256 << 20;
 
 /**
- * The CLI's choice: weight workers for an input of `inputBytes` (AVA_QUANT_WORKERS=1 always, =0 never, else from
+ * The CLI's choice: tensor workers for an input of `inputBytes` (AVA_QUANT_WORKERS=1 always, =0 never, else from
  * WORKERS_FROM_BYTES up: on a small model a thread's start-up, about 50 ms of the other core and 30 MiB, costs more than
  * it saves). Registers the offload and returns stop() (ends the workers, unregisters it) and stats(); null when none run.
  */
-export function startWeightWorkers(
+export function startTensorWorkers(
   inputBytes: number,
   env: NodeJS.ProcessEnv = process.env,
-): { stop(): void; stats(): WeightThreadStats; lookahead: { bytes: number; pieces: number } } | null {
+): { stop(): void; stats(): TensorThreadStats; lookahead: { bytes: number; pieces: number } } | null {
   const want = env.AVA_QUANT_WORKERS;
   if (want === '0' || (want !== '1' && inputBytes < WORKERS_FROM_BYTES)) return null;
-  const pool = weightQuantizePool();
+  const pool = tensorWorkerPool();
   if (!pool) return null;
-  setWeightOffload(pool.offload);
+  setTensorOffload(pool.offload);
   return {
     stats: pool.stats,
     lookahead: LOOKAHEAD,
     stop() {
-      setWeightOffload(null);
+      setTensorOffload(null);
       pool.close();
     },
   };
