@@ -13,7 +13,7 @@ import { DT, dtypeName } from '../onnx/dtypes.js';
 import { type Job, type WGraph, type WInit, type WNode } from './graph.js';
 import { type FloatType, type QType, floatBytes, quantizeTensor, quantizeTensorChunked, quantizeTensorStreamed } from './numerics.js';
 import { floatChunkReader, readFloatValues, readsInChunks } from '../onnx/tensor-data.js';
-import { withBytes } from '../io/pool.js';
+import { takeBuffer, withBytes } from '../io/pool.js';
 import type { LocalTypes } from './shapes.js';
 
 /** A quantized value: where its 8-bit version, scale and zero point live (QuantizedValue). */
@@ -266,15 +266,17 @@ export class GraphQuantizer {
           zpInit.raw = Uint8Array.from(r.zeroPoints.map((z) => z & 0xff));
           return;
         }
-        // A float32 weight on disk is read into a pooled buffer, quantized, and the buffer reused (src/core/io/pool.ts).
+        // A float32 weight on disk is read into a pooled buffer, quantized, and the buffer reused; the quantized bytes
+        // go to a pooled buffer too, which the writer gives back once written (src/core/io/pool.ts, emitInit).
         const d = src.src?.data;
+        const out = () => (post ? undefined : takeBuffer(n));
         const r = chunks
           ? await quantizeTensorChunked(chunks, src.dims, axis, params, src.name)
           : d && src.src!.dataType === DT.FLOAT && d.length === n * 4
             ? await withBytes(d.source, d.offset, d.length, signal, (b) =>
-                quantizeTensor(new Float32Array(b.buffer, b.byteOffset, n), src.dims, axis, params, src.name),
+                quantizeTensor(new Float32Array(b.buffer, b.byteOffset, n), src.dims, axis, params, src.name, out()),
               )
-            : quantizeTensor(await this.ctx.valuesOf(src, signal), src.dims, axis, params, src.name);
+            : quantizeTensor(await this.ctx.valuesOf(src, signal), src.dims, axis, params, src.name, out());
         qInit.raw = post ? post(r.data) : r.data;
         scaleInit.raw = floatBytes(r.scales, floatType);
         zpInit.raw = Uint8Array.from(r.zeroPoints.map((z) => z & 0xff));
