@@ -52,14 +52,15 @@ export function takeBuffer(length: number): Uint8Array {
 /**
  * Gives back an array takeBuffer returned (or any view of its buffer), for a later takeBuffer of its size class: the
  * caller and everyone it passed the array to must be done with it (a sink whose write settled, src/core/io/write.ts).
- * Once per take. Arrays the pool did not lend (a plain array, a view of a file's bytes, the kernels' memory) and
- * buffers already given back are ignored. When the pool holds POOL_BYTES, buffers of the classes given back longest
+ * Once per take. Arrays the pool did not lend (a plain array, a view of a file's bytes, the kernels' memory),
+ * buffers already given back and detached buffers are ignored. When the pool holds POOL_BYTES, buffers of the classes given back longest
  * ago are dropped to make room.
  */
 export function recycle(bytes: Uint8Array): void {
   const buf = bytes.buffer as ArrayBuffer;
   if (owned.get(buf) !== false) return;
   const size = buf.byteLength;
+  if (!size) return void owned.delete(buf); // transferred away (detached): nothing to keep
   for (const [s, list] of free) {
     if (kept + size <= POOL_BYTES) break;
     while (list.length && kept + size > POOL_BYTES) {
