@@ -13,7 +13,7 @@
  *  - 'fp16-range': FP16's range scan (src/core/fp16/range.ts).
  */
 import type { ByteSource } from './io/source.js';
-import { withBytes } from './io/pool.js';
+import { takeBuffer, withBytes } from './io/pool.js';
 import { type QuantParams, type QuantizedTensor, quantizeTensor } from './int8/numerics.js';
 import { type ClampOptions, type ConvertStats, emptyStats, float32BytesToFloat16 } from './onnx/float16.js';
 import { type RangeScan, scanFloat32 } from './fp16/range.js';
@@ -48,11 +48,13 @@ export interface TensorWork<T extends TensorTask = TensorTask> {
 }
 
 /**
- * Runs `task` on the float32 little-endian `bytes` ([n] values; any byte offset) on this thread.
+ * Runs `task` on the float32 little-endian `bytes` ([n] values; any byte offset) on this thread. The bytes it makes
+ * (quantized values, float16 values) go to new arrays (`fresh`: a worker hands them over by moving their buffers) or
+ * to buffers of src/core/io/pool.ts takeBuffer (`pooled`: the writer gives them back once written).
  * Errors: those of the task (Int8Refusal for a NaN or infinite INT8 weight, RangeError for a length that does not
  * match the shape).
  */
-export function runTensorTask<T extends TensorTask>(task: T, bytes: Uint8Array): TaskResult<T> {
+export function runTensorTask<T extends TensorTask>(task: T, bytes: Uint8Array, outputs: 'pooled' | 'fresh' = 'fresh'): TaskResult<T> {
   // A view at an offset that is not a multiple of 4 (a read inside a piece of another mode's output) is copied first.
   const values = () =>
     bytes.byteOffset % 4 === 0
@@ -60,10 +62,18 @@ export function runTensorTask<T extends TensorTask>(task: T, bytes: Uint8Array):
       : new Float32Array(bytes.slice().buffer);
   switch (task.op) {
     case 'int8-quantize':
-      return quantizeTensor(values(), task.dims, task.axis, task.params, task.name) as TaskResult<T>;
+      return quantizeTensor(
+        values(),
+        task.dims,
+        task.axis,
+        task.params,
+        task.name,
+        outputs === 'pooled' ? takeBuffer(bytes.length >>> 2) : undefined,
+      ) as TaskResult<T>;
     case 'fp16-convert': {
       const stats = emptyStats();
-      return { bytes: float32BytesToFloat16(bytes, task.clamp, stats), stats } as TaskResult<T>;
+      const into = outputs === 'pooled' ? takeBuffer((bytes.length >>> 2) * 2) : undefined;
+      return { bytes: float32BytesToFloat16(bytes, task.clamp, stats, into), stats } as TaskResult<T>;
     }
     case 'fp16-range':
       return scanFloat32(values(), task.maxFinite) as TaskResult<T>;
@@ -94,6 +104,6 @@ export function setTensorOffload(offload: TensorOffload | null): void {
  * memory, src/core/io/pool.ts withBytes) and runs the task. Errors: the read's, the task's, the signal's reason.
  */
 export function tensorWork<T extends TensorTask>(work: TensorWork<T>, signal?: AbortSignal): Promise<TaskResult<T>> {
-  const here = () => withBytes(work.source, work.offset, work.length, signal, (b) => runTensorTask(work.task, b));
+  const here = () => withBytes(work.source, work.offset, work.length, signal, (b) => runTensorTask(work.task, b, 'pooled'));
   return current ? current(work, here, signal) : here();
 }

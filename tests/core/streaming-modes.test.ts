@@ -1,6 +1,7 @@
 /**
  * Every mode gives the same bytes whether the model is in memory or opened by streaming (payloads left on disk,
- * read by range when written; big weights processed in chunks; the source's hash arriving while writing).
+ * read by range when written; big weights processed in chunks; the source's hash arriving while writing), and whether
+ * or not the writer gives computed weights' buffers back for reuse (src/core/io/pool.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { memorySink, writePieces } from '../../src/core/io/write.js';
 import type { ModeRequest } from '../../src/core/modes/registry.js';
 import { runMode } from '../../src/core/modes/run.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
+import { lateCheckingSink } from '../helpers/sinks.js';
 
 const prov = { source: { name: 'model.onnx', sha256: '0'.repeat(64) }, toolVersion: '0', date: '2026-01-01T00:00:00.000Z' };
 const late = () => ({
@@ -49,6 +51,29 @@ describe('streaming input gives the same bytes as in memory (all-MiniLM-L6-v2)',
       } finally {
         await file.close();
         chunking.aboveBytes = before;
+      }
+    });
+});
+
+describe('output buffers given back by the writer and reused give the same bytes (all-MiniLM-L6-v2 from a file)', () => {
+  for (const mode of ['int8', 'fp16'] as const)
+    it(`${mode}: written twice through a sink that checks each chunk late, same bytes as read without giving back`, async () => {
+      const file = fileSource(pathOf(fixture(MINILM)));
+      try {
+        const { model } = await openModel(file, { holeThreshold: 4096 });
+        const req = { mode, options: { provenance: prov } } as ModeRequest;
+        const plain = await collectPieces((await runMode(model, req)).parts); // nothing is given back
+        const buffers: ArrayBufferLike[] = [];
+        for (let run = 0; run < 2; run++) {
+          const sink = lateCheckingSink();
+          await writePieces((await runMode(model, req)).parts, sink);
+          expect(Buffer.from(sink.bytes()).equals(Buffer.from(plain))).toBe(true);
+          buffers.push(...sink.buffers);
+        }
+        // A weight's buffer went back to the pool and was written again holding another weight (or the next run's).
+        expect(new Set(buffers).size).toBeLessThan(buffers.length);
+      } finally {
+        await file.close();
       }
     });
 });

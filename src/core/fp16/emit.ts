@@ -18,6 +18,7 @@ import { type Emitted, FLOAT, FLOAT16, type GCtx, type NPlan, type Run, resolve 
 import { convertToFloat16, float16ByteLength, float16Chunks, float32ByteLength } from './payload.js';
 import { UNKNOWN, attr } from './types.js';
 import { FIELD } from '../onnx/schema.generated.js';
+import { recycle } from '../io/pool.js';
 
 /** The float32 tensors the plan converts, in emission order: per graph, its nodes' tensors (subgraphs first), then its initializers. */
 function tensorsToConvert(ctx: GCtx, out: TensorView[] = []): TensorView[] {
@@ -73,6 +74,7 @@ export function convertWeights(run: Run, main: GCtx): void {
         return half;
       },
       t.name,
+      recycle, // the converted array is this read's alone: the writer gives it back once written
     );
     // A big weight on disk is also offered chunk by chunk, so the writer writes it while the rest converts.
     const big = float16Chunks(t, run.clamp);

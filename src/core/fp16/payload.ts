@@ -14,7 +14,7 @@
  * `chunking.aboveBytes` are scanned and converted in chunks, so a big tensor's float32 values are never all in memory.
  */
 import { chunkReader } from '../io/source.js';
-import { kernelMemoryBuffers } from '../io/pool.js';
+import { kernelMemoryBuffers, takeBuffer } from '../io/pool.js';
 import { DT } from '../onnx/dtypes.js';
 import { type ClampOptions, type ConvertStats, addStats, float32BytesToFloat16 } from '../onnx/float16.js';
 import { tensorWork } from '../offload.js';
@@ -120,9 +120,15 @@ export async function scalarValue(t: TensorView): Promise<number | null> {
   return null;
 }
 
+/** float32BytesToFloat16 of `src` into an array of src/core/io/pool.ts takeBuffer (see convertToFloat16). */
+function toFloat16(src: Uint8Array, clamp: ClampOptions, stats: ConvertStats): Uint8Array {
+  return float32BytesToFloat16(src, clamp, stats, takeBuffer((src.length >>> 2) * 2));
+}
+
 /**
  * The float16 payload (little-endian raw_data bytes) of a float32 tensor, clamped and rounded as
- * src/core/onnx/float16.ts `float32BytesToFloat16` does; counts go to `stats`.
+ * src/core/onnx/float16.ts `float32BytesToFloat16` does; counts go to `stats`. A payload of 1–64 MiB comes in a
+ * buffer of src/core/io/pool.ts takeBuffer, referenced nowhere else: the caller may recycle() it once done.
  */
 export async function convertToFloat16(t: TensorView, clamp: ClampOptions, stats: ConvertStats, signal?: AbortSignal): Promise<Uint8Array> {
   const d = bigOnDisk(t);
@@ -132,7 +138,7 @@ export async function convertToFloat16(t: TensorView, clamp: ClampOptions, stats
     addStats(stats, r.stats);
     return r.bytes;
   }
-  if (!d) return float32BytesToFloat16(await payloadBytes(t), clamp, stats);
+  if (!d) return toFloat16(await payloadBytes(t), clamp, stats);
   const out = new Uint8Array(d.length / 2);
   const read = chunkReader(d.source, { start: d.offset, end: d.offset + d.length });
   for (const [a, b] of byteChunks(d.length))

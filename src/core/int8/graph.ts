@@ -7,6 +7,7 @@ import { encodeAttribute, encodeTensor, type AttrValue } from '../onnx/encode.js
 import { ATTR, GRAPH, NODE, type AttributeView, type GraphView, type NodeView, type TensorView } from '../onnx/model.js';
 import { WT_LEN, tagOf } from '../onnx/wire.js';
 import { lazyComputed, lenField, rawField, rebuild, type Part } from '../onnx/writer.js';
+import { recycle } from '../io/pool.js';
 import protobuf from 'protobufjs/minimal.js';
 
 const { Writer } = protobuf;
@@ -254,7 +255,8 @@ export function emitInit(t: WInit): Part[] {
   if (t.job) {
     const job = t.job;
     if (t.rawLength === undefined) throw new Error(`internal: initializer '${t.name}' has no length`);
-    const lazy = lazyComputed(t.rawLength, (signal) => takeJobOutput(job, t, signal), t.name);
+    // Job outputs are handed to one read each and never kept (takeJobOutput): the writer may give them back to the pool.
+    const lazy = lazyComputed(t.rawLength, (signal) => takeJobOutput(job, t, signal), t.name, recycle);
     return encodeTensor({
       name: t.name,
       dataType: t.dataType,

@@ -166,6 +166,8 @@ export function checkFinite(v: number, name: string): void {
  * Pure (typed arrays and plain values in and out), so it can run in a worker. Two passes over the values: the range
  * kernel (`channelMinMax`), then the quantize kernel (`quantizeChannels`), both in memory order; per-channel on the last
  * axis walks rows with per-column parameters.
+ * - out: where the quantized bytes go ([values.length]; e.g. a buffer of src/core/io/pool.ts takeBuffer), returned
+ *   as `data`; default a new array.
  * Errors: Int8Refusal when the weight holds NaN or ±inf (naming the tensor). An empty tensor (or empty channels)
  * gets scale 1 and zero point 0, as compute_data_quant_params keeps them.
  */
@@ -175,6 +177,7 @@ export function quantizeTensor(
   axis: number | null,
   p: QuantParams,
   name = '',
+  out?: Uint8Array,
 ): QuantizedTensor {
   const [qmin, qmax] = quantRange(p.qType, p.reduceRange, p.symmetric);
   const [lo, hi] = typeRange(p.qType);
@@ -199,7 +202,7 @@ export function quantizeTensor(
     scales.push(scale);
     zeroPoints.push(zeroPoint);
   }
-  const data = quantizeChannels(values, layout, scales, zeroPoints, lo, hi);
+  const data = quantizeChannels(values, layout, scales, zeroPoints, lo, hi, out);
   return { data, scales, zeroPoints };
 }
 

@@ -18,6 +18,7 @@ import { abortError, finalizeGraph, scheduleJobs, type TensorProgress } from './
 import { replaceGemmWithMatMul } from './gemm.js';
 import { type Job, type WGraph, type WInit, buildGraph, emitGraph, forEachWGraph } from './graph.js';
 import { floatBytes } from './numerics.js';
+import { takeBuffer } from '../io/pool.js';
 import { checkTensorData, rawBytes, readFloatValues } from '../onnx/tensor-data.js';
 import { type OutputProvenance, metadataEntry } from '../provenance.js';
 import { PRESETS, type Int8Options, type PresetName, type WeightType, DEFAULT_PRESET, presetOfOptions } from './presets.js';
@@ -143,7 +144,7 @@ function transposeJob(t: WInit): Job {
     outputs: [t],
     run: async (signal) => {
       const b = await elementBytes(src, signal);
-      const out = new Uint8Array(b.length);
+      const out = takeBuffer(b.length); // given back by the writer once written (emitInit)
       for (let i = 0; i < r; i++)
         for (let j = 0; j < c; j++) {
           const from = (i * c + j) * width;

@@ -13,6 +13,7 @@ import { DT, dtypeName } from '../onnx/dtypes.js';
 import { type Job, type WGraph, type WInit, type WNode } from './graph.js';
 import { type FloatType, type QType, floatBytes, quantizeTensor, quantizeTensorChunked, quantizeTensorStreamed } from './numerics.js';
 import { floatChunkReader, readFloatValues, readsInChunks } from '../onnx/tensor-data.js';
+import { takeBuffer } from '../io/pool.js';
 import { tensorWork } from '../offload.js';
 import type { LocalTypes } from './shapes.js';
 
@@ -266,15 +267,16 @@ export class GraphQuantizer {
           zpInit.raw = Uint8Array.from(r.zeroPoints.map((z) => z & 0xff));
           return;
         }
-        // A float32 weight on disk is read into a pooled buffer, quantized, and the buffer reused (src/core/io/pool.ts).
+        // A float32 weight on disk is read into a pooled buffer, quantized, and the buffer reused; the quantized bytes
+        // go to a pooled buffer too, which the writer gives back once written (src/core/io/pool.ts, emitInit).
         const d = src.src?.data;
-        const inOnePiece = !chunks && d && src.src!.dataType === DT.FLOAT && d.length === n * 4 ? d : null;
+        const inOnePiece = !chunks && !post && d && src.src!.dataType === DT.FLOAT && d.length === n * 4 ? d : null;
         const r = chunks
           ? await quantizeTensorChunked(chunks, src.dims, axis, params, src.name)
           : inOnePiece
-            ? // Here or on another thread (src/core/offload.ts), whichever is free first.
+            ? // Here (into pooled buffers) or on another thread (src/core/offload.ts), whichever is free first.
               await tensorWork({ ...inOnePiece, task: { op: 'int8-quantize', dims: src.dims, axis, params, name: src.name } }, signal)
-            : quantizeTensor(await this.ctx.valuesOf(src, signal), src.dims, axis, params, src.name);
+            : quantizeTensor(await this.ctx.valuesOf(src, signal), src.dims, axis, params, src.name, post ? undefined : takeBuffer(n));
         qInit.raw = post ? post(r.data) : r.data;
         scaleInit.raw = floatBytes(r.scales, floatType);
         zpInit.raw = Uint8Array.from(r.zeroPoints.map((z) => z & 0xff));

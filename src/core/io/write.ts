@@ -7,7 +7,11 @@ import { type LazyPart, type Piece, concatParts } from '../onnx/writer.js';
 
 /** Where output bytes go: a file (Node), an origin-private or user-picked file (browser), memory (tests). */
 export interface ByteSink {
-  /** Appends `chunk`. The sink must not keep a reference to it after the promise settles. */
+  /**
+   * Appends `chunk`. The sink must not keep a reference to it after the promise settles, nor read it after: the
+   * writer then hands its memory back for reuse (LazyPart.release, the reused buffers of chunked pieces), so a sink
+   * that finishes with the bytes later (a queued write, a hash computed elsewhere) copies them first.
+   */
   write(chunk: Uint8Array): Promise<void>;
 }
 
@@ -47,7 +51,8 @@ export function yieldToEventLoop(): Promise<void> {
 /**
  * Writes `pieces` to `sink` in order. Rejects with the first error (a failed read, a failed write, or the
  * signal's reason); pieces already started are awaited (errors ignored) before rejecting, so nothing keeps running.
- * Returns the number of bytes written.
+ * A lazy piece's bytes go back to it (LazyPart.release) once the sink's write that held them has settled
+ * successfully (on an error they are dropped). Returns the number of bytes written.
  */
 export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts: WriteOptions = {}): Promise<number> {
   const total = pieces.reduce((a, p) => a + p.length, 0);
@@ -59,6 +64,7 @@ export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts
   let done = 0;
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
+  let pendingReleases: (() => void)[] = []; // of the lazy pieces in `pending`, once their chunk is written
   const signal = opts.signal;
 
   let computing = 0; // pieces started and not yet settled (finished ones wait in `inflight` for their turn)
@@ -92,9 +98,12 @@ export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts
   const flush = async (): Promise<void> => {
     if (!pendingBytes) return;
     const chunk = pending.length === 1 ? pending[0]! : concatParts(pending);
+    const releases = pendingReleases;
     pending = [];
     pendingBytes = 0;
+    pendingReleases = [];
     await sink.write(chunk);
+    for (const r of releases) r();
   };
 
   let lastYield = Date.now();
@@ -108,6 +117,7 @@ export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts
       const p = pieces[i]!;
       let bytes: Uint8Array;
       let label: string | undefined;
+      let release: (() => void) | undefined;
       if (!(p instanceof Uint8Array) && p.chunks) {
         await flush();
         const wrote = await writeChunks(p, sink, signal, (n) => {
@@ -128,13 +138,18 @@ export async function writePieces(pieces: readonly Piece[], sink: ByteSink, opts
         inflightBytes -= p.length;
         label = p.label;
         if (bytes.length !== p.length) throw new Error(`internal error: a piece of ${p.length} bytes read as ${bytes.length}`);
+        const give = p.release;
+        const b = bytes;
+        if (give) release = () => give.call(p, b);
         start(); // the next pieces compute while this one is written
       }
       if (bytes.length >= CHUNK) {
         await flush();
         await sink.write(bytes);
+        release?.();
       } else {
         pending.push(bytes);
+        if (release) pendingReleases.push(release);
         pendingBytes += bytes.length;
         if (pendingBytes >= CHUNK) await flush();
       }

@@ -46,6 +46,13 @@ export interface LazyPart {
    * Each array may be written at once and dropped; their lengths add up to `length`.
    */
   chunks?(signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  /**
+   * Gives back the array a read() returned, once its reader is done with it: the producer may then reuse its memory
+   * for a later read (src/core/io/pool.ts recycle). Only the reader that got the array calls it, at most once per
+   * read(), and only when neither it nor anything it passed the array to (a sink whose write settled,
+   * src/core/io/write.ts writePieces) still reads it; a reader that keeps the bytes never calls it. Optional.
+   */
+  release?(bytes: Uint8Array): void;
 }
 
 export type Part = Uint8Array | Composite | LazyPart;
@@ -86,13 +93,21 @@ export function lazyRange(source: ByteSource, offset: number, length: number, la
 
 /**
  * A lazy piece computed by `produce` on each read (nothing is cached here, so written bytes can be freed; a
- * producer that shares work between pieces caches it itself). The result is checked against `length`.
+ * producer that shares work between pieces caches it itself). The result is checked against `length`. `release`
+ * becomes the piece's LazyPart.release: a producer whose arrays come from src/core/io/pool.ts takeBuffer passes
+ * `recycle` (it must then hand each array to one read only, never keeping it).
  */
-export function lazyComputed(length: number, produce: (signal?: AbortSignal) => Promise<Uint8Array>, label?: string): LazyPart {
+export function lazyComputed(
+  length: number,
+  produce: (signal?: AbortSignal) => Promise<Uint8Array>,
+  label?: string,
+  release?: (bytes: Uint8Array) => void,
+): LazyPart {
   return {
     lazy: true,
     length,
     ...(label ? { label } : {}),
+    ...(release ? { release } : {}),
     async read(signal) {
       const b = await produce(signal);
       if (b.length !== length) throw new Error(`internal error: '${label ?? 'a tensor'}' produced ${b.length} bytes, expected ${length}`);
