@@ -32,6 +32,8 @@ export interface CliInput {
   opened: OpenedModel;
   /** SHA-256 of the .onnx file: started on first use, computed on a worker thread while the work runs. */
   sha256(): Promise<string>;
+  /** Bytes the hashing thread reads (the .onnx file's size while it is hashed; 0 when remembered or not started). */
+  hashingBytes(): number;
   close(): Promise<void>;
 }
 
@@ -100,7 +102,8 @@ export async function openInput(
     const more = opened.problems.length > 1 ? ` (and ${opened.problems.length - 1} more)` : '';
     throw new CliError(`${path}: ${opened.problems[0]!.message}${more}`, EXIT.badModel);
   }
-  return { path, opened, sha256, close: () => files.close() };
+  const size = files.model.size;
+  return { path, opened, sha256, hashingBytes: () => (hashing ? size : 0), close: () => files.close() };
 }
 
 /**

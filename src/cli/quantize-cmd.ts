@@ -193,8 +193,8 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   claims ??= here;
   const progress = createProgress(io, mode);
   const opened = await openInput(input, { hashNow: true });
-  // A big model's tensors are quantized or converted on the other cores too (src/node/tensor-workers.ts); same bytes.
-  const workers = startTensorWorkers(inputBytes(opened.opened.model));
+  // A big model's INT8 weights are quantized on a free core too (src/node/tensor-workers.ts); same bytes.
+  const workers = startTensorWorkers({ mode, inputBytes: inputBytes(opened.opened.model), hashingBytes: opened.hashingBytes() });
   let result;
   // The output is checked against the target before it is kept (src/cli/target-check.ts).
   let check: TargetCheck | null = null;

@@ -93,10 +93,20 @@ export type TensorOffload = <T extends TensorTask>(
 ) => Promise<TaskResult<T>>;
 
 let current: TensorOffload | null = null;
+let threads = 0;
 
-/** Registers the offload (null: none, every tensor is processed on the calling thread). */
-export function setTensorOffload(offload: TensorOffload | null): void {
+/**
+ * Registers the offload and the number of threads it runs work on (null, 0: none, every tensor is processed on the
+ * calling thread).
+ */
+export function setTensorOffload(offload: TensorOffload | null, otherThreads = offload ? 1 : 0): void {
   current = offload;
+  threads = offload ? otherThreads : 0;
+}
+
+/** Threads beside this one that take tensor work (0 without an offload): callers size how much they start at once. */
+export function offloadThreads(): number {
+  return threads;
 }
 
 /**

@@ -231,21 +231,48 @@ const LOOKAHEAD = { bytes: 128 << 20, pieces: 48 };
 
 /** Inputs at least this big (the .onnx plus its external data) get tensor workers by default. */
 export const WORKERS_FROM_BYTES = 256 << 20;
+/** A source hash reading at least this much keeps a core busy for most of a run (0.5 s per GB here). */
+const BUSY_HASH_BYTES = 64 << 20;
+
+/** What the choice of workers looks at. */
+export interface TensorWorkRun {
+  mode: string;
+  /** The input's bytes (.onnx plus external data). */
+  inputBytes: number;
+  /** Bytes the source hash is reading on its own thread (0 when remembered). */
+  hashingBytes: number;
+}
 
 /**
- * The CLI's choice: tensor workers for an input of `inputBytes` (AVA_QUANT_WORKERS=1 always, =0 never, else from
- * WORKERS_FROM_BYTES up: on a small model a thread's start-up, about 50 ms of the other core and 30 MiB, costs more than
- * it saves). Registers the offload and returns stop() (ends the workers, unregisters it) and stats(); null when none run.
+ * How many tensor workers the CLI starts for `run` on a machine of `cores` cores (AVA_QUANT_WORKERS=1: always, one
+ * per core beyond the first, at least one, at most 3; =0: none). By default only where they measured faster (the
+ * bench, AMD EPYC 2 cores): INT8 of an input of WORKERS_FROM_BYTES or more, a thread per core left free by the main
+ * thread and by the source hash (a one-file model's hash keeps the second core busy: there, a worker measured no
+ * faster). FP16 moves twice the bytes per value of work and measured no faster with a worker; on a small model a
+ * thread's start-up (about 50 ms of another core and 30 MiB) costs more than it saves.
+ */
+export function tensorWorkerCount(run: TensorWorkRun, env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): number {
+  const want = env.AVA_QUANT_WORKERS;
+  if (want === '0') return 0;
+  if (want === '1') return Math.max(1, Math.min(3, cores - 1));
+  const spare = cores - 1 - (run.hashingBytes >= BUSY_HASH_BYTES ? 1 : 0);
+  if (run.mode !== 'int8' || run.inputBytes < WORKERS_FROM_BYTES || spare < 1) return 0;
+  return Math.min(3, spare);
+}
+
+/**
+ * Starts tensorWorkerCount(run) workers and registers their offload (src/core/offload.ts). Returns stop() (ends the
+ * workers, unregisters it), stats() and the writer's lookahead to use while they run; null when none run.
  */
 export function startTensorWorkers(
-  inputBytes: number,
+  run: TensorWorkRun,
   env: NodeJS.ProcessEnv = process.env,
 ): { stop(): void; stats(): TensorThreadStats; lookahead: { bytes: number; pieces: number } } | null {
-  const want = env.AVA_QUANT_WORKERS;
-  if (want === '0' || (want !== '1' && inputBytes < WORKERS_FROM_BYTES)) return null;
-  const pool = tensorWorkerPool();
+  const n = tensorWorkerCount(run, env);
+  if (!n) return null;
+  const pool = tensorWorkerPool(n);
   if (!pool) return null;
-  setTensorOffload(pool.offload);
+  setTensorOffload(pool.offload, pool.stats().threads);
   return {
     stats: pool.stats,
     lookahead: LOOKAHEAD,

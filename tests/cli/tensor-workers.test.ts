@@ -13,6 +13,7 @@ import { openModel } from '../../src/core/onnx/open.js';
 import { modelFilesOf } from '../../src/node/files.js';
 import { MINILM, fixture, pathOf } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/cli.js';
+import { tensorWorkerCount } from '../../src/node/tensor-workers.js';
 
 const EPOCH = '1796040000';
 let dir: string;
@@ -87,5 +88,26 @@ describe('tensor work on worker threads', () => {
     const r = quantize(pathOf(fixture(MINILM)), join(dir, 'default.onnx'));
     expect(r.code, r.err).toBe(0);
     expect(JSON.parse(r.out).tensorThreads).toBeNull();
+  });
+});
+
+describe('how many workers the CLI starts (tensorWorkerCount)', () => {
+  const big = { mode: 'int8', inputBytes: 2 ** 31, hashingBytes: 0 };
+  it('INT8 of a big model with external data (its small .onnx hashed at once): a worker per spare core, at most 3', () => {
+    expect(tensorWorkerCount(big, {}, 2)).toBe(1);
+    expect(tensorWorkerCount(big, {}, 8)).toBe(3);
+    expect(tensorWorkerCount(big, {}, 1)).toBe(0);
+  });
+  it('a one-file model whose hash is being computed leaves one core fewer; remembered, it does not', () => {
+    expect(tensorWorkerCount({ ...big, hashingBytes: 470e6 }, {}, 2)).toBe(0);
+    expect(tensorWorkerCount({ ...big, hashingBytes: 470e6 }, {}, 4)).toBe(2);
+    expect(tensorWorkerCount({ ...big, hashingBytes: 0 }, {}, 2)).toBe(1);
+  });
+  it('none for FP16 or a model under 256 MiB; AVA_QUANT_WORKERS=1 forces them, =0 forbids them', () => {
+    expect(tensorWorkerCount({ ...big, mode: 'fp16' }, {}, 2)).toBe(0);
+    expect(tensorWorkerCount({ ...big, inputBytes: 200 << 20 }, {}, 2)).toBe(0);
+    expect(tensorWorkerCount({ ...big, mode: 'fp16', inputBytes: 1 }, { AVA_QUANT_WORKERS: '1' }, 2)).toBe(1);
+    expect(tensorWorkerCount({ ...big, mode: 'fp16', inputBytes: 1 }, { AVA_QUANT_WORKERS: '1' }, 1)).toBe(1);
+    expect(tensorWorkerCount(big, { AVA_QUANT_WORKERS: '0' }, 8)).toBe(0);
   });
 });

@@ -13,6 +13,7 @@
  */
 import type { NodeView, TensorView } from '../onnx/model.js';
 import pLimit from 'p-limit';
+import { offloadThreads } from '../offload.js';
 import { type Binding, FLOAT, FLOAT16, type GCtx, type NPlan, type Run, type VRec, type Verdict, forEachCtx, resolve } from './graph.js';
 import { type RangeScan, scalarValue, scanFloat32Range, scanFloatValues } from './payload.js';
 import { keepNormalisationStatistics } from './rules/normalisation.js';
@@ -273,13 +274,16 @@ export function applyGraphRules(pass: GraphPass): void {
   for (const r of SCOPES.graph) r.apply!(pass, r.id);
 }
 
-/** Range scans run this many at a time, so one tensor is read while another is scanned (I/O overlaps the work). */
-const SCANS_IN_FLIGHT = 2;
+/**
+ * Range scans run this many at a time, so one tensor is read while another is scanned (I/O overlaps the work), and
+ * two more per thread that takes tensor work (src/core/offload.ts), so each has one to scan and one waiting.
+ */
+const scansInFlight = () => 2 + 2 * offloadThreads();
 
 /**
  * Reads what the graph rules need from tensor payloads, once, before they run: the value of every one-element
  * initializer / Constant (e.g. Pow exponents) and, with outOfRange 'keep-fp32', the range of every float32
- * initializer / Constant stored in the model (SCANS_IN_FLIGHT at a time; big tensors in chunks, so memory holds at
+ * initializer / Constant stored in the model (scansInFlight() at a time; big tensors in chunks, so memory holds at
  * most that many small tensors or chunk buffers). Cancellable between tensors.
  */
 export async function collectTensorFacts(run: Run, main: GCtx): Promise<TensorFacts> {
@@ -314,7 +318,7 @@ export async function collectTensorFacts(run: Run, main: GCtx): Promise<TensorFa
         facts.ranges.set(r, scanFloatValues(a.name === 'value_float' ? [a.f ?? 0] : (a.floats ?? []), run.opts.maxFinite));
     }
   }
-  const limit = pLimit(SCANS_IN_FLIGHT);
+  const limit = pLimit(scansInFlight());
   await Promise.all(
     scans.map(([r, t]) =>
       limit(async () => {
