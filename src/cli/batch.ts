@@ -47,6 +47,7 @@ Options:
   --version TAG       add a version tag: <base>${MODE_METAS[0]!.suffix}-v1.1.onnx
   --force             overwrite existing outputs, process already quantized models, and write outputs that rewrote
                       nothing (otherwise each is reported as skipped and left alone)
+  --fsync             flush each output to disk before putting it in place (as quantize --fsync)
   --json              print the manifest and the summary as JSON`;
 
 interface Row {
@@ -189,6 +190,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
               onProgress: (f, b, item) => progress.update(f, b, item),
               digests: true,
               force,
+              fsync: !!flags.fsync,
               claims,
             });
           } catch (e) {

@@ -117,7 +117,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       case 'batch': {
         const { runBatchCommand, BATCH_USAGE } = await import('./batch.js');
         if (help) return (io.stdout(`${BATCH_USAGE}\n`), EXIT.ok);
-        const { args, flags } = parseFlags(rest, ['json', 'force']);
+        const { args, flags } = parseFlags(rest, ['json', 'force', 'fsync']);
         return await runBatchCommand(args, flags, io);
       }
       default:

@@ -156,6 +156,8 @@ export async function produce(
     externalData?: boolean;
     /** How far ahead of the write position pieces are computed (writeOutput's lookahead; default: the writer's). */
     lookahead?: { bytes: number; pieces: number };
+    /** Flush the output to disk (fsync) before placing it (--fsync; default: placed unflushed, as cp and onnx.save). */
+    fsync?: boolean;
     /** Compute SHA-256 and MD5 of the output while writing it (batch manifests). */
     digests?: boolean;
     /** Go on with an already quantized model, and write an output that rewrote nothing (runMode's `force`). */
@@ -221,8 +223,8 @@ export async function produce(
         return s;
       },
     });
-    // The flush to disk runs while the written model is checked (the check reads it back from the page cache).
-    const flushed = files.map((s) => s.sync());
+    // With --fsync, the flush to disk runs while the written model is checked (read back from the page cache).
+    const flushed = opts.fsync ? files.map((s) => s.sync()) : [];
     flushed.forEach((f) => f.catch(() => undefined));
     if (opts.beforeCommit) await opts.beforeCommit(files[0]!.tmp);
     // Both files or neither; the data file first: a model file never points at a data file that is not there.

@@ -39,6 +39,14 @@ export const SHARED_FLAGS = [
   },
   { flag: '--json', value: null, help: 'print the report as JSON', page: 'Share → Export JSON' },
   {
+    flag: '--fsync',
+    value: null,
+    help:
+      'flush the output to disk before putting it in place, so a power cut right after cannot lose it (slower on big outputs; ' +
+      'by default the output is written as cp, tar and onnx.save write: complete and in place when the command returns)',
+    page: 'the browser decides (the origin-private file system or the file you picked)',
+  },
+  {
     flag: '--external-data',
     value: null,
     help: "write the weights to <out.onnx>_data next to the model (automatic over 2 GiB, protobuf's limit); the two files must stay together",
@@ -144,8 +152,9 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   const force = has('--force');
   const json = has('--json');
   const externalData = has('--external-data');
+  const fsync = has('--fsync');
   const help = has('--help') || has('-h');
-  const args = withShared.filter((a) => !['--force', '--json', '--external-data', '--help', '-h'].includes(a));
+  const args = withShared.filter((a) => !['--force', '--json', '--external-data', '--fsync', '--help', '-h'].includes(a));
 
   const mode = positionals(args)[2]?.toLowerCase();
   if (mode === 'target') {
@@ -208,6 +217,7 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
       startedAt: t0,
       onProgress: (f, b, item) => progress.update(f, b, item),
       externalData,
+      fsync,
       force,
       beforeCommit,
       claims,

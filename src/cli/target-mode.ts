@@ -65,6 +65,7 @@ Options:
   --no-cache            measure again (the new report replaces the cached one)
   --json                print the target report as JSON (points, groups, chosen assignment, verdict, quality report)
   --force               overwrite <out.onnx>; keep an answer the target cannot run
+  --fsync               flush the answer to disk before putting it in place (as quantize --fsync)
 
 Exit codes: 0 a model smaller than the original met the bar (written), 7 nothing did (nothing written), 2 usage,
 3 not found (an input, the output's folder), 4 not a valid model or cannot be quantized, 5 output exists (or another run wrote it
@@ -84,6 +85,7 @@ interface TargetFlags {
   cache: boolean;
   json: boolean;
   force: boolean;
+  fsync: boolean;
 }
 
 const VALUE = new Set([
@@ -97,7 +99,7 @@ const VALUE = new Set([
   '--tokenizer',
   '--pooling',
 ]);
-const BOOL = new Set(['--no-uniform', '--no-cache', '--json', '--force']);
+const BOOL = new Set(['--no-uniform', '--no-cache', '--json', '--force', '--fsync']);
 
 /**
  * The bar's flags and the engine's names for them (src/core/mixed/target.ts): the flag's range is the engine's,
@@ -110,7 +112,7 @@ const BAR_FLAGS = {
 
 /** Parses target mode's words (after --file / --target were taken out). Throws usage errors. */
 export function parseTargetArgs(args: readonly string[]): { positionals: string[]; flags: TargetFlags } {
-  const f: TargetFlags = { uniform: true, cache: true, json: false, force: false };
+  const f: TargetFlags = { uniform: true, cache: true, json: false, force: false, fsync: false };
   const positionals = walkArgs(
     args,
     ({ flag, inline, value }) => {
@@ -119,6 +121,7 @@ export function parseTargetArgs(args: readonly string[]): { positionals: string[
         if (flag === '--no-uniform') f.uniform = false;
         else if (flag === '--no-cache') f.cache = false;
         else if (flag === '--json') f.json = true;
+        else if (flag === '--fsync') f.fsync = true;
         else f.force = true;
         return;
       }
@@ -296,6 +299,7 @@ export async function runTargetModeCommand(allArgs: string[], io: CliIo): Promis
       input,
       output,
       overwrite: flags.force,
+      fsync: flags.fsync,
       outputClaim: claims.model,
       bar: {
         ...(flags.minCosine !== undefined ? { minCosine: flags.minCosine } : {}),

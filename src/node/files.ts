@@ -494,8 +494,9 @@ export interface AtomicFileSink extends ByteSink {
   /** Syncs and closes the temp file (the first half of a commit); errors name the output. */
   close(): Promise<void>;
   /**
-   * Starts the flush to disk early (once; close() waits for it), so checks of the written file can run while the
-   * disk catches up.
+   * Starts the flush to disk (fsync; once): close() waits for it. Without it the file is closed unflushed, as cp, tar
+   * and onnx.save leave what they write (complete for every reader at once; only a power cut soon after can lose it).
+   * Started early, checks of the written file run while the disk catches up.
    */
   sync(): Promise<void>;
   readonly claim: OutputClaim;
@@ -552,7 +553,7 @@ export async function atomicFileSink(out: string, claim: OutputClaim = { before:
     sync,
     async close() {
       try {
-        if (!closed) await sync();
+        if (!closed) await synced;
         await close();
       } catch (e) {
         throw new OutputWriteError(out, e);

@@ -80,6 +80,8 @@ export interface TargetFilesOptions extends MixOptions {
   outputClaim?: OutputClaim;
   /** Called with the written temp file before it is renamed into place; throwing removes it (the target check). */
   beforeCommit?: (tempPath: string) => Promise<void>;
+  /** Flush the output to disk before placing it (the CLI's --fsync). */
+  fsync?: boolean;
 }
 
 export interface TargetFilesResult extends TargetResult {
@@ -119,10 +121,12 @@ async function writeAtomic(
   bytes: Uint8Array,
   claim: OutputClaim,
   beforeCommit?: (tmp: string) => Promise<void>,
+  fsync = false,
 ): Promise<void> {
   const sink = await atomicFileSink(path, claim);
   try {
     await sink.write(bytes);
+    if (fsync) void sink.sync().catch(() => undefined); // awaited by commit (close)
     if (beforeCommit) await beforeCommit(sink.tmp);
     await sink.commit();
   } catch (e) {
@@ -238,7 +242,7 @@ export async function runTargetModeOnFiles(o: TargetFilesOptions): Promise<Targe
   const r = result!;
   let written = false;
   if (o.output && r.bytes) {
-    await writeAtomic(o.output, r.bytes, claim!, o.beforeCommit);
+    await writeAtomic(o.output, r.bytes, claim!, o.beforeCommit, o.fsync);
     written = true;
   }
   if (o.reportPath) await writeFile(o.reportPath, JSON.stringify(r.report, null, 1));
