@@ -26,6 +26,7 @@ import { type CliInput, openInput, produce, provenanceDate } from './pipeline.js
 import { CliError, type CliIo, EXIT, dataPathOf, int, mb, siblingsOf, unknownValue, writeAtomically } from './io.js';
 import { createProgress } from './progress.js';
 import { TOOL } from '../core/tool.js';
+import { startTensorWorkers } from '../node/tensor-workers.js';
 
 export const BATCH_USAGE = `Usage:
   ava-quant batch <dir> [options]
@@ -184,6 +185,8 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
           const progress = createProgress(io, `  ${mode}`);
           mkdirSync(dirname(out), { recursive: true });
           let done;
+          // A big model's INT8 weights are quantized on a free core too (its hash is already computed, above).
+          const workers = startTensorWorkers({ mode, inputBytes: inBytes, hashingBytes: 0 });
           try {
             done = await produce(input, out, req, {
               startedAt: Date.now(),
@@ -192,6 +195,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
               force,
               fsync: !!flags.fsync,
               claims,
+              ...(workers ? { lookahead: workers.lookahead } : {}),
             });
           } catch (e) {
             // Nothing to quantize is a skip with its reason, not a failure (and no file is written).
@@ -201,6 +205,8 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
             rows.push({ file, mode, status: 'skipped', detail: reason, inBytes, outBytes: null });
             skipped.push({ name: `${file} (${mode})`, reason });
             continue;
+          } finally {
+            workers?.stop();
           }
           const r = done.result;
           const od = done.digests!;

@@ -5,7 +5,7 @@
  * of one thread (the worker's failure makes the main thread quantize that weight and raise its own error). By default
  * a model under 256 MiB gets no worker.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,6 +82,20 @@ describe('tensor work on worker threads', () => {
     expect(many.code).toBe(one.code);
     expect(many.out).toBe(one.out);
     expect(many.err).toBe(one.err);
+  });
+
+  it('batch: the same outputs and manifest digests with workers forced as without', () => {
+    const runs = (['0', '1'] as const).map((w) => {
+      const d = join(dir, `batch-${w}`);
+      mkdirSync(d);
+      copyFileSync(pathOf(fixture(MINILM)), join(d, 'model.onnx'));
+      const r = runCli(['batch', d, '--modes', 'int8,fp16', '--json'], { SOURCE_DATE_EPOCH: EPOCH, AVA_QUANT_WORKERS: w });
+      expect(r.code, r.err).toBe(0);
+      const m = JSON.parse(r.out) as { manifest: { outputs: { name: string; sha256: string }[] } };
+      return m.manifest.outputs.map((o) => [o.name, o.sha256]);
+    });
+    expect(runs[0]!.length).toBe(2);
+    expect(runs[1]).toEqual(runs[0]);
   });
 
   it('by default a model under 256 MiB gets none', () => {
