@@ -193,7 +193,7 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
               onProgress: (f, b, item) => progress.update(f, b, item),
               digests: true,
               force,
-              fsync: !!flags.fsync,
+              fsync: flags.fsync === true,
               claims,
               ...(workers ? { lookahead: workers.lookahead } : {}),
             });

@@ -61,6 +61,7 @@ export async function openInput(
   opts: { requireData?: boolean; onProgress?: (done: number, total: number) => void; hashNow?: boolean } = {},
 ): Promise<CliInput> {
   statInput(path);
+  const files = modelFilesOf(path);
   let sha: Promise<string> | null = null;
   let hashing: ReturnType<typeof sha256File> | null = null;
   const sha256 = () => {
@@ -71,7 +72,8 @@ export async function openInput(
       if (hit) sha = Promise.resolve(hit);
       else {
         const before = statKey(root, path);
-        sha = hashing = sha256File(path);
+        // The very file the model is read from (a file renamed over the path meanwhile is refused, not hashed).
+        sha = hashing = sha256File(path, files.model);
         sha.then(
           (hex) => rememberSha256(root, path, before, hex),
           () => undefined,
@@ -83,7 +85,6 @@ export async function openInput(
   // The hash (needed by every output's provenance) starts before the model is parsed: it is the longest single
   // task of a run on a big one-file model, and it has the second core to itself while the main thread parses.
   if (opts.hashNow) void sha256();
-  const files = modelFilesOf(path);
   const fail = async () => {
     hashing?.stop();
     await files.close();

@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import {
   closeSync,
   createReadStream,
+  fstatSync,
   fsyncSync,
   linkSync,
   lstatSync,
@@ -31,8 +32,10 @@ import type { ByteSink } from '../core/io/write.js';
 
 /**
  * A source over a file on disk. The handle opens on the first read and stays open until close(). read() returns a new
- * array; readInto() reads straight into the caller's (no allocation). `path` (absolute), `dev` and `ino` let another
- * thread open the same file and check it is the same (src/node/quantize-pool.ts).
+ * array; readInto() reads straight into the caller's (no allocation); readSync() reads at once through a descriptor of
+ * its own. Both are checked, when they open, to be the file this source was made for (device and inode, taken here): a
+ * file renamed over the path meanwhile is a FileReadError, never read in part. `path` (absolute), `dev` and `ino` let
+ * another thread open the same file and make the same check (src/node/tensor-workers.ts, sha256File).
  */
 export function fileSource(
   path: string,
@@ -40,6 +43,8 @@ export function fileSource(
   name = basename(path),
 ): ByteSource & { close(): Promise<void>; path: string; dev: number; ino: number } {
   const { dev, ino } = statSync(path);
+  const same = (st: { dev: number; ino: number }) => st.dev === dev && st.ino === ino;
+  const REPLACED = 'it was replaced by another file while this run read it';
   let fh: Promise<FileHandle> | null = null;
   // A descriptor of its own for readSync (the handle above may still be opening).
   let fd: number | null = null;
@@ -49,7 +54,11 @@ export function fileSource(
     checkRange(name, size, offset, length);
     let got = 0;
     try {
-      fh ??= open(path, 'r');
+      fh ??= open(path, 'r').then(async (h) => {
+        if (same(await h.stat())) return h;
+        await h.close();
+        throw new Error(REPLACED);
+      });
       const h = await fh;
       while (got < length) {
         const { bytesRead } = await h.read(into, got, length - got, offset + got);
@@ -80,7 +89,14 @@ export function fileSource(
       const out = new Uint8Array(length);
       let got = 0;
       try {
-        fd ??= openSync(path, 'r');
+        if (fd === null) {
+          const f = openSync(path, 'r');
+          if (!same(fstatSync(f))) {
+            closeSync(f);
+            throw new Error(REPLACED);
+          }
+          fd = f;
+        }
         while (got < length) {
           const n = readSyncFd(fd, out, got, length - got, offset + got);
           if (n === 0) break;
@@ -109,7 +125,7 @@ export function fileSource(
  * onnxruntime allows); any other link, a broken one, and anything that is not a regular file (a pipe, a device)
  * is listed as refused, so a model naming it is refused with the reason instead of reading what it leads to.
  */
-export function modelFilesOf(path: string): ModelFiles & { close(): Promise<void> } {
+export function modelFilesOf(path: string): ModelFiles & { model: ReturnType<typeof fileSource>; close(): Promise<void> } {
   const dir = dirname(resolve(path));
   const self = resolve(path);
   const model = fileSource(path);
@@ -185,12 +201,15 @@ function refusedSource(name: string, why: string): ByteSource & { close(): Promi
 const HASH_THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { openSync, readSync, closeSync } = require('node:fs');
+const { openSync, readSync, closeSync, fstatSync } = require('node:fs');
 try {
   const h = createHash('sha256');
   const buf = Buffer.allocUnsafe(8 << 20);
-  const fd = openSync(workerData, 'r');
+  const fd = openSync(workerData.path, 'r');
   try {
+    const st = fstatSync(fd);
+    if (workerData.id && (st.dev !== workerData.id.dev || st.ino !== workerData.id.ino))
+      throw new Error('it was replaced by another file while this run read it');
     let pos = 0;
     for (let n; (n = readSync(fd, buf, 0, buf.length, pos)) > 0; pos += n) {
       h.update(buf.subarray(0, n));
@@ -207,10 +226,11 @@ try {
 /**
  * SHA-256 (lowercase hex) of a file, read on a worker thread so hashing runs beside the work on the main thread (the
  * provenance record waits for it only when it is written, at the end of the output). `stop()` ends the thread at
- * once (the promise then never settles: call it only when the hash is no longer wanted). Rejects with the read error.
+ * once (the promise then never settles: call it only when the hash is no longer wanted). Rejects with the read error,
+ * and when `id` is given and the file at `path` is no longer that one (device and inode: renamed over meanwhile).
  */
-export function sha256File(path: string): Promise<string> & { stop(): void } {
-  const w = new Worker(HASH_THREAD, { eval: true, workerData: path });
+export function sha256File(path: string, id?: { dev: number; ino: number }): Promise<string> & { stop(): void } {
+  const w = new Worker(HASH_THREAD, { eval: true, workerData: { path, id: id ? { dev: id.dev, ino: id.ino } : null } });
   w.unref();
   const p = new Promise<string>((resolve, reject) => {
     w.once('message', (m: { hex?: string; error?: string }) => {

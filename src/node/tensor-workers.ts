@@ -126,7 +126,7 @@ export function tensorWorkerPool(
   let nextId = 1;
   const queue: Item[] = [];
   let hereBusy = 0;
-  const stats: TensorThreadStats = { threads: workers, tensors: 0, bytes: 0 };
+  const stats: TensorThreadStats = { threads: workers, tasks: 0, bytes: 0 };
   const settle = (it: Item, run: Promise<unknown>) => run.then(it.resolve, it.reject);
   const runHere = (it: Item) => {
     hereBusy++;
@@ -152,7 +152,7 @@ export function tensorWorkerPool(
       held.delete(m.id);
       if (it)
         if ('result' in m) {
-          stats.tensors++;
+          stats.tasks++;
           stats.bytes += it.work.length;
           it.resolve(m.result);
         } else void settle(it, it.here());
@@ -216,10 +216,13 @@ export function tensorWorkerPool(
   };
 }
 
-/** What the workers did: threads started, tensors they processed and those tensors' float32 bytes. */
+/**
+ * What the workers did: threads started, tensor tasks they ran (a tensor may take two: FP16 scans its range while
+ * planning and converts it while writing) and the float32 bytes those tasks read.
+ */
 export interface TensorThreadStats {
   threads: number;
-  tensors: number;
+  tasks: number;
   bytes: number;
 }
 

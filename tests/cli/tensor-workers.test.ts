@@ -44,10 +44,10 @@ describe('tensor work on worker threads', () => {
         expect(one.code, one.err).toBe(0);
         expect(many.code, many.err).toBe(0);
         expect(JSON.parse(one.out).tensorThreads).toBeNull();
-        const stats = JSON.parse(many.out).tensorThreads as { threads: number; tensors: number; bytes: number };
+        const stats = JSON.parse(many.out).tensorThreads as { threads: number; tasks: number; bytes: number };
         expect(stats.threads).toBeGreaterThanOrEqual(1);
-        expect(stats.tensors).toBeGreaterThan(0);
-        expect(stats.bytes).toBeGreaterThanOrEqual(stats.tensors * (256 << 10));
+        expect(stats.tasks).toBeGreaterThan(0);
+        expect(stats.bytes).toBeGreaterThanOrEqual(stats.tasks * (256 << 10));
         expect(report(many.out)).toEqual(report(one.out));
         const a = readFileSync(join(dir, `${name}-${mode}-1.onnx`));
         const b = readFileSync(join(dir, `${name}-${mode}-n.onnx`));

@@ -18,6 +18,7 @@ import { ENUM, FIELD } from './schema.generated.js';
 import { sniffNotOnnx } from './sniff.js';
 import { HOLE_EXTERNAL, HOLE_FIELD, HOLE_INLINE, holeField, registerSkeleton, varintArray as varint } from './skeleton.js';
 import { concatParts } from './writer.js';
+import { yieldToEventLoop } from '../io/write.js';
 
 /** A problem with a model's external data, found while opening it (the card lists them; modes refuse). */
 export interface ExternalDataProblem {
@@ -122,10 +123,14 @@ function encode(parts: SPart[]): { bytes: Uint8Array; holes: number[] } {
   return { bytes, holes };
 }
 
+/** A synchronous scan gives the event loop a turn at least this often (a signal, an abort get handled). */
+const YIELD_MS = 25;
+
 class Cursor {
   buf: Uint8Array = new Uint8Array(0);
   bufStart = 0;
   pos = 0;
+  private lastYield = Date.now();
   constructor(
     readonly src: ByteSource,
     readonly signal?: AbortSignal,
@@ -148,7 +153,15 @@ class Cursor {
     this.signal?.throwIfAborted();
     let len = Math.min(Math.max(want, WINDOW), this.src.size - this.pos);
     if (stop !== undefined) len = Math.min(len, Math.max(want, stop - this.pos));
-    this.buf = this.src.readSync ? this.src.readSync(this.pos, len) : await this.src.read(this.pos, len, this.signal);
+    if (this.src.readSync) {
+      // Reads that never wait never let the event loop run: a Ctrl-C would wait for the whole scan.
+      if (Date.now() - this.lastYield > YIELD_MS) {
+        await yieldToEventLoop();
+        this.lastYield = Date.now();
+        this.signal?.throwIfAborted();
+      }
+      this.buf = this.src.readSync(this.pos, len);
+    } else this.buf = await this.src.read(this.pos, len, this.signal);
     this.bufStart = this.pos;
   }
   /** Are [pos, pos + n) in the buffer? */
