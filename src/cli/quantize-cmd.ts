@@ -244,7 +244,6 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   }
   const ms = Date.now() - t0;
   const inBytes = inputBytes(opened.opened.model);
-  const expectedBytes = predictMode(mode, initializerTable(opened.opened.model), parsed.options);
   const checked = check as TargetCheck | null;
   if (json)
     io.stdout(
@@ -265,7 +264,18 @@ export async function runQuantize(allArgs: string[], io: CliIo): Promise<number>
   else
     io.stdout(
       `${[
-        ...sizeBlock(input, output, mode, { inBytes, expectedBytes, outBytes: result.outputBytes }, ms),
+        ...sizeBlock(
+          input,
+          output,
+          mode,
+          {
+            inBytes,
+            // Only the text report says what was expected (--json has the sizes themselves).
+            expectedBytes: predictMode(mode, initializerTable(opened.opened.model), parsed.options),
+            outBytes: result.outputBytes,
+          },
+          ms,
+        ),
         ...reportLines(result.report),
         ...(checked ? targetLines(checked, target) : []),
         ...(checked && !checked.ok ? [`${'Warning'.padEnd(22)}kept because of --force although it cannot run on the target`] : []),

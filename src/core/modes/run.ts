@@ -5,7 +5,7 @@
  */
 import { AlreadyQuantizedError, NothingToQuantizeError } from '../errors.js';
 import { type ByteSink, writePieces } from '../io/write.js';
-import { summarize } from '../onnx/inspect.js';
+import { quantizationOf } from '../onnx/inspect.js';
 import type { ModelView } from '../onnx/model.js';
 import { checkTensorData } from '../onnx/tensor-data.js';
 import { type ModelOutput, type Piece, piecesSize } from '../onnx/writer.js';
@@ -39,8 +39,11 @@ export interface RunModeOptions {
  * Returns the AlreadyQuantizedError runMode would throw, or null.
  */
 export function alreadyQuantizedError(model: ModelView): AlreadyQuantizedError | null {
-  const s = summarize(model, { fileName: '' }, model.fileBytes);
-  const a = alreadyQuantized({ quantized: s.quantized, metadata: s.metadata });
+  // The card's finding alone (not the whole card, with every mode's size prediction).
+  const a = alreadyQuantized({
+    quantized: quantizationOf(model),
+    metadata: Object.fromEntries(model.metadata.map((e) => [e.key, e.value])),
+  });
   return a
     ? new AlreadyQuantizedError(`${a.reason}: quantizing it again would not make it smaller and may cost quality`, a.evidence)
     : null;

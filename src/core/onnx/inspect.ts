@@ -60,35 +60,21 @@ export function tensorDataBytes(t: TensorView): number {
   return n;
 }
 
-export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: number): ModelSummary {
-  const fileBytes = opts.fileBytes ?? Math.max(bufferBytes, m.fileBytes);
-  // The model's true size: the .onnx plus the external data it references (outputs hold those weights inline).
-  const totalBytes = fileBytes + m.externalBytes;
+/**
+ * One walk over every graph (and function) of `m`: op counts (`domain:op` outside the default domain), nodes, graphs
+ * below the main one, and the data bytes of every initializer and Constant tensor by element type; `onTensor` sees
+ * each of those tensors.
+ */
+function opsAndBytes(m: ModelView, onTensor: (t: TensorView) => void = () => undefined) {
   const opCounts: Record<string, number> = {};
   const bytesByType: Record<string, number> = {};
   let nodeCount = 0;
-  let parameterCount = 0;
-  let initializerCount = 0;
   let subgraphCount = -1;
-  const ext: ExternalDataRef[] = [];
-  const siblings = opts.siblings ?? {};
   const addTensor = (t: TensorView) => {
-    initializerCount++;
-    parameterCount += elementCount(t.dims);
     const key = dtypeName(t.dataType);
     bytesByType[key] = (bytesByType[key] ?? 0) + tensorDataBytes(t);
-    if (t.external) {
-      const base = t.external.location.split(/[\\/]/).pop()!;
-      ext.push({
-        tensor: t.name,
-        location: t.external.location,
-        offset: t.external.offset,
-        length: t.external.length,
-        resolved: !!t.data || base in siblings || t.external.location in siblings,
-      });
-    }
+    onTensor(t);
   };
-
   forEachGraph(m.graph, (g) => {
     subgraphCount++;
     for (const t of g.initializers) addTensor(t);
@@ -105,27 +91,65 @@ export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: numbe
       const key = `${n.domain ? `${n.domain}:` : ''}${n.opType}`;
       opCounts[key] = (opCounts[key] ?? 0) + 1;
     }
+  return { opCounts, bytesByType, nodeCount, subgraphCount };
+}
 
-  // Predictions: each mode's predictor on the initializer table (src/core/modes/<id>/predict.ts); external weights
-  // come back inline, so the total size is the base.
-  const table = initializerTable(m);
-  table.totalBytes = totalBytes;
-
-  const quantEvidence: string[] = [];
+/**
+ * Is `m` already quantized, by what it holds: quantization ops, the producer onnxruntime's quantizer writes, quantization
+ * metadata, or more than 10% of its initializer bytes in a low-precision type. The evidence names each finding.
+ */
+function quantizationEvidence(m: ModelView, opCounts: Record<string, number>, bytesByType: Record<string, number>) {
+  const evidence: string[] = [];
   const qOps = Object.entries(opCounts).filter(([k]) => QUANT_OPS.has(k.split(':').pop()!));
-  for (const [k, c] of qOps) quantEvidence.push(`${k} nodes (${c})`);
+  for (const [k, c] of qOps) evidence.push(`${k} nodes (${c})`);
   const totalInit = Object.values(bytesByType).reduce((a, b) => a + b, 0);
   let lowBytes = 0;
   for (const [k, b] of Object.entries(bytesByType)) {
     const code = Number(Object.entries(DT).find(([name]) => name.toLowerCase() === k)?.[1] ?? 0);
     if (LOW_PRECISION.has(code) && b > 0) {
       lowBytes += b;
-      quantEvidence.push(`${k} weights (${formatMiBFixed(b, { decimals: 1 })})`);
+      evidence.push(`${k} weights (${formatMiBFixed(b, { decimals: 1 })})`);
     }
   }
   const producerSaysSo = m.producerName === 'onnx.quantize' || m.metadata.some((e) => /quantiz/i.test(e.key));
-  if (m.producerName === 'onnx.quantize') quantEvidence.push("producer 'onnx.quantize'");
-  const quantized = qOps.length > 0 || producerSaysSo || (totalInit > 0 && lowBytes / totalInit > 0.1);
+  if (m.producerName === 'onnx.quantize') evidence.push("producer 'onnx.quantize'");
+  return { quantized: qOps.length > 0 || producerSaysSo || (totalInit > 0 && lowBytes / totalInit > 0.1), evidence };
+}
+
+/** The model card's `quantized` finding alone (what summarize reports), without the rest of the card. */
+export function quantizationOf(m: ModelView): { quantized: boolean; evidence: string[] } {
+  const { opCounts, bytesByType } = opsAndBytes(m);
+  return quantizationEvidence(m, opCounts, bytesByType);
+}
+
+export function summarize(m: ModelView, opts: InspectOptions, bufferBytes: number): ModelSummary {
+  const fileBytes = opts.fileBytes ?? Math.max(bufferBytes, m.fileBytes);
+  // The model's true size: the .onnx plus the external data it references (outputs hold those weights inline).
+  const totalBytes = fileBytes + m.externalBytes;
+  let parameterCount = 0;
+  let initializerCount = 0;
+  const ext: ExternalDataRef[] = [];
+  const siblings = opts.siblings ?? {};
+  const { opCounts, bytesByType, nodeCount, subgraphCount } = opsAndBytes(m, (t) => {
+    initializerCount++;
+    parameterCount += elementCount(t.dims);
+    if (t.external) {
+      const base = t.external.location.split(/[\\/]/).pop()!;
+      ext.push({
+        tensor: t.name,
+        location: t.external.location,
+        offset: t.external.offset,
+        length: t.external.length,
+        resolved: !!t.data || base in siblings || t.external.location in siblings,
+      });
+    }
+  });
+
+  // Predictions: each mode's predictor on the initializer table (src/core/modes/<id>/predict.ts); external weights
+  // come back inline, so the total size is the base.
+  const table = initializerTable(m);
+  table.totalBytes = totalBytes;
+  const { quantized, evidence: quantEvidence } = quantizationEvidence(m, opCounts, bytesByType);
 
   return {
     fileName: opts.fileName,
