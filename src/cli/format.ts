@@ -1,6 +1,7 @@
 /** Plain-text rendering of the model card for the terminal. */
 import type { ModelSummary, TensorInfo } from '../core/onnx/summary.js';
 import { MODE_METAS } from '../core/modes/registry.js';
+import { fmtInt } from '../core/onnx/wire.js';
 import { mb } from './io.js';
 
 function shape(t: TensorInfo): string {
@@ -11,7 +12,7 @@ export function formatCard(s: ModelSummary): string {
   const lines: string[] = [];
   const kv = (k: string, v: string | number) => lines.push(`${k.padEnd(22)}${v}`);
   lines.push(`Model: ${s.fileName}`);
-  kv('File size', `${mb(s.fileBytes)} (${s.fileBytes.toLocaleString('en-US')} bytes)`);
+  kv('File size', `${mb(s.fileBytes)} (${fmtInt(s.fileBytes)} bytes)`);
   kv('IR version', s.irVersion);
   kv('Opsets', s.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', '));
   kv('Producer', `${s.producerName} ${s.producerVersion}`.trim() || '(none)');
@@ -19,7 +20,7 @@ export function formatCard(s: ModelSummary): string {
   for (const i of s.inputs) kv('Input', `${i.name}: ${i.dtype} ${shape(i)}`);
   for (const o of s.outputs) kv('Output', `${o.name}: ${o.dtype} ${shape(o)}`);
   kv('Nodes', `${s.nodeCount}${s.subgraphCount ? ` (in ${s.subgraphCount + 1} graphs)` : ''}`);
-  kv('Parameters', s.parameterCount.toLocaleString('en-US'));
+  kv('Parameters', fmtInt(s.parameterCount));
   for (const [t, b] of Object.entries(s.initializerBytesByType)) kv(`  ${t} weights`, mb(b));
   kv('Embedding dimension', s.embeddingDim ?? '—');
   kv('Quantized', s.quantized.quantized ? `yes (${s.quantized.evidence.join('; ')})` : 'no');

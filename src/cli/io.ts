@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { type OutputClaim, OutputConflictError, OutputWriteError, claimOutput, writeFileAtomicSync } from '../node/files.js';
 import type { ErrorKind } from '../core/errors.js';
 import { formatMiBFixed } from '../core/size.js';
+import { fmtInt } from '../core/onnx/wire.js';
 import { type NumberRange, OptionError, parseNumberOption, walkArgs } from '../core/modes/options.js';
 
 /** Exit codes (documented in the README). 8: a download from the Hub or a URL failed; 9: the output cannot run on the target (`--target`, src/core/targets); 130: cancelled (Ctrl-C). */
@@ -151,7 +152,8 @@ export function writeAtomically(out: string, parts: Uint8Array[], claim: OutputC
 
 /** Sizes the way the seed's scripts print them: MiB with two decimals, labelled MB (src/core/size.ts). */
 export const mb = (n: number): string => formatMiBFixed(n, { label: 'MB' });
-export const int = (n: number): string => n.toLocaleString('en-US');
+/** A count with thousands separators, as toLocaleString('en-US') writes it (integers without ICU's start-up: fmtInt). */
+export const int = (n: number): string => (Number.isInteger(n) ? fmtInt(n) : n.toLocaleString('en-US'));
 
 /** A comma-separated option value as a list ("a, b,,c" -> ["a", "b", "c"]). */
 export const list = (v: string): string[] =>
