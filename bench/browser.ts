@@ -209,8 +209,8 @@ export async function runBrowserBench(
     repeat: (c: BrowserCase) => number;
     warmup: string | null;
     timeoutMs: number;
-    /** Called before a case's first run (untimed). */
-    onStart?: (c: BrowserCase) => void;
+    /** Called before every run, before its browser starts (untimed). */
+    beforeRun?: (c: BrowserCase) => void;
     onResult: (c: BrowserCase, runs: BrowserRun[]) => Promise<void>;
   },
 ): Promise<void> {
@@ -220,9 +220,9 @@ export async function runBrowserBench(
   try {
     for (const c of cases) {
       const runs: BrowserRun[] = [];
-      opts.onStart?.(c);
       for (let i = 0; i < opts.repeat(c); i++) {
         process.stderr.write(`bench: chromium ${c.label} ${c.mode} (run ${i + 1})\n`);
+        opts.beforeRun?.(c);
         const r = await runOne(base, c, opts.warmup, opts.timeoutMs);
         runs.push(r);
         if (r.error) break;

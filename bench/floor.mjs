@@ -1,20 +1,29 @@
 /**
  * The Node floor: the least any mode can cost in this runtime. Reads every input file in 16 MiB slices and writes
- * the same bytes to one output file (so the output is as large as the input), and fsyncs nothing, as the reference
- * tools do not (the CLI does fsync its output before renaming it into place, so that cost is ours). Run in a fresh process by bench/run.ts through bench/measure.py:
- *   node bench/floor.mjs <out> <in> [<in> ...]      prints {"bytes": N}
+ * the same bytes to one output file (so the output is as large as the input), and fsyncs nothing, as neither the
+ * reference tools nor the CLI (without --fsync) do. Run in a fresh process by bench/run.ts through bench/measure.py:
+ *   node bench/floor.mjs <out> <in> [<in> ...]            prints {"bytes": N}
+ *   node bench/floor.mjs --sha256 <out> <in> [<in> ...]   the same, and the SHA-256 of the first input (the .onnx; its
+ *                                                          data files are not hashed, as by the CLI) as it is read (one
+ *                                                          pass, one thread): the least a run that records the source's
+ *                                                          hash (every CLI output's provenance) can cost; prints
+ *                                                          {"bytes": N, "sha256": hex}
  */
+import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 
-const [out, ...inputs] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const hash = args[0] === '--sha256' ? (args.shift(), createHash('sha256')) : null;
+const [out, ...inputs] = args;
 const buf = Buffer.allocUnsafe(16 << 20);
 const fo = openSync(out, 'w');
 let bytes = 0;
 try {
-  for (const file of inputs) {
+  for (const [i, file] of inputs.entries()) {
     const fi = openSync(file, 'r');
     try {
       for (let n; (n = readSync(fi, buf, 0, buf.length, null)) > 0;) {
+        if (i === 0) hash?.update(buf.subarray(0, n));
         for (let w = 0; w < n;) w += writeSync(fo, buf, w, n - w);
         bytes += n;
       }
@@ -25,4 +34,4 @@ try {
 } finally {
   closeSync(fo);
 }
-process.stdout.write(`${JSON.stringify({ bytes })}\n`);
+process.stdout.write(`${JSON.stringify(hash ? { bytes, sha256: hash.digest('hex') } : { bytes })}\n`);

@@ -9,7 +9,10 @@
  * Models: all-MiniLM-L6-v2 and its two external-data copies (npm run fixtures), and every synthetic model made by
  * `npm run synthetic` (.cache/synthetic). Runtimes, each case in a fresh process measured from outside:
  *   node      our CLI as a user runs it: `node bin/ava-quant.mjs quantize <in> <out> int8|fp16 --json`; peak RSS from
- *             wait4() (bench/measure.py). Floor: bench/floor.mjs (16 MiB slices in, same bytes out).
+ *             wait4() (bench/measure.py). Floor: bench/floor.mjs (16 MiB slices in, same bytes out); also timed
+ *             with the SHA-256 of the .onnx taken as it is read (detail.sha256Ms of the floor row: the least a first
+ *             run can cost, since every output records its source's hash). A floor is its best run, ours the median
+ *             (caseTime).
  *   chromium  the app's quantize worker in headless Chromium on the model picked from disk (bench/browser.ts);
  *             memory = RSS summed over the browser's processes, sampled every 100 ms, minus the idle baseline.
  *             Floor: the File read in slices and written to OPFS.
@@ -24,7 +27,8 @@
  * --merge-into re-runs models of an earlier run (with --only): the new file is the earlier one with every row of those
  * models replaced (e.g. a model whose run was skewed by other work on a shared machine), but for a runtime this run
  * left out (Chromium under --no-browser), whose rows of the earlier run stay.
- * Before a model's cases its files are read once, untimed, so every case starts from a warm page cache; each row
+ * Before every timed run the model's files are read once, untimed, so every run starts from a warm page cache, and
+ * `sync` flushes what earlier runs wrote, so no run shares the disk with another's writeback (prepareRun); each row
  * records the machine's 1-minute load average at its start and end.
  * --only takes model names (any fixture of the manifest too, e.g. silero-vad-v5); --repeat defaults to 3 for models
  * under 200 MB and 1 above (the reference always runs once); failures are shown as their one-line message.
@@ -152,7 +156,22 @@ interface Measured {
   stderr: string;
 }
 
+/** The input files of the model being measured: every timed run starts with them read (see prepareRun). */
+let runInputs: string[] = [];
+
+/**
+ * Before every timed run, Node and Chromium (untimed): reads the model's files once more, so the run finds them in the
+ * page cache (this machine's kernel reclaims idle cache pages in the background, DAMON, so a warm-up minutes earlier
+ * is no guarantee), then flushes what earlier runs wrote (`sync`), so no run shares the disk with another's writeback.
+ * Without both, a 470 MB floor measured 0.20 s to 1.3 s depending on what ran before it.
+ */
+function prepareRun(files: string[] = runInputs): void {
+  warmPageCache(files);
+  spawnSync('sync');
+}
+
 function measured(cmd: string, cmdArgs: string[]): Measured {
+  prepareRun();
   const r = spawnSync('python3', ['bench/measure.py', '--timeout', String(timeoutMs / 1000), '--', cmd, ...cmdArgs], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
@@ -228,12 +247,13 @@ async function subprocessCase(model: BenchModel, runtime: Runtime, mode: Mode, n
     model: model.name,
     mode,
     runtime,
-    ms: times.length && !error ? median(times) : null,
+    ms: times.length && !error ? caseTime(mode, times) : null,
     runs: times.length,
     inBytes: model.info.totalBytes,
     outBytes: error ? null : outBytes,
     peakRssBytes: error ? null : peak,
     ...(cliMs !== undefined && !error ? { detail: { cliTotalMs: cliMs } } : {}),
+    ...(mode === 'floor' && times.length && !error ? { detail: { medianMs: median(times) } } : {}),
     load: { start: loadStart, end: load1() },
     ...(error ? { error } : {}),
   });
@@ -241,6 +261,16 @@ async function subprocessCase(model: BenchModel, runtime: Runtime, mode: Mode, n
 
 /** The 1-minute load average, 2 decimals. */
 const load1 = () => Math.round(loadavg()[0]! * 100) / 100;
+
+/**
+ * A case's time from its runs: the median, but for the floor its best run. The floor estimates the least a run can
+ * cost, and on this machine noise only adds to it: a run that writes into memory another just freed can pay up to
+ * 1 s of system time (the 470 MB floor measured 0.21–0.25 s and 0.7–1.2 s in alternate runs, with the page cache
+ * warm and nothing waiting to be written). The floor's median goes to detail.medianMs.
+ */
+function caseTime(mode: Mode, times: number[]): number {
+  return mode === 'floor' ? Math.min(...times) : median(times);
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -319,10 +349,7 @@ for (const [label, ref] of [
   }
 }
 
-/**
- * Reads every file once, untimed, so that the model's cases all start from the same warm page cache (otherwise the
- * first case, the floor, pays for reading from disk and the ones after it do not).
- */
+/** Reads every file once (prepareRun: so a timed run does not pay for reading from disk and the next one not). */
 function warmPageCache(files: string[]): void {
   const buf = Buffer.allocUnsafe(16 << 20);
   for (const file of files) {
@@ -343,6 +370,25 @@ const cli = resolve('bin/ava-quant.mjs');
 // timed apart (detail.repeatMs).
 process.env.AVA_QUANT_HASH_CACHE = '0';
 const hashCacheDir = join(tmp, 'hash-cache');
+
+/** Best wall time of `n` runs of a floor `command` (see caseTime; an output folder of its own, removed after), or null when one fails. */
+function floorRuns(n: number, command: (out: string) => [string, string[]]): number | null {
+  const dir = join(tmp, 'timed');
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir);
+      const [cmd, cmdArgs] = command(join(dir, 'out.onnx'));
+      const m = measured(cmd, cmdArgs);
+      if (m.exitCode !== 0) return null;
+      times.push(m.wallMs);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return caseTime('floor', times);
+}
 
 /** Median wall time of `n` runs of `command` with the hash cache on (one untimed run first fills it), or null. */
 function repeatRuns(n: number, command: (out: string) => [string, string[]]): number | null {
@@ -373,8 +419,14 @@ function repeatRuns(n: number, command: (out: string) => [string, string[]]): nu
 for (const model of list) {
   const n = repeatFor(model.info.totalBytes);
   const inputs = inputsOf(model);
-  warmPageCache(inputs);
+  runInputs = inputs;
   await subprocessCase(model, 'node', 'floor', n, (out) => [process.execPath, ['bench/floor.mjs', out, ...inputs]]);
+  const floorRow = rows[rows.length - 1]!;
+  if (!floorRow.error) {
+    process.stderr.write(`bench: node ${model.name} floor with the SHA-256 of the .onnx\n`);
+    const sha256Ms = floorRuns(n, (out) => [process.execPath, ['bench/floor.mjs', '--sha256', out, ...inputs]]);
+    if (sha256Ms !== null) floorRow.detail = { ...floorRow.detail, sha256Ms };
+  }
   for (const mode of modes) {
     const command = (out: string): [string, string[]] => [process.execPath, [cli, 'quantize', model.path, out, mode, '--json']];
     await subprocessCase(model, 'node', mode, n, command);
@@ -403,7 +455,6 @@ if (browser && list.length) {
     const files = [model.path, ...model.info.externalFiles.map((f) => join(dirname(model.path), f))];
     for (const mode of ['floor', ...modes] as Mode[]) cases.push({ label: model.name, mode, files });
   }
-  let warmed = '';
   // Warm-up: the smallest real model of the fixtures (a few hundred KB), so the worker's start is not timed.
   const small = manifest()
     .fixtures.filter((f: Fixture) => f.kind === 'audio' || f.kind === 'vision')
@@ -414,10 +465,7 @@ if (browser && list.length) {
       repeat: (c) => repeatFor(byFiles.get(c.files[0]!)!.info.totalBytes),
       warmup: small ? pathOf(small) : null,
       timeoutMs,
-      onStart: (c) => {
-        if (warmed !== c.files[0]) warmPageCache(c.files);
-        warmed = c.files[0]!;
-      },
+      beforeRun: (c) => prepareRun(c.files),
       onResult: async (c, runs) => {
         rows.push(await browserRow(byFiles.get(c.files[0]!)!, c.mode, runs));
       },
@@ -447,7 +495,13 @@ async function browserRow(model: BenchModel, mode: Mode, runs: BrowserRun[]): Pr
     model: model.name,
     mode,
     runtime: 'chromium',
-    ms: ok.length && !error ? median(ok.map((r) => r.ms!)) : null,
+    ms:
+      ok.length && !error
+        ? caseTime(
+            mode,
+            ok.map((r) => r.ms!),
+          )
+        : null,
     runs: ok.length,
     inBytes: model.info.totalBytes,
     outBytes: error ? null : (ok[0]?.outBytes ?? null),
