@@ -22,6 +22,7 @@ import { keepShapeArithmetic } from './rules/shape-arithmetic.js';
 import { type OpSignature, hasSignatureTable } from './schema.js';
 import { attr, isDefaultDomain } from './types.js';
 import { DT } from '../onnx/dtypes.js';
+import { decodeUtf8 } from '../onnx/wire.js';
 
 export type KeepRuleId =
   | 'opset-below-6'
@@ -236,7 +237,7 @@ function ortNoFloat16(n: NodeView): string | null {
     return 'onnxruntime has no float16 path for it (its function body mixes in float32 constants)';
   if (n.opType === 'ScatterElements' || n.opType === 'ScatterND') {
     const r = attr(n, 'reduction')?.s;
-    const red = r ? new TextDecoder().decode(r) : 'none';
+    const red = r ? decodeUtf8(r) : 'none';
     if (red !== 'none') return `onnxruntime's CPU kernel has no float16 ${n.opType} with reduction '${red}'`;
   }
   return null;

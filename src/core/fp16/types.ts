@@ -13,6 +13,7 @@ import { subgraphsOf } from '../onnx/model.js';
 import { topoSort } from '../onnx/toposort.js';
 import { formalAt, isFixed, signatureOf } from './schema.js';
 import { DT } from '../onnx/dtypes.js';
+import { decodeUtf8 } from '../onnx/wire.js';
 
 export const UNKNOWN = DT.UNDEFINED;
 const { FLOAT, INT32, INT64, STRING, BOOL, UINT8 } = DT;
@@ -156,7 +157,7 @@ export function castTarget(n: NodeView): number {
   const a = attr(n, 'to');
   if (!a) return UNKNOWN;
   if (a.i !== undefined) return a.i;
-  if (a.s) return DTYPE_NAMES[new TextDecoder().decode(a.s).toUpperCase()] ?? UNKNOWN;
+  if (a.s) return DTYPE_NAMES[decodeUtf8(a.s).toUpperCase()] ?? UNKNOWN;
   return UNKNOWN;
 }
 

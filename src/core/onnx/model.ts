@@ -12,6 +12,7 @@ import {
   fieldBytes,
   fieldFloat,
   fieldInt,
+  fieldName,
   fieldString,
   fmtBytes,
   bytesWord,
@@ -321,7 +322,7 @@ export function parseModel(buf: Uint8Array): ModelView {
         expectLen(f, 'opset_import', ctx);
         const op: OpsetImport = { domain: '', version: 0 };
         for (const sf of fieldsOf(buf, f.vstart, f.end, ['opset_import'], 'other')) {
-          if (sf.no === OPSET_ID.domain && sf.wt === WT_LEN) op.domain = fieldString(buf, sf);
+          if (sf.no === OPSET_ID.domain && sf.wt === WT_LEN) op.domain = fieldName(buf, sf, 'the opset domain');
           else if (sf.no === OPSET_ID.version) op.version = fieldInt(buf, sf);
         }
         m.opsets.push(op);
@@ -373,9 +374,9 @@ function parseFunction(buf: Uint8Array, f: Field): FunctionView {
   const fn: FunctionView = { buf, fields, name: '', domain: '', nodes: [] };
   for (const sf of fields) {
     if (sf.wt !== WT_LEN) continue;
-    if (sf.no === FUNCTION.name) fn.name = fieldString(buf, sf);
+    if (sf.no === FUNCTION.name) fn.name = fieldName(buf, sf, 'the function name');
     else if (sf.no === FUNCTION.node) fn.nodes.push(parseNode(buf, sf, [`function '${fn.name}'`]));
-    else if (sf.no === FUNCTION.domain) fn.domain = fieldString(buf, sf);
+    else if (sf.no === FUNCTION.domain) fn.domain = fieldName(buf, sf, 'the function domain');
   }
   return fn;
 }
@@ -468,11 +469,11 @@ export function parseNode(buf: Uint8Array, f: Field, ctx: Ctx): NodeView {
   const n: NodeView = { buf, fields, name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: [] };
   for (const sf of fields) {
     if (sf.wt !== WT_LEN) continue;
-    if (sf.no === NODE.name) n.name = fieldString(buf, sf);
-    else if (sf.no === NODE.opType) n.opType = fieldString(buf, sf);
-    else if (sf.no === NODE.domain) n.domain = fieldString(buf, sf);
-    else if (sf.no === NODE.input) n.inputs.push(fieldString(buf, sf));
-    else if (sf.no === NODE.output) n.outputs.push(fieldString(buf, sf));
+    if (sf.no === NODE.name) n.name = fieldName(buf, sf, 'the node name');
+    else if (sf.no === NODE.opType) n.opType = fieldName(buf, sf, 'the op type');
+    else if (sf.no === NODE.domain) n.domain = fieldName(buf, sf, 'the node domain');
+    else if (sf.no === NODE.input) n.inputs.push(fieldName(buf, sf, 'the node input'));
+    else if (sf.no === NODE.output) n.outputs.push(fieldName(buf, sf, 'the node output'));
   }
   const nctx = [...ctx, `node '${n.name || n.outputs[0] || '?'}' (${n.opType})`];
   for (const sf of fields) if (sf.no === NODE.attribute && sf.wt === WT_LEN) n.attributes.push(parseAttribute(buf, sf, nctx));
@@ -482,7 +483,7 @@ export function parseNode(buf: Uint8Array, f: Field, ctx: Ctx): NodeView {
 function parseAttribute(buf: Uint8Array, f: Field, ctx: Ctx): AttributeView {
   const fields = fieldsOf(buf, f.vstart, f.end, [...ctx, 'an attribute'], 'attr');
   const a: AttributeView = { buf, fields, name: '', type: 0 };
-  for (const sf of fields) if (sf.no === ATTR.name && sf.wt === WT_LEN) a.name = fieldString(buf, sf);
+  for (const sf of fields) if (sf.no === ATTR.name && sf.wt === WT_LEN) a.name = fieldName(buf, sf, 'the attribute name');
   const actx = [...ctx, `attribute '${a.name}'`];
   for (const sf of fields) {
     switch (sf.no) {
@@ -555,7 +556,7 @@ export function parseTensor(buf: Uint8Array, f: Field, ctx: Ctx, label: string):
         t.dataType = fieldInt(buf, sf);
         break;
       case TENSOR.name:
-        if (sf.wt === WT_LEN) t.name = fieldString(buf, sf);
+        if (sf.wt === WT_LEN) t.name = fieldName(buf, sf, 'the tensor name');
         break;
       case TENSOR.rawData:
         if (sf.wt === WT_LEN) t.rawData = fieldBytes(buf, sf);
@@ -596,7 +597,7 @@ function parseValueInfo(buf: Uint8Array, f: Field, ctx: Ctx): ValueInfoView {
   const v: ValueInfoView = { buf, fields, name: '', elemType: 0, shape: null, kind: 'unknown' };
   for (const sf of fields) {
     if (sf.wt !== WT_LEN) continue;
-    if (sf.no === VALUE_INFO.name) v.name = fieldString(buf, sf);
+    if (sf.no === VALUE_INFO.name) v.name = fieldName(buf, sf, 'the value name');
     else if (sf.no === VALUE_INFO.type) parseType(buf, sf, v, [...ctx, `value '${v.name}'`]);
   }
   return v;
@@ -617,7 +618,7 @@ function parseType(buf: Uint8Array, f: Field, v: ValueInfoView, ctx: Ctx): void 
             const d: DimView = {};
             for (const xf of fieldsOf(buf, df.vstart, df.end, ctx, 'other')) {
               if (xf.no === DIM.dimValue) d.value = fieldInt(buf, xf);
-              else if (xf.no === DIM.dimParam && xf.wt === WT_LEN) d.param = fieldString(buf, xf);
+              else if (xf.no === DIM.dimParam && xf.wt === WT_LEN) d.param = fieldName(buf, xf, 'the dimension name');
             }
             v.shape.push(d);
           }
@@ -634,7 +635,7 @@ export function sparseInitializerName(s: Span): string | null {
   const values = s.fields.find((f) => f.no === FIELD.SparseTensorProto.values && f.wt === WT_LEN);
   if (!values) return null;
   const name = readFields(s.buf, values.vstart, values.end).find((f) => f.no === TENSOR.name && f.wt === WT_LEN);
-  return name ? fieldString(s.buf, name) : null;
+  return name ? fieldName(s.buf, name, 'the sparse initializer name') : null;
 }
 
 /** The key of a metadata_props entry (StringStringEntryProto) given as its field `f` in `buf`; '' when absent. */

@@ -12,7 +12,7 @@ import { OnnxFormatError } from './errors.js';
 import { type ModelFiles, resolveExternal } from '../io/files.js';
 import { type ByteSource, bytesSource } from '../io/source.js';
 import { MAX_SUBGRAPH_DEPTH, type ModelView, nestingError, parseModel } from './model.js';
-import { WT_I32, WT_I64, WT_LEN, WT_VARINT, bytesWord, fmtBytes, fmtInt, readVarint, tagOf, utf8Text } from './wire.js';
+import { WT_I32, WT_I64, WT_LEN, WT_VARINT, bytesWord, decodeUtf8, fmtBytes, fmtInt, readVarint, tagOf, utf8Text } from './wire.js';
 import { dtypeBits } from './dtypes.js';
 import { ENUM, FIELD } from './schema.generated.js';
 import { sniffNotOnnx } from './sniff.js';
@@ -487,7 +487,6 @@ function tensorBytes(dims: readonly number[], dataType: number): number | null {
 function stringEntry(b: Uint8Array): { key: string; value: string } {
   const out = { key: '', value: '' };
   let p = 0;
-  const dec = new TextDecoder();
   while (p < b.length) {
     const tag = b[p++]!;
     let len = 0;
@@ -498,7 +497,7 @@ function stringEntry(b: Uint8Array): { key: string; value: string } {
       if (!(x & 0x80) || p >= b.length) break;
       mul *= 128;
     }
-    const v = dec.decode(b.subarray(p, p + len));
+    const v = decodeUtf8(b.subarray(p, p + len));
     if (tag === tagOf(STRING_ENTRY.key, WT_LEN)) out.key = v;
     else if (tag === tagOf(STRING_ENTRY.value, WT_LEN)) out.value = v;
     p += len;

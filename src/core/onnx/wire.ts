@@ -120,7 +120,14 @@ export function readFields(buf: Uint8Array, start: number, end: number): Field[]
   return out;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+// ignoreBOM: a leading U+FEFF is part of the string (a name "\ufeffw" is not "w"), as protobuf readers keep it.
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** UTF-8 text of arbitrary bytes as protobuf readers decode a string: a leading U+FEFF kept, invalid bytes U+FFFD. */
+export function decodeUtf8(bytes: Uint8Array): string {
+  return utf8.decode(bytes);
+}
 
 /**
  * A string field's UTF-8 text. ASCII strings of up to 16 bytes (op types, attribute names, short value names) are
@@ -141,6 +148,30 @@ export function utf8Text(buf: Uint8Array, start: number, end: number): string {
     if (ascii) return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
   }
   return utf8.decode(buf.subarray(start, end));
+}
+
+/**
+ * A name (of a value, node, initializer, graph, op type, domain, attribute): fieldString, but refused when its bytes
+ * are not valid UTF-8. Such a name cannot be written back as the bytes it was: a rewritten node or graph input would
+ * name U+FFFD where the untouched parts keep the original bytes, and onnxruntime rejects the output ("is not a graph
+ * input"). Protobuf declares string fields UTF-8 (onnx.proto `string`); onnxruntime loads such a model without
+ * checking. Throws OnnxFormatError naming `what` and the name as it reads.
+ */
+export function fieldName(buf: Uint8Array, f: Field, what: string): string {
+  const end = f.end;
+  if (end - f.vstart <= 16) {
+    let ascii = true;
+    for (let i = f.vstart; i < end; i++) if (buf[i]! >= 0x80) ascii = false;
+    if (ascii) return String.fromCharCode.apply(null, buf.subarray(f.vstart, end) as unknown as number[]);
+  }
+  try {
+    return utf8Strict.decode(buf.subarray(f.vstart, end));
+  } catch {
+    const shown = JSON.stringify(utf8.decode(buf.subarray(f.vstart, end)));
+    throw new OnnxFormatError(
+      `${what} ${shown} is not valid UTF-8 (the bytes shown as \ufffd): ONNX names are UTF-8 text, and a quantized copy could not name it exactly; rename it (e.g. with the onnx package) and try again`,
+    );
+  }
 }
 
 export function fieldBytes(buf: Uint8Array, f: Field): Uint8Array {

@@ -20,6 +20,7 @@ import {
 } from './types.js';
 import type { AttributeView } from '../model.js';
 import { DT } from '../dtypes.js';
+import { decodeUtf8 } from '../wire.js';
 
 /** A constant tensor a rule may read (an initializer, or a Constant node's value). */
 export interface TensorSource {
@@ -105,7 +106,7 @@ export function getAttrFloat(ctx: InferContext, name: string, def: number): numb
 
 export function getAttrString(ctx: InferContext, name: string, def: string): string {
   const a = ctx.getAttribute(name);
-  return a && a.s !== undefined ? new TextDecoder().decode(a.s) : def;
+  return a && a.s !== undefined ? decodeUtf8(a.s) : def;
 }
 
 /** getRepeatedAttribute: the ints of an attribute, or null when absent. */

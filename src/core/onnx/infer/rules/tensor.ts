@@ -36,6 +36,7 @@ import {
 import { type Dim, cloneDim, failShape, failType, mutableSparse, mutableTensor } from '../types.js';
 import { FLOAT, INT32, INT64 } from './math.js';
 import { DT } from '../../dtypes.js';
+import { decodeUtf8 } from '../../wire.js';
 
 const { DOUBLE, STRING } = DT;
 
@@ -783,7 +784,7 @@ export function unique(ctx: InferContext): void {
 export function einsum(ctx: InferContext): void {
   propagateElemTypeFromInputToOutput(ctx, 0, 0);
   const a = ctx.getAttribute('equation');
-  const eq = a?.s ? new TextDecoder().decode(a.s).replace(/ /g, '') : '';
+  const eq = a?.s ? decodeUtf8(a.s).replace(/ /g, '') : '';
   if (!eq) return;
   const num = ctx.getNumInputs();
   if (num < 1 || !hasNInputShapes(ctx, num)) return;
