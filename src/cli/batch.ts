@@ -241,7 +241,8 @@ export async function runBatchCommand(args: string[], flags: Record<string, stri
   // The manifest merges the folder's earlier one (withEarlier). Another batch writing into the same folder at the same
   // time is not lost: when the manifest changed between reading and writing, it is read and merged again.
   const manifestPath = join(outDir, MANIFEST_NAME);
-  const run = createManifest({ tool: TOOL, inputs, outputs, skipped });
+  // The run's date, as every output's provenance records it (SOURCE_DATE_EPOCH for reproducible manifests).
+  const run = createManifest({ tool: TOOL, createdAt: provenanceDate(), inputs, outputs, skipped });
   let manifest: Manifest;
   for (let attempt = 1; ; attempt++) {
     const before = fileIdOf(manifestPath);

@@ -77,3 +77,19 @@ describe('the summary of a failed row', () => {
     expect(r).toMatchObject({ file: 'broken.onnx', status: 'failed', inBytes: statSync(join(d, 'broken.onnx')).size, outBytes: null });
   });
 });
+
+describe('SOURCE_DATE_EPOCH', () => {
+  it("dates the manifest as it dates every output's provenance: two runs of the same folder give the same manifest", () => {
+    const a = join(dir, 'epoch-in');
+    mkdirSync(a);
+    copyFileSync(small(), join(a, 'one.onnx'));
+    const manifests = ['epoch-1', 'epoch-2'].map((o) => {
+      const out = join(dir, o);
+      const r = runCli(['batch', a, '--modes', 'int8', '--out', out], { SOURCE_DATE_EPOCH: '1700000000' });
+      expect(r.code, r.err).toBe(0);
+      return readFileSync(join(out, 'manifest.json'), 'utf8');
+    });
+    expect(JSON.parse(manifests[0]!).createdAt).toBe('2023-11-14T22:13:20.000Z');
+    expect(manifests[1]).toBe(manifests[0]);
+  });
+});
