@@ -61,7 +61,7 @@ const MODE = { int8: 'INT8', fp16: 'FP16' } as const;
 /** The Node table: ours (the CLI) beside the floor and the reference, per model and mode. */
 export function nodeTable(run: BenchResults): string[] {
   const out = [
-    '| model (input) | mode | ours s | floor s | × floor (≤ 2) | floor + SHA-256 s | × floor + SHA-256 | repeat s (hash remembered) | × floor | reference s | ref ÷ ours (≥ 5) | peak MiB | target MiB | ÷ target (≤ 1) | reference peak MiB | load |',
+    '| model (input) | mode | ours s | floor s | × floor (≤ 2) | floor + SHA-256 s | × floor + SHA-256 | repeat s (hash remembered) | repeat × floor | reference s | ref ÷ ours (≥ 5) | peak MiB | target MiB | ÷ target (≤ 1) | reference peak MiB | load |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const m of run.models) {
