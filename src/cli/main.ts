@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { MODE_IDS } from '../core/modes/registry.js';
 import { summarize } from '../core/onnx/inspect.js';
+import { TOOL } from '../core/tool.js';
 import { openInput, statInput } from './pipeline.js';
 import { formatCard } from './format.js';
 import { CliError, type CliIo, EXIT, needsValue, processIo, siblingsOf } from './io.js';
@@ -23,6 +24,7 @@ Usage:
   ava-quant batch <dir> [--modes ${MODE_IDS.slice(0, 2).join(',')}] [--out DIR]          every .onnx in a folder
   ava-quant check <original.onnx> <quantized.onnx> [options]     quality report; exit 7 below threshold (--target T: its backend and kernels)
   ava-quant verify <file> <sha256|md5>                           does a copy match a recorded hash
+  ava-quant --version                                            the version (the one recorded in every output)
 
 Every command takes --help and --json (with --json an error is also printed on stdout as
 {"error": {"code": <exit code>, "message": "…"}}). Where a model path goes, inspect, quantize and check also take a
@@ -92,6 +94,13 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     if (!cmd || cmd === '--help' || cmd === '-h') {
       io.stdout(`${USAGE}\n`);
       return cmd ? EXIT.ok : EXIT.usage;
+    }
+    if (cmd === '--version' || cmd === '-V') {
+      // The version every output records as its tool version (TOOL, src/core/tool.ts: the package's).
+      io.stdout(
+        rest.includes('--json') ? `${JSON.stringify({ name: TOOL.name, version: TOOL.version })}\n` : `${TOOL.name} ${TOOL.version}\n`,
+      );
+      return EXIT.ok;
     }
     switch (cmd) {
       case 'inspect': {

@@ -34,6 +34,21 @@ describe('usage', () => {
       expect(h.out, c).toMatch(/Usage:/);
     }
   });
+  it('--version prints the version every output records (the package version), -V too; --json as an object', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { name: string; version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = cli(flag);
+      expect(r.code, flag).toBe(0);
+      expect(r.out, flag).toBe(`${pkg.name} ${pkg.version}\n`);
+    }
+    expect(JSON.parse(cli('--version', '--json').out)).toEqual({ name: pkg.name, version: pkg.version });
+    expect(cli('--help').out).toMatch(/--version/);
+    // The same version as the provenance of a written output.
+    const out = join(dir, 'version-int8.onnx');
+    expect(cli('quantize', small(), out, 'int8').code).toBe(0);
+    const meta = (JSON.parse(cli('inspect', out, '--json').out) as { metadata: Record<string, string> }).metadata;
+    expect(JSON.parse(meta['ava.quantization']!)).toMatchObject({ tool: pkg.name, toolVersion: pkg.version });
+  });
   it('an unknown command exits 2 with one line', () => {
     const r = cli('frobnicate');
     expect(r.code).toBe(2);
