@@ -8,15 +8,31 @@
  *                                                          pass, one thread): the least a run that records the source's
  *                                                          hash (every CLI output's provenance) can cost; prints
  *                                                          {"bytes": N, "sha256": hex}
+ *   node bench/floor.mjs --sha256-only <in>               reads and hashes <in> (the .onnx) and writes nothing: the
+ *                                                          source hash pass alone, which a first run's second core
+ *                                                          must do whatever else it does; prints {"bytes": N, "sha256": hex}
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 
 const args = process.argv.slice(2);
+if (args[0] === '--sha256-only') {
+  const h = createHash('sha256');
+  const fi = openSync(args[1], 'r');
+  const block = Buffer.allocUnsafe(16 << 20);
+  let bytes = 0;
+  try {
+    for (let n; (n = readSync(fi, block, 0, block.length, null)) > 0; bytes += n) h.update(block.subarray(0, n));
+  } finally {
+    closeSync(fi);
+  }
+  process.stdout.write(`${JSON.stringify({ bytes, sha256: h.digest('hex') })}\n`);
+  process.exit(0);
+}
 const hash = args[0] === '--sha256' ? (args.shift(), createHash('sha256')) : null;
 const [out, ...inputs] = args;
 const buf = Buffer.allocUnsafe(16 << 20);
-const fo = openSync(out, 'w');
+const fo = openSync(out, 'wx'); // never over an existing file (an input passed by mistake as <out>)
 let bytes = 0;
 try {
   for (const [i, file] of inputs.entries()) {

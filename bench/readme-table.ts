@@ -31,7 +31,8 @@ export interface BenchResultRow {
   error?: string;
   /**
    * Extra figures: cliTotalMs, repeatMs (Node: the median of repeat runs with the source hash remembered), sha256Ms
-   * (the Node floor row: the floor with the SHA-256 of the .onnx).
+   * (the Node floor row: the floor with the SHA-256 of the .onnx), hashPassMs, startupMs, startupRssBytes (the Node
+   * floor row: the SHA-256 pass alone, the CLI's start-up doing nothing; see boundsTable).
    */
   detail?: Record<string, number>;
 }
@@ -90,6 +91,36 @@ export function nodeTable(run: BenchResults): string[] {
   return out;
 }
 
+/**
+ * What a first run in Node cannot go below on this machine, per model, beside the floor: the SHA-256 pass over the
+ * .onnx alone (the hashing thread's share: read and hash, nothing written) and the CLI's start-up doing nothing
+ * (Node, the bundle check and load; its peak RSS is part of every run's memory, against the target's 64 MiB), with
+ * our first runs' × floor for comparison. Rows only for runs that recorded these figures (floor detail hashPassMs).
+ */
+export function boundsTable(run: BenchResults): string[] {
+  const out = [
+    '| model (input) | floor s | SHA-256 pass alone s | ÷ floor | CLI start-up s | ÷ floor | start-up peak MiB | INT8 first run × floor | FP16 first run × floor |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const m of run.models) {
+    const find = (mode: BenchResultRow['mode']) => run.rows.find((r) => r.model === m.name && r.runtime === 'node' && r.mode === mode);
+    const floor = find('floor');
+    const hash = floor?.detail?.['hashPassMs'] ?? null;
+    const start = floor?.detail?.['startupMs'] ?? null;
+    if (!floor?.ms || hash === null || start === null) continue;
+    const x = (ms: number | null) => (ms === null ? '—' : `${(ms / floor.ms!).toFixed(2)}×`);
+    const ours = (mode: 'int8' | 'fp16') => {
+      const r = find(mode);
+      return r && !r.error ? ratio(r.xFloor, 2, r.targets.floor) : '—';
+    };
+    out.push(
+      `| ${modelLabel(m)} | ${s(floor.ms)} | ${s(hash)} | ${x(hash)} | ${s(start)} | ${x(start)} | ${mib(floor.detail?.['startupRssBytes'])} | ` +
+        `${ours('int8')} | ${ours('fp16')} |`,
+    );
+  }
+  return out.length > 2 ? out : [];
+}
+
 /** The Chromium table: the app's quantize worker beside the floor in the page (File slices in, OPFS out). */
 export function chromiumTable(run: BenchResults): string[] {
   const out = [
@@ -118,6 +149,7 @@ export function readmeTables(run: BenchResults): string {
     '',
     ...nodeTable(run),
     '',
+    ...(boundsTable(run).length ? ['What a first run in Node cannot go below here:', '', ...boundsTable(run), ''] : []),
     "Chromium (the app's quantize worker, headless):",
     '',
     ...chromiumTable(run),

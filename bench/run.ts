@@ -11,8 +11,11 @@
  *   node      our CLI as a user runs it: `node bin/ava-quant.mjs quantize <in> <out> int8|fp16 --json`; peak RSS from
  *             wait4() (bench/measure.py). Floor: bench/floor.mjs (16 MiB slices in, same bytes out); also timed
  *             with the SHA-256 of the .onnx taken as it is read (detail.sha256Ms of the floor row: the least a first
- *             run can cost, since every output records its source's hash). A floor is its best run, ours the median
- *             (caseTime).
+ *             run can cost on one thread, since every output records its source's hash). Two bounds of a first run
+ *             (detail of the floor row, each the best of its runs): hashPassMs, the SHA-256 pass over the .onnx alone
+ *             (bench/floor.mjs --sha256-only: read and hash, nothing written: what the hashing thread must do), and
+ *             startupMs / startupRssBytes, the CLI doing nothing (`ava-quant --version`: Node, the bundle check and
+ *             load). A floor is its best run, ours the median (caseTime).
  *   chromium  the app's quantize worker in headless Chromium on the model picked from disk (bench/browser.ts);
  *             memory = RSS summed over the browser's processes, sampled every 100 ms, minus the idle baseline.
  *             Floor: the File read in slices and written to OPFS.
@@ -390,6 +393,19 @@ function floorRuns(n: number, command: (out: string) => [string, string[]]): num
   return caseTime('floor', times);
 }
 
+/** The CLI's start-up as a user runs it, doing nothing (`ava-quant --version`): best wall time and peak RSS of `n` runs. */
+function startupRuns(n: number): { ms: number; rssBytes: number } | null {
+  const times: number[] = [];
+  let rssBytes = 0;
+  for (let i = 0; i < n; i++) {
+    const m = measured(process.execPath, [cli, '--version']);
+    if (m.exitCode !== 0) return null;
+    times.push(m.wallMs);
+    rssBytes = Math.max(rssBytes, m.maxRssBytes);
+  }
+  return { ms: Math.min(...times), rssBytes };
+}
+
 /** Median wall time of `n` runs of `command` with the hash cache on (one untimed run first fills it), or null. */
 function repeatRuns(n: number, command: (out: string) => [string, string[]]): number | null {
   const env = { AVA_QUANT_HASH_CACHE: '1', AVA_CACHE_DIR: hashCacheDir };
@@ -426,6 +442,11 @@ for (const model of list) {
     process.stderr.write(`bench: node ${model.name} floor with the SHA-256 of the .onnx\n`);
     const sha256Ms = floorRuns(n, (out) => [process.execPath, ['bench/floor.mjs', '--sha256', out, ...inputs]]);
     if (sha256Ms !== null) floorRow.detail = { ...floorRow.detail, sha256Ms };
+    process.stderr.write(`bench: node ${model.name} bounds (the SHA-256 pass alone; the CLI's start-up)\n`);
+    const hashPassMs = floorRuns(n, () => [process.execPath, ['bench/floor.mjs', '--sha256-only', model.path]]);
+    if (hashPassMs !== null) floorRow.detail = { ...floorRow.detail, hashPassMs };
+    const startup = startupRuns(n);
+    if (startup) floorRow.detail = { ...floorRow.detail, startupMs: startup.ms, startupRssBytes: startup.rssBytes };
   }
   for (const mode of modes) {
     const command = (out: string): [string, string[]] => [process.execPath, [cli, 'quantize', model.path, out, mode, '--json']];

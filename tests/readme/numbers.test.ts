@@ -11,7 +11,7 @@ import { formatSavings } from '../../src/core/size.js';
 import { fixture, pathOf, MINILM } from '../helpers/fixtures.js';
 import { CASES, type Measured, measureAll } from './measure.js';
 import { modesTableText, type ModesRow } from '../../bench/modes-table.js';
-import { chromiumTable, nodeTable, type BenchResults } from '../../bench/readme-table.js';
+import { boundsTable, chromiumTable, nodeTable, type BenchResults } from '../../bench/readme-table.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -142,7 +142,7 @@ describe('the benchmark tables are the recorded runs they cite', () => {
   it("issue 10's tables (Node and Chromium) are the recorded run's rows, as bench/readme-table.ts prints them", () => {
     const file = /`npm run bench` \(recorded run `(bench\/results\/[^`]+)`/.exec(flat)![1]!;
     const run = JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as BenchResults;
-    const lines = [...nodeTable(run), ...chromiumTable(run)].filter((l) => !l.startsWith('| ---'));
+    const lines = [...nodeTable(run), ...boundsTable(run), ...chromiumTable(run)].filter((l) => !l.startsWith('| ---'));
     // Both tables: the header, a row per model and mode (INT8, FP16) that ran.
     expect(lines.length).toBeGreaterThan(4);
     for (const l of lines)
