@@ -5,8 +5,9 @@
  *   node bench/floor.mjs <out> <in> [<in> ...]            prints {"bytes": N}
  *   node bench/floor.mjs --sha256 <out> <in> [<in> ...]   the same, and the SHA-256 of the first input (the .onnx; its
  *                                                          data files are not hashed, as by the CLI) as it is read (one
- *                                                          pass, one thread): the least a run that records the source's
- *                                                          hash (every CLI output's provenance) can cost; prints
+ *                                                          pass, one thread): the floor of a run that records the
+ *                                                          source's hash (every CLI output's provenance) on the
+ *                                                          thread that reads; prints
  *                                                          {"bytes": N, "sha256": hex}
  *   node bench/floor.mjs --sha256-only <in>               reads and hashes <in> (the .onnx) and writes nothing: the
  *                                                          source hash pass alone, which a first run's second core

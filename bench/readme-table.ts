@@ -5,8 +5,9 @@
  *   npx tsx bench/readme-table.ts bench/results/<date>.json      prints both tables (Markdown)
  * Every figure is a ratio against a baseline of the same run and the same model:
  *   × floor     our time / the floor's (read the input + write as many bytes, same runtime); target ≤ 2
- *   × floor + SHA-256  our time / the floor's with the SHA-256 of the .onnx taken as it is read (Node: the least a
- *               first run can cost, since every output records its source's hash; no target of its own)
+ *   × floor + SHA-256  our time / the floor's with the SHA-256 of the .onnx taken as it is read on the same thread
+ *               (Node: every output records its source's hash; no target of its own)
+ *   bounds      (boundsTable) the SHA-256 pass alone and the CLI's start-up, each / the floor: parts of every first run
  *   ref ÷ ours  the reference's time (onnxruntime quantize_dynamic for INT8, onnxconverter-common for FP16, same
  *               options, same machine) / ours, Node; target ≥ 5 on the 470 MB and 1.1 GB models
  *   ÷ target    peak memory / (output + largest tensor + 64 MiB); target ≤ 1. Node: the CLI process's peak RSS;

@@ -10,8 +10,8 @@
  * `npm run synthetic` (.cache/synthetic). Runtimes, each case in a fresh process measured from outside:
  *   node      our CLI as a user runs it: `node bin/ava-quant.mjs quantize <in> <out> int8|fp16 --json`; peak RSS from
  *             wait4() (bench/measure.py). Floor: bench/floor.mjs (16 MiB slices in, same bytes out); also timed
- *             with the SHA-256 of the .onnx taken as it is read (detail.sha256Ms of the floor row: the least a first
- *             run can cost on one thread, since every output records its source's hash). Two bounds of a first run
+ *             with the SHA-256 of the .onnx taken as it is read (detail.sha256Ms of the floor row: the floor of a run
+ *             that hashes on the thread that reads, since every output records its source's hash). Two bounds of a first run
  *             (detail of the floor row, each the best of its runs): hashPassMs, the SHA-256 pass over the .onnx alone
  *             (bench/floor.mjs --sha256-only: read and hash, nothing written: what the hashing thread must do), and
  *             startupMs / startupRssBytes, the CLI doing nothing (`ava-quant --version`: Node, the bundle check and
