@@ -16,10 +16,27 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 
+const USAGE = 'usage: node bench/floor.mjs [--sha256] <out> <in> [<in> ...] | --sha256-only <in>';
+/** Ends with one line naming the problem (a bench script: no stack trace for a usage or file error). */
+const fail = (message) => {
+  process.stderr.write(`floor.mjs: ${message}\n`);
+  process.exit(2);
+};
+/** openSync with the failure as one line: an existing <out> (never overwritten), a missing or unreadable input. */
+const open = (path, flags) => {
+  try {
+    return openSync(path, flags);
+  } catch (e) {
+    return fail(e.code === 'EEXIST' ? `${path} exists: the floor never writes over a file (is it an input?)` : `${path}: ${e.message}`);
+  }
+};
+// A read that fails (a folder given as an input, an I/O error): one line too.
+process.on('uncaughtException', (e) => fail(e.message));
 const args = process.argv.slice(2);
 if (args[0] === '--sha256-only') {
+  if (args.length !== 2) fail(USAGE);
   const h = createHash('sha256');
-  const fi = openSync(args[1], 'r');
+  const fi = open(args[1], 'r');
   const block = Buffer.allocUnsafe(16 << 20);
   let bytes = 0;
   try {
@@ -32,12 +49,13 @@ if (args[0] === '--sha256-only') {
 }
 const hash = args[0] === '--sha256' ? (args.shift(), createHash('sha256')) : null;
 const [out, ...inputs] = args;
+if (!out || !inputs.length) fail(USAGE);
 const buf = Buffer.allocUnsafe(16 << 20);
-const fo = openSync(out, 'wx'); // never over an existing file (an input passed by mistake as <out>)
+const fo = open(out, 'wx'); // never over an existing file (an input passed by mistake as <out>)
 let bytes = 0;
 try {
   for (const [i, file] of inputs.entries()) {
-    const fi = openSync(file, 'r');
+    const fi = open(file, 'r');
     try {
       for (let n; (n = readSync(fi, buf, 0, buf.length, null)) > 0;) {
         if (i === 0) hash?.update(buf.subarray(0, n));

@@ -8,6 +8,7 @@
 // bundle, runs the sources through tsx as before.
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
+import { interruptBudgetFlag } from './v8-budget.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -69,15 +70,16 @@ if (!serveTensorWork()) {
 }
 `;
 
-// V8 tiering. By default V8 hands a function to its optimizing compiler (TurboFan, on background threads) after about
-// 66 KB of its bytecode has run; a CLI run is over in a second or less and its heavy loops are WebAssembly, so on this
-// 2-core machine those compiles took about 0.3 s of the core the source hash needs (470 MB INT8: 0.66-0.71 s first
-// runs; with a budget 15x V8's default, 0.52-0.59 s, the same bytes). What runs long enough (Q4's loops, check,
-// target mode) is still optimized, later. A --interrupt-budget the user gives (NODE_OPTIONS, node's own flags) wins.
-// Process-wide, so the worker threads too; set before any of our code is compiled. See README "Benchmarks".
-if (!`${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`.includes('--interrupt-budget')) {
-  setFlagsFromString('--interrupt-budget=1000000');
+// V8 tiering: a later optimizing compile than V8's default (bin/v8-budget.mjs; the user's own choice wins). Process-wide,
+// so the worker threads too; set before any of our code is compiled.
+let budget;
+try {
+  budget = interruptBudgetFlag(process.execArgv, process.env);
+} catch (e) {
+  process.stderr.write(`ava-quant: ${e.message}\n`);
+  process.exit(2);
 }
+if (budget) setFlagsFromString(budget);
 
 const built = await bundle();
 if (built) await import(pathToFileURL(built).href);
