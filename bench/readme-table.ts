@@ -60,6 +60,16 @@ function modelLabel(m: BenchResults['models'][number]): string {
 
 const MODE = { int8: 'INT8', fp16: 'FP16' } as const;
 
+/** The run's row of `model` for a runtime and mode, if it ran. */
+function rowOf(
+  run: BenchResults,
+  model: string,
+  runtime: BenchResultRow['runtime'],
+  mode: BenchResultRow['mode'],
+): BenchResultRow | undefined {
+  return run.rows.find((r) => r.model === model && r.runtime === runtime && r.mode === mode);
+}
+
 /** The Node table: ours (the CLI) beside the floor and the reference, per model and mode. */
 export function nodeTable(run: BenchResults): string[] {
   const out = [
@@ -67,8 +77,7 @@ export function nodeTable(run: BenchResults): string[] {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const m of run.models) {
-    const find = (runtime: BenchResultRow['runtime'], mode: BenchResultRow['mode']) =>
-      run.rows.find((r) => r.model === m.name && r.runtime === runtime && r.mode === mode);
+    const find = (runtime: BenchResultRow['runtime'], mode: BenchResultRow['mode']) => rowOf(run, m.name, runtime, mode);
     const floor = find('node', 'floor');
     for (const mode of ['int8', 'fp16'] as const) {
       const r = find('node', mode);
@@ -104,7 +113,7 @@ export function boundsTable(run: BenchResults): string[] {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const m of run.models) {
-    const find = (mode: BenchResultRow['mode']) => run.rows.find((r) => r.model === m.name && r.runtime === 'node' && r.mode === mode);
+    const find = (mode: BenchResultRow['mode']) => rowOf(run, m.name, 'node', mode);
     const floor = find('floor');
     const hash = floor?.detail?.['hashPassMs'] ?? null;
     const start = floor?.detail?.['startupMs'] ?? null;
@@ -129,7 +138,7 @@ export function chromiumTable(run: BenchResults): string[] {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const m of run.models) {
-    const find = (mode: BenchResultRow['mode']) => run.rows.find((r) => r.model === m.name && r.runtime === 'chromium' && r.mode === mode);
+    const find = (mode: BenchResultRow['mode']) => rowOf(run, m.name, 'chromium', mode);
     const floor = find('floor');
     for (const mode of ['int8', 'fp16'] as const) {
       const r = find(mode);
